@@ -1,0 +1,216 @@
+/**
+ * Engine → extension events. One JSON object per line on stdout (`--json`) or one IPC message when the
+ * extension forks the engine. Defined once here and imported by the engine, the extension and the webview so the
+ * two ends cannot drift. Bump ENGINE_PROTOCOL_VERSION on any breaking change.
+ */
+export const ENGINE_PROTOCOL_VERSION = 1;
+
+/** Process exit codes of the `huaju4k` CLI (the contract other tools and tests rely on). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  badInput: 2,
+  environment: 3,
+  disk: 4,
+  cancelled: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ProbeInfo {
+  path: string;
+  sizeBytes: number;
+  container: string;
+  durationS: number;
+  /** Coded size of the video stream as decoded (after autorotation). */
+  width: number;
+  height: number;
+  /** Size with the sample aspect ratio applied (square pixels). */
+  displayWidth: number;
+  displayHeight: number;
+  rotation: number;
+  sar: [number, number];
+  codec: string;
+  pixFmt: string;
+  bitDepth: number;
+  fps: number;
+  fpsRational: string;
+  vfr: boolean;
+  frameCountEstimate: number;
+  colorMatrix?: string;
+  colorRange?: string;
+  colorPrimaries?: string;
+  colorTransfer?: string;
+  fieldOrder?: string;
+  audioStreams: number;
+  subtitleStreams: number;
+  /** Start time of the video stream relative to the container start, seconds. */
+  videoStartS: number;
+}
+
+export interface ModelInfo {
+  id: string;
+  file: string;
+  scale: number;
+  sha256: string;
+}
+
+export interface StageMs {
+  decode: number;
+  infer: number;
+  temporal?: number;
+  encode: number;
+}
+
+export interface GpuSample {
+  index: number;
+  name: string;
+  usedBytes: number;
+  totalBytes: number;
+  utilPercent?: number;
+}
+
+export type GpuState =
+  | { available: false; reason: string }
+  | { available: true; gpus: GpuSample[]; budgetBytes: number };
+
+interface EventBase {
+  /** Epoch milliseconds when the engine emitted the event. */
+  ts: number;
+}
+
+export interface StartEvent extends EventBase {
+  type: 'start';
+  v: number;
+  input: string;
+  output: string;
+  probe: ProbeInfo;
+  model: ModelInfo;
+  executionProvider: string;
+  tile: number;
+  target: { width: number; height: number };
+  totalFrames: number;
+  encoder: string;
+  resumeFromFrame?: number;
+  workDir?: string;
+}
+
+export interface ProgressEvent extends EventBase {
+  type: 'progress';
+  frame: number;
+  total: number;
+  fps: number;
+  etaS: number;
+  stageMs: StageMs;
+  reuseRatio?: number;
+}
+
+export interface SampleEvent extends EventBase {
+  type: 'sample';
+  rssBytes: number;
+  frameBufferBytes: number;
+  frameBufferBudgetBytes: number;
+  freeDiskBytes: number;
+  jobDiskBytes?: number;
+  gpu?: GpuState;
+}
+
+export interface PreviewEvent extends EventBase {
+  type: 'preview';
+  frame: number;
+  mime: 'image/jpeg' | 'image/png';
+  /** base64 of the latest input frame (small) */
+  input: string;
+  /** base64 of the matching output frame (small) */
+  output: string;
+  width: number;
+  height: number;
+}
+
+export interface SegmentEvent extends EventBase {
+  type: 'segment';
+  index: number;
+  startFrame: number;
+  endFrame: number;
+  bytes: number;
+}
+
+export interface WarningEvent extends EventBase {
+  type: 'warning';
+  code: string;
+  message: string;
+}
+
+export interface ErrorEvent extends EventBase {
+  type: 'error';
+  code: ExitCode;
+  /** Short machine-readable reason, e.g. 'ffmpeg-missing', 'no-video-stream'. */
+  reason: string;
+  message: string;
+  hint?: string;
+}
+
+export interface DoneReport {
+  model: string;
+  executionProvider: string;
+  tile: number;
+  target: { width: number; height: number };
+  avgFps: number;
+  stageMs: StageMs;
+  peakRssBytes: number;
+  outputBytes: number;
+  reuseRatio?: number;
+}
+
+export interface DoneEvent extends EventBase {
+  type: 'done';
+  output: string;
+  frames: number;
+  seconds: number;
+  report: DoneReport;
+}
+
+export type EngineEvent =
+  | StartEvent
+  | ProgressEvent
+  | SampleEvent
+  | PreviewEvent
+  | SegmentEvent
+  | WarningEvent
+  | ErrorEvent
+  | DoneEvent;
+
+export type EngineEventType = EngineEvent['type'];
+
+const EVENT_TYPES: ReadonlySet<string> = new Set<EngineEventType>([
+  'start',
+  'progress',
+  'sample',
+  'preview',
+  'segment',
+  'warning',
+  'error',
+  'done',
+]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Accepts a parsed JSON value or a raw line; returns the event when it has a known type and a numeric timestamp,
+ * otherwise undefined (callers log and ignore, never execute, what they do not understand).
+ */
+export function parseEngineEvent(input: unknown): EngineEvent | undefined {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isRecord(value)) return undefined;
+  if (typeof value.type !== 'string' || !EVENT_TYPES.has(value.type)) return undefined;
+  if (typeof value.ts !== 'number') return undefined;
+  return value as unknown as EngineEvent;
+}

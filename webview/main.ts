@@ -1,0 +1,2 @@
+// Monitor webview entry (browser bundle). Filled by the monitor issue.
+document.body.dataset.huaju4k = 'ready';
