@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ModelError } from './model-error';
+
+export interface ModelEntry {
+  id: string;
+  file: string;
+  scale: number;
+  sha256: string;
+  description: string;
+  license: string;
+  source: { package: string; file: string };
+}
+
+export const DEFAULT_MODEL_ID = 'realesr-general-x4v3';
+export const MODELS_INDEX = 'models.json';
+
+/** Where this module lives: src/engine/model under tsx, dist/ in the esbuild bundle. */
+function hereDir(): string {
+  return typeof __dirname === 'string' ? __dirname : process.cwd();
+}
+
+/**
+ * `<package root>/models`, found by walking up from this file until a `models/models.json` appears; works from
+ * src (tsx), from the dist bundle and from an installed extension. HUAJU4K_MODELS_DIR overrides it.
+ */
+export function modelsDir(): string {
+  const override = process.env.HUAJU4K_MODELS_DIR;
+  if (override) return resolve(override);
+  let dir = hereDir();
+  for (let i = 0; i < 8; i++) {
+    const candidate = join(dir, 'models');
+    if (existsSync(join(candidate, MODELS_INDEX))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new ModelError(
+    'model-not-found',
+    `cannot find the models folder (models/${MODELS_INDEX}) above ${hereDir()}`,
+    'reinstall huaju4k, run `npm run models` in a source checkout, or set HUAJU4K_MODELS_DIR',
+  );
+}
+
+function isEntry(x: unknown): x is ModelEntry {
+  if (typeof x !== 'object' || x === null) return false;
+  const e = x as Record<string, unknown>;
+  const src = e.source as Record<string, unknown> | undefined;
+  return (
+    typeof e.id === 'string' &&
+    typeof e.file === 'string' &&
+    typeof e.scale === 'number' &&
+    typeof e.sha256 === 'string' &&
+    typeof e.description === 'string' &&
+    typeof e.license === 'string' &&
+    typeof src === 'object' &&
+    src !== null &&
+    typeof src.package === 'string' &&
+    typeof src.file === 'string'
+  );
+}
+
+/** The committed models, from models/models.json. */
+export function listModels(): ModelEntry[] {
+  const file = join(modelsDir(), MODELS_INDEX);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ModelError(
+      'model-corrupt',
+      `${file} is unreadable: ${err instanceof Error ? err.message : String(err)}`,
+      'restore it from git or run `npm run models`',
+    );
+  }
+  const models = (parsed as { models?: unknown }).models;
+  if (!Array.isArray(models) || !models.every(isEntry)) {
+    throw new ModelError(
+      'model-corrupt',
+      `${file} does not list models in the expected shape`,
+      'restore it from git or run `npm run models`',
+    );
+  }
+  return models;
+}
