@@ -1,0 +1,345 @@
+/**
+ * ZeroMQ relay, wire-compatible with blankend's ZmqRelay: two DEALERs connect to a ROUTER — `<identity>-send`
+ * carries outgoing `[client_id, data]`, `<identity>` receives `[client_id, data]` routed to it. Control messages
+ * (heartbeat, link request) use the control client id. Unlike the seed, every loop exists only while enabled and
+ * stops on close (risk 3), and routing of received frames is decided once (risks 2 and 4, see relay-routing.ts).
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { Dealer } from 'zeromq';
+import type { HubResource, RelayStatus } from '../protocol/hub-status';
+import type { BroadcastSource, RelayConfig } from './config';
+import { routeReceivedFrame } from './relay-routing';
+
+/** Returns true when it took the frame; the relay then neither echoes, forwards nor broadcasts it. */
+export type RelayFrameHandler = (clientId: string, data: Buffer) => boolean;
+export type RelayBroadcast = (data: Buffer, sourceClientId: string) => void;
+
+interface Outgoing {
+  clientId: Buffer;
+  data: Buffer;
+  isLinkRequest?: boolean;
+  isHeartbeat?: boolean;
+}
+
+const CONTROL_QUEUE_SIZE = 8;
+
+export class ZmqRelay {
+  private readonly sendSock: Dealer;
+  private readonly recvSock: Dealer;
+  private readonly data: Outgoing[] = [];
+  private readonly control: Outgoing[] = [];
+  private wake: (() => void) | null = null;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private started = false;
+  private handler: RelayFrameHandler | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private linkLoopRunning = false;
+  private linkWaiter: (() => void) | null = null;
+  private sendLoopDone: Promise<void> = Promise.resolve();
+  private recvLoopDone: Promise<void> = Promise.resolve();
+  private sendLoopRunning = false;
+  private recvLoopRunning = false;
+  private connectedPeers = 0;
+  private everConnected = false;
+  private readonly controlId: Buffer;
+  private readonly defaultId: Buffer;
+  private readonly stats = {
+    sendFrames: 0,
+    sendBytes: 0,
+    dropped: 0,
+    recvFrames: 0,
+    recvBytes: 0,
+    handled: 0,
+    forwarded: 0,
+    broadcast: 0,
+    reconnects: 0,
+    lastHeartbeatAt: 0,
+    lastRecvAt: 0,
+    linked: false,
+    linkAttempts: 0,
+  };
+
+  constructor(
+    private readonly cfg: RelayConfig,
+    private readonly broadcastSource: BroadcastSource,
+    private readonly onBroadcast: RelayBroadcast,
+  ) {
+    const common = {
+      linger: 0,
+      immediate: true,
+      reconnectInterval: cfg.reconnectIntervalMs,
+      sendHighWaterMark: Math.max(1, cfg.sendQueueSize),
+    };
+    this.sendSock = new Dealer({ ...common, routingId: `${cfg.identity}-send` });
+    this.recvSock = new Dealer({ ...common, routingId: cfg.identity, receiveHighWaterMark: 64 });
+    this.controlId = Buffer.from(cfg.controlClientId);
+    this.defaultId = Buffer.from(cfg.defaultClientId);
+  }
+
+  setFrameHandler(handler: RelayFrameHandler | null): void {
+    this.handler = handler;
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.sendSock.events.on('connect', () => this.onConnect());
+    this.sendSock.events.on('disconnect', () => this.onDisconnect());
+    this.sendSock.connect(this.cfg.endpoint);
+    this.recvSock.connect(this.cfg.endpoint);
+    this.sendLoopRunning = true;
+    this.sendLoopDone = this.sendLoop().finally(() => {
+      this.sendLoopRunning = false;
+    });
+    this.recvLoopRunning = true;
+    this.recvLoopDone = this.recvLoop().finally(() => {
+      this.recvLoopRunning = false;
+    });
+    if (this.cfg.heartbeatEnabled) {
+      this.sendHeartbeat();
+      this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.cfg.heartbeatIntervalMs);
+    }
+    if (this.cfg.linkRequestEnabled) void this.linkRequestLoop();
+  }
+
+  /** Queues a data frame for the ROUTER; a full queue drops its oldest frame. No client id → the default one. */
+  enqueue(clientId: string | Buffer | null, data: Buffer): void {
+    if (!this.started || this.stopped) return;
+    const id = clientId === null ? this.defaultId : typeof clientId === 'string' ? Buffer.from(clientId) : clientId;
+    this.push(this.data, { clientId: id, data }, this.cfg.sendQueueSize);
+  }
+
+  private push(queue: Outgoing[], item: Outgoing, cap: number): void {
+    if (queue.length >= cap) {
+      queue.shift();
+      if (queue === this.data) this.stats.dropped++;
+    }
+    queue.push(item);
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private onConnect(): void {
+    this.connectedPeers++;
+    if (this.everConnected) this.stats.reconnects++;
+    this.everConnected = true;
+    if (this.cfg.linkRequestEnabled && !this.stats.linked) void this.linkRequestLoop();
+  }
+
+  private onDisconnect(): void {
+    this.connectedPeers = Math.max(0, this.connectedPeers - 1);
+    if (this.connectedPeers === 0) this.stats.linked = false;
+  }
+
+  private markLinked(): void {
+    this.stats.linked = true;
+    const w = this.linkWaiter;
+    this.linkWaiter = null;
+    w?.();
+  }
+
+  private heartbeatPayload(): Buffer {
+    return (
+      this.cfg.heartbeatPayload ??
+      Buffer.from(JSON.stringify({ type: 'heartbeat', identity: this.cfg.identity, ts: Date.now() / 1000 }))
+    );
+  }
+
+  private linkRequestPayload(): Buffer {
+    return (
+      this.cfg.linkRequestPayload ??
+      Buffer.from(JSON.stringify({ type: 'link_request', identity: this.cfg.identity, ts: Date.now() / 1000 }))
+    );
+  }
+
+  private sendHeartbeat(): void {
+    this.push(
+      this.control,
+      { clientId: this.controlId, data: this.heartbeatPayload(), isHeartbeat: true },
+      CONTROL_QUEUE_SIZE,
+    );
+  }
+
+  /** Sends link requests until linked, a retry budget runs out, or the relay stops; runs again after a reconnect. */
+  private async linkRequestLoop(): Promise<void> {
+    if (this.linkLoopRunning) return;
+    this.linkLoopRunning = true;
+    try {
+      for (let left = this.cfg.linkRequestMaxRetries; left > 0 && !this.stopped && !this.stats.linked; left--) {
+        this.stats.linkAttempts++;
+        const req = { clientId: this.controlId, data: this.linkRequestPayload(), isLinkRequest: true };
+        this.push(this.control, req, CONTROL_QUEUE_SIZE);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.cfg.linkRequestTimeoutMs);
+          this.linkWaiter = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.linkWaiter = null;
+        if (this.stats.linked || this.stopped) break;
+        if (left > 1) await this.sleep(this.cfg.linkRequestRetryIntervalMs);
+      }
+    } finally {
+      this.linkLoopRunning = false;
+    }
+  }
+
+  private async sendLoop(): Promise<void> {
+    while (!this.stopped) {
+      const item = this.control.shift() ?? this.data.shift();
+      if (!item) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      try {
+        await this.sendSock.send([item.clientId, item.data]);
+      } catch {
+        if (this.stopped) return;
+        this.stats.dropped++;
+        await this.sleep(50);
+        continue;
+      }
+      if (item.isHeartbeat) this.stats.lastHeartbeatAt = Date.now();
+      else if (item.isLinkRequest)
+        this.markLinked(); // seed semantics: a delivered link request links the channel
+      else {
+        this.stats.sendFrames++;
+        this.stats.sendBytes += item.data.length;
+      }
+    }
+  }
+
+  private async recvLoop(): Promise<void> {
+    while (!this.stopped) {
+      let msg: Buffer[];
+      try {
+        msg = await this.recvSock.receive();
+      } catch {
+        if (this.stopped) return;
+        await this.sleep(50);
+        continue;
+      }
+      this.stats.lastRecvAt = Date.now();
+      if (msg.length < 2) continue;
+      const [clientIdBuf, data] = msg;
+      if (clientIdBuf.equals(this.controlId)) {
+        this.markLinked();
+        continue;
+      }
+      this.onReceived(clientIdBuf.toString('utf8'), clientIdBuf, data);
+    }
+  }
+
+  private onReceived(clientId: string, clientIdBuf: Buffer, data: Buffer): void {
+    this.stats.recvFrames++;
+    this.stats.recvBytes += data.length;
+    if (this.handler) {
+      let taken = false;
+      try {
+        taken = this.handler(clientId, data);
+      } catch {
+        taken = false; // a throwing handler declines; the frame still flows
+      }
+      if (taken) {
+        this.stats.handled++;
+        return;
+      }
+    }
+    const route = routeReceivedFrame(this.cfg, this.broadcastSource, clientId);
+    for (const target of route.targets) {
+      this.enqueue(target === clientId ? clientIdBuf : target, data);
+      this.stats.forwarded++;
+    }
+    if (route.broadcast) {
+      this.stats.broadcast++;
+      this.onBroadcast(data, clientId);
+    }
+  }
+
+  /** A pause that ends early when the relay closes, so no timer outlives it. */
+  private sleep(ms: number): Promise<void> {
+    return delay(ms, undefined, { signal: this.abort.signal }).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    this.linkWaiter?.();
+    this.wake?.();
+    this.data.length = 0;
+    this.control.length = 0;
+    this.sendSock.close();
+    this.recvSock.close();
+    await Promise.allSettled([this.sendLoopDone, this.recvLoopDone]);
+  }
+
+  status(): RelayStatus {
+    const now = Date.now();
+    const s = this.stats;
+    return {
+      enabled: true,
+      endpoint: this.cfg.endpoint,
+      identity: this.cfg.identity,
+      connected: this.connectedPeers > 0,
+      linked: s.linked,
+      send: { frames: s.sendFrames, bytes: s.sendBytes, dropped: s.dropped, queued: this.data.length },
+      recv: {
+        frames: s.recvFrames,
+        bytes: s.recvBytes,
+        handled: s.handled,
+        forwarded: s.forwarded,
+        broadcast: s.broadcast,
+      },
+      heartbeatAgeMs: this.cfg.heartbeatEnabled && s.lastHeartbeatAt > 0 ? now - s.lastHeartbeatAt : null,
+      lastRecvAgeMs: s.lastRecvAt > 0 ? now - s.lastRecvAt : null,
+      reconnects: s.reconnects,
+      loops: {
+        send: this.sendLoopRunning,
+        recv: this.recvLoopRunning,
+        heartbeat: this.heartbeatTimer !== null,
+        linkRequest: this.linkLoopRunning,
+      },
+    };
+  }
+
+  resources(): HubResource[] {
+    const ep = this.cfg.endpoint;
+    const out: HubResource[] = [
+      { kind: 'zmq-socket', id: `${this.cfg.identity}-send`, detail: `DEALER → ${ep} (send)` },
+      { kind: 'zmq-socket', id: this.cfg.identity, detail: `DEALER → ${ep} (receive)` },
+    ];
+    const loops = this.status().loops;
+    if (loops.send) out.push({ kind: 'relay-loop', id: 'send', detail: 'drains control, then data queue' });
+    if (loops.recv) out.push({ kind: 'relay-loop', id: 'recv', detail: 'handler → echo/forward → broadcast' });
+    if (loops.heartbeat) {
+      out.push({ kind: 'relay-loop', id: 'heartbeat', detail: `every ${this.cfg.heartbeatIntervalMs} ms` });
+    }
+    if (loops.linkRequest) out.push({ kind: 'relay-loop', id: 'link-request', detail: 'until linked' });
+    return out;
+  }
+}
+
+/** Disabled relay status: what the status API reports when no relay runs. */
+export function disabledRelayStatus(): RelayStatus {
+  return {
+    enabled: false,
+    endpoint: null,
+    identity: null,
+    connected: false,
+    linked: false,
+    send: { frames: 0, bytes: 0, dropped: 0, queued: 0 },
+    recv: { frames: 0, bytes: 0, handled: 0, forwarded: 0, broadcast: 0 },
+    heartbeatAgeMs: null,
+    lastRecvAgeMs: null,
+    reconnects: 0,
+    loops: { send: false, recv: false, heartbeat: false, linkRequest: false },
+  };
+}

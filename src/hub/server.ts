@@ -1,0 +1,359 @@
+/**
+ * The stream hub: node:http for the status API, `ws` (noServer) for `/video_in`, `/video_codec` and `/video_out`,
+ * an optional ZeroMQ relay. Every frame is routed once (relay-routing.ts); subscribers never block each other.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import {
+  type BroadcastHeader,
+  type FrameHeader,
+  HUB_SERVICE_NAME,
+  HUB_STATUS_PATH,
+  HUB_STATUS_VERSION,
+  type HubResource,
+  type HubStatus,
+  parseFrameHeader,
+  type SubscriberPath,
+} from '../protocol/hub-status';
+import { isAuthorized, presentedToken } from './auth';
+import type { HubConfig } from './config';
+import { FrameCounter } from './counters';
+import { type StreamCodec, StreamDecoder } from './decoder';
+import { isCompleteJpeg } from './jpeg';
+import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
+import { routeIngressFrame } from './relay-routing';
+import { Subscriber } from './subscriber';
+
+export interface HubServerOptions {
+  ffmpegPath?: string;
+  /** Overrides config.preferGpu: 'cuda' forces a CUDA attempt (with CPU fallback), for tests and diagnosis. */
+  hwaccel?: 'auto' | 'cuda' | 'cpu';
+  log?: (line: string) => void;
+}
+
+interface Connection {
+  id: string;
+  path: SubscriberPath;
+  remote: string;
+  ws: WebSocket;
+}
+
+const WS_PATHS: ReadonlySet<string> = new Set(['/video_in', '/video_codec', '/video_out']);
+
+function rawToBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function flag(url: URL, name: string, dflt: boolean): boolean {
+  const v = url.searchParams.get(name);
+  if (v === null) return dflt;
+  return !['0', 'false', 'no', 'off'].includes(v.toLowerCase());
+}
+
+export class HubServer {
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly relay: ZmqRelay | null;
+  private readonly subscribers = new Map<string, Subscriber>();
+  private readonly connections = new Map<string, Connection>();
+  private readonly decoders = new Map<string, StreamDecoder>();
+  private readonly ingest = new FrameCounter();
+  private readonly broadcastCounter = new FrameCounter();
+  private rejected = 0;
+  private oversized = 0;
+  private hubSeq = 0;
+  private nextId = 1;
+  private readonly startedAt = Date.now();
+  private closed = false;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    readonly config: HubConfig,
+    private readonly opts: HubServerOptions = {},
+  ) {
+    this.log = opts.log ?? (() => undefined);
+    this.http = createServer((req, res) => this.onRequest(req, res));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.relay = config.relayEnabled
+      ? new ZmqRelay(config.relay, config.broadcastSource, (data, clientId) =>
+          this.broadcast(data, { source: `relay:${clientId}`, kind: 'processed' }),
+        )
+      : null;
+  }
+
+  /** Starts listening (port 0 → the OS picks) and the relay; resolves with the bound address. */
+  async listen(): Promise<{ host: string; port: number; url: string }> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.config.port, this.config.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.relay?.start();
+    const addr = this.http.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
+  }
+
+  /** Frames received from the relay go here first; returning true takes them (no echo, forward or broadcast). */
+  setRelayFrameHandler(handler: RelayFrameHandler | null): void {
+    this.relay?.setFrameHandler(handler);
+  }
+
+  /** Ingests a JPEG produced in this process (same path as a `/video_in` frame). */
+  publish(jpeg: Buffer, header: FrameHeader = {}): boolean {
+    if (!isCompleteJpeg(jpeg) || jpeg.length > this.config.maxFrameBytes) {
+      this.rejected++;
+      return false;
+    }
+    this.ingestFrame(jpeg, header);
+    return true;
+  }
+
+  private ingestFrame(data: Buffer, header: FrameHeader): void {
+    this.ingest.add(data.length);
+    const route = routeIngressFrame(this.config.broadcastSource, this.relay !== null);
+    if (route.toRelay) this.relay?.enqueue(null, data);
+    if (route.broadcast) this.broadcast(data, header);
+  }
+
+  private broadcast(data: Buffer, header: FrameHeader): void {
+    this.broadcastCounter.add(data.length);
+    const full: BroadcastHeader = { ...header, hubSeq: ++this.hubSeq, hubTs: Date.now(), bytes: data.length };
+    const frame = { data, header: JSON.stringify(full) };
+    for (const sub of this.subscribers.values()) sub.offer(frame);
+  }
+
+  private sendJson(res: ServerResponse, code: number, body: unknown, extra: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra });
+    res.end(text);
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+      return;
+    }
+    if (!isAuthorized(this.config.token, presentedToken(req, url))) {
+      this.sendJson(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    if (url.pathname === HUB_STATUS_PATH) {
+      this.sendJson(res, 200, this.status());
+      return;
+    }
+    if (url.pathname === '/healthz') {
+      this.sendJson(res, 200, { ok: true, service: HUB_SERVICE_NAME });
+      return;
+    }
+    this.sendJson(res, 404, { error: `no such endpoint: ${url.pathname}`, status: HUB_STATUS_PATH });
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    const refusal = this.upgradeRefusal(url, req);
+    if (refusal) {
+      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, url));
+  }
+
+  /** Status line for a refused upgrade, or null when the upgrade may proceed. */
+  private upgradeRefusal(url: URL, req: IncomingMessage): string | null {
+    if (this.closed) return '503 Service Unavailable';
+    if (!WS_PATHS.has(url.pathname)) return '404 Not Found';
+    if (!isAuthorized(this.config.token, presentedToken(req, url))) return '401 Unauthorized';
+    const codec = url.searchParams.get('codec') ?? 'h264';
+    if (url.pathname === '/video_codec' && codec !== 'h264' && codec !== 'hevc') return '400 Bad Request';
+    return null;
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage, url: URL): void {
+    const path = url.pathname as SubscriberPath;
+    const id = `c${this.nextId++}`;
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const conn: Connection = { id, path, remote, ws };
+    this.connections.set(id, conn);
+    // blankend's hub broadcasts to every connected socket; ?subscribe=0 opts an ingest socket out.
+    if (flag(url, 'subscribe', true)) {
+      const sub = new Subscriber(id, path, remote, ws, this.config.subscriberQueueSize, flag(url, 'headers', false));
+      this.subscribers.set(id, sub);
+    }
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.oversized++;
+      this.log(`hub: ${path} ${id} ${err.message}`);
+    });
+    ws.on('close', () => {
+      this.subscribers.get(id)?.close();
+      this.subscribers.delete(id);
+      this.connections.delete(id);
+    });
+    if (path === '/video_in') this.handleVideoIn(ws);
+    else if (path === '/video_codec') this.handleVideoCodec(ws, id, url);
+    // /video_out only listens; anything it sends is ignored.
+  }
+
+  private sendError(ws: WebSocket, code: string, message: string): void {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code, message }));
+  }
+
+  private handleVideoIn(ws: WebSocket): void {
+    let pending: FrameHeader | null = null;
+    ws.on('message', (raw, isBinary) => {
+      if (!isBinary) {
+        const parsed = parseFrameHeader(raw.toString());
+        if (typeof parsed === 'string') {
+          this.rejected++;
+          this.sendError(ws, 'bad_header', parsed);
+          return;
+        }
+        pending = parsed;
+        return;
+      }
+      const data = rawToBuffer(raw);
+      const header = pending ?? {};
+      pending = null; // a header pairs with the next binary frame only, accepted or not
+      if (!isCompleteJpeg(data)) {
+        this.rejected++;
+        this.sendError(ws, 'not_jpeg', `binary message of ${data.length} bytes is not a complete JPEG (SOI…EOI)`);
+        return;
+      }
+      this.ingestFrame(data, header);
+    });
+  }
+
+  private handleVideoCodec(ws: WebSocket, id: string, url: URL): void {
+    const codec = (url.searchParams.get('codec') ?? 'h264') as StreamCodec;
+    const preferGpu = this.config.preferGpu && flag(url, 'prefer_gpu', true);
+    const quality = Number(url.searchParams.get('mjpeg_quality') ?? this.config.mjpegQuality);
+    const mjpegQuality =
+      Number.isInteger(quality) && quality >= 2 && quality <= 31 ? quality : this.config.mjpegQuality;
+    let seq = 0;
+    const start = () => {
+      const decoder = new StreamDecoder({
+        id,
+        codec,
+        hwaccel: this.opts.hwaccel ?? (preferGpu ? 'auto' : 'cpu'),
+        mjpegQuality,
+        maxFrameBytes: this.config.maxFrameBytes,
+        ffmpegPath: this.opts.ffmpegPath,
+        onFrame: (jpeg) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq: ++seq, ts: Date.now() }),
+      });
+      this.decoders.set(id, decoder);
+      return decoder;
+    };
+    let decoder = start();
+    ws.send(JSON.stringify({ type: 'started', codec, mode: decoder.mode }));
+    ws.on('message', (raw, isBinary) => {
+      if (isBinary) {
+        if (!decoder.feed(rawToBuffer(raw))) {
+          ws.pause();
+          decoder.onDrain(() => ws.resume());
+        }
+        return;
+      }
+      let msg: unknown;
+      try {
+        msg = JSON.parse(raw.toString());
+      } catch {
+        msg = null;
+      }
+      const type = typeof msg === 'object' && msg !== null ? (msg as { type?: unknown }).type : undefined;
+      if (type === 'end') {
+        const d = decoder;
+        void d.end().then(() => {
+          if (ws.readyState === ws.OPEN) {
+            ws.send(JSON.stringify({ type: 'ended', frames: d.frames, mode: d.mode, error: d.lastError || undefined }));
+          }
+        });
+      } else if (type === 'reset') {
+        const old = decoder;
+        void old.kill();
+        decoder = start();
+        ws.send(JSON.stringify({ type: 'restarted', mode: decoder.mode }));
+      } else {
+        this.rejected++;
+        this.sendError(ws, 'bad_control', 'text messages on /video_codec must be {"type":"end"} or {"type":"reset"}');
+      }
+    });
+    ws.on('close', () => {
+      const d = this.decoders.get(id);
+      this.decoders.delete(id);
+      void d?.kill();
+    });
+  }
+
+  resources(): HubResource[] {
+    const addr = this.http.address() as AddressInfo | null;
+    const out: HubResource[] = [];
+    if (addr) out.push({ kind: 'http-server', id: 'http', detail: `listening ${addr.address}:${addr.port}` });
+    for (const c of this.connections.values()) {
+      out.push({ kind: 'ws-connection', id: c.id, detail: `${c.path} from ${c.remote}` });
+    }
+    for (const d of this.decoders.values()) {
+      const s = d.status();
+      out.push({ kind: 'decoder-process', id: s.id, detail: `ffmpeg ${s.codec} ${s.mode} pid ${s.pid ?? 'exited'}` });
+    }
+    if (this.relay) out.push(...this.relay.resources());
+    return out;
+  }
+
+  status(): HubStatus {
+    const now = Date.now();
+    const addr = this.http.address() as AddressInfo | null;
+    const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    return {
+      version: HUB_STATUS_VERSION,
+      service: HUB_SERVICE_NAME,
+      startedAt: this.startedAt,
+      uptimeMs: now - this.startedAt,
+      config: {
+        host: this.config.host,
+        port: addr?.port ?? this.config.port,
+        broadcastSource: this.config.broadcastSource,
+        subscriberQueueSize: this.config.subscriberQueueSize,
+        maxFrameBytes: this.config.maxFrameBytes,
+        tokenRequired: this.config.token !== null,
+      },
+      ingest: { ...this.ingest.snapshot(now), rejected: this.rejected, oversized: this.oversized },
+      broadcast: this.broadcastCounter.snapshot(now),
+      subscribers: [...this.subscribers.values()].map((s) => s.status()),
+      relay: this.relay?.status() ?? disabledRelayStatus(),
+      codecSessions: [...this.decoders.values()].map((d) => d.status()),
+      resources: this.resources(),
+      process: {
+        pid: process.pid,
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        cpuUserMs: Math.round(cpu.user / 1000),
+        cpuSystemMs: Math.round(cpu.system / 1000),
+      },
+    };
+  }
+
+  /** Closes sockets, kills and reaps decoders, stops the relay and its loops, then the HTTP server. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.connections.values()) c.ws.terminate();
+    const decoders = [...this.decoders.values()];
+    this.decoders.clear();
+    await Promise.all(decoders.map((d) => d.kill()));
+    await this.relay?.close();
+    this.wss.close();
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+}
