@@ -1,0 +1,133 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ExitCode } from '../protocol/engine-events';
+import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encoder';
+import { EngineError } from './errors';
+import { parseTileOption } from './tile-size';
+
+export const USAGE = `usage:
+  huaju4k enhance <input> [-o <output>] [--model <id|path.onnx>] [--target <WxH>|--scale <n>] [--tile <n|auto>]
+          [--encoder <libx264|libx265|h264_nvenc|hevc_nvenc>] [--crf <n>] [--preset <p>] [--max-frames <n>]
+          [--buffer-mb <n>] [--threads <n>] [--json]
+  huaju4k probe <input> [--json]
+  huaju4k bench [<input>] [--model <id|path>] [--frames <n>] [--json]
+  huaju4k hub ...
+exit codes: 0 done, 1 failure, 2 bad input/usage, 3 environment (ffmpeg/ffprobe/model), 4 disk, 5 cancelled`;
+
+export interface EnhanceArgs {
+  input: string;
+  output?: string;
+  model?: string;
+  target?: string;
+  scale?: number;
+  tile: number | 'auto';
+  encoder: EncoderSettings;
+  maxFrames?: number;
+  bufferMb?: number;
+  threads?: number;
+  json: boolean;
+}
+
+const usage = (message: string): EngineError => new EngineError(ExitCode.badInput, 'usage', message, USAGE);
+
+function int(name: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw usage(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  return n;
+}
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true as const, strict: true as const });
+  } catch (err) {
+    throw usage(err instanceof Error ? err.message : String(err));
+  }
+}
+
+export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
+  const { values: v, positionals } = parse(argv, {
+    output: { type: 'string', short: 'o' },
+    model: { type: 'string', short: 'm' },
+    target: { type: 'string' },
+    scale: { type: 'string' },
+    tile: { type: 'string' },
+    encoder: { type: 'string' },
+    crf: { type: 'string' },
+    preset: { type: 'string' },
+    'max-frames': { type: 'string' },
+    'buffer-mb': { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const str = (k: keyof typeof v): string | undefined => {
+    const x = v[k];
+    return typeof x === 'string' ? x : undefined;
+  };
+  if (positionals.length !== 1) throw usage(`enhance takes exactly one input file, got ${positionals.length}`);
+  if (str('target') && str('scale')) throw usage('use either --target or --scale, not both');
+  const codec = str('encoder') ?? 'libx264';
+  if (!(VIDEO_ENCODERS as readonly string[]).includes(codec)) {
+    throw usage(`--encoder must be one of ${VIDEO_ENCODERS.join(', ')}, got "${codec}"`);
+  }
+  const scaleText = str('scale');
+  const scale = scaleText === undefined ? undefined : Number(scaleText);
+  if (scale !== undefined && !(scale > 0 && scale <= 16))
+    throw usage(`--scale must be a number in (0, 16], got "${scaleText}"`);
+  let tile: number | 'auto';
+  try {
+    tile = parseTileOption(str('tile'));
+  } catch (err) {
+    throw usage((err as Error).message);
+  }
+  const preset = str('preset');
+  if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
+  return {
+    input: positionals[0],
+    output: str('output'),
+    model: str('model'),
+    target: str('target'),
+    scale,
+    tile,
+    encoder: { codec: codec as VideoEncoder, crf: int('crf', str('crf'), 0, 51), preset },
+    maxFrames: int('max-frames', str('max-frames'), 1),
+    bufferMb: int('buffer-mb', str('buffer-mb'), 16, 1 << 20),
+    threads: int('threads', str('threads'), 1, 256),
+    json: v.json === true,
+  };
+}
+
+export function parseProbeArgs(argv: string[]): { input: string; json: boolean } {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw usage('probe takes exactly one input file');
+  return { input: positionals[0], json: values.json === true };
+}
+
+export type BenchMode = 'all' | 'model' | 'stream';
+
+export interface BenchArgs {
+  input?: string;
+  model?: string;
+  frames: number;
+  mode: BenchMode;
+  json: boolean;
+}
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const { values, positionals } = parse(argv, {
+    model: { type: 'string', short: 'm' },
+    frames: { type: 'string' },
+    mode: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length > 1) throw usage('bench takes at most one input file');
+  const mode = typeof values.mode === 'string' ? values.mode : 'all';
+  if (mode !== 'all' && mode !== 'model' && mode !== 'stream') throw usage('--mode must be all, model or stream');
+  return {
+    input: positionals[0],
+    model: typeof values.model === 'string' ? values.model : undefined,
+    frames: int('frames', typeof values.frames === 'string' ? values.frames : undefined, 1) ?? 20,
+    mode,
+    json: values.json === true,
+  };
+}

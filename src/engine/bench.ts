@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ExitCode } from '../protocol/engine-events';
+import type { BenchArgs } from './args';
+import { FrameDecoder } from './decoder';
+import { findFfmpegTools } from './ffmpeg-tools';
+import { WorkerUpscaler } from './infer-worker';
+import { DEFAULT_MODEL_ID } from './model/loader';
+import { runEnhance } from './pipeline';
+import { probeMedia } from './probe';
+
+export const DEFAULT_BENCH_INPUT = 'media/sample.mp4';
+
+export interface BenchResult {
+  mode: 'model' | 'stream';
+  frames: number;
+  seconds: number;
+  fps: number;
+}
+
+/**
+ * Model-only: frames decoded into memory first, then timed through the model alone (the ceiling).
+ * Streaming: the real pipeline (decode → model → encode to a throwaway file) on the same frames.
+ */
+export async function runBench(args: BenchArgs): Promise<number> {
+  const tools = findFfmpegTools();
+  const input = resolve(args.input ?? DEFAULT_BENCH_INPUT);
+  const info = await probeMedia(tools.ffprobe, input);
+  const modelRef = args.model ?? DEFAULT_MODEL_ID;
+  const results: BenchResult[] = [];
+  const up = await WorkerUpscaler.start({ modelRef, tile: 0, pad: 12 });
+  try {
+    // Warm-up: the first run pays ORT's graph optimisation and allocations.
+    const decoder = new FrameDecoder({ ffmpeg: tools.ffmpeg, info, maxFrames: args.frames });
+    const frames: Buffer[] = [];
+    for await (const f of decoder.frames()) frames.push(f.data);
+    await up.upscale(frames[0], info.width, info.height);
+    if (args.mode !== 'stream') {
+      const t = performance.now();
+      for (const f of frames) await up.upscale(f, info.width, info.height);
+      const seconds = (performance.now() - t) / 1000;
+      results.push({ mode: 'model', frames: frames.length, seconds, fps: frames.length / seconds });
+    }
+    frames.length = 0;
+    if (args.mode !== 'model') {
+      const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
+      try {
+        const done = await runEnhance(
+          { input, output: join(dir, 'bench.mp4'), encoder: { codec: 'libx264' }, maxFrames: args.frames },
+          { tools, info, model: up.model, upscaler: up, tile: 0, emit: () => {} },
+        );
+        results.push({ mode: 'stream', frames: done.frames, seconds: done.seconds, fps: done.frames / done.seconds });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await up.close();
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify({ input, model: modelRef, results })}\n`);
+  else {
+    process.stdout.write(`bench: ${input} (${info.width}x${info.height}), model ${modelRef}\n`);
+    for (const r of results) {
+      process.stdout.write(
+        `  ${r.mode.padEnd(8)} ${r.frames} frames  ${r.seconds.toFixed(2)} s  ${r.fps.toFixed(2)} fps\n`,
+      );
+    }
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { ExitCode } from '../protocol/engine-events';
+import { children } from './children';
+import { sourceColorMatrix, sourceRange } from './colour';
+import { EngineError, stderrTail } from './errors';
+import type { MediaInfo } from './probe';
+
+export interface DecoderOptions {
+  ffmpeg: string;
+  info: MediaInfo;
+  /** First frame to deliver, frame-exact (0-based, in decode order of the output). */
+  startFrame?: number;
+  /** Deliver at most this many frames. */
+  maxFrames?: number;
+}
+
+/** A decoded frame: packed RGB24, `width*height*3` bytes, owned by the receiver. */
+export interface DecodedFrame {
+  index: number;
+  data: Buffer;
+}
+
+const HYBRID_SEEK_MARGIN_S = 5;
+
+/**
+ * ffmpeg arguments for rgb24 frames on stdout. Autorotate stays on (frames arrive upright); colour matrix and range
+ * come from the tags (rule in colour.ts); `-fps_mode passthrough` keeps VFR sources at their frame count.
+ * A start frame uses hybrid seek on CFR sources (fast input seek to 5 s before, exact output seek after) and
+ * `trim=start_frame` on VFR ones, never a plain keyframe seek.
+ */
+export function decoderArgs(opts: DecoderOptions): string[] {
+  const { info } = opts;
+  const start = opts.startFrame ?? 0;
+  const pre: string[] = [];
+  const post: string[] = [];
+  const filters: string[] = [];
+  if (start > 0 && !info.vfr && info.fps > 0) {
+    const t = (start - 0.5) / info.fps;
+    const coarse = Math.max(0, t - HYBRID_SEEK_MARGIN_S);
+    if (coarse > 0) pre.push('-ss', coarse.toFixed(6));
+    post.push('-ss', (t - coarse).toFixed(6));
+  } else if (start > 0) {
+    filters.push(`trim=start_frame=${start}`, 'setpts=PTS-STARTPTS');
+  }
+  filters.push(
+    `scale=in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=bicubic+accurate_rnd+full_chroma_int`,
+    'format=rgb24',
+  );
+  const frames = opts.maxFrames !== undefined ? ['-frames:v', String(opts.maxFrames)] : [];
+  return [
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...pre,
+    '-i',
+    info.path,
+    '-map',
+    `0:${info.videoStreamIndex}`,
+    ...post,
+    '-vf',
+    filters.join(','),
+    '-fps_mode',
+    'passthrough',
+    ...frames,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
+}
+
+/**
+ * Streams frames out of ffmpeg. Pulling is the backpressure: while the consumer does not ask for the next frame,
+ * the pipe fills and ffmpeg blocks. Every frame is checked for its exact byte count; a truncated tail or a non-zero
+ * exit is an error, never a silently shorter video.
+ */
+export class FrameDecoder {
+  readonly frameBytes: number;
+  private stderr = '';
+  private killed = false;
+  private readonly child;
+  private readonly spawnError: Promise<never>;
+
+  constructor(private readonly opts: DecoderOptions) {
+    this.frameBytes = opts.info.width * opts.info.height * 3;
+    this.child = children.add(spawn(opts.ffmpeg, decoderArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.spawnError = new Promise<never>((_, reject) => this.child.once('error', reject));
+    this.spawnError.catch(() => {});
+    this.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (this.stderr.length < 64 * 1024) this.stderr += d;
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  kill(): void {
+    this.killed = true;
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  private exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        resolve({ code: this.child.exitCode, signal: this.child.signalCode });
+        return;
+      }
+      this.child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  async *frames(): AsyncGenerator<DecodedFrame> {
+    const size = this.frameBytes;
+    const stdout = this.child.stdout;
+    if (!stdout) throw new Error('decoder has no stdout');
+    let index = this.opts.startFrame ?? 0;
+    let frame = Buffer.allocUnsafe(size);
+    let filled = 0;
+    try {
+      for await (const chunk of stdout as AsyncIterable<Buffer>) {
+        let off = 0;
+        while (off < chunk.length) {
+          const n = Math.min(size - filled, chunk.length - off);
+          chunk.copy(frame, filled, off, off + n);
+          filled += n;
+          off += n;
+          if (filled === size) {
+            yield { index: index++, data: frame };
+            frame = Buffer.allocUnsafe(size);
+            filled = 0;
+          }
+        }
+      }
+      const { code, signal } = await Promise.race([this.exited(), this.spawnError]);
+      if (this.killed) return;
+      if (code !== 0) {
+        throw new EngineError(
+          ExitCode.badInput,
+          'decode-failed',
+          `ffmpeg could not decode ${this.opts.info.path} (exit ${code ?? signal}): ${stderrTail(this.stderr)}`,
+          'the file may be damaged or truncated; try playing it, or re-mux it with ffmpeg -i in -c copy out.mkv',
+        );
+      }
+      if (filled !== 0) {
+        throw new EngineError(
+          ExitCode.failure,
+          'partial-frame',
+          `decoder delivered a partial frame (${filled} of ${size} bytes) after frame ${index}`,
+        );
+      }
+    } finally {
+      this.kill();
+    }
+  }
+}

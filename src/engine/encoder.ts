@@ -1,0 +1,218 @@
+import { spawn } from 'node:child_process';
+import { ExitCode } from '../protocol/engine-events';
+import { children } from './children';
+import { EngineError, stderrTail } from './errors';
+import type { MediaInfo } from './probe';
+import { planStreams, type StreamWarning } from './stream-map';
+import type { Size } from './target-size';
+
+export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc'] as const;
+export type VideoEncoder = (typeof VIDEO_ENCODERS)[number];
+
+export interface EncoderSettings {
+  codec: VideoEncoder;
+  crf?: number;
+  preset?: string;
+}
+
+export interface EncoderOptions {
+  ffmpeg: string;
+  /** The file ffmpeg writes (the caller renames it when the run succeeds). */
+  output: string;
+  /** Size of the frames written to the encoder (the model's output). */
+  frameSize: Size;
+  /** Final size; the encoder resizes with lanczos. */
+  target: Size;
+  fpsRational: string;
+  settings: EncoderSettings;
+  /** Source whose audio/subtitles/metadata are carried over; omit for video-only (e.g. a segment). */
+  source?: MediaInfo;
+  /** Trim the output (all streams) to this many video frames. */
+  maxFrames?: number;
+  /** Shift the video start (container start → first video frame of the source), seconds. */
+  videoStartS?: number;
+}
+
+export function defaultPreset(codec: VideoEncoder): string {
+  if (codec === 'libx264') return 'medium';
+  if (codec === 'libx265') return 'fast';
+  return 'p5';
+}
+
+function codecArgs(s: EncoderSettings): string[] {
+  const preset = s.preset ?? defaultPreset(s.codec);
+  switch (s.codec) {
+    case 'libx264':
+      return ['-c:v', 'libx264', '-preset', preset, '-crf', String(s.crf ?? 18), '-profile:v', 'high'];
+    case 'libx265':
+      return [
+        '-c:v',
+        'libx265',
+        '-preset',
+        preset,
+        '-crf',
+        String(s.crf ?? 20),
+        '-tag:v',
+        'hvc1',
+        '-x265-params',
+        'log-level=error',
+      ];
+    case 'h264_nvenc':
+    case 'hevc_nvenc':
+      return ['-c:v', s.codec, '-preset', preset, '-rc', 'vbr', '-cq', String(s.crf ?? 19), '-b:v', '0'];
+  }
+}
+
+export interface EncoderCommand {
+  args: string[];
+  warnings: StreamWarning[];
+}
+
+/** ffmpeg arguments: rgb24 on stdin → lanczos to target → yuv420p bt709 → codec; source streams as planned. */
+export function encoderArgs(o: EncoderOptions): EncoderCommand {
+  const plan = o.source ? planStreams(o.source, o.output) : undefined;
+  const useSource = !!(o.source && plan?.mapsSource);
+  const offset = o.videoStartS && o.videoStartS > 0.0005 ? ['-itsoffset', o.videoStartS.toFixed(6)] : [];
+  const { width: w, height: h } = o.target;
+  const scale =
+    o.frameSize.width === w && o.frameSize.height === h
+      ? `scale=out_color_matrix=bt709:out_range=tv`
+      : `scale=${w}:${h}:flags=lanczos+accurate_rnd+full_chroma_int:out_color_matrix=bt709:out_range=tv`;
+  const trim: string[] = [];
+  if (o.maxFrames !== undefined) {
+    const fps = o.fpsRational.split('/').map(Number);
+    const seconds = fps.length === 2 && fps[0] > 0 ? (o.maxFrames * fps[1]) / fps[0] : 0;
+    trim.push('-frames:v', String(o.maxFrames));
+    if (seconds > 0) trim.push('-t', seconds.toFixed(6));
+  }
+  const container = plan?.container ?? (/\.(mp4|m4v|mov)$/i.test(o.output) ? 'mp4' : 'mkv');
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    ...offset,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-s',
+    `${o.frameSize.width}x${o.frameSize.height}`,
+    '-framerate',
+    o.fpsRational,
+    '-thread_queue_size',
+    '2',
+    '-i',
+    'pipe:0',
+    ...(useSource && o.source ? ['-i', o.source.path] : []),
+    '-map',
+    '0:v:0',
+    ...(useSource && plan ? plan.args : []),
+    ...(useSource ? ['-map_metadata', '1', '-map_chapters', '1'] : []),
+    '-vf',
+    `${scale},format=yuv420p`,
+    '-fps_mode',
+    'passthrough',
+    ...codecArgs(o.settings),
+    '-colorspace',
+    'bt709',
+    '-color_primaries',
+    'bt709',
+    '-color_trc',
+    'bt709',
+    '-color_range',
+    'tv',
+    ...trim,
+    ...(container === 'mkv' ? [] : ['-movflags', '+faststart']),
+    o.output,
+  ];
+  return { args, warnings: plan?.warnings ?? [] };
+}
+
+/**
+ * One ffmpeg encoder fed raw frames on stdin. Each write waits for its callback (the buffer is the caller's again
+ * after that) raced against the encoder's exit, so a dead encoder surfaces as an error with its stderr instead of
+ * an EPIPE or a hang. Open one per output file or per segment.
+ */
+export class FrameEncoder {
+  readonly frameBytes: number;
+  readonly warnings: StreamWarning[];
+  private stderr = '';
+  private readonly child;
+  private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private written = 0;
+
+  constructor(private readonly opts: EncoderOptions) {
+    this.frameBytes = opts.frameSize.width * opts.frameSize.height * 3;
+    const cmd = encoderArgs(opts);
+    this.warnings = cmd.warnings;
+    this.child = children.add(spawn(opts.ffmpeg, cmd.args, { stdio: ['pipe', 'ignore', 'pipe'] }));
+    this.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (this.stderr.length < 64 * 1024) this.stderr += d;
+    });
+    this.child.stdin?.on('error', () => {});
+    this.exit = new Promise((resolve) => {
+      this.child.once('error', (err) => {
+        this.stderr += String(err);
+        resolve({ code: -1, signal: null });
+      });
+      this.child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  get framesWritten(): number {
+    return this.written;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private died(code: number | null, signal: NodeJS.Signals | null): EngineError {
+    if (/No space left on device/i.test(this.stderr)) {
+      return new EngineError(
+        ExitCode.disk,
+        'disk-full',
+        `disk full while writing ${this.opts.output} after ${this.written} frames`,
+        'free some space on that disk or choose another output folder (-o); a higher --crf makes smaller files',
+      );
+    }
+    return new EngineError(
+      ExitCode.failure,
+      'encoder-failed',
+      `encoder ffmpeg exited (${code ?? signal}) after ${this.written} frames writing ${this.opts.output}: ${stderrTail(this.stderr) || 'no message'}`,
+      'check free disk space and the encoder settings (--encoder/--preset/--crf)',
+    );
+  }
+
+  async write(frame: Buffer): Promise<void> {
+    if (frame.length !== this.frameBytes) {
+      throw new Error(`frame of ${frame.length} bytes, encoder expects ${this.frameBytes}`);
+    }
+    const stdin = this.child.stdin;
+    if (!stdin || stdin.destroyed) {
+      const { code, signal } = await this.exit;
+      throw this.died(code, signal);
+    }
+    const written = new Promise<'ok' | Error>((resolve) => stdin.write(frame, (err) => resolve(err ?? 'ok')));
+    const result = await Promise.race([written, this.exit]);
+    if (result === 'ok') {
+      this.written++;
+      return;
+    }
+    const { code, signal } = await this.exit;
+    throw this.died(code, signal);
+  }
+
+  /** Closes stdin and waits for ffmpeg to finish the file (including faststart). */
+  async finish(): Promise<void> {
+    this.child.stdin?.end();
+    const { code, signal } = await this.exit;
+    if (code !== 0) throw this.died(code, signal);
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,170 @@
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { ExitCode } from '../protocol/engine-events';
+import { EngineError } from './errors';
+import { loadModel, ModelError } from './model/loader';
+import type { EngineModel, FrameUpscaler } from './pipeline';
+import { TileUpscaler } from './upscaler';
+
+/**
+ * onnxruntime-node's `session.run` is a synchronous call wrapped in a promise: it blocks the JS thread for the
+ * whole inference. The session therefore lives in a worker thread, and the main thread stays free to move frames
+ * through the decoder and encoder pipes while the model runs: the three stages really overlap.
+ */
+const WORKER_KIND = 'huaju4k-infer';
+
+export interface InferWorkerOptions {
+  modelRef: string;
+  tile: number;
+  pad: number;
+  executionProviders?: string[];
+  intraOpNumThreads?: number;
+}
+
+type ModelMeta = EngineModel & { inputName: string; outputName: string };
+
+type ToWorker = { type: 'upscale'; id: number; frame: Uint8Array; width: number; height: number } | { type: 'close' };
+type FromWorker =
+  | { type: 'ready'; model: ModelMeta }
+  | { type: 'result'; id: number; output: Uint8Array }
+  | { type: 'error'; id?: number; message: string; reason?: string; hint?: string; code?: ExitCode };
+
+/** Where the worker code lives: the bundle itself (dist/engine.js), or this .ts file under tsx in tests. */
+const ENTRY = __filename;
+
+function startWorker(data: InferWorkerOptions & { kind: string }): Worker {
+  if (ENTRY.endsWith('.ts')) {
+    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ENTRY)});`, { eval: true, workerData: data });
+  }
+  return new Worker(ENTRY, { workerData: data });
+}
+
+function toEngineError(m: Extract<FromWorker, { type: 'error' }>): Error {
+  if (m.reason) return new EngineError(m.code ?? ExitCode.failure, m.reason, m.message, m.hint);
+  return new Error(m.message);
+}
+
+/** Main-thread handle of the inference worker; a FrameUpscaler for the pipeline. */
+export class WorkerUpscaler implements FrameUpscaler {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly model: ModelMeta,
+  ) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'result') {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.resolve(Buffer.from(m.output.buffer, m.output.byteOffset, m.output.byteLength));
+      } else if (m.type === 'error') {
+        const err = toEngineError(m);
+        const p = m.id !== undefined ? this.pending.get(m.id) : undefined;
+        if (p && m.id !== undefined) {
+          this.pending.delete(m.id);
+          p.reject(err);
+        } else this.failAll(err);
+      }
+    });
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (${code})`)));
+  }
+
+  get scale(): number {
+    return this.model.scale;
+  }
+
+  private failAll(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  /** Starts the worker and loads the model there; rejects with the loader's error (as an EngineError). */
+  static start(opts: InferWorkerOptions): Promise<WorkerUpscaler> {
+    const worker = startWorker({ ...opts, kind: WORKER_KIND });
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.type === 'ready') {
+          worker.off('message', onMessage);
+          worker.off('error', reject);
+          resolve(new WorkerUpscaler(worker, m.model));
+        } else if (m.type === 'error') {
+          void worker.terminate();
+          reject(toEngineError(m));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const msg: ToWorker = { type: 'upscale', id, frame, width, height };
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('inference worker closed');
+    await this.worker.terminate();
+  }
+}
+
+function describeError(err: unknown, id?: number): FromWorker {
+  if (err instanceof ModelError) {
+    return { type: 'error', id, message: err.message, reason: err.reason, hint: err.hint, code: ExitCode.environment };
+  }
+  if (err instanceof EngineError) {
+    return { type: 'error', id, message: err.message, reason: err.reason, hint: err.hint, code: err.code };
+  }
+  return { type: 'error', id, message: err instanceof Error ? err.message : String(err) };
+}
+
+async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorkerOptions): Promise<void> {
+  let upscaler: TileUpscaler;
+  try {
+    const model = await loadModel(opts.modelRef, {
+      executionProviders: opts.executionProviders,
+      intraOpNumThreads: opts.intraOpNumThreads,
+    });
+    upscaler = new TileUpscaler(model, { tile: opts.tile, pad: opts.pad });
+    const meta: ModelMeta = {
+      id: model.id,
+      path: model.path,
+      scale: model.scale,
+      sha256: model.sha256,
+      executionProvider: model.executionProvider,
+      inputName: model.inputName,
+      outputName: model.outputName,
+    };
+    port.postMessage({ type: 'ready', model: meta } satisfies FromWorker);
+  } catch (err) {
+    port.postMessage(describeError(err));
+    return;
+  }
+  // One frame at a time: the upscaler reuses its input tensors between tiles.
+  let queue = Promise.resolve();
+  const handle = async (m: Extract<ToWorker, { type: 'upscale' }>) => {
+    try {
+      const out = await upscaler.upscale(m.frame, m.width, m.height);
+      const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      port.postMessage({ type: 'result', id: m.id, output: view } satisfies FromWorker, [out.buffer as ArrayBuffer]);
+    } catch (err) {
+      port.postMessage(describeError(err, m.id));
+    }
+  };
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'close') port.close();
+    else queue = queue.then(() => handle(m));
+  });
+}
+
+if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kind === WORKER_KIND) {
+  void workerMain(parentPort, workerData as InferWorkerOptions);
+}

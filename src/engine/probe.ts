@@ -1,0 +1,227 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { ExitCode, type ProbeInfo } from '../protocol/engine-events';
+import { EngineError, stderrTail } from './errors';
+
+interface FfprobeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  pix_fmt?: string;
+  sample_aspect_ratio?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  nb_frames?: string;
+  duration?: string;
+  start_time?: string;
+  color_space?: string;
+  color_range?: string;
+  color_primaries?: string;
+  color_transfer?: string;
+  field_order?: string;
+  bits_per_raw_sample?: string;
+  disposition?: { attached_pic?: number };
+  tags?: Record<string, string>;
+  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[];
+  format?: { format_name?: string; duration?: string; start_time?: string; size?: string };
+}
+
+/** Probe result plus what the decoder/encoder need beyond the public protocol shape. */
+export interface MediaInfo extends ProbeInfo {
+  /** Absolute stream index of the chosen video stream (cover art skipped). */
+  videoStreamIndex: number;
+  audio: StreamRef[];
+  subtitles: StreamRef[];
+}
+
+export interface StreamRef {
+  /** Absolute stream index in the source. */
+  index: number;
+  codec: string;
+}
+
+function runFfprobe(ffprobe: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffprobe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+export function parseRational(text: string | undefined): number {
+  if (!text) return 0;
+  const [n, d] = text.split('/').map(Number);
+  if (d === undefined) return Number.isFinite(n) ? n : 0;
+  return d > 0 && Number.isFinite(n) ? n / d : 0;
+}
+
+function parseSar(text: string | undefined): [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(text ?? '');
+  if (!m) return [1, 1];
+  const n = Number(m[1]);
+  const d = Number(m[2]);
+  return n > 0 && d > 0 ? [n, d] : [1, 1];
+}
+
+/** Clockwise rotation in degrees (0/90/180/270) that the player (and ffmpeg's autorotate) applies. */
+function rotationOf(s: FfprobeStream): number {
+  const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix');
+  let deg = 0;
+  if (matrix && typeof matrix.rotation === 'number') deg = -matrix.rotation;
+  else if (s.tags?.rotate) deg = Number(s.tags.rotate) || 0;
+  return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
+}
+
+export function bitDepthOf(pixFmt: string, rawBits?: string): number {
+  const raw = Number(rawBits);
+  if (raw > 0) return raw;
+  const m = /p(\d+)(le|be)?$/.exec(pixFmt);
+  return m ? Number(m[1]) : 8;
+}
+
+const numOr = (text: string | undefined, fallback: number): number => {
+  const v = Number(text);
+  return Number.isFinite(v) && text !== undefined && text !== '' ? v : fallback;
+};
+
+/**
+ * ffprobe metadata of `path`: the first real video stream (cover art skipped), its size after autorotation and after
+ * the sample aspect ratio, frame rate and a VFR guess, colour tags, and the audio/subtitle streams to carry over.
+ */
+export async function probeMedia(ffprobe: string, path: string): Promise<MediaInfo> {
+  let sizeBytes: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new Error('not a file');
+    sizeBytes = st.size;
+  } catch {
+    throw new EngineError(
+      ExitCode.badInput,
+      'input-missing',
+      `input not found: ${path}`,
+      'check the path; it must be a video file',
+    );
+  }
+  const r = await runFfprobe(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path]);
+  let out: FfprobeOutput = {};
+  try {
+    out = JSON.parse(r.stdout || '{}') as FfprobeOutput;
+  } catch {
+    out = {};
+  }
+  if (r.code !== 0 || !out.format) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'not-a-video',
+      `not a readable video: ${path}${r.stderr ? ` (${stderrTail(r.stderr, 2)})` : ''}`,
+      'the file is not a media file ffmpeg can read, or it is damaged',
+    );
+  }
+  const streams = out.streams ?? [];
+  const v = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && (s.width ?? 0) > 0);
+  if (!v) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'no-video-stream',
+      `no video stream in ${path}`,
+      'pick a file with a video track',
+    );
+  }
+  const rotation = rotationOf(v);
+  const swap = rotation === 90 || rotation === 270;
+  const codedW = v.width ?? 0;
+  const codedH = v.height ?? 0;
+  const width = swap ? codedH : codedW;
+  const height = swap ? codedW : codedH;
+  let sar = parseSar(v.sample_aspect_ratio);
+  if (swap) sar = [sar[1], sar[0]];
+  const ratio = sar[0] / sar[1];
+  const displayWidth = ratio > 1 ? Math.round(width * ratio) : width;
+  const displayHeight = ratio < 1 ? Math.round(height / ratio) : height;
+
+  const rFps = parseRational(v.r_frame_rate);
+  const avgFps = parseRational(v.avg_frame_rate);
+  const fps = avgFps > 0 ? avgFps : rFps;
+  const fpsRational = avgFps > 0 ? (v.avg_frame_rate as string) : (v.r_frame_rate ?? '25/1');
+  const vfr = rFps > 0 && avgFps > 0 && Math.abs(rFps - avgFps) / rFps > 0.01;
+  const durationS = numOr(v.duration, numOr(out.format.duration, 0));
+  let frames = Number(v.nb_frames) || 0;
+  if (!frames) frames = await countPackets(ffprobe, path, v.index);
+  if (!frames) frames = Math.max(1, Math.round(durationS * fps));
+  const pixFmt = v.pix_fmt ?? 'unknown';
+  const formatStart = numOr(out.format.start_time, 0);
+  const videoStart = numOr(v.start_time, formatStart);
+  return {
+    path,
+    sizeBytes,
+    container: out.format.format_name ?? 'unknown',
+    durationS,
+    width,
+    height,
+    displayWidth,
+    displayHeight,
+    rotation,
+    sar,
+    codec: v.codec_name ?? 'unknown',
+    pixFmt,
+    bitDepth: bitDepthOf(pixFmt, v.bits_per_raw_sample),
+    fps,
+    fpsRational,
+    vfr,
+    frameCountEstimate: frames,
+    colorMatrix: v.color_space,
+    colorRange: v.color_range,
+    colorPrimaries: v.color_primaries,
+    colorTransfer: v.color_transfer,
+    fieldOrder: v.field_order,
+    audioStreams: streams.filter((s) => s.codec_type === 'audio').length,
+    subtitleStreams: streams.filter((s) => s.codec_type === 'subtitle').length,
+    videoStartS: Math.max(0, videoStart - formatStart),
+    videoStreamIndex: v.index,
+    audio: refs(streams, 'audio'),
+    subtitles: refs(streams, 'subtitle'),
+  };
+}
+
+function refs(streams: FfprobeStream[], type: string): StreamRef[] {
+  return streams
+    .filter((s) => s.codec_type === type)
+    .map((s) => ({ index: s.index, codec: s.codec_name ?? 'unknown' }));
+}
+
+/** Exact packet count of one stream (demux only, no decode); used where the container has no frame count. */
+async function countPackets(ffprobe: string, path: string, index: number): Promise<number> {
+  const r = await runFfprobe(ffprobe, [
+    '-v',
+    'error',
+    '-select_streams',
+    String(index),
+    '-count_packets',
+    '-show_entries',
+    'stream=nb_read_packets',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
+  return r.code === 0 ? Number.parseInt(r.stdout.trim(), 10) || 0 : 0;
+}
+
+/** Only the public protocol fields (what `probe --json` prints and `start` carries). */
+export function toProbeInfo(info: MediaInfo): ProbeInfo {
+  const { videoStreamIndex: _i, audio: _a, subtitles: _s, ...pub } = info;
+  return pub;
+}
