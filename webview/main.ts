@@ -1,2 +1,75 @@
-// Monitor webview entry (browser bundle). Filled by the monitor issue.
+// Monitor webview entry (browser bundle, loaded by the panel host with a nonce). Wires the host client, the store
+// and the view; everything else lives in the modules it imports.
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { WEBVIEW_PROTOCOL_VERSION } from '../src/protocol/webview-messages';
+import { HostClient, type PersistedState, readPersistedState } from './host-api';
+import { PanelView } from './panel-view';
+import { MonitorStore } from './store';
+
+const api = acquireVsCodeApi();
+let persisted: PersistedState = readPersistedState(api);
+const persist = (patch: Partial<PersistedState>) => {
+  persisted = { ...persisted, ...patch, v: WEBVIEW_PROTOCOL_VERSION };
+  api.setState(persisted);
+};
+
+const store = new MonitorStore();
+const client = new HostClient(api, (m) => store.dispatch(m));
+
+const view = new PanelView({
+  split: persisted.split,
+  onSplitChange: (split) => persist({ split }),
+  onControl: (method) => {
+    const jobId = store.state.jobId;
+    if (!jobId) return;
+    view.setControlNote('', false);
+    void client.request(method, jobId).then((reply) => {
+      if (!reply.ok) view.setControlNote(reply.error ?? 'the request failed', true);
+    });
+  },
+});
+document.body.append(view.root);
+
+// Redraw at most once per animation frame however fast events arrive.
+let scheduled = false;
+let seriesDirty = false;
+store.subscribe(({ state, previous, seriesChanged }) => {
+  seriesDirty ||= seriesChanged;
+  if (state.jobId !== previous.jobId) persist({ jobId: state.jobId });
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    const dirty = seriesDirty;
+    seriesDirty = false;
+    view.render(store.state, store.series, dirty);
+  });
+});
+view.render(store.state, store.series, true);
+
+// VS Code switches theme by changing the body's classes; charts draw on canvas and must pick up the new colours.
+new MutationObserver(() => view.retheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// Test and diagnostics hook (read-only numbers; nothing here can be driven from outside).
+Object.defineProperty(window, '__huaju4kMonitor', {
+  value: Object.freeze({
+    stats: () => ({
+      jobId: store.state.jobId,
+      status: store.state.status,
+      previewFrame: Number(document.querySelector('.compare')?.getAttribute('data-frame') ?? -1),
+      previewsShown: view.preview.shownCount,
+      liveBlobUrls: view.preview.liveUrlCount,
+      rejectedMessages: client.rejectedCount,
+      points: {
+        fps: store.series.throughput.length,
+        memory: store.series.memory.length,
+        vram: store.series.vram.length,
+        disk: store.series.disk.length,
+      },
+    }),
+  }),
+});
+
+client.start(window);
 document.body.dataset.huaju4k = 'ready';

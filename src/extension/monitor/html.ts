@@ -1,0 +1,56 @@
+/**
+ * The monitor's HTML shell. Everything runs from the bundle: one stylesheet and one nonce'd script, both from the
+ * extension's dist folder. The CSP allows nothing else: no inline script or style, no remote hosts, no eval;
+ * images only from the webview's own resources and data:/blob: URLs (the preview frames).
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface MonitorHtmlParts {
+  /** `webview.cspSource` */
+  cspSource: string;
+  nonce: string;
+  /** `asWebviewUri(dist/webview.js)` as a string */
+  scriptUri: string;
+  /** `asWebviewUri(dist/webview.css)` as a string */
+  styleUri: string;
+}
+
+export function makeNonce(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+function attr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function monitorCsp(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `img-src ${cspSource} data: blob:`,
+    `style-src ${cspSource}`,
+    `font-src ${cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+export function renderMonitorHtml(parts: MonitorHtmlParts): string {
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(parts.nonce))
+    throw new Error('monitor: the CSP nonce must be 16+ url-safe characters');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${attr(monitorCsp(parts.cspSource, parts.nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${attr(parts.styleUri)}">
+<title>huaju4k Monitor</title>
+</head>
+<body>
+<noscript>The huaju4k monitor needs scripts enabled in webviews.</noscript>
+<script nonce="${parts.nonce}" src="${attr(parts.scriptUri)}"></script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,80 @@
+/**
+ * The panel host's memory, free of `vscode` so it is unit-tested: per-job replays (a bounded number of jobs), which
+ * job the panel follows, and the backends rows. The panel follows the newest job to start unless told otherwise.
+ */
+import type { EngineEvent } from '../../protocol/engine-events';
+import {
+  type HostToWebviewMessage,
+  type MonitorBackendRow,
+  WEBVIEW_PROTOCOL_VERSION,
+} from '../../protocol/webview-messages';
+import { JobReplay } from './job-replay';
+
+export const MAX_JOBS = 8;
+
+export class MonitorState {
+  private readonly jobs = new Map<string, JobReplay>();
+  private focused: string | null = null;
+  private backends: MonitorBackendRow[] | null = null;
+
+  get focusedJobId(): string | null {
+    return this.focused;
+  }
+
+  hasJob(jobId: string): boolean {
+    return this.jobs.has(jobId);
+  }
+
+  /** Records the event; returns the message to post to the webview, if the panel shows this job. */
+  record(jobId: string, event: EngineEvent): HostToWebviewMessage | undefined {
+    let replay = this.jobs.get(jobId);
+    if (!replay) {
+      replay = new JobReplay(jobId);
+      this.jobs.set(jobId, replay);
+      this.evict();
+    }
+    replay.record(event);
+    if (event.type === 'start' && this.focused !== jobId) {
+      this.focused = jobId;
+      return this.init();
+    }
+    if (this.focused === null) this.focused = jobId;
+    if (this.focused !== jobId) return undefined;
+    return { v: WEBVIEW_PROTOCOL_VERSION, type: 'engineEvent', jobId, event };
+  }
+
+  /** Shows another known job; returns the `init` to post, or undefined when the job is unknown. */
+  focus(jobId: string): HostToWebviewMessage | undefined {
+    if (!this.jobs.has(jobId)) return undefined;
+    this.focused = jobId;
+    return this.init();
+  }
+
+  setBackends(rows: MonitorBackendRow[]): HostToWebviewMessage {
+    this.backends = rows.map((r) => ({ ...r }));
+    return { v: WEBVIEW_PROTOCOL_VERSION, type: 'backends', rows: this.backends };
+  }
+
+  init(): HostToWebviewMessage {
+    const replay = this.focused ? this.jobs.get(this.focused) : undefined;
+    return {
+      v: WEBVIEW_PROTOCOL_VERSION,
+      type: 'init',
+      jobId: this.focused,
+      events: replay ? replay.events() : [],
+      backends: this.backends,
+    };
+  }
+
+  /** Drops the oldest finished jobs (never the focused one) beyond MAX_JOBS. */
+  private evict(): void {
+    if (this.jobs.size <= MAX_JOBS) return;
+    const candidates = [...this.jobs.values()]
+      .filter((j) => j.jobId !== this.focused)
+      .sort((a, b) => Number(b.finished) - Number(a.finished) || a.lastTs - b.lastTs);
+    for (const j of candidates) {
+      if (this.jobs.size <= MAX_JOBS) break;
+      this.jobs.delete(j.jobId);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Extension host ↔ monitor webview messages. Compiled into both ends (the panel host in src/extension/monitor and
+ * the browser bundle in webview/) so they cannot drift. Every message carries `v`; a message with another version,
+ * an unknown type or a malformed body is rejected by the parsers below and the receiver logs and ignores it —
+ * nothing that arrives is ever executed. Bump WEBVIEW_PROTOCOL_VERSION on any breaking change.
+ *
+ * Flow: the webview posts `ready` once its script runs; only then does the host send `init` (a replay of the
+ * focused job's recent events plus the backends rows). Afterwards the host streams `engineEvent` and `backends`.
+ * Job controls are `request`s with an id; the host answers each with a `reply` carrying the same id.
+ */
+import { type EngineEvent, parseEngineEvent } from './engine-events';
+
+export const WEBVIEW_PROTOCOL_VERSION = 1;
+
+/** One stream hub / backend as the monitor shows it (the hub client maps its status model onto this row). */
+export interface MonitorBackendRow {
+  name: string;
+  url: string;
+  reachable: boolean;
+  subscribers?: number;
+  fps?: number;
+  /** Relay state in words, e.g. 'connected', 'disconnected', 'off'. */
+  relay?: string;
+  heartbeatAgeS?: number;
+  error?: string;
+}
+
+export type JobControlMethod = 'cancel' | 'revealOutput' | 'openLog';
+export const JOB_CONTROL_METHODS: readonly JobControlMethod[] = ['cancel', 'revealOutput', 'openLog'];
+
+// ---- host → webview ----
+
+export interface InitMessage {
+  v: number;
+  type: 'init';
+  /** The job the panel shows, or null when no job has run in this window yet. */
+  jobId: string | null;
+  /** Replay of that job's retained events, oldest first (bounded by the host). */
+  events: EngineEvent[];
+  /** null until a backends source has reported (the webview then shows its empty state). */
+  backends: MonitorBackendRow[] | null;
+}
+
+export interface EngineEventMessage {
+  v: number;
+  type: 'engineEvent';
+  jobId: string;
+  event: EngineEvent;
+}
+
+export interface BackendsMessage {
+  v: number;
+  type: 'backends';
+  rows: MonitorBackendRow[];
+}
+
+export interface ReplyMessage {
+  v: number;
+  type: 'reply';
+  id: number;
+  ok: boolean;
+  error?: string;
+}
+
+export type HostToWebviewMessage = InitMessage | EngineEventMessage | BackendsMessage | ReplyMessage;
+
+// ---- webview → host ----
+
+export interface ReadyMessage {
+  v: number;
+  type: 'ready';
+}
+
+export interface RequestMessage {
+  v: number;
+  type: 'request';
+  id: number;
+  method: JobControlMethod;
+  jobId: string;
+}
+
+export interface LogMessage {
+  v: number;
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export type WebviewToHostMessage = ReadyMessage | RequestMessage | LogMessage;
+
+/** Result of validating an incoming message: the typed message, or why it was rejected (for the log). */
+export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+const MAX_LOG_CHARS = 2000;
+const MAX_BACKEND_ROWS = 64;
+const MAX_INIT_EVENTS = 2000;
+/** Preview images are small thumbnails; anything bigger is a bug or an attack, not a preview. */
+export const MAX_PREVIEW_BASE64_CHARS = 4 * 1024 * 1024;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isOptional = (v: unknown, check: (x: unknown) => boolean): boolean => v === undefined || check(v);
+const isNonNegativeInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function reject<T>(reason: string): Parsed<T> {
+  return { ok: false, reason };
+}
+
+function header(value: unknown): { ok: true; record: Record<string, unknown> } | { ok: false; reason: string } {
+  if (!isRecord(value)) return { ok: false, reason: 'not an object' };
+  if (value.v !== WEBVIEW_PROTOCOL_VERSION) {
+    return { ok: false, reason: `protocol version ${String(value.v)} (expected ${WEBVIEW_PROTOCOL_VERSION})` };
+  }
+  if (typeof value.type !== 'string') return { ok: false, reason: 'missing type' };
+  return { ok: true, record: value };
+}
+
+/**
+ * Engine events that reach the webview are checked beyond the engine's own parser on the fields the view reads,
+ * so a malformed event can neither throw in the renderer nor smuggle non-image data into an <img>.
+ */
+export function validateEngineEventForView(value: unknown): EngineEvent | undefined {
+  const event = parseEngineEvent(value);
+  if (!event) return undefined;
+  switch (event.type) {
+    case 'progress':
+      return isFiniteNumber(event.frame) && isFiniteNumber(event.total) && isFiniteNumber(event.fps)
+        ? event
+        : undefined;
+    case 'sample':
+      return isFiniteNumber(event.rssBytes) && isFiniteNumber(event.freeDiskBytes) ? event : undefined;
+    case 'preview':
+      if (event.mime !== 'image/jpeg' && event.mime !== 'image/png') return undefined;
+      for (const b64 of [event.input, event.output]) {
+        if (typeof b64 !== 'string' || b64.length > MAX_PREVIEW_BASE64_CHARS || !BASE64.test(b64)) return undefined;
+      }
+      return isFiniteNumber(event.frame) ? event : undefined;
+    case 'start':
+      return typeof event.input === 'string' && typeof event.output === 'string' ? event : undefined;
+    default:
+      return event;
+  }
+}
+
+function isBackendRow(value: unknown): value is MonitorBackendRow {
+  if (!isRecord(value)) return false;
+  return (
+    typeof value.name === 'string' &&
+    typeof value.url === 'string' &&
+    typeof value.reachable === 'boolean' &&
+    isOptional(value.subscribers, isFiniteNumber) &&
+    isOptional(value.fps, isFiniteNumber) &&
+    isOptional(value.relay, (x) => typeof x === 'string') &&
+    isOptional(value.heartbeatAgeS, isFiniteNumber) &&
+    isOptional(value.error, (x) => typeof x === 'string')
+  );
+}
+
+function parseBackendRows(value: unknown): MonitorBackendRow[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_BACKEND_ROWS) return undefined;
+  return value.every(isBackendRow) ? (value as MonitorBackendRow[]) : undefined;
+}
+
+/** Validates a message arriving in the webview from the host. */
+export function parseHostMessage(value: unknown): Parsed<HostToWebviewMessage> {
+  const h = header(value);
+  if (!h.ok) return h;
+  const m = h.record;
+  const v = WEBVIEW_PROTOCOL_VERSION;
+  switch (m.type) {
+    case 'init': {
+      if (m.jobId !== null && typeof m.jobId !== 'string') return reject('init: jobId must be a string or null');
+      if (!Array.isArray(m.events) || m.events.length > MAX_INIT_EVENTS) return reject('init: events must be a list');
+      const events: EngineEvent[] = [];
+      for (const raw of m.events) {
+        const event = validateEngineEventForView(raw);
+        if (event) events.push(event);
+      }
+      let backends: MonitorBackendRow[] | null = null;
+      if (m.backends !== null) {
+        const rows = parseBackendRows(m.backends);
+        if (!rows) return reject('init: malformed backends rows');
+        backends = rows;
+      }
+      return { ok: true, message: { v, type: 'init', jobId: m.jobId, events, backends } };
+    }
+    case 'engineEvent': {
+      if (typeof m.jobId !== 'string') return reject('engineEvent: missing jobId');
+      const event = validateEngineEventForView(m.event);
+      if (!event) return reject('engineEvent: malformed engine event');
+      return { ok: true, message: { v, type: 'engineEvent', jobId: m.jobId, event } };
+    }
+    case 'backends': {
+      const rows = parseBackendRows(m.rows);
+      if (!rows) return reject('backends: malformed rows');
+      return { ok: true, message: { v, type: 'backends', rows } };
+    }
+    case 'reply': {
+      if (!isNonNegativeInt(m.id) || typeof m.ok !== 'boolean') return reject('reply: needs id and ok');
+      if (!isOptional(m.error, (x) => typeof x === 'string')) return reject('reply: error must be a string');
+      const error = typeof m.error === 'string' ? m.error : undefined;
+      return { ok: true, message: { v, type: 'reply', id: m.id, ok: m.ok, ...(error ? { error } : {}) } };
+    }
+    default:
+      return reject(`unknown type ${JSON.stringify(m.type).slice(0, 60)}`);
+  }
+}
+
+/** Validates a message arriving in the host from the webview. */
+export function parseWebviewMessage(value: unknown): Parsed<WebviewToHostMessage> {
+  const h = header(value);
+  if (!h.ok) return h;
+  const m = h.record;
+  const v = WEBVIEW_PROTOCOL_VERSION;
+  switch (m.type) {
+    case 'ready':
+      return { ok: true, message: { v, type: 'ready' } };
+    case 'request': {
+      if (!isNonNegativeInt(m.id)) return reject('request: id must be a non-negative integer');
+      if (typeof m.method !== 'string' || !(JOB_CONTROL_METHODS as readonly string[]).includes(m.method)) {
+        return reject(`request: unknown method ${JSON.stringify(m.method)?.slice(0, 60)}`);
+      }
+      if (typeof m.jobId !== 'string' || m.jobId.length === 0) return reject('request: missing jobId');
+      return {
+        ok: true,
+        message: { v, type: 'request', id: m.id, method: m.method as JobControlMethod, jobId: m.jobId },
+      };
+    }
+    case 'log': {
+      if (m.level !== 'info' && m.level !== 'warn' && m.level !== 'error') return reject('log: bad level');
+      if (typeof m.message !== 'string') return reject('log: message must be a string');
+      return { ok: true, message: { v, type: 'log', level: m.level, message: m.message.slice(0, MAX_LOG_CHARS) } };
+    }
+    default:
+      return reject(`unknown type ${JSON.stringify(m.type).slice(0, 60)}`);
+  }
+}

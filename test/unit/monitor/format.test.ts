@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { withAlpha } from '../../../webview/charts-colour';
+import { baseName, formatBytes, formatDuration, formatFps, formatMs, formatPercent } from '../../../webview/format';
+
+describe('monitor: formatting', () => {
+  it('formats bytes, durations, rates and percentages for people', () => {
+    assert.equal(formatBytes(0), '0 B');
+    assert.equal(formatBytes(1536), '1.50 KB');
+    assert.equal(formatBytes(420 * 1024 ** 2), '420 MB');
+    assert.equal(formatBytes(80 * 1024 ** 3), '80.0 GB');
+    assert.equal(formatBytes(undefined), '—');
+    assert.equal(formatDuration(59.6), '1:00');
+    assert.equal(formatDuration(3725), '1:02:05');
+    assert.equal(formatDuration(-1), '—');
+    assert.equal(formatFps(2.345), '2.35');
+    assert.equal(formatFps(29.97), '30.0');
+    assert.equal(formatPercent(0.4213), '42%');
+    assert.equal(formatPercent(0.004213, 1), '0.4%');
+    assert.equal(formatMs(3.45), '3.5 ms');
+    assert.equal(formatMs(1520), '1.52 s');
+    assert.equal(baseName('C:\\v\\a.mp4'), 'a.mp4');
+    assert.equal(baseName('/v/b.mkv'), 'b.mkv');
+  });
+
+  it('derives chart fills from theme colours it can parse, and none from others', () => {
+    assert.equal(withAlpha('#3794ff', 0.5), 'rgba(55, 148, 255, 0.5)');
+    assert.equal(withAlpha('#fff', 0.1), 'rgba(255, 255, 255, 0.1)');
+    assert.equal(withAlpha('rgb(1,2,3)', 0.1), undefined);
+  });
+});

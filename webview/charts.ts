@@ -1,0 +1,133 @@
+/**
+ * uPlot time charts coloured from the theme's `--vscode-charts-*` variables. Canvas cannot read CSS variables, so
+ * colours are resolved when a chart is built and the chart is rebuilt when VS Code switches theme (body class).
+ */
+import uPlot from 'uplot';
+import { withAlpha } from './charts-colour';
+import type { AlignedData } from './ring-buffer';
+
+export interface ChartSeriesSpec {
+  label: string;
+  /** CSS variable holding the stroke colour, e.g. '--vscode-charts-blue'. */
+  colorVar: string;
+  fallback: string;
+  scale?: 'y' | 'y2';
+  dash?: number[];
+  fill?: boolean;
+}
+
+export interface ChartSpec {
+  /** Accessible name of the canvas region. */
+  label: string;
+  series: ChartSeriesSpec[];
+  format: (v: number) => string;
+  format2?: (v: number) => string;
+  /** Keep 0 in view for the left axis (rates and sizes). */
+  fromZero?: boolean;
+}
+
+const HEIGHT = 150;
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+export class TimeChart {
+  private plot: uPlot | null = null;
+  private data: AlignedData;
+  private width = 0;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly spec: ChartSpec,
+  ) {
+    this.data = [[], ...spec.series.map(() => [])] as AlignedData;
+    container.setAttribute('role', 'img');
+    container.setAttribute('aria-label', spec.label);
+  }
+
+  get pointCount(): number {
+    return this.data[0].length;
+  }
+
+  private build(): void {
+    this.plot?.destroy();
+    if (this.width <= 0) return;
+    const fg = cssVar('--vscode-descriptionForeground', '#8b8b8b');
+    const grid = cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.3)');
+    const family = cssVar('--vscode-font-family', 'system-ui, sans-serif');
+    const font = `11px ${family}`;
+    const hasY2 = this.spec.series.some((s) => s.scale === 'y2');
+    const axis = (scale: string, fmt: (v: number) => string, side?: 1 | 3): uPlot.Axis => ({
+      scale,
+      ...(side ? { side } : {}),
+      stroke: fg,
+      font,
+      size: 64,
+      grid: { stroke: grid, width: 1, show: scale === 'y' },
+      ticks: { stroke: grid, width: 1 },
+      values: (_u, splits) => splits.map((v) => (v === null ? '' : fmt(v))),
+    });
+    const opts: uPlot.Options = {
+      width: this.width,
+      height: HEIGHT,
+      cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+      legend: { show: true, live: true },
+      scales: {
+        x: { time: true },
+        y: this.spec.fromZero ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } : {},
+        ...(hasY2 ? { y2: { range: (_u: uPlot, _min: number, max: number) => [0, max > 0 ? max * 1.1 : 1] } } : {}),
+      },
+      axes: [
+        { stroke: fg, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        axis('y', this.spec.format),
+        ...(hasY2 ? [axis('y2', this.spec.format2 ?? this.spec.format, 1)] : []),
+      ],
+      series: [
+        { label: 'Time' },
+        ...this.spec.series.map((s): uPlot.Series => {
+          const stroke = cssVar(s.colorVar, s.fallback);
+          const fmt = s.scale === 'y2' ? (this.spec.format2 ?? this.spec.format) : this.spec.format;
+          return {
+            label: s.label,
+            scale: s.scale ?? 'y',
+            stroke,
+            width: 2,
+            ...(s.dash ? { dash: s.dash } : {}),
+            ...(s.fill ? { fill: withAlpha(stroke, 0.14) } : {}),
+            points: { show: (u: uPlot) => u.data[0].length < 3 },
+            spanGaps: false,
+            value: (_u, v) => (v === null || v === undefined ? '—' : fmt(v)),
+          };
+        }),
+      ],
+    };
+    this.plot = new uPlot(opts, this.data as uPlot.AlignedData, this.container);
+  }
+
+  setData(data: AlignedData): void {
+    this.data = data;
+    this.container.dataset.points = String(data[0].length);
+    if (this.plot) this.plot.setData(data as uPlot.AlignedData);
+    else this.build();
+  }
+
+  resize(width: number): void {
+    const w = Math.max(0, Math.floor(width));
+    if (w === this.width) return;
+    this.width = w;
+    if (this.plot) this.plot.setSize({ width: w, height: HEIGHT });
+    else this.build();
+  }
+
+  /** Rebuild with the current theme's colours. */
+  retheme(): void {
+    if (this.plot) this.build();
+  }
+
+  destroy(): void {
+    this.plot?.destroy();
+    this.plot = null;
+  }
+}

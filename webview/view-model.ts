@@ -1,0 +1,302 @@
+/**
+ * The monitor's state, derived from host messages by a pure reducer (no DOM, no timers) so the mapping from engine
+ * events to what the user sees is unit-tested in plain mocha. Chart series are kept apart in MonitorSeries: bounded
+ * rings appended in place, because copying hundreds of points per event would be waste.
+ */
+import { type EngineEvent, ExitCode, type StageMs } from '../src/protocol/engine-events';
+import type { HostToWebviewMessage, MonitorBackendRow } from '../src/protocol/webview-messages';
+import { SeriesRing } from './ring-buffer';
+
+export type JobStatus = 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobHeader {
+  input: string;
+  output: string;
+  model: string;
+  executionProvider: string;
+  tile: number;
+  source: { width: number; height: number; fps: number };
+  target: { width: number; height: number };
+  totalFrames: number;
+  encoder: string;
+  resumeFromFrame?: number;
+  startedTs: number;
+}
+
+export interface ProgressView {
+  frame: number;
+  total: number;
+  /** 0..1, clamped */
+  fraction: number;
+  fps: number;
+  etaS: number;
+  stageMs: StageMs;
+  reuseRatio?: number;
+  ts: number;
+}
+
+export type GpuView =
+  | { mode: 'unknown' }
+  | { mode: 'cpu'; reason: string }
+  | { mode: 'gpu'; name: string; usedBytes: number; totalBytes: number; budgetBytes: number };
+
+export interface ResourceView {
+  rssBytes: number;
+  frameBufferBytes: number;
+  frameBufferBudgetBytes: number;
+  freeDiskBytes: number;
+  jobDiskBytes?: number;
+  ts: number;
+}
+
+export interface PreviewView {
+  frame: number;
+  mime: 'image/jpeg' | 'image/png';
+  input: string;
+  output: string;
+  width: number;
+  height: number;
+}
+
+export interface NoticeView {
+  code: string;
+  message: string;
+  ts: number;
+}
+
+export interface ErrorView {
+  code: number;
+  reason: string;
+  message: string;
+  hint?: string;
+}
+
+export interface DoneView {
+  output: string;
+  frames: number;
+  seconds: number;
+  avgFps: number;
+  outputBytes: number;
+  peakRssBytes: number;
+}
+
+export interface ViewState {
+  jobId: string | null;
+  status: JobStatus;
+  header: JobHeader | null;
+  progress: ProgressView | null;
+  resources: ResourceView | null;
+  gpu: GpuView;
+  preview: PreviewView | null;
+  segments: { count: number; bytes: number };
+  /** Most recent last, at most MAX_WARNINGS. */
+  warnings: NoticeView[];
+  error: ErrorView | null;
+  done: DoneView | null;
+  /** null = no backends source has reported yet (empty state). */
+  backends: MonitorBackendRow[] | null;
+  /** How many events were dropped as belonging to another job (diagnostics). */
+  ignoredEvents: number;
+}
+
+export const MAX_WARNINGS = 5;
+
+export function initialViewState(jobId: string | null = null, backends: MonitorBackendRow[] | null = null): ViewState {
+  return {
+    jobId,
+    status: 'idle',
+    header: null,
+    progress: null,
+    resources: null,
+    gpu: { mode: 'unknown' },
+    preview: null,
+    segments: { count: 0, bytes: 0 },
+    warnings: [],
+    error: null,
+    done: null,
+    backends,
+    ignoredEvents: 0,
+  };
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}
+
+function gpuView(event: Extract<EngineEvent, { type: 'sample' }>, previous: GpuView): GpuView {
+  const gpu = event.gpu;
+  if (!gpu) return previous;
+  if (!gpu.available) return { mode: 'cpu', reason: gpu.reason };
+  const first = gpu.gpus[0];
+  if (!first) return { mode: 'cpu', reason: 'the engine reported a GPU provider but no device' };
+  const usedBytes = gpu.gpus.reduce((s, g) => s + g.usedBytes, 0);
+  const totalBytes = gpu.gpus.reduce((s, g) => s + g.totalBytes, 0);
+  const name = gpu.gpus.length > 1 ? `${first.name} ×${gpu.gpus.length}` : first.name;
+  return { mode: 'gpu', name, usedBytes, totalBytes, budgetBytes: gpu.budgetBytes };
+}
+
+/** Applies one engine event of the current job. Returns a new state; never mutates `state`. */
+export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewState {
+  switch (event.type) {
+    case 'start':
+      return {
+        ...initialViewState(state.jobId, state.backends),
+        status: 'running',
+        header: {
+          input: event.input,
+          output: event.output,
+          model: event.model.id,
+          executionProvider: event.executionProvider,
+          tile: event.tile,
+          source: { width: event.probe.width, height: event.probe.height, fps: event.probe.fps },
+          target: { ...event.target },
+          totalFrames: event.totalFrames,
+          encoder: event.encoder,
+          ...(event.resumeFromFrame !== undefined ? { resumeFromFrame: event.resumeFromFrame } : {}),
+          startedTs: event.ts,
+        },
+      };
+    case 'progress': {
+      const total = event.total > 0 ? event.total : (state.header?.totalFrames ?? 0);
+      return {
+        ...state,
+        status: state.status === 'idle' ? 'running' : state.status,
+        progress: {
+          frame: event.frame,
+          total,
+          fraction: total > 0 ? clamp01(event.frame / total) : 0,
+          fps: event.fps,
+          etaS: event.etaS,
+          stageMs: { ...event.stageMs },
+          ...(event.reuseRatio !== undefined ? { reuseRatio: event.reuseRatio } : {}),
+          ts: event.ts,
+        },
+      };
+    }
+    case 'sample':
+      return {
+        ...state,
+        resources: {
+          rssBytes: event.rssBytes,
+          frameBufferBytes: event.frameBufferBytes,
+          frameBufferBudgetBytes: event.frameBufferBudgetBytes,
+          freeDiskBytes: event.freeDiskBytes,
+          ...(event.jobDiskBytes !== undefined ? { jobDiskBytes: event.jobDiskBytes } : {}),
+          ts: event.ts,
+        },
+        gpu: gpuView(event, state.gpu),
+      };
+    case 'preview':
+      return {
+        ...state,
+        preview: {
+          frame: event.frame,
+          mime: event.mime,
+          input: event.input,
+          output: event.output,
+          width: event.width,
+          height: event.height,
+        },
+      };
+    case 'segment':
+      return { ...state, segments: { count: state.segments.count + 1, bytes: state.segments.bytes + event.bytes } };
+    case 'warning':
+      return {
+        ...state,
+        warnings: [...state.warnings, { code: event.code, message: event.message, ts: event.ts }].slice(-MAX_WARNINGS),
+      };
+    case 'error':
+      return {
+        ...state,
+        status: event.code === ExitCode.cancelled ? 'cancelled' : 'failed',
+        error: {
+          code: event.code,
+          reason: event.reason,
+          message: event.message,
+          ...(event.hint ? { hint: event.hint } : {}),
+        },
+      };
+    case 'done': {
+      const progress = state.progress
+        ? { ...state.progress, frame: event.frames, total: event.frames, fraction: 1, etaS: 0 }
+        : state.progress;
+      return {
+        ...state,
+        status: 'done',
+        progress,
+        done: {
+          output: event.output,
+          frames: event.frames,
+          seconds: event.seconds,
+          avgFps: event.report.avgFps,
+          outputBytes: event.report.outputBytes,
+          peakRssBytes: event.report.peakRssBytes,
+        },
+      };
+    }
+    default:
+      return state;
+  }
+}
+
+/**
+ * Folds a host message into the state. Events of another job are ignored unless they start a new job (the host
+ * follows the newest job), so a late event from a finished job cannot overwrite the current one.
+ */
+export function reduceView(state: ViewState, message: HostToWebviewMessage): ViewState {
+  switch (message.type) {
+    case 'init':
+      return message.events.reduce(applyEngineEvent, initialViewState(message.jobId, message.backends));
+    case 'engineEvent': {
+      if (message.jobId === state.jobId) return applyEngineEvent(state, message.event);
+      if (message.event.type === 'start' || state.jobId === null) {
+        return applyEngineEvent(initialViewState(message.jobId, state.backends), message.event);
+      }
+      return { ...state, ignoredEvents: state.ignoredEvents + 1 };
+    }
+    case 'backends':
+      return { ...state, backends: message.rows };
+    default:
+      return state;
+  }
+}
+
+/** Default points per series: a sample per second keeps the last 10 minutes. */
+export const SERIES_CAPACITY = 600;
+
+/** The chart series of one job, all bounded rings. x is epoch seconds. */
+export class MonitorSeries {
+  /** fps */
+  readonly throughput: SeriesRing;
+  /** RSS, frame buffer */
+  readonly memory: SeriesRing;
+  /** VRAM used, budget */
+  readonly vram: SeriesRing;
+  /** free disk, job bytes */
+  readonly disk: SeriesRing;
+
+  constructor(readonly capacity = SERIES_CAPACITY) {
+    this.throughput = new SeriesRing(capacity, 1);
+    this.memory = new SeriesRing(capacity, 2);
+    this.vram = new SeriesRing(capacity, 2);
+    this.disk = new SeriesRing(capacity, 2);
+  }
+
+  /** Returns true when a chart changed. */
+  apply(event: EngineEvent): boolean {
+    const x = event.ts / 1000;
+    if (event.type === 'progress') return this.throughput.push(x, [event.fps]);
+    if (event.type !== 'sample') return false;
+    this.memory.push(x, [event.rssBytes, event.frameBufferBytes]);
+    this.disk.push(x, [event.freeDiskBytes, event.jobDiskBytes ?? null]);
+    if (event.gpu?.available) {
+      const used = event.gpu.gpus.reduce((s, g) => s + g.usedBytes, 0);
+      this.vram.push(x, [used, event.gpu.budgetBytes]);
+    }
+    return true;
+  }
+
+  clear(): void {
+    for (const s of [this.throughput, this.memory, this.vram, this.disk]) s.clear();
+  }
+}
