@@ -1,9 +1,94 @@
+import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { COMMANDS } from './commands-ids';
+import { JobJournal } from './job-journal';
+import { JobManager } from './job-manager';
+import { JobUi, type ShownMessage } from './job-ui';
+import { listResumable } from './resume';
+import { settingsFor } from './settings-reader';
+import { ProbeCache } from './video-probe';
+import type { VideoFacts } from './videos-model';
+import { BackendsTreeProvider, VIDEOS_VIEW_ID, VideosTreeProvider } from './videos-tree';
 
-export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand('huaju4k.enhance', () => vscode.window.showInformationMessage('huaju4k: not yet')),
-  );
+/** What `activate` returns: used by the extension-host tests and by other extensions that drive huaju4k. */
+export interface Huaju4kApi {
+  jobs: JobManager;
+  journal: JobJournal;
+  /** Facts behind each item of the Videos tree, as the tree shows them now. */
+  videos(): Promise<VideoFacts[]>;
+  messages: readonly ShownMessage[];
+  enginePath: string;
 }
 
-export function deactivate(): void {}
+let manager: JobManager | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<Huaju4kApi> {
+  const log = vscode.window.createOutputChannel('huaju4k', { log: true });
+  const journal = new JobJournal(context.globalState);
+  await journal.recoverAfterRestart();
+  const enginePath =
+    process.env.HUAJU4K_ENGINE || vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine.js').fsPath;
+  const jobs = new JobManager({
+    enginePath,
+    perDevice: settingsFor().jobsPerDevice,
+    journal,
+    log: (id, line, level) => log[level](`[${id}] ${line}`),
+  });
+  manager = jobs;
+  const ui = new JobUi(jobs, log);
+  const probes = new ProbeCache(
+    () => settingsFor().ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe',
+    () => tree.refresh(),
+  );
+  const tree = new VideosTreeProvider(jobs, journal, probes, () => vscode.workspace.isTrusted);
+  const view = vscode.window.createTreeView(VIDEOS_VIEW_ID, { treeDataProvider: tree, canSelectMany: true });
+  context.subscriptions.push(
+    log,
+    ui,
+    tree,
+    view,
+    vscode.window.registerTreeDataProvider('huaju4k.backends', new BackendsTreeProvider()),
+    ...registerCommands({ context, jobs, journal, ui, tree, log }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);
+      if (e.affectsConfiguration('huaju4k.jobsPerDevice')) jobs.setPerDevice(settingsFor().jobsPerDevice);
+    }),
+    { dispose: () => void jobs.dispose() },
+  );
+  log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
+  void checkFfmpeg(log);
+  void offerResume(journal, ui);
+  return {
+    jobs,
+    journal,
+    videos: async () => (await tree.nodesNow()).map((n) => tree.facts(n)),
+    messages: ui.messages,
+    enginePath,
+  };
+}
+
+/** Kills every engine process tree; VS Code waits for the returned promise (briefly) on shutdown. */
+export async function deactivate(): Promise<void> {
+  await manager?.dispose();
+  manager = undefined;
+}
+
+async function checkFfmpeg(log: vscode.LogOutputChannel): Promise<void> {
+  const ffmpeg = settingsFor().ffmpegPath || process.env.HUAJU4K_FFMPEG || 'ffmpeg';
+  const ok = await new Promise<boolean>((resolve) =>
+    execFile(ffmpeg, ['-hide_banner', '-version'], { timeout: 10000 }, (err) => resolve(!err)),
+  );
+  if (!ok) log.warn(`ffmpeg not usable at "${ffmpeg}": install it or set huaju4k.ffmpegPath`);
+  await vscode.commands.executeCommand('setContext', 'huaju4k.ffmpegMissing', !ok);
+}
+
+async function offerResume(journal: JobJournal, ui: JobUi): Promise<void> {
+  if (!vscode.workspace.isTrusted) return;
+  const n = listResumable(journal).length;
+  if (n === 0) return;
+  const text = `huaju4k: ${n === 1 ? 'one interrupted enhancement' : `${n} interrupted enhancements`} can be resumed.`;
+  const choice = await ui.show('info', text, ['Resume…']);
+  if (choice) await vscode.commands.executeCommand(COMMANDS.resume);
+}

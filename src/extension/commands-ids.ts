@@ -1,0 +1,17 @@
+/** Command ids, in one place: code registers them, the manifest contributes them, a unit test checks both agree. */
+export const COMMANDS = {
+  enhance: 'huaju4k.enhance',
+  enhanceWithOptions: 'huaju4k.enhanceWithOptions',
+  resume: 'huaju4k.resume',
+  cancel: 'huaju4k.cancel',
+  cancelAll: 'huaju4k.cancelAll',
+  showMonitor: 'huaju4k.showMonitor',
+  refreshVideos: 'huaju4k.refreshVideos',
+  revealOutput: 'huaju4k.revealOutput',
+  openOutput: 'huaju4k.openOutput',
+  openLog: 'huaju4k.openLog',
+  openSettings: 'huaju4k.openSettings',
+  installFfmpeg: 'huaju4k.installFfmpeg',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

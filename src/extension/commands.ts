@@ -1,0 +1,235 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { COMMANDS } from './commands-ids';
+import type { JobJournal } from './job-journal';
+import { JobListPanel } from './job-list-panel';
+import type { JobManager, JobRequest } from './job-manager';
+import type { JobUi } from './job-ui';
+import { findResumable, listResumable, resumeArgs, resumePickItem } from './resume';
+import { buildEnhanceArgs, engineEnv, SettingsError } from './settings';
+import { settingsFor } from './settings-reader';
+import { defaultOutputPath, isVideoPath, VIDEO_EXTENSIONS, VIDEO_GLOB } from './video-files';
+import type { VideoNode, VideosTreeProvider } from './videos-tree';
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  jobs: JobManager;
+  journal: JobJournal;
+  ui: JobUi;
+  tree: VideosTreeProvider;
+  log: vscode.LogOutputChannel;
+}
+
+export const UNTRUSTED_MESSAGE =
+  'huaju4k: enhancing is disabled in Restricted Mode. It runs ffmpeg and the engine on workspace files, and workspace settings can point at executables. Trust this workspace to enhance videos.';
+
+/** Accepts what VS Code passes: a Uri (explorer, editor title), a tree node, a path, or nothing (palette). */
+function toUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string') return vscode.Uri.file(arg);
+  if (typeof arg === 'object' && arg !== null && (arg as VideoNode).uri instanceof vscode.Uri)
+    return (arg as VideoNode).uri;
+  return undefined;
+}
+
+async function refuseIfUntrusted(ui: JobUi): Promise<boolean> {
+  if (vscode.workspace.isTrusted) return false;
+  const choice = await ui.show('error', UNTRUSTED_MESSAGE, ['Manage Workspace Trust']);
+  if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+  return true;
+}
+
+async function pickVideos(): Promise<vscode.Uri[]> {
+  const active = vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
+  const found = await vscode.workspace.findFiles(VIDEO_GLOB, undefined, 2000);
+  if (found.length === 0) {
+    return (
+      (await vscode.window.showOpenDialog({
+        canSelectMany: true,
+        filters: { Videos: VIDEO_EXTENSIONS },
+        openLabel: 'Enhance to 4K',
+      })) ?? []
+    );
+  }
+  const items = found.map((uri) => ({
+    label: path.basename(uri.fsPath),
+    description: vscode.workspace.asRelativePath(uri, false),
+    picked: active?.toString() === uri.toString(),
+    uri,
+  }));
+  const picked = await vscode.window.showQuickPick(items, {
+    canPickMany: true,
+    title: 'huaju4k: choose videos to enhance to 4K',
+  });
+  return picked?.map((p) => p.uri) ?? [];
+}
+
+function activeTabUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+}
+
+export function registerCommands(d: CommandDeps): vscode.Disposable[] {
+  const { jobs, journal, ui, tree, log, context } = d;
+
+  const enqueue = async (uri: vscode.Uri, extra: { output?: string; resumeOf?: string[] } = {}) => {
+    if (uri.scheme !== 'file') {
+      await ui.show(
+        'error',
+        `huaju4k: ${uri.toString()} is not on a local or remote file system; copy it into the workspace first.`,
+      );
+      return undefined;
+    }
+    const input = uri.fsPath;
+    if (!existsSync(input)) {
+      await ui.show('error', `huaju4k: ${input} does not exist.`);
+      return undefined;
+    }
+    const settings = settingsFor(uri);
+    let args: string[];
+    try {
+      args = extra.resumeOf ?? buildEnhanceArgs({ input, output: extra.output }, settings);
+    } catch (err) {
+      if (err instanceof SettingsError) {
+        const choice = await ui.show('error', err.message, ['Open settings']);
+        if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', `huaju4k.${err.key}`);
+        return undefined;
+      }
+      throw err;
+    }
+    const request: JobRequest = {
+      input,
+      output: extra.output ?? outputFromArgs(args) ?? defaultOutputPath(input),
+      args,
+      env: engineEnv(settings),
+      device: settings.executionProvider === 'auto' ? 'default' : settings.executionProvider,
+    };
+    jobs.setPerDevice(settings.jobsPerDevice);
+    try {
+      return jobs.enqueue(request);
+    } catch (err) {
+      await ui.show('warning', `huaju4k: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
+  const resume = async (arg?: unknown) => {
+    if (await refuseIfUntrusted(ui)) return undefined;
+    const resumable = listResumable(journal);
+    const target = toUri(arg)?.fsPath;
+    let chosen = target ? findResumable(resumable, target) : undefined;
+    if (target && !chosen) {
+      await ui.show('warning', `huaju4k: no interrupted enhancement found for ${target}.`);
+      return undefined;
+    }
+    if (!chosen) {
+      if (resumable.length === 0) {
+        await ui.show('info', 'huaju4k: there are no interrupted enhancements to resume.');
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(
+        resumable.map((job) => ({ ...resumePickItem(job), job })),
+        { title: 'huaju4k: resume an interrupted enhancement', matchOnDetail: true },
+      );
+      chosen = picked?.job;
+    }
+    if (!chosen) return undefined;
+    const rec = chosen.record;
+    log.info(`resuming ${rec.input} → ${rec.output} from ${chosen.percent}%`);
+    return enqueue(vscode.Uri.file(rec.input), { output: rec.output, resumeOf: resumeArgs(rec) });
+  };
+
+  return [
+    vscode.commands.registerCommand(COMMANDS.enhance, async (arg?: unknown, all?: unknown) => {
+      if (await refuseIfUntrusted(ui)) return [];
+      let uris = Array.isArray(all) ? all.map(toUri).filter((u): u is vscode.Uri => !!u) : [];
+      if (uris.length === 0) {
+        const one = toUri(arg);
+        uris = one ? [one] : await pickVideos();
+      }
+      const videos = uris.filter((u) => isVideoPath(u.fsPath));
+      if (uris.length > 0 && videos.length === 0) {
+        await ui.show(
+          'error',
+          `huaju4k: ${path.basename(uris[0].fsPath)} is not a video file (${VIDEO_EXTENSIONS.join(', ')}).`,
+        );
+        return [];
+      }
+      const started = [];
+      for (const uri of videos) {
+        const job = await enqueue(uri);
+        if (job) started.push(job);
+      }
+      return started;
+    }),
+    vscode.commands.registerCommand(COMMANDS.enhanceWithOptions, async (arg?: unknown) => {
+      if (await refuseIfUntrusted(ui)) return undefined;
+      const uri = toUri(arg) ?? (await pickVideos())[0];
+      if (!uri) return undefined;
+      const target = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.file(defaultOutputPath(uri.fsPath)),
+        filters: { 'MP4 video': ['mp4'] },
+        saveLabel: 'Enhance to 4K',
+      });
+      if (!target) return undefined;
+      return enqueue(uri, { output: target.fsPath });
+    }),
+    vscode.commands.registerCommand(COMMANDS.resume, resume),
+    vscode.commands.registerCommand(COMMANDS.cancel, async (arg?: unknown) => {
+      const uri = toUri(arg);
+      const active = jobs.jobs().filter((j) => j.phase === 'running' || j.phase === 'queued');
+      let id = uri ? active.find((j) => j.input === uri.fsPath || j.output === uri.fsPath)?.id : undefined;
+      if (!id && typeof arg === 'string') id = active.find((j) => j.id === arg)?.id;
+      if (!id && active.length === 1) id = active[0].id;
+      if (!id && active.length > 1) {
+        const pick = await vscode.window.showQuickPick(
+          active.map((j) => ({ label: path.basename(j.input), description: j.phase, id: j.id })),
+          { title: 'huaju4k: cancel which job?' },
+        );
+        id = pick?.id;
+      }
+      if (!id) {
+        if (active.length === 0) await ui.show('info', 'huaju4k: no job is running.');
+        return false;
+      }
+      return jobs.cancel(id);
+    }),
+    vscode.commands.registerCommand(COMMANDS.cancelAll, () => {
+      for (const j of jobs.jobs()) jobs.cancel(j.id);
+    }),
+    vscode.commands.registerCommand(COMMANDS.showMonitor, () => {
+      JobListPanel.show(context.extensionUri, jobs);
+    }),
+    vscode.commands.registerCommand(COMMANDS.refreshVideos, () => tree.rescan()),
+    vscode.commands.registerCommand(COMMANDS.revealOutput, async (arg?: unknown) => {
+      const out = outputOf(arg, d);
+      if (out) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out));
+    }),
+    vscode.commands.registerCommand(COMMANDS.openOutput, async (arg?: unknown) => {
+      const out = outputOf(arg, d);
+      if (out) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(out));
+    }),
+    vscode.commands.registerCommand(COMMANDS.openLog, () => log.show(true)),
+    vscode.commands.registerCommand(COMMANDS.openSettings, () =>
+      vscode.commands.executeCommand('workbench.action.openSettings', '@ext:huaju4k.huaju4k'),
+    ),
+    vscode.commands.registerCommand(COMMANDS.installFfmpeg, () =>
+      vscode.env.openExternal(vscode.Uri.parse('https://ffmpeg.org/download.html')),
+    ),
+  ];
+}
+
+function outputFromArgs(args: string[]): string | undefined {
+  const i = args.indexOf('-o');
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function outputOf(arg: unknown, d: CommandDeps): string | undefined {
+  const uri = toUri(arg);
+  if (!uri) return undefined;
+  const input = uri.fsPath;
+  const job = d.jobs.latestFor(input);
+  const candidates = [job?.output, d.journal.byInput(input)?.output, defaultOutputPath(input)];
+  return candidates.find((p): p is string => !!p && existsSync(p));
+}

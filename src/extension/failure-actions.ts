@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import { ExitCode } from '../protocol/engine-events';
+import type { JobSnapshot } from './job-state';
+
+/** Buttons offered next to an error; the UI layer maps each to a command. */
+export type FailureAction = 'installFfmpeg' | 'openSettings' | 'resume' | 'showLog' | 'retry';
+
+export const FAILURE_ACTION_LABELS: Record<FailureAction, string> = {
+  installFfmpeg: 'Install ffmpeg',
+  openSettings: 'Open settings',
+  resume: 'Resume',
+  showLog: 'Show log',
+  retry: 'Retry',
+};
+
+export interface FailureMessage {
+  severity: 'error' | 'warning';
+  text: string;
+  actions: FailureAction[];
+  /** Setting to focus when 'openSettings' is chosen. */
+  settingsQuery?: string;
+}
+
+/** Turns a finished, unsuccessful job into a message a user can act on. */
+export function describeFailure(job: JobSnapshot): FailureMessage {
+  const name = path.basename(job.input);
+  const f = job.failure;
+  const hint = f?.hint ? ` ${f.hint}` : '';
+  const detail = f ? `${f.message}${hint}` : 'No details were reported.';
+  if (job.phase === 'cancelled' || job.phase === 'interrupted') {
+    const pct = job.total > 0 ? ` at ${Math.floor((job.frame / job.total) * 100)}%` : '';
+    const what = job.phase === 'cancelled' ? 'cancelled' : 'interrupted';
+    if (f?.exitCode === ExitCode.disk) {
+      return {
+        severity: 'warning',
+        text: `huaju4k: ${name} stopped${pct} to protect your disk: ${detail} Free space or raise the budget, then resume.`,
+        actions: ['resume', 'openSettings'],
+        settingsQuery: 'huaju4k.disk',
+      };
+    }
+    return {
+      severity: 'warning',
+      text: `huaju4k: enhancing ${name} was ${what}${pct}. ${f && what === 'interrupted' ? detail : 'Progress is kept; you can resume.'}`,
+      actions: ['resume', 'showLog'],
+    };
+  }
+  const reason = f?.reason ?? '';
+  if (reason.startsWith('ffmpeg') || reason.startsWith('ffprobe') || /ffmpeg|ffprobe/i.test(f?.message ?? '')) {
+    if (f?.exitCode === ExitCode.environment || reason.endsWith('missing') || reason.endsWith('not-found')) {
+      return {
+        severity: 'error',
+        text: `huaju4k: ffmpeg was not found or does not work (${detail}). Install ffmpeg or set huaju4k.ffmpegPath.`,
+        actions: ['installFfmpeg', 'openSettings', 'showLog'],
+        settingsQuery: 'huaju4k.ffmpegPath',
+      };
+    }
+  }
+  switch (f?.exitCode) {
+    case ExitCode.badInput:
+      return {
+        severity: 'error',
+        text: `huaju4k: cannot enhance ${name}: ${detail}`,
+        actions: ['openSettings', 'showLog'],
+        settingsQuery: 'huaju4k',
+      };
+    case ExitCode.environment:
+      return {
+        severity: 'error',
+        text: `huaju4k: the environment is not ready for ${name}: ${detail}`,
+        actions: ['openSettings', 'showLog'],
+        settingsQuery: 'huaju4k',
+      };
+    case ExitCode.disk:
+      return {
+        severity: 'error',
+        text: `huaju4k: not enough disk for ${name}: ${detail}`,
+        actions: ['openSettings', 'showLog'],
+        settingsQuery: 'huaju4k.disk',
+      };
+    default:
+      return {
+        severity: 'error',
+        text: `huaju4k: enhancing ${name} failed: ${detail}`,
+        actions: ['retry', 'showLog'],
+      };
+  }
+}

@@ -1,0 +1,106 @@
+import type { JobFailure, JobPhase, JobSnapshot } from './job-state';
+
+/** The subset of `vscode.Memento` the journal needs (globalState satisfies it). */
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+/** A job as remembered across reloads: enough to show it and to resume it with the same arguments. */
+export interface JobRecord {
+  id: string;
+  input: string;
+  output: string;
+  args: string[];
+  env: Record<string, string>;
+  phase: JobPhase;
+  frame: number;
+  total: number;
+  startedAt: number;
+  updatedAt: number;
+  workDir?: string;
+  failure?: JobFailure;
+}
+
+const KEY = 'huaju4k.jobs.v1';
+const MAX_RECORDS = 100;
+
+/**
+ * Remembers unfinished and failed jobs in the extension's global storage, keyed by output path (one record per
+ * output). Finished jobs are dropped: their output file is the record.
+ */
+export class JobJournal {
+  constructor(private readonly store: KeyValueStore) {}
+
+  all(): JobRecord[] {
+    const raw = this.store.get<unknown>(KEY);
+    return Array.isArray(raw) ? raw.filter(isRecord) : [];
+  }
+
+  /** Jobs that were running when the extension host went away are interrupted, not running. */
+  async recoverAfterRestart(): Promise<void> {
+    const records = this.all();
+    let changed = false;
+    for (const r of records) {
+      if (r.phase === 'running' || r.phase === 'queued') {
+        r.phase = 'interrupted';
+        r.failure = r.failure ?? {
+          exitCode: null,
+          signal: null,
+          reason: 'host-exit',
+          message: 'VS Code closed while the job was running.',
+        };
+        changed = true;
+      }
+    }
+    if (changed) await this.store.update(KEY, records);
+  }
+
+  async record(job: JobSnapshot, args: string[], env: Record<string, string>): Promise<void> {
+    const others = this.all().filter((r) => r.output !== job.output);
+    if (job.phase === 'done') {
+      await this.store.update(KEY, others);
+      return;
+    }
+    const rec: JobRecord = {
+      id: job.id,
+      input: job.input,
+      output: job.output,
+      args,
+      env,
+      phase: job.phase,
+      frame: job.frame,
+      total: job.total,
+      startedAt: job.startedAt,
+      updatedAt: job.updatedAt,
+      workDir: job.workDir,
+      failure: job.failure,
+    };
+    await this.store.update(KEY, [...others, rec].slice(-MAX_RECORDS));
+  }
+
+  async forget(output: string): Promise<void> {
+    await this.store.update(
+      KEY,
+      this.all().filter((r) => r.output !== output),
+    );
+  }
+
+  interrupted(): JobRecord[] {
+    return this.all().filter((r) => r.phase === 'interrupted' || r.phase === 'cancelled');
+  }
+
+  byInput(input: string): JobRecord | undefined {
+    return this.all()
+      .filter((r) => r.input === input)
+      .sort((a, b) => b.updatedAt - a.updatedAt)[0];
+  }
+}
+
+function isRecord(v: unknown): v is JobRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.id === 'string' && typeof r.input === 'string' && typeof r.output === 'string' && Array.isArray(r.args)
+  );
+}

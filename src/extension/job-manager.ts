@@ -1,0 +1,215 @@
+import type { EngineEvent } from '../protocol/engine-events';
+import { type Disposable, Emitter } from './emitter';
+import { EngineProcess } from './engine-process';
+import type { JobJournal } from './job-journal';
+import { JobQueue } from './job-queue';
+import { applyEngineEvent, applyExit, isFinished, type JobSnapshot, newJob } from './job-state';
+
+export interface JobRequest {
+  input: string;
+  output: string;
+  /** argv after the engine script, e.g. from `buildEnhanceArgs` (plus `--resume` when resuming). */
+  args: string[];
+  env?: Record<string, string>;
+  /** Queue key: jobs on the same device run one after another (by default). */
+  device: string;
+}
+
+export interface JobManagerOptions {
+  enginePath: string;
+  execPath?: string;
+  perDevice: number;
+  journal?: JobJournal;
+  log?: (jobId: string, line: string, level: 'info' | 'warn' | 'error') => void;
+  now?: () => number;
+  cancelGraceMs?: number;
+}
+
+interface JobEntry {
+  snapshot: JobSnapshot;
+  request: JobRequest;
+  process?: EngineProcess;
+  cancelRequested: boolean;
+  done: Promise<JobSnapshot>;
+  resolveDone: (s: JobSnapshot) => void;
+}
+
+/** Runs engine jobs: queue per device, one forked engine per job, snapshots for the UI, journal for resume. */
+export class JobManager implements Disposable {
+  private readonly entries = new Map<string, JobEntry>();
+  private readonly queue: JobQueue;
+  private readonly changed = new Emitter<JobSnapshot>();
+  private readonly events = new Emitter<{ jobId: string; event: EngineEvent }>();
+  private seq = 0;
+  private disposed = false;
+
+  /** Fires whenever a job's snapshot changes (queued, progress, finished). */
+  readonly onDidChangeJob = this.changed.event;
+  /** Every engine event, for the monitor panel. */
+  readonly onEngineEvent = this.events.event;
+
+  constructor(private readonly opts: JobManagerOptions) {
+    this.queue = new JobQueue(opts.perDevice);
+  }
+
+  setPerDevice(n: number): void {
+    this.queue.setPerDevice(n);
+    this.pump();
+  }
+
+  enqueue(request: JobRequest): JobSnapshot {
+    if (this.disposed) throw new Error('huaju4k is shutting down');
+    const active = this.activeFor(request.output);
+    if (active) throw new Error(`${request.output} is already being written by job ${active.snapshot.id}.`);
+    const id = `job-${Date.now().toString(36)}-${++this.seq}`;
+    let resolveDone: (s: JobSnapshot) => void = () => {};
+    const done = new Promise<JobSnapshot>((r) => (resolveDone = r));
+    const entry: JobEntry = {
+      snapshot: newJob(id, request.input, request.output, this.now()),
+      request,
+      cancelRequested: false,
+      done,
+      resolveDone,
+    };
+    this.entries.set(id, entry);
+    this.queue.enqueue(id, request.device);
+    this.update(entry, entry.snapshot);
+    this.pump();
+    return entry.snapshot;
+  }
+
+  get(id: string): JobSnapshot | undefined {
+    return this.entries.get(id)?.snapshot;
+  }
+
+  jobs(): JobSnapshot[] {
+    return [...this.entries.values()].map((e) => e.snapshot);
+  }
+
+  /** The newest job for an input, if any ran in this session. */
+  latestFor(input: string): JobSnapshot | undefined {
+    let best: JobSnapshot | undefined;
+    for (const e of this.entries.values()) {
+      if (e.snapshot.input === input && (!best || e.snapshot.startedAt >= best.startedAt)) best = e.snapshot;
+    }
+    return best;
+  }
+
+  queuePosition(id: string): number {
+    return this.queue.position(id);
+  }
+
+  whenFinished(id: string): Promise<JobSnapshot> {
+    const e = this.entries.get(id);
+    if (!e) return Promise.reject(new Error(`unknown job ${id}`));
+    return e.done;
+  }
+
+  cancel(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e || isFinished(e.snapshot.phase)) return false;
+    e.cancelRequested = true;
+    if (this.queue.remove(id)) {
+      this.finish(e, applyExit(e.snapshot, null, null, true, this.now()));
+      return true;
+    }
+    this.log(id, 'cancel requested: stopping the engine', 'info');
+    e.process?.cancel(this.opts.cancelGraceMs);
+    return true;
+  }
+
+  /** Kills every engine process tree at once (deactivate) and waits for their exits. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const exits: Promise<unknown>[] = [];
+    for (const e of this.entries.values()) {
+      if (isFinished(e.snapshot.phase)) continue;
+      e.cancelRequested = true;
+      this.queue.remove(e.snapshot.id);
+      if (e.process) {
+        e.process.kill();
+        exits.push(e.process.exit);
+      }
+    }
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
+    this.changed.dispose();
+    this.events.dispose();
+  }
+
+  private activeFor(output: string): JobEntry | undefined {
+    for (const e of this.entries.values()) {
+      if (e.request.output === output && !isFinished(e.snapshot.phase)) return e;
+    }
+    return undefined;
+  }
+
+  private pump(): void {
+    if (this.disposed) return;
+    for (const id of this.queue.takeReady()) {
+      const e = this.entries.get(id);
+      if (e) this.start(e);
+    }
+  }
+
+  private start(e: JobEntry): void {
+    const id = e.snapshot.id;
+    this.log(id, `starting engine: ${e.request.args.join(' ')}`, 'info');
+    try {
+      e.process = new EngineProcess(
+        { enginePath: this.opts.enginePath, execPath: this.opts.execPath, args: e.request.args, env: e.request.env },
+        {
+          onEvent: (ev) => {
+            this.events.fire({ jobId: id, event: ev });
+            if (ev.type === 'warning') this.log(id, `warning ${ev.code}: ${ev.message}`, 'warn');
+            if (ev.type === 'error')
+              this.log(id, `error ${ev.reason}: ${ev.message}${ev.hint ? ` — ${ev.hint}` : ''}`, 'error');
+            if (ev.type === 'start')
+              this.log(
+                id,
+                `${ev.input} → ${ev.output} (${ev.totalFrames} frames, ${ev.model.id}, ${ev.executionProvider}, tile ${ev.tile})`,
+                'info',
+              );
+            if (ev.type === 'done')
+              this.log(id, `done: ${ev.output} (${ev.frames} frames in ${ev.seconds.toFixed(1)} s)`, 'info');
+            const next = applyEngineEvent(e.snapshot, ev);
+            if (next !== e.snapshot) this.update(e, next);
+          },
+          onLog: (line, stream) => this.log(id, line, stream === 'stderr' ? 'warn' : 'info'),
+          onExit: (code, signal) => {
+            this.log(id, `engine exited (code ${code}, signal ${signal})`, code === 0 ? 'info' : 'warn');
+            this.finish(e, applyExit(e.snapshot, code, signal, e.cancelRequested, this.now()));
+          },
+        },
+      );
+      this.update(e, { ...e.snapshot, phase: 'running', pid: e.process.pid, startedAt: this.now() });
+    } catch (err) {
+      this.finish(e, {
+        ...e.snapshot,
+        phase: 'failed',
+        failure: { exitCode: null, signal: null, reason: 'spawn-failed', message: (err as Error).message },
+      });
+    }
+  }
+
+  private finish(e: JobEntry, snapshot: JobSnapshot): void {
+    this.queue.finished(snapshot.id);
+    this.update(e, snapshot);
+    e.resolveDone(snapshot);
+    this.pump();
+  }
+
+  private update(e: JobEntry, snapshot: JobSnapshot): void {
+    e.snapshot = snapshot;
+    const persist = snapshot.phase !== 'running' || snapshot.frame === 0 || snapshot.frame % 25 === 0;
+    if (persist) void this.opts.journal?.record(snapshot, e.request.args, e.request.env ?? {});
+    this.changed.fire(snapshot);
+  }
+
+  private log(jobId: string, line: string, level: 'info' | 'warn' | 'error'): void {
+    this.opts.log?.(jobId, line, level);
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+}

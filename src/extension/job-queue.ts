@@ -1,0 +1,70 @@
+/**
+ * FIFO of jobs with a concurrency limit per device (a GPU, or "cpu"). Pure bookkeeping: the job manager asks
+ * `takeReady()` for what may start now and reports `finished()`.
+ */
+export class JobQueue {
+  private readonly waiting: { id: string; device: string }[] = [];
+  private readonly running = new Map<string, string>();
+
+  constructor(private perDevice: number) {}
+
+  setPerDevice(n: number): void {
+    this.perDevice = Math.max(1, Math.floor(n));
+  }
+
+  enqueue(id: string, device: string): void {
+    if (this.has(id)) throw new Error(`job ${id} is already queued or running`);
+    this.waiting.push({ id, device });
+  }
+
+  has(id: string): boolean {
+    return this.running.has(id) || this.waiting.some((w) => w.id === id);
+  }
+
+  /** Removes a job that has not started; returns false when it is not waiting. */
+  remove(id: string): boolean {
+    const i = this.waiting.findIndex((w) => w.id === id);
+    if (i < 0) return false;
+    this.waiting.splice(i, 1);
+    return true;
+  }
+
+  /** Jobs that may start now, in queue order; they count as running from here on. */
+  takeReady(): string[] {
+    const started: string[] = [];
+    for (let i = 0; i < this.waiting.length; ) {
+      const w = this.waiting[i];
+      if (this.runningOn(w.device) < this.perDevice) {
+        this.waiting.splice(i, 1);
+        this.running.set(w.id, w.device);
+        started.push(w.id);
+      } else {
+        i++;
+      }
+    }
+    return started;
+  }
+
+  finished(id: string): void {
+    this.running.delete(id);
+  }
+
+  /** 1-based place in line, 0 when running or unknown. */
+  position(id: string): number {
+    return this.waiting.findIndex((w) => w.id === id) + 1;
+  }
+
+  get waitingIds(): string[] {
+    return this.waiting.map((w) => w.id);
+  }
+
+  get runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  private runningOn(device: string): number {
+    let n = 0;
+    for (const d of this.running.values()) if (d === device) n++;
+    return n;
+  }
+}

@@ -1,0 +1,155 @@
+import { type EngineEvent, ExitCode } from '../protocol/engine-events';
+
+/** What the extension knows about one job; everything the UI shows is derived from this. */
+export type JobPhase = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobFailure {
+  exitCode: number | null;
+  signal: string | null;
+  /** The engine's machine-readable reason ('ffmpeg-missing', ...) or one of ours ('killed', 'spawn-failed'). */
+  reason: string;
+  message: string;
+  hint?: string;
+}
+
+export interface JobSnapshot {
+  id: string;
+  input: string;
+  output: string;
+  phase: JobPhase;
+  frame: number;
+  total: number;
+  fps: number;
+  etaS: number;
+  startedAt: number;
+  updatedAt: number;
+  workDir?: string;
+  resumeFromFrame?: number;
+  model?: string;
+  executionProvider?: string;
+  failure?: JobFailure;
+  warnings: string[];
+  pid?: number;
+}
+
+export function newJob(id: string, input: string, output: string, now: number): JobSnapshot {
+  return {
+    id,
+    input,
+    output,
+    phase: 'queued',
+    frame: 0,
+    total: 0,
+    fps: 0,
+    etaS: 0,
+    startedAt: now,
+    updatedAt: now,
+    warnings: [],
+  };
+}
+
+export function percentOf(job: Pick<JobSnapshot, 'frame' | 'total'>): number {
+  if (job.total <= 0) return 0;
+  return Math.max(0, Math.min(100, Math.floor((job.frame / job.total) * 100)));
+}
+
+/** Applies one engine event; returns a new snapshot (the input is not changed). */
+export function applyEngineEvent(job: JobSnapshot, ev: EngineEvent): JobSnapshot {
+  const next: JobSnapshot = { ...job, updatedAt: ev.ts };
+  switch (ev.type) {
+    case 'start':
+      next.phase = 'running';
+      next.output = ev.output || job.output;
+      next.total = ev.totalFrames;
+      next.frame = ev.resumeFromFrame ?? 0;
+      next.resumeFromFrame = ev.resumeFromFrame;
+      next.workDir = ev.workDir;
+      next.model = ev.model.id;
+      next.executionProvider = ev.executionProvider;
+      return next;
+    case 'progress':
+      next.phase = 'running';
+      next.frame = ev.frame;
+      next.total = ev.total || job.total;
+      next.fps = ev.fps;
+      next.etaS = ev.etaS;
+      return next;
+    case 'warning':
+      next.warnings = [...job.warnings, ev.message].slice(-20);
+      return next;
+    case 'error':
+      next.failure = { exitCode: ev.code, signal: null, reason: ev.reason, message: ev.message, hint: ev.hint };
+      return next;
+    case 'done':
+      next.phase = 'done';
+      next.output = ev.output || job.output;
+      next.frame = ev.frames;
+      next.total = ev.frames;
+      next.etaS = 0;
+      return next;
+    default:
+      return job;
+  }
+}
+
+/**
+ * Decides the final phase from how the engine process ended. A run killed by a signal, cancelled, or stopped by
+ * the disk guard keeps its checkpoint, so it is 'interrupted' (resumable); other non-zero exits are 'failed'.
+ */
+export function applyExit(
+  job: JobSnapshot,
+  exitCode: number | null,
+  signal: string | null,
+  cancelRequested: boolean,
+  now: number,
+): JobSnapshot {
+  const next: JobSnapshot = { ...job, updatedAt: now, pid: undefined };
+  if (exitCode === ExitCode.ok && job.phase !== 'failed') {
+    next.phase = 'done';
+    next.failure = undefined;
+    if (next.total > 0) next.frame = next.total;
+    return next;
+  }
+  if (cancelRequested || exitCode === ExitCode.cancelled) {
+    next.phase = 'cancelled';
+    next.failure = job.failure ?? { exitCode, signal, reason: 'cancelled', message: 'Cancelled.' };
+    return next;
+  }
+  const failure: JobFailure = job.failure
+    ? { ...job.failure, exitCode, signal }
+    : {
+        exitCode,
+        signal,
+        reason: signal ? 'killed' : 'engine-exit',
+        message: signal
+          ? `The engine was stopped by ${signal} at frame ${job.frame}.`
+          : `The engine exited with code ${exitCode} without reporting an error.`,
+      };
+  next.failure = failure;
+  next.phase = signal !== null || exitCode === ExitCode.disk ? 'interrupted' : 'failed';
+  return next;
+}
+
+export function isFinished(phase: JobPhase): boolean {
+  return phase === 'done' || phase === 'failed' || phase === 'cancelled' || phase === 'interrupted';
+}
+
+/** "1:02:03" / "4:05" for ETAs. */
+export function formatDuration(totalSeconds: number): string {
+  if (!Number.isFinite(totalSeconds) || totalSeconds < 0) return '–';
+  const s = Math.round(totalSeconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/** Status bar / notification text for a running job. */
+export function progressText(job: JobSnapshot): string {
+  if (job.phase === 'queued') return 'queued';
+  if (job.total <= 0) return 'starting…';
+  const parts = [`${percentOf(job)}%`, `${job.frame}/${job.total}`];
+  if (job.fps > 0) parts.push(`${job.fps.toFixed(job.fps < 10 ? 1 : 0)} fps`);
+  if (job.fps > 0 && job.etaS > 0) parts.push(`ETA ${formatDuration(job.etaS)}`);
+  return parts.join(' · ');
+}

@@ -1,0 +1,126 @@
+/**
+ * The engine knobs a user can set (`huaju4k.*` settings) and their translation into `huaju4k enhance` arguments.
+ * Pure: the caller supplies a getter over the configuration, so this is unit-tested without VS Code.
+ * A flag is passed only when the value differs from "let the engine decide", so the engine's own defaults rule.
+ */
+export interface EnhanceSettings {
+  model: string;
+  target: string;
+  scale: number;
+  tile: string;
+  executionProvider: string;
+  encoder: string;
+  crf: number;
+  preset: string;
+  temporal: boolean;
+  segmentFrames: number;
+  diskBudgetMultiplier: number;
+  diskReserveGB: number;
+  bufferMB: number;
+  maxFrames: number;
+  ffmpegPath: string;
+  ffprobePath: string;
+  jobsPerDevice: number;
+  extraArgs: string[];
+}
+
+export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
+  model: 'realesr-general-x4v3',
+  target: '3840x2160',
+  scale: 0,
+  tile: 'auto',
+  executionProvider: 'auto',
+  encoder: 'libx264',
+  crf: 18,
+  preset: 'medium',
+  temporal: true,
+  segmentFrames: 0,
+  diskBudgetMultiplier: 4,
+  diskReserveGB: 2,
+  bufferMB: 0,
+  maxFrames: 0,
+  ffmpegPath: '',
+  ffprobePath: '',
+  jobsPerDevice: 1,
+  extraArgs: [],
+});
+
+export type SettingKey = keyof EnhanceSettings;
+export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[];
+
+/** Reads one setting; returns undefined when unset or of the wrong type (the default is used then). */
+export type SettingGetter = (key: SettingKey) => unknown;
+
+export function readSettings(get: SettingGetter): EnhanceSettings {
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const fallback = DEFAULT_SETTINGS[key];
+    const value = get(key);
+    out[key] = sameType(value, fallback) ? value : fallback;
+  }
+  return out as unknown as EnhanceSettings;
+}
+
+function sameType(value: unknown, fallback: unknown): boolean {
+  if (Array.isArray(fallback)) return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  if (typeof fallback === 'number') return typeof value === 'number' && Number.isFinite(value);
+  return typeof value === typeof fallback;
+}
+
+export class SettingsError extends Error {
+  constructor(
+    readonly key: SettingKey,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Throws SettingsError naming the setting when a value cannot be passed to the engine. */
+export function validateSettings(s: EnhanceSettings): void {
+  if (s.scale === 0 && !/^\d+x\d+$/.test(s.target)) {
+    throw new SettingsError('target', `huaju4k.target must look like 3840x2160 (got "${s.target}").`);
+  }
+  if (s.scale < 0 || s.scale > 8) throw new SettingsError('scale', `huaju4k.scale must be 0 (use target) or 1–8.`);
+  if (!/^(auto|\d+)$/.test(s.tile)) throw new SettingsError('tile', `huaju4k.tile must be "auto" or a number.`);
+  if (s.crf < 0 || s.crf > 51) throw new SettingsError('crf', `huaju4k.crf must be between 0 and 51.`);
+  if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
+  if (!s.model.trim()) throw new SettingsError('model', 'huaju4k.model is empty: set a model id or an .onnx path.');
+}
+
+export interface EnhanceTarget {
+  input: string;
+  output?: string;
+}
+
+/** `enhance <input> [-o out] [flags...]` — the argv after the engine script. */
+export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string[] {
+  validateSettings(s);
+  const args = ['enhance', job.input];
+  if (job.output) args.push('-o', job.output);
+  args.push('--model', s.model);
+  if (s.scale > 0) args.push('--scale', String(s.scale));
+  else args.push('--target', s.target);
+  args.push('--tile', s.tile);
+  if (s.executionProvider !== 'auto') args.push('--ep', s.executionProvider);
+  if (s.encoder !== 'auto') args.push('--encoder', s.encoder);
+  args.push('--crf', String(s.crf), '--preset', s.preset);
+  if (s.temporal !== DEFAULT_SETTINGS.temporal) args.push(s.temporal ? '--temporal' : '--no-temporal');
+  if (s.segmentFrames > 0) args.push('--segment-frames', String(s.segmentFrames));
+  if (s.diskBudgetMultiplier !== DEFAULT_SETTINGS.diskBudgetMultiplier) {
+    args.push('--disk-budget', `${s.diskBudgetMultiplier}x`);
+  }
+  if (s.diskReserveGB !== DEFAULT_SETTINGS.diskReserveGB) args.push('--disk-reserve-gb', String(s.diskReserveGB));
+  if (s.bufferMB > 0) args.push('--buffer-mb', String(s.bufferMB));
+  if (s.maxFrames > 0) args.push('--max-frames', String(s.maxFrames));
+  args.push(...s.extraArgs);
+  return args;
+}
+
+/** Environment for the engine: tool paths travel as variables so the CLI contract stays small. */
+export function engineEnv(s: EnhanceSettings): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (s.ffmpegPath) env.HUAJU4K_FFMPEG = s.ffmpegPath;
+  if (s.ffprobePath) env.HUAJU4K_FFPROBE = s.ffprobePath;
+  return env;
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { JobManager } from '../../../src/extension/job-manager';
+import type { JobSnapshot } from '../../../src/extension/job-state';
+
+// Process handling only (fork + IPC, process-tree kill, exit codes, queue): the fake engine is a stand-in that
+// emits protocol events; the real engine is exercised by the extension-host e2e suite.
+const FAKE = fileURLToPath(new URL('./fixtures/fake-engine.cjs', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('JobManager: engine processes', function () {
+  this.timeout(20000);
+  let manager: JobManager;
+  const logs: string[] = [];
+  beforeEach(() => {
+    logs.length = 0;
+    manager = new JobManager({
+      enginePath: FAKE,
+      perDevice: 1,
+      cancelGraceMs: 500,
+      log: (_id, line) => logs.push(line),
+    });
+  });
+  afterEach(async () => manager.dispose());
+
+  it('maps IPC events to a finished job', async () => {
+    const seen: string[] = [];
+    manager.onDidChangeJob((j) => seen.push(`${j.phase}:${j.frame}`));
+    const job = manager.enqueue({
+      input: '/x/a.mp4',
+      output: '/x/a.4k.mp4',
+      args: ['enhance', '/x/a.mp4', '--frames', '4'],
+      device: 'cpu',
+    });
+    const end = await manager.whenFinished(job.id);
+    assert.equal(end.phase, 'done');
+    assert.equal(end.frame, 4);
+    assert.ok(seen.includes('running:2'), seen.join(' '));
+  });
+
+  it('parses --json lines on stdout when the engine does not use IPC', async () => {
+    const job = manager.enqueue({
+      input: 'a',
+      output: 'b',
+      args: ['enhance', 'a', '--stdout-json', '--frames', '2'],
+      device: 'cpu',
+    });
+    const end = await manager.whenFinished(job.id);
+    assert.equal(end.phase, 'done');
+    assert.equal(end.total, 2);
+  });
+
+  it('queues jobs on one device and runs them one at a time', async () => {
+    const a = manager.enqueue({ input: 'a', output: 'a4', args: ['enhance', 'a', '--frames', '3'], device: 'cpu' });
+    const b = manager.enqueue({ input: 'b', output: 'b4', args: ['enhance', 'b', '--frames', '3'], device: 'cpu' });
+    assert.equal(manager.get(b.id)?.phase, 'queued');
+    assert.equal(manager.queuePosition(b.id), 1);
+    let overlap = false;
+    manager.onDidChangeJob(() => {
+      if (manager.jobs().filter((j) => j.phase === 'running').length > 1) overlap = true;
+    });
+    await Promise.all([manager.whenFinished(a.id), manager.whenFinished(b.id)]);
+    assert.equal(overlap, false);
+    assert.equal(manager.get(b.id)?.phase, 'done');
+  });
+
+  it('refuses a second job writing the same output', () => {
+    manager.enqueue({ input: 'a', output: 'same', args: ['enhance', 'a', '--frames', '50'], device: 'cpu' });
+    assert.throws(
+      () => manager.enqueue({ input: 'a', output: 'same', args: ['enhance', 'a'], device: 'cpu' }),
+      /already being written/,
+    );
+  });
+
+  async function startWithGrandchild(extra: string[]): Promise<{ job: JobSnapshot; grandchild: number }> {
+    const job = manager.enqueue({
+      input: 'a',
+      output: 'a4',
+      args: ['enhance', 'a', '--frames', '1000', '--interval', '50', '--child', ...extra],
+      device: 'cpu',
+    });
+    await waitFor(() => logs.some((l) => l.startsWith('grandchild ')));
+    const grandchild = Number(logs.find((l) => l.startsWith('grandchild '))?.split(' ')[1]);
+    assert.ok(alive(grandchild));
+    return { job, grandchild };
+  }
+
+  it('cancel stops the engine (exit 5 → cancelled) and reaps its children', async () => {
+    const { job, grandchild } = await startWithGrandchild([]);
+    assert.equal(manager.cancel(job.id), true);
+    const end = await manager.whenFinished(job.id);
+    assert.equal(end.phase, 'cancelled');
+    await waitFor(() => !alive(grandchild));
+  });
+
+  it('cancel kills the whole tree after the grace when the engine ignores SIGTERM', async () => {
+    const { job, grandchild } = await startWithGrandchild(['--ignore-term']);
+    const t0 = Date.now();
+    manager.cancel(job.id);
+    const end = await manager.whenFinished(job.id);
+    assert.equal(end.phase, 'cancelled');
+    assert.ok(Date.now() - t0 >= 400, 'killed only after the grace period');
+    await waitFor(() => !alive(grandchild));
+  });
+
+  it('dispose (deactivate) kills every engine tree at once', async () => {
+    const { job, grandchild } = await startWithGrandchild(['--ignore-term']);
+    const pid = manager.get(job.id)?.pid;
+    assert.ok(pid && alive(pid));
+    await manager.dispose();
+    await waitFor(() => !alive(pid) && !alive(grandchild));
+  });
+
+  it('an engine killed by a signal leaves an interrupted job; an error exit a failed one', async () => {
+    const job = manager.enqueue({
+      input: 'a',
+      output: 'a4',
+      args: ['enhance', 'a', '--frames', '1000'],
+      device: 'cpu',
+    });
+    await waitFor(() => (manager.get(job.id)?.frame ?? 0) > 0);
+    process.kill(manager.get(job.id)?.pid ?? 0, 'SIGKILL');
+    const end = await manager.whenFinished(job.id);
+    assert.equal(end.phase, 'interrupted');
+    assert.equal(end.failure?.signal, 'SIGKILL');
+    const bad = manager.enqueue({
+      input: 'b',
+      output: 'b4',
+      args: ['enhance', 'b', '--frames', '1', '--exit', '2'],
+      device: 'cpu',
+    });
+    const failed = await manager.whenFinished(bad.id);
+    assert.equal(failed.phase, 'failed');
+    assert.equal(failed.failure?.reason, 'fake-failure');
+  });
+
+  it('a missing engine file fails the job with a reason instead of hanging', async () => {
+    const m = new JobManager({ enginePath: '/nonexistent/engine.js', perDevice: 1 });
+    const job = m.enqueue({ input: 'a', output: 'b', args: ['enhance', 'a'], device: 'cpu' });
+    const end = await m.whenFinished(job.id);
+    assert.equal(end.phase, 'failed');
+    await m.dispose();
+  });
+});

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { JobQueue } from '../../../src/extension/job-queue';
+
+describe('JobQueue (one job per device by default)', () => {
+  it('runs one job per device and keeps the rest in order', () => {
+    const q = new JobQueue(1);
+    q.enqueue('a', 'cpu');
+    q.enqueue('b', 'cpu');
+    q.enqueue('c', 'cuda');
+    q.enqueue('d', 'cpu');
+    assert.deepEqual(q.takeReady(), ['a', 'c']);
+    assert.deepEqual(q.takeReady(), []);
+    assert.equal(q.position('b'), 1);
+    assert.equal(q.position('d'), 2);
+    q.finished('a');
+    assert.deepEqual(q.takeReady(), ['b']);
+    assert.equal(q.position('d'), 1);
+  });
+
+  it('honours a larger per-device limit and a removed job', () => {
+    const q = new JobQueue(2);
+    for (const id of ['a', 'b', 'c']) q.enqueue(id, 'cpu');
+    assert.deepEqual(q.takeReady(), ['a', 'b']);
+    assert.equal(q.remove('c'), true);
+    assert.equal(q.remove('a'), false, 'a running job is not removed from the waiting line');
+    q.finished('a');
+    assert.deepEqual(q.takeReady(), []);
+    assert.deepEqual(q.runningIds, ['b']);
+  });
+
+  it('refuses a duplicate id', () => {
+    const q = new JobQueue(1);
+    q.enqueue('a', 'cpu');
+    assert.throws(() => q.enqueue('a', 'cpu'), /already/);
+  });
+});

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { COMMANDS } from '../../../src/extension/commands-ids';
+import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../../src/extension/settings';
+import { VIDEO_EXTENSIONS } from '../../../src/extension/video-files';
+
+interface Manifest {
+  contributes: {
+    commands: { command: string; title: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+    configuration: { properties: Record<string, { default: unknown; markdownDescription?: string }> };
+    views: Record<string, { id: string }[]>;
+  };
+  capabilities: { untrustedWorkspaces: { supported: string | boolean } };
+  extensionKind: string[];
+}
+
+const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as Manifest;
+
+describe('extension manifest agrees with the code', () => {
+  it('contributes exactly the commands the extension registers', () => {
+    const contributed = manifest.contributes.commands.map((c) => c.command).sort();
+    assert.deepEqual(contributed, Object.values(COMMANDS).sort());
+  });
+
+  it('declares every setting with the same default and a description', () => {
+    const props = manifest.contributes.configuration.properties;
+    assert.deepEqual(Object.keys(props).sort(), SETTING_KEYS.map((k) => `huaju4k.${k}`).sort());
+    for (const key of SETTING_KEYS) {
+      assert.deepEqual(props[`huaju4k.${key}`].default, DEFAULT_SETTINGS[key], key);
+      assert.ok((props[`huaju4k.${key}`].markdownDescription ?? '').length > 20, `${key} needs a description`);
+    }
+  });
+
+  it('shows Enhance in the explorer for exactly the video extensions', () => {
+    const entry = manifest.contributes.menus['explorer/context'].find((m) => m.command === COMMANDS.enhance);
+    const when = entry?.when ?? '';
+    const match = /resourceExtname =~ \/(.+)\/i/.exec(when);
+    assert.ok(match, when);
+    const re = new RegExp(match[1], 'i');
+    for (const ext of VIDEO_EXTENSIONS) assert.ok(re.test(`.${ext}`), ext);
+    for (const ext of ['.txt', '.png', '.mp3', '.mp4.json', '.tsx']) assert.ok(!re.test(ext), ext);
+  });
+
+  it('every menu entry refers to a contributed command', () => {
+    const known = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const [menu, entries] of Object.entries(manifest.contributes.menus)) {
+      for (const e of entries) assert.ok(known.has(e.command), `${menu}: ${e.command}`);
+    }
+  });
+
+  it('runs where the files are and limits itself in untrusted workspaces', () => {
+    assert.deepEqual(manifest.extensionKind, ['workspace']);
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual(
+      manifest.contributes.views.huaju4k.map((v) => v.id),
+      ['huaju4k.videos', 'huaju4k.backends'],
+    );
+  });
+});

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
+import { applyExit, newJob } from '../../../src/extension/job-state';
+import { findResumable, listResumable, resumeArgs, resumePickItem } from '../../../src/extension/resume';
+
+class MemoryStore implements KeyValueStore {
+  data = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.data.set(key, JSON.parse(JSON.stringify(value)));
+  }
+}
+
+describe('resume: journal of interrupted jobs', () => {
+  it('remembers an interrupted job and offers it with % done, newest first', async () => {
+    const journal = new JobJournal(new MemoryStore());
+    const a = { ...newJob('a', '/w/a.mp4', '/w/a.4k.mp4', 1), phase: 'running' as const, frame: 10, total: 40 };
+    await journal.record(applyExit(a, null, 'SIGKILL', false, 100), ['enhance', '/w/a.mp4'], {});
+    const b = { ...newJob('b', '/w/b.mp4', '/w/b.4k.mp4', 1), phase: 'running' as const, frame: 3, total: 4 };
+    await journal.record(applyExit(b, 5, null, true, 200), ['enhance', '/w/b.mp4', '--resume'], {});
+    const list = listResumable(journal, () => true);
+    assert.deepEqual(
+      list.map((j) => [j.record.id, j.percent]),
+      [
+        ['b', 75],
+        ['a', 25],
+      ],
+    );
+    assert.match(resumePickItem(list[1]).description, /^25% done · 10\/40 frames/);
+    assert.deepEqual(resumeArgs(list[0].record), ['enhance', '/w/b.mp4', '--resume']);
+    assert.equal(findResumable(list, '/w/a.4k.mp4')?.record.id, 'a');
+    assert.equal(findResumable(list, '/w/a.mp4')?.record.id, 'a');
+  });
+
+  it('drops the record when the job completes and skips inputs that are gone', async () => {
+    const journal = new JobJournal(new MemoryStore());
+    const a = { ...newJob('a', '/w/a.mp4', '/w/a.4k.mp4', 1), phase: 'interrupted' as const, frame: 1, total: 4 };
+    await journal.record(a, [], {});
+    assert.equal(listResumable(journal, () => false).length, 0);
+    await journal.record({ ...a, phase: 'done' }, [], {});
+    assert.equal(journal.all().length, 0);
+  });
+
+  it('a job that was running when VS Code closed becomes interrupted', async () => {
+    const store = new MemoryStore();
+    await new JobJournal(store).record(
+      { ...newJob('a', '/w/a.mp4', '/w/a.4k.mp4', 1), phase: 'running', frame: 2, total: 4 },
+      [],
+      {},
+    );
+    const journal = new JobJournal(store);
+    await journal.recoverAfterRestart();
+    assert.equal(journal.all()[0].phase, 'interrupted');
+    assert.equal(journal.all()[0].failure?.reason, 'host-exit');
+  });
+});

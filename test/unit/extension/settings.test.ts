@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import {
+  buildEnhanceArgs,
+  DEFAULT_SETTINGS,
+  engineEnv,
+  readSettings,
+  SettingsError,
+} from '../../../src/extension/settings';
+
+describe('extension settings → engine CLI args', () => {
+  it('defaults give model, target, tile, encoder, crf and preset only', () => {
+    const args = buildEnhanceArgs(
+      { input: '/v/a.mp4' },
+      readSettings(() => undefined),
+    );
+    assert.deepEqual(args, [
+      'enhance',
+      '/v/a.mp4',
+      '--model',
+      'realesr-general-x4v3',
+      '--target',
+      '3840x2160',
+      '--tile',
+      'auto',
+      '--encoder',
+      'libx264',
+      '--crf',
+      '18',
+      '--preset',
+      'medium',
+    ]);
+  });
+
+  it('passes every changed knob with its flag', () => {
+    const s = readSettings(
+      (k) =>
+        ({
+          model: 'realesr-animevideov3-x4',
+          scale: 4,
+          tile: '128',
+          executionProvider: 'cuda',
+          encoder: 'auto',
+          crf: 23,
+          preset: 'fast',
+          temporal: false,
+          segmentFrames: 48,
+          diskBudgetMultiplier: 3,
+          diskReserveGB: 1,
+          bufferMB: 256,
+          maxFrames: 10,
+          extraArgs: ['--foo'],
+        })[k as string],
+    );
+    const args = buildEnhanceArgs({ input: 'in.mkv', output: 'out.mp4' }, s);
+    assert.deepEqual(args, [
+      'enhance',
+      'in.mkv',
+      '-o',
+      'out.mp4',
+      '--model',
+      'realesr-animevideov3-x4',
+      '--scale',
+      '4',
+      '--tile',
+      '128',
+      '--ep',
+      'cuda',
+      '--crf',
+      '23',
+      '--preset',
+      'fast',
+      '--no-temporal',
+      '--segment-frames',
+      '48',
+      '--disk-budget',
+      '3x',
+      '--disk-reserve-gb',
+      '1',
+      '--buffer-mb',
+      '256',
+      '--max-frames',
+      '10',
+      '--foo',
+    ]);
+  });
+
+  it('ignores values of the wrong type and falls back to the default', () => {
+    const s = readSettings((k) => ({ crf: 'high', extraArgs: [1, 2], temporal: 'yes', tile: 64 })[k as string]);
+    assert.equal(s.crf, DEFAULT_SETTINGS.crf);
+    assert.deepEqual(s.extraArgs, []);
+    assert.equal(s.temporal, true);
+    assert.equal(s.tile, 'auto');
+  });
+
+  it('names the setting that is wrong', () => {
+    for (const [key, value] of [
+      ['target', '4k'],
+      ['tile', 'big'],
+      ['crf', 60],
+      ['model', ' '],
+    ] as const) {
+      const s = readSettings((k) => (k === key ? value : undefined));
+      assert.throws(
+        () => buildEnhanceArgs({ input: 'a.mp4' }, s),
+        (e: unknown) => e instanceof SettingsError && e.key === key && e.message.includes(`huaju4k.${key}`),
+      );
+    }
+  });
+
+  it('tool paths travel as environment variables', () => {
+    const s = readSettings((k) => ({ ffmpegPath: '/opt/ff/ffmpeg' })[k as string]);
+    assert.deepEqual(engineEnv(s), { HUAJU4K_FFMPEG: '/opt/ff/ffmpeg' });
+  });
+});

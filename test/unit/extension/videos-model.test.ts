@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { newJob } from '../../../src/extension/job-state';
+import { parseProbe } from '../../../src/extension/video-probe';
+import { describeVideo, sortVideos, type VideoFacts, videoState } from '../../../src/extension/videos-model';
+
+const base: VideoFacts = { path: '/w/clips/a.mp4', relPath: 'clips/a.mp4' };
+
+describe('Videos tree model', () => {
+  it('not enhanced, with metadata in the description', () => {
+    const v = describeVideo({ ...base, meta: { width: 64, height: 36, durationS: 2, fps: 25 } });
+    assert.equal(v.label, 'a.mp4');
+    assert.equal(v.description, 'not enhanced · 64×36 · 0:02 · 25 fps · clips');
+    assert.equal(v.contextValue, 'video.not-enhanced');
+  });
+
+  it('running n% while a job runs, queued with its place in line', () => {
+    const job = {
+      ...newJob('j', base.path, '/w/clips/a.4k.mp4', 0),
+      phase: 'running' as const,
+      frame: 30,
+      total: 40,
+      fps: 2,
+    };
+    assert.deepEqual(videoState({ ...base, job }), { kind: 'running', percent: 75, fps: 2, etaS: 0 });
+    assert.equal(describeVideo({ ...base, job }).contextValue, 'video.running');
+    const queued = { ...job, phase: 'queued' as const };
+    assert.match(describeVideo({ ...base, job: queued, queuePosition: 2 }).description, /^queued #2/);
+  });
+
+  it('interrupted n% from a remembered record wins over a stale output, and says when', () => {
+    const record = {
+      phase: 'interrupted' as const,
+      frame: 12,
+      total: 48,
+      updatedAt: 1000,
+      output: '/w/clips/a.4k.mp4',
+      failure: { exitCode: null, signal: 'SIGKILL', reason: 'killed', message: 'stopped by SIGKILL' },
+    };
+    const v = describeVideo({ ...base, record, output: '/w/clips/a.4k.mp4' }, 61_000);
+    assert.equal(v.contextValue, 'video.interrupted');
+    assert.match(v.description, /^interrupted 25%/);
+    assert.match(v.tooltip, /Interrupted at 25% \(60 s ago\): stopped by SIGKILL/);
+  });
+
+  it('done when the output exists; failed shows the reason in the tooltip', () => {
+    assert.equal(videoState({ ...base, output: '/w/clips/a.4k.mp4' }).kind, 'done');
+    const record = {
+      phase: 'failed' as const,
+      frame: 0,
+      total: 0,
+      updatedAt: 1,
+      output: 'x',
+      failure: { exitCode: 2, signal: null, reason: 'no-video-stream', message: 'a.mp4 has no video stream' },
+    };
+    const v = describeVideo({ ...base, record });
+    assert.equal(v.contextValue, 'video.failed');
+    assert.match(v.tooltip, /Failed: a\.mp4 has no video stream/);
+  });
+
+  it('sorts by folder and name, case-insensitively', () => {
+    const sorted = sortVideos([{ relPath: 'b/Z.mp4' }, { relPath: 'a.mp4' }, { relPath: 'B/a.mkv' }]);
+    assert.deepEqual(
+      sorted.map((s) => s.relPath),
+      ['a.mp4', 'B/a.mkv', 'b/Z.mp4'],
+    );
+  });
+
+  it('parses ffprobe JSON (fractional frame rate, missing stream)', () => {
+    const json = JSON.stringify({
+      streams: [{ width: 64, height: 36, avg_frame_rate: '30000/1001' }],
+      format: { duration: '2.5' },
+    });
+    assert.deepEqual(parseProbe(json), { width: 64, height: 36, fps: 29.97, durationS: 2.5 });
+    assert.deepEqual(parseProbe('{"streams":[]}'), { error: 'no video stream' });
+    assert.deepEqual(parseProbe('oops'), { error: 'ffprobe printed no JSON' });
+  });
+});
