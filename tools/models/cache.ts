@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { packageSpec, type SourcePackage } from './catalog';
@@ -55,6 +64,7 @@ export function ensurePackage(pkg: SourcePackage, log: (line: string) => void = 
     rmSync(root, { recursive: true, force: true });
     try {
       renameSync(tmp, root);
+      chmodSync(root, 0o755); // mkdtemp makes it owner-only
     } catch (err) {
       if (!existsSync(join(root, '.complete'))) throw err; // someone else won the race: fine
     }
