@@ -62,7 +62,8 @@ export class JpegStreamSplitter {
     for (;;) {
       const frame = this.advance();
       if (frame === undefined) break;
-      frames.push(frame);
+      if (frame.length > this.maxFrameBytes) this.discarded++;
+      else frames.push(frame);
     }
     if (this.state !== 'seek-soi' && this.buf.length > this.maxFrameBytes) {
       this.discarded++;
