@@ -1,0 +1,138 @@
+// UI tests in a real workbench: code-server (VS Code 1.139) + headless chromium through playwright-core.
+// The extension is loaded from the repo (extensionDevelopmentPath) and runs the real engine (dist/engine.js).
+// Screenshots go to test-artifacts/ (look at them).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
+import { makeWorkspace } from '../fixtures.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const artifacts = path.join(repo, 'test-artifacts');
+const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name) });
+
+async function openWorkbench({ trust }) {
+  const root = mkdtempSync(path.join(tmpdir(), 'huaju4k-ui-'));
+  const { ws, config } = makeWorkspace(root, {
+    reportFile: path.join(root, 'report.txt'),
+    engineSupportsResume: false,
+  });
+  const server = await startCodeServer({ workspace: ws, dir: root, trust });
+  const { context, page } = await openBrowser(root);
+  await page.goto(server.url(ws, { dev: repo }));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const close = async () => {
+    await context.close().catch(() => {});
+    await server.stop();
+    if (process.env.HUAJU4K_E2E_KEEP !== '1') rmSync(root, { recursive: true, force: true });
+  };
+  return { ws, config, page, close, server };
+}
+
+/** An explorer row whose file name is exactly `name`. */
+function explorerRow(page, name) {
+  return page
+    .locator('.explorer-folders-view .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('.', '\\.')}$`) }) });
+}
+
+function contextMenuItem(page, label) {
+  return page.locator('.monaco-menu .action-item .action-label', { hasText: new RegExp(`^${label}$`) });
+}
+
+async function waitForFile(file, ms) {
+  const end = Date.now() + ms;
+  while (!existsSync(file)) {
+    if (Date.now() > end) throw new Error(`${file} did not appear in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('workbench UI (code-server + chromium)', () => {
+  describe('trusted workspace', () => {
+    let wb;
+    before(async () => {
+      wb = await openWorkbench({ trust: true });
+    });
+    after(async () => wb?.close());
+
+    it('right-click a video in the explorer → "Enhance to 4K" is there (and not on a .txt) and works', async () => {
+      const { page, config } = wb;
+      const txt = explorerRow(page, 'README.txt');
+      await txt.waitFor({ timeout: 60_000 });
+      await txt.click({ button: 'right' });
+      await page.locator('.monaco-menu').first().waitFor();
+      assert.equal(await contextMenuItem(page, 'Enhance to 4K').count(), 0, 'no Enhance on a text file');
+      await page.keyboard.press('Escape');
+
+      const row = explorerRow(page, 'clip.mp4');
+      await row.click({ button: 'right' });
+      const item = contextMenuItem(page, 'Enhance to 4K');
+      await item.waitFor({ timeout: 20_000 });
+      await shot(page, 'explorer-context-menu.png');
+      await item.click();
+      const output = config.clip.replace(/\.mp4$/, '.4k.mp4');
+      await waitForFile(output, 120_000);
+      const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'enhanced clip.mp4' });
+      await toast.first().waitFor({ timeout: 60_000 });
+      await shot(page, 'enhance-done-notification.png');
+    });
+
+    it('the Videos tree shows each workspace video with its state', async () => {
+      const { page } = wb;
+      await page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first().click();
+      const rows = page.locator('.pane-body .monaco-list-row');
+      const rowFor = (name) =>
+        rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('.', '\\.')}$`) }) });
+      const clip = rowFor('clip.mp4');
+      await clip.waitFor({ timeout: 30_000 });
+      const described = async (row, re) => {
+        const end = Date.now() + 30_000;
+        for (;;) {
+          const text = (await row.locator('.label-description').textContent()) ?? '';
+          if (re.test(text)) return text;
+          if (Date.now() > end) throw new Error(`description "${text}" does not match ${re}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      await described(clip, /^done · 64×36 · 0:02 · 24 fps/);
+      await described(rowFor('longclip.mp4'), /^not enhanced · 64×36 · 0:10 · 24 fps/);
+      assert.equal(await rowFor('clip.4k.mp4').count(), 0, 'outputs are not listed as videos to enhance');
+      assert.equal(await rowFor('README.txt').count(), 0);
+      await clip.hover();
+      await shot(page, 'videos-tree.png');
+    });
+  });
+
+  describe('untrusted workspace', () => {
+    let wb;
+    before(async () => {
+      wb = await openWorkbench({ trust: false });
+    });
+    after(async () => wb?.close());
+
+    it('Enhance is refused with a clear reason and nothing is written', async () => {
+      const { page, config } = wb;
+      const dontTrust = page.getByRole('button', { name: /No, I don.t trust the authors/ });
+      await dontTrust.waitFor({ timeout: 60_000 });
+      await shot(page, 'untrusted-trust-prompt.png');
+      await dontTrust.click();
+      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor();
+      await input.fill('>huaju4k: Enhance to 4K');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'huaju4k: Enhance to 4K' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Restricted Mode' });
+      await toast.first().waitFor({ timeout: 30_000 });
+      const text = await toast.first().textContent();
+      assert.match(text ?? '', /enhancing is disabled in Restricted Mode/);
+      assert.match(text ?? '', /Trust this workspace/);
+      await shot(page, 'untrusted-refused.png');
+      assert.ok(!existsSync(config.clip.replace(/\.mp4$/, '.4k.mp4')));
+    });
+  });
+});
