@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:hub [-- --seconds N --subscribers N --fps N --kb N]`: one publisher sends N fps of ~kb KB JPEGs
+ * through a hub (separate process, loopback) to N fast subscribers plus one deliberately slow one. Prints delivered/
+ * dropped per subscriber (summarised), hub CPU and RSS, and p50/p99 publish→receive latency at the fast subscribers.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { HubPublisher } from '../../../src/hub/publisher';
+import type { BroadcastHeader, HubStatus } from '../../../src/protocol/hub-status';
+
+interface Args {
+  seconds: number;
+  subscribers: number;
+  fps: number;
+  kb: number;
+  slowReadsPerSecond: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { seconds: 60, subscribers: 50, fps: 30, kb: 100, slowReadsPerSecond: 2 };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i].replace(/^--/, '');
+    const v = Number(argv[++i]);
+    if (!(key in a) && key !== 'slow-reads') throw new Error(`unknown option ${argv[i - 1]}`);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${argv[i - 1]} needs a positive number`);
+    if (key === 'slow-reads') a.slowReadsPerSecond = v;
+    else (a as unknown as Record<string, number>)[key] = v;
+  }
+  return a;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** A real JPEG (ffmpeg testsrc2) padded with COM segments to `bytes`. */
+function paddedJpeg(bytes: number): Buffer {
+  const base = execFileSync('ffmpeg', [
+    ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x180', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'],
+  ]);
+  const segs: Buffer[] = [];
+  let left = bytes - base.length;
+  while (left > 4) {
+    const n = Math.min(60_000, left - 4);
+    const seg = Buffer.alloc(4 + n, 0x20);
+    seg[0] = 0xff;
+    seg[1] = 0xfe;
+    seg.writeUInt16BE(n + 2, 2);
+    segs.push(seg);
+    left -= 4 + n;
+  }
+  return Buffer.concat([base.subarray(0, 2), ...segs, base.subarray(2)]);
+}
+
+function startHub(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/bench/hub/run-hub.ts', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.on('close', () => r()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        resolve({
+          url: m[1],
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.on('error', reject);
+    void exited.then(() => reject(new Error(`hub exited before listening: ${out}`)));
+  });
+}
+
+interface SubStats {
+  received: number;
+  latencies: number[];
+  lastSeq: number;
+  outOfOrder: number;
+}
+
+function subscribe(url: string, slowReadsPerSecond: number | null): Promise<{ ws: WebSocket; stats: SubStats }> {
+  const ws = new WebSocket(`${url}/video_out?headers=1`, { perMessageDeflate: false });
+  const stats: SubStats = { received: 0, latencies: [], lastSeq: 0, outOfOrder: 0 };
+  let header: BroadcastHeader | null = null;
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) {
+      header = JSON.parse(data.toString()) as BroadcastHeader;
+      return;
+    }
+    stats.received++;
+    if (header) {
+      if (header.hubSeq <= stats.lastSeq) stats.outOfOrder++;
+      stats.lastSeq = header.hubSeq;
+      if (header.ts !== undefined && slowReadsPerSecond === null) stats.latencies.push(now() - header.ts);
+    }
+    header = null;
+    if (slowReadsPerSecond !== null) {
+      // Deliberately slow: after each frame, stop reading the socket for a while.
+      ws.pause();
+      setTimeout(() => ws.resume(), 1000 / slowReadsPerSecond);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, stats }));
+    ws.once('error', reject);
+  });
+}
+
+async function hubStatus(url: string): Promise<HubStatus> {
+  return (await (await fetch(`${url}/api/v1/stream/status`)).json()) as HubStatus;
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const frame = paddedJpeg(args.kb * 1024);
+  const hub = await startHub();
+  const fast = await Promise.all(Array.from({ length: args.subscribers }, () => subscribe(hub.url, null)));
+  const slow = await subscribe(hub.url, args.slowReadsPerSecond);
+  const pub = new HubPublisher({ url: `${hub.url.replace('http', 'ws')}/video_in`, queueSize: 8, source: 'bench' });
+  while (!pub.stats().connected) await new Promise((r) => setTimeout(r, 10));
+
+  process.stdout.write(
+    `hub bench: ${args.subscribers} fast + 1 slow subscriber (${args.slowReadsPerSecond} reads/s), ` +
+      `${args.fps} fps × ${(frame.length / 1024).toFixed(0)} KiB for ${args.seconds} s on loopback (hub ${hub.url})\n`,
+  );
+  const samples: { t: number; cpuMs: number; rss: number }[] = [];
+  const sampler = setInterval(async () => {
+    const s = await hubStatus(hub.url);
+    samples.push({ t: now(), cpuMs: s.process.cpuUserMs + s.process.cpuSystemMs, rss: s.process.rssBytes });
+  }, 1000);
+
+  const start = now();
+  let published = 0;
+  const total = Math.round(args.seconds * args.fps);
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      if (published >= total) return resolve();
+      pub.publish(frame, { ts: now() });
+      published++;
+      const next = start + (published * 1000) / args.fps;
+      setTimeout(tick, Math.max(0, next - now()));
+    };
+    tick();
+  });
+  const sendSeconds = (now() - start) / 1000;
+  await new Promise((r) => setTimeout(r, 1500)); // let in-flight frames land
+  clearInterval(sampler);
+  const final = await hubStatus(hub.url);
+
+  const slowSub = final.subscribers.reduce((a, b) => (b.dropped > a.dropped ? b : a));
+  const fastSubs = final.subscribers.filter((s) => s.id !== slowSub.id);
+  const received = fast.map((f) => f.stats.received).sort((a, b) => a - b);
+  const lat = fast.flatMap((f) => f.stats.latencies).sort((a, b) => a - b);
+  // Steady state: drop the first second (connections warming up, JIT) from a second latency figure.
+  const warm = fast.flatMap((f) => f.stats.latencies.slice(args.fps)).sort((a, b) => a - b);
+  const fastDropped = fastSubs.reduce((a, s) => a + s.dropped, 0);
+  const outOfOrder = [...fast, slow].reduce((a, f) => a + f.stats.outOfOrder, 0);
+  const cpu =
+    samples.length >= 2
+      ? ((samples.at(-1)!.cpuMs - samples[0].cpuMs) / (samples.at(-1)!.t - samples[0].t)) * 100
+      : Number.NaN;
+  const rssPeak = Math.max(...samples.map((s) => s.rss), final.process.rssBytes);
+  const pubStats = pub.stats();
+  const rows: [string, string][] = [
+    ['published (publisher sent / dropped)', `${pubStats.sent} / ${pubStats.dropped} in ${sendSeconds.toFixed(1)} s`],
+    ['hub ingest frames / rejected', `${final.ingest.frames} / ${final.ingest.rejected}`],
+    [
+      `fast subscribers ×${fast.length}: received min / median / max`,
+      `${received[0]} / ${pct(received, 50)} / ${received.at(-1)}`,
+    ],
+    ['fast subscribers: dropped (hub count, all together)', String(fastDropped)],
+    [
+      'slow subscriber: read / handed to its socket / dropped',
+      `${slow.stats.received} / ${slowSub.delivered} / ${slowSub.dropped}`,
+    ],
+    ['frames out of order (any subscriber)', String(outOfOrder)],
+    [
+      'latency publish→fast subscriber p50 / p99 / max',
+      `${pct(lat, 50).toFixed(2)} / ${pct(lat, 99).toFixed(2)} / ${lat.at(-1)?.toFixed(2)} ms`,
+    ],
+    ['latency after the first second p50 / p99', `${pct(warm, 50).toFixed(2)} / ${pct(warm, 99).toFixed(2)} ms`],
+    ['hub CPU (one core = 100 %)', `${cpu.toFixed(1)} %`],
+    ['hub RSS peak', `${(rssPeak / 1024 / 1024).toFixed(1)} MiB`],
+    ['hub broadcast fps (last 3 s)', final.broadcast.fps.toFixed(1)],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+  const lossless = received[0] === final.ingest.frames && fastDropped === 0;
+  process.stdout.write(
+    `verdict: fast subscribers ${lossless ? 'lost nothing' : 'LOST FRAMES'}; slow one dropped ${slowSub.dropped}\n`,
+  );
+
+  await pub.close();
+  for (const f of [...fast, slow]) f.ws.terminate();
+  await hub.stop();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:hub failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
