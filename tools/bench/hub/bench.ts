@@ -191,7 +191,6 @@ async function main(): Promise<void> {
     ['latency after the first second p50 / p99', `${pct(warm, 50).toFixed(2)} / ${pct(warm, 99).toFixed(2)} ms`],
     ['hub CPU (one core = 100 %)', `${cpu.toFixed(1)} %`],
     ['hub RSS peak', `${(rssPeak / 1024 / 1024).toFixed(1)} MiB`],
-    ['hub broadcast fps (last 3 s)', final.broadcast.fps.toFixed(1)],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
