@@ -3,7 +3,7 @@
  * colours are resolved when a chart is built and the chart is rebuilt when VS Code switches theme (body class).
  */
 import uPlot from 'uplot';
-import { withAlpha } from './charts-colour';
+import { scaleAlpha, withAlpha } from './charts-colour';
 import type { AlignedData } from './ring-buffer';
 
 export interface ChartSeriesSpec {
@@ -17,6 +17,8 @@ export interface ChartSeriesSpec {
 }
 
 export interface ChartSpec {
+  /** Tick labels (short, no unit when the card title says it). */
+  tick?: (v: number) => string;
   /** Accessible name of the canvas region. */
   label: string;
   series: ChartSeriesSpec[];
@@ -55,34 +57,55 @@ export class TimeChart {
     this.plot?.destroy();
     if (this.width <= 0) return;
     const fg = cssVar('--vscode-descriptionForeground', '#8b8b8b');
-    const grid = cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.3)');
+    const highContrast = document.body.classList.contains('vscode-high-contrast');
+    const grid = scaleAlpha(cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.5)'), highContrast ? 0.8 : 0.4);
     const family = cssVar('--vscode-font-family', 'system-ui, sans-serif');
     const font = `11px ${family}`;
     const hasY2 = this.spec.series.some((s) => s.scale === 'y2');
-    const axis = (scale: string, fmt: (v: number) => string, side?: 1 | 3): uPlot.Axis => ({
+    const axis = (scale: string, fmt: (v: number) => string, column: number | null, side?: 1 | 3): uPlot.Axis => ({
       scale,
       ...(side ? { side } : {}),
       stroke: fg,
       font,
-      size: 64,
+      size: 60,
       grid: { stroke: grid, width: 1, show: scale === 'y' },
-      ticks: { stroke: grid, width: 1 },
-      values: (_u, splits) => splits.map((v) => (v === null ? '' : fmt(v))),
+      ticks: { show: false },
+      // An axis whose series has no data yet shows no made-up ticks.
+      values: (u, splits) =>
+        column !== null && !u.data[column]?.some((x) => x !== null && x !== undefined)
+          ? splits.map(() => '')
+          : splits.map((v) => (v === null ? '' : fmt(v))),
     });
+    const timeTick = (v: number) =>
+      new Date(v * 1000).toLocaleTimeString([], {
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hour12: false,
+      });
+    const y2Column = this.spec.series.findIndex((s) => s.scale === 'y2') + 1;
     const opts: uPlot.Options = {
       width: this.width,
       height: HEIGHT,
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
-      legend: { show: true, live: true },
+      legend: { show: this.spec.series.length > 1, live: false },
       scales: {
         x: { time: true },
         y: this.spec.fromZero ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } : {},
         ...(hasY2 ? { y2: { range: (_u: uPlot, _min: number, max: number) => [0, max > 0 ? max * 1.1 : 1] } } : {}),
       },
       axes: [
-        { stroke: fg, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
-        axis('y', this.spec.format),
-        ...(hasY2 ? [axis('y2', this.spec.format2 ?? this.spec.format, 1)] : []),
+        {
+          stroke: fg,
+          font,
+          size: 36,
+          gap: 10,
+          grid: { stroke: grid, width: 1 },
+          ticks: { show: false },
+          values: (_u, splits) => splits.map((v) => (v === null ? '' : timeTick(v))),
+        },
+        axis('y', this.spec.tick ?? this.spec.format, null),
+        ...(hasY2 ? [axis('y2', this.spec.format2 ?? this.spec.format, y2Column, 1)] : []),
       ],
       series: [
         { label: 'Time' },

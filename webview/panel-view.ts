@@ -67,6 +67,8 @@ export class PanelView {
   private readonly reuse: HTMLElement;
   private readonly segments: HTMLElement;
   private readonly buffer: HTMLElement;
+  private readonly sourceInfo: HTMLElement;
+  private readonly outputInfo: HTMLElement;
   private readonly charts: Record<'fps' | 'memory' | 'vram' | 'disk', ChartCard>;
   private readonly cpuState: HTMLElement;
   private readonly cpuReason: HTMLElement;
@@ -184,6 +186,8 @@ export class PanelView {
     this.reuse = h('span', {}, '—');
     this.segments = h('span', {}, '—');
     this.buffer = h('span', {}, '—');
+    this.sourceInfo = h('span', {}, '—');
+    this.outputInfo = h('span', { class: 'ellipsis' }, '—');
     const stagesCard = h(
       'section',
       { class: 'card stages', 'aria-labelledby': 'stages-title' },
@@ -200,6 +204,8 @@ export class PanelView {
         ),
         h('div', {}, h('dt', {}, 'Segments written'), h('dd', {}, this.segments)),
         h('div', {}, h('dt', {}, 'Frame buffer'), h('dd', {}, this.buffer)),
+        h('div', {}, h('dt', {}, 'Source'), h('dd', {}, this.sourceInfo)),
+        h('div', {}, h('dt', {}, 'Output'), h('dd', {}, this.outputInfo)),
       ),
     );
     const previewCard = h(
@@ -229,6 +235,7 @@ export class PanelView {
         label: 'Frames per second over time',
         fromZero: true,
         format: (v) => `${formatFps(v)} fps`,
+        tick: (v) => formatFps(v),
         series: [{ label: 'fps', colorVar: '--vscode-charts-blue', fallback: '#3794ff', fill: true }],
       }),
       memory: chartCard('memory', 'Memory', {
@@ -251,10 +258,11 @@ export class PanelView {
       }),
       disk: chartCard('disk', 'Disk', {
         label: 'Free disk space and the bytes this job wrote, over time',
+        fromZero: true,
         format: bytes,
         format2: bytes,
         series: [
-          { label: 'Free', colorVar: '--vscode-charts-orange', fallback: '#d18616' },
+          { label: 'Free', colorVar: '--vscode-charts-green', fallback: '#89d185' },
           { label: 'This job', colorVar: '--vscode-charts-blue', fallback: '#3794ff', scale: 'y2', fill: true },
         ],
       }),
@@ -264,7 +272,7 @@ export class PanelView {
       'div',
       { class: 'cpu-state', hidden: true },
       h('span', { class: 'cpu-chip' }, 'CPU'),
-      h('p', {}, 'Running on the CPU: no GPU memory to chart.'),
+      h('p', {}, 'No GPU in use, so there is no video memory to chart.'),
       this.cpuReason,
     );
     this.charts.vram.root.append(this.cpuState);
@@ -422,6 +430,13 @@ export class PanelView {
       this.segments,
       state.segments.count > 0 ? `${state.segments.count} (${formatBytes(state.segments.bytes)})` : 'none yet',
     );
+    const hd = state.header;
+    setText(
+      this.sourceInfo,
+      hd ? `${formatDuration(hd.source.durationS)} at ${formatFps(hd.source.fps)} fps, ${hd.totalFrames} frames` : '—',
+    );
+    setText(this.outputInfo, hd ? baseName(hd.output) : '—');
+    setAttr(this.outputInfo, 'title', hd ? hd.output : null);
     const r = state.resources;
     setText(this.buffer, r ? `${formatBytes(r.frameBufferBytes)} of ${formatBytes(r.frameBufferBudgetBytes)}` : '—');
   }

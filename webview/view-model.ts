@@ -15,7 +15,7 @@ export interface JobHeader {
   model: string;
   executionProvider: string;
   tile: number;
-  source: { width: number; height: number; fps: number };
+  source: { width: number; height: number; fps: number; durationS: number };
   target: { width: number; height: number };
   totalFrames: number;
   encoder: string;
@@ -142,13 +142,23 @@ export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewStat
       return {
         ...initialViewState(state.jobId, state.backends),
         status: 'running',
+        // The CPU provider needs no GPU sample to know there is no VRAM to chart.
+        gpu:
+          event.executionProvider === 'cpu'
+            ? { mode: 'cpu', reason: 'The engine runs on the CPU execution provider.' }
+            : { mode: 'unknown' },
         header: {
           input: event.input,
           output: event.output,
           model: event.model.id,
           executionProvider: event.executionProvider,
           tile: event.tile,
-          source: { width: event.probe.width, height: event.probe.height, fps: event.probe.fps },
+          source: {
+            width: event.probe.width,
+            height: event.probe.height,
+            fps: event.probe.fps,
+            durationS: event.probe.durationS,
+          },
           target: { ...event.target },
           totalFrames: event.totalFrames,
           encoder: event.encoder,

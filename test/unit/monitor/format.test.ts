@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { withAlpha } from '../../../webview/charts-colour';
+import { parseColor, scaleAlpha, withAlpha } from '../../../webview/charts-colour';
 import { baseName, formatBytes, formatDuration, formatFps, formatMs, formatPercent } from '../../../webview/format';
 
 describe('monitor: formatting', () => {
@@ -25,6 +25,10 @@ describe('monitor: formatting', () => {
   it('derives chart fills from theme colours it can parse, and none from others', () => {
     assert.equal(withAlpha('#3794ff', 0.5), 'rgba(55, 148, 255, 0.5)');
     assert.equal(withAlpha('#fff', 0.1), 'rgba(255, 255, 255, 0.1)');
-    assert.equal(withAlpha('rgb(1,2,3)', 0.1), undefined);
+    assert.equal(withAlpha('rgb(1,2,3)', 0.1), 'rgba(1, 2, 3, 0.1)');
+    assert.equal(withAlpha('var(--x)', 0.1), undefined);
+    assert.deepEqual(parseColor('#0078d480'), [0, 120, 212, 128 / 255]);
+    assert.equal(scaleAlpha('rgba(204, 204, 204, 0.5)', 0.4), 'rgba(204, 204, 204, 0.2)');
+    assert.equal(scaleAlpha('canvastext', 0.4), 'canvastext');
   });
 });

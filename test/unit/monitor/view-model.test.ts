@@ -29,7 +29,7 @@ describe('monitor view model: engine events → view state', () => {
     assert.equal(s.header?.model, 'realesr-general-x4v3');
     assert.equal(s.header?.executionProvider, 'webgpu');
     assert.equal(s.header?.tile, 192);
-    assert.deepEqual(s.header?.source, { width: 160, height: 90, fps: 25 });
+    assert.deepEqual(s.header?.source, { width: 160, height: 90, fps: 25, durationS: 4 });
     assert.deepEqual(s.header?.target, { width: 3840, height: 2160 });
     assert.equal(s.header?.startedTs, T0);
   });
@@ -55,8 +55,9 @@ describe('monitor view model: engine events → view state', () => {
   });
 
   it('maps samples to resources and a clear CPU or GPU state', () => {
-    let s = applyEngineEvent(initialViewState('j'), startEvent());
+    let s = applyEngineEvent(initialViewState('j'), startEvent(T0, { executionProvider: 'cuda' }));
     assert.equal(s.gpu.mode, 'unknown');
+    assert.equal(applyEngineEvent(initialViewState('j'), startEvent()).gpu.mode, 'cpu');
     s = applyEngineEvent(s, sampleEvent(T0 + 1000));
     assert.equal(s.gpu.mode, 'cpu');
     assert.match(s.gpu.mode === 'cpu' ? s.gpu.reason : '', /nvidia-smi/);

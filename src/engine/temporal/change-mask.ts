@@ -1,0 +1,122 @@
+/**
+ * Change detection on the low-res frames (the model's input): cheap, and free of the texture the model invents.
+ * Compression noise is small and uncorrelated between neighbouring pixels, so differences are averaged over 3×3
+ * before they are judged; real motion is coherent and survives the averaging.
+ */
+
+/** BT.709 luma of packed RGB24, 0..255, into `out` (w·h bytes). */
+export function lumaOf(rgb: Uint8Array, pixels: number, out = new Uint8Array(pixels)): Uint8Array {
+  if (rgb.length !== pixels * 3) throw new RangeError(`frame has ${rgb.length} bytes, expected ${pixels * 3}`);
+  for (let p = 0, i = 0; p < pixels; p++, i += 3)
+    out[p] = (54 * rgb[i] + 183 * rgb[i + 1] + 19 * rgb[i + 2] + 128) >> 8;
+  return out;
+}
+
+/** 3×3 mean (clipped at the borders) of |a − b|, per pixel. */
+export function smoothedAbsDiff(a: Uint8Array, b: Uint8Array, width: number, height: number): Float32Array {
+  const n = width * height;
+  const d = new Uint8Array(n);
+  for (let i = 0; i < n; i++) d[i] = Math.abs(a[i] - b[i]);
+  // Separable box: rows, then columns.
+  const rows = new Float32Array(n);
+  for (let y = 0; y < height; y++) {
+    const r = y * width;
+    for (let x = 0; x < width; x++) {
+      const x0 = x > 0 ? x - 1 : x;
+      const x1 = x < width - 1 ? x + 1 : x;
+      let s = 0;
+      for (let k = x0; k <= x1; k++) s += d[r + k];
+      rows[r + x] = s / (x1 - x0 + 1);
+    }
+  }
+  const out = new Float32Array(n);
+  for (let y = 0; y < height; y++) {
+    const y0 = y > 0 ? y - 1 : y;
+    const y1 = y < height - 1 ? y + 1 : y;
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = y0; k <= y1; k++) s += rows[k * width + x];
+      out[y * width + x] = s / (y1 - y0 + 1);
+    }
+  }
+  return out;
+}
+
+export interface MaskThresholds {
+  staticBelow: number;
+  movingAbove: number;
+}
+
+/**
+ * Per low-res pixel, how static it is between two frames: 1 = static (safe to blend), 0 = moving. The moving area
+ * is then grown by one pixel (a 3×3 minimum of the static weight) so object edges, whose 3×3 mean is diluted by
+ * their static side, never blend with where the object was.
+ */
+export function staticWeights(
+  cur: Uint8Array,
+  prev: Uint8Array,
+  width: number,
+  height: number,
+  t: MaskThresholds,
+): Float32Array {
+  const diff = smoothedAbsDiff(cur, prev, width, height);
+  const span = Math.max(1e-6, t.movingAbove - t.staticBelow);
+  const n = width * height;
+  const soft = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const w = (t.movingAbove - diff[i]) / span;
+    soft[i] = Math.max(0, Math.min(1, w));
+  }
+  return erode3x3(soft, width, height);
+}
+
+function erode3x3(src: Float32Array, width: number, height: number): Float32Array {
+  const rows = new Float32Array(src.length);
+  for (let y = 0; y < height; y++) {
+    const r = y * width;
+    for (let x = 0; x < width; x++) {
+      let m = src[r + x];
+      if (x > 0 && src[r + x - 1] < m) m = src[r + x - 1];
+      if (x < width - 1 && src[r + x + 1] < m) m = src[r + x + 1];
+      rows[r + x] = m;
+    }
+  }
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      let m = rows[i];
+      if (y > 0 && rows[i - width] < m) m = rows[i - width];
+      if (y < height - 1 && rows[i + width] < m) m = rows[i + width];
+      out[i] = m;
+    }
+  }
+  return out;
+}
+
+/** Mean |Δluma| over the whole frame above which two frames belong to different shots. */
+export const SCENE_CUT_MEAN_DIFF = 24;
+/** … or: this share of the 16-bin luma histogram moved, with at least a third of that mean difference. */
+export const SCENE_CUT_HISTOGRAM_SHIFT = 0.5;
+
+/**
+ * A scene cut: the new frame shares (almost) nothing with the previous one, so no history may be blended into it
+ * and no tile may be reused from it. Motion inside a shot moves content but keeps the brightness distribution, so a
+ * cut is a very large mean difference, or a moderate one together with a histogram that changed wholesale.
+ */
+export function isSceneCut(cur: Uint8Array, prev: Uint8Array): boolean {
+  const n = cur.length;
+  if (n === 0) return false;
+  let sum = 0;
+  const hc = new Int32Array(16);
+  const hp = new Int32Array(16);
+  for (let i = 0; i < n; i++) {
+    sum += Math.abs(cur[i] - prev[i]);
+    hc[cur[i] >> 4]++;
+    hp[prev[i] >> 4]++;
+  }
+  if (sum / n > SCENE_CUT_MEAN_DIFF) return true;
+  let moved = 0;
+  for (let b = 0; b < 16; b++) moved += Math.abs(hc[b] - hp[b]);
+  return moved / (2 * n) > SCENE_CUT_HISTOGRAM_SHIFT && sum / n > SCENE_CUT_MEAN_DIFF / 3;
+}

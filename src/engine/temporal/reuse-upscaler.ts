@@ -1,0 +1,239 @@
+import type { FrameUpscaler } from '../pipeline';
+import { isSceneCut, lumaOf } from './change-mask';
+import { groupChangedTiles, type TileSpan } from './region-plan';
+import { tileChange } from './tile-change';
+
+export interface ReuseOptions {
+  /** Tile side in low-res pixels. */
+  tile?: number;
+  /** Real neighbouring content fed to the model around each recomputed area, low-res pixels. */
+  pad?: number;
+  /** A tile is reused while tileChange(current, input its output was made from) ≤ this (0..255 levels). */
+  threshold?: number;
+  /** Every frame whose index is a multiple of this is recomputed whole (0 = never). */
+  refreshEvery?: number;
+  /** When the areas to recompute (with padding) cover more than this share of the frame, run it whole. */
+  wholeFrameAbove?: number;
+}
+
+export const REUSE_DEFAULTS: Required<ReuseOptions> = {
+  tile: 16,
+  pad: 12,
+  threshold: 1.5,
+  refreshEvery: 30,
+  wholeFrameAbove: 0.6,
+};
+
+/** Why the last frame was computed the way it was. */
+export type ReuseDecision = 'first' | 'refresh' | 'scene-cut' | 'size-change' | 'too-many-changes' | 'tiles';
+
+/**
+ * A FrameUpscaler that runs the model only where the low-res input changed. Each tile's input is compared with
+ * the input its current output was made from (not just the previous frame, so slow drift cannot accumulate past
+ * the threshold); changed tiles are grouped into rectangles, each run through the inner upscaler with `pad`
+ * pixels of context, and the other tiles keep their previous output. A whole frame is recomputed on the first
+ * frame, on scene cuts, every `refreshEvery` frames (at absolute frame indices, so a resumed run refreshes on the
+ * same frames) and when most of the frame changed.
+ */
+export class ReuseUpscaler implements FrameUpscaler {
+  readonly opts: Required<ReuseOptions>;
+  private next = 0;
+  private width = 0;
+  private height = 0;
+  private ref: Uint8Array | undefined;
+  private prevLuma: Uint8Array | undefined;
+  private prevOut: Buffer | undefined;
+  /** For each tile, the index of the frame whose input made its current output. */
+  private sources = new Int32Array(0);
+  private reused = 0;
+  private total = 0;
+  private decision: ReuseDecision = 'first';
+  private lastReused = 0;
+
+  constructor(
+    private readonly inner: FrameUpscaler,
+    opts: ReuseOptions = {},
+  ) {
+    this.opts = { ...REUSE_DEFAULTS, ...opts };
+    if (!(this.opts.tile >= 4)) throw new RangeError(`reuse tile must be ≥ 4 pixels, got ${this.opts.tile}`);
+    if (!(this.opts.threshold >= 0)) throw new RangeError(`reuse threshold must be ≥ 0, got ${this.opts.threshold}`);
+  }
+
+  get scale(): number {
+    return this.inner.scale;
+  }
+
+  /** Share of tiles served from a previous output, over all frames since the start (or the last seek). */
+  get reuseRatio(): number {
+    return this.total ? this.reused / this.total : 0;
+  }
+
+  /** Index the next upscale() call is taken to be. */
+  get nextIndex(): number {
+    return this.next;
+  }
+
+  get lastDecision(): ReuseDecision {
+    return this.decision;
+  }
+
+  /** Tiles reused in the last frame. */
+  get lastReusedTiles(): number {
+    return this.lastReused;
+  }
+
+  /** Per tile (row-major), the frame index its current output was computed from. */
+  tileSources(): Int32Array {
+    return this.sources.slice();
+  }
+
+  /** Drops all state; the next upscale() is frame `index`. */
+  seek(index: number): void {
+    this.next = index;
+    this.ref = undefined;
+    this.prevLuma = undefined;
+    this.prevOut = undefined;
+    this.reused = 0;
+    this.total = 0;
+  }
+
+  /**
+   * First frame a resume at `resumeIndex` must feed through upscale() (after seek(thatIndex)) for the state to
+   * equal an uninterrupted run's: the last forced refresh at or before the frame before the resume point.
+   */
+  primeStart(resumeIndex: number): number {
+    const k = this.opts.refreshEvery;
+    if (resumeIndex <= 0) return 0;
+    return k > 0 ? Math.floor((resumeIndex - 1) / k) * k : 0;
+  }
+
+  async upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer> {
+    if (frame.length !== width * height * 3) {
+      throw new RangeError(
+        `reuse: frame has ${frame.length} bytes, expected ${width * height * 3} (${width}x${height})`,
+      );
+    }
+    const index = this.next++;
+    const t = this.opts.tile;
+    const cols = Math.ceil(width / t);
+    const rows = Math.ceil(height / t);
+    const luma = lumaOf(frame, width * height);
+    const whole = this.wholeFrameReason(index, width, height, luma);
+    if (whole) return this.runWhole(frame, width, height, luma, index, cols * rows, whole);
+
+    const ref = this.ref as Uint8Array;
+    const changed = new Uint8Array(cols * rows);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const box = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
+        if (tileChange(frame, ref, width, box) > this.opts.threshold) changed[r * cols + c] = 1;
+      }
+    }
+    const spans = groupChangedTiles(changed, cols, rows);
+    const padded = spans.reduce((a, s) => a + this.paddedArea(s, width, height), 0);
+    if (padded > this.opts.wholeFrameAbove * width * height) {
+      return this.runWhole(frame, width, height, luma, index, cols * rows, 'too-many-changes');
+    }
+    const out = Buffer.allocUnsafeSlow(width * height * this.scale ** 2 * 3);
+    out.set(this.prevOut as Buffer);
+    let recomputed = 0;
+    for (const s of spans) {
+      await this.runSpan(frame, width, height, s, out, index);
+      recomputed += s.cols * s.rows;
+    }
+    this.prevLuma = luma;
+    this.prevOut = out;
+    this.count(cols * rows, cols * rows - recomputed, 'tiles');
+    return out;
+  }
+
+  private wholeFrameReason(index: number, width: number, height: number, luma: Uint8Array): ReuseDecision | undefined {
+    if (!this.ref || !this.prevLuma || !this.prevOut) return 'first';
+    if (width !== this.width || height !== this.height) return 'size-change';
+    const k = this.opts.refreshEvery;
+    if (k > 0 && index % k === 0) return 'refresh';
+    if (isSceneCut(luma, this.prevLuma)) return 'scene-cut';
+    return undefined;
+  }
+
+  private async runWhole(
+    frame: Uint8Array,
+    width: number,
+    height: number,
+    luma: Uint8Array,
+    index: number,
+    tiles: number,
+    why: ReuseDecision,
+  ): Promise<Buffer> {
+    const out = await this.inner.upscale(frame, width, height);
+    this.width = width;
+    this.height = height;
+    this.ref = Uint8Array.from(frame);
+    this.prevLuma = luma;
+    this.prevOut = out;
+    this.sources = new Int32Array(tiles).fill(index);
+    this.count(tiles, 0, why);
+    return out;
+  }
+
+  private count(tiles: number, reused: number, why: ReuseDecision): void {
+    this.total += tiles;
+    this.reused += reused;
+    this.lastReused = reused;
+    this.decision = why;
+  }
+
+  /** The span in pixels, and the same grown by `pad` (clipped to the frame). */
+  private rects(s: TileSpan, width: number, height: number) {
+    const t = this.opts.tile;
+    const x = s.c * t;
+    const y = s.r * t;
+    const w = Math.min(s.cols * t, width - x);
+    const h = Math.min(s.rows * t, height - y);
+    const px = Math.max(0, x - this.opts.pad);
+    const py = Math.max(0, y - this.opts.pad);
+    const pw = Math.min(width, x + w + this.opts.pad) - px;
+    const ph = Math.min(height, y + h + this.opts.pad) - py;
+    return { x, y, w, h, px, py, pw, ph };
+  }
+
+  private paddedArea(s: TileSpan, width: number, height: number): number {
+    const r = this.rects(s, width, height);
+    return r.pw * r.ph;
+  }
+
+  private async runSpan(
+    frame: Uint8Array,
+    width: number,
+    height: number,
+    s: TileSpan,
+    out: Buffer,
+    index: number,
+  ): Promise<void> {
+    const r = this.rects(s, width, height);
+    const crop = new Uint8Array(r.pw * r.ph * 3);
+    for (let y = 0; y < r.ph; y++) {
+      const from = ((r.py + y) * width + r.px) * 3;
+      crop.set(frame.subarray(from, from + r.pw * 3), y * r.pw * 3);
+    }
+    const up = await this.inner.upscale(crop, r.pw, r.ph);
+    const sc = this.scale;
+    if (up.length !== r.pw * sc * r.ph * sc * 3) {
+      throw new Error(`reuse: inner upscaler returned ${up.length} bytes for a ${r.pw}x${r.ph} area at ×${sc}`);
+    }
+    const outStride = width * sc * 3;
+    const upStride = r.pw * sc * 3;
+    const rowBytes = r.w * sc * 3;
+    for (let y = 0; y < r.h * sc; y++) {
+      const from = ((r.y - r.py) * sc + y) * upStride + (r.x - r.px) * sc * 3;
+      out.set(up.subarray(from, from + rowBytes), (r.y * sc + y) * outStride + r.x * sc * 3);
+    }
+    const ref = this.ref as Uint8Array;
+    for (let y = r.y; y < r.y + r.h; y++) {
+      const from = (y * width + r.x) * 3;
+      ref.set(frame.subarray(from, from + r.w * 3), from);
+    }
+    const cols = Math.ceil(width / this.opts.tile);
+    for (let rr = s.r; rr < s.r + s.rows; rr++) this.sources.fill(index, rr * cols + s.c, rr * cols + s.c + s.cols);
+  }
+}

@@ -1,0 +1,141 @@
+import type { FrameStage, PipelineFrame } from '../pipeline';
+import { isSceneCut, lumaOf, staticWeights } from './change-mask';
+import { FrameHistory } from './frame-history';
+import { DEFAULT_TEMPORAL_STRENGTH, type TemporalParams, type TemporalStrength, temporalParams } from './strength';
+
+export interface TemporalStageOptions {
+  strength?: TemporalStrength;
+  /** Bound on the bytes of past frames held (low-res luma + outputs); the window shrinks to fit. */
+  maxBytes?: number;
+  /** Overrides the strength's parameters (the quality tool's experiments). */
+  params?: Partial<TemporalParams>;
+}
+
+export const DEFAULT_TEMPORAL_MAX_BYTES = 256 * 2 ** 20;
+
+/**
+ * Temporal stabilisation after the model: where the low-res input did not change, the output is a weighted mean
+ * of the model's outputs for the last few frames, so texture the model invents anew each frame stops shimmering;
+ * where it changed, the new output is kept as is. Blending reads the model's raw outputs (never its own blended
+ * results), so the state at any frame is just the last `window − 1` frames since the last scene cut: see prime().
+ */
+export class TemporalStage implements FrameStage {
+  readonly name = 'temporal';
+  readonly strength: TemporalStrength;
+  readonly params: TemporalParams;
+  private readonly history: FrameHistory;
+  private cuts = 0;
+  private blended = 0;
+
+  constructor(opts: TemporalStageOptions = {}) {
+    this.strength = opts.strength ?? DEFAULT_TEMPORAL_STRENGTH;
+    this.params = { ...temporalParams(this.strength), ...opts.params };
+    const keep = this.strength === 'off' ? 0 : Math.max(0, this.params.window - 1);
+    this.history = new FrameHistory(keep, opts.maxBytes ?? DEFAULT_TEMPORAL_MAX_BYTES);
+  }
+
+  /** Scene cuts seen (history dropped) since the start. */
+  get sceneCuts(): number {
+    return this.cuts;
+  }
+
+  /** Frames that had at least one past frame to blend with. */
+  get blendedFrames(): number {
+    return this.blended;
+  }
+
+  /** Bytes of past frames held now (≤ maxBytes). */
+  get heldBytes(): number {
+    return this.history.byteLength;
+  }
+
+  /**
+   * How many frames before a resume point prime() needs for the state to equal an uninterrupted run's: the blend
+   * looks back `window − 1` frames, and nothing else carries over.
+   */
+  get primeFrames(): number {
+    return this.history.capacity;
+  }
+
+  reset(): void {
+    this.history.clear();
+  }
+
+  /**
+   * Rebuilds the state for a resume: `frames` are the frames just before the resume point, in order, each with its
+   * low-res input and the model's (raw) output for it — the last `primeFrames` are enough. Afterwards process()
+   * returns for the next frame exactly what an uninterrupted run would have.
+   */
+  prime(frames: readonly PipelineFrame[]): void {
+    this.reset();
+    for (const f of frames.slice(-Math.max(1, this.primeFrames))) this.process(f);
+  }
+
+  process(frame: PipelineFrame): PipelineFrame {
+    if (this.history.capacity === 0) return frame;
+    const { width, height } = frame.inputSize;
+    const luma = lumaOf(frame.input, width * height);
+    const prev = this.history.at(0);
+    if (prev && (prev.index !== frame.index - 1 || isSceneCut(luma, prev.luma))) {
+      if (prev.index === frame.index - 1) this.cuts++;
+      this.history.clear();
+    }
+    const output = this.history.size > 0 ? this.blend(frame, luma) : frame.output;
+    this.history.push({ index: frame.index, luma, output: frame.output });
+    return output === frame.output ? frame : { ...frame, output: output as Buffer };
+  }
+
+  private blend(frame: PipelineFrame, luma: Uint8Array): Uint8Array {
+    const { width: iw, height: ih } = frame.inputSize;
+    const { width: ow, height: oh } = frame.outputSize;
+    const raw = frame.output;
+    if (raw.length !== ow * oh * 3)
+      throw new RangeError(`temporal: output has ${raw.length} bytes, expected ${ow * oh * 3}`);
+    // Per low-res pixel and past frame k: decay^k × (static since frame t−k), non-increasing in k.
+    const n = this.history.size;
+    const weights: Float32Array[] = [];
+    const pasts: Uint8Array[] = [];
+    let cumulative: Float32Array | undefined;
+    let w = 1;
+    for (let k = 0; k < n; k++) {
+      const e = this.history.at(k);
+      if (!e || e.output.length !== raw.length) break;
+      const s = staticWeights(luma, e.luma, iw, ih, this.params);
+      if (cumulative) for (let i = 0; i < s.length; i++) if (cumulative[i] < s[i]) s[i] = cumulative[i];
+      cumulative = s;
+      w *= this.params.decay;
+      const wk = new Float32Array(s.length);
+      for (let i = 0; i < s.length; i++) wk[i] = w * s[i];
+      weights.push(wk);
+      pasts.push(e.output);
+    }
+    if (weights.length === 0) return raw;
+    this.blended++;
+    const out = Buffer.allocUnsafeSlow(raw.length);
+    out.set(raw);
+    const xmap = new Int32Array(ow);
+    for (let x = 0; x < ow; x++) xmap[x] = Math.min(iw - 1, Math.floor((x * iw) / ow));
+    const m = weights.length;
+    const wl = new Float32Array(m);
+    for (let y = 0; y < oh; y++) {
+      const row = Math.min(ih - 1, Math.floor((y * ih) / oh)) * iw;
+      let i = y * ow * 3;
+      for (let x = 0; x < ow; x++, i += 3) {
+        const p = row + xmap[x];
+        let sum = 1;
+        for (let k = 0; k < m; k++) {
+          wl[k] = weights[k][p];
+          sum += wl[k];
+        }
+        if (sum === 1) continue;
+        const norm = 1 / sum;
+        for (let c = 0; c < 3; c++) {
+          let acc = raw[i + c];
+          for (let k = 0; k < m; k++) acc += wl[k] * pasts[k][i + c];
+          out[i + c] = acc * norm + 0.5;
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * The monitor webview in a real chromium: the real bundle under the panel's real CSP, fed a real engine run
+ * (fixtures/engine-run.jsonl, recorded with `node dist/engine.js enhance media/sample.mp4 --json --max-frames 8`)
+ * through the panel's own host logic. Screenshots go to test-artifacts/monitor-*.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { type EngineEvent, type ProgressEvent, parseEngineEvent } from '../../src/protocol/engine-events';
+import { WEBVIEW_PROTOCOL_VERSION as v } from '../../src/protocol/webview-messages';
+import { formatDuration, formatFps } from '../../webview/format';
+import { EmulatedPanel, launchChromium, ROOT, startServer } from './harness';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const JOB = 'job-browser-1';
+
+interface MonitorStats {
+  jobId: string | null;
+  status: string;
+  previewFrame: number;
+  previewsShown: number;
+  liveBlobUrls: number;
+  rejectedMessages: number;
+  points: { fps: number; memory: number; vram: number; disk: number };
+}
+
+function loadRun(): EngineEvent[] {
+  const lines = readFileSync(join(__dirname, 'fixtures', 'engine-run.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  const events = lines.map((l) => parseEngineEvent(l));
+  assert.ok(
+    events.every((e) => e !== undefined),
+    'the recorded engine run no longer parses: re-record it',
+  );
+  return events as EngineEvent[];
+}
+
+async function stats(panel: EmulatedPanel): Promise<MonitorStats> {
+  return panel.page.evaluate(() =>
+    (window as unknown as { __huaju4kMonitor: { stats(): MonitorStats } }).__huaju4kMonitor.stats(),
+  );
+}
+
+/** A hash of the pixels the "after" image shows, read back through a canvas. */
+async function afterPixels(panel: EmulatedPanel): Promise<string> {
+  return panel.page.evaluate(() => {
+    const img = document.querySelector<HTMLImageElement>('.compare-img.after');
+    if (!img || !img.complete || img.naturalWidth === 0) return 'none';
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d');
+    if (!ctx) return 'no-2d';
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i += 7) h = Math.imul(h ^ d[i], 16777619) >>> 0;
+    return `${c.width}x${c.height}:${h.toString(16)}`;
+  });
+}
+
+async function text(panel: EmulatedPanel, selector: string): Promise<string> {
+  return (await panel.page.locator(selector).first().textContent())?.trim() ?? '';
+}
+
+async function settle(panel: EmulatedPanel): Promise<void> {
+  // Two animation frames: the store renders at most once per frame.
+  await panel.page.evaluate(
+    () => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))),
+  );
+}
+
+describe('monitor webview in chromium', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let server: Server;
+  let origin: string;
+  let requests: string[];
+  const run = loadRun();
+  const progress = run.filter((e): e is ProgressEvent => e.type === 'progress');
+  const previews = run.filter((e) => e.type === 'preview');
+
+  before(async () => {
+    for (const f of ['dist/webview.js', 'dist/webview.css']) {
+      assert.ok(existsSync(join(ROOT, f)), `${f} is missing: run \`npm run build\` first`);
+    }
+    const srcTime = statSync(join(ROOT, 'webview', 'main.ts')).mtimeMs;
+    if (statSync(join(ROOT, 'dist', 'webview.js')).mtimeMs < srcTime) {
+      console.warn('      note: dist/webview.js is older than webview/main.ts — run `npm run build`');
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ({ origin, server, requests } = await startServer());
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it('loads under the panel CSP, says ready, and shows clear empty states', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      assert.deepEqual(panel.fromWebview[0], { v, type: 'ready' });
+      await settle(panel);
+      assert.ok(await panel.page.locator('.empty-state').isVisible());
+      assert.match(await text(panel, '.empty-state h1'), /No enhancement running/);
+      assert.ok(await panel.page.locator('.backends-empty').isVisible());
+      assert.deepEqual(await panel.cspViolations(), []);
+      assert.deepEqual(panel.consoleErrors, []);
+      // Only the panel's own resources were requested: no remote content.
+      assert.ok(
+        requests.every((p) => p === '/' || p.startsWith('/dist/') || p === '/favicon.ico'),
+        requests.join(),
+      );
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('plays a real engine run: preview changes, charts fill, numbers equal the last progress', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      const hashes: string[] = [];
+      let previewIndex = 0;
+      for (const event of run) {
+        if (event.type === 'done') break;
+        await panel.postEngineEvent(JOB, event);
+        if (event.type === 'preview') {
+          previewIndex++;
+          await panel.page.waitForFunction(
+            (f) => document.querySelector('.compare')?.getAttribute('data-frame') === String(f),
+            event.frame,
+          );
+          if (previewIndex === 2 || previewIndex === previews.length) hashes.push(await afterPixels(panel));
+        }
+        if (event.type === 'progress') {
+          await settle(panel);
+          assert.equal(await text(panel, '[data-stat="frames"]'), `${event.frame} / ${event.total}`);
+          assert.equal(await text(panel, '[data-stat="fps"]'), `${formatFps(event.fps)} fps`);
+        }
+      }
+      await settle(panel);
+      assert.equal(hashes.length, 2);
+      assert.notEqual(hashes[0], 'none');
+      assert.notEqual(hashes[0], hashes[1], 'the preview image did not change between two reads');
+
+      const last = progress.at(-1);
+      assert.ok(last);
+      assert.equal(await text(panel, '[data-stat="frames"]'), `${last.frame} / ${last.total}`);
+      assert.equal(await text(panel, '[data-stat="fps"]'), `${formatFps(last.fps)} fps`);
+      assert.equal(await text(panel, '[data-stat="eta"]'), formatDuration(last.etaS));
+      assert.equal(await text(panel, '[data-stat="percent"]'), `${Math.round((last.frame / last.total) * 100)}%`);
+      assert.equal(
+        await panel.page.locator('.bar').getAttribute('aria-valuenow'),
+        String(Math.round((last.frame / last.total) * 100)),
+      );
+      assert.match(await text(panel, '.job-title'), /sample\.mp4 → /);
+
+      const s = await stats(panel);
+      assert.equal(s.status, 'running');
+      assert.equal(s.points.fps, progress.length);
+      assert.equal(s.points.memory, run.filter((e) => e.type === 'sample').length);
+      assert.ok(s.points.disk > 1);
+      assert.ok(s.liveBlobUrls <= 2, `blob URLs kept: ${s.liveBlobUrls}`);
+      for (const chart of ['fps', 'memory', 'disk']) {
+        const box = panel.page.locator(`.plot[data-chart="${chart}"]`);
+        assert.equal(
+          await box.getAttribute('data-points'),
+          String(chart === 'fps' ? progress.length : s.points.memory),
+        );
+        assert.ok(((await box.locator('canvas').boundingBox())?.width ?? 0) > 200, `${chart} chart has no size`);
+      }
+      // No GPU in this run: the VRAM card says CPU instead of drawing an empty chart.
+      assert.ok(await panel.page.locator('.chart-vram .cpu-state').isVisible());
+      assert.equal(await text(panel, '.chart-vram .card-figure'), 'CPU');
+
+      await panel.setBackends([
+        {
+          name: 'studio-hub',
+          url: 'http://127.0.0.1:8765',
+          reachable: true,
+          subscribers: 3,
+          fps: 29.97,
+          relay: 'connected',
+          heartbeatAgeS: 0.8,
+        },
+        { name: 'render-box', url: 'http://10.0.0.12:8000', reachable: false, error: 'ECONNREFUSED' },
+      ]);
+      await settle(panel);
+      assert.equal(await panel.page.locator('.backends-table tbody tr').count(), 2);
+      assert.ok(!(await panel.page.locator('.backends-empty').isVisible()));
+
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-dark.png'), fullPage: true });
+      await panel.setTheme('light');
+      await settle(panel);
+      await panel.page.waitForTimeout(100);
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-light.png'), fullPage: true });
+      await panel.setTheme('hc');
+      await settle(panel);
+      await panel.page.waitForTimeout(100);
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-hc.png'), fullPage: true });
+
+      // The run ends: the bar completes, ETA reads done, reveal output becomes available.
+      const done = run.find((e) => e.type === 'done');
+      assert.ok(done);
+      await panel.postEngineEvent(JOB, done);
+      await settle(panel);
+      assert.equal((await stats(panel)).status, 'done');
+      assert.equal(await text(panel, '[data-stat="percent"]'), '100%');
+      assert.equal(await panel.page.locator('[data-control="revealOutput"]').getAttribute('disabled'), null);
+      assert.notEqual(await panel.page.locator('[data-control="cancel"]').getAttribute('disabled'), null);
+      await panel.setTheme('dark');
+      await settle(panel);
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-done-dark.png'), fullPage: true });
+
+      assert.deepEqual(await panel.cspViolations(), []);
+      assert.deepEqual(panel.consoleErrors, []);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('restores after a reload from the host replay and the persisted slider', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'light');
+    try {
+      for (const event of run.filter((e) => e.type !== 'done')) await panel.postEngineEvent(JOB, event);
+      const lastPreview = previews.at(-1);
+      assert.ok(lastPreview?.type === 'preview');
+      await panel.page.waitForFunction(
+        (f) => document.querySelector('.compare')?.getAttribute('data-frame') === String(f),
+        lastPreview.frame,
+      );
+      const slider = panel.page.locator('.compare-slider');
+      await slider.focus();
+      for (let i = 0; i < 10; i++) await panel.page.keyboard.press('ArrowLeft');
+      assert.equal(await slider.inputValue(), '40');
+      assert.match(
+        (await panel.page.locator('.compare-img.after').getAttribute('style')) ?? '',
+        /inset\(0px 0px 0px 40%\)/,
+      );
+
+      await panel.load();
+      await panel.page.waitForFunction(
+        (f) => document.querySelector('.compare')?.getAttribute('data-frame') === String(f),
+        lastPreview.frame,
+      );
+      await settle(panel);
+      const last = progress.at(-1);
+      assert.ok(last);
+      assert.equal(await text(panel, '[data-stat="frames"]'), `${last.frame} / ${last.total}`);
+      assert.equal(await panel.page.locator('.compare-slider').inputValue(), '40');
+      const s = await stats(panel);
+      assert.equal(s.jobId, JOB);
+      assert.equal(s.points.fps, progress.length);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('job controls are keyboard reachable and use request ids and replies', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      for (const event of run.slice(0, 4)) await panel.postEngineEvent(JOB, event);
+      await settle(panel);
+      let reached = false;
+      for (let i = 0; i < 30 && !reached; i++) {
+        await panel.page.keyboard.press('Tab');
+        reached = await panel.page.evaluate(() => document.activeElement?.getAttribute('data-control') === 'cancel');
+      }
+      assert.ok(reached, 'Tab never reached the Cancel button');
+      panel.controlError = 'the engine already exited';
+      await panel.page.keyboard.press('Enter');
+      await panel.page.waitForFunction(() => document.querySelector('.control-note')?.textContent !== '');
+      assert.deepEqual(panel.controlCalls, [`cancel ${JOB}`]);
+      const request = panel.fromWebview.find((m) => (m as { type?: string }).type === 'request') as Record<
+        string,
+        unknown
+      >;
+      assert.equal(request.method, 'cancel');
+      assert.equal(request.jobId, JOB);
+      assert.equal(typeof request.id, 'number');
+      assert.equal(await text(panel, '.control-note'), 'the engine already exited');
+      assert.ok(await panel.page.locator('.control-note.error').isVisible());
+      // Every control has an accessible name.
+      for (const c of ['cancel', 'revealOutput', 'openLog']) {
+        assert.ok((await panel.page.locator(`[data-control="${c}"]`).getAttribute('aria-label'))?.length);
+      }
+      assert.ok(await panel.page.locator('.compare-slider').getAttribute('aria-label'));
+      assert.ok(await panel.page.locator('[role="progressbar"]').getAttribute('aria-label'));
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('ignores and reports unknown or malformed messages, never rendering them', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      await panel.postEngineEvent(JOB, run[0]);
+      await settle(panel);
+      const before = await text(panel, '.job-title');
+      await panel.send({ v, type: 'eval', code: 'document.body.remove()' });
+      await panel.send({ v: v + 1, type: 'engineEvent', jobId: JOB, event: run[0] });
+      await panel.send({ v, type: 'engineEvent', jobId: JOB, event: { ...run[0], type: 'start', input: 42 } });
+      await panel.send({
+        v,
+        type: 'engineEvent',
+        jobId: JOB,
+        event: {
+          type: 'preview',
+          ts: 1,
+          frame: 1,
+          mime: 'text/html',
+          input: 'PHNjcmlwdD4=',
+          output: 'PHNjcmlwdD4=',
+          width: 1,
+          height: 1,
+        },
+      });
+      await settle(panel);
+      const s = await stats(panel);
+      assert.equal(s.rejectedMessages, 4);
+      assert.equal(await text(panel, '.job-title'), before);
+      const logs = panel.logs.filter((l) => l.includes('ignored a message'));
+      assert.equal(logs.length, 4, panel.logs.join('\n'));
+      assert.deepEqual(await panel.cspViolations(), []);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('keeps memory bounded over a long run: rings cap the series, old blob URLs are revoked', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark', { width: 900, height: 900 });
+    try {
+      const [start] = run;
+      const sample = run.find((e) => e.type === 'sample');
+      const p0 = previews[0];
+      const p1 = previews[previews.length - 1];
+      assert.ok(sample && p0?.type === 'preview' && p1?.type === 'preview');
+      await panel.postEngineEvent(JOB, start);
+      const firstUrl = await (async () => {
+        await panel.postEngineEvent(JOB, { ...p0, frame: 1 });
+        await panel.page.waitForFunction(() => document.querySelector('.compare')?.getAttribute('data-frame') === '1');
+        return panel.page.locator('.compare-img.after').getAttribute('src');
+      })();
+      const t0 = start.ts;
+      // 700 s of a run at one progress + one sample per second, previews every 10 s: more than the ring holds.
+      for (let i = 0; i < 700; i++) {
+        const batch: EngineEvent[] = [
+          { ...progress[i % progress.length], frame: i, total: 1000, ts: t0 + i * 1000 },
+          { ...sample, ts: t0 + i * 1000 + 500 },
+        ];
+        if (i % 10 === 0) batch.push({ ...(i % 20 ? p0 : p1), frame: i + 2, ts: t0 + i * 1000 + 700 });
+        await panel.postEngineEvents(JOB, batch);
+      }
+      await panel.page.waitForFunction(() => document.querySelector('.compare')?.getAttribute('data-frame') === '692');
+      await settle(panel);
+      const s = await stats(panel);
+      assert.equal(s.points.fps, 600);
+      assert.equal(s.points.memory, 600);
+      assert.equal(s.liveBlobUrls, 2);
+      assert.equal(await panel.page.locator('.plot[data-chart="fps"]').getAttribute('data-points'), '600');
+      // The first frame's URL was revoked: loading it now fails.
+      const loads = await panel.page.evaluate(
+        (u) =>
+          new Promise<boolean>((r) => {
+            const img = new Image();
+            img.onload = () => r(true);
+            img.onerror = () => r(false);
+            img.src = u ?? '';
+          }),
+        firstUrl,
+      );
+      assert.equal(loads, false, 'an old preview blob URL is still alive');
+    } finally {
+      await panel.page.close();
+    }
+  });
+});
