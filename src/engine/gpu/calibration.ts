@@ -1,0 +1,106 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { MemoryModel } from './budget';
+import { processGpuBytes } from './nvidia-smi';
+
+/** Measures how much memory a stretch of work needed at its peak (bytes above the level at `begin`). */
+export interface MemoryProbe {
+  readonly kind: string;
+  begin(): Promise<void>;
+  /** Peak growth since `begin`; undefined when this probe cannot measure here. */
+  peakSinceBegin(): Promise<number | undefined>;
+}
+
+const statusField = (status: string, field: string): number | undefined => {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return m ? Number(m[1]) * 1024 : undefined;
+};
+
+/**
+ * Process memory on Linux: resets the peak-RSS counter (`echo 5 > /proc/self/clear_refs`) and reads VmHWM, so a
+ * run's transient peak counts even when the allocator returns the memory at its end. Elsewhere, RSS after the run
+ * (onnxruntime's CPU arena keeps what it grew, so that is close to the peak).
+ */
+export class ProcessMemoryProbe implements MemoryProbe {
+  readonly kind = 'process-rss';
+  private base = 0;
+  private hwm = false;
+
+  async begin(): Promise<void> {
+    try {
+      writeFileSync('/proc/self/clear_refs', '5');
+      const status = readFileSync('/proc/self/status', 'utf8');
+      this.base = statusField(status, 'VmRSS') ?? process.memoryUsage.rss();
+      this.hwm = statusField(status, 'VmHWM') !== undefined;
+    } catch {
+      this.base = process.memoryUsage.rss();
+      this.hwm = false;
+    }
+  }
+
+  async peakSinceBegin(): Promise<number> {
+    if (this.hwm) {
+      const peak = statusField(readFileSync('/proc/self/status', 'utf8'), 'VmHWM');
+      if (peak !== undefined) return Math.max(0, peak - this.base);
+    }
+    return Math.max(0, process.memoryUsage.rss() - this.base);
+  }
+}
+
+/**
+ * GPU memory this process holds, from nvidia-smi's per-process accounting. onnxruntime's CUDA arena does not give
+ * memory back between runs, so the level after a run is its peak.
+ */
+export class NvidiaProcessProbe implements MemoryProbe {
+  readonly kind = 'nvidia-process';
+  private base: number | undefined;
+
+  constructor(private readonly bin = 'nvidia-smi') {}
+
+  async begin(): Promise<void> {
+    this.base = await processGpuBytes(process.pid, this.bin);
+  }
+
+  async peakSinceBegin(): Promise<number | undefined> {
+    if (this.base === undefined) return undefined;
+    const now = await processGpuBytes(process.pid, this.bin);
+    return now === undefined ? undefined : Math.max(0, now - this.base);
+  }
+}
+
+export interface CalibrationResult extends MemoryModel {
+  /** The tile sides run, smallest first, and the peak bytes measured after each (cumulative from the start). */
+  sides: number[];
+  peakBytes: number[];
+  probe: string;
+}
+
+/** Output bytes per input pixel of a ×scale float32 RGB model: the least a run can need, a floor for the slope. */
+export const minBytesPerPixel = (scale: number): number => 3 * 4 * (1 + scale * scale);
+
+/**
+ * Runs the model on square inputs of growing `sides` and fits memory = fixed + perPixel·pixels through the first and
+ * last peaks. Peaks are cumulative (never reset in between) so an arena that reuses the first run's memory for the
+ * second still counts it. Undefined when the probe cannot measure.
+ */
+export async function calibrate(
+  runSide: (side: number) => Promise<void>,
+  probe: MemoryProbe,
+  opts: { scale: number; sides?: number[] },
+): Promise<CalibrationResult | undefined> {
+  const sides = [...(opts.sides ?? [64, 128])].sort((a, b) => a - b);
+  if (sides.length < 2) throw new RangeError('calibration needs at least two tile sizes');
+  await probe.begin();
+  const peaks: number[] = [];
+  for (const side of sides) {
+    await runSide(side);
+    const peak = await probe.peakSinceBegin();
+    if (peak === undefined) return undefined;
+    peaks.push(Math.max(peak, peaks[peaks.length - 1] ?? 0));
+  }
+  const p0 = sides[0] ** 2;
+  const p1 = sides[sides.length - 1] ** 2;
+  const slope = (peaks[peaks.length - 1] - peaks[0]) / (p1 - p0);
+  const bytesPerPixel = Math.max(slope, minBytesPerPixel(opts.scale));
+  const fixedBytes = Math.max(0, peaks[peaks.length - 1] - bytesPerPixel * p1);
+  return { fixedBytes, bytesPerPixel, sides, peakBytes: peaks, probe: probe.kind };
+}
