@@ -83,6 +83,7 @@ export class WorkerUpscaler implements FrameUpscaler {
 
   /** Starts the worker and loads the model there; rejects with the loader's error (as an EngineError). */
   static start(opts: InferWorkerOptions): Promise<WorkerUpscaler> {
+    disableOrtTelemetry();
     const worker = startWorker({ ...opts, kind: WORKER_KIND });
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
@@ -126,7 +127,17 @@ function describeError(err: unknown, id?: number): FromWorker {
   return { type: 'error', id, message: err instanceof Error ? err.message : String(err) };
 }
 
+/**
+ * onnxruntime-node 1.30 embeds Microsoft's 1DS telemetry, which writes `.ses` and `mat-debug-<pid>.log` into the
+ * temp folder on the first session. Off unless the user explicitly set the variable: the engine writes no files
+ * but the output, and sends nothing anywhere.
+ */
+export function disableOrtTelemetry(env: NodeJS.ProcessEnv = process.env): void {
+  env.ORT_DISABLE_TELEMETRY ??= '1';
+}
+
 async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorkerOptions): Promise<void> {
+  disableOrtTelemetry();
   let upscaler: TileUpscaler;
   try {
     const model = await loadModel(opts.modelRef, {

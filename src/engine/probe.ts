@@ -81,7 +81,7 @@ function parseSar(text: string | undefined): [number, number] {
 function rotationOf(s: FfprobeStream): number {
   const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix');
   let deg = 0;
-  if (matrix && typeof matrix.rotation === 'number') deg = -matrix.rotation;
+  if (matrix && typeof matrix.rotation === 'number') deg = matrix.rotation;
   else if (s.tags?.rotate) deg = Number(s.tags.rotate) || 0;
   return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
 }
