@@ -48,7 +48,7 @@ async function stats(panel: EmulatedPanel): Promise<MonitorStats> {
 async function afterPixels(panel: EmulatedPanel): Promise<string> {
   return panel.page.evaluate(() => {
     const img = document.querySelector<HTMLImageElement>('.compare-img.after');
-    if (!img || !img.complete || img.naturalWidth === 0) return 'none';
+    if (!img?.complete || img.naturalWidth === 0) return 'none';
     const c = document.createElement('canvas');
     c.width = img.naturalWidth;
     c.height = img.naturalHeight;
@@ -203,6 +203,25 @@ describe('monitor webview in chromium', function () {
       await settle(panel);
       await panel.page.waitForTimeout(100);
       await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-hc.png'), fullPage: true });
+
+      // Beside an editor the panel is narrow: everything stacks into one column.
+      await panel.setTheme('dark');
+      await panel.page.setViewportSize({ width: 520, height: 1000 });
+      await settle(panel);
+      await panel.page.waitForTimeout(150);
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-narrow-dark.png'), fullPage: true });
+      const widths = await panel.page.evaluate(() =>
+        [...document.querySelectorAll('.card')].map((c) => c.getBoundingClientRect().right),
+      );
+      assert.ok(
+        widths.every((r) => r <= 520),
+        `a card overflows the narrow panel: ${widths.join()}`,
+      );
+      assert.ok(
+        (await panel.page.evaluate(() => document.documentElement.scrollWidth)) <= 520,
+        'the page scrolls sideways',
+      );
+      await panel.page.setViewportSize({ width: 1100, height: 1250 });
 
       // The run ends: the bar completes, ETA reads done, reveal output becomes available.
       const done = run.find((e) => e.type === 'done');
