@@ -78,9 +78,10 @@ export interface CalibrationResult extends MemoryModel {
 export const minBytesPerPixel = (scale: number): number => 3 * 4 * (1 + scale * scale);
 
 /**
- * Runs the model on square inputs of growing `sides` and fits memory = fixed + perPixel·pixels through the first and
- * last peaks. Peaks are cumulative (never reset in between) so an arena that reuses the first run's memory for the
- * second still counts it. Undefined when the probe cannot measure.
+ * Runs the model on square inputs of growing `sides` and fits memory = fixed + perPixel·pixels: the slope between
+ * the first and last peaks, the intercept lifted so the line covers every peak. Peaks are cumulative (never reset in
+ * between), so an arena that reuses the first run's memory for the second still counts it. Undefined when the probe
+ * cannot measure.
  */
 export async function calibrate(
   runSide: (side: number) => Promise<void>,
@@ -101,6 +102,7 @@ export async function calibrate(
   const p1 = sides[sides.length - 1] ** 2;
   const slope = (peaks[peaks.length - 1] - peaks[0]) / (p1 - p0);
   const bytesPerPixel = Math.max(slope, minBytesPerPixel(opts.scale));
-  const fixedBytes = Math.max(0, peaks[peaks.length - 1] - bytesPerPixel * p1);
+  // The line sits on or above every measurement (a negative intercept, common when the first run is tiny, is 0).
+  const fixedBytes = Math.max(0, ...sides.map((side, i) => peaks[i] - bytesPerPixel * side ** 2));
   return { fixedBytes, bytesPerPixel, sides, peakBytes: peaks, probe: probe.kind };
 }

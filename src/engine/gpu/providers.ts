@@ -147,15 +147,15 @@ export function explainProviderError(provider: ProviderName, message: string): P
   const label = LABEL[provider];
   const m = message;
   const result = (reason: string, hint: string): ProviderProblem => ({ provider, reason, hint });
-  if (/Failed to load shared library|libonnxruntime_providers_\w+\.(so|dll|dylib)/i.test(m)) {
-    return result(`${label} providers not installed (${firstLine(m)})`, CUDA_INSTALL_HINT);
-  }
   const lib = /(lib(?:cudart|cublas|cublasLt|cudnn|cufft|curand|nvinfer|nvonnxparser)[\w.]*\.so[\w.]*)/.exec(m);
   if (lib) {
     return result(
       `${label} needs ${lib[1]}, which the loader cannot find`,
       'install CUDA 12 and cuDNN 9 (and TensorRT 10 for --ep tensorrt) and put their lib folders on LD_LIBRARY_PATH',
     );
+  }
+  if (/Failed to load shared library|libonnxruntime_providers_\w+\.(so|dll|dylib)/i.test(m)) {
+    return result(`${label} providers not installed (${firstLine(m)})`, CUDA_INSTALL_HINT);
   }
   if (
     /no CUDA-capable device|CUDA driver version is insufficient|cudaErrorNoDevice|CUDA failure 100|CUDA failure 35/i.test(

@@ -1,0 +1,290 @@
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { EngineError } from '../../../src/engine/errors';
+import { openModel } from '../../../src/engine/gpu/open-model';
+import {
+  AUTO_ORDER,
+  bindingDir,
+  CUDA_INSTALL_HINT,
+  explainProviderError,
+  missingProviderLibs,
+  type ProviderName,
+  parseEpOption,
+  planProviders,
+} from '../../../src/engine/gpu/providers';
+import { openOnBestProvider } from '../../../src/engine/gpu/select-provider';
+import { ModelError } from '../../../src/engine/model/loader';
+
+const MODEL = 'realesr-animevideov3-x4';
+const FRAME = { width: 64, height: 36 };
+
+// What onnxruntime-node 1.30 said on this machine (no GPU, lavapipe only, CUDA providers not installed).
+const WEBGPU_NO_ADAPTER =
+  '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters\n';
+const CUDA_NOT_INSTALLED = 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library';
+
+const LINUX_X64 = [
+  { name: 'cpu', bundled: true },
+  { name: 'webgpu', bundled: true },
+  { name: 'cuda', bundled: false },
+  { name: 'tensorrt', bundled: false },
+];
+
+describe('gpu/providers: --ep parsing and planning', () => {
+  it('parses --ep (default auto, case-insensitive) and rejects unknown names', () => {
+    assert.equal(parseEpOption(undefined), 'auto');
+    assert.equal(parseEpOption('CUDA'), 'cuda');
+    assert.throws(() => parseEpOption('dml'), /--ep must be one of auto, cuda, tensorrt, webgpu, cpu, got "dml"/);
+  });
+
+  const cases: {
+    name: string;
+    choice: Parameters<typeof planProviders>[0];
+    backends: typeof LINUX_X64;
+    missing: ProviderName[];
+    platform?: NodeJS.Platform;
+    arch?: string;
+    candidates: ProviderName[];
+    skipped: [ProviderName, RegExp][];
+  }[] = [
+    {
+      name: 'linux/x64, CUDA providers installed: cuda, webgpu, cpu',
+      choice: 'auto',
+      backends: LINUX_X64,
+      missing: [],
+      candidates: ['cuda', 'webgpu', 'cpu'],
+      skipped: [],
+    },
+    {
+      name: 'linux/x64 without the CUDA libraries: CUDA skipped with the install command',
+      choice: 'auto',
+      backends: LINUX_X64,
+      missing: ['cuda', 'tensorrt'],
+      candidates: ['webgpu', 'cpu'],
+      skipped: [['cuda', /CUDA providers not installed \(libonnxruntime_providers_shared\.so/]],
+    },
+    {
+      name: 'macOS arm64 (no CUDA in the build)',
+      choice: 'auto',
+      backends: [
+        { name: 'cpu', bundled: true },
+        { name: 'webgpu', bundled: true },
+        { name: 'coreml', bundled: true },
+      ],
+      missing: [],
+      platform: 'darwin',
+      arch: 'arm64',
+      candidates: ['webgpu', 'cpu'],
+      skipped: [['cuda', /no CUDA provider on darwin\/arm64/]],
+    },
+    {
+      name: 'linux/arm64 (cpu only)',
+      choice: 'auto',
+      backends: [{ name: 'cpu', bundled: true }],
+      missing: [],
+      arch: 'arm64',
+      candidates: ['cpu'],
+      skipped: [
+        ['cuda', /no CUDA provider on linux\/arm64/],
+        ['webgpu', /no WebGPU provider/],
+      ],
+    },
+    {
+      name: 'explicit cuda is tried even when its libraries look missing (its real error is the message)',
+      choice: 'cuda',
+      backends: LINUX_X64,
+      missing: ['cuda'],
+      candidates: ['cuda'],
+      skipped: [],
+    },
+    {
+      name: 'explicit tensorrt where the build has none',
+      choice: 'tensorrt',
+      backends: [{ name: 'cpu', bundled: true }],
+      missing: [],
+      platform: 'darwin',
+      arch: 'arm64',
+      candidates: [],
+      skipped: [['tensorrt', /no TensorRT provider on darwin\/arm64/]],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const plan = planProviders(c.choice, {
+        backends: c.backends,
+        missingLibs: (p) => (c.missing.includes(p) ? [`libonnxruntime_providers_shared.so`] : []),
+        platform: c.platform ?? 'linux',
+        arch: c.arch ?? 'x64',
+      });
+      assert.deepEqual(plan.candidates, c.candidates);
+      assert.deepEqual(
+        plan.skipped.map((s) => s.provider),
+        c.skipped.map(([p]) => p),
+      );
+      plan.skipped.forEach((s, i) => {
+        assert.match(s.reason, c.skipped[i][1]);
+        assert.ok(s.hint.length > 10);
+      });
+    });
+  }
+
+  it('auto never picks TensorRT (an engine build per tile shape); cpu is always last', () => {
+    assert.deepEqual([...AUTO_ORDER], ['cuda', 'webgpu', 'cpu']);
+  });
+
+  it('explains real provider errors with a cause and a fix', () => {
+    const table: [ProviderName, string, RegExp, RegExp][] = [
+      [
+        'cuda',
+        CUDA_NOT_INSTALLED,
+        /CUDA providers not installed/,
+        /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/,
+      ],
+      ['webgpu', WEBGPU_NO_ADAPTER, /WebGPU found no GPU adapter \(No supported adapters\)/, /Vulkan/],
+      [
+        'cuda',
+        'Failed to load library libonnxruntime_providers_cuda.so with error: libcudnn.so.9: cannot open shared object file: No such file or directory',
+        /CUDA needs libcudnn\.so\.9/,
+        /cuDNN 9/,
+      ],
+      [
+        'cuda',
+        'CUDA failure 100: no CUDA-capable device is detected ; GPU=0 ; hostname=box ; file=/onnxruntime_src/onnxruntime/core/providers/cuda/cuda_execution_provider.cc',
+        /no usable NVIDIA GPU or driver/,
+        /nvidia-smi/,
+      ],
+      ['tensorrt', 'something odd\nmore', /TensorRT failed to start: something odd/, /--ep auto/],
+    ];
+    for (const [p, msg, reason, hint] of table) {
+      const e = explainProviderError(p, msg);
+      assert.match(e.reason, reason, msg);
+      assert.match(e.hint, hint, msg);
+    }
+  });
+});
+
+describe('gpu/providers: the installed onnxruntime-node', () => {
+  it('listSupportedBackends() offers cpu, and auto plans from it with the libraries that are really there', () => {
+    const backends = ort.listSupportedBackends();
+    assert.ok(backends.some((b) => b.name === 'cpu' && b.bundled));
+    const plan = planProviders('auto', { backends });
+    assert.equal(plan.candidates[plan.candidates.length - 1], 'cpu');
+    const cuda = backends.find((b) => b.name === 'cuda');
+    if (cuda && !cuda.bundled && missingProviderLibs('cuda').length > 0) {
+      const s = plan.skipped.find((x) => x.provider === 'cuda');
+      assert.ok(s, 'CUDA skipped');
+      assert.equal(s.hint, CUDA_INSTALL_HINT);
+      assert.ok(bindingDir(), 'the binding folder is found');
+    }
+  });
+
+  it('auto opens the real model on the first provider that works and explains each one passed over', async () => {
+    const opened = await openModel({
+      modelRef: MODEL,
+      ep: 'auto',
+      vramBudgetBytes: 2 ** 30,
+      tile: 64,
+      frame: FRAME,
+      pad: 12,
+      intraOpNumThreads: 1,
+    });
+    try {
+      const plan = planProviders('auto', { backends: ort.listSupportedBackends() });
+      const passed = [
+        ...plan.skipped.map((s) => s.provider),
+        ...plan.candidates.slice(0, plan.candidates.indexOf(opened.provider)),
+      ];
+      assert.deepEqual(
+        opened.warnings.map((w) => w.code),
+        passed.map(() => 'ep-fallback'),
+      );
+      passed.forEach((p, i) =>
+        assert.match(
+          opened.warnings[i].message,
+          new RegExp(`^${p === 'webgpu' ? 'WebGPU' : p === 'cuda' ? 'CUDA' : p} not used: .+ To use`, 'i'),
+        ),
+      );
+      assert.equal(opened.model.executionProvider, opened.provider);
+      assert.equal(opened.tile, 64);
+    } finally {
+      await opened.model.session.release();
+    }
+  });
+
+  it('an explicit provider that cannot start is an ep-unavailable EngineError, not a silent fallback', async function () {
+    if (missingProviderLibs('cuda').length === 0) this.skip(); // CUDA providers installed here: nothing to fail
+    await assert.rejects(
+      openModel({ modelRef: MODEL, ep: 'cuda', vramBudgetBytes: 2 ** 30, tile: 64, frame: FRAME, pad: 12 }),
+      (e) => {
+        assert.ok(e instanceof EngineError);
+        assert.equal(e.reason, 'ep-unavailable');
+        assert.match(e.message, /--ep cuda cannot be used: CUDA: CUDA providers not installed/);
+        assert.match(
+          e.hint ?? '',
+          /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`.*; or use --ep auto to fall back/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('a model problem is reported as such at once, not blamed on the providers', async () => {
+    await assert.rejects(
+      openModel({ modelRef: 'no-such-model', ep: 'auto', vramBudgetBytes: 2 ** 30, tile: 64, frame: FRAME, pad: 12 }),
+      (e) => e instanceof ModelError && e.reason === 'model-not-found',
+    );
+  });
+});
+
+describe('gpu/select-provider: fallback order', () => {
+  it('tries candidates in order, rethrows model errors without trying more, and fails with every reason', async () => {
+    const tried: string[] = [];
+    const plan = { candidates: ['cuda', 'webgpu', 'cpu'] as ProviderName[], skipped: [] };
+    const fail = (p: ProviderName) => new Error(p === 'cuda' ? CUDA_NOT_INSTALLED : WEBGPU_NO_ADAPTER);
+    const sel = await openOnBestProvider(
+      'auto',
+      plan,
+      async (p) => {
+        tried.push(p);
+        if (p !== 'cpu') throw fail(p);
+        return p;
+      },
+      () => true,
+    );
+    assert.deepEqual(tried, ['cuda', 'webgpu', 'cpu']);
+    assert.equal(sel.value, 'cpu');
+    assert.match(
+      sel.warnings[0].message,
+      /^CUDA not used: CUDA providers not installed .*\. Using CPU instead\. To use CUDA: install/,
+    );
+    assert.match(sel.warnings[1].message, /^WebGPU not used: WebGPU found no GPU adapter/);
+
+    const modelErr = new ModelError('model-corrupt', 'bad', 'fix');
+    await assert.rejects(
+      openOnBestProvider(
+        'auto',
+        plan,
+        async () => {
+          throw modelErr;
+        },
+        (e) => !(e instanceof ModelError),
+      ),
+      (e) => e === modelErr,
+    );
+
+    await assert.rejects(
+      openOnBestProvider(
+        'auto',
+        { candidates: ['webgpu'], skipped: [] },
+        async () => {
+          throw fail('webgpu');
+        },
+        () => true,
+      ),
+      (e) =>
+        e instanceof EngineError &&
+        e.reason === 'ep-unavailable' &&
+        /no execution provider could run the model/.test(e.message),
+    );
+  });
+});
