@@ -125,7 +125,7 @@ export class PanelView {
       h('dl', { class: 'facts' }, model.root, provider.root, tile.root, size.root, encoder.root),
       h(
         'div',
-        { class: 'controls', role: 'toolbar', 'aria-label': 'Job controls' },
+        { class: 'controls', role: 'group', 'aria-label': 'Job controls' },
         this.buttons.cancel,
         this.buttons.revealOutput,
         this.buttons.openLog,
