@@ -46,7 +46,9 @@ describe('gpu/calibration: measured memory per pixel (real model, CPU)', functio
       assert.ok(r.bytesPerPixel < 64 * 1024, `${r.bytesPerPixel} B/px is implausibly large`);
       assert.ok(r.fixedBytes >= 0);
       // The fitted line covers every measurement (it is used as an upper bound).
-      r.sides.forEach((side, i) => assert.ok(r.fixedBytes + r.bytesPerPixel * side ** 2 >= r.peakBytes[i] - 1));
+      r.sides.forEach((side, i) => {
+        assert.ok(r.fixedBytes + r.bytesPerPixel * side ** 2 >= r.peakBytes[i] - 1);
+      });
     } finally {
       await model.session.release();
     }

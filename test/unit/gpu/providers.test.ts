@@ -198,12 +198,10 @@ describe('gpu/providers: the installed onnxruntime-node', () => {
         opened.warnings.map((w) => w.code),
         passed.map(() => 'ep-fallback'),
       );
-      passed.forEach((p, i) =>
-        assert.match(
-          opened.warnings[i].message,
-          new RegExp(`^${p === 'webgpu' ? 'WebGPU' : p === 'cuda' ? 'CUDA' : p} not used: .+ To use`, 'i'),
-        ),
-      );
+      passed.forEach((p, i) => {
+        const label = { cuda: 'CUDA', tensorrt: 'TensorRT', webgpu: 'WebGPU', cpu: 'CPU' }[p];
+        assert.match(opened.warnings[i].message, new RegExp(`^${label} not used: .+ To use ${label}: `));
+      });
       assert.equal(opened.model.executionProvider, opened.provider);
       assert.equal(opened.tile, 64);
     } finally {
