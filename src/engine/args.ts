@@ -103,7 +103,7 @@ export function parseProbeArgs(argv: string[]): { input: string; json: boolean }
   return { input: positionals[0], json: values.json === true };
 }
 
-export type BenchMode = 'all' | 'model' | 'stream';
+export type BenchMode = 'all' | 'model' | 'stream' | 'traditional';
 
 export interface BenchArgs {
   input?: string;
@@ -122,7 +122,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   });
   if (positionals.length > 1) throw usage('bench takes at most one input file');
   const mode = typeof values.mode === 'string' ? values.mode : 'all';
-  if (mode !== 'all' && mode !== 'model' && mode !== 'stream') throw usage('--mode must be all, model or stream');
+  if (mode !== 'all' && mode !== 'model' && mode !== 'stream' && mode !== 'traditional') {
+    throw usage('--mode must be all, model, stream or traditional');
+  }
   return {
     input: positionals[0],
     model: typeof values.model === 'string' ? values.model : undefined,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../protocol/engine-events';
 import type { BenchArgs } from './args';
+import { runTraditional } from './bench-traditional';
 import { FrameDecoder } from './decoder';
 import { findFfmpegTools } from './ffmpeg-tools';
 import { WorkerUpscaler } from './infer-worker';
@@ -13,11 +14,15 @@ import { probeMedia } from './probe';
 export const DEFAULT_BENCH_INPUT = 'media/sample.mp4';
 
 export interface BenchResult {
-  mode: 'model' | 'stream';
+  mode: 'model' | 'stream' | 'traditional';
   frames: number;
   seconds: number;
   fps: number;
+  /** Bytes of frame files on disk at the peak (0 for the in-memory modes). */
+  peakIntermediateBytes: number;
 }
+
+const runs = (mode: BenchArgs['mode'], which: BenchResult['mode']) => mode === 'all' || mode === which;
 
 /**
  * Model-only: frames decoded into memory first, then timed through the model alone (the ceiling).
@@ -36,21 +41,42 @@ export async function runBench(args: BenchArgs): Promise<number> {
     const frames: Buffer[] = [];
     for await (const f of decoder.frames()) frames.push(f.data);
     await up.upscale(frames[0], info.width, info.height);
-    if (args.mode !== 'stream') {
+    if (runs(args.mode, 'model')) {
       const t = performance.now();
       for (const f of frames) await up.upscale(f, info.width, info.height);
       const seconds = (performance.now() - t) / 1000;
-      results.push({ mode: 'model', frames: frames.length, seconds, fps: frames.length / seconds });
+      results.push({
+        mode: 'model',
+        frames: frames.length,
+        seconds,
+        fps: frames.length / seconds,
+        peakIntermediateBytes: 0,
+      });
     }
     frames.length = 0;
-    if (args.mode !== 'model') {
+    if (runs(args.mode, 'stream')) {
       const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
       try {
         const done = await runEnhance(
           { input, output: join(dir, 'bench.mp4'), encoder: { codec: 'libx264' }, maxFrames: args.frames },
           { tools, info, model: up.model, upscaler: up, tile: 0, emit: () => {} },
         );
-        results.push({ mode: 'stream', frames: done.frames, seconds: done.seconds, fps: done.frames / done.seconds });
+        results.push({
+          mode: 'stream',
+          frames: done.frames,
+          seconds: done.seconds,
+          fps: done.frames / done.seconds,
+          peakIntermediateBytes: 0,
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    if (runs(args.mode, 'traditional')) {
+      const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
+      try {
+        const r = await runTraditional(tools.ffmpeg, info, args.frames, up, dir, join(dir, 'bench.mp4'));
+        results.push({ mode: 'traditional', ...r });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

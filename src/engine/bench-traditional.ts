@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { children } from './children';
+import type { FrameUpscaler } from './pipeline';
+import type { MediaInfo } from './probe';
+import { resolveTarget } from './target-size';
+
+/**
+ * The way video2x-style tools work, for comparison only: ffmpeg writes every frame to PNG files, each file is read,
+ * upscaled and written back as a PNG, and a last ffmpeg run encodes the PNG sequence. Same model runner and the same
+ * x264 settings as the streaming engine, so the difference is the files.
+ */
+export interface TraditionalResult {
+  frames: number;
+  seconds: number;
+  fps: number;
+  /** Largest total size of the PNG folders seen during the run. */
+  peakIntermediateBytes: number;
+}
+
+async function ffmpegRun(ffmpeg: string, args: string[], stdin?: Uint8Array): Promise<Buffer> {
+  const child = children.add(spawn(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', ...args]));
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  child.stderr?.on('data', (d: Buffer) => err.push(d));
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(stdin);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(-1));
+    child.once('close', (c) => resolve(c));
+  });
+  if (code !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${Buffer.concat(err).toString()}`);
+  return Buffer.concat(out);
+}
+
+function folderBytes(...dirs: string[]): number {
+  let total = 0;
+  for (const d of dirs) for (const f of readdirSync(d)) total += statSync(join(d, f)).size;
+  return total;
+}
+
+export async function runTraditional(
+  ffmpeg: string,
+  info: MediaInfo,
+  frames: number,
+  upscaler: FrameUpscaler,
+  workDir: string,
+  output: string,
+): Promise<TraditionalResult> {
+  const t0 = performance.now();
+  const inDir = join(workDir, 'frames-in');
+  const outDir = join(workDir, 'frames-out');
+  mkdirSync(inDir);
+  mkdirSync(outDir);
+  await ffmpegRun(ffmpeg, ['-i', info.path, '-map', '0:v:0', '-frames:v', String(frames), join(inDir, '%06d.png')]);
+  let peak = folderBytes(inDir);
+  const { width, height } = info;
+  const s = upscaler.scale;
+  const names = readdirSync(inDir).sort();
+  for (const name of names) {
+    const rgb = await ffmpegRun(ffmpeg, ['-i', join(inDir, name), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+    if (rgb.length !== width * height * 3)
+      throw new Error(`${name}: ${rgb.length} bytes, expected ${width * height * 3}`);
+    const up = await upscaler.upscale(rgb, width, height);
+    const size = `${width * s}x${height * s}`;
+    await ffmpegRun(
+      ffmpeg,
+      ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', size, '-i', 'pipe:0', '-y', join(outDir, name)],
+      up,
+    );
+    peak = Math.max(peak, folderBytes(inDir, outDir));
+  }
+  const target = resolveTarget({ width: info.displayWidth, height: info.displayHeight }, {});
+  await ffmpegRun(ffmpeg, [
+    '-y',
+    '-framerate',
+    info.fpsRational,
+    '-i',
+    join(outDir, '%06d.png'),
+    '-vf',
+    `scale=${target.width}:${target.height}:flags=lanczos:out_color_matrix=bt709:out_range=tv,format=yuv420p`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '18',
+    output,
+  ]);
+  const seconds = (performance.now() - t0) / 1000;
+  return { frames: names.length, seconds, fps: names.length / seconds, peakIntermediateBytes: peak };
+}
