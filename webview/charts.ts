@@ -26,9 +26,15 @@ export interface ChartSpec {
   format2?: (v: number) => string;
   /** Keep 0 in view for the left axis (rates and sizes). */
   fromZero?: boolean;
+  /** Values are bytes: ticks at binary steps (256 MB, 512 MB, …) rather than 477 MB, 954 MB. */
+  bytes?: boolean;
 }
 
 const HEIGHT = 150;
+
+const BINARY_INCRS = [0, 1, 2, 3, 4]
+  .flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k))
+  .concat([1, 2, 4, 8, 16].map((m) => m * 1024 ** 5));
 
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.body).getPropertyValue(name).trim();
@@ -70,6 +76,7 @@ export class TimeChart {
       size: 60,
       grid: { stroke: grid, width: 1, show: scale === 'y' },
       ticks: { show: false },
+      ...(this.spec.bytes ? { incrs: BINARY_INCRS } : {}),
       // An axis whose series has no data yet shows no made-up ticks.
       values: (u, splits) =>
         column !== null && !u.data[column]?.some((x) => x !== null && x !== undefined)
@@ -100,6 +107,7 @@ export class TimeChart {
           font,
           size: 36,
           gap: 10,
+          space: 90,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
           values: (_u, splits) => splits.map((v) => (v === null ? '' : timeTick(v))),

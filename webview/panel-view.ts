@@ -241,6 +241,7 @@ export class PanelView {
       memory: chartCard('memory', 'Memory', {
         label: 'Engine memory over time',
         fromZero: true,
+        bytes: true,
         format: bytes,
         series: [
           { label: 'RSS', colorVar: '--vscode-charts-purple', fallback: '#b180d7', fill: true },
@@ -250,6 +251,7 @@ export class PanelView {
       vram: chartCard('vram', 'GPU memory', {
         label: 'GPU memory used against the budget over time',
         fromZero: true,
+        bytes: true,
         format: bytes,
         series: [
           { label: 'Used', colorVar: '--vscode-charts-green', fallback: '#89d185', fill: true },
@@ -259,6 +261,7 @@ export class PanelView {
       disk: chartCard('disk', 'Disk', {
         label: 'Free disk space and the bytes this job wrote, over time',
         fromZero: true,
+        bytes: true,
         format: bytes,
         format2: bytes,
         series: [

@@ -11,6 +11,15 @@ import type { Browser } from 'playwright-core';
 import { type EngineEvent, type ProgressEvent, parseEngineEvent } from '../../src/protocol/engine-events';
 import { WEBVIEW_PROTOCOL_VERSION as v } from '../../src/protocol/webview-messages';
 import { formatDuration, formatFps } from '../../webview/format';
+import {
+  errorEvent,
+  gpuState,
+  progressEvent,
+  sampleEvent,
+  segmentEvent,
+  startEvent,
+  warningEvent,
+} from '../unit/monitor/engine-event-fixtures';
 import { EmulatedPanel, launchChromium, ROOT, startServer } from './harness';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -236,6 +245,63 @@ describe('monitor webview in chromium', function () {
       await settle(panel);
       await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-done-dark.png'), fullPage: true });
 
+      assert.deepEqual(await panel.cspViolations(), []);
+      assert.deepEqual(panel.consoleErrors, []);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('charts VRAM against the budget on a GPU run, and shows a failure with its hint', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      const t0 = Date.now() - 120_000;
+      const realPreview = previews.at(-1);
+      assert.ok(realPreview?.type === 'preview');
+      const events: EngineEvent[] = [startEvent(t0, { executionProvider: 'cuda', tile: 384, encoder: 'hevc_nvenc' })];
+      for (let i = 0; i < 120; i++) {
+        const ts = t0 + i * 1000;
+        events.push(
+          progressEvent(ts, i * 20, { total: 2400, fps: 22 + 3 * Math.sin(i / 9), etaS: (2400 - i * 20) / 23 }),
+        );
+        events.push(
+          sampleEvent(ts + 500, {
+            gpu: gpuState((3.2 + 0.6 * Math.sin(i / 15)) * 1024 ** 3),
+            rssBytes: (900 + 2 * i) * 1024 ** 2,
+            jobDiskBytes: i * 1.5 * 1024 ** 2,
+          }),
+        );
+        if (i % 30 === 29) events.push(segmentEvent(ts + 700, (i + 1) / 30 - 1, 45 * 1024 ** 2));
+      }
+      events.push({ ...realPreview, ts: t0 + 119_800 });
+      events.push(warningEvent(t0 + 60_000, 'VRAM is close to the budget: tile reduced from 512 to 384.'));
+      await panel.postEngineEvents(JOB, events);
+      await panel.page.waitForFunction(
+        (f) => document.querySelector('.compare')?.getAttribute('data-frame') === String(f),
+        realPreview.frame,
+      );
+      await settle(panel);
+      const s = await stats(panel);
+      assert.equal(s.points.vram, 120);
+      assert.ok(await panel.page.locator('.plot[data-chart="vram"]').isVisible());
+      assert.ok(!(await panel.page.locator('.chart-vram .cpu-state').isVisible()));
+      assert.match(await text(panel, '.chart-vram .card-figure'), /GB \/ 6\.00 GB$/);
+      assert.match(await text(panel, '.chart-vram .card-sub'), /RTX 3060/);
+      assert.equal(await panel.page.locator('.notice.warning').count(), 1);
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-gpu-dark.png'), fullPage: true });
+
+      await panel.postEngineEvent(JOB, {
+        ...errorEvent(t0 + 121_000, 4, 'Free disk space fell below the 2 GB reserve on /work.'),
+        hint: 'Free some space, then run “huaju4k: Resume Interrupted Enhancement”.',
+      });
+      await settle(panel);
+      assert.equal((await stats(panel)).status, 'failed');
+      assert.equal(await text(panel, '.status-pill'), 'Failed');
+      assert.match(await text(panel, '.notice.error[role="alert"]'), /reserve.*Resume Interrupted Enhancement/s);
+      await panel.setTheme('light');
+      await settle(panel);
+      await panel.page.waitForTimeout(100);
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-failed-light.png'), fullPage: true });
       assert.deepEqual(await panel.cspViolations(), []);
       assert.deepEqual(panel.consoleErrors, []);
     } finally {
