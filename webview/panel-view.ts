@@ -389,6 +389,13 @@ export class PanelView {
     };
     enable(this.buttons.cancel, state.status === 'running');
     enable(this.buttons.revealOutput, state.status === 'done');
+    // The primary (filled) button is the next useful action: Cancel while running, Reveal output when done.
+    const primary =
+      state.status === 'done' ? this.buttons.revealOutput : state.status === 'running' ? this.buttons.cancel : null;
+    for (const b of [this.buttons.cancel, this.buttons.revealOutput]) {
+      if (b === primary) b.removeAttribute('secondary');
+      else b.setAttribute('secondary', '');
+    }
     enable(this.buttons.openLog, state.jobId !== null);
   }
 
