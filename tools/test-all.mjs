@@ -8,6 +8,7 @@ const steps = [
   ['build', ['run', 'build']],
   ['unit', ['run', 'test:unit']],
 ];
+if (scripts['test:browser']) steps.push(['browser', ['run', 'test:browser']]);
 if (scripts['test:e2e'] && process.env.HUAJU4K_SKIP_E2E !== '1') steps.push(['e2e', ['run', 'test:e2e']]);
 
 let failed = [];
