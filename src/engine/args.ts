@@ -1,13 +1,19 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ExitCode } from '../protocol/engine-events';
+import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
 import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encoder';
 import { EngineError } from './errors';
+import { parseVramBudget } from './gpu/budget';
+import { type EpChoice, parseEpOption } from './gpu/providers';
 import { parseTileOption } from './tile-size';
 
 export const USAGE = `usage:
   huaju4k enhance <input> [-o <output>] [--model <id|path.onnx>] [--target <WxH>|--scale <n>] [--tile <n|auto>]
           [--encoder <libx264|libx265|h264_nvenc|hevc_nvenc>] [--crf <n>] [--preset <p>] [--max-frames <n>]
-          [--buffer-mb <n>] [--threads <n>] [--json]
+          [--buffer-mb <n>] [--threads <n>] [--ep <auto|cuda|tensorrt|webgpu|cpu>] [--vram-budget <GiB>] [--json]
+          [--segment-frames <n>] [--resume] [--disk-budget <4x|20G>] [--disk-reserve <2G>]
+  huaju4k resume <output|work folder> [--json]
+  huaju4k jobs [<folder|output>...] [--json]
   huaju4k probe <input> [--json]
   huaju4k bench [<input>] [--model <id|path>] [--frames <n>] [--json]
   huaju4k hub ...
@@ -24,6 +30,15 @@ export interface EnhanceArgs {
   maxFrames?: number;
   bufferMb?: number;
   threads?: number;
+  /** Execution provider; `auto` tries the fastest available and falls back with a warning. */
+  ep: EpChoice;
+  /** GPU memory cap for the session (bytes); tiles are sized to stay under it. */
+  vramBudgetBytes: number;
+  segmentFrames?: number;
+  resume: boolean;
+  /** Disk budget as given (a multiple of the input size, or bytes); resolved once the input size is known. */
+  diskBudget?: BudgetSpec;
+  diskReserveBytes?: number;
   json: boolean;
 }
 
@@ -58,6 +73,13 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     'max-frames': { type: 'string' },
     'buffer-mb': { type: 'string' },
     threads: { type: 'string' },
+    ep: { type: 'string' },
+    'vram-budget': { type: 'string' },
+    'segment-frames': { type: 'string' },
+    resume: { type: 'boolean' },
+    'disk-budget': { type: 'string' },
+    'disk-reserve': { type: 'string' },
+    'disk-reserve-gb': { type: 'string' },
     json: { type: 'boolean' },
   });
   const str = (k: keyof typeof v): string | undefined => {
@@ -80,6 +102,14 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
   } catch (err) {
     throw usage((err as Error).message);
   }
+  let ep: EpChoice;
+  let vramBudgetBytes: number;
+  try {
+    ep = parseEpOption(str('ep'));
+    vramBudgetBytes = parseVramBudget(str('vram-budget'));
+  } catch (err) {
+    throw usage((err as Error).message);
+  }
   const preset = str('preset');
   if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
   return {
@@ -93,8 +123,46 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     maxFrames: int('max-frames', str('max-frames'), 1),
     bufferMb: int('buffer-mb', str('buffer-mb'), 16, 1 << 20),
     threads: int('threads', str('threads'), 1, 256),
+    ep,
+    vramBudgetBytes,
+    segmentFrames: int('segment-frames', str('segment-frames'), 1, 1_000_000),
+    resume: v.resume === true,
+    ...diskArgs(str('disk-budget'), str('disk-reserve'), str('disk-reserve-gb')),
     json: v.json === true,
   };
+}
+
+function diskArgs(
+  budget: string | undefined,
+  reserve: string | undefined,
+  reserveGb: string | undefined,
+): Pick<EnhanceArgs, 'diskBudget' | 'diskReserveBytes'> {
+  const diskBudget = budget === undefined ? undefined : parseBudgetSpec(budget);
+  if (budget !== undefined && !diskBudget) {
+    throw usage(`--disk-budget must be a multiple of the input size (4x) or a size (20G, 500M), got "${budget}"`);
+  }
+  const reserveText = reserve ?? (reserveGb === undefined ? undefined : `${reserveGb}G`);
+  const diskReserveBytes = reserveText === undefined ? undefined : parseBytes(reserveText);
+  if (reserveText !== undefined && diskReserveBytes === undefined) {
+    throw usage(`--disk-reserve must be a size (2G, 500M, 0), got "${reserveText}"`);
+  }
+  return { diskBudget, diskReserveBytes };
+}
+
+export interface ResumeArgs {
+  target: string;
+  json: boolean;
+}
+
+export function parseResumeArgs(argv: string[]): ResumeArgs {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw usage('resume takes the output file (or its .huaju4k work folder)');
+  return { target: positionals[0], json: values.json === true };
+}
+
+export function parseJobsArgs(argv: string[]): { paths: string[]; json: boolean } {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  return { paths: positionals.length ? positionals : ['.'], json: values.json === true };
 }
 
 export function parseProbeArgs(argv: string[]): { input: string; json: boolean } {

@@ -136,6 +136,14 @@ export class FrameDecoder {
       }
       const { code, signal } = await Promise.race([this.exited(), this.spawnError]);
       if (this.killed) return;
+      if (signal) {
+        throw new EngineError(
+          ExitCode.failure,
+          'decoder-killed',
+          `the decoder ffmpeg was killed (${signal}) after frame ${index - 1} of ${this.opts.info.path}`,
+          'something outside huaju4k stopped it (out of memory?); finished segments are kept, resume with --resume',
+        );
+      }
       if (code !== 0) {
         throw new EngineError(
           ExitCode.badInput,

@@ -13,6 +13,11 @@ export interface EncoderSettings {
   codec: VideoEncoder;
   crf?: number;
   preset?: string;
+  /**
+   * Encoder threads (libx264/libx265). Pinned per job (kept in the checkpoint) so every segment, resumed or not, on
+   * any machine, is encoded with the same settings: x264's output depends on its thread count.
+   */
+  threads?: number;
 }
 
 export interface EncoderOptions {
@@ -44,7 +49,17 @@ function codecArgs(s: EncoderSettings): string[] {
   const preset = s.preset ?? defaultPreset(s.codec);
   switch (s.codec) {
     case 'libx264':
-      return ['-c:v', 'libx264', '-preset', preset, '-crf', String(s.crf ?? 18), '-profile:v', 'high'];
+      return [
+        '-c:v',
+        'libx264',
+        '-preset',
+        preset,
+        '-crf',
+        String(s.crf ?? 18),
+        '-profile:v',
+        'high',
+        ...(s.threads ? ['-threads', String(s.threads)] : []),
+      ];
     case 'libx265':
       return [
         '-c:v',
@@ -56,7 +71,7 @@ function codecArgs(s: EncoderSettings): string[] {
         '-tag:v',
         'hvc1',
         '-x265-params',
-        'log-level=error',
+        s.threads ? `log-level=error:pools=${s.threads}:frame-threads=${Math.min(4, s.threads)}` : 'log-level=error',
       ];
     case 'h264_nvenc':
     case 'hevc_nvenc':
@@ -211,6 +226,11 @@ export class FrameEncoder {
     this.child.stdin?.end();
     const { code, signal } = await this.exit;
     if (code !== 0) throw this.died(code, signal);
+  }
+
+  /** Resolves when the ffmpeg process has exited (for any reason). */
+  async exited(): Promise<void> {
+    await this.exit;
   }
 
   kill(): void {

@@ -1,9 +1,27 @@
-import { access, constants, rename, rm, stat, statfs } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { access, constants, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { type DoneEvent, ExitCode, type StageMs } from '../protocol/engine-events';
+import { type DoneEvent, ExitCode, type GpuState, type StageMs } from '../protocol/engine-events';
+import { inputIdentity } from './checkpoint/fingerprint';
+import { joinSegments } from './checkpoint/join';
+import { framesDone, type JobManifest, type PixelParams } from './checkpoint/manifest';
+import { checkpointParams, openJob } from './checkpoint/open-job';
+import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from './checkpoint/pixel-params';
+import { SegmentWriter } from './checkpoint/segment-writer';
+import { dirBytes, unlockWorkDir, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
 import { type DecodedFrame, FrameDecoder } from './decoder';
-import { type EncoderSettings, FrameEncoder } from './encoder';
+import {
+  checkDisk,
+  DEFAULT_RESERVE_BYTES,
+  type DiskLimits,
+  estimateDisk,
+  freeBytes,
+  precheckDisk,
+  resolveBudget,
+} from './disk/guard';
+import { formatBytes } from './disk/size-spec';
+import type { EncoderSettings } from './encoder';
 import { CancelledError, EngineError } from './errors';
 import type { Emit } from './events';
 import type { FfmpegTools } from './ffmpeg-tools';
@@ -12,6 +30,7 @@ import { previewJpeg } from './preview';
 import { type MediaInfo, toProbeInfo } from './probe';
 import { containerOf } from './stream-map';
 import { resolveTarget, type Size } from './target-size';
+import { primeForResume, primeStartFor, type TemporalParts } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 
 /** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
@@ -58,6 +77,18 @@ export interface EnhanceOptions {
   /** Send preview events (≤ 1/s); off for plain CLI use. */
   previews?: boolean;
   signal?: AbortSignal;
+  /** Frames per segment (each its own encoder run); default ≈ 10 s of video. */
+  segmentFrames?: number;
+  /** Continue the checkpoint beside the output (refused when the input or pixel settings differ). */
+  resume?: boolean;
+  /** Disk budget for the job's files (bytes); default max(4 × input, 1 GiB). */
+  diskBudgetBytes?: number;
+  /** Free space that must remain on the output's disk (bytes); default 2 GiB. */
+  diskReserveBytes?: number;
+  /** The enhance argv, kept in the checkpoint so `huaju4k resume` can rerun it. */
+  argv?: string[];
+  /** Settings of stages that change pixels (temporal…), hashed into the checkpoint. */
+  pixelSettings?: PixelParams;
 }
 
 export interface EnhanceContext {
@@ -70,10 +101,17 @@ export interface EnhanceContext {
   /** Tile size the upscaler uses (reported in `start` and `done`); 0 = whole frame. */
   tile: number;
   stages?: FrameStage[];
+  /**
+   * State that carries across frames (tile reuse, temporal window): on resume at frame N it is primed from the
+   * frames before N (temporal/resume-prime.ts), so the output does not depend on where the run was interrupted.
+   */
+  temporal?: TemporalParts;
+  /** Latest GPU memory reading for `sample` events (gpu/vram-monitor.ts); absent = not monitored. */
+  gpu?: () => GpuState;
 }
 
 export const DEFAULT_BUFFER_MB = 1024;
-const PROGRESS_EVERY_MS = 250;
+const PROGRESS_EVERY_MS = Number(process.env.HUAJU4K_PROGRESS_EVERY_MS ?? 250);
 const SAMPLE_EVERY_MS = 1000;
 const PREVIEW_EVERY_MS = 1000;
 
@@ -104,15 +142,6 @@ class StageClock {
   }
 }
 
-async function freeDiskBytes(dir: string): Promise<number> {
-  try {
-    const s = await statfs(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return 0;
-  }
-}
-
 async function checkOutputPath(input: string, output: string): Promise<void> {
   if (resolve(input) === resolve(output)) {
     throw new EngineError(
@@ -135,11 +164,59 @@ async function checkOutputPath(input: string, output: string): Promise<void> {
   }
 }
 
+/** The rings must hold at least one input and one output frame; a frame that alone passes the budget is refused. */
+export function checkFrameMemory(inBytes: number, outBytes: number, budgetBytes: number, size: Size): void {
+  if (inBytes + outBytes <= budgetBytes) return;
+  throw new EngineError(
+    ExitCode.badInput,
+    'frame-too-large',
+    `a ${size.width}×${size.height} frame needs ${formatBytes(inBytes + outBytes)} in memory (input + ×4 output), over the frame buffer budget of ${formatBytes(budgetBytes)}`,
+    'raise --buffer-mb if the machine has the memory, or downscale the input first',
+  );
+}
+
 /**
- * decode → ring → model (tiles) → stages → ring → encode, all in memory. The three loops run concurrently: ORT
- * works on its own threads while the JS thread moves bytes through the pipes; the rings' byte budget is the
- * backpressure. Any failure (or the abort signal) stops every loop, kills the ffmpeg children and removes the
- * partial file; success renames it to the output after its frame count is verified.
+ * ffmpeg exits 0 on a file cut off mid-stream, after the frames it could read: a source that ends well before the
+ * frame count its container declares is damaged, and a silently shorter video is not a result.
+ */
+function checkDecodedAll(end: number, expected: number, path: string): void {
+  if (end >= Math.floor(expected * 0.98) - 1) return;
+  throw new EngineError(
+    ExitCode.badInput,
+    'input-truncated',
+    `the input ended after ${end} of ${expected} frames: ${path} is truncated or damaged`,
+    `repair or re-download it; to keep the readable part, run with --max-frames ${Math.max(1, end)}`,
+  );
+}
+
+/** Decoded frames from `start` on; the first `primeCount` go through primeForResume(), the rest to the caller. */
+async function primeTemporal(
+  it: AsyncGenerator<DecodedFrame>,
+  resumeAt: number,
+  primeCount: number,
+  size: Size,
+  parts: TemporalParts,
+): Promise<void> {
+  if (primeCount <= 0) return;
+  const frames: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      for (let i = 0; i < primeCount; i++) {
+        const next = await it.next();
+        if (next.done) return;
+        yield next.value.data;
+      }
+    },
+  };
+  await primeForResume(resumeAt, frames, size, parts);
+}
+
+/**
+ * decode → ring → model (tiles) → stages → ring → segment encoders, all in memory. The three loops run
+ * concurrently; the rings' byte budget is the backpressure. The video goes into fixed-size segments in a work
+ * folder beside the output, each recorded in a manifest once verified; the end joins them without re-encoding,
+ * adds the source's audio/subtitles, verifies the frame count, renames to the output and removes the folder.
+ * Any failure (or the abort signal) stops every loop, kills the ffmpeg children and drops the open segment; the
+ * recorded segments stay and `resume` continues from the first missing frame.
  */
 export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Promise<DoneEvent> {
   const t0 = Date.now();
@@ -151,16 +228,75 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const scale = upscaler.scale;
   const inSize = { width: info.width, height: info.height };
   const outSize = { width: info.width * scale, height: info.height * scale };
+  const budget = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
+  const inFrameBytes = inSize.width * inSize.height * 3;
+  const outFrameBytes = outSize.width * outSize.height * 3;
+  checkFrameMemory(inFrameBytes, outFrameBytes, budget, inSize);
+  const [inBudget, outBudget] = splitBudget(budget, inFrameBytes, outFrameBytes);
   const total =
     opts.maxFrames !== undefined ? Math.min(opts.maxFrames, info.frameCountEstimate) : info.frameCountEstimate;
-  const budget = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
-  const [inBudget, outBudget] = splitBudget(
-    budget,
-    inSize.width * inSize.height * 3,
-    outSize.width * outSize.height * 3,
-  );
-  const partial = partialPathFor(output);
-  await rm(partial, { force: true });
+
+  const dir = workDirFor(output);
+  const segmentFrames = opts.segmentFrames ?? defaultSegmentFrames(info.fps);
+  const encoderSettings: EncoderSettings = {
+    ...opts.encoder,
+    threads: opts.encoder.threads ?? defaultEncoderThreads(),
+  };
+  const paramsFor = (settings: EncoderSettings) =>
+    pixelParams({
+      modelSha256: model.sha256,
+      modelScale: scale,
+      target,
+      tile,
+      encoder: settings,
+      segmentFrames,
+      maxFrames: opts.maxFrames,
+      extra: opts.pixelSettings,
+    });
+  // A resumed job keeps the encoder threads it was started with (they shape x264's bitstream).
+  const pinned = opts.resume ? readPinnedThreads(dir) : undefined;
+  if (pinned !== undefined && opts.encoder.threads === undefined) encoderSettings.threads = pinned;
+  const identity = inputIdentity(info.path);
+  const job = openJob({
+    dir,
+    output,
+    input: identity,
+    params: paramsFor(encoderSettings),
+    segmentFrames,
+    totalFrames: total,
+    args: opts.argv ?? [],
+    resume: !!opts.resume,
+  });
+  const manifest = job.manifest;
+  const resumeFrom = framesDone(manifest);
+  if (opts.resume && !job.resumed) {
+    emit({
+      type: 'warning',
+      code: 'nothing-to-resume',
+      message: `no checkpoint in ${dir}; starting from the beginning`,
+    });
+  }
+  if (job.dropped > 0) {
+    emit({
+      type: 'warning',
+      code: 'segments-dropped',
+      message: `${job.dropped} recorded segment(s) were missing or changed on disk; they are redone`,
+    });
+  }
+
+  const limits: DiskLimits = {
+    budgetBytes: opts.diskBudgetBytes ?? resolveBudget(undefined, info.sizeBytes),
+    reserveBytes: opts.diskReserveBytes ?? DEFAULT_RESERVE_BYTES,
+  };
+  const estimate = estimateDisk(target, total, encoderSettings);
+  const held = dirBytes(dir);
+  const left = Math.max(0, total - resumeFrom) * estimate.bytesPerFrame;
+  try {
+    precheckDisk(estimate, left + held + left, held, freeBytes(dir), limits);
+  } catch (err) {
+    releaseJob(dir, manifest);
+    throw err;
+  }
 
   emit({
     type: 'start',
@@ -174,21 +310,16 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     target,
     totalFrames: total,
     encoder: opts.encoder.codec,
+    resumeFromFrame: resumeFrom,
+    workDir: dir,
   });
-
-  const decoder = new FrameDecoder({ ffmpeg: tools.ffmpeg, info, maxFrames: opts.maxFrames });
-  const encoder = new FrameEncoder({
-    ffmpeg: tools.ffmpeg,
-    output: partial,
-    frameSize: outSize,
-    target,
-    fpsRational: info.vfr && info.durationS > 0 ? `${total}/${info.durationS}` : info.fpsRational,
-    settings: opts.encoder,
-    source: info,
-    maxFrames: opts.maxFrames,
-    videoStartS: info.videoStartS,
-  });
-  for (const w of encoder.warnings) emit({ type: 'warning', ...w });
+  if (info.fieldOrder && !['progressive', 'unknown'].includes(info.fieldOrder)) {
+    emit({
+      type: 'warning',
+      code: 'interlaced-source',
+      message: `interlaced source (${info.fieldOrder}): frames are upscaled as stored, combing included; deinterlace first (ffmpeg -vf bwdif) for a clean result`,
+    });
+  }
   if (info.vfr) {
     emit({
       type: 'warning',
@@ -197,31 +328,57 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     });
   }
 
+  const writer = new SegmentWriter({
+    dir,
+    manifest,
+    ffprobe: tools.ffprobe,
+    emit,
+    encoder: {
+      ffmpeg: tools.ffmpeg,
+      frameSize: outSize,
+      target,
+      fpsRational: info.vfr && info.durationS > 0 ? `${total}/${info.durationS}` : info.fpsRational,
+      settings: encoderSettings,
+    },
+  });
+  const primeAt = ctx.temporal && resumeFrom > 0 ? primeStartFor(resumeFrom, ctx.temporal) : resumeFrom;
+  const decoder = manifest.decodedAll
+    ? undefined
+    : new FrameDecoder({
+        ffmpeg: tools.ffmpeg,
+        info,
+        startFrame: primeAt,
+        maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
+      });
+
   const inRing = new FrameRing<DecodedFrame>(inBudget);
   const outRing = new FrameRing<PipelineFrame>(outBudget);
   const clock = new StageClock();
   const stages = ctx.stages ?? [];
-  let encoded = 0;
+  let encodedNow = 0;
   let peakRss = process.memoryUsage.rss();
   let lastProgress = 0;
   let lastSample = 0;
   let lastPreview = 0;
   let previewBusy = false;
   let failure: Error | undefined;
+  const partial = partialPathFor(output);
+  await rm(partial, { force: true });
 
   const fail = (err: Error): void => {
     if (failure) return;
     failure = err;
     inRing.abort(err);
     outRing.abort(err);
-    decoder.kill();
-    encoder.kill();
+    decoder?.kill();
+    writer.abort();
   };
   const onAbort = () => fail(new CancelledError(String(opts.signal?.reason ?? 'signal')));
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const sample = async (now: number) => {
+  const jobBytes = () => dirBytes(dir);
+  const sample = (now: number) => {
     const rss = process.memoryUsage.rss();
     peakRss = Math.max(peakRss, rss);
     if (now - lastSample < SAMPLE_EVERY_MS) return;
@@ -231,8 +388,20 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       rssBytes: rss,
       frameBufferBytes: inRing.usedBytes + outRing.usedBytes,
       frameBufferBudgetBytes: budget,
-      freeDiskBytes: await freeDiskBytes(dirname(output)),
+      freeDiskBytes: freeBytes(dir),
+      jobDiskBytes: jobBytes(),
+      ...(ctx.gpu ? { gpu: ctx.gpu() } : {}),
     });
+  };
+
+  // Before each frame goes to the encoder: would the rest of the open segment (plus the manifest) still fit?
+  let segmentBytesGuess = estimate.bytesPerFrame * segmentFrames;
+  const guardDisk = () => {
+    const last = manifest.segments.at(-1);
+    if (last) segmentBytesGuess = Math.max(last.bytes, Math.round((last.bytes / last.frames) * segmentFrames));
+    const margin = Math.round(segmentBytesGuess * 1.5) + 64 * 1024;
+    const stop = checkDisk(jobBytes(), freeBytes(dir), margin, limits);
+    if (stop) throw stop;
   };
 
   const maybePreview = (f: PipelineFrame, now: number) => {
@@ -263,14 +432,19 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   };
 
   const decodeLoop = async () => {
+    if (!decoder) return inRing.close();
     const it = decoder.frames();
+    if (ctx.temporal) await primeTemporal(it, resumeFrom, resumeFrom - primeAt, inSize, ctx.temporal);
+    let end = resumeFrom;
     for (;;) {
       const t = performance.now();
       const next = await it.next();
       if (next.done) break;
       clock.add('decode', performance.now() - t);
+      end = next.value.index + 1;
       await inRing.push(next.value, next.value.data.length);
     }
+    checkDecodedAll(end, total, info.path);
     inRing.close();
   };
 
@@ -296,46 +470,62 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     for (;;) {
       const f = await outRing.shift();
       if (!f) break;
+      guardDisk();
       const t = performance.now();
-      await encoder.write(f.output);
+      await writer.write(f.output);
       clock.add('encode', performance.now() - t);
-      encoded++;
+      encodedNow++;
       const now = Date.now();
-      await sample(now);
+      sample(now);
       maybePreview(f, now);
-      if (now - lastProgress >= PROGRESS_EVERY_MS || encoded === total) {
+      const done = writer.framesWritten;
+      if (now - lastProgress >= PROGRESS_EVERY_MS || done === total) {
         lastProgress = now;
         const secs = (now - t0) / 1000;
-        const fps = secs > 0 ? encoded / secs : 0;
+        const fps = secs > 0 ? encodedNow / secs : 0;
         emit({
           type: 'progress',
-          frame: encoded,
-          total: Math.max(total, encoded),
+          frame: done,
+          total: Math.max(total, done),
           fps,
-          etaS: fps > 0 ? Math.max(0, total - encoded) / fps : 0,
+          etaS: fps > 0 ? Math.max(0, total - done) / fps : 0,
           stageMs: clock.snapshot(stages.length > 0),
         });
       }
     }
-    await encoder.finish();
+    if (!manifest.decodedAll) await writer.finish();
   };
 
   const guard = (p: Promise<void>) =>
     p.catch((err: unknown) => {
       fail(err instanceof Error ? err : new Error(String(err)));
     });
+  let frames = 0;
   try {
     await Promise.all([guard(decodeLoop()), guard(inferLoop()), guard(encodeLoop())]);
     if (failure) throw failure;
-    if (encoded === 0) {
+    frames = framesDone(manifest);
+    if (frames === 0) {
       throw new EngineError(ExitCode.badInput, 'no-frames', `no video frames could be decoded from ${info.path}`);
     }
+    // The join writes as much again as the segments hold: check the space for it first.
+    const stop = checkDisk(jobBytes(), freeBytes(dir), jobBytes(), limits);
+    if (stop) throw stop;
+    await joinSegments({
+      ffmpeg: tools.ffmpeg,
+      dir,
+      manifest,
+      source: info,
+      output: partial,
+      durationS: opts.maxFrames !== undefined && info.fps > 0 ? frames / info.fps : undefined,
+    });
     const packets = await countVideoPackets(tools.ffprobe, partial);
-    if (packets !== encoded) {
+    if (packets !== frames) {
       throw new EngineError(
         ExitCode.failure,
         'output-incomplete',
-        `output check failed: ${packets} video frames in ${partial}, ${encoded} written`,
+        `output check failed: ${packets} video frames in ${partial}, ${frames} expected; the segments are kept`,
+        'resume with --resume to retry the join',
       );
     }
     await rename(partial, output);
@@ -343,25 +533,36 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     fail(err instanceof Error ? err : new Error(String(err)));
     children.killAll();
     await children.reaped();
+    await writer.discardPartial();
     await rm(partial, { force: true });
+    releaseJob(dir, manifest);
+    const saved = framesDone(manifest);
+    if (saved > 0) {
+      emit({
+        type: 'warning',
+        code: 'resumable',
+        message: `progress saved: ${saved} of ${total} frames in ${dir}; continue with: huaju4k resume "${output}"`,
+      });
+    }
     throw failure ?? err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+  rmSync(dir, { recursive: true, force: true });
   const seconds = (Date.now() - t0) / 1000;
   const outputBytes = (await stat(output)).size;
   const done: DoneEvent = {
     type: 'done',
     ts: Date.now(),
     output,
-    frames: encoded,
+    frames,
     seconds,
     report: {
       model: model.id,
       executionProvider: model.executionProvider,
       tile,
       target,
-      avgFps: encoded / seconds,
+      avgFps: encodedNow / seconds,
       stageMs: clock.snapshot(stages.length > 0),
       peakRssBytes: peakRss,
       outputBytes,
@@ -370,4 +571,19 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const { ts: _ts, ...payload } = done;
   emit(payload);
   return done;
+}
+
+function readPinnedThreads(dir: string): number | undefined {
+  try {
+    const t = checkpointParams(dir)?.threads;
+    return typeof t === 'number' ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Leaves the work folder for a later resume, or removes it when nothing in it is worth resuming. */
+function releaseJob(dir: string, manifest: JobManifest): void {
+  if (framesDone(manifest) === 0) rmSync(dir, { recursive: true, force: true });
+  else unlockWorkDir(dir);
 }

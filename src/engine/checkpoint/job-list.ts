@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { framesDone, readManifest } from './manifest';
+import { dirBytes, WORKDIR_SUFFIX, workDirFor } from './workdir';
+
+export interface InterruptedJob {
+  workDir: string;
+  input: string;
+  output: string;
+  framesDone: number;
+  totalFrames: number;
+  percent: number;
+  segments: number;
+  diskBytes: number;
+  updatedAt: string;
+  /** Only the join is left. */
+  joinPending: boolean;
+  /** Set when the manifest could not be read. */
+  error?: string;
+}
+
+/** The work folder a user means by `path`: the folder itself, or the output it belongs to. */
+export function resolveWorkDir(path: string): string {
+  const p = resolve(path);
+  if (p.endsWith(WORKDIR_SUFFIX) && existsSync(p)) return p;
+  return workDirFor(p);
+}
+
+function describe(dir: string): InterruptedJob | undefined {
+  try {
+    const m = readManifest(dir);
+    if (!m) return undefined;
+    const done = framesDone(m);
+    const total = Math.max(m.totalFrames, done);
+    return {
+      workDir: dir,
+      input: m.input.path,
+      output: m.output,
+      framesDone: done,
+      totalFrames: total,
+      percent: total > 0 ? Math.floor((done / total) * 1000) / 10 : 0,
+      segments: m.segments.length,
+      diskBytes: dirBytes(dir),
+      updatedAt: m.updatedAt,
+      joinPending: m.decodedAll === true,
+    };
+  } catch (err) {
+    const e = err as Error;
+    return {
+      workDir: dir,
+      input: '',
+      output: dir.slice(0, -WORKDIR_SUFFIX.length),
+      framesDone: 0,
+      totalFrames: 0,
+      percent: 0,
+      segments: 0,
+      diskBytes: dirBytes(dir),
+      updatedAt: '',
+      joinPending: false,
+      error: e.message,
+    };
+  }
+}
+
+/**
+ * Interrupted jobs under the given paths: a folder is searched (not recursively) for `*.huaju4k` work folders; an
+ * output file or a work folder names one job directly.
+ */
+export function listJobs(paths: string[]): InterruptedJob[] {
+  const dirs = new Set<string>();
+  for (const raw of paths) {
+    const p = resolve(raw);
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (isDir && !p.endsWith(WORKDIR_SUFFIX)) {
+      for (const name of readdirSync(p)) {
+        if (name.endsWith(WORKDIR_SUFFIX)) dirs.add(join(p, name));
+      }
+    } else {
+      dirs.add(resolveWorkDir(p));
+    }
+  }
+  return [...dirs]
+    .sort()
+    .map(describe)
+    .filter((j): j is InterruptedJob => !!j);
+}
+
+export function formatJobs(jobs: InterruptedJob[]): string {
+  if (!jobs.length) return 'no interrupted jobs\n';
+  return jobs
+    .map((j) =>
+      j.error
+        ? `${j.output}\n  unreadable checkpoint: ${j.error}\n`
+        : `${j.output}\n  ${j.percent.toFixed(1)}% (${j.framesDone}/${j.totalFrames} frames, ${j.segments} segments${j.joinPending ? ', join pending' : ''}) from ${j.input}\n  resume: huaju4k resume "${j.output}"\n`,
+    )
+    .join('');
+}

@@ -1,0 +1,117 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode } from '../../protocol/engine-events';
+import { EngineError } from '../errors';
+import { diffParams, inputMismatch, paramsHash } from './fingerprint';
+import {
+  type InputIdentity,
+  type JobManifest,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type PixelParams,
+  readManifest,
+  writeManifest,
+} from './manifest';
+import { discardUntrusted, lockWorkDir } from './workdir';
+
+export interface OpenJobOptions {
+  dir: string;
+  output: string;
+  input: InputIdentity;
+  params: PixelParams;
+  segmentFrames: number;
+  totalFrames: number;
+  args: string[];
+  /** Continue the checkpoint in `dir` (refused when input or params differ); without it an existing one is refused. */
+  resume: boolean;
+}
+
+export interface OpenedJob {
+  manifest: JobManifest;
+  resumed: boolean;
+  /** Files in the work folder the checkpoint did not vouch for, removed (partial segments...). */
+  discarded: string[];
+  /** Recorded segments whose file was missing or had another size: dropped with everything after them. */
+  dropped: number;
+}
+
+/** Keeps the recorded segments up to the first whose file is gone or changed size. */
+function keepIntactSegments(dir: string, m: JobManifest): number {
+  const ok = m.segments.findIndex((s) => {
+    try {
+      return statSync(join(dir, s.file)).size !== s.bytes;
+    } catch {
+      return true;
+    }
+  });
+  if (ok < 0) return 0;
+  const dropped = m.segments.length - ok;
+  m.segments = m.segments.slice(0, ok);
+  m.decodedAll = false;
+  return dropped;
+}
+
+/** Reads the parameters a checkpoint was made with (the CLI needs the pinned tile/threads before it starts). */
+export function checkpointParams(dir: string): PixelParams | undefined {
+  return readManifest(dir)?.params;
+}
+
+/**
+ * Opens the work folder for a run: a fresh manifest, or the existing one after checking that the input file and
+ * every pixel-changing parameter are the same. Untrusted leftovers (partial segments of the crashed run) are
+ * removed; the folder is locked against a second engine.
+ */
+export function openJob(o: OpenJobOptions): OpenedJob {
+  const hash = paramsHash(o.params);
+  const found = existsSync(o.dir) ? readManifest(o.dir) : undefined;
+  // A checkpoint with no finished segment holds nothing to lose: a fresh run simply takes it over.
+  const existing = found && (o.resume || found.segments.length > 0) ? found : undefined;
+  if (existing && !o.resume) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'job-exists',
+      `an interrupted job for ${o.output} is in ${o.dir} (${existing.segments.length} segments done)`,
+      `continue it with --resume (or: huaju4k resume "${o.output}"), or delete that folder to start over`,
+    );
+  }
+  if (existing) {
+    const why = inputMismatch(existing.input, o.input);
+    if (why) {
+      throw new EngineError(
+        ExitCode.badInput,
+        'resume-input-changed',
+        `cannot resume ${o.output}: ${why} since the checkpoint was made`,
+        `delete ${o.dir} to start over with the new input`,
+      );
+    }
+    if (existing.paramsHash !== hash) {
+      const diff = diffParams(existing.params, o.params);
+      throw new EngineError(
+        ExitCode.badInput,
+        'resume-params-changed',
+        `cannot resume ${o.output}: settings that change the picture differ from the checkpoint (${diff.join(', ') || 'hash differs'})`,
+        `resume with the original settings (huaju4k resume "${o.output}" reuses them), or delete ${o.dir} to start over`,
+      );
+    }
+  }
+  lockWorkDir(o.dir);
+  const now = new Date().toISOString();
+  const manifest: JobManifest = existing ?? {
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    createdAt: now,
+    updatedAt: now,
+    input: o.input,
+    output: o.output,
+    args: o.args,
+    paramsHash: hash,
+    params: o.params,
+    segmentFrames: o.segmentFrames,
+    totalFrames: o.totalFrames,
+    segments: [],
+  };
+  const dropped = existing ? keepIntactSegments(o.dir, manifest) : 0;
+  const discarded = discardUntrusted(o.dir, new Set(manifest.segments.map((s) => s.file)));
+  writeManifest(o.dir, manifest);
+  return { manifest, resumed: !!existing, discarded, dropped };
+}

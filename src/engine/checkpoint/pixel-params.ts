@@ -1,0 +1,48 @@
+import { availableParallelism } from 'node:os';
+import { defaultPreset, type EncoderSettings } from '../encoder';
+import type { Size } from '../target-size';
+import type { PixelParams } from './manifest';
+
+/** Bump when the engine's pixel path changes in a way that makes old segments unjoinable or different. */
+export const PIXEL_PATH_VERSION = 1;
+
+/** Segments of about 10 s of video. */
+export function defaultSegmentFrames(fps: number): number {
+  return Math.max(1, Math.round((fps > 0 ? fps : 25) * 10));
+}
+
+/** ffmpeg's own libx264 default (1.5 × cores), pinned for the job so a resume on another machine encodes alike. */
+export function defaultEncoderThreads(): number {
+  return Math.min(16, Math.max(1, Math.round(availableParallelism() * 1.5)));
+}
+
+export interface PixelParamsInput {
+  modelSha256: string;
+  modelScale: number;
+  target: Size;
+  tile: number;
+  encoder: EncoderSettings;
+  segmentFrames: number;
+  maxFrames?: number;
+  /** Settings of later stages (temporal…), added by whoever wires them in. */
+  extra?: PixelParams;
+}
+
+/** Everything that changes the pixels or the bitstream, as plain JSON (hashed into the manifest). */
+export function pixelParams(p: PixelParamsInput): PixelParams {
+  const e = p.encoder;
+  return {
+    pixelPath: PIXEL_PATH_VERSION,
+    model: p.modelSha256,
+    modelScale: p.modelScale,
+    target: `${p.target.width}x${p.target.height}`,
+    tile: p.tile,
+    codec: e.codec,
+    crf: e.crf ?? null,
+    preset: e.preset ?? defaultPreset(e.codec),
+    threads: e.threads ?? null,
+    segmentFrames: p.segmentFrames,
+    maxFrames: p.maxFrames ?? null,
+    ...p.extra,
+  };
+}

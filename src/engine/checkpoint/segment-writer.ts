@@ -1,0 +1,129 @@
+import { renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode } from '../../protocol/engine-events';
+import { type EncoderOptions, FrameEncoder } from '../encoder';
+import { EngineError } from '../errors';
+import type { Emit } from '../events';
+import { countVideoPackets } from '../verify';
+import { framesDone, type JobManifest, writeManifest } from './manifest';
+import { partialSegmentName, segmentName } from './workdir';
+
+export type SegmentEncoderOptions = Omit<EncoderOptions, 'output' | 'source' | 'maxFrames' | 'videoStartS'>;
+
+export interface SegmentWriterOptions {
+  dir: string;
+  manifest: JobManifest;
+  encoder: SegmentEncoderOptions;
+  ffprobe: string;
+  emit: Emit;
+}
+
+/**
+ * Writes the video as fixed-size segments, each its own encoder run (so each starts on a keyframe and its bytes
+ * depend only on its frames and the pinned settings). A segment is written as a per-process partial file, closed,
+ * its packets counted, renamed, and only then recorded in the manifest: a crash at any point leaves a manifest
+ * that lists only segments known to be whole.
+ */
+export class SegmentWriter {
+  private encoder: FrameEncoder | undefined;
+  private partial = '';
+  private inSegment = 0;
+  private recordedFrames: number;
+
+  constructor(private readonly opts: SegmentWriterOptions) {
+    this.recordedFrames = framesDone(opts.manifest);
+  }
+
+  /** Frames in recorded (verified) segments. */
+  get framesRecorded(): number {
+    return this.recordedFrames;
+  }
+
+  /** Frames written so far including the open segment. */
+  get framesWritten(): number {
+    return this.recordedFrames + this.inSegment;
+  }
+
+  /** Path of the segment being written, if any. */
+  get partialPath(): string | undefined {
+    return this.encoder ? this.partial : undefined;
+  }
+
+  get encoderPid(): number | undefined {
+    return this.encoder?.pid;
+  }
+
+  async write(frame: Buffer): Promise<void> {
+    if (!this.encoder) this.open();
+    await this.encoder?.write(frame);
+    this.inSegment++;
+    if (this.inSegment === this.opts.manifest.segmentFrames) await this.close();
+  }
+
+  /** Closes the last (shorter) segment and marks the job as fully decoded. */
+  async finish(): Promise<void> {
+    if (this.encoder) await this.close();
+    this.opts.manifest.decodedAll = true;
+    this.opts.manifest.totalFrames = this.recordedFrames;
+    writeManifest(this.opts.dir, this.opts.manifest);
+  }
+
+  /** Drops the open segment (its frames are redone on resume); recorded segments stay. */
+  abort(): void {
+    this.encoder?.kill();
+    this.encoder = undefined;
+    this.inSegment = 0;
+    if (this.partial) rmSync(this.partial, { force: true });
+  }
+
+  /** Waits for a killed encoder to exit, then removes its partial file. */
+  async discardPartial(): Promise<void> {
+    const enc = this.encoder;
+    this.abort();
+    if (enc) await enc.exited();
+    if (this.partial) rmSync(this.partial, { force: true });
+  }
+
+  private open(): void {
+    const index = this.opts.manifest.segments.length;
+    this.partial = join(this.opts.dir, partialSegmentName(index));
+    rmSync(this.partial, { force: true });
+    this.encoder = new FrameEncoder({ ...this.opts.encoder, output: this.partial });
+    this.inSegment = 0;
+  }
+
+  private async close(): Promise<void> {
+    const enc = this.encoder;
+    if (!enc) return;
+    await enc.finish();
+    this.encoder = undefined;
+    const { manifest, dir } = this.opts;
+    const index = manifest.segments.length;
+    const packets = await countVideoPackets(this.opts.ffprobe, this.partial);
+    if (packets !== this.inSegment) {
+      rmSync(this.partial, { force: true });
+      throw new EngineError(
+        ExitCode.failure,
+        'segment-incomplete',
+        `segment ${index} has ${packets} video packets, ${this.inSegment} frames were written; it was discarded`,
+        'resume with --resume to redo it',
+      );
+    }
+    const file = segmentName(index);
+    renameSync(this.partial, join(dir, file));
+    const bytes = statSync(join(dir, file)).size;
+    const startFrame = this.recordedFrames;
+    manifest.segments.push({ index, startFrame, frames: this.inSegment, bytes, file });
+    writeManifest(dir, manifest);
+    this.recordedFrames += this.inSegment;
+    this.inSegment = 0;
+    this.partial = '';
+    this.opts.emit({
+      type: 'segment',
+      index,
+      startFrame,
+      endFrame: startFrame + manifest.segments[index].frames - 1,
+      bytes,
+    });
+  }
+}

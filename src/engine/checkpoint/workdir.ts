@@ -1,0 +1,94 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ExitCode } from '../../protocol/engine-events';
+import { EngineError } from '../errors';
+import { MANIFEST_NAME } from './manifest';
+
+export const WORKDIR_SUFFIX = '.huaju4k';
+const LOCK_NAME = 'lock';
+
+/** The work folder beside the output: `movie.4k.mp4` → `movie.4k.mp4.huaju4k/`. */
+export function workDirFor(output: string): string {
+  return join(dirname(output), `${basename(output)}${WORKDIR_SUFFIX}`);
+}
+
+export function outputForWorkDir(dir: string): string {
+  return dir.endsWith(WORKDIR_SUFFIX) ? dir.slice(0, -WORKDIR_SUFFIX.length) : dir;
+}
+
+export function segmentName(index: number): string {
+  return `seg-${String(index).padStart(6, '0')}.mp4`;
+}
+
+/** Unique per process: an encoder orphaned by a killed engine may still be writing its own partial file. */
+export function partialSegmentName(index: number): string {
+  return `seg-${String(index).padStart(6, '0')}.${process.pid}.partial.mp4`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the folder for this process; refuses when another live engine holds it. */
+export function lockWorkDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, LOCK_NAME);
+  let holder = 0;
+  try {
+    holder = Number.parseInt(readFileSync(lock, 'utf8'), 10) || 0;
+  } catch {
+    holder = 0;
+  }
+  if (holder > 0 && holder !== process.pid && alive(holder)) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'job-running',
+      `another huaju4k engine (pid ${holder}) is working on ${dir}`,
+      'wait for it to finish or stop it first',
+    );
+  }
+  writeFileSync(lock, String(process.pid));
+}
+
+export function unlockWorkDir(dir: string): void {
+  rmSync(join(dir, LOCK_NAME), { force: true });
+}
+
+/**
+ * Removes what a checkpoint does not vouch for: partial segments (any process), a stale manifest temp file, and
+ * finished-looking segment files the manifest does not list (renamed just before a crash, never recorded).
+ */
+export function discardUntrusted(dir: string, recorded: ReadonlySet<string>): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name === MANIFEST_NAME || name === LOCK_NAME || recorded.has(name)) continue;
+    rmSync(join(dir, name), { force: true, recursive: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Bytes of the regular files directly inside `dir` (the work folder is flat). */
+export function dirBytes(dir: string): number {
+  let total = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    try {
+      const st = statSync(join(dir, name));
+      if (st.isFile()) total += st.size;
+    } catch {
+      // removed between readdir and stat
+    }
+  }
+  return total;
+}
