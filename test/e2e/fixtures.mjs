@@ -49,6 +49,8 @@ export function makeWorkspace(root, { reportFile, engineSupportsResume, settings
         'workbench.tips.enabled': false,
         'extensions.ignoreRecommendations': true,
         'telemetry.telemetryLevel': 'off',
+        'chat.disableAIFeatures': true,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
         ...settings,
       },
       null,
