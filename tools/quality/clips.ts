@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** A ground-truth clip and its ×4-downscaled input, decoded to packed RGB24 frames. */
+export interface QualityClip {
+  name: string;
+  description: string;
+  width: number;
+  height: number;
+  truth: Buffer[];
+  input: Buffer[];
+}
+
+const IMAGEIO_DIRS = [
+  process.env.HUAJU4K_IMAGEIO_DIR,
+  '/usr/lib/python3/dist-packages/imageio/resources/images',
+].filter((d): d is string => !!d);
+
+export function cacheDir(): string {
+  const dir = join(process.env.HUAJU4K_CACHE ?? join(homedir(), '.cache/huaju4k'), 'quality');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function realClip(name: string): string {
+  for (const d of IMAGEIO_DIRS) if (existsSync(join(d, name))) return join(d, name);
+  throw new Error(
+    `quality: the real test clip ${name} was not found in ${IMAGEIO_DIRS.join(' or ')}. ` +
+      'Install it with `apt-get install python3-imageio` (or `apt-get download python3-imageio && dpkg -x *.deb x/` ' +
+      'and set HUAJU4K_IMAGEIO_DIR=x/usr/lib/python3/dist-packages/imageio/resources/images).',
+  );
+}
+
+function ffmpeg(args: string[]): Buffer {
+  return execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { maxBuffer: 1 << 30 });
+}
+
+/** Makes `name` in the cache once (through a temporary name, so an interrupted run leaves no half file). */
+function cached(name: string, make: (tmp: string) => void): string {
+  const out = join(cacheDir(), name);
+  if (!existsSync(out)) {
+    const tmp = join(cacheDir(), `tmp-${process.pid}-${name}`);
+    make(tmp);
+    renameSync(tmp, out);
+  }
+  return out;
+}
+
+const X264 = ['-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-pix_fmt', 'yuv420p'];
+/** Camera-like grain: uniform, changing every frame (temporal), before the encoder sees it. */
+const GRAIN = 'noise=alls=5:allf=t+u';
+
+function still(): string {
+  return cached('cockatoo-frame0.png', (tmp) =>
+    ffmpeg(['-i', realClip('cockatoo.mp4'), '-frames:v', '1', '-f', 'image2', '-c:v', 'png', tmp]),
+  );
+}
+
+/** Fixed camera: a real frame held still, grain, and a real moving part (the cockatoo's head) composited. */
+function fixedCameraClip(frames: number): string {
+  return cached(`fixed-640x360-${frames}.mp4`, (tmp) =>
+    ffmpeg([
+      ...['-loop', '1', '-framerate', '20', '-i', still()],
+      ...['-i', realClip('cockatoo.mp4')],
+      '-filter_complex',
+      `[0:v]scale=640:360,format=yuv420p[bg];[1:v]trim=start_frame=200,setpts=PTS-STARTPTS,crop=480:480:400:120,scale=112:112[fg];[bg][fg]overlay=x=440:y=150,${GRAIN}`,
+      ...['-frames:v', String(frames), ...X264, '-f', 'mp4', tmp],
+    ]),
+  );
+}
+
+/** Panning camera: a 640×360 window sliding 4 px per frame across the real 1280×720 frame. */
+function panClip(frames: number): string {
+  return cached(`pan-640x360-${frames}.mp4`, (tmp) =>
+    ffmpeg([
+      ...['-loop', '1', '-framerate', '20', '-i', still()],
+      '-vf',
+      `crop=640:360:x='n*4':y=180,${GRAIN}`,
+      ...['-frames:v', String(frames), ...X264, '-f', 'mp4', tmp],
+    ]),
+  );
+}
+
+function decodeFrames(path: string, width: number, height: number, filter?: string): Buffer[] {
+  const vf = `${filter ? `${filter},` : ''}format=rgb24`;
+  const raw = ffmpeg(['-i', path, '-vf', vf, '-f', 'rawvideo', 'pipe:1']);
+  const size = width * height * 3;
+  if (raw.length % size !== 0)
+    throw new Error(`quality: ${path} decoded to ${raw.length} bytes, not whole ${width}x${height} frames`);
+  const out: Buffer[] = [];
+  for (let o = 0; o < raw.length; o += size) out.push(raw.subarray(o, o + size));
+  return out;
+}
+
+function load(
+  name: string,
+  description: string,
+  path: string,
+  width: number,
+  height: number,
+  frames: number,
+): QualityClip {
+  const truth = decodeFrames(path, width, height).slice(0, frames);
+  // The input: the ground truth downscaled ×4 (area average), as a lower-resolution camera would record it.
+  const input = decodeFrames(path, width / 4, height / 4, `scale=${width / 4}:${height / 4}:flags=area`).slice(
+    0,
+    frames,
+  );
+  return { name, description, width, height, truth, input };
+}
+
+export const CLIP_NAMES = ['fixed', 'pan', 'real'] as const;
+export type ClipName = (typeof CLIP_NAMES)[number];
+
+export function loadClip(name: ClipName, frames: number): QualityClip {
+  switch (name) {
+    case 'fixed':
+      return load(
+        name,
+        'still cockatoo frame + grain + moving head, 640x360',
+        fixedCameraClip(frames),
+        640,
+        360,
+        frames,
+      );
+    case 'pan':
+      return load(name, 'window panning 4 px/frame over a cockatoo frame, 640x360', panClip(frames), 640, 360, frames);
+    case 'real':
+      return load(name, 'realshort.mp4 as is (hand-held), 320x240', realClip('realshort.mp4'), 320, 240, frames);
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real --strength medium --json]`
+ *
+ * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
+ * stabilisation, and with temporal stabilisation + static-tile reuse, and compared with the truth: PSNR, SSIM,
+ * flicker index (static regions), speed, reuse ratio. Runs the model in this thread (ORT's own threads do the
+ * work), so fps is model + temporal cost without decode/encode.
+ */
+import { parseArgs } from 'node:util';
+import { loadModel } from '../../src/engine/model/loader';
+import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline';
+import { createTemporal } from '../../src/engine/temporal/create';
+import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
+import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
+import { TileUpscaler } from '../../src/engine/upscaler';
+import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
+import { flickerIndex, psnr, ssim, staticBlocks, staticShare } from './metrics';
+
+const MODES = ['per-frame', 'temporal', 'temporal+reuse'] as const;
+type Mode = (typeof MODES)[number];
+
+interface Row {
+  clip: string;
+  mode: Mode;
+  psnr: number;
+  ssim: number;
+  flicker: number;
+  fps: number;
+  cpuMsPerFrame: number;
+  reuseRatio: number;
+}
+
+interface Args {
+  model: string;
+  frames: number;
+  clips: ClipName[];
+  strength: TemporalStrength;
+  reuse: ReuseOptions;
+  json: boolean;
+  threads?: number;
+}
+
+function parse(argv: string[]): Args {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      frames: { type: 'string' },
+      clips: { type: 'string' },
+      strength: { type: 'string' },
+      'reuse-threshold': { type: 'string' },
+      'refresh-every': { type: 'string' },
+      'reuse-tile': { type: 'string' },
+      'reuse-pad': { type: 'string' },
+      threads: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const clips = (v.clips ?? CLIP_NAMES.join(',')).split(',') as ClipName[];
+  for (const c of clips)
+    if (!CLIP_NAMES.includes(c)) throw new Error(`--clips: unknown clip "${c}" (${CLIP_NAMES.join(', ')})`);
+  const strength = v.strength ?? 'medium';
+  if (!isTemporalStrength(strength) || strength === 'off') throw new Error('--strength must be low, medium or high');
+  const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+  const reuse: ReuseOptions = {};
+  if (v['reuse-threshold']) reuse.threshold = num(v['reuse-threshold']);
+  if (v['refresh-every']) reuse.refreshEvery = num(v['refresh-every']);
+  if (v['reuse-tile']) reuse.tile = num(v['reuse-tile']);
+  if (v['reuse-pad']) reuse.pad = num(v['reuse-pad']);
+  return {
+    model: v.model ?? 'realesr-general-x4v3',
+    frames: num(v.frames) ?? 40,
+    clips,
+    strength,
+    reuse,
+    json: v.json === true,
+    threads: num(v.threads),
+  };
+}
+
+interface ModeRun {
+  mode: Mode;
+  upscaler: FrameUpscaler;
+  stages: FrameStage[];
+  reuse?: { reuseRatio: number };
+  outputs: Buffer[];
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/**
+ * Runs the modes frame by frame in turn (frame 0 in every mode, then frame 1…), so a busy machine slows all
+ * modes alike and their fps stay comparable.
+ */
+async function enhanceInterleaved(clip: QualityClip, runs: ModeRun[]): Promise<void> {
+  const w = clip.width / 4;
+  const h = clip.height / 4;
+  for (let i = 0; i < clip.input.length; i++) {
+    for (const r of runs) {
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      const output = await r.upscaler.upscale(clip.input[i], w, h);
+      let frame: PipelineFrame = {
+        index: i,
+        input: clip.input[i],
+        inputSize: { width: w, height: h },
+        output,
+        outputSize: { width: w * r.upscaler.scale, height: h * r.upscaler.scale },
+      };
+      for (const s of r.stages) frame = await s.process(frame);
+      r.seconds += (performance.now() - t) / 1000;
+      const used = process.cpuUsage(cpu);
+      r.cpuSeconds += (used.user + used.system) / 1e6;
+      r.outputs.push(frame.output);
+    }
+  }
+}
+
+const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function printTable(rows: Row[], notes: string[]): void {
+  const head = ['clip', 'mode', 'PSNR dB', 'ΔPSNR', 'SSIM', 'flicker', 'fps', 'CPU ms/frame', 'speed-up', 'reuse'];
+  const lines = [head];
+  for (const r of rows) {
+    const base = rows.find((b) => b.clip === r.clip && b.mode === 'per-frame');
+    lines.push([
+      r.clip,
+      r.mode,
+      fmt(r.psnr, 2),
+      base ? fmt(r.psnr - base.psnr, 2) : '',
+      fmt(r.ssim, 4),
+      fmt(r.flicker, 2),
+      fmt(r.fps, 2),
+      fmt(r.cpuMsPerFrame, 0),
+      base ? `${fmt(base.cpuMsPerFrame / r.cpuMsPerFrame, 2)}×` : '',
+      `${(r.reuseRatio * 100).toFixed(0)}%`,
+    ]);
+  }
+  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const row = (l: string[]) => `| ${l.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  process.stdout.write(`${row(lines[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
+  for (const l of lines.slice(1)) process.stdout.write(`${row(l)}\n`);
+  for (const n of notes) process.stdout.write(`${n}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
+  const rows: Row[] = [];
+  const notes: string[] = [
+    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
+  ];
+  for (const name of args.clips) {
+    const clip = loadClip(name, args.frames);
+    const masks = staticBlocks(clip.truth, clip.width, clip.height);
+    notes.push(
+      `${name}: ${clip.description}, input ${clip.width / 4}x${clip.height / 4}, ${clip.truth.length} frames, static share ${(staticShare(masks) * 100).toFixed(0)}%`,
+    );
+    // Warm-up: ORT's first run on a new input size pays for graph optimisation and allocations.
+    await new TileUpscaler(model, { tile: 0, pad: 12 }).upscale(clip.input[0], clip.width / 4, clip.height / 4);
+    const runs: ModeRun[] = MODES.map((mode) => {
+      const t = createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
+        strength: mode === 'per-frame' ? 'off' : args.strength,
+        reuse: mode === 'temporal+reuse',
+        reuseOptions: args.reuse,
+      });
+      return { mode, upscaler: t.upscaler, stages: t.stages, reuse: t.reuse, outputs: [], seconds: 0, cpuSeconds: 0 };
+    });
+    await enhanceInterleaved(clip, runs);
+    for (const r of runs) {
+      let p = 0;
+      let s = 0;
+      for (let i = 0; i < r.outputs.length; i++) {
+        p += psnr(r.outputs[i], clip.truth[i]);
+        s += ssim(r.outputs[i], clip.truth[i], clip.width, clip.height);
+      }
+      rows.push({
+        clip: name,
+        mode: r.mode,
+        psnr: p / r.outputs.length,
+        ssim: s / r.outputs.length,
+        flicker: flickerIndex(r.outputs, clip.truth, masks, clip.width, clip.height),
+        fps: r.outputs.length / r.seconds,
+        cpuMsPerFrame: (r.cpuSeconds * 1000) / r.outputs.length,
+        reuseRatio: r.reuse?.reuseRatio ?? 0,
+      });
+      if (!args.json) process.stderr.write(`  ${name} ${r.mode}: ${r.seconds.toFixed(1)} s\n`);
+    }
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify({ model: model.id, strength: args.strength, rows })}\n`);
+  else printTable(rows, notes);
+  await model.session.release();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`quality: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
