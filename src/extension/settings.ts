@@ -12,7 +12,6 @@ export interface EnhanceSettings {
   encoder: string;
   crf: number;
   preset: string;
-  temporal: boolean;
   segmentFrames: number;
   diskBudgetMultiplier: number;
   diskReserveGB: number;
@@ -33,7 +32,6 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   encoder: 'libx264',
   crf: 18,
   preset: 'medium',
-  temporal: true,
   segmentFrames: 0,
   diskBudgetMultiplier: 4,
   diskReserveGB: 2,
@@ -105,7 +103,6 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   if (s.executionProvider !== 'auto') args.push('--ep', s.executionProvider);
   if (s.encoder !== 'auto') args.push('--encoder', s.encoder);
   args.push('--crf', String(s.crf), '--preset', s.preset);
-  if (s.temporal !== DEFAULT_SETTINGS.temporal) args.push(s.temporal ? '--temporal' : '--no-temporal');
   if (s.segmentFrames > 0) args.push('--segment-frames', String(s.segmentFrames));
   if (s.diskBudgetMultiplier !== DEFAULT_SETTINGS.diskBudgetMultiplier) {
     args.push('--disk-budget', `${s.diskBudgetMultiplier}x`);

@@ -45,6 +45,7 @@ export function makeWorkspace(root, { reportFile, engineSupportsResume, settings
         'huaju4k.scale': 4,
         'huaju4k.maxFrames': MAX_FRAMES,
         'huaju4k.preset': 'ultrafast',
+        'huaju4k.segmentFrames': 24,
         'workbench.startupEditor': 'none',
         'workbench.tips.enabled': false,
         'extensions.ignoreRecommendations': true,

@@ -24,7 +24,7 @@ const verbose = process.env.HUAJU4K_E2E_VERBOSE === '1';
 const timeoutS = Number(process.env.HUAJU4K_E2E_TIMEOUT_S || 900);
 
 // Offline machines: marketplace, GitHub auth and telemetry lookups fail; that is not the extension's doing.
-const NOISE = /open-vsx|ENOTFOUND|authentication provider 'github'|telemetry|marketplace|gallery/i;
+const NOISE = /open-vsx|ENOTFOUND|No default agent|authentication provider 'github'|telemetry|marketplace|gallery/i;
 let server;
 let context;
 let code = 1;

@@ -29,7 +29,7 @@ describe('huaju4k in a real extension host: kill and resume', () => {
     )) as JobSnapshot[];
     const pid = await until('engine pid and progress', () => {
       const j = a.jobs.get(job.id);
-      return j?.pid && j.frame >= 20 ? j.pid : undefined;
+      return j?.pid && j.frame >= 60 ? j.pid : undefined;
     });
     process.kill(pid, 'SIGKILL');
     const end = await a.jobs.whenFinished(job.id);

@@ -42,7 +42,6 @@ describe('extension settings → engine CLI args', () => {
           encoder: 'auto',
           crf: 23,
           preset: 'fast',
-          temporal: false,
           segmentFrames: 48,
           diskBudgetMultiplier: 3,
           diskReserveGB: 1,
@@ -69,7 +68,6 @@ describe('extension settings → engine CLI args', () => {
       '23',
       '--preset',
       'fast',
-      '--no-temporal',
       '--segment-frames',
       '48',
       '--disk-budget',
@@ -85,10 +83,10 @@ describe('extension settings → engine CLI args', () => {
   });
 
   it('ignores values of the wrong type and falls back to the default', () => {
-    const s = readSettings((k) => ({ crf: 'high', extraArgs: [1, 2], temporal: 'yes', tile: 64 })[k as string]);
+    const s = readSettings((k) => ({ crf: 'high', extraArgs: [1, 2], scale: '4', tile: 64 })[k as string]);
     assert.equal(s.crf, DEFAULT_SETTINGS.crf);
     assert.deepEqual(s.extraArgs, []);
-    assert.equal(s.temporal, true);
+    assert.equal(s.scale, 0);
     assert.equal(s.tile, 'auto');
   });
 
