@@ -5,6 +5,12 @@ import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encod
 import { EngineError } from './errors';
 import { parseVramBudget } from './gpu/budget';
 import { type EpChoice, parseEpOption } from './gpu/providers';
+import {
+  DEFAULT_TEMPORAL_STRENGTH,
+  isTemporalStrength,
+  TEMPORAL_STRENGTHS,
+  type TemporalStrength,
+} from './temporal/strength';
 import { parseTileOption } from './tile-size';
 
 export const USAGE = `usage:
@@ -12,6 +18,7 @@ export const USAGE = `usage:
           [--encoder <libx264|libx265|h264_nvenc|hevc_nvenc>] [--crf <n>] [--preset <p>] [--max-frames <n>]
           [--buffer-mb <n>] [--threads <n>] [--ep <auto|cuda|tensorrt|webgpu|cpu>] [--vram-budget <GiB>] [--json]
           [--segment-frames <n>] [--resume] [--disk-budget <4x|20G>] [--disk-reserve <2G>]
+          [--temporal off|low|medium|high] [--reuse on|off] [--reuse-threshold <levels>] [--refresh-every <n>]
   huaju4k resume <output|work folder> [--json]
   huaju4k jobs [<folder|output>...] [--json]
   huaju4k probe <input> [--json]
@@ -39,6 +46,12 @@ export interface EnhanceArgs {
   /** Disk budget as given (a multiple of the input size, or bytes); resolved once the input size is known. */
   diskBudget?: BudgetSpec;
   diskReserveBytes?: number;
+  /** Temporal stabilisation strength (off = the model's frames untouched). */
+  temporal: TemporalStrength;
+  /** Reuse the previous output for low-res tiles that did not change (temporal/reuse-upscaler.ts). */
+  reuse: boolean;
+  reuseThreshold?: number;
+  refreshEvery?: number;
   json: boolean;
 }
 
@@ -80,6 +93,10 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     'disk-budget': { type: 'string' },
     'disk-reserve': { type: 'string' },
     'disk-reserve-gb': { type: 'string' },
+    temporal: { type: 'string' },
+    reuse: { type: 'string' },
+    'reuse-threshold': { type: 'string' },
+    'refresh-every': { type: 'string' },
     json: { type: 'boolean' },
   });
   const str = (k: keyof typeof v): string | undefined => {
@@ -112,6 +129,17 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
   }
   const preset = str('preset');
   if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
+  const temporal = str('temporal') ?? DEFAULT_TEMPORAL_STRENGTH;
+  if (!isTemporalStrength(temporal)) {
+    throw usage(`--temporal must be one of ${TEMPORAL_STRENGTHS.join(', ')}, got "${temporal}"`);
+  }
+  const reuse = str('reuse') ?? 'on';
+  if (reuse !== 'on' && reuse !== 'off') throw usage(`--reuse must be on or off, got "${reuse}"`);
+  const thresholdText = str('reuse-threshold');
+  const reuseThreshold = thresholdText === undefined ? undefined : Number(thresholdText);
+  if (reuseThreshold !== undefined && !(reuseThreshold >= 0 && reuseThreshold <= 255)) {
+    throw usage(`--reuse-threshold must be a number of levels from 0 to 255, got "${thresholdText}"`);
+  }
   return {
     input: positionals[0],
     output: str('output'),
@@ -128,6 +156,10 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     segmentFrames: int('segment-frames', str('segment-frames'), 1, 1_000_000),
     resume: v.resume === true,
     ...diskArgs(str('disk-budget'), str('disk-reserve'), str('disk-reserve-gb')),
+    temporal,
+    reuse: reuse === 'on',
+    reuseThreshold,
+    refreshEvery: int('refresh-every', str('refresh-every'), 0, 1_000_000),
     json: v.json === true,
   };
 }

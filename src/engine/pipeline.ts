@@ -45,6 +45,8 @@ export interface EngineModel {
 /** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */
 export interface FrameUpscaler {
   readonly scale: number;
+  /** Share of tiles served from a previous frame's output so far (temporal/reuse-upscaler.ts); reported in progress. */
+  readonly reuseRatio?: number;
   upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer>;
 }
 
@@ -490,6 +492,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
           fps,
           etaS: fps > 0 ? Math.max(0, total - done) / fps : 0,
           stageMs: clock.snapshot(stages.length > 0),
+          ...(upscaler.reuseRatio !== undefined && { reuseRatio: upscaler.reuseRatio }),
         });
       }
     }
@@ -566,6 +569,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       stageMs: clock.snapshot(stages.length > 0),
       peakRssBytes: peakRss,
       outputBytes,
+      ...(upscaler.reuseRatio !== undefined && { reuseRatio: upscaler.reuseRatio }),
     },
   };
   const { ts: _ts, ...payload } = done;

@@ -85,6 +85,20 @@ describe('temporal: with the real model and engine', function () {
     assert.ok(typeof medium.events.at(-1)?.stageMs.temporal === 'number');
   });
 
+  it('progress and done report the reuse ratio when reuse is on', async () => {
+    const input = join(dir, 'still.mp4');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'smptehdbars=size=64x36:rate=10:duration=1'],
+      ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', input],
+    ]);
+    const parts = createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), { strength: 'medium', reuse: true });
+    const r = await enhance('reuse.mp4', input, parts.stages, parts.upscaler);
+    const last = r.events.at(-1);
+    assert.ok(last && typeof last.reuseRatio === 'number' && last.reuseRatio > 0.5, JSON.stringify(last));
+    const plain = await enhance('plain-progress.mp4', input, undefined);
+    assert.equal(plain.events.at(-1)?.reuseRatio, undefined);
+  });
+
   it('reuse with the real model: most tiles reused on a still scene, output within 40 dB PSNR of per-frame', async () => {
     const frames = stillWithMover();
     const plain = new TileUpscaler(model, { tile: 0, pad: 12 });

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { parseEnhanceArgs } from '../../../src/engine/args';
+import { createTemporal, temporalPixelParams, temporalSettings } from '../../../src/engine/temporal/create';
+import { ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
+import { ReplicateUpscaler } from './frames';
+
+describe('temporal: enhance options', () => {
+  it('defaults to --temporal medium --reuse on, and parses every strength and the reuse knobs', () => {
+    const d = parseEnhanceArgs(['in.mp4']);
+    assert.equal(d.temporal, 'medium');
+    assert.equal(d.reuse, true);
+    for (const s of ['off', 'low', 'medium', 'high'] as const)
+      assert.equal(parseEnhanceArgs(['in.mp4', '--temporal', s]).temporal, s);
+    const a = parseEnhanceArgs(['in.mp4', '--reuse', 'off', '--reuse-threshold', '2.5', '--refresh-every', '0']);
+    assert.equal(a.reuse, false);
+    assert.equal(a.reuseThreshold, 2.5);
+    assert.equal(a.refreshEvery, 0);
+  });
+
+  it('rejects bad values with a usage error naming the option', () => {
+    assert.throws(() => parseEnhanceArgs(['in.mp4', '--temporal', 'max']), /--temporal must be one of off, low/);
+    assert.throws(() => parseEnhanceArgs(['in.mp4', '--reuse', 'yes']), /--reuse must be on or off/);
+    assert.throws(() => parseEnhanceArgs(['in.mp4', '--reuse-threshold', '-1']), /--reuse-threshold/);
+    assert.throws(() => parseEnhanceArgs(['in.mp4', '--refresh-every', '1.5']), /--refresh-every/);
+  });
+
+  it('builds the parts the options ask for, and pixel parameters that change with them', () => {
+    const inner = new ReplicateUpscaler(2);
+    const on = createTemporal(inner, temporalSettings(parseEnhanceArgs(['in.mp4', '--reuse-threshold', '3'])));
+    assert.ok(on.upscaler instanceof ReuseUpscaler);
+    assert.equal(on.reuse?.opts.threshold, 3);
+    assert.equal(on.stages.length, 1);
+    const off = createTemporal(
+      inner,
+      temporalSettings(parseEnhanceArgs(['in.mp4', '--temporal', 'off', '--reuse', 'off'])),
+    );
+    assert.equal(off.upscaler, inner);
+    assert.deepEqual(off.stages, []);
+    const p = (argv: string[]) =>
+      JSON.stringify(temporalPixelParams(temporalSettings(parseEnhanceArgs(['in.mp4', ...argv]))));
+    assert.notEqual(p([]), p(['--temporal', 'high']));
+    assert.notEqual(p([]), p(['--refresh-every', '10']));
+    assert.equal(p(['--reuse', 'off']), p(['--reuse', 'off', '--refresh-every', '10']));
+  });
+});
