@@ -1,9 +1,13 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ExitCode } from '../protocol/engine-events';
 import { EngineError } from './errors';
-import { loadModel, ModelError } from './model/loader';
-import type { EngineModel, FrameUpscaler } from './pipeline';
-import { TileUpscaler } from './upscaler';
+import type { RetileableUpscaler } from './gpu/oom';
+import { openModel } from './gpu/open-model';
+import type { EpChoice } from './gpu/providers';
+import { RetilingTileUpscaler } from './gpu/retiling-upscaler';
+import type { EngineWarning } from './gpu/select-provider';
+import { ModelError } from './model/loader';
+import type { EngineModel } from './pipeline';
 
 /**
  * onnxruntime-node's `session.run` is a synchronous call wrapped in a promise: it blocks the JS thread for the
@@ -14,17 +18,24 @@ const WORKER_KIND = 'huaju4k-infer';
 
 export interface InferWorkerOptions {
   modelRef: string;
-  tile: number;
+  /** A tile side, 0 (whole frame) or 'auto' (largest that fits the memory budget; needs `frame`). */
+  tile: number | 'auto';
   pad: number;
-  executionProviders?: string[];
+  /** Default 'cpu' (no provider probing); the CLI passes --ep (default auto). */
+  ep?: EpChoice;
+  vramBudgetBytes?: number;
+  frame?: { width: number; height: number };
   intraOpNumThreads?: number;
 }
 
 type ModelMeta = EngineModel & { inputName: string; outputName: string };
 
-type ToWorker = { type: 'upscale'; id: number; frame: Uint8Array; width: number; height: number } | { type: 'close' };
+type ToWorker =
+  | { type: 'upscale'; id: number; frame: Uint8Array; width: number; height: number }
+  | { type: 'tile'; tile: number }
+  | { type: 'close' };
 type FromWorker =
-  | { type: 'ready'; model: ModelMeta }
+  | { type: 'ready'; model: ModelMeta; tile: number; warnings: EngineWarning[] }
   | { type: 'result'; id: number; output: Uint8Array }
   | { type: 'error'; id?: number; message: string; reason?: string; hint?: string; code?: ExitCode };
 
@@ -43,8 +54,8 @@ function toEngineError(m: Extract<FromWorker, { type: 'error' }>): Error {
   return new Error(m.message);
 }
 
-/** Main-thread handle of the inference worker; a FrameUpscaler for the pipeline. */
-export class WorkerUpscaler implements FrameUpscaler {
+/** Main-thread handle of the inference worker; a FrameUpscaler (with a changeable tile) for the pipeline. */
+export class WorkerUpscaler implements RetileableUpscaler {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
@@ -52,6 +63,10 @@ export class WorkerUpscaler implements FrameUpscaler {
   private constructor(
     private readonly worker: Worker,
     readonly model: ModelMeta,
+    /** Tile the worker runs with now (chosen from the memory budget for 'auto'). */
+    public tile: number,
+    /** Provider fallbacks and budget notes from opening the model, for the caller to emit. */
+    readonly warnings: EngineWarning[],
   ) {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'result') {
@@ -90,7 +105,7 @@ export class WorkerUpscaler implements FrameUpscaler {
         if (m.type === 'ready') {
           worker.off('message', onMessage);
           worker.off('error', reject);
-          resolve(new WorkerUpscaler(worker, m.model));
+          resolve(new WorkerUpscaler(worker, m.model, m.tile, m.warnings));
         } else if (m.type === 'error') {
           void worker.terminate();
           reject(toEngineError(m));
@@ -109,6 +124,12 @@ export class WorkerUpscaler implements FrameUpscaler {
       const msg: ToWorker = { type: 'upscale', id, frame, width, height };
       this.worker.postMessage(msg);
     });
+  }
+
+  /** Later frames run with `tile` (messages are handled in order, so a frame already sent keeps the old one). */
+  setTile(tile: number): void {
+    this.tile = tile;
+    this.worker.postMessage({ type: 'tile', tile } satisfies ToWorker);
   }
 
   async close(): Promise<void> {
@@ -138,13 +159,19 @@ export function disableOrtTelemetry(env: NodeJS.ProcessEnv = process.env): void 
 
 async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorkerOptions): Promise<void> {
   disableOrtTelemetry();
-  let upscaler: TileUpscaler;
+  let upscaler: RetilingTileUpscaler;
   try {
-    const model = await loadModel(opts.modelRef, {
-      executionProviders: opts.executionProviders,
+    const opened = await openModel({
+      modelRef: opts.modelRef,
+      ep: opts.ep ?? 'cpu',
+      vramBudgetBytes: opts.vramBudgetBytes ?? 6 * 2 ** 30,
+      tile: opts.tile,
+      frame: opts.frame ?? { width: 0, height: 0 },
+      pad: opts.pad,
       intraOpNumThreads: opts.intraOpNumThreads,
     });
-    upscaler = new TileUpscaler(model, { tile: opts.tile, pad: opts.pad });
+    const { model } = opened;
+    upscaler = new RetilingTileUpscaler(model, opened.tile, opts.pad);
     const meta: ModelMeta = {
       id: model.id,
       path: model.path,
@@ -154,7 +181,7 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
       inputName: model.inputName,
       outputName: model.outputName,
     };
-    port.postMessage({ type: 'ready', model: meta } satisfies FromWorker);
+    port.postMessage({ type: 'ready', model: meta, tile: opened.tile, warnings: opened.warnings } satisfies FromWorker);
   } catch (err) {
     port.postMessage(describeError(err));
     return;
@@ -172,6 +199,7 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
   };
   port.on('message', (m: ToWorker) => {
     if (m.type === 'close') port.close();
+    else if (m.type === 'tile') queue = queue.then(() => upscaler.setTile(m.tile));
     else queue = queue.then(() => handle(m));
   });
 }

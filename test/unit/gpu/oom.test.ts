@@ -29,13 +29,12 @@ interface ChildReport {
 }
 
 /** Runs oom-child.ts, which caps its own address space after warm-up (see there). */
-function runChild(side: number, headroomMiB: number, minTile: number): Promise<ChildReport> {
+function runChild(side: number, headroomMiB: number, minTile: number, where = 'thread'): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', CHILD, String(side), String(headroomMiB), String(minTile)],
-      // One glibc arena: the address space the cap leaves is then spent by ORT's arena, not by malloc reservations.
-      { env: { ...process.env, MALLOC_ARENA_MAX: '2' }, timeout: 120_000, maxBuffer: 1 << 20 },
+      ['--import', 'tsx', CHILD, String(side), String(headroomMiB), String(minTile), where],
+      { timeout: 120_000, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         const line = stdout.split('\n').find((l) => l.startsWith('{'));
         if (!line) return reject(new Error(`child printed no report (${err?.message})\n${stderr.slice(-2000)}`));
@@ -85,7 +84,7 @@ describe('gpu/oom: allocation failures', () => {
   });
 });
 
-describe('gpu/oom: OomDegradingUpscaler under a real address-space cap (prlimit)', function () {
+describe('gpu/oom: OomDegradingUpscaler under a real memory cap (prlimit --data)', function () {
   this.timeout(180_000);
   before(function () {
     if (!hasPrlimit) this.skip();
@@ -109,6 +108,18 @@ describe('gpu/oom: OomDegradingUpscaler under a real address-space cap (prlimit)
     } finally {
       await model.session.release();
     }
+  });
+
+  it('the same through the engine’s inference worker: the error crosses the thread, the new tile is a message', async () => {
+    const report = await runChild(512, 96, 64, 'worker');
+    assert.equal(report.ok, true, report.message);
+    assert.equal(report.warnings[0]?.code, 'oom-tile-halved');
+    assert.match(
+      report.warnings[0].message,
+      /whole frame 512x512 \(.*Failed to allocate memory.*\); retrying the frame with tile 256/,
+    );
+    assert.equal(report.tile, 256);
+    assert.equal(report.bytes, 2048 * 2048 * 3);
   });
 
   it('gives up with an out-of-memory EngineError (reason, tiles tried, hint) when the next tile is below the minimum', async () => {
