@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from './commands-ids';
+import { listEngineJobs } from './engine-jobs';
 import type { JobJournal } from './job-journal';
 import { JobListPanel } from './job-list-panel';
 import type { JobManager, JobRequest } from './job-manager';
 import type { JobUi } from './job-ui';
-import { findResumable, listResumable, resumeArgs, resumePickItem } from './resume';
+import { findResumable, listResumable, mergeResumable, type ResumableJob, resumeArgs, resumePickItem } from './resume';
 import { buildEnhanceArgs, engineEnv, SettingsError } from './settings';
 import { settingsFor } from './settings-reader';
 import { defaultOutputPath, isVideoPath, VIDEO_EXTENSIONS, VIDEO_GLOB } from './video-files';
@@ -19,6 +20,19 @@ export interface CommandDeps {
   ui: JobUi;
   tree: VideosTreeProvider;
   log: vscode.LogOutputChannel;
+  enginePath: string;
+}
+
+/** Interrupted jobs: remembered by the extension plus checkpoints the engine finds in the workspace folders. */
+export async function findInterruptedJobs(journal: JobJournal, enginePath: string): Promise<ResumableJob[]> {
+  const folders = (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === 'file')
+    .map((f) => f.uri.fsPath);
+  const checkpoints = await listEngineJobs(enginePath, folders);
+  return mergeResumable(
+    listResumable(journal),
+    checkpoints.filter((c) => existsSync(c.input)),
+  );
 }
 
 export const UNTRUSTED_MESSAGE =
@@ -116,7 +130,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
 
   const resume = async (arg?: unknown) => {
     if (await refuseIfUntrusted(ui)) return undefined;
-    const resumable = listResumable(journal);
+    const resumable = await findInterruptedJobs(journal, d.enginePath);
     const target = toUri(arg)?.fsPath;
     let chosen = target ? findResumable(resumable, target) : undefined;
     if (target && !chosen) {

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
+import { findInterruptedJobs, registerCommands } from './commands';
 import { COMMANDS } from './commands-ids';
 import { JobJournal } from './job-journal';
 import { JobManager } from './job-manager';
 import { JobUi, type ShownMessage } from './job-ui';
-import { listResumable } from './resume';
 import { settingsFor } from './settings-reader';
 import { ProbeCache } from './video-probe';
 import type { VideoFacts } from './videos-model';
@@ -49,7 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     tree,
     view,
     vscode.window.registerTreeDataProvider('huaju4k.backends', new BackendsTreeProvider()),
-    ...registerCommands({ context, jobs, journal, ui, tree, log }),
+    ...registerCommands({ context, jobs, journal, ui, tree, log, enginePath }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);
@@ -59,7 +58,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   );
   log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
   void checkFfmpeg(log);
-  void offerResume(journal, ui);
+  void offerResume(journal, enginePath, ui, tree);
+  context.subscriptions.push(
+    jobs.onDidChangeJob((j) => {
+      if (j.phase !== 'running' && j.phase !== 'queued') void refreshCheckpoints(journal, enginePath, tree);
+    }),
+  );
   return {
     jobs,
     journal,
@@ -84,9 +88,20 @@ async function checkFfmpeg(log: vscode.LogOutputChannel): Promise<void> {
   await vscode.commands.executeCommand('setContext', 'huaju4k.ffmpegMissing', !ok);
 }
 
-async function offerResume(journal: JobJournal, ui: JobUi): Promise<void> {
+async function refreshCheckpoints(journal: JobJournal, enginePath: string, tree: VideosTreeProvider): Promise<number> {
+  const jobs = await findInterruptedJobs(journal, enginePath);
+  tree.setInterrupted(jobs.map((j) => j.record));
+  return jobs.length;
+}
+
+async function offerResume(
+  journal: JobJournal,
+  enginePath: string,
+  ui: JobUi,
+  tree: VideosTreeProvider,
+): Promise<void> {
   if (!vscode.workspace.isTrusted) return;
-  const n = listResumable(journal).length;
+  const n = await refreshCheckpoints(journal, enginePath, tree);
   if (n === 0) return;
   const text = `huaju4k: ${n === 1 ? 'one interrupted enhancement' : `${n} interrupted enhancements`} can be resumed.`;
   const choice = await ui.show('info', text, ['Resume…']);

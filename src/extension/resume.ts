@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { type EngineJobInfo, recordFromEngineJob } from './engine-jobs';
 import type { JobJournal, JobRecord } from './job-journal';
 import { percentOf } from './job-state';
 
@@ -18,8 +19,33 @@ export function listResumable(journal: JobJournal, exists: (p: string) => boolea
     .map((record) => ({ record, percent: percentOf(record) }));
 }
 
-/** The same enhance arguments plus `--resume`: the engine checks that input and pixel settings still match. */
+/**
+ * Jobs remembered by the extension merged with checkpoints the engine found on disk (`huaju4k jobs`). A checkpoint
+ * knows the verified frames, so its count wins; a checkpoint the extension never saw (a CLI run, another
+ * machine) is offered too.
+ */
+export function mergeResumable(remembered: ResumableJob[], checkpoints: EngineJobInfo[]): ResumableJob[] {
+  const byOutput = new Map(remembered.map((j) => [j.record.output, j]));
+  for (const cp of checkpoints) {
+    const known = byOutput.get(cp.output);
+    if (known) {
+      const record = { ...known.record, frame: cp.framesDone, total: cp.totalFrames, workDir: cp.workDir };
+      byOutput.set(cp.output, { record, percent: percentOf(record) });
+    } else {
+      const record = recordFromEngineJob(cp);
+      byOutput.set(cp.output, { record, percent: percentOf(record) });
+    }
+  }
+  return [...byOutput.values()].sort((a, b) => b.record.updatedAt - a.record.updatedAt);
+}
+
+/**
+ * How to continue a job: a checkpoint found on disk is resumed by its work folder (the engine reads the
+ * parameters from its manifest); a remembered job reruns its enhance arguments with `--resume`, and the engine
+ * refuses if the input or the pixel settings changed.
+ */
 export function resumeArgs(record: Pick<JobRecord, 'args'>): string[] {
+  if (record.args[0] === 'resume') return [...record.args];
   return [...record.args.filter((a) => a !== '--resume'), '--resume'];
 }
 

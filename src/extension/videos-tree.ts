@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { JobJournal } from './job-journal';
+import type { JobJournal, JobRecord } from './job-journal';
 import type { JobManager } from './job-manager';
 import { defaultOutputPath, isEnhancedOutput, VIDEO_GLOB } from './video-files';
 import type { ProbeCache } from './video-probe';
@@ -24,6 +24,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideoNode>, v
   private nodes: VideoNode[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
+  private interrupted = new Map<string, JobRecord>();
 
   constructor(
     private readonly jobs: JobManager,
@@ -66,6 +67,12 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideoNode>, v
     }, 150);
   }
 
+  /** Interrupted jobs (remembered and found on disk), so a checkpoint from a CLI run shows as well. */
+  setInterrupted(records: JobRecord[]): void {
+    this.interrupted = new Map(records.map((r) => [r.input, r]));
+    this.refresh();
+  }
+
   async getChildren(element?: VideoNode): Promise<VideoNode[]> {
     if (element) return [];
     if (!this.nodes) this.nodes = await this.scan();
@@ -94,7 +101,9 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideoNode>, v
   facts(node: VideoNode): VideoFacts {
     const file = node.uri.fsPath;
     const job = this.jobs.latestFor(file);
-    const record = this.journal.byInput(file);
+    const remembered = this.journal.byInput(file);
+    const checkpoint = this.interrupted.get(file);
+    const record = checkpoint && remembered?.phase !== 'failed' ? { ...remembered, ...checkpoint } : remembered;
     const output = job?.output ?? record?.output ?? defaultOutputPath(file);
     return {
       path: file,

@@ -42,7 +42,10 @@ describe('huaju4k in a real extension host: kill and resume', () => {
       const s = await treeState(a, cfg.longClip);
       return s.startsWith('interrupted') ? s : undefined;
     });
-    assert.equal(state, `interrupted ${Math.floor((killedAt / total) * 100)}%`);
+    // The percentage is where the engine was killed, or (once the engine's checkpoint listing is read) the
+    // frames its verified segments hold: never more than the kill point, and more than nothing here.
+    const pct = Number(/(\d+)%/.exec(state)?.[1]);
+    assert.ok(pct > 0 && pct <= Math.floor((killedAt / total) * 100), `${state} vs killed at ${killedAt}/${total}`);
     assert.ok(a.journal.interrupted().some((r) => r.output === output));
     const msg = await until('resume offered', () =>
       a.messages.find(

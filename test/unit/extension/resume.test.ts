@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { type EngineJobInfo, parseEngineJobs } from '../../../src/extension/engine-jobs';
 import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
 import { applyExit, newJob } from '../../../src/extension/job-state';
-import { findResumable, listResumable, resumeArgs, resumePickItem } from '../../../src/extension/resume';
+import {
+  findResumable,
+  listResumable,
+  mergeResumable,
+  resumeArgs,
+  resumePickItem,
+} from '../../../src/extension/resume';
 
 class MemoryStore implements KeyValueStore {
   data = new Map<string, unknown>();
@@ -54,5 +61,47 @@ describe('resume: journal of interrupted jobs', () => {
     await journal.recoverAfterRestart();
     assert.equal(journal.all()[0].phase, 'interrupted');
     assert.equal(journal.all()[0].failure?.reason, 'host-exit');
+  });
+});
+
+describe('resume: checkpoints found by the engine (huaju4k jobs --json)', () => {
+  const cp = (output: string, framesDone: number): EngineJobInfo => ({
+    workDir: `${output}.huaju4k`,
+    input: output.replace('.4k.mp4', '.mp4'),
+    output,
+    framesDone,
+    totalFrames: 240,
+    percent: Math.floor((framesDone / 240) * 100),
+    updatedAt: '2026-11-21T16:50:25.611Z',
+  });
+
+  it('parses the engine listing and ignores malformed entries', () => {
+    const text = JSON.stringify([cp('/w/a.4k.mp4', 48), { workDir: 3 }, 'x']);
+    assert.deepEqual(
+      parseEngineJobs(text).map((j) => j.output),
+      ['/w/a.4k.mp4'],
+    );
+    assert.deepEqual(parseEngineJobs('not json'), []);
+  });
+
+  it('a checkpoint the extension never saw is offered and resumed by its work folder', () => {
+    const merged = mergeResumable([], [cp('/w/a.4k.mp4', 48)]);
+    assert.equal(merged.length, 1);
+    assert.equal(merged[0].percent, 20);
+    assert.deepEqual(resumeArgs(merged[0].record), ['resume', '/w/a.4k.mp4.huaju4k']);
+  });
+
+  it("for a remembered job the checkpoint's verified frame count wins, the arguments stay", async () => {
+    const journal = new JobJournal(new MemoryStore());
+    const a = { ...newJob('a', '/w/a.mp4', '/w/a.4k.mp4', 1), phase: 'interrupted' as const, frame: 70, total: 240 };
+    await journal.record(a, ['enhance', '/w/a.mp4'], {});
+    const merged = mergeResumable(
+      listResumable(journal, () => true),
+      [cp('/w/a.4k.mp4', 48)],
+    );
+    assert.equal(merged.length, 1);
+    assert.equal(merged[0].record.frame, 48);
+    assert.equal(merged[0].record.workDir, '/w/a.4k.mp4.huaju4k');
+    assert.deepEqual(resumeArgs(merged[0].record), ['enhance', '/w/a.mp4', '--resume']);
   });
 });
