@@ -1,19 +1,27 @@
-import { rmSync } from 'node:fs';
+import { constants, rmSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { runHubCommand } from '../hub/cli';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol/engine-events';
-import { parseBenchArgs, parseEnhanceArgs, parseProbeArgs, USAGE } from './args';
+import { parseBenchArgs, parseEnhanceArgs, parseJobsArgs, parseProbeArgs, parseResumeArgs, USAGE } from './args';
 import { runBench } from './bench';
+import { formatJobs, listJobs, resolveWorkDir } from './checkpoint/job-list';
+import { readManifest } from './checkpoint/manifest';
+import { checkpointParams } from './checkpoint/open-job';
+import { workDirFor } from './checkpoint/workdir';
 import { children } from './children';
+import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit } from './events';
 import { findFfmpegTools } from './ffmpeg-tools';
+import { OomDegradingUpscaler } from './gpu/oom';
+import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { defaultOutputPath, partialPathFor, runEnhance } from './pipeline';
 import { probeMedia, toProbeInfo } from './probe';
 import { resolveTarget } from './target-size';
-import { autoTile } from './tile-size';
 
 export const TILE_PAD = 12;
 const CANCEL_GRACE_MS = 1500;
@@ -62,24 +70,54 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   process.on('SIGTERM', onSignal);
   process.on('disconnect', onDisconnect);
   let upscaler: WorkerUpscaler | undefined;
+  let monitor: VramMonitor | undefined;
   const work = (async () => {
     const args = parseEnhanceArgs(argv);
     emit = emitFor(args.json);
     const tools = findFfmpegTools();
+    await checkReadable(args.input);
     const info = await probeMedia(tools.ffprobe, args.input);
     resolveTarget({ width: info.displayWidth, height: info.displayHeight }, args);
-    partial = partialPathFor(args.output ?? defaultOutputPath(args.input));
-    const tile = args.tile === 'auto' ? autoTile(info.width, info.height) : args.tile;
+    const output = resolve(args.output ?? defaultOutputPath(args.input));
+    partial = partialPathFor(output);
     upscaler = await WorkerUpscaler.start({
       modelRef: args.model ?? DEFAULT_MODEL_ID,
-      tile,
+      tile: resumeTile(args.tile, args.resume, output),
       pad: TILE_PAD,
+      ep: args.ep,
+      vramBudgetBytes: args.vramBudgetBytes,
+      frame: { width: info.width, height: info.height },
       intraOpNumThreads: args.threads,
     });
     if (abort.signal.aborted) throw new Error('cancelled');
+    // Provider fallbacks and budget notes follow `start` (the first event of a run).
+    const pending = [...upscaler.warnings];
+    const runEmit: Emit = (e) => {
+      emit(e);
+      if (e.type === 'start') for (const w of pending.splice(0)) emit({ type: 'warning', ...w });
+    };
+    monitor = new VramMonitor({ budgetBytes: args.vramBudgetBytes });
+    await monitor.start();
+    // Out of memory in a run halves the tile and retries the frame instead of failing the job.
+    const degrading = new OomDegradingUpscaler(upscaler, { onWarning: (w) => runEmit({ type: 'warning', ...w }) });
+    const gpu = monitor;
     await runEnhance(
-      { ...args, previews: args.json || !!process.send, signal: abort.signal },
-      { tools, info, model: upscaler.model, upscaler, tile, emit },
+      {
+        ...args,
+        previews: args.json || !!process.send,
+        signal: abort.signal,
+        diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
+        argv: argv.filter((a) => a !== '--resume' && a !== '--json'),
+      },
+      {
+        tools,
+        info,
+        model: upscaler.model,
+        upscaler: degrading,
+        tile: upscaler.tile,
+        emit: runEmit,
+        gpu: () => gpu.state(),
+      },
     );
     return ExitCode.ok;
   })().catch((err: unknown) => (abort.signal.aborted ? ExitCode.cancelled : reportError(emit, err)));
@@ -94,11 +132,72 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       type: 'error',
       code: ExitCode.cancelled,
       reason: 'cancelled',
-      message: 'cancelled; partial output removed',
+      message: 'cancelled; finished segments are kept, continue with --resume',
     });
   }
+  await monitor?.stop();
   await upscaler?.close();
   return code;
+}
+
+/** A file that exists but cannot be read (permissions) gets its own message instead of ffprobe's. */
+async function checkReadable(path: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // probe reports "input not found"
+    throw new EngineError(
+      ExitCode.badInput,
+      'input-unreadable',
+      `cannot read the input ${path} (${(err as NodeJS.ErrnoException).code})`,
+      'check the file permissions (ls -l), or copy the file somewhere you can read it',
+    );
+  }
+}
+
+/** A resumed job keeps the tile it was started with when the tile is 'auto' (a calibration may differ now). */
+function resumeTile(tile: number | 'auto', resume: boolean, output: string): number | 'auto' {
+  if (!resume || tile !== 'auto') return tile;
+  try {
+    const pinned = checkpointParams(workDirFor(output))?.tile;
+    return typeof pinned === 'number' ? pinned : tile;
+  } catch {
+    return tile;
+  }
+}
+
+/** `huaju4k resume <output|workdir>`: the checkpoint's own enhance arguments plus --resume. */
+async function resumeCommand(argv: string[], emitFor: (json: boolean) => Emit): Promise<number> {
+  const emit = emitFor(argv.includes('--json'));
+  let enhanceArgv: string[];
+  try {
+    const args = parseResumeArgs(argv);
+    const dir = resolveWorkDir(args.target);
+    const m = readManifest(dir);
+    if (!m) {
+      throw new EngineError(
+        ExitCode.badInput,
+        'nothing-to-resume',
+        `no interrupted job at ${args.target} (looked for ${dir})`,
+        'list interrupted jobs with: huaju4k jobs <folder>',
+      );
+    }
+    enhanceArgv = [...m.args, '--resume', ...(args.json ? ['--json'] : [])];
+  } catch (err) {
+    return reportError(emit, err);
+  }
+  return enhanceCommand(enhanceArgv, emitFor);
+}
+
+function jobsCommand(argv: string[], emitFor: (json: boolean) => Emit): number {
+  try {
+    const args = parseJobsArgs(argv);
+    const jobs = listJobs(args.paths);
+    process.stdout.write(args.json ? `${JSON.stringify(jobs)}\n` : formatJobs(jobs));
+    return ExitCode.ok;
+  } catch (err) {
+    return reportError(emitFor(argv.includes('--json')), err);
+  }
 }
 
 async function probeCommand(argv: string[], emitFor: (json: boolean) => Emit): Promise<number> {
@@ -128,6 +227,10 @@ export async function main(argv: string[]): Promise<number> {
       return enhanceCommand(rest, emitFor);
     case 'probe':
       return probeCommand(rest, emitFor);
+    case 'resume':
+      return resumeCommand(rest, emitFor);
+    case 'jobs':
+      return jobsCommand(rest, emitFor);
     case 'bench':
       try {
         return await runBench(parseBenchArgs(rest));

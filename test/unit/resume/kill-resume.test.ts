@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest } from '../../../src/engine/checkpoint/manifest';
+import type { EngineEvent, ErrorEvent, StartEvent } from '../../../src/protocol/engine-events';
+import { basicClip, type CliResult, collect, FAST_MODEL, freshDir, runCli, startCli, streams } from '../engine/helpers';
+import {
+  childProcesses,
+  packets,
+  partialFiles,
+  prng,
+  segmentsIn,
+  videoStreamHash,
+  waitGone,
+  workFolder,
+} from './helpers';
+
+const FRAMES = 24;
+const SEGMENT = 5;
+const ENV = { HUAJU4K_PROGRESS_EVERY_MS: '0' };
+const SEED = Number(process.env.HUAJU4K_KILL_SEED ?? Date.now() % 100000);
+
+type Target = 'engine' | 'encoder';
+
+interface KillResult {
+  result: CliResult;
+  /** Frame reported just before the kill. */
+  atFrame: number;
+  /** The engine's ffmpeg children at the time of the kill. */
+  kids: number[];
+}
+
+/** Runs the engine and SIGKILLs it (or its encoder child) once progress reaches `frame`. */
+async function runAndKill(args: string[], frame: number, target: Target): Promise<KillResult> {
+  const child = startCli(args, ENV);
+  let atFrame = -1;
+  let kids: number[] = [];
+  const result = await collect(child, (e: EngineEvent) => {
+    if (atFrame >= 0 || e.type !== 'progress' || e.frame < frame) return;
+    atFrame = e.frame;
+    const procs = childProcesses(child.pid ?? 0);
+    kids = procs.map((p) => p.pid);
+    if (target === 'engine') child.kill('SIGKILL');
+    else {
+      const enc = procs.find((p) => p.args.includes('.partial.mp4'));
+      if (enc) process.kill(enc.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    }
+  });
+  return { result, atFrame, kids };
+}
+
+/** After any interruption the checkpoint must read back, list contiguous segments, each verified whole. */
+async function assertCheckpointSound(out: string): Promise<number> {
+  const dir = workFolder(out);
+  const m = readManifest(dir);
+  assert.ok(m, `manifest in ${dir}`);
+  let next = 0;
+  for (const s of m.segments) {
+    assert.equal(s.startFrame, next);
+    assert.equal(await packets(join(dir, s.file)), s.frames, `${s.file} holds its recorded frames`);
+    next += s.frames;
+  }
+  assert.ok(!existsSync(out), 'no output presented as complete');
+  return next;
+}
+
+describe('resume: kill -9 at random frames, resume, byte-identical video', function () {
+  this.timeout(600000);
+  let dir: string;
+  let input: string;
+  let refHash: string;
+  const args = (out: string) => [
+    'enhance',
+    input,
+    '-o',
+    out,
+    '--model',
+    FAST_MODEL,
+    '--scale',
+    '4',
+    '--segment-frames',
+    String(SEGMENT),
+    '--json',
+  ];
+  const rand = prng(SEED);
+  const pick = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const summary: string[] = [];
+
+  before(async () => {
+    dir = freshDir('huaju4k-resume-');
+    input = join(dir, 'in.mp4');
+    copyFileSync(basicClip(FRAMES), input);
+    const ref = join(dir, 'ref.mp4');
+    const r = await runCli(args(ref), ENV);
+    assert.equal(r.code, 0, r.stderr);
+    refHash = videoStreamHash(ref);
+    assert.equal(await packets(ref), FRAMES);
+    assert.ok(!existsSync(workFolder(ref)), 'work folder removed after success');
+    // A second uninterrupted run must be byte-identical too: the encoder settings are deterministic.
+    const again = join(dir, 'again.mp4');
+    assert.equal((await runCli(args(again), ENV)).code, 0);
+    assert.equal(videoStreamHash(again), refHash, 'two uninterrupted runs differ: encoder not deterministic');
+  });
+
+  after(() => {
+    process.stdout.write(`      kill seed ${SEED}; ${summary.join('; ')}\n`);
+  });
+
+  async function resumeToEnd(out: string, expectFrom: number): Promise<void> {
+    const r = await runCli(['resume', out, '--json'], ENV);
+    assert.equal(r.code, 0, r.stderr);
+    const start = r.events.find((e): e is StartEvent => e.type === 'start');
+    assert.equal(start?.resumeFromFrame, expectFrom, 'resumes at the first missing frame');
+    const firstSeg = r.events.find((e) => e.type === 'segment');
+    if (expectFrom < FRAMES) assert.equal(firstSeg?.type === 'segment' && firstSeg.startFrame, expectFrom);
+    assert.equal(videoStreamHash(out), refHash, 'resumed video stream differs from the uninterrupted run');
+    assert.equal(await packets(out), FRAMES, 'frame count');
+    assert.ok(
+      streams(out).some((s) => s.codec_type === 'audio'),
+      'audio present',
+    );
+    assert.ok(!existsSync(workFolder(out)), 'work folder removed');
+  }
+
+  for (let trial = 0; trial < 3; trial++) {
+    it(`engine SIGKILL, trial ${trial + 1}: two kills at random frames, then resume`, async () => {
+      const out = join(dir, `engine-${trial}.mp4`);
+      const k1 = pick(1, FRAMES - 8);
+      const first = await runAndKill(args(out), k1, 'engine');
+      assert.equal(first.result.code, null, 'killed by signal');
+      assert.ok(first.kids.length >= 1, 'the engine had ffmpeg children');
+      assert.deepEqual(await waitGone(first.kids), [], 'orphaned ffmpeg children exit on their own');
+      const done1 = await assertCheckpointSound(out);
+      const partial = partialFiles(workFolder(out)).length > 0;
+      // Second kill, during the resumed run.
+      const k2 = pick(Math.max(k1, done1) + 1, FRAMES - 1);
+      const second = await runAndKill(['resume', out, '--json'], k2, 'engine');
+      assert.equal(second.result.code, null);
+      assert.deepEqual(await waitGone(second.kids), []);
+      const done2 = await assertCheckpointSound(out);
+      assert.ok(done2 >= done1, 'a resume never loses recorded segments');
+      await resumeToEnd(out, done2);
+      summary.push(
+        `engine kill at frames ${first.atFrame}/${second.atFrame} (segments kept ${done1}/${done2}${partial ? ', partial discarded' : ''}): identical`,
+      );
+    });
+  }
+
+  for (let trial = 0; trial < 2; trial++) {
+    it(`encoder SIGKILL, trial ${trial + 1}: engine stops with exit 1 and a resumable checkpoint`, async () => {
+      const out = join(dir, `encoder-${trial}.mp4`);
+      const k = pick(SEGMENT + 1, FRAMES - 3);
+      const run = await runAndKill(args(out), k, 'encoder');
+      assert.equal(run.result.code, 1, run.result.stderr);
+      const err = run.result.events.find((e): e is ErrorEvent => e.type === 'error');
+      assert.equal(err?.reason, 'encoder-failed');
+      assert.ok(
+        run.result.events.some((e) => e.type === 'warning' && e.code === 'resumable'),
+        'tells how to resume',
+      );
+      assert.deepEqual(await waitGone(run.kids), [], 'children reaped');
+      assert.deepEqual(partialFiles(workFolder(out)), [], 'the open segment was discarded');
+      const done = await assertCheckpointSound(out);
+      assert.equal(segmentsIn(workFolder(out)).length, done / SEGMENT);
+      await resumeToEnd(out, done);
+      summary.push(`encoder kill at frame ${run.atFrame} (kept ${done}): identical`);
+    });
+  }
+});
