@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { MemoryModel } from './budget';
-import { processGpuBytes } from './nvidia-smi';
+import { deviceUsedBytes, processGpuBytes } from './nvidia-smi';
 
 /** Measures how much memory a stretch of work needed at its peak (bytes above the level at `begin`). */
 export interface MemoryProbe {
+  /** How it measures (recorded with the calibration). */
   readonly kind: string;
   begin(): Promise<void>;
   /** Peak growth since `begin`; undefined when this probe cannot measure here. */
@@ -47,22 +48,32 @@ export class ProcessMemoryProbe implements MemoryProbe {
 }
 
 /**
- * GPU memory this process holds, from nvidia-smi's per-process accounting. onnxruntime's CUDA arena does not give
- * memory back between runs, so the level after a run is its peak.
+ * GPU memory this process holds, from nvidia-smi's per-process accounting; where that does not list this process
+ * (containers: host pids), the device's memory.used, which also counts other processes (a busy desktop makes the
+ * calibration cautious, never too bold). onnxruntime's CUDA arena does not give memory back between runs, so the
+ * level after a run is its peak.
  */
 export class NvidiaProcessProbe implements MemoryProbe {
-  readonly kind = 'nvidia-process';
+  kind = 'nvidia-process';
   private base: number | undefined;
+  private read: () => Promise<number | undefined>;
 
-  constructor(private readonly bin = 'nvidia-smi') {}
+  constructor(private readonly bin = 'nvidia-smi') {
+    this.read = () => processGpuBytes(process.pid, this.bin);
+  }
 
   async begin(): Promise<void> {
-    this.base = await processGpuBytes(process.pid, this.bin);
+    this.base = await this.read();
+    if (this.base === undefined) {
+      this.kind = 'nvidia-device';
+      this.read = () => deviceUsedBytes(0, this.bin);
+      this.base = await this.read();
+    }
   }
 
   async peakSinceBegin(): Promise<number | undefined> {
     if (this.base === undefined) return undefined;
-    const now = await processGpuBytes(process.pid, this.bin);
+    const now = await this.read();
     return now === undefined ? undefined : Math.max(0, now - this.base);
   }
 }

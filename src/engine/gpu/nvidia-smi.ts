@@ -89,9 +89,19 @@ export async function queryGpuState(budgetBytes: number, bin = 'nvidia-smi'): Pr
   return { available: true, gpus, budgetBytes };
 }
 
-/** GPU memory this process (pid) holds, summed over the GPUs; undefined when nvidia-smi cannot say. */
+/**
+ * GPU memory this process (pid) holds, summed over the GPUs. Undefined when nvidia-smi cannot say or does not list the
+ * pid: inside a container nvidia-smi reports host pids, so a process with a CUDA context can still be missing.
+ */
 export async function processGpuBytes(pid = process.pid, bin = 'nvidia-smi'): Promise<number | undefined> {
   const r = await runNvidiaSmi(APPS_QUERY_ARGS, bin);
   if (!r.ok) return undefined;
-  return parseComputeApps(r.stdout).get(pid) ?? 0;
+  return parseComputeApps(r.stdout).get(pid);
+}
+
+/** memory.used of GPU `index` (device-wide, every process); undefined without nvidia-smi. */
+export async function deviceUsedBytes(index = 0, bin = 'nvidia-smi'): Promise<number | undefined> {
+  const r = await runNvidiaSmi(GPU_QUERY_ARGS, bin);
+  if (!r.ok) return undefined;
+  return parseGpuQuery(r.stdout).find((g) => g.index === index)?.usedBytes;
 }

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { tileForBudget } from '../../../src/engine/gpu/budget';
-import { calibrate, minBytesPerPixel, ProcessMemoryProbe } from '../../../src/engine/gpu/calibration';
+import {
+  calibrate,
+  minBytesPerPixel,
+  NvidiaProcessProbe,
+  ProcessMemoryProbe,
+} from '../../../src/engine/gpu/calibration';
 import {
   type CalibrationKey,
   cacheDir,
@@ -51,6 +56,29 @@ describe('gpu/calibration: measured memory per pixel (real model, CPU)', functio
       });
     } finally {
       await model.session.release();
+    }
+  });
+
+  it('on NVIDIA without per-process accounting (containers) it measures the device: 2048 B/px + 8 MiB by hand', async () => {
+    // memory.used: 1000 MiB at begin, 1040 after the 128 px run, 1136 after 256 px →
+    // slope = 96 MiB / (256² − 128²) = 2048 B/px; fixed = max(40 MiB − 32 MiB, 136 MiB − 128 MiB) = 8 MiB.
+    const saved = { ...process.env };
+    Object.assign(process.env, { FAKE_SMI_STATE: join(dir, 'smi-state'), FAKE_SMI_STEPS: '1000 1040 1136' });
+    try {
+      const probe = new NvidiaProcessProbe(join(__dirname, 'fixtures', 'fake-nvidia-smi-growing.sh'));
+      const r = await calibrate(async () => {}, probe, { scale: 4, sides: [128, 256] });
+      assert.deepEqual(r, {
+        fixedBytes: 8 * 2 ** 20,
+        bytesPerPixel: 2048,
+        sides: [128, 256],
+        peakBytes: [40 * 2 ** 20, 136 * 2 ** 20],
+        probe: 'nvidia-device',
+      });
+    } finally {
+      process.env.FAKE_SMI_STATE = saved.FAKE_SMI_STATE;
+      process.env.FAKE_SMI_STEPS = saved.FAKE_SMI_STEPS;
+      if (saved.FAKE_SMI_STATE === undefined) delete process.env.FAKE_SMI_STATE;
+      if (saved.FAKE_SMI_STEPS === undefined) delete process.env.FAKE_SMI_STEPS;
     }
   });
 

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  deviceUsedBytes,
   GPU_QUERY_ARGS,
   parseComputeApps,
   parseGpuQuery,
@@ -123,8 +124,11 @@ describe('gpu/nvidia-smi: querying', () => {
   it('reads this process’s GPU memory from the compute-apps query', async () => {
     const bytes = await withFake({ FAKE_SMI_APPS: 'smi-apps.csv' }, () => processGpuBytes(21544, FAKE));
     assert.equal(bytes, 7168 * MIB);
+    // Not listed (e.g. a container, where nvidia-smi shows host pids): unknown, not zero.
     const none = await withFake({ FAKE_SMI_APPS: 'smi-apps.csv' }, () => processGpuBytes(1, FAKE));
-    assert.equal(none, 0);
+    assert.equal(none, undefined);
+    const dev = await withFake({ FAKE_SMI_GPU: 'smi-multi.csv' }, () => deviceUsedBytes(2, FAKE));
+    assert.equal(dev, 40321 * MIB);
   });
 });
 
