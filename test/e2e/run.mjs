@@ -2,7 +2,8 @@
 // @vscode/test-electron's runTests + a vscodeExecutablePath shim, then the chromium UI tests.
 // Prints mocha's own "N passing / N failing" lines for each part (the CI sums them); exits non-zero on failure.
 // Env: HUAJU4K_E2E_ONLY=host|ui, HUAJU4K_E2E_GREP=<pattern>, HUAJU4K_E2E_KEEP=1 (keep temp dirs).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +70,19 @@ if (only !== 'ui') {
 }
 
 if (only !== 'host') {
+  if (process.env.HUAJU4K_E2E_VSIX === undefined) {
+    // Package the extension as users get it; the last UI test installs it into code-server and enhances.
+    const vsix = path.join(repo, 'out', 'huaju4k.vsix');
+    const r = await time('vsce package', async () =>
+      spawnSync('npx', ['vsce', 'package', '--out', vsix], { cwd: repo, encoding: 'utf8', timeout: 300_000 }),
+    );
+    if (r.status === 0) {
+      process.env.HUAJU4K_E2E_VSIX = vsix;
+      console.log(`e2e: packaged ${path.relative(repo, vsix)} (${(statSync(vsix).size / 1e6).toFixed(1)} MB)`);
+    } else {
+      console.log(`e2e: vsce package failed; the .vsix test is skipped:\n${r.stdout}${r.stderr}`);
+    }
+  }
   console.log('\ne2e: UI tests (chromium + code-server)');
   const mocha = new Mocha({ timeout: 240_000, reporter: 'spec', color: false, grep: process.env.HUAJU4K_E2E_GREP });
   mocha.addFile(path.join(repo, 'test', 'e2e', 'ui', 'workbench.test.mjs'));

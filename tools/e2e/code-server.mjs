@@ -26,6 +26,18 @@ export function ensureInstalled() {
   return { node24: vars.NODE24, codeServerEntry };
 }
 
+/** `code-server --install-extension <vsix>` into an extensions folder (as a user installs a .vsix). */
+export function installVsix(vsix, extensionsDir) {
+  const { node24, codeServerEntry } = ensureInstalled();
+  const r = spawnSync(
+    path.join(node24, 'bin', 'node'),
+    [codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  if (r.status !== 0) throw new Error(`installing ${vsix} failed: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -2,33 +2,36 @@
 // The extension is loaded from the repo (extensionDevelopmentPath) and runs the real engine (dist/engine.js).
 // Screenshots go to test-artifacts/ (look at them).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
+import { installVsix, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
 import { makeWorkspace } from '../fixtures.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const artifacts = path.join(repo, 'test-artifacts');
 const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name) });
 
-async function openWorkbench({ trust }) {
+async function openWorkbench({ trust, vsix }) {
   const root = mkdtempSync(path.join(tmpdir(), 'huaju4k-ui-'));
   const { ws, config } = makeWorkspace(root, {
     reportFile: path.join(root, 'report.txt'),
     engineSupportsResume: false,
   });
-  const server = await startCodeServer({ workspace: ws, dir: root, trust });
+  const extensionsDir = path.join(root, 'extensions');
+  if (vsix) installVsix(vsix, extensionsDir);
+  const server = await startCodeServer({ workspace: ws, dir: root, trust, extensionsDir });
   const { context, page } = await openBrowser(root);
-  await page.goto(server.url(ws, { dev: repo }));
+  // Without a .vsix the extension is loaded from the repo (extensionDevelopmentPath).
+  await page.goto(server.url(ws, vsix ? {} : { dev: repo }));
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   const close = async () => {
     await context.close().catch(() => {});
     await server.stop();
     if (process.env.HUAJU4K_E2E_KEEP !== '1') rmSync(root, { recursive: true, force: true });
   };
-  return { ws, config, page, close, server };
+  return { ws, config, page, close, server, extensionsDir };
 }
 
 const slug = (t) => t.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
@@ -178,6 +181,34 @@ describe('workbench UI (code-server + chromium)', () => {
       assert.match(text, /Trust this workspace to enhance videos/);
       await shot(page, 'untrusted-refused.png');
       assert.ok(!existsSync(config.clip.replace(/\.mp4$/, '.4k.mp4')));
+    });
+  });
+  describe('installed from the .vsix (npm run package)', () => {
+    let wb;
+    before(async function () {
+      if (!process.env.HUAJU4K_E2E_VSIX) this.skip();
+      wb = await openWorkbench({ trust: true, vsix: process.env.HUAJU4K_E2E_VSIX });
+    });
+    afterEach(async function () {
+      if (this.currentTest?.state === 'failed' && wb)
+        await shot(wb.page, `failed-vsix-${slug(this.currentTest.title)}.png`);
+    });
+    after(async () => wb?.close());
+
+    it('the installed copy enhances a clip from the explorer context menu', async () => {
+      const { page, config, extensionsDir } = wb;
+      assert.ok(
+        readdirSync(extensionsDir).some((d) => d.startsWith('huaju4k.huaju4k-')),
+        'installed into the extensions folder',
+      );
+      await page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first().waitFor({ timeout: 60_000 });
+      const row = explorerRow(page, 'clip.mp4');
+      await row.waitFor({ timeout: 60_000 });
+      await row.click({ button: 'right' });
+      await contextMenuItem(page, 'Enhance to 4K').click();
+      await waitForFile(config.clip.replace(/\.mp4$/, '.4k.mp4'), 120_000);
+      assert.match(await notification(page, 'enhanced clip.mp4'), /enhanced clip\.mp4 → clip\.4k\.mp4/);
+      await shot(page, 'vsix-enhance-done.png');
     });
   });
 });
