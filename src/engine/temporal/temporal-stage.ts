@@ -113,29 +113,110 @@ export class TemporalStage implements FrameStage {
     this.blended++;
     const out = Buffer.allocUnsafeSlow(raw.length);
     out.set(raw);
-    const xmap = new Int32Array(ow);
-    for (let x = 0; x < ow; x++) xmap[x] = Math.min(iw - 1, Math.floor((x * iw) / ow));
-    const m = weights.length;
-    const wl = new Float32Array(m);
-    for (let y = 0; y < oh; y++) {
-      const row = Math.min(ih - 1, Math.floor((y * ih) / oh)) * iw;
-      let i = y * ow * 3;
-      for (let x = 0; x < ow; x++, i += 3) {
-        const p = row + xmap[x];
-        let sum = 1;
-        for (let k = 0; k < m; k++) {
-          wl[k] = weights[k][p];
-          sum += wl[k];
-        }
-        if (sum === 1) continue;
-        const norm = 1 / sum;
-        for (let c = 0; c < 3; c++) {
-          let acc = raw[i + c];
-          for (let k = 0; k < m; k++) acc += wl[k] * pasts[k][i + c];
-          out[i + c] = acc * norm + 0.5;
-        }
+    if (ow % iw === 0 && oh % ih === 0 && ow / iw === oh / ih) blendBlocks(raw, pasts, weights, out, iw, ih, ow / iw);
+    else blendMapped(raw, pasts, weights, out, iw, ih, ow, oh);
+    return out;
+  }
+}
+
+/**
+ * Integer scale (the pipeline's case), one output row at a time: per low-res pixel of the row the normalised
+ * weights are computed once, then each source frame is added to a float row in its own tight loop (monomorphic,
+ * so the JIT keeps it fast). Blocks with no static past keep the model's bytes.
+ */
+function blendBlocks(
+  raw: Uint8Array,
+  pasts: Uint8Array[],
+  weights: Float32Array[],
+  out: Uint8Array,
+  iw: number,
+  ih: number,
+  scale: number,
+): void {
+  const m = weights.length;
+  const rowBytes = iw * scale * 3;
+  const blockBytes = scale * 3;
+  const w0 = new Float32Array(iw);
+  const wk = Array.from({ length: m }, () => new Float32Array(iw));
+  const blended = new Uint8Array(iw);
+  const acc = new Float32Array(rowBytes);
+  for (let ly = 0; ly < ih; ly++) {
+    let any = false;
+    for (let lx = 0; lx < iw; lx++) {
+      const p = ly * iw + lx;
+      let sum = 1;
+      for (let k = 0; k < m; k++) sum += weights[k][p];
+      const norm = 1 / sum;
+      w0[lx] = norm;
+      for (let k = 0; k < m; k++) wk[k][lx] = weights[k][p] * norm;
+      blended[lx] = sum > 1 ? 1 : 0;
+      if (sum > 1) any = true;
+    }
+    if (!any) continue;
+    for (let dy = 0; dy < scale; dy++) {
+      const row = (ly * scale + dy) * rowBytes;
+      addRow(acc, raw, row, w0, blockBytes, iw, true);
+      for (let k = 0; k < m; k++) addRow(acc, pasts[k], row, wk[k], blockBytes, iw, false);
+      for (let lx = 0; lx < iw; lx++) {
+        if (!blended[lx]) continue;
+        const b = lx * blockBytes;
+        for (let j = b; j < b + blockBytes; j++) out[row + j] = acc[j] + 0.5;
       }
     }
-    return out;
+  }
+}
+
+/** acc (=|+=) weight[block] × src[row + j] over one output row. */
+function addRow(
+  acc: Float32Array,
+  src: Uint8Array,
+  row: number,
+  weight: Float32Array,
+  blockBytes: number,
+  blocks: number,
+  first: boolean,
+): void {
+  for (let lx = 0, j = 0; lx < blocks; lx++) {
+    const w = weight[lx];
+    const end = j + blockBytes;
+    if (first) for (; j < end; j++) acc[j] = w * src[row + j];
+    else if (w === 0) j = end;
+    else for (; j < end; j++) acc[j] += w * src[row + j];
+  }
+}
+
+/** Any other size ratio: each output pixel takes the weights of the low-res pixel it falls in. */
+function blendMapped(
+  raw: Uint8Array,
+  pasts: Uint8Array[],
+  weights: Float32Array[],
+  out: Uint8Array,
+  iw: number,
+  ih: number,
+  ow: number,
+  oh: number,
+): void {
+  const xmap = new Int32Array(ow);
+  for (let x = 0; x < ow; x++) xmap[x] = Math.min(iw - 1, Math.floor((x * iw) / ow));
+  const m = weights.length;
+  const wl = new Float32Array(m);
+  for (let y = 0; y < oh; y++) {
+    const row = Math.min(ih - 1, Math.floor((y * ih) / oh)) * iw;
+    let i = y * ow * 3;
+    for (let x = 0; x < ow; x++, i += 3) {
+      const p = row + xmap[x];
+      let sum = 1;
+      for (let k = 0; k < m; k++) {
+        wl[k] = weights[k][p];
+        sum += wl[k];
+      }
+      if (sum === 1) continue;
+      const norm = 1 / sum;
+      for (let c = 0; c < 3; c++) {
+        let acc = raw[i + c];
+        for (let k = 0; k < m; k++) acc += wl[k] * pasts[k][i + c];
+        out[i + c] = acc * norm + 0.5;
+      }
+    }
   }
 }
