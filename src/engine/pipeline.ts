@@ -115,6 +115,8 @@ export interface EnhanceContext {
 export const DEFAULT_BUFFER_MB = 1024;
 const PROGRESS_EVERY_MS = Number(process.env.HUAJU4K_PROGRESS_EVERY_MS ?? 250);
 const SAMPLE_EVERY_MS = 1000;
+/** Room kept for the manifest and filesystem block rounding on top of the open segment's expected size. */
+const MANIFEST_MARGIN_BYTES = 8 * 1024;
 const PREVIEW_EVERY_MS = 1000;
 
 export function defaultOutputPath(input: string): string {
@@ -401,7 +403,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const guardDisk = () => {
     const last = manifest.segments.at(-1);
     if (last) segmentBytesGuess = Math.max(last.bytes, Math.round((last.bytes / last.frames) * segmentFrames));
-    const margin = Math.round(segmentBytesGuess * 1.5) + 64 * 1024;
+    const margin = Math.round(segmentBytesGuess * 1.5) + MANIFEST_MARGIN_BYTES;
     const stop = checkDisk(jobBytes(), freeBytes(dir), margin, limits);
     if (stop) throw stop;
   };

@@ -100,3 +100,21 @@ export function segmentsIn(dir: string): string[] {
     return [];
   }
 }
+
+/** Per-packet md5 lines of the video stream (for saying which frame differs when the hashes do not match). */
+export function packetMd5s(path: string): string[] {
+  return execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-map', '0:v:0', '-c', 'copy', '-f', 'framemd5', 'pipe:1'])
+    .toString()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').slice(-1)[0].trim());
+}
+
+/** "identical" or where two outputs' video packets first differ. */
+export function firstDifference(a: string, b: string): string {
+  const x = packetMd5s(a);
+  const y = packetMd5s(b);
+  const i = x.findIndex((v, k) => v !== y[k]);
+  if (i < 0 && x.length === y.length) return 'identical packets';
+  return `packets ${x.length} vs ${y.length}, first difference at packet ${i < 0 ? Math.min(x.length, y.length) : i}`;
+}
