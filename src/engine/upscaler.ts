@@ -21,6 +21,9 @@ export interface UpscalerOptions {
  * while a frame is in the model the JS thread keeps the decoder and encoder pipes moving. Input tensors are reused
  * per tile size; the output frame is allocated per frame because the encoder owns it until its write completes.
  */
+/** The tile-reuse wrapper sends areas of many sizes: keep buffers and plans for only a few sizes at a time. */
+const MAX_CACHED_SIZES = 8;
+
 export class TileUpscaler {
   readonly scale: number;
   private readonly inputs = new Map<string, Float32Array>();
@@ -37,6 +40,7 @@ export class TileUpscaler {
     const key = `${width}x${height}`;
     let p = this.plans.get(key);
     if (!p) {
+      if (this.plans.size >= MAX_CACHED_SIZES) this.plans.clear();
       p = planTiles(width, height, this.opts.tile, this.opts.pad);
       this.plans.set(key, p);
     }
@@ -47,6 +51,7 @@ export class TileUpscaler {
     const key = `${w}x${h}`;
     let buf = this.inputs.get(key);
     if (!buf) {
+      if (this.inputs.size >= MAX_CACHED_SIZES) this.inputs.clear();
       buf = new Float32Array(3 * w * h);
       this.inputs.set(key, buf);
     }
