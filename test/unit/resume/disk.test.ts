@@ -49,6 +49,9 @@ describe('disk guard on a real tiny filesystem (tmpfs)', function () {
     out,
     '--model',
     FAST_MODEL,
+    // A fixed tile: 'auto' sizes tiles from free RAM, so two runs on a busy machine could differ.
+    '--tile',
+    '0',
     '--scale',
     '4',
     '--segment-frames',

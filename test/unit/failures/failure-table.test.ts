@@ -1,0 +1,483 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { readManifest } from '../../../src/engine/checkpoint/manifest';
+import type { EngineEvent, ErrorEvent } from '../../../src/protocol/engine-events';
+import {
+  basicClip,
+  CLI,
+  type CliResult,
+  clip,
+  collect,
+  FAST_MODEL,
+  freshDir,
+  ROOT,
+  startCli,
+  streams,
+} from '../engine/helpers';
+import { childProcesses, packets, partialFiles, strayFfmpeg, waitGone, workFolder } from '../resume/helpers';
+
+const ENV = { HUAJU4K_PROGRESS_EVERY_MS: '0' };
+
+interface Case {
+  name: string;
+  /** Builds the command (inside the case's own folder) and says where the output would go. */
+  setup: (dir: string) => { args: string[]; output: string; env?: NodeJS.ProcessEnv; spawn?: () => ChildProcess };
+  code: number;
+  /** Matched against the error event's message + hint (or, for successes, the warnings). */
+  message?: RegExp;
+  reason?: string | RegExp;
+  /** Runs once progress reaches `atFrame` (kill a child, send a signal). */
+  action?: { atFrame: number; run: (engine: ChildProcess) => void };
+  /** For successes: frames the output must have. */
+  frames?: number;
+  check?: (r: CliResult, output: string) => void | Promise<void>;
+  /** Why this case cannot run here (said in the test title, not silently passed). */
+  skip?: () => string | undefined;
+}
+
+const quick = (input: string, output: string, extra: string[] = []) => [
+  'enhance',
+  input,
+  '-o',
+  output,
+  '--model',
+  FAST_MODEL,
+  '--tile',
+  '0',
+  '--scale',
+  '4',
+  '--json',
+  ...extra,
+];
+
+const mounts: string[] = [];
+const cleanups: Array<() => void> = [];
+function mountTmpfs(dir: string, opts: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { stdio: 'pipe' });
+    mounts.push(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function canSetpriv(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined; // not root: chmod 000 works as is
+  try {
+    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true'], { stdio: 'pipe' });
+    return undefined;
+  } catch {
+    return 'tests run as root and setpriv cannot drop to an unprivileged user, so a mode-000 file stays readable';
+  }
+}
+
+function killChild(engine: ChildProcess, match: (args: string) => boolean): void {
+  const p = childProcesses(engine.pid ?? 0).find((c) => match(c.args));
+  assert.ok(p, 'the child to kill is running');
+  process.kill(p.pid, 'SIGKILL');
+}
+
+const long = () => basicClip(400);
+
+const CASES: Case[] = [
+  {
+    name: 'missing input',
+    setup: (d) => ({ args: quick(join(d, 'missing.mp4'), join(d, 'o.mp4')), output: join(d, 'o.mp4') }),
+    code: 2,
+    reason: 'input-missing',
+    message: /input not found/,
+  },
+  {
+    name: '0-byte file',
+    setup: (d) => {
+      writeFileSync(join(d, 'empty.mp4'), '');
+      return { args: quick(join(d, 'empty.mp4'), join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'not-a-video',
+    message: /not a readable video/,
+  },
+  {
+    name: 'truncated mid-stream',
+    setup: (d) => {
+      const src = clip('faststart-80.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=4'],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'],
+      ]);
+      const input = join(d, 'cut.mp4');
+      copyFileSync(src, input);
+      truncateSync(input, Math.floor(Number(execFileSync('stat', ['-c', '%s', input]).toString()) * 0.6));
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: /^(input-truncated|decode-failed)$/,
+    message: /truncated or damaged|damaged or truncated/,
+  },
+  {
+    name: 'not a video (text)',
+    setup: (d) => {
+      writeFileSync(join(d, 'notes.mp4'), 'just some text\n');
+      return { args: quick(join(d, 'notes.mp4'), join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'not-a-video',
+    message: /not a readable video/,
+  },
+  {
+    name: 'audio only',
+    setup: (d) => {
+      const a = clip('audio-only.m4a', ['-f', 'lavfi', '-i', 'sine=duration=0.2', '-c:a', 'aac']);
+      return { args: quick(a, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'no-video-stream',
+    message: /no video stream/,
+  },
+  {
+    name: 'no read permission (run as an unprivileged user)',
+    skip: canSetpriv,
+    setup: () => {
+      // The case folder sits in a private temp dir; the unprivileged engine needs one it can reach.
+      const d = mkdtempSync(join(tmpdir(), 'huaju4k-nobody-'));
+      chmodSync(d, 0o777);
+      cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+      const input = join(d, 'secret.mp4');
+      copyFileSync(basicClip(12), input);
+      chmodSync(input, 0o000);
+      const output = join(d, 'o.mp4');
+      const args = quick(input, output);
+      const asNobody = process.getuid?.() === 0;
+      return {
+        args,
+        output,
+        spawn: () =>
+          spawn(
+            asNobody ? 'setpriv' : process.execPath,
+            [
+              ...(asNobody ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : []),
+              '--import',
+              'tsx',
+              CLI,
+              ...args,
+            ],
+            { cwd: ROOT, env: { ...process.env, HOME: d, TMPDIR: d }, stdio: ['ignore', 'pipe', 'pipe'] },
+          ),
+      };
+    },
+    code: 2,
+    reason: 'input-unreadable',
+    message: /cannot read the input .*EACCES[\s\S]*permissions/,
+  },
+  {
+    name: 'output folder unwritable (read-only mount, else missing folder)',
+    setup: (d) => {
+      const ro = join(d, 'ro');
+      const output = mountTmpfs(ro, 'ro,size=64k') ? join(ro, 'o.mp4') : join(d, 'no-such-dir', 'o.mp4');
+      return { args: quick(basicClip(12), output), output };
+    },
+    code: 2,
+    reason: 'output-unwritable',
+    message: /cannot write to the output folder/,
+  },
+  {
+    name: 'output equals input',
+    setup: (d) => {
+      const input = join(d, 'in.mp4');
+      copyFileSync(basicClip(12), input);
+      return { args: quick(input, input), output: join(d, 'never.mp4') };
+    },
+    code: 2,
+    reason: 'output-is-input',
+    message: /overwrite the input/,
+  },
+  {
+    name: 'odd dimensions (63×35)',
+    setup: (d) => {
+      const input = clip('odd-63x35-8f.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=63x35:rate=20:duration=0.4'],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv444p'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 8,
+    check: (_r, out) => {
+      const v = streams(out).find((s) => s.codec_type === 'video');
+      assert.equal((v?.width ?? 1) % 2, 0);
+      assert.equal((v?.height ?? 1) % 2, 0);
+    },
+  },
+  {
+    name: 'rotated 90°',
+    setup: (d) => {
+      const input = clip('rot90-64x36.mp4', ['-i', basicClip(12), '-c', 'copy', '-metadata:s:v:0', 'rotate=90']);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 12,
+    check: (_r, out) => {
+      const v = streams(out).find((s) => s.codec_type === 'video');
+      assert.ok((v?.height ?? 0) > (v?.width ?? 0), `upright output, got ${v?.width}x${v?.height}`);
+    },
+  },
+  {
+    name: 'variable frame rate',
+    setup: (d) => {
+      const input = clip('vfr.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=1'],
+        ...['-vf', "select='not(mod(n\\,3))+lt(n\\,6)'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 11,
+    message: /variable frame rate/,
+  },
+  {
+    name: '10-bit source',
+    setup: (d) => {
+      const input = clip('tenbit.mkv', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=0.4'],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p10le'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 8,
+  },
+  {
+    name: 'interlaced source',
+    setup: (d) => {
+      const input = clip('interlaced.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=0.4'],
+        ...['-c:v', 'libx264', '-flags', '+ildct+ilme', '-top', '1', '-pix_fmt', 'yuv420p'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 8,
+    message: /interlaced source/,
+  },
+  {
+    name: 'frame beyond the memory budget',
+    setup: (d) => {
+      const input = clip('hd-1frame.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=20:duration=0.05'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4'), ['--buffer-mb', '16']), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'frame-too-large',
+    message: /1280×720 frame needs .* over the frame buffer budget[\s\S]*--buffer-mb/,
+  },
+  {
+    name: 'corrupt model file',
+    setup: (d) => {
+      writeFileSync(join(d, 'bad.onnx'), Buffer.alloc(4096, 7));
+      const args = quick(basicClip(12), join(d, 'o.mp4'));
+      args[args.indexOf(FAST_MODEL)] = join(d, 'bad.onnx');
+      return { args, output: join(d, 'o.mp4') };
+    },
+    code: 3,
+    message: /bad\.onnx/,
+  },
+  {
+    name: 'ffmpeg missing',
+    setup: (d) => ({
+      args: quick(basicClip(12), join(d, 'o.mp4')),
+      output: join(d, 'o.mp4'),
+      env: { HUAJU4K_FFMPEG: join(d, 'no-ffmpeg') },
+    }),
+    code: 3,
+    message: /ffmpeg not found/,
+  },
+  {
+    name: 'encoder killed mid-run',
+    setup: (d) => ({
+      args: quick(long(), join(d, 'o.mp4'), ['--segment-frames', '4']),
+      output: join(d, 'o.mp4'),
+    }),
+    // Frame 9 = first frame of the third segment: three more frames before it closes, so the kill lands on a live encoder.
+    action: { atFrame: 9, run: (e) => killChild(e, (a) => a.includes('.partial.mp4') && a.includes('.huaju4k/seg-')) },
+    code: 1,
+    reason: 'encoder-failed',
+    message: /encoder ffmpeg exited/,
+    check: (r) => assert.ok(r.events.some((e) => e.type === 'warning' && e.code === 'resumable')),
+  },
+  {
+    name: 'decoder killed mid-run',
+    setup: (d) => ({
+      args: quick(long(), join(d, 'o.mp4'), ['--segment-frames', '4', '--buffer-mb', '16']),
+      output: join(d, 'o.mp4'),
+    }),
+    action: {
+      atFrame: 6,
+      run: (e) => killChild(e, (a) => a.includes('rawvideo') && a.endsWith('pipe:1') && a.includes('-map 0:')),
+    },
+    code: 1,
+    reason: 'decoder-killed',
+    message: /decoder ffmpeg was killed \(SIGKILL\)[\s\S]*resume/,
+  },
+  {
+    name: 'disk full (4K output on a 64 KB filesystem)',
+    setup: (d) => {
+      const small = join(d, 'small');
+      const output = join(small, 'o.mp4');
+      if (!mountTmpfs(small, 'size=64k')) throw new Error('mount failed');
+      return {
+        args: ['enhance', basicClip(12), '-o', output, '--model', FAST_MODEL, '--disk-reserve', '0', '--json'],
+        output,
+      };
+    },
+    skip: () => (process.getuid?.() === 0 ? undefined : 'mounting a tmpfs needs root'),
+    code: 4,
+    reason: 'disk-space',
+    message: /not enough free disk[\s\S]*--crf/,
+  },
+  {
+    name: 'SIGTERM mid-run',
+    setup: (d) => ({
+      args: quick(long(), join(d, 'o.mp4'), ['--segment-frames', '4']),
+      output: join(d, 'o.mp4'),
+    }),
+    action: { atFrame: 10, run: (e) => e.kill('SIGTERM') },
+    code: 5,
+    reason: 'cancelled',
+    check: (_r, out) => assert.ok((readManifest(workFolder(out))?.segments.length ?? 0) >= 2, 'segments kept'),
+  },
+  {
+    name: 'existing checkpoint, run again without --resume',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output);
+      return { args: quick(basicClip(12), output), output };
+    },
+    code: 2,
+    reason: 'job-exists',
+    message: /interrupted job[\s\S]*--resume/,
+  },
+  {
+    name: 'resume with a different --crf',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output);
+      return { args: [...quick(basicClip(12), output), '--resume', '--crf', '30'], output };
+    },
+    code: 2,
+    reason: 'resume-params-changed',
+    message: /crf: null → 30/,
+  },
+  {
+    name: 'resume after the input changed',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output, join(d, 'in.mp4'));
+      copyFileSync(basicClip(24), join(d, 'in.mp4'));
+      return { args: [...quick(join(d, 'in.mp4'), output), '--resume'], output };
+    },
+    code: 2,
+    reason: 'resume-input-changed',
+    message: /input (size|content)/,
+  },
+];
+
+/** A real checkpoint: a run stopped by its disk budget after a segment or two. */
+function seedCheckpoint(output: string, input?: string): void {
+  const src = input ?? basicClip(12);
+  if (input) copyFileSync(basicClip(12), input);
+  try {
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', CLI, ...quick(src, output, ['--segment-frames', '4', '--disk-budget', '14K'])],
+      { cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...ENV } },
+    );
+  } catch {
+    // exit 4 (budget) is the point
+  }
+  assert.ok((readManifest(workFolder(output))?.segments.length ?? 0) > 0, 'seeded a checkpoint');
+}
+
+describe('failure table: bad inputs and faults give their exit code and message, nothing lost', function () {
+  this.timeout(600000);
+  let root: string;
+  const table: string[] = [];
+  before(() => {
+    root = freshDir('huaju4k-failures-');
+  });
+  after(() => {
+    for (const m of mounts.splice(0)) execFileSync('umount', [m]);
+    for (const c of cleanups.splice(0)) c();
+    rmSync(root, { recursive: true, force: true });
+    process.stdout.write(`${table.map((l) => `      ${l}`).join('\n')}\n`);
+  });
+
+  for (const c of CASES) {
+    it(`${c.name} → exit ${c.code}`, async function () {
+      const why = c.skip?.();
+      if (why) {
+        table.push(`SKIP ${c.name}: ${why}`);
+        this.skip();
+      }
+      const dir = join(root, c.name.replace(/[^a-z0-9]+/gi, '-'));
+      mkdirSync(dir);
+      const { args, output, env, spawn: spawnIt } = c.setup(dir);
+      const engine = spawnIt ? spawnIt() : startCli(args, { ...ENV, ...env });
+      let acted = false;
+      const r = await collect(engine, (e: EngineEvent) => {
+        if (!c.action || acted || e.type !== 'progress' || e.frame < c.action.atFrame) return;
+        acted = true;
+        c.action.run(engine);
+      });
+      if (c.action) assert.ok(acted, 'the fault was injected');
+      const err = r.events.find((e): e is ErrorEvent => e.type === 'error');
+      assert.equal(r.code, c.code, `${JSON.stringify(err)} ${r.stderr.slice(-800)}`);
+      const text =
+        c.code === 0
+          ? r.events.map((e) => (e.type === 'warning' ? e.message : '')).join('\n')
+          : `${err?.message ?? ''}\n${err?.hint ?? ''}`;
+      if (c.message) assert.match(text, c.message);
+      if (c.reason) {
+        if (typeof c.reason === 'string') assert.equal(err?.reason, c.reason);
+        else assert.match(err?.reason ?? '', c.reason);
+      }
+      // Invariants, every case: no output presented as complete, checkpoint readable, nothing half-written beside
+      // the output, children reaped.
+      if (c.code === 0) {
+        assert.equal(await packets(output), c.frames, 'frame count');
+        assert.ok(!existsSync(workFolder(output)), 'work folder removed after success');
+      } else {
+        assert.ok(!existsSync(output), 'no output presented as complete');
+      }
+      if (existsSync(workFolder(output))) {
+        const m = readManifest(workFolder(output));
+        assert.ok(m, 'checkpoint readable');
+        assert.deepEqual(partialFiles(workFolder(output)), [], 'no partial segment left');
+      }
+      const beside = existsSync(dirname(output)) ? readdirSync(dirname(output)) : [];
+      assert.deepEqual(
+        beside.filter((f) => f.includes('.partial.')),
+        [],
+        'no partial output beside the output',
+      );
+      assert.deepEqual(await waitGone(strayFfmpeg(dir), 5000), [], 'ffmpeg children reaped');
+      await c.check?.(r, output);
+      table.push(`${c.name.padEnd(52)} exit ${r.code}  ${err ? `${err.reason}: ${err.message.slice(0, 90)}` : 'ok'}`);
+    });
+  }
+});
