@@ -4,9 +4,9 @@ import * as vscode from 'vscode';
 import { COMMANDS } from './commands-ids';
 import { listEngineJobs } from './engine-jobs';
 import type { JobJournal } from './job-journal';
-import { JobListPanel } from './job-list-panel';
 import type { JobManager, JobRequest } from './job-manager';
 import type { JobUi } from './job-ui';
+import { MonitorPanel } from './monitor';
 import { findResumable, listResumable, mergeResumable, type ResumableJob, resumeArgs, resumePickItem } from './resume';
 import { buildEnhanceArgs, engineEnv, SettingsError } from './settings';
 import { settingsFor } from './settings-reader';
@@ -212,8 +212,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMANDS.cancelAll, () => {
       for (const j of jobs.jobs()) jobs.cancel(j.id);
     }),
-    vscode.commands.registerCommand(COMMANDS.showMonitor, () => {
-      JobListPanel.show(context.extensionUri, jobs);
+    vscode.commands.registerCommand(COMMANDS.showMonitor, (arg?: unknown) => {
+      MonitorPanel.createOrShow(context, { jobId: jobIdOf(arg, d) });
     }),
     vscode.commands.registerCommand(COMMANDS.refreshVideos, () => tree.rescan()),
     vscode.commands.registerCommand(COMMANDS.revealOutput, async (arg?: unknown) => {
@@ -237,6 +237,13 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
 function outputFromArgs(args: string[]): string | undefined {
   const i = args.indexOf('-o');
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** The job a command argument names: a job id (notifications, status bar) or a video (tree, explorer). */
+function jobIdOf(arg: unknown, d: CommandDeps): string | undefined {
+  if (typeof arg === 'string') return d.jobs.get(arg)?.id;
+  const uri = toUri(arg);
+  return uri ? d.jobs.latestFor(uri.fsPath)?.id : undefined;
 }
 
 function outputOf(arg: unknown, d: CommandDeps): string | undefined {

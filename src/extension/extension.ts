@@ -5,6 +5,7 @@ import { COMMANDS } from './commands-ids';
 import { JobJournal } from './job-journal';
 import { JobManager } from './job-manager';
 import { JobUi, type ShownMessage } from './job-ui';
+import { MonitorPanel } from './monitor';
 import { settingsFor } from './settings-reader';
 import { ProbeCache } from './video-probe';
 import type { VideoFacts } from './videos-model';
@@ -35,6 +36,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     log: (id, line, level) => log[level](`[${id}] ${line}`),
   });
   manager = jobs;
+  const monitor = MonitorPanel.register(context, {
+    log,
+    controls: {
+      cancel: (id) => jobs.cancel(id),
+      revealOutput: async (id) => {
+        const job = jobs.get(id);
+        if (job?.phase !== 'done') throw new Error('the output is not finished yet');
+        await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(job.output));
+      },
+      openLog: () => log.show(true),
+    },
+  });
+  context.subscriptions.push(jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)));
   const ui = new JobUi(jobs, log);
   const probes = new ProbeCache(
     () => settingsFor().ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe',
