@@ -8,6 +8,7 @@ import { framesDone, type JobManifest, type PixelParams } from './checkpoint/man
 import { checkpointParams, openJob } from './checkpoint/open-job';
 import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from './checkpoint/pixel-params';
 import { SegmentWriter } from './checkpoint/segment-writer';
+import { primeTemporalState, resumePrimeStart } from './checkpoint/temporal-prime';
 import { dirBytes, unlockWorkDir, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
 import { type DecodedFrame, FrameDecoder } from './decoder';
@@ -30,7 +31,7 @@ import { previewJpeg } from './preview';
 import { type MediaInfo, toProbeInfo } from './probe';
 import { containerOf } from './stream-map';
 import { resolveTarget, type Size } from './target-size';
-import { primeForResume, primeStartFor, type TemporalParts } from './temporal/resume-prime';
+import type { TemporalParts } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 
 /** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
@@ -193,27 +194,6 @@ function checkDecodedAll(end: number, expected: number, path: string): void {
   );
 }
 
-/** Decoded frames from `start` on; the first `primeCount` go through primeForResume(), the rest to the caller. */
-async function primeTemporal(
-  it: AsyncGenerator<DecodedFrame>,
-  resumeAt: number,
-  primeCount: number,
-  size: Size,
-  parts: TemporalParts,
-): Promise<void> {
-  if (primeCount <= 0) return;
-  const frames: AsyncIterable<Uint8Array> = {
-    async *[Symbol.asyncIterator]() {
-      for (let i = 0; i < primeCount; i++) {
-        const next = await it.next();
-        if (next.done) return;
-        yield next.value.data;
-      }
-    },
-  };
-  await primeForResume(resumeAt, frames, size, parts);
-}
-
 /**
  * decode → ring → model (tiles) → stages → ring → segment encoders, all in memory. The three loops run
  * concurrently; the rings' byte budget is the backpressure. The video goes into fixed-size segments in a work
@@ -345,7 +325,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       settings: encoderSettings,
     },
   });
-  const primeAt = ctx.temporal && resumeFrom > 0 ? primeStartFor(resumeFrom, ctx.temporal) : resumeFrom;
+  const primeAt = ctx.temporal && resumeFrom > 0 ? resumePrimeStart(resumeFrom, ctx.temporal) : resumeFrom;
   const decoder = manifest.decodedAll
     ? undefined
     : new FrameDecoder({
@@ -438,7 +418,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const decodeLoop = async () => {
     if (!decoder) return inRing.close();
     const it = decoder.frames();
-    if (ctx.temporal) await primeTemporal(it, resumeFrom, resumeFrom - primeAt, inSize, ctx.temporal);
+    if (ctx.temporal) await primeTemporalState(it, primeAt, resumeFrom, inSize, ctx.temporal);
     let end = resumeFrom;
     for (;;) {
       const t = performance.now();
