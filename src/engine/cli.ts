@@ -22,6 +22,7 @@ import { DEFAULT_MODEL_ID } from './model/loader';
 import { defaultOutputPath, partialPathFor, runEnhance } from './pipeline';
 import { probeMedia, toProbeInfo } from './probe';
 import { resolveTarget } from './target-size';
+import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;
 const CANCEL_GRACE_MS = 1500;
@@ -101,6 +102,10 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     // Out of memory in a run halves the tile and retries the frame instead of failing the job.
     const degrading = new OomDegradingUpscaler(upscaler, { onWarning: (w) => runEmit({ type: 'warning', ...w }) });
     const gpu = monitor;
+    // Tile reuse wraps the model; the temporal stage follows it. Their settings are hashed into the checkpoint, and
+    // on resume their state is primed from the frames before the resume point (pipeline → checkpoint/temporal-prime).
+    const temporalSet = temporalSettings(args);
+    const temporal = createTemporal(degrading, temporalSet);
     await runEnhance(
       {
         ...args,
@@ -108,12 +113,15 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
         signal: abort.signal,
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
         argv: argv.filter((a) => a !== '--resume' && a !== '--json'),
+        pixelSettings: temporalPixelParams(temporalSet),
       },
       {
         tools,
         info,
         model: upscaler.model,
-        upscaler: degrading,
+        upscaler: temporal.upscaler,
+        stages: temporal.stages,
+        temporal,
         tile: upscaler.tile,
         emit: runEmit,
         gpu: () => gpu.state(),
