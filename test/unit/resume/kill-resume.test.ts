@@ -136,6 +136,16 @@ describe('resume: kill -9 at random frames, resume, byte-identical video', funct
       assert.deepEqual(await waitGone(first.kids), [], 'orphaned ffmpeg children exit on their own');
       const done1 = await assertCheckpointSound(out);
       const partial = partialFiles(workFolder(out)).length > 0;
+      if (trial === 0) {
+        // `huaju4k jobs` finds it in the folder, with the share done.
+        const jobs = await runCli(['jobs', dir, '--json']);
+        assert.equal(jobs.code, 0, jobs.stderr);
+        const listed = (JSON.parse(jobs.stdout) as Array<{ output: string; framesDone: number; percent: number }>).find(
+          (j) => j.output === out,
+        );
+        assert.equal(listed?.framesDone, done1);
+        assert.equal(listed?.percent, Math.floor((done1 / FRAMES) * 1000) / 10);
+      }
       // Second kill, during the resumed run.
       const k2 = pick(Math.max(k1, done1) + 1, FRAMES - 1);
       const second = await runAndKill(['resume', out, '--json'], k2, 'engine');
