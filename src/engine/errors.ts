@@ -22,7 +22,7 @@ export class CancelledError extends EngineError {
       ExitCode.cancelled,
       'cancelled',
       `cancelled by ${signal}`,
-      'the partial output was removed; run again to redo',
+      'finished segments are kept; continue with --resume (or: huaju4k resume <output>)',
     );
     this.name = 'CancelledError';
   }
