@@ -97,6 +97,11 @@ export class FrameDecoder {
     return this.child.pid;
   }
 
+  /** What ffmpeg printed at `-loglevel error` so far (decode errors on a damaged file, even when it exits 0). */
+  get errorOutput(): string {
+    return this.stderr;
+  }
+
   kill(): void {
     this.killed = true;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');

@@ -23,7 +23,7 @@ import {
 } from './disk/guard';
 import { formatBytes } from './disk/size-spec';
 import type { EncoderSettings } from './encoder';
-import { CancelledError, EngineError } from './errors';
+import { CancelledError, EngineError, stderrTail } from './errors';
 import type { Emit } from './events';
 import type { FfmpegTools } from './ffmpeg-tools';
 import { FrameRing, splitBudget } from './frame-ring';
@@ -182,14 +182,23 @@ export function checkFrameMemory(inBytes: number, outBytes: number, budgetBytes:
 
 /**
  * ffmpeg exits 0 on a file cut off mid-stream, after the frames it could read: a source that ends well before the
- * frame count its container declares is damaged, and a silently shorter video is not a result.
+ * frame count its container declares, with decode errors on the way, is damaged, and a silently shorter video is
+ * not a result. Short without errors (an edit list trimming a lossless cut) is only a warning.
  */
-function checkDecodedAll(end: number, expected: number, path: string): void {
+function checkDecodedAll(end: number, expected: number, path: string, decodeErrors: string, emit: Emit): void {
   if (end >= Math.floor(expected * 0.98) - 1) return;
+  if (!decodeErrors.trim()) {
+    emit({
+      type: 'warning',
+      code: 'frame-count-differs',
+      message: `the input has ${end} frames, its container declares ${expected}`,
+    });
+    return;
+  }
   throw new EngineError(
     ExitCode.badInput,
     'input-truncated',
-    `the input ended after ${end} of ${expected} frames: ${path} is truncated or damaged`,
+    `the input ended after ${end} of ${expected} frames: ${path} is truncated or damaged (${stderrTail(decodeErrors, 1)})`,
     `repair or re-download it; to keep the readable part, run with --max-frames ${Math.max(1, end)}`,
   );
 }
@@ -428,7 +437,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       end = next.value.index + 1;
       await inRing.push(next.value, next.value.data.length);
     }
-    checkDecodedAll(end, total, info.path);
+    checkDecodedAll(end, total, info.path, decoder.errorOutput, emit);
     inRing.close();
   };
 
