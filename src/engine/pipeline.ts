@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { access, constants, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type DoneEvent, ExitCode, type GpuState, type StageMs } from '../protocol/engine-events';
@@ -371,6 +371,20 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const jobBytes = () => dirBytes(dir);
+  // Per frame: the recorded segments' sizes plus the open segment's file, without listing the folder each time.
+  const jobBytesNow = () => {
+    let bytes = MANIFEST_MARGIN_BYTES;
+    for (const s of manifest.segments) bytes += s.bytes;
+    const open = writer.partialPath;
+    if (open) {
+      try {
+        bytes += statSync(open).size;
+      } catch {
+        // not created yet
+      }
+    }
+    return bytes;
+  };
   const sample = (now: number) => {
     const rss = process.memoryUsage.rss();
     peakRss = Math.max(peakRss, rss);
@@ -393,7 +407,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     const last = manifest.segments.at(-1);
     if (last) segmentBytesGuess = Math.max(last.bytes, Math.round((last.bytes / last.frames) * segmentFrames));
     const margin = Math.round(segmentBytesGuess * 1.5) + MANIFEST_MARGIN_BYTES;
-    const stop = checkDisk(jobBytes(), freeBytes(dir), margin, limits);
+    const stop = checkDisk(jobBytesNow(), freeBytes(dir), margin, limits);
     if (stop) throw stop;
   };
 
