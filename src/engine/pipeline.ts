@@ -371,9 +371,10 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const jobBytes = () => dirBytes(dir);
-  // Per frame: the recorded segments' sizes plus the open segment's file, without listing the folder each time.
+  // Per frame: the recorded segments' sizes plus the open segment's file, without listing the folder each time
+  // (the manifest is inside the margin).
   const jobBytesNow = () => {
-    let bytes = MANIFEST_MARGIN_BYTES;
+    let bytes = 0;
     for (const s of manifest.segments) bytes += s.bytes;
     const open = writer.partialPath;
     if (open) {

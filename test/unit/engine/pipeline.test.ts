@@ -201,7 +201,8 @@ describe('engine: streaming enhance (CLI, real ffmpeg + ORT)', function () {
     const dir = freshDir();
     const input = join(dir, 'long.mp4');
     copyFileSync(basicClip(400), input);
-    const child = startCli(['enhance', input, '--model', FAST_MODEL, '--json']);
+    // A small frame budget keeps the decoder from finishing all 400 tiny frames before the check at frame 2.
+    const child = startCli(['enhance', input, '--model', FAST_MODEL, '--json', '--buffer-mb', '16']);
     let kids: number[] = [];
     let sentAt = 0;
     const result = collect(child, (e) => {
