@@ -12,6 +12,12 @@ export const COMMANDS = {
   openLog: 'huaju4k.openLog',
   openSettings: 'huaju4k.openSettings',
   installFfmpeg: 'huaju4k.installFfmpeg',
+  addBackend: 'huaju4k.addBackend',
+  removeBackend: 'huaju4k.removeBackend',
+  testBackend: 'huaju4k.testBackend',
+  refreshBackends: 'huaju4k.refreshBackends',
+  setBackendToken: 'huaju4k.setBackendToken',
+  showBackendPreview: 'huaju4k.showBackendPreview',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
+import { type BackendsFeature, registerBackends } from './backends';
 import { findInterruptedJobs, registerCommands } from './commands';
 import { COMMANDS } from './commands-ids';
 import { JobJournal } from './job-journal';
@@ -9,7 +10,7 @@ import { MonitorPanel } from './monitor';
 import { settingsFor } from './settings-reader';
 import { ProbeCache } from './video-probe';
 import type { VideoFacts } from './videos-model';
-import { BackendsTreeProvider, VIDEOS_VIEW_ID, VideosTreeProvider } from './videos-tree';
+import { VIDEOS_VIEW_ID, VideosTreeProvider } from './videos-tree';
 
 /** What `activate` returns: used by the extension-host tests and by other extensions that drive huaju4k. */
 export interface Huaju4kApi {
@@ -19,6 +20,8 @@ export interface Huaju4kApi {
   videos(): Promise<VideoFacts[]>;
   messages: readonly ShownMessage[];
   enginePath: string;
+  /** The Backends tree's rows as shown now, and frames relayed to a backend preview. */
+  backends: Pick<BackendsFeature, 'rows' | 'previewFrames'>;
 }
 
 let manager: JobManager | undefined;
@@ -50,6 +53,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   });
   context.subscriptions.push(jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)));
   const ui = new JobUi(jobs, log);
+  const backends = registerBackends({ secrets: context.secrets, log, monitor });
+  context.subscriptions.push(backends);
   const probes = new ProbeCache(
     () => settingsFor().ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe',
     () => tree.refresh(),
@@ -61,7 +66,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     ui,
     tree,
     view,
-    vscode.window.registerTreeDataProvider('huaju4k.backends', new BackendsTreeProvider()),
     ...registerCommands({ context, jobs, journal, ui, tree, log, enginePath }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -84,6 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     videos: async () => (await tree.nodesNow()).map((n) => tree.facts(n)),
     messages: ui.messages,
     enginePath,
+    backends: { rows: () => backends.rows(), previewFrames: (name) => backends.previewFrames(name) },
   };
 }
 

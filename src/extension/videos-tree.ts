@@ -134,13 +134,3 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideoNode>, v
     this.changed.dispose();
   }
 }
-
-/** The Backends view is filled by the stream-hub work; until then it is empty and shows its welcome text. */
-export class BackendsTreeProvider implements vscode.TreeDataProvider<never> {
-  getChildren(): never[] {
-    return [];
-  }
-  getTreeItem(element: never): vscode.TreeItem {
-    return element;
-  }
-}

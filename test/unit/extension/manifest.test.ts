@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { BACKENDS_SETTING } from '../../../src/extension/backends/backend-config';
 import { COMMANDS } from '../../../src/extension/commands-ids';
 import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../../src/extension/settings';
 import { VIDEO_EXTENSIONS } from '../../../src/extension/video-files';
@@ -25,7 +26,7 @@ describe('extension manifest agrees with the code', () => {
 
   it('declares every setting with the same default and a description', () => {
     const props = manifest.contributes.configuration.properties;
-    assert.deepEqual(Object.keys(props).sort(), SETTING_KEYS.map((k) => `huaju4k.${k}`).sort());
+    assert.deepEqual(Object.keys(props).sort(), [...SETTING_KEYS, BACKENDS_SETTING].map((k) => `huaju4k.${k}`).sort());
     for (const key of SETTING_KEYS) {
       assert.deepEqual(props[`huaju4k.${key}`].default, DEFAULT_SETTINGS[key], key);
       assert.ok((props[`huaju4k.${key}`].markdownDescription ?? '').length > 20, `${key} needs a description`);

@@ -1,0 +1,86 @@
+/**
+ * The Backends feature, wired once from `activate`: settings → one status client per backend (tokens from
+ * SecretStorage) → the Backends tree and the monitor's backends section; commands to add/remove/test backends,
+ * set a token, refresh and preview a backend's broadcast.
+ */
+import * as vscode from 'vscode';
+import type { TreeRow } from '../../hub/tree-rows';
+import type { MonitorBackendRow } from '../../protocol/webview-messages';
+import { CONFIG_SECTION } from '../settings-reader';
+import { registerBackendCommands } from './backend-commands';
+import { BACKENDS_SETTING, backendNameOfSecretKey, parseBackendsSetting, tokenSecretKey } from './backend-config';
+import { BackendPreviews } from './backend-preview';
+import { BackendRegistry } from './backend-registry';
+import { BACKENDS_VIEW_ID, BackendsTreeProvider } from './backends-tree';
+
+export { BACKENDS_VIEW_ID } from './backends-tree';
+
+export interface BackendsDeps {
+  secrets: vscode.SecretStorage;
+  log: vscode.LogOutputChannel;
+  /** The monitor panel host (`MonitorPanel`); its backends section gets every update. */
+  monitor?: { setBackends(rows: MonitorBackendRow[]): void };
+}
+
+export interface BackendsFeature extends vscode.Disposable {
+  registry: BackendRegistry;
+  /** The Backends tree's top rows as shown now (with children). */
+  rows(): TreeRow[];
+  /** Frames relayed to a backend's preview panel so far. */
+  previewFrames(name: string): number;
+}
+
+export function registerBackends(deps: BackendsDeps): BackendsFeature {
+  const { secrets, log, monitor } = deps;
+  const registry = new BackendRegistry({ tokenFor: async (name) => secrets.get(tokenSecretKey(name)) });
+  const tree = new BackendsTreeProvider(registry);
+  const view = vscode.window.createTreeView(BACKENDS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  const previews = new BackendPreviews(registry);
+
+  let lastProblems = '';
+  const readSetting = () => {
+    const parsed = parseBackendsSetting(vscode.workspace.getConfiguration(CONFIG_SECTION).get(BACKENDS_SETTING));
+    const problems = parsed.problems.join('\n');
+    if (problems && problems !== lastProblems) for (const p of parsed.problems) log.warn(p);
+    lastProblems = problems;
+    return parsed.backends;
+  };
+  const configure = () =>
+    registry.configure(readSetting()).catch((err: unknown) => log.error(`backends: ${(err as Error).message}`));
+
+  let monitorTimer: NodeJS.Timeout | undefined;
+  const feedMonitor = () => {
+    if (!monitor || monitorTimer) return;
+    monitorTimer = setTimeout(() => {
+      monitorTimer = undefined;
+      monitor.setBackends(registry.monitorRows());
+    }, 200);
+  };
+
+  const disposables: vscode.Disposable[] = [
+    view,
+    tree,
+    previews,
+    registry.onDidChange(feedMonitor),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${CONFIG_SECTION}.${BACKENDS_SETTING}`)) void configure();
+    }),
+    secrets.onDidChange((e) => {
+      if (backendNameOfSecretKey(e.key) !== undefined) void registry.reloadTokens();
+    }),
+    ...registerBackendCommands({ secrets, registry, log, showPreview: (name) => previews.show(name) }),
+  ];
+  // Nothing polls while the setting is empty; the monitor still learns that there are no backends.
+  void configure();
+
+  return {
+    registry,
+    rows: () => registry.treeRows(),
+    previewFrames: (name) => previews.forwarded(name),
+    dispose: () => {
+      if (monitorTimer) clearTimeout(monitorTimer);
+      for (const d of disposables) d.dispose();
+      registry.dispose();
+    },
+  };
+}
