@@ -103,7 +103,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const degrading = new OomDegradingUpscaler(upscaler, { onWarning: (w) => runEmit({ type: 'warning', ...w }) });
     const gpu = monitor;
     // Tile reuse wraps the model; the temporal stage follows it. Their settings are hashed into the checkpoint, and
-    // on resume their state is primed from the frames before the resume point (pipeline → checkpoint/temporal-prime).
+    // on resume their state is primed from the frames before the resume point (pipeline → temporal/resume-prime).
     const temporalSet = temporalSettings(args);
     const temporal = createTemporal(degrading, temporalSet);
     await runEnhance(

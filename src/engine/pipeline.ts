@@ -8,7 +8,6 @@ import { framesDone, type JobManifest, type PixelParams } from './checkpoint/man
 import { checkpointParams, openJob } from './checkpoint/open-job';
 import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from './checkpoint/pixel-params';
 import { SegmentWriter } from './checkpoint/segment-writer';
-import { primeTemporalState, resumePrimeStart } from './checkpoint/temporal-prime';
 import { dirBytes, unlockWorkDir, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
 import { type DecodedFrame, FrameDecoder } from './decoder';
@@ -31,7 +30,7 @@ import { previewJpeg } from './preview';
 import { type MediaInfo, toProbeInfo } from './probe';
 import { containerOf } from './stream-map';
 import { resolveTarget, type Size } from './target-size';
-import type { TemporalParts } from './temporal/resume-prime';
+import { primeForResume, primeStartFor, type TemporalParts } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 
 /** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
@@ -334,7 +333,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       settings: encoderSettings,
     },
   });
-  const primeAt = ctx.temporal && resumeFrom > 0 ? resumePrimeStart(resumeFrom, ctx.temporal) : resumeFrom;
+  const primeAt = ctx.temporal && resumeFrom > 0 ? primeStartFor(resumeFrom, ctx.temporal) : resumeFrom;
   const decoder = manifest.decodedAll
     ? undefined
     : new FrameDecoder({
@@ -442,7 +441,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const decodeLoop = async () => {
     if (!decoder) return inRing.close();
     const it = decoder.frames();
-    if (ctx.temporal) await primeTemporalState(it, primeAt, resumeFrom, inSize, ctx.temporal);
+    if (ctx.temporal) await primeForResume(it, primeAt, resumeFrom, inSize, ctx.temporal);
     let end = resumeFrom;
     for (;;) {
       const t = performance.now();

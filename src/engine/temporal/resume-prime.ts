@@ -1,4 +1,4 @@
-import type { FrameUpscaler } from '../pipeline';
+import type { FrameUpscaler, PipelineFrame } from '../pipeline';
 import type { Size } from '../target-size';
 import type { ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStage } from './temporal-stage';
@@ -12,53 +12,51 @@ export interface TemporalParts {
 }
 
 /**
- * First low-res frame a resume at `resumeIndex` has to read again: far enough back for the reuse wrapper (its
- * last forced refresh) and for the temporal window. Frames before it cannot influence any output from
- * `resumeIndex` on.
+ * First low-res frame a resume at `resumeAt` must decode again. The temporal window needs the last `primeFrames`
+ * frames, and the reuse wrapper must start at one of its forced refreshes at or before the window's first frame —
+ * otherwise the window's outputs would come from a different reuse state than in the uninterrupted run. Frames
+ * before the returned index cannot influence any output from `resumeAt` on.
  */
-export function primeStartFor(resumeIndex: number, parts: TemporalParts): number {
-  let start = resumeIndex;
-  if (parts.reuse) start = Math.min(start, parts.reuse.primeStart(resumeIndex));
-  if (parts.stage) start = Math.min(start, resumeIndex - parts.stage.primeFrames);
-  return Math.max(0, start);
+export function primeStartFor(resumeAt: number, parts: TemporalParts): number {
+  if (resumeAt <= 0) return 0;
+  const windowStart = Math.max(0, resumeAt - (parts.stage?.primeFrames ?? 0));
+  const start = parts.reuse ? parts.reuse.primeStart(windowStart + 1) : windowStart;
+  return Math.max(0, Math.min(start, windowStart));
 }
 
 /**
- * Rebuilds the temporal state before resuming at `resumeIndex`: `frames` are the decoded low-res frames from
- * primeStartFor(resumeIndex) up to resumeIndex − 1, in order. They go through the model (through the reuse
- * wrapper, which mostly reuses) and the temporal stage exactly as in a normal run; their outputs are dropped,
- * already encoded before the interruption. Afterwards the next frame comes out byte-identical to an
- * uninterrupted run's. Returns how many frames were fed.
+ * Rebuilds the cross-frame state before frame `resumeAt`: frames from primeStartFor() on go through the
+ * (reuse-wrapped) model exactly as in a normal run, and the last `primeFrames` of them prime the temporal stage.
+ * Their outputs are dropped (already encoded before the interruption). Consumes exactly `resumeAt − start` frames
+ * of `frames` with next() — never return() — so a decoder iterator stays open, positioned at `resumeAt`.
+ * Returns how many frames were fed.
  */
 export async function primeForResume(
-  resumeIndex: number,
-  frames: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-  inputSize: Size,
+  frames: AsyncIterator<{ data: Buffer }>,
+  start: number,
+  resumeAt: number,
+  size: Size,
   parts: TemporalParts,
 ): Promise<number> {
-  const start = primeStartFor(resumeIndex, parts);
+  if (resumeAt <= start) return 0;
   parts.reuse?.seek(start);
-  const primed = [];
   const keep = parts.stage?.primeFrames ?? 0;
-  let index = start;
-  for await (const input of frames) {
-    if (index >= resumeIndex) break;
-    const output = await parts.upscaler.upscale(input, inputSize.width, inputSize.height);
-    if (index >= resumeIndex - keep) {
-      const s = parts.upscaler.scale;
-      primed.push({
+  const scale = parts.upscaler.scale;
+  const window: PipelineFrame[] = [];
+  for (let index = start; index < resumeAt; index++) {
+    const next = await frames.next();
+    if (next.done) throw new RangeError(`temporal prime: the frames ended at ${index}, before ${resumeAt}`);
+    const output = await parts.upscaler.upscale(next.value.data, size.width, size.height);
+    if (index >= resumeAt - keep) {
+      window.push({
         index,
-        input: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
-        inputSize,
+        input: next.value.data,
+        inputSize: size,
         output,
-        outputSize: { width: inputSize.width * s, height: inputSize.height * s },
+        outputSize: { width: size.width * scale, height: size.height * scale },
       });
     }
-    index++;
   }
-  if (index !== resumeIndex) {
-    throw new RangeError(`temporal prime: got frames ${start}..${index - 1}, need ${start}..${resumeIndex - 1}`);
-  }
-  parts.stage?.prime(primed);
-  return index - start;
+  parts.stage?.prime(window);
+  return resumeAt - start;
 }

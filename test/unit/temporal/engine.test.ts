@@ -115,36 +115,41 @@ describe('temporal: with the real model and engine', function () {
     assert.ok((reuse?.reuseRatio ?? 0) > 0.4, `reuse ratio ${reuse?.reuseRatio}`);
   });
 
-  it('prime for resume: reuse + temporal state equals an uninterrupted run (byte-identical outputs)', async () => {
-    const frames = stillWithMover();
-    frames[6] = Buffer.from(frames[6].map((v) => 255 - v)); // a scene cut inside the window
-    const make = () =>
-      createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
-        strength: 'high',
-        reuse: true,
-        reuseOptions: { tile: 8, refreshEvery: 4 },
-      });
-    const size = { width: 64, height: 36 };
-    const run = async (parts: ReturnType<typeof make>, from: number) => {
-      const outs: Buffer[] = [];
-      for (let i = from; i < frames.length; i++) {
-        const output = await parts.upscaler.upscale(frames[i], 64, 36);
-        const f = { index: i, input: frames[i], inputSize: size, output, outputSize: { width: 256, height: 144 } };
-        outs.push((parts.stage?.process(f) ?? f).output);
+  for (const cut of [true, false]) {
+    it(`prime for resume${cut ? ' (scene cut inside the window)' : ''}: reuse + temporal state equals an uninterrupted run (byte-identical outputs)`, async () => {
+      const frames = stillWithMover();
+      if (cut) frames[6] = Buffer.from(frames[6].map((v) => 255 - v));
+      const make = () =>
+        createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
+          strength: 'high',
+          reuse: true,
+          reuseOptions: { tile: 8, refreshEvery: 4 },
+        });
+      const size = { width: 64, height: 36 };
+      const run = async (parts: ReturnType<typeof make>, from: number) => {
+        const outs: Buffer[] = [];
+        for (let i = from; i < frames.length; i++) {
+          const output = await parts.upscaler.upscale(frames[i], 64, 36);
+          const f = { index: i, input: frames[i], inputSize: size, output, outputSize: { width: 256, height: 144 } };
+          outs.push((parts.stage?.process(f) ?? f).output);
+        }
+        return outs;
+      };
+      const expected = await run(make(), 0);
+      for (const resume of [3, 5, 7, 9]) {
+        const parts = make();
+        const start = primeStartFor(resume, parts);
+        assert.ok(start <= resume - (parts.stage?.primeFrames ?? 0) || start === 0);
+        const it = (async function* () {
+          for (const data of frames.slice(start)) yield { data };
+        })();
+        const fed = await primeForResume(it, start, resume, size, parts);
+        assert.equal(fed, resume - start);
+        const got = await run(parts, resume);
+        for (let i = 0; i < got.length; i++) {
+          assert.ok(got[i].equals(expected[resume + i]), `resume at ${resume}: frame ${resume + i} differs`);
+        }
       }
-      return outs;
-    };
-    const expected = await run(make(), 0);
-    for (const resume of [3, 5, 7, 9]) {
-      const parts = make();
-      const start = primeStartFor(resume, parts);
-      assert.ok(start <= resume - (parts.stage?.primeFrames ?? 0) || start === 0);
-      const fed = await primeForResume(resume, frames.slice(start, resume), size, parts);
-      assert.equal(fed, resume - start);
-      const got = await run(parts, resume);
-      for (let i = 0; i < got.length; i++) {
-        assert.ok(got[i].equals(expected[resume + i]), `resume at ${resume}: frame ${resume + i} differs`);
-      }
-    }
-  });
+    });
+  }
 });
