@@ -22,6 +22,7 @@ export async function run(): Promise<void> {
   // Loaded after the globals exist (esbuild keeps these lazy).
   require('./enhance.test');
   require('./resume.test');
+  require('./backends.test');
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
 }
