@@ -9,6 +9,9 @@ export interface EnhanceSettings {
   scale: number;
   tile: string;
   executionProvider: string;
+  vramBudgetGiB: number;
+  temporal: string;
+  tileReuse: boolean;
   encoder: string;
   crf: number;
   preset: string;
@@ -29,9 +32,12 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   scale: 0,
   tile: 'auto',
   executionProvider: 'auto',
+  vramBudgetGiB: 6,
+  temporal: 'medium',
+  tileReuse: true,
   encoder: 'libx264',
   crf: 18,
-  preset: 'medium',
+  preset: 'auto',
   segmentFrames: 0,
   diskBudgetMultiplier: 4,
   diskReserveGB: 2,
@@ -82,6 +88,10 @@ export function validateSettings(s: EnhanceSettings): void {
   if (s.scale < 0 || s.scale > 8) throw new SettingsError('scale', `huaju4k.scale must be 0 (use target) or 1–8.`);
   if (!/^(auto|\d+)$/.test(s.tile)) throw new SettingsError('tile', `huaju4k.tile must be "auto" or a number.`);
   if (s.crf < 0 || s.crf > 51) throw new SettingsError('crf', `huaju4k.crf must be between 0 and 51.`);
+  if (!['off', 'low', 'medium', 'high'].includes(s.temporal)) {
+    throw new SettingsError('temporal', `huaju4k.temporal must be off, low, medium or high (got "${s.temporal}").`);
+  }
+  if (!(s.vramBudgetGiB > 0)) throw new SettingsError('vramBudgetGiB', 'huaju4k.vramBudgetGiB must be above 0.');
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
   if (!s.model.trim()) throw new SettingsError('model', 'huaju4k.model is empty: set a model id or an .onnx path.');
 }
@@ -101,8 +111,12 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   else args.push('--target', s.target);
   args.push('--tile', s.tile);
   if (s.executionProvider !== 'auto') args.push('--ep', s.executionProvider);
+  if (s.vramBudgetGiB !== DEFAULT_SETTINGS.vramBudgetGiB) args.push('--vram-budget', String(s.vramBudgetGiB));
+  if (s.temporal !== DEFAULT_SETTINGS.temporal) args.push('--temporal', s.temporal);
+  if (!s.tileReuse) args.push('--reuse', 'off');
   if (s.encoder !== 'auto') args.push('--encoder', s.encoder);
-  args.push('--crf', String(s.crf), '--preset', s.preset);
+  args.push('--crf', String(s.crf));
+  if (s.preset !== 'auto') args.push('--preset', s.preset);
   if (s.segmentFrames > 0) args.push('--segment-frames', String(s.segmentFrames));
   if (s.diskBudgetMultiplier !== DEFAULT_SETTINGS.diskBudgetMultiplier) {
     args.push('--disk-budget', `${s.diskBudgetMultiplier}x`);

@@ -8,7 +8,7 @@ import {
 } from '../../../src/extension/settings';
 
 describe('extension settings → engine CLI args', () => {
-  it('defaults give model, target, tile, encoder, crf and preset only', () => {
+  it('defaults give model, target, tile, encoder and crf only (the engine picks the preset)', () => {
     const args = buildEnhanceArgs(
       { input: '/v/a.mp4' },
       readSettings(() => undefined),
@@ -26,8 +26,6 @@ describe('extension settings → engine CLI args', () => {
       'libx264',
       '--crf',
       '18',
-      '--preset',
-      'medium',
     ]);
   });
 
@@ -39,6 +37,9 @@ describe('extension settings → engine CLI args', () => {
           scale: 4,
           tile: '128',
           executionProvider: 'cuda',
+          vramBudgetGiB: 4,
+          temporal: 'off',
+          tileReuse: false,
           encoder: 'auto',
           crf: 23,
           preset: 'fast',
@@ -64,6 +65,12 @@ describe('extension settings → engine CLI args', () => {
       '128',
       '--ep',
       'cuda',
+      '--vram-budget',
+      '4',
+      '--temporal',
+      'off',
+      '--reuse',
+      'off',
       '--crf',
       '23',
       '--preset',
