@@ -55,6 +55,13 @@ export function describeFailure(job: JobSnapshot): FailureMessage {
       };
     }
   }
+  if (reason === 'job-exists') {
+    return {
+      severity: 'warning',
+      text: `huaju4k: ${name} already has an interrupted enhancement: ${f?.message}. Resume it, or delete that folder to start over.`,
+      actions: ['resume', 'showLog'],
+    };
+  }
   switch (f?.exitCode) {
     case ExitCode.badInput:
       return {

@@ -139,6 +139,16 @@ describe('failure messages offer the action that fixes them', () => {
     assert.match(m.text, /interrupted at 0%/);
   });
 
+  it('an existing checkpoint → Resume (not a settings problem)', () => {
+    const m = fail(
+      2,
+      'job-exists',
+      'an interrupted job for /v/clip.4k.mp4 is in /v/clip.4k.mp4.huaju4k (2 segments done)',
+    );
+    assert.deepEqual(m.actions, ['resume', 'showLog']);
+    assert.match(m.text, /already has an interrupted enhancement: .*2 segments done\. Resume it/);
+  });
+
   it('anything else → Retry + Show log', () => {
     assert.deepEqual(fail(1, 'internal', 'boom').actions, ['retry', 'showLog']);
   });
