@@ -146,7 +146,7 @@ describe('failure messages offer the action that fixes them', () => {
       'an interrupted job for /v/clip.4k.mp4 is in /v/clip.4k.mp4.huaju4k (2 segments done)',
     );
     assert.deepEqual(m.actions, ['resume', 'showLog']);
-    assert.match(m.text, /already has an interrupted enhancement: .*2 segments done\. Resume it/);
+    assert.match(m.text, /already has an interrupted enhancement: .*\(2 segments done\)\. Resume it/);
   });
 
   it('anything else → Retry + Show log', () => {
