@@ -19,6 +19,7 @@ export const USAGE = `usage:
           [--buffer-mb <n>] [--threads <n>] [--ep <auto|cuda|tensorrt|webgpu|cpu>] [--vram-budget <GiB>] [--json]
           [--segment-frames <n>] [--resume] [--disk-budget <4x|20G>] [--disk-reserve <2G>]
           [--temporal off|low|medium|high] [--reuse on|off] [--reuse-threshold <levels>] [--refresh-every <n>]
+          [--publish ws://host:port/video_in]   (hub token from HUAJU4K_HUB_TOKEN)
   huaju4k resume <output|work folder> [--json]
   huaju4k jobs [<folder|output>...] [--json]
   huaju4k probe <input> [--json]
@@ -52,6 +53,8 @@ export interface EnhanceArgs {
   reuse: boolean;
   reuseThreshold?: number;
   refreshEvery?: number;
+  /** A stream hub's /video_in (ours or blankend's) that receives the preview frames. */
+  publish?: string;
   json: boolean;
 }
 
@@ -97,6 +100,7 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     reuse: { type: 'string' },
     'reuse-threshold': { type: 'string' },
     'refresh-every': { type: 'string' },
+    publish: { type: 'string' },
     json: { type: 'boolean' },
   });
   const str = (k: keyof typeof v): string | undefined => {
@@ -140,6 +144,10 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
   if (reuseThreshold !== undefined && !(reuseThreshold >= 0 && reuseThreshold <= 255)) {
     throw usage(`--reuse-threshold must be a number of levels from 0 to 255, got "${thresholdText}"`);
   }
+  const publish = str('publish');
+  if (publish !== undefined && !/^wss?:\/\/[^/]+/.test(publish)) {
+    throw usage(`--publish takes a WebSocket URL such as ws://127.0.0.1:8765/video_in, got "${publish}"`);
+  }
   return {
     input: positionals[0],
     output: str('output'),
@@ -160,6 +168,7 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     reuse: reuse === 'on',
     reuseThreshold,
     refreshEvery: int('refresh-every', str('refresh-every'), 0, 1_000_000),
+    publish,
     json: v.json === true,
   };
 }

@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { runHubCommand } from '../hub/cli';
+import { HubPublisher } from '../hub/publisher';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol/engine-events';
 import { parseBenchArgs, parseEnhanceArgs, parseJobsArgs, parseProbeArgs, parseResumeArgs, USAGE } from './args';
 import { runBench } from './bench';
@@ -72,6 +73,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   process.on('disconnect', onDisconnect);
   let upscaler: WorkerUpscaler | undefined;
   let monitor: VramMonitor | undefined;
+  let publisher: HubPublisher | undefined;
   const work = (async () => {
     const args = parseEnhanceArgs(argv);
     emit = emitFor(args.json);
@@ -93,9 +95,17 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     if (abort.signal.aborted) throw new Error('cancelled');
     // Provider fallbacks and budget notes follow `start` (the first event of a run).
     const pending = [...upscaler.warnings];
+    // --publish: every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
+    publisher = args.publish
+      ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })
+      : undefined;
     const runEmit: Emit = (e) => {
       emit(e);
       if (e.type === 'start') for (const w of pending.splice(0)) emit({ type: 'warning', ...w });
+      if (e.type === 'preview' && publisher) {
+        publisher.publish(Buffer.from(e.input, 'base64'), { kind: 'raw', seq: e.frame });
+        publisher.publish(Buffer.from(e.output, 'base64'), { kind: 'processed', seq: e.frame });
+      }
     };
     monitor = new VramMonitor({ budgetBytes: args.vramBudgetBytes });
     await monitor.start();
@@ -109,7 +119,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     await runEnhance(
       {
         ...args,
-        previews: args.json || !!process.send,
+        previews: args.json || !!process.send || !!publisher,
         signal: abort.signal,
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
         argv: argv.filter((a) => a !== '--resume' && a !== '--json'),
@@ -145,6 +155,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   }
   await monitor?.stop();
   await upscaler?.close();
+  await publisher?.drain();
+  await publisher?.close();
   return code;
 }
 

@@ -114,6 +114,16 @@ export class HubPublisher {
     };
   }
 
+  /** Waits, at most `ms`, until every queued frame has been sent (e.g. the last previews before a run ends). */
+  async drain(ms = 1000): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const ws = this.socket.ws;
+      if (this.queue.length === 0 && (!ws || ws.bufferedAmount === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   async close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
