@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { HubPreviewSubscriber } from '../../hub/preview';
+import type { BackendConfig } from './backend-config';
 import type { BackendRegistry } from './backend-registry';
 import { type PreviewMessage, renderPreviewHtml } from './preview-html';
 
 const VIEW_TYPE = 'huaju4k.backendPreview';
 
 interface OpenPreview {
+  url: string;
   panel: vscode.WebviewPanel;
   subscriber: HubPreviewSubscriber;
   statusTimer: NodeJS.Timeout;
@@ -71,9 +73,16 @@ export class BackendPreviews implements vscode.Disposable {
           : `Connecting to ${config.url}…${subscriber.lastError ? ` (${subscriber.lastError})` : ''}`,
       });
     }, 1000);
-    const entry: OpenPreview = { panel, subscriber, statusTimer };
+    const entry: OpenPreview = { url: config.url, panel, subscriber, statusTimer };
     this.open.set(name, entry);
     panel.onDidDispose(() => this.close(name, entry));
+  }
+
+  /** Closes the previews of backends that were removed or now point elsewhere. */
+  retain(configs: readonly BackendConfig[]): void {
+    for (const [name, entry] of [...this.open]) {
+      if (!configs.some((c) => c.name === name && c.url === entry.url)) entry.panel.dispose();
+    }
   }
 
   private close(name: string, entry: OpenPreview): void {

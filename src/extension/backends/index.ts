@@ -45,8 +45,11 @@ export function registerBackends(deps: BackendsDeps): BackendsFeature {
     lastProblems = problems;
     return parsed.backends;
   };
-  const configure = () =>
-    registry.configure(readSetting()).catch((err: unknown) => log.error(`backends: ${(err as Error).message}`));
+  const configure = () => {
+    const configs = readSetting();
+    previews.retain(configs);
+    return registry.configure(configs).catch((err: unknown) => log.error(`backends: ${(err as Error).message}`));
+  };
 
   let monitorTimer: NodeJS.Timeout | undefined;
   const feedMonitor = () => {

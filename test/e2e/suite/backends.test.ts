@@ -94,15 +94,17 @@ describe('huaju4k in a real extension host: backends', () => {
     } finally {
       clearInterval(timer);
       publisher.close();
-      const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === `Preview: ${NAME}`);
-      await vscode.window.tabGroups.close(tabs);
     }
   });
 
-  it('a wrong token shows unauthorized; Remove Backend empties the tree', async () => {
+  it('a wrong token shows unauthorized; Remove Backend empties the tree and closes its preview', async () => {
+    const previewTab = () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === `Preview: ${NAME}`);
+    assert.ok(previewTab(), 'the preview opened by the previous test is open');
     await vscode.commands.executeCommand('huaju4k.setBackendToken', NAME, 'wrong');
     await until('unauthorized in the tree', async () => ((await row())?.icon === 'lock' ? true : undefined), 30_000);
     assert.equal(await vscode.commands.executeCommand('huaju4k.removeBackend', NAME), true);
     await until('tree empty', async () => ((await api()).backends.rows().length === 0 ? true : undefined), 10_000);
+    await until('preview closed', () => (previewTab() ? undefined : true), 10_000);
   });
 });
