@@ -3,7 +3,7 @@
 // Prints mocha's own "N passing / N failing" lines for each part (the CI sums them); exits non-zero on failure.
 // Env: HUAJU4K_E2E_ONLY=host|ui, HUAJU4K_E2E_GREP=<pattern>, HUAJU4K_E2E_KEEP=1 (keep temp dirs).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,7 +91,12 @@ if (only !== 'host') {
   }
   console.log('\ne2e: UI tests (chromium + code-server)');
   const mocha = new Mocha({ timeout: 240_000, reporter: 'spec', color: false, grep: process.env.HUAJU4K_E2E_GREP });
-  mocha.addFile(path.join(repo, 'test', 'e2e', 'ui', 'workbench.test.mjs'));
+  // Every test/e2e/ui/*.test.mjs (workbench UI, monitor panel, …), in name order.
+  const uiDir = path.join(repo, 'test', 'e2e', 'ui');
+  for (const f of readdirSync(uiDir)
+    .filter((n) => n.endsWith('.test.mjs'))
+    .sort())
+    mocha.addFile(path.join(uiDir, f));
   await mocha.loadFilesAsync();
   const failures = await time('UI tests', () => new Promise((resolve) => mocha.run(resolve)));
   if (failures > 0) failed = true;
