@@ -151,6 +151,16 @@ describe('monitor panel in the real workbench (code-server + chromium, real engi
     ws = makeMonitorWorkspace(root);
     const extensionsDir = path.join(root, 'extensions');
     preinstallExtensionFolder(recorder, extensionsDir);
+    // Application-scoped settings (an empty chat side bar, the Welcome tab) are read from the user's settings only.
+    mkdirSync(path.join(root, 'user-data', 'User'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'user-data', 'User', 'settings.json'),
+      JSON.stringify({
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'workbench.startupEditor': 'none',
+        'chat.disableAIFeatures': true,
+      }),
+    );
     server = await startCodeServer({
       workspace: ws.ws,
       dir: root,
