@@ -204,6 +204,23 @@ describe('monitor panel in the real workbench (code-server + chromium, real engi
     // Give the panel the whole editor width, as a user watching a run would.
     await page.keyboard.press('Control+B');
 
+    // Numbers while running: the panel agrees with the newest progress event (read before and after the DOM, so
+    // an event arriving in between does not count as a mismatch).
+    let lastMismatch = [];
+    const live = await pollUntil(
+      async () => {
+        const before = jobEvents(eventsFile, jobId).progress.at(-1);
+        const p = await readPanel(frame);
+        const after = jobEvents(eventsFile, jobId);
+        if (after.done) return { ended: true };
+        if (!before || before.ts !== after.progress.at(-1).ts) return false;
+        lastMismatch = progressMismatch(p, before, { running: true });
+        return lastMismatch.length === 0 && p.monitor.status === 'running' ? { ended: false, p } : false;
+      },
+      { ms: 30_000, every: 100, what: 'the panel to show the newest progress event' },
+    );
+    assert.ok(!live.ended, `the run ended before the panel matched a progress event: ${lastMismatch.join('; ')}`);
+
     // Preview: a frame the engine sent, then a later one with a different image.
     const first = await pollUntil(
       async () => {
@@ -225,22 +242,6 @@ describe('monitor panel in the real workbench (code-server + chromium, real engi
     }
     assert.notDeepEqual(second.previewSrcs, first.previewSrcs, 'the preview images were replaced');
     for (const src of [...first.previewSrcs, ...second.previewSrcs]) assert.match(src, /^(blob|data):/);
-
-    // Numbers while running: the panel agrees with the newest progress event (read before and after the DOM, so
-    // an event arriving in between does not count as a mismatch).
-    let lastMismatch = [];
-    await pollUntil(
-      async () => {
-        const before = jobEvents(eventsFile, jobId).progress.at(-1);
-        const p = await readPanel(frame);
-        const after = jobEvents(eventsFile, jobId);
-        if (after.done) throw new Error(`the run ended before the panel showed a progress event: ${lastMismatch}`);
-        if (!before || before.ts !== after.progress.at(-1).ts) return false;
-        lastMismatch = progressMismatch(p, before, { running: true });
-        return lastMismatch.length === 0 && p.monitor.status === 'running';
-      },
-      { ms: 30_000, every: 100, what: 'the panel to show the newest progress event' },
-    );
 
     // Done: final numbers, every progress/sample event charted, no message rejected.
     const done = await pollUntil(() => jobEvents(eventsFile, jobId).done, { ms: 120_000, what: 'the done event' });
