@@ -22,6 +22,9 @@ export interface DecodedFrame {
 
 const HYBRID_SEEK_MARGIN_S = 5;
 
+/** See the FrameDecoder constructor: a listener that only marks stdout as being read. */
+const keepBuffered = (): void => {};
+
 /**
  * ffmpeg arguments for rgb24 frames on stdout. Autorotate stays on (frames arrive upright); colour matrix and range
  * come from the tags (rule in colour.ts); `-fps_mode passthrough` keeps VFR sources at their frame count.
@@ -88,6 +91,13 @@ export class FrameDecoder {
     this.child = children.add(spawn(opts.ffmpeg, decoderArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.spawnError = new Promise<never>((_, reject) => this.child.once('error', reject));
     this.spawnError.catch(() => {});
+    // Node resumes a child's stdout that has no 'readable'/'data' listener as soon as the child exits
+    // (child_process flushStdio), and the frames it held are dropped unread. A short clip fits in the pipe plus the
+    // socket buffer, so ffmpeg can finish before the first pull (the pipeline awaits other work first; on a loaded
+    // machine that is long enough) and the run saw zero frames from a valid file. A 'readable' listener from the
+    // start keeps the stream paused — resume() has no effect then — so the data waits for frames(); it does not
+    // read anything, so the pipe's backpressure on ffmpeg is unchanged.
+    this.child.stdout?.on('readable', keepBuffered);
     this.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       if (this.stderr.length < 64 * 1024) this.stderr += d;
     });
