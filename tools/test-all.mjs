@@ -11,7 +11,7 @@ const steps = [
 if (scripts['test:browser']) steps.push(['browser', ['run', 'test:browser']]);
 if (scripts['test:e2e'] && process.env.HUAJU4K_SKIP_E2E !== '1') steps.push(['e2e', ['run', 'test:e2e']]);
 
-let failed = [];
+const failed = [];
 for (const [name, args] of steps) {
   console.log(`\n=== ${name} ===`);
   const r = spawnSync('npm', args, { stdio: 'inherit' });
