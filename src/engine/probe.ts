@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { ExitCode, type ProbeInfo } from '../protocol/engine-events';
 import { EngineError, stderrTail } from './errors';
+import { countPackets } from './verify';
 
 interface FfprobeStream {
   index: number;
@@ -160,7 +161,8 @@ export async function probeMedia(ffprobe: string, path: string): Promise<MediaIn
   const vfr = rFps > 0 && avgFps > 0 && Math.abs(rFps - avgFps) / rFps > 0.01;
   const durationS = numOr(v.duration, numOr(out.format.duration, 0));
   let frames = Number(v.nb_frames) || 0;
-  if (!frames) frames = await countPackets(ffprobe, path, v.index);
+  // Exact packet count (demux only, no decode) where the container declares no frame count.
+  if (!frames) frames = Math.max(0, await countPackets(ffprobe, path, String(v.index)));
   if (!frames) frames = Math.max(1, Math.round(durationS * fps));
   const pixFmt = v.pix_fmt ?? 'unknown';
   const formatStart = numOr(out.format.start_time, 0);
@@ -201,23 +203,6 @@ function refs(streams: FfprobeStream[], type: string): StreamRef[] {
   return streams
     .filter((s) => s.codec_type === type)
     .map((s) => ({ index: s.index, codec: s.codec_name ?? 'unknown' }));
-}
-
-/** Exact packet count of one stream (demux only, no decode); used where the container has no frame count. */
-async function countPackets(ffprobe: string, path: string, index: number): Promise<number> {
-  const r = await runFfprobe(ffprobe, [
-    '-v',
-    'error',
-    '-select_streams',
-    String(index),
-    '-count_packets',
-    '-show_entries',
-    'stream=nb_read_packets',
-    '-of',
-    'csv=p=0',
-    path,
-  ]);
-  return r.code === 0 ? Number.parseInt(r.stdout.trim(), 10) || 0 : 0;
 }
 
 /** Only the public protocol fields (what `probe --json` prints and `start` carries). */

@@ -2,6 +2,11 @@ import { spawn } from 'node:child_process';
 
 /** Number of video packets in a file (demux only): the check that an encoder really wrote every frame. */
 export function countVideoPackets(ffprobe: string, path: string): Promise<number> {
+  return countPackets(ffprobe, path, 'v:0');
+}
+
+/** Packets of one stream (`-select_streams` syntax: `v:0`, or a stream index); -1 when ffprobe fails. */
+export function countPackets(ffprobe: string, path: string, stream: string): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(
       ffprobe,
@@ -9,7 +14,7 @@ export function countVideoPackets(ffprobe: string, path: string): Promise<number
         '-v',
         'error',
         '-select_streams',
-        'v:0',
+        stream,
         '-count_packets',
         '-show_entries',
         'stream=nb_read_packets',

@@ -1,16 +1,12 @@
 import { fork } from 'node:child_process';
+import type { InterruptedJobInfo } from '../protocol/jobs';
 import type { JobRecord } from './job-journal';
 
-/** One line of `huaju4k jobs --json`: an interrupted job found from its checkpoint work folder. */
-export interface EngineJobInfo {
-  workDir: string;
-  input: string;
-  output: string;
-  framesDone: number;
-  totalFrames: number;
-  percent: number;
-  updatedAt: string;
-}
+/** What the extension relies on of one `huaju4k jobs --json` entry (validated by parseEngineJobs). */
+export type EngineJobInfo = Pick<
+  InterruptedJobInfo,
+  'workDir' | 'input' | 'output' | 'framesDone' | 'totalFrames' | 'percent' | 'updatedAt'
+>;
 
 export function parseEngineJobs(text: string): EngineJobInfo[] {
   let data: unknown;

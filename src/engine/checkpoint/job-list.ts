@@ -1,23 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { InterruptedJobInfo } from '../../protocol/jobs';
 import { framesDone, readManifest } from './manifest';
 import { dirBytes, WORKDIR_SUFFIX, workDirFor } from './workdir';
-
-export interface InterruptedJob {
-  workDir: string;
-  input: string;
-  output: string;
-  framesDone: number;
-  totalFrames: number;
-  percent: number;
-  segments: number;
-  diskBytes: number;
-  updatedAt: string;
-  /** Only the join is left. */
-  joinPending: boolean;
-  /** Set when the manifest could not be read. */
-  error?: string;
-}
 
 /** The work folder a user means by `path`: the folder itself, or the output it belongs to. */
 export function resolveWorkDir(path: string): string {
@@ -26,7 +11,7 @@ export function resolveWorkDir(path: string): string {
   return workDirFor(p);
 }
 
-function describe(dir: string): InterruptedJob | undefined {
+function describe(dir: string): InterruptedJobInfo | undefined {
   try {
     const m = readManifest(dir);
     if (!m) return undefined;
@@ -66,7 +51,7 @@ function describe(dir: string): InterruptedJob | undefined {
  * Interrupted jobs under the given paths: a folder is searched (not recursively) for `*.huaju4k` work folders; an
  * output file or a work folder names one job directly.
  */
-export function listJobs(paths: string[]): InterruptedJob[] {
+export function listJobs(paths: string[]): InterruptedJobInfo[] {
   const dirs = new Set<string>();
   for (const raw of paths) {
     const p = resolve(raw);
@@ -87,10 +72,10 @@ export function listJobs(paths: string[]): InterruptedJob[] {
   return [...dirs]
     .sort()
     .map(describe)
-    .filter((j): j is InterruptedJob => !!j);
+    .filter((j): j is InterruptedJobInfo => !!j);
 }
 
-export function formatJobs(jobs: InterruptedJob[]): string {
+export function formatJobs(jobs: InterruptedJobInfo[]): string {
   if (!jobs.length) return 'no interrupted jobs\n';
   return jobs
     .map((j) =>

@@ -1,0 +1,20 @@
+/**
+ * `huaju4k jobs --json`: the interrupted jobs found from their checkpoint work folders. The engine writes this
+ * shape, the extension reads it (Resume quick pick, Videos tree); defined once here so the two cannot drift.
+ */
+export interface InterruptedJobInfo {
+  workDir: string;
+  input: string;
+  output: string;
+  framesDone: number;
+  totalFrames: number;
+  percent: number;
+  segments: number;
+  diskBytes: number;
+  /** ISO time of the manifest's last write. */
+  updatedAt: string;
+  /** Only the join is left. */
+  joinPending: boolean;
+  /** Set when the manifest could not be read. */
+  error?: string;
+}
