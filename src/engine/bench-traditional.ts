@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { children } from './children';
+import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { FrameUpscaler } from './pipeline';
 import type { MediaInfo } from './probe';
 import { resolveTarget } from './target-size';
@@ -20,7 +21,7 @@ export interface TraditionalResult {
 }
 
 async function ffmpegRun(ffmpeg: string, args: string[], stdin?: Uint8Array): Promise<Buffer> {
-  const child = children.add(spawn(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', ...args]));
+  const child = children.add(spawn(ffmpeg, [...FFMPEG_QUIET, ...args]));
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on('data', (d: Buffer) => out.push(d));

@@ -3,6 +3,7 @@ import { ExitCode } from '../protocol/engine-events';
 import { children } from './children';
 import { sourceColorMatrix, sourceRange } from './colour';
 import { EngineError, stderrTail } from './errors';
+import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { MediaInfo } from './probe';
 
 export interface DecoderOptions {
@@ -51,10 +52,7 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   );
   const frames = opts.maxFrames !== undefined ? ['-frames:v', String(opts.maxFrames)] : [];
   return [
-    '-nostdin',
-    '-hide_banner',
-    '-loglevel',
-    'error',
+    ...FFMPEG_QUIET,
     ...pre,
     '-i',
     info.path,

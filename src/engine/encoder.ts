@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { ExitCode } from '../protocol/engine-events';
 import { children } from './children';
 import { EngineError, stderrTail } from './errors';
+import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { MediaInfo } from './probe';
 import { planStreams, type StreamWarning } from './stream-map';
 import type { Size } from './target-size';
@@ -103,10 +104,7 @@ export function encoderArgs(o: EncoderOptions): EncoderCommand {
   }
   const container = plan?.container ?? (/\.(mp4|m4v|mov)$/i.test(o.output) ? 'mp4' : 'mkv');
   const args = [
-    '-nostdin',
-    '-hide_banner',
-    '-loglevel',
-    'error',
+    ...FFMPEG_QUIET,
     '-y',
     ...offset,
     '-f',

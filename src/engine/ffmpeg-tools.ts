@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { ExitCode } from '../protocol/engine-events';
 import { EngineError } from './errors';
 
+/** Leading ffmpeg arguments of every engine child: no stdin reading, no banner, errors only on stderr. */
+export const FFMPEG_QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error'] as const;
+
 export interface FfmpegTools {
   ffmpeg: string;
   ffprobe: string;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { children } from './children';
+import { FFMPEG_QUIET } from './ffmpeg-tools';
 
 export const PREVIEW_WIDTH = 320;
 
@@ -45,10 +46,7 @@ export async function previewJpeg(
   const small = downscaleRgb(frame, width, height, Math.max(1, Math.floor(width / PREVIEW_WIDTH)));
   const pw = Math.min(PREVIEW_WIDTH, small.width - (small.width % 2));
   const args = [
-    '-nostdin',
-    '-hide_banner',
-    '-loglevel',
-    'error',
+    ...FFMPEG_QUIET,
     '-f',
     'rawvideo',
     '-pix_fmt',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
 import { children } from '../children';
 import { EngineError, stderrTail } from '../errors';
+import { FFMPEG_QUIET } from '../ffmpeg-tools';
 import type { MediaInfo } from '../probe';
 import { planStreams, type StreamWarning } from '../stream-map';
 import type { JobManifest } from './manifest';
@@ -33,10 +34,7 @@ export function joinArgs(o: JoinOptions, listPath: string): { args: string[]; wa
   const off = o.source.videoStartS > 0.0005 ? ['-itsoffset', o.source.videoStartS.toFixed(6)] : [];
   const trim = o.durationS !== undefined ? ['-t', (o.durationS + o.source.videoStartS).toFixed(6)] : [];
   const args = [
-    '-nostdin',
-    '-hide_banner',
-    '-loglevel',
-    'error',
+    ...FFMPEG_QUIET,
     '-y',
     ...off,
     '-f',
