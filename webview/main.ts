@@ -2,7 +2,7 @@
 // and the view; everything else lives in the modules it imports.
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { WEBVIEW_PROTOCOL_VERSION } from '../src/protocol/webview-messages';
+import { type BackendFrameMessage, WEBVIEW_PROTOCOL_VERSION } from '../src/protocol/webview-messages';
 import { HostClient, type PersistedState, readPersistedState } from './host-api';
 import { PanelView } from './panel-view';
 import { MonitorStore } from './store';
@@ -15,7 +15,9 @@ const persist = (patch: Partial<PersistedState>) => {
 };
 
 const store = new MonitorStore();
-const client = new HostClient(api, (m) => store.dispatch(m));
+// Backend frames go straight to their thumbnails: image data never enters the view state.
+let onBackendFrame: (m: BackendFrameMessage) => void = () => undefined;
+const client = new HostClient(api, (m) => (m.type === 'backendFrame' ? onBackendFrame(m) : store.dispatch(m)));
 
 const view = new PanelView({
   split: persisted.split,
@@ -30,6 +32,7 @@ const view = new PanelView({
   },
 });
 document.body.append(view.root);
+onBackendFrame = (m) => view.thumbs.show(m);
 
 // Redraw at most once per animation frame however fast events arrive.
 let scheduled = false;
@@ -60,6 +63,8 @@ Object.defineProperty(window, '__huaju4kMonitor', {
       previewFrame: Number(document.querySelector('.compare')?.getAttribute('data-frame') ?? -1),
       previewsShown: view.preview.shownCount,
       liveBlobUrls: view.preview.liveUrlCount,
+      backendThumbUrls: view.thumbs.liveUrlCount,
+      backendFramesShown: view.thumbs.shownCounts(),
       rejectedMessages: client.rejectedCount,
       points: {
         fps: store.series.throughput.length,

@@ -4,6 +4,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { JobControlMethod, MonitorBackendRow } from '../src/protocol/webview-messages';
+import { BackendThumbnails } from './backend-thumbs';
 import { type ChartSpec, TimeChart } from './charts';
 import { h, setAttr, setText } from './dom';
 import { baseName, formatBytes, formatDuration, formatFps, formatMs, formatPercent } from './format';
@@ -75,6 +76,8 @@ export class PanelView {
   private readonly backendsBody: HTMLElement;
   private readonly backendsTable: HTMLElement;
   private readonly backendsEmpty: HTMLElement;
+  /** Live thumbnails of each backend's broadcast (fed directly by `backendFrame` messages). */
+  readonly thumbs = new BackendThumbnails();
   private readonly notices: HTMLElement;
   private readonly resizeObserver: ResizeObserver;
 
@@ -300,7 +303,9 @@ export class PanelView {
         h(
           'tr',
           {},
-          ...['Backend', 'State', 'Subscribers', 'fps', 'Relay', 'Heartbeat'].map((c) => h('th', { scope: 'col' }, c)),
+          ...['Backend', 'Broadcast', 'State', 'Subscribers', 'fps', 'Relay', 'Heartbeat'].map((c) =>
+            h('th', { scope: 'col' }, c),
+          ),
         ),
       ),
       this.backendsBody,
@@ -309,7 +314,8 @@ export class PanelView {
       'div',
       { class: 'backends-empty' },
       h('strong', {}, 'No backends connected.'),
-      ' Stream hubs listed in the huaju4k.backends setting appear here with their subscribers, fps, relay and heartbeat.',
+      ' Stream hubs listed in the huaju4k.backends setting appear here with a live thumbnail of their broadcast, ' +
+        'subscribers, fps, relay and heartbeat.',
     );
     const backends = h(
       'section',
@@ -543,6 +549,7 @@ export class PanelView {
     const has = rows !== null && rows.length > 0;
     this.backendsEmpty.hidden = has;
     this.backendsTable.hidden = !has;
+    if (rows !== null) this.thumbs.retain(rows.map((r) => r.name));
     if (!has) return;
     const key = JSON.stringify(rows);
     if (this.backendsBody.dataset.key === key) return;
@@ -558,6 +565,7 @@ export class PanelView {
             h('span', { class: 'backend-name' }, r.name),
             h('span', { class: 'backend-url' }, r.url),
           ),
+          h('td', { class: 'backend-thumb-cell' }, this.thumbs.element(r.name)),
           h(
             'td',
             { title: r.error ?? '' },

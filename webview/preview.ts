@@ -9,7 +9,7 @@
 import { h, setAttr, setText } from './dom';
 import type { PreviewView } from './view-model';
 
-function base64ToBlob(b64: string, mime: string): Blob {
+export function base64ToBlob(b64: string, mime: string): Blob {
   const bin = atob(b64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);

@@ -7,6 +7,9 @@
  * Flow: the webview posts `ready` once its script runs; only then does the host send `init` (a replay of the
  * focused job's recent events plus the backends rows). Afterwards the host streams `engineEvent` and `backends`.
  * Job controls are `request`s with an id; the host answers each with a `reply` carrying the same id.
+ * While the panel is visible the host also relays `backendFrame`s: the newest JPEG of each reachable backend's
+ * broadcast (≤ 2 a second per backend) for the backends section's thumbnails. An older webview rejects that type
+ * like any unknown one (logged, ignored), so it is an addition, not a breaking change.
  */
 import { type EngineEvent, parseEngineEvent } from './engine-events';
 
@@ -62,7 +65,25 @@ export interface ReplyMessage {
   error?: string;
 }
 
-export type HostToWebviewMessage = InitMessage | EngineEventMessage | BackendsMessage | ReplyMessage;
+/** The newest frame of one backend's broadcast (relayed by the extension host from the hub's subscriber socket). */
+export interface BackendFrameMessage {
+  v: number;
+  type: 'backendFrame';
+  /** The backend's configured name (matches a `MonitorBackendRow.name`). */
+  name: string;
+  mime: 'image/jpeg';
+  /** The JPEG, base64; at most MAX_BACKEND_FRAME_BASE64_CHARS. */
+  data: string;
+  /** When the host received it (epoch ms). */
+  ts: number;
+}
+
+export type HostToWebviewMessage =
+  | InitMessage
+  | EngineEventMessage
+  | BackendsMessage
+  | BackendFrameMessage
+  | ReplyMessage;
 
 // ---- webview → host ----
 
@@ -96,7 +117,12 @@ const MAX_BACKEND_ROWS = 64;
 const MAX_INIT_EVENTS = 2000;
 /** Preview images are small thumbnails; anything bigger is a bug or an attack, not a preview. */
 export const MAX_PREVIEW_BASE64_CHARS = 4 * 1024 * 1024;
+/** Backend frames share the preview cap: a hub broadcasting bigger JPEGs gets "frame too large" instead of a thumbnail. */
+export const MAX_BACKEND_FRAME_BASE64_CHARS = MAX_PREVIEW_BASE64_CHARS;
+const MAX_BACKEND_NAME_CHARS = 200;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** base64 of a JPEG's SOI + marker prefix (FF D8 FF): anything else is not a JPEG. */
+const JPEG_BASE64_PREFIX = '/9j/';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -198,6 +224,21 @@ export function parseHostMessage(value: unknown): Parsed<HostToWebviewMessage> {
       const rows = parseBackendRows(m.rows);
       if (!rows) return reject('backends: malformed rows');
       return { ok: true, message: { v, type: 'backends', rows } };
+    }
+    case 'backendFrame': {
+      if (typeof m.name !== 'string' || m.name.length === 0 || m.name.length > MAX_BACKEND_NAME_CHARS) {
+        return reject('backendFrame: missing or overlong name');
+      }
+      if (m.mime !== 'image/jpeg') return reject(`backendFrame: mime ${JSON.stringify(m.mime)?.slice(0, 40)}`);
+      if (typeof m.data !== 'string' || m.data.length > MAX_BACKEND_FRAME_BASE64_CHARS) {
+        return reject('backendFrame: data missing or too large');
+      }
+      if (!m.data.startsWith(JPEG_BASE64_PREFIX) || !BASE64.test(m.data)) return reject('backendFrame: not a JPEG');
+      if (!isFiniteNumber(m.ts)) return reject('backendFrame: ts must be a number');
+      return {
+        ok: true,
+        message: { v, type: 'backendFrame', name: m.name, mime: 'image/jpeg', data: m.data, ts: m.ts },
+      };
     }
     case 'reply': {
       if (!isNonNegativeInt(m.id) || typeof m.ok !== 'boolean') return reject('reply: needs id and ok');

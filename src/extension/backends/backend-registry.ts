@@ -27,6 +27,14 @@ interface Entry {
   unsubscribe: () => void;
 }
 
+/** A reachable backend as a broadcast subscriber sees it. */
+export interface BroadcastTarget {
+  name: string;
+  url: string;
+  token: string | undefined;
+  flavour: 'huaju4k-hub' | 'blankend';
+}
+
 export type ProbeOutcome = Awaited<ReturnType<typeof probeBackend>>;
 
 export class BackendRegistry implements Disposable {
@@ -79,6 +87,25 @@ export class BackendRegistry implements Disposable {
   /** The Backends tree's top rows (with their children), in setting order. */
   treeRows(): TreeRow[] {
     return this.views().map(backendTreeRow);
+  }
+
+  /**
+   * What a broadcast subscriber needs for each backend that answered its last poll, with the token its status
+   * client uses (so a token change restarts both), in setting order.
+   */
+  reachableTargets(): BroadcastTarget[] {
+    const out: BroadcastTarget[] = [];
+    for (const e of this.entries) {
+      const view = e.client.view;
+      if (view.state !== 'reachable') continue;
+      out.push({
+        name: e.config.name,
+        url: e.config.url,
+        token: e.token,
+        flavour: view.snapshot?.kind ?? 'huaju4k-hub',
+      });
+    }
+    return out;
   }
 
   monitorRows(): MonitorBackendRow[] {

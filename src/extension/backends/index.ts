@@ -1,7 +1,8 @@
 /**
  * The Backends feature, wired once from `activate`: settings → one status client per backend (tokens from
  * SecretStorage) → the Backends tree and the monitor's backends section; commands to add/remove/test backends,
- * set a token, refresh and preview a backend's broadcast.
+ * set a token, refresh and preview a backend's broadcast; while the monitor panel is visible, each reachable
+ * backend's newest broadcast frame is relayed to its row in the monitor's backends section.
  */
 import * as vscode from 'vscode';
 import type { TreeRow } from '../../hub/tree-rows';
@@ -9,6 +10,7 @@ import type { MonitorBackendRow } from '../../protocol/webview-messages';
 import { CONFIG_SECTION } from '../settings-reader';
 import { registerBackendCommands } from './backend-commands';
 import { BACKENDS_SETTING, backendNameOfSecretKey, parseBackendsSetting, tokenSecretKey } from './backend-config';
+import { BackendFrameRelay } from './backend-frame-relay';
 import { BackendPreviews } from './backend-preview';
 import { BackendRegistry } from './backend-registry';
 import { BACKENDS_VIEW_ID, BackendsTreeProvider } from './backends-tree';
@@ -18,8 +20,16 @@ export { BACKENDS_VIEW_ID } from './backends-tree';
 export interface BackendsDeps {
   secrets: vscode.SecretStorage;
   log: vscode.LogOutputChannel;
-  /** The monitor panel host (`MonitorPanel`); its backends section gets every update. */
-  monitor?: { setBackends(rows: MonitorBackendRow[]): void };
+  /** The monitor panel host (`MonitorPanel`); its backends section gets every update and, while visible, frames. */
+  monitor?: BackendsMonitor;
+}
+
+/** What the backends feature needs of the monitor panel host. */
+export interface BackendsMonitor {
+  setBackends(rows: MonitorBackendRow[]): void;
+  postBackendFrame(name: string, jpeg: Buffer, ts: number): void;
+  readonly isVisible: boolean;
+  onDidChangeVisibility(listener: (visible: boolean) => void): vscode.Disposable;
 }
 
 export interface BackendsFeature extends vscode.Disposable {
@@ -28,6 +38,8 @@ export interface BackendsFeature extends vscode.Disposable {
   rows(): TreeRow[];
   /** Frames relayed to a backend's preview panel so far. */
   previewFrames(name: string): number;
+  /** Frames relayed to the monitor's thumbnail of a backend by its current socket (0 while the monitor is hidden). */
+  monitorFrames(name: string): number;
 }
 
 export function registerBackends(deps: BackendsDeps): BackendsFeature {
@@ -36,6 +48,7 @@ export function registerBackends(deps: BackendsDeps): BackendsFeature {
   const tree = new BackendsTreeProvider(registry);
   const view = vscode.window.createTreeView(BACKENDS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const previews = new BackendPreviews(registry);
+  const relay = monitor ? new BackendFrameRelay(registry, monitor) : undefined;
 
   let lastProblems = '';
   const readSetting = () => {
@@ -65,6 +78,7 @@ export function registerBackends(deps: BackendsDeps): BackendsFeature {
     tree,
     previews,
     registry.onDidChange(feedMonitor),
+    ...(monitor && relay ? [monitor.onDidChangeVisibility((visible) => relay.setActive(visible)), relay] : []),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${CONFIG_SECTION}.${BACKENDS_SETTING}`)) void configure();
     }),
@@ -75,11 +89,13 @@ export function registerBackends(deps: BackendsDeps): BackendsFeature {
   ];
   // Nothing polls while the setting is empty; the monitor still learns that there are no backends.
   void configure();
+  relay?.setActive(monitor?.isVisible ?? false);
 
   return {
     registry,
     rows: () => registry.treeRows(),
     previewFrames: (name) => previews.forwarded(name),
+    monitorFrames: (name) => relay?.forwarded(name) ?? 0,
     dispose: () => {
       if (monitorTimer) clearTimeout(monitorTimer);
       for (const d of disposables) d.dispose();

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../protocol/engine-events';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../../protocol/webview-messages';
+import { Emitter } from '../emitter';
 import { makeNonce, renderMonitorHtml } from './html';
 import { consoleLogger, type MonitorJobControls, type MonitorLogger } from './job-controls';
 import { MonitorMessageRouter } from './message-router';
@@ -36,6 +37,11 @@ export class MonitorPanel implements vscode.Disposable {
   private controls: MonitorJobControls | undefined;
   private log: MonitorLogger;
   private readonly router: MonitorMessageRouter;
+  private readonly visibility = new Emitter<boolean>();
+  private visibleNow = false;
+  private readonly oversizedLogged = new Set<string>();
+  /** Fires when the panel becomes visible or stops being visible (hidden, closed, disposed). */
+  readonly onDidChangeVisibility = this.visibility.event;
 
   /**
    * Creates the window's monitor host and registers the panel serializer (call once from `activate`). Also needs
@@ -89,6 +95,7 @@ export class MonitorPanel implements vscode.Disposable {
       onReady: () => {
         this.ready = true;
         this.post(this.state.init());
+        for (const frame of this.state.backendFrames()) this.post(frame);
       },
     });
   }
@@ -100,6 +107,11 @@ export class MonitorPanel implements vscode.Disposable {
 
   setJobControls(controls: MonitorJobControls): void {
     this.controls = controls;
+  }
+
+  /** The panel is open and on screen: the only time backend frames are worth relaying. */
+  get isVisible(): boolean {
+    return this.visibleNow;
   }
 
   get isOpen(): boolean {
@@ -140,6 +152,28 @@ export class MonitorPanel implements vscode.Disposable {
     if (this.ready) this.post(message);
   }
 
+  /** The newest frame of a backend's broadcast, for its thumbnail in the backends section. */
+  postBackendFrame(name: string, jpeg: Buffer, ts: number): void {
+    const message = this.state.setBackendFrame(name, jpeg, ts);
+    if (!message) {
+      if (!this.oversizedLogged.has(name)) {
+        this.oversizedLogged.add(name);
+        this.log.warn(
+          `huaju4k monitor: frames from backend "${name}" are too large for the preview (${jpeg.length} bytes); ` +
+            'its thumbnail stays empty — lower the resolution or JPEG quality it broadcasts.',
+        );
+      }
+      return;
+    }
+    if (this.ready) this.post(message);
+  }
+
+  private setVisible(visible: boolean): void {
+    if (visible === this.visibleNow) return;
+    this.visibleNow = visible;
+    this.visibility.fire(visible);
+  }
+
   private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     return {
       enableScripts: true,
@@ -171,6 +205,7 @@ export class MonitorPanel implements vscode.Disposable {
       panel.onDidChangeViewState(() => {
         // A hidden webview without retained context is torn down; it posts `ready` again when shown.
         if (!panel.visible) this.ready = false;
+        if (this.panel === panel) this.setVisible(panel.visible);
       }),
       panel.onDidDispose(() => {
         if (this.panel === panel) {
@@ -178,9 +213,11 @@ export class MonitorPanel implements vscode.Disposable {
           this.ready = false;
           for (const d of this.panelDisposables) d.dispose();
           this.panelDisposables = [];
+          this.setVisible(false);
         }
       }),
     ];
+    this.setVisible(panel.visible);
   }
 
   private post(message: HostToWebviewMessage): void {
@@ -199,12 +236,14 @@ export class MonitorPanel implements vscode.Disposable {
     const old = this.panel;
     this.panel = undefined;
     old?.dispose();
+    this.setVisible(false);
   }
 
   dispose(): void {
     this.disposePanel();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
+    this.visibility.dispose();
     if (MonitorPanel.instance === this) MonitorPanel.instance = undefined;
   }
 }

@@ -1,10 +1,14 @@
 /**
  * The panel host's memory, free of `vscode` so it is unit-tested: per-job replays (a bounded number of jobs), which
- * job the panel follows, and the backends rows. The panel follows the newest job to start unless told otherwise.
+ * job the panel follows, the backends rows and the newest broadcast frame of each backend (one per listed backend,
+ * so a re-shown panel gets its thumbnails back at once). The panel follows the newest job to start unless told
+ * otherwise.
  */
 import type { EngineEvent } from '../../protocol/engine-events';
 import {
+  type BackendFrameMessage,
   type HostToWebviewMessage,
+  MAX_BACKEND_FRAME_BASE64_CHARS,
   type MonitorBackendRow,
   WEBVIEW_PROTOCOL_VERSION,
 } from '../../protocol/webview-messages';
@@ -16,6 +20,7 @@ export class MonitorState {
   private readonly jobs = new Map<string, JobReplay>();
   private focused: string | null = null;
   private backends: MonitorBackendRow[] | null = null;
+  private readonly frames = new Map<string, BackendFrameMessage>();
 
   get focusedJobId(): string | null {
     return this.focused;
@@ -52,7 +57,32 @@ export class MonitorState {
 
   setBackends(rows: MonitorBackendRow[]): HostToWebviewMessage {
     this.backends = rows.map((r) => ({ ...r }));
+    const names = new Set(rows.map((r) => r.name));
+    for (const name of [...this.frames.keys()]) if (!names.has(name)) this.frames.delete(name);
     return { v: WEBVIEW_PROTOCOL_VERSION, type: 'backends', rows: this.backends };
+  }
+
+  /**
+   * Keeps a backend's newest frame; returns the message to post, or undefined when the frame is too large for the
+   * protocol (the caller logs it) — a frame never replaces the previous one unless it can be shown.
+   */
+  setBackendFrame(name: string, jpeg: Buffer, ts: number): BackendFrameMessage | undefined {
+    if (Math.ceil(jpeg.length / 3) * 4 > MAX_BACKEND_FRAME_BASE64_CHARS) return undefined;
+    const message: BackendFrameMessage = {
+      v: WEBVIEW_PROTOCOL_VERSION,
+      type: 'backendFrame',
+      name,
+      mime: 'image/jpeg',
+      data: jpeg.toString('base64'),
+      ts,
+    };
+    this.frames.set(name, message);
+    return message;
+  }
+
+  /** The newest frame of each backend, to post after an `init`. */
+  backendFrames(): BackendFrameMessage[] {
+    return [...this.frames.values()];
   }
 
   init(): HostToWebviewMessage {

@@ -8,6 +8,7 @@ import { MAX_JOBS, MonitorState } from '../../../src/extension/monitor/monitor-s
 import type { HubStatus } from '../../../src/protocol/hub-status';
 import {
   type HostToWebviewMessage,
+  MAX_BACKEND_FRAME_BASE64_CHARS,
   parseHostMessage,
   WEBVIEW_PROTOCOL_VERSION as v,
 } from '../../../src/protocol/webview-messages';
@@ -102,6 +103,36 @@ describe('monitor host: state', () => {
     rows[0].reachable = false;
     const init = s.init();
     assert.ok(init.type === 'init' && init.backends?.[0].reachable === true);
+  });
+
+  it('keeps the newest frame per listed backend for the next init, refusing frames over the protocol cap', () => {
+    const s = new MonitorState();
+    const jpeg = (n: number) => Buffer.from([0xff, 0xd8, 0xff, 0xe0, n, 0xff, 0xd9]);
+    const m = s.setBackendFrame('a', jpeg(1), 10);
+    assert.ok(m);
+    const parsed = parseHostMessage(m);
+    assert.ok(
+      parsed.ok && parsed.message.type === 'backendFrame' && parsed.message.name === 'a',
+      JSON.stringify(parsed),
+    );
+    s.setBackendFrame('a', jpeg(2), 20);
+    s.setBackendFrame('b', jpeg(3), 30);
+    assert.deepEqual(
+      s.backendFrames().map((f) => [f.name, Buffer.from(f.data, 'base64')[4], f.ts]),
+      [
+        ['a', 2, 20],
+        ['b', 3, 30],
+      ],
+    );
+    // Over the cap: refused, and the previous frame stays.
+    assert.equal(s.setBackendFrame('a', Buffer.alloc(MAX_BACKEND_FRAME_BASE64_CHARS), 40), undefined);
+    assert.equal(s.backendFrames()[0].ts, 20);
+    // A backend leaving the list takes its frame with it.
+    s.setBackends([{ name: 'b', url: 'http://b', reachable: true }]);
+    assert.deepEqual(
+      s.backendFrames().map((f) => f.name),
+      ['b'],
+    );
   });
 
   it('remembers at most MAX_JOBS jobs, evicting finished ones first and never the focused one', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  MAX_BACKEND_FRAME_BASE64_CHARS,
   parseHostMessage,
   parseWebviewMessage,
   validateEngineEventForView,
@@ -88,5 +89,52 @@ describe('monitor protocol: host → webview', () => {
       false,
     );
     assert.equal(parseHostMessage({ v, type: 'reply', id: 'x', ok: true }).ok, false);
+  });
+});
+
+describe('monitor protocol: backendFrame', () => {
+  // A real JPEG's first bytes (SOI + APP0) so the prefix check sees what a hub sends.
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF'), Buffer.alloc(9)]);
+  const data = jpeg.toString('base64');
+  const frame = (patch: Record<string, unknown> = {}) => ({
+    v,
+    type: 'backendFrame',
+    name: 'studio-hub',
+    mime: 'image/jpeg',
+    data,
+    ts: T0,
+    ...patch,
+  });
+
+  it('accepts a JPEG frame for a named backend and copies only known fields', () => {
+    const r = parseHostMessage(frame({ extra: '<script>' }));
+    assert.deepEqual(r, {
+      ok: true,
+      message: { v, type: 'backendFrame', name: 'studio-hub', mime: 'image/jpeg', data, ts: T0 },
+    });
+  });
+
+  it('rejects oversized, non-JPEG, non-base64 and incomplete frames with a reason', () => {
+    const oversized = `/9j/${'A'.repeat(MAX_BACKEND_FRAME_BASE64_CHARS)}`;
+    const cases: [unknown, RegExp][] = [
+      [frame({ data: oversized }), /too large/],
+      [frame({ mime: 'image/png' }), /mime/],
+      [frame({ mime: 'text/html' }), /mime/],
+      [frame({ data: Buffer.from('<svg onload=alert(1)>').toString('base64') }), /not a JPEG/],
+      [frame({ data: '/9j/"><script>' }), /not a JPEG/],
+      [frame({ data: 'data:image/jpeg;base64,/9j/' }), /not a JPEG/],
+      [frame({ data: undefined }), /data/],
+      [frame({ name: '' }), /name/],
+      [frame({ name: 'x'.repeat(201) }), /name/],
+      [frame({ name: 7 }), /name/],
+      [frame({ ts: Number.NaN }), /ts/],
+      [frame({ ts: '1' }), /ts/],
+      [frame({ v: v + 1 }), /version/],
+    ];
+    for (const [input, reason] of cases) {
+      const r = parseHostMessage(input);
+      assert.equal(r.ok, false, JSON.stringify(input).slice(0, 120));
+      assert.match(r.ok ? '' : r.reason, reason, JSON.stringify(input).slice(0, 120));
+    }
   });
 });
