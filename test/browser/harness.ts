@@ -181,7 +181,10 @@ export class EmulatedPanel {
       controls: () => controls,
       onReady: () => {
         this.ready = true;
-        void this.send(this.state.init());
+        // As MonitorPanel: init first, then each backend's newest frame.
+        void this.send(this.state.init()).then(async () => {
+          for (const f of this.state.backendFrames()) await this.send(f);
+        });
       },
     });
     page.on('console', (msg) => {
@@ -248,6 +251,13 @@ export class EmulatedPanel {
 
   async setBackends(rows: MonitorBackendRow[]): Promise<void> {
     const m = this.state.setBackends(rows);
+    if (this.ready) await this.send(m);
+  }
+
+  /** A backend's newest broadcast frame, as the host relays it (kept for the next init like MonitorPanel). */
+  async postBackendFrame(name: string, jpeg: Buffer, ts = Date.now()): Promise<void> {
+    const m = this.state.setBackendFrame(name, jpeg, ts);
+    if (!m) throw new Error(`frame for ${name} is over the protocol cap`);
     if (this.ready) await this.send(m);
   }
 

@@ -31,6 +31,8 @@ interface MonitorStats {
   previewFrame: number;
   previewsShown: number;
   liveBlobUrls: number;
+  backendThumbUrls: number;
+  backendFramesShown: Record<string, number>;
   rejectedMessages: number;
   points: { fps: number; memory: number; vram: number; disk: number };
 }
@@ -412,6 +414,124 @@ describe('monitor webview in chromium', function () {
       const logs = panel.logs.filter((l) => l.includes('ignored a message'));
       assert.equal(logs.length, 4, panel.logs.join('\n'));
       assert.deepEqual(await panel.cspViolations(), []);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('shows a live thumbnail of each backend broadcast, revokes old frames and ignores malformed ones', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      // Real JPEGs: two different enhanced frames of the recorded engine run.
+      const jpegs = [previews[1], previews.at(-1)].map((p) => {
+        assert.ok(p?.type === 'preview' && p.mime === 'image/jpeg');
+        return Buffer.from(p.output, 'base64');
+      });
+      const rows = [
+        {
+          name: 'studio-hub',
+          url: 'http://127.0.0.1:8765',
+          reachable: true,
+          subscribers: 2,
+          fps: 29.97,
+          relay: 'connected',
+          heartbeatAgeS: 0.8,
+        },
+        { name: 'render-box', url: 'http://10.0.0.12:8000', reachable: false, error: 'ECONNREFUSED' },
+      ];
+      await panel.setBackends(rows);
+      await settle(panel);
+      const thumb = (name: string) => panel.page.locator(`.backend-thumb[data-backend="${name}"]`);
+      assert.equal(await thumb('studio-hub').locator('.backend-thumb-empty').textContent(), 'No frames yet');
+      assert.ok(await thumb('render-box').locator('.backend-thumb-empty').isVisible());
+      const thumbPixels = () =>
+        panel.page.evaluate(() => {
+          const img = document.querySelector<HTMLImageElement>('.backend-thumb[data-backend="studio-hub"] img');
+          if (!img?.complete || img.naturalWidth === 0) return 'none';
+          const c = document.createElement('canvas');
+          c.width = img.naturalWidth;
+          c.height = img.naturalHeight;
+          const ctx = c.getContext('2d');
+          if (!ctx) return 'no-2d';
+          ctx.drawImage(img, 0, 0);
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          let h = 2166136261;
+          for (let i = 0; i < d.length; i += 7) h = Math.imul(h ^ d[i], 16777619) >>> 0;
+          return `${c.width}x${c.height}:${h.toString(16)}`;
+        });
+      const framesShown = (n: number) =>
+        panel.page.waitForFunction(
+          (k) => document.querySelector('.backend-thumb[data-backend="studio-hub"]')?.getAttribute('data-frames') === k,
+          String(n),
+        );
+
+      await panel.postBackendFrame('studio-hub', jpegs[0]);
+      await framesShown(1);
+      const firstUrl = await thumb('studio-hub').locator('img').getAttribute('src');
+      assert.match(firstUrl ?? '', /^blob:/);
+      const first = await thumbPixels();
+      assert.notEqual(first, 'none');
+      assert.ok(!(await thumb('studio-hub').locator('.backend-thumb-empty').isVisible()));
+      assert.ok(await thumb('render-box').locator('.backend-thumb-empty').isVisible(), 'the other row got a frame');
+
+      await panel.postBackendFrame('studio-hub', jpegs[1]);
+      await framesShown(2);
+      const second = await thumbPixels();
+      assert.notEqual(second, first, 'the thumbnail did not change with the second frame');
+      const firstStillLoads = await panel.page.evaluate(
+        (u) =>
+          new Promise<boolean>((r) => {
+            const img = new Image();
+            img.onload = () => r(true);
+            img.onerror = () => r(false);
+            img.src = u ?? '';
+          }),
+        firstUrl,
+      );
+      assert.equal(firstStillLoads, false, 'the superseded thumbnail blob URL is still alive');
+      // That probe itself logs one failed load; anything else in the console is a real error.
+      await panel.page.waitForTimeout(50);
+      assert.deepEqual(panel.consoleErrors.splice(0), ['Failed to load resource: net::ERR_FILE_NOT_FOUND']);
+      assert.equal((await stats(panel)).backendThumbUrls, 1);
+
+      // A rows update (new fps) re-renders the table; the thumbnail keeps its image.
+      await panel.setBackends([{ ...rows[0], fps: 25 }, rows[1]]);
+      await settle(panel);
+      assert.equal(await panel.page.locator('.backends-table tbody tr').count(), 2);
+      assert.equal(await thumbPixels(), second);
+
+      // Malformed frames are rejected and logged; the thumbnail stays as it was.
+      const good = { v, type: 'backendFrame', name: 'studio-hub', mime: 'image/jpeg', ts: 1 };
+      const rejectedBefore = (await stats(panel)).rejectedMessages;
+      await panel.send({ ...good, mime: 'image/svg+xml', data: jpegs[0].toString('base64') });
+      await panel.send({ ...good, data: Buffer.from('<svg onload="alert(1)"/>').toString('base64') });
+      await panel.send({ ...good, data: `/9j/${'A'.repeat(4 * 1024 * 1024)}` });
+      await panel.send({ ...good, name: '', data: jpegs[0].toString('base64') });
+      await settle(panel);
+      const s = await stats(panel);
+      assert.equal(s.rejectedMessages - rejectedBefore, 4);
+      assert.equal(s.backendFramesShown['studio-hub'], 2);
+      assert.equal(panel.logs.filter((l) => l.includes('backendFrame')).length, 4, panel.logs.join('\n'));
+
+      await panel.page.locator('.backends').scrollIntoViewIfNeeded();
+      await panel.page.locator('.backends').screenshot({ path: join(ARTIFACTS, 'monitor-backends-dark.png') });
+      await panel.setTheme('light');
+      await settle(panel);
+      await panel.page.waitForTimeout(100);
+      await panel.page.locator('.backends').screenshot({ path: join(ARTIFACTS, 'monitor-backends-light.png') });
+
+      // Reloaded (hidden and shown again): the host replays the newest frame after init.
+      await panel.load();
+      await framesShown(1);
+      assert.equal(await thumbPixels(), second);
+
+      // The backend leaves the list: its thumbnail and blob URL go with it.
+      await panel.setBackends([rows[1]]);
+      await settle(panel);
+      assert.equal(await thumb('studio-hub').count(), 0);
+      assert.equal((await stats(panel)).backendThumbUrls, 0);
+      assert.deepEqual(await panel.cspViolations(), []);
+      assert.deepEqual(panel.consoleErrors, []);
     } finally {
       await panel.page.close();
     }
