@@ -483,8 +483,30 @@ export class PanelView {
         ),
       );
     }
+    // Provider fallbacks (`--ep auto` passing over CUDA, WebGPU…) are expected on a machine without a GPU: one
+    // collapsed line says where the run is, the reasons and fixes stay one click (or Enter) away.
+    const fallbacks = state.warnings.filter((w) => w.code === 'ep-fallback');
     for (const w of state.warnings) {
-      items.push(h('div', { class: 'notice warning' }, h('strong', {}, 'Warning: '), w.message));
+      if (w.code !== 'ep-fallback') {
+        items.push(h('div', { class: 'notice warning' }, h('strong', {}, 'Warning: '), w.message));
+      }
+    }
+    if (fallbacks.length > 0) {
+      const provider = (state.header?.executionProvider ?? 'cpu').toUpperCase();
+      const n = fallbacks.length;
+      items.push(
+        h(
+          'details',
+          { class: 'notice info ep-fallback' },
+          h(
+            'summary',
+            {},
+            h('strong', {}, `Running on ${provider}. `),
+            `${n} faster execution provider${n === 1 ? ' is' : 's are'} not available here — why and how to enable`,
+          ),
+          ...fallbacks.map((w) => h('div', { class: 'notice-hint' }, w.message)),
+        ),
+      );
     }
     const key = JSON.stringify([state.error, state.done, state.warnings.map((w) => w.ts + w.code)]);
     if (this.notices.dataset.key !== key) {

@@ -311,6 +311,41 @@ describe('monitor webview in chromium', function () {
     }
   });
 
+  it('collapses provider fallbacks into one keyboard-reachable line; other warnings stay visible', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'light');
+    try {
+      const t0 = Date.now() - 5_000;
+      const fallback = (ts: number, message: string): EngineEvent => ({
+        type: 'warning',
+        ts,
+        code: 'ep-fallback',
+        message,
+      });
+      await panel.postEngineEvents(JOB, [
+        startEvent(t0, { executionProvider: 'cpu' }),
+        fallback(t0 + 10, 'CUDA not used: CUDA providers not installed.'),
+        fallback(t0 + 20, 'WebGPU not used: WebGPU found no GPU adapter.'),
+        warningEvent(t0 + 30, 'the source is interlaced'),
+      ]);
+      await settle(panel);
+      assert.equal(await panel.page.locator('.notice.warning').count(), 1);
+      const details = panel.page.locator('details.ep-fallback');
+      assert.equal(await details.count(), 1);
+      assert.match(await text(panel, 'details.ep-fallback > summary'), /Running on CPU\. 2 faster execution providers/);
+      assert.equal(await details.getAttribute('open'), null, 'collapsed by default');
+      assert.ok(!(await panel.page.getByText('CUDA providers not installed').isVisible()));
+      await panel.page.locator('details.ep-fallback > summary').focus();
+      await panel.page.keyboard.press('Enter');
+      await panel.page.waitForFunction(() => document.querySelector('details.ep-fallback')?.hasAttribute('open'));
+      assert.ok(await panel.page.getByText('CUDA providers not installed').isVisible());
+      assert.ok(await panel.page.getByText('WebGPU found no GPU adapter').isVisible());
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-fallbacks-light.png'), fullPage: true });
+      assert.deepEqual(await panel.cspViolations(), []);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
   it('restores after a reload from the host replay and the persisted slider', async () => {
     const panel = await EmulatedPanel.open(browser, origin, 'light');
     try {
