@@ -6,8 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ModelEntry } from '../../src/engine/model/catalog';
 import { MODEL_SOURCES } from './catalog';
-import { generateModel, type ModelsJsonEntry, modelsJsonText, sha256Hex } from './generate';
+import { generateModel, modelsJsonText, sha256Hex } from './generate';
 import { LICENSE_WEIGHTS } from './license-text';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -15,9 +16,9 @@ const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function generateInto(outDir: string, all: boolean): ModelsJsonEntry[] {
+function generateInto(outDir: string, all: boolean): ModelEntry[] {
   mkdirSync(outDir, { recursive: true });
-  const committed: ModelsJsonEntry[] = [];
+  const committed: ModelEntry[] = [];
   for (const src of MODEL_SOURCES) {
     if (!src.committed && !all) continue;
     const entry = generateModel(src, outDir, log);
@@ -40,7 +41,7 @@ function verify(modelsDir: string): boolean {
       log(`FAIL ${indexFile} is missing; run npm run models`);
       return false;
     }
-    const committed = (JSON.parse(readFileSync(indexFile, 'utf8')) as { models: ModelsJsonEntry[] }).models;
+    const committed = (JSON.parse(readFileSync(indexFile, 'utf8')) as { models: ModelEntry[] }).models;
     let ok = readFileSync(indexFile, 'utf8') === readFileSync(join(tmp, 'models.json'), 'utf8');
     if (!ok) log('FAIL models.json differs from the regenerated one');
     for (const entry of regenerated) {

