@@ -30,22 +30,24 @@ interface KillResult {
   kids: number[];
 }
 
-/** Runs the engine and SIGKILLs it (or its encoder child) once progress reaches `frame`. */
+/**
+ * Runs the engine and SIGKILLs it (or its encoder child) at the first progress event from `frame` on at which the
+ * victim exists: between two segments the encoder is briefly gone, and a short clip's decoder may have finished,
+ * so a kill there would test nothing (an engine kill with no ffmpeg child to orphan) or the wrong thing.
+ */
 async function runAndKill(args: string[], frame: number, target: Target): Promise<KillResult> {
   const child = startCli(args, ENV);
   let atFrame = -1;
   let kids: number[] = [];
   const result = await collect(child, (e: EngineEvent) => {
     if (atFrame >= 0 || e.type !== 'progress' || e.frame < frame) return;
-    atFrame = e.frame;
     const procs = childProcesses(child.pid ?? 0);
+    const encoder = procs.find((p) => p.args.includes('.partial.mp4'));
+    if (target === 'engine' ? procs.length === 0 : !encoder) return;
+    atFrame = e.frame;
     kids = procs.map((p) => p.pid);
-    if (target === 'engine') child.kill('SIGKILL');
-    else {
-      const enc = procs.find((p) => p.args.includes('.partial.mp4'));
-      if (enc) process.kill(enc.pid, 'SIGKILL');
-      else child.kill('SIGKILL');
-    }
+    if (encoder && target === 'encoder') process.kill(encoder.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
   });
   return { result, atFrame, kids };
 }
@@ -131,6 +133,7 @@ describe('resume: kill -9 at random frames, resume, byte-identical video', funct
       const out = join(dir, `engine-${trial}.mp4`);
       const k1 = pick(1, FRAMES - 8);
       const first = await runAndKill(args(out), k1, 'engine');
+      assert.ok(first.atFrame >= 0, `no moment from frame ${k1} on with the engine's ffmpeg children alive`);
       assert.equal(first.result.code, null, 'killed by signal');
       assert.ok(first.kids.length >= 1, 'the engine had ffmpeg children');
       assert.deepEqual(await waitGone(first.kids), [], 'orphaned ffmpeg children exit on their own');
@@ -166,6 +169,7 @@ describe('resume: kill -9 at random frames, resume, byte-identical video', funct
       // The first frame of a random segment after the first: the encoder has frames left, so the kill hits it live.
       const k = SEGMENT * pick(1, Math.floor(FRAMES / SEGMENT) - 1) + 1;
       const run = await runAndKill(args(out), k, 'encoder');
+      assert.ok(run.atFrame >= 0, `no moment from frame ${k} on with the encoder alive`);
       assert.equal(run.result.code, 1, run.result.stderr);
       const err = run.result.events.find((e): e is ErrorEvent => e.type === 'error');
       assert.equal(err?.reason, 'encoder-failed');
