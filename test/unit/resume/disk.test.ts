@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type JobManifest, readManifest, writeManifest } from '../../../src/engine/checkpoint/manifest';
 import type { ErrorEvent } from '../../../src/protocol/engine-events';
 import { basicClip, collect, FAST_MODEL, freshDir, runCli, startCli } from '../engine/helpers';
-import { firstDifference, packets, partialFiles, videoStreamHash, workFolder } from './helpers';
+import { deterministicArgs, firstDifference, packets, partialFiles, videoStreamHash, workFolder } from './helpers';
 
 const FRAMES = 60;
 const SEGMENT = 4;
@@ -42,23 +42,7 @@ describe('disk guard on a real tiny filesystem (tmpfs)', function () {
   let input: string;
   let refHash: string;
   let mounted = false;
-  const args = (out: string, extra: string[] = []) => [
-    'enhance',
-    input,
-    '-o',
-    out,
-    '--model',
-    FAST_MODEL,
-    // A fixed tile: 'auto' sizes tiles from free RAM, so two runs on a busy machine could differ.
-    '--tile',
-    '0',
-    '--scale',
-    '4',
-    '--segment-frames',
-    String(SEGMENT),
-    '--json',
-    ...extra,
-  ];
+  const args = (out: string, extra: string[] = []) => deterministicArgs(input, out, SEGMENT, extra);
 
   before(async function () {
     root = freshDir('huaju4k-disk-');

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countVideoPackets } from '../../../src/engine/verify';
+import { FAST_MODEL } from '../engine/helpers';
 
 /** sha256 of the raw H.264 elementary stream (Annex B): the video bytes, free of container timestamps/metadata. */
 export function videoStreamHash(path: string): string {
@@ -117,4 +118,27 @@ export function firstDifference(a: string, b: string): string {
   const i = x.findIndex((v, k) => v !== y[k]);
   if (i < 0 && x.length === y.length) return 'identical packets';
   return `packets ${x.length} vs ${y.length}, first difference at packet ${i < 0 ? Math.min(x.length, y.length) : i}`;
+}
+
+/**
+ * `enhance` arguments for runs that must come out byte-identical to each other: a fixed tile ('auto' sizes tiles
+ * from free RAM, so two runs on a busy machine could differ), a fixed scale and fixed segment boundaries.
+ */
+export function deterministicArgs(input: string, out: string, segmentFrames: number, extra: string[] = []): string[] {
+  return [
+    'enhance',
+    input,
+    '-o',
+    out,
+    '--model',
+    FAST_MODEL,
+    '--tile',
+    '0',
+    '--scale',
+    '4',
+    '--segment-frames',
+    String(segmentFrames),
+    '--json',
+    ...extra,
+  ];
 }

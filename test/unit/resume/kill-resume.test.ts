@@ -3,9 +3,10 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
 import type { EngineEvent, ErrorEvent, StartEvent } from '../../../src/protocol/engine-events';
-import { basicClip, type CliResult, collect, FAST_MODEL, freshDir, runCli, startCli, streams } from '../engine/helpers';
+import { basicClip, type CliResult, collect, freshDir, runCli, startCli, streams } from '../engine/helpers';
 import {
   childProcesses,
+  deterministicArgs,
   packets,
   partialFiles,
   prng,
@@ -72,22 +73,7 @@ describe('resume: kill -9 at random frames, resume, byte-identical video', funct
   let dir: string;
   let input: string;
   let refHash: string;
-  const args = (out: string) => [
-    'enhance',
-    input,
-    '-o',
-    out,
-    '--model',
-    FAST_MODEL,
-    // A fixed tile: 'auto' sizes tiles from free RAM, so two runs on a busy machine could differ.
-    '--tile',
-    '0',
-    '--scale',
-    '4',
-    '--segment-frames',
-    String(SEGMENT),
-    '--json',
-  ];
+  const args = (out: string) => deterministicArgs(input, out, SEGMENT);
   const rand = prng(SEED);
   const pick = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const summary: string[] = [];
