@@ -382,7 +382,7 @@ export class PanelView {
     setText(this.statusPill, STATUS_TEXT[state.status]);
     this.statusPill.dataset.state = state.status;
     setText(this.facts.model, hd?.model ?? '—');
-    setText(this.facts.provider, hd?.executionProvider ?? '—');
+    setText(this.facts.provider, hd ? `${hd.executionProvider} · ${hd.precision}` : '—');
     setText(this.facts.tile, hd ? (hd.tile > 0 ? `${hd.tile} px` : 'whole frame') : '—');
     setText(
       this.facts.size,

@@ -14,6 +14,7 @@ export interface JobHeader {
   output: string;
   model: string;
   executionProvider: string;
+  precision: 'fp32' | 'fp16';
   tile: number;
   source: { width: number; height: number; fps: number; durationS: number };
   target: { width: number; height: number };
@@ -152,6 +153,7 @@ export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewStat
           output: event.output,
           model: event.model.id,
           executionProvider: event.executionProvider,
+          precision: event.precision,
           tile: event.tile,
           source: {
             width: event.probe.width,

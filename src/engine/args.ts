@@ -4,6 +4,7 @@ import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
 import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encoder';
 import { EngineError } from './errors';
 import { parseVramBudget } from './gpu/budget';
+import { type PrecisionChoice, parsePrecisionOption } from './gpu/precision';
 import { type EpChoice, parseEpOption } from './gpu/providers';
 import {
   DEFAULT_TEMPORAL_STRENGTH,
@@ -17,13 +18,14 @@ export const USAGE = `usage:
   huaju4k enhance <input> [-o <output>] [--model <id|path.onnx>] [--target <WxH>|--scale <n>] [--tile <n|auto>]
           [--encoder <libx264|libx265|h264_nvenc|hevc_nvenc>] [--crf <n>] [--preset <p>] [--max-frames <n>]
           [--buffer-mb <n>] [--threads <n>] [--ep <auto|cuda|tensorrt|webgpu|cpu>] [--vram-budget <GiB>] [--json]
+          [--precision auto|fp16|fp32]
           [--segment-frames <n>] [--resume] [--disk-budget <4x|20G>] [--disk-reserve <2G>]
           [--temporal off|low|medium|high] [--reuse on|off] [--reuse-threshold <levels>] [--refresh-every <n>]
           [--publish ws://host:port/video_in]   (hub token from HUAJU4K_HUB_TOKEN)
   huaju4k resume <output|work folder> [--json]
   huaju4k jobs [<folder|output>...] [--json]
   huaju4k probe <input> [--json]
-  huaju4k bench [<input>] [--model <id|path>] [--frames <n>] [--json]
+  huaju4k bench [<input>] [--model <id|path>] [--frames <n>] [--ep <...>] [--precision <...>] [--encoder <...>] [--json]
   huaju4k hub ...
 exit codes: 0 done, 1 failure, 2 bad input/usage, 3 environment (ffmpeg/ffprobe/model), 4 disk, 5 cancelled`;
 
@@ -40,6 +42,8 @@ export interface EnhanceArgs {
   threads?: number;
   /** Execution provider; `auto` tries the fastest available and falls back with a warning. */
   ep: EpChoice;
+  /** Model arithmetic; `auto` is fp16 on GPU providers and fp32 on the CPU. */
+  precision: PrecisionChoice;
   /** GPU memory cap for the session (bytes); tiles are sized to stay under it. */
   vramBudgetBytes: number;
   segmentFrames?: number;
@@ -90,6 +94,7 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     'buffer-mb': { type: 'string' },
     threads: { type: 'string' },
     ep: { type: 'string' },
+    precision: { type: 'string' },
     'vram-budget': { type: 'string' },
     'segment-frames': { type: 'string' },
     resume: { type: 'boolean' },
@@ -124,9 +129,11 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     throw usage((err as Error).message);
   }
   let ep: EpChoice;
+  let precision: PrecisionChoice;
   let vramBudgetBytes: number;
   try {
     ep = parseEpOption(str('ep'));
+    precision = parsePrecisionOption(str('precision'));
     vramBudgetBytes = parseVramBudget(str('vram-budget'));
   } catch (err) {
     throw usage((err as Error).message);
@@ -160,6 +167,7 @@ export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
     bufferMb: int('buffer-mb', str('buffer-mb'), 16, 1 << 20),
     threads: int('threads', str('threads'), 1, 256),
     ep,
+    precision,
     vramBudgetBytes,
     segmentFrames: int('segment-frames', str('segment-frames'), 1, 1_000_000),
     resume: v.resume === true,
@@ -219,6 +227,11 @@ export interface BenchArgs {
   model?: string;
   frames: number;
   mode: BenchMode;
+  /** Provider and precision, as for enhance (default auto: the GPU when there is one). */
+  ep: EpChoice;
+  precision: PrecisionChoice;
+  /** The streaming and traditional modes' encoder (on a GPU, NVENC keeps the encoder off the critical path). */
+  encoder: VideoEncoder;
   json: boolean;
 }
 
@@ -227,9 +240,25 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     model: { type: 'string', short: 'm' },
     frames: { type: 'string' },
     mode: { type: 'string' },
+    ep: { type: 'string' },
+    precision: { type: 'string' },
+    encoder: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length > 1) throw usage('bench takes at most one input file');
+  const text = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+  let ep: EpChoice;
+  let precision: PrecisionChoice;
+  try {
+    ep = parseEpOption(text(values.ep));
+    precision = parsePrecisionOption(text(values.precision));
+  } catch (err) {
+    throw usage((err as Error).message);
+  }
+  const encoder = text(values.encoder) ?? 'libx264';
+  if (!(VIDEO_ENCODERS as readonly string[]).includes(encoder)) {
+    throw usage(`--encoder must be one of ${VIDEO_ENCODERS.join(', ')}, got "${encoder}"`);
+  }
   const mode = typeof values.mode === 'string' ? values.mode : 'all';
   if (mode !== 'all' && mode !== 'model' && mode !== 'stream' && mode !== 'traditional') {
     throw usage('--mode must be all, model, stream or traditional');
@@ -239,6 +268,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     model: typeof values.model === 'string' ? values.model : undefined,
     frames: int('frames', typeof values.frames === 'string' ? values.frames : undefined, 1) ?? 20,
     mode,
+    ep,
+    precision,
+    encoder: encoder as VideoEncoder,
     json: values.json === true,
   };
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { children } from './children';
+import { codecArgs, type VideoEncoder } from './encoder';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { FrameUpscaler } from './pipeline';
 import type { MediaInfo } from './probe';
@@ -10,7 +11,7 @@ import { resolveTarget } from './target-size';
 /**
  * The way video2x-style tools work, for comparison only: ffmpeg writes every frame to PNG files, each file is read,
  * upscaled and written back as a PNG, and a last ffmpeg run encodes the PNG sequence. Same model runner and the same
- * x264 settings as the streaming engine, so the difference is the files.
+ * encoder settings as the streaming engine, so the difference is the files.
  */
 export interface TraditionalResult {
   frames: number;
@@ -49,6 +50,7 @@ export async function runTraditional(
   upscaler: FrameUpscaler,
   workDir: string,
   output: string,
+  codec: VideoEncoder = 'libx264',
 ): Promise<TraditionalResult> {
   const t0 = performance.now();
   const inDir = join(workDir, 'frames-in');
@@ -82,12 +84,7 @@ export async function runTraditional(
     join(outDir, '%06d.png'),
     '-vf',
     `scale=${target.width}:${target.height}:flags=lanczos:out_color_matrix=bt709:out_range=tv,format=yuv420p`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-crf',
-    '18',
+    ...codecArgs({ codec }),
     output,
   ]);
   const seconds = (performance.now() - t0) / 1000;

@@ -34,7 +34,9 @@ export async function runBench(args: BenchArgs): Promise<number> {
   const info = await probeMedia(tools.ffprobe, input);
   const modelRef = args.model ?? DEFAULT_MODEL_ID;
   const results: BenchResult[] = [];
-  const up = await WorkerUpscaler.start({ modelRef, tile: 0, pad: 12 });
+  const up = await WorkerUpscaler.start({ modelRef, tile: 0, pad: 12, ep: args.ep, precision: args.precision });
+  for (const w of up.warnings) process.stderr.write(`warning: ${w.message}\n`);
+  const on = `${up.model.executionProvider} ${up.model.precision}`;
   try {
     // Warm-up: the first run pays ORT's graph optimisation and allocations.
     const decoder = new FrameDecoder({ ffmpeg: tools.ffmpeg, info, maxFrames: args.frames });
@@ -58,7 +60,7 @@ export async function runBench(args: BenchArgs): Promise<number> {
       const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
       try {
         const done = await runEnhance(
-          { input, output: join(dir, 'bench.mp4'), encoder: { codec: 'libx264' }, maxFrames: args.frames },
+          { input, output: join(dir, 'bench.mp4'), encoder: { codec: args.encoder }, maxFrames: args.frames },
           { tools, info, model: up.model, upscaler: up, tile: 0, emit: () => {} },
         );
         results.push({
@@ -75,7 +77,7 @@ export async function runBench(args: BenchArgs): Promise<number> {
     if (runs(args.mode, 'traditional')) {
       const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
       try {
-        const r = await runTraditional(tools.ffmpeg, info, args.frames, up, dir, join(dir, 'bench.mp4'));
+        const r = await runTraditional(tools.ffmpeg, info, args.frames, up, dir, join(dir, 'bench.mp4'), args.encoder);
         results.push({ mode: 'traditional', ...r });
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -84,9 +86,14 @@ export async function runBench(args: BenchArgs): Promise<number> {
   } finally {
     await up.close();
   }
-  if (args.json) process.stdout.write(`${JSON.stringify({ input, model: modelRef, results })}\n`);
-  else {
-    process.stdout.write(`bench: ${input} (${info.width}x${info.height}), model ${modelRef}\n`);
+  if (args.json) {
+    process.stdout.write(
+      `${JSON.stringify({ input, model: modelRef, provider: on, encoder: args.encoder, results })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `bench: ${input} (${info.width}x${info.height}), model ${modelRef} on ${on}, ${args.encoder}\n`,
+    );
     for (const r of results) {
       process.stdout.write(
         `  ${r.mode.padEnd(8)} ${r.frames} frames  ${r.seconds.toFixed(2)} s  ${r.fps.toFixed(2)} fps\n`,

@@ -8,7 +8,7 @@ import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol
 import { parseBenchArgs, parseEnhanceArgs, parseJobsArgs, parseProbeArgs, parseResumeArgs, USAGE } from './args';
 import { runBench } from './bench';
 import { formatJobs, listJobs, resolveWorkDir } from './checkpoint/job-list';
-import { readManifest } from './checkpoint/manifest';
+import { type PixelParams, readManifest } from './checkpoint/manifest';
 import { checkpointParams } from './checkpoint/open-job';
 import { workDirFor } from './checkpoint/workdir';
 import { children } from './children';
@@ -83,11 +83,13 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     resolveTarget({ width: info.displayWidth, height: info.displayHeight }, args);
     const output = resolve(args.output ?? defaultOutputPath(args.input));
     partial = partialPathFor(output);
+    const pinned = args.resume ? pinnedParams(output) : undefined;
     upscaler = await WorkerUpscaler.start({
       modelRef: args.model ?? DEFAULT_MODEL_ID,
-      tile: resumeTile(args.tile, args.resume, output),
+      tile: args.tile === 'auto' && typeof pinned?.tile === 'number' ? pinned.tile : args.tile,
       pad: TILE_PAD,
       ep: args.ep,
+      precision: args.precision === 'auto' && pinned ? (pinned.precision === 'fp16' ? 'fp16' : 'fp32') : args.precision,
       vramBudgetBytes: args.vramBudgetBytes,
       frame: { width: info.width, height: info.height },
       intraOpNumThreads: args.threads,
@@ -175,14 +177,15 @@ async function checkReadable(path: string): Promise<void> {
   }
 }
 
-/** A resumed job keeps the tile it was started with when the tile is 'auto' (a calibration may differ now). */
-function resumeTile(tile: number | 'auto', resume: boolean, output: string): number | 'auto' {
-  if (!resume || tile !== 'auto') return tile;
+/**
+ * A resumed job keeps what `auto` chose when it started (tile, precision): they change the pixels, and the checkpoint
+ * only accepts the settings it was written with. Undefined when there is no readable checkpoint yet.
+ */
+function pinnedParams(output: string): PixelParams | undefined {
   try {
-    const pinned = checkpointParams(workDirFor(output))?.tile;
-    return typeof pinned === 'number' ? pinned : tile;
+    return checkpointParams(workDirFor(output));
   } catch {
-    return tile;
+    return undefined;
   }
 }
 

@@ -46,7 +46,8 @@ export function defaultPreset(codec: VideoEncoder): string {
   return 'p5';
 }
 
-function codecArgs(s: EncoderSettings): string[] {
+/** The codec's own arguments (`-c:v` onwards), with the engine's defaults for preset and quality. */
+export function codecArgs(s: EncoderSettings): string[] {
   const preset = s.preset ?? defaultPreset(s.codec);
   switch (s.codec) {
     case 'libx264':

@@ -26,7 +26,7 @@ export function formatHuman(e: EngineEvent): string | undefined {
     case 'start':
       return (
         `huaju4k: ${e.input} (${e.probe.width}x${e.probe.height}, ${e.probe.fps.toFixed(2)} fps, ${e.totalFrames} frames)\n` +
-        `  → ${e.output} (${e.target.width}x${e.target.height}, ${e.encoder}) with ${e.model.id} x${e.model.scale} on ${e.executionProvider}, tile ${e.tile || 'whole frame'}`
+        `  → ${e.output} (${e.target.width}x${e.target.height}, ${e.encoder}) with ${e.model.id} x${e.model.scale} on ${e.executionProvider} (${e.precision}), tile ${e.tile || 'whole frame'}`
       );
     case 'progress': {
       const pct = e.total > 0 ? ((100 * e.frame) / e.total).toFixed(1) : '?';

@@ -3,6 +3,7 @@ import { ExitCode } from '../protocol/engine-events';
 import { EngineError } from './errors';
 import type { RetileableUpscaler } from './gpu/oom';
 import { openModel } from './gpu/open-model';
+import type { PrecisionChoice } from './gpu/precision';
 import type { EpChoice } from './gpu/providers';
 import { RetilingTileUpscaler } from './gpu/retiling-upscaler';
 import type { EngineWarning } from './gpu/select-provider';
@@ -23,6 +24,8 @@ export interface InferWorkerOptions {
   pad: number;
   /** Default 'cpu' (no provider probing); the CLI passes --ep (default auto). */
   ep?: EpChoice;
+  /** Default 'fp32' like `ep`'s default 'cpu'; the CLI passes --precision (default auto). */
+  precision?: PrecisionChoice;
   vramBudgetBytes?: number;
   frame?: { width: number; height: number };
   intraOpNumThreads?: number;
@@ -164,6 +167,7 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
     const opened = await openModel({
       modelRef: opts.modelRef,
       ep: opts.ep ?? 'cpu',
+      precision: opts.precision ?? 'fp32',
       vramBudgetBytes: opts.vramBudgetBytes ?? 6 * 2 ** 30,
       tile: opts.tile,
       frame: opts.frame ?? { width: 0, height: 0 },
@@ -178,6 +182,7 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
       scale: model.scale,
       sha256: model.sha256,
       executionProvider: model.executionProvider,
+      precision: model.precision,
       inputName: model.inputName,
       outputName: model.outputName,
     };

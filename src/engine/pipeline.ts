@@ -40,6 +40,8 @@ export interface EngineModel {
   scale: number;
   sha256: string;
   executionProvider: string;
+  /** 'fp16' when the provider runs the model's fp16 variant (gpu/precision.ts). */
+  precision: 'fp32' | 'fp16';
 }
 
 /** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */
@@ -238,6 +240,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     pixelParams({
       modelSha256: model.sha256,
       modelScale: scale,
+      precision: model.precision,
       target,
       tile,
       encoder: settings,
@@ -298,6 +301,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     probe: toProbeInfo(info),
     model: { id: model.id, file: model.path, scale, sha256: model.sha256 },
     executionProvider: model.executionProvider,
+    precision: model.precision,
     tile,
     target,
     totalFrames: total,
@@ -568,6 +572,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     report: {
       model: model.id,
       executionProvider: model.executionProvider,
+      precision: model.precision,
       tile,
       target,
       avgFps: encodedNow / seconds,

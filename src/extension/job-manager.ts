@@ -166,7 +166,7 @@ export class JobManager implements Disposable {
             if (ev.type === 'start')
               this.log(
                 id,
-                `${ev.input} → ${ev.output} (${ev.totalFrames} frames, ${ev.model.id}, ${ev.executionProvider}, tile ${ev.tile})`,
+                `${ev.input} → ${ev.output} (${ev.totalFrames} frames, ${ev.model.id}, ${ev.executionProvider} ${ev.precision}, tile ${ev.tile})`,
                 'info',
               );
             if (ev.type === 'done')

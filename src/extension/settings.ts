@@ -9,6 +9,7 @@ export interface EnhanceSettings {
   scale: number;
   tile: string;
   executionProvider: string;
+  precision: string;
   vramBudgetGiB: number;
   temporal: string;
   tileReuse: boolean;
@@ -32,6 +33,7 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   scale: 0,
   tile: 'auto',
   executionProvider: 'auto',
+  precision: 'auto',
   vramBudgetGiB: 6,
   temporal: 'medium',
   tileReuse: true,
@@ -91,6 +93,9 @@ export function validateSettings(s: EnhanceSettings): void {
   if (!['off', 'low', 'medium', 'high'].includes(s.temporal)) {
     throw new SettingsError('temporal', `huaju4k.temporal must be off, low, medium or high (got "${s.temporal}").`);
   }
+  if (!['auto', 'fp16', 'fp32'].includes(s.precision)) {
+    throw new SettingsError('precision', `huaju4k.precision must be auto, fp16 or fp32 (got "${s.precision}").`);
+  }
   if (!(s.vramBudgetGiB > 0)) throw new SettingsError('vramBudgetGiB', 'huaju4k.vramBudgetGiB must be above 0.');
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
   if (!s.model.trim()) throw new SettingsError('model', 'huaju4k.model is empty: set a model id or an .onnx path.');
@@ -111,6 +116,7 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   else args.push('--target', s.target);
   args.push('--tile', s.tile);
   if (s.executionProvider !== 'auto') args.push('--ep', s.executionProvider);
+  if (s.precision !== 'auto') args.push('--precision', s.precision);
   if (s.vramBudgetGiB !== DEFAULT_SETTINGS.vramBudgetGiB) args.push('--vram-budget', String(s.vramBudgetGiB));
   if (s.temporal !== DEFAULT_SETTINGS.temporal) args.push('--temporal', s.temporal);
   if (!s.tileReuse) args.push('--reuse', 'off');

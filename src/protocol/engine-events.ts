@@ -86,6 +86,8 @@ export interface StartEvent extends EventBase {
   probe: ProbeInfo;
   model: ModelInfo;
   executionProvider: string;
+  /** Arithmetic of the model session: 'fp16' (GPU providers under --precision auto) or 'fp32'. */
+  precision: 'fp32' | 'fp16';
   tile: number;
   target: { width: number; height: number };
   totalFrames: number;
@@ -152,6 +154,7 @@ export interface ErrorEvent extends EventBase {
 export interface DoneReport {
   model: string;
   executionProvider: string;
+  precision: 'fp32' | 'fp16';
   tile: number;
   target: { width: number; height: number };
   avgFps: number;

@@ -1,6 +1,7 @@
 // npm run bench: model-only vs streaming vs the traditional PNG-files pipeline, same input, model and frames, each
 // in its own process so peak RSS (GNU time %M: the largest of the process and its waited-for children) is separate.
-// Usage: npm run bench -- [input] [--frames n] [--model id]
+// Usage: npm run bench -- [input] [--frames n] [--model id] [--ep cuda|webgpu|cpu] [--precision fp16|fp32]
+//        [--encoder h264_nvenc]   (on a GPU, NVENC keeps the 4K encode off the CPU)
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
@@ -11,13 +12,14 @@ const run = (mode) => {
     { encoding: 'utf8', env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } },
   );
   if (r.status !== 0) throw new Error(`bench --mode ${mode} failed: ${r.stderr}`);
-  const result = JSON.parse(r.stdout.trim().split('\n').at(-1)).results[0];
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
   const rssKb = Number(r.stderr.trim().split('\n').at(-1));
-  return { ...result, peakRssMiB: rssKb / 1024 };
+  return { ...out.results[0], peakRssMiB: rssKb / 1024, on: `${out.model} on ${out.provider}, ${out.encoder}` };
 };
 const rows = ['model', 'stream', 'traditional'].map(run);
 const [model, stream, trad] = rows;
 const mib = (b) => (b / 2 ** 20).toFixed(1);
+console.log(model.on);
 const pad = (s, n) => String(s).padStart(n);
 console.log('| mode        | frames |     fps | vs model-only | peak RSS MiB | intermediate MiB on disk |');
 console.log('|-------------|--------|---------|---------------|--------------|--------------------------|');

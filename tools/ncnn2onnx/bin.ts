@@ -1,5 +1,5 @@
+import { halfToFloat } from '../../src/engine/model/half';
 import { ConversionError } from './errors';
-import { halfToFloat } from './half';
 
 // ncnn .bin: a flat little-endian stream read in layer order. Weights that ncnn loads with type 0 start with a
 // 4-byte tag saying how they are stored; biases, slopes and the like (type 1) are raw fp32 without a tag.

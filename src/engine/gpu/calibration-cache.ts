@@ -19,10 +19,18 @@ export interface CalibrationKey {
   /** The GPU's name (or the CPU model for the CPU provider). */
   device: string;
   ortVersion: string;
+  /** fp16 runs use about half the memory per pixel; fp32 keys keep the shape they had before fp16 existed. */
+  precision?: 'fp32' | 'fp16';
 }
 
 export const keyString = (k: CalibrationKey): string =>
-  [k.modelSha256.slice(0, 16), k.provider, k.device, `ort${k.ortVersion}`].join('|');
+  [
+    k.modelSha256.slice(0, 16),
+    k.provider,
+    k.device,
+    `ort${k.ortVersion}`,
+    ...(k.precision === 'fp16' ? ['fp16'] : []),
+  ].join('|');
 
 export interface CachedCalibration extends CalibrationResult {
   measuredAt: string;

@@ -13,12 +13,15 @@ import {
 import { cachedCalibration, calibrationFile } from './calibration-cache';
 import { queryGpuState } from './nvidia-smi';
 import { isAllocationFailure } from './oom';
+import { openWithPrecision, type PrecisionChoice } from './precision';
 import { type EpChoice, type ProviderName, planProviders, type SupportedBackend } from './providers';
 import { type EngineWarning, openOnBestProvider } from './select-provider';
 
 export interface OpenModelOptions {
   modelRef: string;
   ep: EpChoice;
+  /** Default 'auto': fp16 on the GPU providers, fp32 on the CPU (gpu/precision.ts). */
+  precision?: PrecisionChoice;
   /** Cap for the GPU providers (bytes); the CPU provider sizes tiles from free RAM instead. */
   vramBudgetBytes: number;
   tile: number | 'auto';
@@ -87,7 +90,13 @@ async function planMemory(
   let source: MemoryPlan['source'] = 'default';
   let calibration: CalibrationResult | undefined;
   if (probe) {
-    const key = { modelSha256: model.sha256, provider, device, ortVersion: ort.env.versions.node ?? '?' };
+    const key = {
+      modelSha256: model.sha256,
+      provider,
+      device,
+      ortVersion: ort.env.versions.node ?? '?',
+      precision: model.precision,
+    };
     const sides = onGpu ? [128, 256] : [64, 128];
     const measure = () => calibrate(runSideWith(model), probe, { scale: model.scale, sides });
     try {
@@ -119,7 +128,8 @@ async function planMemory(
 }
 
 /**
- * Opens the model on the best provider `--ep` allows (falling back with warnings under `auto`), then picks the tile:
+ * Opens the model on the best provider `--ep` allows (falling back with warnings under `auto`), in the precision
+ * `--precision` asks for (fp16 on GPU providers under `auto`), then picks the tile:
  * the given one, or for `auto` the largest that fits the budget according to the model's measured memory per pixel
  * (calibrated once per model+provider+device and cached).
  */
@@ -130,11 +140,19 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
     opts.ep,
     plan,
     (provider) =>
-      loadModel(opts.modelRef, { executionProviders: [provider], intraOpNumThreads: opts.intraOpNumThreads }),
+      openWithPrecision(opts.precision ?? 'auto', provider, (precision, noCpuFallback) =>
+        loadModel(opts.modelRef, {
+          executionProviders: [provider],
+          intraOpNumThreads: opts.intraOpNumThreads,
+          precision,
+          noCpuFallback,
+        }),
+      ),
     (err) => !(err instanceof ModelError),
   );
-  const { value: model, provider } = selection;
-  const warnings = [...selection.warnings];
+  const { provider } = selection;
+  const { model } = selection.value;
+  const warnings = [...selection.warnings, ...selection.value.warnings];
   try {
     if (opts.tile !== 'auto') return { model, provider, tile: opts.tile, warnings };
     const { tile, ...memoryPlan } = await planMemory(model, provider, opts, warnings);

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { listModels, type ModelEntry, modelsDir } from './catalog';
+import { Fp16ConversionError, toFp16Model } from './fp16';
 import { ModelError } from './model-error';
 import { OnnxFormatError, readOnnxMetadata } from './onnx-metadata';
 
@@ -20,12 +21,26 @@ export interface LoadedModel {
   session: ort.InferenceSession;
   /** The first requested execution provider (ORT falls back along the list; 'cpu' by default). */
   executionProvider: string;
+  /** Arithmetic the session runs in: the file as it is, or its fp16 variant (model/fp16.ts). */
+  precision: Precision;
 }
+
+export type Precision = 'fp32' | 'fp16';
 
 export interface LoadModelOptions {
   executionProviders?: string[];
   intraOpNumThreads?: number;
+  /** 'fp16' runs the model's fp16 variant (weights and activations in float16, float32 in and out). */
+  precision?: Precision;
+  /**
+   * Every node must run on the requested provider: session creation fails instead of quietly moving nodes to the
+   * CPU (an fp16 graph on a GPU without fp16 kernels would otherwise crawl through casts on the CPU).
+   */
+  noCpuFallback?: boolean;
 }
+
+/** The fp16 variant cannot be made (an operator without fp16) or cannot run on the requested provider. */
+export class Fp16UnavailableError extends Error {}
 
 const PROBE_SIZE = 8;
 const REGENERATE_HINT = 'restore it with `git checkout models/` or regenerate it with `npm run models`';
@@ -103,7 +118,7 @@ function checkImageIo(path: string, session: ort.InferenceSession): void {
 }
 
 /** Runs an 8×8 grey image through the model and reads the scale off the output size. */
-async function probeScale(path: string, session: ort.InferenceSession): Promise<number> {
+async function probeScale(path: string, session: ort.InferenceSession, precision: Precision): Promise<number> {
   const n = PROBE_SIZE;
   const input = new ort.Tensor('float32', new Float32Array(3 * n * n).fill(0.5), [1, 3, n, n]);
   let dims: readonly number[];
@@ -111,6 +126,7 @@ async function probeScale(path: string, session: ort.InferenceSession): Promise<
     const out = await session.run({ [session.inputNames[0]]: input });
     dims = out[session.outputNames[0]].dims;
   } catch (err) {
+    if (precision === 'fp16') throw new Fp16UnavailableError(`fp16 run failed: ${String(err).split('\n')[0]}`);
     throw new ModelError(
       'model-unsupported',
       `${path} fails on an ${n}×${n} RGB probe image: ${err instanceof Error ? err.message : String(err)}`,
@@ -134,15 +150,28 @@ async function createSession(path: string, bytes: Uint8Array, opts: LoadModelOpt
       graphOptimizationLevel: 'all',
       executionProviders: eps,
       intraOpNumThreads: opts.intraOpNumThreads ?? availableParallelism(),
+      // The caller reports a refused fp16 session as a warning; ORT's own error log would only repeat it.
+      ...(opts.noCpuFallback ? { extra: { session: { disable_cpu_ep_fallback: '1' } }, logSeverityLevel: 4 } : {}),
     });
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
+    if (opts.precision === 'fp16') throw new Fp16UnavailableError(detail.split('\n')[0]);
     if (eps.some((ep) => ep !== 'cpu') && /provider|backend/i.test(detail)) throw err; // an EP problem, not the model's
     throw new ModelError(
       'model-corrupt',
       `onnxruntime cannot load ${path}: ${detail.split('\n')[0]}`,
       'the file is damaged or uses operators this onnxruntime does not know; regenerate or re-download it',
     );
+  }
+}
+
+function fp16Variant(path: string, bytes: Uint8Array): Uint8Array {
+  try {
+    return toFp16Model(bytes);
+  } catch (err) {
+    if (err instanceof Fp16ConversionError)
+      throw new Fp16UnavailableError(`${basename(path)} has no fp16 form: ${err.message}`);
+    throw err;
   }
 }
 
@@ -161,11 +190,12 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
   }
   const metadata = readOnnxMetadata(bytes);
   const eps = opts.executionProviders?.length ? opts.executionProviders : ['cpu'];
-  const session = await createSession(path, bytes, opts, eps);
+  const precision = opts.precision ?? 'fp32';
+  const session = await createSession(path, precision === 'fp16' ? fp16Variant(path, bytes) : bytes, opts, eps);
   try {
     checkImageIo(path, session);
     const declared = Number(metadata.get('huaju4k.scale'));
-    const scale = Number.isInteger(declared) && declared >= 1 ? declared : await probeScale(path, session);
+    const scale = Number.isInteger(declared) && declared >= 1 ? declared : await probeScale(path, session, precision);
     return {
       id: entry?.id ?? metadata.get('huaju4k.id') ?? basename(path, extname(path)),
       path,
@@ -175,6 +205,7 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
       outputName: session.outputNames[0],
       session,
       executionProvider: eps[0],
+      precision,
     };
   } catch (err) {
     await session.release();

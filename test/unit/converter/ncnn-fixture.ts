@@ -1,5 +1,5 @@
+import { floatToHalf } from '../../../src/engine/model/half';
 import { TAG_FP16, TAG_INT8 } from '../../../tools/ncnn2onnx/bin';
-import { floatToHalf } from '../../../tools/ncnn2onnx/half';
 
 // Builds small ncnn models in memory, so each converter test states exactly the bytes it feeds in.
 

@@ -238,6 +238,17 @@ describe('engine: CLI arguments', () => {
     assert.equal(parseBenchArgs(['--mode', 'model', '--frames', '3']).mode, 'model');
     assert.throws(() => parseBenchArgs(['--mode', 'x']), EngineError);
     assert.throws(() => parseBenchArgs(['a', 'b']), EngineError);
+    const gpu = parseBenchArgs(['--ep', 'cuda', '--precision', 'fp16', '--encoder', 'h264_nvenc']);
+    assert.deepEqual([gpu.ep, gpu.precision, gpu.encoder], ['cuda', 'fp16', 'h264_nvenc']);
+    const dflt = parseBenchArgs([]);
+    assert.deepEqual([dflt.ep, dflt.precision, dflt.encoder], ['auto', 'auto', 'libx264']);
+    for (const bad of [
+      ['--ep', 'metal'],
+      ['--precision', 'int8'],
+      ['--encoder', 'av1'],
+    ]) {
+      assert.throws(() => parseBenchArgs(bad), EngineError, bad.join(' '));
+    }
   });
 });
 

@@ -19,6 +19,7 @@ const start: StartEvent = {
   probe: {} as StartEvent['probe'],
   model: { id: 'realesr-animevideov3-x4', file: 'm.onnx', scale: 4, sha256: 'x' },
   executionProvider: 'cpu',
+  precision: 'fp32',
   tile: 64,
   target: { width: 256, height: 144 },
   totalFrames: 40,

@@ -37,6 +37,7 @@ describe('extension settings → engine CLI args', () => {
           scale: 4,
           tile: '128',
           executionProvider: 'cuda',
+          precision: 'fp32',
           vramBudgetGiB: 4,
           temporal: 'off',
           tileReuse: false,
@@ -65,6 +66,8 @@ describe('extension settings → engine CLI args', () => {
       '128',
       '--ep',
       'cuda',
+      '--precision',
+      'fp32',
       '--vram-budget',
       '4',
       '--temporal',
@@ -103,6 +106,7 @@ describe('extension settings → engine CLI args', () => {
       ['tile', 'big'],
       ['crf', 60],
       ['model', ' '],
+      ['precision', 'half'],
     ] as const) {
       const s = readSettings((k) => (k === key ? value : undefined));
       assert.throws(

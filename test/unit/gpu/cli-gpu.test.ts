@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parseEnhanceArgs } from '../../../src/engine/args';
 import { EngineError } from '../../../src/engine/errors';
 import { GIB } from '../../../src/engine/gpu/budget';
-import type { SampleEvent, StartEvent, WarningEvent } from '../../../src/protocol/engine-events';
-import { basicClip, freshDir, runCli } from '../engine/helpers';
+import type { DoneEvent, SampleEvent, StartEvent, WarningEvent } from '../../../src/protocol/engine-events';
+import { basicClip, collect, decodeRgb, FAST_MODEL, freshDir, psnr, runCli, startCli } from '../engine/helpers';
 
 const FIXTURES = join(__dirname, 'fixtures');
 
@@ -28,6 +28,69 @@ describe('gpu: CLI flags', () => {
         bad.join(' '),
       );
     }
+  });
+
+  it('--precision: default auto; fp16/fp32 kept; anything else is a usage error (exit 2)', () => {
+    assert.equal(parseEnhanceArgs(['in.mp4']).precision, 'auto');
+    assert.equal(parseEnhanceArgs(['in.mp4', '--precision', 'fp16']).precision, 'fp16');
+    assert.throws(
+      () => parseEnhanceArgs(['in.mp4', '--precision', 'int8']),
+      (e: unknown) =>
+        e instanceof EngineError && e.code === 2 && /--precision must be one of auto, fp16, fp32/.test(e.message),
+    );
+  });
+});
+
+describe('gpu: --precision in real runs (CLI, real ffmpeg + ORT)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(() => {
+    dir = freshDir('huaju4k-precision-cli-');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const common = ['--model', FAST_MODEL, '--ep', 'cpu', '--tile', '0', '--temporal', 'off', '--json'];
+
+  it('fp16 is reported in start and done, and its video matches fp32 to within the encoder loss', async () => {
+    const runs: Record<string, string> = {};
+    for (const precision of ['fp32', 'fp16']) {
+      const out = join(dir, `${precision}.mp4`);
+      const r = await runCli([
+        'enhance',
+        basicClip(),
+        '-o',
+        out,
+        '--max-frames',
+        '3',
+        '--precision',
+        precision,
+        ...common,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.events.find((e): e is StartEvent => e.type === 'start')?.precision, precision);
+      assert.equal(r.events.find((e): e is DoneEvent => e.type === 'done')?.report.precision, precision);
+      runs[precision] = out;
+    }
+    const [a, b] = [decodeRgb(runs.fp32), decodeRgb(runs.fp16)];
+    assert.equal(a.length, b.length);
+    assert.ok(psnr(a, b) >= 40, `fp16 vs fp32: ${psnr(a, b).toFixed(1)} dB`);
+  });
+
+  it('a job started in fp16 resumes in fp16 under --precision auto (the checkpoint pins it)', async () => {
+    const out = join(dir, 'pinned.mp4');
+    // Long enough, and a small frame budget, that the job is still running when the first segment lands.
+    const input = basicClip(400);
+    const job = ['--max-frames', '60', '--segment-frames', '2', '--buffer-mb', '16', ...common];
+    const first = startCli(['enhance', input, '-o', out, '--precision', 'fp16', ...job]);
+    const cancelled = await collect(first, (e) => {
+      if (e.type === 'segment') first.kill('SIGTERM');
+    });
+    assert.equal(cancelled.code, 5, cancelled.stderr);
+    const r = await runCli(['enhance', input, '-o', out, '--resume', ...job]);
+    assert.equal(r.code, 0, r.stderr);
+    const start = r.events.find((e): e is StartEvent => e.type === 'start');
+    assert.ok((start?.resumeFromFrame ?? 0) >= 2, 'resumed after the first segment');
+    assert.equal(start?.precision, 'fp16', 'auto on the CPU would be fp32: the checkpoint kept fp16');
   });
 });
 

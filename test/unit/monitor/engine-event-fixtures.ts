@@ -45,6 +45,7 @@ export function startEvent(ts = T0, over: Partial<StartEvent> = {}): StartEvent 
     },
     model: { id: 'realesr-general-x4v3', file: 'models/realesr-general-x4v3.onnx', scale: 4, sha256: 'ab'.repeat(32) },
     executionProvider: 'cpu',
+    precision: 'fp32',
     tile: 256,
     target: { width: 3840, height: 2160 },
     totalFrames: 100,
@@ -117,6 +118,7 @@ export function doneEvent(ts: number, frames: number): DoneEvent {
     report: {
       model: 'realesr-general-x4v3',
       executionProvider: 'cpu',
+      precision: 'fp32',
       tile: 256,
       target: { width: 3840, height: 2160 },
       avgFps: 2.3,

@@ -12,7 +12,7 @@ export function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-/** Round-to-nearest-even conversion; used to build test fixtures and to check values survive a round trip. */
+/** Round-to-nearest-even conversion (the fp16 model variant, test fixtures). Beyond ±65504 gives ±Infinity. */
 export function floatToHalf(value: number): number {
   f32[0] = value;
   const x = u32[0];
