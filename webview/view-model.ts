@@ -3,7 +3,7 @@
  * events to what the user sees is unit-tested in plain mocha. Chart series are kept apart in MonitorSeries: bounded
  * rings appended in place, because copying hundreds of points per event would be waste.
  */
-import { type EngineEvent, ExitCode, type StageMs } from '../src/protocol/engine-events';
+import { type EngineEvent, ExitCode, type PreviewEvent, type StageMs } from '../src/protocol/engine-events';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { SeriesRing } from './ring-buffer';
 
@@ -50,14 +50,8 @@ export interface ResourceView {
   ts: number;
 }
 
-export interface PreviewView {
-  frame: number;
-  mime: 'image/jpeg' | 'image/png';
-  input: string;
-  output: string;
-  width: number;
-  height: number;
-}
+/** The latest preview pair, as the engine sent it. */
+export type PreviewView = Omit<PreviewEvent, 'type' | 'ts'>;
 
 export interface NoticeView {
   code: string;
@@ -198,18 +192,10 @@ export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewStat
         },
         gpu: gpuView(event, state.gpu),
       };
-    case 'preview':
-      return {
-        ...state,
-        preview: {
-          frame: event.frame,
-          mime: event.mime,
-          input: event.input,
-          output: event.output,
-          width: event.width,
-          height: event.height,
-        },
-      };
+    case 'preview': {
+      const { type: _type, ts: _ts, ...preview } = event;
+      return { ...state, preview };
+    }
     case 'segment':
       return { ...state, segments: { count: state.segments.count + 1, bytes: state.segments.bytes + event.bytes } };
     case 'warning':

@@ -17,6 +17,7 @@ import { MonitorMessageRouter } from '../../src/extension/monitor/message-router
 import { MonitorState } from '../../src/extension/monitor/monitor-state';
 import type { EngineEvent } from '../../src/protocol/engine-events';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../../src/protocol/webview-messages';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../tools/e2e/chromium.mjs';
 
 export const ROOT = resolve(__dirname, '..', '..');
 const FIXTURES = join(__dirname, 'fixtures');
@@ -82,17 +83,8 @@ export async function startServer(): Promise<{ origin: string; server: Server; r
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', ...CHROMIUM_ARGS],
   });
 }
 

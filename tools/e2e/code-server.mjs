@@ -6,6 +6,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -139,22 +140,13 @@ export function killGroup(pid, signal) {
 /** Headless chromium through playwright-core with a fresh profile. Returns { browser, page }. */
 export async function openBrowser(dir) {
   const { chromium } = await import('playwright-core');
-  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   const profile = path.join(dir, 'chromium');
   mkdirSync(profile, { recursive: true });
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath,
+    executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: 1400, height: 860 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installVsix, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
 import { makeWorkspace } from '../fixtures.mjs';
+import { contextMenuItem, explorerRow, runFromPalette } from './helpers.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const artifacts = path.join(repo, 'test-artifacts');
@@ -35,36 +36,6 @@ async function openWorkbench({ trust, vsix }) {
 }
 
 const slug = (t) => t.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-
-/** An explorer row whose file name is exactly `name`. */
-function explorerRow(page, name) {
-  return page
-    .locator('.explorer-folders-view .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('.', '\\.')}$`) }) });
-}
-
-function contextMenuItem(page, label) {
-  return page.locator('.monaco-menu .action-item .action-label', { hasText: new RegExp(`^${label}$`) });
-}
-
-/** Runs a command from the palette (F1), retrying while the workbench is still registering commands. */
-async function runFromPalette(page, title) {
-  const input = page.locator('.quick-input-widget input');
-  for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('F1');
-    await input.waitFor();
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ timeout: 5000 });
-      await page.keyboard.press('Enter');
-      return;
-    } catch (err) {
-      await page.keyboard.press('Escape');
-      if (attempt >= 5) throw err;
-    }
-  }
-}
 
 /**
  * The text of the notification containing `text`. Headless chromium's page never has window focus, and the

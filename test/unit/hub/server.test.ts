@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { cudaDecodeAvailable } from '../../../src/hub/decoder';
 import { jpegDimensions } from '../../../src/hub/jpeg';
 import type { BroadcastHeader, HubStatus } from '../../../src/protocol/hub-status';
+import { padJpeg } from '../../../tools/bench/hub/jpeg-padding';
 import { closeHubs, closeWs, connect, eventually, jpegTag, startHub, taggedJpeg, tinyH264, tinyJpeg } from './helpers';
 
 async function getStatus(http: string, token?: string): Promise<HubStatus> {
@@ -15,20 +16,8 @@ async function getStatus(http: string, token?: string): Promise<HubStatus> {
 /** A valid JPEG padded with COM segments to about `bytes`, tagged with `index`. */
 function bigJpeg(index: number, bytes: number): Buffer {
   const base = taggedJpeg(index);
-  const segs: Buffer[] = [];
-  let left = bytes - base.length;
-  while (left > 4) {
-    const n = Math.min(60_000, left - 4);
-    const seg = Buffer.alloc(4 + n, 0x20);
-    seg[0] = 0xff;
-    seg[1] = 0xfe;
-    seg.writeUInt16BE(n + 2, 2);
-    segs.push(seg);
-    left -= 4 + n;
-  }
-  // Keep the tag segment first so jpegTag still finds it.
-  const tagLen = base.readUInt16BE(4) + 2;
-  return Buffer.concat([base.subarray(0, 2 + tagLen), ...segs, base.subarray(2 + tagLen)]);
+  // After the tag segment, so jpegTag still finds it first.
+  return padJpeg(base, bytes, 2 + base.readUInt16BE(4) + 2);
 }
 
 describe('hub server: /video_in → subscribers', () => {

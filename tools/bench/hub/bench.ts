@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { HubPublisher } from '../../../src/hub/publisher';
 import type { BroadcastHeader, HubStatus } from '../../../src/protocol/hub-status';
+import { padJpeg } from './jpeg-padding';
 
 interface Args {
   seconds: number;
@@ -37,18 +38,7 @@ function paddedJpeg(bytes: number): Buffer {
   const base = execFileSync('ffmpeg', [
     ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x180', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'],
   ]);
-  const segs: Buffer[] = [];
-  let left = bytes - base.length;
-  while (left > 4) {
-    const n = Math.min(60_000, left - 4);
-    const seg = Buffer.alloc(4 + n, 0x20);
-    seg[0] = 0xff;
-    seg[1] = 0xfe;
-    seg.writeUInt16BE(n + 2, 2);
-    segs.push(seg);
-    left -= 4 + n;
-  }
-  return Buffer.concat([base.subarray(0, 2), ...segs, base.subarray(2)]);
+  return padJpeg(base, bytes);
 }
 
 function startHub(): Promise<{ url: string; stop: () => Promise<void> }> {
