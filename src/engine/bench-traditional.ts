@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { children } from './children';
 import { codecArgs, type VideoEncoder } from './encoder';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
-import type { FrameUpscaler } from './pipeline';
+import type { FrameUpscaler } from './pipeline-types';
 import type { MediaInfo } from './probe';
 import { resolveTarget } from './target-size';
 

@@ -8,7 +8,7 @@ import type { EpChoice } from './gpu/providers';
 import { RetilingTileUpscaler } from './gpu/retiling-upscaler';
 import type { EngineWarning } from './gpu/select-provider';
 import { ModelError } from './model/loader';
-import type { EngineModel } from './pipeline';
+import type { EngineModel } from './pipeline-types';
 
 /**
  * onnxruntime-node's `session.run` is a synchronous call wrapped in a promise: it blocks the JS thread for the

@@ -1,10 +1,11 @@
 import { rmSync, statSync } from 'node:fs';
-import { access, constants, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { type DoneEvent, ExitCode, type GpuState, type StageMs } from '../protocol/engine-events';
+import { rename, rm, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type DoneEvent, ExitCode } from '../protocol/engine-events';
+import { defaultOutputPath } from '../protocol/output-name';
 import { inputIdentity } from './checkpoint/fingerprint';
 import { joinSegments } from './checkpoint/join';
-import { framesDone, type JobManifest, type PixelParams } from './checkpoint/manifest';
+import { framesDone, type JobManifest } from './checkpoint/manifest';
 import { checkpointParams, openJob } from './checkpoint/open-job';
 import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from './checkpoint/pixel-params';
 import { SegmentWriter } from './checkpoint/segment-writer';
@@ -20,189 +21,24 @@ import {
   precheckDisk,
   resolveBudget,
 } from './disk/guard';
-import { formatBytes } from './disk/size-spec';
 import type { EncoderSettings } from './encoder';
-import { CancelledError, EngineError, stderrTail } from './errors';
-import type { Emit } from './events';
-import type { FfmpegTools } from './ffmpeg-tools';
+import { CancelledError, EngineError } from './errors';
+import { checkDecodedAll, checkFrameMemory } from './frame-checks';
 import { FrameRing, splitBudget } from './frame-ring';
-import { previewJpeg } from './preview';
-import { type MediaInfo, toProbeInfo } from './probe';
-import { containerOf } from './stream-map';
-import { resolveTarget, type Size } from './target-size';
-import { primeForResume, primeStartFor, type TemporalParts } from './temporal/resume-prime';
+import { checkOutputPath, partialPathFor } from './output-path';
+import type { EnhanceContext, EnhanceOptions, PipelineFrame } from './pipeline-types';
+import { PreviewEmitter } from './preview-emitter';
+import { toProbeInfo } from './probe';
+import { StageClock } from './stage-clock';
+import { resolveTarget } from './target-size';
+import { primeForResume, primeStartFor } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
-
-/** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
-export interface EngineModel {
-  id: string;
-  path: string;
-  scale: number;
-  sha256: string;
-  executionProvider: string;
-  /** 'fp16' when the provider runs the model's fp16 variant (gpu/precision.ts). */
-  precision: 'fp32' | 'fp16';
-}
-
-/** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */
-export interface FrameUpscaler {
-  readonly scale: number;
-  /** Share of tiles served from a previous frame's output so far (temporal/reuse-upscaler.ts); reported in progress. */
-  readonly reuseRatio?: number;
-  upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer>;
-}
-
-/** A frame between the model and the encoder. */
-export interface PipelineFrame {
-  index: number;
-  input: Buffer;
-  inputSize: Size;
-  output: Buffer;
-  outputSize: Size;
-}
-
-/**
- * A stage between inference and encode (temporal filter, overlays…). One frame in, one frame out, in order;
- * `output` may be replaced but must keep `outputSize`.
- */
-export interface FrameStage {
-  readonly name: string;
-  process(frame: PipelineFrame): Promise<PipelineFrame> | PipelineFrame;
-}
-
-export interface EnhanceOptions {
-  input: string;
-  output?: string;
-  target?: string;
-  scale?: number;
-  encoder: EncoderSettings;
-  maxFrames?: number;
-  bufferMb?: number;
-  /** Send preview events (≤ 1/s); off for plain CLI use. */
-  previews?: boolean;
-  signal?: AbortSignal;
-  /** Frames per segment (each its own encoder run); default ≈ 10 s of video. */
-  segmentFrames?: number;
-  /** Continue the checkpoint beside the output (refused when the input or pixel settings differ). */
-  resume?: boolean;
-  /** Disk budget for the job's files (bytes); default max(4 × input, 1 GiB). */
-  diskBudgetBytes?: number;
-  /** Free space that must remain on the output's disk (bytes); default 2 GiB. */
-  diskReserveBytes?: number;
-  /** The enhance argv, kept in the checkpoint so `huaju4k resume` can rerun it. */
-  argv?: string[];
-  /** Settings of stages that change pixels (temporal…), hashed into the checkpoint. */
-  pixelSettings?: PixelParams;
-}
-
-export interface EnhanceContext {
-  tools: FfmpegTools;
-  info: MediaInfo;
-  model: EngineModel;
-  emit: Emit;
-  /** The model behind its runner (the inference worker, or an in-thread TileUpscaler in tests). */
-  upscaler: FrameUpscaler;
-  /** Tile size the upscaler uses (reported in `start` and `done`); 0 = whole frame. */
-  tile: number;
-  stages?: FrameStage[];
-  /**
-   * State that carries across frames (tile reuse, temporal window): on resume at frame N it is primed from the
-   * frames before N (temporal/resume-prime.ts), so the output does not depend on where the run was interrupted.
-   */
-  temporal?: TemporalParts;
-  /** Latest GPU memory reading for `sample` events (gpu/vram-monitor.ts); absent = not monitored. */
-  gpu?: () => GpuState;
-}
 
 export const DEFAULT_BUFFER_MB = 1024;
 const PROGRESS_EVERY_MS = Number(process.env.HUAJU4K_PROGRESS_EVERY_MS ?? 250);
 const SAMPLE_EVERY_MS = 1000;
 /** Room kept for the manifest and filesystem block rounding on top of the open segment's expected size. */
 const MANIFEST_MARGIN_BYTES = 8 * 1024;
-const PREVIEW_EVERY_MS = 1000;
-
-export function defaultOutputPath(input: string): string {
-  const ext = extname(input);
-  return join(dirname(input), `${basename(input, ext)}.4k.mp4`);
-}
-
-/** Name the encoder writes to until the run succeeds; a cancelled or failed run never leaves `output` itself. */
-export function partialPathFor(output: string): string {
-  const ext = extname(output);
-  return join(dirname(output), `${basename(output, ext)}.partial${ext}`);
-}
-
-/** Running average of stage times (ms per frame). */
-class StageClock {
-  private sums = { decode: 0, infer: 0, temporal: 0, encode: 0 };
-  private counts = { decode: 0, infer: 0, temporal: 0, encode: 0 };
-  add(stage: keyof StageClock['sums'], ms: number): void {
-    this.sums[stage] += ms;
-    this.counts[stage]++;
-  }
-  snapshot(withTemporal: boolean): StageMs {
-    const avg = (k: keyof StageClock['sums']) => (this.counts[k] ? this.sums[k] / this.counts[k] : 0);
-    const s: StageMs = { decode: avg('decode'), infer: avg('infer'), encode: avg('encode') };
-    if (withTemporal) s.temporal = avg('temporal');
-    return s;
-  }
-}
-
-async function checkOutputPath(input: string, output: string): Promise<void> {
-  if (resolve(input) === resolve(output)) {
-    throw new EngineError(
-      ExitCode.badInput,
-      'output-is-input',
-      `output would overwrite the input: ${output}`,
-      'choose another -o',
-    );
-  }
-  containerOf(output);
-  try {
-    await access(dirname(output), constants.W_OK);
-  } catch {
-    throw new EngineError(
-      ExitCode.badInput,
-      'output-unwritable',
-      `cannot write to the output folder ${dirname(output)}`,
-      'check that it exists and is writable, or choose another -o',
-    );
-  }
-}
-
-/** The rings must hold at least one input and one output frame; a frame that alone passes the budget is refused. */
-export function checkFrameMemory(inBytes: number, outBytes: number, budgetBytes: number, size: Size): void {
-  if (inBytes + outBytes <= budgetBytes) return;
-  throw new EngineError(
-    ExitCode.badInput,
-    'frame-too-large',
-    `a ${size.width}×${size.height} frame needs ${formatBytes(inBytes + outBytes)} in memory (input + ×4 output), over the frame buffer budget of ${formatBytes(budgetBytes)}`,
-    'raise --buffer-mb if the machine has the memory, or downscale the input first',
-  );
-}
-
-/**
- * ffmpeg exits 0 on a file cut off mid-stream, after the frames it could read: a source that ends well before the
- * frame count its container declares, with decode errors on the way, is damaged, and a silently shorter video is
- * not a result. Short without errors (an edit list trimming a lossless cut) is only a warning.
- */
-function checkDecodedAll(end: number, expected: number, path: string, decodeErrors: string, emit: Emit): void {
-  if (end >= Math.floor(expected * 0.98) - 1) return;
-  if (!decodeErrors.trim()) {
-    emit({
-      type: 'warning',
-      code: 'frame-count-differs',
-      message: `the input has ${end} frames, its container declares ${expected}`,
-    });
-    return;
-  }
-  throw new EngineError(
-    ExitCode.badInput,
-    'input-truncated',
-    `the input ended after ${end} of ${expected} frames: ${path} is truncated or damaged (${stderrTail(decodeErrors, 1)})`,
-    `repair or re-download it; to keep the readable part, run with --max-frames ${Math.max(1, end)}`,
-  );
-}
 
 /**
  * decode → ring → model (tiles) → stages → ring → segment encoders, all in memory. The three loops run
@@ -355,8 +191,6 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   let peakRss = process.memoryUsage.rss();
   let lastProgress = 0;
   let lastSample = 0;
-  let lastPreview = 0;
-  let previewBusy = false;
   let failure: Error | undefined;
   const partial = partialPathFor(output);
   await rm(partial, { force: true });
@@ -415,32 +249,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     if (stop) throw stop;
   };
 
-  const maybePreview = (f: PipelineFrame, now: number) => {
-    if (!opts.previews || previewBusy || now - lastPreview < PREVIEW_EVERY_MS) return;
-    lastPreview = now;
-    previewBusy = true;
-    Promise.all([
-      previewJpeg(tools.ffmpeg, f.input, f.inputSize.width, f.inputSize.height),
-      previewJpeg(tools.ffmpeg, f.output, f.outputSize.width, f.outputSize.height),
-    ])
-      .then(([a, b]) => {
-        if (!failure) {
-          emit({
-            type: 'preview',
-            frame: f.index,
-            mime: 'image/jpeg',
-            input: a.base64,
-            output: b.base64,
-            width: b.width,
-            height: b.height,
-          });
-        }
-      })
-      .catch(() => {})
-      .finally(() => {
-        previewBusy = false;
-      });
-  };
+  const previews = opts.previews ? new PreviewEmitter(tools.ffmpeg, emit, () => !!failure) : undefined;
 
   const decodeLoop = async () => {
     if (!decoder) return inRing.close();
@@ -488,7 +297,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       encodedNow++;
       const now = Date.now();
       sample(now);
-      maybePreview(f, now);
+      previews?.offer(f, now);
       const done = writer.framesWritten;
       if (now - lastProgress >= PROGRESS_EVERY_MS || done === total) {
         lastProgress = now;

@@ -6,8 +6,9 @@ export const VIDEO_EXTENSIONS = ['mp4', 'mkv', 'mov', 'webm', 'avi', 'm4v', 'ts'
 /** Glob for `workspace.findFiles` / file watchers. */
 export const VIDEO_GLOB = `**/*.{${VIDEO_EXTENSIONS.join(',')}}`;
 
-/** Suffix the engine gives its default output: `<dir>/<name>.4k.mp4`. */
-export const OUTPUT_SUFFIX = '.4k.mp4';
+import { OUTPUT_SUFFIX } from '../protocol/output-name';
+
+export { defaultOutputPath, OUTPUT_SUFFIX } from '../protocol/output-name';
 
 export function isVideoPath(filePath: string): boolean {
   const ext = path.extname(filePath).slice(1).toLowerCase();
@@ -17,10 +18,4 @@ export function isVideoPath(filePath: string): boolean {
 /** Outputs of earlier runs are shown under their source, not as videos to enhance again. */
 export function isEnhancedOutput(filePath: string): boolean {
   return filePath.toLowerCase().endsWith(OUTPUT_SUFFIX);
-}
-
-/** The engine's default output path for an input (mirrors `huaju4k enhance` without `-o`). */
-export function defaultOutputPath(input: string): string {
-  const parsed = path.parse(input);
-  return path.join(parsed.dir, `${parsed.name}${OUTPUT_SUFFIX}`);
 }

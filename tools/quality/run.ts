@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../src/engine/model/loader';
-import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline';
+import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline-types';
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';

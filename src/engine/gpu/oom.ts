@@ -1,6 +1,6 @@
 import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
-import type { FrameUpscaler } from '../pipeline';
+import type { FrameUpscaler } from '../pipeline-types';
 import { MIN_TILE } from './budget';
 import type { EngineWarning } from './select-provider';
 

@@ -1,5 +1,5 @@
 import type { PixelParams } from '../checkpoint/manifest';
-import type { FrameStage, FrameUpscaler } from '../pipeline';
+import type { FrameStage, FrameUpscaler } from '../pipeline-types';
 import type { TemporalParts } from './resume-prime';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStrength } from './strength';

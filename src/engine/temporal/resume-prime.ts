@@ -1,4 +1,4 @@
-import type { FrameUpscaler, PipelineFrame } from '../pipeline';
+import type { FrameUpscaler, PipelineFrame } from '../pipeline-types';
 import type { Size } from '../target-size';
 import type { ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStage } from './temporal-stage';

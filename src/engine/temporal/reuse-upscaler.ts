@@ -1,4 +1,4 @@
-import type { FrameUpscaler } from '../pipeline';
+import type { FrameUpscaler } from '../pipeline-types';
 import { isSceneCut, lumaOf } from './change-mask';
 import { groupChangedTiles, type TileSpan } from './region-plan';
 import { tileChange } from './tile-change';

@@ -1,4 +1,4 @@
-import type { FrameStage, PipelineFrame } from '../pipeline';
+import type { FrameStage, PipelineFrame } from '../pipeline-types';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory } from './frame-history';
 import { DEFAULT_TEMPORAL_STRENGTH, type TemporalParams, type TemporalStrength, temporalParams } from './strength';

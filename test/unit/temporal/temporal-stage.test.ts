@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { PipelineFrame } from '../../../src/engine/pipeline';
+import type { PipelineFrame } from '../../../src/engine/pipeline-types';
 import { FrameHistory } from '../../../src/engine/temporal/frame-history';
 import { TemporalStage } from '../../../src/engine/temporal/temporal-stage';
 import { meanAbsDiff, ReplicateUpscaler, texture, withNoise, withSquare } from './frames';

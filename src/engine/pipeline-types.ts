@@ -1,0 +1,89 @@
+import type { GpuState } from '../protocol/engine-events';
+import type { PixelParams } from './checkpoint/manifest';
+import type { EncoderSettings } from './encoder';
+import type { Emit } from './events';
+import type { FfmpegTools } from './ffmpeg-tools';
+import type { MediaInfo } from './probe';
+import type { Size } from './target-size';
+import type { TemporalParts } from './temporal/resume-prime';
+
+/** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
+export interface EngineModel {
+  id: string;
+  path: string;
+  scale: number;
+  sha256: string;
+  executionProvider: string;
+  /** 'fp16' when the provider runs the model's fp16 variant (gpu/precision.ts). */
+  precision: 'fp32' | 'fp16';
+}
+
+/** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */
+export interface FrameUpscaler {
+  readonly scale: number;
+  /** Share of tiles served from a previous frame's output so far (temporal/reuse-upscaler.ts); reported in progress. */
+  readonly reuseRatio?: number;
+  upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer>;
+}
+
+/** A frame between the model and the encoder. */
+export interface PipelineFrame {
+  index: number;
+  input: Buffer;
+  inputSize: Size;
+  output: Buffer;
+  outputSize: Size;
+}
+
+/**
+ * A stage between inference and encode (temporal filter, overlays…). One frame in, one frame out, in order;
+ * `output` may be replaced but must keep `outputSize`.
+ */
+export interface FrameStage {
+  readonly name: string;
+  process(frame: PipelineFrame): Promise<PipelineFrame> | PipelineFrame;
+}
+
+export interface EnhanceOptions {
+  input: string;
+  output?: string;
+  target?: string;
+  scale?: number;
+  encoder: EncoderSettings;
+  maxFrames?: number;
+  bufferMb?: number;
+  /** Send preview events (≤ 1/s); off for plain CLI use. */
+  previews?: boolean;
+  signal?: AbortSignal;
+  /** Frames per segment (each its own encoder run); default ≈ 10 s of video. */
+  segmentFrames?: number;
+  /** Continue the checkpoint beside the output (refused when the input or pixel settings differ). */
+  resume?: boolean;
+  /** Disk budget for the job's files (bytes); default max(4 × input, 1 GiB). */
+  diskBudgetBytes?: number;
+  /** Free space that must remain on the output's disk (bytes); default 2 GiB. */
+  diskReserveBytes?: number;
+  /** The enhance argv, kept in the checkpoint so `huaju4k resume` can rerun it. */
+  argv?: string[];
+  /** Settings of stages that change pixels (temporal…), hashed into the checkpoint. */
+  pixelSettings?: PixelParams;
+}
+
+export interface EnhanceContext {
+  tools: FfmpegTools;
+  info: MediaInfo;
+  model: EngineModel;
+  emit: Emit;
+  /** The model behind its runner (the inference worker, or an in-thread TileUpscaler in tests). */
+  upscaler: FrameUpscaler;
+  /** Tile size the upscaler uses (reported in `start` and `done`); 0 = whole frame. */
+  tile: number;
+  stages?: FrameStage[];
+  /**
+   * State that carries across frames (tile reuse, temporal window): on resume at frame N it is primed from the
+   * frames before N (temporal/resume-prime.ts), so the output does not depend on where the run was interrupted.
+   */
+  temporal?: TemporalParts;
+  /** Latest GPU memory reading for `sample` events (gpu/vram-monitor.ts); absent = not monitored. */
+  gpu?: () => GpuState;
+}

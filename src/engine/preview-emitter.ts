@@ -1,0 +1,47 @@
+import type { Emit } from './events';
+import type { PipelineFrame } from './pipeline-types';
+import { previewJpeg } from './preview';
+
+const PREVIEW_EVERY_MS = 1000;
+
+/**
+ * Turns the frames going to the encoder into `preview` events: at most one pair a second, never two being made at
+ * once, and made off the pipeline's path (a preview that fails or comes late costs the job nothing).
+ */
+export class PreviewEmitter {
+  private last = 0;
+  private busy = false;
+
+  constructor(
+    private readonly ffmpeg: string,
+    private readonly emit: Emit,
+    /** True once the run has failed or been cancelled: a preview finished after that is dropped. */
+    private readonly stopped: () => boolean,
+  ) {}
+
+  offer(f: PipelineFrame, now: number): void {
+    if (this.busy || now - this.last < PREVIEW_EVERY_MS) return;
+    this.last = now;
+    this.busy = true;
+    Promise.all([
+      previewJpeg(this.ffmpeg, f.input, f.inputSize.width, f.inputSize.height),
+      previewJpeg(this.ffmpeg, f.output, f.outputSize.width, f.outputSize.height),
+    ])
+      .then(([a, b]) => {
+        if (this.stopped()) return;
+        this.emit({
+          type: 'preview',
+          frame: f.index,
+          mime: 'image/jpeg',
+          input: a.base64,
+          output: b.base64,
+          width: b.width,
+          height: b.height,
+        });
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.busy = false;
+      });
+  }
+}
