@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { HubPreviewSubscriber } from '../../hub/preview';
+import { makeNonce } from '../webview-html';
 import type { BackendConfig } from './backend-config';
 import type { BackendRegistry } from './backend-registry';
 import { type PreviewMessage, renderPreviewHtml } from './preview-html';
@@ -45,7 +45,7 @@ export class BackendPreviews implements vscode.Disposable {
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
       { enableScripts: true, enableCommandUris: false, localResourceRoots: [], retainContextWhenHidden: false },
     );
-    const nonce = randomBytes(16).toString('base64');
+    const nonce = makeNonce();
     panel.webview.html = renderPreviewHtml({ nonce, title: `${name} broadcast` });
     const post = (m: PreviewMessage) => {
       if (panel.visible) void panel.webview.postMessage(m);

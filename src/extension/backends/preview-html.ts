@@ -2,6 +2,8 @@
  * The backend preview webview's page (pure, so its CSP is unit-tested): one image replaced by the newest frame the
  * extension host relays, and a status line. Only a nonce'd script and style run; images only as data: URLs.
  */
+import { escapeHtml } from '../webview-html';
+
 export interface PreviewFrameMessage {
   type: 'frame';
   /** base64 JPEG */
@@ -17,10 +19,6 @@ export interface PreviewStatusMessage {
 }
 
 export type PreviewMessage = PreviewFrameMessage | PreviewStatusMessage;
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 export function renderPreviewHtml(opts: { nonce: string; title: string }): string {
   const { nonce } = opts;

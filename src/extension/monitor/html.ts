@@ -3,7 +3,7 @@
  * extension's dist folder. The CSP allows nothing else: no inline script or style, no remote hosts, no eval;
  * images only from the webview's own resources and data:/blob: URLs (the preview frames).
  */
-import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../webview-html';
 
 export interface MonitorHtmlParts {
   /** `webview.cspSource` */
@@ -13,14 +13,6 @@ export interface MonitorHtmlParts {
   scriptUri: string;
   /** `asWebviewUri(dist/webview.css)` as a string */
   styleUri: string;
-}
-
-export function makeNonce(): string {
-  return randomBytes(18).toString('base64url');
-}
-
-function attr(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function monitorCsp(cspSource: string, nonce: string): string {
@@ -42,14 +34,14 @@ export function renderMonitorHtml(parts: MonitorHtmlParts): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${attr(monitorCsp(parts.cspSource, parts.nonce))}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(monitorCsp(parts.cspSource, parts.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${attr(parts.styleUri)}">
+<link rel="stylesheet" href="${escapeHtml(parts.styleUri)}">
 <title>huaju4k Monitor</title>
 </head>
 <body>
 <noscript>The huaju4k monitor needs scripts enabled in webviews.</noscript>
-<script nonce="${parts.nonce}" src="${attr(parts.scriptUri)}"></script>
+<script nonce="${parts.nonce}" src="${escapeHtml(parts.scriptUri)}"></script>
 </body>
 </html>
 `;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { backendRowFromHubStatus } from '../../../src/extension/monitor/backend-rows';
-import { makeNonce, monitorCsp, renderMonitorHtml } from '../../../src/extension/monitor/html';
+import { monitorCsp, renderMonitorHtml } from '../../../src/extension/monitor/html';
 import type { MonitorJobControls, MonitorLogger } from '../../../src/extension/monitor/job-controls';
 import { JobReplay, SERIES_POINTS } from '../../../src/extension/monitor/job-replay';
 import { MonitorMessageRouter } from '../../../src/extension/monitor/message-router';
 import { MAX_JOBS, MonitorState } from '../../../src/extension/monitor/monitor-state';
+import { makeNonce } from '../../../src/extension/webview-html';
 import type { HubStatus } from '../../../src/protocol/hub-status';
 import {
   type HostToWebviewMessage,
