@@ -1,78 +1,33 @@
 // Captures the real `--vscode-*` CSS variables and body classes that VS Code (code-server 1.139) gives a webview in
 // each built-in theme, into test/browser/fixtures/theme-<kind>.json. Run once by hand when VS Code's theming
-// changes: `node test/browser/capture-theme-vars.mjs` (needs tools/e2e/install.sh's code-server and /usr/bin/chromium).
+// changes: `node test/browser/capture-theme-vars.mjs` (installs code-server like the e2e tests; needs /usr/bin/chromium).
 // The browser test then hosts the monitor with exactly these variables, without starting code-server.
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../tools/e2e/chromium.mjs';
+import { openBrowser, startCodeServer } from '../../tools/e2e/code-server.mjs';
 
 const themes = JSON.parse(process.env.THEMES ?? 'null') ?? {
   dark: 'Dark Modern',
   light: 'Light Modern',
   hc: 'Default High Contrast',
 };
-const env = Object.fromEntries(
-  execFileSync('bash', ['tools/e2e/install.sh'], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((l) => l.split('=')),
-);
 const out = resolve('test/browser/fixtures');
 
 for (const [kind, theme] of Object.entries(themes)) {
   const t = mkdtempSync(join(tmpdir(), 'h4k-theme-'));
   const ws = join(t, 'ws');
-  mkdirSync(join(t, 'ud', 'User'), { recursive: true });
+  mkdirSync(join(t, 'user-data', 'User'), { recursive: true });
   mkdirSync(ws);
   writeFileSync(join(ws, 'a.md'), '# hello\n');
   writeFileSync(
-    join(t, 'ud', 'User', 'settings.json'),
+    join(t, 'user-data', 'User', 'settings.json'),
     JSON.stringify({ 'workbench.colorTheme': theme, 'workbench.startupEditor': 'none' }),
   );
-  const port = 18000 + Math.floor(Math.random() * 2000);
-  const cs = spawn(
-    env.CODE_SERVER,
-    [
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--auth',
-      'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--user-data-dir',
-      join(t, 'ud'),
-      '--extensions-dir',
-      join(t, 'ext'),
-      ws,
-    ],
-    {
-      env: {
-        ...process.env,
-        PATH: `${env.NODE24}/bin:${process.env.PATH}`,
-        XDG_CONFIG_HOME: join(t, 'xdg'),
-        XDG_DATA_HOME: join(t, 'xdg'),
-      },
-      detached: true,
-      stdio: 'ignore',
-    },
-  );
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--headless', ...CHROMIUM_ARGS],
-  });
+  const server = await startCodeServer({ workspace: ws, dir: t });
+  const { context, page } = await openBrowser(t);
   try {
-    for (let i = 0; i < 60; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-      } catch {}
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
+    await page.goto(server.url(ws));
     await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
     await page.waitForTimeout(3000);
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'a.md' }).first().click();
@@ -110,10 +65,8 @@ for (const [kind, theme] of Object.entries(themes)) {
     writeFileSync(join(out, `theme-${kind}.json`), `${JSON.stringify(captured, null, 1)}\n`);
     console.log(kind, theme, Object.keys(captured.vars).length, 'vars', captured.bodyClass);
   } finally {
-    await browser.close();
-    try {
-      process.kill(-cs.pid, 'SIGTERM');
-    } catch {}
+    await context.close().catch(() => {});
+    await server.stop();
     rmSync(t, { recursive: true, force: true });
   }
 }

@@ -8,6 +8,16 @@ export const CLIP_FRAMES = 48;
 export const LONG_FRAMES = 240;
 export const MAX_FRAMES = 24;
 
+/** Workbench settings that keep start-up pages, tips, recommendations, telemetry and chat out of a test's way. */
+export const QUIET_WORKBENCH = Object.freeze({
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'extensions.ignoreRecommendations': true,
+  'telemetry.telemetryLevel': 'off',
+  'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+});
+
 export function makeClip(file, frames, pattern = 'testsrc2') {
   execFileSync('ffmpeg', [
     '-v',
@@ -46,12 +56,7 @@ export function makeWorkspace(root, { reportFile, engineSupportsResume, settings
         'huaju4k.maxFrames': MAX_FRAMES,
         'huaju4k.preset': 'ultrafast',
         'huaju4k.segmentFrames': 24,
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'extensions.ignoreRecommendations': true,
-        'telemetry.telemetryLevel': 'off',
-        'chat.disableAIFeatures': true,
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        ...QUIET_WORKBENCH,
         ...settings,
       },
       null,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
+import { QUIET_WORKBENCH } from '../fixtures.mjs';
 import {
   explorerRow,
   pollUntil,
@@ -36,12 +37,7 @@ function workspaceSettings(theme) {
     'huaju4k.maxFrames': CLIP.frames,
     'huaju4k.preset': 'ultrafast',
     'workbench.colorTheme': theme,
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'extensions.ignoreRecommendations': true,
-    'telemetry.telemetryLevel': 'off',
-    'chat.disableAIFeatures': true,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    ...QUIET_WORKBENCH,
   };
 }
 
