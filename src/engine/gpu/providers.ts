@@ -19,7 +19,7 @@ export interface SupportedBackend {
 export const AUTO_ORDER: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
 
 export const CUDA_INSTALL_HINT =
-  'install the CUDA providers with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` ' +
+  'install the CUDA providers with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` ' +
   '(needs an NVIDIA driver, CUDA 12 and cuDNN 9)';
 
 const LABEL: Record<ProviderName, string> = { cuda: 'CUDA', tensorrt: 'TensorRT', webgpu: 'WebGPU', cpu: 'CPU' };
@@ -46,7 +46,7 @@ export interface ProviderPlan {
   skipped: ProviderProblem[];
 }
 
-/** The folder holding onnxruntime_binding.node, where `npm rebuild` puts the CUDA/TensorRT provider libraries. */
+/** The folder holding onnxruntime_binding.node, where the CUDA install puts the CUDA/TensorRT provider libraries. */
 export function bindingDir(): string | undefined {
   try {
     const pkg = require.resolve('onnxruntime-node/package.json');

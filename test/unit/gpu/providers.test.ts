@@ -138,7 +138,7 @@ describe('gpu/providers: --ep parsing and planning', () => {
         'cuda',
         CUDA_NOT_INSTALLED,
         /CUDA providers not installed/,
-        /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/,
+        /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js/,
       ],
       ['webgpu', WEBGPU_NO_ADAPTER, /WebGPU found no GPU adapter \(No supported adapters\)/, /Vulkan/],
       [
@@ -219,7 +219,7 @@ describe('gpu/providers: the installed onnxruntime-node', () => {
         assert.match(e.message, /--ep cuda cannot be used: CUDA: CUDA providers not installed/);
         assert.match(
           e.hint ?? '',
-          /ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`.*; or use --ep auto to fall back/,
+          /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js`.*; or use --ep auto to fall back/,
         );
         return true;
       },
