@@ -1,5 +1,15 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 import { ExitCode } from '../protocol/engine-events';
+import {
+  BENCH_COMMAND,
+  COMMANDS,
+  type CommandSpec,
+  ENHANCE_COMMAND,
+  JOBS_COMMAND,
+  PROBE_COMMAND,
+  parseOptionsOf,
+  RESUME_COMMAND,
+} from './cli-options';
 import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
 import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encoder';
 import { EngineError } from './errors';
@@ -14,19 +24,12 @@ import {
 } from './temporal/strength';
 import { parseTileOption } from './tile-size';
 
+/** `huaju4k --help`: the commands; each command's own options come from `huaju4k <command> --help`. */
 export const USAGE = `usage:
-  huaju4k enhance <input> [-o <output>] [--model <id|path.onnx>] [--target <WxH>|--scale <n>] [--tile <n|auto>]
-          [--encoder <libx264|libx265|h264_nvenc|hevc_nvenc>] [--crf <n>] [--preset <p>] [--max-frames <n>]
-          [--buffer-mb <n>] [--threads <n>] [--ep <auto|cuda|tensorrt|webgpu|cpu>] [--vram-budget <GiB>] [--json]
-          [--precision auto|fp16|fp32]
-          [--segment-frames <n>] [--resume] [--disk-budget <4x|20G>] [--disk-reserve <2G>]
-          [--temporal off|low|medium|high] [--reuse on|off] [--reuse-threshold <levels>] [--refresh-every <n>]
-          [--publish ws://host:port/video_in]   (hub token from HUAJU4K_HUB_TOKEN)
-  huaju4k resume <output|work folder> [--json]
-  huaju4k jobs [<folder|output>...] [--json]
-  huaju4k probe <input> [--json]
-  huaju4k bench [<input>] [--model <id|path>] [--frames <n>] [--ep <...>] [--precision <...>] [--encoder <...>] [--json]
-  huaju4k hub ...
+${COMMANDS.map((c) => `  ${c.synopsis.padEnd(48)} ${c.summary}`).join('\n')}
+  ${'huaju4k hub [options]'.padEnd(48)} Run the blankend-compatible stream hub.
+  ${'huaju4k --version'.padEnd(48)} Print the version.
+Run huaju4k <command> --help for the options of a command.
 exit codes: 0 done, 1 failure, 2 bad input/usage, 3 environment (ffmpeg/ffprobe/model), 4 disk, 5 cancelled`;
 
 export interface EnhanceArgs {
@@ -62,7 +65,8 @@ export interface EnhanceArgs {
   json: boolean;
 }
 
-const usage = (message: string): EngineError => new EngineError(ExitCode.badInput, 'usage', message, USAGE);
+const usage = (message: string, spec?: CommandSpec): EngineError =>
+  new EngineError(ExitCode.badInput, 'usage', message, spec ? `see huaju4k ${spec.name} --help` : 'see huaju4k --help');
 
 function int(name: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (text === undefined) return undefined;
@@ -72,42 +76,16 @@ function int(name: string, text: string | undefined, min: number, max = Number.M
   return n;
 }
 
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+function parse(argv: string[], spec: CommandSpec) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true as const, strict: true as const });
+    return parseArgs({ args: argv, options: parseOptionsOf(spec), allowPositionals: true, strict: true });
   } catch (err) {
-    throw usage(err instanceof Error ? err.message : String(err));
+    throw usage(err instanceof Error ? err.message : String(err), spec);
   }
 }
 
 export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
-  const { values: v, positionals } = parse(argv, {
-    output: { type: 'string', short: 'o' },
-    model: { type: 'string', short: 'm' },
-    target: { type: 'string' },
-    scale: { type: 'string' },
-    tile: { type: 'string' },
-    encoder: { type: 'string' },
-    crf: { type: 'string' },
-    preset: { type: 'string' },
-    'max-frames': { type: 'string' },
-    'buffer-mb': { type: 'string' },
-    threads: { type: 'string' },
-    ep: { type: 'string' },
-    precision: { type: 'string' },
-    'vram-budget': { type: 'string' },
-    'segment-frames': { type: 'string' },
-    resume: { type: 'boolean' },
-    'disk-budget': { type: 'string' },
-    'disk-reserve': { type: 'string' },
-    'disk-reserve-gb': { type: 'string' },
-    temporal: { type: 'string' },
-    reuse: { type: 'string' },
-    'reuse-threshold': { type: 'string' },
-    'refresh-every': { type: 'string' },
-    publish: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values: v, positionals } = parse(argv, ENHANCE_COMMAND);
   const str = (k: keyof typeof v): string | undefined => {
     const x = v[k];
     return typeof x === 'string' ? x : undefined;
@@ -204,18 +182,18 @@ export interface ResumeArgs {
 }
 
 export function parseResumeArgs(argv: string[]): ResumeArgs {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, RESUME_COMMAND);
   if (positionals.length !== 1) throw usage('resume takes the output file (or its .huaju4k work folder)');
   return { target: positionals[0], json: values.json === true };
 }
 
 export function parseJobsArgs(argv: string[]): { paths: string[]; json: boolean } {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, JOBS_COMMAND);
   return { paths: positionals.length ? positionals : ['.'], json: values.json === true };
 }
 
 export function parseProbeArgs(argv: string[]): { input: string; json: boolean } {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, PROBE_COMMAND);
   if (positionals.length !== 1) throw usage('probe takes exactly one input file');
   return { input: positionals[0], json: values.json === true };
 }
@@ -236,17 +214,9 @@ export interface BenchArgs {
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const { values, positionals } = parse(argv, {
-    model: { type: 'string', short: 'm' },
-    frames: { type: 'string' },
-    mode: { type: 'string' },
-    ep: { type: 'string' },
-    precision: { type: 'string' },
-    encoder: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values, positionals } = parse(argv, BENCH_COMMAND);
   if (positionals.length > 1) throw usage('bench takes at most one input file');
-  const text = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+  const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   let ep: EpChoice;
   let precision: PrecisionChoice;
   try {

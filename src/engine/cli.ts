@@ -2,6 +2,7 @@ import { constants, rmSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { version } from '../../package.json';
 import { runHubCommand } from '../hub/cli';
 import { HubPublisher } from '../hub/publisher';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol/engine-events';
@@ -13,6 +14,7 @@ import { type PixelParams, readManifest } from './checkpoint/manifest';
 import { checkpointParams } from './checkpoint/open-job';
 import { workDirFor } from './checkpoint/workdir';
 import { children } from './children';
+import { COMMANDS, commandUsage } from './cli-options';
 import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit } from './events';
@@ -242,9 +244,20 @@ async function probeCommand(argv: string[], emitFor: (json: boolean) => Emit): P
   }
 }
 
+/** True when the arguments (before a `--` terminator) ask for help. */
+const asksForHelp = (argv: string[]): boolean => {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+};
+
 /** `huaju4k <command> ...`; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const spec = COMMANDS.find((c) => c.name === command);
+  if (spec && asksForHelp(rest)) {
+    process.stdout.write(`${commandUsage(spec)}\n`);
+    return ExitCode.ok;
+  }
   const send = ipcSend();
   const emitFor = (json: boolean) => createEmitter({ json, send, human: process.stderr, isTTY: process.stderr.isTTY });
   switch (command) {
@@ -265,8 +278,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'hub':
       return runHubCommand(rest);
     case '--version':
+    case '-V':
     case 'version':
-      process.stdout.write(`huaju4k engine (protocol v${ENGINE_PROTOCOL_VERSION})\n`);
+      process.stdout.write(`huaju4k ${version} (engine protocol v${ENGINE_PROTOCOL_VERSION})\n`);
       return ExitCode.ok;
     case undefined:
     case '-h':

@@ -1,0 +1,156 @@
+import type { ParseArgsConfig } from 'node:util';
+import { VIDEO_ENCODERS } from './encoder';
+import { PRECISION_CHOICES } from './gpu/precision';
+import { EP_CHOICES } from './gpu/providers';
+import { TEMPORAL_STRENGTHS } from './temporal/strength';
+
+/**
+ * One table per subcommand: the parser's options and the `--help` text are both derived from it, so an option
+ * cannot be accepted without being documented (or documented without being accepted).
+ */
+export interface OptionSpec {
+  name: string;
+  short?: string;
+  /** Placeholder for the value; absent for a flag. */
+  arg?: string;
+  help: string;
+  /** Accepted for old command lines but not listed (e.g. renamed options). */
+  hidden?: boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  synopsis: string;
+  summary: string;
+  options: readonly OptionSpec[];
+}
+
+const JSON_OPTION: OptionSpec = { name: 'json', help: 'print one typed JSON event per line on stdout' };
+const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', help: 'show this help and exit' };
+const EP_OPTION: OptionSpec = {
+  name: 'ep',
+  arg: EP_CHOICES.join('|'),
+  help: 'ONNX Runtime execution provider (default auto: a GPU provider when one works, else the CPU)',
+};
+const PRECISION_OPTION: OptionSpec = {
+  name: 'precision',
+  arg: PRECISION_CHOICES.join('|'),
+  help: 'model arithmetic (default auto: fp16 on a GPU, fp32 on the CPU)',
+};
+const ENCODER_OPTION: OptionSpec = {
+  name: 'encoder',
+  arg: VIDEO_ENCODERS.join('|'),
+  help: 'ffmpeg video encoder (default libx264)',
+};
+
+export const ENHANCE_COMMAND: CommandSpec = {
+  name: 'enhance',
+  synopsis: 'huaju4k enhance <input> [options]',
+  summary: 'Upscale <input> to 4K (default output <input>.4k.mp4 beside it).',
+  options: [
+    { name: 'output', short: 'o', arg: 'file', help: 'output file (.mp4, .mkv, .mov, .webm)' },
+    { name: 'model', short: 'm', arg: 'id|path.onnx', help: 'model id (see docs/dev/models.md) or an .onnx file' },
+    { name: 'target', arg: 'WxH', help: 'box the output is fitted inside, aspect kept (default 3840x2160)' },
+    { name: 'scale', arg: 'n', help: 'output = input × n instead of a target box, n in (0, 16]' },
+    { name: 'tile', arg: 'n|auto', help: 'model tile size in input pixels (default auto)' },
+    ENCODER_OPTION,
+    { name: 'crf', arg: 'n', help: 'encoder quality 0-51, lower is better (default 18)' },
+    { name: 'preset', arg: 'p', help: 'encoder preset (default veryfast for x264)' },
+    { name: 'max-frames', arg: 'n', help: 'stop after n frames (a quick trial)' },
+    { name: 'buffer-mb', arg: 'n', help: 'memory for frames in flight, MiB (default: from the frame size)' },
+    { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
+    EP_OPTION,
+    PRECISION_OPTION,
+    { name: 'vram-budget', arg: 'size', help: 'GPU memory for one job: 6, 6G, 512M (default 6 GiB)' },
+    { name: 'segment-frames', arg: 'n', help: 'frames per checkpoint segment (default about 10 s of video)' },
+    { name: 'resume', help: 'continue an interrupted run of the same input and output exactly' },
+    { name: 'disk-budget', arg: '4x|20G', help: 'disk for output + work files: a multiple of the input or a size' },
+    { name: 'disk-reserve', arg: 'size', help: 'free space always left on the output disk (default 2G)' },
+    { name: 'disk-reserve-gb', arg: 'n', help: 'old spelling of --disk-reserve <n>G', hidden: true },
+    { name: 'temporal', arg: TEMPORAL_STRENGTHS.join('|'), help: 'temporal stabilisation strength (default medium)' },
+    { name: 'reuse', arg: 'on|off', help: 'reuse upscaled tiles where the input did not change (default on)' },
+    { name: 'reuse-threshold', arg: 'levels', help: 'largest change (0-255) still counted as unchanged' },
+    { name: 'refresh-every', arg: 'n', help: 'run the model on every tile at least every n frames' },
+    {
+      name: 'publish',
+      arg: 'ws://host:port/video_in',
+      help: 'send previews to a stream hub (token: HUAJU4K_HUB_TOKEN)',
+    },
+    JSON_OPTION,
+    HELP_OPTION,
+  ],
+};
+
+export const RESUME_COMMAND: CommandSpec = {
+  name: 'resume',
+  synopsis: 'huaju4k resume <output|work folder> [options]',
+  summary: 'Continue an interrupted job with the settings it started with.',
+  options: [JSON_OPTION, HELP_OPTION],
+};
+
+export const JOBS_COMMAND: CommandSpec = {
+  name: 'jobs',
+  synopsis: 'huaju4k jobs [<folder|output>...] [options]',
+  summary: 'List interrupted and running jobs under the folders (default: the current folder).',
+  options: [JSON_OPTION, HELP_OPTION],
+};
+
+export const PROBE_COMMAND: CommandSpec = {
+  name: 'probe',
+  synopsis: 'huaju4k probe <input> [options]',
+  summary: 'Show what the engine reads from a video (size, frame rate, frames, streams).',
+  options: [JSON_OPTION, HELP_OPTION],
+};
+
+export const BENCH_COMMAND: CommandSpec = {
+  name: 'bench',
+  synopsis: 'huaju4k bench [<input>] [options]',
+  summary: 'Measure model-only, streaming and traditional-pipeline fps on a clip (default: the bundled sample).',
+  options: [
+    { name: 'model', short: 'm', arg: 'id|path.onnx', help: 'model id or .onnx file' },
+    { name: 'frames', arg: 'n', help: 'frames to measure (default 20)' },
+    { name: 'mode', arg: 'all|model|stream|traditional', help: 'what to measure (default all)' },
+    EP_OPTION,
+    PRECISION_OPTION,
+    ENCODER_OPTION,
+    JSON_OPTION,
+    HELP_OPTION,
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [
+  ENHANCE_COMMAND,
+  RESUME_COMMAND,
+  JOBS_COMMAND,
+  PROBE_COMMAND,
+  BENCH_COMMAND,
+];
+
+type ParseOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** The `node:util` parseArgs options of a command (every value is a string; flags are booleans). */
+export function parseOptionsOf(spec: CommandSpec): ParseOptions {
+  const out: ParseOptions = {};
+  for (const o of spec.options) {
+    out[o.name] = o.short
+      ? { type: o.arg ? 'string' : 'boolean', short: o.short }
+      : { type: o.arg ? 'string' : 'boolean' };
+  }
+  return out;
+}
+
+const optionLabel = (o: OptionSpec): string =>
+  `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` <${o.arg}>` : ''}`;
+
+/** `huaju4k <command> --help`. */
+export function commandUsage(spec: CommandSpec): string {
+  const shown = spec.options.filter((o) => !o.hidden);
+  const width = Math.min(44, Math.max(...shown.map((o) => optionLabel(o).length)));
+  const lines = shown.map((o) => {
+    const label = optionLabel(o);
+    return label.length > width
+      ? `  ${label}\n  ${' '.repeat(width)}  ${o.help}`
+      : `  ${label.padEnd(width)}  ${o.help}`;
+  });
+  return `usage: ${spec.synopsis}\n${spec.summary}\n\noptions:\n${lines.join('\n')}`;
+}
