@@ -68,6 +68,16 @@ export interface EnhanceArgs {
 const usage = (message: string, spec?: CommandSpec): EngineError =>
   new EngineError(ExitCode.badInput, 'usage', message, spec ? `see huaju4k ${spec.name} --help` : 'see huaju4k --help');
 
+/** Usage errors of a command point at that command's --help. */
+function forCommand<T>(spec: CommandSpec, parseIt: () => T): T {
+  try {
+    return parseIt();
+  } catch (err) {
+    if (err instanceof EngineError && err.reason === 'usage') throw usage(err.message, spec);
+    throw err;
+  }
+}
+
 function int(name: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -76,15 +86,38 @@ function int(name: string, text: string | undefined, min: number, max = Number.M
   return n;
 }
 
+/**
+ * `--scale -1`: node's parser calls a value that starts with a dash ambiguous ("use --scale=-XYZ"). A negative number
+ * after an option that takes a value is that value, so it is joined and the option's own check says what is wrong.
+ */
+function joinNegativeValues(argv: string[], spec: CommandSpec): string[] {
+  const takesValue = new Set(spec.options.filter((o) => o.arg).map((o) => `--${o.name}`));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if (takesValue.has(argv[i]) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 function parse(argv: string[], spec: CommandSpec) {
   try {
-    return parseArgs({ args: argv, options: parseOptionsOf(spec), allowPositionals: true, strict: true });
+    const args = joinNegativeValues(argv, spec);
+    return parseArgs({ args, options: parseOptionsOf(spec), allowPositionals: true, strict: true });
   } catch (err) {
     throw usage(err instanceof Error ? err.message : String(err), spec);
   }
 }
 
 export function parseEnhanceArgs(argv: string[]): EnhanceArgs {
+  return forCommand(ENHANCE_COMMAND, () => parseEnhanceArgsUnchecked(argv));
+}
+
+function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   const { values: v, positionals } = parse(argv, ENHANCE_COMMAND);
   const str = (k: keyof typeof v): string | undefined => {
     const x = v[k];
@@ -176,23 +209,67 @@ function diskArgs(
   return { diskBudget, diskReserveBytes };
 }
 
+/**
+ * The enhance arguments a checkpoint keeps for `resume`: the options as given, without --resume/--json and the
+ * paths, then `-o <output> -- <input>` absolute, so a resume from any folder (and of an input named `-x.mp4`) reads
+ * them back as they were meant.
+ */
+export function checkpointArgv(argv: string[], input: string, output: string): string[] {
+  const { tokens } = parseArgs({
+    args: joinNegativeValues(argv, ENHANCE_COMMAND),
+    options: parseOptionsOf(ENHANCE_COMMAND),
+    allowPositionals: true,
+    strict: true,
+    tokens: true,
+  });
+  const kept: string[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option' || ['resume', 'json', 'output'].includes(t.name)) continue;
+    kept.push(`--${t.name}`);
+    if (t.value !== undefined) kept.push(t.value);
+  }
+  return [...kept, '-o', output, '--', input];
+}
+
 export interface ResumeArgs {
   target: string;
   json: boolean;
 }
 
 export function parseResumeArgs(argv: string[]): ResumeArgs {
+  return forCommand(RESUME_COMMAND, () => parseResumeArgsUnchecked(argv));
+}
+
+function parseResumeArgsUnchecked(argv: string[]): ResumeArgs {
   const { values, positionals } = parse(argv, RESUME_COMMAND);
   if (positionals.length !== 1) throw usage('resume takes the output file (or its .huaju4k work folder)');
   return { target: positionals[0], json: values.json === true };
 }
 
-export function parseJobsArgs(argv: string[]): { paths: string[]; json: boolean } {
+export interface JobsArgs {
+  paths: string[];
+  json: boolean;
+}
+
+export function parseJobsArgs(argv: string[]): JobsArgs {
+  return forCommand(JOBS_COMMAND, () => parseJobsArgsUnchecked(argv));
+}
+
+function parseJobsArgsUnchecked(argv: string[]): JobsArgs {
   const { values, positionals } = parse(argv, JOBS_COMMAND);
   return { paths: positionals.length ? positionals : ['.'], json: values.json === true };
 }
 
-export function parseProbeArgs(argv: string[]): { input: string; json: boolean } {
+export interface ProbeArgs {
+  input: string;
+  json: boolean;
+}
+
+export function parseProbeArgs(argv: string[]): ProbeArgs {
+  return forCommand(PROBE_COMMAND, () => parseProbeArgsUnchecked(argv));
+}
+
+function parseProbeArgsUnchecked(argv: string[]): ProbeArgs {
   const { values, positionals } = parse(argv, PROBE_COMMAND);
   if (positionals.length !== 1) throw usage('probe takes exactly one input file');
   return { input: positionals[0], json: values.json === true };
@@ -214,6 +291,10 @@ export interface BenchArgs {
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
+  return forCommand(BENCH_COMMAND, () => parseBenchArgsUnchecked(argv));
+}
+
+function parseBenchArgsUnchecked(argv: string[]): BenchArgs {
   const { values, positionals } = parse(argv, BENCH_COMMAND);
   if (positionals.length > 1) throw usage('bench takes at most one input file');
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

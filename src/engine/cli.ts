@@ -7,7 +7,15 @@ import { runHubCommand } from '../hub/cli';
 import { HubPublisher } from '../hub/publisher';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol/engine-events';
 import { defaultOutputPath } from '../protocol/output-name';
-import { parseBenchArgs, parseEnhanceArgs, parseJobsArgs, parseProbeArgs, parseResumeArgs, USAGE } from './args';
+import {
+  checkpointArgv,
+  parseBenchArgs,
+  parseEnhanceArgs,
+  parseJobsArgs,
+  parseProbeArgs,
+  parseResumeArgs,
+  USAGE,
+} from './args';
 import { runBench } from './bench';
 import { formatJobs, listJobs, resolveWorkDir } from './checkpoint/job-list';
 import { type PixelParams, readManifest } from './checkpoint/manifest';
@@ -23,7 +31,7 @@ import { OomDegradingUpscaler } from './gpu/oom';
 import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
-import { partialPathFor } from './output-path';
+import { checkOutputPath, partialPathFor } from './output-path';
 import { runEnhance } from './pipeline';
 import { probeMedia, toProbeInfo } from './probe';
 import { resolveTarget } from './target-size';
@@ -86,6 +94,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const info = await probeMedia(tools.ffprobe, args.input);
     resolveTarget({ width: info.displayWidth, height: info.displayHeight }, args);
     const output = resolve(args.output ?? defaultOutputPath(args.input));
+    // Before the model loads: a wrong output path is refused at once, not after the whole job.
+    await checkOutputPath(args.input, output);
     partial = partialPathFor(output);
     const pinned = args.resume ? pinnedParams(output) : undefined;
     upscaler = await WorkerUpscaler.start({
@@ -128,7 +138,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
         previews: args.json || !!process.send || !!publisher,
         signal: abort.signal,
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
-        argv: argv.filter((a) => a !== '--resume' && a !== '--json'),
+        argv: checkpointArgv(argv, resolve(args.input), output),
         pixelSettings: temporalPixelParams(temporalSet),
       },
       {
@@ -209,7 +219,8 @@ async function resumeCommand(argv: string[], emitFor: (json: boolean) => Emit): 
         'list interrupted jobs with: huaju4k jobs <folder>',
       );
     }
-    enhanceArgv = [...m.args, '--resume', ...(args.json ? ['--json'] : [])];
+    // Flags go first: the stored arguments may end with `-- <input>` (an input whose name starts with a dash).
+    enhanceArgv = ['--resume', ...(args.json ? ['--json'] : []), ...m.args];
   } catch (err) {
     return reportError(emit, err);
   }

@@ -47,7 +47,8 @@ export function decoderArgs(opts: DecoderOptions): string[] {
     filters.push(`trim=start_frame=${start}`, 'setpts=PTS-STARTPTS');
   }
   filters.push(
-    `scale=in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=bicubic+accurate_rnd+full_chroma_int`,
+    // w/h: the size probed, whatever the codec delivers (Theora pads 214 to 218; a stream may change size midway).
+    `scale=w=${info.width}:h=${info.height}:in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=bicubic+accurate_rnd+full_chroma_int`,
     'format=rgb24',
   );
   const frames = opts.maxFrames !== undefined ? ['-frames:v', String(opts.maxFrames)] : [];

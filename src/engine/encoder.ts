@@ -46,6 +46,27 @@ export function defaultPreset(codec: VideoEncoder): string {
   return 'p5';
 }
 
+/**
+ * The rate the output is encoded at: the source's own on CFR; on VFR the whole file's average (frames ÷ duration),
+ * whatever part of it a run encodes (--max-frames must not change the timing of the frames it keeps).
+ */
+export function outputFrameRate(info: MediaInfo): { rational: string; fps: number } {
+  if (info.vfr && info.durationS > 0 && info.frameCountEstimate > 0) {
+    return {
+      rational: `${info.frameCountEstimate}/${info.durationS}`,
+      fps: info.frameCountEstimate / info.durationS,
+    };
+  }
+  return { rational: info.fpsRational, fps: info.fps };
+}
+
+/** The quality (CRF, or NVENC's CQ) used when none is given. */
+export function defaultQuality(codec: VideoEncoder): number {
+  if (codec === 'libx265') return 20;
+  if (codec === 'libx264') return 18;
+  return 19;
+}
+
 /** The codec's own arguments (`-c:v` onwards), with the engine's defaults for preset and quality. */
 export function codecArgs(s: EncoderSettings): string[] {
   const preset = s.preset ?? defaultPreset(s.codec);
@@ -57,7 +78,7 @@ export function codecArgs(s: EncoderSettings): string[] {
         '-preset',
         preset,
         '-crf',
-        String(s.crf ?? 18),
+        String(s.crf ?? defaultQuality(s.codec)),
         '-profile:v',
         'high',
         ...(s.threads ? ['-threads', String(s.threads)] : []),
@@ -69,7 +90,7 @@ export function codecArgs(s: EncoderSettings): string[] {
         '-preset',
         preset,
         '-crf',
-        String(s.crf ?? 20),
+        String(s.crf ?? defaultQuality(s.codec)),
         '-tag:v',
         'hvc1',
         '-x265-params',
@@ -77,7 +98,18 @@ export function codecArgs(s: EncoderSettings): string[] {
       ];
     case 'h264_nvenc':
     case 'hevc_nvenc':
-      return ['-c:v', s.codec, '-preset', preset, '-rc', 'vbr', '-cq', String(s.crf ?? 19), '-b:v', '0'];
+      return [
+        '-c:v',
+        s.codec,
+        '-preset',
+        preset,
+        '-rc',
+        'vbr',
+        '-cq',
+        String(s.crf ?? defaultQuality(s.codec)),
+        '-b:v',
+        '0',
+      ];
   }
 }
 

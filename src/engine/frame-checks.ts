@@ -5,12 +5,18 @@ import type { Emit } from './events';
 import type { Size } from './target-size';
 
 /** The rings must hold at least one input and one output frame; a frame that alone passes the budget is refused. */
-export function checkFrameMemory(inBytes: number, outBytes: number, budgetBytes: number, size: Size): void {
+export function checkFrameMemory(
+  inBytes: number,
+  outBytes: number,
+  budgetBytes: number,
+  size: Size,
+  path: string,
+): void {
   if (inBytes + outBytes <= budgetBytes) return;
   throw new EngineError(
     ExitCode.badInput,
     'frame-too-large',
-    `a ${size.width}×${size.height} frame needs ${formatBytes(inBytes + outBytes)} in memory (input + ×4 output), over the frame buffer budget of ${formatBytes(budgetBytes)}`,
+    `${path}: a ${size.width}×${size.height} frame needs ${formatBytes(inBytes + outBytes)} in memory (input + ×4 output), over the frame buffer budget of ${formatBytes(budgetBytes)}`,
     'raise --buffer-mb if the machine has the memory, or downscale the input first',
   );
 }

@@ -1,6 +1,7 @@
-import { access, constants } from 'node:fs/promises';
+import { access, constants, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ExitCode } from '../protocol/engine-events';
+import { defaultOutputPath as defaultName } from '../protocol/output-name';
 import { EngineError } from './errors';
 import { containerOf } from './stream-map';
 
@@ -10,14 +11,36 @@ export function partialPathFor(output: string): string {
   return join(dirname(output), `${basename(output, ext)}.partial${ext}`);
 }
 
-/** Refuses an output that would overwrite the input, has no known container, or lies in a folder it cannot write. */
+/** The same file, whatever the spelling: equal real paths (symlinks resolved) or one inode (hard links). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (resolve(a) === resolve(b)) return true;
+  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  if (!sa || !sb) return false;
+  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  const [ra, rb] = await Promise.all([realpath(a).catch(() => a), realpath(b).catch(() => b)]);
+  return ra === rb;
+}
+
+/**
+ * Refuses, before any work, an output that would overwrite the input (also through a symlink or a hard link), is a
+ * folder, has no known container, or lies in a folder it cannot write.
+ */
 export async function checkOutputPath(input: string, output: string): Promise<void> {
-  if (resolve(input) === resolve(output)) {
+  if (await sameFile(input, output)) {
     throw new EngineError(
       ExitCode.badInput,
       'output-is-input',
-      `output would overwrite the input: ${output}`,
+      `output would overwrite the input: ${output} is the same file as ${input}`,
       'choose another -o',
+    );
+  }
+  const existing = await stat(output).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'output-is-folder',
+      `the output ${output} is an existing folder`,
+      `give a file name, e.g. -o ${join(output, basename(defaultName(input)))}`,
     );
   }
   containerOf(output);

@@ -21,11 +21,11 @@ import {
   precheckDisk,
   resolveBudget,
 } from './disk/guard';
-import type { EncoderSettings } from './encoder';
+import { type EncoderSettings, outputFrameRate } from './encoder';
 import { CancelledError, EngineError } from './errors';
 import { checkDecodedAll, checkFrameMemory } from './frame-checks';
 import { FrameRing, splitBudget } from './frame-ring';
-import { checkOutputPath, partialPathFor } from './output-path';
+import { partialPathFor } from './output-path';
 import type { EnhanceContext, EnhanceOptions, PipelineFrame } from './pipeline-types';
 import { PreviewEmitter } from './preview-emitter';
 import { toProbeInfo } from './probe';
@@ -52,7 +52,6 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const t0 = Date.now();
   const { info, model, emit, tools } = ctx;
   const output = resolve(opts.output ?? defaultOutputPath(opts.input));
-  await checkOutputPath(opts.input, output);
   const target = resolveTarget({ width: info.displayWidth, height: info.displayHeight }, opts);
   const { upscaler, tile } = ctx;
   const scale = upscaler.scale;
@@ -61,7 +60,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const budget = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
   const inFrameBytes = inSize.width * inSize.height * 3;
   const outFrameBytes = outSize.width * outSize.height * 3;
-  checkFrameMemory(inFrameBytes, outFrameBytes, budget, inSize);
+  checkFrameMemory(inFrameBytes, outFrameBytes, budget, inSize, info.path);
   const [inBudget, outBudget] = splitBudget(budget, inFrameBytes, outFrameBytes);
   const total =
     opts.maxFrames !== undefined ? Math.min(opts.maxFrames, info.frameCountEstimate) : info.frameCountEstimate;
@@ -169,7 +168,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       ffmpeg: tools.ffmpeg,
       frameSize: outSize,
       target,
-      fpsRational: info.vfr && info.durationS > 0 ? `${total}/${info.durationS}` : info.fpsRational,
+      fpsRational: outputFrameRate(info).rational,
       settings: encoderSettings,
     },
   });
@@ -338,7 +337,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       manifest,
       source: info,
       output: partial,
-      durationS: opts.maxFrames !== undefined && info.fps > 0 ? frames / info.fps : undefined,
+      durationS: opts.maxFrames !== undefined && info.fps > 0 ? frames / outputFrameRate(info).fps : undefined,
     });
     const packets = await countVideoPackets(tools.ffprobe, partial);
     if (packets !== frames) {

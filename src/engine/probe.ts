@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ExitCode, type ProbeInfo } from '../protocol/engine-events';
 import { EngineError, stderrTail } from './errors';
 import { countPackets } from './verify';
@@ -99,17 +100,18 @@ const numOr = (text: string | undefined, fallback: number): number => {
   return Number.isFinite(v) && text !== undefined && text !== '' ? v : fallback;
 };
 
-/**
- * ffprobe metadata of `path`: the first real video stream (cover art skipped), its size after autorotation and after
- * the sample aspect ratio, frame rate and a VFR guess, colour tags, and the audio/subtitle streams to carry over.
- */
-export async function probeMedia(ffprobe: string, path: string): Promise<MediaInfo> {
-  let sizeBytes: number;
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new Error('not a file');
-    sizeBytes = st.size;
-  } catch {
+/** The input's size in bytes; a missing path and a folder each get their own message. */
+async function inputFileSize(path: string): Promise<number> {
+  const st = await stat(path).catch(() => undefined);
+  if (st?.isDirectory()) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'input-is-folder',
+      `the input ${path} is a folder, not a video file`,
+      'give one video file; to enhance a whole folder, run huaju4k enhance once per file',
+    );
+  }
+  if (!st?.isFile()) {
     throw new EngineError(
       ExitCode.badInput,
       'input-missing',
@@ -117,6 +119,29 @@ export async function probeMedia(ffprobe: string, path: string): Promise<MediaIn
       'check the path; it must be a video file',
     );
   }
+  return st.size;
+}
+
+/** ffmpeg reads a lone JPEG/PNG (whatever its extension) as a one-frame "video": say what it is instead. */
+function checkNotAStillImage(path: string, formatName: string | undefined): void {
+  if (formatName === 'image2' || /_pipe$/.test(formatName ?? '')) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'input-is-image',
+      `${path} is a still image (${formatName?.replace(/_pipe$/, '')}), not a video`,
+      'huaju4k enhances videos; give it a video file (an image sequence can be made into one with ffmpeg -i img%04d.png)',
+    );
+  }
+}
+
+/**
+ * ffprobe metadata of `path`: the first real video stream (cover art skipped), its size after autorotation and after
+ * the sample aspect ratio, frame rate and a VFR guess, colour tags, and the audio/subtitle streams to carry over.
+ */
+export async function probeMedia(ffprobe: string, given: string): Promise<MediaInfo> {
+  // Absolute from here on: ffmpeg and ffprobe would read a relative name such as "-clip.mp4" as an option.
+  const path = resolve(given);
+  const sizeBytes = await inputFileSize(path);
   const r = await runFfprobe(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path]);
   let out: FfprobeOutput = {};
   try {
@@ -142,6 +167,7 @@ export async function probeMedia(ffprobe: string, path: string): Promise<MediaIn
       'pick a file with a video track',
     );
   }
+  checkNotAStillImage(path, out.format.format_name);
   const rotation = rotationOf(v);
   const swap = rotation === 90 || rotation === 270;
   const codedW = v.width ?? 0;

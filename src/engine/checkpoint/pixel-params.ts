@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { defaultPreset, type EncoderSettings } from '../encoder';
+import { defaultPreset, defaultQuality, type EncoderSettings } from '../encoder';
 import type { Size } from '../target-size';
 import type { PixelParams } from './manifest';
 
@@ -41,7 +41,8 @@ export function pixelParams(p: PixelParamsInput): PixelParams {
     target: `${p.target.width}x${p.target.height}`,
     tile: p.tile,
     codec: e.codec,
-    crf: e.crf ?? null,
+    // The default spelled out (--crf 18 for x264) is the same job as no --crf: recorded as null either way.
+    crf: e.crf === undefined || e.crf === defaultQuality(e.codec) ? null : e.crf,
     preset: e.preset ?? defaultPreset(e.codec),
     threads: e.threads ?? null,
     segmentFrames: p.segmentFrames,

@@ -1,3 +1,4 @@
+import { parseBytes } from '../disk/size-spec';
 export const GIB = 2 ** 30;
 /** The seed's budget: a 6 GiB cap fits every card we target and leaves room for the desktop. */
 export const DEFAULT_VRAM_BUDGET_GIB = 6;
@@ -11,11 +12,12 @@ export const BUDGET_HEADROOM = 0.85;
 /** `--vram-budget <GiB>` → bytes. */
 export function parseVramBudget(text: string | undefined): number {
   if (text === undefined) return DEFAULT_VRAM_BUDGET_GIB * GIB;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0.25 || n > 1024) {
-    throw new RangeError(`--vram-budget is in GiB, from 0.25 to 1024, got "${text}"`);
+  // A bare number is GiB (the setting's unit); with a unit it reads like every other size (1G, 1.5GiB, 512M).
+  const bytes = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) * GIB : parseBytes(text);
+  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0.25 * GIB || bytes > 1024 * GIB) {
+    throw new RangeError(`--vram-budget must be a size from 256M to 1024G (a bare number is GiB), got "${text}"`);
   }
-  return Math.round(n * GIB);
+  return Math.round(bytes);
 }
 
 /**

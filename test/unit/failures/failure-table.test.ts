@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  renameSync,
   rmSync,
+  statSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
 import type { EngineEvent, ErrorEvent } from '../../../src/protocol/engine-events';
 import {
@@ -30,6 +35,8 @@ import {
 import { childProcesses, packets, partialFiles, strayFfmpeg, waitGone, workFolder } from '../resume/helpers';
 
 const ENV = { HUAJU4K_PROGRESS_EVERY_MS: '0' };
+/** tsx's loader by path (and NODE_PATH for the worker's require), for engines started outside the repository. */
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 interface Case {
   name: string;
@@ -204,6 +211,152 @@ const CASES: Case[] = [
     code: 2,
     reason: 'output-is-input',
     message: /overwrite the input/,
+  },
+  {
+    name: 'output is the input through a symlink',
+    setup: (d) => {
+      const input = join(d, 'same.mp4');
+      copyFileSync(basicClip(12), input);
+      symlinkSync('same.mp4', join(d, 'link.mp4'));
+      return { args: quick(join(d, 'link.mp4'), input), output: join(d, 'never.mp4') };
+    },
+    code: 2,
+    reason: 'output-is-input',
+    message: /same file/,
+    check: (_r, out) => assert.equal(statSync(join(dirname(out), 'same.mp4')).size, statSync(basicClip(12)).size),
+  },
+  {
+    name: 'output is the input through a hard link',
+    setup: (d) => {
+      const input = join(d, 'same.mp4');
+      copyFileSync(basicClip(12), input);
+      linkSync(input, join(d, 'hard.mp4'));
+      return { args: quick(input, join(d, 'hard.mp4')), output: join(d, 'never.mp4') };
+    },
+    code: 2,
+    reason: 'output-is-input',
+    check: (_r, out) => assert.equal(statSync(join(dirname(out), 'same.mp4')).size, statSync(basicClip(12)).size),
+  },
+  {
+    name: 'output is an existing folder (refused before any work)',
+    setup: (d) => {
+      mkdirSync(join(d, 'out.mp4'));
+      return { args: quick(basicClip(12), join(d, 'out.mp4')), output: join(d, 'never.mp4') };
+    },
+    code: 2,
+    reason: 'output-is-folder',
+    message: /is an existing folder[\s\S]*-o /,
+    check: (r, out) => {
+      assert.ok(!r.events.some((e) => e.type === 'start'), 'no work started');
+      assert.deepEqual(readdirSync(join(dirname(out), 'out.mp4')), []);
+      assert.ok(!existsSync(workFolder(join(dirname(out), 'out.mp4'))), 'no work folder');
+    },
+  },
+  {
+    name: 'input is a folder',
+    setup: (d) => ({ args: quick(d, join(d, 'o.mp4')), output: join(d, 'o.mp4') }),
+    code: 2,
+    reason: 'input-is-folder',
+    message: /is a folder, not a video file/,
+  },
+  {
+    name: 'a JPEG renamed .mp4',
+    setup: (d) => {
+      const jpeg = join(d, 'photo.jpg');
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', jpeg]);
+      renameSync(jpeg, join(d, 'photo.mp4'));
+      return { args: quick(join(d, 'photo.mp4'), join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'input-is-image',
+    message: /still image \(jpeg\), not a video/,
+  },
+  {
+    name: '--scale -1',
+    setup: (d) => ({
+      args: [...quick(basicClip(12), join(d, 'o.mp4')).slice(0, -3), '--json', '--scale', '-1'],
+      output: join(d, 'o.mp4'),
+    }),
+    code: 2,
+    reason: 'usage',
+    message: /--scale must be a number in \(0, 16\], got "-1"[\s\S]*huaju4k enhance --help/,
+  },
+  {
+    name: 'input named -dash.mp4 after --, then resumed',
+    setup: (d) => {
+      copyFileSync(basicClip(12), join(d, '-dash.mp4'));
+      const args = ['enhance', '--model', FAST_MODEL, '--tile', '0', '--scale', '4', '--json', '-o', 'o.mp4'];
+      return {
+        args: [...args, '--segment-frames', '4', '--disk-budget', '14K', '--', '-dash.mp4'],
+        output: join(d, 'o.mp4'),
+        spawn: () =>
+          spawn(
+            process.execPath,
+            ['--import', TSX, CLI, ...args, '--segment-frames', '4', '--disk-budget', '14K', '--', '-dash.mp4'],
+            {
+              cwd: d,
+              env: { ...process.env, ...ENV, NODE_PATH: join(ROOT, 'node_modules') },
+              stdio: ['ignore', 'pipe', 'pipe'],
+            },
+          ),
+      };
+    },
+    // Stopped by its disk budget after a segment: the checkpoint holds `-- -dash.mp4`, and resume must read it back.
+    code: 4,
+    reason: 'disk-budget',
+    check: (_r, out) => {
+      // From another folder: the checkpoint's arguments hold absolute paths.
+      const r = spawnSync(process.execPath, ['--import', TSX, CLI, 'resume', out, '--json'], {
+        cwd: tmpdir(),
+        encoding: 'utf8',
+        env: { ...process.env, ...ENV, NODE_PATH: join(ROOT, 'node_modules') },
+      });
+      assert.doesNotMatch(r.stdout, /"reason":"usage"/, r.stdout.slice(-600));
+    },
+  },
+  {
+    name: '--vram-budget 1G and --resume --crf 18 (the default, spelled out)',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output);
+      return {
+        args: [
+          ...quick(basicClip(12), output, ['--segment-frames', '4']),
+          '--resume',
+          '--crf',
+          '18',
+          '--vram-budget',
+          '1G',
+        ],
+        output,
+      };
+    },
+    code: 0,
+    frames: 12,
+  },
+  {
+    name: 'variable frame rate with --max-frames',
+    setup: (d) => {
+      const input = clip('vfr.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=1'],
+        ...['-vf', "select='not(mod(n\\,3))+lt(n\\,6)'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4'), ['--max-frames', '8']), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 8,
+  },
+  {
+    name: 'Theora film of odd width (214×160, coded 224)',
+    setup: (d) => {
+      const input = clip('film-214x160.ogv', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=214x160:rate=16:duration=0.25'],
+        ...['-c:v', 'libtheora', '-q:v', '6'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4'), ['--max-frames', '2']), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 2,
   },
   {
     name: 'odd dimensions (63×35)',

@@ -16,8 +16,12 @@ describe('gpu/budget: --vram-budget', () => {
     assert.equal(DEFAULT_VRAM_BUDGET_GIB, 6);
     assert.equal(parseVramBudget(undefined), 6 * GIB);
     assert.equal(parseVramBudget('1.5'), 1.5 * GIB);
-    for (const bad of ['0', '-1', 'abc', '', '2000', '0.1']) {
-      assert.throws(() => parseVramBudget(bad), /--vram-budget is in GiB, from 0.25 to 1024/, bad);
+    // The size syntax of --disk-budget / --disk-reserve works here too.
+    assert.equal(parseVramBudget('1G'), GIB);
+    assert.equal(parseVramBudget('1.5GiB'), 1.5 * GIB);
+    assert.equal(parseVramBudget('512M'), 512 * MIB);
+    for (const bad of ['0', '-1', 'abc', '', '2000', '0.1', '100M', '2T']) {
+      assert.throws(() => parseVramBudget(bad), /--vram-budget must be a size from 256M to 1024G/, bad);
     }
   });
 
