@@ -51,6 +51,8 @@ export interface EnhanceArgs {
   vramBudgetBytes: number;
   segmentFrames?: number;
   resume: boolean;
+  /** Replace an existing output (refused otherwise). */
+  overwrite: boolean;
   /** Disk budget as given (a multiple of the input size, or bytes); resolved once the input size is known. */
   diskBudget?: BudgetSpec;
   diskReserveBytes?: number;
@@ -182,6 +184,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     vramBudgetBytes,
     segmentFrames: int('segment-frames', str('segment-frames'), 1, 1_000_000),
     resume: v.resume === true,
+    overwrite: v.overwrite === true,
     ...diskArgs(str('disk-budget'), str('disk-reserve'), str('disk-reserve-gb')),
     temporal,
     reuse: reuse === 'on',

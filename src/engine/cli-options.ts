@@ -64,6 +64,7 @@ export const ENHANCE_COMMAND: CommandSpec = {
     { name: 'vram-budget', arg: 'size', help: 'GPU memory for one job: 6, 6G, 512M (default 6 GiB)' },
     { name: 'segment-frames', arg: 'n', help: 'frames per checkpoint segment (default about 10 s of video)' },
     { name: 'resume', help: 'continue an interrupted run of the same input and output exactly' },
+    { name: 'overwrite', short: 'y', help: 'replace an existing output (without it an existing output is refused)' },
     { name: 'disk-budget', arg: '4x|20G', help: 'disk for output + work files: a multiple of the input or a size' },
     { name: 'disk-reserve', arg: 'size', help: 'free space always left on the output disk (default 2G)' },
     { name: 'disk-reserve-gb', arg: 'n', help: 'old spelling of --disk-reserve <n>G', hidden: true },

@@ -1,4 +1,4 @@
-import { constants, rmSync } from 'node:fs';
+import { constants, existsSync, rmSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -18,20 +18,20 @@ import {
 } from './args';
 import { runBench } from './bench';
 import { formatJobs, listJobs, resolveWorkDir } from './checkpoint/job-list';
-import { type PixelParams, readManifest } from './checkpoint/manifest';
+import { framesDone, type PixelParams, readManifest } from './checkpoint/manifest';
 import { checkpointParams } from './checkpoint/open-job';
-import { workDirFor } from './checkpoint/workdir';
+import { runningEngine, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
 import { COMMANDS, commandUsage } from './cli-options';
 import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
-import { createEmitter, type Emit } from './events';
+import { createEmitter, type Emit, type EventPayload } from './events';
 import { findFfmpegTools } from './ffmpeg-tools';
 import { OomDegradingUpscaler } from './gpu/oom';
 import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
-import { checkOutputPath, partialPathFor } from './output-path';
+import { checkExistingOutput, checkOutputPath, partialPathFor } from './output-path';
 import { runEnhance } from './pipeline';
 import { probeMedia, toProbeInfo } from './probe';
 import { resolveTarget } from './target-size';
@@ -68,6 +68,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   let emit = emitFor(argv.includes('--json'));
   const abort = new AbortController();
   let partial: string | undefined;
+  let outputPath: string | undefined;
   let settle: ((code: number) => void) | undefined;
   const cancelled = new Promise<number>((resolve) => {
     settle = resolve;
@@ -96,7 +97,9 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const output = resolve(args.output ?? defaultOutputPath(args.input));
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
+    await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
     partial = partialPathFor(output);
+    outputPath = output;
     const pinned = args.resume ? pinnedParams(output) : undefined;
     upscaler = await WorkerUpscaler.start({
       modelRef: args.model ?? DEFAULT_MODEL_ID,
@@ -162,18 +165,45 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   if (code === ExitCode.cancelled) {
     children.killAll();
     if (partial) rmSync(partial, { force: true });
-    emit({
-      type: 'error',
-      code: ExitCode.cancelled,
-      reason: 'cancelled',
-      message: 'cancelled; finished segments are kept, continue with --resume',
-    });
+    const event = cancelledEvent(outputPath);
+    // Nothing kept: the work folder would only make the next run refuse with "an interrupted job exists".
+    if (event.type === 'error' && event.framesKept === 0 && outputPath) dropEmptyWorkDir(outputPath);
+    emit(event);
   }
   await monitor?.stop();
   await upscaler?.close();
   await publisher?.drain();
   await publisher?.close();
   return code;
+}
+
+/** What a cancel keeps, said as it is: the frames of finished segments (often none in the first ~10 s of video). */
+function cancelledEvent(output: string | undefined): EventPayload {
+  let kept = 0;
+  let total = 0;
+  try {
+    const m = output ? readManifest(workDirFor(output)) : undefined;
+    kept = m ? framesDone(m) : 0;
+    total = m?.totalFrames ?? 0;
+  } catch {
+    kept = 0;
+  }
+  return {
+    type: 'error',
+    code: ExitCode.cancelled,
+    reason: 'cancelled',
+    framesKept: kept,
+    message:
+      kept > 0
+        ? `cancelled; ${kept} of ${total} frames are kept in finished segments, continue with --resume`
+        : 'cancelled before the first segment was finished: no frames are kept, and a new run starts from the beginning',
+  };
+}
+
+function dropEmptyWorkDir(output: string): void {
+  const dir = workDirFor(output);
+  if (!existsSync(dir) || (runningEngine(dir) ?? process.pid) !== process.pid) return;
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** A file that exists but cannot be read (permissions) gets its own message instead of ffprobe's. */

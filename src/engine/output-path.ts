@@ -55,3 +55,22 @@ export async function checkOutputPath(input: string, output: string): Promise<vo
     );
   }
 }
+
+/**
+ * An output that already exists is never replaced silently: only with --overwrite. `--resume` continues a checkpoint;
+ * with none left and the output in place the job is already finished, and redoing it needs --overwrite too.
+ */
+export async function checkExistingOutput(
+  output: string,
+  o: { resume: boolean; overwrite: boolean; hasCheckpoint: boolean },
+): Promise<void> {
+  if (o.overwrite || (o.resume && o.hasCheckpoint)) return;
+  const existing = await stat(output).catch(() => undefined);
+  if (!existing?.isFile()) return;
+  throw new EngineError(
+    ExitCode.badInput,
+    'output-exists',
+    o.resume ? `${output} is already complete (no interrupted job left to resume)` : `${output} already exists`,
+    'pass --overwrite to enhance again and replace it, or choose another -o',
+  );
+}

@@ -153,8 +153,8 @@ export async function probeMedia(ffprobe: string, given: string): Promise<MediaI
     throw new EngineError(
       ExitCode.badInput,
       'not-a-video',
-      `not a readable video: ${path}${r.stderr ? ` (${stderrTail(r.stderr, 2)})` : ''}`,
-      'the file is not a media file ffmpeg can read, or it is damaged',
+      `${path} is not a video ffmpeg can read: it is damaged, incomplete (still being copied or downloaded?) or another kind of file`,
+      `check that it plays in a video player${r.stderr ? `; ffprobe said: ${stderrTail(r.stderr, 2)}` : ''}`,
     );
   }
   const streams = out.streams ?? [];

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { workDirFor } from '../protocol/output-name';
 import { COMMANDS } from './commands-ids';
 import { listEngineJobs } from './engine-jobs';
 import type { JobJournal } from './job-journal';
@@ -34,6 +35,9 @@ export async function findInterruptedJobs(journal: JobJournal, enginePath: strin
     checkpoints.filter((c) => existsSync(c.input)),
   );
 }
+
+const REPLACE = 'Replace';
+const OPEN_EXISTING = 'Open Existing';
 
 export const UNTRUSTED_MESSAGE =
   'huaju4k: enhancing is disabled in Restricted Mode. It runs ffmpeg and the engine on workspace files, and workspace settings can point at executables. Trust this workspace to enhance videos.';
@@ -87,7 +91,26 @@ function activeTabUri(): vscode.Uri | undefined {
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const { jobs, journal, ui, tree, log, context } = d;
 
-  const enqueue = async (uri: vscode.Uri, extra: { output?: string; resumeOf?: string[] } = {}) => {
+  /**
+   * A finished output is never replaced without asking (the engine refuses without --overwrite). Resolves to the
+   * extra engine arguments, or undefined when the user keeps the existing file.
+   */
+  const confirmReplace = async (input: string, output: string, asked: boolean): Promise<string[] | undefined> => {
+    if (!existsSync(output) || existsSync(workDirFor(output))) return [];
+    if (asked) return ['--overwrite'];
+    const choice = await ui.show(
+      'warning',
+      `huaju4k: ${path.basename(output)} already exists. Enhance ${path.basename(input)} again and replace it?`,
+      [REPLACE, OPEN_EXISTING],
+    );
+    if (choice === OPEN_EXISTING) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(output));
+    return choice === REPLACE ? ['--overwrite'] : undefined;
+  };
+
+  const enqueue = async (
+    uri: vscode.Uri,
+    extra: { output?: string; resumeOf?: string[]; replaceConfirmed?: boolean } = {},
+  ) => {
     if (uri.scheme !== 'file') {
       await ui.show(
         'error',
@@ -111,6 +134,15 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         return undefined;
       }
       throw err;
+    }
+    if (!extra.resumeOf) {
+      const replace = await confirmReplace(
+        input,
+        extra.output ?? defaultOutputPath(input),
+        extra.replaceConfirmed === true,
+      );
+      if (!replace) return undefined;
+      args.push(...replace);
     }
     const request: JobRequest = {
       input,
@@ -187,7 +219,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         saveLabel: 'Enhance to 4K',
       });
       if (!target) return undefined;
-      return enqueue(uri, { output: target.fsPath });
+      // The save dialog has already asked whether to replace an existing file.
+      return enqueue(uri, { output: target.fsPath, replaceConfirmed: true });
     }),
     vscode.commands.registerCommand(COMMANDS.resume, resume),
     vscode.commands.registerCommand(COMMANDS.cancel, async (arg?: unknown) => {

@@ -21,6 +21,17 @@ export interface FailureMessage {
   settingsQuery?: string;
 }
 
+/** Engine reasons that mean the input file is not something huaju4k can read. */
+const INPUT_PROBLEMS: ReadonlySet<string> = new Set([
+  'not-a-video',
+  'no-video-stream',
+  'input-is-image',
+  'input-is-folder',
+  'input-missing',
+  'input-unreadable',
+  'input-truncated',
+]);
+
 /** Turns a finished, unsuccessful job into a message a user can act on. */
 export function describeFailure(job: JobSnapshot): FailureMessage {
   const name = path.basename(job.input);
@@ -38,9 +49,18 @@ export function describeFailure(job: JobSnapshot): FailureMessage {
         settingsQuery: 'huaju4k.disk',
       };
     }
+    if (f?.framesKept === 0) {
+      // Nothing was kept (stopped before the first segment): say so, and offer a fresh start, not a resume.
+      return {
+        severity: 'warning',
+        text: `huaju4k: enhancing ${name} was ${what}${pct} before its first checkpoint: no progress is kept, and enhancing it again starts from the beginning.`,
+        actions: ['retry', 'showLog'],
+      };
+    }
+    const kept = f?.framesKept !== undefined ? `${f.framesKept} frames are kept` : 'Progress is kept';
     return {
       severity: 'warning',
-      text: `huaju4k: enhancing ${name} was ${what}${pct}. ${f && what === 'interrupted' ? detail : 'Progress is kept; you can resume.'}`,
+      text: `huaju4k: enhancing ${name} was ${what}${pct}. ${f && what === 'interrupted' ? detail : `${kept}; you can resume.`}`,
       actions: ['resume', 'showLog'],
     };
   }
@@ -61,6 +81,10 @@ export function describeFailure(job: JobSnapshot): FailureMessage {
       text: `huaju4k: ${name} already has an interrupted enhancement: ${f?.message}. Resume it, or delete that folder to start over.`,
       actions: ['resume', 'showLog'],
     };
+  }
+  if (INPUT_PROBLEMS.has(reason)) {
+    // The file itself is the problem: settings cannot help, the log has ffprobe's own words.
+    return { severity: 'error', text: `huaju4k: cannot enhance ${name}: ${f?.message}`, actions: ['showLog'] };
   }
   switch (f?.exitCode) {
     case ExitCode.badInput:

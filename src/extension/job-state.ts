@@ -10,6 +10,8 @@ export interface JobFailure {
   reason: string;
   message: string;
   hint?: string;
+  /** Frames the checkpoint keeps, when the engine said (a cancel before the first segment keeps none). */
+  framesKept?: number;
 }
 
 export interface JobSnapshot {
@@ -78,7 +80,14 @@ export function applyEngineEvent(job: JobSnapshot, ev: EngineEvent): JobSnapshot
       next.warnings = [...job.warnings, ev.message].slice(-20);
       return next;
     case 'error':
-      next.failure = { exitCode: ev.code, signal: null, reason: ev.reason, message: ev.message, hint: ev.hint };
+      next.failure = {
+        exitCode: ev.code,
+        signal: null,
+        reason: ev.reason,
+        message: ev.message,
+        hint: ev.hint,
+        ...(ev.framesKept !== undefined && { framesKept: ev.framesKept }),
+      };
       return next;
     case 'done':
       next.phase = 'done';

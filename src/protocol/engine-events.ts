@@ -149,6 +149,8 @@ export interface ErrorEvent extends EventBase {
   reason: string;
   message: string;
   hint?: string;
+  /** On a stop that can be resumed (cancel, disk, failure): frames kept in finished segments (0: resume restarts). */
+  framesKept?: number;
 }
 
 export interface DoneReport {

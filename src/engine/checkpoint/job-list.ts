@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { InterruptedJobInfo } from '../../protocol/jobs';
 import { framesDone, readManifest } from './manifest';
-import { dirBytes, WORKDIR_SUFFIX, workDirFor } from './workdir';
+import { dirBytes, runningEngine, WORKDIR_SUFFIX, workDirFor } from './workdir';
 
 /** The work folder a user means by `path`: the folder itself, or the output it belongs to. */
 export function resolveWorkDir(path: string): string {
@@ -28,6 +28,7 @@ function describe(dir: string): InterruptedJobInfo | undefined {
       diskBytes: dirBytes(dir),
       updatedAt: m.updatedAt,
       joinPending: m.decodedAll === true,
+      ...(runningEngine(dir) !== undefined && { runningPid: runningEngine(dir) }),
     };
   } catch (err) {
     const e = err as Error;
@@ -47,9 +48,37 @@ function describe(dir: string): InterruptedJobInfo | undefined {
   }
 }
 
+/** How deep `jobs <folder>` looks for work folders, and how many folders it reads at most. */
+const SEARCH_DEPTH = 6;
+const SEARCH_FOLDERS = 5000;
+const SKIPPED = new Set(['node_modules', '.git', '.hg', '.svn']);
+
+/** `*.huaju4k` work folders under `root` and its subfolders (hidden folders and node_modules skipped; bounded). */
+function findWorkDirs(root: string, into: Set<string>): void {
+  const queue: Array<[string, number]> = [[root, 0]];
+  let read = 0;
+  while (queue.length && read < SEARCH_FOLDERS) {
+    const [dir, depth] = queue.shift() as [string, number];
+    read++;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      if (e.name.endsWith(WORKDIR_SUFFIX)) into.add(join(dir, e.name));
+      else if (depth < SEARCH_DEPTH && !e.name.startsWith('.') && !SKIPPED.has(e.name)) {
+        queue.push([join(dir, e.name), depth + 1]);
+      }
+    }
+  }
+}
+
 /**
- * Interrupted jobs under the given paths: a folder is searched (not recursively) for `*.huaju4k` work folders; an
- * output file or a work folder names one job directly.
+ * Interrupted (and running) jobs under the given paths: a folder is searched, with its subfolders, for `*.huaju4k`
+ * work folders; an output file or a work folder names one job directly.
  */
 export function listJobs(paths: string[]): InterruptedJobInfo[] {
   const dirs = new Set<string>();
@@ -61,13 +90,8 @@ export function listJobs(paths: string[]): InterruptedJobInfo[] {
     } catch {
       isDir = false;
     }
-    if (isDir && !p.endsWith(WORKDIR_SUFFIX)) {
-      for (const name of readdirSync(p)) {
-        if (name.endsWith(WORKDIR_SUFFIX)) dirs.add(join(p, name));
-      }
-    } else {
-      dirs.add(resolveWorkDir(p));
-    }
+    if (isDir && !p.endsWith(WORKDIR_SUFFIX)) findWorkDirs(p, dirs);
+    else dirs.add(resolveWorkDir(p));
   }
   return [...dirs]
     .sort()
@@ -76,12 +100,14 @@ export function listJobs(paths: string[]): InterruptedJobInfo[] {
 }
 
 export function formatJobs(jobs: InterruptedJobInfo[]): string {
-  if (!jobs.length) return 'no interrupted jobs\n';
+  if (!jobs.length) return 'no interrupted or running jobs\n';
   return jobs
     .map((j) =>
       j.error
         ? `${j.output}\n  unreadable checkpoint: ${j.error}\n`
-        : `${j.output}\n  ${j.percent.toFixed(1)}% (${j.framesDone}/${j.totalFrames} frames, ${j.segments} segments${j.joinPending ? ', join pending' : ''}) from ${j.input}\n  resume: huaju4k resume "${j.output}"\n`,
+        : j.runningPid !== undefined
+          ? `${j.output}\n  running now (engine pid ${j.runningPid}): ${j.framesDone}/${j.totalFrames} frames in finished segments, from ${j.input}\n`
+          : `${j.output}\n  ${j.percent.toFixed(1)}% (${j.framesDone}/${j.totalFrames} frames, ${j.segments} segments${j.joinPending ? ', join pending' : ''}) from ${j.input}\n  resume: huaju4k resume "${j.output}"\n`,
     )
     .join('');
 }

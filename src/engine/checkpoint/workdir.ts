@@ -1,16 +1,13 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
+import { WORKDIR_SUFFIX, workDirFor } from '../../protocol/output-name';
 import { EngineError } from '../errors';
 import { MANIFEST_NAME } from './manifest';
 
-export const WORKDIR_SUFFIX = '.huaju4k';
-const LOCK_NAME = 'lock';
+export { WORKDIR_SUFFIX, workDirFor };
 
-/** The work folder beside the output: `movie.4k.mp4` → `movie.4k.mp4.huaju4k/`. */
-export function workDirFor(output: string): string {
-  return join(dirname(output), `${basename(output)}${WORKDIR_SUFFIX}`);
-}
+const LOCK_NAME = 'lock';
 
 export function outputForWorkDir(dir: string): string {
   return dir.endsWith(WORKDIR_SUFFIX) ? dir.slice(0, -WORKDIR_SUFFIX.length) : dir;
@@ -34,17 +31,23 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid of a live engine working in `dir` right now (its lock), else undefined. */
+export function runningEngine(dir: string): number | undefined {
+  let holder = 0;
+  try {
+    holder = Number.parseInt(readFileSync(join(dir, LOCK_NAME), 'utf8'), 10) || 0;
+  } catch {
+    return undefined;
+  }
+  return holder > 0 && alive(holder) ? holder : undefined;
+}
+
 /** Takes the folder for this process; refuses when another live engine holds it. */
 export function lockWorkDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
   const lock = join(dir, LOCK_NAME);
-  let holder = 0;
-  try {
-    holder = Number.parseInt(readFileSync(lock, 'utf8'), 10) || 0;
-  } catch {
-    holder = 0;
-  }
-  if (holder > 0 && holder !== process.pid && alive(holder)) {
+  const holder = runningEngine(dir);
+  if (holder !== undefined && holder !== process.pid) {
     throw new EngineError(
       ExitCode.badInput,
       'job-running',

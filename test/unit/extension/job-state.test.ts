@@ -122,10 +122,38 @@ describe('failure messages offer the action that fixes them', () => {
     assert.match(m.text, /ffmpeg was not found/);
   });
 
-  it('bad input names the file and offers settings', () => {
-    const m = fail(2, 'no-video-stream', 'clip.mp4 has no video stream');
-    assert.match(m.text, /cannot enhance clip\.mp4: clip\.mp4 has no video stream/);
+  it('a bad option names the file and offers settings', () => {
+    const m = fail(2, 'usage', '--crf must be an integer from 0 to 51');
+    assert.match(m.text, /cannot enhance clip\.mp4: --crf must be/);
     assert.deepEqual(m.actions, ['openSettings', 'showLog']);
+  });
+
+  it('a file that is not a video says so in words and offers no settings (they cannot help)', () => {
+    for (const reason of ['not-a-video', 'no-video-stream', 'input-is-image']) {
+      const m = fail(2, reason, '/v/clip.mp4 is not a video ffmpeg can read');
+      assert.match(m.text, /cannot enhance clip\.mp4: \/v\/clip\.mp4 is not a video/);
+      assert.deepEqual(m.actions, ['showLog'], reason);
+    }
+  });
+
+  it('a cancel says what it kept: frames → Resume; none → start again, no Resume', () => {
+    const cancel = (framesKept: number) =>
+      describeFailure(
+        applyExit(
+          applyEngineEvent(base, { type: 'error', ts: 1, code: 5, reason: 'cancelled', message: 'c', framesKept }),
+          5,
+          null,
+          true,
+          2,
+        ),
+      );
+    const none = cancel(0);
+    assert.match(none.text, /no progress is kept/);
+    assert.doesNotMatch(none.text, /you can resume/);
+    assert.deepEqual(none.actions, ['retry', 'showLog']);
+    const some = cancel(200);
+    assert.match(some.text, /200 frames are kept; you can resume/);
+    assert.deepEqual(some.actions, ['resume', 'showLog']);
   });
 
   it('disk guard stop → Resume + disk settings', () => {

@@ -8,6 +8,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -512,7 +513,54 @@ const CASES: Case[] = [
     action: { atFrame: 10, run: (e) => e.kill('SIGTERM') },
     code: 5,
     reason: 'cancelled',
-    check: (_r, out) => assert.ok((readManifest(workFolder(out))?.segments.length ?? 0) >= 2, 'segments kept'),
+    check: (r, out) => {
+      const kept = readManifest(workFolder(out))?.segments.reduce((n, seg) => n + seg.frames, 0) ?? 0;
+      assert.ok(kept >= 8, 'segments kept');
+      const err = r.events.find((e): e is ErrorEvent => e.type === 'error');
+      assert.equal(err?.framesKept, kept, 'the message counts what the checkpoint holds');
+    },
+  },
+  {
+    name: 'SIGTERM before the first segment (nothing to keep, said so)',
+    setup: (d) => ({ args: quick(long(), join(d, 'o.mp4')), output: join(d, 'o.mp4') }),
+    action: { atFrame: 3, run: (e) => e.kill('SIGTERM') },
+    code: 5,
+    reason: 'cancelled',
+    message: /before the first segment was finished: no frames are kept/,
+    check: (r, out) => {
+      const err = r.events.find((e): e is ErrorEvent => e.type === 'error');
+      assert.equal(err?.framesKept, 0);
+      assert.ok(!existsSync(workFolder(out)), 'no empty checkpoint left to "resume" from 0');
+    },
+  },
+  {
+    name: 'output already exists (no --overwrite), also with --resume',
+    setup: (d) => {
+      writeFileSync(join(d, 'done.4k.mp4'), 'a finished output');
+      return { args: quick(basicClip(12), join(d, 'done.4k.mp4')), output: join(d, 'never.mp4') };
+    },
+    code: 2,
+    reason: 'output-exists',
+    message: /done\.4k\.mp4 already exists[\s\S]*--overwrite/,
+    check: async (_r, out) => {
+      const done = join(dirname(out), 'done.4k.mp4');
+      const again = await collect(startCli([...quick(basicClip(12), done), '--resume'], ENV));
+      assert.equal(again.code, 2, '--resume on a finished output is refused too');
+      assert.match(again.stdout, /already complete \(no interrupted job left to resume\)/);
+      assert.equal(readFileSync(done, 'utf8'), 'a finished output');
+    },
+  },
+  {
+    name: 'output already exists, --overwrite',
+    setup: (d) => {
+      writeFileSync(join(d, 'o.mp4'), 'old');
+      return {
+        args: quick(basicClip(12), join(d, 'o.mp4'), ['--overwrite', '--max-frames', '2']),
+        output: join(d, 'o.mp4'),
+      };
+    },
+    code: 0,
+    frames: 2,
   },
   {
     name: 'existing checkpoint, run again without --resume',

@@ -262,7 +262,38 @@ describe('checkpoint: work folder, jobs, join', () => {
     assert.deepEqual(listJobs([join(dir, 'none.mp4')]), []);
     assert.match(formatJobs(jobs), /40\.0% \(4\/10 frames[\s\S]*huaju4k resume/);
     assert.match(formatJobs(jobs), /unreadable checkpoint/);
-    assert.equal(formatJobs([]), 'no interrupted jobs\n');
+    assert.equal(formatJobs([]), 'no interrupted or running jobs\n');
+  });
+
+  it('finds jobs in subfolders, and tells a running job (live lock) from an interrupted one', () => {
+    const dir = freshDir();
+    const out = join(dir, 'shows', '1906', 'film.4k.mp4');
+    const work = workDirFor(out);
+    mkdirSync(work, { recursive: true });
+    writeManifest(
+      work,
+      manifest({
+        output: out,
+        totalFrames: 10,
+        segments: [{ index: 0, startFrame: 0, frames: 4, bytes: 1, file: 's' }],
+      }),
+    );
+    mkdirSync(join(dir, 'node_modules', 'x.mp4.huaju4k'), { recursive: true });
+    const found = listJobs([dir]);
+    assert.deepEqual(
+      found.map((j) => j.workDir),
+      [work],
+      'the nested job, and nothing under node_modules',
+    );
+    assert.equal(found[0].runningPid, undefined);
+    assert.match(formatJobs(found), /huaju4k resume/);
+    writeFileSync(join(work, 'lock'), String(process.pid));
+    const running = listJobs([dir]);
+    assert.equal(running[0].runningPid, process.pid);
+    assert.match(formatJobs(running), /running now \(engine pid \d+\): 4\/10 frames/);
+    assert.doesNotMatch(formatJobs(running), /resume/);
+    writeFileSync(join(work, 'lock'), '999999999');
+    assert.equal(listJobs([dir])[0].runningPid, undefined, "a dead engine's lock is not running");
   });
 
   it('join args: concat without re-encode, source streams, -itsoffset once, trim', () => {
