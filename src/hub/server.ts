@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type BroadcastHeader,
   type FrameHeader,
@@ -18,10 +18,12 @@ import {
   type SubscriberPath,
 } from '../protocol/hub-status';
 import { isAuthorized, presentedToken } from './auth';
+import { CodecSession } from './codec-session';
 import type { HubConfig } from './config';
 import { FrameCounter } from './counters';
-import { type StreamCodec, StreamDecoder } from './decoder';
+import { CODEC_NAME_LIST, parseCodec } from './decoder';
 import { isCompleteJpeg } from './jpeg';
+import { rawToBuffer } from './raw-data';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
 import { routeIngressFrame } from './relay-routing';
 import { Subscriber } from './subscriber';
@@ -42,12 +44,6 @@ interface Connection {
 
 const WS_PATHS: ReadonlySet<string> = new Set(['/video_in', '/video_codec', '/video_out']);
 
-function rawToBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 function flag(url: URL, name: string, dflt: boolean): boolean {
   const v = url.searchParams.get(name);
   if (v === null) return dflt;
@@ -60,7 +56,7 @@ export class HubServer {
   private readonly relay: ZmqRelay | null;
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly connections = new Map<string, Connection>();
-  private readonly decoders = new Map<string, StreamDecoder>();
+  private readonly codecSessions = new Map<string, CodecSession>();
   private readonly ingest = new FrameCounter();
   private readonly broadcastCounter = new FrameCounter();
   private rejected = 0;
@@ -161,19 +157,29 @@ export class HubServer {
     const url = new URL(req.url ?? '/', 'http://hub.invalid');
     const refusal = this.upgradeRefusal(url, req);
     if (refusal) {
-      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const body = `${refusal.why}\n`;
+      socket.end(
+        `HTTP/1.1 ${refusal.status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, url));
   }
 
-  /** Status line for a refused upgrade, or null when the upgrade may proceed. */
-  private upgradeRefusal(url: URL, req: IncomingMessage): string | null {
-    if (this.closed) return '503 Service Unavailable';
-    if (!WS_PATHS.has(url.pathname)) return '404 Not Found';
-    if (!isAuthorized(this.config.token, presentedToken(req, url))) return '401 Unauthorized';
+  /** Status line and explanation for a refused upgrade, or null when the upgrade may proceed. */
+  private upgradeRefusal(url: URL, req: IncomingMessage): { status: string; why: string } | null {
+    if (this.closed) return { status: '503 Service Unavailable', why: 'the hub is shutting down' };
+    if (!WS_PATHS.has(url.pathname)) {
+      return { status: '404 Not Found', why: `no WebSocket at ${url.pathname}: use ${[...WS_PATHS].join(', ')}` };
+    }
+    if (!isAuthorized(this.config.token, presentedToken(req, url))) {
+      return { status: '401 Unauthorized', why: 'missing or wrong token: send Authorization: Bearer T or ?token=T' };
+    }
     const codec = url.searchParams.get('codec') ?? 'h264';
-    if (url.pathname === '/video_codec' && codec !== 'h264' && codec !== 'hevc') return '400 Bad Request';
+    if (url.pathname === '/video_codec' && parseCodec(codec) === undefined) {
+      return { status: '400 Bad Request', why: `codec=${codec} is not decoded here: use one of ${CODEC_NAME_LIST}` };
+    }
     return null;
   }
 
@@ -232,64 +238,24 @@ export class HubServer {
   }
 
   private handleVideoCodec(ws: WebSocket, id: string, url: URL): void {
-    const codec = (url.searchParams.get('codec') ?? 'h264') as StreamCodec;
+    const codec = parseCodec(url.searchParams.get('codec') ?? 'h264') ?? 'h264'; // upgradeRefusal vetted it
     const preferGpu = this.config.preferGpu && flag(url, 'prefer_gpu', true);
     const quality = Number(url.searchParams.get('mjpeg_quality') ?? this.config.mjpegQuality);
     const mjpegQuality =
       Number.isInteger(quality) && quality >= 2 && quality <= 31 ? quality : this.config.mjpegQuality;
-    let seq = 0;
-    const start = () => {
-      const decoder = new StreamDecoder({
-        id,
-        codec,
-        hwaccel: this.opts.hwaccel ?? (preferGpu ? 'auto' : 'cpu'),
-        mjpegQuality,
-        maxFrameBytes: this.config.maxFrameBytes,
-        ffmpegPath: this.opts.ffmpegPath,
-        onFrame: (jpeg) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq: ++seq, ts: Date.now() }),
-      });
-      this.decoders.set(id, decoder);
-      return decoder;
-    };
-    let decoder = start();
-    ws.send(JSON.stringify({ type: 'started', codec, mode: decoder.mode }));
-    ws.on('message', (raw, isBinary) => {
-      if (isBinary) {
-        if (!decoder.feed(rawToBuffer(raw))) {
-          ws.pause();
-          decoder.onDrain(() => ws.resume());
-        }
-        return;
-      }
-      let msg: unknown;
-      try {
-        msg = JSON.parse(raw.toString());
-      } catch {
-        msg = null;
-      }
-      const type = typeof msg === 'object' && msg !== null ? (msg as { type?: unknown }).type : undefined;
-      if (type === 'end') {
-        const d = decoder;
-        void d.end().then(() => {
-          if (ws.readyState === ws.OPEN) {
-            ws.send(JSON.stringify({ type: 'ended', frames: d.frames, mode: d.mode, error: d.lastError || undefined }));
-          }
-        });
-      } else if (type === 'reset') {
-        const old = decoder;
-        void old.kill();
-        decoder = start();
-        ws.send(JSON.stringify({ type: 'restarted', mode: decoder.mode }));
-      } else {
-        this.rejected++;
-        this.sendError(ws, 'bad_control', 'text messages on /video_codec must be {"type":"end"} or {"type":"reset"}');
-      }
+    const session = new CodecSession(ws, {
+      id,
+      codec,
+      hwaccel: this.opts.hwaccel ?? (preferGpu ? 'auto' : 'cpu'),
+      mjpegQuality,
+      maxFrameBytes: this.config.maxFrameBytes,
+      ffmpegPath: this.opts.ffmpegPath,
+      onFrame: (jpeg, seq) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq, ts: Date.now() }),
+      onBadControl: () => this.rejected++,
+      onGone: () => this.codecSessions.delete(id),
+      log: this.log,
     });
-    ws.on('close', () => {
-      const d = this.decoders.get(id);
-      this.decoders.delete(id);
-      void d?.kill();
-    });
+    this.codecSessions.set(id, session);
   }
 
   resources(): HubResource[] {
@@ -299,8 +265,8 @@ export class HubServer {
     for (const c of this.connections.values()) {
       out.push({ kind: 'ws-connection', id: c.id, detail: `${c.path} from ${c.remote}` });
     }
-    for (const d of this.decoders.values()) {
-      const s = d.status();
+    for (const session of this.codecSessions.values()) {
+      const s = session.status();
       out.push({ kind: 'decoder-process', id: s.id, detail: `ffmpeg ${s.codec} ${s.mode} pid ${s.pid ?? 'exited'}` });
     }
     if (this.relay) out.push(...this.relay.resources());
@@ -329,7 +295,7 @@ export class HubServer {
       broadcast: this.broadcastCounter.snapshot(now),
       subscribers: [...this.subscribers.values()].map((s) => s.status()),
       relay: this.relay?.status() ?? disabledRelayStatus(),
-      codecSessions: [...this.decoders.values()].map((d) => d.status()),
+      codecSessions: [...this.codecSessions.values()].map((c) => c.status()),
       resources: this.resources(),
       process: {
         pid: process.pid,
@@ -346,9 +312,9 @@ export class HubServer {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.connections.values()) c.ws.terminate();
-    const decoders = [...this.decoders.values()];
-    this.decoders.clear();
-    await Promise.all(decoders.map((d) => d.kill()));
+    const sessions = [...this.codecSessions.values()];
+    this.codecSessions.clear();
+    await Promise.all(sessions.map((c) => c.close()));
     await this.relay?.close();
     this.wss.close();
     await new Promise<void>((resolve) => {

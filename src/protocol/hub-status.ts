@@ -85,6 +85,10 @@ export interface CodecSessionStatus {
   pid: number | null;
   inBytes: number;
   frames: number;
+  /** Input kept for replaying into a CPU decoder should the CUDA attempt fail before its first frame. */
+  replayBytes: number;
+  /** The session's socket is paused until ffmpeg reads what it was fed. */
+  backpressured: boolean;
   startedAt: number;
 }
 
