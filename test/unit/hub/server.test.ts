@@ -69,16 +69,17 @@ describe('hub server: /video_in → subscribers', () => {
     const good = tinyJpeg(0);
     pub.ws.send(Buffer.from('not a jpeg at all'));
     pub.ws.send(good.subarray(0, good.length - 10)); // truncated: no EOI
+    pub.ws.send(Buffer.from('\xff\xd8GARBAGE\xff\xd9', 'latin1')); // right first and last bytes, no JPEG inside
     pub.ws.send('{"kind":"weird"}');
     pub.ws.send('not json');
-    await pub.until(() => pub.texts.length === 4, 'four error replies');
+    await pub.until(() => pub.texts.length === 5, 'five error replies');
     const codes = pub.texts.map((t) => (JSON.parse(t) as { code: string }).code);
-    assert.deepEqual(codes, ['not_jpeg', 'not_jpeg', 'bad_header', 'bad_header']);
+    assert.deepEqual(codes, ['not_jpeg', 'not_jpeg', 'not_jpeg', 'bad_header', 'bad_header']);
     pub.ws.send(good);
     await out.until(() => out.binaries.length === 1, 'the valid frame');
     assert.ok(out.binaries[0].equals(good));
     const s = await getStatus(http);
-    assert.equal(s.ingest.rejected, 4);
+    assert.equal(s.ingest.rejected, 5);
     assert.equal(s.ingest.frames, 1);
     assert.equal(s.broadcast.frames, 1);
     await closeWs(out.ws);
