@@ -45,7 +45,7 @@ export interface HubConfig {
 export const DEFAULT_RELAY: RelayConfig = {
   endpoint: 'tcp://127.0.0.1:8888',
   identity: 'AI_WORKER',
-  sendQueueSize: 4,
+  sendQueueSize: 128,
   defaultClientId: 'WEB_FRONTEND',
   controlClientId: '__blankend_control__',
   echoBack: true,

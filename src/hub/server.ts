@@ -76,7 +76,7 @@ export class HubServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.relay = config.relayEnabled
-      ? new ZmqRelay(config.relay, config.broadcastSource, (data, clientId) =>
+      ? new ZmqRelay(config.relay, config.broadcastSource, config.maxFrameBytes, (data, clientId) =>
           this.broadcast(data, { source: `relay:${clientId}`, kind: 'processed' }),
         )
       : null;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { applyStreamKeys, DEFAULT_HUB, type HubConfig } from '../../../src/hub/config';
 import { HubServer, type HubServerOptions } from '../../../src/hub/server';
+import { padJpeg } from '../../../tools/bench/hub/jpeg-padding';
 
 export function hubConfig(keys: Record<string, unknown> = {}): HubConfig {
   return applyStreamKeys(DEFAULT_HUB, { host: '127.0.0.1', port: 0, ...keys });
@@ -119,6 +120,12 @@ export function taggedJpeg(index: number, base = tinyJpeg(0)): Buffer {
   com.writeUInt16BE(tag.length + 2, 2);
   tag.copy(com, 4);
   return Buffer.concat([base.subarray(0, 2), com, base.subarray(2)]);
+}
+
+/** A valid JPEG padded with COM segments to about `bytes`, tagged with `index` (the tag stays the first segment). */
+export function bigJpeg(index: number, bytes: number): Buffer {
+  const base = taggedJpeg(index);
+  return padJpeg(base, bytes, 2 + base.readUInt16BE(4) + 2);
 }
 
 /** Reads back the index written by taggedJpeg, or -1. */

@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { cudaDecodeAvailable } from '../../../src/hub/decoder';
 import { jpegDimensions } from '../../../src/hub/jpeg';
 import type { BroadcastHeader, HubStatus } from '../../../src/protocol/hub-status';
-import { padJpeg } from '../../../tools/bench/hub/jpeg-padding';
-import { closeHubs, closeWs, connect, eventually, jpegTag, startHub, taggedJpeg, tinyH264, tinyJpeg } from './helpers';
+import {
+  bigJpeg,
+  closeHubs,
+  closeWs,
+  connect,
+  eventually,
+  jpegTag,
+  startHub,
+  taggedJpeg,
+  tinyH264,
+  tinyJpeg,
+} from './helpers';
 
 async function getStatus(http: string, token?: string): Promise<HubStatus> {
   const res = await fetch(`${http}/api/v1/stream/status`, {
@@ -11,13 +21,6 @@ async function getStatus(http: string, token?: string): Promise<HubStatus> {
   });
   assert.equal(res.status, 200);
   return (await res.json()) as HubStatus;
-}
-
-/** A valid JPEG padded with COM segments to about `bytes`, tagged with `index`. */
-function bigJpeg(index: number, bytes: number): Buffer {
-  const base = taggedJpeg(index);
-  // After the tag segment, so jpegTag still finds it first.
-  return padJpeg(base, bytes, 2 + base.readUInt16BE(4) + 2);
 }
 
 describe('hub server: /video_in → subscribers', () => {
