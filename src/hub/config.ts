@@ -32,6 +32,10 @@ export interface HubConfig {
   host: string;
   port: number;
   token: string | null;
+  /** Host names served besides IP literals, localhost and `host` (DNS rebinding guard); '*' = any. */
+  allowedHosts: string[];
+  /** Page origins allowed besides loopback pages (cross-site WebSocket guard); '*' = any. */
+  allowedOrigins: string[];
   maxFrameBytes: number;
   subscriberQueueSize: number;
   /** The single source of truth for what subscribers receive (seed risk 4): local ingress, or the relay's return. */
@@ -67,6 +71,8 @@ export const DEFAULT_HUB: HubConfig = {
   host: '127.0.0.1',
   port: 8765,
   token: null,
+  allowedHosts: [],
+  allowedOrigins: [],
   maxFrameBytes: 8 * 1024 * 1024,
   subscriberQueueSize: 4,
   broadcastSource: 'ingress',
@@ -122,6 +128,8 @@ export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   if (has('host')) c.host = str(raw.host, 'host');
   if (has('port')) c.port = int(raw.port, 'port', 0, 65535);
   if (has('token')) c.token = raw.token === null ? null : str(raw.token, 'token');
+  if (has('allowed_hosts')) c.allowedHosts = ids(raw.allowed_hosts, 'allowed_hosts');
+  if (has('allowed_origins')) c.allowedOrigins = ids(raw.allowed_origins, 'allowed_origins');
   if (has('max_frame_bytes')) c.maxFrameBytes = int(raw.max_frame_bytes, 'max_frame_bytes', 1024);
   if (has('subscriber_queue_size')) {
     c.subscriberQueueSize = int(raw.subscriber_queue_size, 'subscriber_queue_size', 1, 4096);

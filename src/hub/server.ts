@@ -23,6 +23,7 @@ import type { HubConfig } from './config';
 import { FrameCounter } from './counters';
 import { CODEC_NAME_LIST, parseCodec } from './decoder';
 import { isCompleteJpeg } from './jpeg';
+import { browserRefusal, type OriginPolicy } from './origin';
 import { rawToBuffer } from './raw-data';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
 import { routeIngressFrame } from './relay-routing';
@@ -134,6 +135,11 @@ export class HubServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    const browser = browserRefusal(req, this.policy());
+    if (browser) {
+      this.sendJson(res, 403, { error: browser });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       this.sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
       return;
@@ -153,6 +159,11 @@ export class HubServer {
     this.sendJson(res, 404, { error: `no such endpoint: ${url.pathname}`, status: HUB_STATUS_PATH });
   }
 
+  private policy(): OriginPolicy {
+    const c = this.config;
+    return { host: c.host, allowedHosts: c.allowedHosts, allowedOrigins: c.allowedOrigins };
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://hub.invalid');
     const refusal = this.upgradeRefusal(url, req);
@@ -170,6 +181,8 @@ export class HubServer {
   /** Status line and explanation for a refused upgrade, or null when the upgrade may proceed. */
   private upgradeRefusal(url: URL, req: IncomingMessage): { status: string; why: string } | null {
     if (this.closed) return { status: '503 Service Unavailable', why: 'the hub is shutting down' };
+    const browser = browserRefusal(req, this.policy());
+    if (browser) return { status: '403 Forbidden', why: browser };
     if (!WS_PATHS.has(url.pathname)) {
       return { status: '404 Not Found', why: `no WebSocket at ${url.pathname}: use ${[...WS_PATHS].join(', ')}` };
     }
