@@ -18,11 +18,13 @@ import {
   type SubscriberPath,
 } from '../protocol/hub-status';
 import { isAuthorized, presentedToken } from './auth';
+import { answerBlankendApi, isBlankendApiPath } from './blankend-api';
 import { CodecSession } from './codec-session';
 import type { HubConfig } from './config';
 import { FrameCounter } from './counters';
-import { CODEC_NAME_LIST, parseCodec } from './decoder';
+import { CODEC_NAME_LIST, cudaDecodeAvailable, parseCodec } from './decoder';
 import { isCompleteJpeg } from './jpeg';
+import { readJsonBody } from './json-body';
 import { browserRefusal, type OriginPolicy } from './origin';
 import { rawToBuffer } from './raw-data';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
@@ -140,12 +142,16 @@ export class HubServer {
       this.sendJson(res, 403, { error: browser });
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      this.sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
-      return;
-    }
     if (!isAuthorized(this.config.token, presentedToken(req, url))) {
       this.sendJson(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    if (isBlankendApiPath(url.pathname)) {
+      void this.answerApi(req, res, url.pathname);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
       return;
     }
     if (url.pathname === HUB_STATUS_PATH) {
@@ -157,6 +163,21 @@ export class HubServer {
       return;
     }
     this.sendJson(res, 404, { error: `no such endpoint: ${url.pathname}`, status: HUB_STATUS_PATH });
+  }
+
+  private async answerApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = req.method === 'POST' ? await readJsonBody(req) : {};
+    if (typeof body === 'string') {
+      this.sendJson(res, 400, { detail: body });
+      return;
+    }
+    const ctx = {
+      status: () => this.status(),
+      cudaDecode: () => cudaDecodeAvailable(this.opts.ffmpegPath),
+      codecNames: CODEC_NAME_LIST,
+    };
+    const answer = answerBlankendApi(ctx, req.method ?? 'GET', path, body);
+    this.sendJson(res, answer.code, answer.body, answer.allow ? { allow: answer.allow } : {});
   }
 
   private policy(): OriginPolicy {
