@@ -42,6 +42,8 @@ export interface HubConfig {
   broadcastSource: BroadcastSource;
   preferGpu: boolean;
   mjpegQuality: number;
+  /** Period of the throughput log line (recv/broadcast/relay/decoded fps); 0 = off. */
+  logIntervalMs: number;
   relayEnabled: boolean;
   relay: RelayConfig;
 }
@@ -78,6 +80,7 @@ export const DEFAULT_HUB: HubConfig = {
   broadcastSource: 'ingress',
   preferGpu: true,
   mjpegQuality: 5,
+  logIntervalMs: 10_000,
   relayEnabled: false,
   relay: DEFAULT_RELAY,
 };
@@ -142,6 +145,7 @@ export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   }
   if (has('prefer_gpu')) c.preferGpu = bool(raw.prefer_gpu, 'prefer_gpu');
   if (has('mjpeg_quality')) c.mjpegQuality = int(raw.mjpeg_quality, 'mjpeg_quality', 2, 31);
+  if (has('log_interval_ms')) c.logIntervalMs = int(raw.log_interval_ms, 'log_interval_ms', 0);
   if (has('relay_enabled')) c.relayEnabled = bool(raw.relay_enabled, 'relay_enabled');
   if (has('zmq_endpoint')) r.endpoint = str(raw.zmq_endpoint, 'zmq_endpoint');
   if (has('zmq_identity')) r.identity = str(raw.zmq_identity, 'zmq_identity');

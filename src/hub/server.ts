@@ -30,6 +30,7 @@ import { rawToBuffer } from './raw-data';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
 import { routeIngressFrame } from './relay-routing';
 import { Subscriber } from './subscriber';
+import { throughputLine } from './throughput-log';
 
 export interface HubServerOptions {
   ffmpegPath?: string;
@@ -68,6 +69,7 @@ export class HubServer {
   private nextId = 1;
   private readonly startedAt = Date.now();
   private closed = false;
+  private logTimer: NodeJS.Timeout | null = null;
   private readonly log: (line: string) => void;
 
   constructor(
@@ -95,6 +97,10 @@ export class HubServer {
       });
     });
     this.relay?.start();
+    if (this.config.logIntervalMs > 0) {
+      this.logTimer = setInterval(() => this.log(throughputLine(this.status())), this.config.logIntervalMs);
+      this.logTimer.unref();
+    }
     const addr = this.http.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
@@ -349,6 +355,8 @@ export class HubServer {
     const sessions = [...this.codecSessions.values()];
     this.codecSessions.clear();
     await Promise.all(sessions.map((c) => c.close()));
+    if (this.logTimer) clearInterval(this.logTimer);
+    this.logTimer = null;
     await this.relay?.close();
     this.wss.close();
     await new Promise<void>((resolve) => {

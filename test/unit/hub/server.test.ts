@@ -140,6 +140,15 @@ describe('hub server: /video_in → subscribers', () => {
 describe('hub server: token, status, resources', () => {
   afterEach(closeHubs);
 
+  it('logs a throughput line every log_interval_ms (recv, broadcast, relay, decoded)', async () => {
+    const lines: string[] = [];
+    const { ws } = await startHub({ log_interval_ms: 100 }, { log: (l) => lines.push(l) });
+    const pub = await connect(ws('/video_in'));
+    pub.ws.send(taggedJpeg(1));
+    await eventually(() => lines.some((l) => /recv frames=1 .*broadcast frames=1 .*clients=1/.test(l)), 'log line');
+    await closeWs(pub.ws);
+  });
+
   it('enforces the bearer token on the API and on upgrades', async () => {
     const { http, ws } = await startHub({ token: 's3cret' });
     assert.equal((await fetch(`${http}/api/v1/stream/status`)).status, 401);
