@@ -32,12 +32,18 @@ export interface HubConfig {
   host: string;
   port: number;
   token: string | null;
+  /** Host names served besides IP literals, localhost and `host` (DNS rebinding guard); '*' = any. */
+  allowedHosts: string[];
+  /** Page origins allowed besides loopback pages (cross-site WebSocket guard); '*' = any. */
+  allowedOrigins: string[];
   maxFrameBytes: number;
   subscriberQueueSize: number;
   /** The single source of truth for what subscribers receive (seed risk 4): local ingress, or the relay's return. */
   broadcastSource: BroadcastSource;
   preferGpu: boolean;
   mjpegQuality: number;
+  /** Period of the throughput log line (recv/broadcast/relay/decoded fps); 0 = off. */
+  logIntervalMs: number;
   relayEnabled: boolean;
   relay: RelayConfig;
 }
@@ -45,7 +51,7 @@ export interface HubConfig {
 export const DEFAULT_RELAY: RelayConfig = {
   endpoint: 'tcp://127.0.0.1:8888',
   identity: 'AI_WORKER',
-  sendQueueSize: 4,
+  sendQueueSize: 128,
   defaultClientId: 'WEB_FRONTEND',
   controlClientId: '__blankend_control__',
   echoBack: true,
@@ -67,11 +73,14 @@ export const DEFAULT_HUB: HubConfig = {
   host: '127.0.0.1',
   port: 8765,
   token: null,
+  allowedHosts: [],
+  allowedOrigins: [],
   maxFrameBytes: 8 * 1024 * 1024,
   subscriberQueueSize: 4,
   broadcastSource: 'ingress',
   preferGpu: true,
   mjpegQuality: 5,
+  logIntervalMs: 10_000,
   relayEnabled: false,
   relay: DEFAULT_RELAY,
 };
@@ -122,6 +131,8 @@ export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   if (has('host')) c.host = str(raw.host, 'host');
   if (has('port')) c.port = int(raw.port, 'port', 0, 65535);
   if (has('token')) c.token = raw.token === null ? null : str(raw.token, 'token');
+  if (has('allowed_hosts')) c.allowedHosts = ids(raw.allowed_hosts, 'allowed_hosts');
+  if (has('allowed_origins')) c.allowedOrigins = ids(raw.allowed_origins, 'allowed_origins');
   if (has('max_frame_bytes')) c.maxFrameBytes = int(raw.max_frame_bytes, 'max_frame_bytes', 1024);
   if (has('subscriber_queue_size')) {
     c.subscriberQueueSize = int(raw.subscriber_queue_size, 'subscriber_queue_size', 1, 4096);
@@ -134,6 +145,7 @@ export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   }
   if (has('prefer_gpu')) c.preferGpu = bool(raw.prefer_gpu, 'prefer_gpu');
   if (has('mjpeg_quality')) c.mjpegQuality = int(raw.mjpeg_quality, 'mjpeg_quality', 2, 31);
+  if (has('log_interval_ms')) c.logIntervalMs = int(raw.log_interval_ms, 'log_interval_ms', 0);
   if (has('relay_enabled')) c.relayEnabled = bool(raw.relay_enabled, 'relay_enabled');
   if (has('zmq_endpoint')) r.endpoint = str(raw.zmq_endpoint, 'zmq_endpoint');
   if (has('zmq_identity')) r.identity = str(raw.zmq_identity, 'zmq_identity');

@@ -11,6 +11,23 @@ import { JpegStreamSplitter } from './jpeg';
 
 export type StreamCodec = 'h264' | 'hevc';
 
+/** Names a client may give in `?codec=` (blankend clients say h265), lower case. */
+const CODEC_NAMES: Readonly<Record<string, StreamCodec>> = {
+  h264: 'h264',
+  'h.264': 'h264',
+  avc: 'h264',
+  hevc: 'hevc',
+  h265: 'hevc',
+  'h.265': 'hevc',
+};
+
+export const CODEC_NAME_LIST = Object.keys(CODEC_NAMES).join(', ');
+
+/** The decoder for a `?codec=` value, or undefined when we do not decode it. */
+export function parseCodec(name: string): StreamCodec | undefined {
+  return Object.hasOwn(CODEC_NAMES, name.toLowerCase()) ? CODEC_NAMES[name.toLowerCase()] : undefined;
+}
+
 export interface DecoderOptions {
   id: string;
   codec: StreamCodec;
@@ -20,6 +37,8 @@ export interface DecoderOptions {
   maxFrameBytes: number;
   ffmpegPath?: string;
   onFrame: (jpeg: Buffer) => void;
+  /** ffmpeg died on its own (not killed by us, not after end()): the reason, for the client. */
+  onDeath?: (reason: string) => void;
 }
 
 /** Input kept for a replay after a failed CUDA start; beyond this the fallback starts from the next keyframe. */
@@ -66,29 +85,45 @@ export function decoderArgs(codec: StreamCodec, mode: DecoderMode, quality: numb
 
 type Proc = ChildProcessByStdio<Writable, Readable, Readable>;
 
+/** How an ffmpeg process ended, in words a client can act on. */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null, stderrTail: string): string {
+  const how = signal ? `ffmpeg was killed by ${signal}` : `ffmpeg exited with code ${code}`;
+  const said = stderrTail.trim().split('\n').slice(-3).join(' | ');
+  return said ? `${how}: ${said}` : how;
+}
+
 export class StreamDecoder {
   mode: DecoderMode;
   inBytes = 0;
   frames = 0;
   readonly startedAt = Date.now();
   private proc: Proc | null = null;
-  private exited: Promise<number | null> = Promise.resolve(null);
-  private replay: Buffer[] | null = [];
+  private exited: Promise<void> = Promise.resolve();
+  /** Input kept for a CPU replay; null once no fallback can happen (CPU mode, a first frame, or over the cap). */
+  private replay: Buffer[] | null;
   private replayBytes = 0;
   private stderrTail = '';
   private ending = false;
   private killed = false;
+  /** Callbacks waiting for ffmpeg's stdin to drain (or for ffmpeg to exit); one 'drain' listener serves them all. */
+  private writableWaiters: (() => void)[] = [];
   /** Last error message ffmpeg printed, for the client and the log. */
   lastError = '';
 
   constructor(private readonly opts: DecoderOptions) {
     const wantCuda = opts.hwaccel === 'cuda' || (opts.hwaccel === 'auto' && cudaDecodeAvailable(opts.ffmpegPath));
     this.mode = wantCuda ? 'cuda' : 'cpu';
+    this.replay = this.mode === 'cuda' ? [] : null;
     this.launch();
   }
 
   get pid(): number | null {
     return this.proc?.pid ?? null;
+  }
+
+  /** True while fed input waits for ffmpeg to read it (the caller has paused its source). */
+  get backpressured(): boolean {
+    return this.writableWaiters.length > 0;
   }
 
   private launch(): void {
@@ -101,7 +136,7 @@ export class StreamDecoder {
     proc.stdout.on('data', (chunk: Buffer) => {
       for (const frame of splitter.push(chunk)) {
         this.frames++;
-        this.replay = null; // the decoder works: no fallback will be needed
+        this.dropReplay(); // the decoder works: no fallback will be needed
         this.opts.onFrame(frame);
       }
     });
@@ -109,48 +144,72 @@ export class StreamDecoder {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
     });
     proc.stdin.on('error', () => undefined); // EPIPE when ffmpeg dies first: the exit handler reports it
-    this.exited = new Promise((resolve) => {
+    proc.stdin.on('drain', () => this.releaseWriters());
+    this.exited = new Promise<void>((resolve) => {
       proc.on('error', (err) => {
         this.lastError = `cannot start ${ffmpeg}: ${err.message} (install ffmpeg or put it on PATH)`;
-        resolve(null);
+        this.onExit(proc, null, null);
+        resolve();
       });
-      proc.on('close', (code) => resolve(code));
-    }).then((code) => this.onExit(proc, code as number | null));
+      proc.on('close', (code, signal) => {
+        this.onExit(proc, code, signal);
+        resolve();
+      });
+    });
   }
 
-  private onExit(proc: Proc, code: number | null): number | null {
-    if (this.proc !== proc) return code;
-    if (code !== 0 && !this.killed) {
-      this.lastError ||= this.stderrTail.trim().split('\n').slice(-3).join(' | ') || `ffmpeg exited with ${code}`;
-    }
-    if (this.mode === 'cuda' && this.frames === 0 && !this.killed && code !== 0) {
+  private dropReplay(): void {
+    this.replay = null;
+    this.replayBytes = 0;
+  }
+
+  private releaseWriters(): void {
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private onExit(proc: Proc, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.proc !== proc) return;
+    const failed = code !== 0 && !this.killed;
+    if (failed) this.lastError ||= describeExit(code, signal, this.stderrTail);
+    if (this.mode === 'cuda' && this.frames === 0 && failed) {
       this.mode = 'cpu';
       this.lastError = '';
       this.stderrTail = '';
       const replay = this.replay ?? [];
+      this.dropReplay();
       this.launch();
       for (const chunk of replay) this.proc?.stdin.write(chunk);
       if (this.ending) this.proc?.stdin.end();
-      return code;
+      return;
     }
     this.proc = null;
-    return code;
+    this.dropReplay();
+    this.releaseWriters(); // no drain will come from a dead process: let the caller resume (and see the error)
+    if (failed && !this.ending) this.opts.onDeath?.(this.lastError);
   }
 
-  /** Feeds encoded bytes; returns false when ffmpeg's stdin is backed up (the caller should pause its source). */
+  /** Feeds encoded bytes; returns false when ffmpeg's stdin is backed up (wait with whenWritable). */
   feed(chunk: Buffer): boolean {
     this.inBytes += chunk.length;
     if (this.replay) {
       this.replayBytes += chunk.length;
       if (this.replayBytes <= REPLAY_CAP_BYTES) this.replay.push(chunk);
-      else this.replay = null;
+      else this.dropReplay();
     }
     if (!this.proc || this.ending) return true;
     return this.proc.stdin.write(chunk);
   }
 
-  onDrain(cb: () => void): void {
-    this.proc?.stdin.once('drain', cb);
+  /** Calls `cb` once when ffmpeg can take more input, or at once when it has exited. */
+  whenWritable(cb: () => void): void {
+    const stdin = this.proc?.stdin;
+    if (!stdin?.writableNeedDrain) {
+      cb();
+      return;
+    }
+    this.writableWaiters.push(cb);
   }
 
   /** Ends the input and waits until ffmpeg has flushed every frame and exited (also across a CPU fallback). */
@@ -184,6 +243,8 @@ export class StreamDecoder {
       pid: this.pid,
       inBytes: this.inBytes,
       frames: this.frames,
+      replayBytes: this.replayBytes,
+      backpressured: this.backpressured,
       startedAt: this.startedAt,
     };
   }

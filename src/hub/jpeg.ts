@@ -14,10 +14,21 @@ function isStandalone(marker: number): boolean {
   return marker === 0x01 || (marker >= 0xd0 && marker <= 0xd9);
 }
 
-/** True when `buf` starts with SOI and ends with EOI (trailing bytes after EOI are not allowed). */
+/**
+ * True when `buf` is exactly one well-formed JPEG: SOI, a chain of length-prefixed segments with a frame header
+ * (SOFn) and a scan (SOS), entropy-coded data, and EOI as its last two bytes. Walks the same state machine as the
+ * stream splitter, so what a `/video_in` client may send and what a decoder's output yields agree.
+ */
 export function isCompleteJpeg(buf: Uint8Array): boolean {
   const n = buf.length;
-  return n >= 4 && buf[0] === MARKER && buf[1] === SOI && buf[n - 2] === MARKER && buf[n - 1] === EOI;
+  if (n < 4 || buf[0] !== MARKER || buf[1] !== SOI || buf[n - 2] !== MARKER || buf[n - 1] !== EOI) return false;
+  const splitter = new JpegStreamSplitter(n, false);
+  const frames = splitter.push(Buffer.from(buf.buffer, buf.byteOffset, n));
+  return frames.length === 1 && frames[0].length === n && splitter.discarded === 0 && splitter.pendingBytes === 0;
+}
+
+function isSof(marker: number): boolean {
+  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 
 /** Width and height from the first SOFn segment, or undefined when the frame has none. */
@@ -31,8 +42,7 @@ export function jpegDimensions(buf: Uint8Array): { width: number; height: number
       continue;
     }
     const len = (buf[i + 2] << 8) | buf[i + 3];
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof && i + 9 <= buf.length) {
+    if (isSof(marker) && i + 9 <= buf.length) {
       return { height: (buf[i + 5] << 8) | buf[i + 6], width: (buf[i + 7] << 8) | buf[i + 8] };
     }
     if (marker === SOS) return undefined;
@@ -45,16 +55,24 @@ type SplitState = 'seek-soi' | 'segments' | 'entropy';
 
 /**
  * Incremental splitter for a stream of concatenated JPEGs (ffmpeg `-f mjpeg`). Feed chunks; complete frames come
- * back in order. Garbage before an SOI is skipped; a frame growing beyond `maxFrameBytes` is discarded and the
- * splitter resynchronises on the next SOI (counted in `discarded`).
+ * back in order. Garbage before an SOI is skipped; a frame growing beyond `maxFrameBytes`, or one that reaches EOI
+ * without a frame header and a scan, is discarded and the splitter resynchronises on the next SOI (counted in
+ * `discarded`).
  */
 export class JpegStreamSplitter {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   private state: SplitState = 'seek-soi';
+  /** The current frame has had a frame header (SOFn) and a scan (SOS). */
+  private sawSof = false;
+  private sawScan = false;
   discarded = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /** `copyFrames`: copy each frame out of the input (so a small frame does not pin a large chunk); false to view. */
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly copyFrames = true,
+  ) {}
 
   push(chunk: Buffer): Buffer[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
@@ -81,6 +99,8 @@ export class JpegStreamSplitter {
     this.buf = rest;
     this.pos = 0;
     this.state = 'seek-soi';
+    this.sawSof = false;
+    this.sawScan = false;
   }
 
   /** Runs the state machine until a frame completes (returned) or more input is needed (undefined). */
@@ -112,7 +132,12 @@ export class JpegStreamSplitter {
           this.pos++; // fill byte
           continue;
         }
-        if (marker === EOI) return this.emit(this.pos + 2);
+        if (marker === EOI) {
+          if (this.sawSof && this.sawScan) return this.emit(this.pos + 2);
+          this.discarded++; // an EOI with no picture before it
+          this.reset(b.subarray(this.pos + 2));
+          return this.advance();
+        }
         if (isStandalone(marker)) {
           this.pos += 2;
           continue;
@@ -120,15 +145,25 @@ export class JpegStreamSplitter {
         if (this.pos + 4 > b.length) return undefined;
         const len = (b[this.pos + 2] << 8) | b[this.pos + 3];
         if (this.pos + 2 + len > b.length) return undefined;
+        if (len < 2) {
+          this.discarded++; // a segment length counts its own two bytes
+          this.reset(b.subarray(1));
+          return this.advance();
+        }
         this.pos += 2 + len;
-        if (marker === SOS) this.state = 'entropy';
+        if (isSof(marker)) this.sawSof = true;
+        if (marker === SOS) {
+          this.sawScan = true;
+          this.state = 'entropy';
+        }
         continue;
       }
       // entropy-coded data: 0xFF00 is a stuffed byte, 0xFFD0-D7 are restart markers, anything else is a marker.
       let i = this.pos;
       while (i + 1 < b.length) {
         if (b[i] !== MARKER) {
-          i++;
+          i = b.indexOf(MARKER, i + 1);
+          if (i < 0) i = b.length;
           continue;
         }
         const next = b[i + 1];
@@ -149,7 +184,8 @@ export class JpegStreamSplitter {
   }
 
   private emit(end: number): Buffer {
-    const frame = Buffer.from(this.buf.subarray(0, end));
+    const view = this.buf.subarray(0, end);
+    const frame = this.copyFrames ? Buffer.from(view) : view;
     this.reset(this.buf.subarray(end));
     return frame;
   }

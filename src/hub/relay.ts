@@ -1,6 +1,8 @@
 /**
- * ZeroMQ relay, wire-compatible with blankend's ZmqRelay: two DEALERs connect to a ROUTER — `<identity>-send`
- * carries outgoing `[client_id, data]`, `<identity>` receives `[client_id, data]` routed to it. Control messages
+ * ZeroMQ relay, wire-compatible with blankend's ZmqRelay: one DEALER with routing id `<identity>` connects to a
+ * ROUTER, sends `[client_id, data]` and receives `[client_id, data]` routed to it, so a ROUTER that replies to the
+ * routing id it received reaches us. Inbound parts over `max_frame_bytes` make ZeroMQ drop the peer (it
+ * reconnects); inbound data that is not one complete JPEG is counted as rejected and goes nowhere. Control messages
  * (heartbeat, link request) use the control client id. Unlike the seed, every loop exists only while enabled and
  * stops on close (risk 3), and routing of received frames is decided once (risks 2 and 4, see relay-routing.ts).
  */
@@ -8,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Dealer } from 'zeromq';
 import type { HubResource, RelayStatus } from '../protocol/hub-status';
 import type { BroadcastSource, RelayConfig } from './config';
+import { isCompleteJpeg } from './jpeg';
 import { routeReceivedFrame } from './relay-routing';
 
 /** Returns true when it took the frame; the relay then neither echoes, forwards nor broadcasts it. */
@@ -22,11 +25,13 @@ interface Outgoing {
 }
 
 const CONTROL_QUEUE_SIZE = 8;
+/** Whatever send_queue_size says, queued data frames never hold more than this. */
+const SEND_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 export class ZmqRelay {
-  private readonly sendSock: Dealer;
-  private readonly recvSock: Dealer;
+  private readonly sock: Dealer;
   private readonly data: Outgoing[] = [];
+  private dataBytes = 0;
   private readonly control: Outgoing[] = [];
   private wake: (() => void) | null = null;
   private stopped = false;
@@ -50,6 +55,7 @@ export class ZmqRelay {
     dropped: 0,
     recvFrames: 0,
     recvBytes: 0,
+    rejected: 0,
     handled: 0,
     forwarded: 0,
     broadcast: 0,
@@ -63,16 +69,18 @@ export class ZmqRelay {
   constructor(
     private readonly cfg: RelayConfig,
     private readonly broadcastSource: BroadcastSource,
+    private readonly maxFrameBytes: number,
     private readonly onBroadcast: RelayBroadcast,
   ) {
-    const common = {
+    this.sock = new Dealer({
+      routingId: cfg.identity,
       linger: 0,
       immediate: true,
       reconnectInterval: cfg.reconnectIntervalMs,
       sendHighWaterMark: Math.max(1, cfg.sendQueueSize),
-    };
-    this.sendSock = new Dealer({ ...common, routingId: `${cfg.identity}-send` });
-    this.recvSock = new Dealer({ ...common, routingId: cfg.identity, receiveHighWaterMark: 64 });
+      receiveHighWaterMark: 64,
+      maxMessageSize: maxFrameBytes,
+    });
     this.controlId = Buffer.from(cfg.controlClientId);
     this.defaultId = Buffer.from(cfg.defaultClientId);
   }
@@ -84,10 +92,9 @@ export class ZmqRelay {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    this.sendSock.events.on('connect', () => this.onConnect());
-    this.sendSock.events.on('disconnect', () => this.onDisconnect());
-    this.sendSock.connect(this.cfg.endpoint);
-    this.recvSock.connect(this.cfg.endpoint);
+    this.sock.events.on('connect', () => this.onConnect());
+    this.sock.events.on('disconnect', () => this.onDisconnect());
+    this.sock.connect(this.cfg.endpoint);
     this.sendLoopRunning = true;
     this.sendLoopDone = this.sendLoop().finally(() => {
       this.sendLoopRunning = false;
@@ -103,19 +110,38 @@ export class ZmqRelay {
     if (this.cfg.linkRequestEnabled) void this.linkRequestLoop();
   }
 
-  /** Queues a data frame for the ROUTER; a full queue drops its oldest frame. No client id → the default one. */
+  /**
+   * Queues a data frame for the ROUTER; a full queue (send_queue_size frames, or 64 MiB) drops its oldest frame.
+   * No client id → the default one.
+   */
   enqueue(clientId: string | Buffer | null, data: Buffer): void {
     if (!this.started || this.stopped) return;
     const id = clientId === null ? this.defaultId : typeof clientId === 'string' ? Buffer.from(clientId) : clientId;
-    this.push(this.data, { clientId: id, data }, this.cfg.sendQueueSize);
+    while (
+      this.data.length > 0 &&
+      (this.data.length >= this.cfg.sendQueueSize || this.dataBytes + data.length > SEND_QUEUE_MAX_BYTES)
+    ) {
+      this.shiftData();
+      this.stats.dropped++;
+    }
+    this.dataBytes += data.length;
+    this.data.push({ clientId: id, data });
+    this.wakeSender();
   }
 
-  private push(queue: Outgoing[], item: Outgoing, cap: number): void {
-    if (queue.length >= cap) {
-      queue.shift();
-      if (queue === this.data) this.stats.dropped++;
-    }
-    queue.push(item);
+  private shiftData(): Outgoing | undefined {
+    const item = this.data.shift();
+    if (item) this.dataBytes -= item.data.length;
+    return item;
+  }
+
+  private pushControl(item: Outgoing): void {
+    if (this.control.length >= CONTROL_QUEUE_SIZE) this.control.shift();
+    this.control.push(item);
+    this.wakeSender();
+  }
+
+  private wakeSender(): void {
     const wake = this.wake;
     this.wake = null;
     wake?.();
@@ -131,6 +157,22 @@ export class ZmqRelay {
   private onDisconnect(): void {
     this.connectedPeers = Math.max(0, this.connectedPeers - 1);
     if (this.connectedPeers === 0) this.stats.linked = false;
+    void this.redial();
+  }
+
+  /**
+   * ZeroMQ reconnects by itself after a connection error but not after a protocol error — and a message over
+   * max_frame_bytes is one. So once a reconnect interval has passed with no connection, dial the endpoint anew.
+   */
+  private async redial(): Promise<void> {
+    await this.sleep(this.cfg.reconnectIntervalMs * 2);
+    if (this.stopped || this.connectedPeers > 0) return;
+    try {
+      this.sock.disconnect(this.cfg.endpoint);
+    } catch {
+      // the session is already gone (protocol error): nothing to undo
+    }
+    if (!this.stopped) this.sock.connect(this.cfg.endpoint);
   }
 
   private markLinked(): void {
@@ -155,11 +197,7 @@ export class ZmqRelay {
   }
 
   private sendHeartbeat(): void {
-    this.push(
-      this.control,
-      { clientId: this.controlId, data: this.heartbeatPayload(), isHeartbeat: true },
-      CONTROL_QUEUE_SIZE,
-    );
+    this.pushControl({ clientId: this.controlId, data: this.heartbeatPayload(), isHeartbeat: true });
   }
 
   /** Sends link requests until linked, a retry budget runs out, or the relay stops; runs again after a reconnect. */
@@ -170,7 +208,7 @@ export class ZmqRelay {
       for (let left = this.cfg.linkRequestMaxRetries; left > 0 && !this.stopped && !this.stats.linked; left--) {
         this.stats.linkAttempts++;
         const req = { clientId: this.controlId, data: this.linkRequestPayload(), isLinkRequest: true };
-        this.push(this.control, req, CONTROL_QUEUE_SIZE);
+        this.pushControl(req);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.cfg.linkRequestTimeoutMs);
           this.linkWaiter = () => {
@@ -189,7 +227,7 @@ export class ZmqRelay {
 
   private async sendLoop(): Promise<void> {
     while (!this.stopped) {
-      const item = this.control.shift() ?? this.data.shift();
+      const item = this.control.shift() ?? this.shiftData();
       if (!item) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -197,7 +235,7 @@ export class ZmqRelay {
         continue;
       }
       try {
-        await this.sendSock.send([item.clientId, item.data]);
+        await this.sock.send([item.clientId, item.data]);
       } catch {
         if (this.stopped) return;
         this.stats.dropped++;
@@ -218,7 +256,7 @@ export class ZmqRelay {
     while (!this.stopped) {
       let msg: Buffer[];
       try {
-        msg = await this.recvSock.receive();
+        msg = await this.sock.receive();
       } catch {
         if (this.stopped) return;
         await this.sleep(50);
@@ -238,6 +276,10 @@ export class ZmqRelay {
   private onReceived(clientId: string, clientIdBuf: Buffer, data: Buffer): void {
     this.stats.recvFrames++;
     this.stats.recvBytes += data.length;
+    if (data.length > this.maxFrameBytes || !isCompleteJpeg(data)) {
+      this.stats.rejected++;
+      return;
+    }
     if (this.handler) {
       let taken = false;
       try {
@@ -275,9 +317,9 @@ export class ZmqRelay {
     this.linkWaiter?.();
     this.wake?.();
     this.data.length = 0;
+    this.dataBytes = 0;
     this.control.length = 0;
-    this.sendSock.close();
-    this.recvSock.close();
+    this.sock.close();
     await Promise.allSettled([this.sendLoopDone, this.recvLoopDone]);
   }
 
@@ -294,6 +336,7 @@ export class ZmqRelay {
       recv: {
         frames: s.recvFrames,
         bytes: s.recvBytes,
+        rejected: s.rejected,
         handled: s.handled,
         forwarded: s.forwarded,
         broadcast: s.broadcast,
@@ -312,10 +355,7 @@ export class ZmqRelay {
 
   resources(): HubResource[] {
     const ep = this.cfg.endpoint;
-    const out: HubResource[] = [
-      { kind: 'zmq-socket', id: `${this.cfg.identity}-send`, detail: `DEALER → ${ep} (send)` },
-      { kind: 'zmq-socket', id: this.cfg.identity, detail: `DEALER → ${ep} (receive)` },
-    ];
+    const out: HubResource[] = [{ kind: 'zmq-socket', id: this.cfg.identity, detail: `DEALER → ${ep}` }];
     const loops = this.status().loops;
     if (loops.send) out.push({ kind: 'relay-loop', id: 'send', detail: 'drains control, then data queue' });
     if (loops.recv) out.push({ kind: 'relay-loop', id: 'recv', detail: 'handler → echo/forward → broadcast' });
@@ -336,7 +376,7 @@ export function disabledRelayStatus(): RelayStatus {
     connected: false,
     linked: false,
     send: { frames: 0, bytes: 0, dropped: 0, queued: 0 },
-    recv: { frames: 0, bytes: 0, handled: 0, forwarded: 0, broadcast: 0 },
+    recv: { frames: 0, bytes: 0, rejected: 0, handled: 0, forwarded: 0, broadcast: 0 },
     heartbeatAgeMs: null,
     lastRecvAgeMs: null,
     reconnects: 0,

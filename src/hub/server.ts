@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type BroadcastHeader,
   type FrameHeader,
@@ -18,13 +18,19 @@ import {
   type SubscriberPath,
 } from '../protocol/hub-status';
 import { isAuthorized, presentedToken } from './auth';
+import { answerBlankendApi, isBlankendApiPath } from './blankend-api';
+import { CodecSession } from './codec-session';
 import type { HubConfig } from './config';
 import { FrameCounter } from './counters';
-import { type StreamCodec, StreamDecoder } from './decoder';
+import { CODEC_NAME_LIST, cudaDecodeAvailable, parseCodec } from './decoder';
 import { isCompleteJpeg } from './jpeg';
+import { readJsonBody } from './json-body';
+import { browserRefusal, type OriginPolicy } from './origin';
+import { rawToBuffer } from './raw-data';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
 import { routeIngressFrame } from './relay-routing';
 import { Subscriber } from './subscriber';
+import { throughputLine } from './throughput-log';
 
 export interface HubServerOptions {
   ffmpegPath?: string;
@@ -42,12 +48,6 @@ interface Connection {
 
 const WS_PATHS: ReadonlySet<string> = new Set(['/video_in', '/video_codec', '/video_out']);
 
-function rawToBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 function flag(url: URL, name: string, dflt: boolean): boolean {
   const v = url.searchParams.get(name);
   if (v === null) return dflt;
@@ -60,7 +60,7 @@ export class HubServer {
   private readonly relay: ZmqRelay | null;
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly connections = new Map<string, Connection>();
-  private readonly decoders = new Map<string, StreamDecoder>();
+  private readonly codecSessions = new Map<string, CodecSession>();
   private readonly ingest = new FrameCounter();
   private readonly broadcastCounter = new FrameCounter();
   private rejected = 0;
@@ -69,6 +69,7 @@ export class HubServer {
   private nextId = 1;
   private readonly startedAt = Date.now();
   private closed = false;
+  private logTimer: NodeJS.Timeout | null = null;
   private readonly log: (line: string) => void;
 
   constructor(
@@ -80,7 +81,7 @@ export class HubServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.relay = config.relayEnabled
-      ? new ZmqRelay(config.relay, config.broadcastSource, (data, clientId) =>
+      ? new ZmqRelay(config.relay, config.broadcastSource, config.maxFrameBytes, (data, clientId) =>
           this.broadcast(data, { source: `relay:${clientId}`, kind: 'processed' }),
         )
       : null;
@@ -96,6 +97,10 @@ export class HubServer {
       });
     });
     this.relay?.start();
+    if (this.config.logIntervalMs > 0) {
+      this.logTimer = setInterval(() => this.log(throughputLine(this.status())), this.config.logIntervalMs);
+      this.logTimer.unref();
+    }
     const addr = this.http.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
@@ -138,12 +143,21 @@ export class HubServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://hub.invalid');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      this.sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+    const browser = browserRefusal(req, this.policy());
+    if (browser) {
+      this.sendJson(res, 403, { error: browser });
       return;
     }
     if (!isAuthorized(this.config.token, presentedToken(req, url))) {
       this.sendJson(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    if (isBlankendApiPath(url.pathname)) {
+      void this.answerApi(req, res, url.pathname);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
       return;
     }
     if (url.pathname === HUB_STATUS_PATH) {
@@ -157,23 +171,55 @@ export class HubServer {
     this.sendJson(res, 404, { error: `no such endpoint: ${url.pathname}`, status: HUB_STATUS_PATH });
   }
 
+  private async answerApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = req.method === 'POST' ? await readJsonBody(req) : {};
+    if (typeof body === 'string') {
+      this.sendJson(res, 400, { detail: body });
+      return;
+    }
+    const ctx = {
+      status: () => this.status(),
+      cudaDecode: () => cudaDecodeAvailable(this.opts.ffmpegPath),
+      codecNames: CODEC_NAME_LIST,
+    };
+    const answer = answerBlankendApi(ctx, req.method ?? 'GET', path, body);
+    this.sendJson(res, answer.code, answer.body, answer.allow ? { allow: answer.allow } : {});
+  }
+
+  private policy(): OriginPolicy {
+    const c = this.config;
+    return { host: c.host, allowedHosts: c.allowedHosts, allowedOrigins: c.allowedOrigins };
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://hub.invalid');
     const refusal = this.upgradeRefusal(url, req);
     if (refusal) {
-      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const body = `${refusal.why}\n`;
+      socket.end(
+        `HTTP/1.1 ${refusal.status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, url));
   }
 
-  /** Status line for a refused upgrade, or null when the upgrade may proceed. */
-  private upgradeRefusal(url: URL, req: IncomingMessage): string | null {
-    if (this.closed) return '503 Service Unavailable';
-    if (!WS_PATHS.has(url.pathname)) return '404 Not Found';
-    if (!isAuthorized(this.config.token, presentedToken(req, url))) return '401 Unauthorized';
+  /** Status line and explanation for a refused upgrade, or null when the upgrade may proceed. */
+  private upgradeRefusal(url: URL, req: IncomingMessage): { status: string; why: string } | null {
+    if (this.closed) return { status: '503 Service Unavailable', why: 'the hub is shutting down' };
+    const browser = browserRefusal(req, this.policy());
+    if (browser) return { status: '403 Forbidden', why: browser };
+    if (!WS_PATHS.has(url.pathname)) {
+      return { status: '404 Not Found', why: `no WebSocket at ${url.pathname}: use ${[...WS_PATHS].join(', ')}` };
+    }
+    if (!isAuthorized(this.config.token, presentedToken(req, url))) {
+      return { status: '401 Unauthorized', why: 'missing or wrong token: send Authorization: Bearer T or ?token=T' };
+    }
     const codec = url.searchParams.get('codec') ?? 'h264';
-    if (url.pathname === '/video_codec' && codec !== 'h264' && codec !== 'hevc') return '400 Bad Request';
+    if (url.pathname === '/video_codec' && parseCodec(codec) === undefined) {
+      return { status: '400 Bad Request', why: `codec=${codec} is not decoded here: use one of ${CODEC_NAME_LIST}` };
+    }
     return null;
   }
 
@@ -232,64 +278,24 @@ export class HubServer {
   }
 
   private handleVideoCodec(ws: WebSocket, id: string, url: URL): void {
-    const codec = (url.searchParams.get('codec') ?? 'h264') as StreamCodec;
+    const codec = parseCodec(url.searchParams.get('codec') ?? 'h264') ?? 'h264'; // upgradeRefusal vetted it
     const preferGpu = this.config.preferGpu && flag(url, 'prefer_gpu', true);
     const quality = Number(url.searchParams.get('mjpeg_quality') ?? this.config.mjpegQuality);
     const mjpegQuality =
       Number.isInteger(quality) && quality >= 2 && quality <= 31 ? quality : this.config.mjpegQuality;
-    let seq = 0;
-    const start = () => {
-      const decoder = new StreamDecoder({
-        id,
-        codec,
-        hwaccel: this.opts.hwaccel ?? (preferGpu ? 'auto' : 'cpu'),
-        mjpegQuality,
-        maxFrameBytes: this.config.maxFrameBytes,
-        ffmpegPath: this.opts.ffmpegPath,
-        onFrame: (jpeg) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq: ++seq, ts: Date.now() }),
-      });
-      this.decoders.set(id, decoder);
-      return decoder;
-    };
-    let decoder = start();
-    ws.send(JSON.stringify({ type: 'started', codec, mode: decoder.mode }));
-    ws.on('message', (raw, isBinary) => {
-      if (isBinary) {
-        if (!decoder.feed(rawToBuffer(raw))) {
-          ws.pause();
-          decoder.onDrain(() => ws.resume());
-        }
-        return;
-      }
-      let msg: unknown;
-      try {
-        msg = JSON.parse(raw.toString());
-      } catch {
-        msg = null;
-      }
-      const type = typeof msg === 'object' && msg !== null ? (msg as { type?: unknown }).type : undefined;
-      if (type === 'end') {
-        const d = decoder;
-        void d.end().then(() => {
-          if (ws.readyState === ws.OPEN) {
-            ws.send(JSON.stringify({ type: 'ended', frames: d.frames, mode: d.mode, error: d.lastError || undefined }));
-          }
-        });
-      } else if (type === 'reset') {
-        const old = decoder;
-        void old.kill();
-        decoder = start();
-        ws.send(JSON.stringify({ type: 'restarted', mode: decoder.mode }));
-      } else {
-        this.rejected++;
-        this.sendError(ws, 'bad_control', 'text messages on /video_codec must be {"type":"end"} or {"type":"reset"}');
-      }
+    const session = new CodecSession(ws, {
+      id,
+      codec,
+      hwaccel: this.opts.hwaccel ?? (preferGpu ? 'auto' : 'cpu'),
+      mjpegQuality,
+      maxFrameBytes: this.config.maxFrameBytes,
+      ffmpegPath: this.opts.ffmpegPath,
+      onFrame: (jpeg, seq) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq, ts: Date.now() }),
+      onBadControl: () => this.rejected++,
+      onGone: () => this.codecSessions.delete(id),
+      log: this.log,
     });
-    ws.on('close', () => {
-      const d = this.decoders.get(id);
-      this.decoders.delete(id);
-      void d?.kill();
-    });
+    this.codecSessions.set(id, session);
   }
 
   resources(): HubResource[] {
@@ -299,8 +305,8 @@ export class HubServer {
     for (const c of this.connections.values()) {
       out.push({ kind: 'ws-connection', id: c.id, detail: `${c.path} from ${c.remote}` });
     }
-    for (const d of this.decoders.values()) {
-      const s = d.status();
+    for (const session of this.codecSessions.values()) {
+      const s = session.status();
       out.push({ kind: 'decoder-process', id: s.id, detail: `ffmpeg ${s.codec} ${s.mode} pid ${s.pid ?? 'exited'}` });
     }
     if (this.relay) out.push(...this.relay.resources());
@@ -329,7 +335,7 @@ export class HubServer {
       broadcast: this.broadcastCounter.snapshot(now),
       subscribers: [...this.subscribers.values()].map((s) => s.status()),
       relay: this.relay?.status() ?? disabledRelayStatus(),
-      codecSessions: [...this.decoders.values()].map((d) => d.status()),
+      codecSessions: [...this.codecSessions.values()].map((c) => c.status()),
       resources: this.resources(),
       process: {
         pid: process.pid,
@@ -346,9 +352,11 @@ export class HubServer {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.connections.values()) c.ws.terminate();
-    const decoders = [...this.decoders.values()];
-    this.decoders.clear();
-    await Promise.all(decoders.map((d) => d.kill()));
+    const sessions = [...this.codecSessions.values()];
+    this.codecSessions.clear();
+    await Promise.all(sessions.map((c) => c.close()));
+    if (this.logTimer) clearInterval(this.logTimer);
+    this.logTimer = null;
     await this.relay?.close();
     this.wss.close();
     await new Promise<void>((resolve) => {

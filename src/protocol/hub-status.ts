@@ -67,7 +67,8 @@ export interface RelayStatus {
   connected: boolean;
   linked: boolean;
   send: { frames: number; bytes: number; dropped: number; queued: number };
-  recv: { frames: number; bytes: number; handled: number; forwarded: number; broadcast: number };
+  /** `rejected`: data that was not one complete JPEG within max_frame_bytes (dropped, not echoed or broadcast). */
+  recv: { frames: number; bytes: number; rejected: number; handled: number; forwarded: number; broadcast: number };
   /** Milliseconds since the last heartbeat was handed to ZeroMQ; null when heartbeats are off or none was sent. */
   heartbeatAgeMs: number | null;
   /** Milliseconds since anything arrived from the ROUTER; null when nothing arrived yet. */
@@ -85,6 +86,10 @@ export interface CodecSessionStatus {
   pid: number | null;
   inBytes: number;
   frames: number;
+  /** Input kept for replaying into a CPU decoder should the CUDA attempt fail before its first frame. */
+  replayBytes: number;
+  /** The session's socket is paused until ffmpeg reads what it was fed. */
+  backpressured: boolean;
   startedAt: number;
 }
 

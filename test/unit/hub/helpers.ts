@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { applyStreamKeys, DEFAULT_HUB, type HubConfig } from '../../../src/hub/config';
 import { HubServer, type HubServerOptions } from '../../../src/hub/server';
+import { padJpeg } from '../../../tools/bench/hub/jpeg-padding';
 
 export function hubConfig(keys: Record<string, unknown> = {}): HubConfig {
   return applyStreamKeys(DEFAULT_HUB, { host: '127.0.0.1', port: 0, ...keys });
@@ -121,6 +122,12 @@ export function taggedJpeg(index: number, base = tinyJpeg(0)): Buffer {
   return Buffer.concat([base.subarray(0, 2), com, base.subarray(2)]);
 }
 
+/** A valid JPEG padded with COM segments to about `bytes`, tagged with `index` (the tag stays the first segment). */
+export function bigJpeg(index: number, bytes: number): Buffer {
+  const base = taggedJpeg(index);
+  return padJpeg(base, bytes, 2 + base.readUInt16BE(4) + 2);
+}
+
 /** Reads back the index written by taggedJpeg, or -1. */
 export function jpegTag(jpeg: Buffer): number {
   if (jpeg[2] !== 0xff || jpeg[3] !== 0xfe) return -1;
@@ -145,4 +152,64 @@ export function tinyH264(frames = 10): Buffer {
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'huaju4k-hub-'));
+}
+
+/** An elementary stream (`h264` or `hevc`, Annex B) of `frames` testsrc2 frames at `size` (cached). */
+export function encodedStream(codec: 'h264' | 'hevc', frames: number, size = '64x36'): Buffer {
+  const file = join(cacheDir(), `testsrc2-${size}-${frames}f.${codec}`);
+  try {
+    return readFileSync(file);
+  } catch {
+    const enc =
+      codec === 'h264'
+        ? ['-c:v', 'libx264', '-tune', 'zerolatency', '-bsf:v', 'h264_mp4toannexb']
+        : ['-c:v', 'libx265', '-x265-params', 'log-level=error'];
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=s=${size}:r=10`, '-frames:v', String(frames)],
+      ...enc,
+      ...['-f', codec, file],
+    ]);
+    return readFileSync(file);
+  }
+}
+
+/** Resolves when process `pid` no longer exists (polled: a process we did not spawn emits no event to us). */
+export function processGone(pid: number): () => boolean {
+  return () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+}
+
+/** Resolves with the close code and reason once the socket is closed. */
+export function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve({ code: 1006, reason: '' });
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+/** Opens a WebSocket that the hub is expected to refuse; resolves with the HTTP status and body of the refusal. */
+export function refusedUpgrade(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error(`${url} was accepted`));
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    ws.once('error', () => undefined); // follows 'unexpected-response' when the request is aborted
+  });
 }

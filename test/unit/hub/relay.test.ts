@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Router } from 'zeromq';
+import { isCompleteJpeg } from '../../../src/hub/jpeg';
 import type { HubStatus } from '../../../src/protocol/hub-status';
-import { closeHubs, closeWs, connect, eventually, jpegTag, startHub, taggedJpeg } from './helpers';
+import { bigJpeg, closeHubs, closeWs, connect, eventually, jpegTag, startHub, taggedJpeg } from './helpers';
 
 /** A real ROUTER peer that records every multipart message it gets. */
 class RouterPeer {
@@ -87,19 +88,23 @@ describe('hub relay (real ZeroMQ ROUTER)', () => {
     await Promise.all(peers.splice(0).map((p) => p.close()));
   });
 
-  it('links with a control link request and heartbeats from <identity>-send', async () => {
+  it('links with a control link request and heartbeats from <identity> (one DEALER, like blankend)', async () => {
     const router = await routerPeer();
     const h = await linkedHub({ zmq_identity: 'W1', heartbeat_interval_ms: 50 }, router);
     await eventually(() => router.control('link_request').length >= 1, 'link request');
     await eventually(() => router.control('heartbeat').length >= 3, 'three heartbeats');
     const hb = JSON.parse(router.control('heartbeat')[0].data.toString()) as { identity: string };
     assert.equal(hb.identity, 'W1');
-    assert.equal(router.control('heartbeat')[0].from, 'W1-send');
+    assert.equal(router.control('heartbeat')[0].from, 'W1');
     const s = await status(h.http);
     assert.equal(s.relay.linked, true);
     assert.equal(s.relay.identity, 'W1');
     assert.ok(s.relay.heartbeatAgeMs !== null && s.relay.heartbeatAgeMs < 5000);
     assert.deepEqual(s.relay.loops, { send: true, recv: true, heartbeat: true, linkRequest: false });
+    assert.deepEqual(
+      s.resources.filter((r) => r.kind === 'zmq-socket').map((r) => r.id),
+      ['W1'],
+    );
     const loops = s.resources.filter((r) => r.kind === 'relay-loop').map((r) => r.id);
     assert.deepEqual(loops.sort(), ['heartbeat', 'recv', 'send']);
   });
@@ -124,7 +129,7 @@ describe('hub relay (real ZeroMQ ROUTER)', () => {
     await settle(() => router.data().length >= 10, '10 frames at the ROUTER');
     const got = router.data();
     assert.equal(got.length, 10);
-    assert.ok(got.every((m) => m.clientId === 'WEB_FRONTEND' && m.from === 'W2-send'));
+    assert.ok(got.every((m) => m.clientId === 'WEB_FRONTEND' && m.from === 'W2'));
     assert.deepEqual(
       got.map((m) => jpegTag(m.data)),
       [...Array(10).keys()],
@@ -227,7 +232,7 @@ describe('hub relay (real ZeroMQ ROUTER)', () => {
       await settle(() => router.data().length >= total, `${total} frames at the ROUTER`);
       const seen = new Map<string, number>();
       for (const m of router.data()) {
-        assert.equal(m.from, 'W3-send');
+        assert.equal(m.from, 'W3');
         const key = `${m.clientId}#${jpegTag(m.data)}`;
         seen.set(key, (seen.get(key) ?? 0) + 1);
       }
@@ -262,6 +267,72 @@ describe('hub relay (real ZeroMQ ROUTER)', () => {
     assert.equal(jpegTag(sub.binaries[0]), 5);
     await closeWs(sub.ws);
     await closeWs(pub.ws);
+  });
+
+  it('a ROUTER that replies to the routing id it received reaches the hub (one identity for both ways)', async () => {
+    const router = await routerPeer();
+    const h = await linkedHub(
+      { broadcast_source: 'relay', echo_back: false, heartbeat_enabled: false, link_request_enabled: false },
+      router,
+    );
+    const sub = await connect(h.ws('/video_out'));
+    const pub = await connect(h.ws('/video_in?subscribe=0'));
+    pub.ws.send(taggedJpeg(9));
+    await eventually(() => router.data().length === 1, 'frame at the ROUTER');
+    const got = router.data()[0];
+    assert.equal(got.from, 'AI_WORKER', 'the configured identity, not <identity>-send');
+    await router.send(got.from, 'WEB_FRONTEND', got.data); // reply to whoever sent it: no retry, no guessing
+    await sub.until(() => sub.binaries.length === 1, 'the reply broadcast', 10_000);
+    assert.equal(jpegTag(sub.binaries[0]), 9);
+    await closeWs(sub.ws);
+    await closeWs(pub.ws);
+  });
+
+  it('a 100-frame burst on a healthy link reaches the ROUTER whole with the default send_queue_size', async () => {
+    const router = await routerPeer();
+    const h = await linkedHub({}, router);
+    const pub = await connect(h.ws('/video_in?subscribe=0'));
+    for (let i = 0; i < 100; i++) pub.ws.send(taggedJpeg(i));
+    await settle(() => router.data().length >= 100, '100 frames at the ROUTER');
+    assert.deepEqual(
+      router.data().map((m) => jpegTag(m.data)),
+      [...Array(100).keys()],
+    );
+    assert.equal((await status(h.http)).relay.send.dropped, 0);
+    await closeWs(pub.ws);
+  });
+
+  it('validates frames from the relay: no non-JPEG and nothing over max_frame_bytes reaches subscribers', async function () {
+    this.timeout(60_000);
+    const router = await routerPeer();
+    const h = await linkedHub(
+      { broadcast_source: 'relay', heartbeat_enabled: false, link_request_enabled: false, max_frame_bytes: 1 << 20 },
+      router,
+    );
+    const sub = await connect(h.ws('/video_out'));
+    const deliver = (tag: number) =>
+      eventually(
+        async () => {
+          if (!sub.binaries.some((b) => jpegTag(b) === tag)) await router.send('AI_WORKER', 'X', taggedJpeg(tag));
+          await new Promise((r) => setTimeout(r, 50));
+          return sub.binaries.some((b) => jpegTag(b) === tag);
+        },
+        `valid frame ${tag} through the relay`,
+        30_000,
+      );
+    await deliver(0); // the ROUTER knows the hub's identity now
+    await router.send('AI_WORKER', 'X', Buffer.from('this is not a jpeg'));
+    await router.send('AI_WORKER', 'X', Buffer.from('\xff\xd8GARBAGE\xff\xd9', 'latin1'));
+    await eventually(async () => (await status(h.http)).relay.recv.rejected === 2, 'two frames rejected');
+    await router.send('AI_WORKER', 'X', bigJpeg(1, (1 << 20) + 4096)); // over the cap: ZeroMQ drops the peer
+    await deliver(2); // the DEALER reconnects and frames flow again
+    assert.ok(
+      sub.binaries.every((b) => isCompleteJpeg(b) && b.length <= 1 << 20),
+      'only valid frames within the cap were broadcast',
+    );
+    assert.deepEqual([...new Set(sub.binaries.map(jpegTag))].sort(), [0, 2]);
+    assert.ok(!router.data().some((m) => !isCompleteJpeg(m.data)), 'rejected frames are not echoed either');
+    await closeWs(sub.ws);
   });
 
   it('ROUTER down → reconnect → delivery resumes, with drops counted while down', async function () {

@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { cudaDecodeAvailable } from '../../../src/hub/decoder';
 import { jpegDimensions } from '../../../src/hub/jpeg';
 import type { BroadcastHeader, HubStatus } from '../../../src/protocol/hub-status';
-import { padJpeg } from '../../../tools/bench/hub/jpeg-padding';
-import { closeHubs, closeWs, connect, eventually, jpegTag, startHub, taggedJpeg, tinyH264, tinyJpeg } from './helpers';
+import {
+  bigJpeg,
+  closeHubs,
+  closeWs,
+  connect,
+  eventually,
+  jpegTag,
+  startHub,
+  taggedJpeg,
+  tinyH264,
+  tinyJpeg,
+} from './helpers';
 
 async function getStatus(http: string, token?: string): Promise<HubStatus> {
   const res = await fetch(`${http}/api/v1/stream/status`, {
@@ -11,13 +21,6 @@ async function getStatus(http: string, token?: string): Promise<HubStatus> {
   });
   assert.equal(res.status, 200);
   return (await res.json()) as HubStatus;
-}
-
-/** A valid JPEG padded with COM segments to about `bytes`, tagged with `index`. */
-function bigJpeg(index: number, bytes: number): Buffer {
-  const base = taggedJpeg(index);
-  // After the tag segment, so jpegTag still finds it first.
-  return padJpeg(base, bytes, 2 + base.readUInt16BE(4) + 2);
 }
 
 describe('hub server: /video_in → subscribers', () => {
@@ -69,16 +72,17 @@ describe('hub server: /video_in → subscribers', () => {
     const good = tinyJpeg(0);
     pub.ws.send(Buffer.from('not a jpeg at all'));
     pub.ws.send(good.subarray(0, good.length - 10)); // truncated: no EOI
+    pub.ws.send(Buffer.from('\xff\xd8GARBAGE\xff\xd9', 'latin1')); // right first and last bytes, no JPEG inside
     pub.ws.send('{"kind":"weird"}');
     pub.ws.send('not json');
-    await pub.until(() => pub.texts.length === 4, 'four error replies');
+    await pub.until(() => pub.texts.length === 5, 'five error replies');
     const codes = pub.texts.map((t) => (JSON.parse(t) as { code: string }).code);
-    assert.deepEqual(codes, ['not_jpeg', 'not_jpeg', 'bad_header', 'bad_header']);
+    assert.deepEqual(codes, ['not_jpeg', 'not_jpeg', 'not_jpeg', 'bad_header', 'bad_header']);
     pub.ws.send(good);
     await out.until(() => out.binaries.length === 1, 'the valid frame');
     assert.ok(out.binaries[0].equals(good));
     const s = await getStatus(http);
-    assert.equal(s.ingest.rejected, 4);
+    assert.equal(s.ingest.rejected, 5);
     assert.equal(s.ingest.frames, 1);
     assert.equal(s.broadcast.frames, 1);
     await closeWs(out.ws);
@@ -135,6 +139,15 @@ describe('hub server: /video_in → subscribers', () => {
 
 describe('hub server: token, status, resources', () => {
   afterEach(closeHubs);
+
+  it('logs a throughput line every log_interval_ms (recv, broadcast, relay, decoded)', async () => {
+    const lines: string[] = [];
+    const { ws } = await startHub({ log_interval_ms: 100 }, { log: (l) => lines.push(l) });
+    const pub = await connect(ws('/video_in'));
+    pub.ws.send(taggedJpeg(1));
+    await eventually(() => lines.some((l) => /recv frames=1 .*broadcast frames=1 .*clients=1/.test(l)), 'log line');
+    await closeWs(pub.ws);
+  });
 
   it('enforces the bearer token on the API and on upgrades', async () => {
     const { http, ws } = await startHub({ token: 's3cret' });

@@ -61,6 +61,20 @@ describe('hub units: JPEG framing', () => {
     assert.ok(!isCompleteJpeg(j.subarray(1)));
     assert.ok(!isCompleteJpeg(Buffer.alloc(0)));
   });
+
+  it('validates the structure, not only the first and last two bytes', () => {
+    const j = tinyJpeg(0);
+    assert.ok(!isCompleteJpeg(Buffer.from('\xff\xd8GARBAGE\xff\xd9', 'latin1')));
+    assert.ok(!isCompleteJpeg(Buffer.from([0xff, 0xd8, 0xff, 0xd9])), 'no frame header, no scan');
+    const junkAfterSoi = Buffer.concat([j.subarray(0, 2), Buffer.from('junk'), j.subarray(2)]);
+    assert.ok(!isCompleteJpeg(junkAfterSoi));
+    const twoFrames = Buffer.concat([j, j]);
+    assert.ok(!isCompleteJpeg(twoFrames), 'one frame per message');
+    const badLength = Buffer.from(j);
+    badLength.writeUInt16BE(0xfff0, 4); // first segment claims to run past the end
+    assert.ok(!isCompleteJpeg(badLength));
+    assert.ok(isCompleteJpeg(taggedJpeg(3)), 'extra segments are fine');
+  });
 });
 
 describe('hub units: config, args, routing, counters, headers', () => {
