@@ -17,7 +17,7 @@ import { parseTileOption } from './tile-size';
 export const USAGE = `usage:
   huaju4k enhance <input> [-o <output>] [--model <id|path.onnx>] [--target <WxH>|--scale <n>] [--tile <n|auto>]
           [--encoder <libx264|libx265|h264_nvenc|hevc_nvenc>] [--crf <n>] [--preset <p>] [--max-frames <n>]
-          [--buffer-mb <n>] [--threads <n>] [--ep <auto|cuda|tensorrt|webgpu|cpu>] [--vram-budget <GiB>] [--json]
+          [--buffer-mb <n>] [--threads <n>] [--ep <auto|cuda|tensorrt|dml|coreml|webgpu|cpu>] [--vram-budget <GiB>] [--json]
           [--precision auto|fp16|fp32]
           [--segment-frames <n>] [--resume] [--disk-budget <4x|20G>] [--disk-reserve <2G>]
           [--temporal off|low|medium|high] [--reuse on|off] [--reuse-threshold <levels>] [--refresh-every <n>]
