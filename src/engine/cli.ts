@@ -28,6 +28,7 @@ import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
 import { findFfmpegTools } from './ffmpeg-tools';
 import { OomDegradingUpscaler } from './gpu/oom';
+import { PROBE_COMMAND, probeProviderCommand } from './gpu/provider-probe';
 import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
@@ -113,7 +114,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     });
     if (abort.signal.aborted) throw new Error('cancelled');
     // Provider fallbacks and budget notes follow `start` (the first event of a run).
-    const pending = [...upscaler.warnings];
+    const pending = upscaler.warningsAfterStart(!args.json && !process.send);
     // --publish: every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
     publisher = args.publish
       ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })
@@ -318,6 +319,8 @@ export async function main(argv: string[]): Promise<number> {
       }
     case 'hub':
       return runHubCommand(rest);
+    case PROBE_COMMAND:
+      return probeProviderCommand(rest);
     case '--version':
     case '-V':
     case 'version':

@@ -33,7 +33,9 @@ export function formatHuman(e: EngineEvent): string | undefined {
       return `  frame ${e.frame}/${e.total} (${pct}%)  ${e.fps.toFixed(2)} fps  eta ${fmtS(e.etaS)}  [decode ${e.stageMs.decode.toFixed(0)} ms, model ${e.stageMs.infer.toFixed(0)} ms, encode ${e.stageMs.encode.toFixed(0)} ms]`;
     }
     case 'warning':
-      return `warning: ${e.message}`;
+      // Each provider `auto` passed over is detail for --json and the log; the terminal gets one `ep-summary` line.
+      if (e.code === 'ep-fallback') return undefined;
+      return `${e.code === 'ep-summary' ? 'info' : 'warning'}: ${e.message}`;
     case 'error':
       return `error: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`;
     case 'done':

@@ -38,7 +38,7 @@ type ToWorker =
   | { type: 'tile'; tile: number }
   | { type: 'close' };
 type FromWorker =
-  | { type: 'ready'; model: ModelMeta; tile: number; warnings: EngineWarning[] }
+  | { type: 'ready'; model: ModelMeta; tile: number; warnings: EngineWarning[]; summary?: EngineWarning }
   | { type: 'result'; id: number; output: Uint8Array }
   | { type: 'error'; id?: number; message: string; reason?: string; hint?: string; code?: ExitCode };
 
@@ -70,6 +70,8 @@ export class WorkerUpscaler implements RetileableUpscaler {
     public tile: number,
     /** Provider fallbacks and budget notes from opening the model, for the caller to emit. */
     readonly warnings: EngineWarning[],
+    /** `--ep auto` passed a provider over: one line for a terminal (gpu/select-provider.ts fallbackSummary). */
+    readonly summary?: EngineWarning,
   ) {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'result') {
@@ -87,6 +89,11 @@ export class WorkerUpscaler implements RetileableUpscaler {
     });
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (${code})`)));
+  }
+
+  /** What follows `start`: the warnings, and for a person at a terminal (`terminal`) auto's one-line summary. */
+  warningsAfterStart(terminal: boolean): EngineWarning[] {
+    return terminal && this.summary ? [...this.warnings, this.summary] : [...this.warnings];
   }
 
   get scale(): number {
@@ -108,7 +115,7 @@ export class WorkerUpscaler implements RetileableUpscaler {
         if (m.type === 'ready') {
           worker.off('message', onMessage);
           worker.off('error', reject);
-          resolve(new WorkerUpscaler(worker, m.model, m.tile, m.warnings));
+          resolve(new WorkerUpscaler(worker, m.model, m.tile, m.warnings, m.summary));
         } else if (m.type === 'error') {
           void worker.terminate();
           reject(toEngineError(m));
@@ -186,7 +193,8 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
       inputName: model.inputName,
       outputName: model.outputName,
     };
-    port.postMessage({ type: 'ready', model: meta, tile: opened.tile, warnings: opened.warnings } satisfies FromWorker);
+    const { tile, warnings, summary } = opened;
+    port.postMessage({ type: 'ready', model: meta, tile, warnings, summary } satisfies FromWorker);
   } catch (err) {
     port.postMessage(describeError(err));
     return;

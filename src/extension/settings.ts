@@ -23,6 +23,8 @@ export interface EnhanceSettings {
   maxFrames: number;
   ffmpegPath: string;
   ffprobePath: string;
+  /** Folder of ONNX Runtime's CUDA provider libraries (engine: HUAJU4K_CUDA_PROVIDERS, src/engine/gpu/cuda-providers.ts). */
+  cudaProviderPath: string;
   jobsPerDevice: number;
   extraArgs: string[];
 }
@@ -47,6 +49,7 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   maxFrames: 0,
   ffmpegPath: '',
   ffprobePath: '',
+  cudaProviderPath: '',
   jobsPerDevice: 1,
   extraArgs: [],
 });
@@ -139,5 +142,10 @@ export function engineEnv(s: EnhanceSettings): Record<string, string> {
   const env: Record<string, string> = {};
   if (s.ffmpegPath) env.HUAJU4K_FFMPEG = s.ffmpegPath;
   if (s.ffprobePath) env.HUAJU4K_FFPROBE = s.ffprobePath;
+  if (s.cudaProviderPath) {
+    env.HUAJU4K_CUDA_PROVIDERS = s.cudaProviderPath;
+    // The CUDA runtime, cuBLAS and cuDNN may sit in the same folder: the engine's loader looks there too.
+    env.LD_LIBRARY_PATH = [s.cudaProviderPath, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  }
   return env;
 }

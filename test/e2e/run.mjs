@@ -71,10 +71,11 @@ if (only !== 'ui') {
 
 if (only !== 'host') {
   if (process.env.HUAJU4K_E2E_VSIX === undefined) {
-    // Package the extension as users get it; the last UI test installs it into code-server and enhances.
-    const vsix = path.join(repo, 'out', 'huaju4k.vsix');
+    // Package the extension as users get it (the linux-x64 platform package); the last UI test installs it into
+    // code-server and enhances.
+    const vsix = path.join(repo, 'out', 'huaju4k-linux-x64.vsix');
     const r = await time('vsce package', async () =>
-      spawnSync('npx', ['vsce', 'package', '--no-rewrite-relative-links', '--out', vsix], {
+      spawnSync(process.execPath, [path.join(repo, 'tools', 'package', 'build.mjs'), '--out', 'out', 'linux-x64'], {
         cwd: repo,
         encoding: 'utf8',
         timeout: 300_000,

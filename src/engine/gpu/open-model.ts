@@ -11,10 +11,12 @@ import {
   ProcessMemoryProbe,
 } from './calibration';
 import { cachedCalibration, calibrationFile } from './calibration-cache';
+import { CUDA_PROVIDERS_ENV, linkCudaProviders } from './cuda-providers';
 import { queryGpuState } from './nvidia-smi';
 import { isAllocationFailure } from './oom';
 import { openWithPrecision, type PrecisionChoice } from './precision';
-import { type EpChoice, type ProviderName, planProviders, type SupportedBackend } from './providers';
+import { type ProbeAnswer, ProviderProbeError, probeProvider } from './provider-probe';
+import { bindingDir, type EpChoice, type ProviderName, planProviders, type SupportedBackend } from './providers';
 import { type EngineWarning, openOnBestProvider } from './select-provider';
 
 export interface OpenModelOptions {
@@ -29,6 +31,8 @@ export interface OpenModelOptions {
   frame: { width: number; height: number };
   pad: number;
   intraOpNumThreads?: number;
+  /** A folder of ONNX Runtime's CUDA provider libraries to link next to the binding (default: $HUAJU4K_CUDA_PROVIDERS). */
+  cudaProviders?: string;
   /** Test seams: what listSupportedBackends() says, the nvidia-smi binary, the calibration cache file. */
   backends?: readonly SupportedBackend[];
   smi?: string;
@@ -49,6 +53,8 @@ export interface OpenedModel {
   provider: ProviderName;
   tile: number;
   warnings: EngineWarning[];
+  /** `auto` passed a provider over: one line for a terminal (select-provider.ts fallbackSummary). */
+  summary?: EngineWarning;
   /** Present when the tile came from the budget (`tile: 'auto'`). */
   plan?: MemoryPlan;
 }
@@ -134,29 +140,36 @@ async function planMemory(
  * (calibrated once per model+provider+device and cached).
  */
 export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
+  const cudaDir = opts.cudaProviders ?? process.env[CUDA_PROVIDERS_ENV];
+  if (cudaDir) linkCudaProviders(cudaDir, { bindingDir: bindingDir() });
   const backends = opts.backends ?? ort.listSupportedBackends();
   const plan = planProviders(opts.ep, { backends });
   const selection = await openOnBestProvider(
     opts.ep,
     plan,
-    (provider) =>
-      openWithPrecision(opts.precision ?? 'auto', provider, (precision, noCpuFallback) =>
+    async (provider) => {
+      // A GPU provider is tried in a child first, so its native stderr noise never reaches the user (provider-probe.ts).
+      const answer: ProbeAnswer = provider === 'cpu' ? { ok: true } : await probeProvider(provider);
+      if (!answer.ok) throw new ProviderProbeError(answer.message);
+      return openWithPrecision(opts.precision ?? 'auto', provider, (precision, noCpuFallback) =>
         loadModel(opts.modelRef, {
           executionProviders: [provider],
           intraOpNumThreads: opts.intraOpNumThreads,
           precision,
           noCpuFallback,
         }),
-      ),
+      );
+    },
     (err) => !(err instanceof ModelError),
   );
   const { provider } = selection;
   const { model } = selection.value;
   const warnings = [...selection.warnings, ...selection.value.warnings];
+  const { summary } = selection;
   try {
-    if (opts.tile !== 'auto') return { model, provider, tile: opts.tile, warnings };
+    if (opts.tile !== 'auto') return { model, provider, tile: opts.tile, warnings, summary };
     const { tile, ...memoryPlan } = await planMemory(model, provider, opts, warnings);
-    return { model, provider, tile, warnings, plan: memoryPlan };
+    return { model, provider, tile, warnings, summary, plan: memoryPlan };
   } catch (err) {
     await model.session.release();
     throw err;

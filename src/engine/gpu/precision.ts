@@ -14,12 +14,14 @@ export function parsePrecisionOption(text: string | undefined): PrecisionChoice 
 }
 
 /**
- * `auto` is fp16 on the GPU providers (tensor cores, half the memory traffic and VRAM per pixel) and fp32 on the CPU,
- * where x86 has no fp16 kernels and onnxruntime would cast every node back to float32, only slower.
+ * `auto` is fp16 on the GPU providers that run fp16 graphs (CUDA, TensorRT, DirectML, WebGPU: tensor cores, half the
+ * memory traffic and VRAM per pixel) and fp32 on the CPU, where x86 has no fp16 kernels and onnxruntime would cast
+ * every node back to float32, only slower. CoreML also gets the fp32 graph: Core ML itself computes in half
+ * precision on the Apple GPU and Neural Engine, and its onnxruntime provider takes fewer fp16 nodes than fp32 ones.
  */
 export function wantedPrecision(choice: PrecisionChoice, provider: ProviderName): Precision {
   if (choice !== 'auto') return choice;
-  return provider === 'cpu' ? 'fp32' : 'fp16';
+  return provider === 'cpu' || provider === 'coreml' ? 'fp32' : 'fp16';
 }
 
 export interface PrecisionOpen {

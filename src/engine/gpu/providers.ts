@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** What `--ep` accepts. `auto` tries the providers this onnxruntime-node offers, fastest first. */
-export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'webgpu', 'cpu'] as const;
+/** What `--ep` accepts. `auto` tries this platform's GPU providers (autoOrder), then the CPU. */
+export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 export type EpChoice = (typeof EP_CHOICES)[number];
 export type ProviderName = Exclude<EpChoice, 'auto'>;
 
@@ -13,16 +13,30 @@ export interface SupportedBackend {
 }
 
 /**
- * The order `auto` tries. TensorRT is left out on purpose: it builds an engine for every new input shape, and the
- * tiler feeds several (full tiles, edge tiles, whole frames), so its start-up costs minutes; ask for it by name.
+ * The order `auto` tries on each platform: its native GPU provider (CUDA on Linux, DirectML on Windows, CoreML on
+ * macOS), then WebGPU, then the CPU. TensorRT is left out on purpose: it builds an engine for every new input shape,
+ * and the tiler feeds several (full tiles, edge tiles, whole frames), so its start-up costs minutes; ask for it by
+ * name.
  */
-export const AUTO_ORDER: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
+export function autoOrder(platform: NodeJS.Platform = process.platform): readonly ProviderName[] {
+  if (platform === 'win32') return ['dml', 'webgpu', 'cpu'];
+  if (platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];
+  return ['cuda', 'webgpu', 'cpu'];
+}
 
 export const CUDA_INSTALL_HINT =
-  'install the CUDA providers with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` ' +
-  '(needs an NVIDIA driver, CUDA 12 and cuDNN 9)';
+  'set huaju4k.cudaProviderPath (CLI: HUAJU4K_CUDA_PROVIDERS) to the lib/ folder of onnxruntime-linux-x64-gpu-1.30.0.tgz, ' +
+  'or in an npm checkout run `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` ' +
+  '(either needs an NVIDIA driver, CUDA 12 and cuDNN 9)';
 
-const LABEL: Record<ProviderName, string> = { cuda: 'CUDA', tensorrt: 'TensorRT', webgpu: 'WebGPU', cpu: 'CPU' };
+const LABEL: Record<ProviderName, string> = {
+  cuda: 'CUDA',
+  tensorrt: 'TensorRT',
+  dml: 'DirectML',
+  coreml: 'CoreML',
+  webgpu: 'WebGPU',
+  cpu: 'CPU',
+};
 export const providerLabel = (p: ProviderName): string => LABEL[p];
 
 export function parseEpOption(text: string | undefined): EpChoice {
@@ -87,15 +101,22 @@ export interface PlanInputs {
   arch?: string;
 }
 
+/** Where onnxruntime-node 1.30's prebuilt packages carry each provider (listSupportedBackends per binding). */
+const WHERE_OFFERED: Partial<Record<ProviderName, string>> = {
+  cuda: 'the prebuilt CUDA/TensorRT providers exist for linux/x64 only',
+  tensorrt: 'the prebuilt CUDA/TensorRT providers exist for linux/x64 only',
+  dml: 'DirectML is Windows-only (the win32-x64 and win32-arm64 packages)',
+  coreml: 'CoreML is macOS-only (the darwin-arm64 package)',
+  webgpu: 'WebGPU is in the linux-x64, win32 and darwin-arm64 packages',
+};
+
 function offeredProblem(provider: ProviderName, platform: string, arch: string): ProviderProblem {
   const where = `${platform}/${arch}`;
+  const gpu = autoOrder(platform as NodeJS.Platform)[0];
   return {
     provider,
     reason: `this onnxruntime-node build has no ${LABEL[provider]} provider on ${where}`,
-    hint:
-      provider === 'cuda' || provider === 'tensorrt'
-        ? 'the prebuilt CUDA/TensorRT providers exist for linux/x64 and win32/x64 only; use --ep webgpu or --ep cpu'
-        : 'use --ep cpu',
+    hint: `${WHERE_OFFERED[provider] ?? 'not offered here'}; use --ep auto (tries ${LABEL[gpu]}, then WebGPU, then the CPU) or --ep cpu`,
   };
 }
 
@@ -116,7 +137,7 @@ export function planProviders(choice: EpChoice, inputs: PlanInputs): ProviderPla
   }
   const candidates: ProviderName[] = [];
   const skipped: ProviderProblem[] = [];
-  for (const p of AUTO_ORDER) {
+  for (const p of autoOrder(platform)) {
     const backend = offered.get(p);
     if (p !== 'cpu' && !backend) {
       skipped.push(offeredProblem(p, platform, arch));
@@ -147,11 +168,18 @@ export function explainProviderError(provider: ProviderName, message: string): P
   const label = LABEL[provider];
   const m = message;
   const result = (reason: string, hint: string): ProviderProblem => ({ provider, reason, hint });
+  if (/backend not found/i.test(m)) {
+    return result(
+      `this onnxruntime-node build has no ${label} provider on ${process.platform}/${process.arch}`,
+      `${WHERE_OFFERED[provider] ?? 'not offered here'}; use --ep auto or --ep cpu`,
+    );
+  }
   const lib = /(lib(?:cudart|cublas|cublasLt|cudnn|cufft|curand|nvinfer|nvonnxparser)[\w.]*\.so[\w.]*)/.exec(m);
   if (lib) {
     return result(
       `${label} needs ${lib[1]}, which the loader cannot find`,
-      'install CUDA 12 and cuDNN 9 (and TensorRT 10 for --ep tensorrt) and put their lib folders on LD_LIBRARY_PATH',
+      'install CUDA 12 and cuDNN 9 (and TensorRT 10 for --ep tensorrt) system-wide, or put their libraries in the ' +
+        'huaju4k.cudaProviderPath folder (the extension adds it to LD_LIBRARY_PATH; on the CLI set LD_LIBRARY_PATH)',
     );
   }
   if (/Failed to load shared library|libonnxruntime_providers_\w+\.(so|dll|dylib)/i.test(m)) {

@@ -19,6 +19,8 @@ export interface ProviderSelection<T> {
   provider: ProviderName;
   /** One `ep-fallback` warning per provider that `auto` passed over, saying why and how to enable it. */
   warnings: EngineWarning[];
+  /** One `ep-summary` line for a person at a terminal when `auto` passed a provider over (the details stay above). */
+  summary?: EngineWarning;
 }
 
 const fallbackWarning = (p: ProviderProblem, next: ProviderName | undefined): EngineWarning => ({
@@ -27,6 +29,21 @@ const fallbackWarning = (p: ProviderProblem, next: ProviderName | undefined): En
     `${providerLabel(p.provider)} not used: ${p.reason}.` +
     `${next ? ` Using ${providerLabel(next)} instead.` : ''} To use ${providerLabel(p.provider)}: ${p.hint}`,
 });
+
+/** Says once which provider runs and, when it is the CPU, how to get the preferred GPU one. */
+export function fallbackSummary(provider: ProviderName, problems: readonly ProviderProblem[]): EngineWarning {
+  const passed = problems.map((p) => providerLabel(p.provider)).join(', ');
+  const details = 'why: run with --json, or see the huaju4k log';
+  const first = problems[0];
+  return {
+    code: 'ep-summary',
+    message:
+      provider === 'cpu' && first
+        ? `running on the CPU (slow): no GPU provider works here (${passed}; ${details}). ` +
+          `To use ${providerLabel(first.provider)}: ${first.hint}`
+        : `running on ${providerLabel(provider)}; passed over ${passed} (${details})`,
+  };
+}
 
 const unavailable = (choice: EpChoice, problems: ProviderProblem[]): EngineError => {
   const last = problems[problems.length - 1];
@@ -58,7 +75,8 @@ export async function openOnBestProvider<T>(
     try {
       const value = await open(provider);
       const warnings = problems.map((p) => fallbackWarning(p, provider));
-      return { value, provider, warnings };
+      const summary = problems.length > 0 ? fallbackSummary(provider, problems) : undefined;
+      return { value, provider, warnings, ...(summary && { summary }) };
     } catch (err) {
       if (!isProviderError(err)) throw err;
       problems.push(explainProviderError(provider, err instanceof Error ? err.message : String(err)));

@@ -150,6 +150,8 @@ async function createSession(path: string, bytes: Uint8Array, opts: LoadModelOpt
       graphOptimizationLevel: 'all',
       executionProviders: eps,
       intraOpNumThreads: opts.intraOpNumThreads ?? availableParallelism(),
+      // DirectML runs neither memory patterns nor parallel execution (onnxruntime would turn them off with a warning).
+      ...(eps.includes('dml') ? { enableMemPattern: false, executionMode: 'sequential' as const } : {}),
       // The caller reports a refused fp16 session as a warning; ORT's own error log would only repeat it.
       ...(opts.noCpuFallback ? { extra: { session: { disable_cpu_ep_fallback: '1' } }, logSeverityLevel: 4 } : {}),
     });

@@ -119,5 +119,8 @@ describe('extension settings → engine CLI args', () => {
   it('tool paths travel as environment variables', () => {
     const s = readSettings((k) => ({ ffmpegPath: '/opt/ff/ffmpeg' })[k as string]);
     assert.deepEqual(engineEnv(s), { HUAJU4K_FFMPEG: '/opt/ff/ffmpeg' });
+    const cuda = engineEnv(readSettings((k) => ({ cudaProviderPath: '/opt/ort-gpu/lib' })[k as string]));
+    assert.equal(cuda.HUAJU4K_CUDA_PROVIDERS, '/opt/ort-gpu/lib');
+    assert.equal(cuda.LD_LIBRARY_PATH?.split(':')[0], '/opt/ort-gpu/lib');
   });
 });

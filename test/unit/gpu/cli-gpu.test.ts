@@ -135,6 +135,23 @@ describe('gpu: enhance runs (CLI, real ffmpeg + ORT)', function () {
     );
   });
 
+  it('a first run without a GPU is quiet: stderr has only our lines, one info line about the provider', async function () {
+    if (hasRealSmi()) this.skip();
+    const out = join(dir, 'quiet.mp4');
+    const r = await runCli(['enhance', basicClip(), '-o', out, '--max-frames', '2', '--model', FAST_MODEL]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split(/[\r\n]+/).filter((l) => l.trim() !== '');
+    const ours = /^(huaju4k: | {2}→ |info: |warning: | {2}frame | {2}segment |done: | {2}\d+ frames in )/;
+    for (const line of lines) assert.match(line, ours, `not an engine line:\n${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /XDG_RUNTIME_DIR|Vulkan|dawn|onnxruntime_src|not used:/);
+    const start = lines.find((l) => l.startsWith('  → ')) ?? '';
+    const info = lines.filter((l) => l.startsWith('info: '));
+    if (/ on cpu /.test(start)) {
+      assert.equal(info.length, 1, r.stderr);
+      assert.match(info[0], /^info: running on the CPU \(slow\): no GPU provider works here \(.*why: run with --json/);
+    }
+  });
+
   it('with nvidia-smi answering: samples carry every GPU and the budget', async () => {
     const bin = join(dir, 'bin');
     mkdirSync(bin, { recursive: true });

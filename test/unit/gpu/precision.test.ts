@@ -36,12 +36,15 @@ describe('gpu/precision: choosing fp16 or fp32', function () {
     assert.throws(() => parsePrecisionOption('half'), /--precision must be one of auto, fp16, fp32, got "half"/);
   });
 
-  it('auto is fp16 on every GPU provider and fp32 on the CPU; explicit choices are kept', () => {
+  it('auto is fp16 on CUDA, TensorRT, DirectML and WebGPU, fp32 on the CPU and CoreML; explicit choices are kept', () => {
     const table: [PrecisionChoice, ProviderName, Precision][] = [
       ['auto', 'cuda', 'fp16'],
       ['auto', 'tensorrt', 'fp16'],
       ['auto', 'webgpu', 'fp16'],
+      ['auto', 'dml', 'fp16'],
+      ['auto', 'coreml', 'fp32'],
       ['auto', 'cpu', 'fp32'],
+      ['fp16', 'coreml', 'fp16'],
       ['fp32', 'cuda', 'fp32'],
       ['fp16', 'cpu', 'fp16'],
     ];

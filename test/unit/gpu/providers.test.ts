@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { EngineError } from '../../../src/engine/errors';
 import { openModel } from '../../../src/engine/gpu/open-model';
 import {
-  AUTO_ORDER,
+  autoOrder,
   bindingDir,
   CUDA_INSTALL_HINT,
   explainProviderError,
@@ -11,6 +11,7 @@ import {
   type ProviderName,
   parseEpOption,
   planProviders,
+  providerLabel,
 } from '../../../src/engine/gpu/providers';
 import { openOnBestProvider } from '../../../src/engine/gpu/select-provider';
 import { ModelError } from '../../../src/engine/model/loader';
@@ -30,11 +31,28 @@ const LINUX_X64 = [
   { name: 'tensorrt', bundled: false },
 ];
 
+// What listSupportedBackends() says in onnxruntime-node 1.30's Windows and macOS bindings (their strings).
+const WIN32 = [
+  { name: 'cpu', bundled: true },
+  { name: 'dml', bundled: true },
+  { name: 'webgpu', bundled: true },
+];
+const DARWIN_ARM64 = [
+  { name: 'cpu', bundled: true },
+  { name: 'webgpu', bundled: true },
+  { name: 'coreml', bundled: true },
+];
+
 describe('gpu/providers: --ep parsing and planning', () => {
   it('parses --ep (default auto, case-insensitive) and rejects unknown names', () => {
     assert.equal(parseEpOption(undefined), 'auto');
     assert.equal(parseEpOption('CUDA'), 'cuda');
-    assert.throws(() => parseEpOption('dml'), /--ep must be one of auto, cuda, tensorrt, webgpu, cpu, got "dml"/);
+    assert.equal(parseEpOption('DML'), 'dml');
+    assert.equal(parseEpOption('coreml'), 'coreml');
+    assert.throws(
+      () => parseEpOption('metal'),
+      /--ep must be one of auto, cuda, tensorrt, dml, coreml, webgpu, cpu, got "metal"/,
+    );
   });
 
   const cases: {
@@ -64,18 +82,66 @@ describe('gpu/providers: --ep parsing and planning', () => {
       skipped: [['cuda', /CUDA providers not installed \(libonnxruntime_providers_shared\.so/]],
     },
     {
-      name: 'macOS arm64 (no CUDA in the build)',
+      name: 'macOS arm64: CoreML, then WebGPU, then the CPU (CUDA is not a macOS provider, so not even skipped)',
       choice: 'auto',
-      backends: [
-        { name: 'cpu', bundled: true },
-        { name: 'webgpu', bundled: true },
-        { name: 'coreml', bundled: true },
-      ],
+      backends: DARWIN_ARM64,
       missing: [],
       platform: 'darwin',
       arch: 'arm64',
-      candidates: ['webgpu', 'cpu'],
-      skipped: [['cuda', /no CUDA provider on darwin\/arm64/]],
+      candidates: ['coreml', 'webgpu', 'cpu'],
+      skipped: [],
+    },
+    {
+      name: 'Windows x64: DirectML, then WebGPU, then the CPU',
+      choice: 'auto',
+      backends: WIN32,
+      missing: [],
+      platform: 'win32',
+      candidates: ['dml', 'webgpu', 'cpu'],
+      skipped: [],
+    },
+    {
+      name: 'Windows arm64 with a build lacking DirectML: skipped with where it exists',
+      choice: 'auto',
+      backends: [{ name: 'cpu', bundled: true }],
+      missing: [],
+      platform: 'win32',
+      arch: 'arm64',
+      candidates: ['cpu'],
+      skipped: [
+        ['dml', /no DirectML provider on win32\/arm64/],
+        ['webgpu', /no WebGPU provider on win32\/arm64/],
+      ],
+    },
+    {
+      name: 'macOS x64 (onnxruntime-node 1.30 has no binding there): CoreML and WebGPU skipped',
+      choice: 'auto',
+      backends: [{ name: 'cpu', bundled: true }],
+      missing: [],
+      platform: 'darwin',
+      arch: 'x64',
+      candidates: ['cpu'],
+      skipped: [
+        ['coreml', /no CoreML provider on darwin\/x64/],
+        ['webgpu', /no WebGPU provider/],
+      ],
+    },
+    {
+      name: 'explicit dml on Linux: not offered, with where DirectML exists',
+      choice: 'dml',
+      backends: LINUX_X64,
+      missing: [],
+      candidates: [],
+      skipped: [['dml', /no DirectML provider on linux\/x64/]],
+    },
+    {
+      name: 'explicit coreml on Windows: not offered',
+      choice: 'coreml',
+      backends: WIN32,
+      missing: [],
+      platform: 'win32',
+      candidates: [],
+      skipped: [['coreml', /no CoreML provider on win32\/x64/]],
     },
     {
       name: 'linux/arm64 (cpu only)',
@@ -128,8 +194,10 @@ describe('gpu/providers: --ep parsing and planning', () => {
     });
   }
 
-  it('auto never picks TensorRT (an engine build per tile shape); cpu is always last', () => {
-    assert.deepEqual([...AUTO_ORDER], ['cuda', 'webgpu', 'cpu']);
+  it('auto never picks TensorRT (an engine build per tile shape); each platform its GPU provider, WebGPU, cpu', () => {
+    assert.deepEqual([...autoOrder('linux')], ['cuda', 'webgpu', 'cpu']);
+    assert.deepEqual([...autoOrder('win32')], ['dml', 'webgpu', 'cpu']);
+    assert.deepEqual([...autoOrder('darwin')], ['coreml', 'webgpu', 'cpu']);
   });
 
   it('explains real provider errors with a cause and a fix', () => {
@@ -138,7 +206,7 @@ describe('gpu/providers: --ep parsing and planning', () => {
         'cuda',
         CUDA_NOT_INSTALLED,
         /CUDA providers not installed/,
-        /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js/,
+        /huaju4k\.cudaProviderPath .*ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js/,
       ],
       ['webgpu', WEBGPU_NO_ADAPTER, /WebGPU found no GPU adapter \(No supported adapters\)/, /Vulkan/],
       [
@@ -199,7 +267,7 @@ describe('gpu/providers: the installed onnxruntime-node', () => {
         passed.map(() => 'ep-fallback'),
       );
       passed.forEach((p, i) => {
-        const label = { cuda: 'CUDA', tensorrt: 'TensorRT', webgpu: 'WebGPU', cpu: 'CPU' }[p];
+        const label = providerLabel(p);
         assert.match(opened.warnings[i].message, new RegExp(`^${label} not used: .+ To use ${label}: `));
       });
       assert.equal(opened.model.executionProvider, opened.provider);
@@ -253,7 +321,7 @@ describe('gpu/select-provider: fallback order', () => {
     assert.equal(sel.value, 'cpu');
     assert.match(
       sel.warnings[0].message,
-      /^CUDA not used: CUDA providers not installed .*\. Using CPU instead\. To use CUDA: install/,
+      /^CUDA not used: CUDA providers not installed .*\. Using CPU instead\. To use CUDA: set huaju4k\.cudaProviderPath/,
     );
     assert.match(sel.warnings[1].message, /^WebGPU not used: WebGPU found no GPU adapter/);
 
@@ -284,5 +352,88 @@ describe('gpu/select-provider: fallback order', () => {
         e.reason === 'ep-unavailable' &&
         /no execution provider could run the model/.test(e.message),
     );
+  });
+});
+
+describe('gpu/select-provider: auto on each platform (platform injected)', () => {
+  // The errors a provider gives when its GPU is not usable; what matters is the order and the words around them.
+  const failing = new Set<ProviderName>(['dml', 'coreml', 'cuda', 'webgpu']);
+  const cases: [NodeJS.Platform, typeof LINUX_X64, ProviderName[]][] = [
+    ['linux', LINUX_X64, ['cuda', 'webgpu', 'cpu']],
+    ['win32', WIN32, ['dml', 'webgpu', 'cpu']],
+    ['darwin', DARWIN_ARM64, ['coreml', 'webgpu', 'cpu']],
+  ];
+  for (const [platform, backends, order] of cases) {
+    it(`${platform}: tries ${order.join(' → ')}, says once that the CPU runs and how to get ${providerLabel(order[0])}`, async () => {
+      const plan = planProviders('auto', { backends, missingLibs: () => [], platform, arch: 'x64' });
+      assert.deepEqual(plan.candidates, order);
+      const tried: ProviderName[] = [];
+      const sel = await openOnBestProvider(
+        'auto',
+        plan,
+        async (p) => {
+          tried.push(p);
+          if (failing.has(p)) throw new Error(`${p}: device lost`);
+          return p;
+        },
+        () => true,
+      );
+      assert.deepEqual(tried, order);
+      assert.equal(sel.provider, 'cpu');
+      assert.equal(sel.warnings.length, 2);
+      assert.match(sel.warnings[0].message, new RegExp(`^${providerLabel(order[0])} not used: .*device lost`));
+      assert.equal(sel.summary?.code, 'ep-summary');
+      assert.match(
+        sel.summary?.message ?? '',
+        new RegExp(
+          `^running on the CPU \\(slow\\): no GPU provider works here \\(${providerLabel(order[0])}, WebGPU; why: run with --json.*To use ${providerLabel(order[0])}: `,
+        ),
+      );
+    });
+  }
+
+  it('a GPU provider that works is used; the summary names what was passed over, and nothing when none was', async () => {
+    const plan = planProviders('auto', { backends: WIN32, platform: 'win32', arch: 'x64' });
+    const sel = await openOnBestProvider(
+      'auto',
+      plan,
+      async (p) => {
+        if (p === 'dml') throw new Error('DXGI_ERROR_UNSUPPORTED');
+        return p;
+      },
+      () => true,
+    );
+    assert.equal(sel.provider, 'webgpu');
+    assert.match(sel.summary?.message ?? '', /^running on WebGPU; passed over DirectML \(why: /);
+    const first = await openOnBestProvider(
+      'auto',
+      plan,
+      async (p) => p,
+      () => true,
+    );
+    assert.equal(first.provider, 'dml');
+    assert.equal(first.summary, undefined);
+    assert.deepEqual(first.warnings, []);
+  });
+});
+
+describe('gpu/providers: a provider this onnxruntime-node lacks (the real binding)', () => {
+  it('--ep dml / --ep coreml on Linux: an ep-unavailable error saying where the provider exists, no crash', async function () {
+    if (process.platform !== 'linux') this.skip();
+    for (const [ep, where] of [
+      ['dml', /DirectML is Windows-only/],
+      ['coreml', /CoreML is macOS-only/],
+    ] as const) {
+      await assert.rejects(
+        openModel({ modelRef: MODEL, ep, vramBudgetBytes: 2 ** 30, tile: 64, frame: FRAME, pad: 12 }),
+        (e) => {
+          assert.ok(e instanceof EngineError, String(e));
+          assert.equal(e.reason, 'ep-unavailable');
+          assert.match(e.message, new RegExp(`--ep ${ep} cannot be used: .*no ${providerLabel(ep)} provider on linux`));
+          assert.match(e.hint ?? '', where);
+          return true;
+        },
+      );
+    }
   });
 });
