@@ -1,0 +1,173 @@
+// Activation ranges for the int8 model variants (src/engine/model/int8.ts), measured on real frames: the fp32 model
+// runs on frames of the python3-imageio clips and media/sample.mp4, and every tensor the int8 variant quantizes is
+// recorded. Written to models/int8-calibration.json by `npm run models -- --calibrate`.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { type ActivationRanges, quantizedActivations, withActivationOutputs } from '../../src/engine/model/int8';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+export interface CalibrationFrame {
+  source: string;
+  width: number;
+  height: number;
+  /** NCHW float32 RGB 0..1, as the tiler feeds the model. */
+  data: Float32Array;
+}
+
+export interface CalibrationClip {
+  /** Path relative to a search folder (imageio's) or to the repository. */
+  file: string;
+  /** ffmpeg -vf for the frames the model sees (the size users feed it: SD-ish sources). */
+  filter: string;
+  frames: number;
+}
+
+/** Real footage only (no synthetic noise): the clips `npm run quality` uses, at sizes people upscale. */
+export const CALIBRATION_CLIPS: CalibrationClip[] = [
+  { file: 'cockatoo.mp4', filter: 'select=not(mod(n\\,35)),scale=320:180:flags=area', frames: 8 },
+  { file: 'realshort.mp4', filter: 'select=not(mod(n\\,8)),scale=240:180:flags=area', frames: 4 },
+  { file: 'media/sample.mp4', filter: 'select=not(mod(n\\,10))', frames: 8 },
+];
+
+/** Tail fraction cut off each end of a range (percentile calibration); 0 is plain min/max. */
+export const CALIBRATION_PERCENTILE = 1e-4;
+
+const IMAGEIO = [process.env.HUAJU4K_IMAGEIO_DIR, '/usr/lib/python3/dist-packages/imageio/resources/images'];
+
+export function clipPath(file: string): string {
+  const dirs = file.startsWith('media/') ? [repoRoot] : IMAGEIO.filter((d): d is string => !!d);
+  for (const d of dirs) if (existsSync(join(d, file))) return join(d, file);
+  throw new Error(
+    `calibration clip ${file} not found in ${dirs.join(' or ')}: apt-get install python3-imageio (or ` +
+      '`apt-get download python3-imageio && dpkg -x *.deb x/` and set HUAJU4K_IMAGEIO_DIR to its images folder)',
+  );
+}
+
+function probeSize(path: string, filter: string): [number, number] {
+  const out = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', path, '-vf', filter, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 28 },
+  );
+  const dims = execFileSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `movie=${path},${filter}`,
+      '-show_entries',
+      'stream=width,height',
+      '-of',
+      'csv=p=0',
+    ],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split('\n')[0];
+  const [w, h] = dims.split(',').map(Number);
+  if (out.byteLength < w * h * 3) throw new Error(`cannot decode ${path}`);
+  return [w, h];
+}
+
+/** Packed RGB24 → NCHW float32 0..1 (the tiler's layout). */
+export function rgbToPlanar(rgb: Uint8Array, width: number, height: number): Float32Array {
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = rgb[i * 3 + c] / 255;
+  return out;
+}
+
+export function calibrationFrames(clips: CalibrationClip[] = CALIBRATION_CLIPS): CalibrationFrame[] {
+  const frames: CalibrationFrame[] = [];
+  for (const clip of clips) {
+    const path = clipPath(clip.file);
+    const [width, height] = probeSize(path, clip.filter);
+    const raw = execFileSync(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-i',
+        path,
+        '-vf',
+        clip.filter,
+        '-fps_mode',
+        'passthrough',
+        '-frames:v',
+        String(clip.frames),
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-',
+      ],
+      { maxBuffer: 1 << 30 },
+    );
+    const size = width * height * 3;
+    for (let f = 0; f * size < raw.byteLength; f++) {
+      frames.push({
+        source: clip.file,
+        width,
+        height,
+        data: rgbToPlanar(raw.subarray(f * size, (f + 1) * size), width, height),
+      });
+    }
+  }
+  return frames;
+}
+
+/** Every `SAMPLE_STRIDE`-th value of each tensor is kept for the percentiles (min and max see every value). */
+const SAMPLE_STRIDE = 61;
+
+class RangeStats {
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  private samples: number[] = [];
+  add(values: Float32Array): void {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+    }
+    for (let i = 0; i < values.length; i += SAMPLE_STRIDE) this.samples.push(values[i]);
+  }
+  range(tail: number): [number, number] {
+    if (tail <= 0) return [this.min, this.max];
+    const s = Float64Array.from(this.samples).sort();
+    const k = Math.floor(tail * (s.length - 1));
+    return [s[k], s[s.length - 1 - k]];
+  }
+}
+
+const round6 = (v: number): number => Number(v.toPrecision(6));
+
+/** Runs the fp32 model over `frames` and returns each quantized tensor's range (min/max or percentile `tail`). */
+export async function calibrate(model: Uint8Array, frames: CalibrationFrame[], tail = CALIBRATION_PERCENTILE) {
+  const names = quantizedActivations(model);
+  const session = await ort.InferenceSession.create(withActivationOutputs(model), { graphOptimizationLevel: 'all' });
+  const stats = new Map(names.map((n) => [n, new RangeStats()]));
+  try {
+    for (const f of frames) {
+      const input = new ort.Tensor('float32', f.data, [1, 3, f.height, f.width]);
+      const out = await session.run({ [session.inputNames[0]]: input });
+      for (const n of names) {
+        const t = n === session.inputNames[0] ? input : out[n];
+        stats.get(n)?.add(t.data as Float32Array);
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  const ranges: Record<string, [number, number]> = {};
+  for (const n of names) {
+    const [lo, hi] = n === session.inputNames[0] ? [0, 1] : (stats.get(n)?.range(tail) ?? [0, 0]);
+    ranges[n] = [round6(lo), round6(hi)];
+  }
+  return ranges satisfies ActivationRanges;
+}
