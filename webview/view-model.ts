@@ -14,7 +14,7 @@ export interface JobHeader {
   output: string;
   model: string;
   executionProvider: string;
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'int8';
   tile: number;
   source: { width: number; height: number; fps: number; durationS: number };
   target: { width: number; height: number };

@@ -35,7 +35,7 @@ const EP_OPTION: OptionSpec = {
 const PRECISION_OPTION: OptionSpec = {
   name: 'precision',
   arg: PRECISION_CHOICES.join('|'),
-  help: 'model arithmetic (default auto: fp16 on a GPU, fp32 on the CPU)',
+  help: 'model arithmetic (default auto: fp16 on a GPU; on the CPU fp32, or int8 where models.json marks it)',
 };
 const ENCODER_OPTION: OptionSpec = {
   name: 'encoder',

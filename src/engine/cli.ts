@@ -28,6 +28,7 @@ import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
 import { findFfmpegTools } from './ffmpeg-tools';
 import { OomDegradingUpscaler } from './gpu/oom';
+import { pinnedPrecision } from './gpu/precision';
 import { PROBE_COMMAND, probeProviderCommand } from './gpu/provider-probe';
 import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
@@ -107,7 +108,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       tile: args.tile === 'auto' && typeof pinned?.tile === 'number' ? pinned.tile : args.tile,
       pad: TILE_PAD,
       ep: args.ep,
-      precision: args.precision === 'auto' && pinned ? (pinned.precision === 'fp16' ? 'fp16' : 'fp32') : args.precision,
+      precision: args.precision === 'auto' && pinned ? pinnedPrecision(pinned.precision) : args.precision,
       vramBudgetBytes: args.vramBudgetBytes,
       frame: { width: info.width, height: info.height },
       intraOpNumThreads: args.threads,

@@ -3,6 +3,7 @@ import type { PixelParams } from './checkpoint/manifest';
 import type { EncoderSettings } from './encoder';
 import type { Emit } from './events';
 import type { FfmpegTools } from './ffmpeg-tools';
+import type { Precision } from './model/loader';
 import type { MediaInfo } from './probe';
 import type { Size } from './target-size';
 import type { TemporalParts } from './temporal/resume-prime';
@@ -14,8 +15,8 @@ export interface EngineModel {
   scale: number;
   sha256: string;
   executionProvider: string;
-  /** 'fp16' when the provider runs the model's fp16 variant (gpu/precision.ts). */
-  precision: 'fp32' | 'fp16';
+  /** 'fp16' / 'int8' when the provider runs the model's fp16 or int8 variant (gpu/precision.ts). */
+  precision: Precision;
 }
 
 /** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */

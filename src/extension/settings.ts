@@ -96,8 +96,8 @@ export function validateSettings(s: EnhanceSettings): void {
   if (!['off', 'low', 'medium', 'high'].includes(s.temporal)) {
     throw new SettingsError('temporal', `huaju4k.temporal must be off, low, medium or high (got "${s.temporal}").`);
   }
-  if (!['auto', 'fp16', 'fp32'].includes(s.precision)) {
-    throw new SettingsError('precision', `huaju4k.precision must be auto, fp16 or fp32 (got "${s.precision}").`);
+  if (!['auto', 'fp16', 'fp32', 'int8'].includes(s.precision)) {
+    throw new SettingsError('precision', `huaju4k.precision must be auto, fp16, fp32 or int8 (got "${s.precision}").`);
   }
   if (!(s.vramBudgetGiB > 0)) throw new SettingsError('vramBudgetGiB', 'huaju4k.vramBudgetGiB must be above 0.');
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);

@@ -86,8 +86,8 @@ export interface StartEvent extends EventBase {
   probe: ProbeInfo;
   model: ModelInfo;
   executionProvider: string;
-  /** Arithmetic of the model session: 'fp16' (GPU providers under --precision auto) or 'fp32'. */
-  precision: 'fp32' | 'fp16';
+  /** Arithmetic of the model session: 'fp16' (GPU providers under --precision auto), 'int8' (CPU) or 'fp32'. */
+  precision: 'fp32' | 'fp16' | 'int8';
   tile: number;
   target: { width: number; height: number };
   totalFrames: number;
@@ -156,7 +156,7 @@ export interface ErrorEvent extends EventBase {
 export interface DoneReport {
   model: string;
   executionProvider: string;
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'int8';
   tile: number;
   target: { width: number; height: number };
   avgFps: number;

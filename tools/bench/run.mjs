@@ -2,9 +2,14 @@
 // in its own process so peak RSS (GNU time %M: the largest of the process and its waited-for children) is separate.
 // Usage: npm run bench -- [input] [--frames n] [--model id] [--ep cuda|webgpu|cpu] [--precision fp16|fp32]
 //        [--encoder h264_nvenc]   (on a GPU, NVENC keeps the 4K encode off the CPU)
+//        npm run bench -- --int8 [...]   int8 vs fp32 on the CPU, both models, 480x270 and 960x540 (tools/bench/int8)
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
+if (args.includes('--int8')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'tools/bench/int8/run.ts', ...args], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const run = (mode) => {
   const r = spawnSync(
     '/usr/bin/time',

@@ -32,8 +32,12 @@ export const CALIBRATION_CLIPS: CalibrationClip[] = [
   { file: 'media/sample.mp4', filter: 'select=not(mod(n\\,10))', frames: 8 },
 ];
 
-/** Tail fraction cut off each end of a range (percentile calibration); 0 is plain min/max. */
-export const CALIBRATION_PERCENTILE = 1e-4;
+/**
+ * Tail fraction cut off each end of a range (percentile calibration); 0 is plain min/max. Measured on real frames
+ * the calibration did not see (anime model, int8 vs fp32 worst frame / mean Δ vs ground truth): 1e-4 37.2 dB /
+ * +0.11 dB, 3e-5 39.6 / −0.08, 1e-5 40.2 / −0.08, 3e-6 39.6 / −0.19, 1e-6 39.0 / −0.12.
+ */
+export const CALIBRATION_PERCENTILE = 1e-5;
 
 const IMAGEIO = [process.env.HUAJU4K_IMAGEIO_DIR, '/usr/lib/python3/dist-packages/imageio/resources/images'];
 
@@ -149,25 +153,31 @@ const round6 = (v: number): number => Number(v.toPrecision(6));
 
 /** Runs the fp32 model over `frames` and returns each quantized tensor's range (min/max or percentile `tail`). */
 export async function calibrate(model: Uint8Array, frames: CalibrationFrame[], tail = CALIBRATION_PERCENTILE) {
+  return (await calibrateTails(model, frames, [tail]))[0];
+}
+
+/** `calibrate` for several tails in one pass over the frames (to compare them). */
+export async function calibrateTails(model: Uint8Array, frames: CalibrationFrame[], tails: number[]) {
   const names = quantizedActivations(model);
   const session = await ort.InferenceSession.create(withActivationOutputs(model), { graphOptimizationLevel: 'all' });
+  const inputName = session.inputNames[0];
   const stats = new Map(names.map((n) => [n, new RangeStats()]));
   try {
     for (const f of frames) {
       const input = new ort.Tensor('float32', f.data, [1, 3, f.height, f.width]);
-      const out = await session.run({ [session.inputNames[0]]: input });
-      for (const n of names) {
-        const t = n === session.inputNames[0] ? input : out[n];
-        stats.get(n)?.add(t.data as Float32Array);
-      }
+      const out = await session.run({ [inputName]: input });
+      for (const n of names) stats.get(n)?.add((n === inputName ? input : out[n]).data as Float32Array);
     }
   } finally {
     await session.release();
   }
-  const ranges: Record<string, [number, number]> = {};
-  for (const n of names) {
-    const [lo, hi] = n === session.inputNames[0] ? [0, 1] : (stats.get(n)?.range(tail) ?? [0, 0]);
-    ranges[n] = [round6(lo), round6(hi)];
-  }
-  return ranges satisfies ActivationRanges;
+  return tails.map((tail) => {
+    const ranges: Record<string, [number, number]> = {};
+    for (const n of names) {
+      // The input is 8-bit pixels / 255: [0, 1] quantizes it exactly (scale 1/255, zero point 0).
+      const [lo, hi] = n === inputName ? [0, 1] : (stats.get(n)?.range(tail) ?? [0, 0]);
+      ranges[n] = [round6(lo), round6(hi)];
+    }
+    return ranges satisfies ActivationRanges;
+  });
 }

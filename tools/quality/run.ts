@@ -7,7 +7,7 @@
  * work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
-import { loadModel } from '../../src/engine/model/loader';
+import { Int8UnavailableError, type LoadedModel, loadModel } from '../../src/engine/model/loader';
 import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline-types';
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
@@ -16,7 +16,8 @@ import { TileUpscaler } from '../../src/engine/upscaler';
 import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
 import { flickerIndex, psnr, ssim, staticBlocks, staticShare } from './metrics';
 
-const MODES = ['per-frame', 'temporal', 'temporal+reuse'] as const;
+/** 'per-frame int8': the model's verified int8 variant (CPU), per frame; its ΔPSNR is against fp32 per-frame. */
+const MODES = ['per-frame', 'per-frame int8', 'temporal', 'temporal+reuse'] as const;
 type Mode = (typeof MODES)[number];
 
 interface Row {
@@ -143,6 +144,17 @@ function printTable(rows: Row[], notes: string[]): void {
   for (const n of notes) process.stdout.write(`${n}\n`);
 }
 
+/** The int8 variant for the 'per-frame int8' row, or undefined (and a note) when the model has none. */
+async function loadInt8(args: Args, notes: string[]): Promise<LoadedModel | undefined> {
+  try {
+    return await loadModel(args.model, { intraOpNumThreads: args.threads, precision: 'int8' });
+  } catch (err) {
+    if (!(err instanceof Int8UnavailableError)) throw err;
+    notes.push(`no per-frame int8 row: ${err.message}`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
@@ -150,6 +162,8 @@ async function main(): Promise<void> {
   const notes: string[] = [
     `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
+  const int8 = await loadInt8(args, notes);
+  const modes = MODES.filter((m) => m !== 'per-frame int8' || int8);
   for (const name of args.clips) {
     const clip = loadClip(name, args.frames);
     const masks = staticBlocks(clip.truth, clip.width, clip.height);
@@ -157,10 +171,12 @@ async function main(): Promise<void> {
       `${name}: ${clip.description}, input ${clip.width / 4}x${clip.height / 4}, ${clip.truth.length} frames, static share ${(staticShare(masks) * 100).toFixed(0)}%`,
     );
     // Warm-up: ORT's first run on a new input size pays for graph optimisation and allocations.
-    await new TileUpscaler(model, { tile: 0, pad: 12 }).upscale(clip.input[0], clip.width / 4, clip.height / 4);
-    const runs: ModeRun[] = MODES.map((mode) => {
-      const t = createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
-        strength: mode === 'per-frame' ? 'off' : args.strength,
+    for (const m of int8 ? [model, int8] : [model])
+      await new TileUpscaler(m, { tile: 0, pad: 12 }).upscale(clip.input[0], clip.width / 4, clip.height / 4);
+    const runs: ModeRun[] = modes.map((mode) => {
+      const m = mode === 'per-frame int8' && int8 ? int8 : model;
+      const t = createTemporal(new TileUpscaler(m, { tile: 0, pad: 12 }), {
+        strength: mode.startsWith('per-frame') ? 'off' : args.strength,
         reuse: mode === 'temporal+reuse',
         reuseOptions: args.reuse,
       });
@@ -190,6 +206,7 @@ async function main(): Promise<void> {
   if (args.json) process.stdout.write(`${JSON.stringify({ model: model.id, strength: args.strength, rows })}\n`);
   else printTable(rows, notes);
   await model.session.release();
+  await int8?.session.release();
 }
 
 main().catch((err: unknown) => {

@@ -19,8 +19,8 @@ export function defaultEncoderThreads(): number {
 export interface PixelParamsInput {
   modelSha256: string;
   modelScale: number;
-  /** fp16 changes the pixels; fp32 adds nothing, so checkpoints written before fp16 existed still match. */
-  precision?: 'fp32' | 'fp16';
+  /** fp16 and int8 change the pixels; fp32 adds nothing, so checkpoints written before fp16 existed still match. */
+  precision?: 'fp32' | 'fp16' | 'int8';
   target: Size;
   tile: number;
   encoder: EncoderSettings;
@@ -37,7 +37,7 @@ export function pixelParams(p: PixelParamsInput): PixelParams {
     pixelPath: PIXEL_PATH_VERSION,
     model: p.modelSha256,
     modelScale: p.modelScale,
-    ...(p.precision === 'fp16' && { precision: 'fp16' }),
+    ...(p.precision && p.precision !== 'fp32' && { precision: p.precision }),
     target: `${p.target.width}x${p.target.height}`,
     tile: p.tile,
     codec: e.codec,

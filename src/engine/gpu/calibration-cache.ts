@@ -20,7 +20,7 @@ export interface CalibrationKey {
   device: string;
   ortVersion: string;
   /** fp16 runs use about half the memory per pixel; fp32 keys keep the shape they had before fp16 existed. */
-  precision?: 'fp32' | 'fp16';
+  precision?: 'fp32' | 'fp16' | 'int8';
 }
 
 export const keyString = (k: CalibrationKey): string =>
@@ -29,7 +29,7 @@ export const keyString = (k: CalibrationKey): string =>
     k.provider,
     k.device,
     `ort${k.ortVersion}`,
-    ...(k.precision === 'fp16' ? ['fp16'] : []),
+    ...(k.precision && k.precision !== 'fp32' ? [k.precision] : []),
   ].join('|');
 
 export interface CachedCalibration extends CalibrationResult {

@@ -1,6 +1,6 @@
 import { cpus, freemem } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { type LoadedModel, loadModel, ModelError } from '../model/loader';
+import { autoPicksInt8, type LoadedModel, loadModel, ModelError } from '../model/loader';
 import { BYTES_PER_LR_PIXEL } from '../tile-size';
 import { effectiveBudget, type MemoryModel, tileForBudget } from './budget';
 import {
@@ -22,7 +22,7 @@ import { type EngineWarning, openOnBestProvider } from './select-provider';
 export interface OpenModelOptions {
   modelRef: string;
   ep: EpChoice;
-  /** Default 'auto': fp16 on the GPU providers, fp32 on the CPU (gpu/precision.ts). */
+  /** Default 'auto': fp16 on the GPU providers, fp32 (or a verified int8 marked for it) on the CPU (gpu/precision.ts). */
   precision?: PrecisionChoice;
   /** Cap for the GPU providers (bytes); the CPU provider sizes tiles from free RAM instead. */
   vramBudgetBytes: number;
@@ -151,13 +151,17 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
       // A GPU provider is tried in a child first, so its native stderr noise never reaches the user (provider-probe.ts).
       const answer: ProbeAnswer = provider === 'cpu' ? { ok: true } : await probeProvider(provider);
       if (!answer.ok) throw new ProviderProbeError(answer.message);
-      return openWithPrecision(opts.precision ?? 'auto', provider, (precision, noCpuFallback) =>
-        loadModel(opts.modelRef, {
-          executionProviders: [provider],
-          intraOpNumThreads: opts.intraOpNumThreads,
-          precision,
-          noCpuFallback,
-        }),
+      return openWithPrecision(
+        opts.precision ?? 'auto',
+        provider,
+        (precision, noCpuFallback) =>
+          loadModel(opts.modelRef, {
+            executionProviders: [provider],
+            intraOpNumThreads: opts.intraOpNumThreads,
+            precision,
+            noCpuFallback,
+          }),
+        autoPicksInt8(opts.modelRef),
       );
     },
     (err) => !(err instanceof ModelError),

@@ -1,9 +1,9 @@
-import { Fp16UnavailableError, type LoadedModel, type Precision } from '../model/loader';
+import { Fp16UnavailableError, Int8UnavailableError, type LoadedModel, type Precision } from '../model/loader';
 import { type ProviderName, providerLabel } from './providers';
 import type { EngineWarning } from './select-provider';
 
 /** What `--precision` accepts. */
-export const PRECISION_CHOICES = ['auto', 'fp16', 'fp32'] as const;
+export const PRECISION_CHOICES = ['auto', 'fp16', 'fp32', 'int8'] as const;
 export type PrecisionChoice = (typeof PRECISION_CHOICES)[number];
 
 export function parsePrecisionOption(text: string | undefined): PrecisionChoice {
@@ -18,10 +18,13 @@ export function parsePrecisionOption(text: string | undefined): PrecisionChoice 
  * memory traffic and VRAM per pixel) and fp32 on the CPU, where x86 has no fp16 kernels and onnxruntime would cast
  * every node back to float32, only slower. CoreML also gets the fp32 graph: Core ML itself computes in half
  * precision on the Apple GPU and Neural Engine, and its onnxruntime provider takes fewer fp16 nodes than fp32 ones.
+ * On the CPU `auto` is int8 for a model whose verified int8 variant models.json marks for it (`int8Auto`: measured
+ * at least 1.8× faster than fp32 within the quality gates), fp32 otherwise.
  */
-export function wantedPrecision(choice: PrecisionChoice, provider: ProviderName): Precision {
+export function wantedPrecision(choice: PrecisionChoice, provider: ProviderName, int8Auto = false): Precision {
   if (choice !== 'auto') return choice;
-  return provider === 'cpu' || provider === 'coreml' ? 'fp32' : 'fp16';
+  if (provider === 'cpu') return int8Auto ? 'int8' : 'fp32';
+  return provider === 'coreml' ? 'fp32' : 'fp16';
 }
 
 export interface PrecisionOpen {
@@ -32,30 +35,46 @@ export interface PrecisionOpen {
 /** Loads the model in one precision; `noCpuFallback` makes a session that would run nodes on the CPU fail instead. */
 export type LoadInPrecision = (precision: Precision, noCpuFallback: boolean) => Promise<LoadedModel>;
 
+const isVariantRefusal = (err: unknown): err is Error =>
+  err instanceof Fp16UnavailableError || err instanceof Int8UnavailableError;
+
 /**
  * Opens the model on `provider` in the precision `choice` asks for. On a GPU provider the fp16 session must run
- * every node there. Under `auto`, a refused fp16 session (an operator without fp16, a GPU without fp16 kernels)
- * falls back to fp32 on the same provider with an `fp16-unavailable` warning. An explicit `fp16` is never
- * downgraded: the refusal goes to the provider selection, which passes over the provider and says why.
+ * every node there. Under `auto`, a refused fp16 or int8 session falls back to fp32 on the same provider with a
+ * warning. An explicit `fp16` or `int8` is never downgraded: the refusal goes to the provider selection, which passes
+ * over the provider and says why. int8 is a CPU precision: its QDQ graph is measured and verified there only, so an
+ * explicit `int8` passes over the GPU providers.
  */
 export async function openWithPrecision(
   choice: PrecisionChoice,
   provider: ProviderName,
   load: LoadInPrecision,
+  int8Auto = false,
 ): Promise<PrecisionOpen> {
-  const precision = wantedPrecision(choice, provider);
+  const precision = wantedPrecision(choice, provider, int8Auto);
   if (precision === 'fp32') return { model: await load('fp32', false), warnings: [] };
+  if (precision === 'int8' && provider !== 'cpu')
+    throw new Int8UnavailableError(`int8 runs on the CPU only, not on ${providerLabel(provider)}`);
   try {
-    return { model: await load('fp16', provider !== 'cpu'), warnings: [] };
+    return { model: await load(precision, precision === 'fp16' && provider !== 'cpu'), warnings: [] };
   } catch (err) {
-    if (!(err instanceof Fp16UnavailableError) || choice === 'fp16') throw err;
+    if (!isVariantRefusal(err) || choice !== 'auto') throw err;
     const model = await load('fp32', false);
+    const twice = precision === 'fp16' ? ', which is slower and needs about twice the memory per pixel' : '';
     const warning: EngineWarning = {
-      code: 'fp16-unavailable',
+      code: `${precision}-unavailable`,
       message:
-        `${providerLabel(provider)} cannot run this model in fp16 (${err.message}); running it in fp32, ` +
-        'which is slower and needs about twice the memory per pixel. Pass --precision fp32 to skip the attempt.',
+        `${providerLabel(provider)} cannot run this model in ${precision} (${err.message}); running it in fp32` +
+        `${twice}. Pass --precision fp32 to skip the attempt.`,
     };
     return { model, warnings: [warning] };
   }
+}
+
+/**
+ * The precision a checkpoint recorded (pixel-params.ts writes fp16 and int8, nothing for fp32): a resumed `auto` job
+ * keeps it, since it changes the pixels.
+ */
+export function pinnedPrecision(recorded: unknown): Precision {
+  return recorded === 'fp16' || recorded === 'int8' ? recorded : 'fp32';
 }

@@ -10,6 +10,12 @@ export interface ModelEntry {
   description: string;
   license: string;
   source: { package: string; file: string };
+  /**
+   * The verified int8 variant (model/int8-variant.ts): the sha256 of what `npm run models` builds from this file and
+   * models/int8-calibration.json, and whether `--precision auto` picks it on the CPU (only where the bench measured
+   * it at least 1.8× faster than fp32 at the quality the tests demand).
+   */
+  int8?: { sha256: string; auto: boolean };
 }
 
 export const DEFAULT_MODEL_ID = 'realesr-general-x4v3';
@@ -42,6 +48,11 @@ export function modelsDir(): string {
   );
 }
 
+function isInt8(x: unknown): boolean {
+  const i = x as Record<string, unknown> | null;
+  return typeof i === 'object' && i !== null && typeof i.sha256 === 'string' && typeof i.auto === 'boolean';
+}
+
 function isEntry(x: unknown): x is ModelEntry {
   if (typeof x !== 'object' || x === null) return false;
   const e = x as Record<string, unknown>;
@@ -56,7 +67,8 @@ function isEntry(x: unknown): x is ModelEntry {
     typeof src === 'object' &&
     src !== null &&
     typeof src.package === 'string' &&
-    typeof src.file === 'string'
+    typeof src.file === 'string' &&
+    (e.int8 === undefined || isInt8(e.int8))
   );
 }
 

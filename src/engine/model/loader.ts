@@ -5,10 +5,12 @@ import { basename, extname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { listModels, type ModelEntry, modelsDir } from './catalog';
 import { Fp16ConversionError, toFp16Model } from './fp16';
+import { Int8UnavailableError, verifiedInt8Variant } from './int8-variant';
 import { ModelError } from './model-error';
 import { OnnxFormatError, readOnnxMetadata } from './onnx-metadata';
 
 export { DEFAULT_MODEL_ID, listModels, type ModelEntry, modelsDir } from './catalog';
+export { Int8UnavailableError } from './int8-variant';
 export { ModelError, type ModelErrorReason } from './model-error';
 
 export interface LoadedModel {
@@ -21,16 +23,19 @@ export interface LoadedModel {
   session: ort.InferenceSession;
   /** The first requested execution provider (ORT falls back along the list; 'cpu' by default). */
   executionProvider: string;
-  /** Arithmetic the session runs in: the file as it is, or its fp16 variant (model/fp16.ts). */
+  /** Arithmetic the session runs in: the file as it is, its fp16 variant (model/fp16.ts) or its int8 one (int8.ts). */
   precision: Precision;
 }
 
-export type Precision = 'fp32' | 'fp16';
+export type Precision = 'fp32' | 'fp16' | 'int8';
 
 export interface LoadModelOptions {
   executionProviders?: string[];
   intraOpNumThreads?: number;
-  /** 'fp16' runs the model's fp16 variant (weights and activations in float16, float32 in and out). */
+  /**
+   * 'fp16' runs the model's fp16 variant (weights and activations in float16, float32 in and out); 'int8' its
+   * verified int8 variant (catalogued models only; Int8UnavailableError otherwise).
+   */
   precision?: Precision;
   /**
    * Every node must run on the requested provider: session creation fails instead of quietly moving nodes to the
@@ -41,6 +46,13 @@ export interface LoadModelOptions {
 
 /** The fp16 variant cannot be made (an operator without fp16) or cannot run on the requested provider. */
 export class Fp16UnavailableError extends Error {}
+
+/** The error for a variant (fp16, int8) that ORT refuses: the caller then runs fp32 or passes over the provider. */
+function variantError(precision: Precision | undefined, detail: string): Error | undefined {
+  if (precision === 'fp16') return new Fp16UnavailableError(detail);
+  if (precision === 'int8') return new Int8UnavailableError(detail);
+  return undefined;
+}
 
 const PROBE_SIZE = 8;
 const REGENERATE_HINT = 'restore it with `git checkout models/` or regenerate it with `npm run models`';
@@ -126,7 +138,8 @@ async function probeScale(path: string, session: ort.InferenceSession, precision
     const out = await session.run({ [session.inputNames[0]]: input });
     dims = out[session.outputNames[0]].dims;
   } catch (err) {
-    if (precision === 'fp16') throw new Fp16UnavailableError(`fp16 run failed: ${String(err).split('\n')[0]}`);
+    const variant = variantError(precision, `${precision} run failed: ${String(err).split('\n')[0]}`);
+    if (variant) throw variant;
     throw new ModelError(
       'model-unsupported',
       `${path} fails on an ${n}×${n} RGB probe image: ${err instanceof Error ? err.message : String(err)}`,
@@ -157,7 +170,8 @@ async function createSession(path: string, bytes: Uint8Array, opts: LoadModelOpt
     });
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    if (opts.precision === 'fp16') throw new Fp16UnavailableError(detail.split('\n')[0]);
+    const variant = variantError(opts.precision, detail.split('\n')[0]);
+    if (variant) throw variant;
     if (eps.some((ep) => ep !== 'cpu') && /provider|backend/i.test(detail)) throw err; // an EP problem, not the model's
     throw new ModelError(
       'model-corrupt',
@@ -193,7 +207,13 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
   const metadata = readOnnxMetadata(bytes);
   const eps = opts.executionProviders?.length ? opts.executionProviders : ['cpu'];
   const precision = opts.precision ?? 'fp32';
-  const session = await createSession(path, precision === 'fp16' ? fp16Variant(path, bytes) : bytes, opts, eps);
+  const variant =
+    precision === 'fp16'
+      ? fp16Variant(path, bytes)
+      : precision === 'int8'
+        ? verifiedInt8Variant(entry, bytes, modelsDir())
+        : bytes;
+  const session = await createSession(path, variant, opts, eps);
   try {
     checkImageIo(path, session);
     const declared = Number(metadata.get('huaju4k.scale'));
@@ -213,4 +233,10 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
     await session.release();
     throw err;
   }
+}
+
+/** Whether `--precision auto` runs this model's int8 variant on the CPU (models.json says so for catalogued ids). */
+export function autoPicksInt8(ref: string): boolean {
+  if (looksLikePath(ref)) return false;
+  return listModels().find((m) => m.id === ref)?.int8?.auto === true;
 }

@@ -1,15 +1,26 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pixelParams } from '../../../src/engine/checkpoint/pixel-params';
 import { openModel } from '../../../src/engine/gpu/open-model';
 import {
   openWithPrecision,
   type PrecisionChoice,
   parsePrecisionOption,
+  pinnedPrecision,
   wantedPrecision,
 } from '../../../src/engine/gpu/precision';
 import type { ProviderName } from '../../../src/engine/gpu/providers';
-import { Fp16UnavailableError, type LoadedModel, loadModel, type Precision } from '../../../src/engine/model/loader';
+import {
+  autoPicksInt8,
+  Fp16UnavailableError,
+  Int8UnavailableError,
+  type LoadedModel,
+  listModels,
+  loadModel,
+  modelsDir,
+  type Precision,
+} from '../../../src/engine/model/loader';
 import { freshDir } from '../engine/helpers';
 import { singleOpModel } from '../model/tiny-onnx';
 
@@ -30,10 +41,52 @@ function realLoad(ref = MODEL, calls: string[] = []) {
 describe('gpu/precision: choosing fp16 or fp32', function () {
   this.timeout(60_000);
 
-  it('--precision parses auto|fp16|fp32 (any case), default auto; anything else is refused by name', () => {
+  it('--precision parses auto|fp16|fp32|int8 (any case), default auto; anything else is refused by name', () => {
     assert.equal(parsePrecisionOption(undefined), 'auto');
     assert.equal(parsePrecisionOption('FP16'), 'fp16');
-    assert.throws(() => parsePrecisionOption('half'), /--precision must be one of auto, fp16, fp32, got "half"/);
+    assert.equal(parsePrecisionOption('INT8'), 'int8');
+    assert.throws(() => parsePrecisionOption('half'), /--precision must be one of auto, fp16, fp32, int8, got "half"/);
+  });
+
+  it('auto on the CPU is int8 only for a model whose verified int8 models.json marks for auto; GPUs as before', () => {
+    assert.equal(wantedPrecision('auto', 'cpu', true), 'int8');
+    assert.equal(wantedPrecision('auto', 'cpu', false), 'fp32');
+    assert.equal(wantedPrecision('auto', 'cuda', true), 'fp16');
+    assert.equal(wantedPrecision('auto', 'coreml', true), 'fp32');
+    assert.equal(wantedPrecision('int8', 'cpu'), 'int8');
+    assert.equal(autoPicksInt8(join(modelsDir(), `${MODEL}.onnx`)), false, 'a path has no verified variant');
+    for (const m of listModels()) assert.equal(autoPicksInt8(m.id), m.int8?.auto === true, m.id);
+  });
+
+  it('explicit int8 on the CPU loads the int8 variant; on a GPU provider it is refused before loading', async () => {
+    const calls: string[] = [];
+    const { model, warnings } = await openWithPrecision('int8', 'cpu', realLoad(MODEL, calls));
+    await model.session.release();
+    assert.equal(model.precision, 'int8');
+    assert.deepEqual([calls, warnings], [['int8'], []]);
+    const gpuCalls: string[] = [];
+    await assert.rejects(
+      openWithPrecision('int8', 'cuda', realLoad(MODEL, gpuCalls)),
+      (e: unknown) => e instanceof Int8UnavailableError && /CPU only/.test(e.message),
+    );
+    assert.deepEqual(gpuCalls, []);
+  });
+
+  it('a resumed auto job keeps the precision its checkpoint recorded; pixel params record fp16 and int8', () => {
+    assert.deepEqual(['int8', 'fp16', undefined, 'bogus'].map(pinnedPrecision), ['int8', 'fp16', 'fp32', 'fp32']);
+    const params = (precision: Precision) =>
+      pixelParams({
+        modelSha256: 's',
+        modelScale: 4,
+        precision,
+        target: { width: 640, height: 360 },
+        tile: 0,
+        encoder: { codec: 'libx264', threads: 1 },
+        segmentFrames: 240,
+      });
+    assert.equal(params('int8').precision, 'int8');
+    assert.equal(params('fp32').precision, undefined, 'fp32 keeps the shape checkpoints had before');
+    assert.equal(pinnedPrecision(params('int8').precision), 'int8', 'what is written is what a resume reads');
   });
 
   it('auto is fp16 on CUDA, TensorRT, DirectML and WebGPU, fp32 on the CPU and CoreML; explicit choices are kept', () => {
