@@ -48,47 +48,6 @@ describe('gpu/precision: choosing fp16 or fp32', function () {
     assert.throws(() => parsePrecisionOption('half'), /--precision must be one of auto, fp16, fp32, int8, got "half"/);
   });
 
-  it('auto on the CPU is int8 only for a model whose verified int8 models.json marks for auto; GPUs as before', () => {
-    assert.equal(wantedPrecision('auto', 'cpu', true), 'int8');
-    assert.equal(wantedPrecision('auto', 'cpu', false), 'fp32');
-    assert.equal(wantedPrecision('auto', 'cuda', true), 'fp16');
-    assert.equal(wantedPrecision('auto', 'coreml', true), 'fp32');
-    assert.equal(wantedPrecision('int8', 'cpu'), 'int8');
-    assert.equal(autoPicksInt8(join(modelsDir(), `${MODEL}.onnx`)), false, 'a path has no verified variant');
-    for (const m of listModels()) assert.equal(autoPicksInt8(m.id), m.int8?.auto === true, m.id);
-  });
-
-  it('explicit int8 on the CPU loads the int8 variant; on a GPU provider it is refused before loading', async () => {
-    const calls: string[] = [];
-    const { model, warnings } = await openWithPrecision('int8', 'cpu', realLoad(MODEL, calls));
-    await model.session.release();
-    assert.equal(model.precision, 'int8');
-    assert.deepEqual([calls, warnings], [['int8'], []]);
-    const gpuCalls: string[] = [];
-    await assert.rejects(
-      openWithPrecision('int8', 'cuda', realLoad(MODEL, gpuCalls)),
-      (e: unknown) => e instanceof Int8UnavailableError && /CPU only/.test(e.message),
-    );
-    assert.deepEqual(gpuCalls, []);
-  });
-
-  it('a resumed auto job keeps the precision its checkpoint recorded; pixel params record fp16 and int8', () => {
-    assert.deepEqual(['int8', 'fp16', undefined, 'bogus'].map(pinnedPrecision), ['int8', 'fp16', 'fp32', 'fp32']);
-    const params = (precision: Precision) =>
-      pixelParams({
-        modelSha256: 's',
-        modelScale: 4,
-        precision,
-        target: { width: 640, height: 360 },
-        tile: 0,
-        encoder: { codec: 'libx264', threads: 1 },
-        segmentFrames: 240,
-      });
-    assert.equal(params('int8').precision, 'int8');
-    assert.equal(params('fp32').precision, undefined, 'fp32 keeps the shape checkpoints had before');
-    assert.equal(pinnedPrecision(params('int8').precision), 'int8', 'what is written is what a resume reads');
-  });
-
   it('auto is fp16 on CUDA, TensorRT, DirectML and WebGPU, fp32 on the CPU and CoreML; explicit choices are kept', () => {
     const table: [PrecisionChoice, ProviderName, Precision][] = [
       ['auto', 'cuda', 'fp16'],
@@ -185,5 +144,50 @@ describe('gpu/precision: choosing fp16 or fp32', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('gpu/precision: int8 on the CPU', function () {
+  this.timeout(60_000);
+
+  it('auto on the CPU is int8 only for a model whose verified int8 models.json marks for auto; GPUs as before', () => {
+    assert.equal(wantedPrecision('auto', 'cpu', true), 'int8');
+    assert.equal(wantedPrecision('auto', 'cpu', false), 'fp32');
+    assert.equal(wantedPrecision('auto', 'cuda', true), 'fp16');
+    assert.equal(wantedPrecision('auto', 'coreml', true), 'fp32');
+    assert.equal(wantedPrecision('int8', 'cpu'), 'int8');
+    assert.equal(autoPicksInt8(join(modelsDir(), `${MODEL}.onnx`)), false, 'a path has no verified variant');
+    for (const m of listModels()) assert.equal(autoPicksInt8(m.id), m.int8?.auto === true, m.id);
+  });
+
+  it('explicit int8 on the CPU loads the int8 variant; on a GPU provider it is refused before loading', async () => {
+    const calls: string[] = [];
+    const { model, warnings } = await openWithPrecision('int8', 'cpu', realLoad(MODEL, calls));
+    await model.session.release();
+    assert.equal(model.precision, 'int8');
+    assert.deepEqual([calls, warnings], [['int8'], []]);
+    const gpuCalls: string[] = [];
+    await assert.rejects(
+      openWithPrecision('int8', 'cuda', realLoad(MODEL, gpuCalls)),
+      (e: unknown) => e instanceof Int8UnavailableError && /CPU only/.test(e.message),
+    );
+    assert.deepEqual(gpuCalls, []);
+  });
+
+  it('a resumed auto job keeps the precision its checkpoint recorded; pixel params record fp16 and int8', () => {
+    assert.deepEqual(['int8', 'fp16', undefined, 'bogus'].map(pinnedPrecision), ['int8', 'fp16', 'fp32', 'fp32']);
+    const params = (precision: Precision) =>
+      pixelParams({
+        modelSha256: 's',
+        modelScale: 4,
+        precision,
+        target: { width: 640, height: 360 },
+        tile: 0,
+        encoder: { codec: 'libx264', threads: 1 },
+        segmentFrames: 240,
+      });
+    assert.equal(params('int8').precision, 'int8');
+    assert.equal(params('fp32').precision, undefined, 'fp32 keeps the shape checkpoints had before');
+    assert.equal(pinnedPrecision(params('int8').precision), 'int8', 'what is written is what a resume reads');
   });
 });

@@ -31,18 +31,7 @@ const session = (bytes: Uint8Array) => ort.InferenceSession.create(bytes, { intr
 /** Real frames the calibration never saw: cockatoo (1280×720 source) at 640×360 and realshort at 320×240. */
 let clips: TruthFrames[] = [];
 
-describe('engine/model: int8 variant', function () {
-  this.timeout(300_000);
-
-  before(() => {
-    clips = [
-      truthFrames('cockatoo.mp4', 'eq(n\\,17)+eq(n\\,122)+eq(n\\,227)', 640, 360),
-      truthFrames('realshort.mp4', 'eq(n\\,5)+eq(n\\,29)', 320, 240),
-    ];
-    assert.equal(clips[0].truth.length, 3);
-    assert.equal(clips[1].truth.length, 2);
-  });
-
+describe('engine/model: int8 quantizer', () => {
   it('activations: per-tensor uint8 whose range covers the calibrated one and keeps 0 exact', () => {
     assert.deepEqual(activationQuant([-2, 6]), { scale: Math.fround(8 / 255), zeroPoint: 64 });
     assert.deepEqual(activationQuant([0.5, 1]), { scale: Math.fround(1 / 255), zeroPoint: 0 });
@@ -75,6 +64,19 @@ describe('engine/model: int8 variant', function () {
     assert.equal(init(q, 'Conv_2.bias__q').dataType, DataType.INT32);
     const ops = new Set(q?.node?.map((n) => n.opType));
     assert.ok(ops.has('QuantizeLinear') && ops.has('DequantizeLinear') && !ops.has('Resize'), [...ops].join(','));
+  });
+});
+
+describe('engine/model: int8 variant', function () {
+  this.timeout(300_000);
+
+  before(() => {
+    clips = [
+      truthFrames('cockatoo.mp4', 'eq(n\\,17)+eq(n\\,122)+eq(n\\,227)', 640, 360),
+      truthFrames('realshort.mp4', 'eq(n\\,5)+eq(n\\,29)', 320, 240),
+    ];
+    assert.equal(clips[0].truth.length, 3);
+    assert.equal(clips[1].truth.length, 2);
   });
 
   it('the skip rewrite is exact: the fp32 model with it gives the same output on a real frame', async () => {
@@ -131,6 +133,10 @@ describe('engine/model: int8 variant', function () {
       await Promise.all([fp32.session.release(), int8.session.release()]);
     });
   }
+});
+
+describe('engine/model: int8 variant check', function () {
+  this.timeout(120_000);
 
   it('models.json records the int8 sha256 npm run models builds; a changed range is refused, auto runs fp32', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'huaju4k-int8-'));
