@@ -55,10 +55,12 @@ function verify(modelsDir: string): boolean {
       const listed = committed.find((m) => m.id === entry.id);
       const file = join(modelsDir, entry.file);
       const onDisk = existsSync(file) ? sha256Hex(readFileSync(file)) : 'missing';
-      const good = listed?.sha256 === entry.sha256 && onDisk === entry.sha256;
+      const good =
+        listed?.sha256 === entry.sha256 && onDisk === entry.sha256 && listed?.int8?.sha256 === entry.int8?.sha256;
       ok &&= good;
+      const int8 = entry.int8 ? `; int8 regenerated ${entry.int8.sha256}, models.json ${listed?.int8?.sha256}` : '';
       log(
-        `${good ? 'OK  ' : 'FAIL'} ${entry.id}: regenerated ${entry.sha256}, models.json ${listed?.sha256 ?? 'absent'}, file ${onDisk}`,
+        `${good ? 'OK  ' : 'FAIL'} ${entry.id}: regenerated ${entry.sha256}, models.json ${listed?.sha256 ?? 'absent'}, file ${onDisk}${int8}`,
       );
     }
     return ok;

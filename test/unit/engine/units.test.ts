@@ -244,7 +244,7 @@ describe('engine: CLI arguments', () => {
     assert.deepEqual([dflt.ep, dflt.precision, dflt.encoder], ['auto', 'auto', 'libx264']);
     for (const bad of [
       ['--ep', 'metal'],
-      ['--precision', 'int8'],
+      ['--precision', 'int4'],
       ['--encoder', 'av1'],
     ]) {
       assert.throws(() => parseBenchArgs(bad), EngineError, bad.join(' '));
