@@ -59,7 +59,7 @@ export const MODEL_SOURCES: readonly ModelSource[] = [
     description: 'Real-ESRGAN AnimeVideo v3 ×4 (SRVGGNetCompact, 16 convs): anime / cartoons, fastest.',
     committed: true,
     // Passes the int8 quality gates (≥ 40 dB from fp32, within 0.3 dB vs ground truth). Not auto: the bench
-    // measured it below 1.8× fp32 (docs/dev/models.md).
+    // measured 1.27–1.52× fp32, below 1.8× (docs/dev/models.md).
     int8: { auto: false },
   },
   {
