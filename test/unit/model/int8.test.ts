@@ -79,6 +79,28 @@ describe('engine/model: int8 variant', function () {
     assert.equal(clips[1].truth.length, 2);
   });
 
+  it('the QOperator and u8u8 forms compute the same as the QDQ form (within rounding) with QLinearConv written out', async () => {
+    const fp32 = readFileSync(join(modelsDir(), 'realesr-animevideov3-x4.onnx'));
+    const ranges = readCalibration(modelsDir())?.models['realesr-animevideov3-x4'] ?? {};
+    const qop = toInt8Model(fp32, ranges, { ...INT8_FORM, format: 'qoperator' });
+    const ops = onnx.ModelProto.decode(qop).graph?.node?.map((n) => n.opType) ?? [];
+    assert.equal(ops.filter((o) => o === 'QLinearConv').length, 18);
+    assert.ok(!ops.includes('Conv'));
+    const { input, width, height } = clips[1];
+    const outs: Uint8Array[] = [];
+    for (const bytes of [
+      toInt8Model(fp32, ranges, INT8_FORM),
+      qop,
+      toInt8Model(fp32, ranges, { weightType: 'uint8' }),
+    ]) {
+      const s = await session(bytes);
+      outs.push(await upscaleRgb(s, input[0], width / 4, height / 4));
+      await s.release();
+    }
+    assert.ok(psnr(outs[0], outs[1]) >= 50, `QOperator vs QDQ ${psnr(outs[0], outs[1]).toFixed(1)} dB`);
+    assert.ok(psnr(outs[0], outs[2]) >= 45, `u8u8 vs u8s8 ${psnr(outs[0], outs[2]).toFixed(1)} dB`);
+  });
+
   it('the skip rewrite is exact: the fp32 model with it gives the same output on a real frame', async () => {
     const model = onnx.ModelProto.decode(readFileSync(join(modelsDir(), 'realesr-general-x4v3.onnx')));
     const graph = model.graph as onnx.IGraphProto;
@@ -99,15 +121,6 @@ describe('engine/model: int8 variant', function () {
     ];
     assert.equal(psnr(oa, ob), 99, 'identical pixels');
     await Promise.all([a.release(), b.release()]);
-  });
-
-  it('exactly the catalogued int8 models have a verified variant; the general model is refused, not run', async () => {
-    assert.deepEqual(INT8_MODELS, ['realesr-animevideov3-x4']);
-    for (const m of listModels()) assert.equal(Boolean(m.int8?.sha256), INT8_MODELS.includes(m.id), m.id);
-    await assert.rejects(
-      loadModel('realesr-general-x4v3', { precision: 'int8' }),
-      (e: unknown) => e instanceof Int8UnavailableError && /no verified int8 variant/.test(e.message),
-    );
   });
 
   for (const id of INT8_MODELS) {
@@ -137,6 +150,15 @@ describe('engine/model: int8 variant', function () {
 
 describe('engine/model: int8 variant check', function () {
   this.timeout(120_000);
+
+  it('exactly the catalogued int8 models have a verified variant; the general model is refused, not run', async () => {
+    assert.deepEqual(INT8_MODELS, ['realesr-animevideov3-x4']);
+    for (const m of listModels()) assert.equal(Boolean(m.int8?.sha256), INT8_MODELS.includes(m.id), m.id);
+    await assert.rejects(
+      loadModel('realesr-general-x4v3', { precision: 'int8' }),
+      (e: unknown) => e instanceof Int8UnavailableError && /no verified int8 variant/.test(e.message),
+    );
+  });
 
   it('models.json records the int8 sha256 npm run models builds; a changed range is refused, auto runs fp32', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'huaju4k-int8-'));
