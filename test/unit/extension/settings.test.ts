@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import pkg from '../../../package.json';
+import { PRECISION_CHOICES } from '../../../src/engine/gpu/precision';
 import {
   buildEnhanceArgs,
   DEFAULT_SETTINGS,
@@ -114,6 +116,14 @@ describe('extension settings → engine CLI args', () => {
         (e: unknown) => e instanceof SettingsError && e.key === key && e.message.includes(`huaju4k.${key}`),
       );
     }
+  });
+
+  it('precision int8 is passed on, and every precision the setting offers is one the engine accepts', () => {
+    const s = readSettings((k) => (k === 'precision' ? 'int8' : undefined));
+    const args = buildEnhanceArgs({ input: 'a.mp4' }, s);
+    assert.deepEqual(args.slice(args.indexOf('--precision'), args.indexOf('--precision') + 2), ['--precision', 'int8']);
+    const offered = pkg.contributes.configuration.properties['huaju4k.precision'].enum;
+    assert.deepEqual(offered, [...PRECISION_CHOICES]);
   });
 
   it('tool paths travel as environment variables', () => {
