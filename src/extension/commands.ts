@@ -11,7 +11,7 @@ import { MonitorPanel } from './monitor';
 import { findResumable, listResumable, mergeResumable, type ResumableJob, resumeArgs, resumePickItem } from './resume';
 import { buildEnhanceArgs, engineEnv, SettingsError } from './settings';
 import { settingsFor } from './settings-reader';
-import { defaultOutputPath, isVideoPath, VIDEO_EXTENSIONS, VIDEO_GLOB } from './video-files';
+import { defaultOutputPath, isEnhanceable, isVideoFile, VIDEO_EXTENSIONS, VIDEO_GLOB } from './video-files';
 import type { VideoNode, VideosTreeProvider } from './videos-tree';
 
 export interface CommandDeps {
@@ -60,7 +60,9 @@ async function refuseIfUntrusted(ui: JobUi): Promise<boolean> {
 
 async function pickVideos(): Promise<vscode.Uri[]> {
   const active = vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
-  const found = await vscode.workspace.findFiles(VIDEO_GLOB, undefined, 2000);
+  const found = (await vscode.workspace.findFiles(VIDEO_GLOB, undefined, 2000)).filter(
+    (uri) => uri.scheme === 'file' && isEnhanceable(uri.fsPath),
+  );
   if (found.length === 0) {
     return (
       (await vscode.window.showOpenDialog({
@@ -194,7 +196,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         const one = toUri(arg);
         uris = one ? [one] : await pickVideos();
       }
-      const videos = uris.filter((u) => isVideoPath(u.fsPath));
+      const videos = uris.filter((u) => isVideoFile(u.fsPath));
       if (uris.length > 0 && videos.length === 0) {
         await ui.show(
           'error',
@@ -251,7 +253,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMANDS.refreshVideos, () => tree.rescan()),
     vscode.commands.registerCommand(COMMANDS.revealOutput, async (arg?: unknown) => {
       const out = outputOf(arg, d);
-      if (out) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out));
+      if (out) await revealFile(vscode.Uri.file(out));
     }),
     vscode.commands.registerCommand(COMMANDS.openOutput, async (arg?: unknown) => {
       const out = outputOf(arg, d);
@@ -265,6 +267,18 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       vscode.env.openExternal(vscode.Uri.parse('https://ffmpeg.org/download.html')),
     ),
   ];
+}
+
+/**
+ * Shows a file in the OS file manager on a local desktop; in VS Code for the Web or a remote window (where the OS's
+ * file manager is on another machine and `revealFileInOS` does not exist) in the Explorer view instead.
+ */
+async function revealFile(uri: vscode.Uri): Promise<void> {
+  const local = vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName;
+  const commands = local ? ['revealFileInOS', 'revealInExplorer'] : ['revealInExplorer'];
+  const available = new Set(await vscode.commands.getCommands(true));
+  const command = commands.find((c) => available.has(c)) ?? 'revealInExplorer';
+  await vscode.commands.executeCommand(command, uri);
 }
 
 function outputFromArgs(args: string[]): string | undefined {

@@ -127,8 +127,9 @@ export function describeVideo(f: VideoFacts, now = Date.now()): VideoItemView {
     label: path.basename(f.path),
     description,
     tooltip: lines.join('\n'),
-    contextValue: `video.${state.kind}`,
-    icon: ICONS[state.kind],
+    // An unreadable file offers no Enhance (the engine would only fail on it): its own context value.
+    contextValue: meta === 'unreadable' && state.kind === 'not-enhanced' ? 'video.unreadable' : `video.${state.kind}`,
+    icon: meta === 'unreadable' && state.kind === 'not-enhanced' ? 'warning' : ICONS[state.kind],
   };
 }
 
