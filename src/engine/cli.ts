@@ -81,7 +81,11 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     // The model may be mid-frame in its worker; don't wait for it longer than the grace period.
     setTimeout(() => settle?.(ExitCode.cancelled), CANCEL_GRACE_MS).unref();
   };
-  const onDisconnect = () => onSignal('SIGTERM');
+  // Started by the extension to outlive its host (HUAJU4K_DETACHED): a window reload closes the IPC channel and the
+  // pipes, and the job goes on; the next host re-attaches through the events file. Otherwise a lost parent cancels.
+  const detached = process.env.HUAJU4K_DETACHED === '1';
+  const onDisconnect = () => (detached ? undefined : onSignal('SIGTERM'));
+  if (detached) ignoreBrokenPipes();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('disconnect', onDisconnect);
@@ -207,6 +211,11 @@ function dropEmptyWorkDir(output: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Writing to the stdout/stderr of a host that went away must not crash the engine (EPIPE). */
+function ignoreBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+}
+
 /** A file that exists but cannot be read (permissions) gets its own message instead of ffprobe's. */
 async function checkReadable(path: string): Promise<void> {
   try {
@@ -301,7 +310,14 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const send = ipcSend();
-  const emitFor = (json: boolean) => createEmitter({ json, send, human: process.stderr, isTTY: process.stderr.isTTY });
+  const emitFor = (json: boolean) =>
+    createEmitter({
+      json,
+      send,
+      human: process.stderr,
+      isTTY: process.stderr.isTTY,
+      eventsFile: process.env.HUAJU4K_EVENTS_FILE || undefined,
+    });
   switch (command) {
     case 'enhance':
       return enhanceCommand(rest, emitFor);

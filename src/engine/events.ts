@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import type { EngineEvent } from '../protocol/engine-events';
 
 /** An event as the engine builds it; `emit` stamps `ts`. */
@@ -11,6 +12,11 @@ export interface EmitterOptions {
   send?: (message: EngineEvent) => void;
   /** Human-readable lines (stderr); used when not in JSON mode. */
   human?: NodeJS.WritableStream;
+  /**
+   * Also append every event but previews, one JSON line each, to this file: an extension host that reloads while
+   * the engine runs reads the job back from it (the IPC channel dies with the host).
+   */
+  eventsFile?: string;
   isTTY?: boolean;
 }
 
@@ -47,6 +53,14 @@ export function formatHuman(e: EngineEvent): string | undefined {
   }
 }
 
+function appendEventLine(file: string, event: EngineEvent): void {
+  try {
+    appendFileSync(file, `${JSON.stringify(event)}\n`);
+  } catch {
+    // The file is a convenience for re-attaching; the job goes on without it.
+  }
+}
+
 /** The one place events leave the engine: stdout JSON lines, IPC messages, and/or human lines on stderr. */
 export function createEmitter(opts: EmitterOptions): Emit {
   let progressOnLine = false;
@@ -54,6 +68,7 @@ export function createEmitter(opts: EmitterOptions): Emit {
     const event = { ...payload, ts: Date.now() } as EngineEvent;
     if (opts.json) process.stdout.write(`${JSON.stringify(event)}\n`);
     if (opts.send) opts.send(event);
+    if (opts.eventsFile && event.type !== 'preview') appendEventLine(opts.eventsFile, event);
     if (opts.json || !opts.human) return;
     const line = formatHuman(event);
     if (line === undefined) return;

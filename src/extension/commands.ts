@@ -9,6 +9,7 @@ import type { JobManager, JobRequest } from './job-manager';
 import type { JobUi } from './job-ui';
 import { MonitorPanel } from './monitor';
 import { findResumable, listResumable, mergeResumable, type ResumableJob, resumeArgs, resumePickItem } from './resume';
+import { revealFile } from './reveal';
 import { buildEnhanceArgs, engineEnv, SettingsError } from './settings';
 import { settingsFor } from './settings-reader';
 import { defaultOutputPath, isEnhanceable, isVideoFile, VIDEO_EXTENSIONS, VIDEO_GLOB } from './video-files';
@@ -267,18 +268,6 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       vscode.env.openExternal(vscode.Uri.parse('https://ffmpeg.org/download.html')),
     ),
   ];
-}
-
-/**
- * Shows a file in the OS file manager on a local desktop; in VS Code for the Web or a remote window (where the OS's
- * file manager is on another machine and `revealFileInOS` does not exist) in the Explorer view instead.
- */
-async function revealFile(uri: vscode.Uri): Promise<void> {
-  const local = vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName;
-  const commands = local ? ['revealFileInOS', 'revealInExplorer'] : ['revealInExplorer'];
-  const available = new Set(await vscode.commands.getCommands(true));
-  const command = commands.find((c) => available.has(c)) ?? 'revealInExplorer';
-  await vscode.commands.executeCommand(command, uri);
 }
 
 function outputFromArgs(args: string[]): string | undefined {

@@ -118,7 +118,7 @@ const CASES: Case[] = [
     },
     code: 2,
     reason: 'not-a-video',
-    message: /not a readable video/,
+    message: /is not a video ffmpeg can read/,
   },
   {
     name: 'truncated mid-stream',
@@ -144,7 +144,7 @@ const CASES: Case[] = [
     },
     code: 2,
     reason: 'not-a-video',
-    message: /not a readable video/,
+    message: /is not a video ffmpeg can read/,
   },
   {
     name: 'audio only',
