@@ -34,7 +34,7 @@ import { DEFAULT_MODEL_ID } from './model/loader';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './output-path';
 import { runEnhance } from './pipeline';
 import { probeMedia, toProbeInfo } from './probe';
-import { resolveTarget } from './target-size';
+import { checkedOutput } from './size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;
@@ -93,7 +93,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const tools = findFfmpegTools();
     await checkReadable(args.input);
     const info = await probeMedia(tools.ffprobe, args.input);
-    resolveTarget({ width: info.displayWidth, height: info.displayHeight }, args);
+    // Bad sizes, or a source already at the target, are refused before the model loads.
+    const sizeNote = checkedOutput(info, args).warning;
     const output = resolve(args.output ?? defaultOutputPath(args.input));
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
@@ -113,7 +114,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     });
     if (abort.signal.aborted) throw new Error('cancelled');
     // Provider fallbacks and budget notes follow `start` (the first event of a run).
-    const pending = [...upscaler.warnings];
+    const pending = [...upscaler.warnings, ...(sizeNote ? [sizeNote] : [])];
     // --publish: every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
     publisher = args.publish
       ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })

@@ -29,8 +29,8 @@ import { partialPathFor } from './output-path';
 import type { EnhanceContext, EnhanceOptions, PipelineFrame } from './pipeline-types';
 import { PreviewEmitter } from './preview-emitter';
 import { toProbeInfo } from './probe';
+import { checkedOutput, planSizes, sizePixelParams } from './size-plan';
 import { StageClock } from './stage-clock';
-import { resolveTarget } from './target-size';
 import { primeForResume, primeStartFor } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 
@@ -52,11 +52,11 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const t0 = Date.now();
   const { info, model, emit, tools } = ctx;
   const output = resolve(opts.output ?? defaultOutputPath(opts.input));
-  const target = resolveTarget({ width: info.displayWidth, height: info.displayHeight }, opts);
+  const { display, out } = checkedOutput(info, opts);
   const { upscaler, tile } = ctx;
   const scale = upscaler.scale;
-  const inSize = { width: info.width, height: info.height };
-  const outSize = { width: info.width * scale, height: info.height * scale };
+  const plan = planSizes(info, display, out, scale, !!opts.sameSize);
+  const { frame: target, modelInput: inSize, modelOutput: outSize } = plan;
   const budget = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
   const inFrameBytes = inSize.width * inSize.height * 3;
   const outFrameBytes = outSize.width * outSize.height * 3;
@@ -81,7 +81,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       encoder: settings,
       segmentFrames,
       maxFrames: opts.maxFrames,
-      extra: opts.pixelSettings,
+      extra: { ...opts.pixelSettings, ...sizePixelParams(plan) },
     });
   // A resumed job keeps the encoder threads it was started with (they shape x264's bitstream).
   const pinned = opts.resume ? readPinnedThreads(dir) : undefined;
@@ -139,6 +139,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     precision: model.precision,
     tile,
     target,
+    plan: { modelInput: inSize, modelOutput: outSize, picture: plan.picture, sameSize: plan.sameSize },
     totalFrames: total,
     encoder: opts.encoder.codec,
     resumeFromFrame: resumeFrom,
@@ -168,6 +169,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       ffmpeg: tools.ffmpeg,
       frameSize: outSize,
       target,
+      picture: plan.picture,
       fpsRational: outputFrameRate(info).rational,
       settings: encoderSettings,
     },
@@ -179,6 +181,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
         ffmpeg: tools.ffmpeg,
         info,
         startFrame: primeAt,
+        size: plan.sameSize ? inSize : undefined,
         maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
       });
 
