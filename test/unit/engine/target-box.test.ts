@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnhanceArgs } from '../../../src/engine/args';
 import { encoderArgs } from '../../../src/engine/encoder';
@@ -16,6 +16,7 @@ import {
   FAST_MODEL,
   freshDir,
   listDir,
+  ROOT,
   runCli,
   startCli,
   streams,
@@ -82,6 +83,18 @@ describe('engine: --target is a box (fit inside, display aspect kept)', () => {
     });
     assert.deepEqual(box({ width: 320, height: 240 }, undefined, 'pad').frame, UHD, 'pad in the default box');
     assert.throws(() => resolveOutput({ width: 4, height: 4 }, { scale: 2, fit: 'pad' }), /--fit pad needs a box/);
+  });
+
+  it("the extension's huaju4k.target description says what the engine does (examples computed here)", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { markdownDescription: string }> } };
+    };
+    const text = pkg.contributes.configuration.properties['huaju4k.target'].markdownDescription;
+    const m = /a 4:3 video in `(\d+x\d+)` becomes (\d+)x(\d+), a 9:16 portrait one (\d+)x(\d+)/.exec(text);
+    assert.ok(m, text);
+    assert.deepEqual(box({ width: 4, height: 3 }, m[1]).frame, { width: Number(m[2]), height: Number(m[3]) });
+    assert.deepEqual(box({ width: 9, height: 16 }, m[1]).frame, { width: Number(m[4]), height: Number(m[5]) });
+    assert.match(text, /never stretched.*`--fit pad`.*`--same-size`/);
   });
 
   it('applies the SAR exactly: 1×1 at 16:9 fits as 16:9 (3840×2160), not 2:1', () => {
