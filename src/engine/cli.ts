@@ -32,7 +32,7 @@ import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './output-path';
-import { runEnhance } from './pipeline';
+import { DEFAULT_BUFFER_MB, runEnhance } from './pipeline';
 import { probeMedia, toProbeInfo } from './probe';
 import { checkedOutput } from './size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
@@ -109,6 +109,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       ep: args.ep,
       precision: args.precision === 'auto' && pinned ? (pinned.precision === 'fp16' ? 'fp16' : 'fp32') : args.precision,
       vramBudgetBytes: args.vramBudgetBytes,
+      reservedBytes: (args.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20,
       frame: { width: info.width, height: info.height },
       intraOpNumThreads: args.threads,
     });

@@ -23,8 +23,8 @@ import {
 } from './disk/guard';
 import { type EncoderSettings, outputFrameRate } from './encoder';
 import { CancelledError, EngineError } from './errors';
-import { checkDecodedAll, checkFrameMemory } from './frame-checks';
-import { FrameRing, splitBudget } from './frame-ring';
+import { checkDecodedAll, heldOutputBytes, planFrameMemory } from './frame-checks';
+import { FrameRing } from './frame-ring';
 import { partialPathFor } from './output-path';
 import type { EnhanceContext, EnhanceOptions, PipelineFrame } from './pipeline-types';
 import { PreviewEmitter } from './preview-emitter';
@@ -60,8 +60,9 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const budget = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
   const inFrameBytes = inSize.width * inSize.height * 3;
   const outFrameBytes = outSize.width * outSize.height * 3;
-  checkFrameMemory(inFrameBytes, outFrameBytes, budget, inSize, info.path);
-  const [inBudget, outBudget] = splitBudget(budget, inFrameBytes, outFrameBytes);
+  const heldBytes = heldOutputBytes(outFrameBytes, ctx.temporal);
+  const memory = { inBytes: inFrameBytes, outBytes: outFrameBytes, heldBytes, budgetBytes: budget };
+  const [inBudget, outBudget] = planFrameMemory({ ...memory, size: inSize, path: info.path });
   const total =
     opts.maxFrames !== undefined ? Math.min(opts.maxFrames, info.frameCountEstimate) : info.frameCountEstimate;
 

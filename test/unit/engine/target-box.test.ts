@@ -5,8 +5,12 @@ import { parseEnhanceArgs } from '../../../src/engine/args';
 import { encoderArgs } from '../../../src/engine/encoder';
 import { EngineError } from '../../../src/engine/errors';
 import { formatHuman } from '../../../src/engine/events';
+import { heldOutputBytes, planFrameMemory } from '../../../src/engine/frame-checks';
+import { loadModel } from '../../../src/engine/model/loader';
 import { checkUpscaleNeeded, formatPlan, planSizes, reachesTarget } from '../../../src/engine/size-plan';
 import { displaySize, resolveOutput, type Size } from '../../../src/engine/target-size';
+import { createTemporal } from '../../../src/engine/temporal/create';
+import { TileUpscaler } from '../../../src/engine/upscaler';
 import type { EngineEvent, StartEvent } from '../../../src/protocol/engine-events';
 import {
   type CliResult,
@@ -205,6 +209,27 @@ describe('engine: a source at or above the target (plan, refusal, same-size pass
   });
 });
 
+describe('engine: frame memory counts the model outputs held outside the rings', () => {
+  it('held outputs: the one being made, the one being encoded, reuse and temporal history; refused over budget', async () => {
+    const model = await loadModel(FAST_MODEL);
+    const tiles = new TileUpscaler(model, { tile: 0, pad: 12 });
+    const out = 3840 * 2160 * 3;
+    const plain = createTemporal(tiles, { strength: 'off', reuse: false });
+    const full = createTemporal(tiles, { strength: 'medium', reuse: true });
+    assert.equal(heldOutputBytes(out), 2 * out);
+    assert.equal(heldOutputBytes(out, plain), 2 * out);
+    assert.equal(heldOutputBytes(out, full), 3 * out + Math.min((full.stage?.primeFrames ?? 0) * out, 256 * 2 ** 20));
+    const req = { inBytes: 100, outBytes: 1600, heldBytes: 3200, size: { width: 1, height: 1 }, path: 'in.mp4' };
+    assert.deepEqual(planFrameMemory({ ...req, budgetBytes: 4900 }), [100, 1600], 'one frame each beside the held');
+    assert.deepEqual(planFrameMemory({ ...req, budgetBytes: 6600 }), [200, 3200]);
+    assert.throws(
+      () => planFrameMemory({ ...req, budgetBytes: 4899 }),
+      (e: unknown) =>
+        e instanceof EngineError && e.reason === 'frame-too-large' && /in\.mp4: .*4\.8 KiB/.test(e.message),
+    );
+  });
+});
+
 describe('engine: target box and size plan (CLI, real ffmpeg + ORT)', function () {
   this.timeout(180000);
 
@@ -261,8 +286,18 @@ describe('engine: target box and size plan (CLI, real ffmpeg + ORT)', function (
     assert.ok(!existsSync(`${out}.huaju4k`));
   });
 
-  it('a 4K source with --target 7680x4320: the plan shows the full ×4 output before paying for it', async () => {
-    const { start } = await planOnly(synthetic(3840, 2160, 3), ['--target', '7680x4320']);
+  it('a 4K source with --target 7680x4320: the frame memory of its ×4 output is counted; the plan shows it', async () => {
+    const input = synthetic(3840, 2160, 3);
+    const refused = await enhance(input, join(freshDir(), 'o.mp4'), ['--target', '7680x4320', '--max-frames', '1']);
+    assert.equal(refused.code, 2, refused.stderr);
+    const err = refused.events.find((e) => e.type === 'error');
+    assert.ok(err?.type === 'error');
+    assert.equal(err.reason, 'frame-too-large');
+    assert.match(
+      `${err.message}\n${err.hint}`,
+      /a 3840×2160 frame needs 1\.76 GiB in memory \(the input and its 379\.7 MiB model output .* over the frame buffer budget of 1\.00 GiB\nraise --buffer-mb to 1799/,
+    );
+    const { start } = await planOnly(input, ['--target', '7680x4320', '--buffer-mb', '1800']);
     assert.deepEqual(start.target, { width: 7680, height: 4320 });
     assert.deepEqual(start.plan, {
       modelInput: UHD,
