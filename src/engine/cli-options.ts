@@ -52,6 +52,15 @@ export const ENHANCE_COMMAND: CommandSpec = {
     { name: 'model', short: 'm', arg: 'id|path.onnx', help: 'model id (see docs/dev/models.md) or an .onnx file' },
     { name: 'target', arg: 'WxH', help: 'box the output is fitted inside, aspect kept (default 3840x2160)' },
     { name: 'scale', arg: 'n', help: 'output = input × n instead of a target box, n in (0, 16]' },
+    {
+      name: 'fit',
+      arg: 'contain|pad',
+      help: 'contain: the picture fitted in --target (default); pad: exactly it, bars',
+    },
+    {
+      name: 'same-size',
+      help: 'restore a source already at the target at that size (the model runs on it shrunk by its scale)',
+    },
     { name: 'tile', arg: 'n|auto', help: 'model tile size in input pixels (default auto)' },
     ENCODER_OPTION,
     { name: 'crf', arg: 'n', help: 'encoder quality 0-51, lower is better (default 18)' },

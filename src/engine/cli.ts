@@ -33,9 +33,9 @@ import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './output-path';
-import { runEnhance } from './pipeline';
+import { DEFAULT_BUFFER_MB, runEnhance } from './pipeline';
 import { probeMedia, toProbeInfo } from './probe';
-import { resolveTarget } from './target-size';
+import { checkedOutput } from './size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;
@@ -98,7 +98,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const tools = findFfmpegTools();
     await checkReadable(args.input);
     const info = await probeMedia(tools.ffprobe, args.input);
-    resolveTarget({ width: info.displayWidth, height: info.displayHeight }, args);
+    // Bad sizes, or a source already at the target, are refused before the model loads.
+    const sizeNote = checkedOutput(info, args).warning;
     const output = resolve(args.output ?? defaultOutputPath(args.input));
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
@@ -113,12 +114,13 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       ep: args.ep,
       precision: args.precision === 'auto' && pinned ? (pinned.precision === 'fp16' ? 'fp16' : 'fp32') : args.precision,
       vramBudgetBytes: args.vramBudgetBytes,
+      reservedBytes: (args.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20,
       frame: { width: info.width, height: info.height },
       intraOpNumThreads: args.threads,
     });
     if (abort.signal.aborted) throw new Error('cancelled');
     // Provider fallbacks and budget notes follow `start` (the first event of a run).
-    const pending = upscaler.warningsAfterStart(!args.json && !process.send);
+    const pending = [...upscaler.warningsAfterStart(!args.json && !process.send), ...(sizeNote ? [sizeNote] : [])];
     // --publish: every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
     publisher = args.publish
       ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })

@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import type { EngineEvent } from '../protocol/engine-events';
+import { formatPlan } from './size-plan';
 
 /** An event as the engine builds it; `emit` stamps `ts`. */
 export type EventPayload = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'ts'> : never) : never;
@@ -32,7 +33,8 @@ export function formatHuman(e: EngineEvent): string | undefined {
     case 'start':
       return (
         `huaju4k: ${e.input} (${e.probe.width}x${e.probe.height}, ${e.probe.fps.toFixed(2)} fps, ${e.totalFrames} frames)\n` +
-        `  → ${e.output} (${e.target.width}x${e.target.height}, ${e.encoder}) with ${e.model.id} x${e.model.scale} on ${e.executionProvider} (${e.precision}), tile ${e.tile || 'whole frame'}`
+        `  → ${e.output} (${e.target.width}x${e.target.height}, ${e.encoder}) with ${e.model.id} x${e.model.scale} on ${e.executionProvider} (${e.precision}), tile ${e.tile || 'whole frame'}` +
+        (e.plan ? `\n  ${formatPlan(e.plan, e.probe, e.target)}` : '')
       );
     case 'progress': {
       const pct = e.total > 0 ? ((100 * e.frame) / e.total).toFixed(1) : '?';

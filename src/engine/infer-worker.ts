@@ -27,6 +27,8 @@ export interface InferWorkerOptions {
   /** Default 'fp32' like `ep`'s default 'cpu'; the CLI passes --precision (default auto). */
   precision?: PrecisionChoice;
   vramBudgetBytes?: number;
+  /** RAM the frames will take (CPU tiles are sized from what is left). */
+  reservedBytes?: number;
   frame?: { width: number; height: number };
   intraOpNumThreads?: number;
 }
@@ -176,6 +178,7 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
       ep: opts.ep ?? 'cpu',
       precision: opts.precision ?? 'fp32',
       vramBudgetBytes: opts.vramBudgetBytes ?? 6 * 2 ** 30,
+      reservedBytes: opts.reservedBytes,
       tile: opts.tile,
       frame: opts.frame ?? { width: 0, height: 0 },
       pad: opts.pad,

@@ -4,7 +4,7 @@ import type { EncoderSettings } from './encoder';
 import type { Emit } from './events';
 import type { FfmpegTools } from './ffmpeg-tools';
 import type { MediaInfo } from './probe';
-import type { Size } from './target-size';
+import type { FitMode, Size } from './target-size';
 import type { TemporalParts } from './temporal/resume-prime';
 
 /** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
@@ -47,8 +47,13 @@ export interface FrameStage {
 export interface EnhanceOptions {
   input: string;
   output?: string;
+  /** A box (fit inside, display aspect kept); default 3840x2160. */
   target?: string;
   scale?: number;
+  /** `pad`: the frame is exactly the --target box, the picture centred on black (default `contain`). */
+  fit?: FitMode;
+  /** Run a source that already reaches the target shrunk to target ÷ model scale (else it is refused). */
+  sameSize?: boolean;
   encoder: EncoderSettings;
   maxFrames?: number;
   bufferMb?: number;

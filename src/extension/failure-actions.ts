@@ -86,6 +86,16 @@ export function describeFailure(job: JobSnapshot): FailureMessage {
     // The file itself is the problem: settings cannot help, the log has ffprobe's own words.
     return { severity: 'error', text: `huaju4k: cannot enhance ${name}: ${f?.message}`, actions: ['showLog'] };
   }
+  if (reason === 'already-at-target') {
+    return {
+      severity: 'warning',
+      text:
+        `huaju4k: ${f?.message}. To enhance it, choose a larger size in huaju4k.target (e.g. 7680x4320) or ` +
+        `huaju4k.scale (e.g. 2); to restore it at this size instead, add "--same-size" to huaju4k.extraArgs.`,
+      actions: ['openSettings', 'showLog'],
+      settingsQuery: 'huaju4k.target',
+    };
+  }
   switch (f?.exitCode) {
     case ExitCode.badInput:
       return {

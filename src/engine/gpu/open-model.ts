@@ -26,6 +26,8 @@ export interface OpenModelOptions {
   precision?: PrecisionChoice;
   /** Cap for the GPU providers (bytes); the CPU provider sizes tiles from free RAM instead. */
   vramBudgetBytes: number;
+  /** RAM the run's frames will take (the frame buffer, ×4 outputs included): not available to the CPU tiles. */
+  reservedBytes?: number;
   tile: number | 'auto';
   /** Low-res frame size, for `tile: 'auto'`. */
   frame: { width: number; height: number };
@@ -88,7 +90,7 @@ async function planMemory(
     device = first?.name ?? `${provider}-gpu`;
     probe = first ? new NvidiaProcessProbe(opts.smi) : undefined;
   } else {
-    budget = Math.floor(freemem() * CPU_SHARE_OF_FREE_RAM);
+    budget = Math.floor(Math.max(0, freemem() - (opts.reservedBytes ?? 0)) * CPU_SHARE_OF_FREE_RAM);
     device = cpus()[0]?.model?.trim() || 'cpu';
     probe = new ProcessMemoryProbe();
   }

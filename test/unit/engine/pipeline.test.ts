@@ -120,7 +120,7 @@ describe('engine: streaming enhance (CLI, real ffmpeg + ORT)', function () {
       [
         'sar-48x36.mp4',
         ['-f', 'lavfi', '-i', 'testsrc2=size=48x36:rate=10:duration=0.2', '-vf', 'setsar=16/15', '-c:v', 'libx264'],
-        [3060, 2160],
+        [3072, 2160],
       ],
     ];
     for (const [name, args, [w, h]] of cases) {

@@ -178,6 +178,22 @@ describe('failure messages offer the action that fixes them', () => {
     assert.match(m.text, /already has an interrupted enhancement: .*\(2 segments done\)\. Resume it/);
   });
 
+  it('a source already at the target → says so and offers the target setting, with the choices', () => {
+    const m = fail(
+      2,
+      'already-at-target',
+      '/v/clip.mp4 is already 3840×2160, at or above the 3840×2160 target: nothing to upscale',
+    );
+    assert.equal(m.severity, 'warning');
+    assert.deepEqual(m.actions, ['openSettings', 'showLog']);
+    assert.equal(m.settingsQuery, 'huaju4k.target');
+    assert.match(
+      m.text,
+      /already 3840×2160.*nothing to upscale\. To enhance it, choose a larger size in huaju4k\.target/,
+    );
+    assert.match(m.text, /huaju4k\.scale .*"--same-size" to huaju4k\.extraArgs/);
+  });
+
   it('anything else → Retry + Show log', () => {
     assert.deepEqual(fail(1, 'internal', 'boom').actions, ['retry', 'showLog']);
   });
