@@ -22,6 +22,7 @@ import {
   resolveBudget,
 } from './disk/guard';
 import { type EncoderSettings, outputFrameRate } from './encoder';
+import { planStreams } from './stream-map';
 import { CancelledError, EngineError } from './errors';
 import { checkDecodedAll, heldOutputBytes, planFrameMemory } from './frame-checks';
 import { FrameRing } from './frame-ring';
@@ -146,6 +147,8 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     resumeFromFrame: resumeFrom,
     workDir: dir,
   });
+  // What the join will do with the audio and subtitles (transcode, drop) is known now: say it before the work.
+  for (const w of planStreams(info, output).warnings) emit({ type: 'warning', ...w });
   if (info.fieldOrder && !['progressive', 'unknown'].includes(info.fieldOrder)) {
     emit({
       type: 'warning',
