@@ -17,6 +17,7 @@ const STATUS_TEXT: Record<ViewState['status'], string> = {
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
 };
 
 const STAGES = [
@@ -462,11 +463,12 @@ export class PanelView {
     if (state.error) {
       const e = state.error;
       const cancelled = state.status === 'cancelled';
+      const resumable = cancelled || state.status === 'interrupted';
       items.push(
         h(
           'div',
-          { class: `notice ${cancelled ? 'info' : 'error'}`, role: cancelled ? 'status' : 'alert' },
-          h('strong', {}, cancelled ? 'Cancelled. ' : 'Failed: '),
+          { class: `notice ${resumable ? 'info' : 'error'}`, role: resumable ? 'status' : 'alert' },
+          h('strong', {}, cancelled ? 'Cancelled. ' : resumable ? 'Interrupted (resumable): ' : 'Failed: '),
           e.message,
           e.hint ? h('div', { class: 'notice-hint' }, e.hint) : null,
         ),

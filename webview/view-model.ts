@@ -4,10 +4,11 @@
  * rings appended in place, because copying hundreds of points per event would be waste.
  */
 import { type EngineEvent, ExitCode, type PreviewEvent, type StageMs } from '../src/protocol/engine-events';
+import { type EndPhase, endPhase } from '../src/protocol/job-phase';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { SeriesRing } from './ring-buffer';
 
-export type JobStatus = 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobStatus = 'idle' | 'running' | EndPhase;
 
 export interface JobHeader {
   input: string;
@@ -206,7 +207,7 @@ export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewStat
     case 'error':
       return {
         ...state,
-        status: event.code === ExitCode.cancelled ? 'cancelled' : 'failed',
+        status: endPhase(event.code, null, false),
         error: {
           code: event.code,
           reason: event.reason,
@@ -241,6 +242,14 @@ export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewStat
  * Folds a host message into the state. Events of another job are ignored unless they start a new job (the host
  * follows the newest job), so a late event from a finished job cannot overwrite the current one.
  */
+/** The extension's word on how the job ended wins: the engine may have died without saying so. */
+function applyJobEnded(state: ViewState, m: Extract<HostToWebviewMessage, { type: 'jobEnded' }>): ViewState {
+  if (state.status === m.phase) return state;
+  const error =
+    m.phase === 'done' ? null : (state.error ?? { code: ExitCode.failure, reason: m.phase, message: m.message ?? '' });
+  return { ...state, status: m.phase, error };
+}
+
 export function reduceView(state: ViewState, message: HostToWebviewMessage): ViewState {
   switch (message.type) {
     case 'init':
@@ -254,6 +263,8 @@ export function reduceView(state: ViewState, message: HostToWebviewMessage): Vie
     }
     case 'backends':
       return { ...state, backends: message.rows };
+    case 'jobEnded':
+      return message.jobId === state.jobId ? applyJobEnded(state, message) : state;
     default:
       return state;
   }

@@ -22,7 +22,6 @@ import {
   resolveBudget,
 } from './disk/guard';
 import { type EncoderSettings, outputFrameRate } from './encoder';
-import { planStreams } from './stream-map';
 import { CancelledError, EngineError } from './errors';
 import { checkDecodedAll, heldOutputBytes, planFrameMemory } from './frame-checks';
 import { FrameRing } from './frame-ring';
@@ -32,6 +31,7 @@ import { PreviewEmitter } from './preview-emitter';
 import { toProbeInfo } from './probe';
 import { checkedOutput, planSizes, sizePixelParams } from './size-plan';
 import { StageClock } from './stage-clock';
+import { planStreams } from './stream-map';
 import { primeForResume, primeStartFor } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 

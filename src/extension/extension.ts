@@ -60,7 +60,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
       openLog: () => log.show(true),
     },
   });
-  context.subscriptions.push(jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)));
+  context.subscriptions.push(
+    jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)),
+    // One rule for how a job ended (protocol/job-phase.ts): the monitor follows the extension, not only the events.
+    jobs.onDidChangeJob((j) => {
+      if (j.phase !== 'queued' && j.phase !== 'running') monitor.postJobEnded(j.id, j.phase, j.failure?.message);
+    }),
+  );
   const ui = new JobUi(jobs, log);
   const backends = registerBackends({ secrets: context.secrets, log, monitor });
   context.subscriptions.push(backends);

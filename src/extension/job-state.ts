@@ -1,7 +1,8 @@
 import { type EngineEvent, ExitCode } from '../protocol/engine-events';
 
-/** What the extension knows about one job; everything the UI shows is derived from this. */
-export type JobPhase = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+import { endPhase, type JobPhase } from '../protocol/job-phase';
+
+export type { JobPhase };
 
 export interface JobFailure {
   exitCode: number | null;
@@ -113,18 +114,20 @@ export function applyExit(
   now: number,
 ): JobSnapshot {
   const next: JobSnapshot = { ...job, updatedAt: now, pid: undefined };
-  if (exitCode === ExitCode.ok && job.phase !== 'failed') {
+  const phase =
+    job.phase === 'failed' && exitCode === ExitCode.ok ? 'failed' : endPhase(exitCode, signal, cancelRequested);
+  if (phase === 'done') {
     next.phase = 'done';
     next.failure = undefined;
     if (next.total > 0) next.frame = next.total;
     return next;
   }
-  if (cancelRequested || exitCode === ExitCode.cancelled) {
+  if (phase === 'cancelled') {
     next.phase = 'cancelled';
     next.failure = job.failure ?? { exitCode, signal, reason: 'cancelled', message: 'Cancelled.' };
     return next;
   }
-  const failure: JobFailure = job.failure
+  next.failure = job.failure
     ? { ...job.failure, exitCode, signal }
     : {
         exitCode,
@@ -134,8 +137,7 @@ export function applyExit(
           ? `The engine was stopped by ${signal} at frame ${job.frame}.`
           : `The engine exited with code ${exitCode} without reporting an error.`,
       };
-  next.failure = failure;
-  next.phase = signal !== null || exitCode === ExitCode.disk ? 'interrupted' : 'failed';
+  next.phase = phase;
   return next;
 }
 

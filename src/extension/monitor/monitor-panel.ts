@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../protocol/engine-events';
+import type { EndPhase } from '../../protocol/job-phase';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../../protocol/webview-messages';
 import { Emitter } from '../emitter';
 import { makeNonce } from '../webview-html';
@@ -96,6 +97,8 @@ export class MonitorPanel implements vscode.Disposable {
       onReady: () => {
         this.ready = true;
         this.post(this.state.init());
+        const ended = this.state.focusedEnding();
+        if (ended) this.post(ended);
         for (const frame of this.state.backendFrames()) this.post(frame);
       },
     });
@@ -142,6 +145,12 @@ export class MonitorPanel implements vscode.Disposable {
   }
 
   /** Feed every engine event of every job here (the job manager's `onEngineEvent`). Cheap when the panel is closed. */
+  /** The extension saw the job's engine exit: the panel shows how it ended, whatever the engine last said. */
+  postJobEnded(jobId: string, phase: EndPhase, message?: string): void {
+    const ended = this.state.end(jobId, phase, message);
+    if (ended && this.ready) this.post(ended);
+  }
+
   postEngineEvent(jobId: string, event: EngineEvent): void {
     const message = this.state.record(jobId, event);
     if (message && this.ready) this.post(message);

@@ -112,6 +112,27 @@ describe('monitor view model: engine events → view state', () => {
 });
 
 describe('monitor view model: host messages', () => {
+  it('ends as the tree says: disk guard (exit 4) interrupted; an engine killed without an error event not "Running"', () => {
+    const running = reduceView(initialViewState(), { v, type: 'engineEvent', jobId: 'a', event: startEvent() });
+    const disk = reduceView(running, {
+      v,
+      type: 'engineEvent',
+      jobId: 'a',
+      event: errorEvent(T0 + 1, ExitCode.disk, 'free space would drop below 2 GiB'),
+    });
+    assert.equal(disk.status, 'interrupted', 'the same word as the Videos tree');
+    const killed = reduceView(running, {
+      v,
+      type: 'jobEnded',
+      jobId: 'a',
+      phase: 'interrupted',
+      message: 'The engine was stopped by SIGKILL at frame 3.',
+    });
+    assert.equal(killed.status, 'interrupted');
+    assert.equal(killed.error?.message, 'The engine was stopped by SIGKILL at frame 3.');
+    assert.equal(reduceView(running, { v, type: 'jobEnded', jobId: 'other', phase: 'failed' }), running);
+  });
+
   it('ignores late events of another job but follows a new start', () => {
     let s = reduceView(initialViewState(), { v, type: 'engineEvent', jobId: 'a', event: startEvent() });
     assert.equal(s.jobId, 'a');
