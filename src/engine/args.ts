@@ -290,6 +290,8 @@ export interface BenchArgs {
   precision: PrecisionChoice;
   /** The streaming and traditional modes' encoder (on a GPU, NVENC keeps the encoder off the critical path). */
   encoder: VideoEncoder;
+  /** `--null`: the engine with the built-in ×4 nearest beside ffmpeg alone and two piped ffmpegs (bench-null.ts). */
+  null: boolean;
   json: boolean;
 }
 
@@ -325,6 +327,7 @@ function parseBenchArgsUnchecked(argv: string[]): BenchArgs {
     ep,
     precision,
     encoder: encoder as VideoEncoder,
+    null: values.null === true,
     json: values.json === true,
   };
 }

@@ -111,6 +111,10 @@ export const BENCH_COMMAND: CommandSpec = {
     { name: 'model', short: 'm', arg: 'id|path.onnx', help: 'model id or .onnx file' },
     { name: 'frames', arg: 'n', help: 'frames to measure (default 20)' },
     { name: 'mode', arg: 'all|model|stream|traditional', help: 'what to measure (default all)' },
+    {
+      name: 'null',
+      help: 'the engine with a built-in ×4 nearest (--model null) beside ffmpeg alone and two ffmpegs on a pipe',
+    },
     EP_OPTION,
     PRECISION_OPTION,
     ENCODER_OPTION,
