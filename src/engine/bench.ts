@@ -63,7 +63,12 @@ export async function runBench(args: BenchArgs): Promise<number> {
       const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
       try {
         const done = await runEnhance(
-          { input, output: join(dir, 'bench.mp4'), encoder: { codec: args.encoder }, maxFrames: args.frames },
+          {
+            input,
+            output: join(dir, 'bench.mp4'),
+            encoder: { codec: args.encoder, preset: args.preset },
+            maxFrames: args.frames,
+          },
           { tools, info, model: up.model, upscaler: up, tile: 0, emit: () => {} },
         );
         results.push({
@@ -80,7 +85,10 @@ export async function runBench(args: BenchArgs): Promise<number> {
     if (runs(args.mode, 'traditional')) {
       const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
       try {
-        const r = await runTraditional(tools.ffmpeg, info, args.frames, up, dir, join(dir, 'bench.mp4'), args.encoder);
+        const r = await runTraditional(tools.ffmpeg, info, args.frames, up, dir, join(dir, 'bench.mp4'), {
+          codec: args.encoder,
+          preset: args.preset,
+        });
         results.push({ mode: 'traditional', ...r });
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -113,7 +121,7 @@ async function benchNull(args: BenchArgs, tools: FfmpegTools, info: MediaInfo): 
   const dir = mkdtempSync(join(tmpdir(), 'huaju4k-bench-'));
   let rows: NullBenchRow[];
   try {
-    const encoder = { codec: args.encoder, threads: defaultEncoderThreads() };
+    const encoder = { codec: args.encoder, preset: args.preset, threads: defaultEncoderThreads() };
     rows = await runNullBench({ tools, info, frames: args.frames, encoder, dir });
   } finally {
     rmSync(dir, { recursive: true, force: true });
