@@ -97,21 +97,30 @@ export async function runBench(args: BenchArgs): Promise<number> {
   } finally {
     await up.close();
   }
-  if (args.json) {
-    process.stdout.write(
-      `${JSON.stringify({ input, model: modelRef, provider: on, encoder: args.encoder, results })}\n`,
-    );
-  } else {
-    process.stdout.write(
-      `bench: ${input} (${info.width}x${info.height}), model ${modelRef} on ${on}, ${args.encoder}\n`,
-    );
-    for (const r of results) {
-      process.stdout.write(
-        `  ${r.mode.padEnd(8)} ${r.frames} frames  ${r.seconds.toFixed(2)} s  ${r.fps.toFixed(2)} fps\n`,
-      );
-    }
-  }
+  printResults(args, { input, info, modelRef, on }, results);
   return ExitCode.ok;
+}
+
+interface BenchRun {
+  input: string;
+  info: MediaInfo;
+  modelRef: string;
+  on: string;
+}
+
+function printResults(args: BenchArgs, run: BenchRun, results: BenchResult[]): void {
+  const { input, info, modelRef, on } = run;
+  if (args.json) {
+    const line = { input, model: modelRef, provider: on, encoder: args.encoder, results };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    return;
+  }
+  process.stdout.write(`bench: ${input} (${info.width}x${info.height}), model ${modelRef} on ${on}, ${args.encoder}\n`);
+  for (const r of results) {
+    process.stdout.write(
+      `  ${r.mode.padEnd(8)} ${r.frames} frames  ${r.seconds.toFixed(2)} s  ${r.fps.toFixed(2)} fps\n`,
+    );
+  }
 }
 
 const ms = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(1));
