@@ -152,8 +152,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   } catch (err) {
     throw usage((err as Error).message);
   }
-  const preset = str('preset');
-  if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
+  const preset = presetOption(str('preset'));
   const temporal = str('temporal') ?? DEFAULT_TEMPORAL_STRENGTH;
   if (!isTemporalStrength(temporal)) {
     throw usage(`--temporal must be one of ${TEMPORAL_STRENGTHS.join(', ')}, got "${temporal}"`);
@@ -308,7 +307,16 @@ export interface BenchArgs {
   precision: PrecisionChoice;
   /** The streaming and traditional modes' encoder (on a GPU, NVENC keeps the encoder off the critical path). */
   encoder: VideoEncoder;
+  /** Encoder preset for every mode (default the engine's, veryfast for x264). */
+  preset?: string;
+  /** `--null`: the engine with the built-in ×4 nearest beside ffmpeg alone and two piped ffmpegs (bench-null.ts). */
+  null: boolean;
   json: boolean;
+}
+
+function presetOption(preset: string | undefined): string | undefined {
+  if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
+  return preset;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -343,6 +351,8 @@ function parseBenchArgsUnchecked(argv: string[]): BenchArgs {
     ep,
     precision,
     encoder: encoder as VideoEncoder,
+    preset: presetOption(text(values.preset)),
+    null: values.null === true,
     json: values.json === true,
   };
 }

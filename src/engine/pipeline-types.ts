@@ -24,6 +24,12 @@ export interface FrameUpscaler {
   /** Share of tiles served from a previous frame's output so far (temporal/reuse-upscaler.ts); reported in progress. */
   readonly reuseRatio?: number;
   upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer>;
+  /**
+   * Gives back a frame `upscale` returned, once nothing reads it any more (the encoder has written it): its memory
+   * is reused for a later frame instead of allocating 25 MB per 4K frame. Optional; never call it for a frame that
+   * is still held (a temporal history, a preview being encoded).
+   */
+  release?(frame: Buffer): void;
 }
 
 /** A frame between the model and the encoder. */

@@ -303,7 +303,9 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       encodedNow++;
       const now = Date.now();
       sample(now);
-      previews?.offer(f, now);
+      const previewed = previews?.offer(f, now) ?? false;
+      // Written and read by nobody else: its memory goes back to the upscaler for a later frame.
+      if (!previewed && stages.length === 0) upscaler.release?.(f.output);
       const done = writer.framesWritten;
       if (now - lastProgress >= PROGRESS_EVERY_MS || done === total) {
         lastProgress = now;

@@ -79,6 +79,10 @@ export class OomDegradingUpscaler implements FrameUpscaler {
     return this.halvings;
   }
 
+  release(frame: Buffer): void {
+    this.inner.release?.(frame);
+  }
+
   async upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer> {
     const tried: string[] = [];
     for (;;) {

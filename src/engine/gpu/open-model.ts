@@ -67,7 +67,7 @@ const CPU_SHARE_OF_FREE_RAM = 0.25;
 
 function runSideWith(model: LoadedModel): (side: number) => Promise<void> {
   return async (side) => {
-    const input = new ort.Tensor('float32', new Float32Array(3 * side * side).fill(0.5), [1, 3, side, side]);
+    const input = new ort.Tensor('uint8', new Uint8Array(3 * side * side).fill(128), [1, side, side, 3]);
     const out = await model.session.run({ [model.inputName]: input });
     out[model.outputName].dispose();
   };
