@@ -10,10 +10,11 @@ import { openJob } from '../../../src/engine/checkpoint/open-job';
 import { defaultSegmentFrames, pixelParams } from '../../../src/engine/checkpoint/pixel-params';
 import { lockWorkDir, unlockWorkDir, workDirFor } from '../../../src/engine/checkpoint/workdir';
 import { bitsPerPixel, checkDisk, estimateDisk, precheckDisk, resolveBudget } from '../../../src/engine/disk/guard';
-import { formatBytes, parseBudgetSpec, parseBytes } from '../../../src/engine/disk/size-spec';
+import { parseBudgetSpec, parseBytes } from '../../../src/engine/disk/size-spec';
 import { encoderArgs } from '../../../src/engine/encoder';
 import { EngineError } from '../../../src/engine/errors';
 import type { MediaInfo } from '../../../src/engine/probe';
+import { formatBytes } from '../../../src/protocol/format';
 import { freshDir } from '../engine/helpers';
 
 function manifest(over: Partial<JobManifest> = {}): JobManifest {
