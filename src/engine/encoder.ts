@@ -216,14 +216,6 @@ export class FrameEncoder {
     });
   }
 
-  get framesWritten(): number {
-    return this.written;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   private died(code: number | null, signal: NodeJS.Signals | null): EngineError {
     if (/No space left on device/i.test(this.stderr)) {
       return new EngineError(

@@ -1,5 +1,5 @@
 import { ExitCode } from '../protocol/engine-events';
-import { formatBytes } from './disk/size-spec';
+import { formatBytes } from '../protocol/format';
 import { EngineError, stderrTail } from './errors';
 import type { Emit } from './events';
 import { splitBudget } from './frame-ring';

@@ -1,6 +1,6 @@
 import { ExitCode, type SizePlanInfo } from '../protocol/engine-events';
+import { formatBytes } from '../protocol/format';
 import type { PixelParams } from './checkpoint/manifest';
-import { formatBytes } from './disk/size-spec';
 import { EngineError } from './errors';
 import type { MediaInfo } from './probe';
 import { displaySize, type OutputSize, resolveOutput, type Size, type TargetOptions } from './target-size';

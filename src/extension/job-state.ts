@@ -1,5 +1,6 @@
 import { type EngineEvent, ExitCode } from '../protocol/engine-events';
 
+import { formatDuration } from '../protocol/format';
 import { endPhase, type JobPhase } from '../protocol/job-phase';
 
 export type { JobPhase };
@@ -143,16 +144,6 @@ export function applyExit(
 
 export function isFinished(phase: JobPhase): boolean {
   return phase === 'done' || phase === 'failed' || phase === 'cancelled' || phase === 'interrupted';
-}
-
-/** "1:02:03" / "4:05" for ETAs. */
-export function formatDuration(totalSeconds: number): string {
-  if (!Number.isFinite(totalSeconds) || totalSeconds < 0) return '–';
-  const s = Math.round(totalSeconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 /** Status bar / notification text for a running job. */

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
+import { formatDuration } from '../protocol/format';
 import type { JobRecord } from './job-journal';
-import { formatDuration, type JobSnapshot, percentOf } from './job-state';
+import { type JobSnapshot, percentOf } from './job-state';
 
 export interface VideoMeta {
   width: number;

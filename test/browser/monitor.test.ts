@@ -287,7 +287,7 @@ describe('monitor webview in chromium', function () {
       assert.equal(s.points.vram, 120);
       assert.ok(await panel.page.locator('.plot[data-chart="vram"]').isVisible());
       assert.ok(!(await panel.page.locator('.chart-vram .cpu-state').isVisible()));
-      assert.match(await text(panel, '.chart-vram .card-figure'), /GB \/ 6\.00 GB$/);
+      assert.match(await text(panel, '.chart-vram .card-figure'), /GiB \/ 6\.00 GiB$/);
       assert.match(await text(panel, '.chart-vram .card-sub'), /RTX 3060/);
       assert.equal(await panel.page.locator('.notice.warning').count(), 1);
       await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-gpu-dark.png'), fullPage: true });

@@ -80,10 +80,6 @@ export class MonitorPanel implements vscode.Disposable {
     return host;
   }
 
-  static get current(): MonitorPanel | undefined {
-    return MonitorPanel.instance;
-  }
-
   private constructor(
     private readonly extensionUri: vscode.Uri,
     options: MonitorPanelOptions,
@@ -109,17 +105,9 @@ export class MonitorPanel implements vscode.Disposable {
     if (options.log) this.log = options.log;
   }
 
-  setJobControls(controls: MonitorJobControls): void {
-    this.controls = controls;
-  }
-
   /** The panel is open and on screen: the only time backend frames are worth relaying. */
   get isVisible(): boolean {
     return this.visibleNow;
-  }
-
-  get isOpen(): boolean {
-    return this.panel !== undefined;
   }
 
   get focusedJobId(): string | null {
@@ -144,13 +132,13 @@ export class MonitorPanel implements vscode.Disposable {
     this.adopt(panel);
   }
 
-  /** Feed every engine event of every job here (the job manager's `onEngineEvent`). Cheap when the panel is closed. */
   /** The extension saw the job's engine exit: the panel shows how it ended, whatever the engine last said. */
   postJobEnded(jobId: string, phase: EndPhase, message?: string): void {
     const ended = this.state.end(jobId, phase, message);
     if (ended && this.ready) this.post(ended);
   }
 
+  /** Feed every engine event of every job here (the job manager's `onEngineEvent`). Cheap when the panel is closed. */
   postEngineEvent(jobId: string, event: EngineEvent): void {
     const message = this.state.record(jobId, event);
     if (message && this.ready) this.post(message);

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { describeFailure } from '../../../src/extension/failure-actions';
-import {
-  applyEngineEvent,
-  applyExit,
-  formatDuration,
-  newJob,
-  percentOf,
-  progressText,
-} from '../../../src/extension/job-state';
+import { applyEngineEvent, applyExit, newJob, percentOf, progressText } from '../../../src/extension/job-state';
 import type { EngineEvent, StartEvent } from '../../../src/protocol/engine-events';
+import { formatDuration } from '../../../src/protocol/format';
 
 const start: StartEvent = {
   type: 'start',
@@ -98,7 +92,7 @@ describe('job state: engine events → snapshot', () => {
   it('formats durations', () => {
     assert.equal(formatDuration(5), '0:05');
     assert.equal(formatDuration(3725), '1:02:05');
-    assert.equal(formatDuration(Number.NaN), '–');
+    assert.equal(formatDuration(Number.NaN), '—');
   });
 });
 
