@@ -311,8 +311,11 @@ export class PanelView {
     setText(this.charts.disk.value, r ? `${formatBytes(r.freeDiskBytes)} free` : '—');
     setText(
       this.charts.disk.sub,
+      // Until the job has written something there is nothing to say about it (no "not reported").
       r
-        ? `this job: ${r.jobDiskBytes === undefined ? 'not reported' : formatBytes(r.jobDiskBytes)}`
+        ? r.jobDiskBytes === undefined
+          ? ''
+          : `this job: ${formatBytes(r.jobDiskBytes)}`
         : 'waiting for the first sample',
     );
     const g = state.gpu;

@@ -413,6 +413,9 @@ describe('monitor webview in chromium', function () {
       }
       assert.ok(!(await panel.page.locator('.reuse-row').isVisible()));
       await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-start-dark.png'), fullPage: true });
+      await panel.postEngineEvent(JOB, sampleEvent(t0 + 500, { jobDiskBytes: undefined }));
+      await settle(panel);
+      assert.equal(await text(panel, '.chart-disk .card-sub'), '', 'no "this job: not reported"');
       await panel.postEngineEvents(JOB, [
         sampleEvent(t0 + 1000, { rssBytes: 300 * 2 ** 20 }),
         sampleEvent(t0 + 2000, { rssBytes: 310 * 2 ** 20 }),
@@ -422,6 +425,7 @@ describe('monitor webview in chromium', function () {
       assert.match((await memory.getAttribute('data-ticks-y')) ?? '', /MB/);
       assert.match((await memory.getAttribute('data-ticks-x')) ?? '', /\d\d:\d\d:\d\d/);
       assert.equal(await text(panel, '.reuse-row dd'), '42%');
+      assert.match(await text(panel, '.chart-disk .card-sub'), /^this job: /);
 
       // Cancel: the word and the disabled button come with the click, not seconds later with the engine's exit.
       const cancel = panel.page.locator('[data-control="cancel"]');
