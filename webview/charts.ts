@@ -42,6 +42,15 @@ function hasValues(column: ArrayLike<number | null | undefined> | undefined): bo
   return false;
 }
 
+function timeTick(v: number): string {
+  return new Date(v * 1000).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  });
+}
+
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.body).getPropertyValue(name).trim();
   return v || fallback;
@@ -90,13 +99,6 @@ export class TimeChart {
           hasValues(u.data[column]) ? splits.map((v) => (v === null ? '' : fmt(v))) : splits.map(() => ''),
         ),
     });
-    const timeTick = (v: number) =>
-      new Date(v * 1000).toLocaleTimeString([], {
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-        hour12: false,
-      });
     const y2Column = this.spec.series.findIndex((s) => s.scale === 'y2') + 1;
     const opts: uPlot.Options = {
       width: this.width,
