@@ -1,3 +1,5 @@
+import { percentFloor } from '../src/protocol/percent';
+
 // Number formatting for the monitor: short, stable widths, units a user reads at a glance.
 
 // Bytes and durations follow the one rule every side uses (engine messages, the trees, this monitor).
@@ -10,7 +12,7 @@ export function formatFps(fps: number | null | undefined): string {
 
 export function formatPercent(fraction: number | null | undefined, digits = 0): string {
   if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '—';
-  return `${(fraction * 100).toFixed(digits)}%`;
+  return `${percentFloor(fraction, digits).toFixed(digits)}%`;
 }
 
 export function formatMs(ms: number | null | undefined): string {

@@ -342,7 +342,9 @@ export async function main(argv: string[]): Promise<number> {
     createEmitter({
       json,
       send,
-      human: process.stderr,
+      // Forked by the extension, the events go over IPC and the extension writes the log from them: the same words
+      // again on stderr would reach the log twice (and the progress lines as warnings).
+      human: send ? undefined : process.stderr,
       isTTY: process.stderr.isTTY,
       eventsFile: process.env.HUAJU4K_EVENTS_FILE || undefined,
     });

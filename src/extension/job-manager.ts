@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { EngineEvent } from '../protocol/engine-events';
 import { AttachedEngine } from './attached-engine';
 import { type Disposable, Emitter } from './emitter';
+import { engineEventLog, engineExitLog, type LogLevel } from './engine-log';
 import { type EngineHandle, type EngineListener, EngineProcess } from './engine-process';
 import type { JobJournal, JobRecord } from './job-journal';
 import { JobQueue } from './job-queue';
@@ -23,7 +24,7 @@ export interface JobManagerOptions {
   execPath?: string;
   perDevice: number;
   journal?: JobJournal;
-  log?: (jobId: string, line: string, level: 'info' | 'warn' | 'error') => void;
+  log?: (jobId: string, line: string, level: LogLevel) => void;
   now?: () => number;
   cancelGraceMs?: number;
   /**
@@ -221,30 +222,19 @@ export class JobManager implements Disposable {
     return {
       onEvent: (ev) => {
         this.events.fire({ jobId: id, event: ev });
-        this.logEvent(id, ev);
+        const logged = engineEventLog(ev, e.snapshot, e.cancelRequested);
+        if (logged) this.log(id, logged.line, logged.level);
         const next = applyEngineEvent(e.snapshot, ev);
         if (next !== e.snapshot) this.update(e, next);
       },
       onLog: (line, stream) => this.log(id, line, stream === 'stderr' ? 'warn' : 'info'),
       onExit: (code, signal) => {
-        this.log(id, `engine exited (code ${code}, signal ${signal})`, code === 0 ? 'info' : 'warn');
-        this.finish(e, applyExit(e.snapshot, code, signal, e.cancelRequested, this.now()));
+        const end = applyExit(e.snapshot, code, signal, e.cancelRequested, this.now());
+        const logged = engineExitLog(code, signal, end.phase);
+        this.log(id, logged.line, logged.level);
+        this.finish(e, end);
       },
     };
-  }
-
-  private logEvent(id: string, ev: EngineEvent): void {
-    if (ev.type === 'warning') this.log(id, `warning ${ev.code}: ${ev.message}`, 'warn');
-    if (ev.type === 'error')
-      this.log(id, `error ${ev.reason}: ${ev.message}${ev.hint ? ` — ${ev.hint}` : ''}`, 'error');
-    if (ev.type === 'start')
-      this.log(
-        id,
-        `${ev.input} → ${ev.output} (${ev.totalFrames} frames, ${ev.model.id}, ${ev.executionProvider} ${ev.precision}, tile ${ev.tile})`,
-        'info',
-      );
-    if (ev.type === 'done')
-      this.log(id, `done: ${ev.output} (${ev.frames} frames in ${ev.seconds.toFixed(1)} s)`, 'info');
   }
 
   private finish(e: JobEntry, snapshot: JobSnapshot): void {
@@ -262,7 +252,7 @@ export class JobManager implements Disposable {
     this.changed.fire(snapshot);
   }
 
-  private log(jobId: string, line: string, level: 'info' | 'warn' | 'error'): void {
+  private log(jobId: string, line: string, level: LogLevel): void {
     this.opts.log?.(jobId, line, level);
   }
 

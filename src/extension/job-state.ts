@@ -2,6 +2,7 @@ import { type EngineEvent, ExitCode } from '../protocol/engine-events';
 
 import { formatDuration } from '../protocol/format';
 import { endPhase, type JobPhase } from '../protocol/job-phase';
+import { percentFloor } from '../protocol/percent';
 
 export type { JobPhase };
 
@@ -53,8 +54,7 @@ export function newJob(id: string, input: string, output: string, now: number): 
 }
 
 export function percentOf(job: Pick<JobSnapshot, 'frame' | 'total'>): number {
-  if (job.total <= 0) return 0;
-  return Math.max(0, Math.min(100, Math.floor((job.frame / job.total) * 100)));
+  return job.total > 0 ? percentFloor(job.frame / job.total) : 0;
 }
 
 /** Applies one engine event; returns a new snapshot (the input is not changed). */

@@ -91,9 +91,10 @@ describe('engine: --target is a box (fit inside, display aspect kept)', () => {
 
   it("the extension's huaju4k.target description says what the engine does (examples computed here)", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      contributes: { configuration: { properties: Record<string, { markdownDescription: string }> } };
+      contributes: { configuration: { properties: Record<string, { markdownDescription: string }> }[] };
     };
-    const text = pkg.contributes.configuration.properties['huaju4k.target'].markdownDescription;
+    const group = pkg.contributes.configuration.find((g) => 'huaju4k.target' in g.properties);
+    const text = group?.properties['huaju4k.target'].markdownDescription ?? '';
     const m = /a 4:3 video in `(\d+x\d+)` becomes (\d+)x(\d+), a 9:16 portrait one (\d+)x(\d+)/.exec(text);
     assert.ok(m, text);
     assert.deepEqual(box({ width: 4, height: 3 }, m[1]).frame, { width: Number(m[2]), height: Number(m[3]) });
