@@ -422,7 +422,7 @@ describe('monitor webview in chromium', function () {
         progressEvent(t0 + 2000, 10, { reuseRatio: 0.42 }),
       ]);
       await settle(panel);
-      assert.match((await memory.getAttribute('data-ticks-y')) ?? '', /MB/);
+      assert.match((await memory.getAttribute('data-ticks-y')) ?? '', /MiB/);
       assert.match((await memory.getAttribute('data-ticks-x')) ?? '', /\d\d:\d\d:\d\d/);
       assert.equal(await text(panel, '.reuse-row dd'), '42%');
       assert.match(await text(panel, '.chart-disk .card-sub'), /^this job: /);
