@@ -36,6 +36,21 @@ const BINARY_INCRS = [0, 1, 2, 3, 4]
   .flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k))
   .concat([1, 2, 4, 8, 16].map((m) => m * 1024 ** 5));
 
+function hasValues(column: ArrayLike<number | null | undefined> | undefined): boolean {
+  if (!column) return false;
+  for (let i = 0; i < column.length; i++) if (column[i] !== null && column[i] !== undefined) return true;
+  return false;
+}
+
+function timeTick(v: number): string {
+  return new Date(v * 1000).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  });
+}
+
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.body).getPropertyValue(name).trim();
   return v || fallback;
@@ -68,7 +83,7 @@ export class TimeChart {
     const family = cssVar('--vscode-font-family', 'system-ui, sans-serif');
     const font = `11px ${family}`;
     const hasY2 = this.spec.series.some((s) => s.scale === 'y2');
-    const axis = (scale: string, fmt: (v: number) => string, column: number | null, side?: 1 | 3): uPlot.Axis => ({
+    const axis = (scale: string, fmt: (v: number) => string, column: number, side?: 1 | 3): uPlot.Axis => ({
       scale,
       ...(side ? { side } : {}),
       stroke: fg,
@@ -77,19 +92,13 @@ export class TimeChart {
       grid: { stroke: grid, width: 1, show: scale === 'y' },
       ticks: { show: false },
       ...(this.spec.bytes ? { incrs: BINARY_INCRS } : {}),
-      // An axis whose series has no data yet shows no made-up ticks.
+      // An axis whose series has no data yet shows no made-up ticks ("0 B, 1 B" before the first sample).
       values: (u, splits) =>
-        column !== null && !u.data[column]?.some((x) => x !== null && x !== undefined)
-          ? splits.map(() => '')
-          : splits.map((v) => (v === null ? '' : fmt(v))),
+        this.shown(
+          scale,
+          hasValues(u.data[column]) ? splits.map((v) => (v === null ? '' : fmt(v))) : splits.map(() => ''),
+        ),
     });
-    const timeTick = (v: number) =>
-      new Date(v * 1000).toLocaleTimeString([], {
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-        hour12: false,
-      });
     const y2Column = this.spec.series.findIndex((s) => s.scale === 'y2') + 1;
     const opts: uPlot.Options = {
       width: this.width,
@@ -110,9 +119,14 @@ export class TimeChart {
           space: 90,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          values: (_u, splits) => splits.map((v) => (v === null ? '' : timeTick(v))),
+          // No data (a new job, before its first event): no times, least of all the previous run's.
+          values: (u, splits) =>
+            this.shown(
+              'x',
+              splits.map((v) => (v === null || u.data[0].length === 0 ? '' : timeTick(v))),
+            ),
         },
-        axis('y', this.spec.tick ?? this.spec.format, null),
+        axis('y', this.spec.tick ?? this.spec.format, 1),
         ...(hasY2 ? [axis('y2', this.spec.format2 ?? this.spec.format, y2Column, 1)] : []),
       ],
       series: [
@@ -135,6 +149,12 @@ export class TimeChart {
       ],
     };
     this.plot = new uPlot(opts, this.data as uPlot.AlignedData, this.container);
+  }
+
+  /** Axis labels are drawn on the canvas; their text is also kept on the plot box (`data-ticks-x`, …) for tests. */
+  private shown(scale: string, labels: string[]): string[] {
+    this.container.dataset[`ticks${scale[0].toUpperCase()}${scale.slice(1)}`] = labels.filter(Boolean).join('|');
+    return labels;
   }
 
   setData(data: AlignedData): void {

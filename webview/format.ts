@@ -1,29 +1,9 @@
+import { percentFloor } from '../src/protocol/percent';
+
 // Number formatting for the monitor: short, stable widths, units a user reads at a glance.
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-/** Binary multiples with decimal-looking units, like the OS file managers: 1536 → "1.5 KB". */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
-  let v = Math.abs(bytes);
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  return `${bytes < 0 ? '-' : ''}${v.toFixed(digits)} ${UNITS[u]}`;
-}
-
-/** Seconds as h:mm:ss or m:ss. */
-export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
+// Bytes and durations follow the one rule every side uses (engine messages, the trees, this monitor).
+export { formatBytes, formatDuration } from '../src/protocol/format';
 
 export function formatFps(fps: number | null | undefined): string {
   if (fps === null || fps === undefined || !Number.isFinite(fps)) return '—';
@@ -32,7 +12,7 @@ export function formatFps(fps: number | null | undefined): string {
 
 export function formatPercent(fraction: number | null | undefined, digits = 0): string {
   if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '—';
-  return `${(fraction * 100).toFixed(digits)}%`;
+  return `${percentFloor(fraction, digits).toFixed(digits)}%`;
 }
 
 export function formatMs(ms: number | null | undefined): string {

@@ -6,6 +6,7 @@ import { type BackendFrameMessage, WEBVIEW_PROTOCOL_VERSION } from '../src/proto
 import { HostClient, type PersistedState, readPersistedState } from './host-api';
 import { PanelView } from './panel-view';
 import { MonitorStore } from './store';
+import { cancelRefused, displayStatus, requestCancel } from './view-model';
 
 const api = acquireVsCodeApi();
 let persisted: PersistedState = readPersistedState(api);
@@ -26,8 +27,11 @@ const view = new PanelView({
     const jobId = store.state.jobId;
     if (!jobId) return;
     view.setControlNote('', false);
+    if (method === 'cancel') store.update(requestCancel);
     void client.request(method, jobId).then((reply) => {
-      if (!reply.ok) view.setControlNote(reply.error ?? 'the request failed', true);
+      if (reply.ok) return;
+      view.setControlNote(reply.error ?? 'the request failed', true);
+      if (method === 'cancel') store.update(cancelRefused);
     });
   },
 });
@@ -60,6 +64,7 @@ Object.defineProperty(window, '__huaju4kMonitor', {
     stats: () => ({
       jobId: store.state.jobId,
       status: store.state.status,
+      display: displayStatus(store.state),
       previewFrame: Number(document.querySelector('.compare')?.getAttribute('data-frame') ?? -1),
       previewsShown: view.preview.shownCount,
       liveBlobUrls: view.preview.liveUrlCount,

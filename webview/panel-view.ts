@@ -1,47 +1,49 @@
 /**
- * The monitor's DOM: built once, then updated in place from the view state. Only text and attributes change on
- * updates; charts redraw only when their series moved.
+ * The monitor's DOM: built once (panel-sections.ts), then updated in place from the view state. Only text and
+ * attributes change on updates; charts redraw only when their series moved.
  */
-import '@vscode-elements/elements/dist/vscode-button/index.js';
+
+import { percentFloor } from '../src/protocol/percent';
 import type { JobControlMethod, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { BackendThumbnails } from './backend-thumbs';
-import { type ChartSpec, TimeChart } from './charts';
 import { h, setAttr, setText } from './dom';
 import { baseName, formatBytes, formatDuration, formatFps, formatMs, formatPercent } from './format';
+import {
+  type BackendsSection,
+  backendsSection,
+  type ChartCard,
+  type ChartKey,
+  type ChartsSection,
+  chartsSection,
+  emptySection,
+  type HeaderSection,
+  headerSection,
+  type ProgressSection,
+  progressSection,
+  STAGES,
+  type StagesSection,
+  stagesSection,
+} from './panel-sections';
 import { PreviewPane } from './preview';
-import type { MonitorSeries, ViewState } from './view-model';
+import { type DisplayStatus, displayStatus, type MonitorSeries, type ViewState } from './view-model';
 
-const STATUS_TEXT: Record<ViewState['status'], string> = {
+const STATUS_TEXT: Record<DisplayStatus, string> = {
   idle: 'Waiting',
   running: 'Running',
+  cancelling: 'Cancelling…',
+  finalizing: 'Finalizing: joining segments, verifying',
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
 };
 
-const STAGES = [
-  { key: 'decode', label: 'Decode' },
-  { key: 'infer', label: 'Upscale' },
-  { key: 'temporal', label: 'Temporal' },
-  { key: 'encode', label: 'Encode' },
-] as const;
-
-interface ChartCard {
-  root: HTMLElement;
-  value: HTMLElement;
-  sub: HTMLElement;
-  plotBox: HTMLElement;
-  chart: TimeChart;
-}
-
-function stat(label: string): { root: HTMLElement; value: HTMLElement } {
-  const value = h('span', { class: 'stat-value' }, '—');
-  return { root: h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), value), value };
-}
-
-function fact(label: string): { root: HTMLElement; value: HTMLElement } {
-  const value = h('dd', {}, '—');
-  return { root: h('div', { class: 'fact' }, h('dt', {}, label), value), value };
+/** The "Remaining" figure: a time while frames are being upscaled, a word once they all are. */
+function etaText(state: ViewState): string {
+  const status = displayStatus(state);
+  if (status === 'done') return 'done';
+  if (status === 'finalizing') return 'finalizing';
+  return status === 'running' && state.progress ? formatDuration(state.progress.etaS) : '—';
 }
 
 export interface PanelViewOptions {
@@ -54,289 +56,50 @@ export class PanelView {
   readonly root: HTMLElement;
   private readonly empty: HTMLElement;
   private readonly job: HTMLElement;
-  private readonly title: HTMLElement;
-  private readonly statusPill: HTMLElement;
-  private readonly facts: Record<'model' | 'provider' | 'tile' | 'size' | 'encoder', HTMLElement>;
-  private readonly buttons: Record<JobControlMethod, HTMLElement>;
-  private readonly controlNote: HTMLElement;
-  private readonly bar: HTMLElement;
-  private readonly barFill: HTMLElement;
-  private readonly stats: Record<'percent' | 'frames' | 'fps' | 'eta' | 'elapsed', HTMLElement>;
+  private readonly head: HeaderSection;
+  private readonly progress: ProgressSection;
   readonly preview: PreviewPane;
-  private readonly stageRows: Record<string, { bar: HTMLElement; value: HTMLElement; row: HTMLElement }> = {};
-  private readonly stageTotal: HTMLElement;
-  private readonly reuse: HTMLElement;
-  private readonly segments: HTMLElement;
-  private readonly buffer: HTMLElement;
-  private readonly sourceInfo: HTMLElement;
-  private readonly outputInfo: HTMLElement;
-  private readonly charts: Record<'fps' | 'memory' | 'vram' | 'disk', ChartCard>;
-  private readonly cpuState: HTMLElement;
-  private readonly cpuReason: HTMLElement;
-  private readonly backendsBody: HTMLElement;
-  private readonly backendsTable: HTMLElement;
-  private readonly backendsEmpty: HTMLElement;
+  private readonly stages: StagesSection;
+  private readonly chartsPart: ChartsSection;
+  private readonly charts: Record<ChartKey, ChartCard>;
+  private readonly backends: BackendsSection;
   /** Live thumbnails of each backend's broadcast (fed directly by `backendFrame` messages). */
   readonly thumbs = new BackendThumbnails();
   private readonly notices: HTMLElement;
   private readonly resizeObserver: ResizeObserver;
 
-  constructor(private readonly options: PanelViewOptions) {
-    this.empty = h(
-      'section',
-      { class: 'empty-state', 'aria-label': 'No enhancement running' },
-      h('h1', {}, 'No enhancement running'),
-      h(
-        'p',
-        {},
-        'Right-click a video in the Explorer and choose “Enhance to 4K”, or run “huaju4k: Enhance to 4K” from the Command Palette. Progress, a live before/after preview and resource charts appear here.',
-      ),
-    );
-
-    // Header
-    this.title = h('h1', { class: 'job-title' }, '');
-    this.statusPill = h('span', { class: 'status-pill', role: 'status', 'aria-live': 'polite' }, '');
-    const model = fact('Model');
-    const provider = fact('Provider');
-    const tile = fact('Tile');
-    const size = fact('Resolution');
-    const encoder = fact('Encoder');
-    this.facts = {
-      model: model.value,
-      provider: provider.value,
-      tile: tile.value,
-      size: size.value,
-      encoder: encoder.value,
-    };
-    const button = (method: JobControlMethod, label: string, hint: string, secondary: boolean): HTMLElement => {
-      const b = h('vscode-button', { 'aria-label': hint, title: hint, secondary, 'data-control': method }, label);
-      b.addEventListener('click', () => {
-        if (!b.hasAttribute('disabled')) this.options.onControl(method);
-      });
-      return b;
-    };
-    this.buttons = {
-      cancel: button('cancel', 'Cancel', 'Cancel this enhancement (it can be resumed later)', false),
-      revealOutput: button('revealOutput', 'Reveal output', 'Reveal the output file in the Explorer', true),
-      openLog: button('openLog', 'Open log', 'Open the engine log for this job', true),
-    };
-    this.controlNote = h('span', { class: 'control-note', role: 'status', 'aria-live': 'polite' }, '');
-    const header = h(
-      'header',
-      { class: 'job-header' },
-      h('div', { class: 'title-row' }, this.title, this.statusPill),
-      h('dl', { class: 'facts' }, model.root, provider.root, tile.root, size.root, encoder.root),
-      h(
-        'div',
-        { class: 'controls', role: 'group', 'aria-label': 'Job controls' },
-        this.buttons.cancel,
-        this.buttons.revealOutput,
-        this.buttons.openLog,
-        this.controlNote,
-      ),
-    );
-
-    // Progress
-    this.barFill = h('div', { class: 'bar-fill' });
-    this.bar = h(
-      'div',
-      {
-        class: 'bar',
-        role: 'progressbar',
-        'aria-label': 'Enhancement progress',
-        'aria-valuemin': '0',
-        'aria-valuemax': '100',
-      },
-      this.barFill,
-    );
-    const sPercent = stat('Done');
-    const sFrames = stat('Frames');
-    const sFps = stat('Speed');
-    const sEta = stat('Remaining');
-    const sElapsed = stat('Elapsed');
-    this.stats = {
-      percent: sPercent.value,
-      frames: sFrames.value,
-      fps: sFps.value,
-      eta: sEta.value,
-      elapsed: sElapsed.value,
-    };
-    for (const [k, el] of Object.entries(this.stats)) el.dataset.stat = k;
-    const progress = h(
-      'section',
-      { class: 'progress', 'aria-label': 'Progress' },
-      this.bar,
-      h('div', { class: 'stats' }, sPercent.root, sFrames.root, sFps.root, sEta.root, sElapsed.root),
-    );
-
-    // Preview + stages
+  constructor(options: PanelViewOptions) {
+    this.empty = emptySection();
+    this.head = headerSection(options.onControl);
+    this.progress = progressSection();
     this.preview = new PreviewPane(options.split, options.onSplitChange);
-    const stageList = h('div', { class: 'stage-list' });
-    for (const s of STAGES) {
-      const bar = h('div', { class: `stage-bar stage-${s.key}` });
-      const value = h('span', { class: 'stage-value' }, '—');
-      const row = h(
-        'div',
-        { class: 'stage-row' },
-        h('span', { class: 'stage-label' }, s.label),
-        h('div', { class: 'stage-track' }, bar),
-        value,
-      );
-      this.stageRows[s.key] = { bar, value, row };
-      stageList.append(row);
-    }
-    this.stageTotal = h('span', { class: 'card-figure' }, '—');
-    this.reuse = h('span', {}, '—');
-    this.segments = h('span', {}, '—');
-    this.buffer = h('span', {}, '—');
-    this.sourceInfo = h('span', {}, '—');
-    this.outputInfo = h('span', { class: 'ellipsis' }, '—');
-    const stagesCard = h(
-      'section',
-      { class: 'card stages', 'aria-labelledby': 'stages-title' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'stages-title' }, 'Time per frame'), this.stageTotal),
-      stageList,
-      h(
-        'dl',
-        { class: 'mini-facts' },
-        h(
-          'div',
-          {},
-          h('dt', { title: 'Share of tiles the temporal stage reused from the previous frame' }, 'Reuse ratio'),
-          h('dd', {}, this.reuse),
-        ),
-        h('div', {}, h('dt', {}, 'Segments written'), h('dd', {}, this.segments)),
-        h('div', {}, h('dt', {}, 'Frame buffer'), h('dd', {}, this.buffer)),
-        h('div', {}, h('dt', {}, 'Source'), h('dd', {}, this.sourceInfo)),
-        h('div', {}, h('dt', {}, 'Output'), h('dd', {}, this.outputInfo)),
-      ),
-    );
+    this.stages = stagesSection();
+    this.chartsPart = chartsSection();
+    this.charts = this.chartsPart.cards;
+    this.backends = backendsSection();
     const previewCard = h(
       'section',
       { class: 'card preview-card', 'aria-labelledby': 'preview-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'preview-title' }, 'Live preview')),
       this.preview.root,
     );
-
-    // Charts
-    const bytes = (v: number) => formatBytes(v);
-    const chartCard = (key: string, title: string, spec: ChartSpec): ChartCard => {
-      const value = h('span', { class: 'card-figure' }, '—');
-      const sub = h('div', { class: 'card-sub' }, '');
-      const plotBox = h('div', { class: 'plot', 'data-chart': key });
-      const root = h(
-        'section',
-        { class: `card chart-card chart-${key}`, 'aria-labelledby': `chart-${key}-title` },
-        h('div', { class: 'card-head' }, h('h2', { id: `chart-${key}-title` }, title), value),
-        sub,
-        plotBox,
-      );
-      return { root, value, sub, plotBox, chart: new TimeChart(plotBox, spec) };
-    };
-    this.charts = {
-      fps: chartCard('fps', 'Throughput', {
-        label: 'Frames per second over time',
-        fromZero: true,
-        format: (v) => `${formatFps(v)} fps`,
-        tick: (v) => formatFps(v),
-        series: [{ label: 'fps', colorVar: '--vscode-charts-blue', fallback: '#3794ff', fill: true }],
-      }),
-      memory: chartCard('memory', 'Memory', {
-        label: 'Engine memory over time',
-        fromZero: true,
-        bytes: true,
-        format: bytes,
-        series: [
-          { label: 'RSS', colorVar: '--vscode-charts-purple', fallback: '#b180d7', fill: true },
-          { label: 'Frame buffer', colorVar: '--vscode-charts-yellow', fallback: '#cca700' },
-        ],
-      }),
-      vram: chartCard('vram', 'GPU memory', {
-        label: 'GPU memory used against the budget over time',
-        fromZero: true,
-        bytes: true,
-        format: bytes,
-        series: [
-          { label: 'Used', colorVar: '--vscode-charts-green', fallback: '#89d185', fill: true },
-          { label: 'Budget', colorVar: '--vscode-charts-red', fallback: '#f14c4c', dash: [6, 4] },
-        ],
-      }),
-      disk: chartCard('disk', 'Disk', {
-        label: 'Free disk space and the bytes this job wrote, over time',
-        fromZero: true,
-        bytes: true,
-        format: bytes,
-        format2: bytes,
-        series: [
-          { label: 'Free', colorVar: '--vscode-charts-green', fallback: '#89d185' },
-          { label: 'This job', colorVar: '--vscode-charts-blue', fallback: '#3794ff', scale: 'y2', fill: true },
-        ],
-      }),
-    };
-    this.cpuReason = h('p', { class: 'cpu-reason' }, '');
-    this.cpuState = h(
-      'div',
-      { class: 'cpu-state', hidden: true },
-      h('span', { class: 'cpu-chip' }, 'CPU'),
-      h('p', {}, 'No GPU in use, so there is no video memory to chart.'),
-      this.cpuReason,
-    );
-    this.charts.vram.root.append(this.cpuState);
-    const chartsGrid = h(
-      'div',
-      { class: 'charts' },
-      this.charts.fps.root,
-      this.charts.memory.root,
-      this.charts.vram.root,
-      this.charts.disk.root,
-    );
-
-    // Backends
-    this.backendsBody = h('tbody', {});
-    this.backendsTable = h(
-      'table',
-      { class: 'backends-table', hidden: true },
-      h('caption', { class: 'visually-hidden' }, 'Stream hubs and their status'),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          ...['Backend', 'Broadcast', 'State', 'Subscribers', 'fps', 'Relay', 'Heartbeat'].map((c) =>
-            h('th', { scope: 'col' }, c),
-          ),
-        ),
-      ),
-      this.backendsBody,
-    );
-    this.backendsEmpty = h(
-      'div',
-      { class: 'backends-empty' },
-      h('strong', {}, 'No backends connected.'),
-      ' Stream hubs listed in the huaju4k.backends setting appear here with a live thumbnail of their broadcast, ' +
-        'subscribers, fps, relay and heartbeat.',
-    );
-    const backends = h(
-      'section',
-      { class: 'card backends', 'aria-labelledby': 'backends-title' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'backends-title' }, 'Backends')),
-      this.backendsEmpty,
-      this.backendsTable,
-    );
-
     this.notices = h('div', { class: 'notices' });
     this.job = h(
       'div',
       { class: 'job', hidden: true },
-      header,
-      progress,
+      this.head.root,
+      this.progress.root,
       this.notices,
-      h('div', { class: 'media-row' }, previewCard, stagesCard),
-      chartsGrid,
+      h('div', { class: 'media-row' }, previewCard, this.stages.root),
+      this.chartsPart.root,
     );
-    this.root = h('main', { class: 'monitor', 'aria-label': 'huaju4k monitor' }, this.empty, this.job, backends);
-
+    this.root = h(
+      'main',
+      { class: 'monitor', 'aria-label': 'huaju4k monitor' },
+      this.empty,
+      this.job,
+      this.backends.root,
+    );
     this.resizeObserver = new ResizeObserver(() => this.resizeCharts());
     for (const c of Object.values(this.charts)) this.resizeObserver.observe(c.plotBox);
   }
@@ -352,8 +115,8 @@ export class PanelView {
   }
 
   setControlNote(text: string, isError: boolean): void {
-    setText(this.controlNote, text);
-    this.controlNote.classList.toggle('error', isError);
+    setText(this.head.controlNote, text);
+    this.head.controlNote.classList.toggle('error', isError);
   }
 
   render(state: ViewState, series: MonitorSeries, seriesChanged: boolean): void {
@@ -377,55 +140,62 @@ export class PanelView {
 
   private renderHeader(state: ViewState): void {
     const hd = state.header;
-    setText(this.title, hd ? `${baseName(hd.input)} → ${baseName(hd.output)}` : 'Enhancement');
-    setAttr(this.title, 'title', hd ? `${hd.input}\n→ ${hd.output}` : null);
-    setText(this.statusPill, STATUS_TEXT[state.status]);
-    this.statusPill.dataset.state = state.status;
-    setText(this.facts.model, hd?.model ?? '—');
-    setText(this.facts.provider, hd ? `${hd.executionProvider} · ${hd.precision}` : '—');
-    setText(this.facts.tile, hd ? (hd.tile > 0 ? `${hd.tile} px` : 'whole frame') : '—');
+    setText(this.head.title, hd ? `${baseName(hd.input)} → ${baseName(hd.output)}` : 'Enhancement');
+    setAttr(this.head.title, 'title', hd ? `${hd.input}\n→ ${hd.output}` : null);
+    const status = displayStatus(state);
+    setText(this.head.statusPill, STATUS_TEXT[status]);
+    this.head.statusPill.dataset.state = status;
+    setText(this.head.facts.model, hd?.model ?? '—');
+    setText(this.head.facts.provider, hd ? `${hd.executionProvider} · ${hd.precision}` : '—');
+    setText(this.head.facts.tile, hd ? (hd.tile > 0 ? `${hd.tile} px` : 'whole frame') : '—');
     setText(
-      this.facts.size,
+      this.head.facts.size,
       hd ? `${hd.source.width}×${hd.source.height} → ${hd.target.width}×${hd.target.height}` : '—',
     );
-    setText(this.facts.encoder, hd?.encoder ?? '—');
+    setText(this.head.facts.encoder, hd?.encoder ?? '—');
     const enable = (b: HTMLElement, on: boolean) => {
       if (on) b.removeAttribute('disabled');
       else b.setAttribute('disabled', '');
     };
-    enable(this.buttons.cancel, state.status === 'running');
-    enable(this.buttons.revealOutput, state.status === 'done');
+    // Disabled from the click on: a second click cannot cancel twice, and the pill says "Cancelling…".
+    enable(this.head.buttons.cancel, state.status === 'running' && !state.cancelRequested);
+    enable(this.head.buttons.revealOutput, state.status === 'done');
     // The primary (filled) button is the next useful action: Cancel while running, Reveal output when done.
     const primary =
-      state.status === 'done' ? this.buttons.revealOutput : state.status === 'running' ? this.buttons.cancel : null;
-    for (const b of [this.buttons.cancel, this.buttons.revealOutput]) {
+      state.status === 'done'
+        ? this.head.buttons.revealOutput
+        : state.status === 'running'
+          ? this.head.buttons.cancel
+          : null;
+    for (const b of [this.head.buttons.cancel, this.head.buttons.revealOutput]) {
       if (b === primary) b.removeAttribute('secondary');
       else b.setAttribute('secondary', '');
     }
-    enable(this.buttons.openLog, state.jobId !== null);
+    enable(this.head.buttons.openLog, state.jobId !== null);
   }
 
   private renderProgress(state: ViewState): void {
     const p = state.progress;
     const fraction = p?.fraction ?? 0;
-    this.barFill.style.width = `${(fraction * 100).toFixed(2)}%`;
-    this.bar.dataset.state = state.status;
-    setAttr(this.bar, 'aria-valuenow', (fraction * 100).toFixed(0));
-    setAttr(this.bar, 'aria-valuetext', p ? `${formatPercent(fraction)}, frame ${p.frame} of ${p.total}` : 'starting');
-    setText(this.stats.percent, p ? formatPercent(fraction, fraction < 0.1 && fraction > 0 ? 1 : 0) : '—');
-    const total = p?.total ?? state.header?.totalFrames;
-    setText(this.stats.frames, p ? `${p.frame} / ${total ?? '?'}` : total ? `0 / ${total}` : '—');
-    setText(this.stats.fps, p ? `${formatFps(p.fps)} fps` : '—');
-    setText(
-      this.stats.eta,
-      state.status === 'done' ? 'done' : state.status === 'running' && p ? formatDuration(p.etaS) : '—',
+    this.progress.barFill.style.width = `${(fraction * 100).toFixed(2)}%`;
+    this.progress.bar.dataset.state = state.status;
+    setAttr(this.progress.bar, 'aria-valuenow', String(percentFloor(fraction)));
+    setAttr(
+      this.progress.bar,
+      'aria-valuetext',
+      p ? `${formatPercent(fraction)}, frame ${p.frame} of ${p.total}` : 'starting',
     );
+    setText(this.progress.stats.percent, p ? formatPercent(fraction, fraction < 0.1 && fraction > 0 ? 1 : 0) : '—');
+    const total = p?.total ?? state.header?.totalFrames;
+    setText(this.progress.stats.frames, p ? `${p.frame} / ${total ?? '?'}` : total ? `0 / ${total}` : '—');
+    setText(this.progress.stats.fps, p ? `${formatFps(p.fps)} fps` : '—');
+    setText(this.progress.stats.eta, etaText(state));
     const elapsed = state.done
       ? state.done.seconds
       : p && state.header
         ? (p.ts - state.header.startedTs) / 1000
         : undefined;
-    setText(this.stats.elapsed, formatDuration(elapsed));
+    setText(this.progress.stats.elapsed, formatDuration(elapsed));
   }
 
   private renderStages(state: ViewState): void {
@@ -433,28 +203,33 @@ export class PanelView {
     const values = STAGES.map((s) => (ms ? ms[s.key] : undefined));
     const total = values.reduce<number>((a, v) => a + (v ?? 0), 0);
     STAGES.forEach((s, i) => {
-      const row = this.stageRows[s.key];
+      const row = this.stages.rows[s.key];
       const v = values[i];
       row.bar.style.width = total > 0 && v !== undefined ? `${((v / total) * 100).toFixed(1)}%` : '0%';
       setText(row.value, v === undefined ? (s.key === 'temporal' && ms ? 'off' : '—') : formatMs(v));
       row.row.classList.toggle('off', ms !== undefined && v === undefined);
     });
-    setText(this.stageTotal, total > 0 ? `${formatMs(total)}` : '—');
+    setText(this.stages.total, total > 0 ? `${formatMs(total)}` : '—');
     const reuse = state.progress?.reuseRatio;
-    setText(this.reuse, reuse === undefined ? 'not reported' : formatPercent(reuse));
+    // No "not reported": the row appears with the engine's first figure (tile reuse may be off).
+    this.stages.reuseRow.hidden = reuse === undefined;
+    setText(this.stages.reuse, reuse === undefined ? '—' : formatPercent(reuse));
     setText(
-      this.segments,
+      this.stages.segments,
       state.segments.count > 0 ? `${state.segments.count} (${formatBytes(state.segments.bytes)})` : 'none yet',
     );
     const hd = state.header;
     setText(
-      this.sourceInfo,
+      this.stages.sourceInfo,
       hd ? `${formatDuration(hd.source.durationS)} at ${formatFps(hd.source.fps)} fps, ${hd.totalFrames} frames` : '—',
     );
-    setText(this.outputInfo, hd ? baseName(hd.output) : '—');
-    setAttr(this.outputInfo, 'title', hd ? hd.output : null);
+    setText(this.stages.outputInfo, hd ? baseName(hd.output) : '—');
+    setAttr(this.stages.outputInfo, 'title', hd ? hd.output : null);
     const r = state.resources;
-    setText(this.buffer, r ? `${formatBytes(r.frameBufferBytes)} of ${formatBytes(r.frameBufferBudgetBytes)}` : '—');
+    setText(
+      this.stages.buffer,
+      r ? `${formatBytes(r.frameBufferBytes)} of ${formatBytes(r.frameBufferBudgetBytes)}` : '—',
+    );
   }
 
   private renderNotices(state: ViewState): void {
@@ -462,11 +237,12 @@ export class PanelView {
     if (state.error) {
       const e = state.error;
       const cancelled = state.status === 'cancelled';
+      const resumable = cancelled || state.status === 'interrupted';
       items.push(
         h(
           'div',
-          { class: `notice ${cancelled ? 'info' : 'error'}`, role: cancelled ? 'status' : 'alert' },
-          h('strong', {}, cancelled ? 'Cancelled. ' : 'Failed: '),
+          { class: `notice ${resumable ? 'info' : 'error'}`, role: resumable ? 'status' : 'alert' },
+          h('strong', {}, cancelled ? 'Cancelled. ' : resumable ? 'Interrupted (resumable): ' : 'Failed: '),
           e.message,
           e.hint ? h('div', { class: 'notice-hint' }, e.hint) : null,
         ),
@@ -535,14 +311,17 @@ export class PanelView {
     setText(this.charts.disk.value, r ? `${formatBytes(r.freeDiskBytes)} free` : '—');
     setText(
       this.charts.disk.sub,
+      // Until the job has written something there is nothing to say about it (no "not reported").
       r
-        ? `this job: ${r.jobDiskBytes === undefined ? 'not reported' : formatBytes(r.jobDiskBytes)}`
+        ? r.jobDiskBytes === undefined
+          ? ''
+          : `this job: ${formatBytes(r.jobDiskBytes)}`
         : 'waiting for the first sample',
     );
     const g = state.gpu;
     const vram = this.charts.vram;
     const cpu = g.mode === 'cpu';
-    this.cpuState.hidden = !cpu;
+    this.chartsPart.cpuState.hidden = !cpu;
     vram.plotBox.hidden = cpu;
     vram.root.classList.toggle('is-cpu', cpu);
     if (g.mode === 'gpu') {
@@ -550,7 +329,7 @@ export class PanelView {
       setText(vram.sub, `${g.name} · ${formatBytes(g.totalBytes)} on the card`);
     } else if (cpu) {
       setText(vram.value, 'CPU');
-      setText(this.cpuReason, g.reason);
+      setText(this.chartsPart.cpuReason, g.reason);
       setText(vram.sub, '');
     } else {
       setText(vram.value, '—');
@@ -569,14 +348,14 @@ export class PanelView {
 
   private renderBackends(rows: MonitorBackendRow[] | null): void {
     const has = rows !== null && rows.length > 0;
-    this.backendsEmpty.hidden = has;
-    this.backendsTable.hidden = !has;
+    this.backends.empty.hidden = has;
+    this.backends.table.hidden = !has;
     if (rows !== null) this.thumbs.retain(rows.map((r) => r.name));
     if (!has) return;
     const key = JSON.stringify(rows);
-    if (this.backendsBody.dataset.key === key) return;
-    this.backendsBody.dataset.key = key;
-    this.backendsBody.replaceChildren(
+    if (this.backends.body.dataset.key === key) return;
+    this.backends.body.dataset.key = key;
+    this.backends.body.replaceChildren(
       ...rows.map((r) =>
         h(
           'tr',

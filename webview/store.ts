@@ -30,6 +30,15 @@ export class MonitorStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** A change that comes from the user, not the host (Cancel clicked): the series stay as they are. */
+  update(change: (state: ViewState) => ViewState): void {
+    const previous = this.current;
+    const next = change(previous);
+    if (next === previous) return;
+    this.current = next;
+    for (const l of this.listeners) l({ state: next, previous, seriesChanged: false });
+  }
+
   dispatch(message: HostToWebviewMessage): void {
     const previous = this.current;
     const next = reduceView(previous, message);

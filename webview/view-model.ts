@@ -4,10 +4,11 @@
  * rings appended in place, because copying hundreds of points per event would be waste.
  */
 import { type EngineEvent, ExitCode, type PreviewEvent, type StageMs } from '../src/protocol/engine-events';
+import { type EndPhase, endPhase } from '../src/protocol/job-phase';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { SeriesRing } from './ring-buffer';
 
-export type JobStatus = 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobStatus = 'idle' | 'running' | EndPhase;
 
 export interface JobHeader {
   input: string;
@@ -92,6 +93,8 @@ export interface ViewState {
   backends: MonitorBackendRow[] | null;
   /** How many events were dropped as belonging to another job (diagnostics). */
   ignoredEvents: number;
+  /** The user clicked Cancel and the job has not ended yet. */
+  cancelRequested: boolean;
 }
 
 export const MAX_WARNINGS = 5;
@@ -111,8 +114,11 @@ export function initialViewState(jobId: string | null = null, backends: MonitorB
     done: null,
     backends,
     ignoredEvents: 0,
+    cancelRequested: false,
   };
 }
+
+const CPU_PROVIDER_REASON = 'The engine runs on the CPU execution provider.';
 
 function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
@@ -130,111 +136,126 @@ function gpuView(event: Extract<EngineEvent, { type: 'sample' }>, previous: GpuV
   return { mode: 'gpu', name, usedBytes, totalBytes, budgetBytes: gpu.budgetBytes };
 }
 
+function startState(state: ViewState, event: Extract<EngineEvent, { type: 'start' }>): ViewState {
+  return {
+    ...initialViewState(state.jobId, state.backends),
+    status: 'running',
+    // The CPU provider needs no GPU sample to know there is no VRAM to chart.
+    gpu: event.executionProvider === 'cpu' ? { mode: 'cpu', reason: CPU_PROVIDER_REASON } : { mode: 'unknown' },
+    header: {
+      input: event.input,
+      output: event.output,
+      model: event.model.id,
+      executionProvider: event.executionProvider,
+      precision: event.precision,
+      tile: event.tile,
+      source: {
+        width: event.probe.width,
+        height: event.probe.height,
+        fps: event.probe.fps,
+        durationS: event.probe.durationS,
+      },
+      target: { ...event.target },
+      totalFrames: event.totalFrames,
+      encoder: event.encoder,
+      ...(event.resumeFromFrame !== undefined ? { resumeFromFrame: event.resumeFromFrame } : {}),
+      startedTs: event.ts,
+    },
+  };
+}
+
+function progressView(state: ViewState, event: Extract<EngineEvent, { type: 'progress' }>): ProgressView {
+  const total = event.total > 0 ? event.total : (state.header?.totalFrames ?? 0);
+  return {
+    frame: event.frame,
+    total,
+    fraction: total > 0 ? clamp01(event.frame / total) : 0,
+    fps: event.fps,
+    etaS: event.etaS,
+    stageMs: { ...event.stageMs },
+    ...(event.reuseRatio !== undefined ? { reuseRatio: event.reuseRatio } : {}),
+    ts: event.ts,
+  };
+}
+
+function resourceView(event: Extract<EngineEvent, { type: 'sample' }>): ResourceView {
+  return {
+    rssBytes: event.rssBytes,
+    frameBufferBytes: event.frameBufferBytes,
+    frameBufferBudgetBytes: event.frameBufferBudgetBytes,
+    freeDiskBytes: event.freeDiskBytes,
+    ...(event.jobDiskBytes !== undefined ? { jobDiskBytes: event.jobDiskBytes } : {}),
+    ts: event.ts,
+  };
+}
+
+function errorView(event: Extract<EngineEvent, { type: 'error' }>): ErrorView {
+  return {
+    code: event.code,
+    reason: event.reason,
+    message: event.message,
+    ...(event.hint ? { hint: event.hint } : {}),
+  };
+}
+
+function doneState(state: ViewState, event: Extract<EngineEvent, { type: 'done' }>): ViewState {
+  const progress = state.progress
+    ? { ...state.progress, frame: event.frames, total: event.frames, fraction: 1, etaS: 0 }
+    : state.progress;
+  const { report } = event;
+  return {
+    ...state,
+    status: 'done',
+    progress,
+    done: {
+      output: event.output,
+      frames: event.frames,
+      seconds: event.seconds,
+      avgFps: report.avgFps,
+      outputBytes: report.outputBytes,
+      peakRssBytes: report.peakRssBytes,
+    },
+  };
+}
+
 /** Applies one engine event of the current job. Returns a new state; never mutates `state`. */
 export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewState {
   switch (event.type) {
     case 'start':
-      return {
-        ...initialViewState(state.jobId, state.backends),
-        status: 'running',
-        // The CPU provider needs no GPU sample to know there is no VRAM to chart.
-        gpu:
-          event.executionProvider === 'cpu'
-            ? { mode: 'cpu', reason: 'The engine runs on the CPU execution provider.' }
-            : { mode: 'unknown' },
-        header: {
-          input: event.input,
-          output: event.output,
-          model: event.model.id,
-          executionProvider: event.executionProvider,
-          precision: event.precision,
-          tile: event.tile,
-          source: {
-            width: event.probe.width,
-            height: event.probe.height,
-            fps: event.probe.fps,
-            durationS: event.probe.durationS,
-          },
-          target: { ...event.target },
-          totalFrames: event.totalFrames,
-          encoder: event.encoder,
-          ...(event.resumeFromFrame !== undefined ? { resumeFromFrame: event.resumeFromFrame } : {}),
-          startedTs: event.ts,
-        },
-      };
-    case 'progress': {
-      const total = event.total > 0 ? event.total : (state.header?.totalFrames ?? 0);
+      return startState(state, event);
+    case 'progress':
       return {
         ...state,
         status: state.status === 'idle' ? 'running' : state.status,
-        progress: {
-          frame: event.frame,
-          total,
-          fraction: total > 0 ? clamp01(event.frame / total) : 0,
-          fps: event.fps,
-          etaS: event.etaS,
-          stageMs: { ...event.stageMs },
-          ...(event.reuseRatio !== undefined ? { reuseRatio: event.reuseRatio } : {}),
-          ts: event.ts,
-        },
+        progress: progressView(state, event),
       };
-    }
     case 'sample':
-      return {
-        ...state,
-        resources: {
-          rssBytes: event.rssBytes,
-          frameBufferBytes: event.frameBufferBytes,
-          frameBufferBudgetBytes: event.frameBufferBudgetBytes,
-          freeDiskBytes: event.freeDiskBytes,
-          ...(event.jobDiskBytes !== undefined ? { jobDiskBytes: event.jobDiskBytes } : {}),
-          ts: event.ts,
-        },
-        gpu: gpuView(event, state.gpu),
-      };
+      return { ...state, resources: resourceView(event), gpu: gpuView(event, state.gpu) };
     case 'preview': {
       const { type: _type, ts: _ts, ...preview } = event;
       return { ...state, preview };
     }
     case 'segment':
       return { ...state, segments: { count: state.segments.count + 1, bytes: state.segments.bytes + event.bytes } };
-    case 'warning':
-      return {
-        ...state,
-        warnings: [...state.warnings, { code: event.code, message: event.message, ts: event.ts }].slice(-MAX_WARNINGS),
-      };
-    case 'error':
-      return {
-        ...state,
-        status: event.code === ExitCode.cancelled ? 'cancelled' : 'failed',
-        error: {
-          code: event.code,
-          reason: event.reason,
-          message: event.message,
-          ...(event.hint ? { hint: event.hint } : {}),
-        },
-      };
-    case 'done': {
-      const progress = state.progress
-        ? { ...state.progress, frame: event.frames, total: event.frames, fraction: 1, etaS: 0 }
-        : state.progress;
-      return {
-        ...state,
-        status: 'done',
-        progress,
-        done: {
-          output: event.output,
-          frames: event.frames,
-          seconds: event.seconds,
-          avgFps: event.report.avgFps,
-          outputBytes: event.report.outputBytes,
-          peakRssBytes: event.report.peakRssBytes,
-        },
-      };
+    case 'warning': {
+      const warning = { code: event.code, message: event.message, ts: event.ts };
+      return { ...state, warnings: [...state.warnings, warning].slice(-MAX_WARNINGS) };
     }
+    case 'error':
+      return { ...state, status: endPhase(event.code, null, false), error: errorView(event) };
+    case 'done':
+      return doneState(state, event);
     default:
       return state;
   }
+}
+
+/** The extension's word on how the job ended wins: the engine may have died without saying so. */
+function applyJobEnded(state: ViewState, m: Extract<HostToWebviewMessage, { type: 'jobEnded' }>): ViewState {
+  if (state.status === m.phase) return state;
+  const error =
+    m.phase === 'done' ? null : (state.error ?? { code: ExitCode.failure, reason: m.phase, message: m.message ?? '' });
+  return { ...state, status: m.phase, error };
 }
 
 /**
@@ -254,9 +275,33 @@ export function reduceView(state: ViewState, message: HostToWebviewMessage): Vie
     }
     case 'backends':
       return { ...state, backends: message.rows };
+    case 'jobEnded':
+      return message.jobId === state.jobId ? applyJobEnded(state, message) : state;
     default:
       return state;
   }
+}
+
+/** What the monitor says about the job: its status, refined while it runs by what the user and the engine did. */
+export type DisplayStatus = JobStatus | 'cancelling' | 'finalizing';
+
+export function displayStatus(state: ViewState): DisplayStatus {
+  if (state.status !== 'running') return state.status;
+  if (state.cancelRequested) return 'cancelling';
+  const p = state.progress;
+  // Every frame is upscaled but no `done` yet: the engine joins the segments and verifies the output.
+  if (p && p.total > 0 && p.frame >= p.total) return 'finalizing';
+  return 'running';
+}
+
+/** The user clicked Cancel: say so at once (the engine takes seconds to checkpoint and exit). */
+export function requestCancel(state: ViewState): ViewState {
+  return state.status === 'running' && !state.cancelRequested ? { ...state, cancelRequested: true } : state;
+}
+
+/** The host refused the cancel (the engine had already exited, …): the job is not being cancelled. */
+export function cancelRefused(state: ViewState): ViewState {
+  return state.cancelRequested ? { ...state, cancelRequested: false } : state;
 }
 
 /** Default points per series: a sample per second keeps the last 10 minutes. */

@@ -16,6 +16,7 @@ import { EngineError } from './errors';
 import { parseVramBudget } from './gpu/budget';
 import { type PrecisionChoice, parsePrecisionOption } from './gpu/precision';
 import { type EpChoice, parseEpOption } from './gpu/providers';
+import { FIT_MODES, type FitMode } from './target-size';
 import {
   DEFAULT_TEMPORAL_STRENGTH,
   isTemporalStrength,
@@ -36,8 +37,13 @@ export interface EnhanceArgs {
   input: string;
   output?: string;
   model?: string;
+  /** A box the picture is fitted inside (display aspect kept); default 3840x2160. */
   target?: string;
   scale?: number;
+  /** `contain` (default): the frame is the fitted picture; `pad`: the frame is the --target box, with bars. */
+  fit: FitMode;
+  /** Restore a source that already reaches the target at that size (refused otherwise: nothing to upscale). */
+  sameSize: boolean;
   tile: number | 'auto';
   encoder: EncoderSettings;
   maxFrames?: number;
@@ -126,15 +132,10 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     return typeof x === 'string' ? x : undefined;
   };
   if (positionals.length !== 1) throw usage(`enhance takes exactly one input file, got ${positionals.length}`);
-  if (str('target') && str('scale')) throw usage('use either --target or --scale, not both');
   const codec = str('encoder') ?? 'libx264';
   if (!(VIDEO_ENCODERS as readonly string[]).includes(codec)) {
     throw usage(`--encoder must be one of ${VIDEO_ENCODERS.join(', ')}, got "${codec}"`);
   }
-  const scaleText = str('scale');
-  const scale = scaleText === undefined ? undefined : Number(scaleText);
-  if (scale !== undefined && !(scale > 0 && scale <= 16))
-    throw usage(`--scale must be a number in (0, 16], got "${scaleText}"`);
   let tile: number | 'auto';
   try {
     tile = parseTileOption(str('tile'));
@@ -151,8 +152,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   } catch (err) {
     throw usage((err as Error).message);
   }
-  const preset = str('preset');
-  if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
+  const preset = presetOption(str('preset'));
   const temporal = str('temporal') ?? DEFAULT_TEMPORAL_STRENGTH;
   if (!isTemporalStrength(temporal)) {
     throw usage(`--temporal must be one of ${TEMPORAL_STRENGTHS.join(', ')}, got "${temporal}"`);
@@ -172,8 +172,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     input: positionals[0],
     output: str('output'),
     model: str('model'),
-    target: str('target'),
-    scale,
+    ...sizeArgs(str('target'), str('scale'), str('fit'), v['same-size'] === true),
     tile,
     encoder: { codec: codec as VideoEncoder, crf: int('crf', str('crf'), 0, 51), preset },
     maxFrames: int('max-frames', str('max-frames'), 1),
@@ -193,6 +192,24 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     publish,
     json: v.json === true,
   };
+}
+
+function sizeArgs(
+  target: string | undefined,
+  scaleText: string | undefined,
+  fitText: string | undefined,
+  sameSize: boolean,
+): Pick<EnhanceArgs, 'target' | 'scale' | 'fit' | 'sameSize'> {
+  if (target && scaleText) throw usage('use either --target or --scale, not both');
+  const scale = scaleText === undefined ? undefined : Number(scaleText);
+  if (scale !== undefined && !(scale > 0 && scale <= 16))
+    throw usage(`--scale must be a number in (0, 16], got "${scaleText}"`);
+  const fit = fitText ?? 'contain';
+  if (!(FIT_MODES as readonly string[]).includes(fit)) {
+    throw usage(`--fit must be contain (fit inside --target) or pad (exactly --target, with bars), got "${fit}"`);
+  }
+  if (fit === 'pad' && scale !== undefined) throw usage('--fit pad needs a box: use it with --target, not --scale');
+  return { target, scale, fit: fit as FitMode, sameSize };
 }
 
 function diskArgs(
@@ -290,7 +307,16 @@ export interface BenchArgs {
   precision: PrecisionChoice;
   /** The streaming and traditional modes' encoder (on a GPU, NVENC keeps the encoder off the critical path). */
   encoder: VideoEncoder;
+  /** Encoder preset for every mode (default the engine's, veryfast for x264). */
+  preset?: string;
+  /** `--null`: the engine with the built-in ×4 nearest beside ffmpeg alone and two piped ffmpegs (bench-null.ts). */
+  null: boolean;
   json: boolean;
+}
+
+function presetOption(preset: string | undefined): string | undefined {
+  if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
+  return preset;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -325,6 +351,8 @@ function parseBenchArgsUnchecked(argv: string[]): BenchArgs {
     ep,
     precision,
     encoder: encoder as VideoEncoder,
+    preset: presetOption(text(values.preset)),
+    null: values.null === true,
     json: values.json === true,
   };
 }

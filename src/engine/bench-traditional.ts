@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { children } from './children';
-import { codecArgs, type VideoEncoder } from './encoder';
+import { codecArgs, type EncoderSettings } from './encoder';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { FrameUpscaler } from './pipeline-types';
 import type { MediaInfo } from './probe';
@@ -50,7 +50,7 @@ export async function runTraditional(
   upscaler: FrameUpscaler,
   workDir: string,
   output: string,
-  codec: VideoEncoder = 'libx264',
+  encoder: EncoderSettings = { codec: 'libx264' },
 ): Promise<TraditionalResult> {
   const t0 = performance.now();
   const inDir = join(workDir, 'frames-in');
@@ -84,7 +84,7 @@ export async function runTraditional(
     join(outDir, '%06d.png'),
     '-vf',
     `scale=${target.width}:${target.height}:flags=lanczos:out_color_matrix=bt709:out_range=tv,format=yuv420p`,
-    ...codecArgs({ codec }),
+    ...codecArgs(encoder),
     output,
   ]);
   const seconds = (performance.now() - t0) / 1000;

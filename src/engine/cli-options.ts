@@ -43,19 +43,35 @@ const ENCODER_OPTION: OptionSpec = {
   help: 'ffmpeg video encoder (default libx264)',
 };
 
+const PRESET_OPTION: OptionSpec = { name: 'preset', arg: 'p', help: 'encoder preset (default veryfast for x264)' };
+
 export const ENHANCE_COMMAND: CommandSpec = {
   name: 'enhance',
   synopsis: 'huaju4k enhance <input> [options]',
   summary: 'Upscale <input> to 4K (default output <input>.4k.mp4 beside it).',
   options: [
     { name: 'output', short: 'o', arg: 'file', help: 'output file (.mp4, .mkv, .mov, .webm)' },
-    { name: 'model', short: 'm', arg: 'id|path.onnx', help: 'model id (see docs/dev/models.md) or an .onnx file' },
+    {
+      name: 'model',
+      short: 'm',
+      arg: 'id|path.onnx',
+      help: 'model id (see docs/dev/models.md), an .onnx file, or null (built-in nearest ×4, for measuring)',
+    },
     { name: 'target', arg: 'WxH', help: 'box the output is fitted inside, aspect kept (default 3840x2160)' },
     { name: 'scale', arg: 'n', help: 'output = input × n instead of a target box, n in (0, 16]' },
+    {
+      name: 'fit',
+      arg: 'contain|pad',
+      help: 'contain: the picture fitted in --target (default); pad: exactly it, bars',
+    },
+    {
+      name: 'same-size',
+      help: 'restore a source already at the target at that size (the model runs on it shrunk by its scale)',
+    },
     { name: 'tile', arg: 'n|auto', help: 'model tile size in input pixels (default auto)' },
     ENCODER_OPTION,
     { name: 'crf', arg: 'n', help: 'encoder quality 0-51, lower is better (default 18)' },
-    { name: 'preset', arg: 'p', help: 'encoder preset (default veryfast for x264)' },
+    PRESET_OPTION,
     { name: 'max-frames', arg: 'n', help: 'stop after n frames (a quick trial)' },
     { name: 'buffer-mb', arg: 'n', help: 'memory for frames in flight, MiB (default: from the frame size)' },
     { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
@@ -111,9 +127,14 @@ export const BENCH_COMMAND: CommandSpec = {
     { name: 'model', short: 'm', arg: 'id|path.onnx', help: 'model id or .onnx file' },
     { name: 'frames', arg: 'n', help: 'frames to measure (default 20)' },
     { name: 'mode', arg: 'all|model|stream|traditional', help: 'what to measure (default all)' },
+    {
+      name: 'null',
+      help: 'the engine with a built-in ×4 nearest (--model null) beside ffmpeg alone and two ffmpegs on a pipe',
+    },
     EP_OPTION,
     PRECISION_OPTION,
     ENCODER_OPTION,
+    PRESET_OPTION,
     JSON_OPTION,
     HELP_OPTION,
   ],

@@ -9,6 +9,7 @@ import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol
 import { defaultOutputPath } from '../protocol/output-name';
 import {
   checkpointArgv,
+  type EnhanceArgs,
   parseBenchArgs,
   parseEnhanceArgs,
   parseJobsArgs,
@@ -34,9 +35,9 @@ import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './output-path';
-import { runEnhance } from './pipeline';
-import { probeMedia, toProbeInfo } from './probe';
-import { resolveTarget } from './target-size';
+import { DEFAULT_BUFFER_MB, runEnhance } from './pipeline';
+import { type MediaInfo, probeMedia, toProbeInfo } from './probe';
+import { checkedOutput } from './size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;
@@ -66,11 +67,13 @@ function reportError(emit: Emit, err: unknown): number {
   return ExitCode.failure;
 }
 
-async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit): Promise<number> {
-  let emit = emitFor(argv.includes('--json'));
+/**
+ * SIGINT/SIGTERM, or a lost parent, abort the run; `cancelled` settles a grace period later, since the model may be
+ * mid-frame in its worker. Started by the extension to outlive its host (HUAJU4K_DETACHED), a window reload closes
+ * the IPC channel and the pipes and the job goes on (the next host re-attaches through the events file).
+ */
+function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; stop: () => void } {
   const abort = new AbortController();
-  let partial: string | undefined;
-  let outputPath: string | undefined;
   let settle: ((code: number) => void) | undefined;
   const cancelled = new Promise<number>((resolve) => {
     settle = resolve;
@@ -79,13 +82,67 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     if (abort.signal.aborted) return;
     abort.abort(signal);
     children.killAll();
-    // The model may be mid-frame in its worker; don't wait for it longer than the grace period.
     setTimeout(() => settle?.(ExitCode.cancelled), CANCEL_GRACE_MS).unref();
   };
-  const onDisconnect = () => onSignal('SIGTERM');
+  const detached = process.env.HUAJU4K_DETACHED === '1';
+  const onDisconnect = () => (detached ? undefined : onSignal('SIGTERM'));
+  if (detached) ignoreBrokenPipes();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('disconnect', onDisconnect);
+  const stop = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('disconnect', onDisconnect);
+  };
+  return { signal: abort.signal, cancelled, stop };
+}
+
+/** The model worker; a resumed job keeps the tile and precision its checkpoint was written with. */
+function startUpscaler(args: EnhanceArgs, info: MediaInfo, output: string): Promise<WorkerUpscaler> {
+  const pinned = args.resume ? pinnedParams(output) : undefined;
+  return WorkerUpscaler.start({
+    modelRef: args.model ?? DEFAULT_MODEL_ID,
+    tile: args.tile === 'auto' && typeof pinned?.tile === 'number' ? pinned.tile : args.tile,
+    pad: TILE_PAD,
+    ep: args.ep,
+    precision: args.precision === 'auto' && pinned ? pinnedPrecision(pinned.precision) : args.precision,
+    vramBudgetBytes: args.vramBudgetBytes,
+    reservedBytes: (args.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20,
+    frame: { width: info.width, height: info.height },
+    intraOpNumThreads: args.threads,
+  });
+}
+
+/**
+ * The run's emitter: warnings known before the run follow `start` (the first event of a run), and with --publish
+ * every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
+ */
+function runEmitter(emit: Emit, pending: EventPayload[], publisher: HubPublisher | undefined): Emit {
+  return (e) => {
+    emit(e);
+    if (e.type === 'start') for (const w of pending.splice(0)) emit(w);
+    if (e.type === 'preview' && publisher) {
+      publisher.publish(Buffer.from(e.input, 'base64'), { kind: 'raw', seq: e.frame });
+      publisher.publish(Buffer.from(e.output, 'base64'), { kind: 'processed', seq: e.frame });
+    }
+  };
+}
+
+/** After a cancel: no partial output, and an honest `cancelled` event saying what is kept. */
+function reportCancelled(emit: Emit, output: string | undefined): void {
+  children.killAll();
+  if (output) rmSync(partialPathFor(output), { force: true });
+  const event = cancelledEvent(output);
+  // Nothing kept: the work folder would only make the next run refuse with "an interrupted job exists".
+  if (event.type === 'error' && event.framesKept === 0 && output) dropEmptyWorkDir(output);
+  emit(event);
+}
+
+async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit): Promise<number> {
+  let emit = emitFor(argv.includes('--json'));
+  let outputPath: string | undefined;
+  const cancel = watchForCancel();
   let upscaler: WorkerUpscaler | undefined;
   let monitor: VramMonitor | undefined;
   let publisher: HubPublisher | undefined;
@@ -95,39 +152,23 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const tools = findFfmpegTools();
     await checkReadable(args.input);
     const info = await probeMedia(tools.ffprobe, args.input);
-    resolveTarget({ width: info.displayWidth, height: info.displayHeight }, args);
+    // Bad sizes, or a source already at the target, are refused before the model loads.
+    const sizeNote = checkedOutput(info, args).warning;
     const output = resolve(args.output ?? defaultOutputPath(args.input));
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
     await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
-    partial = partialPathFor(output);
     outputPath = output;
-    const pinned = args.resume ? pinnedParams(output) : undefined;
-    upscaler = await WorkerUpscaler.start({
-      modelRef: args.model ?? DEFAULT_MODEL_ID,
-      tile: args.tile === 'auto' && typeof pinned?.tile === 'number' ? pinned.tile : args.tile,
-      pad: TILE_PAD,
-      ep: args.ep,
-      precision: args.precision === 'auto' && pinned ? pinnedPrecision(pinned.precision) : args.precision,
-      vramBudgetBytes: args.vramBudgetBytes,
-      frame: { width: info.width, height: info.height },
-      intraOpNumThreads: args.threads,
-    });
-    if (abort.signal.aborted) throw new Error('cancelled');
-    // Provider fallbacks and budget notes follow `start` (the first event of a run).
-    const pending = upscaler.warningsAfterStart(!args.json && !process.send);
-    // --publish: every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
+    upscaler = await startUpscaler(args, info, output);
+    if (cancel.signal.aborted) throw new Error('cancelled');
+    const pending: EventPayload[] = [
+      ...upscaler.warningsAfterStart(!args.json && !process.send),
+      ...(sizeNote ? [sizeNote] : []),
+    ].map((w) => ({ type: 'warning', ...w }));
     publisher = args.publish
       ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })
       : undefined;
-    const runEmit: Emit = (e) => {
-      emit(e);
-      if (e.type === 'start') for (const w of pending.splice(0)) emit({ type: 'warning', ...w });
-      if (e.type === 'preview' && publisher) {
-        publisher.publish(Buffer.from(e.input, 'base64'), { kind: 'raw', seq: e.frame });
-        publisher.publish(Buffer.from(e.output, 'base64'), { kind: 'processed', seq: e.frame });
-      }
-    };
+    const runEmit = runEmitter(emit, pending, publisher);
     monitor = new VramMonitor({ budgetBytes: args.vramBudgetBytes });
     await monitor.start();
     // Out of memory in a run halves the tile and retries the frame instead of failing the job.
@@ -141,7 +182,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       {
         ...args,
         previews: args.json || !!process.send || !!publisher,
-        signal: abort.signal,
+        signal: cancel.signal,
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
         argv: checkpointArgv(argv, resolve(args.input), output),
         pixelSettings: temporalPixelParams(temporalSet),
@@ -159,19 +200,10 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       },
     );
     return ExitCode.ok;
-  })().catch((err: unknown) => (abort.signal.aborted ? ExitCode.cancelled : reportError(emit, err)));
-  const code = await Promise.race([work, cancelled]);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('disconnect', onDisconnect);
-  if (code === ExitCode.cancelled) {
-    children.killAll();
-    if (partial) rmSync(partial, { force: true });
-    const event = cancelledEvent(outputPath);
-    // Nothing kept: the work folder would only make the next run refuse with "an interrupted job exists".
-    if (event.type === 'error' && event.framesKept === 0 && outputPath) dropEmptyWorkDir(outputPath);
-    emit(event);
-  }
+  })().catch((err: unknown) => (cancel.signal.aborted ? ExitCode.cancelled : reportError(emit, err)));
+  const code = await Promise.race([work, cancel.cancelled]);
+  cancel.stop();
+  if (code === ExitCode.cancelled) reportCancelled(emit, outputPath);
   await monitor?.stop();
   await upscaler?.close();
   await publisher?.drain();
@@ -206,6 +238,11 @@ function dropEmptyWorkDir(output: string): void {
   const dir = workDirFor(output);
   if (!existsSync(dir) || (runningEngine(dir) ?? process.pid) !== process.pid) return;
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Writing to the stdout/stderr of a host that went away must not crash the engine (EPIPE). */
+function ignoreBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 }
 
 /** A file that exists but cannot be read (permissions) gets its own message instead of ffprobe's. */
@@ -302,7 +339,16 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const send = ipcSend();
-  const emitFor = (json: boolean) => createEmitter({ json, send, human: process.stderr, isTTY: process.stderr.isTTY });
+  const emitFor = (json: boolean) =>
+    createEmitter({
+      json,
+      send,
+      // Forked by the extension, the events go over IPC and the extension writes the log from them: the same words
+      // again on stderr would reach the log twice (and the progress lines as warnings).
+      human: send ? undefined : process.stderr,
+      isTTY: process.stderr.isTTY,
+      eventsFile: process.env.HUAJU4K_EVENTS_FILE || undefined,
+    });
   switch (command) {
     case 'enhance':
       return enhanceCommand(rest, emitFor);

@@ -5,6 +5,7 @@ import { sourceColorMatrix, sourceRange } from './colour';
 import { EngineError, stderrTail } from './errors';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { MediaInfo } from './probe';
+import type { Size } from './target-size';
 
 export interface DecoderOptions {
   ffmpeg: string;
@@ -13,6 +14,8 @@ export interface DecoderOptions {
   startFrame?: number;
   /** Deliver at most this many frames. */
   maxFrames?: number;
+  /** Resize to this (lanczos) instead of delivering the stored size (a same-size pass, size-plan.ts). */
+  size?: Size;
 }
 
 /** A decoded frame: packed RGB24, `width*height*3` bytes, owned by the receiver. */
@@ -46,9 +49,12 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   } else if (start > 0) {
     filters.push(`trim=start_frame=${start}`, 'setpts=PTS-STARTPTS');
   }
+  const size = opts.size ?? info;
+  const kernel = opts.size ? 'lanczos' : 'bicubic';
   filters.push(
-    // w/h: the size probed, whatever the codec delivers (Theora pads 214 to 218; a stream may change size midway).
-    `scale=w=${info.width}:h=${info.height}:in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=bicubic+accurate_rnd+full_chroma_int`,
+    // w/h: the size probed (or the same-size plan's), whatever the codec delivers (Theora pads 214 to 218; a stream
+    // may change size midway).
+    `scale=w=${size.width}:h=${size.height}:in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=${kernel}+accurate_rnd+full_chroma_int`,
     'format=rgb24',
   );
   const frames = opts.maxFrames !== undefined ? ['-frames:v', String(opts.maxFrames)] : [];
@@ -86,7 +92,8 @@ export class FrameDecoder {
   private readonly spawnError: Promise<never>;
 
   constructor(private readonly opts: DecoderOptions) {
-    this.frameBytes = opts.info.width * opts.info.height * 3;
+    const size = opts.size ?? opts.info;
+    this.frameBytes = size.width * size.height * 3;
     this.child = children.add(spawn(opts.ffmpeg, decoderArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.spawnError = new Promise<never>((_, reject) => this.child.once('error', reject));
     this.spawnError.catch(() => {});

@@ -27,8 +27,10 @@ export interface EncoderOptions {
   output: string;
   /** Size of the frames written to the encoder (the model's output). */
   frameSize: Size;
-  /** Final size; the encoder resizes with lanczos. */
+  /** Final frame size; the encoder resizes with lanczos. */
   target: Size;
+  /** The picture inside `target` when smaller (`--fit pad`): resized to this, centred on black. */
+  picture?: Size;
   fpsRational: string;
   settings: EncoderSettings;
   /** Source whose audio/subtitles/metadata are carried over; omit for video-only (e.g. a segment). */
@@ -118,16 +120,22 @@ export interface EncoderCommand {
   warnings: StreamWarning[];
 }
 
+const evenHalf = (n: number): number => Math.floor(n / 4) * 2;
+
 /** ffmpeg arguments: rgb24 on stdin → lanczos to target → yuv420p bt709 → codec; source streams as planned. */
 export function encoderArgs(o: EncoderOptions): EncoderCommand {
   const plan = o.source ? planStreams(o.source, o.output) : undefined;
   const useSource = !!(o.source && plan?.mapsSource);
   const offset = o.videoStartS && o.videoStartS > 0.0005 ? ['-itsoffset', o.videoStartS.toFixed(6)] : [];
-  const { width: w, height: h } = o.target;
-  const scale =
+  const { width: w, height: h } = o.picture ?? o.target;
+  const resize =
     o.frameSize.width === w && o.frameSize.height === h
       ? `scale=out_color_matrix=bt709:out_range=tv`
       : `scale=${w}:${h}:flags=lanczos+accurate_rnd+full_chroma_int:out_color_matrix=bt709:out_range=tv`;
+  // Even offsets: the bars end on chroma sample boundaries once the frame is 4:2:0.
+  const { width: fw, height: fh } = o.target;
+  const pad = fw === w && fh === h ? '' : `,pad=${fw}:${fh}:${evenHalf(fw - w)}:${evenHalf(fh - h)}:black`;
+  const scale = resize + pad;
   const trim: string[] = [];
   if (o.maxFrames !== undefined) {
     const fps = o.fpsRational.split('/').map(Number);
@@ -206,14 +214,6 @@ export class FrameEncoder {
       });
       this.child.once('close', (code, signal) => resolve({ code, signal }));
     });
-  }
-
-  get framesWritten(): number {
-    return this.written;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   private died(code: number | null, signal: NodeJS.Signals | null): EngineError {

@@ -1,4 +1,6 @@
+import { appendFileSync } from 'node:fs';
 import type { EngineEvent } from '../protocol/engine-events';
+import { formatPlan } from './size-plan';
 
 /** An event as the engine builds it; `emit` stamps `ts`. */
 export type EventPayload = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'ts'> : never) : never;
@@ -11,6 +13,11 @@ export interface EmitterOptions {
   send?: (message: EngineEvent) => void;
   /** Human-readable lines (stderr); used when not in JSON mode. */
   human?: NodeJS.WritableStream;
+  /**
+   * Also append every event but previews, one JSON line each, to this file: an extension host that reloads while
+   * the engine runs reads the job back from it (the IPC channel dies with the host).
+   */
+  eventsFile?: string;
   isTTY?: boolean;
 }
 
@@ -26,7 +33,8 @@ export function formatHuman(e: EngineEvent): string | undefined {
     case 'start':
       return (
         `huaju4k: ${e.input} (${e.probe.width}x${e.probe.height}, ${e.probe.fps.toFixed(2)} fps, ${e.totalFrames} frames)\n` +
-        `  → ${e.output} (${e.target.width}x${e.target.height}, ${e.encoder}) with ${e.model.id} x${e.model.scale} on ${e.executionProvider} (${e.precision}), tile ${e.tile || 'whole frame'}`
+        `  → ${e.output} (${e.target.width}x${e.target.height}, ${e.encoder}) with ${e.model.id} x${e.model.scale} on ${e.executionProvider} (${e.precision}), tile ${e.tile || 'whole frame'}` +
+        (e.plan ? `\n  ${formatPlan(e.plan, e.probe, e.target)}` : '')
       );
     case 'progress': {
       const pct = e.total > 0 ? ((100 * e.frame) / e.total).toFixed(1) : '?';
@@ -47,6 +55,14 @@ export function formatHuman(e: EngineEvent): string | undefined {
   }
 }
 
+function appendEventLine(file: string, event: EngineEvent): void {
+  try {
+    appendFileSync(file, `${JSON.stringify(event)}\n`);
+  } catch {
+    // The file is a convenience for re-attaching; the job goes on without it.
+  }
+}
+
 /** The one place events leave the engine: stdout JSON lines, IPC messages, and/or human lines on stderr. */
 export function createEmitter(opts: EmitterOptions): Emit {
   let progressOnLine = false;
@@ -54,6 +70,7 @@ export function createEmitter(opts: EmitterOptions): Emit {
     const event = { ...payload, ts: Date.now() } as EngineEvent;
     if (opts.json) process.stdout.write(`${JSON.stringify(event)}\n`);
     if (opts.send) opts.send(event);
+    if (opts.eventsFile && event.type !== 'preview') appendEventLine(opts.eventsFile, event);
     if (opts.json || !opts.human) return;
     const line = formatHuman(event);
     if (line === undefined) return;

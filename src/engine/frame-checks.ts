@@ -1,23 +1,47 @@
 import { ExitCode } from '../protocol/engine-events';
-import { formatBytes } from './disk/size-spec';
+import { formatBytes } from '../protocol/format';
 import { EngineError, stderrTail } from './errors';
 import type { Emit } from './events';
+import { splitBudget } from './frame-ring';
 import type { Size } from './target-size';
+import type { TemporalParts } from './temporal/resume-prime';
+import { DEFAULT_TEMPORAL_MAX_BYTES } from './temporal/temporal-stage';
 
-/** The rings must hold at least one input and one output frame; a frame that alone passes the budget is refused. */
-export function checkFrameMemory(
-  inBytes: number,
-  outBytes: number,
-  budgetBytes: number,
-  size: Size,
-  path: string,
-): void {
-  if (inBytes + outBytes <= budgetBytes) return;
+export interface FrameMemoryRequest {
+  inBytes: number;
+  outBytes: number;
+  /** Model output frames alive outside the rings (see heldOutputBytes). */
+  heldBytes: number;
+  budgetBytes: number;
+  /** The model's input frame size and the source, for the message. */
+  size: Size;
+  path: string;
+}
+
+/**
+ * Bytes of model output alive outside the rings: the frame the model is filling, the one the encoder is writing,
+ * the reuse wrapper's previous output and the temporal history (at most its window, within its own cap).
+ */
+export function heldOutputBytes(outBytes: number, temporal?: TemporalParts): number {
+  const history = temporal?.stage ? Math.min(temporal.stage.primeFrames * outBytes, DEFAULT_TEMPORAL_MAX_BYTES) : 0;
+  return (2 + (temporal?.reuse ? 1 : 0)) * outBytes + history;
+}
+
+/**
+ * All the frame memory stays inside the frame-buffer budget: what is held outside the rings comes off it first and
+ * the rest is split between the rings (so both hold the same number of frames). Refused when not even one input
+ * and one output frame fit beside it: a 4K source at ×4 makes 398 MB frames, and that is what the budget pays for.
+ */
+export function planFrameMemory(r: FrameMemoryRequest): [number, number] {
+  const need = r.inBytes + r.outBytes + r.heldBytes;
+  if (need <= r.budgetBytes) return splitBudget(r.budgetBytes - r.heldBytes, r.inBytes, r.outBytes);
   throw new EngineError(
     ExitCode.badInput,
     'frame-too-large',
-    `${path}: a ${size.width}×${size.height} frame needs ${formatBytes(inBytes + outBytes)} in memory (input + ×4 output), over the frame buffer budget of ${formatBytes(budgetBytes)}`,
-    'raise --buffer-mb if the machine has the memory, or downscale the input first',
+    `${r.path}: a ${r.size.width}×${r.size.height} frame needs ${formatBytes(need)} in memory (the input and its ` +
+      `${formatBytes(r.outBytes)} model output in the buffer, plus ${formatBytes(r.heldBytes)} of outputs being made, ` +
+      `encoded or kept for reuse), over the frame buffer budget of ${formatBytes(r.budgetBytes)}`,
+    `raise --buffer-mb to ${Math.ceil(need / 2 ** 20)} if the machine has the memory, or choose a smaller target`,
   );
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ExitCode } from '../protocol/engine-events';
 import { EngineError } from './errors';
@@ -8,6 +9,7 @@ import type { EpChoice } from './gpu/providers';
 import { RetilingTileUpscaler } from './gpu/retiling-upscaler';
 import type { EngineWarning } from './gpu/select-provider';
 import { ModelError } from './model/loader';
+import { NULL_MODEL_ID, NULL_MODEL_SCALE, nullTileModel } from './null-model';
 import type { EngineModel } from './pipeline-types';
 
 /**
@@ -27,6 +29,8 @@ export interface InferWorkerOptions {
   /** Default 'fp32' like `ep`'s default 'cpu'; the CLI passes --precision (default auto). */
   precision?: PrecisionChoice;
   vramBudgetBytes?: number;
+  /** RAM the frames will take (CPU tiles are sized from what is left). */
+  reservedBytes?: number;
   frame?: { width: number; height: number };
   intraOpNumThreads?: number;
 }
@@ -35,6 +39,7 @@ type ModelMeta = EngineModel & { inputName: string; outputName: string };
 
 type ToWorker =
   | { type: 'upscale'; id: number; frame: Uint8Array; width: number; height: number }
+  | { type: 'release'; frame: Uint8Array }
   | { type: 'tile'; tile: number }
   | { type: 'close' };
 type FromWorker =
@@ -136,6 +141,13 @@ export class WorkerUpscaler implements RetileableUpscaler {
     });
   }
 
+  /** Sends an output frame back to the worker's pool (transferred, no copy); `frame` must not be touched after. */
+  release(frame: Buffer): void {
+    if (this.failure || frame.byteOffset !== 0 || frame.byteLength !== frame.buffer.byteLength) return;
+    const view = new Uint8Array(frame.buffer, 0, frame.byteLength);
+    this.worker.postMessage({ type: 'release', frame: view } satisfies ToWorker, [view.buffer as ArrayBuffer]);
+  }
+
   /** Later frames run with `tile` (messages are handled in order, so a frame already sent keeps the old one). */
   setTile(tile: number): void {
     this.tile = tile;
@@ -167,34 +179,61 @@ export function disableOrtTelemetry(env: NodeJS.ProcessEnv = process.env): void 
   env.ORT_DISABLE_TELEMETRY ??= '1';
 }
 
+/** `--model null`: the built-in nearest ×4 in place of the session (null-model.ts); no onnxruntime at all. */
+function openNullModel(opts: InferWorkerOptions): { upscaler: RetilingTileUpscaler; ready: FromWorker } {
+  const model: ModelMeta = {
+    id: NULL_MODEL_ID,
+    path: NULL_MODEL_ID,
+    scale: NULL_MODEL_SCALE,
+    sha256: createHash('sha256').update(`huaju4k nearest x${NULL_MODEL_SCALE}`).digest('hex'),
+    executionProvider: 'none',
+    precision: 'fp32',
+    inputName: 'rgb24',
+    outputName: 'rgb24',
+  };
+  const tile = opts.tile === 'auto' ? 0 : opts.tile;
+  const upscaler = new RetilingTileUpscaler(nullTileModel(), tile, opts.pad);
+  return { upscaler, ready: { type: 'ready', model, tile, warnings: [] } };
+}
+
+async function openWorkerModel(
+  opts: InferWorkerOptions,
+): Promise<{ upscaler: RetilingTileUpscaler; ready: FromWorker }> {
+  if (opts.modelRef === NULL_MODEL_ID) return openNullModel(opts);
+  const opened = await openModel({
+    modelRef: opts.modelRef,
+    ep: opts.ep ?? 'cpu',
+    precision: opts.precision ?? 'fp32',
+    vramBudgetBytes: opts.vramBudgetBytes ?? 6 * 2 ** 30,
+    reservedBytes: opts.reservedBytes,
+    tile: opts.tile,
+    frame: opts.frame ?? { width: 0, height: 0 },
+    pad: opts.pad,
+    intraOpNumThreads: opts.intraOpNumThreads,
+  });
+  const { model } = opened;
+  const upscaler = new RetilingTileUpscaler(model, opened.tile, opts.pad);
+  const meta: ModelMeta = {
+    id: model.id,
+    path: model.path,
+    scale: model.scale,
+    sha256: model.sha256,
+    executionProvider: model.executionProvider,
+    precision: model.precision,
+    inputName: model.inputName,
+    outputName: model.outputName,
+  };
+  const { tile, warnings, summary } = opened;
+  return { upscaler, ready: { type: 'ready', model: meta, tile, warnings, summary } };
+}
+
 async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorkerOptions): Promise<void> {
   disableOrtTelemetry();
   let upscaler: RetilingTileUpscaler;
   try {
-    const opened = await openModel({
-      modelRef: opts.modelRef,
-      ep: opts.ep ?? 'cpu',
-      precision: opts.precision ?? 'fp32',
-      vramBudgetBytes: opts.vramBudgetBytes ?? 6 * 2 ** 30,
-      tile: opts.tile,
-      frame: opts.frame ?? { width: 0, height: 0 },
-      pad: opts.pad,
-      intraOpNumThreads: opts.intraOpNumThreads,
-    });
-    const { model } = opened;
-    upscaler = new RetilingTileUpscaler(model, opened.tile, opts.pad);
-    const meta: ModelMeta = {
-      id: model.id,
-      path: model.path,
-      scale: model.scale,
-      sha256: model.sha256,
-      executionProvider: model.executionProvider,
-      precision: model.precision,
-      inputName: model.inputName,
-      outputName: model.outputName,
-    };
-    const { tile, warnings, summary } = opened;
-    port.postMessage({ type: 'ready', model: meta, tile, warnings, summary } satisfies FromWorker);
+    const opened = await openWorkerModel(opts);
+    upscaler = opened.upscaler;
+    port.postMessage(opened.ready);
   } catch (err) {
     port.postMessage(describeError(err));
     return;
@@ -212,6 +251,8 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
   };
   port.on('message', (m: ToWorker) => {
     if (m.type === 'close') port.close();
+    else if (m.type === 'release')
+      upscaler.release(Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.byteLength));
     else if (m.type === 'tile') queue = queue.then(() => upscaler.setTile(m.tile));
     else queue = queue.then(() => handle(m));
   });

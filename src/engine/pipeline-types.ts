@@ -5,7 +5,7 @@ import type { Emit } from './events';
 import type { FfmpegTools } from './ffmpeg-tools';
 import type { Precision } from './model/loader';
 import type { MediaInfo } from './probe';
-import type { Size } from './target-size';
+import type { FitMode, Size } from './target-size';
 import type { TemporalParts } from './temporal/resume-prime';
 
 /** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
@@ -25,6 +25,12 @@ export interface FrameUpscaler {
   /** Share of tiles served from a previous frame's output so far (temporal/reuse-upscaler.ts); reported in progress. */
   readonly reuseRatio?: number;
   upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer>;
+  /**
+   * Gives back a frame `upscale` returned, once nothing reads it any more (the encoder has written it): its memory
+   * is reused for a later frame instead of allocating 25 MB per 4K frame. Optional; never call it for a frame that
+   * is still held (a temporal history, a preview being encoded).
+   */
+  release?(frame: Buffer): void;
 }
 
 /** A frame between the model and the encoder. */
@@ -48,8 +54,13 @@ export interface FrameStage {
 export interface EnhanceOptions {
   input: string;
   output?: string;
+  /** A box (fit inside, display aspect kept); default 3840x2160. */
   target?: string;
   scale?: number;
+  /** `pad`: the frame is exactly the --target box, the picture centred on black (default `contain`). */
+  fit?: FitMode;
+  /** Run a source that already reaches the target shrunk to target ÷ model scale (else it is refused). */
+  sameSize?: boolean;
   encoder: EncoderSettings;
   maxFrames?: number;
   bufferMb?: number;

@@ -23,14 +23,15 @@ import {
 } from './disk/guard';
 import { type EncoderSettings, outputFrameRate } from './encoder';
 import { CancelledError, EngineError } from './errors';
-import { checkDecodedAll, checkFrameMemory } from './frame-checks';
-import { FrameRing, splitBudget } from './frame-ring';
+import { checkDecodedAll, heldOutputBytes, planFrameMemory } from './frame-checks';
+import { FrameRing } from './frame-ring';
 import { partialPathFor } from './output-path';
 import type { EnhanceContext, EnhanceOptions, PipelineFrame } from './pipeline-types';
 import { PreviewEmitter } from './preview-emitter';
 import { toProbeInfo } from './probe';
+import { checkedOutput, planSizes, sizePixelParams } from './size-plan';
 import { StageClock } from './stage-clock';
-import { resolveTarget } from './target-size';
+import { planStreams } from './stream-map';
 import { primeForResume, primeStartFor } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 
@@ -52,16 +53,17 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const t0 = Date.now();
   const { info, model, emit, tools } = ctx;
   const output = resolve(opts.output ?? defaultOutputPath(opts.input));
-  const target = resolveTarget({ width: info.displayWidth, height: info.displayHeight }, opts);
+  const { display, out } = checkedOutput(info, opts);
   const { upscaler, tile } = ctx;
   const scale = upscaler.scale;
-  const inSize = { width: info.width, height: info.height };
-  const outSize = { width: info.width * scale, height: info.height * scale };
+  const plan = planSizes(info, display, out, scale, !!opts.sameSize);
+  const { frame: target, modelInput: inSize, modelOutput: outSize } = plan;
   const budget = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
   const inFrameBytes = inSize.width * inSize.height * 3;
   const outFrameBytes = outSize.width * outSize.height * 3;
-  checkFrameMemory(inFrameBytes, outFrameBytes, budget, inSize, info.path);
-  const [inBudget, outBudget] = splitBudget(budget, inFrameBytes, outFrameBytes);
+  const heldBytes = heldOutputBytes(outFrameBytes, ctx.temporal);
+  const memory = { inBytes: inFrameBytes, outBytes: outFrameBytes, heldBytes, budgetBytes: budget };
+  const [inBudget, outBudget] = planFrameMemory({ ...memory, size: inSize, path: info.path });
   const total =
     opts.maxFrames !== undefined ? Math.min(opts.maxFrames, info.frameCountEstimate) : info.frameCountEstimate;
 
@@ -81,7 +83,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       encoder: settings,
       segmentFrames,
       maxFrames: opts.maxFrames,
-      extra: opts.pixelSettings,
+      extra: { ...opts.pixelSettings, ...sizePixelParams(plan) },
     });
   // A resumed job keeps the encoder threads it was started with (they shape x264's bitstream).
   const pinned = opts.resume ? readPinnedThreads(dir) : undefined;
@@ -139,11 +141,14 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     precision: model.precision,
     tile,
     target,
+    plan: { modelInput: inSize, modelOutput: outSize, picture: plan.picture, sameSize: plan.sameSize },
     totalFrames: total,
     encoder: opts.encoder.codec,
     resumeFromFrame: resumeFrom,
     workDir: dir,
   });
+  // What the join will do with the audio and subtitles (transcode, drop) is known now: say it before the work.
+  for (const w of planStreams(info, output).warnings) emit({ type: 'warning', ...w });
   if (info.fieldOrder && !['progressive', 'unknown'].includes(info.fieldOrder)) {
     emit({
       type: 'warning',
@@ -168,6 +173,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       ffmpeg: tools.ffmpeg,
       frameSize: outSize,
       target,
+      picture: plan.picture,
       fpsRational: outputFrameRate(info).rational,
       settings: encoderSettings,
     },
@@ -179,6 +185,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
         ffmpeg: tools.ffmpeg,
         info,
         startFrame: primeAt,
+        size: plan.sameSize ? inSize : undefined,
         maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
       });
 
@@ -296,7 +303,9 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       encodedNow++;
       const now = Date.now();
       sample(now);
-      previews?.offer(f, now);
+      const previewed = previews?.offer(f, now) ?? false;
+      // Written and read by nobody else: its memory goes back to the upscaler for a later frame.
+      if (!previewed && stages.length === 0) upscaler.release?.(f.output);
       const done = writer.framesWritten;
       if (now - lastProgress >= PROGRESS_EVERY_MS || done === total) {
         lastProgress = now;

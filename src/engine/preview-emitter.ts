@@ -19,8 +19,9 @@ export class PreviewEmitter {
     private readonly stopped: () => boolean,
   ) {}
 
-  offer(f: PipelineFrame, now: number): void {
-    if (this.busy || now - this.last < PREVIEW_EVERY_MS) return;
+  /** True when it took the frame (its buffers are read while the preview is made). */
+  offer(f: PipelineFrame, now: number): boolean {
+    if (this.busy || now - this.last < PREVIEW_EVERY_MS) return false;
     this.last = now;
     this.busy = true;
     Promise.all([
@@ -43,5 +44,6 @@ export class PreviewEmitter {
       .finally(() => {
         this.busy = false;
       });
+    return true;
   }
 }

@@ -134,14 +134,10 @@ function checkNotAStillImage(path: string, formatName: string | undefined): void
   }
 }
 
-/**
- * ffprobe metadata of `path`: the first real video stream (cover art skipped), its size after autorotation and after
- * the sample aspect ratio, frame rate and a VFR guess, colour tags, and the audio/subtitle streams to carry over.
- */
-export async function probeMedia(ffprobe: string, given: string): Promise<MediaInfo> {
-  // Absolute from here on: ffmpeg and ffprobe would read a relative name such as "-clip.mp4" as an option.
-  const path = resolve(given);
-  const sizeBytes = await inputFileSize(path);
+type ProbedFormat = NonNullable<FfprobeOutput['format']>;
+
+/** ffprobe's JSON for `path`; a file ffprobe cannot read as a container is refused as not a video. */
+async function readFfprobe(ffprobe: string, path: string): Promise<{ format: ProbedFormat; streams: FfprobeStream[] }> {
   const r = await runFfprobe(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path]);
   let out: FfprobeOutput = {};
   try {
@@ -157,7 +153,11 @@ export async function probeMedia(ffprobe: string, given: string): Promise<MediaI
       `check that it plays in a video player${r.stderr ? `; ffprobe said: ${stderrTail(r.stderr, 2)}` : ''}`,
     );
   }
-  const streams = out.streams ?? [];
+  return { format: out.format, streams: out.streams ?? [] };
+}
+
+/** The first real video stream: cover art (an attached picture) and streams without a size are skipped. */
+function videoStreamOf(path: string, streams: FfprobeStream[]): FfprobeStream {
   const v = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && (s.width ?? 0) > 0);
   if (!v) {
     throw new EngineError(
@@ -167,7 +167,13 @@ export async function probeMedia(ffprobe: string, given: string): Promise<MediaI
       'pick a file with a video track',
     );
   }
-  checkNotAStillImage(path, out.format.format_name);
+  return v;
+}
+
+/** The frame size after autorotation, and the display size after the sample aspect ratio. */
+function geometryOf(
+  v: FfprobeStream,
+): Pick<MediaInfo, 'width' | 'height' | 'displayWidth' | 'displayHeight' | 'rotation' | 'sar'> {
   const rotation = rotationOf(v);
   const swap = rotation === 90 || rotation === 270;
   const codedW = v.width ?? 0;
@@ -179,38 +185,65 @@ export async function probeMedia(ffprobe: string, given: string): Promise<MediaI
   const ratio = sar[0] / sar[1];
   const displayWidth = ratio > 1 ? Math.round(width * ratio) : width;
   const displayHeight = ratio < 1 ? Math.round(height / ratio) : height;
+  return { width, height, displayWidth, displayHeight, rotation, sar };
+}
 
+/** Frame rate (average, else nominal), a VFR guess, duration, the frame count, and where the video starts. */
+async function timingOf(
+  ffprobe: string,
+  path: string,
+  v: FfprobeStream,
+  format: ProbedFormat,
+): Promise<Pick<MediaInfo, 'fps' | 'fpsRational' | 'vfr' | 'durationS' | 'frameCountEstimate' | 'videoStartS'>> {
   const rFps = parseRational(v.r_frame_rate);
   const avgFps = parseRational(v.avg_frame_rate);
   const fps = avgFps > 0 ? avgFps : rFps;
   const fpsRational = avgFps > 0 ? (v.avg_frame_rate as string) : (v.r_frame_rate ?? '25/1');
   const vfr = rFps > 0 && avgFps > 0 && Math.abs(rFps - avgFps) / rFps > 0.01;
-  const durationS = numOr(v.duration, numOr(out.format.duration, 0));
+  const durationS = numOr(v.duration, numOr(format.duration, 0));
   let frames = Number(v.nb_frames) || 0;
   // Exact packet count (demux only, no decode) where the container declares no frame count.
   if (!frames) frames = Math.max(0, await countPackets(ffprobe, path, String(v.index)));
   if (!frames) frames = Math.max(1, Math.round(durationS * fps));
-  const pixFmt = v.pix_fmt ?? 'unknown';
-  const formatStart = numOr(out.format.start_time, 0);
+  const formatStart = numOr(format.start_time, 0);
   const videoStart = numOr(v.start_time, formatStart);
   return {
-    path,
-    sizeBytes,
-    container: out.format.format_name ?? 'unknown',
-    durationS,
-    width,
-    height,
-    displayWidth,
-    displayHeight,
-    rotation,
-    sar,
-    codec: v.codec_name ?? 'unknown',
-    pixFmt,
-    bitDepth: bitDepthOf(pixFmt, v.bits_per_raw_sample),
     fps,
     fpsRational,
     vfr,
+    durationS,
     frameCountEstimate: frames,
+    videoStartS: Math.max(0, videoStart - formatStart),
+  };
+}
+
+/**
+ * ffprobe metadata of `path`: the first real video stream (cover art skipped), its size after autorotation and after
+ * the sample aspect ratio, frame rate and a VFR guess, colour tags, and the audio/subtitle streams to carry over.
+ */
+export async function probeMedia(ffprobe: string, given: string): Promise<MediaInfo> {
+  // Absolute from here on: ffmpeg and ffprobe would read a relative name such as "-clip.mp4" as an option.
+  const path = resolve(given);
+  const sizeBytes = await inputFileSize(path);
+  const { format, streams } = await readFfprobe(ffprobe, path);
+  const v = videoStreamOf(path, streams);
+  checkNotAStillImage(path, format.format_name);
+  const geometry = geometryOf(v);
+  const timing = await timingOf(ffprobe, path, v, format);
+  const pixFmt = v.pix_fmt ?? 'unknown';
+  return {
+    path,
+    sizeBytes,
+    container: format.format_name ?? 'unknown',
+    durationS: timing.durationS,
+    ...geometry,
+    codec: v.codec_name ?? 'unknown',
+    pixFmt,
+    bitDepth: bitDepthOf(pixFmt, v.bits_per_raw_sample),
+    fps: timing.fps,
+    fpsRational: timing.fpsRational,
+    vfr: timing.vfr,
+    frameCountEstimate: timing.frameCountEstimate,
     colorMatrix: v.color_space,
     colorRange: v.color_range,
     colorPrimaries: v.color_primaries,
@@ -218,7 +251,7 @@ export async function probeMedia(ffprobe: string, given: string): Promise<MediaI
     fieldOrder: v.field_order,
     audioStreams: streams.filter((s) => s.codec_type === 'audio').length,
     subtitleStreams: streams.filter((s) => s.codec_type === 'subtitle').length,
-    videoStartS: Math.max(0, videoStart - formatStart),
+    videoStartS: timing.videoStartS,
     videoStreamIndex: v.index,
     audio: refs(streams, 'audio'),
     subtitles: refs(streams, 'subtitle'),

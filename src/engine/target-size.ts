@@ -40,13 +40,55 @@ export function parseTargetOption(text: string): Size {
   return { width, height };
 }
 
-export function resolveTarget(display: Size, opts: { target?: string; scale?: number }): Size {
-  if (opts.target) return parseTargetOption(opts.target);
+/** How `--target` is used: `contain` fits the picture inside the box; `pad` keeps the box as the frame, with bars. */
+export const FIT_MODES = ['contain', 'pad'] as const;
+export type FitMode = (typeof FIT_MODES)[number];
+
+export interface TargetOptions {
+  target?: string;
+  scale?: number;
+  fit?: FitMode;
+}
+
+/** The encoded frame and the picture inside it (centred); the same size unless `--fit pad` adds bars. */
+export interface OutputSize {
+  frame: Size;
+  picture: Size;
+}
+
+/**
+ * The display size with the sample aspect ratio applied exactly (not rounded to whole pixels), so that the aspect
+ * of a tiny anamorphic frame survives: 1×1 at SAR 16:9 is 1.78×1, whose 4K fit is 3840×2160, not 2:1.
+ */
+export function displaySize(info: { width: number; height: number; sar: [number, number] }): Size {
+  const ratio = info.sar[0] > 0 && info.sar[1] > 0 ? info.sar[0] / info.sar[1] : 1;
+  return ratio >= 1
+    ? { width: info.width * ratio, height: info.height }
+    : { width: info.width, height: info.height / ratio };
+}
+
+/**
+ * `--target WxH` is a box: the picture is the largest even size inside it with the display aspect (never
+ * stretched); `--fit pad` makes the box itself the frame, the picture centred on black. No target: a 3840×2160
+ * box; `--scale n`: the display size × n.
+ */
+export function resolveOutput(display: Size, opts: TargetOptions): OutputSize {
   if (opts.scale !== undefined) {
     if (!(opts.scale > 0 && opts.scale <= 16)) {
       throw new EngineError(ExitCode.badInput, 'bad-scale', `--scale must be a number in (0, 16], got ${opts.scale}`);
     }
-    return scaleBy(display, opts.scale);
+    if (opts.fit === 'pad') {
+      throw new EngineError(ExitCode.badInput, 'bad-fit', '--fit pad needs a box: use it with --target, not --scale');
+    }
+    const picture = scaleBy(display, opts.scale);
+    return { frame: picture, picture };
   }
-  return fitInside(display);
+  const box = opts.target ? parseTargetOption(opts.target) : UHD;
+  const picture = fitInside(display, box);
+  return { frame: opts.fit === 'pad' ? box : picture, picture };
+}
+
+/** The encoded frame size (see resolveOutput). */
+export function resolveTarget(display: Size, opts: TargetOptions): Size {
+  return resolveOutput(display, opts).frame;
 }

@@ -39,39 +39,13 @@ export function planTiles(width: number, height: number, tile: number, pad = MIN
 }
 
 /**
- * Packed RGB24 region → planar float32 RGB in 0..1 (the model's NCHW input), into `out` (reused across tiles).
+ * Copies a w×h region of one packed RGB24 image into another, one row at a time (`set` of a row is a memcpy):
+ * from `(sx, sy)` in `src` (width `srcWidth`) to `(dx, dy)` in `dst` (width `dstWidth`). Tiles are cut out of the
+ * frame and stitched back into the output this way; no per-pixel loop.
  */
-export function rgbToPlanar(
+export function copyRgbRegion(
   src: Uint8Array,
   srcWidth: number,
-  rx: number,
-  ry: number,
-  rw: number,
-  rh: number,
-  out: Float32Array,
-): Float32Array {
-  const plane = rw * rh;
-  const inv = 1 / 255;
-  let o = 0;
-  for (let y = 0; y < rh; y++) {
-    let i = ((ry + y) * srcWidth + rx) * 3;
-    for (let x = 0; x < rw; x++, o++, i += 3) {
-      out[o] = src[i] * inv;
-      out[o + plane] = src[i + 1] * inv;
-      out[o + 2 * plane] = src[i + 2] * inv;
-    }
-  }
-  return out;
-}
-
-/**
- * Copies part of the model's planar float output (0..1, size ow×oh) into the packed RGB24 frame: ×255, clamp,
- * round (a Uint8ClampedArray view does the clamp and rounding in the store). `(sx, sy)` is where the wanted part starts inside the tile output, `(dx, dy, w, h)` where it goes.
- */
-export function planarToRgb(
-  src: Float32Array,
-  ow: number,
-  oh: number,
   sx: number,
   sy: number,
   dst: Uint8Array,
@@ -81,15 +55,9 @@ export function planarToRgb(
   w: number,
   h: number,
 ): void {
-  const plane = ow * oh;
-  const out = new Uint8ClampedArray(dst.buffer, dst.byteOffset, dst.byteLength);
+  const rowBytes = w * 3;
   for (let y = 0; y < h; y++) {
-    let s = (sy + y) * ow + sx;
-    let d = ((dy + y) * dstWidth + dx) * 3;
-    for (let x = 0; x < w; x++, s++, d += 3) {
-      out[d] = src[s] * 255;
-      out[d + 1] = src[s + plane] * 255;
-      out[d + 2] = src[s + 2 * plane] * 255;
-    }
+    const s = ((sy + y) * srcWidth + sx) * 3;
+    dst.set(src.subarray(s, s + rowBytes), ((dy + y) * dstWidth + dx) * 3);
   }
 }

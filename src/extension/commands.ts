@@ -9,9 +9,10 @@ import type { JobManager, JobRequest } from './job-manager';
 import type { JobUi } from './job-ui';
 import { MonitorPanel } from './monitor';
 import { findResumable, listResumable, mergeResumable, type ResumableJob, resumeArgs, resumePickItem } from './resume';
-import { buildEnhanceArgs, engineEnv, SettingsError } from './settings';
+import { revealFile } from './reveal';
+import { buildEnhanceArgs, type EnhanceSettings, engineEnv, SettingsError } from './settings';
 import { settingsFor } from './settings-reader';
-import { defaultOutputPath, isVideoPath, VIDEO_EXTENSIONS, VIDEO_GLOB } from './video-files';
+import { defaultOutputPath, isEnhanceable, isVideoFile, VIDEO_EXTENSIONS, VIDEO_GLOB } from './video-files';
 import type { VideoNode, VideosTreeProvider } from './videos-tree';
 
 export interface CommandDeps {
@@ -60,7 +61,9 @@ async function refuseIfUntrusted(ui: JobUi): Promise<boolean> {
 
 async function pickVideos(): Promise<vscode.Uri[]> {
   const active = vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
-  const found = await vscode.workspace.findFiles(VIDEO_GLOB, undefined, 2000);
+  const found = (await vscode.workspace.findFiles(VIDEO_GLOB, undefined, 2000)).filter(
+    (uri) => uri.scheme === 'file' && isEnhanceable(uri.fsPath),
+  );
   if (found.length === 0) {
     return (
       (await vscode.window.showOpenDialog({
@@ -88,160 +91,186 @@ function activeTabUri(): vscode.Uri | undefined {
   return input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
 }
 
-export function registerCommands(d: CommandDeps): vscode.Disposable[] {
-  const { jobs, journal, ui, tree, log, context } = d;
+/**
+ * A finished output is never replaced without asking (the engine refuses without --overwrite). Resolves to the
+ * extra engine arguments, or undefined when the user keeps the existing file.
+ */
+async function confirmReplace(ui: JobUi, input: string, output: string, asked: boolean): Promise<string[] | undefined> {
+  if (!existsSync(output) || existsSync(workDirFor(output))) return [];
+  if (asked) return ['--overwrite'];
+  const choice = await ui.show(
+    'warning',
+    `huaju4k: ${path.basename(output)} already exists. Enhance ${path.basename(input)} again and replace it?`,
+    [REPLACE, OPEN_EXISTING],
+  );
+  if (choice === OPEN_EXISTING) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(output));
+  return choice === REPLACE ? ['--overwrite'] : undefined;
+}
 
-  /**
-   * A finished output is never replaced without asking (the engine refuses without --overwrite). Resolves to the
-   * extra engine arguments, or undefined when the user keeps the existing file.
-   */
-  const confirmReplace = async (input: string, output: string, asked: boolean): Promise<string[] | undefined> => {
-    if (!existsSync(output) || existsSync(workDirFor(output))) return [];
-    if (asked) return ['--overwrite'];
-    const choice = await ui.show(
-      'warning',
-      `huaju4k: ${path.basename(output)} already exists. Enhance ${path.basename(input)} again and replace it?`,
-      [REPLACE, OPEN_EXISTING],
+interface EnqueueExtra {
+  output?: string;
+  resumeOf?: string[];
+  replaceConfirmed?: boolean;
+}
+
+/** The input path of a video the engine can read, or undefined after telling the user why not. */
+async function localInput(ui: JobUi, uri: vscode.Uri): Promise<string | undefined> {
+  if (uri.scheme !== 'file') {
+    await ui.show(
+      'error',
+      `huaju4k: ${uri.toString()} is not on a local or remote file system; copy it into the workspace first.`,
     );
-    if (choice === OPEN_EXISTING) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(output));
-    return choice === REPLACE ? ['--overwrite'] : undefined;
-  };
+    return undefined;
+  }
+  if (!existsSync(uri.fsPath)) {
+    await ui.show('error', `huaju4k: ${uri.fsPath} does not exist.`);
+    return undefined;
+  }
+  return uri.fsPath;
+}
 
-  const enqueue = async (
-    uri: vscode.Uri,
-    extra: { output?: string; resumeOf?: string[]; replaceConfirmed?: boolean } = {},
-  ) => {
-    if (uri.scheme !== 'file') {
-      await ui.show(
-        'error',
-        `huaju4k: ${uri.toString()} is not on a local or remote file system; copy it into the workspace first.`,
-      );
-      return undefined;
-    }
-    const input = uri.fsPath;
-    if (!existsSync(input)) {
-      await ui.show('error', `huaju4k: ${input} does not exist.`);
-      return undefined;
-    }
-    const settings = settingsFor(uri);
-    let args: string[];
-    try {
-      args = extra.resumeOf ?? buildEnhanceArgs({ input, output: extra.output }, settings);
-    } catch (err) {
-      if (err instanceof SettingsError) {
-        const choice = await ui.show('error', err.message, ['Open settings']);
-        if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', `huaju4k.${err.key}`);
-        return undefined;
-      }
-      throw err;
-    }
-    if (!extra.resumeOf) {
-      const replace = await confirmReplace(
-        input,
-        extra.output ?? defaultOutputPath(input),
-        extra.replaceConfirmed === true,
-      );
-      if (!replace) return undefined;
-      args.push(...replace);
-    }
-    const request: JobRequest = {
-      input,
-      output: extra.output ?? outputFromArgs(args) ?? defaultOutputPath(input),
-      args,
-      env: engineEnv(settings),
-      device: settings.executionProvider === 'auto' ? 'default' : settings.executionProvider,
-    };
-    jobs.setPerDevice(settings.jobsPerDevice);
-    try {
-      return jobs.enqueue(request);
-    } catch (err) {
-      await ui.show('warning', `huaju4k: ${(err as Error).message}`);
-      return undefined;
-    }
-  };
+/** The engine arguments from the settings, or undefined after offering to open the setting that is wrong. */
+async function argsFromSettings(
+  ui: JobUi,
+  input: string,
+  output: string | undefined,
+  settings: EnhanceSettings,
+): Promise<string[] | undefined> {
+  try {
+    return buildEnhanceArgs({ input, output }, settings);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    const choice = await ui.show('error', err.message, ['Open settings']);
+    if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', `huaju4k.${err.key}`);
+    return undefined;
+  }
+}
 
-  const resume = async (arg?: unknown) => {
-    if (await refuseIfUntrusted(ui)) return undefined;
-    const resumable = await findInterruptedJobs(journal, d.enginePath);
-    const target = toUri(arg)?.fsPath;
-    let chosen = target ? findResumable(resumable, target) : undefined;
-    if (target && !chosen) {
-      await ui.show('warning', `huaju4k: no interrupted enhancement found for ${target}.`);
-      return undefined;
-    }
-    if (!chosen) {
-      if (resumable.length === 0) {
-        await ui.show('info', 'huaju4k: there are no interrupted enhancements to resume.');
-        return undefined;
-      }
-      const picked = await vscode.window.showQuickPick(
-        resumable.map((job) => ({ ...resumePickItem(job), job })),
-        { title: 'huaju4k: resume an interrupted enhancement', matchOnDetail: true },
-      );
-      chosen = picked?.job;
-    }
-    if (!chosen) return undefined;
-    const rec = chosen.record;
-    log.info(`resuming ${rec.input} → ${rec.output} from ${chosen.percent}%`);
-    return enqueue(vscode.Uri.file(rec.input), { output: rec.output, resumeOf: resumeArgs(rec) });
+/** Queues one enhancement (new, or a resume with the recorded arguments); undefined when it is not started. */
+async function enqueue(d: CommandDeps, uri: vscode.Uri, extra: EnqueueExtra = {}) {
+  const { ui, jobs } = d;
+  const input = await localInput(ui, uri);
+  if (!input) return undefined;
+  const settings = settingsFor(uri);
+  const args = extra.resumeOf ?? (await argsFromSettings(ui, input, extra.output, settings));
+  if (!args) return undefined;
+  if (!extra.resumeOf) {
+    const output = extra.output ?? defaultOutputPath(input);
+    const replace = await confirmReplace(ui, input, output, extra.replaceConfirmed === true);
+    if (!replace) return undefined;
+    args.push(...replace);
+  }
+  const request: JobRequest = {
+    input,
+    output: extra.output ?? outputFromArgs(args) ?? defaultOutputPath(input),
+    args,
+    env: engineEnv(settings),
+    device: settings.executionProvider === 'auto' ? 'default' : settings.executionProvider,
   };
+  jobs.setPerDevice(settings.jobsPerDevice);
+  try {
+    return jobs.enqueue(request);
+  } catch (err) {
+    await ui.show('warning', `huaju4k: ${(err as Error).message}`);
+    return undefined;
+  }
+}
 
+/** The interrupted job to resume: the one the argument names, else the user's pick; undefined when none. */
+async function chooseResumable(d: CommandDeps, arg: unknown): Promise<ResumableJob | undefined> {
+  const { ui } = d;
+  const resumable = await findInterruptedJobs(d.journal, d.enginePath);
+  const target = toUri(arg)?.fsPath;
+  if (target) {
+    const found = findResumable(resumable, target);
+    if (!found) await ui.show('warning', `huaju4k: no interrupted enhancement found for ${target}.`);
+    return found;
+  }
+  if (resumable.length === 0) {
+    await ui.show('info', 'huaju4k: there are no interrupted enhancements to resume.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    resumable.map((job) => ({ ...resumePickItem(job), job })),
+    { title: 'huaju4k: resume an interrupted enhancement', matchOnDetail: true },
+  );
+  return picked?.job;
+}
+
+async function resumeCommand(d: CommandDeps, arg?: unknown) {
+  if (await refuseIfUntrusted(d.ui)) return undefined;
+  const chosen = await chooseResumable(d, arg);
+  if (!chosen) return undefined;
+  const rec = chosen.record;
+  d.log.info(`resuming ${rec.input} → ${rec.output} from ${chosen.percent}%`);
+  return enqueue(d, vscode.Uri.file(rec.input), { output: rec.output, resumeOf: resumeArgs(rec) });
+}
+
+async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
+  if (await refuseIfUntrusted(d.ui)) return [];
+  let uris = Array.isArray(all) ? all.map(toUri).filter((u): u is vscode.Uri => !!u) : [];
+  if (uris.length === 0) {
+    const one = toUri(arg);
+    uris = one ? [one] : await pickVideos();
+  }
+  const videos = uris.filter((u) => isVideoFile(u.fsPath));
+  if (uris.length > 0 && videos.length === 0) {
+    await d.ui.show(
+      'error',
+      `huaju4k: ${path.basename(uris[0].fsPath)} is not a video file (${VIDEO_EXTENSIONS.join(', ')}).`,
+    );
+    return [];
+  }
+  const started = [];
+  for (const uri of videos) {
+    const job = await enqueue(d, uri);
+    if (job) started.push(job);
+  }
+  return started;
+}
+
+async function enhanceWithOptionsCommand(d: CommandDeps, arg?: unknown) {
+  if (await refuseIfUntrusted(d.ui)) return undefined;
+  const uri = toUri(arg) ?? (await pickVideos())[0];
+  if (!uri) return undefined;
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.file(defaultOutputPath(uri.fsPath)),
+    filters: { 'MP4 video': ['mp4'] },
+    saveLabel: 'Enhance to 4K',
+  });
+  if (!target) return undefined;
+  // The save dialog has already asked whether to replace an existing file.
+  return enqueue(d, uri, { output: target.fsPath, replaceConfirmed: true });
+}
+
+async function cancelCommand(d: CommandDeps, arg?: unknown): Promise<boolean> {
+  const { jobs } = d;
+  const uri = toUri(arg);
+  const active = jobs.jobs().filter((j) => j.phase === 'running' || j.phase === 'queued');
+  let id = uri ? active.find((j) => j.input === uri.fsPath || j.output === uri.fsPath)?.id : undefined;
+  if (!id && typeof arg === 'string') id = active.find((j) => j.id === arg)?.id;
+  if (!id && active.length === 1) id = active[0].id;
+  if (!id && active.length > 1) {
+    const pick = await vscode.window.showQuickPick(
+      active.map((j) => ({ label: path.basename(j.input), description: j.phase, id: j.id })),
+      { title: 'huaju4k: cancel which job?' },
+    );
+    id = pick?.id;
+  }
+  if (!id) {
+    if (active.length === 0) await d.ui.show('info', 'huaju4k: no job is running.');
+    return false;
+  }
+  return jobs.cancel(id);
+}
+
+export function registerCommands(d: CommandDeps): vscode.Disposable[] {
+  const { jobs, tree, log, context } = d;
   return [
-    vscode.commands.registerCommand(COMMANDS.enhance, async (arg?: unknown, all?: unknown) => {
-      if (await refuseIfUntrusted(ui)) return [];
-      let uris = Array.isArray(all) ? all.map(toUri).filter((u): u is vscode.Uri => !!u) : [];
-      if (uris.length === 0) {
-        const one = toUri(arg);
-        uris = one ? [one] : await pickVideos();
-      }
-      const videos = uris.filter((u) => isVideoPath(u.fsPath));
-      if (uris.length > 0 && videos.length === 0) {
-        await ui.show(
-          'error',
-          `huaju4k: ${path.basename(uris[0].fsPath)} is not a video file (${VIDEO_EXTENSIONS.join(', ')}).`,
-        );
-        return [];
-      }
-      const started = [];
-      for (const uri of videos) {
-        const job = await enqueue(uri);
-        if (job) started.push(job);
-      }
-      return started;
-    }),
-    vscode.commands.registerCommand(COMMANDS.enhanceWithOptions, async (arg?: unknown) => {
-      if (await refuseIfUntrusted(ui)) return undefined;
-      const uri = toUri(arg) ?? (await pickVideos())[0];
-      if (!uri) return undefined;
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: vscode.Uri.file(defaultOutputPath(uri.fsPath)),
-        filters: { 'MP4 video': ['mp4'] },
-        saveLabel: 'Enhance to 4K',
-      });
-      if (!target) return undefined;
-      // The save dialog has already asked whether to replace an existing file.
-      return enqueue(uri, { output: target.fsPath, replaceConfirmed: true });
-    }),
-    vscode.commands.registerCommand(COMMANDS.resume, resume),
-    vscode.commands.registerCommand(COMMANDS.cancel, async (arg?: unknown) => {
-      const uri = toUri(arg);
-      const active = jobs.jobs().filter((j) => j.phase === 'running' || j.phase === 'queued');
-      let id = uri ? active.find((j) => j.input === uri.fsPath || j.output === uri.fsPath)?.id : undefined;
-      if (!id && typeof arg === 'string') id = active.find((j) => j.id === arg)?.id;
-      if (!id && active.length === 1) id = active[0].id;
-      if (!id && active.length > 1) {
-        const pick = await vscode.window.showQuickPick(
-          active.map((j) => ({ label: path.basename(j.input), description: j.phase, id: j.id })),
-          { title: 'huaju4k: cancel which job?' },
-        );
-        id = pick?.id;
-      }
-      if (!id) {
-        if (active.length === 0) await ui.show('info', 'huaju4k: no job is running.');
-        return false;
-      }
-      return jobs.cancel(id);
-    }),
+    vscode.commands.registerCommand(COMMANDS.enhance, (arg?: unknown, all?: unknown) => enhanceCommand(d, arg, all)),
+    vscode.commands.registerCommand(COMMANDS.enhanceWithOptions, (arg?: unknown) => enhanceWithOptionsCommand(d, arg)),
+    vscode.commands.registerCommand(COMMANDS.resume, (arg?: unknown) => resumeCommand(d, arg)),
+    vscode.commands.registerCommand(COMMANDS.cancel, (arg?: unknown) => cancelCommand(d, arg)),
     vscode.commands.registerCommand(COMMANDS.cancelAll, () => {
       for (const j of jobs.jobs()) jobs.cancel(j.id);
     }),
@@ -251,7 +280,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMANDS.refreshVideos, () => tree.rescan()),
     vscode.commands.registerCommand(COMMANDS.revealOutput, async (arg?: unknown) => {
       const out = outputOf(arg, d);
-      if (out) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out));
+      if (out) await revealFile(vscode.Uri.file(out));
     }),
     vscode.commands.registerCommand(COMMANDS.openOutput, async (arg?: unknown) => {
       const out = outputOf(arg, d);

@@ -10,6 +10,22 @@ export interface EngineLaunch {
   cwd?: string;
   /** Node binary; defaults to the extension host's own (`process.execPath`). */
   execPath?: string;
+  /**
+   * Where the engine also appends its events. With it the engine outlives this extension host (a window reload
+   * does not stop the job) and a later host re-attaches through the file (attached-engine.ts).
+   */
+  eventsFile?: string;
+}
+
+/** A running engine as the job manager sees it: forked by this host, or re-attached after a reload. */
+export interface EngineHandle {
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  readonly exit: Promise<{ code: number | null; signal: string | null }>;
+  cancel(graceMs?: number): void;
+  kill(): void;
+  /** Stops following the engine without stopping it (this host is going away). */
+  detach(): void;
 }
 
 export interface EngineListener {
@@ -26,7 +42,7 @@ export const CANCEL_GRACE_MS = 5000;
  * One forked engine. Events arrive as IPC messages (or `--json` lines on stdout when IPC is not used); the
  * process group is killed on cancel/dispose so no ffmpeg is left behind.
  */
-export class EngineProcess {
+export class EngineProcess implements EngineHandle {
   private readonly child: ChildProcess;
   private exited = false;
   private killTimer: NodeJS.Timeout | undefined;
@@ -36,7 +52,12 @@ export class EngineProcess {
   constructor(launch: EngineLaunch, listener: EngineListener) {
     this.child = fork(launch.enginePath, launch.args, {
       cwd: launch.cwd,
-      env: { ...process.env, ...launch.env, HUAJU4K_IPC: '1' },
+      env: {
+        ...process.env,
+        ...launch.env,
+        HUAJU4K_IPC: '1',
+        ...(launch.eventsFile && { HUAJU4K_EVENTS_FILE: launch.eventsFile, HUAJU4K_DETACHED: '1' }),
+      },
       execPath: launch.execPath,
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -112,7 +133,12 @@ export class EngineProcess {
     }
   }
 
-  /** Immediate kill of the engine and all its children (extension deactivate). */
+  detach(): void {
+    // The host is going away: nothing to release; the engine notices the closed IPC channel and goes on.
+    if (this.killTimer) clearTimeout(this.killTimer);
+  }
+
+  /** Immediate kill of the engine and all its children. */
   kill(): void {
     if (this.child.pid === undefined) return;
     if (!this.exited || processGroupAlive(this.child.pid)) killProcessTree(this.child.pid, 'SIGKILL');

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { engineStillRunning } from './attached-engine';
 import { type BackendsFeature, registerBackends } from './backends';
 import { findInterruptedJobs, registerCommands } from './commands';
 import { COMMANDS } from './commands-ids';
@@ -7,6 +9,7 @@ import { JobJournal } from './job-journal';
 import { JobManager } from './job-manager';
 import { JobUi, type ShownMessage } from './job-ui';
 import { MonitorPanel } from './monitor';
+import { revealFile } from './reveal';
 import { settingsFor } from './settings-reader';
 import { ProbeCache } from './video-probe';
 import type { VideoFacts } from './videos-model';
@@ -26,10 +29,15 @@ export interface Huaju4kApi {
 
 let manager: JobManager | undefined;
 
+/** Where engines append their events so that a reloaded window can re-attach to them. */
+const engineStateDir = (context: vscode.ExtensionContext): string =>
+  path.join(context.globalStorageUri.fsPath, 'engines');
+
 export async function activate(context: vscode.ExtensionContext): Promise<Huaju4kApi> {
   const log = vscode.window.createOutputChannel('huaju4k', { log: true });
   const journal = new JobJournal(context.globalState);
-  await journal.recoverAfterRestart();
+  // Engines started before a window reload may still be running: they are re-attached below, not interrupted.
+  const stillRunning = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
   const enginePath =
     process.env.HUAJU4K_ENGINE || vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine.js').fsPath;
   const jobs = new JobManager({
@@ -37,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     perDevice: settingsFor().jobsPerDevice,
     journal,
     log: (id, line, level) => log[level](`[${id}] ${line}`),
+    stateDir: engineStateDir(context),
   });
   manager = jobs;
   const monitor = MonitorPanel.register(context, {
@@ -46,12 +55,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
       revealOutput: async (id) => {
         const job = jobs.get(id);
         if (job?.phase !== 'done') throw new Error('the output is not finished yet');
-        await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(job.output));
+        await revealFile(vscode.Uri.file(job.output));
       },
       openLog: () => log.show(true),
     },
   });
-  context.subscriptions.push(jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)));
+  context.subscriptions.push(
+    jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)),
+    // One rule for how a job ended (protocol/job-phase.ts): the monitor follows the extension, not only the events.
+    jobs.onDidChangeJob((j) => {
+      if (j.phase !== 'queued' && j.phase !== 'running') monitor.postJobEnded(j.id, j.phase, j.failure?.message);
+    }),
+  );
   const ui = new JobUi(jobs, log);
   const backends = registerBackends({ secrets: context.secrets, log, monitor });
   context.subscriptions.push(backends);
@@ -75,6 +90,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     { dispose: () => void jobs.dispose() },
   );
   log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
+  for (const record of stillRunning) jobs.adopt(record);
   void checkFfmpeg(log);
   void offerResume(journal, enginePath, ui, tree);
   context.subscriptions.push(
@@ -92,7 +108,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   };
 }
 
-/** Kills every engine process tree; VS Code waits for the returned promise (briefly) on shutdown. */
+/** Leaves running engines running (the next window re-attaches them); VS Code waits briefly for the promise. */
 export async function deactivate(): Promise<void> {
   await manager?.dispose();
   manager = undefined;

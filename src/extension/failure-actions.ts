@@ -32,48 +32,66 @@ const INPUT_PROBLEMS: ReadonlySet<string> = new Set([
   'input-truncated',
 ]);
 
+type Failure = JobSnapshot['failure'];
+
 /** Turns a finished, unsuccessful job into a message a user can act on. */
 export function describeFailure(job: JobSnapshot): FailureMessage {
   const name = path.basename(job.input);
   const f = job.failure;
   const hint = f?.hint ? ` ${f.hint}` : '';
   const detail = f ? `${f.message}${hint}` : 'No details were reported.';
-  if (job.phase === 'cancelled' || job.phase === 'interrupted') {
-    const pct = job.total > 0 ? ` at ${Math.floor((job.frame / job.total) * 100)}%` : '';
-    const what = job.phase === 'cancelled' ? 'cancelled' : 'interrupted';
-    if (f?.exitCode === ExitCode.disk) {
-      return {
-        severity: 'warning',
-        text: `huaju4k: ${name} stopped${pct} to protect your disk: ${detail} Free space or raise the budget, then resume.`,
-        actions: ['resume', 'openSettings'],
-        settingsQuery: 'huaju4k.disk',
-      };
-    }
-    if (f?.framesKept === 0) {
-      // Nothing was kept (stopped before the first segment): say so, and offer a fresh start, not a resume.
-      return {
-        severity: 'warning',
-        text: `huaju4k: enhancing ${name} was ${what}${pct} before its first checkpoint: no progress is kept, and enhancing it again starts from the beginning.`,
-        actions: ['retry', 'showLog'],
-      };
-    }
-    const kept = f?.framesKept !== undefined ? `${f.framesKept} frames are kept` : 'Progress is kept';
+  if (job.phase === 'cancelled' || job.phase === 'interrupted') return describeStopped(job, name, detail);
+  return describeByReason(name, f, detail) ?? describeByExitCode(name, f, detail);
+}
+
+/** Cancelled or interrupted: progress may be kept, so the message is about resuming. */
+function describeStopped(job: JobSnapshot, name: string, detail: string): FailureMessage {
+  const f = job.failure;
+  const pct = job.total > 0 ? ` at ${Math.floor((job.frame / job.total) * 100)}%` : '';
+  const what = job.phase === 'cancelled' ? 'cancelled' : 'interrupted';
+  if (f?.exitCode === ExitCode.disk) {
     return {
       severity: 'warning',
-      text: `huaju4k: enhancing ${name} was ${what}${pct}. ${f && what === 'interrupted' ? detail : `${kept}; you can resume.`}`,
-      actions: ['resume', 'showLog'],
+      text: `huaju4k: ${name} stopped${pct} to protect your disk: ${detail} Free space or raise the budget, then resume.`,
+      actions: ['resume', 'openSettings'],
+      settingsQuery: 'huaju4k.disk',
     };
   }
+  if (f?.framesKept === 0) {
+    // Nothing was kept (stopped before the first segment): say so, and offer a fresh start, not a resume.
+    return {
+      severity: 'warning',
+      text: `huaju4k: enhancing ${name} was ${what}${pct} before its first checkpoint: no progress is kept, and enhancing it again starts from the beginning.`,
+      actions: ['retry', 'showLog'],
+    };
+  }
+  const kept = f?.framesKept !== undefined ? `${f.framesKept} frames are kept` : 'Progress is kept';
+  return {
+    severity: 'warning',
+    text: `huaju4k: enhancing ${name} was ${what}${pct}. ${f && what === 'interrupted' ? detail : `${kept}; you can resume.`}`,
+    actions: ['resume', 'showLog'],
+  };
+}
+
+function isMissingFfmpeg(f: Failure): boolean {
   const reason = f?.reason ?? '';
-  if (reason.startsWith('ffmpeg') || reason.startsWith('ffprobe') || /ffmpeg|ffprobe/i.test(f?.message ?? '')) {
-    if (f?.exitCode === ExitCode.environment || reason.endsWith('missing') || reason.endsWith('not-found')) {
-      return {
-        severity: 'error',
-        text: `huaju4k: ffmpeg was not found or does not work (${detail}). Install ffmpeg or set huaju4k.ffmpegPath.`,
-        actions: ['installFfmpeg', 'openSettings', 'showLog'],
-        settingsQuery: 'huaju4k.ffmpegPath',
-      };
-    }
+  const aboutFfmpeg =
+    reason.startsWith('ffmpeg') || reason.startsWith('ffprobe') || /ffmpeg|ffprobe/i.test(f?.message ?? '');
+  return (
+    aboutFfmpeg && (f?.exitCode === ExitCode.environment || reason.endsWith('missing') || reason.endsWith('not-found'))
+  );
+}
+
+/** Failures the engine's reason names precisely enough for a specific message; undefined for the rest. */
+function describeByReason(name: string, f: Failure, detail: string): FailureMessage | undefined {
+  const reason = f?.reason ?? '';
+  if (isMissingFfmpeg(f)) {
+    return {
+      severity: 'error',
+      text: `huaju4k: ffmpeg was not found or does not work (${detail}). Install ffmpeg or set huaju4k.ffmpegPath.`,
+      actions: ['installFfmpeg', 'openSettings', 'showLog'],
+      settingsQuery: 'huaju4k.ffmpegPath',
+    };
   }
   if (reason === 'job-exists') {
     return {
@@ -86,6 +104,21 @@ export function describeFailure(job: JobSnapshot): FailureMessage {
     // The file itself is the problem: settings cannot help, the log has ffprobe's own words.
     return { severity: 'error', text: `huaju4k: cannot enhance ${name}: ${f?.message}`, actions: ['showLog'] };
   }
+  if (reason === 'already-at-target') {
+    return {
+      severity: 'warning',
+      text:
+        `huaju4k: ${f?.message}. To enhance it, choose a larger size in huaju4k.target (e.g. 7680x4320) or ` +
+        `huaju4k.scale (e.g. 2); to restore it at this size instead, add "--same-size" to huaju4k.extraArgs.`,
+      actions: ['openSettings', 'showLog'],
+      settingsQuery: 'huaju4k.target',
+    };
+  }
+  return undefined;
+}
+
+/** The remaining failures, by the engine's exit code. */
+function describeByExitCode(name: string, f: Failure, detail: string): FailureMessage {
   switch (f?.exitCode) {
     case ExitCode.badInput:
       return {

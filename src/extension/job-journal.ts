@@ -20,6 +20,9 @@ export interface JobRecord {
   updatedAt: number;
   workDir?: string;
   failure?: JobFailure;
+  /** The engine's pid while it runs, and the file it appends its events to: a reloaded host re-attaches with them. */
+  pid?: number;
+  eventsFile?: string;
 }
 
 const KEY = 'huaju4k.jobs.v1';
@@ -37,13 +40,22 @@ export class JobJournal {
     return Array.isArray(raw) ? raw.filter(isRecord) : [];
   }
 
-  /** Jobs that were running when the extension host went away are interrupted, not running. */
-  async recoverAfterRestart(): Promise<void> {
+  /**
+   * After a reload: jobs whose engine is still running (`stillRunning`) are returned to be re-attached; the other
+   * jobs that were running or queued when the host went away are interrupted.
+   */
+  async recoverAfterRestart(stillRunning: (r: JobRecord) => boolean = () => false): Promise<JobRecord[]> {
     const records = this.all();
+    const live: JobRecord[] = [];
     let changed = false;
     for (const r of records) {
+      if (r.phase === 'running' && stillRunning(r)) {
+        live.push(r);
+        continue;
+      }
       if (r.phase === 'running' || r.phase === 'queued') {
         r.phase = 'interrupted';
+        r.pid = undefined;
         r.failure = r.failure ?? {
           exitCode: null,
           signal: null,
@@ -54,9 +66,10 @@ export class JobJournal {
       }
     }
     if (changed) await this.store.update(KEY, records);
+    return live;
   }
 
-  async record(job: JobSnapshot, args: string[], env: Record<string, string>): Promise<void> {
+  async record(job: JobSnapshot, args: string[], env: Record<string, string>, eventsFile?: string): Promise<void> {
     const others = this.all().filter((r) => r.output !== job.output);
     if (job.phase === 'done') {
       await this.store.update(KEY, others);
@@ -75,6 +88,7 @@ export class JobJournal {
       updatedAt: job.updatedAt,
       workDir: job.workDir,
       failure: job.failure,
+      ...(job.phase === 'running' && job.pid !== undefined && { pid: job.pid, eventsFile }),
     };
     await this.store.update(KEY, [...others, rec].slice(-MAX_RECORDS));
   }

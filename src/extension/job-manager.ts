@@ -1,7 +1,11 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 import type { EngineEvent } from '../protocol/engine-events';
+import { AttachedEngine } from './attached-engine';
 import { type Disposable, Emitter } from './emitter';
-import { EngineProcess } from './engine-process';
-import type { JobJournal } from './job-journal';
+import { engineEventLog, engineExitLog, type LogLevel } from './engine-log';
+import { type EngineHandle, type EngineListener, EngineProcess } from './engine-process';
+import type { JobJournal, JobRecord } from './job-journal';
 import { JobQueue } from './job-queue';
 import { applyEngineEvent, applyExit, isFinished, type JobSnapshot, newJob } from './job-state';
 
@@ -20,15 +24,21 @@ export interface JobManagerOptions {
   execPath?: string;
   perDevice: number;
   journal?: JobJournal;
-  log?: (jobId: string, line: string, level: 'info' | 'warn' | 'error') => void;
+  log?: (jobId: string, line: string, level: LogLevel) => void;
   now?: () => number;
   cancelGraceMs?: number;
+  /**
+   * A folder for the engines' event files. With it, engines outlive this host (a window reload does not stop a job)
+   * and `adopt` re-attaches them; without it, `dispose` kills them.
+   */
+  stateDir?: string;
 }
 
 interface JobEntry {
   snapshot: JobSnapshot;
   request: JobRequest;
-  process?: EngineProcess;
+  process?: EngineHandle;
+  eventsFile?: string;
   cancelRequested: boolean;
   done: Promise<JobSnapshot>;
   resolveDone: (s: JobSnapshot) => void;
@@ -118,14 +128,21 @@ export class JobManager implements Disposable {
     return true;
   }
 
-  /** Kills every engine process tree at once (deactivate) and waits for their exits. */
+  /**
+   * Deactivate. Engines that keep an events file go on running (the next host re-attaches them); the others are
+   * killed with their process trees, and their exits awaited briefly.
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
     const exits: Promise<unknown>[] = [];
     for (const e of this.entries.values()) {
       if (isFinished(e.snapshot.phase)) continue;
-      e.cancelRequested = true;
       this.queue.remove(e.snapshot.id);
+      if (e.process && e.eventsFile) {
+        e.process.detach();
+        continue;
+      }
+      e.cancelRequested = true;
       if (e.process) {
         e.process.kill();
         exits.push(e.process.exit);
@@ -134,6 +151,29 @@ export class JobManager implements Disposable {
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
     this.changed.dispose();
     this.events.dispose();
+  }
+
+  /**
+   * Takes over a job whose engine an earlier host started and that is still running (after a window reload): its
+   * state is rebuilt from the engine's events file and followed from there; Cancel works as for any job.
+   */
+  adopt(record: JobRecord): JobSnapshot | undefined {
+    if (this.disposed || !record.pid || !record.eventsFile) return undefined;
+    let resolveDone: (s: JobSnapshot) => void = () => {};
+    const done = new Promise<JobSnapshot>((r) => (resolveDone = r));
+    const entry: JobEntry = {
+      snapshot: { ...newJob(record.id, record.input, record.output, record.startedAt), phase: 'running' },
+      request: { input: record.input, output: record.output, args: record.args, env: record.env, device: 'adopted' },
+      eventsFile: record.eventsFile,
+      cancelRequested: false,
+      done,
+      resolveDone,
+    };
+    this.entries.set(record.id, entry);
+    this.log(record.id, `re-attached to the running engine (pid ${record.pid}) after a reload`, 'info');
+    entry.process = new AttachedEngine(record.pid, record.eventsFile, this.listenerFor(entry));
+    this.update(entry, { ...entry.snapshot, pid: record.pid });
+    return entry.snapshot;
   }
 
   private activeFor(output: string): JobEntry | undefined {
@@ -154,32 +194,18 @@ export class JobManager implements Disposable {
   private start(e: JobEntry): void {
     const id = e.snapshot.id;
     this.log(id, `starting engine: ${e.request.args.join(' ')}`, 'info');
+    e.eventsFile = this.opts.stateDir ? path.join(this.opts.stateDir, `${id}.events.jsonl`) : undefined;
+    if (this.opts.stateDir) mkdirSync(this.opts.stateDir, { recursive: true });
     try {
       e.process = new EngineProcess(
-        { enginePath: this.opts.enginePath, execPath: this.opts.execPath, args: e.request.args, env: e.request.env },
         {
-          onEvent: (ev) => {
-            this.events.fire({ jobId: id, event: ev });
-            if (ev.type === 'warning') this.log(id, `warning ${ev.code}: ${ev.message}`, 'warn');
-            if (ev.type === 'error')
-              this.log(id, `error ${ev.reason}: ${ev.message}${ev.hint ? ` — ${ev.hint}` : ''}`, 'error');
-            if (ev.type === 'start')
-              this.log(
-                id,
-                `${ev.input} → ${ev.output} (${ev.totalFrames} frames, ${ev.model.id}, ${ev.executionProvider} ${ev.precision}, tile ${ev.tile})`,
-                'info',
-              );
-            if (ev.type === 'done')
-              this.log(id, `done: ${ev.output} (${ev.frames} frames in ${ev.seconds.toFixed(1)} s)`, 'info');
-            const next = applyEngineEvent(e.snapshot, ev);
-            if (next !== e.snapshot) this.update(e, next);
-          },
-          onLog: (line, stream) => this.log(id, line, stream === 'stderr' ? 'warn' : 'info'),
-          onExit: (code, signal) => {
-            this.log(id, `engine exited (code ${code}, signal ${signal})`, code === 0 ? 'info' : 'warn');
-            this.finish(e, applyExit(e.snapshot, code, signal, e.cancelRequested, this.now()));
-          },
+          enginePath: this.opts.enginePath,
+          execPath: this.opts.execPath,
+          args: e.request.args,
+          env: e.request.env,
+          eventsFile: e.eventsFile,
         },
+        this.listenerFor(e),
       );
       this.update(e, { ...e.snapshot, phase: 'running', pid: e.process.pid, startedAt: this.now() });
     } catch (err) {
@@ -191,8 +217,29 @@ export class JobManager implements Disposable {
     }
   }
 
+  private listenerFor(e: JobEntry): EngineListener {
+    const id = e.snapshot.id;
+    return {
+      onEvent: (ev) => {
+        this.events.fire({ jobId: id, event: ev });
+        const logged = engineEventLog(ev, e.snapshot, e.cancelRequested);
+        if (logged) this.log(id, logged.line, logged.level);
+        const next = applyEngineEvent(e.snapshot, ev);
+        if (next !== e.snapshot) this.update(e, next);
+      },
+      onLog: (line, stream) => this.log(id, line, stream === 'stderr' ? 'warn' : 'info'),
+      onExit: (code, signal) => {
+        const end = applyExit(e.snapshot, code, signal, e.cancelRequested, this.now());
+        const logged = engineExitLog(code, signal, end.phase);
+        this.log(id, logged.line, logged.level);
+        this.finish(e, end);
+      },
+    };
+  }
+
   private finish(e: JobEntry, snapshot: JobSnapshot): void {
     this.queue.finished(snapshot.id);
+    if (e.eventsFile) rmSync(e.eventsFile, { force: true });
     this.update(e, snapshot);
     e.resolveDone(snapshot);
     this.pump();
@@ -201,11 +248,11 @@ export class JobManager implements Disposable {
   private update(e: JobEntry, snapshot: JobSnapshot): void {
     e.snapshot = snapshot;
     const persist = snapshot.phase !== 'running' || snapshot.frame === 0 || snapshot.frame % 25 === 0;
-    if (persist) void this.opts.journal?.record(snapshot, e.request.args, e.request.env ?? {});
+    if (persist) void this.opts.journal?.record(snapshot, e.request.args, e.request.env ?? {}, e.eventsFile);
     this.changed.fire(snapshot);
   }
 
-  private log(jobId: string, line: string, level: 'info' | 'warn' | 'error'): void {
+  private log(jobId: string, line: string, level: LogLevel): void {
     this.opts.log?.(jobId, line, level);
   }
 

@@ -54,10 +54,6 @@ export class JobQueue {
     return this.waiting.findIndex((w) => w.id === id) + 1;
   }
 
-  get waitingIds(): string[] {
-    return this.waiting.map((w) => w.id);
-  }
-
   get runningIds(): string[] {
     return [...this.running.keys()];
   }

@@ -1,7 +1,10 @@
 import { type EngineEvent, ExitCode } from '../protocol/engine-events';
 
-/** What the extension knows about one job; everything the UI shows is derived from this. */
-export type JobPhase = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+import { formatDuration } from '../protocol/format';
+import { endPhase, type JobPhase } from '../protocol/job-phase';
+import { percentFloor } from '../protocol/percent';
+
+export type { JobPhase };
 
 export interface JobFailure {
   exitCode: number | null;
@@ -51,8 +54,7 @@ export function newJob(id: string, input: string, output: string, now: number): 
 }
 
 export function percentOf(job: Pick<JobSnapshot, 'frame' | 'total'>): number {
-  if (job.total <= 0) return 0;
-  return Math.max(0, Math.min(100, Math.floor((job.frame / job.total) * 100)));
+  return job.total > 0 ? percentFloor(job.frame / job.total) : 0;
 }
 
 /** Applies one engine event; returns a new snapshot (the input is not changed). */
@@ -113,18 +115,20 @@ export function applyExit(
   now: number,
 ): JobSnapshot {
   const next: JobSnapshot = { ...job, updatedAt: now, pid: undefined };
-  if (exitCode === ExitCode.ok && job.phase !== 'failed') {
+  const phase =
+    job.phase === 'failed' && exitCode === ExitCode.ok ? 'failed' : endPhase(exitCode, signal, cancelRequested);
+  if (phase === 'done') {
     next.phase = 'done';
     next.failure = undefined;
     if (next.total > 0) next.frame = next.total;
     return next;
   }
-  if (cancelRequested || exitCode === ExitCode.cancelled) {
+  if (phase === 'cancelled') {
     next.phase = 'cancelled';
     next.failure = job.failure ?? { exitCode, signal, reason: 'cancelled', message: 'Cancelled.' };
     return next;
   }
-  const failure: JobFailure = job.failure
+  next.failure = job.failure
     ? { ...job.failure, exitCode, signal }
     : {
         exitCode,
@@ -134,23 +138,12 @@ export function applyExit(
           ? `The engine was stopped by ${signal} at frame ${job.frame}.`
           : `The engine exited with code ${exitCode} without reporting an error.`,
       };
-  next.failure = failure;
-  next.phase = signal !== null || exitCode === ExitCode.disk ? 'interrupted' : 'failed';
+  next.phase = phase;
   return next;
 }
 
 export function isFinished(phase: JobPhase): boolean {
   return phase === 'done' || phase === 'failed' || phase === 'cancelled' || phase === 'interrupted';
-}
-
-/** "1:02:03" / "4:05" for ETAs. */
-export function formatDuration(totalSeconds: number): string {
-  if (!Number.isFinite(totalSeconds) || totalSeconds < 0) return '–';
-  const s = Math.round(totalSeconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 /** Status bar / notification text for a running job. */

@@ -4,7 +4,10 @@
  * A flag is passed only when the value differs from "let the engine decide", so the engine's own defaults rule.
  */
 export interface EnhanceSettings {
+  /** A bundled model's id (the dropdown); an older settings.json may still hold an .onnx path here. */
   model: string;
+  /** A custom .onnx model; when set it replaces `model`. */
+  modelPath: string;
   target: string;
   scale: number;
   tile: string;
@@ -31,6 +34,7 @@ export interface EnhanceSettings {
 
 export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   model: 'realesr-general-x4v3',
+  modelPath: '',
   target: '3840x2160',
   scale: 0,
   tile: 'auto',
@@ -101,7 +105,12 @@ export function validateSettings(s: EnhanceSettings): void {
   }
   if (!(s.vramBudgetGiB > 0)) throw new SettingsError('vramBudgetGiB', 'huaju4k.vramBudgetGiB must be above 0.');
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
-  if (!s.model.trim()) throw new SettingsError('model', 'huaju4k.model is empty: set a model id or an .onnx path.');
+  if (!s.modelPath.trim() && !s.model.trim()) {
+    throw new SettingsError(
+      'model',
+      'huaju4k.model is empty: choose a model, or set huaju4k.modelPath to an .onnx file.',
+    );
+  }
 }
 
 export interface EnhanceTarget {
@@ -109,12 +118,17 @@ export interface EnhanceTarget {
   output?: string;
 }
 
+/** What `--model` gets: the custom .onnx file when one is set, else the chosen model (an id, or a legacy path). */
+export function modelArg(s: Pick<EnhanceSettings, 'model' | 'modelPath'>): string {
+  return s.modelPath.trim() || s.model.trim();
+}
+
 /** `enhance <input> [-o out] [flags...]` — the argv after the engine script. */
 export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string[] {
   validateSettings(s);
   const args = ['enhance', job.input];
   if (job.output) args.push('-o', job.output);
-  args.push('--model', s.model);
+  args.push('--model', modelArg(s));
   if (s.scale > 0) args.push('--scale', String(s.scale));
   else args.push('--target', s.target);
   args.push('--tile', s.tile);

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
+import { formatDuration } from '../protocol/format';
 import type { JobRecord } from './job-journal';
-import { formatDuration, type JobSnapshot, percentOf } from './job-state';
+import { type JobSnapshot, percentOf } from './job-state';
 
 export interface VideoMeta {
   width: number;
@@ -127,8 +128,9 @@ export function describeVideo(f: VideoFacts, now = Date.now()): VideoItemView {
     label: path.basename(f.path),
     description,
     tooltip: lines.join('\n'),
-    contextValue: `video.${state.kind}`,
-    icon: ICONS[state.kind],
+    // An unreadable file offers no Enhance (the engine would only fail on it): its own context value.
+    contextValue: meta === 'unreadable' && state.kind === 'not-enhanced' ? 'video.unreadable' : `video.${state.kind}`,
+    icon: meta === 'unreadable' && state.kind === 'not-enhanced' ? 'warning' : ICONS[state.kind],
   };
 }
 

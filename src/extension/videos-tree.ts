@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { JobJournal, JobRecord } from './job-journal';
 import type { JobManager } from './job-manager';
-import { defaultOutputPath, isEnhancedOutput, VIDEO_GLOB } from './video-files';
+import { defaultOutputPath, isEnhanceable, VIDEO_GLOB } from './video-files';
 import type { ProbeCache } from './video-probe';
 import { describeVideo, sortVideos, type VideoFacts } from './videos-model';
 
@@ -123,7 +123,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideoNode>, v
   private async scan(): Promise<VideoNode[]> {
     const found = await vscode.workspace.findFiles(VIDEO_GLOB, undefined, 5000);
     const nodes = found
-      .filter((uri) => uri.scheme === 'file' && !isEnhancedOutput(uri.fsPath))
+      .filter((uri) => uri.scheme === 'file' && isEnhanceable(uri.fsPath))
       .map((uri) => ({ uri, relPath: vscode.workspace.asRelativePath(uri, false) }));
     return sortVideos(nodes);
   }

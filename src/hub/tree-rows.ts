@@ -2,6 +2,7 @@
  * What the Backends tree shows for one backend, as plain rows (no `vscode` import): the extension turns each row
  * into a TreeItem (label, description, tooltip, ThemeIcon from `icon` coloured by `state`, children collapsed).
  */
+import { formatBytes } from '../protocol/format';
 import type { HubStatus } from '../protocol/hub-status';
 import type { BackendView, GenericEndpoint } from './client';
 
@@ -23,13 +24,6 @@ export function formatAge(ms: number | null): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.round(ms / 60_000)} min`;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /** A heartbeat older than three intervals of the seed default (1 s) is worth a warning. */

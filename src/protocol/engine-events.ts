@@ -78,6 +78,18 @@ interface EventBase {
   ts: number;
 }
 
+/**
+ * The sizes a frame goes through (engine size-plan.ts): the model's input and output, then the final resize to
+ * `picture`, centred in the start event's `target` frame (bars only with `--fit pad`).
+ */
+export interface SizePlanInfo {
+  modelInput: { width: number; height: number };
+  modelOutput: { width: number; height: number };
+  picture: { width: number; height: number };
+  /** `--same-size` on a source that reaches the target: the source was shrunk to picture ÷ model scale first. */
+  sameSize: boolean;
+}
+
 export interface StartEvent extends EventBase {
   type: 'start';
   v: number;
@@ -90,6 +102,7 @@ export interface StartEvent extends EventBase {
   precision: 'fp32' | 'fp16' | 'int8';
   tile: number;
   target: { width: number; height: number };
+  plan?: SizePlanInfo;
   totalFrames: number;
   encoder: string;
   resumeFromFrame?: number;

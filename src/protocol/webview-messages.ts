@@ -12,6 +12,7 @@
  * like any unknown one (logged, ignored), so it is an addition, not a breaking change.
  */
 import { type EngineEvent, parseEngineEvent } from './engine-events';
+import { END_PHASES, type EndPhase } from './job-phase';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -78,9 +79,23 @@ export interface BackendFrameMessage {
   ts: number;
 }
 
+/**
+ * A job ended, as the extension saw its engine exit (the same rule as the tree: protocol/job-phase.ts). An engine
+ * killed without a last `error` event would otherwise leave the panel on "Running" with Cancel enabled.
+ */
+export interface JobEndedMessage {
+  v: number;
+  type: 'jobEnded';
+  jobId: string;
+  phase: EndPhase;
+  /** Why, in words, when it did not end done (the engine's own message, or the extension's for a killed engine). */
+  message?: string;
+}
+
 export type HostToWebviewMessage =
   | InitMessage
   | EngineEventMessage
+  | JobEndedMessage
   | BackendsMessage
   | BackendFrameMessage
   | ReplyMessage;
@@ -219,6 +234,15 @@ export function parseHostMessage(value: unknown): Parsed<HostToWebviewMessage> {
       const event = validateEngineEventForView(m.event);
       if (!event) return reject('engineEvent: malformed engine event');
       return { ok: true, message: { v, type: 'engineEvent', jobId: m.jobId, event } };
+    }
+    case 'jobEnded': {
+      if (typeof m.jobId !== 'string') return reject('jobEnded: missing jobId');
+      if (!(END_PHASES as readonly unknown[]).includes(m.phase)) return reject('jobEnded: unknown phase');
+      const message = typeof m.message === 'string' ? m.message.slice(0, MAX_LOG_CHARS) : undefined;
+      return {
+        ok: true,
+        message: { v, type: 'jobEnded', jobId: m.jobId, phase: m.phase as EndPhase, ...(message ? { message } : {}) },
+      };
     }
     case 'backends': {
       const rows = parseBackendRows(m.rows);

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { type EngineEvent, type ProgressEvent, parseEngineEvent } from '../../src/protocol/engine-events';
+import { type EngineEvent, ExitCode, type ProgressEvent, parseEngineEvent } from '../../src/protocol/engine-events';
 import { WEBVIEW_PROTOCOL_VERSION as v } from '../../src/protocol/webview-messages';
-import { formatDuration, formatFps } from '../../webview/format';
+import { formatFps } from '../../webview/format';
 import {
   errorEvent,
   gpuState,
@@ -163,12 +163,17 @@ describe('monitor webview in chromium', function () {
       assert.ok(last);
       assert.equal(await text(panel, '[data-stat="frames"]'), `${last.frame} / ${last.total}`);
       assert.equal(await text(panel, '[data-stat="fps"]'), `${formatFps(last.fps)} fps`);
-      assert.equal(await text(panel, '[data-stat="eta"]'), formatDuration(last.etaS));
-      assert.equal(await text(panel, '[data-stat="percent"]'), `${Math.round((last.frame / last.total) * 100)}%`);
+      assert.equal(await text(panel, '[data-stat="percent"]'), `${Math.floor((last.frame / last.total) * 100)}%`);
       assert.equal(
         await panel.page.locator('.bar').getAttribute('aria-valuenow'),
-        String(Math.round((last.frame / last.total) * 100)),
+        String(Math.floor((last.frame / last.total) * 100)),
       );
+      // Every frame is upscaled, `done` has not come: the engine joins segments and verifies, and says so.
+      assert.equal(last.frame, last.total, 'the recorded run ends on its last frame');
+      assert.equal(await text(panel, '.status-pill'), 'Finalizing: joining segments, verifying');
+      assert.equal(await text(panel, '[data-stat="eta"]'), 'finalizing');
+      // This run has no tile reuse: no "Reuse ratio: not reported" row.
+      assert.ok(!(await panel.page.locator('.reuse-row').isVisible()));
       assert.match(await text(panel, '.job-title'), /sample\.mp4 → /);
 
       const s = await stats(panel);
@@ -188,6 +193,7 @@ describe('monitor webview in chromium', function () {
       // No GPU in this run: the VRAM card says CPU instead of drawing an empty chart.
       assert.ok(await panel.page.locator('.chart-vram .cpu-state').isVisible());
       assert.equal(await text(panel, '.chart-vram .card-figure'), 'CPU');
+      assert.equal(await panel.page.locator('.chart-vram').getByText('CPU', { exact: true }).count(), 1, 'CPU once');
 
       await panel.setBackends([
         {
@@ -254,7 +260,7 @@ describe('monitor webview in chromium', function () {
     }
   });
 
-  it('charts VRAM against the budget on a GPU run, and shows a failure with its hint', async () => {
+  it('charts VRAM against the budget on a GPU run, and shows a disk-guard interruption with its hint', async () => {
     const panel = await EmulatedPanel.open(browser, origin, 'dark');
     try {
       const t0 = Date.now() - 120_000;
@@ -287,7 +293,7 @@ describe('monitor webview in chromium', function () {
       assert.equal(s.points.vram, 120);
       assert.ok(await panel.page.locator('.plot[data-chart="vram"]').isVisible());
       assert.ok(!(await panel.page.locator('.chart-vram .cpu-state').isVisible()));
-      assert.match(await text(panel, '.chart-vram .card-figure'), /GB \/ 6\.00 GB$/);
+      assert.match(await text(panel, '.chart-vram .card-figure'), /GiB \/ 6\.00 GiB$/);
       assert.match(await text(panel, '.chart-vram .card-sub'), /RTX 3060/);
       assert.equal(await panel.page.locator('.notice.warning').count(), 1);
       await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-gpu-dark.png'), fullPage: true });
@@ -297,9 +303,13 @@ describe('monitor webview in chromium', function () {
         hint: 'Free some space, then run “huaju4k: Resume Interrupted Enhancement”.',
       });
       await settle(panel);
-      assert.equal((await stats(panel)).status, 'failed');
-      assert.equal(await text(panel, '.status-pill'), 'Failed');
-      assert.match(await text(panel, '.notice.error[role="alert"]'), /reserve.*Resume Interrupted Enhancement/s);
+      // The disk guard (exit 4) stops a run resumably: Interrupted, as the Videos tree says, not Failed.
+      assert.equal((await stats(panel)).status, 'interrupted');
+      assert.equal(await text(panel, '.status-pill'), 'Interrupted');
+      assert.match(
+        await text(panel, '.notice.info[role="status"]'),
+        /^Interrupted \(resumable\): .*reserve.*Resume Interrupted Enhancement/s,
+      );
       await panel.setTheme('light');
       await settle(panel);
       await panel.page.waitForTimeout(100);
@@ -383,6 +393,59 @@ describe('monitor webview in chromium', function () {
     }
   });
 
+  it('tells the truth at once: Cancelling… on the click; a new run shows no old times, "1 B" or placeholders', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      await panel.postEngineEvents('job-old', run);
+      await settle(panel);
+      const memory = panel.page.locator('.plot[data-chart="memory"]');
+      const fps = panel.page.locator('.plot[data-chart="fps"]');
+      assert.match((await fps.getAttribute('data-ticks-x')) ?? '', /\d\d:\d\d:\d\d/, 'the old run has time ticks');
+
+      // A new run starts: until its own first events, its charts say nothing (no old times, no "0 B|1 B").
+      const t0 = Date.now();
+      await panel.postEngineEvent(JOB, startEvent(t0, { executionProvider: 'cpu' }));
+      await settle(panel);
+      for (const box of [fps, memory]) {
+        assert.equal(await box.getAttribute('data-points'), '0');
+        assert.equal(await box.getAttribute('data-ticks-x'), '', 'no time ticks from the previous run');
+        assert.equal(await box.getAttribute('data-ticks-y'), '', 'no made-up value ticks');
+      }
+      assert.ok(!(await panel.page.locator('.reuse-row').isVisible()));
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-start-dark.png'), fullPage: true });
+      await panel.postEngineEvent(JOB, sampleEvent(t0 + 500, { jobDiskBytes: undefined }));
+      await settle(panel);
+      assert.equal(await text(panel, '.chart-disk .card-sub'), '', 'no "this job: not reported"');
+      await panel.postEngineEvents(JOB, [
+        sampleEvent(t0 + 1000, { rssBytes: 300 * 2 ** 20 }),
+        sampleEvent(t0 + 2000, { rssBytes: 310 * 2 ** 20 }),
+        progressEvent(t0 + 2000, 10, { reuseRatio: 0.42 }),
+      ]);
+      await settle(panel);
+      assert.match((await memory.getAttribute('data-ticks-y')) ?? '', /MiB/);
+      assert.match((await memory.getAttribute('data-ticks-x')) ?? '', /\d\d:\d\d:\d\d/);
+      assert.equal(await text(panel, '.reuse-row dd'), '42%');
+      assert.match(await text(panel, '.chart-disk .card-sub'), /^this job: /);
+
+      // Cancel: the word and the disabled button come with the click, not seconds later with the engine's exit.
+      const cancel = panel.page.locator('[data-control="cancel"]');
+      await cancel.click();
+      await panel.page.waitForFunction(() => document.querySelector('.status-pill')?.textContent === 'Cancelling…');
+      assert.notEqual(await cancel.getAttribute('disabled'), null);
+      assert.deepEqual(panel.controlCalls, [`cancel ${JOB}`]);
+      await panel.postEngineEvent(JOB, progressEvent(t0 + 3000, 11));
+      await settle(panel);
+      assert.equal(await text(panel, '.status-pill'), 'Cancelling…', 'late progress does not undo it');
+      await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-cancelling-dark.png'), fullPage: true });
+      await panel.postEngineEvent(JOB, errorEvent(t0 + 4000, ExitCode.cancelled, 'Cancelled at frame 11.'));
+      await settle(panel);
+      assert.equal(await text(panel, '.status-pill'), 'Cancelled');
+      assert.deepEqual(panel.consoleErrors, []);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
   it('job controls are keyboard reachable and use request ids and replies', async () => {
     const panel = await EmulatedPanel.open(browser, origin, 'dark');
     try {
@@ -406,6 +469,8 @@ describe('monitor webview in chromium', function () {
       assert.equal(request.jobId, JOB);
       assert.equal(typeof request.id, 'number');
       assert.equal(await text(panel, '.control-note'), 'the engine already exited');
+      await settle(panel);
+      assert.equal(await text(panel, '.status-pill'), 'Running', 'a refused cancel is not "Cancelling…"');
       assert.ok(await panel.page.locator('.control-note.error').isVisible());
       // Every control has an accessible name.
       for (const c of ['cancel', 'revealOutput', 'openLog']) {

@@ -34,11 +34,6 @@ export class SegmentWriter {
     this.recordedFrames = framesDone(opts.manifest);
   }
 
-  /** Frames in recorded (verified) segments. */
-  get framesRecorded(): number {
-    return this.recordedFrames;
-  }
-
   /** Frames written so far including the open segment. */
   get framesWritten(): number {
     return this.recordedFrames + this.inSegment;
@@ -47,10 +42,6 @@ export class SegmentWriter {
   /** Path of the segment being written, if any. */
   get partialPath(): string | undefined {
     return this.encoder ? this.partial : undefined;
-  }
-
-  get encoderPid(): number | undefined {
-    return this.encoder?.pid;
   }
 
   async write(frame: Buffer): Promise<void> {

@@ -9,10 +9,6 @@ export { WORKDIR_SUFFIX, workDirFor };
 
 const LOCK_NAME = 'lock';
 
-export function outputForWorkDir(dir: string): string {
-  return dir.endsWith(WORKDIR_SUFFIX) ? dir.slice(0, -WORKDIR_SUFFIX.length) : dir;
-}
-
 export function segmentName(index: number): string {
   return `seg-${String(index).padStart(6, '0')}.mp4`;
 }

@@ -1,9 +1,10 @@
 import { statfsSync } from 'node:fs';
 import { ExitCode } from '../../protocol/engine-events';
+import { formatBytes } from '../../protocol/format';
 import type { EncoderSettings } from '../encoder';
 import { EngineError } from '../errors';
 import type { Size } from '../target-size';
-import { type BudgetSpec, formatBytes } from './size-spec';
+import type { BudgetSpec } from './size-spec';
 
 export const DEFAULT_MULTIPLE = 4;
 /** Tiny inputs (test clips, short phone videos) would get a budget below one 4K segment; never go under this. */

@@ -20,11 +20,3 @@ export function parseBudgetSpec(text: string): BudgetSpec | undefined {
   const bytes = parseBytes(text);
   return bytes !== undefined && bytes > 0 ? { bytes } : undefined;
 }
-
-export function formatBytes(n: number): string {
-  const abs = Math.abs(n);
-  if (abs >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (abs >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (abs >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}

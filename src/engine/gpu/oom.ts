@@ -57,7 +57,6 @@ const tileLabel = (tile: number, w: number, h: number): string => (tile > 0 ? `$
  */
 export class OomDegradingUpscaler implements FrameUpscaler {
   private readonly minTile: number;
-  private halvings = 0;
 
   constructor(
     private readonly inner: RetileableUpscaler,
@@ -74,9 +73,8 @@ export class OomDegradingUpscaler implements FrameUpscaler {
     return this.inner.tile;
   }
 
-  /** How many times the tile was halved so far. */
-  get degradations(): number {
-    return this.halvings;
+  release(frame: Buffer): void {
+    this.inner.release?.(frame);
   }
 
   async upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer> {
@@ -101,7 +99,6 @@ export class OomDegradingUpscaler implements FrameUpscaler {
           );
         }
         await this.inner.setTile(next);
-        this.halvings++;
         this.opts.onWarning({
           code: 'oom-tile-halved',
           message: `out of memory at tile ${tileLabel(tile, width, height)} (${detail}); retrying the frame with tile ${next}`,

@@ -26,6 +26,8 @@ export interface OpenModelOptions {
   precision?: PrecisionChoice;
   /** Cap for the GPU providers (bytes); the CPU provider sizes tiles from free RAM instead. */
   vramBudgetBytes: number;
+  /** RAM the run's frames will take (the frame buffer, ×4 outputs included): not available to the CPU tiles. */
+  reservedBytes?: number;
   tile: number | 'auto';
   /** Low-res frame size, for `tile: 'auto'`. */
   frame: { width: number; height: number };
@@ -65,7 +67,7 @@ const CPU_SHARE_OF_FREE_RAM = 0.25;
 
 function runSideWith(model: LoadedModel): (side: number) => Promise<void> {
   return async (side) => {
-    const input = new ort.Tensor('float32', new Float32Array(3 * side * side).fill(0.5), [1, 3, side, side]);
+    const input = new ort.Tensor('uint8', new Uint8Array(3 * side * side).fill(128), [1, side, side, 3]);
     const out = await model.session.run({ [model.inputName]: input });
     out[model.outputName].dispose();
   };
@@ -88,7 +90,7 @@ async function planMemory(
     device = first?.name ?? `${provider}-gpu`;
     probe = first ? new NvidiaProcessProbe(opts.smi) : undefined;
   } else {
-    budget = Math.floor(freemem() * CPU_SHARE_OF_FREE_RAM);
+    budget = Math.floor(Math.max(0, freemem() - (opts.reservedBytes ?? 0)) * CPU_SHARE_OF_FREE_RAM);
     device = cpus()[0]?.model?.trim() || 'cpu';
     probe = new ProcessMemoryProbe();
   }

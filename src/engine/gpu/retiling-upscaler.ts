@@ -1,4 +1,4 @@
-import { TileUpscaler, type UpscaleModel } from '../upscaler';
+import { type TileModel, TileUpscaler, type UpscaleModel } from '../upscaler';
 import type { RetileableUpscaler } from './oom';
 
 /** The tiled model in this thread with a tile that can change between frames (a new tiler per tile size). */
@@ -6,7 +6,7 @@ export class RetilingTileUpscaler implements RetileableUpscaler {
   private current: TileUpscaler;
 
   constructor(
-    private readonly model: UpscaleModel,
+    private readonly model: UpscaleModel | TileModel,
     tile: number,
     private readonly pad: number,
   ) {
@@ -27,5 +27,9 @@ export class RetilingTileUpscaler implements RetileableUpscaler {
 
   upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer> {
     return this.current.upscale(frame, width, height);
+  }
+
+  release(frame: Buffer): void {
+    this.current.release(frame);
   }
 }

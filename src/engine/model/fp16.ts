@@ -72,7 +72,7 @@ function tensorToFp16(t: onnx.ITensorProto): onnx.ITensorProto {
   };
 }
 
-function castNode(name: string, input: string, output: string, to: number): onnx.INodeProto {
+export function castNode(name: string, input: string, output: string, to: number): onnx.INodeProto {
   return {
     opType: 'Cast',
     name,

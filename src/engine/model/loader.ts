@@ -8,6 +8,7 @@ import { Fp16ConversionError, toFp16Model } from './fp16';
 import { Int8UnavailableError, verifiedInt8Variant } from './int8-variant';
 import { ModelError } from './model-error';
 import { OnnxFormatError, readOnnxMetadata } from './onnx-metadata';
+import { Rgb24IoError, withRgb24Io } from './rgb24-io';
 
 export { DEFAULT_MODEL_ID, listModels, type ModelEntry, modelsDir } from './catalog';
 export { Int8UnavailableError } from './int8-variant';
@@ -20,6 +21,7 @@ export interface LoadedModel {
   sha256: string;
   inputName: string;
   outputName: string;
+  /** Takes rgb24 as uint8 [1,H,W,3] and returns uint8 [1,sH,sW,3]: the file's float planar interface wrapped (model/rgb24-io.ts). */
   session: ort.InferenceSession;
   /** The first requested execution provider (ORT falls back along the list; 'cpu' by default). */
   executionProvider: string;
@@ -103,7 +105,8 @@ function readModelFile({ path, entry }: ResolvedRef): Buffer {
   return bytes;
 }
 
-function checkImageIo(path: string, session: ort.InferenceSession): void {
+/** The session as wrapped by rgb24-io.ts (uint8 NHWC); `io` is why the file could not be wrapped. */
+function checkImageIo(path: string, session: ort.InferenceSession, io?: Rgb24IoError): void {
   const unsupported = (detail: string): never => {
     throw new ModelError(
       'model-unsupported',
@@ -111,6 +114,7 @@ function checkImageIo(path: string, session: ort.InferenceSession): void {
       'use a super-resolution model with one float32 input [N,3,H,W] and one output [N,3,sH,sW]',
     );
   };
+  if (io instanceof Rgb24IoError) unsupported(io.message);
   if (session.inputNames.length !== 1) unsupported(`it has ${session.inputNames.length} inputs`);
   if (session.outputNames.length < 1) unsupported('it has no output');
   const checks: [string, ort.InferenceSession.ValueMetadata | undefined][] = [
@@ -120,9 +124,9 @@ function checkImageIo(path: string, session: ort.InferenceSession): void {
   for (const [what, meta] of checks) {
     if (!meta?.isTensor) unsupported(`its ${what} is not a tensor`);
     else {
-      if (meta.type !== 'float32') unsupported(`its ${what} is ${meta.type}, not float32`);
+      if (meta.type !== 'uint8') unsupported(`its ${what} is ${meta.type}, not float32`);
       if (meta.shape.length !== 4) unsupported(`its ${what} has rank ${meta.shape.length}, not 4 (N,C,H,W)`);
-      const channels = meta.shape[1];
+      const channels = meta.shape[3];
       if (typeof channels === 'number' && channels !== 3)
         unsupported(`its ${what} has ${channels} channels, not 3 (RGB)`);
     }
@@ -132,7 +136,7 @@ function checkImageIo(path: string, session: ort.InferenceSession): void {
 /** Runs an 8×8 grey image through the model and reads the scale off the output size. */
 async function probeScale(path: string, session: ort.InferenceSession, precision: Precision): Promise<number> {
   const n = PROBE_SIZE;
-  const input = new ort.Tensor('float32', new Float32Array(3 * n * n).fill(0.5), [1, 3, n, n]);
+  const input = new ort.Tensor('uint8', new Uint8Array(3 * n * n).fill(128), [1, n, n, 3]);
   let dims: readonly number[];
   try {
     const out = await session.run({ [session.inputNames[0]]: input });
@@ -146,11 +150,11 @@ async function probeScale(path: string, session: ort.InferenceSession, precision
       'use a super-resolution model with one float32 input [N,3,H,W] and one output [N,3,sH,sW]',
     );
   }
-  const scale = dims[2] / n;
-  if (dims.length !== 4 || dims[1] !== 3 || !Number.isInteger(scale) || scale < 1 || dims[3] !== n * scale) {
+  const scale = dims[1] / n;
+  if (dims.length !== 4 || dims[3] !== 3 || !Number.isInteger(scale) || scale < 1 || dims[2] !== n * scale) {
     throw new ModelError(
       'model-unsupported',
-      `${path} turns an ${n}×${n} RGB image into [${dims.join(',')}], not a whole-number upscale`,
+      `${path} turns an ${n}×${n} RGB image into [${[dims[0], dims[3], dims[1], dims[2]].join(',')}], not a whole-number upscale`,
       'use a super-resolution model whose output is the input enlarged by an integer factor',
     );
   }
@@ -191,6 +195,15 @@ function fp16Variant(path: string, bytes: Uint8Array): Uint8Array {
   }
 }
 
+function rgb24Variant(bytes: Uint8Array): Uint8Array | Rgb24IoError {
+  try {
+    return withRgb24Io(bytes);
+  } catch (err) {
+    if (err instanceof Rgb24IoError) return err;
+    throw err;
+  }
+}
+
 /** Opens a model by id (models.json), by optional-model id (models/<id>.onnx) or by path to a .onnx file. */
 export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const resolved = resolveRef(ref);
@@ -207,15 +220,16 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
   const metadata = readOnnxMetadata(bytes);
   const eps = opts.executionProviders?.length ? opts.executionProviders : ['cpu'];
   const precision = opts.precision ?? 'fp32';
-  const variant =
+  const graph =
     precision === 'fp16'
       ? fp16Variant(path, bytes)
       : precision === 'int8'
         ? verifiedInt8Variant(entry, bytes, modelsDir())
         : bytes;
-  const session = await createSession(path, variant, opts, eps);
+  const wrapped = rgb24Variant(graph);
+  const session = await createSession(path, wrapped instanceof Rgb24IoError ? graph : wrapped, opts, eps);
   try {
-    checkImageIo(path, session);
+    checkImageIo(path, session, wrapped instanceof Rgb24IoError ? wrapped : undefined);
     const declared = Number(metadata.get('huaju4k.scale'));
     const scale = Number.isInteger(declared) && declared >= 1 ? declared : await probeScale(path, session, precision);
     return {

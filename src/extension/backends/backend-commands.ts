@@ -98,92 +98,93 @@ function showSummary(summary: ReturnType<typeof describeProbe>, actions: string[
   return show(summary.text, ...actions);
 }
 
-export function registerBackendCommands(deps: BackendCommandDeps): vscode.Disposable[] {
-  const { secrets, registry, log } = deps;
+async function addBackend(deps: BackendCommandDeps, arg?: unknown): Promise<BackendConfig | undefined> {
+  const input = isAddArgs(arg) ? arg : await promptBackend(deps.registry.names);
+  if (!input) return undefined;
+  const nameError = validateBackendName(input.name);
+  if (nameError) throw new Error(`Add Backend: ${nameError}`);
+  const url = normalizeBackendUrl(input.url);
+  if ('error' in url) throw new Error(`Add Backend: ${url.error}`);
+  const config: BackendConfig = { name: input.name.trim(), url: url.url };
+  // The token first: the client started by the configuration change must already find it.
+  await storeToken(deps.secrets, config.name, input.token?.trim() || undefined);
+  await writeSetting((raw) => withBackend(raw, config));
+  deps.log.info(`backend "${config.name}" added: ${config.url}`);
+  return config;
+}
 
-  const add = async (arg?: unknown): Promise<BackendConfig | undefined> => {
-    const input = isAddArgs(arg) ? arg : await promptBackend(registry.names);
-    if (!input) return undefined;
-    const nameError = validateBackendName(input.name);
-    if (nameError) throw new Error(`Add Backend: ${nameError}`);
-    const url = normalizeBackendUrl(input.url);
-    if ('error' in url) throw new Error(`Add Backend: ${url.error}`);
-    const config: BackendConfig = { name: input.name.trim(), url: url.url };
-    // The token first: the client started by the configuration change must already find it.
-    await storeToken(secrets, config.name, input.token?.trim() || undefined);
-    await writeSetting((raw) => withBackend(raw, config));
-    log.info(`backend "${config.name}" added: ${config.url}`);
-    return config;
-  };
-
-  const remove = async (arg?: unknown): Promise<boolean> => {
-    const given = backendNameOf(arg);
-    const name = given ?? (await pickBackend(registry, 'Remove Backend'));
-    if (!name) return false;
-    if (typeof arg !== 'string') {
-      const ok = await vscode.window.showWarningMessage(
-        `Remove backend "${name}" and its stored token?`,
-        { modal: true },
-        'Remove',
-      );
-      if (ok !== 'Remove') return false;
-    }
-    await writeSetting((raw) => withoutBackend(raw, name));
-    await secrets.delete(tokenSecretKey(name));
-    log.info(`backend "${name}" removed`);
-    return true;
-  };
-
-  const test = async (arg?: unknown): Promise<ProbeOutcome | undefined> => {
-    const name = backendNameOf(arg) ?? (await pickBackend(registry, 'Test Backend'));
-    if (!name) return undefined;
-    const url = registry.config(name)?.url ?? '';
-    const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Testing backend "${name}"…` },
-      () => registry.test(name),
+async function removeBackend(deps: BackendCommandDeps, arg?: unknown): Promise<boolean> {
+  const given = backendNameOf(arg);
+  const name = given ?? (await pickBackend(deps.registry, 'Remove Backend'));
+  if (!name) return false;
+  if (typeof arg !== 'string') {
+    const ok = await vscode.window.showWarningMessage(
+      `Remove backend "${name}" and its stored token?`,
+      { modal: true },
+      'Remove',
     );
-    const summary = describeProbe(name, url, outcome);
-    log[summary.severity === 'info' ? 'info' : 'warn'](summary.text);
-    const actions =
-      outcome.state === 'unauthorized' ? ['Set Token'] : outcome.state === 'reachable' ? [] : ['Open Settings'];
-    // Not awaited: the command answers with the outcome while the message stays up.
-    void showSummary(summary, actions).then(async (choice) => {
-      if (choice === 'Set Token') await vscode.commands.executeCommand(COMMANDS.setBackendToken, name);
-      if (choice === 'Open Settings')
-        await vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.${BACKENDS_SETTING}`);
-    });
-    return outcome;
-  };
+    if (ok !== 'Remove') return false;
+  }
+  await writeSetting((raw) => withoutBackend(raw, name));
+  await deps.secrets.delete(tokenSecretKey(name));
+  deps.log.info(`backend "${name}" removed`);
+  return true;
+}
 
-  const setToken = async (arg?: unknown, tokenArg?: unknown): Promise<boolean> => {
-    const name = backendNameOf(arg) ?? (await pickBackend(registry, 'Set Backend Token'));
-    if (!name) return false;
-    const token =
-      typeof tokenArg === 'string'
-        ? tokenArg
-        : await vscode.window.showInputBox({
-            title: `Token for backend "${name}"`,
-            prompt: 'Bearer token; leave empty to remove the stored token',
-            password: true,
-            ignoreFocusOut: true,
-          });
-    if (token === undefined) return false;
-    await storeToken(secrets, name, token.trim() || undefined);
-    log.info(`backend "${name}": token ${token.trim() ? 'stored' : 'removed'}`);
-    return true;
-  };
+async function testBackend(deps: BackendCommandDeps, arg?: unknown): Promise<ProbeOutcome | undefined> {
+  const { registry, log } = deps;
+  const name = backendNameOf(arg) ?? (await pickBackend(registry, 'Test Backend'));
+  if (!name) return undefined;
+  const url = registry.config(name)?.url ?? '';
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Testing backend "${name}"…` },
+    () => registry.test(name),
+  );
+  const summary = describeProbe(name, url, outcome);
+  log[summary.severity === 'info' ? 'info' : 'warn'](summary.text);
+  const actions =
+    outcome.state === 'unauthorized' ? ['Set Token'] : outcome.state === 'reachable' ? [] : ['Open Settings'];
+  // Not awaited: the command answers with the outcome while the message stays up.
+  void showSummary(summary, actions).then(async (choice) => {
+    if (choice === 'Set Token') await vscode.commands.executeCommand(COMMANDS.setBackendToken, name);
+    if (choice === 'Open Settings')
+      await vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.${BACKENDS_SETTING}`);
+  });
+  return outcome;
+}
 
-  const preview = async (arg?: unknown): Promise<void> => {
-    const name = backendNameOf(arg) ?? (await pickBackend(registry, 'Show Backend Preview'));
-    if (name) await deps.showPreview(name);
-  };
+async function setBackendToken(deps: BackendCommandDeps, arg?: unknown, tokenArg?: unknown): Promise<boolean> {
+  const name = backendNameOf(arg) ?? (await pickBackend(deps.registry, 'Set Backend Token'));
+  if (!name) return false;
+  const token =
+    typeof tokenArg === 'string'
+      ? tokenArg
+      : await vscode.window.showInputBox({
+          title: `Token for backend "${name}"`,
+          prompt: 'Bearer token; leave empty to remove the stored token',
+          password: true,
+          ignoreFocusOut: true,
+        });
+  if (token === undefined) return false;
+  await storeToken(deps.secrets, name, token.trim() || undefined);
+  deps.log.info(`backend "${name}": token ${token.trim() ? 'stored' : 'removed'}`);
+  return true;
+}
 
+async function showBackendPreview(deps: BackendCommandDeps, arg?: unknown): Promise<void> {
+  const name = backendNameOf(arg) ?? (await pickBackend(deps.registry, 'Show Backend Preview'));
+  if (name) await deps.showPreview(name);
+}
+
+export function registerBackendCommands(deps: BackendCommandDeps): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand(COMMANDS.addBackend, add),
-    vscode.commands.registerCommand(COMMANDS.removeBackend, remove),
-    vscode.commands.registerCommand(COMMANDS.testBackend, test),
-    vscode.commands.registerCommand(COMMANDS.refreshBackends, () => registry.refresh()),
-    vscode.commands.registerCommand(COMMANDS.setBackendToken, setToken),
-    vscode.commands.registerCommand(COMMANDS.showBackendPreview, preview),
+    vscode.commands.registerCommand(COMMANDS.addBackend, (arg?: unknown) => addBackend(deps, arg)),
+    vscode.commands.registerCommand(COMMANDS.removeBackend, (arg?: unknown) => removeBackend(deps, arg)),
+    vscode.commands.registerCommand(COMMANDS.testBackend, (arg?: unknown) => testBackend(deps, arg)),
+    vscode.commands.registerCommand(COMMANDS.refreshBackends, () => deps.registry.refresh()),
+    vscode.commands.registerCommand(COMMANDS.setBackendToken, (arg?: unknown, token?: unknown) =>
+      setBackendToken(deps, arg, token),
+    ),
+    vscode.commands.registerCommand(COMMANDS.showBackendPreview, (arg?: unknown) => showBackendPreview(deps, arg)),
   ];
 }

@@ -57,11 +57,6 @@ export class BackendFrameRelay implements Disposable {
     return [...this.subs.keys()];
   }
 
-  /** Frames handed to the sink for a backend by its current subscriber. */
-  forwarded(name: string): number {
-    return this.subs.get(name)?.subscriber.forwarded ?? 0;
-  }
-
   /** Re-reads the registry and opens/closes sockets to match (also runs on every registry change). */
   sync(): void {
     const wanted = this.active && !this.disposed ? this.registry.reachableTargets() : [];

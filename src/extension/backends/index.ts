@@ -33,13 +33,10 @@ export interface BackendsMonitor {
 }
 
 export interface BackendsFeature extends vscode.Disposable {
-  registry: BackendRegistry;
   /** The Backends tree's top rows as shown now (with children). */
   rows(): TreeRow[];
   /** Frames relayed to a backend's preview panel so far. */
   previewFrames(name: string): number;
-  /** Frames relayed to the monitor's thumbnail of a backend by its current socket (0 while the monitor is hidden). */
-  monitorFrames(name: string): number;
 }
 
 export function registerBackends(deps: BackendsDeps): BackendsFeature {
@@ -92,10 +89,8 @@ export function registerBackends(deps: BackendsDeps): BackendsFeature {
   relay?.setActive(monitor?.isVisible ?? false);
 
   return {
-    registry,
     rows: () => registry.treeRows(),
     previewFrames: (name) => previews.forwarded(name),
-    monitorFrames: (name) => relay?.forwarded(name) ?? 0,
     dispose: () => {
       if (monitorTimer) clearTimeout(monitorTimer);
       for (const d of disposables) d.dispose();

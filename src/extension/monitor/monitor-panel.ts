@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../protocol/engine-events';
+import type { EndPhase } from '../../protocol/job-phase';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../../protocol/webview-messages';
 import { Emitter } from '../emitter';
 import { makeNonce } from '../webview-html';
@@ -79,10 +80,6 @@ export class MonitorPanel implements vscode.Disposable {
     return host;
   }
 
-  static get current(): MonitorPanel | undefined {
-    return MonitorPanel.instance;
-  }
-
   private constructor(
     private readonly extensionUri: vscode.Uri,
     options: MonitorPanelOptions,
@@ -96,6 +93,8 @@ export class MonitorPanel implements vscode.Disposable {
       onReady: () => {
         this.ready = true;
         this.post(this.state.init());
+        const ended = this.state.focusedEnding();
+        if (ended) this.post(ended);
         for (const frame of this.state.backendFrames()) this.post(frame);
       },
     });
@@ -106,17 +105,9 @@ export class MonitorPanel implements vscode.Disposable {
     if (options.log) this.log = options.log;
   }
 
-  setJobControls(controls: MonitorJobControls): void {
-    this.controls = controls;
-  }
-
   /** The panel is open and on screen: the only time backend frames are worth relaying. */
   get isVisible(): boolean {
     return this.visibleNow;
-  }
-
-  get isOpen(): boolean {
-    return this.panel !== undefined;
   }
 
   get focusedJobId(): string | null {
@@ -139,6 +130,12 @@ export class MonitorPanel implements vscode.Disposable {
       this.webviewOptions(),
     );
     this.adopt(panel);
+  }
+
+  /** The extension saw the job's engine exit: the panel shows how it ended, whatever the engine last said. */
+  postJobEnded(jobId: string, phase: EndPhase, message?: string): void {
+    const ended = this.state.end(jobId, phase, message);
+    if (ended && this.ready) this.post(ended);
   }
 
   /** Feed every engine event of every job here (the job manager's `onEngineEvent`). Cheap when the panel is closed. */

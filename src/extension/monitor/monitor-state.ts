@@ -5,9 +5,11 @@
  * otherwise.
  */
 import type { EngineEvent } from '../../protocol/engine-events';
+import type { EndPhase } from '../../protocol/job-phase';
 import {
   type BackendFrameMessage,
   type HostToWebviewMessage,
+  type JobEndedMessage,
   MAX_BACKEND_FRAME_BASE64_CHARS,
   type MonitorBackendRow,
   WEBVIEW_PROTOCOL_VERSION,
@@ -21,6 +23,7 @@ export class MonitorState {
   private focused: string | null = null;
   private backends: MonitorBackendRow[] | null = null;
   private readonly frames = new Map<string, BackendFrameMessage>();
+  private readonly endings = new Map<string, JobEndedMessage>();
 
   get focusedJobId(): string | null {
     return this.focused;
@@ -39,6 +42,7 @@ export class MonitorState {
       this.evict();
     }
     replay.record(event);
+    if (event.type === 'start') this.endings.delete(jobId);
     if (event.type === 'start' && this.focused !== jobId) {
       this.focused = jobId;
       return this.init();
@@ -46,6 +50,25 @@ export class MonitorState {
     if (this.focused === null) this.focused = jobId;
     if (this.focused !== jobId) return undefined;
     return { v: WEBVIEW_PROTOCOL_VERSION, type: 'engineEvent', jobId, event };
+  }
+
+  /** The job ended as the extension saw it; returns the message to post when the panel shows this job. */
+  end(jobId: string, phase: EndPhase, message?: string): JobEndedMessage | undefined {
+    if (!this.jobs.has(jobId)) return undefined;
+    const ended: JobEndedMessage = {
+      v: WEBVIEW_PROTOCOL_VERSION,
+      type: 'jobEnded',
+      jobId,
+      phase,
+      ...(message ? { message } : {}),
+    };
+    this.endings.set(jobId, ended);
+    return this.focused === jobId ? ended : undefined;
+  }
+
+  /** How the focused job ended, to post after an `init` (its events alone may not say). */
+  focusedEnding(): JobEndedMessage | undefined {
+    return this.focused ? this.endings.get(this.focused) : undefined;
   }
 
   /** Shows another known job; returns the `init` to post, or undefined when the job is unknown. */
@@ -105,6 +128,7 @@ export class MonitorState {
     for (const j of candidates) {
       if (this.jobs.size <= MAX_JOBS) break;
       this.jobs.delete(j.jobId);
+      this.endings.delete(j.jobId);
     }
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { JobSnapshot } from '../../../src/extension/job-state';
 import { e2eConfig } from './config';
@@ -35,7 +35,12 @@ describe('huaju4k in a real extension host: enhance', () => {
     )) as JobSnapshot[];
     assert.equal(started.length, 1);
     const seen = new Set<string>();
-    const sub = a.jobs.onDidChangeJob((j) => seen.add(j.phase));
+    let pid = started[0].pid;
+    const sub = a.jobs.onDidChangeJob((j) => {
+      if (j.id !== started[0].id) return;
+      seen.add(j.phase);
+      pid = j.pid ?? pid;
+    });
     const end = await a.jobs.whenFinished(started[0].id);
     sub.dispose();
     assert.equal(end.phase, 'done', JSON.stringify(end.failure));
@@ -48,8 +53,37 @@ describe('huaju4k in a real extension host: enhance', () => {
       'done',
     );
     assert.ok(a.messages.some((m) => m.severity === 'info' && m.text.includes('enhanced clip.mp4')));
-    // The engine and its ffmpeg children are gone.
-    assert.ok(end.pid === undefined);
+    // The engine and its ffmpeg children are gone: its process group (the engine leads it) has no member left.
+    assert.ok(pid, 'the engine was seen running');
+    const engine = pid;
+    await until('process group gone', () => (groupAlive(engine) ? undefined : true), 10_000);
+  });
+
+  it('Enhance on a done video asks before replacing it, and leaves the output alone', async () => {
+    const a = await api();
+    const before = statSync(output).mtimeMs;
+    const running = () =>
+      a.jobs.jobs().filter((j) => j.input === cfg.clip && (j.phase === 'running' || j.phase === 'queued'));
+    // Not awaited: the command waits for the user's answer to the question.
+    void vscode.commands.executeCommand('huaju4k.enhance', vscode.Uri.file(cfg.clip));
+    const question = await until('replace question', () =>
+      a.messages.find((m) => m.severity === 'warning' && m.text.includes('clip.4k.mp4 already exists')),
+    );
+    assert.deepEqual(question.actions, ['Replace', 'Open Existing']);
+    assert.deepEqual(running(), [], 'no job started before the answer');
+    assert.equal(statSync(output).mtimeMs, before, 'the output is untouched');
+  });
+
+  it('Reveal Enhanced Video works where the OS file manager is out of reach (VS Code for the Web)', async () => {
+    // code-server is VS Code for the Web: revealFileInOS does not exist there ("command not found" before).
+    assert.equal(vscode.env.uiKind, vscode.UIKind.Web);
+    await vscode.commands.executeCommand('huaju4k.revealOutput', vscode.Uri.file(cfg.clip));
+  });
+
+  it("the engine's work folders are hidden from the Explorer and file watchers", () => {
+    const files = vscode.workspace.getConfiguration('files');
+    assert.equal(files.get<Record<string, boolean>>('exclude')?.['**/*.huaju4k'], true);
+    assert.equal(files.get<Record<string, boolean>>('watcherExclude')?.['**/*.huaju4k/**'], true);
   });
 
   it('a file that is not a video fails with the engine reason in the message and the tree', async () => {

@@ -120,7 +120,7 @@ describe('engine: streaming enhance (CLI, real ffmpeg + ORT)', function () {
       [
         'sar-48x36.mp4',
         ['-f', 'lavfi', '-i', 'testsrc2=size=48x36:rate=10:duration=0.2', '-vf', 'setsar=16/15', '-c:v', 'libx264'],
-        [3060, 2160],
+        [3072, 2160],
       ],
     ];
     for (const [name, args, [w, h]] of cases) {
@@ -162,7 +162,7 @@ describe('engine: streaming enhance (CLI, real ffmpeg + ORT)', function () {
     const video = basicClip(12);
     const cases: Array<[string[], NodeJS.ProcessEnv, number, RegExp]> = [
       [['enhance', join(dir, 'missing.mp4')], {}, 2, /input not found/],
-      [['enhance', text], {}, 2, /not a readable video/],
+      [['enhance', text], {}, 2, /is not a video ffmpeg can read/],
       [['enhance', audio], {}, 2, /no video stream/],
       [
         ['enhance', video],
@@ -175,7 +175,7 @@ describe('engine: streaming enhance (CLI, real ffmpeg + ORT)', function () {
       [['enhance', video, '-o', join(dir, 'out.avi')], {}, 2, /unsupported output extension/],
       [['enhance', video, '--crf', 'x'], {}, 2, /--crf/],
       [['frobnicate'], {}, 2, /unknown command/],
-      [['probe', text], {}, 2, /not a readable video/],
+      [['probe', text], {}, 2, /is not a video ffmpeg can read/],
     ];
     for (const [args, env, code, message] of cases) {
       const r = await runCli(args, env);

@@ -9,7 +9,7 @@ import { downscaleRgb } from '../../../src/engine/preview';
 import { bitDepthOf, parseRational } from '../../../src/engine/probe';
 import { planStreams } from '../../../src/engine/stream-map';
 import { fitInside, parseTargetOption, resolveTarget, scaleBy } from '../../../src/engine/target-size';
-import { autoTile, parseTileOption } from '../../../src/engine/tile-size';
+import { parseTileOption } from '../../../src/engine/tile-size';
 import { planTiles } from '../../../src/engine/tiler';
 import type { EngineEvent } from '../../../src/protocol/engine-events';
 
@@ -95,10 +95,7 @@ describe('engine: tiling plan', () => {
       );
     }
   });
-  it('auto tile: whole frame when it fits, else a bounded square', () => {
-    assert.equal(autoTile(64, 36, 8 * 2 ** 30), 0);
-    const t = autoTile(3840, 2160, 2 ** 30);
-    assert.ok(t >= 64 && t <= 1024 && t % 16 === 0, String(t));
+  it('--tile: auto, 0 (whole frame) or an integer ≥ 32', () => {
     assert.equal(parseTileOption(undefined), 'auto');
     assert.equal(parseTileOption('256'), 256);
     assert.throws(() => parseTileOption('7'), RangeError);

@@ -18,7 +18,7 @@ interface Manifest {
   contributes: {
     menus: Record<string, { command: string; when?: string; group?: string }[]>;
     viewsWelcome: { view: string; contents: string }[];
-    configuration: { properties: Record<string, { default: unknown; scope?: string; markdownDescription?: string }> };
+    configuration: { properties: Record<string, { default: unknown; scope?: string; markdownDescription?: string }> }[];
   };
 }
 const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as Manifest;
@@ -96,7 +96,9 @@ describe('backends: manifest contributions', () => {
   const c = manifest.contributes;
 
   it('declares huaju4k.backends machine-scoped (a workspace cannot redirect a stored token), default []', () => {
-    const prop = c.configuration.properties[`huaju4k.${BACKENDS_SETTING}`];
+    const key = `huaju4k.${BACKENDS_SETTING}`;
+    const prop = c.configuration.find((g) => key in g.properties)?.properties[key];
+    assert.ok(prop, key);
     assert.deepEqual(prop.default, []);
     assert.equal(prop.scope, 'machine');
     assert.match(prop.markdownDescription ?? '', /Add Backend/);

@@ -92,7 +92,6 @@ describe('backends: monitor thumbnail relay against a real hub', () => {
       framesOf('a').map((f) => f.tag),
       [9, 19],
     );
-    assert.equal(relay.forwarded('a'), 2);
     // The token-protected hub is subscribed with its stored token.
     b.hub.publish(taggedJpeg(42));
     await eventually(() => framesOf('b').some((f) => f.tag === 42), 'frame from the token-protected hub');

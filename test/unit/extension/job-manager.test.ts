@@ -28,13 +28,18 @@ describe('JobManager: engine processes', function () {
   this.timeout(20000);
   let manager: JobManager;
   const logs: string[] = [];
+  const levels: string[] = [];
   beforeEach(() => {
     logs.length = 0;
+    levels.length = 0;
     manager = new JobManager({
       enginePath: FAKE,
       perDevice: 1,
       cancelGraceMs: 500,
-      log: (_id, line) => logs.push(line),
+      log: (_id, line, level) => {
+        logs.push(line);
+        levels.push(`[${level}] ${line}`);
+      },
     });
   });
   afterEach(async () => manager.dispose());
@@ -107,6 +112,58 @@ describe('JobManager: engine processes', function () {
     const end = await manager.whenFinished(job.id);
     assert.equal(end.phase, 'cancelled');
     await waitFor(() => !alive(grandchild));
+  });
+
+  it('the log of a cancelled run reads like one: progress every 10 % as info, the cancel not an error', async () => {
+    const job = manager.enqueue({
+      input: 'a',
+      output: 'a4',
+      args: ['enhance', 'a', '--frames', '1000', '--interval', '2'],
+      device: 'cpu',
+    });
+    await waitFor(() => (manager.get(job.id)?.frame ?? 0) >= 250);
+    manager.cancel(job.id);
+    assert.equal((await manager.whenFinished(job.id)).phase, 'cancelled');
+    assert.deepEqual(
+      levels.filter((l) => !l.startsWith('[info]')),
+      [],
+      'nothing but info for a run the user cancelled',
+    );
+    const progress = logs.filter((l) => l.startsWith('progress '));
+    assert.ok(progress.length >= 2 && progress.length <= 10, progress.join('\n'));
+    assert.match(progress[0], /^progress 10%: frame 100\/1000, 10 fps, ETA /);
+    assert.ok(logs.includes('cancelled: cancelled by SIGTERM'));
+    assert.ok(logs.includes('engine exited (code 5): cancelled'));
+    assert.equal(new Set(logs).size, logs.length, 'no line twice');
+  });
+
+  it('the real engine, forked, logs each thing once: no stderr echo of its events', async () => {
+    const real = new JobManager({
+      enginePath: fileURLToPath(new URL('../../../src/engine/cli.ts', import.meta.url)),
+      perDevice: 1,
+      log: (_id, line, level) => levels.push(`[${level}] ${line}`),
+    });
+    try {
+      const job = real.enqueue({
+        input: '/nonexistent/in.mp4',
+        output: '/nonexistent/in.4k.mp4',
+        args: ['enhance', '/nonexistent/in.mp4', '--ep', 'cpu'],
+        env: { NODE_OPTIONS: '--import tsx' },
+        device: 'cpu',
+      });
+      const end = await real.whenFinished(job.id);
+      assert.equal(end.phase, 'failed');
+      const errors = levels.filter((l) => l.startsWith('[error] '));
+      assert.equal(errors.length, 1, levels.join('\n'));
+      assert.match(errors[0], /nonexistent/);
+      // Before, the engine also printed `error: …` on stderr, which the log showed again as a warning.
+      assert.deepEqual(
+        levels.filter((l) => l.startsWith('[warn] ') && !l.startsWith('[warn] engine exited')),
+        [],
+      );
+    } finally {
+      await real.dispose();
+    }
   });
 
   it('cancel kills the whole tree after the grace when the engine ignores SIGTERM', async () => {

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { describeFailure } from '../../../src/extension/failure-actions';
-import {
-  applyEngineEvent,
-  applyExit,
-  formatDuration,
-  newJob,
-  percentOf,
-  progressText,
-} from '../../../src/extension/job-state';
+import { applyEngineEvent, applyExit, newJob, percentOf, progressText } from '../../../src/extension/job-state';
 import type { EngineEvent, StartEvent } from '../../../src/protocol/engine-events';
+import { formatDuration } from '../../../src/protocol/format';
 
 const start: StartEvent = {
   type: 'start',
@@ -98,7 +92,7 @@ describe('job state: engine events → snapshot', () => {
   it('formats durations', () => {
     assert.equal(formatDuration(5), '0:05');
     assert.equal(formatDuration(3725), '1:02:05');
-    assert.equal(formatDuration(Number.NaN), '–');
+    assert.equal(formatDuration(Number.NaN), '—');
   });
 });
 
@@ -176,6 +170,22 @@ describe('failure messages offer the action that fixes them', () => {
     );
     assert.deepEqual(m.actions, ['resume', 'showLog']);
     assert.match(m.text, /already has an interrupted enhancement: .*\(2 segments done\)\. Resume it/);
+  });
+
+  it('a source already at the target → says so and offers the target setting, with the choices', () => {
+    const m = fail(
+      2,
+      'already-at-target',
+      '/v/clip.mp4 is already 3840×2160, at or above the 3840×2160 target: nothing to upscale',
+    );
+    assert.equal(m.severity, 'warning');
+    assert.deepEqual(m.actions, ['openSettings', 'showLog']);
+    assert.equal(m.settingsQuery, 'huaju4k.target');
+    assert.match(
+      m.text,
+      /already 3840×2160.*nothing to upscale\. To enhance it, choose a larger size in huaju4k\.target/,
+    );
+    assert.match(m.text, /huaju4k\.scale .*"--same-size" to huaju4k\.extraArgs/);
   });
 
   it('anything else → Retry + Show log', () => {

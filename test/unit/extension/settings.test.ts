@@ -94,6 +94,21 @@ describe('extension settings → engine CLI args', () => {
     ]);
   });
 
+  it('a custom .onnx file replaces the chosen model; a legacy path in huaju4k.model still works', () => {
+    const model = (over: Record<string, unknown>) => {
+      const args = buildEnhanceArgs(
+        { input: 'a.mp4' },
+        readSettings((k) => over[k as string]),
+      );
+      return args[args.indexOf('--model') + 1];
+    };
+    assert.equal(model({}), 'realesr-general-x4v3');
+    assert.equal(model({ model: 'realesr-animevideov3-x4' }), 'realesr-animevideov3-x4');
+    assert.equal(model({ model: 'realesr-animevideov3-x4', modelPath: ' /m/mine.onnx ' }), '/m/mine.onnx');
+    assert.equal(model({ model: '/m/legacy.onnx' }), '/m/legacy.onnx');
+    assert.equal(model({ model: ' ', modelPath: '/m/mine.onnx' }), '/m/mine.onnx');
+  });
+
   it('ignores values of the wrong type and falls back to the default', () => {
     const s = readSettings((k) => ({ crf: 'high', extraArgs: [1, 2], scale: '4', tile: 64 })[k as string]);
     assert.equal(s.crf, DEFAULT_SETTINGS.crf);
@@ -122,7 +137,9 @@ describe('extension settings → engine CLI args', () => {
     const s = readSettings((k) => (k === 'precision' ? 'int8' : undefined));
     const args = buildEnhanceArgs({ input: 'a.mp4' }, s);
     assert.deepEqual(args.slice(args.indexOf('--precision'), args.indexOf('--precision') + 2), ['--precision', 'int8']);
-    const offered = pkg.contributes.configuration.properties['huaju4k.precision'].enum;
+    const offered = pkg.contributes.configuration.find((g) => g.properties['huaju4k.precision'])?.properties[
+      'huaju4k.precision'
+    ]?.enum;
     assert.deepEqual(offered, [...PRECISION_CHOICES]);
   });
 

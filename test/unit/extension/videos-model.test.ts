@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { newJob } from '../../../src/extension/job-state';
+import { isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/video-files';
 import { parseProbe } from '../../../src/extension/video-probe';
 import { describeVideo, sortVideos, type VideoFacts, videoState } from '../../../src/extension/videos-model';
 
@@ -73,5 +78,51 @@ describe('Videos tree model', () => {
     assert.deepEqual(parseProbe(json), { width: 64, height: 36, fps: 29.97, durationS: 2.5 });
     assert.deepEqual(parseProbe('{"streams":[]}'), { error: 'no video stream' });
     assert.deepEqual(parseProbe('oops'), { error: 'ffprobe printed no JSON' });
+  });
+});
+
+describe('which files are videos to enhance', () => {
+  it('an unreadable file offers no Enhance (its own context value) and says why', () => {
+    const v = describeVideo({ ...base, meta: { error: 'moov atom not found' } });
+    assert.equal(v.contextValue, 'video.unreadable');
+    assert.match(v.tooltip, /ffprobe: moov atom not found/);
+  });
+
+  it("skips the engine's work files, our outputs, and TypeScript files named .ts", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'huaju4k-files-'));
+    try {
+      const ts = join(dir, 'rec.ts');
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=64x36',
+        '-frames:v',
+        '2',
+        '-f',
+        'mpegts',
+        ts,
+      ]);
+      const source = join(dir, 'index.ts');
+      writeFileSync(source, 'export const x = 1;\n');
+      assert.equal(isEnhanceable(ts), true, 'an MPEG transport stream');
+      assert.equal(isEnhanceable(source), false, 'a TypeScript file');
+      assert.equal(isVideoFile(source), false);
+      assert.equal(isEnhanceable(join(dir, 'a.mp4')), true);
+      assert.equal(isEnhanceable(join(dir, 'a.4k.mp4')), false, 'an output of ours');
+      assert.equal(isVideoFile(join(dir, 'a.4k.mp4')), true, 'still a video when chosen explicitly');
+      for (const engineFile of [
+        join(dir, 'a.4k.mp4.huaju4k', 'seg-000000.2279.partial.mp4'),
+        join(dir, 'a.4k.mp4.huaju4k', 'seg-000001.mp4'),
+        join(dir, 'a.4k.partial.mp4'),
+      ]) {
+        assert.equal(isEngineFile(engineFile), true, engineFile);
+        assert.equal(isEnhanceable(engineFile), false, engineFile);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -118,7 +118,7 @@ const CASES: Case[] = [
     },
     code: 2,
     reason: 'not-a-video',
-    message: /not a readable video/,
+    message: /is not a video ffmpeg can read/,
   },
   {
     name: 'truncated mid-stream',
@@ -144,7 +144,7 @@ const CASES: Case[] = [
     },
     code: 2,
     reason: 'not-a-video',
-    message: /not a readable video/,
+    message: /is not a video ffmpeg can read/,
   },
   {
     name: 'audio only',
@@ -346,6 +346,21 @@ const CASES: Case[] = [
     },
     code: 0,
     frames: 8,
+  },
+  {
+    name: 'PCM audio into .mp4 (transcoded, and said so in a warning)',
+    setup: (d) => {
+      const input = clip('pcm-audio.mkv', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=0.3'],
+        ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.3'],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'pcm_s16le'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 6,
+    message: /pcm_s16le/,
+    check: (r) => assert.ok(r.events.some((e) => e.type === 'warning' && e.code === 'audio-transcoded')),
   },
   {
     name: 'Theora film of odd width (214×160, coded 224)',

@@ -23,7 +23,7 @@ const MODEL = 'realesr-animevideov3-x4';
 
 function runSide(model: LoadedModel) {
   return async (side: number) => {
-    const x = new ort.Tensor('float32', new Float32Array(3 * side * side).fill(0.5), [1, 3, side, side]);
+    const x = new ort.Tensor('uint8', new Uint8Array(3 * side * side).fill(128), [1, side, side, 3]);
     const out = await model.session.run({ [model.inputName]: x });
     out[model.outputName].dispose();
   };

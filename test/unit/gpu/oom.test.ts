@@ -167,7 +167,6 @@ describe('gpu/oom: wrapper contract', () => {
     await w.upscale(new Uint8Array(3 * 800 * 600), 800, 600);
     assert.deepEqual(inner.tiles, [0, 400, 200, 200]);
     assert.equal(w.tile, 200);
-    assert.equal(w.degradations, 2);
     assert.deepEqual(
       warnings.map((x) => x.message.replace(/ \(.*\)/, '')),
       [

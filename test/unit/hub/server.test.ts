@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { cudaDecodeAvailable } from '../../../src/hub/decoder';
-import { jpegDimensions } from '../../../src/hub/jpeg';
 import type { BroadcastHeader, HubStatus } from '../../../src/protocol/hub-status';
 import {
   bigJpeg,
@@ -8,6 +7,7 @@ import {
   closeWs,
   connect,
   eventually,
+  jpegDimensions,
   jpegTag,
   startHub,
   taggedJpeg,

@@ -6,10 +6,10 @@ import { Backoff } from '../../../src/hub/backoff';
 import { parseHubArgs } from '../../../src/hub/cli';
 import { HubConfigError, resolveHubConfig } from '../../../src/hub/config';
 import { FrameCounter } from '../../../src/hub/counters';
-import { isCompleteJpeg, JpegStreamSplitter, jpegDimensions } from '../../../src/hub/jpeg';
+import { isCompleteJpeg, JpegStreamSplitter } from '../../../src/hub/jpeg';
 import { routeIngressFrame, routeReceivedFrame } from '../../../src/hub/relay-routing';
 import { parseFrameHeader, parseHubStatus } from '../../../src/protocol/hub-status';
-import { closeHubs, startHub, taggedJpeg, tempDir, tinyJpeg } from './helpers';
+import { closeHubs, jpegDimensions, startHub, taggedJpeg, tempDir, tinyJpeg } from './helpers';
 
 describe('hub units: JPEG framing', () => {
   /** Ten real frames as ffmpeg's MJPEG muxer writes them, concatenated. */

@@ -13,7 +13,7 @@ import { Int8UnavailableError, loadModel, modelsDir, type Precision } from '../.
 import { rewriteNearestSkip } from '../../../src/engine/model/skip-rewrite';
 import { MODEL_SOURCES } from '../../../tools/models/catalog';
 import { psnr } from '../../../tools/quality/metrics';
-import { type TruthFrames, truthFrames, upscaleRgb } from './real-frames';
+import { type TruthFrames, truthFrames, upscaleLoaded, upscaleRgb } from './real-frames';
 
 const { DataType } = onnx.TensorProto;
 /** The models with a verified int8 variant (tools/models/catalog.ts); the general model has none (below the gates). */
@@ -132,8 +132,8 @@ describe('engine/model: int8 variant', function () {
       for (const clip of clips) {
         for (let i = 0; i < clip.input.length; i++) {
           const [w, h] = [clip.width / 4, clip.height / 4];
-          const a = await upscaleRgb(fp32.session, clip.input[i], w, h);
-          const b = await upscaleRgb(int8.session, clip.input[i], w, h);
+          const a = await upscaleLoaded(fp32.session, clip.input[i], w, h);
+          const b = await upscaleLoaded(int8.session, clip.input[i], w, h);
           const vsFp32 = psnr(a, b);
           assert.ok(vsFp32 >= 40, `${clip.name} frame ${i}: int8 vs fp32 ${vsFp32.toFixed(2)} dB < 40`);
           sums.fp32 += psnr(a, clip.truth[i]);

@@ -17,9 +17,10 @@ const ANIME = 'realesr-animevideov3-x4';
 const REPO_MODELS = join(__dirname, '..', '..', '..', 'models');
 
 async function upscaleDims(m: LoadedModel, w: number, h: number): Promise<readonly number[]> {
-  const x = new ort.Tensor('float32', new Float32Array(3 * w * h).fill(0.25), [1, 3, h, w]);
+  const x = new ort.Tensor('uint8', new Uint8Array(3 * w * h).fill(64), [1, h, w, 3]);
   const out = await m.session.run({ [m.inputName]: x });
-  return out[m.outputName].dims;
+  const [n, oh, ow, c] = out[m.outputName].dims;
+  return [n, c, oh, ow];
 }
 
 async function expectModelError(ref: string, reason: ModelError['reason'], message: RegExp): Promise<ModelError> {
@@ -69,8 +70,8 @@ describe('engine/model: loadModel', () => {
       assert.equal(m.path, join(modelsDir(), entry.file));
       assert.equal(m.sha256, entry.sha256);
       assert.equal(m.scale, 4);
-      assert.equal(m.inputName, 'input');
-      assert.equal(m.outputName, 'output');
+      assert.equal(m.inputName, 'input_rgb24', 'the rgb24 interface (model/rgb24-io.ts)');
+      assert.equal(m.outputName, 'output_rgb24');
       assert.equal(m.executionProvider, 'cpu');
       assert.deepEqual(await upscaleDims(m, 6, 5), [1, 3, 20, 24]);
     } finally {

@@ -62,3 +62,9 @@ export async function upscaleRgb(session: ort.InferenceSession, rgb: Uint8Array,
     for (let c = 0; c < 3; c++) rgbOut[i * 3 + c] = Math.round(Math.min(1, Math.max(0, data[c * plane + i])) * 255);
   return rgbOut;
 }
+
+/** The same through a loaded model, whose session takes and returns rgb24 itself (model/rgb24-io.ts). */
+export async function upscaleLoaded(session: ort.InferenceSession, rgb: Uint8Array, w: number, h: number) {
+  const input = new ort.Tensor('uint8', rgb, [1, h, w, 3]);
+  return (await session.run({ [session.inputNames[0]]: input }))[session.outputNames[0]].data as Uint8Array;
+}

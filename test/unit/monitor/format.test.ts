@@ -5,9 +5,9 @@ import { baseName, formatBytes, formatDuration, formatFps, formatMs, formatPerce
 describe('monitor: formatting', () => {
   it('formats bytes, durations, rates and percentages for people', () => {
     assert.equal(formatBytes(0), '0 B');
-    assert.equal(formatBytes(1536), '1.50 KB');
-    assert.equal(formatBytes(420 * 1024 ** 2), '420 MB');
-    assert.equal(formatBytes(80 * 1024 ** 3), '80.0 GB');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(420 * 1024 ** 2), '420.0 MiB');
+    assert.equal(formatBytes(80 * 1024 ** 3), '80.00 GiB');
     assert.equal(formatBytes(undefined), '—');
     assert.equal(formatDuration(59.6), '1:00');
     assert.equal(formatDuration(3725), '1:02:05');

@@ -4,10 +4,13 @@ import { WEBVIEW_PROTOCOL_VERSION as v } from '../../../src/protocol/webview-mes
 import { MonitorStore } from '../../../webview/store';
 import {
   applyEngineEvent,
+  cancelRefused,
+  displayStatus,
   initialViewState,
   MAX_WARNINGS,
   MonitorSeries,
   reduceView,
+  requestCancel,
 } from '../../../webview/view-model';
 import {
   doneEvent,
@@ -102,6 +105,28 @@ describe('monitor view model: engine events → view state', () => {
     assert.equal(done.done?.avgFps, 2.3);
   });
 
+  it('says Cancelling… from the click until the job ends, and Finalizing once every frame is upscaled', () => {
+    const running = applyEngineEvent(applyEngineEvent(initialViewState('j'), startEvent()), progressEvent(T0 + 1, 30));
+    assert.equal(displayStatus(running), 'running');
+    const cancelling = requestCancel(running);
+    assert.equal(displayStatus(cancelling), 'cancelling');
+    assert.equal(running.cancelRequested, false, 'not mutated');
+    // Progress events still arrive while the engine checkpoints: the word stays.
+    assert.equal(displayStatus(applyEngineEvent(cancelling, progressEvent(T0 + 2, 31))), 'cancelling');
+    const ended = applyEngineEvent(cancelling, errorEvent(T0 + 3, ExitCode.cancelled, 'Cancelled'));
+    assert.equal(displayStatus(ended), 'cancelled');
+    assert.equal(displayStatus(cancelRefused(cancelling)), 'running', 'a refused cancel is not cancelling');
+    assert.equal(requestCancel(ended), ended, 'nothing to cancel once ended');
+    assert.equal(requestCancel(initialViewState('j')).cancelRequested, false);
+    assert.equal(displayStatus(applyEngineEvent(cancelling, startEvent(T0 + 9))), 'running', 'a new run starts clean');
+
+    const last = applyEngineEvent(running, progressEvent(T0 + 4, 100));
+    assert.equal(displayStatus(applyEngineEvent(running, progressEvent(T0 + 4, 99))), 'running');
+    assert.equal(displayStatus(last), 'finalizing');
+    assert.equal(displayStatus(applyEngineEvent(last, doneEvent(T0 + 5, 100))), 'done');
+    assert.equal(displayStatus(applyEngineEvent(last, errorEvent(T0 + 5, ExitCode.failure, 'x'))), 'failed');
+  });
+
   it('never mutates the state it is given', () => {
     const s0 = applyEngineEvent(initialViewState('j'), startEvent());
     const frozen = JSON.stringify(s0);
@@ -112,6 +137,27 @@ describe('monitor view model: engine events → view state', () => {
 });
 
 describe('monitor view model: host messages', () => {
+  it('ends as the tree says: disk guard (exit 4) interrupted; an engine killed without an error event not "Running"', () => {
+    const running = reduceView(initialViewState(), { v, type: 'engineEvent', jobId: 'a', event: startEvent() });
+    const disk = reduceView(running, {
+      v,
+      type: 'engineEvent',
+      jobId: 'a',
+      event: errorEvent(T0 + 1, ExitCode.disk, 'free space would drop below 2 GiB'),
+    });
+    assert.equal(disk.status, 'interrupted', 'the same word as the Videos tree');
+    const killed = reduceView(running, {
+      v,
+      type: 'jobEnded',
+      jobId: 'a',
+      phase: 'interrupted',
+      message: 'The engine was stopped by SIGKILL at frame 3.',
+    });
+    assert.equal(killed.status, 'interrupted');
+    assert.equal(killed.error?.message, 'The engine was stopped by SIGKILL at frame 3.');
+    assert.equal(reduceView(running, { v, type: 'jobEnded', jobId: 'other', phase: 'failed' }), running);
+  });
+
   it('ignores late events of another job but follows a new start', () => {
     let s = reduceView(initialViewState(), { v, type: 'engineEvent', jobId: 'a', event: startEvent() });
     assert.equal(s.jobId, 'a');
@@ -153,6 +199,19 @@ describe('monitor: chart series and store', () => {
     assert.deepEqual(series.vram.data(), [[T0 / 1000 + 2], [1024], [6 * 1024 ** 3]]);
     for (let i = 0; i < 10; i++) series.apply(progressEvent(T0 + 3000 + i * 1000, i));
     assert.equal(series.throughput.length, 4);
+  });
+
+  it('store.update applies a user change without touching the series, and tells no one when nothing changed', () => {
+    const store = new MonitorStore(8);
+    store.dispatch({ v, type: 'engineEvent', jobId: 'a', event: startEvent() });
+    store.dispatch({ v, type: 'engineEvent', jobId: 'a', event: progressEvent(T0 + 1, 3) });
+    const changes: boolean[] = [];
+    store.subscribe((c) => changes.push(c.seriesChanged));
+    store.update(requestCancel);
+    store.update(requestCancel);
+    assert.deepEqual(changes, [false]);
+    assert.equal(displayStatus(store.state), 'cancelling');
+    assert.equal(store.series.throughput.length, 1);
   });
 
   it('resets the series when a new job starts and refills them on init', () => {

@@ -44,6 +44,13 @@ describe('monitor protocol: webview → host', () => {
 });
 
 describe('monitor protocol: host → webview', () => {
+  it('accepts jobEnded with a known end phase only', () => {
+    const ok = parseHostMessage({ v, type: 'jobEnded', jobId: 'j', phase: 'interrupted', message: 'killed' });
+    assert.ok(ok.ok && ok.message.type === 'jobEnded' && ok.message.phase === 'interrupted');
+    assert.equal(parseHostMessage({ v, type: 'jobEnded', jobId: 'j', phase: 'running' }).ok, false);
+    assert.equal(parseHostMessage({ v, type: 'jobEnded', phase: 'done' }).ok, false);
+  });
+
   it('accepts engine events, backends, replies and init', () => {
     const ev = parseHostMessage({ v, type: 'engineEvent', jobId: 'j', event: progressEvent(T0, 3) });
     assert.ok(ev.ok && ev.message.type === 'engineEvent' && ev.message.event.type === 'progress');

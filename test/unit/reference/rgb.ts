@@ -27,39 +27,37 @@ const reflect = (i: number, n: number): number => {
 };
 
 /**
- * Runs an ONNX upscaler the way realesrgan-ncnn-vulkan does: input reflect-padded by `pad` px, RGB/255 in,
- * output cropped back. Returns the raw (unclamped) float output, planar [3][H·s][W·s].
+ * Runs the engine's rgb24 session (model/rgb24-io.ts: uint8 in, ×255/clamp/round inside the graph) the way
+ * realesrgan-ncnn-vulkan runs a model: input reflect-padded by `pad` px, output cropped back. Returns packed rgb24.
  */
 export async function upscaleLikeReference(
   session: InferenceSession,
   img: RgbImage,
   scale: number,
   pad: number,
-): Promise<Float32Array> {
+): Promise<Uint8Array> {
   const pw = img.width + 2 * pad;
   const ph = img.height + 2 * pad;
-  const input = new Float32Array(3 * pw * ph);
+  const input = new Uint8Array(3 * pw * ph);
   for (let y = 0; y < ph; y++) {
     const sy = reflect(y - pad, img.height);
     for (let x = 0; x < pw; x++) {
       const sx = reflect(x - pad, img.width);
-      for (let c = 0; c < 3; c++) input[c * pw * ph + y * pw + x] = img.data[(sy * img.width + sx) * 3 + c] / 255;
+      for (let c = 0; c < 3; c++) input[(y * pw + x) * 3 + c] = img.data[(sy * img.width + sx) * 3 + c];
     }
   }
-  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, ph, pw]) });
+  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('uint8', input, [1, ph, pw, 3]) });
   const t = out[session.outputNames[0]];
-  const [, , oh, ow] = t.dims;
+  const [, oh, ow] = t.dims;
   if (oh !== ph * scale || ow !== pw * scale) throw new Error(`model output ${ow}×${oh}, expected ×${scale}`);
-  const src = t.data as Float32Array;
+  const src = t.data as Uint8Array;
   const w = img.width * scale;
   const h = img.height * scale;
-  const cropped = new Float32Array(3 * w * h);
+  const cropped = new Uint8Array(3 * w * h);
   const off = pad * scale;
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < h; y++) {
-      const row = c * oh * ow + (y + off) * ow + off;
-      cropped.set(src.subarray(row, row + w), c * w * h + y * w);
-    }
+  for (let y = 0; y < h; y++) {
+    const row = ((y + off) * ow + off) * 3;
+    cropped.set(src.subarray(row, row + w * 3), y * w * 3);
   }
   return cropped;
 }
@@ -72,29 +70,25 @@ export interface Agreement {
 }
 
 /**
- * PSNR of our output (×255, clamped, rounded) against the reference PNG. Values the lavapipe output shader breaks
- * (a negative network output comes back as 255 instead of 0) are masked: reference 255 where ours is below 0.
+ * PSNR of our rgb24 output against the reference PNG. Values the lavapipe output shader breaks (a negative network
+ * output comes back as 255 instead of 0) are masked: reference 255 where ours is 0 (clamped from below).
  */
-export function compareWithReference(ours: Float32Array, ref: RgbImage): Agreement {
-  const plane = ref.width * ref.height;
+export function compareWithReference(ours: Uint8Array, ref: RgbImage): Agreement {
   let se = 0;
   let maxAbsDiff = 0;
   let compared = 0;
   let masked = 0;
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < plane; i++) {
-      const raw = ours[c * plane + i] * 255;
-      const r = ref.data[i * 3 + c];
-      if (r === 255 && raw < 0) {
-        masked++;
-        continue;
-      }
-      const o = Math.min(255, Math.max(0, Math.round(raw)));
-      const d = Math.abs(o - r);
-      se += d * d;
-      maxAbsDiff = Math.max(maxAbsDiff, d);
-      compared++;
+  for (let i = 0; i < ref.data.length; i++) {
+    const o = ours[i];
+    const r = ref.data[i];
+    if (r === 255 && o === 0) {
+      masked++;
+      continue;
     }
+    const d = Math.abs(o - r);
+    se += d * d;
+    maxAbsDiff = Math.max(maxAbsDiff, d);
+    compared++;
   }
   const mse = se / compared;
   return {
