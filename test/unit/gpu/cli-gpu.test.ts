@@ -146,7 +146,7 @@ describe('gpu: enhance runs (CLI, real ffmpeg + ORT)', function () {
     const r = await runCli(['enhance', basicClip(), '-o', out, '--max-frames', '2', '--model', FAST_MODEL]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stderr.split(/[\r\n]+/).filter((l) => l.trim() !== '');
-    const ours = /^(huaju4k: | {2}→ |info: |warning: | {2}frame | {2}segment |done: | {2}\d+ frames in )/;
+    const ours = /^(huaju4k: | {2}→ | {2}plan: |info: |warning: | {2}frame | {2}segment |done: | {2}\d+ frames in )/;
     for (const line of lines) assert.match(line, ours, `not an engine line:\n${r.stderr}`);
     assert.doesNotMatch(r.stderr, /XDG_RUNTIME_DIR|Vulkan|dawn|onnxruntime_src|not used:/);
     const start = lines.find((l) => l.startsWith('  → ')) ?? '';
