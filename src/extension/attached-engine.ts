@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { type EngineEvent, parseEngineEvent } from '../protocol/engine-events';
 import { workDirFor } from '../protocol/output-name';
@@ -25,6 +25,31 @@ export function engineStillRunning(pid: number | undefined, output: string): boo
     return Number.parseInt(readFileSync(path.join(workDirFor(output), 'lock'), 'utf8'), 10) === pid;
   } catch {
     return false;
+  }
+}
+
+/** True when the events file ends with `done`: the engine finished while no window was following it. */
+export function engineFinishedDone(eventsFile: string | undefined): boolean {
+  if (!eventsFile) return false;
+  try {
+    const lines = readFileSync(eventsFile, 'utf8').trimEnd().split('\n');
+    return parseEngineEvent(lines[lines.length - 1] ?? '')?.type === 'done';
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the events files of engines no job follows any more (finished or gone while no window was open). */
+export function pruneEventFiles(dir: string, keep: ReadonlySet<string>): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (name.endsWith('.events.jsonl') && !keep.has(file)) rmSync(file, { force: true });
   }
 }
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { engineStillRunning } from './attached-engine';
+import { engineFinishedDone, engineStillRunning, pruneEventFiles } from './attached-engine';
 import { type BackendsFeature, registerBackends } from './backends';
 import { findInterruptedJobs, registerCommands } from './commands';
 import { COMMANDS } from './commands-ids';
@@ -37,7 +37,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   const log = vscode.window.createOutputChannel('huaju4k', { log: true });
   const journal = new JobJournal(context.globalState);
   // Engines started before a window reload may still be running: they are re-attached below, not interrupted.
-  const stillRunning = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
+  const stillRunning = await journal.recoverAfterRestart(
+    (r) => engineStillRunning(r.pid, r.output),
+    (r) => engineFinishedDone(r.eventsFile),
+  );
+  pruneEventFiles(engineStateDir(context), new Set(stillRunning.map((r) => r.eventsFile ?? '')));
   const enginePath =
     process.env.HUAJU4K_ENGINE || vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine.js').fsPath;
   const jobs = new JobManager({

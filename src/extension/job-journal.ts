@@ -41,13 +41,19 @@ export class JobJournal {
   }
 
   /**
-   * After a reload: jobs whose engine is still running (`stillRunning`) are returned to be re-attached; the other
-   * jobs that were running or queued when the host went away are interrupted.
+   * After a reload: jobs whose engine is still running (`stillRunning`) are returned to be re-attached; those whose
+   * engine finished meanwhile (`finishedDone`) are forgotten like any finished job; the other jobs that were running
+   * or queued when the host went away are interrupted.
    */
-  async recoverAfterRestart(stillRunning: (r: JobRecord) => boolean = () => false): Promise<JobRecord[]> {
-    const records = this.all();
+  async recoverAfterRestart(
+    stillRunning: (r: JobRecord) => boolean = () => false,
+    finishedDone: (r: JobRecord) => boolean = () => false,
+  ): Promise<JobRecord[]> {
+    const all = this.all();
+    // An engine that finished while no window followed it: its output is the record, as for any finished job.
+    const records = all.filter((r) => !(r.phase === 'running' && !stillRunning(r) && finishedDone(r)));
     const live: JobRecord[] = [];
-    let changed = false;
+    let changed = records.length !== all.length;
     for (const r of records) {
       if (r.phase === 'running' && stillRunning(r)) {
         live.push(r);

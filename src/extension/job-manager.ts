@@ -39,6 +39,8 @@ interface JobEntry {
   request: JobRequest;
   process?: EngineHandle;
   eventsFile?: string;
+  /** This host let go of the engine (it runs on for the next window): nothing it does is ours to record. */
+  detached?: boolean;
   cancelRequested: boolean;
   done: Promise<JobSnapshot>;
   resolveDone: (s: JobSnapshot) => void;
@@ -139,6 +141,7 @@ export class JobManager implements Disposable {
       if (isFinished(e.snapshot.phase)) continue;
       this.queue.remove(e.snapshot.id);
       if (e.process && e.eventsFile) {
+        e.detached = true;
         e.process.detach();
         continue;
       }
@@ -221,6 +224,7 @@ export class JobManager implements Disposable {
     const id = e.snapshot.id;
     return {
       onEvent: (ev) => {
+        if (e.detached) return;
         this.events.fire({ jobId: id, event: ev });
         const logged = engineEventLog(ev, e.snapshot, e.cancelRequested);
         if (logged) this.log(id, logged.line, logged.level);
@@ -229,6 +233,7 @@ export class JobManager implements Disposable {
       },
       onLog: (line, stream) => this.log(id, line, stream === 'stderr' ? 'warn' : 'info'),
       onExit: (code, signal) => {
+        if (e.detached) return;
         const end = applyExit(e.snapshot, code, signal, e.cancelRequested, this.now());
         const logged = engineExitLog(code, signal, end.phase);
         this.log(id, logged.line, logged.level);

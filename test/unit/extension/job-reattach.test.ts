@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { engineStillRunning } from '../../../src/extension/attached-engine';
+import { engineFinishedDone, engineStillRunning, pruneEventFiles } from '../../../src/extension/attached-engine';
 import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
 import { JobManager } from '../../../src/extension/job-manager';
 import { basicClip, FAST_MODEL, freshDir, ROOT, streams } from '../engine/helpers';
@@ -82,6 +82,38 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     assert.equal(Number(streams(output).find((s) => s.codec_type === 'video')?.nb_read_packets), 40);
     assert.deepEqual(readdirSync(stateDir), [], 'the events file is removed with the job');
     await host2.dispose();
+  });
+
+  it('an engine that finished while no window was open: its job is forgotten as done, its events file pruned', async () => {
+    const dir = freshDir('huaju4k-reattach-');
+    const stateDir = join(dir, 'state');
+    const output = join(dir, 'clip.4k.mp4');
+    const store = memoryStore();
+    const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
+    const args = ['enhance', basicClip(12), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
+    const job = host1.enqueue({ input: basicClip(12), output, args, env: ENV, device: 'cpu' });
+    await until('running', () => (host1.get(job.id)?.frame ?? 0) >= 1);
+    const pid = host1.get(job.id)?.pid ?? 0;
+    await host1.dispose();
+    await until('the engine finished on its own', () => !alive(pid));
+    const stale = join(stateDir, 'job-gone.events.jsonl');
+    writeFileSync(stale, '');
+    const journal = new JobJournal(store);
+    const record = journal.all().find((r) => r.output === output);
+    assert.equal(engineFinishedDone(record?.eventsFile), true);
+    const live = await journal.recoverAfterRestart(
+      (r) => engineStillRunning(r.pid, r.output),
+      (r) => engineFinishedDone(r.eventsFile),
+    );
+    assert.deepEqual(live, []);
+    assert.equal(
+      journal.all().find((r) => r.output === output),
+      undefined,
+      'not shown as interrupted',
+    );
+    pruneEventFiles(stateDir, new Set());
+    assert.deepEqual(readdirSync(stateDir), []);
+    assert.equal(Number(streams(output).find((s) => s.codec_type === 'video')?.nb_read_packets), 12);
   });
 
   it('Cancel works on a re-attached engine: it stops, its checkpoint is kept', async () => {
