@@ -82,7 +82,9 @@ describe('engine: CLI help and version', () => {
       }
     }
     assert.ok(used.size >= 3, 'the docs name enhance options');
-    for (const name of used) assert.ok(names.has(name), `--${name} (used in the docs) is missing from enhance --help`);
+    for (const name of used) {
+      if (name !== 'help') assert.ok(names.has(name), `--${name} (used in the docs) is missing from enhance --help`);
+    }
   });
 
   it('a usage error names the command whose --help explains it', async () => {
