@@ -47,7 +47,7 @@ if [[ ! -f "$CS_DIR/.complete" ]]; then
   # npm 11 warns about, and npm 12 blocks, install scripts not listed in allowScripts: code-server's own postinstall
   # (it builds its VS Code server) and argon2's native build are the two it needs.
   (cd "$CS_DIR" && clean_npm npm init -y >/dev/null &&
-    clean_npm npm pkg set allowScripts.code-server=true allowScripts.argon2=true --json &&
+    clean_npm npm pkg set allowScripts.code-server=true allowScripts.argon2=true --json >&2 &&
     PATH="$N/bin:$PATH" clean_npm npm_config_nodedir="$N" npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2)
   touch "$CS_DIR/.complete"
 fi
