@@ -98,26 +98,28 @@ export const ENHANCE_COMMAND: CommandSpec = {
   ],
 };
 
-export const RESUME_COMMAND: CommandSpec = {
-  name: 'resume',
-  synopsis: 'huaju4k resume <output|work folder> [options]',
-  summary: 'Continue an interrupted job with the settings it started with.',
-  options: [JSON_OPTION, HELP_OPTION],
-};
+/** A command whose only options are --json and --help. */
+function jsonCommand(name: string, synopsis: string, summary: string): CommandSpec {
+  return { name, synopsis, summary, options: [JSON_OPTION, HELP_OPTION] };
+}
 
-export const JOBS_COMMAND: CommandSpec = {
-  name: 'jobs',
-  synopsis: 'huaju4k jobs [<folder|output>...] [options]',
-  summary: 'List interrupted and running jobs under the folders (default: the current folder).',
-  options: [JSON_OPTION, HELP_OPTION],
-};
+export const RESUME_COMMAND = jsonCommand(
+  'resume',
+  'huaju4k resume <output|work folder> [options]',
+  'Continue an interrupted job with the settings it started with.',
+);
 
-export const PROBE_COMMAND: CommandSpec = {
-  name: 'probe',
-  synopsis: 'huaju4k probe <input> [options]',
-  summary: 'Show what the engine reads from a video (size, frame rate, frames, streams).',
-  options: [JSON_OPTION, HELP_OPTION],
-};
+export const JOBS_COMMAND = jsonCommand(
+  'jobs',
+  'huaju4k jobs [<folder|output>...] [options]',
+  'List interrupted and running jobs under the folders (default: the current folder).',
+);
+
+export const PROBE_COMMAND = jsonCommand(
+  'probe',
+  'huaju4k probe <input> [options]',
+  'Show what the engine reads from a video (size, frame rate, frames, streams).',
+);
 
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',
