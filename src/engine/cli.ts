@@ -5,6 +5,7 @@ import { isMainThread } from 'node:worker_threads';
 import { version } from '../../package.json';
 import { runHubCommand } from '../hub/cli';
 import { HubPublisher } from '../hub/publisher';
+import { COMMANDS, commandUsage } from '../protocol/cli-options';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol/engine-events';
 import { defaultOutputPath } from '../protocol/output-name';
 import {
@@ -23,7 +24,6 @@ import { framesDone, type PixelParams, readManifest } from './checkpoint/manifes
 import { checkpointParams } from './checkpoint/open-job';
 import { runningEngine, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
-import { COMMANDS, commandUsage } from './cli-options';
 import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';

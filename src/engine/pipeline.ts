@@ -24,7 +24,6 @@ import { planStreams } from './stream-map';
 import { primeStartFor } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 
-
 /**
  * decode → ring → model (tiles) → stages → ring → segment encoders, all in memory (frame-loops.ts). The video goes
  * into fixed-size segments in a work folder beside the output, each recorded in a manifest once verified; the end
