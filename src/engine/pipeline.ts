@@ -86,7 +86,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     inputPath: info.path,
     beforeEncode: segmentDiskGuard({ ...plan, manifest, openSegment: () => writer.partialPath }),
     telemetry,
-    previews: opts.previews ? new PreviewEmitter(tools.ffmpeg, emit, () => loops.failed) : undefined,
+    previews: opts.previews ? new PreviewEmitter(tools.ffmpeg, emit, () => loops.failed, opts.onPreview) : undefined,
     emit,
     signal: opts.signal,
   });
