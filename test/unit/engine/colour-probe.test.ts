@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { sourceColorMatrix, sourceRange } from '../../../src/engine/colour';
-import { bitDepthOf, parseRational } from '../../../src/engine/probe';
+import { bitDepthOf } from '../../../src/engine/probe';
+import { parseRational } from '../../../src/protocol/ffprobe';
 
 describe('engine: colour and probe helpers', () => {
   it('picks the matrix from tags, else by size, and the range', () => {
