@@ -1,0 +1,194 @@
+import { erode3x3, type MaskThresholds, smoothedAbsDiff, weightsFromDiff } from './change-mask';
+import type { MotionLink } from './motion';
+import { sampleBilinear } from './optical-flow';
+
+/**
+ * Motion-compensated blend weights and the blend itself. Each past output is warped onto the current frame by the
+ * chained low-res backward flows, scaled to the output and rounded to whole output pixels (no resampling blur, so
+ * the model's texture stays crisp; the error is at most half an output pixel). Per low-res pixel and past frame
+ * two hypotheses are judged on the low-res input: "did not move" (today's static blend) and "moved as the flow
+ * says"; the one whose 3×3-smoothed luma difference is smaller wins, so a fixed camera blends exactly as before.
+ */
+
+/** One past frame as seen from the current one: per low-res pixel, blend weight and whole-output-pixel offset. */
+export interface WarpedPast {
+  weight: Float32Array;
+  ox: Int32Array;
+  oy: Int32Array;
+  output: Uint8Array;
+}
+
+/**
+ * A block whose warped past differs from the new output by more than this mean (levels, RGB) is not blended:
+ * the prediction disagrees with what the model made, whatever the low-res check said.
+ */
+export const OUTPUT_AGREE_LIMIT = 24;
+
+export interface PastFrame {
+  luma: Uint8Array;
+  output: Uint8Array;
+}
+
+/** The state carried from one past frame to the next older one while following the chain of flows. */
+interface Chain {
+  dx: Float32Array;
+  dy: Float32Array;
+  ok: Uint8Array;
+}
+
+/** Advances the chained displacement by one link (frame t−k+1 → t−k), sampling it where the chain has arrived. */
+function followLink(c: Chain, link: MotionLink, w: number, h: number, first: boolean): void {
+  const { u, v } = link.back;
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const px = x + c.dx[i];
+      const py = y + c.dy[i];
+      const nx = Math.round(px);
+      const ny = Math.round(py);
+      if (nx < 0 || ny < 0 || nx >= w || ny >= h || !link.consistent[ny * w + nx]) c.ok[i] = 0;
+      c.dx[i] += first ? u[i] : sampleBilinear(u, w, h, px, py);
+      c.dy[i] += first ? v[i] : sampleBilinear(v, w, h, px, py);
+    }
+  }
+}
+
+/**
+ * Rounds the chain to whole output pixels and samples the past luma there; offsets whose block would leave the
+ * output are marked not ok.
+ */
+function warpedLuma(c: Chain, past: Uint8Array, w: number, h: number, scale: number) {
+  const ox = new Int32Array(w * h);
+  const oy = new Int32Array(w * h);
+  const luma = new Uint8Array(w * h);
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const qx = Math.round(c.dx[i] * scale);
+      const qy = Math.round(c.dy[i] * scale);
+      ox[i] = qx;
+      oy[i] = qy;
+      const bx = x * scale + qx;
+      const by = y * scale + qy;
+      if (bx < 0 || by < 0 || bx + scale > w * scale || by + scale > h * scale) c.ok[i] = 0;
+      luma[i] = sampleBilinear(past, w, h, x + qx / scale, y + qy / scale) + 0.5;
+    }
+  }
+  return { ox, oy, luma };
+}
+
+/**
+ * Weights and offsets for each past frame (newest first). `links[k]` maps frame t−k onto t−k−1 (links[0] is the
+ * current frame's). Weights are decay^k × the better hypothesis's static weight, eroded by one pixel, and never
+ * larger than the previous (newer) frame's at the same pixel.
+ */
+export function warpedPasts(
+  cur: Uint8Array,
+  pasts: readonly PastFrame[],
+  links: readonly MotionLink[],
+  size: { width: number; height: number; scale: number },
+  t: MaskThresholds & { decay: number },
+): WarpedPast[] {
+  const { width: w, height: h, scale } = size;
+  const n = w * h;
+  const chain: Chain = { dx: new Float32Array(n), dy: new Float32Array(n), ok: new Uint8Array(n).fill(1) };
+  const out: WarpedPast[] = [];
+  let cumulative: Float32Array | undefined;
+  let decay = 1;
+  for (let k = 0; k < pasts.length && k < links.length; k++) {
+    followLink(chain, links[k], w, h, k === 0);
+    const warped = warpedLuma(chain, pasts[k].luma, w, h, scale);
+    const still = weightsFromDiff(smoothedAbsDiff(cur, pasts[k].luma, w, h), t);
+    const moved = weightsFromDiff(smoothedAbsDiff(cur, warped.luma, w, h), t);
+    const weight = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const useMotion = chain.ok[i] === 1 && moved[i] > still[i] && (warped.ox[i] !== 0 || warped.oy[i] !== 0);
+      if (useMotion) weight[i] = moved[i];
+      else {
+        weight[i] = still[i];
+        warped.ox[i] = 0;
+        warped.oy[i] = 0;
+      }
+    }
+    const eroded = erode3x3(weight, w, h);
+    decay *= t.decay;
+    for (let i = 0; i < n; i++) {
+      const e = cumulative && cumulative[i] < eroded[i] ? cumulative[i] : eroded[i];
+      eroded[i] = e;
+    }
+    cumulative = eroded;
+    const weighted = Float32Array.from(eroded, (e) => e * decay);
+    out.push({ weight: weighted, ox: warped.ox, oy: warped.oy, output: pasts[k].output });
+  }
+  return out;
+}
+
+/** Mean |raw − past| over one output block (RGB), the past read at the block's offset. */
+function blockDisagreement(raw: Uint8Array, past: Uint8Array, base: number, src: number, rowBytes: number, s: number) {
+  let sum = 0;
+  for (let dy = 0; dy < s; dy++) {
+    const a = base + dy * rowBytes;
+    const b = src + dy * rowBytes;
+    for (let j = 0; j < s * 3; j++) sum += Math.abs(raw[a + j] - past[b + j]);
+  }
+  return sum / (s * s * 3);
+}
+
+/**
+ * out = (raw + Σ wₖ·pastₖ(shifted)) / (1 + Σ wₖ), block by block (integer scale). Blocks with no usable past
+ * keep the model's bytes. Returns how many blocks were blended.
+ */
+export function blendWarped(
+  raw: Uint8Array,
+  pasts: readonly WarpedPast[],
+  out: Uint8Array,
+  w: number,
+  h: number,
+  s: number,
+) {
+  const rowBytes = w * s * 3;
+  const acc = new Float64Array(s * s * 3);
+  const use = new Float64Array(pasts.length);
+  const src = new Int32Array(pasts.length);
+  let blended = 0;
+  for (let y = 0, p = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, p++) {
+      const base = y * s * rowBytes + x * s * 3;
+      let sum = 1;
+      for (let k = 0; k < pasts.length; k++) {
+        const q = pasts[k];
+        use[k] = q.weight[p];
+        src[k] = base + q.oy[p] * rowBytes + q.ox[p] * 3;
+        const shifted = q.ox[p] !== 0 || q.oy[p] !== 0;
+        if (use[k] > 0 && shifted && blockDisagreement(raw, q.output, base, src[k], rowBytes, s) > OUTPUT_AGREE_LIMIT)
+          use[k] = 0;
+        sum += use[k];
+      }
+      if (sum === 1) continue;
+      blended++;
+      accumulateBlock(acc, raw, base, 1, rowBytes, s, true);
+      for (let k = 0; k < pasts.length; k++)
+        if (use[k] > 0) accumulateBlock(acc, pasts[k].output, src[k], use[k], rowBytes, s, false);
+      const norm = 1 / sum;
+      for (let dy = 0, j = 0; dy < s; dy++) {
+        const row = base + dy * rowBytes;
+        for (let c = 0; c < s * 3; c++, j++) out[row + c] = acc[j] * norm + 0.5;
+      }
+    }
+  }
+  return blended;
+}
+
+function accumulateBlock(
+  acc: Float64Array,
+  src: Uint8Array,
+  at: number,
+  weight: number,
+  rowBytes: number,
+  s: number,
+  first: boolean,
+): void {
+  for (let dy = 0, j = 0; dy < s; dy++) {
+    const row = at + dy * rowBytes;
+    if (first) for (let c = 0; c < s * 3; c++, j++) acc[j] = weight * src[row + c];
+    else for (let c = 0; c < s * 3; c++, j++) acc[j] += weight * src[row + c];
+  }
+}

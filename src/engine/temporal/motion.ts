@@ -1,0 +1,90 @@
+import { type FlowField, type FlowOptions, opticalFlow, sampleBilinear } from './optical-flow';
+
+/** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
+export const MOTION_MODES = ['flow', 'off'] as const;
+export type MotionMode = (typeof MOTION_MODES)[number];
+export const DEFAULT_MOTION: MotionMode = 'flow';
+
+export function isMotionMode(text: string): text is MotionMode {
+  return (MOTION_MODES as readonly string[]).includes(text);
+}
+
+/**
+ * Version of the flow and of how it is used; part of the checkpoint's pixel parameters, so a checkpoint written by
+ * another version of the motion code is not resumed into different pixels.
+ */
+export const MOTION_VERSION = 'lk-pyr-1';
+
+/** How frame t maps onto frame t−1 at low res: where each pixel came from, and whether that is trustworthy. */
+export interface MotionLink {
+  /** Backward flow: pixel p of frame t shows what frame t−1 showed at p + back(p). */
+  back: FlowField;
+  /** 1 where the forward flow from t−1 leads back to p (no occlusion, no disocclusion, not out of frame). */
+  consistent: Uint8Array;
+}
+
+export const linkBytes = (l: MotionLink): number => l.back.u.byteLength * 2 + l.consistent.byteLength;
+
+/**
+ * Forward/backward consistency (Sundaram, Brox & Keutzer 2010): following the backward flow and then the forward
+ * flow from there must return to the start, up to a tolerance that grows with the motion.
+ */
+export function consistentMask(back: FlowField, fwd: FlowField): Uint8Array {
+  const { width: w, height: h } = back;
+  const ok = new Uint8Array(w * h);
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const bu = back.u[i];
+      const bv = back.v[i];
+      const qx = x + bu;
+      const qy = y + bv;
+      if (qx < 0 || qy < 0 || qx > w - 1 || qy > h - 1) continue;
+      const fu = sampleBilinear(fwd.u, w, h, qx, qy);
+      const fv = sampleBilinear(fwd.v, w, h, qx, qy);
+      const du = bu + fu;
+      const dv = bv + fv;
+      if (du * du + dv * dv <= 0.01 * (bu * bu + bv * bv + fu * fu + fv * fv) + 0.5) ok[i] = 1;
+    }
+  }
+  return ok;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+
+/**
+ * Computes flows between low-res luma planes, remembering the last few so the reuse wrapper and the blend stage,
+ * which both look at the same pair of frames, pay for it once. A result is found again by the planes' contents,
+ * so it is exactly what computing it again would give (resume stays byte-identical).
+ */
+export class MotionEstimator {
+  private readonly memo: { from: Uint8Array; to: Uint8Array; flow: FlowField }[] = [];
+  private computed = 0;
+  private ms = 0;
+
+  constructor(readonly options: FlowOptions = {}) {}
+
+  /** Flows actually computed (not found in the memo), and their total time. */
+  get stats(): { flows: number; ms: number } {
+    return { flows: this.computed, ms: this.ms };
+  }
+
+  flow(from: Uint8Array, to: Uint8Array, width: number, height: number): FlowField {
+    const hit = this.memo.find((m) => m.flow.width === width && sameBytes(m.from, from) && sameBytes(m.to, to));
+    if (hit) return hit.flow;
+    const t = performance.now();
+    const flow = opticalFlow(from, to, width, height, this.options);
+    this.ms += performance.now() - t;
+    this.computed++;
+    this.memo.unshift({ from, to, flow });
+    if (this.memo.length > 3) this.memo.pop();
+    return flow;
+  }
+
+  /** Frame `cur` (t) against `prev` (t−1): the backward flow and where it can be trusted. */
+  link(cur: Uint8Array, prev: Uint8Array, width: number, height: number): MotionLink {
+    const back = this.flow(cur, prev, width, height);
+    const fwd = this.flow(prev, cur, width, height);
+    return { back, consistent: consistentMask(back, fwd) };
+  }
+}
