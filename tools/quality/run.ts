@@ -14,10 +14,22 @@ import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
 import { TileUpscaler } from '../../src/engine/upscaler';
 import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
-import { flickerIndex, psnr, ssim, staticBlocks, staticShare } from './metrics';
+import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
+import { truthFlows } from './truth-flow';
 
-/** 'per-frame int8': the model's verified int8 variant (CPU), per frame; its ΔPSNR is against fp32 per-frame. */
-const MODES = ['per-frame', 'per-frame int8', 'temporal', 'temporal+reuse'] as const;
+/**
+ * 'per-frame int8': the model's verified int8 variant (CPU), per frame; its ΔPSNR is against fp32 per-frame.
+ * 'static …': the temporal parts with `--motion off` (blend and reuse only what stayed put); the others follow
+ * motion with the low-res optical flow (the default).
+ */
+const MODES = [
+  'per-frame',
+  'per-frame int8',
+  'static temporal',
+  'static temporal+reuse',
+  'temporal',
+  'temporal+reuse',
+] as const;
 type Mode = (typeof MODES)[number];
 
 interface Row {
@@ -26,6 +38,7 @@ interface Row {
   psnr: number;
   ssim: number;
   flicker: number;
+  warp: number;
   fps: number;
   cpuMsPerFrame: number;
   reuseRatio: number;
@@ -120,7 +133,19 @@ async function enhanceInterleaved(clip: QualityClip, runs: ModeRun[]): Promise<v
 const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function printTable(rows: Row[], notes: string[]): void {
-  const head = ['clip', 'mode', 'PSNR dB', 'ΔPSNR', 'SSIM', 'flicker', 'fps', 'CPU ms/frame', 'speed-up', 'reuse'];
+  const head = [
+    'clip',
+    'mode',
+    'PSNR dB',
+    'ΔPSNR',
+    'SSIM',
+    'flicker',
+    'warp',
+    'fps',
+    'CPU ms/frame',
+    'speed-up',
+    'reuse',
+  ];
   const lines = [head];
   for (const r of rows) {
     const base = rows.find((b) => b.clip === r.clip && b.mode === 'per-frame');
@@ -131,6 +156,7 @@ function printTable(rows: Row[], notes: string[]): void {
       base ? fmt(r.psnr - base.psnr, 2) : '',
       fmt(r.ssim, 4),
       fmt(r.flicker, 2),
+      fmt(r.warp, 2),
       fmt(r.fps, 2),
       fmt(r.cpuMsPerFrame, 0),
       base ? `${fmt(base.cpuMsPerFrame / r.cpuMsPerFrame, 2)}×` : '',
@@ -160,7 +186,7 @@ async function main(): Promise<void> {
   const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
   const rows: Row[] = [];
   const notes: string[] = [
-    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
+    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp = warping-error ratio along the ground truth's Farnebäck flow (1.00 = as steady as reality); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
   const int8 = await loadInt8(args, notes);
   const modes = MODES.filter((m) => m !== 'per-frame int8' || int8);
@@ -177,12 +203,15 @@ async function main(): Promise<void> {
       const m = mode === 'per-frame int8' && int8 ? int8 : model;
       const t = createTemporal(new TileUpscaler(m, { tile: 0, pad: 12 }), {
         strength: mode.startsWith('per-frame') ? 'off' : args.strength,
-        reuse: mode === 'temporal+reuse',
+        reuse: mode.endsWith('+reuse'),
         reuseOptions: args.reuse,
+        motion: mode.startsWith('static') ? 'off' : 'flow',
       });
       return { mode, upscaler: t.upscaler, stages: t.stages, reuse: t.reuse, outputs: [], seconds: 0, cpuSeconds: 0 };
     });
     await enhanceInterleaved(clip, runs);
+    const flows = truthFlows(clip, name);
+    const truthWarp = warpingError(clip.truth, flows, clip.width, clip.height);
     for (const r of runs) {
       let p = 0;
       let s = 0;
@@ -196,6 +225,7 @@ async function main(): Promise<void> {
         psnr: p / r.outputs.length,
         ssim: s / r.outputs.length,
         flicker: flickerIndex(r.outputs, clip.truth, masks, clip.width, clip.height),
+        warp: warpingError(r.outputs, flows, clip.width, clip.height) / truthWarp,
         fps: r.outputs.length / r.seconds,
         cpuMsPerFrame: (r.cpuSeconds * 1000) / r.outputs.length,
         reuseRatio: r.reuse?.reuseRatio ?? 0,

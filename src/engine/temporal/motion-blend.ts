@@ -24,6 +24,29 @@ export interface WarpedPast {
  */
 export const OUTPUT_AGREE_LIMIT = 24;
 
+/**
+ * Registration error (low-res pixels) the brightness check of a warped past allows for: the flow's own error and
+ * the rounding to whole output pixels. Where the picture has a gradient g, that much misregistration changes the
+ * luma by up to g × this, which is not counted as a mismatch.
+ */
+export const FLOW_SLACK = 0.25;
+
+/** FLOW_SLACK × the 3×3 mean of |∇luma| (central differences), per pixel. */
+function registrationSlack(luma: Uint8Array, w: number, h: number): Float32Array {
+  const g = new Uint8Array(w * h);
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const gx = luma[y * w + Math.min(w - 1, x + 1)] - luma[y * w + Math.max(0, x - 1)];
+      const gy = luma[Math.min(h - 1, y + 1) * w + x] - luma[Math.max(0, y - 1) * w + x];
+      g[i] = Math.min(255, (Math.abs(gx) + Math.abs(gy)) / 2);
+    }
+  }
+  const zero = new Uint8Array(w * h);
+  const smoothed = smoothedAbsDiff(g, zero, w, h);
+  for (let i = 0; i < smoothed.length; i++) smoothed[i] *= FLOW_SLACK;
+  return smoothed;
+}
+
 export interface PastFrame {
   luma: Uint8Array;
   output: Uint8Array;
@@ -93,11 +116,14 @@ export function warpedPasts(
   const out: WarpedPast[] = [];
   let cumulative: Float32Array | undefined;
   let decay = 1;
+  const slack = registrationSlack(cur, w, h);
   for (let k = 0; k < pasts.length && k < links.length; k++) {
     followLink(chain, links[k], w, h, k === 0);
     const warped = warpedLuma(chain, pasts[k].luma, w, h, scale);
     const still = weightsFromDiff(smoothedAbsDiff(cur, pasts[k].luma, w, h), t);
-    const moved = weightsFromDiff(smoothedAbsDiff(cur, warped.luma, w, h), t);
+    const movedDiff = smoothedAbsDiff(cur, warped.luma, w, h);
+    for (let i = 0; i < n; i++) movedDiff[i] = Math.max(0, movedDiff[i] - slack[i]);
+    const moved = weightsFromDiff(movedDiff, t);
     const weight = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const useMotion = chain.ok[i] === 1 && moved[i] > still[i] && (warped.ox[i] !== 0 || warped.oy[i] !== 0);

@@ -1,3 +1,4 @@
+import { smoothedAbsDiff } from './change-mask';
 import { type FlowField, type FlowOptions, opticalFlow, sampleBilinear } from './optical-flow';
 
 /** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
@@ -49,6 +50,66 @@ export function consistentMask(back: FlowField, fwd: FlowField): Uint8Array {
   return ok;
 }
 
+/** 3×3-smoothed |Δluma| above which a pixel counts as changed, for the region the flow is computed on. */
+export const FLOW_REGION_LEVEL = 1.5;
+/** Context around the changed pixels, low-res pixels (covers the window at the coarse pyramid levels). */
+export const FLOW_REGION_MARGIN = 24;
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/**
+ * The part of the frame the flow is computed on: the bounding box of the pixels that changed between the two
+ * frames, with a margin. Elsewhere nothing moved, and the flow is zero: on a fixed camera with one moving part
+ * this is a small share of the frame. Undefined when nothing changed.
+ */
+export function flowRegion(a: Uint8Array, b: Uint8Array, width: number, height: number): Rect | undefined {
+  const d = smoothedAbsDiff(a, b, width, height);
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i++) {
+      if (d[i] <= FLOW_REGION_LEVEL) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  if (x1 < 0) return undefined;
+  const m = FLOW_REGION_MARGIN;
+  const x = Math.max(0, x0 - m);
+  const y = Math.max(0, y0 - m);
+  return { x, y, w: Math.min(width, x1 + m + 1) - x, h: Math.min(height, y1 + m + 1) - y };
+}
+
+function crop(plane: Uint8Array, width: number, r: Rect): Uint8Array {
+  const out = new Uint8Array(r.w * r.h);
+  for (let y = 0; y < r.h; y++)
+    out.set(plane.subarray((r.y + y) * width + r.x, (r.y + y) * width + r.x + r.w), y * r.w);
+  return out;
+}
+
+/** The flow of the changed region only (zero elsewhere); see flowRegion(). */
+export function regionFlow(from: Uint8Array, to: Uint8Array, width: number, height: number, o: FlowOptions) {
+  const field: FlowField = { width, height, u: new Float32Array(width * height), v: new Float32Array(width * height) };
+  const r = flowRegion(from, to, width, height);
+  if (!r) return field;
+  if (r.w === width && r.h === height) return opticalFlow(from, to, width, height, o);
+  const f = opticalFlow(crop(from, width, r), crop(to, width, r), r.w, r.h, o);
+  for (let y = 0; y < r.h; y++) {
+    field.u.set(f.u.subarray(y * r.w, (y + 1) * r.w), (r.y + y) * width + r.x);
+    field.v.set(f.v.subarray(y * r.w, (y + 1) * r.w), (r.y + y) * width + r.x);
+  }
+  return field;
+}
+
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
@@ -73,7 +134,7 @@ export class MotionEstimator {
     const hit = this.memo.find((m) => m.flow.width === width && sameBytes(m.from, from) && sameBytes(m.to, to));
     if (hit) return hit.flow;
     const t = performance.now();
-    const flow = opticalFlow(from, to, width, height, this.options);
+    const flow = regionFlow(from, to, width, height, this.options);
     this.ms += performance.now() - t;
     this.computed++;
     this.memo.unshift({ from, to, flow });

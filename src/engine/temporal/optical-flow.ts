@@ -113,6 +113,35 @@ function gradients(p: Plane): { gx: Float32Array; gy: Float32Array } {
   return { gx, gy };
 }
 
+/**
+ * e = to(p + (u, v)) − from(p), bilinear (inlined: this is the hot loop). Pixels whose match falls outside the
+ * target say nothing (e = 0): clamped samples would pull the flow towards zero at the borders.
+ */
+function warpError(from: Plane, to: Plane, u: Float32Array, v: Float32Array, e: Float32Array): void {
+  const { w, h } = from;
+  const t = to.d;
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const tx = x + u[i];
+      const ty = y + v[i];
+      if (!(tx >= 0 && ty >= 0 && tx <= w - 1 && ty <= h - 1)) {
+        e[i] = 0;
+        continue;
+      }
+      const x0 = tx | 0;
+      const y0 = ty | 0;
+      const fx = tx - x0;
+      const fy = ty - y0;
+      const j = y0 * w + x0;
+      const dx = x0 < w - 1 ? 1 : 0;
+      const dy = y0 < h - 1 ? w : 0;
+      const a = t[j] + (t[j + dx] - t[j]) * fx;
+      const b = t[j + dy] + (t[j + dy + dx] - t[j + dy]) * fx;
+      e[i] = a + (b - a) * fy - from.d[i];
+    }
+  }
+}
+
 /** Refines (u, v) on one level in place. */
 function refineLevel(from: Plane, to: Plane, u: Float32Array, v: Float32Array, o: Required<FlowOptions>): void {
   const { w, h } = from;
@@ -135,15 +164,7 @@ function refineLevel(from: Plane, to: Plane, u: Float32Array, v: Float32Array, o
   const scratch = new Float32Array(n);
   for (let it = 0; it < o.iterations; it++) {
     // Error image: the target warped by the current flow minus the template.
-    // Pixels whose match falls outside the target say nothing (clamped samples would pull the flow to zero).
-    for (let y = 0, i = 0; y < h; y++) {
-      for (let x = 0; x < w; x++, i++) {
-        const tx = x + u[i];
-        const ty = y + v[i];
-        const inside = tx >= 0 && ty >= 0 && tx <= w - 1 && ty <= h - 1;
-        tmp[i] = inside ? sampleBilinear(to.d, w, h, tx, ty) - from.d[i] : 0;
-      }
-    }
+    warpError(from, to, u, v, tmp);
     // Each window's least-squares solution of the system linearised at every pixel's own estimate:
     // Σ g(gᵀd − e) = Σ g gᵀ · d_new (plus the regulariser pulling towards the current estimate). Solving for the
     // window as a whole, not adding a per-pixel step, keeps neighbouring estimates from amplifying each other.

@@ -298,6 +298,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     this.total += tiles;
     this.reused += reused;
     this.lastReused = reused;
+    this.lastShiftedTiles = 0;
     this.decision = why;
   }
 
