@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { VIDEO_ENCODERS } from './encoder';
 import { PRECISION_CHOICES } from './gpu/precision';
 import { EP_CHOICES } from './gpu/providers';
+import { MOTION_MODES } from './temporal/motion';
 import { TEMPORAL_STRENGTHS } from './temporal/strength';
 
 /**
@@ -88,6 +89,11 @@ export const ENHANCE_COMMAND: CommandSpec = {
     { name: 'reuse', arg: 'on|off', help: 'reuse upscaled tiles where the input did not change (default on)' },
     { name: 'reuse-threshold', arg: 'levels', help: 'largest change (0-255) still counted as unchanged' },
     { name: 'refresh-every', arg: 'n', help: 'run the model on every tile at least every n frames' },
+    {
+      name: 'motion',
+      arg: MOTION_MODES.join('|'),
+      help: 'follow camera and object motion with optical flow (default flow)',
+    },
     {
       name: 'publish',
       arg: 'ws://host:port/video_in',

@@ -66,6 +66,7 @@ function parse(argv: string[]): Args {
       'refresh-every': { type: 'string' },
       'reuse-tile': { type: 'string' },
       'reuse-pad': { type: 'string' },
+      'shift-max-age': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -81,6 +82,7 @@ function parse(argv: string[]): Args {
   if (v['refresh-every']) reuse.refreshEvery = num(v['refresh-every']);
   if (v['reuse-tile']) reuse.tile = num(v['reuse-tile']);
   if (v['reuse-pad']) reuse.pad = num(v['reuse-pad']);
+  if (v['shift-max-age']) reuse.shiftMaxAge = num(v['shift-max-age']);
   return {
     model: v.model ?? 'realesr-general-x4v3',
     frames: num(v.frames) ?? 40,

@@ -1,4 +1,3 @@
-import { smoothedAbsDiff } from './change-mask';
 import { type FlowField, type FlowOptions, opticalFlow, sampleBilinear } from './optical-flow';
 
 /** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
@@ -50,10 +49,11 @@ export function consistentMask(back: FlowField, fwd: FlowField): Uint8Array {
   return ok;
 }
 
-/** 3×3-smoothed |Δluma| above which a pixel counts as changed, for the region the flow is computed on. */
-export const FLOW_REGION_LEVEL = 1.5;
-/** Context around the changed pixels, low-res pixels (covers the window at the coarse pyramid levels). */
-export const FLOW_REGION_MARGIN = 24;
+/** Mean |Δluma| over an 8×8 block above which the block counts as changed (camera grain averages out below). */
+export const FLOW_REGION_LEVEL = 2;
+const REGION_BLOCK = 8;
+/** Context around the changed blocks, low-res pixels (covers the window at the coarse pyramid levels). */
+export const FLOW_REGION_MARGIN = 16;
 
 interface Rect {
   x: number;
@@ -63,23 +63,28 @@ interface Rect {
 }
 
 /**
- * The part of the frame the flow is computed on: the bounding box of the pixels that changed between the two
+ * The part of the frame the flow is computed on: the bounding box of the 8×8 blocks that changed between the two
  * frames, with a margin. Elsewhere nothing moved, and the flow is zero: on a fixed camera with one moving part
  * this is a small share of the frame. Undefined when nothing changed.
  */
 export function flowRegion(a: Uint8Array, b: Uint8Array, width: number, height: number): Rect | undefined {
-  const d = smoothedAbsDiff(a, b, width, height);
+  const B = REGION_BLOCK;
   let x0 = width;
   let y0 = height;
   let x1 = -1;
   let y1 = -1;
-  for (let y = 0, i = 0; y < height; y++) {
-    for (let x = 0; x < width; x++, i++) {
-      if (d[i] <= FLOW_REGION_LEVEL) continue;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
+  for (let by = 0; by < height; by += B) {
+    for (let bx = 0; bx < width; bx += B) {
+      const bw = Math.min(B, width - bx);
+      const bh = Math.min(B, height - by);
+      let sum = 0;
+      for (let y = by; y < by + bh; y++)
+        for (let x = bx, i = y * width + bx; x < bx + bw; x++, i++) sum += Math.abs(a[i] - b[i]);
+      if (sum <= FLOW_REGION_LEVEL * bw * bh) continue;
+      x0 = Math.min(x0, bx);
+      y0 = Math.min(y0, by);
+      x1 = Math.max(x1, bx + bw - 1);
+      y1 = Math.max(y1, by + bh - 1);
     }
   }
   if (x1 < 0) return undefined;

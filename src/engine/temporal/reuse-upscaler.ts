@@ -16,6 +16,8 @@ export interface ReuseOptions {
   refreshEvery?: number;
   /** When the areas to recompute (with padding) cover more than this share of the frame, run it whole. */
   wholeFrameAbove?: number;
+  /** A tile is served from a shifted previous output only while that output is at most this many frames old. */
+  shiftMaxAge?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export const REUSE_DEFAULTS: Required<ReuseOptions> = {
   threshold: 1.5,
   refreshEvery: 60,
   wholeFrameAbove: 0.6,
+  shiftMaxAge: 1000000,
 };
 
 /** A tile taken from the previous output moved by (dx, dy) low-res pixels. */
@@ -36,6 +39,8 @@ interface TileShift {
   box: TileBox;
   dx: number;
   dy: number;
+  /** The oldest frame the shifted output was made from. */
+  source: number;
 }
 
 /** Median of a flow component over a tile. */
@@ -177,7 +182,7 @@ export class ReuseUpscaler implements FrameUpscaler {
         if (tileChange(frame, ref, width, box) > this.opts.threshold) changed[r * cols + c] = 1;
       }
     }
-    const found = this.motion ? this.findShifts(frame, luma, width, height, changed) : [];
+    const found = this.motion ? this.findShifts(frame, luma, { width, height, index }, changed) : [];
     const spans = groupChangedTiles(changed, cols, rows);
     // A rectangle of changed tiles is recomputed whole, shifted tiles inside it included.
     const inSpan = (i: number, s: TileSpan) => {
@@ -211,7 +216,13 @@ export class ReuseUpscaler implements FrameUpscaler {
    * over the tile, rounded), accepted only if the tile matches the shifted reference input as closely as an
    * unchanged tile must match in place (tileChange ≤ threshold). Accepted tiles are cleared from `changed`.
    */
-  private findShifts(frame: Uint8Array, luma: Uint8Array, width: number, height: number, changed: Uint8Array) {
+  private findShifts(
+    frame: Uint8Array,
+    luma: Uint8Array,
+    at: { width: number; height: number; index: number },
+    changed: Uint8Array,
+  ) {
+    const { width, height, index } = at;
     const t = this.opts.tile;
     const cols = Math.ceil(width / t);
     const shifts: TileShift[] = [];
@@ -227,8 +238,10 @@ export class ReuseUpscaler implements FrameUpscaler {
       if (dx === 0 && dy === 0) continue;
       if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
       if (tileChange(frame, this.ref as Uint8Array, width, box, dx, dy) > this.opts.threshold) continue;
+      const source = this.oldestSource({ ...box, x: box.x + dx, y: box.y + dy }, cols);
+      if (index - source > this.opts.shiftMaxAge) continue;
       changed[i] = 0;
-      shifts.push({ tile: i, box, dx, dy });
+      shifts.push({ tile: i, box, dx, dy, source });
     }
     return shifts;
   }
@@ -243,10 +256,8 @@ export class ReuseUpscaler implements FrameUpscaler {
     const prevOut = this.prevOut as Buffer;
     const oldRef = this.ref as Uint8Array;
     const ref = Uint8Array.from(oldRef);
-    const oldSources = this.sources.slice();
-    const t = this.opts.tile;
-    const cols = Math.ceil(width / t);
-    for (const { tile, box, dx, dy } of shifts) {
+    const sources = this.sources.slice();
+    for (const { tile, box, dx, dy, source } of shifts) {
       copyRect(
         prevOut,
         out,
@@ -256,13 +267,20 @@ export class ReuseUpscaler implements FrameUpscaler {
         dy * sc,
       );
       copyRect(oldRef, ref, width, box, dx, dy);
-      let oldest = Number.MAX_SAFE_INTEGER;
-      for (let r = Math.floor((box.y + dy) / t); r <= Math.floor((box.y + dy + box.h - 1) / t); r++)
-        for (let c = Math.floor((box.x + dx) / t); c <= Math.floor((box.x + dx + box.w - 1) / t); c++)
-          oldest = Math.min(oldest, oldSources[r * cols + c]);
-      this.sources[tile] = oldest;
+      sources[tile] = source;
     }
     this.ref = ref;
+    this.sources = sources;
+  }
+
+  /** The oldest frame index among the tiles a rectangle of the frame overlaps. */
+  private oldestSource(r: TileBox, cols: number): number {
+    const t = this.opts.tile;
+    let oldest = Number.MAX_SAFE_INTEGER;
+    for (let row = Math.floor(r.y / t); row <= Math.floor((r.y + r.h - 1) / t); row++)
+      for (let c = Math.floor(r.x / t); c <= Math.floor((r.x + r.w - 1) / t); c++)
+        oldest = Math.min(oldest, this.sources[row * cols + c]);
+    return oldest;
   }
 
   private wholeFrameReason(index: number, width: number, height: number, luma: Uint8Array): ReuseDecision | undefined {
