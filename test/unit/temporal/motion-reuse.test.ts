@@ -24,19 +24,33 @@ function decimate(out: Uint8Array, s: number): Buffer {
 }
 
 describe('temporal: motion-compensated tile reuse', () => {
-  it('a pan by whole pixels reuses most tiles through shifts, and the output equals per-frame', async () => {
+  it('a pan by whole pixels reuses tiles through shifts (up to shiftMaxAge frames old); output equals per-frame', async () => {
     const big = texture(W + 40, H + 20, 5);
-    const inner = new ReplicateUpscaler(2);
-    const up = new ReuseUpscaler(inner, {}, new MotionEstimator());
-    const fresh = new ReplicateUpscaler(2);
-    for (let i = 0; i < 10; i++) {
-      const frame = windowOf(big, W + 40, 2 * i, i);
-      const out = await up.upscale(frame, W, H);
-      assert.ok(out.equals(await fresh.upscale(frame, W, H)), `frame ${i}`);
-      if (i > 0) assert.ok(up.lastShifted > 0, `frame ${i}: ${up.lastDecision}, ${up.lastShifted} shifted`);
+    for (const [shiftMaxAge, ratio] of [
+      [1, 0.35],
+      [8, 0.6],
+    ]) {
+      const inner = new ReplicateUpscaler(2);
+      const up = new ReuseUpscaler(inner, { shiftMaxAge }, new MotionEstimator());
+      const fresh = new ReplicateUpscaler(2);
+      for (let i = 0; i < 10; i++) {
+        const frame = windowOf(big, W + 40, 2 * i, i);
+        const out = await up.upscale(frame, W, H);
+        assert.ok(out.equals(await fresh.upscale(frame, W, H)), `age ${shiftMaxAge}, frame ${i}`);
+        const ages = up.tileSources().map((s) => i - s);
+        assert.ok(
+          Math.max(...ages) <= shiftMaxAge,
+          `age ${shiftMaxAge}, frame ${i}: tiles up to ${Math.max(...ages)} old`,
+        );
+        if (i % (shiftMaxAge + 1) !== 0)
+          assert.ok(up.lastShifted > 0, `frame ${i}: ${up.lastDecision}, ${up.lastShifted} shifted`);
+      }
+      assert.ok(up.reuseRatio > ratio, `age ${shiftMaxAge}: reuse ratio ${up.reuseRatio.toFixed(2)}`);
+      assert.ok(
+        inner.pixels < fresh.pixels * (1.1 - ratio),
+        `model pixels ${inner.pixels} vs per-frame ${fresh.pixels}`,
+      );
     }
-    assert.ok(up.reuseRatio > 0.5, `reuse ratio ${up.reuseRatio.toFixed(2)}`);
-    assert.ok(inner.pixels < fresh.pixels * 0.6, `model pixels ${inner.pixels} vs per-frame ${fresh.pixels}`);
     const still = new ReuseUpscaler(new ReplicateUpscaler(2));
     for (let i = 0; i < 10; i++) await still.upscale(windowOf(big, W + 40, 2 * i, i), W, H);
     assert.equal(still.reuseRatio, 0, 'without motion a pan reuses nothing (the frames are whole)');
@@ -50,7 +64,7 @@ describe('temporal: motion-compensated tile reuse', () => {
       const big = texture(W + 60, H + 40, 100 + run);
       const up = new ReuseUpscaler(
         new ReplicateUpscaler(2),
-        { tile, pad: 3, threshold, refreshEvery: 0 },
+        { tile, pad: 3, threshold, refreshEvery: 0, shiftMaxAge: 4 },
         new MotionEstimator(),
       );
       let x = 20;
