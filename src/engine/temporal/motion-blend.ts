@@ -181,10 +181,11 @@ export function blendWarped(
   const off = Array.from({ length: m }, () => new Int32Array(w));
   const outputs = pasts.map((q) => q.output);
   const acc = new Float32Array(rowBytes);
-  const zero = new Int32Array(w);
+  const rowUses = new Uint8Array(m);
   let blended = 0;
   for (let y = 0; y < h; y++) {
     let any = 0;
+    rowUses.fill(0);
     for (let x = 0, p = y * w; x < w; x++, p++) {
       const base = y * s * rowBytes + x * blockBytes;
       let sum = 1;
@@ -197,6 +198,7 @@ export function blendWarped(
         wk[k][x] = use;
         off[k][x] = o;
         sum += use;
+        if (use > 0) rowUses[k] = 1;
       }
       w0[x] = sum > 1 ? 1 / sum : 0;
       if (sum > 1) {
@@ -208,8 +210,12 @@ export function blendWarped(
     blended += any;
     for (let dy = 0; dy < s; dy++) {
       const row = (y * s + dy) * rowBytes;
-      addShiftedRow(acc, raw, row, w0, zero, blockBytes, true);
-      for (let k = 0; k < m; k++) addShiftedRow(acc, outputs[k], row, wk[k], off[k], blockBytes, false);
+      for (let x = 0; x < w; x++) {
+        const norm = w0[x];
+        if (norm === 0) continue;
+        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) acc[j] = norm * raw[row + j];
+      }
+      for (let k = 0; k < m; k++) if (rowUses[k]) addShiftedRow(acc, outputs[k], row, wk[k], off[k], blockBytes);
       for (let x = 0; x < w; x++) {
         if (w0[x] === 0) continue;
         for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) out[row + j] = acc[j] + 0.5;
@@ -220,8 +226,8 @@ export function blendWarped(
 }
 
 /**
- * acc (= | +=) weight[block] × src[row + j + offset[block]] over one output row; blocks of weight 0 are skipped
- * (each source in its own tight loop, so the JIT keeps it monomorphic and fast).
+ * acc += weight[block] × src[row + j + offset[block]] over one output row; blocks of weight 0 are skipped (each
+ * source in its own tight loop, so the JIT keeps it monomorphic and fast).
  */
 function addShiftedRow(
   acc: Float32Array,
@@ -230,14 +236,15 @@ function addShiftedRow(
   weight: Float32Array,
   offset: Int32Array,
   blockBytes: number,
-  first: boolean,
 ): void {
   for (let x = 0, j = 0; x < weight.length; x++) {
     const wt = weight[x];
     const end = j + blockBytes;
+    if (wt === 0) {
+      j = end;
+      continue;
+    }
     const from = row + offset[x];
-    if (first) for (; j < end; j++) acc[j] = wt * src[from + j];
-    else if (wt === 0) j = end;
-    else for (; j < end; j++) acc[j] += wt * src[from + j];
+    for (; j < end; j++) acc[j] += wt * src[from + j];
   }
 }
