@@ -35,14 +35,14 @@ export function downscaleRgb(src: Uint8Array, width: number, height: number, fac
 
 /**
  * A small JPEG (≤ PREVIEW_WIDTH wide) of an RGB24 frame, made by a short ffmpeg call over pipes (nothing on disk).
- * Returns base64 and the preview size.
+ * Returns the JPEG and the preview size.
  */
 export async function previewJpeg(
   ffmpeg: string,
   frame: Uint8Array,
   width: number,
   height: number,
-): Promise<{ base64: string; width: number; height: number }> {
+): Promise<{ jpeg: Buffer; width: number; height: number }> {
   const small = downscaleRgb(frame, width, height, Math.max(1, Math.floor(width / PREVIEW_WIDTH)));
   const pw = Math.min(PREVIEW_WIDTH, small.width - (small.width % 2));
   const args = [
@@ -78,5 +78,5 @@ export async function previewJpeg(
   });
   if (code !== 0) throw new Error(`preview encoder exited ${code}`);
   const jpeg = Buffer.concat(chunks);
-  return { base64: jpeg.toString('base64'), width: pw, height: Math.round((small.height * pw) / small.width / 2) * 2 };
+  return { jpeg, width: pw, height: Math.round((small.height * pw) / small.width / 2) * 2 };
 }

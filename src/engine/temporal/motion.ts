@@ -1,7 +1,8 @@
+import { MOTION_MODES } from '../../protocol/cli-options';
 import { type FlowField, type FlowOptions, opticalFlow, sampleBilinear } from './optical-flow';
 
 /** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
-export const MOTION_MODES = ['flow', 'off'] as const;
+export { MOTION_MODES };
 export type MotionMode = (typeof MOTION_MODES)[number];
 export const DEFAULT_MOTION: MotionMode = 'flow';
 
