@@ -1,11 +1,11 @@
 /**
- * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real --strength medium --json]`
+ * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --strength medium --json]`
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
- * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs the model in this thread (ORT's own threads do the
- * work), so fps is model + temporal cost without decode/encode.
+ * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
+ * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
 import { Int8UnavailableError, type LoadedModel, loadModel } from '../../src/engine/model/loader';
