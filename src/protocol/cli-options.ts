@@ -4,6 +4,8 @@ import type { ParseArgsConfig } from 'node:util';
 export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc'] as const;
 /** `--temporal` strengths. `off` leaves every frame exactly as the model made it. */
 export const TEMPORAL_STRENGTHS = ['off', 'low', 'medium', 'high'] as const;
+/** `--motion`: follow motion with optical flow on the low-res frames, or blend and reuse only what stayed put. */
+export const MOTION_MODES = ['flow', 'off'] as const;
 /** What `--ep` accepts. `auto` tries this platform's GPU providers (engine gpu/providers.ts autoOrder), then the CPU. */
 export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 /** What `--precision` accepts. */
@@ -152,6 +154,12 @@ export const ENHANCE_COMMAND: CommandSpec = {
     },
     { name: 'reuse-threshold', arg: 'levels', help: 'largest change (0-255) still counted as unchanged' },
     { name: 'refresh-every', arg: 'n', help: 'run the model on every tile at least every n frames' },
+    {
+      name: 'motion',
+      arg: MOTION_MODES.join('|'),
+      choices: MOTION_MODES,
+      help: 'follow camera and object motion with optical flow (default flow)',
+    },
     {
       name: 'publish',
       arg: 'ws://host:port/video_in',
