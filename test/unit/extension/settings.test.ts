@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import pkg from '../../../package.json';
 import { parseEnhanceArgs } from '../../../src/engine/args';
-import { ENHANCE_COMMAND, PRECISION_CHOICES } from '../../../src/protocol/cli-options';
 import {
   buildEnhanceArgs,
   DEFAULT_SETTINGS,
@@ -9,6 +8,7 @@ import {
   readSettings,
   SettingsError,
 } from '../../../src/extension/settings';
+import { ENHANCE_COMMAND, PRECISION_CHOICES } from '../../../src/protocol/cli-options';
 
 describe('extension settings → engine CLI args', () => {
   it('defaults give model, target, tile, encoder and crf only (the engine picks the preset)', () => {
@@ -169,7 +169,15 @@ describe('extension settings → engine CLI args', () => {
       }
     }
     // Every engine knob among the settings feeds an option; the rest are the extension's own.
-    const own = ['modelPath', 'ffmpegPath', 'ffprobePath', 'cudaProviderPath', 'jobsPerDevice', 'extraArgs', 'backends'];
+    const own = [
+      'modelPath',
+      'ffmpegPath',
+      'ffprobePath',
+      'cudaProviderPath',
+      'jobsPerDevice',
+      'extraArgs',
+      'backends',
+    ];
     const fed = new Set(ENHANCE_COMMAND.options.map((o) => o.setting));
     for (const key of Object.keys(props).map((k) => k.replace(/^huaju4k\./, ''))) {
       assert.ok(fed.has(key) || own.includes(key), `huaju4k.${key} feeds no engine option and is not listed as own`);
@@ -194,7 +202,10 @@ describe('extension settings → engine CLI args', () => {
       bufferMB: 256,
       maxFrames: 10,
     };
-    const args = buildEnhanceArgs({ input: 'in.mkv', output: 'out.mp4' }, readSettings((k) => changed[k]));
+    const args = buildEnhanceArgs(
+      { input: 'in.mkv', output: 'out.mp4' },
+      readSettings((k) => changed[k]),
+    );
     const listed = new Set(ENHANCE_COMMAND.options.filter((o) => !o.hidden).map((o) => `--${o.name}`));
     for (const flag of args.filter((a) => a.startsWith('--'))) assert.ok(listed.has(flag), flag);
     const parsed = parseEnhanceArgs(args.slice(1));
