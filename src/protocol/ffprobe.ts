@@ -4,6 +4,8 @@
  * so a portrait phone clip is 1080×1920 in the list as in the engine.
  */
 
+import type { ProbeInfo } from './engine-events';
+
 export interface FfprobeStream {
   index: number;
   codec_type?: string;
@@ -34,15 +36,7 @@ export interface FfprobeOutput {
 }
 
 /** The frame as decoded (after autorotation) and as displayed (after the sample aspect ratio). */
-export interface VideoGeometry {
-  width: number;
-  height: number;
-  displayWidth: number;
-  displayHeight: number;
-  /** Clockwise degrees the player applies (0/90/180/270). */
-  rotation: number;
-  sar: [number, number];
-}
+export type VideoGeometry = Pick<ProbeInfo, 'width' | 'height' | 'displayWidth' | 'displayHeight' | 'rotation' | 'sar'>;
 
 /** The first real video stream (cover art skipped), if any. */
 export function firstVideoStream(streams: FfprobeStream[] | undefined): FfprobeStream | undefined {
