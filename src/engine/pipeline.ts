@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { type DoneEvent, ExitCode } from '../protocol/engine-events';
 import { defaultOutputPath } from '../protocol/output-name';
 import { inputIdentity } from './checkpoint/fingerprint';
-import { joinSegments } from './checkpoint/join';
+import { joinSegments, videoSpanS } from './checkpoint/join';
 import { framesDone, type JobManifest } from './checkpoint/manifest';
 import { checkpointParams, openJob } from './checkpoint/open-job';
 import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from './checkpoint/pixel-params';
@@ -67,6 +67,8 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const total =
     opts.maxFrames !== undefined ? Math.min(opts.maxFrames, info.frameCountEstimate) : info.frameCountEstimate;
 
+  // A VFR source keeps every frame's own time (decoder side channel → timed segments → join); CFR as ever.
+  const timeBase = info.vfr ? info.videoTimeBase : undefined;
   const dir = workDirFor(output);
   const segmentFrames = opts.segmentFrames ?? defaultSegmentFrames(info.fps);
   const encoderSettings: EncoderSettings = {
@@ -83,7 +85,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       encoder: settings,
       segmentFrames,
       maxFrames: opts.maxFrames,
-      extra: { ...opts.pixelSettings, ...sizePixelParams(plan) },
+      extra: { ...opts.pixelSettings, ...sizePixelParams(plan), ...(timeBase && { frameTimes: 'source' }) },
     });
   // A resumed job keeps the encoder threads it was started with (they shape x264's bitstream).
   const pinned = opts.resume ? readPinnedThreads(dir) : undefined;
@@ -160,7 +162,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     emit({
       type: 'warning',
       code: 'vfr-source',
-      message: 'variable frame rate source: every frame is kept, timed at the average rate',
+      message: 'variable frame rate source: every frame is kept at its own time',
     });
   }
 
@@ -175,6 +177,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       target,
       picture: plan.picture,
       fpsRational: outputFrameRate(info).rational,
+      timeBase,
       settings: encoderSettings,
     },
   });
@@ -186,6 +189,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
         info,
         startFrame: primeAt,
         size: plan.sameSize ? inSize : undefined,
+        timestamps: !!timeBase,
         maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
       });
 
@@ -298,7 +302,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       if (!f) break;
       guardDisk();
       const t = performance.now();
-      await writer.write(f.output);
+      await writer.write(f.output, await decoder?.times?.at(f.index));
       clock.add('encode', performance.now() - t);
       encodedNow++;
       const now = Date.now();
@@ -346,7 +350,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       manifest,
       source: info,
       output: partial,
-      durationS: opts.maxFrames !== undefined && info.fps > 0 ? frames / outputFrameRate(info).fps : undefined,
+      durationS: opts.maxFrames !== undefined && info.fps > 0 ? videoSpanS(manifest, info) : undefined,
     });
     const packets = await countVideoPackets(tools.ffprobe, partial);
     if (packets !== frames) {

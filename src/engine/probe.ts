@@ -15,6 +15,7 @@ interface FfprobeStream {
   sample_aspect_ratio?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
+  time_base?: string;
   nb_frames?: string;
   duration?: string;
   start_time?: string;
@@ -38,6 +39,8 @@ interface FfprobeOutput {
 export interface MediaInfo extends ProbeInfo {
   /** Absolute stream index of the chosen video stream (cover art skipped). */
   videoStreamIndex: number;
+  /** The video stream's time base (`num/den`): the unit of its frames' timestamps (kept per frame on VFR sources). */
+  videoTimeBase: string;
   audio: StreamRef[];
   subtitles: StreamRef[];
 }
@@ -253,6 +256,7 @@ export async function probeMedia(ffprobe: string, given: string): Promise<MediaI
     subtitleStreams: streams.filter((s) => s.codec_type === 'subtitle').length,
     videoStartS: timing.videoStartS,
     videoStreamIndex: v.index,
+    videoTimeBase: /^\d+\/\d+$/.test(v.time_base ?? '') ? (v.time_base as string) : '1/90000',
     audio: refs(streams, 'audio'),
     subtitles: refs(streams, 'subtitle'),
   };
@@ -266,6 +270,6 @@ function refs(streams: FfprobeStream[], type: string): StreamRef[] {
 
 /** Only the public protocol fields (what `probe --json` prints and `start` carries). */
 export function toProbeInfo(info: MediaInfo): ProbeInfo {
-  const { videoStreamIndex: _i, audio: _a, subtitles: _s, ...pub } = info;
+  const { videoStreamIndex: _i, videoTimeBase: _t, audio: _a, subtitles: _s, ...pub } = info;
   return pub;
 }
