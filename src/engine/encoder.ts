@@ -159,7 +159,16 @@ export function encoderArgs(o: EncoderOptions): EncoderCommand {
   const container = plan?.container ?? (/\.(mp4|m4v|mov)$/i.test(o.output) ? 'mp4' : 'mkv');
   const input = o.timeBase
     ? ['-f', 'matroska']
-    : ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.frameSize.width}x${o.frameSize.height}`, '-framerate', o.fpsRational];
+    : [
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-s',
+        `${o.frameSize.width}x${o.frameSize.height}`,
+        '-framerate',
+        o.fpsRational,
+      ];
   const args = [
     ...FFMPEG_QUIET,
     '-y',

@@ -85,7 +85,12 @@ export function rawMatroskaHeader(width: number, height: number): Buffer {
     ),
     idBytes(ID.segment),
     Buffer.from('01ffffffffffffff', 'hex'), // unknown size: the stream ends when the pipe does
-    element(ID.info, uint(ID.timestampScale, MKV_TIMESTAMP_NS), text(ID.muxingApp, 'huaju4k'), text(ID.writingApp, 'huaju4k')),
+    element(
+      ID.info,
+      uint(ID.timestampScale, MKV_TIMESTAMP_NS),
+      text(ID.muxingApp, 'huaju4k'),
+      text(ID.writingApp, 'huaju4k'),
+    ),
     element(
       ID.tracks,
       element(

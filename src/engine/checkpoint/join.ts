@@ -3,11 +3,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
 import { children } from '../children';
+import { outputFrameRate } from '../encoder';
 import { EngineError, stderrTail } from '../errors';
 import { FFMPEG_QUIET } from '../ffmpeg-tools';
 import type { MediaInfo } from '../probe';
 import { planStreams, type StreamWarning } from '../stream-map';
-import { outputFrameRate } from '../encoder';
 import { framesDone, type JobManifest, type SegmentRecord } from './manifest';
 
 export interface JoinOptions {

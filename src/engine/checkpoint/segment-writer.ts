@@ -57,7 +57,7 @@ export class SegmentWriter {
     if (!this.encoder) this.open();
     let local: number | undefined;
     if (this.opts.encoder.timeBase) {
-      if (pts === undefined) throw new Error('a timed segment needs every frame\'s timestamp');
+      if (pts === undefined) throw new Error("a timed segment needs every frame's timestamp");
       const t = this.lastPts !== undefined && pts <= this.lastPts ? this.lastPts + 1 : pts;
       if (this.inSegment === 0) this.firstPts = t;
       this.lastPts = t;
