@@ -57,8 +57,7 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   const kernel = opts.size ? 'lanczos' : 'bicubic';
   const filters = [
     ...trim,
-    // w/h: the size probed (or the same-size plan's), whatever the codec delivers (Theora pads 214 to 218; a stream
-    // may change size midway).
+    // w/h: the size probed (or the same-size plan's), whatever the codec delivers (a stream may change size midway).
     `scale=w=${size.width}:h=${size.height}:in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=${kernel}+accurate_rnd+full_chroma_int`,
     'format=rgb24',
   ];
@@ -66,6 +65,10 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   return [
     ...FFMPEG_QUIET,
     ...pre,
+    // Crop exactly where the codec says the picture is. Without it the decoder leaves an unaligned left crop undone:
+    // a Theora film with its 214×160 picture at x=4 of a 224-wide frame came out 218 wide, padding included.
+    '-flags',
+    'unaligned',
     '-i',
     info.path,
     '-map',
