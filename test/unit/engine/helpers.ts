@@ -176,8 +176,8 @@ export function frameTimes(path: string): number[] {
   ]).toString();
   return out
     .split('\n')
-    .filter((l) => l.trim())
-    .map(Number)
+    .map((l) => Number.parseFloat(l.split(',')[0]))
+    .filter((t) => Number.isFinite(t))
     .sort((a, b) => a - b);
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FrameEncoder } from '../../../src/engine/encoder';
-import { assertSameTimes, frameTimes, freshDir, runCli, streams, vfrClip } from './helpers';
+import { probeMedia, timingFromPackets } from '../../../src/engine/probe';
+import { assertSameTimes, clip, ffprobeJson, frameTimes, freshDir, runCli, streams, vfrClip } from './helpers';
 
 const audioDuration = (path: string): number =>
   Number(streams(path).find((s) => s.codec_type === 'audio')?.duration ?? Number.NaN);
@@ -72,4 +73,46 @@ describe('VFR: every frame keeps its source timestamp', function () {
       );
     });
   }
+
+  it('a VFR .ts or .mkv (no frame count in its header) is told VFR by its packet times, and keeps them', async () => {
+    for (const ext of ['ts', 'mkv']) {
+      const input = clip(`vfr-90k-uneven.${ext}`, ['-i', vfrClip(), '-c', 'copy']);
+      const info = await probeMedia('ffprobe', input);
+      assert.ok(info.vfr, `${ext}: VFR`);
+      assert.ok(
+        Math.abs(info.fps - 44 / (frameTimes(input).at(-1)! - frameTimes(input)[0])) < 0.01,
+        `${ext}: ${info.fps} fps`,
+      );
+      const out = join(freshDir(), 'o.mp4');
+      const r = await runCli([
+        'enhance',
+        input,
+        '-o',
+        out,
+        '--model',
+        'null',
+        '--scale',
+        '4',
+        '--segment-frames',
+        '16',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      // Every step exact; the start as the source's, from its container start (a .ts starts at 1.4 s, its video
+      // 21.3 ms after its audio), to the millisecond an mp4 edit list holds.
+      const start = Number((ffprobeJson(input) as { format: { start_time: string } }).format.start_time);
+      const src = frameTimes(input).map((t) => t - start);
+      const got = frameTimes(out);
+      assert.ok(Math.abs(got[0] - src[0]) <= 0.001, `${ext}: video starts at ${got[0]} s, source at ${src[0]} s`);
+      const fromFirst = (ts: number[]) => ts.map((t) => t - ts[0]);
+      assertSameTimes(fromFirst(got), fromFirst(src), ext === 'mkv' ? 0.001 : TICK);
+    }
+  });
+
+  it('CFR in a millisecond time base (33/34 ms steps) is not VFR; uneven steps are', () => {
+    const ntsc = Array.from({ length: 30 }, (_, i) => Math.round((i * 1001) / 30));
+    assert.deepEqual(timingFromPackets(ntsc, '1/1000').vfr, false);
+    assert.ok(Math.abs(timingFromPackets(ntsc, '1/1000').fps - 29.97) < 0.05);
+    assert.equal(timingFromPackets([0, 3000, 6000, 9000, 15000], '1/90000').vfr, true);
+    assert.equal(timingFromPackets([0, 3003, 6006, 9009], '1/90000').vfr, false);
+  });
 });
