@@ -224,6 +224,7 @@ export class FrameDecoder {
           ExitCode.failure,
           'partial-frame',
           `decoder delivered a partial frame (${filled} of ${size} bytes) after frame ${index}`,
+          'its frames are not the size ffprobe reported; re-encoding the file (ffmpeg -i in -c:v libx264 -crf 16 out.mp4) should make it readable; please report this with the output of ffprobe -show_streams',
         );
       }
     } finally {
