@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { ExitCode } from '../protocol/engine-events';
 import {
   BENCH_COMMAND,
   COMMANDS,
@@ -9,7 +8,8 @@ import {
   PROBE_COMMAND,
   parseOptionsOf,
   RESUME_COMMAND,
-} from './cli-options';
+} from '../protocol/cli-options';
+import { ExitCode } from '../protocol/engine-events';
 import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
 import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encoder';
 import { EngineError } from './errors';

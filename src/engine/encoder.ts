@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { VIDEO_ENCODERS } from '../protocol/cli-options';
 import { ExitCode } from '../protocol/engine-events';
 import { children } from './children';
 import { EngineError, stderrTail } from './errors';
@@ -8,7 +9,8 @@ import { MKV_TIMESTAMP_NS, rawMatroskaFramePrefix, rawMatroskaHeader } from './r
 import { planStreams, type StreamWarning } from './stream-map';
 import type { Size } from './target-size';
 
-export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc'] as const;
+export { VIDEO_ENCODERS };
+
 export type VideoEncoder = (typeof VIDEO_ENCODERS)[number];
 
 export interface EncoderSettings {

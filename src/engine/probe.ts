@@ -2,37 +2,14 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, type ProbeInfo } from '../protocol/engine-events';
+import {
+  type FfprobeOutput,
+  type FfprobeStream,
+  firstVideoStream,
+  geometryOf,
+  parseRational,
+} from '../protocol/ffprobe';
 import { EngineError, stderrTail } from './errors';
-
-interface FfprobeStream {
-  index: number;
-  codec_type?: string;
-  codec_name?: string;
-  width?: number;
-  height?: number;
-  pix_fmt?: string;
-  sample_aspect_ratio?: string;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  time_base?: string;
-  nb_frames?: string;
-  duration?: string;
-  start_time?: string;
-  color_space?: string;
-  color_range?: string;
-  color_primaries?: string;
-  color_transfer?: string;
-  field_order?: string;
-  bits_per_raw_sample?: string;
-  disposition?: { attached_pic?: number };
-  tags?: Record<string, string>;
-  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
-}
-
-interface FfprobeOutput {
-  streams?: FfprobeStream[];
-  format?: { format_name?: string; duration?: string; start_time?: string; size?: string };
-}
 
 /** Probe result plus what the decoder/encoder need beyond the public protocol shape. */
 export interface MediaInfo extends ProbeInfo {
@@ -64,30 +41,6 @@ function runFfprobe(ffprobe: string, args: string[]): Promise<{ code: number; st
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
-}
-
-export function parseRational(text: string | undefined): number {
-  if (!text) return 0;
-  const [n, d] = text.split('/').map(Number);
-  if (d === undefined) return Number.isFinite(n) ? n : 0;
-  return d > 0 && Number.isFinite(n) ? n / d : 0;
-}
-
-function parseSar(text: string | undefined): [number, number] {
-  const m = /^(\d+):(\d+)$/.exec(text ?? '');
-  if (!m) return [1, 1];
-  const n = Number(m[1]);
-  const d = Number(m[2]);
-  return n > 0 && d > 0 ? [n, d] : [1, 1];
-}
-
-/** Clockwise rotation in degrees (0/90/180/270) that the player (and ffmpeg's autorotate) applies. */
-function rotationOf(s: FfprobeStream): number {
-  const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix');
-  let deg = 0;
-  if (matrix && typeof matrix.rotation === 'number') deg = matrix.rotation;
-  else if (s.tags?.rotate) deg = Number(s.tags.rotate) || 0;
-  return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
 }
 
 export function bitDepthOf(pixFmt: string, rawBits?: string): number {
@@ -160,7 +113,7 @@ async function readFfprobe(ffprobe: string, path: string): Promise<{ format: Pro
 
 /** The first real video stream: cover art (an attached picture) and streams without a size are skipped. */
 function videoStreamOf(path: string, streams: FfprobeStream[]): FfprobeStream {
-  const v = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && (s.width ?? 0) > 0);
+  const v = firstVideoStream(streams);
   if (!v) {
     throw new EngineError(
       ExitCode.badInput,
@@ -170,24 +123,6 @@ function videoStreamOf(path: string, streams: FfprobeStream[]): FfprobeStream {
     );
   }
   return v;
-}
-
-/** The frame size after autorotation, and the display size after the sample aspect ratio. */
-function geometryOf(
-  v: FfprobeStream,
-): Pick<MediaInfo, 'width' | 'height' | 'displayWidth' | 'displayHeight' | 'rotation' | 'sar'> {
-  const rotation = rotationOf(v);
-  const swap = rotation === 90 || rotation === 270;
-  const codedW = v.width ?? 0;
-  const codedH = v.height ?? 0;
-  const width = swap ? codedH : codedW;
-  const height = swap ? codedW : codedH;
-  let sar = parseSar(v.sample_aspect_ratio);
-  if (swap) sar = [sar[1], sar[0]];
-  const ratio = sar[0] / sar[1];
-  const displayWidth = ratio > 1 ? Math.round(width * ratio) : width;
-  const displayHeight = ratio < 1 ? Math.round(height / ratio) : height;
-  return { width, height, displayWidth, displayHeight, rotation, sar };
 }
 
 /** The presentation timestamps (time-base ticks) of a stream's packets, sorted; a demux pass, no decoding. */

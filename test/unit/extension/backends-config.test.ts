@@ -11,7 +11,7 @@ import {
   withoutBackend,
 } from '../../../src/extension/backends/backend-config';
 import { backendNameOf } from '../../../src/extension/backends/backend-rows';
-import { renderPreviewHtml } from '../../../src/extension/backends/preview-html';
+import { renderPreviewHtml } from '../../../src/extension/backends/backend-preview-html';
 import { COMMANDS } from '../../../src/extension/commands-ids';
 
 interface Manifest {
