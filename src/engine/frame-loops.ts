@@ -127,7 +127,8 @@ export class FrameLoops {
       if (!f) break;
       this.o.beforeEncode();
       const t = performance.now();
-      await writer.write(f.output);
+      // On a VFR source the frame's source time (the decoder's side channel); undefined on CFR.
+      await writer.write(f.output, await this.o.decoder?.times?.at(f.index));
       telemetry.clock.add('encode', performance.now() - t);
       const previewed = previews?.offer(f, Date.now()) ?? false;
       // Written and read by nobody else: its memory goes back to the upscaler for a later frame.

@@ -31,6 +31,11 @@ export interface JobPlan {
   total: number;
   segmentFrames: number;
   encoder: EncoderSettings;
+  /**
+   * Set on a VFR source: every frame keeps its source time, in this time base (the video stream's); the decoder
+   * reports it, the segments carry it, the join places them by it. Undefined: CFR, timed at the frame rate.
+   */
+  timeBase?: string;
   /** The checkpoint's pixel parameters: a resume must match them. */
   params: PixelParams;
   /** The two frame rings' byte budgets and their sum as asked for (--buffer-mb). */
@@ -58,6 +63,7 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
     path: info.path,
   });
   const total = Math.min(opts.maxFrames ?? Number.POSITIVE_INFINITY, info.frameCountEstimate);
+  const timeBase = info.vfr ? info.videoTimeBase : undefined;
   const dir = workDirFor(output);
   const segmentFrames = opts.segmentFrames ?? defaultSegmentFrames(info.fps);
   // A resumed job keeps the encoder threads it was started with (they shape x264's bitstream).
@@ -75,7 +81,7 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
     encoder,
     segmentFrames,
     maxFrames: opts.maxFrames,
-    extra: { ...opts.pixelSettings, ...sizePixelParams(sizes) },
+    extra: { ...opts.pixelSettings, ...sizePixelParams(sizes), ...(timeBase && { frameTimes: 'source' }) },
   });
   const limits: DiskLimits = {
     budgetBytes: opts.diskBudgetBytes ?? resolveBudget(undefined, info.sizeBytes),
@@ -92,6 +98,7 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
     total,
     segmentFrames,
     encoder,
+    timeBase,
     params,
     memory: { budgetBytes, inBytes, outBytes },
     limits,

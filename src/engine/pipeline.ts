@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { type DoneEvent, ExitCode } from '../protocol/engine-events';
 import { inputIdentity } from './checkpoint/fingerprint';
-import { joinSegments } from './checkpoint/join';
+import { joinSegments, videoSpanS } from './checkpoint/join';
 import { framesDone, type JobManifest } from './checkpoint/manifest';
 import { openJob } from './checkpoint/open-job';
 import { SegmentWriter } from './checkpoint/segment-writer';
@@ -48,6 +48,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       target: plan.target,
       picture: plan.sizes.picture,
       fpsRational: outputFrameRate(info).rational,
+      timeBase: plan.timeBase,
       settings: plan.encoder,
     },
   });
@@ -59,6 +60,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
         info,
         startFrame: primeAt,
         size: plan.sizes.sameSize ? plan.inSize : undefined,
+        timestamps: !!plan.timeBase,
         maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
       });
   const stages = ctx.stages ?? [];
@@ -185,7 +187,7 @@ function emitStart(plan: JobPlan, resumeFrom: number, ctx: EnhanceContext): void
     emit({
       type: 'warning',
       code: 'vfr-source',
-      message: 'variable frame rate source: every frame is kept, timed at the average rate',
+      message: 'variable frame rate source: every frame is kept at its own time',
     });
   }
 }
@@ -207,7 +209,7 @@ async function joinVerified(plan: JobPlan, manifest: JobManifest, opts: EnhanceO
     manifest,
     source: info,
     output: partial,
-    durationS: opts.maxFrames !== undefined && info.fps > 0 ? frames / outputFrameRate(info).fps : undefined,
+    durationS: opts.maxFrames !== undefined && info.fps > 0 ? videoSpanS(manifest, info) : undefined,
   });
   const packets = await countVideoPackets(tools.ffprobe, partial);
   if (packets !== frames) {

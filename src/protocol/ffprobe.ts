@@ -16,6 +16,7 @@ export interface FfprobeStream {
   sample_aspect_ratio?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
+  time_base?: string;
   nb_frames?: string;
   duration?: string;
   start_time?: string;
