@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { children } from './children';
+import { children, type StartedTool, startTool } from './children';
 import { decoderArgs } from './decoder';
 import { type EncoderSettings, encoderArgs, outputFrameRate } from './encoder';
 import { stderrTail } from './errors';
@@ -76,17 +75,10 @@ function withFilter(args: string[], extra: string): string[] {
   return [...args.slice(0, i + 1), `${args[i + 1]},${extra}`, ...args.slice(i + 2)];
 }
 
-function exited(child: ChildProcess, what: string): Promise<void> {
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`bench: ${what} ffmpeg failed (${code}): ${stderrTail(err)}`)),
-    );
-  });
+async function succeeded(tool: StartedTool, what: string): Promise<void> {
+  const { code, signal, error } = await tool.exited;
+  if (error) throw error;
+  if (code !== 0) throw new Error(`bench: ${what} ffmpeg failed (${code ?? signal}): ${stderrTail(tool.stderr())}`);
 }
 
 interface NullBenchSetup {
@@ -126,20 +118,19 @@ function aloneArgs(s: NullBenchSetup): string[] {
 }
 
 function runAlone(s: NullBenchSetup): Promise<void> {
-  const child = children.add(spawn(s.tools.ffmpeg, aloneArgs(s), { stdio: ['ignore', 'ignore', 'pipe'] }));
-  return exited(child, 'single');
+  return succeeded(startTool(s.tools.ffmpeg, aloneArgs(s), ['ignore', 'ignore', 'pipe']), 'single');
 }
 
 /** Decoder stdout is the encoder's stdin: a kernel pipe between the two, nothing in between. */
 function runPipe(s: NullBenchSetup): Promise<void> {
   const { dec, enc } = pipeArgs(s, join(s.dir, 'pipe.mp4'));
-  const decoder = children.add(spawn(s.tools.ffmpeg, dec, { stdio: ['ignore', 'pipe', 'pipe'] }));
-  const stdout = decoder.stdout;
+  const decoder = startTool(s.tools.ffmpeg, dec, ['ignore', 'pipe', 'pipe']);
+  const stdout = decoder.child.stdout;
   if (!stdout) throw new Error('bench: decoder has no stdout');
-  const encoder = children.add(spawn(s.tools.ffmpeg, enc, { stdio: [stdout, 'ignore', 'pipe'] }));
+  const encoder = startTool(s.tools.ffmpeg, enc, [stdout, 'ignore', 'pipe']);
   // The encoder has its own copy of the pipe's read end; this process's copy would only hold the decoder's 'close'.
   stdout.destroy();
-  return Promise.all([exited(decoder, 'decoder'), exited(encoder, 'encoder')]).then(() => {});
+  return Promise.all([succeeded(decoder, 'decoder'), succeeded(encoder, 'encoder')]).then(() => {});
 }
 
 async function runEngine(s: NullBenchSetup, up: WorkerUpscaler): Promise<void> {

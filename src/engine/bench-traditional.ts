@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { children } from './children';
+import { runTool } from './children';
 import { codecArgs, type EncoderSettings } from './encoder';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { FrameUpscaler } from './pipeline-types';
@@ -22,19 +21,9 @@ export interface TraditionalResult {
 }
 
 async function ffmpegRun(ffmpeg: string, args: string[], stdin?: Uint8Array): Promise<Buffer> {
-  const child = children.add(spawn(ffmpeg, [...FFMPEG_QUIET, ...args]));
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout?.on('data', (d: Buffer) => out.push(d));
-  child.stderr?.on('data', (d: Buffer) => err.push(d));
-  child.stdin?.on('error', () => {});
-  child.stdin?.end(stdin);
-  const code = await new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(-1));
-    child.once('close', (c) => resolve(c));
-  });
-  if (code !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${Buffer.concat(err).toString()}`);
-  return Buffer.concat(out);
+  const r = await runTool(ffmpeg, [...FFMPEG_QUIET, ...args], stdin);
+  if (r.code !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.error ?? r.stderr}`);
+  return r.stdout;
 }
 
 function folderBytes(...dirs: string[]): number {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { ExitCode } from '../protocol/engine-events';
-import { children } from './children';
+import { type StartedTool, startTool } from './children';
 import { sourceColorMatrix, sourceRange } from './colour';
 import { EngineError, stderrTail } from './errors';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
@@ -120,19 +119,17 @@ export class FrameDecoder {
   readonly frameBytes: number;
   /** Each frame's source timestamp, when asked for (`timestamps`). */
   readonly times: FrameTimes | undefined;
-  private stderr = '';
   private killed = false;
-  private readonly child;
-  private readonly spawnError: Promise<never>;
+  private readonly tool: StartedTool;
+  private readonly child: StartedTool['child'];
 
   constructor(private readonly opts: DecoderOptions) {
     const size = opts.size ?? opts.info;
     this.frameBytes = size.width * size.height * 3;
     const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...(opts.timestamps ? ['pipe' as const] : [])];
-    this.child = children.add(spawn(opts.ffmpeg, decoderArgs(opts), { stdio }));
+    this.tool = startTool(opts.ffmpeg, decoderArgs(opts), stdio);
+    this.child = this.tool.child;
     this.times = opts.timestamps ? this.readTimes() : undefined;
-    this.spawnError = new Promise<never>((_, reject) => this.child.once('error', reject));
-    this.spawnError.catch(() => {});
     // Node resumes a child's stdout that has no 'readable'/'data' listener as soon as the child exits
     // (child_process flushStdio), and the frames it held are dropped unread. A short clip fits in the pipe plus the
     // socket buffer, so ffmpeg can finish before the first pull (the pipeline awaits other work first; on a loaded
@@ -140,9 +137,6 @@ export class FrameDecoder {
     // start keeps the stream paused — resume() has no effect then — so the data waits for frames(); it does not
     // read anything, so the pipe's backpressure on ffmpeg is unchanged.
     this.child.stdout?.on('readable', keepBuffered);
-    this.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      if (this.stderr.length < 64 * 1024) this.stderr += d;
-    });
   }
 
   private readTimes(): FrameTimes {
@@ -161,22 +155,12 @@ export class FrameDecoder {
 
   /** What ffmpeg printed at `-loglevel error` so far (decode errors on a damaged file, even when it exits 0). */
   get errorOutput(): string {
-    return this.stderr;
+    return this.tool.stderr();
   }
 
   kill(): void {
     this.killed = true;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-
-  private exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        resolve({ code: this.child.exitCode, signal: this.child.signalCode });
-        return;
-      }
-      this.child.once('close', (code, signal) => resolve({ code, signal }));
-    });
   }
 
   async *frames(): AsyncGenerator<DecodedFrame> {
@@ -201,7 +185,8 @@ export class FrameDecoder {
           }
         }
       }
-      const { code, signal } = await Promise.race([this.exited(), this.spawnError]);
+      const { code, signal, error } = await this.tool.exited;
+      if (error) throw error;
       if (this.killed) return;
       if (signal) {
         throw new EngineError(
@@ -215,7 +200,7 @@ export class FrameDecoder {
         throw new EngineError(
           ExitCode.badInput,
           'decode-failed',
-          `ffmpeg could not decode ${this.opts.info.path} (exit ${code ?? signal}): ${stderrTail(this.stderr)}`,
+          `ffmpeg could not decode ${this.opts.info.path} (exit ${code ?? signal}): ${stderrTail(this.errorOutput)}`,
           'the file may be damaged or truncated; try playing it, or re-mux it with ffmpeg -i in -c copy out.mkv',
         );
       }

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { VIDEO_ENCODERS } from '../protocol/cli-options';
 import { ExitCode } from '../protocol/engine-events';
-import { children } from './children';
-import { EngineError, stderrTail } from './errors';
+import { type StartedTool, startTool } from './children';
+import { EngineError, isDiskFull, stderrTail } from './errors';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { MediaInfo } from './probe';
 import { MKV_TIMESTAMP_NS, rawMatroskaFramePrefix, rawMatroskaHeader } from './raw-matroska';
@@ -214,32 +213,25 @@ export function encoderArgs(o: EncoderOptions): EncoderCommand {
 export class FrameEncoder {
   readonly frameBytes: number;
   readonly warnings: StreamWarning[];
-  private stderr = '';
-  private readonly child;
-  private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly tool: StartedTool;
+  private readonly child: StartedTool['child'];
+  private readonly exit: StartedTool['exited'];
   private written = 0;
 
   constructor(private readonly opts: EncoderOptions) {
     this.frameBytes = opts.frameSize.width * opts.frameSize.height * 3;
     const cmd = encoderArgs(opts);
     this.warnings = cmd.warnings;
-    this.child = children.add(spawn(opts.ffmpeg, cmd.args, { stdio: ['pipe', 'ignore', 'pipe'] }));
-    this.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      if (this.stderr.length < 64 * 1024) this.stderr += d;
-    });
+    this.tool = startTool(opts.ffmpeg, cmd.args, ['pipe', 'ignore', 'pipe']);
+    this.child = this.tool.child;
+    this.exit = this.tool.exited;
     this.child.stdin?.on('error', () => {});
     if (opts.timeBase) this.child.stdin?.write(rawMatroskaHeader(opts.frameSize.width, opts.frameSize.height));
-    this.exit = new Promise((resolve) => {
-      this.child.once('error', (err) => {
-        this.stderr += String(err);
-        resolve({ code: -1, signal: null });
-      });
-      this.child.once('close', (code, signal) => resolve({ code, signal }));
-    });
   }
 
-  private died(code: number | null, signal: NodeJS.Signals | null): EngineError {
-    if (/No space left on device/i.test(this.stderr)) {
+  private died(code: number | null, signal: NodeJS.Signals | null, error?: Error): EngineError {
+    const stderr = error ? String(error) : this.tool.stderr();
+    if (isDiskFull(stderr)) {
       return new EngineError(
         ExitCode.disk,
         'disk-full',
@@ -250,7 +242,7 @@ export class FrameEncoder {
     return new EngineError(
       ExitCode.failure,
       'encoder-failed',
-      `encoder ffmpeg exited (${code ?? signal}) after ${this.written} frames writing ${this.opts.output}: ${stderrTail(this.stderr) || 'no message'}`,
+      `encoder ffmpeg exited (${code ?? signal}) after ${this.written} frames writing ${this.opts.output}: ${stderrTail(stderr) || 'no message'}`,
       'check free disk space and the encoder settings (--encoder/--preset/--crf)',
     );
   }
@@ -262,8 +254,8 @@ export class FrameEncoder {
     }
     const stdin = this.child.stdin;
     if (!stdin || stdin.destroyed) {
-      const { code, signal } = await this.exit;
-      throw this.died(code, signal);
+      const { code, signal, error } = await this.exit;
+      throw this.died(code, signal, error);
     }
     if (this.opts.timeBase) {
       if (pts === undefined) throw new Error('this encoder takes a timestamp with every frame');
@@ -275,15 +267,15 @@ export class FrameEncoder {
       this.written++;
       return;
     }
-    const { code, signal } = await this.exit;
-    throw this.died(code, signal);
+    const { code, signal, error } = await this.exit;
+    throw this.died(code, signal, error);
   }
 
   /** Closes stdin and waits for ffmpeg to finish the file (including faststart). */
   async finish(): Promise<void> {
     this.child.stdin?.end();
-    const { code, signal } = await this.exit;
-    if (code !== 0) throw this.died(code, signal);
+    const { code, signal, error } = await this.exit;
+    if (code !== 0) throw this.died(code, signal, error);
   }
 
   /** Resolves when the ffmpeg process has exited (for any reason). */

@@ -32,3 +32,8 @@ export class CancelledError extends EngineError {
 export function stderrTail(text: string, lines = 6): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
+
+/** ffmpeg's words for a full disk (ENOSPC), wherever it was writing. */
+export function isDiskFull(stderr: string): boolean {
+  return /No space left on device/i.test(stderr);
+}

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, type ProbeInfo } from '../protocol/engine-events';
@@ -9,6 +8,7 @@ import {
   geometryOf,
   parseRational,
 } from '../protocol/ffprobe';
+import { runTool } from './children';
 import { EngineError, stderrTail } from './errors';
 
 /** Probe result plus what the decoder/encoder need beyond the public protocol shape. */
@@ -27,20 +27,11 @@ export interface StreamRef {
   codec: string;
 }
 
-function runFfprobe(ffprobe: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffprobe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+/** ffprobe's stdout as text; a failure to start it (ENOENT…) is thrown as it was. */
+async function runFfprobe(ffprobe: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runTool(ffprobe, args);
+  if (r.error) throw r.error;
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
 }
 
 export function bitDepthOf(pixFmt: string, rawBits?: string): number {

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
-import { children } from '../children';
+import { runTool } from '../children';
 import { outputFrameRate } from '../encoder';
-import { EngineError, stderrTail } from '../errors';
+import { EngineError, isDiskFull, stderrTail } from '../errors';
 import { FFMPEG_QUIET } from '../ffmpeg-tools';
 import type { MediaInfo } from '../probe';
 import { planStreams, type StreamWarning } from '../stream-map';
@@ -111,19 +110,13 @@ export async function joinSegments(o: JoinOptions): Promise<void> {
     ),
   );
   const { args } = joinArgs(o, listPath);
-  let stderr = '';
-  const code = await new Promise<number | string>((resolve) => {
-    const child = children.add(spawn(o.ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < 64 * 1024) stderr += d;
-    });
-    child.once('error', (err) => resolve(String(err)));
-    child.once('close', (c, signal) => resolve(c ?? signal ?? -1));
-  });
+  const r = await runTool(o.ffmpeg, args);
+  const code = r.error ? String(r.error) : (r.signal ?? r.code);
+  const stderr = r.stderr;
   rmSync(listPath, { force: true });
   if (code === 0) return;
   rmSync(o.output, { force: true });
-  if (/No space left on device/i.test(stderr)) {
+  if (isDiskFull(stderr)) {
     throw new EngineError(
       ExitCode.disk,
       'disk-full',
