@@ -10,13 +10,14 @@ import {
   RESUME_COMMAND,
 } from '../protocol/cli-options';
 import { ExitCode } from '../protocol/engine-events';
+import { parseVramBudget } from './device/budget';
+import { type PrecisionChoice, parsePrecisionOption } from './device/precision';
+import { type EpChoice, parseEpOption } from './device/providers';
 import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
-import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encoder';
 import { EngineError } from './errors';
-import { parseVramBudget } from './gpu/budget';
-import { type PrecisionChoice, parsePrecisionOption } from './gpu/precision';
-import { type EpChoice, parseEpOption } from './gpu/providers';
-import { FIT_MODES, type FitMode } from './target-size';
+import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './ffmpeg/encoder';
+import { parseTileOption } from './inference/tile-size';
+import { FIT_MODES, type FitMode } from './pipeline/target-size';
 import { DEFAULT_MOTION, isMotionMode, MOTION_MODES, type MotionMode } from './temporal/motion';
 import {
   DEFAULT_TEMPORAL_STRENGTH,
@@ -24,7 +25,6 @@ import {
   TEMPORAL_STRENGTHS,
   type TemporalStrength,
 } from './temporal/strength';
-import { parseTileOption } from './tile-size';
 
 /** `huaju4k --help`: the commands; each command's own options come from `huaju4k <command> --help`. */
 export const USAGE = `usage:

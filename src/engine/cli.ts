@@ -18,27 +18,27 @@ import {
   parseResumeArgs,
   USAGE,
 } from './args';
-import { runBench } from './bench';
+import { runBench } from './bench/bench';
 import { formatJobs, listJobs, resolveWorkDir } from './checkpoint/job-list';
 import { framesDone, type PixelParams, readManifest } from './checkpoint/manifest';
 import { checkpointParams } from './checkpoint/open-job';
 import { runningEngine, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
+import { OomDegradingUpscaler } from './device/oom';
+import { pinnedPrecision } from './device/precision';
+import { PROBE_COMMAND, probeProviderCommand } from './device/provider-probe';
+import { VramMonitor } from './device/vram-monitor';
 import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
-import { findFfmpegTools } from './ffmpeg-tools';
-import { OomDegradingUpscaler } from './gpu/oom';
-import { pinnedPrecision } from './gpu/precision';
-import { PROBE_COMMAND, probeProviderCommand } from './gpu/provider-probe';
-import { VramMonitor } from './gpu/vram-monitor';
-import { WorkerUpscaler } from './infer-worker';
-import { DEFAULT_BUFFER_MB } from './job-plan';
+import { findFfmpegTools } from './ffmpeg/ffmpeg-tools';
+import { type MediaInfo, probeMedia, toProbeInfo } from './ffmpeg/probe';
+import { WorkerUpscaler } from './inference/infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
-import { checkExistingOutput, checkOutputPath, partialPathFor } from './output-path';
-import { runEnhance } from './pipeline';
-import { type MediaInfo, probeMedia, toProbeInfo } from './probe';
-import { checkedOutput } from './size-plan';
+import { DEFAULT_BUFFER_MB } from './pipeline/job-plan';
+import { checkExistingOutput, checkOutputPath, partialPathFor } from './pipeline/output-path';
+import { runEnhance } from './pipeline/pipeline';
+import { checkedOutput } from './pipeline/size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import type { EngineEvent } from '../protocol/engine-events';
-import { formatPlan } from './size-plan';
+import { formatPlan } from './pipeline/size-plan';
 
 /** An event as the engine builds it; `emit` stamps `ts`. */
 export type EventPayload = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'ts'> : never) : never;

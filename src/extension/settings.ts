@@ -28,7 +28,7 @@ export interface EnhanceSettings {
   maxFrames: number;
   ffmpegPath: string;
   ffprobePath: string;
-  /** Folder of ONNX Runtime's CUDA provider libraries (engine: HUAJU4K_CUDA_PROVIDERS, src/engine/gpu/cuda-providers.ts). */
+  /** Folder of ONNX Runtime's CUDA provider libraries (engine: HUAJU4K_CUDA_PROVIDERS, src/engine/device/cuda-providers.ts). */
   cudaProviderPath: string;
   jobsPerDevice: number;
   extraArgs: string[];

@@ -8,12 +8,12 @@
  * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
+import { TileUpscaler } from '../../src/engine/inference/upscaler';
 import { Int8UnavailableError, type LoadedModel, loadModel } from '../../src/engine/model/loader';
-import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline-types';
+import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline/pipeline-types';
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
-import { TileUpscaler } from '../../src/engine/upscaler';
 import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
 import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
 import { truthFlows } from './truth-flow';

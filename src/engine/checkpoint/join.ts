@@ -2,11 +2,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
 import { runTool } from '../children';
-import { outputFrameRate } from '../encoder';
 import { EngineError, isDiskFull, stderrTail } from '../errors';
-import { FFMPEG_QUIET } from '../ffmpeg-tools';
-import type { MediaInfo } from '../probe';
-import { planStreams, type StreamWarning } from '../stream-map';
+import { outputFrameRate } from '../ffmpeg/encoder';
+import { FFMPEG_QUIET } from '../ffmpeg/ffmpeg-tools';
+import type { MediaInfo } from '../ffmpeg/probe';
+import { planStreams, type StreamWarning } from '../ffmpeg/stream-map';
 import { framesDone, type JobManifest, type SegmentRecord } from './manifest';
 
 export interface JoinOptions {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { defaultPreset, defaultQuality, type EncoderSettings } from '../encoder';
-import type { Size } from '../target-size';
+import { defaultPreset, defaultQuality, type EncoderSettings } from '../ffmpeg/encoder';
+import type { Size } from '../pipeline/target-size';
 import type { PixelParams } from './manifest';
 
 /** Bump when the engine's pixel path changes in a way that makes old segments unjoinable or different. */

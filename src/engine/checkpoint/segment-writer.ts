@@ -1,10 +1,10 @@
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
-import { type EncoderOptions, FrameEncoder } from '../encoder';
 import { EngineError } from '../errors';
 import type { Emit } from '../events';
-import { countVideoPackets } from '../verify';
+import { type EncoderOptions, FrameEncoder } from '../ffmpeg/encoder';
+import { countVideoPackets } from '../ffmpeg/verify';
 import { framesDone, type JobManifest, writeManifest } from './manifest';
 import { partialSegmentName, segmentName } from './workdir';
 

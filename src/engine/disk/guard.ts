@@ -1,9 +1,9 @@
 import { statfsSync } from 'node:fs';
 import { ExitCode } from '../../protocol/engine-events';
 import { formatBytes } from '../../protocol/format';
-import type { EncoderSettings } from '../encoder';
 import { EngineError } from '../errors';
-import type { Size } from '../target-size';
+import type { EncoderSettings } from '../ffmpeg/encoder';
+import type { Size } from '../pipeline/target-size';
 import type { BudgetSpec } from './size-spec';
 
 export const DEFAULT_MULTIPLE = 4;

@@ -1,5 +1,5 @@
 import type { PixelParams } from '../checkpoint/manifest';
-import type { FrameStage, FrameUpscaler } from '../pipeline-types';
+import type { FrameStage, FrameUpscaler } from '../pipeline/pipeline-types';
 import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
 import type { TemporalParts } from './resume-prime';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from './reuse-upscaler';

@@ -1,5 +1,5 @@
-import type { FrameUpscaler, PipelineFrame } from '../pipeline-types';
-import type { Size } from '../target-size';
+import type { FrameUpscaler, PipelineFrame } from '../pipeline/pipeline-types';
+import type { Size } from '../pipeline/target-size';
 import type { ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStage } from './temporal-stage';
 

@@ -1,4 +1,4 @@
-import type { FrameStage, PipelineFrame } from '../pipeline-types';
+import type { FrameStage, PipelineFrame } from '../pipeline/pipeline-types';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { sourceColorMatrix, sourceRange } from '../../../src/engine/colour';
-import { bitDepthOf } from '../../../src/engine/probe';
+import { sourceColorMatrix, sourceRange } from '../../../src/engine/ffmpeg/colour';
+import { bitDepthOf } from '../../../src/engine/ffmpeg/probe';
 import { parseRational } from '../../../src/protocol/ffprobe';
 
 describe('engine: colour and probe helpers', () => {

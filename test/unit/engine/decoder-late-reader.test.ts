@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FrameDecoder } from '../../../src/engine/decoder';
-import { findFfmpegTools } from '../../../src/engine/ffmpeg-tools';
-import { probeMedia } from '../../../src/engine/probe';
+import { FrameDecoder } from '../../../src/engine/ffmpeg/decoder';
+import { findFfmpegTools } from '../../../src/engine/ffmpeg/ffmpeg-tools';
+import { probeMedia } from '../../../src/engine/ffmpeg/probe';
 import { basicClip } from './helpers';
 
 /** Resolves once `pid` is gone (reaped by Node, so its 'exit' and Node's stdio flush have been scheduled). */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DecodedFrame, FrameDecoder } from '../../../src/engine/decoder';
-import { probeMedia } from '../../../src/engine/probe';
+import { type DecodedFrame, FrameDecoder } from '../../../src/engine/ffmpeg/decoder';
+import { probeMedia } from '../../../src/engine/ffmpeg/probe';
 import { clip, freshDir, psnr } from './helpers';
 
 /** Ogg's page checksum: CRC-32, polynomial 0x04c11db7, not reflected, initial value 0 (RFC 3533). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createEmitter, formatHuman } from '../../../src/engine/events';
-import { downscaleRgb } from '../../../src/engine/preview';
+import { downscaleRgb } from '../../../src/engine/ffmpeg/preview-jpeg';
 import type { EngineEvent } from '../../../src/protocol/engine-events';
 
 describe('engine: events', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FrameRing, splitBudget } from '../../../src/engine/frame-ring';
+import { FrameRing, splitBudget } from '../../../src/engine/pipeline/frame-ring';
 
 describe('engine: frame ring', () => {
   it('never holds more than its budget, applies backpressure and keeps order', async () => {

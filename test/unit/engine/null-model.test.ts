@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { FramePool } from '../../../src/engine/frame-pool';
-import { WorkerUpscaler } from '../../../src/engine/infer-worker';
-import { nullTileModel } from '../../../src/engine/null-model';
-import { TileUpscaler } from '../../../src/engine/upscaler';
+import { FramePool } from '../../../src/engine/inference/frame-pool';
+import { WorkerUpscaler } from '../../../src/engine/inference/infer-worker';
+import { nullTileModel } from '../../../src/engine/inference/null-model';
+import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { basicClip, runCli } from './helpers';
 
 /** A deterministic, non-repeating rgb24 image (every byte differs from its neighbours). */

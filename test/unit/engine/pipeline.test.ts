@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FrameDecoder } from '../../../src/engine/decoder';
-import { findFfmpegTools } from '../../../src/engine/ffmpeg-tools';
+import { FrameDecoder } from '../../../src/engine/ffmpeg/decoder';
+import { findFfmpegTools } from '../../../src/engine/ffmpeg/ffmpeg-tools';
+import { probeMedia } from '../../../src/engine/ffmpeg/probe';
+import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { loadModel } from '../../../src/engine/model/loader';
-import { probeMedia } from '../../../src/engine/probe';
-import { TileUpscaler } from '../../../src/engine/upscaler';
 import type { DoneEvent, StartEvent } from '../../../src/protocol/engine-events';
 import {
   basicClip,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { encoderArgs } from '../../../src/engine/encoder';
-import { planStreams } from '../../../src/engine/stream-map';
+import { encoderArgs } from '../../../src/engine/ffmpeg/encoder';
+import { planStreams } from '../../../src/engine/ffmpeg/stream-map';
 
 describe('engine: stream mapping', () => {
   it('copies what the container takes, transcodes or drops the rest with a warning', () => {

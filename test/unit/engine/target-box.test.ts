@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnhanceArgs } from '../../../src/engine/args';
-import { encoderArgs } from '../../../src/engine/encoder';
 import { EngineError } from '../../../src/engine/errors';
 import { formatHuman } from '../../../src/engine/events';
-import { heldOutputBytes, planFrameMemory } from '../../../src/engine/frame-checks';
+import { encoderArgs } from '../../../src/engine/ffmpeg/encoder';
+import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { loadModel } from '../../../src/engine/model/loader';
-import { checkUpscaleNeeded, formatPlan, planSizes, reachesTarget } from '../../../src/engine/size-plan';
-import { displaySize, resolveOutput, type Size } from '../../../src/engine/target-size';
+import { heldOutputBytes, planFrameMemory } from '../../../src/engine/pipeline/frame-checks';
+import { checkUpscaleNeeded, formatPlan, planSizes, reachesTarget } from '../../../src/engine/pipeline/size-plan';
+import { displaySize, resolveOutput, type Size } from '../../../src/engine/pipeline/target-size';
 import { createTemporal } from '../../../src/engine/temporal/create';
-import { TileUpscaler } from '../../../src/engine/upscaler';
 import type { EngineEvent, StartEvent } from '../../../src/protocol/engine-events';
 import {
   type CliResult,

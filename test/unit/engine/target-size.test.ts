@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EngineError } from '../../../src/engine/errors';
-import { fitInside, parseTargetOption, resolveTarget, scaleBy } from '../../../src/engine/target-size';
+import { fitInside, parseTargetOption, resolveTarget, scaleBy } from '../../../src/engine/pipeline/target-size';
 
 describe('engine: target size rule', () => {
   it('fits the display size inside 3840x2160 with even sizes', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { parseTileOption } from '../../../src/engine/tile-size';
-import { planTiles } from '../../../src/engine/tiler';
+import { parseTileOption } from '../../../src/engine/inference/tile-size';
+import { planTiles } from '../../../src/engine/inference/tiler';
 
 describe('engine: tiling plan', () => {
   it('covers every pixel exactly once with padding clipped to the frame', () => {

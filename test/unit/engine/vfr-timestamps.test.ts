@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FrameEncoder } from '../../../src/engine/encoder';
-import { probeMedia, timingFromPackets } from '../../../src/engine/probe';
+import { FrameEncoder } from '../../../src/engine/ffmpeg/encoder';
+import { probeMedia, timingFromPackets } from '../../../src/engine/ffmpeg/probe';
 import { assertSameTimes, clip, ffprobeJson, frameTimes, freshDir, runCli, streams, vfrClip } from './helpers';
 
 const audioDuration = (path: string): number =>

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { openWithPrecision } from '../../../src/engine/gpu/precision';
+import { openWithPrecision } from '../../../src/engine/device/precision';
 import { listModels } from '../../../src/engine/model/catalog';
 import { halfToFloat } from '../../../src/engine/model/half';
 import { activationQuant, toInt8Model } from '../../../src/engine/model/int8';

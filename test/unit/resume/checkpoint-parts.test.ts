@@ -11,9 +11,9 @@ import { defaultSegmentFrames, pixelParams } from '../../../src/engine/checkpoin
 import { lockWorkDir, unlockWorkDir, workDirFor } from '../../../src/engine/checkpoint/workdir';
 import { bitsPerPixel, checkDisk, estimateDisk, precheckDisk, resolveBudget } from '../../../src/engine/disk/guard';
 import { parseBudgetSpec, parseBytes } from '../../../src/engine/disk/size-spec';
-import { encoderArgs } from '../../../src/engine/encoder';
 import { EngineError } from '../../../src/engine/errors';
-import type { MediaInfo } from '../../../src/engine/probe';
+import { encoderArgs } from '../../../src/engine/ffmpeg/encoder';
+import type { MediaInfo } from '../../../src/engine/ffmpeg/probe';
 import { formatBytes } from '../../../src/protocol/format';
 import { freshDir } from '../engine/helpers';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { countVideoPackets } from '../../../src/engine/verify';
+import { countVideoPackets } from '../../../src/engine/ffmpeg/verify';
 import { FAST_MODEL } from '../engine/helpers';
 
 /** sha256 of the raw H.264 elementary stream (Annex B): the video bytes, free of container timestamps/metadata. */

@@ -3,13 +3,13 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
 import { CancelledError } from '../../../src/engine/errors';
-import { findFfmpegTools } from '../../../src/engine/ffmpeg-tools';
+import { findFfmpegTools } from '../../../src/engine/ffmpeg/ffmpeg-tools';
+import { probeMedia } from '../../../src/engine/ffmpeg/probe';
+import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { type LoadedModel, loadModel } from '../../../src/engine/model/loader';
-import { runEnhance } from '../../../src/engine/pipeline';
-import type { EnhanceContext } from '../../../src/engine/pipeline-types';
-import { probeMedia } from '../../../src/engine/probe';
+import { runEnhance } from '../../../src/engine/pipeline/pipeline';
+import type { EnhanceContext } from '../../../src/engine/pipeline/pipeline-types';
 import { createTemporal } from '../../../src/engine/temporal/create';
-import { TileUpscaler } from '../../../src/engine/upscaler';
 import { basicClip, FAST_MODEL, freshDir } from '../engine/helpers';
 import { videoStreamHash, workFolder } from './helpers';
 

@@ -1,4 +1,4 @@
-import type { FrameUpscaler } from '../../../src/engine/pipeline-types';
+import type { FrameUpscaler } from '../../../src/engine/pipeline/pipeline-types';
 
 /** Deterministic PRNG (mulberry32) so property tests replay. */
 export function rng(seed: number): () => number {

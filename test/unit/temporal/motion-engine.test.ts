@@ -3,11 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { type LoadedModel, loadModel } from '../../../src/engine/model/loader';
-import type { PipelineFrame } from '../../../src/engine/pipeline-types';
+import type { PipelineFrame } from '../../../src/engine/pipeline/pipeline-types';
 import { createTemporal, type TemporalSettings } from '../../../src/engine/temporal/create';
 import { primeForResume, primeStartFor } from '../../../src/engine/temporal/resume-prime';
-import { TileUpscaler } from '../../../src/engine/upscaler';
 import { writeNaturalPng } from '../reference/natural-image';
 import { withNoise } from './frames';
 

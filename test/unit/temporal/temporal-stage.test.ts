@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { PipelineFrame } from '../../../src/engine/pipeline-types';
+import type { PipelineFrame } from '../../../src/engine/pipeline/pipeline-types';
 import { FrameHistory } from '../../../src/engine/temporal/frame-history';
 import { MotionEstimator } from '../../../src/engine/temporal/motion';
 import { TemporalStage } from '../../../src/engine/temporal/temporal-stage';

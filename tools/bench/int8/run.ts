@@ -8,8 +8,8 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { type LoadedModel, loadModel } from '../../../src/engine/model/loader';
-import { TileUpscaler } from '../../../src/engine/upscaler';
 import { truthFrames } from '../../../test/unit/model/real-frames';
 
 interface Row {

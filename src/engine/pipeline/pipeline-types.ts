@@ -1,0 +1,103 @@
+import type { GpuState } from '../../protocol/engine-events';
+import type { PixelParams } from '../checkpoint/manifest';
+import type { Emit } from '../events';
+import type { EncoderSettings } from '../ffmpeg/encoder';
+import type { FfmpegTools } from '../ffmpeg/ffmpeg-tools';
+import type { MediaInfo } from '../ffmpeg/probe';
+import type { Precision } from '../model/loader';
+import type { TemporalParts } from '../temporal/resume-prime';
+import type { FitMode, Size } from './target-size';
+
+/** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
+export interface EngineModel {
+  id: string;
+  path: string;
+  scale: number;
+  sha256: string;
+  executionProvider: string;
+  /** 'fp16' / 'int8' when the provider runs the model's fp16 or int8 variant (gpu/precision.ts). */
+  precision: Precision;
+}
+
+/** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */
+export interface FrameUpscaler {
+  readonly scale: number;
+  /** Share of tiles served from a previous frame's output so far (temporal/reuse-upscaler.ts); reported in progress. */
+  readonly reuseRatio?: number;
+  upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer>;
+  /**
+   * Gives back a frame `upscale` returned, once nothing reads it any more (the encoder has written it): its memory
+   * is reused for a later frame instead of allocating 25 MB per 4K frame. Optional; never call it for a frame that
+   * is still held (a temporal history, a preview being encoded).
+   */
+  release?(frame: Buffer): void;
+}
+
+/** A frame between the model and the encoder. */
+export interface PipelineFrame {
+  index: number;
+  input: Buffer;
+  inputSize: Size;
+  output: Buffer;
+  outputSize: Size;
+}
+
+/**
+ * A stage between inference and encode (temporal filter, overlays…). One frame in, one frame out, in order;
+ * `output` may be replaced but must keep `outputSize`.
+ */
+export interface FrameStage {
+  readonly name: string;
+  process(frame: PipelineFrame): Promise<PipelineFrame> | PipelineFrame;
+}
+
+export interface EnhanceOptions {
+  input: string;
+  output?: string;
+  /** A box (fit inside, display aspect kept); default 3840x2160. */
+  target?: string;
+  scale?: number;
+  /** `pad`: the frame is exactly the --target box, the picture centred on black (default `contain`). */
+  fit?: FitMode;
+  /** Run a source that already reaches the target shrunk to target ÷ model scale (else it is refused). */
+  sameSize?: boolean;
+  encoder: EncoderSettings;
+  maxFrames?: number;
+  bufferMb?: number;
+  /** Send preview events (≤ 1/s); off for plain CLI use. */
+  previews?: boolean;
+  /** Each preview pair as JPEG bytes too (for a stream hub), when previews are on. */
+  onPreview?: (frame: number, input: Buffer, output: Buffer) => void;
+  signal?: AbortSignal;
+  /** Frames per segment (each its own encoder run); default ≈ 10 s of video. */
+  segmentFrames?: number;
+  /** Continue the checkpoint beside the output (refused when the input or pixel settings differ). */
+  resume?: boolean;
+  /** Disk budget for the job's files (bytes); default max(4 × input, 1 GiB). */
+  diskBudgetBytes?: number;
+  /** Free space that must remain on the output's disk (bytes); default 2 GiB. */
+  diskReserveBytes?: number;
+  /** The enhance argv, kept in the checkpoint so `huaju4k resume` can rerun it. */
+  argv?: string[];
+  /** Settings of stages that change pixels (temporal…), hashed into the checkpoint. */
+  pixelSettings?: PixelParams;
+}
+
+export interface EnhanceContext {
+  tools: FfmpegTools;
+  info: MediaInfo;
+  model: EngineModel;
+  emit: Emit;
+  /** The model behind its runner (the inference worker, or an in-thread TileUpscaler in tests). */
+  upscaler: FrameUpscaler;
+  /** Tile size the upscaler uses (reported in `start` and `done`); 0 = whole frame. */
+  tile: number;
+  stages?: FrameStage[];
+  /**
+   * State that carries across frames (tile reuse, temporal window): on resume at frame N it is primed from the
+   * frames before N (temporal/resume-prime.ts), so the output does not depend on where the run was interrupted.
+   */
+  temporal?: TemporalParts;
+  /** Latest GPU memory reading for `sample` events (gpu/vram-monitor.ts); absent = not monitored. */
+  gpu?: () => GpuState;
+}
