@@ -5,10 +5,14 @@ import { engineFinishedDone, engineStillRunning, pruneEventFiles } from './attac
 import { type BackendsFeature, registerBackends } from './backends';
 import { findInterruptedJobs, registerCommands } from './commands';
 import { COMMANDS } from './commands-ids';
+import { JobHistory } from './job-history';
 import { JobJournal } from './job-journal';
 import { JobManager } from './job-manager';
+import { isFinished } from './job-state';
 import { JobUi, type ShownMessage } from './job-ui';
+import { JOBS_VIEW_ID, type JobsNode, JobsTreeProvider } from './jobs-tree';
 import { MonitorPanel } from './monitor';
+import { registerQueueCommands } from './queue-commands';
 import { revealFile } from './reveal';
 import { settingsFor } from './settings-reader';
 import { ProbeCache } from './video-probe';
@@ -19,6 +23,10 @@ import { VIDEOS_VIEW_ID, VideosTreeProvider } from './videos-tree';
 export interface Huaju4kApi {
   jobs: JobManager;
   journal: JobJournal;
+  /** Finished jobs of this workspace (the Jobs view's History), kept across reloads. */
+  history: JobHistory;
+  /** The Jobs view's rows as shown now: the queue in order, then the history. */
+  jobRows(): { queue: string[]; history: string[] };
   /** Facts behind each item of the Videos tree, as the tree shows them now. */
   videos(): Promise<VideoFacts[]>;
   messages: readonly ShownMessage[];
@@ -80,12 +88,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   );
   const tree = new VideosTreeProvider(jobs, journal, probes, () => vscode.workspace.isTrusted);
   const view = vscode.window.createTreeView(VIDEOS_VIEW_ID, { treeDataProvider: tree, canSelectMany: true });
+  const history = new JobHistory(context.workspaceState);
+  const jobsTree = new JobsTreeProvider(jobs, history);
+  const jobsView = vscode.window.createTreeView<JobsNode>(JOBS_VIEW_ID, {
+    treeDataProvider: jobsTree,
+    canSelectMany: true,
+  });
   context.subscriptions.push(
     log,
     ui,
     tree,
     view,
-    ...registerCommands({ context, jobs, journal, ui, tree, log, enginePath }),
+    jobsTree,
+    jobsView,
+    jobs.onDidChangeJob((j) => {
+      if (isFinished(j.phase)) void history.add(j);
+    }),
+    ...registerCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
+    ...registerQueueCommands(jobs, history),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);
@@ -102,9 +122,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
       if (j.phase !== 'running' && j.phase !== 'queued') void refreshCheckpoints(journal, enginePath, tree);
     }),
   );
+  const rowLabels = (group: 'queue' | 'history') =>
+    jobsTree
+      .getChildren({ kind: 'group', group })
+      .map((n) => (n.kind === 'job' ? `${n.row.label} · ${n.row.description}` : ''));
   return {
     jobs,
     journal,
+    history,
+    jobRows: () => ({ queue: rowLabels('queue'), history: rowLabels('history') }),
     videos: async () => (await tree.nodesNow()).map((n) => tree.facts(n)),
     messages: ui.messages,
     enginePath,
