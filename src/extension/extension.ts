@@ -8,9 +8,8 @@ import { COMMANDS } from './commands-ids';
 import { JobHistory } from './job-history';
 import { JobJournal } from './job-journal';
 import { JobManager } from './job-manager';
-import { isFinished } from './job-state';
 import { JobUi, type ShownMessage } from './job-ui';
-import { JOBS_VIEW_ID, type JobsNode, JobsTreeProvider } from './jobs-tree';
+import { JobsTreeProvider } from './jobs-tree';
 import { MonitorPanel } from './monitor';
 import { registerQueueCommands } from './queue-commands';
 import { revealFile } from './reveal';
@@ -60,6 +59,56 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     stateDir: engineStateDir(context),
   });
   manager = jobs;
+  const monitor = registerMonitor(context, jobs, log);
+  const ui = new JobUi(jobs, log);
+  const backends = registerBackends({ secrets: context.secrets, log, monitor });
+  context.subscriptions.push(backends);
+  const probes = new ProbeCache(
+    () => settingsFor().ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe',
+    () => tree.refresh(),
+  );
+  const tree = new VideosTreeProvider(jobs, journal, probes, () => vscode.workspace.isTrusted);
+  const view = vscode.window.createTreeView(VIDEOS_VIEW_ID, { treeDataProvider: tree, canSelectMany: true });
+  const history = new JobHistory(context.workspaceState);
+  const jobsTree = new JobsTreeProvider(jobs, history);
+  context.subscriptions.push(
+    log,
+    ui,
+    tree,
+    view,
+    ...jobsTree.register(),
+    ...registerCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
+    ...registerQueueCommands(jobs, history),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);
+      if (e.affectsConfiguration('huaju4k.jobsPerDevice')) jobs.setPerDevice(settingsFor().jobsPerDevice);
+    }),
+    { dispose: () => void jobs.dispose() },
+  );
+  log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
+  for (const record of stillRunning) jobs.adopt(record);
+  void checkFfmpeg(log);
+  void offerResume(journal, enginePath, ui, tree);
+  context.subscriptions.push(
+    jobs.onDidChangeJob((j) => {
+      if (j.phase !== 'running' && j.phase !== 'queued') void refreshCheckpoints(journal, enginePath, tree);
+    }),
+  );
+  return {
+    jobs,
+    journal,
+    history,
+    jobRows: () => ({ queue: jobsTree.rowTexts('queue'), history: jobsTree.rowTexts('history') }),
+    videos: async () => (await tree.nodesNow()).map((n) => tree.facts(n)),
+    messages: ui.messages,
+    enginePath,
+    backends: { rows: () => backends.rows(), previewFrames: (name) => backends.previewFrames(name) },
+  };
+}
+
+/** The monitor panel, fed with every engine event and told how each job ended. */
+function registerMonitor(context: vscode.ExtensionContext, jobs: JobManager, log: vscode.LogOutputChannel) {
   const monitor = MonitorPanel.register(context, {
     log,
     controls: {
@@ -79,63 +128,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
       if (j.phase !== 'queued' && j.phase !== 'running') monitor.postJobEnded(j.id, j.phase, j.failure?.message);
     }),
   );
-  const ui = new JobUi(jobs, log);
-  const backends = registerBackends({ secrets: context.secrets, log, monitor });
-  context.subscriptions.push(backends);
-  const probes = new ProbeCache(
-    () => settingsFor().ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe',
-    () => tree.refresh(),
-  );
-  const tree = new VideosTreeProvider(jobs, journal, probes, () => vscode.workspace.isTrusted);
-  const view = vscode.window.createTreeView(VIDEOS_VIEW_ID, { treeDataProvider: tree, canSelectMany: true });
-  const history = new JobHistory(context.workspaceState);
-  const jobsTree = new JobsTreeProvider(jobs, history);
-  const jobsView = vscode.window.createTreeView<JobsNode>(JOBS_VIEW_ID, {
-    treeDataProvider: jobsTree,
-    canSelectMany: true,
-  });
-  context.subscriptions.push(
-    log,
-    ui,
-    tree,
-    view,
-    jobsTree,
-    jobsView,
-    jobs.onDidChangeJob((j) => {
-      if (isFinished(j.phase)) void history.add(j);
-    }),
-    ...registerCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
-    ...registerQueueCommands(jobs, history),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);
-      if (e.affectsConfiguration('huaju4k.jobsPerDevice')) jobs.setPerDevice(settingsFor().jobsPerDevice);
-    }),
-    { dispose: () => void jobs.dispose() },
-  );
-  log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
-  for (const record of stillRunning) jobs.adopt(record);
-  void checkFfmpeg(log);
-  void offerResume(journal, enginePath, ui, tree);
-  context.subscriptions.push(
-    jobs.onDidChangeJob((j) => {
-      if (j.phase !== 'running' && j.phase !== 'queued') void refreshCheckpoints(journal, enginePath, tree);
-    }),
-  );
-  const rowLabels = (group: 'queue' | 'history') =>
-    jobsTree
-      .getChildren({ kind: 'group', group })
-      .map((n) => (n.kind === 'job' ? `${n.row.label} · ${n.row.description}` : ''));
-  return {
-    jobs,
-    journal,
-    history,
-    jobRows: () => ({ queue: rowLabels('queue'), history: rowLabels('history') }),
-    videos: async () => (await tree.nodesNow()).map((n) => tree.facts(n)),
-    messages: ui.messages,
-    enginePath,
-    backends: { rows: () => backends.rows(), previewFrames: (name) => backends.previewFrames(name) },
-  };
+  return monitor;
 }
 
 /** Leaves running engines running (the next window re-attaches them); VS Code waits briefly for the promise. */

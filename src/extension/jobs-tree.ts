@@ -36,6 +36,22 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     );
   }
 
+  /** The view, and the history fed with every job that ends. */
+  register(): vscode.Disposable[] {
+    const view = vscode.window.createTreeView<JobsNode>(JOBS_VIEW_ID, { treeDataProvider: this, canSelectMany: true });
+    const record = this.jobs.onDidChangeJob((j) => {
+      if (isFinished(j.phase)) void this.history.add(j);
+    });
+    return [this, view, record];
+  }
+
+  /** "name · description" of each row of a group, as the view shows it now (for tests and diagnostics). */
+  rowTexts(group: 'queue' | 'history'): string[] {
+    return this.getChildren({ kind: 'group', group }).map((n) =>
+      n.kind === 'job' ? `${n.row.label} · ${n.row.description}` : '',
+    );
+  }
+
   /** Debounced: progress events would otherwise redraw the view for every frame. */
   refresh(): void {
     if (this.timer) return;
