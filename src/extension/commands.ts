@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { workDirFor } from '../protocol/output-name';
 import { COMMANDS } from './commands-ids';
+import { openCompare } from './compare-panel';
 import { listEngineJobs } from './engine-jobs';
 import type { JobHistory } from './job-history';
 import type { JobJournal } from './job-journal';
@@ -376,6 +377,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const out = outputOf(arg, d);
       if (out) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(out));
     }),
+    vscode.commands.registerCommand(COMMANDS.compare, (arg?: unknown) => compareCommand(d, arg)),
     vscode.commands.registerCommand(COMMANDS.openLog, () => log.show(true)),
     vscode.commands.registerCommand(COMMANDS.openSettings, () =>
       vscode.commands.executeCommand('workbench.action.openSettings', '@ext:huaju4k.huaju4k'),
@@ -384,6 +386,28 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       vscode.env.openExternal(vscode.Uri.parse('https://ffmpeg.org/download.html')),
     ),
   ];
+}
+
+/** Before/after of a finished output: its source and the result, side by side in the compare view. */
+async function compareCommand(d: CommandDeps, arg?: unknown) {
+  const source = isJobNode(arg) ? arg.uri.fsPath : toUri(arg)?.fsPath;
+  const output = outputOf(arg, d);
+  if (!source || !output) {
+    await d.ui.show('info', 'huaju4k: there is no finished output to compare yet; enhance the video first.');
+    return undefined;
+  }
+  const s = settingsFor(vscode.Uri.file(source));
+  const tools = {
+    ffmpeg: s.ffmpegPath || process.env.HUAJU4K_FFMPEG || 'ffmpeg',
+    ffprobe: s.ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe',
+    log: d.log,
+  };
+  try {
+    return await openCompare(d.context.extensionUri, tools, source, output);
+  } catch (err) {
+    await d.ui.show('error', (err as Error).message);
+    return undefined;
+  }
 }
 
 function outputFromArgs(args: string[]): string | undefined {

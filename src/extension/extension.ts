@@ -16,7 +16,8 @@ import { revealFile } from './reveal';
 import { settingsFor } from './settings-reader';
 import { ProbeCache } from './video-probe';
 import type { VideoFacts } from './videos-model';
-import { VIDEOS_VIEW_ID, VideosTreeProvider } from './videos-tree';
+import { VideosTreeProvider } from './videos-tree';
+import { createVideosView } from './videos-view';
 
 /** What `activate` returns: used by the extension-host tests and by other extensions that drive huaju4k. */
 export interface Huaju4kApi {
@@ -68,14 +69,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     () => tree.refresh(),
   );
   const tree = new VideosTreeProvider(jobs, journal, probes, () => vscode.workspace.isTrusted);
-  const view = vscode.window.createTreeView(VIDEOS_VIEW_ID, { treeDataProvider: tree, canSelectMany: true });
   const history = new JobHistory(context.workspaceState);
   const jobsTree = new JobsTreeProvider(jobs, history);
   context.subscriptions.push(
     log,
     ui,
     tree,
-    view,
+    ...createVideosView(context, tree),
     ...jobsTree.register(),
     ...registerCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
     ...registerQueueCommands(jobs, history),

@@ -9,10 +9,13 @@ import {
   explorerRow,
   notification,
   openWorkbench,
+  pollUntil,
+  runContextMenuItem,
   runFromPalette,
   shot,
   slug,
   waitForFile,
+  webviewFrame,
 } from './helpers.mjs';
 
 describe('workbench UI (code-server + chromium)', () => {
@@ -55,7 +58,10 @@ describe('workbench UI (code-server + chromium)', () => {
     it('the Videos tree shows each workspace video with its state', async () => {
       const { page } = wb;
       await page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first().click();
-      const rows = page.locator('.pane-body .monaco-list-row');
+      const videosPane = page.locator('.pane', {
+        has: page.locator('.pane-header h3.title', { hasText: /^Videos$/ }),
+      });
+      const rows = videosPane.locator('.monaco-list-row');
       const rowFor = (name) =>
         rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('.', '\\.')}$`) }) });
       const clip = rowFor('clip.mp4');
@@ -69,12 +75,81 @@ describe('workbench UI (code-server + chromium)', () => {
           await new Promise((r) => setTimeout(r, 250));
         }
       };
-      await described(clip, /^done · 64×36 · 0:02 · 24 fps/);
+      // The output's state beside its source: its name and size.
+      await described(clip, /^done → clip\.4k\.mp4 \(\d+(\.\d)? KiB\) · 64×36 · 0:02 · 24 fps$/);
       await described(rowFor('longclip.mp4'), /^not enhanced · 64×36 · 0:10 · 24 fps/);
       assert.equal(await rowFor('clip.4k.mp4').count(), 0, 'outputs are not listed as videos to enhance');
       assert.equal(await rowFor('README.txt').count(), 0);
+      // Grouped by folder: batch/ is a folder row with a count, its videos under it.
+      await described(rowFor('batch'), /^4 videos · 1 done$/);
+      await described(rowFor('done.mp4'), /^done → done\.4k\.mp4/);
       await clip.hover();
       await shot(page, 'videos-tree.png');
+      await shot(page, 'issue21/videos-grouped.png');
+    });
+
+    it('Compare Before/After on a done video: both frames, a time scrubber and the wipe slider', async () => {
+      const { page } = wb;
+      await runFromPalette(page, 'View: Close All Editors');
+      const videos = page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: /^Videos$/ }) });
+      const clip = videos
+        .locator('.monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: /^clip\.mp4$/ }) });
+      await runContextMenuItem(page, clip, 'Compare Before/After');
+      const frame = webviewFrame(page);
+      await frame.locator('.compare.has-image').waitFor({ timeout: 60_000 });
+      assert.match(
+        (await frame.locator('.compare-title').textContent()) ?? '',
+        /^clip\.mp4 → clip\.4k\.mp4 \(256×144\)$/,
+      );
+      assert.equal(await frame.locator('img.compare-img').count(), 2, 'source and result');
+      await frame.locator('vscode-button[data-control="openExternal"]').waitFor();
+      await shot(page, 'issue21/compare-start.png');
+      // Scrub to the end with the keyboard: both frames follow to the new time.
+      const first = await frame.locator('img.compare-img.after').getAttribute('src');
+      await frame.locator('.compare-scrub').focus();
+      await page.keyboard.press('End');
+      await pollUntil(
+        async () => {
+          const t = Number(await frame.locator('body').getAttribute('data-shown-time'));
+          return t > 0.5 ? t : undefined;
+        },
+        { what: 'frames at the scrubbed time', ms: 60_000 },
+      );
+      assert.notEqual(await frame.locator('img.compare-img.after').getAttribute('src'), first);
+      assert.match((await frame.locator('.compare-time').textContent()) ?? '', /frame \d+/);
+      // The wipe slider moves the split.
+      await frame.locator('.compare-slider').focus();
+      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowLeft');
+      assert.equal(await frame.locator('.compare-slider').inputValue(), '45');
+      await shot(page, 'issue21/compare-scrubbed.png');
+      await runFromPalette(page, 'View: Close All Editors');
+    });
+
+    it('the Videos view filter (title button) narrows the tree to matching path or state words', async () => {
+      const { page } = wb;
+      const videos = page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: /^Videos$/ }) });
+      const names = async () => videos.locator('.monaco-list-row .label-name').allTextContents();
+      await videos.locator('.pane-header').hover();
+      await videos.locator('.pane-header .action-label[aria-label="Filter Videos…"]').click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor();
+      await input.fill('done');
+      await page.keyboard.press('Enter');
+      const shown = await pollUntil(
+        async () => {
+          const n = await names();
+          return n.length === 3 ? n : undefined;
+        },
+        { what: 'filtered rows' },
+      );
+      assert.deepEqual(shown, ['batch', 'done.mp4', 'clip.mp4']);
+      const description = videos.locator('.pane-header .description');
+      assert.match((await description.textContent()) ?? '', /filter: done · 2 of 7/);
+      await shot(page, 'issue21/videos-filtered.png');
+      await videos.locator('.pane-header').hover();
+      await videos.locator('.pane-header .action-label[aria-label="Clear Videos Filter"]').click();
+      await pollUntil(async () => ((await names()).length === 8 ? true : undefined), { what: 'all rows back' });
     });
   });
 
