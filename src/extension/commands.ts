@@ -5,6 +5,7 @@ import { workDirFor } from '../protocol/output-name';
 import { COMMANDS } from './commands-ids';
 import { openCompare } from './compare-panel';
 import { listEngineJobs } from './engine-jobs';
+import { chooseAndEstimate } from './enhance-options';
 import type { JobHistory } from './job-history';
 import type { JobJournal } from './job-journal';
 import type { JobManager, JobRequest } from './job-manager';
@@ -114,6 +115,8 @@ async function confirmReplace(ui: JobUi, input: string, output: string, asked: b
 
 interface EnqueueExtra {
   output?: string;
+  /** Settings to use instead of the configured ones (Enhance to 4K As…). */
+  settings?: EnhanceSettings;
   resumeOf?: string[];
   replaceConfirmed?: boolean;
 }
@@ -156,7 +159,7 @@ async function enqueue(d: CommandDeps, uri: vscode.Uri, extra: EnqueueExtra = {}
   const { ui, jobs } = d;
   const input = await localInput(ui, uri);
   if (!input) return undefined;
-  const settings = settingsFor(uri);
+  const settings = extra.settings ?? settingsFor(uri);
   const args = extra.resumeOf ?? (await argsFromSettings(ui, input, extra.output, settings));
   if (!args) return undefined;
   if (!extra.resumeOf) {
@@ -290,18 +293,16 @@ async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
   return started;
 }
 
+/** "Enhance to 4K As…": model, size, quality and container, an estimate from a short trial, then the job. */
 async function enhanceWithOptionsCommand(d: CommandDeps, arg?: unknown) {
   if (await refuseIfUntrusted(d.ui)) return undefined;
   const uri = toUri(arg) ?? (await pickVideos())[0];
   if (!uri) return undefined;
-  const target = await vscode.window.showSaveDialog({
-    defaultUri: vscode.Uri.file(defaultOutputPath(uri.fsPath)),
-    filters: { 'MP4 video': ['mp4'] },
-    saveLabel: 'Enhance to 4K',
-  });
-  if (!target) return undefined;
-  // The save dialog has already asked whether to replace an existing file.
-  return enqueue(d, uri, { output: target.fsPath, replaceConfirmed: true });
+  const input = await localInput(d.ui, uri);
+  if (!input) return undefined;
+  const chosen = await chooseAndEstimate(d.context, d.enginePath, input, settingsFor(uri));
+  if (!chosen) return undefined;
+  return enqueue(d, uri, { output: chosen.output, settings: chosen.settings });
 }
 
 /** Job ids a command argument names: a Jobs view row (or the selection), an id, or a list of ids. */

@@ -2,6 +2,7 @@
 // The extension is loaded from the repo (extensionDevelopmentPath) and runs the real engine (dist/engine.js).
 // Screenshots go to test-artifacts/ (look at them).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import {
   closeContextMenu,
@@ -150,6 +151,61 @@ describe('workbench UI (code-server + chromium)', () => {
       await videos.locator('.pane-header').hover();
       await videos.locator('.pane-header .action-label[aria-label="Clear Videos Filter"]').click();
       await pollUntil(async () => ((await names()).length === 8 ? true : undefined), { what: 'all rows back' });
+    });
+    it('"Enhance to 4K As…": model, size, quality, container, an estimate from a trial, remembered', async () => {
+      const { page, config } = wb;
+      const input = page.locator('.quick-input-widget input');
+      const choose = async (text) => {
+        await page
+          .locator('.quick-input-list .monaco-list-row', { hasText: text })
+          .first()
+          .waitFor({ timeout: 60_000 });
+        await input.fill(text);
+        await page.keyboard.press('Enter');
+      };
+      await page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first().waitFor({ timeout: 60_000 });
+      await runFromPalette(page, 'View: Show Explorer');
+      await explorerRow(page, 'longclip.mp4').waitFor({ timeout: 60_000 });
+      await runContextMenuItem(page, explorerRow(page, 'longclip.mp4'), 'Enhance to 4K As…');
+      await page.locator('.quick-input-widget', { hasText: 'Live action' }).waitFor();
+      await shot(page, 'issue21/as-model.png');
+      await choose('Animation');
+      await choose('1080p');
+      await choose('Fast and small');
+      await choose('MKV');
+      const start = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Start' }).first();
+      await start.waitFor({ timeout: 120_000 });
+      const detail = (await start.textContent()) ?? '';
+      assert.match(
+        detail,
+        /about \d+:\d\d and [\d.]+ (B|KiB|MiB) for 24 frames \(from a 3-frame trial on this machine\)/,
+      );
+      await shot(page, 'issue21/as-estimate.png');
+      await page.keyboard.press('Enter');
+      const output = config.longClip.replace(/\.mp4$/, '.4k.mkv');
+      await waitForFile(output, 180_000);
+      await notification(page, 'enhanced longclip.mp4', 180_000);
+      const size = execFileSync('ffprobe', [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=width,height',
+        '-of',
+        'csv=p=0',
+        output,
+      ])
+        .toString()
+        .trim();
+      assert.equal(size, '1920,1080', 'fitted inside the 1080p box');
+      await page.keyboard.press('Escape');
+      // The choices are remembered for this workspace: the next flow starts on them.
+      await runContextMenuItem(page, explorerRow(page, 'clip.mp4'), 'Enhance to 4K As…');
+      const remembered = page.locator('.quick-input-list .monaco-list-row', { hasText: 'last used' });
+      await remembered.first().waitFor();
+      assert.match((await remembered.first().textContent()) ?? '', /Animation/);
+      await page.keyboard.press('Escape');
     });
   });
 
