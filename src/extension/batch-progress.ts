@@ -6,7 +6,7 @@ export interface BatchProgress {
   message: string;
   /** Of the whole batch: finished jobs count 100, the others their own percentage. */
   percent: number;
-  /** Every job of the batch has ended. */
+  /** Every job of the batch has ended (or was taken out of it). */
   over: boolean;
 }
 
@@ -25,7 +25,7 @@ export function batchProgress(jobs: readonly JobSnapshot[], queuePaused = false)
   for (const j of running) parts.push(`${path.basename(j.input)}: ${progressText(j)}`);
   if (waiting > 0) parts.push(jobs.length > 1 ? `${waiting} queued` : `${path.basename(jobs[0].input)}: queued`);
   if (queuePaused && waiting > 0) parts.push('queue paused');
-  return { message: parts.join(' · '), percent, over: jobs.length > 0 && ended === jobs.length };
+  return { message: parts.join(' · '), percent, over: ended === jobs.length };
 }
 
 const ENDED_WORDS: Record<string, string> = {

@@ -78,7 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     ...createVideosView(context, tree),
     ...jobsTree.register(),
     ...registerCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
-    ...registerQueueCommands(jobs, history),
+    ...registerQueueCommands(jobs, history, journal),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);

@@ -161,6 +161,15 @@ export class JobManager implements Disposable {
     return true;
   }
 
+  /** Drops an ended job from this session's list (one removed from the queue before it ran). */
+  forget(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e || !isFinished(e.snapshot.phase)) return false;
+    this.entries.delete(id);
+    this.queueChanged.fire();
+    return true;
+  }
+
   /**
    * Deactivate. Engines that keep an events file go on running (the next host re-attaches them); the others are
    * killed with their process trees, and their exits awaited briefly.

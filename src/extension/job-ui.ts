@@ -107,6 +107,7 @@ export class JobUi implements vscode.Disposable {
 
   /** A single job ends with its own message; a batch with one summary (failures listed in the Jobs view). */
   private async announceBatch(jobs: JobSnapshot[]): Promise<void> {
+    if (jobs.length === 0) return;
     if (jobs.length === 1) return this.announce(jobs[0]);
     const failed = jobs.filter((j) => j.phase !== 'done');
     const severity = failed.length === 0 ? 'info' : 'warning';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { JobSnapshot } from '../../../src/extension/job-state';
 import { e2eConfig } from './config';
-import { api, until } from './helpers';
+import { api, treeFacts, until } from './helpers';
 
 const outputOf = (clip: string) => clip.replace(/\.mp4$/, '.4k.mp4');
 
@@ -38,7 +38,7 @@ describe('huaju4k in a real extension host: batches, the queue and the history',
     await vscode.commands.executeCommand('huaju4k.moveToTop', jc.id);
     assert.deepEqual(x.jobs.queuedIds(), [jc.id, ja.id, jb.id]);
     assert.equal(await vscode.commands.executeCommand('huaju4k.removeFromQueue', jb.id), 1);
-    assert.equal(x.jobs.get(jb.id)?.phase, 'cancelled');
+    assert.equal(x.jobs.get(jb.id), undefined, 'a job removed before it ran is forgotten');
     const rows = await until('queue rows', () => {
       const q = x.jobRows().queue;
       return q.length === 2 ? q : undefined;
@@ -60,14 +60,15 @@ describe('huaju4k in a real extension host: batches, the queue and the history',
     );
     assert.deepEqual(order, [c, a], 'c was moved to the front');
     assert.ok(existsSync(outputOf(a)) && existsSync(outputOf(c)) && !existsSync(outputOf(b)));
-    // One message for the batch, not one per job (removed b counts as cancelled).
+    // One message for the batch, not one per job (b was taken out of it).
     const end = await until('batch message', () => x.messages.find((m) => m.text.includes('videos finished')));
-    assert.equal(end.text, 'huaju4k: 3 videos finished: 2 enhanced, 1 cancelled');
+    assert.equal(end.text, 'huaju4k: 2 videos finished: 2 enhanced');
     assert.ok(!x.messages.some((m) => /enhanced [abc]\.mp4/.test(m.text)), 'no message per job of a batch');
     // The history lists them newest first; the removed job never ran and is not in it.
     const hist = x.history.all().map((e) => `${path.basename(e.input)}:${e.phase}`);
     assert.deepEqual(hist.slice(0, 2), ['a.mp4:done', 'c.mp4:done']);
     assert.ok(!hist.includes('b.mp4:cancelled'));
+    assert.equal((await treeFacts(x, b))?.record, undefined, 'nothing to resume for b');
     assert.match(x.jobRows().history[0], /^a\.mp4 · done in \d+:\d\d · batch$/);
   });
 

@@ -25,6 +25,7 @@ describe('batch progress: one notification for many jobs', () => {
   it('is over when every job ended, and the end message counts each outcome', () => {
     const jobs = [job('a', 'done'), job('b', 'done'), job('c', 'failed'), job('d', 'cancelled')];
     assert.equal(batchProgress(jobs).over, true);
+    assert.equal(batchProgress([]).over, true, 'every job taken out of the batch');
     assert.equal(batchEndText(jobs), 'huaju4k: 4 videos finished: 2 enhanced, 1 failed, 1 cancelled');
   });
 });
