@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { ExitCode } from '../protocol/engine-events';
 import {
   BENCH_COMMAND,
   COMMANDS,
@@ -9,7 +8,8 @@ import {
   PROBE_COMMAND,
   parseOptionsOf,
   RESUME_COMMAND,
-} from './cli-options';
+} from '../protocol/cli-options';
+import { ExitCode } from '../protocol/engine-events';
 import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
 import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './encoder';
 import { EngineError } from './errors';
@@ -17,6 +17,7 @@ import { parseVramBudget } from './gpu/budget';
 import { type PrecisionChoice, parsePrecisionOption } from './gpu/precision';
 import { type EpChoice, parseEpOption } from './gpu/providers';
 import { FIT_MODES, type FitMode } from './target-size';
+import { DEFAULT_MOTION, isMotionMode, MOTION_MODES, type MotionMode } from './temporal/motion';
 import {
   DEFAULT_TEMPORAL_STRENGTH,
   isTemporalStrength,
@@ -68,6 +69,8 @@ export interface EnhanceArgs {
   reuse: boolean;
   reuseThreshold?: number;
   refreshEvery?: number;
+  /** Follow motion with low-res optical flow in the blend and the tile reuse (temporal/motion.ts). */
+  motion: MotionMode;
   /** A stream hub's /video_in (ours or blankend's) that receives the preview frames. */
   publish?: string;
   json: boolean;
@@ -164,6 +167,8 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   if (reuseThreshold !== undefined && !(reuseThreshold >= 0 && reuseThreshold <= 255)) {
     throw usage(`--reuse-threshold must be a number of levels from 0 to 255, got "${thresholdText}"`);
   }
+  const motion = str('motion') ?? DEFAULT_MOTION;
+  if (!isMotionMode(motion)) throw usage(`--motion must be one of ${MOTION_MODES.join(', ')}, got "${motion}"`);
   const publish = str('publish');
   if (publish !== undefined && !/^wss?:\/\/[^/]+/.test(publish)) {
     throw usage(`--publish takes a WebSocket URL such as ws://127.0.0.1:8765/video_in, got "${publish}"`);
@@ -189,6 +194,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     reuse: reuse === 'on',
     reuseThreshold,
     refreshEvery: int('refresh-every', str('refresh-every'), 0, 1_000_000),
+    motion,
     publish,
     json: v.json === true,
   };

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 
 /**
  * Every child process the engine starts is registered here so a signal, an error in another stage or the end of
@@ -40,3 +40,54 @@ class ChildRegistry {
 }
 
 export const children = new ChildRegistry();
+
+/** How much of a tool's stderr is kept: its last lines are what explain a failure. */
+const STDERR_KEEP_CHARS = 64 * 1024;
+
+export interface StartedTool {
+  child: ChildProcess;
+  /** The stderr read so far (at most its last 64 KiB); empty when stderr is not piped. */
+  stderr(): string;
+  /** Settles when the process has exited and its pipes are closed; a spawn failure is `code: -1`, `error` set. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+}
+
+/**
+ * Starts a tool (ffmpeg, ffprobe) with an argv array, registered for reaping, with its stderr kept for the error
+ * message. The one place the engine spawns a process.
+ */
+export function startTool(bin: string, args: readonly string[], stdio: StdioOptions): StartedTool {
+  const child = children.add(spawn(bin, args, { stdio, windowsHide: true }));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-STDERR_KEEP_CHARS);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ code: -1, signal: null, error }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, stderr: () => stderr, exited };
+}
+
+export interface ToolResult {
+  /** The exit code; -1 when it could not be started or was killed by a signal. */
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+  /** Why it could not be started (ENOENT…), if so. */
+  error?: Error;
+}
+
+/** Runs a tool to its end: `input` written to its stdin, stdout collected, stderr kept. */
+export async function runTool(bin: string, args: readonly string[], input?: Uint8Array): Promise<ToolResult> {
+  const tool = startTool(bin, args, [input ? 'pipe' : 'ignore', 'pipe', 'pipe']);
+  const chunks: Buffer[] = [];
+  tool.child.stdout?.on('data', (d: Buffer) => chunks.push(d));
+  if (input) {
+    tool.child.stdin?.on('error', () => {});
+    tool.child.stdin?.end(input);
+  }
+  const { code, signal, error } = await tool.exited;
+  return { code: code ?? -1, signal, stdout: Buffer.concat(chunks), stderr: tool.stderr(), error };
+}

@@ -5,6 +5,7 @@ import { isMainThread } from 'node:worker_threads';
 import { version } from '../../package.json';
 import { runHubCommand } from '../hub/cli';
 import { HubPublisher } from '../hub/publisher';
+import { COMMANDS, commandUsage } from '../protocol/cli-options';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol/engine-events';
 import { defaultOutputPath } from '../protocol/output-name';
 import {
@@ -23,7 +24,6 @@ import { framesDone, type PixelParams, readManifest } from './checkpoint/manifes
 import { checkpointParams } from './checkpoint/open-job';
 import { runningEngine, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
-import { COMMANDS, commandUsage } from './cli-options';
 import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
@@ -33,9 +33,10 @@ import { pinnedPrecision } from './gpu/precision';
 import { PROBE_COMMAND, probeProviderCommand } from './gpu/provider-probe';
 import { VramMonitor } from './gpu/vram-monitor';
 import { WorkerUpscaler } from './infer-worker';
+import { DEFAULT_BUFFER_MB } from './job-plan';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './output-path';
-import { DEFAULT_BUFFER_MB, runEnhance } from './pipeline';
+import { runEnhance } from './pipeline';
 import { type MediaInfo, probeMedia, toProbeInfo } from './probe';
 import { checkedOutput } from './size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
@@ -114,18 +115,18 @@ function startUpscaler(args: EnhanceArgs, info: MediaInfo, output: string): Prom
   });
 }
 
-/**
- * The run's emitter: warnings known before the run follow `start` (the first event of a run), and with --publish
- * every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
- */
-function runEmitter(emit: Emit, pending: EventPayload[], publisher: HubPublisher | undefined): Emit {
+/** The run's emitter: warnings known before the run follow `start` (the first event of a run). */
+function runEmitter(emit: Emit, pending: EventPayload[]): Emit {
   return (e) => {
     emit(e);
     if (e.type === 'start') for (const w of pending.splice(0)) emit(w);
-    if (e.type === 'preview' && publisher) {
-      publisher.publish(Buffer.from(e.input, 'base64'), { kind: 'raw', seq: e.frame });
-      publisher.publish(Buffer.from(e.output, 'base64'), { kind: 'processed', seq: e.frame });
-    }
+  };
+}
+
+function publishPair(publisher: HubPublisher) {
+  return (frame: number, input: Buffer, output: Buffer) => {
+    publisher.publish(input, { kind: 'raw', seq: frame });
+    publisher.publish(output, { kind: 'processed', seq: frame });
   };
 }
 
@@ -168,7 +169,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     publisher = args.publish
       ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })
       : undefined;
-    const runEmit = runEmitter(emit, pending, publisher);
+    const runEmit = runEmitter(emit, pending);
     monitor = new VramMonitor({ budgetBytes: args.vramBudgetBytes });
     await monitor.start();
     // Out of memory in a run halves the tile and retries the frame instead of failing the job.
@@ -182,6 +183,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       {
         ...args,
         previews: args.json || !!process.send || !!publisher,
+        // With --publish every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
+        onPreview: publisher && publishPair(publisher),
         signal: cancel.signal,
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
         argv: checkpointArgv(argv, resolve(args.input), output),

@@ -4,6 +4,7 @@ import { children } from './children';
 import { sourceColorMatrix, sourceRange } from './colour';
 import { EngineError, stderrTail } from './errors';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
+import { FrameTimes } from './frame-times';
 import type { MediaInfo } from './probe';
 import type { Size } from './target-size';
 
@@ -16,6 +17,8 @@ export interface DecoderOptions {
   maxFrames?: number;
   /** Resize to this (lanczos) instead of delivering the stored size (a same-size pass, size-plan.ts). */
   size?: Size;
+  /** Also report every frame's source timestamp (`FrameDecoder.times`, frame-times.ts): kept per frame on VFR. */
+  timestamps?: boolean;
 }
 
 /** A decoded frame: packed RGB24, `width*height*3` bytes, owned by the receiver. */
@@ -40,27 +43,32 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   const start = opts.startFrame ?? 0;
   const pre: string[] = [];
   const post: string[] = [];
-  const filters: string[] = [];
+  const trim: string[] = [];
   if (start > 0 && !info.vfr && info.fps > 0) {
     const t = (start - 0.5) / info.fps;
     const coarse = Math.max(0, t - HYBRID_SEEK_MARGIN_S);
     if (coarse > 0) pre.push('-ss', coarse.toFixed(6));
     post.push('-ss', (t - coarse).toFixed(6));
   } else if (start > 0) {
-    filters.push(`trim=start_frame=${start}`, 'setpts=PTS-STARTPTS');
+    // No setpts after it: the frames keep their source timestamps (the side channel reports them).
+    trim.push(`trim=start_frame=${start}`);
   }
   const size = opts.size ?? info;
   const kernel = opts.size ? 'lanczos' : 'bicubic';
-  filters.push(
-    // w/h: the size probed (or the same-size plan's), whatever the codec delivers (Theora pads 214 to 218; a stream
-    // may change size midway).
+  const filters = [
+    ...trim,
+    // w/h: the size probed (or the same-size plan's), whatever the codec delivers (a stream may change size midway).
     `scale=w=${size.width}:h=${size.height}:in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=${kernel}+accurate_rnd+full_chroma_int`,
     'format=rgb24',
-  );
+  ];
   const frames = opts.maxFrames !== undefined ? ['-frames:v', String(opts.maxFrames)] : [];
   return [
     ...FFMPEG_QUIET,
     ...pre,
+    // Crop exactly where the codec says the picture is. Without it the decoder leaves an unaligned left crop undone:
+    // a Theora film with its 214×160 picture at x=4 of a 224-wide frame came out 218 wide, padding included.
+    '-flags',
+    'unaligned',
     '-i',
     info.path,
     '-map',
@@ -76,6 +84,30 @@ export function decoderArgs(opts: DecoderOptions): string[] {
     '-pix_fmt',
     'rgb24',
     'pipe:1',
+    ...(opts.timestamps ? timestampArgs(info, post, trim, frames) : []),
+  ];
+}
+
+/**
+ * A second output of the same decode: one framecrc line per frame on fd 3 with its timestamp in the source's
+ * time base. `wrapped_avframe` only references the decoded frame, so this costs no pixel copy.
+ */
+function timestampArgs(info: MediaInfo, post: string[], trim: string[], frames: string[]): string[] {
+  return [
+    '-map',
+    `0:${info.videoStreamIndex}`,
+    ...post,
+    ...(trim.length ? ['-vf', trim.join(',')] : []),
+    '-fps_mode',
+    'passthrough',
+    '-enc_time_base',
+    '-1',
+    ...frames,
+    '-c:v',
+    'wrapped_avframe',
+    '-f',
+    'framecrc',
+    'pipe:3',
   ];
 }
 
@@ -86,6 +118,8 @@ export function decoderArgs(opts: DecoderOptions): string[] {
  */
 export class FrameDecoder {
   readonly frameBytes: number;
+  /** Each frame's source timestamp, when asked for (`timestamps`). */
+  readonly times: FrameTimes | undefined;
   private stderr = '';
   private killed = false;
   private readonly child;
@@ -94,7 +128,9 @@ export class FrameDecoder {
   constructor(private readonly opts: DecoderOptions) {
     const size = opts.size ?? opts.info;
     this.frameBytes = size.width * size.height * 3;
-    this.child = children.add(spawn(opts.ffmpeg, decoderArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...(opts.timestamps ? ['pipe' as const] : [])];
+    this.child = children.add(spawn(opts.ffmpeg, decoderArgs(opts), { stdio }));
+    this.times = opts.timestamps ? this.readTimes() : undefined;
     this.spawnError = new Promise<never>((_, reject) => this.child.once('error', reject));
     this.spawnError.catch(() => {});
     // Node resumes a child's stdout that has no 'readable'/'data' listener as soon as the child exits
@@ -107,6 +143,16 @@ export class FrameDecoder {
     this.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       if (this.stderr.length < 64 * 1024) this.stderr += d;
     });
+  }
+
+  private readTimes(): FrameTimes {
+    const times = new FrameTimes(this.opts.startFrame ?? 0);
+    const fd3 = this.child.stdio[3] as NodeJS.ReadableStream | null;
+    fd3?.setEncoding('utf8');
+    fd3?.on('data', (d: string) => times.push(d));
+    fd3?.on('error', () => {});
+    this.child.once('close', () => times.end());
+    return times;
   }
 
   get pid(): number | undefined {
@@ -178,6 +224,7 @@ export class FrameDecoder {
           ExitCode.failure,
           'partial-frame',
           `decoder delivered a partial frame (${filled} of ${size} bytes) after frame ${index}`,
+          'its frames are not the size ffprobe reported; re-encoding the file (ffmpeg -i in -c:v libx264 -crf 16 out.mp4) should make it readable; please report this with the output of ffprobe -show_streams',
         );
       }
     } finally {

@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
+import { VIDEO_ENCODERS } from '../protocol/cli-options';
 import { ExitCode } from '../protocol/engine-events';
 import { children } from './children';
 import { EngineError, stderrTail } from './errors';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 import type { MediaInfo } from './probe';
+import { MKV_TIMESTAMP_NS, rawMatroskaFramePrefix, rawMatroskaHeader } from './raw-matroska';
 import { planStreams, type StreamWarning } from './stream-map';
 import type { Size } from './target-size';
 
-export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc'] as const;
+export { VIDEO_ENCODERS };
+
 export type VideoEncoder = (typeof VIDEO_ENCODERS)[number];
 
 export interface EncoderSettings {
@@ -32,6 +35,12 @@ export interface EncoderOptions {
   /** The picture inside `target` when smaller (`--fit pad`): resized to this, centred on black. */
   picture?: Size;
   fpsRational: string;
+  /**
+   * Frames carry their own timestamps, in this time base (`num/den`, the source's): each `write` gives one, the
+   * input is raw Matroska (raw-matroska.ts) instead of rawvideo at `fpsRational`, and the codec works in this time
+   * base, so a VFR source keeps every frame's time. Omitted: frames are timed at `fpsRational` (CFR).
+   */
+  timeBase?: string;
   settings: EncoderSettings;
   /** Source whose audio/subtitles/metadata are carried over; omit for video-only (e.g. a segment). */
   source?: MediaInfo;
@@ -60,6 +69,12 @@ export function outputFrameRate(info: MediaInfo): { rational: string; fps: numbe
     };
   }
   return { rational: info.fpsRational, fps: info.fps };
+}
+
+/** `ticks` of `timeBase` (`num/den`) in Matroska timestamp units (MKV_TIMESTAMP_NS), rounded. */
+export function ticksToMatroska(ticks: number, timeBase: string): number {
+  const [num, den] = timeBase.split('/').map(Number);
+  return Math.round((ticks * num * 1e9) / (den * MKV_TIMESTAMP_NS));
 }
 
 /** The quality (CRF, or NVENC's CQ) used when none is given. */
@@ -144,18 +159,23 @@ export function encoderArgs(o: EncoderOptions): EncoderCommand {
     if (seconds > 0) trim.push('-t', seconds.toFixed(6));
   }
   const container = plan?.container ?? (/\.(mp4|m4v|mov)$/i.test(o.output) ? 'mp4' : 'mkv');
+  const input = o.timeBase
+    ? ['-f', 'matroska']
+    : [
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-s',
+        `${o.frameSize.width}x${o.frameSize.height}`,
+        '-framerate',
+        o.fpsRational,
+      ];
   const args = [
     ...FFMPEG_QUIET,
     '-y',
     ...offset,
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'rgb24',
-    '-s',
-    `${o.frameSize.width}x${o.frameSize.height}`,
-    '-framerate',
-    o.fpsRational,
+    ...input,
     '-thread_queue_size',
     '2',
     '-i',
@@ -169,6 +189,7 @@ export function encoderArgs(o: EncoderOptions): EncoderCommand {
     `${scale},format=yuv420p`,
     '-fps_mode',
     'passthrough',
+    ...(o.timeBase ? ['-enc_time_base', o.timeBase.replace('/', ':')] : []),
     ...codecArgs(o.settings),
     '-colorspace',
     'bt709',
@@ -207,6 +228,7 @@ export class FrameEncoder {
       if (this.stderr.length < 64 * 1024) this.stderr += d;
     });
     this.child.stdin?.on('error', () => {});
+    if (opts.timeBase) this.child.stdin?.write(rawMatroskaHeader(opts.frameSize.width, opts.frameSize.height));
     this.exit = new Promise((resolve) => {
       this.child.once('error', (err) => {
         this.stderr += String(err);
@@ -233,7 +255,8 @@ export class FrameEncoder {
     );
   }
 
-  async write(frame: Buffer): Promise<void> {
+  /** Writes one frame; `pts` (in `timeBase` units) is required when the encoder was opened with a `timeBase`. */
+  async write(frame: Buffer, pts?: number): Promise<void> {
     if (frame.length !== this.frameBytes) {
       throw new Error(`frame of ${frame.length} bytes, encoder expects ${this.frameBytes}`);
     }
@@ -241,6 +264,10 @@ export class FrameEncoder {
     if (!stdin || stdin.destroyed) {
       const { code, signal } = await this.exit;
       throw this.died(code, signal);
+    }
+    if (this.opts.timeBase) {
+      if (pts === undefined) throw new Error('this encoder takes a timestamp with every frame');
+      stdin.write(rawMatroskaFramePrefix(ticksToMatroska(pts, this.opts.timeBase), frame.length));
     }
     const written = new Promise<'ok' | Error>((resolve) => stdin.write(frame, (err) => resolve(err ?? 'ok')));
     const result = await Promise.race([written, this.exit]);

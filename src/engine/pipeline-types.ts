@@ -66,6 +66,8 @@ export interface EnhanceOptions {
   bufferMb?: number;
   /** Send preview events (≤ 1/s); off for plain CLI use. */
   previews?: boolean;
+  /** Each preview pair as JPEG bytes too (for a stream hub), when previews are on. */
+  onPreview?: (frame: number, input: Buffer, output: Buffer) => void;
   signal?: AbortSignal;
   /** Frames per segment (each its own encoder run); default ≈ 10 s of video. */
   segmentFrames?: number;

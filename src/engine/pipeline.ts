@@ -1,126 +1,148 @@
-import { rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { type DoneEvent, ExitCode } from '../protocol/engine-events';
-import { defaultOutputPath } from '../protocol/output-name';
 import { inputIdentity } from './checkpoint/fingerprint';
-import { joinSegments } from './checkpoint/join';
+import { joinSegments, videoSpanS } from './checkpoint/join';
 import { framesDone, type JobManifest } from './checkpoint/manifest';
-import { checkpointParams, openJob } from './checkpoint/open-job';
-import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from './checkpoint/pixel-params';
+import { openJob } from './checkpoint/open-job';
 import { SegmentWriter } from './checkpoint/segment-writer';
-import { dirBytes, unlockWorkDir, workDirFor } from './checkpoint/workdir';
+import { dirBytes, unlockWorkDir } from './checkpoint/workdir';
 import { children } from './children';
-import { type DecodedFrame, FrameDecoder } from './decoder';
-import {
-  checkDisk,
-  DEFAULT_RESERVE_BYTES,
-  type DiskLimits,
-  estimateDisk,
-  freeBytes,
-  precheckDisk,
-  resolveBudget,
-} from './disk/guard';
-import { type EncoderSettings, outputFrameRate } from './encoder';
+import { FrameDecoder } from './decoder';
+import { checkDisk, freeBytes, precheckDisk } from './disk/guard';
+import { segmentDiskGuard } from './disk/segment-guard';
+import { outputFrameRate } from './encoder';
 import { CancelledError, EngineError } from './errors';
-import { checkDecodedAll, heldOutputBytes, planFrameMemory } from './frame-checks';
-import { FrameRing } from './frame-ring';
-import { partialPathFor } from './output-path';
-import type { EnhanceContext, EnhanceOptions, PipelineFrame } from './pipeline-types';
+import type { Emit } from './events';
+import { FrameLoops } from './frame-loops';
+import { type JobPlan, planJob } from './job-plan';
+import type { EnhanceContext, EnhanceOptions } from './pipeline-types';
 import { PreviewEmitter } from './preview-emitter';
 import { toProbeInfo } from './probe';
-import { checkedOutput, planSizes, sizePixelParams } from './size-plan';
-import { StageClock } from './stage-clock';
+import { RunTelemetry } from './run-telemetry';
 import { planStreams } from './stream-map';
-import { primeForResume, primeStartFor } from './temporal/resume-prime';
+import { primeStartFor } from './temporal/resume-prime';
 import { countVideoPackets } from './verify';
 
-export const DEFAULT_BUFFER_MB = 1024;
-const PROGRESS_EVERY_MS = Number(process.env.HUAJU4K_PROGRESS_EVERY_MS ?? 250);
-const SAMPLE_EVERY_MS = 1000;
-/** Room kept for the manifest and filesystem block rounding on top of the open segment's expected size. */
-const MANIFEST_MARGIN_BYTES = 8 * 1024;
-
 /**
- * decode → ring → model (tiles) → stages → ring → segment encoders, all in memory. The three loops run
- * concurrently; the rings' byte budget is the backpressure. The video goes into fixed-size segments in a work
- * folder beside the output, each recorded in a manifest once verified; the end joins them without re-encoding,
- * adds the source's audio/subtitles, verifies the frame count, renames to the output and removes the folder.
- * Any failure (or the abort signal) stops every loop, kills the ffmpeg children and drops the open segment; the
- * recorded segments stay and `resume` continues from the first missing frame.
+ * decode → ring → model (tiles) → stages → ring → segment encoders, all in memory (frame-loops.ts). The video goes
+ * into fixed-size segments in a work folder beside the output, each recorded in a manifest once verified; the end
+ * joins them without re-encoding, adds the source's audio/subtitles, verifies the frame count, renames to the
+ * output and removes the folder. Any failure (or the abort signal) stops every loop, kills the ffmpeg children and
+ * drops the open segment; the recorded segments stay and `resume` continues from the first missing frame.
  */
 export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Promise<DoneEvent> {
-  const t0 = Date.now();
-  const { info, model, emit, tools } = ctx;
-  const output = resolve(opts.output ?? defaultOutputPath(opts.input));
-  const { display, out } = checkedOutput(info, opts);
-  const { upscaler, tile } = ctx;
-  const scale = upscaler.scale;
-  const plan = planSizes(info, display, out, scale, !!opts.sameSize);
-  const { frame: target, modelInput: inSize, modelOutput: outSize } = plan;
-  const budget = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
-  const inFrameBytes = inSize.width * inSize.height * 3;
-  const outFrameBytes = outSize.width * outSize.height * 3;
-  const heldBytes = heldOutputBytes(outFrameBytes, ctx.temporal);
-  const memory = { inBytes: inFrameBytes, outBytes: outFrameBytes, heldBytes, budgetBytes: budget };
-  const [inBudget, outBudget] = planFrameMemory({ ...memory, size: inSize, path: info.path });
-  const total =
-    opts.maxFrames !== undefined ? Math.min(opts.maxFrames, info.frameCountEstimate) : info.frameCountEstimate;
+  const plan = planJob(opts, ctx);
+  const { manifest, resumeFrom } = openCheckpoint(plan, opts, ctx);
+  emitStart(plan, resumeFrom, ctx);
+  const { info, tools, emit, upscaler } = ctx;
+  const { dir, output, partial } = plan;
+  const writer = new SegmentWriter({
+    dir,
+    manifest,
+    ffprobe: tools.ffprobe,
+    emit,
+    encoder: {
+      ffmpeg: tools.ffmpeg,
+      frameSize: plan.outSize,
+      target: plan.target,
+      picture: plan.sizes.picture,
+      fpsRational: outputFrameRate(info).rational,
+      timeBase: plan.timeBase,
+      settings: plan.encoder,
+    },
+  });
+  const primeAt = ctx.temporal && resumeFrom > 0 ? primeStartFor(resumeFrom, ctx.temporal) : resumeFrom;
+  const decoder = manifest.decodedAll
+    ? undefined
+    : new FrameDecoder({
+        ffmpeg: tools.ffmpeg,
+        info,
+        startFrame: primeAt,
+        size: plan.sizes.sameSize ? plan.inSize : undefined,
+        timestamps: !!plan.timeBase,
+        maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
+      });
+  const stages = ctx.stages ?? [];
+  const telemetry = new RunTelemetry({
+    emit,
+    dir,
+    total: plan.total,
+    upscaler,
+    hasStages: stages.length > 0,
+    frameBuffer: () => ({ used: loops.usedBytes, budget: plan.memory.budgetBytes }),
+    gpu: ctx.gpu,
+  });
+  const loops: FrameLoops = new FrameLoops({
+    decoder,
+    upscaler,
+    stages,
+    writer,
+    inSize: plan.inSize,
+    outSize: plan.outSize,
+    ringBytes: { in: plan.memory.inBytes, out: plan.memory.outBytes },
+    total: plan.total,
+    resumeFrom,
+    primeAt,
+    temporal: ctx.temporal,
+    inputPath: info.path,
+    beforeEncode: segmentDiskGuard({ ...plan, manifest, openSegment: () => writer.partialPath }),
+    telemetry,
+    previews: opts.previews ? new PreviewEmitter(tools.ffmpeg, emit, () => loops.failed, opts.onPreview) : undefined,
+    emit,
+    signal: opts.signal,
+  });
+  await rm(partial, { force: true });
+  let frames = 0;
+  try {
+    await loops.run();
+    frames = framesDone(manifest);
+    await joinVerified(plan, manifest, opts, ctx);
+    await rename(partial, output);
+  } catch (err) {
+    // A cancel during the join kills its ffmpeg: report the cancel, not the join's failure.
+    const failure = opts.signal?.aborted
+      ? new CancelledError(String(opts.signal.reason ?? 'signal'))
+      : err instanceof Error
+        ? err
+        : new Error(String(err));
+    loops.fail(failure);
+    await cleanUpAfterFailure(plan, manifest, writer, emit);
+    throw failure;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return emitDone(plan, frames, telemetry, ctx);
+}
 
-  const dir = workDirFor(output);
-  const segmentFrames = opts.segmentFrames ?? defaultSegmentFrames(info.fps);
-  const encoderSettings: EncoderSettings = {
-    ...opts.encoder,
-    threads: opts.encoder.threads ?? defaultEncoderThreads(),
-  };
-  const paramsFor = (settings: EncoderSettings) =>
-    pixelParams({
-      modelSha256: model.sha256,
-      modelScale: scale,
-      precision: model.precision,
-      target,
-      tile,
-      encoder: settings,
-      segmentFrames,
-      maxFrames: opts.maxFrames,
-      extra: { ...opts.pixelSettings, ...sizePixelParams(plan) },
-    });
-  // A resumed job keeps the encoder threads it was started with (they shape x264's bitstream).
-  const pinned = opts.resume ? readPinnedThreads(dir) : undefined;
-  if (pinned !== undefined && opts.encoder.threads === undefined) encoderSettings.threads = pinned;
-  const identity = inputIdentity(info.path);
+/** Opens (or continues) the checkpoint and checks the disk for the work left; warns about what it changed. */
+function openCheckpoint(plan: JobPlan, opts: EnhanceOptions, ctx: EnhanceContext) {
+  const { dir, total, estimate, limits } = plan;
   const job = openJob({
     dir,
-    output,
-    input: identity,
-    params: paramsFor(encoderSettings),
-    segmentFrames,
+    output: plan.output,
+    input: inputIdentity(ctx.info.path),
+    params: plan.params,
+    segmentFrames: plan.segmentFrames,
     totalFrames: total,
     args: opts.argv ?? [],
     resume: !!opts.resume,
   });
-  const manifest = job.manifest;
+  const { manifest } = job;
   const resumeFrom = framesDone(manifest);
   if (opts.resume && !job.resumed) {
-    emit({
+    ctx.emit({
       type: 'warning',
       code: 'nothing-to-resume',
       message: `no checkpoint in ${dir}; starting from the beginning`,
     });
   }
   if (job.dropped > 0) {
-    emit({
+    ctx.emit({
       type: 'warning',
       code: 'segments-dropped',
       message: `${job.dropped} recorded segment(s) were missing or changed on disk; they are redone`,
     });
   }
-
-  const limits: DiskLimits = {
-    budgetBytes: opts.diskBudgetBytes ?? resolveBudget(undefined, info.sizeBytes),
-    reserveBytes: opts.diskReserveBytes ?? DEFAULT_RESERVE_BYTES,
-  };
-  const estimate = estimateDisk(target, total, encoderSettings);
   const held = dirBytes(dir);
   const left = Math.max(0, total - resumeFrom) * estimate.bytesPerFrame;
   try {
@@ -129,26 +151,31 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     releaseJob(dir, manifest);
     throw err;
   }
+  return { manifest, resumeFrom };
+}
 
+/** `start`, then the warnings known before the work: streams the join changes, interlacing, variable frame rate. */
+function emitStart(plan: JobPlan, resumeFrom: number, ctx: EnhanceContext): void {
+  const { info, model, emit } = ctx;
+  const { sizes } = plan;
   emit({
     type: 'start',
     v: 1,
     input: info.path,
-    output,
+    output: plan.output,
     probe: toProbeInfo(info),
-    model: { id: model.id, file: model.path, scale, sha256: model.sha256 },
+    model: { id: model.id, file: model.path, scale: ctx.upscaler.scale, sha256: model.sha256 },
     executionProvider: model.executionProvider,
     precision: model.precision,
-    tile,
-    target,
-    plan: { modelInput: inSize, modelOutput: outSize, picture: plan.picture, sameSize: plan.sameSize },
-    totalFrames: total,
-    encoder: opts.encoder.codec,
+    tile: ctx.tile,
+    target: plan.target,
+    plan: { modelInput: plan.inSize, modelOutput: plan.outSize, picture: sizes.picture, sameSize: sizes.sameSize },
+    totalFrames: plan.total,
+    encoder: plan.encoder.codec,
     resumeFromFrame: resumeFrom,
-    workDir: dir,
+    workDir: plan.dir,
   });
-  // What the join will do with the audio and subtitles (transcode, drop) is known now: say it before the work.
-  for (const w of planStreams(info, output).warnings) emit({ type: 'warning', ...w });
+  for (const w of planStreams(info, plan.output).warnings) emit({ type: 'warning', ...w });
   if (info.fieldOrder && !['progressive', 'unknown'].includes(info.fieldOrder)) {
     emit({
       type: 'warning',
@@ -160,257 +187,83 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     emit({
       type: 'warning',
       code: 'vfr-source',
-      message: 'variable frame rate source: every frame is kept, timed at the average rate',
+      message: 'variable frame rate source: every frame is kept at its own time',
     });
   }
+}
 
-  const writer = new SegmentWriter({
+/** Joins the recorded segments (with audio/subtitles) into the partial file and checks its frame count. */
+async function joinVerified(plan: JobPlan, manifest: JobManifest, opts: EnhanceOptions, ctx: EnhanceContext) {
+  const { dir, partial, limits } = plan;
+  const { info, tools } = ctx;
+  const frames = framesDone(manifest);
+  if (frames === 0) {
+    throw new EngineError(ExitCode.badInput, 'no-frames', `no video frames could be decoded from ${info.path}`);
+  }
+  // The join writes as much again as the segments hold: check the space for it first.
+  const stop = checkDisk(dirBytes(dir), freeBytes(dir), dirBytes(dir), limits);
+  if (stop) throw stop;
+  await joinSegments({
+    ffmpeg: tools.ffmpeg,
     dir,
     manifest,
-    ffprobe: tools.ffprobe,
-    emit,
-    encoder: {
-      ffmpeg: tools.ffmpeg,
-      frameSize: outSize,
-      target,
-      picture: plan.picture,
-      fpsRational: outputFrameRate(info).rational,
-      settings: encoderSettings,
-    },
+    source: info,
+    output: partial,
+    durationS: opts.maxFrames !== undefined && info.fps > 0 ? videoSpanS(manifest, info) : undefined,
   });
-  const primeAt = ctx.temporal && resumeFrom > 0 ? primeStartFor(resumeFrom, ctx.temporal) : resumeFrom;
-  const decoder = manifest.decodedAll
-    ? undefined
-    : new FrameDecoder({
-        ffmpeg: tools.ffmpeg,
-        info,
-        startFrame: primeAt,
-        size: plan.sameSize ? inSize : undefined,
-        maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
-      });
-
-  const inRing = new FrameRing<DecodedFrame>(inBudget);
-  const outRing = new FrameRing<PipelineFrame>(outBudget);
-  const clock = new StageClock();
-  const stages = ctx.stages ?? [];
-  let encodedNow = 0;
-  let peakRss = process.memoryUsage.rss();
-  let lastProgress = 0;
-  let lastSample = 0;
-  let failure: Error | undefined;
-  const partial = partialPathFor(output);
-  await rm(partial, { force: true });
-
-  const fail = (err: Error): void => {
-    if (failure) return;
-    failure = err;
-    inRing.abort(err);
-    outRing.abort(err);
-    decoder?.kill();
-    writer.abort();
-  };
-  const onAbort = () => fail(new CancelledError(String(opts.signal?.reason ?? 'signal')));
-  if (opts.signal?.aborted) onAbort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const jobBytes = () => dirBytes(dir);
-  // Per frame: the recorded segments' sizes plus the open segment's file, without listing the folder each time
-  // (the manifest is inside the margin).
-  const jobBytesNow = () => {
-    let bytes = 0;
-    for (const s of manifest.segments) bytes += s.bytes;
-    const open = writer.partialPath;
-    if (open) {
-      try {
-        bytes += statSync(open).size;
-      } catch {
-        // not created yet
-      }
-    }
-    return bytes;
-  };
-  const sample = (now: number) => {
-    const rss = process.memoryUsage.rss();
-    peakRss = Math.max(peakRss, rss);
-    if (now - lastSample < SAMPLE_EVERY_MS) return;
-    lastSample = now;
-    emit({
-      type: 'sample',
-      rssBytes: rss,
-      frameBufferBytes: inRing.usedBytes + outRing.usedBytes,
-      frameBufferBudgetBytes: budget,
-      freeDiskBytes: freeBytes(dir),
-      jobDiskBytes: jobBytes(),
-      ...(ctx.gpu ? { gpu: ctx.gpu() } : {}),
-    });
-  };
-
-  // Before each frame goes to the encoder: would the rest of the open segment (plus the manifest) still fit?
-  let segmentBytesGuess = estimate.bytesPerFrame * segmentFrames;
-  const guardDisk = () => {
-    const last = manifest.segments.at(-1);
-    if (last) segmentBytesGuess = Math.max(last.bytes, Math.round((last.bytes / last.frames) * segmentFrames));
-    const margin = Math.round(segmentBytesGuess * 1.5) + MANIFEST_MARGIN_BYTES;
-    const stop = checkDisk(jobBytesNow(), freeBytes(dir), margin, limits);
-    if (stop) throw stop;
-  };
-
-  const previews = opts.previews ? new PreviewEmitter(tools.ffmpeg, emit, () => !!failure) : undefined;
-
-  const decodeLoop = async () => {
-    if (!decoder) return inRing.close();
-    const it = decoder.frames();
-    if (ctx.temporal) await primeForResume(it, primeAt, resumeFrom, inSize, ctx.temporal);
-    let end = resumeFrom;
-    for (;;) {
-      const t = performance.now();
-      const next = await it.next();
-      if (next.done) break;
-      clock.add('decode', performance.now() - t);
-      end = next.value.index + 1;
-      await inRing.push(next.value, next.value.data.length);
-    }
-    checkDecodedAll(end, total, info.path, decoder.errorOutput, emit);
-    inRing.close();
-  };
-
-  const inferLoop = async () => {
-    for (;;) {
-      const f = await inRing.shift();
-      if (!f) break;
-      const t = performance.now();
-      const out = await upscaler.upscale(f.data, inSize.width, inSize.height);
-      clock.add('infer', performance.now() - t);
-      let frame: PipelineFrame = { index: f.index, input: f.data, inputSize: inSize, output: out, outputSize: outSize };
-      if (stages.length) {
-        const ts = performance.now();
-        for (const s of stages) frame = await s.process(frame);
-        clock.add('temporal', performance.now() - ts);
-      }
-      await outRing.push(frame, frame.output.length);
-    }
-    outRing.close();
-  };
-
-  const encodeLoop = async () => {
-    for (;;) {
-      const f = await outRing.shift();
-      if (!f) break;
-      guardDisk();
-      const t = performance.now();
-      await writer.write(f.output);
-      clock.add('encode', performance.now() - t);
-      encodedNow++;
-      const now = Date.now();
-      sample(now);
-      const previewed = previews?.offer(f, now) ?? false;
-      // Written and read by nobody else: its memory goes back to the upscaler for a later frame.
-      if (!previewed && stages.length === 0) upscaler.release?.(f.output);
-      const done = writer.framesWritten;
-      if (now - lastProgress >= PROGRESS_EVERY_MS || done === total) {
-        lastProgress = now;
-        const secs = (now - t0) / 1000;
-        const fps = secs > 0 ? encodedNow / secs : 0;
-        emit({
-          type: 'progress',
-          frame: done,
-          total: Math.max(total, done),
-          fps,
-          etaS: fps > 0 ? Math.max(0, total - done) / fps : 0,
-          stageMs: clock.snapshot(stages.length > 0),
-          ...(upscaler.reuseRatio !== undefined && { reuseRatio: upscaler.reuseRatio }),
-        });
-      }
-    }
-    if (!manifest.decodedAll) await writer.finish();
-  };
-
-  const guard = (p: Promise<void>) =>
-    p.catch((err: unknown) => {
-      fail(err instanceof Error ? err : new Error(String(err)));
-    });
-  let frames = 0;
-  try {
-    await Promise.all([guard(decodeLoop()), guard(inferLoop()), guard(encodeLoop())]);
-    if (failure) throw failure;
-    frames = framesDone(manifest);
-    if (frames === 0) {
-      throw new EngineError(ExitCode.badInput, 'no-frames', `no video frames could be decoded from ${info.path}`);
-    }
-    // The join writes as much again as the segments hold: check the space for it first.
-    const stop = checkDisk(jobBytes(), freeBytes(dir), jobBytes(), limits);
-    if (stop) throw stop;
-    await joinSegments({
-      ffmpeg: tools.ffmpeg,
-      dir,
-      manifest,
-      source: info,
-      output: partial,
-      durationS: opts.maxFrames !== undefined && info.fps > 0 ? frames / outputFrameRate(info).fps : undefined,
-    });
-    const packets = await countVideoPackets(tools.ffprobe, partial);
-    if (packets !== frames) {
-      throw new EngineError(
-        ExitCode.failure,
-        'output-incomplete',
-        `output check failed: ${packets} video frames in ${partial}, ${frames} expected; the segments are kept`,
-        'resume with --resume to retry the join',
-      );
-    }
-    await rename(partial, output);
-  } catch (err) {
-    fail(err instanceof Error ? err : new Error(String(err)));
-    children.killAll();
-    await children.reaped();
-    await writer.discardPartial();
-    await rm(partial, { force: true });
-    releaseJob(dir, manifest);
-    const saved = framesDone(manifest);
-    if (saved > 0) {
-      emit({
-        type: 'warning',
-        code: 'resumable',
-        message: `progress saved: ${saved} of ${total} frames in ${dir}; continue with: huaju4k resume "${output}"`,
-      });
-    }
-    throw failure ?? err;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+  const packets = await countVideoPackets(tools.ffprobe, partial);
+  if (packets !== frames) {
+    throw new EngineError(
+      ExitCode.failure,
+      'output-incomplete',
+      `output check failed: ${packets} video frames in ${partial}, ${frames} expected; the segments are kept`,
+      'resume with --resume to retry the join',
+    );
   }
-  rmSync(dir, { recursive: true, force: true });
-  const seconds = (Date.now() - t0) / 1000;
-  const outputBytes = (await stat(output)).size;
+}
+
+/** After a failure or cancel: children reaped, no partial files, the checkpoint kept (and said so) or removed. */
+async function cleanUpAfterFailure(plan: JobPlan, manifest: JobManifest, writer: SegmentWriter, emit: Emit) {
+  children.killAll();
+  await children.reaped();
+  await writer.discardPartial();
+  await rm(plan.partial, { force: true });
+  releaseJob(plan.dir, manifest);
+  const saved = framesDone(manifest);
+  if (saved > 0) {
+    emit({
+      type: 'warning',
+      code: 'resumable',
+      message: `progress saved: ${saved} of ${plan.total} frames in ${plan.dir}; continue with: huaju4k resume "${plan.output}"`,
+    });
+  }
+}
+
+async function emitDone(plan: JobPlan, frames: number, telemetry: RunTelemetry, ctx: EnhanceContext) {
+  const { model, upscaler } = ctx;
+  const seconds = (Date.now() - telemetry.startedAt) / 1000;
   const done: DoneEvent = {
     type: 'done',
     ts: Date.now(),
-    output,
+    output: plan.output,
     frames,
     seconds,
     report: {
       model: model.id,
       executionProvider: model.executionProvider,
       precision: model.precision,
-      tile,
-      target,
-      avgFps: encodedNow / seconds,
-      stageMs: clock.snapshot(stages.length > 0),
-      peakRssBytes: peakRss,
-      outputBytes,
+      tile: ctx.tile,
+      target: plan.target,
+      avgFps: telemetry.encoded / seconds,
+      stageMs: telemetry.clock.snapshot((ctx.stages ?? []).length > 0),
+      peakRssBytes: telemetry.peakRssBytes,
+      outputBytes: (await stat(plan.output)).size,
       ...(upscaler.reuseRatio !== undefined && { reuseRatio: upscaler.reuseRatio }),
     },
   };
   const { ts: _ts, ...payload } = done;
-  emit(payload);
+  ctx.emit(payload);
   return done;
-}
-
-function readPinnedThreads(dir: string): number | undefined {
-  try {
-    const t = checkpointParams(dir)?.threads;
-    return typeof t === 'number' ? t : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Leaves the work folder for a later resume, or removes it when nothing in it is worth resuming. */

@@ -17,6 +17,8 @@ export class PreviewEmitter {
     private readonly emit: Emit,
     /** True once the run has failed or been cancelled: a preview finished after that is dropped. */
     private readonly stopped: () => boolean,
+    /** Also given each pair as JPEG bytes (a stream hub publisher), before they become the event's base64. */
+    private readonly onPair?: (frame: number, input: Buffer, output: Buffer) => void,
   ) {}
 
   /** True when it took the frame (its buffers are read while the preview is made). */
@@ -30,12 +32,13 @@ export class PreviewEmitter {
     ])
       .then(([a, b]) => {
         if (this.stopped()) return;
+        this.onPair?.(f.index, a.jpeg, b.jpeg);
         this.emit({
           type: 'preview',
           frame: f.index,
           mime: 'image/jpeg',
-          input: a.base64,
-          output: b.base64,
+          input: a.jpeg.toString('base64'),
+          output: b.jpeg.toString('base64'),
           width: b.width,
           height: b.height,
         });

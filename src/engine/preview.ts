@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { children } from './children';
+import { runTool } from './children';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 
 export const PREVIEW_WIDTH = 320;
@@ -35,14 +34,14 @@ export function downscaleRgb(src: Uint8Array, width: number, height: number, fac
 
 /**
  * A small JPEG (≤ PREVIEW_WIDTH wide) of an RGB24 frame, made by a short ffmpeg call over pipes (nothing on disk).
- * Returns base64 and the preview size.
+ * Returns the JPEG and the preview size.
  */
 export async function previewJpeg(
   ffmpeg: string,
   frame: Uint8Array,
   width: number,
   height: number,
-): Promise<{ base64: string; width: number; height: number }> {
+): Promise<{ jpeg: Buffer; width: number; height: number }> {
   const small = downscaleRgb(frame, width, height, Math.max(1, Math.floor(width / PREVIEW_WIDTH)));
   const pw = Math.min(PREVIEW_WIDTH, small.width - (small.width % 2));
   const args = [
@@ -67,16 +66,8 @@ export async function previewJpeg(
     'mjpeg',
     'pipe:1',
   ];
-  const child = children.add(spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'ignore'] }));
-  const chunks: Buffer[] = [];
-  child.stdout?.on('data', (d: Buffer) => chunks.push(d));
-  child.stdin?.on('error', () => {});
-  child.stdin?.end(small.data);
-  const code = await new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(-1));
-    child.once('close', (c) => resolve(c));
-  });
-  if (code !== 0) throw new Error(`preview encoder exited ${code}`);
-  const jpeg = Buffer.concat(chunks);
-  return { base64: jpeg.toString('base64'), width: pw, height: Math.round((small.height * pw) / small.width / 2) * 2 };
+  const r = await runTool(ffmpeg, args, small.data);
+  if (r.code !== 0) throw new Error(`preview encoder exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  const jpeg = r.stdout;
+  return { jpeg, width: pw, height: Math.round((small.height * pw) / small.width / 2) * 2 };
 }

@@ -2,42 +2,21 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, type ProbeInfo } from '../protocol/engine-events';
+import {
+  type FfprobeOutput,
+  type FfprobeStream,
+  firstVideoStream,
+  geometryOf,
+  parseRational,
+} from '../protocol/ffprobe';
 import { EngineError, stderrTail } from './errors';
-import { countPackets } from './verify';
-
-interface FfprobeStream {
-  index: number;
-  codec_type?: string;
-  codec_name?: string;
-  width?: number;
-  height?: number;
-  pix_fmt?: string;
-  sample_aspect_ratio?: string;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  nb_frames?: string;
-  duration?: string;
-  start_time?: string;
-  color_space?: string;
-  color_range?: string;
-  color_primaries?: string;
-  color_transfer?: string;
-  field_order?: string;
-  bits_per_raw_sample?: string;
-  disposition?: { attached_pic?: number };
-  tags?: Record<string, string>;
-  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
-}
-
-interface FfprobeOutput {
-  streams?: FfprobeStream[];
-  format?: { format_name?: string; duration?: string; start_time?: string; size?: string };
-}
 
 /** Probe result plus what the decoder/encoder need beyond the public protocol shape. */
 export interface MediaInfo extends ProbeInfo {
   /** Absolute stream index of the chosen video stream (cover art skipped). */
   videoStreamIndex: number;
+  /** The video stream's time base (`num/den`): the unit of its frames' timestamps (kept per frame on VFR sources). */
+  videoTimeBase: string;
   audio: StreamRef[];
   subtitles: StreamRef[];
 }
@@ -62,30 +41,6 @@ function runFfprobe(ffprobe: string, args: string[]): Promise<{ code: number; st
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
-}
-
-export function parseRational(text: string | undefined): number {
-  if (!text) return 0;
-  const [n, d] = text.split('/').map(Number);
-  if (d === undefined) return Number.isFinite(n) ? n : 0;
-  return d > 0 && Number.isFinite(n) ? n / d : 0;
-}
-
-function parseSar(text: string | undefined): [number, number] {
-  const m = /^(\d+):(\d+)$/.exec(text ?? '');
-  if (!m) return [1, 1];
-  const n = Number(m[1]);
-  const d = Number(m[2]);
-  return n > 0 && d > 0 ? [n, d] : [1, 1];
-}
-
-/** Clockwise rotation in degrees (0/90/180/270) that the player (and ffmpeg's autorotate) applies. */
-function rotationOf(s: FfprobeStream): number {
-  const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix');
-  let deg = 0;
-  if (matrix && typeof matrix.rotation === 'number') deg = matrix.rotation;
-  else if (s.tags?.rotate) deg = Number(s.tags.rotate) || 0;
-  return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
 }
 
 export function bitDepthOf(pixFmt: string, rawBits?: string): number {
@@ -158,7 +113,7 @@ async function readFfprobe(ffprobe: string, path: string): Promise<{ format: Pro
 
 /** The first real video stream: cover art (an attached picture) and streams without a size are skipped. */
 function videoStreamOf(path: string, streams: FfprobeStream[]): FfprobeStream {
-  const v = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && (s.width ?? 0) > 0);
+  const v = firstVideoStream(streams);
   if (!v) {
     throw new EngineError(
       ExitCode.badInput,
@@ -170,22 +125,34 @@ function videoStreamOf(path: string, streams: FfprobeStream[]): FfprobeStream {
   return v;
 }
 
-/** The frame size after autorotation, and the display size after the sample aspect ratio. */
-function geometryOf(
-  v: FfprobeStream,
-): Pick<MediaInfo, 'width' | 'height' | 'displayWidth' | 'displayHeight' | 'rotation' | 'sar'> {
-  const rotation = rotationOf(v);
-  const swap = rotation === 90 || rotation === 270;
-  const codedW = v.width ?? 0;
-  const codedH = v.height ?? 0;
-  const width = swap ? codedH : codedW;
-  const height = swap ? codedW : codedH;
-  let sar = parseSar(v.sample_aspect_ratio);
-  if (swap) sar = [sar[1], sar[0]];
-  const ratio = sar[0] / sar[1];
-  const displayWidth = ratio > 1 ? Math.round(width * ratio) : width;
-  const displayHeight = ratio < 1 ? Math.round(height / ratio) : height;
-  return { width, height, displayWidth, displayHeight, rotation, sar };
+/** The presentation timestamps (time-base ticks) of a stream's packets, sorted; a demux pass, no decoding. */
+async function packetTimes(ffprobe: string, path: string, stream: number): Promise<number[]> {
+  const r = await runFfprobe(ffprobe, [
+    ...['-v', 'error', '-select_streams', String(stream), '-show_entries', 'packet=pts', '-of', 'csv=p=0', path],
+  ]);
+  if (r.code !== 0) return [];
+  const pts = r.stdout.split('\n').map((l) => Number.parseInt(l, 10));
+  return pts.filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+}
+
+/**
+ * Whether frames are unevenly spaced: steps between consecutive times that differ by more than one tick (a CFR
+ * clip in a millisecond time base alternates 33 and 34 ms). Also the average rate they give.
+ */
+export function timingFromPackets(pts: number[], timeBase: string): { vfr: boolean; fps: number; rational: string } {
+  const [num, den] = timeBase.split('/').map(Number);
+  if (pts.length < 3 || !(num > 0 && den > 0)) return { vfr: false, fps: 0, rational: '0/1' };
+  let min = Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const step = pts[i] - pts[i - 1];
+    min = Math.min(min, step);
+    max = Math.max(max, step);
+  }
+  const span = pts[pts.length - 1] - pts[0];
+  const frames = (pts.length - 1) * den;
+  const ticks = span * num;
+  return { vfr: max - min > 1, fps: span > 0 ? frames / ticks : 0, rational: `${frames}/${ticks}` };
 }
 
 /** Frame rate (average, else nominal), a VFR guess, duration, the frame count, and where the video starts. */
@@ -197,13 +164,23 @@ async function timingOf(
 ): Promise<Pick<MediaInfo, 'fps' | 'fpsRational' | 'vfr' | 'durationS' | 'frameCountEstimate' | 'videoStartS'>> {
   const rFps = parseRational(v.r_frame_rate);
   const avgFps = parseRational(v.avg_frame_rate);
-  const fps = avgFps > 0 ? avgFps : rFps;
-  const fpsRational = avgFps > 0 ? (v.avg_frame_rate as string) : (v.r_frame_rate ?? '25/1');
-  const vfr = rFps > 0 && avgFps > 0 && Math.abs(rFps - avgFps) / rFps > 0.01;
+  let fps = avgFps > 0 ? avgFps : rFps;
+  let fpsRational = avgFps > 0 ? (v.avg_frame_rate as string) : (v.r_frame_rate ?? '25/1');
+  let vfr = rFps > 0 && avgFps > 0 && Math.abs(rFps - avgFps) / rFps > 0.01;
   const durationS = numOr(v.duration, numOr(format.duration, 0));
   let frames = Number(v.nb_frames) || 0;
-  // Exact packet count (demux only, no decode) where the container declares no frame count.
-  if (!frames) frames = Math.max(0, await countPackets(ffprobe, path, String(v.index)));
+  if (!frames) {
+    // No frame count in the header (Matroska, MPEG-TS, Ogg): one demux pass (no decode) gives the exact count and
+    // the frames' times, which tell VFR better than the rates these demuxers guess (a VFR .ts said 450 fps).
+    const pts = await packetTimes(ffprobe, path, v.index);
+    frames = pts.length;
+    const measured = timingFromPackets(pts, v.time_base ?? '');
+    if (measured.vfr && measured.fps > 0) {
+      vfr = true;
+      fps = measured.fps;
+      fpsRational = measured.rational;
+    }
+  }
   if (!frames) frames = Math.max(1, Math.round(durationS * fps));
   const formatStart = numOr(format.start_time, 0);
   const videoStart = numOr(v.start_time, formatStart);
@@ -253,6 +230,7 @@ export async function probeMedia(ffprobe: string, given: string): Promise<MediaI
     subtitleStreams: streams.filter((s) => s.codec_type === 'subtitle').length,
     videoStartS: timing.videoStartS,
     videoStreamIndex: v.index,
+    videoTimeBase: /^\d+\/\d+$/.test(v.time_base ?? '') ? (v.time_base as string) : '1/90000',
     audio: refs(streams, 'audio'),
     subtitles: refs(streams, 'subtitle'),
   };
@@ -266,6 +244,6 @@ function refs(streams: FfprobeStream[], type: string): StreamRef[] {
 
 /** Only the public protocol fields (what `probe --json` prints and `start` carries). */
 export function toProbeInfo(info: MediaInfo): ProbeInfo {
-  const { videoStreamIndex: _i, audio: _a, subtitles: _s, ...pub } = info;
+  const { videoStreamIndex: _i, videoTimeBase: _t, audio: _a, subtitles: _s, ...pub } = info;
   return pub;
 }

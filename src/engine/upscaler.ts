@@ -1,5 +1,6 @@
-import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { FramePool } from './frame-pool';
+import { ort } from './model/ort';
 import { copyRgbRegion, planTiles, type TileRect } from './tiler';
 
 /** What the upscaler needs of a loaded model (model/loader.ts's LoadedModel has all of it). */
@@ -26,6 +27,7 @@ export function sessionTileModel(model: UpscaleModel): TileModel {
   return {
     scale,
     async runTile(input, width, height, out) {
+      const { Tensor } = ort();
       const dims = [1, height * scale, width * scale, 3];
       const fetch = new Tensor('uint8', out, dims);
       const result = await session.run(

@@ -1,31 +1,18 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { type EngineEvent, parseEngineEvent } from '../protocol/engine-events';
+import { processAlive, runningEngine } from '../protocol/engine-lock';
 import { workDirFor } from '../protocol/output-name';
 import type { EngineHandle, EngineListener } from './engine-process';
 import { CANCEL_GRACE_MS } from './engine-process';
 import { killProcessTree } from './process-tree';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * True when `pid` is still the engine working on `output`: alive, and the holder of the job's work-folder lock (a
  * recycled pid of some other program is not).
  */
 export function engineStillRunning(pid: number | undefined, output: string): boolean {
-  if (!pid || !alive(pid)) return false;
-  try {
-    return Number.parseInt(readFileSync(path.join(workDirFor(output), 'lock'), 'utf8'), 10) === pid;
-  } catch {
-    return false;
-  }
+  return pid !== undefined && runningEngine(workDirFor(output)) === pid;
 }
 
 /** True when the events file ends with `done`: the engine finished while no window was following it. */
@@ -110,7 +97,7 @@ export class AttachedEngine implements EngineHandle {
 
   private poll(): void {
     if (this.exited) return;
-    const wasAlive = alive(this.pid);
+    const wasAlive = processAlive(this.pid);
     this.readNew();
     if (!wasAlive) this.finish();
   }

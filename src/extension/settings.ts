@@ -1,3 +1,5 @@
+import { ENHANCE_COMMAND } from '../protocol/cli-options';
+
 /**
  * The engine knobs a user can set (`huaju4k.*` settings) and their translation into `huaju4k enhance` arguments.
  * Pure: the caller supplies a getter over the configuration, so this is unit-tested without VS Code.
@@ -97,12 +99,7 @@ export function validateSettings(s: EnhanceSettings): void {
   if (s.scale < 0 || s.scale > 8) throw new SettingsError('scale', `huaju4k.scale must be 0 (use target) or 1–8.`);
   if (!/^(auto|\d+)$/.test(s.tile)) throw new SettingsError('tile', `huaju4k.tile must be "auto" or a number.`);
   if (s.crf < 0 || s.crf > 51) throw new SettingsError('crf', `huaju4k.crf must be between 0 and 51.`);
-  if (!['off', 'low', 'medium', 'high'].includes(s.temporal)) {
-    throw new SettingsError('temporal', `huaju4k.temporal must be off, low, medium or high (got "${s.temporal}").`);
-  }
-  if (!['auto', 'fp16', 'fp32', 'int8'].includes(s.precision)) {
-    throw new SettingsError('precision', `huaju4k.precision must be auto, fp16, fp32 or int8 (got "${s.precision}").`);
-  }
+  checkChoices(s);
   if (!(s.vramBudgetGiB > 0)) throw new SettingsError('vramBudgetGiB', 'huaju4k.vramBudgetGiB must be above 0.');
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
   if (!s.modelPath.trim() && !s.model.trim()) {
@@ -110,6 +107,18 @@ export function validateSettings(s: EnhanceSettings): void {
       'model',
       'huaju4k.model is empty: choose a model, or set huaju4k.modelPath to an .onnx file.',
     );
+  }
+}
+
+/** Settings that feed a choice option (temporal, precision, ep, encoder) hold one of its values, or `auto`. */
+function checkChoices(s: EnhanceSettings): void {
+  for (const o of ENHANCE_COMMAND.options) {
+    const key = o.setting as SettingKey | undefined;
+    if (!o.choices || !key) continue;
+    const value = s[key];
+    if (typeof value !== 'string' || value === 'auto' || o.choices.includes(value)) continue;
+    const list = `${o.choices.slice(0, -1).join(', ')} or ${o.choices.at(-1)}`;
+    throw new SettingsError(key, `huaju4k.${key} must be ${list} (got "${value}").`);
   }
 }
 
@@ -144,7 +153,7 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   if (s.diskBudgetMultiplier !== DEFAULT_SETTINGS.diskBudgetMultiplier) {
     args.push('--disk-budget', `${s.diskBudgetMultiplier}x`);
   }
-  if (s.diskReserveGB !== DEFAULT_SETTINGS.diskReserveGB) args.push('--disk-reserve-gb', String(s.diskReserveGB));
+  if (s.diskReserveGB !== DEFAULT_SETTINGS.diskReserveGB) args.push('--disk-reserve', `${s.diskReserveGB}G`);
   if (s.bufferMB > 0) args.push('--buffer-mb', String(s.bufferMB));
   if (s.maxFrames > 0) args.push('--max-frames', String(s.maxFrames));
   args.push(...s.extraArgs);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { type FfprobeOutput, firstVideoStream, geometryOf, parseRational } from '../protocol/ffprobe';
 import type { VideoMeta } from './videos-model';
 
 export type ProbeResult = VideoMeta | { error: string };
@@ -12,7 +13,7 @@ export function probeVideo(ffprobe: string, file: string, timeoutMs = 15000): Pr
     '-select_streams',
     'v:0',
     '-show_entries',
-    'stream=width,height,avg_frame_rate,r_frame_rate:format=duration',
+    'stream=codec_type,width,height,sample_aspect_ratio,avg_frame_rate,r_frame_rate:stream_side_data=side_data_type,rotation:stream_tags=rotate:stream_disposition=attached_pic:format=duration',
     '-of',
     'json',
     file,
@@ -29,26 +30,24 @@ export function probeVideo(ffprobe: string, file: string, timeoutMs = 15000): Pr
   });
 }
 
+/** The display size (rotation and pixel aspect applied, as the engine sees it), frame rate and duration. */
 export function parseProbe(json: string): ProbeResult {
+  let data: FfprobeOutput;
   try {
-    const data = JSON.parse(json) as {
-      streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string }[];
-      format?: { duration?: string };
-    };
-    const s = data.streams?.[0];
-    if (!s?.width || !s.height) return { error: 'no video stream' };
-    const fps = rate(s.avg_frame_rate) || rate(s.r_frame_rate);
-    return { width: s.width, height: s.height, fps, durationS: Number(data.format?.duration ?? 0) || 0 };
+    data = JSON.parse(json) as FfprobeOutput;
   } catch {
     return { error: 'ffprobe printed no JSON' };
   }
-}
-
-function rate(r: string | undefined): number {
-  if (!r) return 0;
-  const [n, d] = r.split('/').map(Number);
-  if (!d) return Number.isFinite(n) ? n : 0;
-  return Math.round((n / d) * 1000) / 1000;
+  const s = firstVideoStream(data.streams);
+  if (!s) return { error: 'no video stream' };
+  const g = geometryOf(s);
+  const fps = parseRational(s.avg_frame_rate) || parseRational(s.r_frame_rate);
+  return {
+    width: g.displayWidth,
+    height: g.displayHeight,
+    fps: Math.round(fps * 1000) / 1000,
+    durationS: Number(data.format?.duration ?? 0) || 0,
+  };
 }
 
 /**

@@ -51,31 +51,13 @@ export function clipPath(file: string): string {
 }
 
 function probeSize(path: string, filter: string): [number, number] {
-  const out = execFileSync(
-    'ffmpeg',
-    ['-v', 'error', '-i', path, '-vf', filter, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
-    { maxBuffer: 1 << 28 },
-  );
   const dims = execFileSync(
     'ffprobe',
-    [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `movie=${path},${filter}`,
-      '-show_entries',
-      'stream=width,height',
-      '-of',
-      'csv=p=0',
-    ],
+    ['-v', 'error', '-f', 'lavfi', '-i', `movie=${path},${filter}`, '-show_entries', 'stream=width,height'],
     { encoding: 'utf8' },
-  )
-    .trim()
-    .split('\n')[0];
-  const [w, h] = dims.split(',').map(Number);
-  if (out.byteLength < w * h * 3) throw new Error(`cannot decode ${path}`);
+  );
+  const [w, h] = (/width=(\d+)\s+height=(\d+)/.exec(dims) ?? []).slice(1).map(Number);
+  if (!w || !h || decodeRgbFrames(path, filter, w, h, 1).length !== 1) throw new Error(`cannot decode ${path}`);
   return [w, h];
 }
 
@@ -87,40 +69,49 @@ export function rgbToPlanar(rgb: Uint8Array, width: number, height: number): Flo
   return out;
 }
 
+/** Decodes `path` through the filter `vf` into packed RGB24 frames of width×height (at most `frames` of them). */
+export function decodeRgbFrames(
+  path: string,
+  vf: string,
+  width: number,
+  height: number,
+  frames?: number,
+): Uint8Array[] {
+  const limit = frames === undefined ? [] : ['-frames:v', String(frames)];
+  const raw = execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-i',
+      path,
+      '-vf',
+      vf,
+      '-fps_mode',
+      'passthrough',
+      ...limit,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ],
+    { maxBuffer: 1 << 30 },
+  );
+  const size = width * height * 3;
+  const out: Uint8Array[] = [];
+  for (let o = 0; o + size <= raw.length; o += size) out.push(raw.subarray(o, o + size));
+  return out;
+}
+
 export function calibrationFrames(clips: CalibrationClip[] = CALIBRATION_CLIPS): CalibrationFrame[] {
   const frames: CalibrationFrame[] = [];
   for (const clip of clips) {
     const path = clipPath(clip.file);
     const [width, height] = probeSize(path, clip.filter);
-    const raw = execFileSync(
-      'ffmpeg',
-      [
-        '-v',
-        'error',
-        '-i',
-        path,
-        '-vf',
-        clip.filter,
-        '-fps_mode',
-        'passthrough',
-        '-frames:v',
-        String(clip.frames),
-        '-f',
-        'rawvideo',
-        '-pix_fmt',
-        'rgb24',
-        '-',
-      ],
-      { maxBuffer: 1 << 30 },
-    );
-    const size = width * height * 3;
-    for (let f = 0; f * size < raw.byteLength; f++) {
-      frames.push({
-        source: clip.file,
-        width,
-        height,
-        data: rgbToPlanar(raw.subarray(f * size, (f + 1) * size), width, height),
-      });
+    for (const rgb of decodeRgbFrames(path, clip.filter, width, height, clip.frames)) {
+      frames.push({ source: clip.file, width, height, data: rgbToPlanar(rgb, width, height) });
     }
   }
   return frames;

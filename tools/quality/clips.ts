@@ -111,7 +111,18 @@ function load(
   return { name, description, width, height, truth, input };
 }
 
-export const CLIP_NAMES = ['fixed', 'pan', 'real'] as const;
+/** Hand-held camera: cockatoo.mp4 from frame 10 (the camera shakes and tilts), 640×360. */
+function handheldClip(frames: number): string {
+  return cached(`handheld-640x360-${frames}.mp4`, (tmp) =>
+    ffmpeg([
+      ...['-i', realClip('cockatoo.mp4')],
+      ...['-vf', 'trim=start_frame=10,setpts=PTS-STARTPTS,scale=640:360:flags=area'],
+      ...['-frames:v', String(frames), ...X264, '-f', 'mp4', tmp],
+    ]),
+  );
+}
+
+export const CLIP_NAMES = ['fixed', 'pan', 'real', 'handheld'] as const;
 export type ClipName = (typeof CLIP_NAMES)[number];
 
 export function loadClip(name: ClipName, frames: number): QualityClip {
@@ -127,6 +138,8 @@ export function loadClip(name: ClipName, frames: number): QualityClip {
       );
     case 'pan':
       return load(name, 'window panning 4 px/frame over a cockatoo frame, 640x360', panClip(frames), 640, 360, frames);
+    case 'handheld':
+      return load(name, 'cockatoo.mp4 from frame 10 (hand-held), 640x360', handheldClip(frames), 640, 360, frames);
     case 'real':
       return load(name, 'realshort.mp4 as is (hand-held), 320x240', realClip('realshort.mp4'), 320, 240, frames);
   }

@@ -140,3 +140,42 @@ export function staticShare(masks: Uint8Array[]): number {
   for (let t = 1; t < masks.length; t++) s += masks[t].reduce((a, v) => a + v, 0) / masks[t].length;
   return s / (masks.length - 1);
 }
+
+/**
+ * Mean |outₜ − warp(outₜ₋₁)| (RGB levels) along the ground truth's backward flows, on the pixels the flows'
+ * masks trust; `flows[t − 1]` maps frame t onto t − 1. Bilinear sampling of the previous frame.
+ */
+export function warpingError(
+  frames: Uint8Array[],
+  flows: readonly { u: Float32Array; v: Float32Array; mask: Uint8Array }[],
+  width: number,
+  height: number,
+): number {
+  let sum = 0;
+  let count = 0;
+  for (let t = 1; t < frames.length && t - 1 < flows.length; t++) {
+    const { u, v, mask } = flows[t - 1];
+    const cur = frames[t];
+    const prev = frames[t - 1];
+    for (let y = 0, p = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, p++) {
+        if (!mask[p]) continue;
+        const qx = Math.min(width - 1, Math.max(0, x + u[p]));
+        const qy = Math.min(height - 1, Math.max(0, y + v[p]));
+        const x0 = Math.floor(qx);
+        const y0 = Math.floor(qy);
+        const x1 = Math.min(width - 1, x0 + 1);
+        const y1 = Math.min(height - 1, y0 + 1);
+        const fx = qx - x0;
+        const fy = qy - y0;
+        for (let c = 0; c < 3; c++) {
+          const a = prev[(y0 * width + x0) * 3 + c] * (1 - fx) + prev[(y0 * width + x1) * 3 + c] * fx;
+          const b = prev[(y1 * width + x0) * 3 + c] * (1 - fx) + prev[(y1 * width + x1) * 3 + c] * fx;
+          sum += Math.abs(cur[p * 3 + c] - (a * (1 - fy) + b * fy));
+        }
+        count += 3;
+      }
+    }
+  }
+  return count ? sum / count : Number.NaN;
+}

@@ -1,10 +1,11 @@
 /**
- * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real --strength medium --json]`
+ * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --strength medium --json]`
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
- * stabilisation, and with temporal stabilisation + static-tile reuse, and compared with the truth: PSNR, SSIM,
- * flicker index (static regions), speed, reuse ratio. Runs the model in this thread (ORT's own threads do the
- * work), so fps is model + temporal cost without decode/encode.
+ * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
+ * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
+ * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
+ * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
 import { Int8UnavailableError, type LoadedModel, loadModel } from '../../src/engine/model/loader';
@@ -14,10 +15,22 @@ import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
 import { TileUpscaler } from '../../src/engine/upscaler';
 import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
-import { flickerIndex, psnr, ssim, staticBlocks, staticShare } from './metrics';
+import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
+import { truthFlows } from './truth-flow';
 
-/** 'per-frame int8': the model's verified int8 variant (CPU), per frame; its ΔPSNR is against fp32 per-frame. */
-const MODES = ['per-frame', 'per-frame int8', 'temporal', 'temporal+reuse'] as const;
+/**
+ * 'per-frame int8': the model's verified int8 variant (CPU), per frame; its ΔPSNR is against fp32 per-frame.
+ * 'static …': the temporal parts with `--motion off` (blend and reuse only what stayed put); the others follow
+ * motion with the low-res optical flow (the default).
+ */
+const MODES = [
+  'per-frame',
+  'per-frame int8',
+  'static temporal',
+  'static temporal+reuse',
+  'temporal',
+  'temporal+reuse',
+] as const;
 type Mode = (typeof MODES)[number];
 
 interface Row {
@@ -26,6 +39,7 @@ interface Row {
   psnr: number;
   ssim: number;
   flicker: number;
+  warp: number;
   fps: number;
   cpuMsPerFrame: number;
   reuseRatio: number;
@@ -53,6 +67,7 @@ function parse(argv: string[]): Args {
       'refresh-every': { type: 'string' },
       'reuse-tile': { type: 'string' },
       'reuse-pad': { type: 'string' },
+      'shift-max-age': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -68,6 +83,7 @@ function parse(argv: string[]): Args {
   if (v['refresh-every']) reuse.refreshEvery = num(v['refresh-every']);
   if (v['reuse-tile']) reuse.tile = num(v['reuse-tile']);
   if (v['reuse-pad']) reuse.pad = num(v['reuse-pad']);
+  if (v['shift-max-age']) reuse.shiftMaxAge = num(v['shift-max-age']);
   return {
     model: v.model ?? 'realesr-general-x4v3',
     frames: num(v.frames) ?? 40,
@@ -120,7 +136,19 @@ async function enhanceInterleaved(clip: QualityClip, runs: ModeRun[]): Promise<v
 const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function printTable(rows: Row[], notes: string[]): void {
-  const head = ['clip', 'mode', 'PSNR dB', 'ΔPSNR', 'SSIM', 'flicker', 'fps', 'CPU ms/frame', 'speed-up', 'reuse'];
+  const head = [
+    'clip',
+    'mode',
+    'PSNR dB',
+    'ΔPSNR',
+    'SSIM',
+    'flicker',
+    'warp',
+    'fps',
+    'CPU ms/frame',
+    'speed-up',
+    'reuse',
+  ];
   const lines = [head];
   for (const r of rows) {
     const base = rows.find((b) => b.clip === r.clip && b.mode === 'per-frame');
@@ -131,6 +159,7 @@ function printTable(rows: Row[], notes: string[]): void {
       base ? fmt(r.psnr - base.psnr, 2) : '',
       fmt(r.ssim, 4),
       fmt(r.flicker, 2),
+      fmt(r.warp, 2),
       fmt(r.fps, 2),
       fmt(r.cpuMsPerFrame, 0),
       base ? `${fmt(base.cpuMsPerFrame / r.cpuMsPerFrame, 2)}×` : '',
@@ -160,7 +189,7 @@ async function main(): Promise<void> {
   const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
   const rows: Row[] = [];
   const notes: string[] = [
-    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
+    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp = warping-error ratio along the ground truth's Farnebäck flow (1.00 = as steady as reality); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
   const int8 = await loadInt8(args, notes);
   const modes = MODES.filter((m) => m !== 'per-frame int8' || int8);
@@ -177,12 +206,15 @@ async function main(): Promise<void> {
       const m = mode === 'per-frame int8' && int8 ? int8 : model;
       const t = createTemporal(new TileUpscaler(m, { tile: 0, pad: 12 }), {
         strength: mode.startsWith('per-frame') ? 'off' : args.strength,
-        reuse: mode === 'temporal+reuse',
+        reuse: mode.endsWith('+reuse'),
         reuseOptions: args.reuse,
+        motion: mode.startsWith('static') ? 'off' : 'flow',
       });
       return { mode, upscaler: t.upscaler, stages: t.stages, reuse: t.reuse, outputs: [], seconds: 0, cpuSeconds: 0 };
     });
     await enhanceInterleaved(clip, runs);
+    const flows = truthFlows(clip, name);
+    const truthWarp = warpingError(clip.truth, flows, clip.width, clip.height);
     for (const r of runs) {
       let p = 0;
       let s = 0;
@@ -196,6 +228,7 @@ async function main(): Promise<void> {
         psnr: p / r.outputs.length,
         ssim: s / r.outputs.length,
         flicker: flickerIndex(r.outputs, clip.truth, masks, clip.width, clip.height),
+        warp: warpingError(r.outputs, flows, clip.width, clip.height) / truthWarp,
         fps: r.outputs.length / r.seconds,
         cpuMsPerFrame: (r.cpuSeconds * 1000) / r.outputs.length,
         reuseRatio: r.reuse?.reuseRatio ?? 0,

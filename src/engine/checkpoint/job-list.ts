@@ -17,6 +17,7 @@ function describe(dir: string): InterruptedJobInfo | undefined {
     if (!m) return undefined;
     const done = framesDone(m);
     const total = Math.max(m.totalFrames, done);
+    const running = runningEngine(dir);
     return {
       workDir: dir,
       input: m.input.path,
@@ -28,7 +29,7 @@ function describe(dir: string): InterruptedJobInfo | undefined {
       diskBytes: dirBytes(dir),
       updatedAt: m.updatedAt,
       joinPending: m.decodedAll === true,
-      ...(runningEngine(dir) !== undefined && { runningPid: runningEngine(dir) }),
+      ...(running !== undefined && { runningPid: running }),
     };
   } catch (err) {
     const e = err as Error;

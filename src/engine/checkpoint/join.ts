@@ -3,11 +3,12 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
 import { children } from '../children';
+import { outputFrameRate } from '../encoder';
 import { EngineError, stderrTail } from '../errors';
 import { FFMPEG_QUIET } from '../ffmpeg-tools';
 import type { MediaInfo } from '../probe';
 import { planStreams, type StreamWarning } from '../stream-map';
-import type { JobManifest } from './manifest';
+import { framesDone, type JobManifest, type SegmentRecord } from './manifest';
 
 export interface JoinOptions {
   ffmpeg: string;
@@ -20,9 +21,48 @@ export interface JoinOptions {
   durationS?: number;
 }
 
-/** Concat list for ffmpeg's concat demuxer (paths quoted the way it parses them). */
-export function concatList(dir: string, files: string[]): string {
-  return files.map((f) => `file '${join(dir, f).replaceAll("'", "'\\''")}'\n`).join('');
+/**
+ * Concat list for ffmpeg's concat demuxer (paths quoted the way it parses them). With `durationsUs`, each file gets
+ * a `duration` line: the demuxer starts the next file that much later instead of at this file's own end.
+ */
+export function concatList(dir: string, files: string[], durationsUs?: number[]): string {
+  return files
+    .map((f, i) => {
+      const d = durationsUs?.[i];
+      return `file '${join(dir, f).replaceAll("'", "'\\''")}'\n${d === undefined ? '' : `duration ${d}us\n`}`;
+    })
+    .join('');
+}
+
+const timed = (segments: SegmentRecord[]): boolean =>
+  segments.length > 0 && segments.every((s) => s.firstPts !== undefined && s.lastPts !== undefined);
+
+/** One frame at the source's average rate, in ticks of its time base: the last frame's duration. */
+function lastFrameTicks(source: MediaInfo): number {
+  const [num, den] = source.videoTimeBase.split('/').map(Number);
+  const fps = outputFrameRate(source).fps || 25;
+  return Math.max(1, Math.round(den / (num * fps)));
+}
+
+/**
+ * Where each timed segment starts, in whole microseconds from the first frame, plus where the video ends: each
+ * rounded from its own source time (never summed), so the error stays under 0.5 µs however many segments.
+ */
+function segmentStartsUs(segments: SegmentRecord[], source: MediaInfo): number[] {
+  const [num, den] = source.videoTimeBase.split('/').map(Number);
+  const t0 = segments[0].firstPts ?? 0;
+  const us = (ticks: number) => Math.round(((ticks - t0) * num * 1e6) / den);
+  const last = segments[segments.length - 1];
+  return [...segments.map((s) => us(s.firstPts ?? 0)), us((last.lastPts ?? 0) + lastFrameTicks(source))];
+}
+
+/**
+ * Length of the joined video in seconds: from the first frame's time to the end of the last frame (timed
+ * segments), else the frames at the encoded rate. What --max-frames trims the audio and subtitles to.
+ */
+export function videoSpanS(manifest: JobManifest, source: MediaInfo): number {
+  if (!timed(manifest.segments)) return framesDone(manifest) / outputFrameRate(source).fps;
+  return (segmentStartsUs(manifest.segments, source).at(-1) ?? 0) / 1e6;
 }
 
 /**
@@ -59,11 +99,15 @@ export function joinArgs(o: JoinOptions, listPath: string): { args: string[]; wa
 
 export async function joinSegments(o: JoinOptions): Promise<void> {
   const listPath = join(o.dir, 'concat.txt');
+  const segments = o.manifest.segments;
+  const starts = timed(segments) ? segmentStartsUs(segments, o.source) : undefined;
+  const durations = starts?.slice(1).map((end, i) => end - starts[i]);
   writeFileSync(
     listPath,
     concatList(
       o.dir,
-      o.manifest.segments.map((s) => s.file),
+      segments.map((s) => s.file),
+      durations,
     ),
   );
   const { args } = joinArgs(o, listPath);

@@ -24,6 +24,12 @@ export interface SegmentRecord {
   bytes: number;
   /** File name inside the work folder. */
   file: string;
+  /**
+   * Source timestamps of the segment's first and last frame, in the video stream's time base: set on a job that
+   * keeps every frame's time (a VFR source); the join places each segment by them (join.ts).
+   */
+  firstPts?: number;
+  lastPts?: number;
 }
 
 export interface JobManifest {

@@ -29,9 +29,13 @@ export class SegmentWriter {
   private partial = '';
   private inSegment = 0;
   private recordedFrames: number;
+  /** Timed segments (`encoder.timeBase`): the open segment's first frame time and the last frame time written. */
+  private firstPts = 0;
+  private lastPts: number | undefined;
 
   constructor(private readonly opts: SegmentWriterOptions) {
     this.recordedFrames = framesDone(opts.manifest);
+    this.lastPts = opts.manifest.segments.at(-1)?.lastPts;
   }
 
   /** Frames written so far including the open segment. */
@@ -44,9 +48,22 @@ export class SegmentWriter {
     return this.encoder ? this.partial : undefined;
   }
 
-  async write(frame: Buffer): Promise<void> {
+  /**
+   * Writes one frame; on a timed job `pts` is its source timestamp. Each segment's frames are timed from its own
+   * first frame (its bytes do not depend on where it sits); a time that does not move forward (a damaged source)
+   * becomes the previous one plus one tick, so the frames keep their order.
+   */
+  async write(frame: Buffer, pts?: number): Promise<void> {
     if (!this.encoder) this.open();
-    await this.encoder?.write(frame);
+    let local: number | undefined;
+    if (this.opts.encoder.timeBase) {
+      if (pts === undefined) throw new Error("a timed segment needs every frame's timestamp");
+      const t = this.lastPts !== undefined && pts <= this.lastPts ? this.lastPts + 1 : pts;
+      if (this.inSegment === 0) this.firstPts = t;
+      this.lastPts = t;
+      local = t - this.firstPts;
+    }
+    await this.encoder?.write(frame, local);
     this.inSegment++;
     if (this.inSegment === this.opts.manifest.segmentFrames) await this.close();
   }
@@ -64,6 +81,7 @@ export class SegmentWriter {
     this.encoder?.kill();
     this.encoder = undefined;
     this.inSegment = 0;
+    this.lastPts = this.opts.manifest.segments.at(-1)?.lastPts;
     if (this.partial) rmSync(this.partial, { force: true });
   }
 
@@ -104,7 +122,8 @@ export class SegmentWriter {
     renameSync(this.partial, join(dir, file));
     const bytes = statSync(join(dir, file)).size;
     const startFrame = this.recordedFrames;
-    manifest.segments.push({ index, startFrame, frames: this.inSegment, bytes, file });
+    const times = this.opts.encoder.timeBase ? { firstPts: this.firstPts, lastPts: this.lastPts } : {};
+    manifest.segments.push({ index, startFrame, frames: this.inSegment, bytes, file, ...times });
     writeManifest(dir, manifest);
     this.recordedFrames += this.inSegment;
     this.inSegment = 0;

@@ -1,13 +1,12 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
+import { LOCK_NAME, runningEngine } from '../../protocol/engine-lock';
 import { WORKDIR_SUFFIX, workDirFor } from '../../protocol/output-name';
 import { EngineError } from '../errors';
 import { MANIFEST_NAME } from './manifest';
 
-export { WORKDIR_SUFFIX, workDirFor };
-
-const LOCK_NAME = 'lock';
+export { runningEngine, WORKDIR_SUFFIX, workDirFor };
 
 export function segmentName(index: number): string {
   return `seg-${String(index).padStart(6, '0')}.mp4`;
@@ -16,26 +15,6 @@ export function segmentName(index: number): string {
 /** Unique per process: an encoder orphaned by a killed engine may still be writing its own partial file. */
 export function partialSegmentName(index: number): string {
   return `seg-${String(index).padStart(6, '0')}.${process.pid}.partial.mp4`;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The pid of a live engine working in `dir` right now (its lock), else undefined. */
-export function runningEngine(dir: string): number | undefined {
-  let holder = 0;
-  try {
-    holder = Number.parseInt(readFileSync(join(dir, LOCK_NAME), 'utf8'), 10) || 0;
-  } catch {
-    return undefined;
-  }
-  return holder > 0 && alive(holder) ? holder : undefined;
 }
 
 /** Takes the folder for this process; refuses when another live engine holds it. */

@@ -1,6 +1,6 @@
 import { cpus, freemem } from 'node:os';
-import * as ort from 'onnxruntime-node';
 import { autoPicksInt8, type LoadedModel, loadModel, ModelError } from '../model/loader';
+import { ort } from '../model/ort';
 import { BYTES_PER_LR_PIXEL } from '../tile-size';
 import { effectiveBudget, type MemoryModel, tileForBudget } from './budget';
 import {
@@ -67,7 +67,7 @@ const CPU_SHARE_OF_FREE_RAM = 0.25;
 
 function runSideWith(model: LoadedModel): (side: number) => Promise<void> {
   return async (side) => {
-    const input = new ort.Tensor('uint8', new Uint8Array(3 * side * side).fill(128), [1, side, side, 3]);
+    const input = new (ort().Tensor)('uint8', new Uint8Array(3 * side * side).fill(128), [1, side, side, 3]);
     const out = await model.session.run({ [model.inputName]: input });
     out[model.outputName].dispose();
   };
@@ -102,7 +102,7 @@ async function planMemory(
       modelSha256: model.sha256,
       provider,
       device,
-      ortVersion: ort.env.versions.node ?? '?',
+      ortVersion: ort().env.versions.node ?? '?',
       precision: model.precision,
     };
     const sides = onGpu ? [128, 256] : [64, 128];
@@ -144,7 +144,7 @@ async function planMemory(
 export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
   const cudaDir = opts.cudaProviders ?? process.env[CUDA_PROVIDERS_ENV];
   if (cudaDir) linkCudaProviders(cudaDir, { bindingDir: bindingDir() });
-  const backends = opts.backends ?? ort.listSupportedBackends();
+  const backends = opts.backends ?? ort().listSupportedBackends();
   const plan = planProviders(opts.ep, { backends });
   const selection = await openOnBestProvider(
     opts.ep,

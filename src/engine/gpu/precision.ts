@@ -1,9 +1,10 @@
+import { PRECISION_CHOICES } from '../../protocol/cli-options';
 import { Fp16UnavailableError, Int8UnavailableError, type LoadedModel, type Precision } from '../model/loader';
 import { type ProviderName, providerLabel } from './providers';
 import type { EngineWarning } from './select-provider';
 
-/** What `--precision` accepts. */
-export const PRECISION_CHOICES = ['auto', 'fp16', 'fp32', 'int8'] as const;
+export { PRECISION_CHOICES };
+
 export type PrecisionChoice = (typeof PRECISION_CHOICES)[number];
 
 export function parsePrecisionOption(text: string | undefined): PrecisionChoice {

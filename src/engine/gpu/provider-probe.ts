@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../model/ort';
 import type { ProviderName } from './providers';
 
 /**
@@ -45,8 +45,8 @@ export type ProbeAnswer = { ok: true } | { ok: false; message: string };
 /** The child's side: one JSON line on stdout. Never throws. */
 export async function runProviderProbe(provider: string): Promise<ProbeAnswer> {
   try {
-    const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [provider] });
-    const x = new ort.Tensor('float32', new Float32Array(3 * SIDE * SIDE).fill(-1), [1, 3, SIDE, SIDE]);
+    const session = await ort().InferenceSession.create(probeModel(), { executionProviders: [provider] });
+    const x = new (ort().Tensor)('float32', new Float32Array(3 * SIDE * SIDE).fill(-1), [1, 3, SIDE, SIDE]);
     const out = await session.run({ x });
     const y = out.y.data as Float32Array;
     if (y[0] !== 0) throw new Error(`${provider} computed Relu(-1) = ${y[0]}`);

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { EP_CHOICES } from '../../protocol/cli-options';
 
-/** What `--ep` accepts. `auto` tries this platform's GPU providers (autoOrder), then the CPU. */
-export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+export { EP_CHOICES };
+
 export type EpChoice = (typeof EP_CHOICES)[number];
 export type ProviderName = Exclude<EpChoice, 'auto'>;
 

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { listModels, type ModelEntry, modelsDir } from './catalog';
 import { Fp16ConversionError, toFp16Model } from './fp16';
 import { Int8UnavailableError, verifiedInt8Variant } from './int8-variant';
 import { ModelError } from './model-error';
 import { OnnxFormatError, readOnnxMetadata } from './onnx-metadata';
+import { ort } from './ort';
 import { Rgb24IoError, withRgb24Io } from './rgb24-io';
 
 export { DEFAULT_MODEL_ID, listModels, type ModelEntry, modelsDir } from './catalog';
@@ -22,7 +23,7 @@ export interface LoadedModel {
   inputName: string;
   outputName: string;
   /** Takes rgb24 as uint8 [1,H,W,3] and returns uint8 [1,sH,sW,3]: the file's float planar interface wrapped (model/rgb24-io.ts). */
-  session: ort.InferenceSession;
+  session: Ort.InferenceSession;
   /** The first requested execution provider (ORT falls back along the list; 'cpu' by default). */
   executionProvider: string;
   /** Arithmetic the session runs in: the file as it is, its fp16 variant (model/fp16.ts) or its int8 one (int8.ts). */
@@ -106,7 +107,7 @@ function readModelFile({ path, entry }: ResolvedRef): Buffer {
 }
 
 /** The session as wrapped by rgb24-io.ts (uint8 NHWC); `io` is why the file could not be wrapped. */
-function checkImageIo(path: string, session: ort.InferenceSession, io?: Rgb24IoError): void {
+function checkImageIo(path: string, session: Ort.InferenceSession, io?: Rgb24IoError): void {
   const unsupported = (detail: string): never => {
     throw new ModelError(
       'model-unsupported',
@@ -117,7 +118,7 @@ function checkImageIo(path: string, session: ort.InferenceSession, io?: Rgb24IoE
   if (io instanceof Rgb24IoError) unsupported(io.message);
   if (session.inputNames.length !== 1) unsupported(`it has ${session.inputNames.length} inputs`);
   if (session.outputNames.length < 1) unsupported('it has no output');
-  const checks: [string, ort.InferenceSession.ValueMetadata | undefined][] = [
+  const checks: [string, Ort.InferenceSession.ValueMetadata | undefined][] = [
     ['input', session.inputMetadata[0]],
     ['output', session.outputMetadata[0]],
   ];
@@ -134,9 +135,9 @@ function checkImageIo(path: string, session: ort.InferenceSession, io?: Rgb24IoE
 }
 
 /** Runs an 8×8 grey image through the model and reads the scale off the output size. */
-async function probeScale(path: string, session: ort.InferenceSession, precision: Precision): Promise<number> {
+async function probeScale(path: string, session: Ort.InferenceSession, precision: Precision): Promise<number> {
   const n = PROBE_SIZE;
-  const input = new ort.Tensor('uint8', new Uint8Array(3 * n * n).fill(128), [1, n, n, 3]);
+  const input = new (ort().Tensor)('uint8', new Uint8Array(3 * n * n).fill(128), [1, n, n, 3]);
   let dims: readonly number[];
   try {
     const out = await session.run({ [session.inputNames[0]]: input });
@@ -163,7 +164,7 @@ async function probeScale(path: string, session: ort.InferenceSession, precision
 
 async function createSession(path: string, bytes: Uint8Array, opts: LoadModelOptions, eps: string[]) {
   try {
-    return await ort.InferenceSession.create(bytes, {
+    return await ort().InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
       executionProviders: eps,
       intraOpNumThreads: opts.intraOpNumThreads ?? availableParallelism(),

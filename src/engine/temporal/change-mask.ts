@@ -59,18 +59,22 @@ export function staticWeights(
   height: number,
   t: MaskThresholds,
 ): Float32Array {
-  const diff = smoothedAbsDiff(cur, prev, width, height);
+  return erode3x3(weightsFromDiff(smoothedAbsDiff(cur, prev, width, height), t), width, height);
+}
+
+/** Per pixel, a smoothed difference mapped linearly to a static weight: 1 below staticBelow, 0 above movingAbove. */
+export function weightsFromDiff(diff: Float32Array, t: MaskThresholds): Float32Array {
   const span = Math.max(1e-6, t.movingAbove - t.staticBelow);
-  const n = width * height;
-  const soft = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
+  const soft = new Float32Array(diff.length);
+  for (let i = 0; i < diff.length; i++) {
     const w = (t.movingAbove - diff[i]) / span;
     soft[i] = Math.max(0, Math.min(1, w));
   }
-  return erode3x3(soft, width, height);
+  return soft;
 }
 
-function erode3x3(src: Float32Array, width: number, height: number): Float32Array {
+/** 3×3 minimum: grows the low-weight (moving) area by one pixel. */
+export function erode3x3(src: Float32Array, width: number, height: number): Float32Array {
   const rows = new Float32Array(src.length);
   for (let y = 0; y < height; y++) {
     const r = y * width;

@@ -1,5 +1,6 @@
 import type { PixelParams } from '../checkpoint/manifest';
 import type { FrameStage, FrameUpscaler } from '../pipeline-types';
+import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
 import type { TemporalParts } from './resume-prime';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStrength } from './strength';
@@ -10,6 +11,8 @@ export interface TemporalSettings {
   reuse: boolean;
   reuseOptions?: ReuseOptions;
   maxBytes?: number;
+  /** Follow motion with optical flow (default) or blend/reuse only what stayed put. */
+  motion?: MotionMode;
 }
 
 /** The enhance arguments that set the temporal parts (args.ts's EnhanceArgs has them). */
@@ -18,13 +21,14 @@ export interface TemporalArgs {
   reuse: boolean;
   reuseThreshold?: number;
   refreshEvery?: number;
+  motion?: MotionMode;
 }
 
 export function temporalSettings(a: TemporalArgs): TemporalSettings {
   const reuseOptions: ReuseOptions = {};
   if (a.reuseThreshold !== undefined) reuseOptions.threshold = a.reuseThreshold;
   if (a.refreshEvery !== undefined) reuseOptions.refreshEvery = a.refreshEvery;
-  return { strength: a.temporal, reuse: a.reuse, reuseOptions };
+  return { strength: a.temporal, reuse: a.reuse, reuseOptions, motion: a.motion ?? DEFAULT_MOTION };
 }
 
 /**
@@ -32,17 +36,23 @@ export function temporalSettings(a: TemporalArgs): TemporalSettings {
  * and the stages to run after it (none for `--temporal off`, so that output is exactly the model's).
  */
 export function createTemporal(model: FrameUpscaler, s: TemporalSettings): TemporalParts & { stages: FrameStage[] } {
-  const reuse = s.reuse ? new ReuseUpscaler(model, s.reuseOptions) : undefined;
-  const stage = s.strength === 'off' ? undefined : new TemporalStage({ strength: s.strength, maxBytes: s.maxBytes });
+  // One estimator for both: they look at the same pair of frames, and it computes each flow once.
+  const motion = (s.motion ?? DEFAULT_MOTION) === 'flow' ? new MotionEstimator() : undefined;
+  const reuse = s.reuse ? new ReuseUpscaler(model, s.reuseOptions, motion) : undefined;
+  const stage =
+    s.strength === 'off' ? undefined : new TemporalStage({ strength: s.strength, maxBytes: s.maxBytes, motion });
   return { upscaler: reuse ?? model, reuse, stage, stages: stage ? [stage] : [] };
 }
 
 /** Everything here that changes output pixels, for the checkpoint's pixel parameters (a resume must match). */
 export function temporalPixelParams(s: TemporalSettings): PixelParams {
   const r = { ...REUSE_DEFAULTS, ...s.reuseOptions };
+  const motion = s.motion ?? DEFAULT_MOTION;
+  const follows = motion === 'flow' && (s.reuse || s.strength !== 'off');
   return {
     temporal: s.strength,
     reuse: s.reuse,
+    ...(follows && { temporalMotion: MOTION_VERSION }),
     ...(s.reuse && {
       reuseTile: r.tile,
       reusePad: r.pad,
@@ -50,5 +60,6 @@ export function temporalPixelParams(s: TemporalSettings): PixelParams {
       reuseRefreshEvery: r.refreshEvery,
       reuseWholeFrameAbove: r.wholeFrameAbove,
     }),
+    ...(s.reuse && follows && { reuseShiftMaxAge: r.shiftMaxAge }),
   };
 }

@@ -1,11 +1,18 @@
-/** One past frame as the temporal filter keeps it: low-res luma (for the change mask) and the model's output. */
+import { linkBytes, type MotionLink } from './motion';
+
+/**
+ * One past frame as the temporal filter keeps it: low-res luma (for the change mask), the model's output, and,
+ * when motion is followed, how it maps onto the frame before it.
+ */
 export interface HistoryEntry {
   index: number;
   luma: Uint8Array;
   output: Uint8Array;
+  link?: MotionLink;
 }
 
-const entryBytes = (e: HistoryEntry): number => e.luma.byteLength + e.output.byteLength;
+const entryBytes = (e: HistoryEntry): number =>
+  e.luma.byteLength + e.output.byteLength + (e.link ? linkBytes(e.link) : 0);
 
 /**
  * The most recent frames, newest first, never more than `capacity` of them nor more than `maxBytes` in all. Frames

@@ -20,10 +20,19 @@ const union = (a: TileSpan, b: TileSpan): TileSpan => {
   };
 };
 
+const area = (a: TileSpan): number => a.cols * a.rows;
+
+/**
+ * Two touching rectangles are merged only when their union is at most this many times their combined area: an
+ * L-shaped change (the two edges a diagonal pan uncovers) stays two thin rectangles instead of the whole frame.
+ */
+export const MERGE_MAX_GROWTH = 2;
+
 /**
  * Groups the changed tiles (`changed[r·cols + c]`) into few rectangles, so the model runs once per moving area
  * instead of once per tile and pays the context padding once. Rectangles that touch or overlap (including
- * diagonally) are merged until none do; unchanged tiles inside a rectangle are simply recomputed.
+ * diagonally) are merged until none do, unless the union would be mostly unchanged tiles (MERGE_MAX_GROWTH);
+ * unchanged tiles inside a rectangle are simply recomputed.
  */
 export function groupChangedTiles(changed: Uint8Array, cols: number, rows: number): TileSpan[] {
   let spans: TileSpan[] = [];
@@ -41,7 +50,7 @@ export function groupChangedTiles(changed: Uint8Array, cols: number, rows: numbe
     merged = false;
     const next: TileSpan[] = [];
     for (const s of spans) {
-      const i = next.findIndex((n) => touches(n, s));
+      const i = next.findIndex((n) => touches(n, s) && area(union(n, s)) <= MERGE_MAX_GROWTH * (area(n) + area(s)));
       if (i >= 0) {
         next[i] = union(next[i], s);
         merged = true;

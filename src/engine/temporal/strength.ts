@@ -1,5 +1,7 @@
-/** `--temporal` strengths. `off` leaves every frame exactly as the model made it. */
-export const TEMPORAL_STRENGTHS = ['off', 'low', 'medium', 'high'] as const;
+import { TEMPORAL_STRENGTHS } from '../../protocol/cli-options';
+
+export { TEMPORAL_STRENGTHS };
+
 export type TemporalStrength = (typeof TEMPORAL_STRENGTHS)[number];
 export const DEFAULT_TEMPORAL_STRENGTH: TemporalStrength = 'medium';
 

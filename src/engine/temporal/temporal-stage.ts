@@ -1,6 +1,8 @@
 import type { FrameStage, PipelineFrame } from '../pipeline-types';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
-import { FrameHistory } from './frame-history';
+import { FrameHistory, type HistoryEntry } from './frame-history';
+import type { MotionEstimator, MotionLink } from './motion';
+import { blendWarped, warpedPasts } from './motion-blend';
 import { DEFAULT_TEMPORAL_STRENGTH, type TemporalParams, type TemporalStrength, temporalParams } from './strength';
 
 export interface TemporalStageOptions {
@@ -9,6 +11,8 @@ export interface TemporalStageOptions {
   maxBytes?: number;
   /** Overrides the strength's parameters (the quality tool's experiments). */
   params?: Partial<TemporalParams>;
+  /** Follow motion: blend past outputs warped by the low-res optical flow (absent = static areas only). */
+  motion?: MotionEstimator;
 }
 
 export const DEFAULT_TEMPORAL_MAX_BYTES = 256 * 2 ** 20;
@@ -24,6 +28,7 @@ export class TemporalStage implements FrameStage {
   readonly strength: TemporalStrength;
   readonly params: TemporalParams;
   private readonly history: FrameHistory;
+  private readonly motion?: MotionEstimator;
   private cuts = 0;
   private blended = 0;
 
@@ -32,6 +37,7 @@ export class TemporalStage implements FrameStage {
     this.params = { ...temporalParams(this.strength), ...opts.params };
     const keep = this.strength === 'off' ? 0 : Math.max(0, this.params.window - 1);
     this.history = new FrameHistory(keep, opts.maxBytes ?? DEFAULT_TEMPORAL_MAX_BYTES);
+    this.motion = opts.motion;
   }
 
   /** Scene cuts seen (history dropped) since the start. */
@@ -80,17 +86,44 @@ export class TemporalStage implements FrameStage {
       if (prev.index === frame.index - 1) this.cuts++;
       this.history.clear();
     }
-    const output = this.history.size > 0 ? this.blend(frame, luma) : frame.output;
-    this.history.push({ index: frame.index, luma, output: frame.output });
+    const prevNow = this.history.at(0);
+    const link = prevNow && this.motion ? this.motion.link(luma, prevNow.luma, width, height) : undefined;
+    const output = this.history.size > 0 ? this.blend(frame, luma, link) : frame.output;
+    this.history.push({ index: frame.index, luma, output: frame.output, link });
     return output === frame.output ? frame : { ...frame, output: output as Buffer };
   }
 
-  private blend(frame: PipelineFrame, luma: Uint8Array): Uint8Array {
+  /**
+   * The motion-compensated blend (integer scale, the pipeline's case): past outputs warped along the chain of
+   * low-res flows — the current frame's link, then each past frame's own link to the one before it.
+   */
+  private blendMoving(frame: PipelineFrame, luma: Uint8Array, link: MotionLink): Uint8Array {
+    const { width: iw, height: ih } = frame.inputSize;
+    const scale = frame.outputSize.width / iw;
+    const raw = frame.output;
+    const pasts: HistoryEntry[] = [];
+    const links: MotionLink[] = [];
+    for (let k = 0; k < this.history.size; k++) {
+      const e = this.history.at(k);
+      const l = k === 0 ? link : this.history.at(k - 1)?.link;
+      if (!e || !l || e.output.length !== raw.length) break;
+      pasts.push(e);
+      links.push(l);
+    }
+    const warped = warpedPasts(luma, pasts, links, { width: iw, height: ih, scale }, this.params);
+    const out = Buffer.allocUnsafeSlow(raw.length);
+    out.set(raw);
+    if (blendWarped(raw, warped, out, iw, ih, scale) > 0) this.blended++;
+    return out;
+  }
+
+  private blend(frame: PipelineFrame, luma: Uint8Array, link?: MotionLink): Uint8Array {
     const { width: iw, height: ih } = frame.inputSize;
     const { width: ow, height: oh } = frame.outputSize;
     const raw = frame.output;
     if (raw.length !== ow * oh * 3)
       throw new RangeError(`temporal: output has ${raw.length} bytes, expected ${ow * oh * 3}`);
+    if (link && ow % iw === 0 && oh % ih === 0 && ow / iw === oh / ih) return this.blendMoving(frame, luma, link);
     // Per low-res pixel and past frame k: decay^k × (static since frame t−k), non-increasing in k.
     const n = this.history.size;
     const weights: Float32Array[] = [];

@@ -6,7 +6,7 @@
  * tested against a real hub in plain mocha.
  */
 import type { BackoffOptions } from '../../hub/backoff';
-import { HubPreviewSubscriber } from '../../hub/preview';
+import { HubPreviewSubscriber } from '../../hub/preview-subscriber';
 import type { Disposable } from '../emitter';
 import type { BackendRegistry, BroadcastTarget } from './backend-registry';
 

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { HubPreviewSubscriber } from '../../hub/preview';
+import { HubPreviewSubscriber } from '../../hub/preview-subscriber';
 import { makeNonce } from '../webview-html';
 import type { BackendConfig } from './backend-config';
+import { type PreviewMessage, renderPreviewHtml } from './backend-preview-html';
 import type { BackendRegistry } from './backend-registry';
-import { type PreviewMessage, renderPreviewHtml } from './preview-html';
 
 const VIEW_TYPE = 'huaju4k.backendPreview';
 

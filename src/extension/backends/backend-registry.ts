@@ -6,11 +6,11 @@
  */
 import type { BackoffOptions } from '../../hub/backoff';
 import { BackendStatusClient, type BackendView, probeBackend } from '../../hub/client';
-import { backendTreeRow, type TreeRow } from '../../hub/tree-rows';
 import type { MonitorBackendRow } from '../../protocol/webview-messages';
 import { type Disposable, Emitter } from '../emitter';
 import type { BackendConfig } from './backend-config';
 import { monitorRowFromView } from './backend-rows';
+import { backendTreeRow, type TreeRow } from './tree-rows';
 
 export interface BackendRegistryOptions {
   /** The stored token of a backend (SecretStorage in the extension); undefined when none. */

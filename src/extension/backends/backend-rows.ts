@@ -3,9 +3,9 @@
  * presentation into a `vscode.TreeItem`).
  */
 import type { BackendView } from '../../hub/client';
-import type { RowState, TreeRow } from '../../hub/tree-rows';
+import type { HubStatus } from '../../protocol/hub-status';
 import type { MonitorBackendRow } from '../../protocol/webview-messages';
-import { backendRowFromHubStatus } from '../monitor/backend-rows';
+import type { RowState, TreeRow } from './tree-rows';
 
 export function monitorRowFromView(view: BackendView): MonitorBackendRow {
   if (view.state === 'reachable' && view.snapshot?.kind === 'huaju4k-hub') {
@@ -104,5 +104,26 @@ export function describeProbe(
   return {
     severity: s.relay.enabled && !s.relay.connected ? 'warning' : 'info',
     text: `Backend "${name}" is reachable: huaju4k hub, ${s.subscribers.length} subscriber${s.subscribers.length === 1 ? '' : 's'}, ${s.broadcast.fps.toFixed(1)} fps, ${relay}.`,
+  };
+}
+
+/** Maps the hub client's typed status onto the monitor's backends row. */
+export function backendRowFromHubStatus(
+  name: string,
+  url: string,
+  status: HubStatus | undefined,
+  error?: string,
+): MonitorBackendRow {
+  if (!status) return { name, url, reachable: false, ...(error ? { error } : {}) };
+  const relay = status.relay;
+  return {
+    name,
+    url,
+    reachable: true,
+    subscribers: status.subscribers.length,
+    fps: status.broadcast.fps,
+    relay: relay.enabled ? (relay.connected ? 'connected' : 'disconnected') : 'off',
+    ...(relay.enabled && relay.heartbeatAgeMs !== null ? { heartbeatAgeS: relay.heartbeatAgeMs / 1000 } : {}),
+    ...(error ? { error } : {}),
   };
 }

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { BackendView } from '../../hub/client';
-import { backendTreeRow, type TreeRow } from '../../hub/tree-rows';
 import type { BackendRegistry } from './backend-registry';
 import { presentRow } from './backend-rows';
+import { backendTreeRow, type TreeRow } from './tree-rows';
 
 export const BACKENDS_VIEW_ID = 'huaju4k.backends';
 

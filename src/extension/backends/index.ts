@@ -5,7 +5,6 @@
  * backend's newest broadcast frame is relayed to its row in the monitor's backends section.
  */
 import * as vscode from 'vscode';
-import type { TreeRow } from '../../hub/tree-rows';
 import type { MonitorBackendRow } from '../../protocol/webview-messages';
 import { CONFIG_SECTION } from '../settings-reader';
 import { registerBackendCommands } from './backend-commands';
@@ -14,6 +13,7 @@ import { BackendFrameRelay } from './backend-frame-relay';
 import { BackendPreviews } from './backend-preview';
 import { BackendRegistry } from './backend-registry';
 import { BACKENDS_VIEW_ID, BackendsTreeProvider } from './backends-tree';
+import type { TreeRow } from './tree-rows';
 
 export { BACKENDS_VIEW_ID } from './backends-tree';
 

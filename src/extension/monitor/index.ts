@@ -1,4 +1,3 @@
 // The monitor panel's public surface for the rest of the extension.
-export { backendRowFromHubStatus } from './backend-rows';
 export type { MonitorJobControls, MonitorLogger } from './job-controls';
 export { MonitorPanel, type MonitorPanelOptions, type ShowOptions } from './monitor-panel';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import type { TreeRow } from '../../../src/hub/tree-rows';
+import type { TreeRow } from '../../../src/extension/backends/tree-rows';
 import { api, until } from './helpers';
 
 /** The real hub CLI (`huaju4k hub --port 0 --token …`) as a child process; resolves with its address. */

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -152,4 +153,37 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
   }
   const mse = se / a.length;
   return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / mse);
+}
+
+/**
+ * A phone-like VFR clip: 90 kHz time base, uneven steps (33.3 ms ± up to 26.7 ms) and a 167 ms pause after frame
+ * 20, with 1.8 s of audio. Re-timed to its average rate, frame 20 onwards would be off by up to ~0.1 s.
+ */
+export function vfrClip(): string {
+  return clip('vfr-90k-uneven.mp4', [
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=30:duration=1.5'],
+    ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=2.5', '-map', '0:v', '-map', '1:a'],
+    ...['-vf', "settb=1/90000,setpts='N*3000+mod(N*N\\,7)*400+gte(N\\,20)*15000'", '-fps_mode', 'vfr'],
+    ...['-enc_time_base', '1:90000', '-video_track_timescale', '90000', '-c:v', 'libx264', '-pix_fmt', 'yuv420p'],
+    ...['-c:a', 'aac', '-t', '1.8'],
+  ]);
+}
+
+/** Presentation times (seconds) of a file's video frames, in presentation order. */
+export function frameTimes(path: string): number[] {
+  const out = execFileSync('ffprobe', [
+    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', path],
+  ]).toString();
+  return out
+    .split('\n')
+    .map((l) => Number.parseFloat(l.split(',')[0]))
+    .filter((t) => Number.isFinite(t))
+    .sort((a, b) => a - b);
+}
+
+/** Every output frame at its source frame's time, within one tick of the source's time base. */
+export function assertSameTimes(out: number[], src: number[], tick: number): void {
+  assert.equal(out.length, src.length, 'frame count');
+  const worst = Math.max(...out.map((t, i) => Math.abs(t - src[i])));
+  assert.ok(worst <= tick, `a frame is ${(worst * 1000).toFixed(3)} ms off its source time (allowed ${tick * 1e3} ms)`);
 }

@@ -10,8 +10,8 @@ import {
   withBackend,
   withoutBackend,
 } from '../../../src/extension/backends/backend-config';
+import { renderPreviewHtml } from '../../../src/extension/backends/backend-preview-html';
 import { backendNameOf } from '../../../src/extension/backends/backend-rows';
-import { renderPreviewHtml } from '../../../src/extension/backends/preview-html';
 import { COMMANDS } from '../../../src/extension/commands-ids';
 
 interface Manifest {

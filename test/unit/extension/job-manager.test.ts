@@ -2,27 +2,12 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { JobManager } from '../../../src/extension/job-manager';
 import type { JobSnapshot } from '../../../src/extension/job-state';
+import { isAlive } from '../resume/helpers';
+import { until } from '../until';
 
 // Process handling only (fork + IPC, process-tree kill, exit codes, queue): the fake engine is a stand-in that
 // emits protocol events; the real engine is exercised by the extension-host e2e suite.
 const FAKE = fileURLToPath(new URL('./fixtures/fake-engine.cjs', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('JobManager: engine processes', function () {
   this.timeout(20000);
@@ -123,9 +108,9 @@ describe('JobManager: engine processes', function () {
       args: ['enhance', 'a', '--frames', '1000', '--interval', '50', '--child', ...extra],
       device: 'cpu',
     });
-    await waitFor(() => logs.some((l) => l.startsWith('grandchild ')));
+    await until('the grandchild pid in the log', () => logs.some((l) => l.startsWith('grandchild ')));
     const grandchild = Number(logs.find((l) => l.startsWith('grandchild '))?.split(' ')[1]);
-    assert.ok(alive(grandchild));
+    assert.ok(isAlive(grandchild));
     return { job, grandchild };
   }
 
@@ -134,7 +119,7 @@ describe('JobManager: engine processes', function () {
     assert.equal(manager.cancel(job.id), true);
     const end = await manager.whenFinished(job.id);
     assert.equal(end.phase, 'cancelled');
-    await waitFor(() => !alive(grandchild));
+    await until('the grandchild gone', () => !isAlive(grandchild));
   });
 
   it('the log of a cancelled run reads like one: progress every 10 % as info, the cancel not an error', async () => {
@@ -144,7 +129,7 @@ describe('JobManager: engine processes', function () {
       args: ['enhance', 'a', '--frames', '1000', '--interval', '2'],
       device: 'cpu',
     });
-    await waitFor(() => (manager.get(job.id)?.frame ?? 0) >= 250);
+    await until('frame 250', () => (manager.get(job.id)?.frame ?? 0) >= 250);
     manager.cancel(job.id);
     assert.equal((await manager.whenFinished(job.id)).phase, 'cancelled');
     assert.deepEqual(
@@ -196,15 +181,15 @@ describe('JobManager: engine processes', function () {
     const end = await manager.whenFinished(job.id);
     assert.equal(end.phase, 'cancelled');
     assert.ok(Date.now() - t0 >= 400, 'killed only after the grace period');
-    await waitFor(() => !alive(grandchild));
+    await until('the grandchild gone', () => !isAlive(grandchild));
   });
 
   it('dispose (deactivate) kills every engine tree at once', async () => {
     const { job, grandchild } = await startWithGrandchild(['--ignore-term']);
     const pid = manager.get(job.id)?.pid;
-    assert.ok(pid && alive(pid));
+    assert.ok(pid && isAlive(pid));
     await manager.dispose();
-    await waitFor(() => !alive(pid) && !alive(grandchild));
+    await until('engine and grandchild gone', () => !isAlive(pid) && !isAlive(grandchild));
   });
 
   it('an engine killed by a signal leaves an interrupted job; an error exit a failed one', async () => {
@@ -214,7 +199,7 @@ describe('JobManager: engine processes', function () {
       args: ['enhance', 'a', '--frames', '1000'],
       device: 'cpu',
     });
-    await waitFor(() => (manager.get(job.id)?.frame ?? 0) > 0);
+    await until('a first frame', () => (manager.get(job.id)?.frame ?? 0) > 0);
     process.kill(manager.get(job.id)?.pid ?? 0, 'SIGKILL');
     const end = await manager.whenFinished(job.id);
     assert.equal(end.phase, 'interrupted');

@@ -6,6 +6,8 @@ import { engineFinishedDone, engineStillRunning, pruneEventFiles } from '../../.
 import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
 import { JobManager } from '../../../src/extension/job-manager';
 import { basicClip, FAST_MODEL, freshDir, ROOT, streams } from '../engine/helpers';
+import { isAlive } from '../resume/helpers';
+import { until } from '../until';
 
 /** globalState's part the journal uses, kept in memory across the two "hosts" of a test. */
 function memoryStore(): KeyValueStore {
@@ -25,23 +27,6 @@ const ENV = {
   HUAJU4K_PROGRESS_EVERY_MS: '0',
 };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, pred: () => boolean, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('a window reload does not stop a job: the next host re-attaches to the running engine', function () {
   this.timeout(600_000);
 
@@ -59,10 +44,10 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
       env: ENV,
       device: 'cpu',
     });
-    await until('frame 3', () => (host1.get(job.id)?.frame ?? 0) >= 3);
+    await until('frame 3', () => (host1.get(job.id)?.frame ?? 0) >= 3, 120_000, 50);
     const pid = host1.get(job.id)?.pid ?? 0;
     await host1.dispose(); // the host goes away (window reload)
-    assert.ok(alive(pid), 'the engine outlived its host');
+    assert.ok(isAlive(pid), 'the engine outlived its host');
     const journal = new JobJournal(store);
     const live = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
     assert.equal(live.length, 1, 'the running job is offered for re-attaching, not marked interrupted');
@@ -92,10 +77,10 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
     const args = ['enhance', basicClip(12), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
     const job = host1.enqueue({ input: basicClip(12), output, args, env: ENV, device: 'cpu' });
-    await until('running', () => (host1.get(job.id)?.frame ?? 0) >= 1);
+    await until('running', () => (host1.get(job.id)?.frame ?? 0) >= 1, 120_000, 50);
     const pid = host1.get(job.id)?.pid ?? 0;
     await host1.dispose();
-    await until('the engine finished on its own', () => !alive(pid));
+    await until('the engine finished on its own', () => !isAlive(pid), 120_000, 50);
     const stale = join(stateDir, 'job-gone.events.jsonl');
     writeFileSync(stale, '');
     const journal = new JobJournal(store);
@@ -121,7 +106,7 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     assert.ok(host2.cancel(adopted.id));
     const end = await host2.whenFinished(adopted.id);
     assert.equal(end.phase, 'cancelled');
-    await until('engine gone', () => !alive(pid), 10_000);
+    await until('engine gone', () => !isAlive(pid), 10_000);
     assert.ok(!existsSync(output), 'no output presented as complete');
     assert.equal(engineStillRunning(pid, output), false);
     await host2.dispose();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import pkg from '../../../package.json';
-import { PRECISION_CHOICES } from '../../../src/engine/gpu/precision';
+import { parseEnhanceArgs } from '../../../src/engine/args';
 import {
   buildEnhanceArgs,
   DEFAULT_SETTINGS,
@@ -8,6 +8,7 @@ import {
   readSettings,
   SettingsError,
 } from '../../../src/extension/settings';
+import { ENHANCE_COMMAND, PRECISION_CHOICES } from '../../../src/protocol/cli-options';
 
 describe('extension settings → engine CLI args', () => {
   it('defaults give model, target, tile, encoder and crf only (the engine picks the preset)', () => {
@@ -84,8 +85,8 @@ describe('extension settings → engine CLI args', () => {
       '48',
       '--disk-budget',
       '3x',
-      '--disk-reserve-gb',
-      '1',
+      '--disk-reserve',
+      '1G',
       '--buffer-mb',
       '256',
       '--max-frames',
@@ -124,6 +125,9 @@ describe('extension settings → engine CLI args', () => {
       ['crf', 60],
       ['model', ' '],
       ['precision', 'half'],
+      ['temporal', 'max'],
+      ['executionProvider', 'gpu'],
+      ['encoder', 'x264'],
     ] as const) {
       const s = readSettings((k) => (k === key ? value : undefined));
       assert.throws(
@@ -149,5 +153,63 @@ describe('extension settings → engine CLI args', () => {
     const cuda = engineEnv(readSettings((k) => ({ cudaProviderPath: '/opt/ort-gpu/lib' })[k as string]));
     assert.equal(cuda.HUAJU4K_CUDA_PROVIDERS, '/opt/ort-gpu/lib');
     assert.equal(cuda.LD_LIBRARY_PATH?.split(':')[0], '/opt/ort-gpu/lib');
+  });
+
+  it("package.json's settings agree with the engine's option table (names, choices, defaults)", () => {
+    const props: Record<string, { default?: unknown; enum?: string[] }> = Object.assign(
+      {},
+      ...pkg.contributes.configuration.map((g) => g.properties),
+    );
+    for (const o of ENHANCE_COMMAND.options.filter((x) => x.setting)) {
+      const prop = props[`huaju4k.${o.setting}`];
+      assert.ok(prop, `--${o.name} names huaju4k.${o.setting}, which package.json lacks`);
+      if (o.choices && prop.enum) {
+        const without = (l: readonly string[]) => l.filter((v) => v !== 'auto').sort();
+        assert.deepEqual(without(prop.enum), without(o.choices), `huaju4k.${o.setting}'s dropdown vs --${o.name}`);
+      }
+    }
+    // Every engine knob among the settings feeds an option; the rest are the extension's own.
+    const own = [
+      'modelPath',
+      'ffmpegPath',
+      'ffprobePath',
+      'cudaProviderPath',
+      'jobsPerDevice',
+      'extraArgs',
+      'backends',
+    ];
+    const fed = new Set(ENHANCE_COMMAND.options.map((o) => o.setting));
+    for (const key of Object.keys(props).map((k) => k.replace(/^huaju4k\./, ''))) {
+      assert.ok(fed.has(key) || own.includes(key), `huaju4k.${key} feeds no engine option and is not listed as own`);
+      if (key in DEFAULT_SETTINGS) {
+        assert.deepEqual(props[`huaju4k.${key}`].default, DEFAULT_SETTINGS[key as keyof typeof DEFAULT_SETTINGS], key);
+      }
+    }
+  });
+
+  it('every flag the settings produce is one the engine lists and parses', () => {
+    const changed: Record<string, unknown> = {
+      tile: '128',
+      executionProvider: 'cpu',
+      precision: 'fp32',
+      vramBudgetGiB: 4,
+      temporal: 'off',
+      tileReuse: false,
+      preset: 'fast',
+      segmentFrames: 48,
+      diskBudgetMultiplier: 3,
+      diskReserveGB: 1.5,
+      bufferMB: 256,
+      maxFrames: 10,
+    };
+    const args = buildEnhanceArgs(
+      { input: 'in.mkv', output: 'out.mp4' },
+      readSettings((k) => changed[k]),
+    );
+    const listed = new Set(ENHANCE_COMMAND.options.filter((o) => !o.hidden).map((o) => `--${o.name}`));
+    for (const flag of args.filter((a) => a.startsWith('--'))) assert.ok(listed.has(flag), flag);
+    const parsed = parseEnhanceArgs(args.slice(1));
+    assert.equal(parsed.diskReserveBytes, 1.5 * 2 ** 30);
+    assert.equal(parsed.maxFrames, 10);
   });
 });

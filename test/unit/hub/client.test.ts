@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { backendTreeRow, genericRows } from '../../../src/extension/backends/tree-rows';
 import { BackendStatusClient, type BackendView, probeBackend } from '../../../src/hub/client';
-import { HubPreviewSubscriber, previewUrl } from '../../../src/hub/preview';
+import { HubPreviewSubscriber, previewUrl } from '../../../src/hub/preview-subscriber';
 import { HubPublisher } from '../../../src/hub/publisher';
-import { backendTreeRow, genericRows } from '../../../src/hub/tree-rows';
 import { closeHubs, closeWs, connect, eventually, jpegTag, startHub, taggedJpeg } from './helpers';
 
 /** A stand-in blankend: real HTTP serving its documented status endpoints (only one of them up). */

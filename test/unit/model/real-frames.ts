@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
-import { clipPath, rgbToPlanar } from '../../../tools/models/calibrate';
+import { clipPath, decodeRgbFrames, rgbToPlanar } from '../../../tools/models/calibrate';
 
 /** Ground truth (a real clip's frames) and the model input (the truth downscaled ×4, area average). */
 export interface TruthFrames {
@@ -11,33 +10,6 @@ export interface TruthFrames {
   input: Uint8Array[];
 }
 
-function decode(path: string, vf: string, width: number, height: number): Uint8Array[] {
-  const raw = execFileSync(
-    'ffmpeg',
-    [
-      '-v',
-      'error',
-      '-nostdin',
-      '-i',
-      path,
-      '-vf',
-      vf,
-      '-fps_mode',
-      'passthrough',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-',
-    ],
-    { maxBuffer: 1 << 30 },
-  );
-  const size = width * height * 3;
-  const out: Uint8Array[] = [];
-  for (let o = 0; o + size <= raw.length; o += size) out.push(raw.subarray(o, o + size));
-  return out;
-}
-
 /**
  * Frames of a real clip that the int8 calibration did not see (it took cockatoo frames 0, 35, 70…): `select` picks
  * them, the truth is scaled to width×height and the input is the truth ×¼.
@@ -45,8 +17,8 @@ function decode(path: string, vf: string, width: number, height: number): Uint8A
 export function truthFrames(file: string, select: string, width: number, height: number): TruthFrames {
   const path = clipPath(file);
   const base = `select='${select}',scale=${width}:${height}:flags=area`;
-  const truth = decode(path, base, width, height);
-  const input = decode(path, `${base},scale=${width / 4}:${height / 4}:flags=area`, width / 4, height / 4);
+  const truth = decodeRgbFrames(path, base, width, height);
+  const input = decodeRgbFrames(path, `${base},scale=${width / 4}:${height / 4}:flags=area`, width / 4, height / 4);
   return { name: file, width, height, truth, input };
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { backendRowFromHubStatus } from '../../../src/extension/monitor/backend-rows';
+import { backendRowFromHubStatus } from '../../../src/extension/backends/backend-rows';
 import { monitorCsp, renderMonitorHtml } from '../../../src/extension/monitor/html';
 import type { MonitorJobControls, MonitorLogger } from '../../../src/extension/monitor/job-controls';
 import { JobReplay, SERIES_POINTS } from '../../../src/extension/monitor/job-replay';

@@ -3,7 +3,18 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
 import type { EngineEvent, ErrorEvent, StartEvent } from '../../../src/protocol/engine-events';
-import { basicClip, type CliResult, collect, freshDir, runCli, startCli, streams } from '../engine/helpers';
+import {
+  assertSameTimes,
+  basicClip,
+  type CliResult,
+  collect,
+  frameTimes,
+  freshDir,
+  runCli,
+  startCli,
+  streams,
+  vfrClip,
+} from '../engine/helpers';
 import {
   childProcesses,
   deterministicArgs,
@@ -171,4 +182,37 @@ describe('resume: kill -9 at random frames, resume, byte-identical video', funct
       summary.push(`encoder kill at frame ${run.atFrame} (kept ${done}): identical`);
     });
   }
+});
+
+describe('resume: a VFR clip killed and resumed keeps every frame at its source time', function () {
+  this.timeout(600000);
+  const rand = prng(SEED + 1);
+
+  it("engine SIGKILL mid-job, then resume: the uninterrupted run's video stream and frame times", async () => {
+    const dir = freshDir('huaju4k-vfr-resume-');
+    const input = join(dir, 'vfr.mp4');
+    copyFileSync(vfrClip(), input);
+    const src = frameTimes(input);
+    const args = (out: string) => deterministicArgs(input, out, 6);
+    const ref = join(dir, 'ref.mp4');
+    assert.equal((await runCli(args(ref), ENV)).code, 0);
+    const out = join(dir, 'out.mp4');
+    // Past the pause at frame 20 some of the time, so segments on both sides of it are recorded before the kill.
+    const k = 8 + Math.floor(rand() * 25);
+    const run = await runAndKill(args(out), k, 'engine');
+    assert.ok(run.atFrame >= 0, `no moment from frame ${k} on with the engine's ffmpeg children alive`);
+    assert.deepEqual(await waitGone(run.kids), []);
+    const done = await assertCheckpointSound(out);
+    const r = await runCli(['resume', out, '--json'], ENV);
+    assert.equal(r.code, 0, r.stderr);
+    const start = r.events.find((e): e is StartEvent => e.type === 'start');
+    assert.equal(start?.resumeFromFrame, done, 'resumes at the first missing frame');
+    assert.equal(videoStreamHash(out), videoStreamHash(ref), `killed at frame ${run.atFrame} (seed ${SEED})`);
+    assertSameTimes(frameTimes(out), src, 1 / 90000);
+    assert.deepEqual(frameTimes(out), frameTimes(ref), 'frame times as in the uninterrupted run');
+    assert.ok(
+      streams(out).some((s) => s.codec_type === 'audio'),
+      'audio present',
+    );
+  });
 });

@@ -15,6 +15,8 @@ describe('temporal: enhance options', () => {
     assert.equal(a.reuse, false);
     assert.equal(a.reuseThreshold, 2.5);
     assert.equal(a.refreshEvery, 0);
+    assert.equal(d.motion, 'flow');
+    assert.equal(parseEnhanceArgs(['in.mp4', '--motion', 'off']).motion, 'off');
   });
 
   it('rejects bad values with a usage error naming the option', () => {
@@ -22,6 +24,7 @@ describe('temporal: enhance options', () => {
     assert.throws(() => parseEnhanceArgs(['in.mp4', '--reuse', 'yes']), /--reuse must be on or off/);
     assert.throws(() => parseEnhanceArgs(['in.mp4', '--reuse-threshold', '-1']), /--reuse-threshold/);
     assert.throws(() => parseEnhanceArgs(['in.mp4', '--refresh-every', '1.5']), /--refresh-every/);
+    assert.throws(() => parseEnhanceArgs(['in.mp4', '--motion', 'on']), /--motion must be one of flow, off/);
   });
 
   it('builds the parts the options ask for, and pixel parameters that change with them', () => {
@@ -41,5 +44,13 @@ describe('temporal: enhance options', () => {
     assert.notEqual(p([]), p(['--temporal', 'high']));
     assert.notEqual(p([]), p(['--refresh-every', '10']));
     assert.equal(p(['--reuse', 'off']), p(['--reuse', 'off', '--refresh-every', '10']));
+    // Following motion changes pixels (a checkpoint of one is not resumed as the other); with nothing temporal
+    // on, it changes nothing, and --motion off keeps the parameters of checkpoints made before motion existed.
+    assert.notEqual(p([]), p(['--motion', 'off']));
+    assert.equal(
+      p(['--temporal', 'off', '--reuse', 'off']),
+      p(['--temporal', 'off', '--reuse', 'off', '--motion', 'off']),
+    );
+    assert.equal(p(['--motion', 'off']).includes('Motion') || p(['--motion', 'off']).includes('Shift'), false);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { PipelineFrame } from '../../../src/engine/pipeline-types';
 import { FrameHistory } from '../../../src/engine/temporal/frame-history';
+import { MotionEstimator } from '../../../src/engine/temporal/motion';
 import { TemporalStage } from '../../../src/engine/temporal/temporal-stage';
 import { meanAbsDiff, ReplicateUpscaler, texture, withNoise, withSquare } from './frames';
 
@@ -107,24 +108,29 @@ describe('temporal: stage', () => {
     assert.notEqual(stage.process(after).output, after.output, 'blends again within the new shot');
   });
 
-  it('prime(frames before the resume point) gives the same outputs as an uninterrupted run', async () => {
-    const base = texture(W, H, 8);
-    const frames: PipelineFrame[] = [];
-    for (let i = 0; i < 14; i++) {
-      const moved = withSquare(base, W, { x: (i * 2) % W, y: 3, size: 4, rgb: [0, 0, 0] });
-      const input = i === 7 ? Buffer.from(moved.map((v) => 255 - v)) : withNoise(moved, 2, i);
-      frames.push(await frameOf(i, input));
-    }
-    for (const strength of ['low', 'medium', 'high'] as const) {
-      const whole = new TemporalStage({ strength });
-      const expected = frames.map((f) => whole.process(f).output);
-      for (const resume of [1, 5, 8, 9, 12]) {
-        const resumed = new TemporalStage({ strength });
-        resumed.prime(frames.slice(Math.max(0, resume - resumed.primeFrames), resume));
-        for (let i = resume; i < frames.length; i++) {
-          assert.ok(resumed.process(frames[i]).output.equals(expected[i]), `${strength}: resume ${resume}, frame ${i}`);
-        }
+  for (const motion of [false, true])
+    it(`prime(frames before the resume point) gives the same outputs as an uninterrupted run${motion ? ' (following motion)' : ''}`, () =>
+      primeMatchesUninterrupted(motion));
+});
+
+/** Resumes at several points (one right after a scene cut) and compares every later output with a whole run. */
+async function primeMatchesUninterrupted(motion: boolean): Promise<void> {
+  const base = texture(W, H, 8);
+  const frames: PipelineFrame[] = [];
+  for (let i = 0; i < 14; i++) {
+    const moved = withSquare(base, W, { x: (i * 2) % W, y: 3, size: 4, rgb: [0, 0, 0] });
+    const input = i === 7 ? Buffer.from(moved.map((v) => 255 - v)) : withNoise(moved, 2, i);
+    frames.push(await frameOf(i, input));
+  }
+  for (const strength of ['low', 'medium', 'high'] as const) {
+    const whole = new TemporalStage({ strength, motion: motion ? new MotionEstimator() : undefined });
+    const expected = frames.map((f) => whole.process(f).output);
+    for (const resume of [1, 5, 8, 9, 12]) {
+      const resumed = new TemporalStage({ strength, motion: motion ? new MotionEstimator() : undefined });
+      resumed.prime(frames.slice(Math.max(0, resume - resumed.primeFrames), resume));
+      for (let i = resume; i < frames.length; i++) {
+        assert.ok(resumed.process(frames[i]).output.equals(expected[i]), `${strength}: resume ${resume}, frame ${i}`);
       }
     }
-  });
-});
+  }
+}

@@ -1,12 +1,20 @@
 import type { ParseArgsConfig } from 'node:util';
-import { VIDEO_ENCODERS } from './encoder';
-import { PRECISION_CHOICES } from './gpu/precision';
-import { EP_CHOICES } from './gpu/providers';
-import { TEMPORAL_STRENGTHS } from './temporal/strength';
+
+/** What `--encoder` accepts (the extension's huaju4k.encoder adds `auto`: no flag). */
+export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc'] as const;
+/** `--temporal` strengths. `off` leaves every frame exactly as the model made it. */
+export const TEMPORAL_STRENGTHS = ['off', 'low', 'medium', 'high'] as const;
+/** `--motion`: follow motion with optical flow on the low-res frames, or blend and reuse only what stayed put. */
+export const MOTION_MODES = ['flow', 'off'] as const;
+/** What `--ep` accepts. `auto` tries this platform's GPU providers (engine gpu/providers.ts autoOrder), then the CPU. */
+export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+/** What `--precision` accepts. */
+export const PRECISION_CHOICES = ['auto', 'fp16', 'fp32', 'int8'] as const;
 
 /**
- * One table per subcommand: the parser's options and the `--help` text are both derived from it, so an option
- * cannot be accepted without being documented (or documented without being accepted).
+ * One table per subcommand: the engine's parser and its `--help` text are both derived from it, so an option cannot
+ * be accepted without being documented (or documented without being accepted). The extension's settings name the
+ * option they feed (`setting`), and a test holds package.json's `contributes.configuration` to this table.
  */
 export interface OptionSpec {
   name: string;
@@ -16,6 +24,10 @@ export interface OptionSpec {
   help: string;
   /** Accepted for old command lines but not listed (e.g. renamed options). */
   hidden?: boolean;
+  /** The values it accepts, when it is a choice (then also the `huaju4k.<setting>` dropdown's). */
+  choices?: readonly string[];
+  /** The extension setting (`huaju4k.<setting>`) that feeds it. */
+  setting?: string;
 }
 
 export interface CommandSpec {
@@ -30,20 +42,31 @@ const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', help: 'show this hel
 const EP_OPTION: OptionSpec = {
   name: 'ep',
   arg: EP_CHOICES.join('|'),
+  choices: EP_CHOICES,
+  setting: 'executionProvider',
   help: 'ONNX Runtime execution provider (default auto: a GPU provider when one works, else the CPU)',
 };
 const PRECISION_OPTION: OptionSpec = {
   name: 'precision',
   arg: PRECISION_CHOICES.join('|'),
+  choices: PRECISION_CHOICES,
+  setting: 'precision',
   help: 'model arithmetic (default auto: fp16 on a GPU; on the CPU fp32, or int8 where models.json marks it)',
 };
 const ENCODER_OPTION: OptionSpec = {
   name: 'encoder',
   arg: VIDEO_ENCODERS.join('|'),
+  choices: VIDEO_ENCODERS,
+  setting: 'encoder',
   help: 'ffmpeg video encoder (default libx264)',
 };
 
-const PRESET_OPTION: OptionSpec = { name: 'preset', arg: 'p', help: 'encoder preset (default veryfast for x264)' };
+const PRESET_OPTION: OptionSpec = {
+  name: 'preset',
+  arg: 'p',
+  setting: 'preset',
+  help: 'encoder preset (default veryfast for x264)',
+};
 
 export const ENHANCE_COMMAND: CommandSpec = {
   name: 'enhance',
@@ -55,10 +78,16 @@ export const ENHANCE_COMMAND: CommandSpec = {
       name: 'model',
       short: 'm',
       arg: 'id|path.onnx',
+      setting: 'model',
       help: 'model id (see docs/dev/models.md), an .onnx file, or null (built-in nearest ×4, for measuring)',
     },
-    { name: 'target', arg: 'WxH', help: 'box the output is fitted inside, aspect kept (default 3840x2160)' },
-    { name: 'scale', arg: 'n', help: 'output = input × n instead of a target box, n in (0, 16]' },
+    {
+      name: 'target',
+      arg: 'WxH',
+      setting: 'target',
+      help: 'box the output is fitted inside, aspect kept (default 3840x2160)',
+    },
+    { name: 'scale', arg: 'n', setting: 'scale', help: 'output = input × n instead of a target box, n in (0, 16]' },
     {
       name: 'fit',
       arg: 'contain|pad',
@@ -68,26 +97,69 @@ export const ENHANCE_COMMAND: CommandSpec = {
       name: 'same-size',
       help: 'restore a source already at the target at that size (the model runs on it shrunk by its scale)',
     },
-    { name: 'tile', arg: 'n|auto', help: 'model tile size in input pixels (default auto)' },
+    { name: 'tile', arg: 'n|auto', setting: 'tile', help: 'model tile size in input pixels (default auto)' },
     ENCODER_OPTION,
-    { name: 'crf', arg: 'n', help: 'encoder quality 0-51, lower is better (default 18)' },
+    { name: 'crf', arg: 'n', setting: 'crf', help: 'encoder quality 0-51, lower is better (default 18)' },
     PRESET_OPTION,
-    { name: 'max-frames', arg: 'n', help: 'stop after n frames (a quick trial)' },
-    { name: 'buffer-mb', arg: 'n', help: 'memory for frames in flight, MiB (default: from the frame size)' },
+    { name: 'max-frames', arg: 'n', setting: 'maxFrames', help: 'stop after n frames (a quick trial)' },
+    {
+      name: 'buffer-mb',
+      arg: 'n',
+      setting: 'bufferMB',
+      help: 'memory for frames in flight, MiB (default: from the frame size)',
+    },
     { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
     EP_OPTION,
     PRECISION_OPTION,
-    { name: 'vram-budget', arg: 'size', help: 'GPU memory for one job: 6, 6G, 512M (default 6 GiB)' },
-    { name: 'segment-frames', arg: 'n', help: 'frames per checkpoint segment (default about 10 s of video)' },
+    {
+      name: 'vram-budget',
+      arg: 'size',
+      setting: 'vramBudgetGiB',
+      help: 'GPU memory for one job: 6, 6G, 512M (default 6 GiB)',
+    },
+    {
+      name: 'segment-frames',
+      arg: 'n',
+      setting: 'segmentFrames',
+      help: 'frames per checkpoint segment (default about 10 s of video)',
+    },
     { name: 'resume', help: 'continue an interrupted run of the same input and output exactly' },
     { name: 'overwrite', short: 'y', help: 'replace an existing output (without it an existing output is refused)' },
-    { name: 'disk-budget', arg: '4x|20G', help: 'disk for output + work files: a multiple of the input or a size' },
-    { name: 'disk-reserve', arg: 'size', help: 'free space always left on the output disk (default 2G)' },
+    {
+      name: 'disk-budget',
+      arg: '4x|20G',
+      setting: 'diskBudgetMultiplier',
+      help: 'disk for output + work files: a multiple of the input or a size',
+    },
+    {
+      name: 'disk-reserve',
+      arg: 'size',
+      setting: 'diskReserveGB',
+      help: 'free space always left on the output disk (default 2G)',
+    },
     { name: 'disk-reserve-gb', arg: 'n', help: 'old spelling of --disk-reserve <n>G', hidden: true },
-    { name: 'temporal', arg: TEMPORAL_STRENGTHS.join('|'), help: 'temporal stabilisation strength (default medium)' },
-    { name: 'reuse', arg: 'on|off', help: 'reuse upscaled tiles where the input did not change (default on)' },
+    {
+      name: 'temporal',
+      arg: TEMPORAL_STRENGTHS.join('|'),
+      choices: TEMPORAL_STRENGTHS,
+      setting: 'temporal',
+      help: 'temporal stabilisation strength (default medium)',
+    },
+    {
+      name: 'reuse',
+      arg: 'on|off',
+      choices: ['on', 'off'],
+      setting: 'tileReuse',
+      help: 'reuse upscaled tiles where the input did not change (default on)',
+    },
     { name: 'reuse-threshold', arg: 'levels', help: 'largest change (0-255) still counted as unchanged' },
     { name: 'refresh-every', arg: 'n', help: 'run the model on every tile at least every n frames' },
+    {
+      name: 'motion',
+      arg: MOTION_MODES.join('|'),
+      choices: MOTION_MODES,
+      help: 'follow camera and object motion with optical flow (default flow)',
+    },
     {
       name: 'publish',
       arg: 'ws://host:port/video_in',
@@ -98,26 +170,28 @@ export const ENHANCE_COMMAND: CommandSpec = {
   ],
 };
 
-export const RESUME_COMMAND: CommandSpec = {
-  name: 'resume',
-  synopsis: 'huaju4k resume <output|work folder> [options]',
-  summary: 'Continue an interrupted job with the settings it started with.',
-  options: [JSON_OPTION, HELP_OPTION],
-};
+/** A command whose only options are --json and --help. */
+function jsonCommand(name: string, synopsis: string, summary: string): CommandSpec {
+  return { name, synopsis, summary, options: [JSON_OPTION, HELP_OPTION] };
+}
 
-export const JOBS_COMMAND: CommandSpec = {
-  name: 'jobs',
-  synopsis: 'huaju4k jobs [<folder|output>...] [options]',
-  summary: 'List interrupted and running jobs under the folders (default: the current folder).',
-  options: [JSON_OPTION, HELP_OPTION],
-};
+export const RESUME_COMMAND = jsonCommand(
+  'resume',
+  'huaju4k resume <output|work folder> [options]',
+  'Continue an interrupted job with the settings it started with.',
+);
 
-export const PROBE_COMMAND: CommandSpec = {
-  name: 'probe',
-  synopsis: 'huaju4k probe <input> [options]',
-  summary: 'Show what the engine reads from a video (size, frame rate, frames, streams).',
-  options: [JSON_OPTION, HELP_OPTION],
-};
+export const JOBS_COMMAND = jsonCommand(
+  'jobs',
+  'huaju4k jobs [<folder|output>...] [options]',
+  'List interrupted and running jobs under the folders (default: the current folder).',
+);
+
+export const PROBE_COMMAND = jsonCommand(
+  'probe',
+  'huaju4k probe <input> [options]',
+  'Show what the engine reads from a video (size, frame rate, frames, streams).',
+);
 
 export const BENCH_COMMAND: CommandSpec = {
   name: 'bench',

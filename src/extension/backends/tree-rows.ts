@@ -2,9 +2,10 @@
  * What the Backends tree shows for one backend, as plain rows (no `vscode` import): the extension turns each row
  * into a TreeItem (label, description, tooltip, ThemeIcon from `icon` coloured by `state`, children collapsed).
  */
-import { formatBytes } from '../protocol/format';
-import type { HubStatus } from '../protocol/hub-status';
-import type { BackendView, GenericEndpoint } from './client';
+
+import type { BackendView, GenericEndpoint } from '../../hub/client';
+import { formatBytes } from '../../protocol/format';
+import type { HubStatus } from '../../protocol/hub-status';
 
 export type RowState = 'ok' | 'warning' | 'error' | 'idle';
 

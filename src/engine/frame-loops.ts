@@ -1,0 +1,140 @@
+import type { SegmentWriter } from './checkpoint/segment-writer';
+import type { DecodedFrame, FrameDecoder } from './decoder';
+import { CancelledError } from './errors';
+import type { Emit } from './events';
+import { checkDecodedAll } from './frame-checks';
+import { FrameRing } from './frame-ring';
+import type { FrameStage, FrameUpscaler, PipelineFrame } from './pipeline-types';
+import type { PreviewEmitter } from './preview-emitter';
+import type { RunTelemetry } from './run-telemetry';
+import type { Size } from './target-size';
+import { primeForResume, type TemporalParts } from './temporal/resume-prime';
+
+export interface FrameLoopsOptions {
+  /** Absent when every frame is already encoded (only the join is left). */
+  decoder?: FrameDecoder;
+  upscaler: FrameUpscaler;
+  stages: FrameStage[];
+  writer: SegmentWriter;
+  inSize: Size;
+  outSize: Size;
+  /** The two rings' byte budgets: the backpressure between the loops. */
+  ringBytes: { in: number; out: number };
+  /** Frames the run covers; the decoder must deliver up to this one. */
+  total: number;
+  /** First frame this run encodes, and the earlier frame the decoder starts at to prime the temporal state. */
+  resumeFrom: number;
+  primeAt: number;
+  temporal?: TemporalParts;
+  inputPath: string;
+  /** Called before each frame goes to the encoder (the disk guard); throws to stop the run. */
+  beforeEncode: () => void;
+  telemetry: RunTelemetry;
+  previews?: PreviewEmitter;
+  emit: Emit;
+  signal?: AbortSignal;
+}
+
+/**
+ * decode → ring → model (tiles) → stages → ring → segment encoder, the three loops running concurrently. The first
+ * failure (or the abort signal) stops every loop, kills the decoder and aborts the writer; `run` then rejects with it.
+ */
+export class FrameLoops {
+  private readonly inRing: FrameRing<DecodedFrame>;
+  private readonly outRing: FrameRing<PipelineFrame>;
+  private failure: Error | undefined;
+
+  constructor(private readonly o: FrameLoopsOptions) {
+    this.inRing = new FrameRing<DecodedFrame>(o.ringBytes.in);
+    this.outRing = new FrameRing<PipelineFrame>(o.ringBytes.out);
+  }
+
+  /** Bytes the rings hold now. */
+  get usedBytes(): number {
+    return this.inRing.usedBytes + this.outRing.usedBytes;
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Stops every loop with `err` (the first one wins). */
+  fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.inRing.abort(err);
+    this.outRing.abort(err);
+    this.o.decoder?.kill();
+    this.o.writer.abort();
+  }
+
+  async run(): Promise<void> {
+    const { signal } = this.o;
+    const onAbort = () => this.fail(new CancelledError(String(signal?.reason ?? 'signal')));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const guard = (p: Promise<void>) =>
+      p.catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    try {
+      await Promise.all([guard(this.decodeLoop()), guard(this.inferLoop()), guard(this.encodeLoop())]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private async decodeLoop(): Promise<void> {
+    const { decoder, temporal, telemetry } = this.o;
+    if (!decoder) return this.inRing.close();
+    const it = decoder.frames();
+    if (temporal) await primeForResume(it, this.o.primeAt, this.o.resumeFrom, this.o.inSize, temporal);
+    let end = this.o.resumeFrom;
+    for (;;) {
+      const t = performance.now();
+      const next = await it.next();
+      if (next.done) break;
+      telemetry.clock.add('decode', performance.now() - t);
+      end = next.value.index + 1;
+      await this.inRing.push(next.value, next.value.data.length);
+    }
+    checkDecodedAll(end, this.o.total, this.o.inputPath, decoder.errorOutput, this.o.emit);
+    this.inRing.close();
+  }
+
+  private async inferLoop(): Promise<void> {
+    const { upscaler, stages, inSize, outSize, telemetry } = this.o;
+    for (;;) {
+      const f = await this.inRing.shift();
+      if (!f) break;
+      const t = performance.now();
+      const out = await upscaler.upscale(f.data, inSize.width, inSize.height);
+      telemetry.clock.add('infer', performance.now() - t);
+      let frame: PipelineFrame = { index: f.index, input: f.data, inputSize: inSize, output: out, outputSize: outSize };
+      if (stages.length) {
+        const ts = performance.now();
+        for (const s of stages) frame = await s.process(frame);
+        telemetry.clock.add('temporal', performance.now() - ts);
+      }
+      await this.outRing.push(frame, frame.output.length);
+    }
+    this.outRing.close();
+  }
+
+  private async encodeLoop(): Promise<void> {
+    const { writer, telemetry, previews, upscaler, stages } = this.o;
+    for (;;) {
+      const f = await this.outRing.shift();
+      if (!f) break;
+      this.o.beforeEncode();
+      const t = performance.now();
+      // On a VFR source the frame's source time (the decoder's side channel); undefined on CFR.
+      await writer.write(f.output, await this.o.decoder?.times?.at(f.index));
+      telemetry.clock.add('encode', performance.now() - t);
+      const previewed = previews?.offer(f, Date.now()) ?? false;
+      // Written and read by nobody else: its memory goes back to the upscaler for a later frame.
+      if (!previewed && stages.length === 0) upscaler.release?.(f.output);
+      telemetry.frameEncoded(writer.framesWritten);
+    }
+    if (this.o.decoder) await writer.finish();
+  }
+}

@@ -1,0 +1,250 @@
+import { erode3x3, type MaskThresholds, smoothedAbsDiff, weightsFromDiff } from './change-mask';
+import type { MotionLink } from './motion';
+import { sampleBilinear } from './optical-flow';
+
+/**
+ * Motion-compensated blend weights and the blend itself. Each past output is warped onto the current frame by the
+ * chained low-res backward flows, scaled to the output and rounded to whole output pixels (no resampling blur, so
+ * the model's texture stays crisp; the error is at most half an output pixel). Per low-res pixel and past frame
+ * two hypotheses are judged on the low-res input: "did not move" (today's static blend) and "moved as the flow
+ * says"; the one whose 3×3-smoothed luma difference is smaller wins, so a fixed camera blends exactly as before.
+ */
+
+/** One past frame as seen from the current one: per low-res pixel, blend weight and whole-output-pixel offset. */
+export interface WarpedPast {
+  weight: Float32Array;
+  ox: Int32Array;
+  oy: Int32Array;
+  output: Uint8Array;
+}
+
+/**
+ * A block whose warped past differs from the new output by more than this mean (levels, RGB) is not blended:
+ * the prediction disagrees with what the model made, whatever the low-res check said.
+ */
+export const OUTPUT_AGREE_LIMIT = 24;
+
+/**
+ * Registration error (low-res pixels) the brightness check of a warped past allows for: the flow's own error and
+ * the rounding to whole output pixels. Where the picture has a gradient g, that much misregistration changes the
+ * luma by up to g × this, which is not counted as a mismatch.
+ */
+export const FLOW_SLACK = 0.25;
+
+/** FLOW_SLACK × the 3×3 mean of |∇luma| (central differences), per pixel. */
+function registrationSlack(luma: Uint8Array, w: number, h: number): Float32Array {
+  const g = new Uint8Array(w * h);
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const gx = luma[y * w + Math.min(w - 1, x + 1)] - luma[y * w + Math.max(0, x - 1)];
+      const gy = luma[Math.min(h - 1, y + 1) * w + x] - luma[Math.max(0, y - 1) * w + x];
+      g[i] = Math.min(255, (Math.abs(gx) + Math.abs(gy)) / 2);
+    }
+  }
+  const zero = new Uint8Array(w * h);
+  const smoothed = smoothedAbsDiff(g, zero, w, h);
+  for (let i = 0; i < smoothed.length; i++) smoothed[i] *= FLOW_SLACK;
+  return smoothed;
+}
+
+export interface PastFrame {
+  luma: Uint8Array;
+  output: Uint8Array;
+}
+
+/** The state carried from one past frame to the next older one while following the chain of flows. */
+interface Chain {
+  dx: Float32Array;
+  dy: Float32Array;
+  ok: Uint8Array;
+}
+
+/** Advances the chained displacement by one link (frame t−k+1 → t−k), sampling it where the chain has arrived. */
+function followLink(c: Chain, link: MotionLink, w: number, h: number, first: boolean): void {
+  const { u, v } = link.back;
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const px = x + c.dx[i];
+      const py = y + c.dy[i];
+      const nx = Math.round(px);
+      const ny = Math.round(py);
+      if (nx < 0 || ny < 0 || nx >= w || ny >= h || !link.consistent[ny * w + nx]) c.ok[i] = 0;
+      c.dx[i] += first ? u[i] : sampleBilinear(u, w, h, px, py);
+      c.dy[i] += first ? v[i] : sampleBilinear(v, w, h, px, py);
+    }
+  }
+}
+
+/**
+ * Rounds the chain to whole output pixels and samples the past luma there; offsets whose block would leave the
+ * output are marked not ok.
+ */
+function warpedLuma(c: Chain, past: Uint8Array, w: number, h: number, scale: number) {
+  const ox = new Int32Array(w * h);
+  const oy = new Int32Array(w * h);
+  const luma = new Uint8Array(w * h);
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const qx = Math.round(c.dx[i] * scale);
+      const qy = Math.round(c.dy[i] * scale);
+      ox[i] = qx;
+      oy[i] = qy;
+      const bx = x * scale + qx;
+      const by = y * scale + qy;
+      if (bx < 0 || by < 0 || bx + scale > w * scale || by + scale > h * scale) c.ok[i] = 0;
+      luma[i] = sampleBilinear(past, w, h, x + qx / scale, y + qy / scale) + 0.5;
+    }
+  }
+  return { ox, oy, luma };
+}
+
+/**
+ * Weights and offsets for each past frame (newest first). `links[k]` maps frame t−k onto t−k−1 (links[0] is the
+ * current frame's). Weights are decay^k × the better hypothesis's static weight, eroded by one pixel, and never
+ * larger than the previous (newer) frame's at the same pixel.
+ */
+export function warpedPasts(
+  cur: Uint8Array,
+  pasts: readonly PastFrame[],
+  links: readonly MotionLink[],
+  size: { width: number; height: number; scale: number },
+  t: MaskThresholds & { decay: number },
+): WarpedPast[] {
+  const { width: w, height: h, scale } = size;
+  const n = w * h;
+  const chain: Chain = { dx: new Float32Array(n), dy: new Float32Array(n), ok: new Uint8Array(n).fill(1) };
+  const out: WarpedPast[] = [];
+  let cumulative: Float32Array | undefined;
+  let decay = 1;
+  const slack = registrationSlack(cur, w, h);
+  for (let k = 0; k < pasts.length && k < links.length; k++) {
+    followLink(chain, links[k], w, h, k === 0);
+    const warped = warpedLuma(chain, pasts[k].luma, w, h, scale);
+    const still = weightsFromDiff(smoothedAbsDiff(cur, pasts[k].luma, w, h), t);
+    const movedDiff = smoothedAbsDiff(cur, warped.luma, w, h);
+    for (let i = 0; i < n; i++) movedDiff[i] = Math.max(0, movedDiff[i] - slack[i]);
+    const moved = weightsFromDiff(movedDiff, t);
+    const weight = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const useMotion = chain.ok[i] === 1 && moved[i] > still[i] && (warped.ox[i] !== 0 || warped.oy[i] !== 0);
+      if (useMotion) weight[i] = moved[i];
+      else {
+        weight[i] = still[i];
+        warped.ox[i] = 0;
+        warped.oy[i] = 0;
+      }
+    }
+    const eroded = erode3x3(weight, w, h);
+    decay *= t.decay;
+    for (let i = 0; i < n; i++) {
+      const e = cumulative && cumulative[i] < eroded[i] ? cumulative[i] : eroded[i];
+      eroded[i] = e;
+    }
+    cumulative = eroded;
+    const weighted = new Float32Array(n);
+    for (let i = 0; i < n; i++) weighted[i] = eroded[i] * decay;
+    out.push({ weight: weighted, ox: warped.ox, oy: warped.oy, output: pasts[k].output });
+  }
+  return out;
+}
+
+/**
+ * Mean |raw − past| over the middle output row of one block (RGB), the past read at the block's offset: a
+ * sample of the block is enough to catch a prediction that does not fit, at a fraction of the cost.
+ */
+function blockDisagreement(raw: Uint8Array, past: Uint8Array, base: number, src: number, rowBytes: number, s: number) {
+  const a = base + (s >> 1) * rowBytes;
+  const b = src + (s >> 1) * rowBytes;
+  let sum = 0;
+  for (let j = 0; j < s * 3; j++) sum += Math.abs(raw[a + j] - past[b + j]);
+  return sum / (s * 3);
+}
+
+/**
+ * out = (raw + Σ wₖ·pastₖ(shifted)) / (1 + Σ wₖ), integer scale, one low-res row of blocks at a time: the
+ * normalised weights and source offsets of the row are worked out once, then each output row of the blocks is
+ * written in one pass. Blocks with no usable past keep the model's bytes. Returns how many blocks were blended.
+ */
+export function blendWarped(
+  raw: Uint8Array,
+  pasts: readonly WarpedPast[],
+  out: Uint8Array,
+  w: number,
+  h: number,
+  s: number,
+) {
+  const m = pasts.length;
+  const rowBytes = w * s * 3;
+  const blockBytes = s * 3;
+  const w0 = new Float32Array(w);
+  const wk = Array.from({ length: m }, () => new Float32Array(w));
+  const off = Array.from({ length: m }, () => new Int32Array(w));
+  const outputs = pasts.map((q) => q.output);
+  const acc = new Float32Array(rowBytes);
+  const rowUses = new Uint8Array(m);
+  let blended = 0;
+  for (let y = 0; y < h; y++) {
+    let any = 0;
+    rowUses.fill(0);
+    for (let x = 0, p = y * w; x < w; x++, p++) {
+      const base = y * s * rowBytes + x * blockBytes;
+      let sum = 1;
+      for (let k = 0; k < m; k++) {
+        const q = pasts[k];
+        let use = q.weight[p];
+        const o = q.oy[p] * rowBytes + q.ox[p] * 3;
+        if (use > 0 && o !== 0 && blockDisagreement(raw, q.output, base, base + o, rowBytes, s) > OUTPUT_AGREE_LIMIT)
+          use = 0;
+        wk[k][x] = use;
+        off[k][x] = o;
+        sum += use;
+        if (use > 0) rowUses[k] = 1;
+      }
+      w0[x] = sum > 1 ? 1 / sum : 0;
+      if (sum > 1) {
+        any++;
+        for (let k = 0; k < m; k++) wk[k][x] /= sum;
+      }
+    }
+    if (any === 0) continue;
+    blended += any;
+    for (let dy = 0; dy < s; dy++) {
+      const row = (y * s + dy) * rowBytes;
+      for (let x = 0; x < w; x++) {
+        const norm = w0[x];
+        if (norm === 0) continue;
+        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) acc[j] = norm * raw[row + j];
+      }
+      for (let k = 0; k < m; k++) if (rowUses[k]) addShiftedRow(acc, outputs[k], row, wk[k], off[k], blockBytes);
+      for (let x = 0; x < w; x++) {
+        if (w0[x] === 0) continue;
+        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) out[row + j] = acc[j] + 0.5;
+      }
+    }
+  }
+  return blended;
+}
+
+/**
+ * acc += weight[block] × src[row + j + offset[block]] over one output row; blocks of weight 0 are skipped (each
+ * source in its own tight loop, so the JIT keeps it monomorphic and fast).
+ */
+function addShiftedRow(
+  acc: Float32Array,
+  src: Uint8Array,
+  row: number,
+  weight: Float32Array,
+  offset: Int32Array,
+  blockBytes: number,
+): void {
+  for (let x = 0, j = 0; x < weight.length; x++) {
+    const wt = weight[x];
+    const end = j + blockBytes;
+    if (wt === 0) {
+      j = end;
+      continue;
+    }
+    const from = row + offset[x];
+    for (; j < end; j++) acc[j] += wt * src[from + j];
+  }
+}

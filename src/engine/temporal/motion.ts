@@ -1,0 +1,157 @@
+import { MOTION_MODES } from '../../protocol/cli-options';
+import { type FlowField, type FlowOptions, opticalFlow, sampleBilinear } from './optical-flow';
+
+/** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
+export { MOTION_MODES };
+export type MotionMode = (typeof MOTION_MODES)[number];
+export const DEFAULT_MOTION: MotionMode = 'flow';
+
+export function isMotionMode(text: string): text is MotionMode {
+  return (MOTION_MODES as readonly string[]).includes(text);
+}
+
+/**
+ * Version of the flow and of how it is used; part of the checkpoint's pixel parameters, so a checkpoint written by
+ * another version of the motion code is not resumed into different pixels.
+ */
+export const MOTION_VERSION = 'lk-pyr-1';
+
+/** How frame t maps onto frame t−1 at low res: where each pixel came from, and whether that is trustworthy. */
+export interface MotionLink {
+  /** Backward flow: pixel p of frame t shows what frame t−1 showed at p + back(p). */
+  back: FlowField;
+  /** 1 where the forward flow from t−1 leads back to p (no occlusion, no disocclusion, not out of frame). */
+  consistent: Uint8Array;
+}
+
+export const linkBytes = (l: MotionLink): number => l.back.u.byteLength * 2 + l.consistent.byteLength;
+
+/**
+ * Forward/backward consistency (Sundaram, Brox & Keutzer 2010): following the backward flow and then the forward
+ * flow from there must return to the start, up to a tolerance that grows with the motion.
+ */
+export function consistentMask(back: FlowField, fwd: FlowField): Uint8Array {
+  const { width: w, height: h } = back;
+  const ok = new Uint8Array(w * h);
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const bu = back.u[i];
+      const bv = back.v[i];
+      const qx = x + bu;
+      const qy = y + bv;
+      if (qx < 0 || qy < 0 || qx > w - 1 || qy > h - 1) continue;
+      const fu = sampleBilinear(fwd.u, w, h, qx, qy);
+      const fv = sampleBilinear(fwd.v, w, h, qx, qy);
+      const du = bu + fu;
+      const dv = bv + fv;
+      if (du * du + dv * dv <= 0.01 * (bu * bu + bv * bv + fu * fu + fv * fv) + 0.5) ok[i] = 1;
+    }
+  }
+  return ok;
+}
+
+/** Mean |Δluma| over an 8×8 block above which the block counts as changed (camera grain averages out below). */
+export const FLOW_REGION_LEVEL = 2;
+const REGION_BLOCK = 8;
+/** Context around the changed blocks, low-res pixels (covers the window at the coarse pyramid levels). */
+export const FLOW_REGION_MARGIN = 16;
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/**
+ * The part of the frame the flow is computed on: the bounding box of the 8×8 blocks that changed between the two
+ * frames, with a margin. Elsewhere nothing moved, and the flow is zero: on a fixed camera with one moving part
+ * this is a small share of the frame. Undefined when nothing changed.
+ */
+export function flowRegion(a: Uint8Array, b: Uint8Array, width: number, height: number): Rect | undefined {
+  const B = REGION_BLOCK;
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let by = 0; by < height; by += B) {
+    for (let bx = 0; bx < width; bx += B) {
+      const bw = Math.min(B, width - bx);
+      const bh = Math.min(B, height - by);
+      let sum = 0;
+      for (let y = by; y < by + bh; y++)
+        for (let x = bx, i = y * width + bx; x < bx + bw; x++, i++) sum += Math.abs(a[i] - b[i]);
+      if (sum <= FLOW_REGION_LEVEL * bw * bh) continue;
+      x0 = Math.min(x0, bx);
+      y0 = Math.min(y0, by);
+      x1 = Math.max(x1, bx + bw - 1);
+      y1 = Math.max(y1, by + bh - 1);
+    }
+  }
+  if (x1 < 0) return undefined;
+  const m = FLOW_REGION_MARGIN;
+  const x = Math.max(0, x0 - m);
+  const y = Math.max(0, y0 - m);
+  return { x, y, w: Math.min(width, x1 + m + 1) - x, h: Math.min(height, y1 + m + 1) - y };
+}
+
+function crop(plane: Uint8Array, width: number, r: Rect): Uint8Array {
+  const out = new Uint8Array(r.w * r.h);
+  for (let y = 0; y < r.h; y++)
+    out.set(plane.subarray((r.y + y) * width + r.x, (r.y + y) * width + r.x + r.w), y * r.w);
+  return out;
+}
+
+/** The flow of the changed region only (zero elsewhere); see flowRegion(). */
+export function regionFlow(from: Uint8Array, to: Uint8Array, width: number, height: number, o: FlowOptions) {
+  const field: FlowField = { width, height, u: new Float32Array(width * height), v: new Float32Array(width * height) };
+  const r = flowRegion(from, to, width, height);
+  if (!r) return field;
+  if (r.w === width && r.h === height) return opticalFlow(from, to, width, height, o);
+  const f = opticalFlow(crop(from, width, r), crop(to, width, r), r.w, r.h, o);
+  for (let y = 0; y < r.h; y++) {
+    field.u.set(f.u.subarray(y * r.w, (y + 1) * r.w), (r.y + y) * width + r.x);
+    field.v.set(f.v.subarray(y * r.w, (y + 1) * r.w), (r.y + y) * width + r.x);
+  }
+  return field;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+
+/**
+ * Computes flows between low-res luma planes, remembering the last few so the reuse wrapper and the blend stage,
+ * which both look at the same pair of frames, pay for it once. A result is found again by the planes' contents,
+ * so it is exactly what computing it again would give (resume stays byte-identical).
+ */
+export class MotionEstimator {
+  private readonly memo: { from: Uint8Array; to: Uint8Array; flow: FlowField }[] = [];
+  private computed = 0;
+  private ms = 0;
+
+  constructor(readonly options: FlowOptions = {}) {}
+
+  /** Flows actually computed (not found in the memo), and their total time. */
+  get stats(): { flows: number; ms: number } {
+    return { flows: this.computed, ms: this.ms };
+  }
+
+  flow(from: Uint8Array, to: Uint8Array, width: number, height: number): FlowField {
+    const hit = this.memo.find((m) => m.flow.width === width && sameBytes(m.from, from) && sameBytes(m.to, to));
+    if (hit) return hit.flow;
+    const t = performance.now();
+    const flow = regionFlow(from, to, width, height, this.options);
+    this.ms += performance.now() - t;
+    this.computed++;
+    this.memo.unshift({ from, to, flow });
+    if (this.memo.length > 3) this.memo.pop();
+    return flow;
+  }
+
+  /** Frame `cur` (t) against `prev` (t−1): the backward flow and where it can be trusted. */
+  link(cur: Uint8Array, prev: Uint8Array, width: number, height: number): MotionLink {
+    const back = this.flow(cur, prev, width, height);
+    const fwd = this.flow(prev, cur, width, height);
+    return { back, consistent: consistentMask(back, fwd) };
+  }
+}

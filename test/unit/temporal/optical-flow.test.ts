@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lumaOf } from '../../../src/engine/temporal/change-mask';
+import { consistentMask, MotionEstimator } from '../../../src/engine/temporal/motion';
+import { opticalFlow } from '../../../src/engine/temporal/optical-flow';
+import { writeNaturalPng } from '../reference/natural-image';
+
+/** Luma of a w×h window at (x, y) of a real frame, after an area downscale by `down` (so x, y may be fractions). */
+function realWindow(png: string, w: number, h: number, x: number, y: number, down: number): Uint8Array {
+  const raw = execFileSync(
+    'ffmpeg',
+    [
+      ...['-v', 'error', '-i', png, '-vf'],
+      `crop=${w * down}:${h * down}:${x * down}:${y * down},scale=${w}:${h}:flags=area,format=rgb24`,
+      ...['-f', 'rawvideo', 'pipe:1'],
+    ],
+    { maxBuffer: 1 << 26 },
+  );
+  return lumaOf(raw, w * h);
+}
+
+/** Share of textured pixels (away from the border the shift uncovers) whose flow is within `tol` of (u, v). */
+function recovered(a: Uint8Array, f: { u: Float32Array; v: Float32Array }, w: number, h: number, u: number, v: number) {
+  let near = 0;
+  let textured = 0;
+  for (let y = 8; y < h - 8; y++) {
+    for (let x = 8; x < w - 8; x++) {
+      const i = y * w + x;
+      if (Math.abs(a[i + 1] - a[i - 1]) + Math.abs(a[i + w] - a[i - w]) < 8) continue;
+      textured++;
+      if (Math.hypot(f.u[i] - u, f.v[i] - v) <= 0.25) near++;
+    }
+  }
+  return { share: near / textured, textured };
+}
+
+describe('temporal/optical-flow: pyramidal Lucas–Kanade on real frames', function () {
+  this.timeout(60000);
+  let dir: string;
+  let png: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'huaju4k-flow-'));
+    png = join(dir, 'real.png');
+    writeNaturalPng(png, 640, 480);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [u, v] of [
+    [-3, 2],
+    [1.5, -0.5],
+    [6, 4],
+  ]) {
+    it(`recovers a known shift of (${u}, ${v}) px on a real frame`, () => {
+      const a = realWindow(png, 256, 192, 20, 20, 2);
+      const b = realWindow(png, 256, 192, 20 - u, 20 - v, 2);
+      const f = opticalFlow(a, b, 256, 192);
+      const r = recovered(a, f, 256, 192, u, v);
+      assert.ok(r.textured > 2000, `the real frame has texture (${r.textured} px)`);
+      assert.ok(r.share > 0.9, `${(r.share * 100).toFixed(1)} % of textured pixels within 0.25 px of (${u}, ${v})`);
+    });
+  }
+
+  it('flags the pixels a shift uncovers as inconsistent, and keeps the rest', () => {
+    const a = realWindow(png, 256, 192, 20, 20, 2);
+    const b = realWindow(png, 256, 192, 24, 20, 2);
+    const motion = new MotionEstimator();
+    const link = motion.link(b, a, 256, 192);
+    // b is a moved 4 px to the left: b's last 4 columns were outside a.
+    let uncovered = 0;
+    let inside = 0;
+    for (let y = 0; y < 192; y++) {
+      for (let x = 0; x < 256; x++) {
+        if (x >= 252) uncovered += link.consistent[y * 256 + x];
+        else if (x < 240) inside += link.consistent[y * 256 + x];
+      }
+    }
+    assert.equal(uncovered, 0, 'no pixel that came from outside the previous frame is trusted');
+    assert.ok(
+      inside / (240 * 192) > 0.9,
+      `most of the rest is consistent (${((inside / (240 * 192)) * 100).toFixed(1)} %)`,
+    );
+    assert.deepEqual(consistentMask(link.back, motion.flow(a, b, 256, 192)), link.consistent);
+    assert.equal(motion.stats.flows, 2, 'the memo served the repeated flow');
+  });
+});
