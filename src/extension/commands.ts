@@ -3,10 +3,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { workDirFor } from '../protocol/output-name';
 import { COMMANDS } from './commands-ids';
+import { openCompare } from './compare-panel';
 import { listEngineJobs } from './engine-jobs';
+import { chooseAndEstimate } from './enhance-options';
+import type { JobHistory } from './job-history';
 import type { JobJournal } from './job-journal';
 import type { JobManager, JobRequest } from './job-manager';
+import { isFinished } from './job-state';
 import type { JobUi } from './job-ui';
+import { isJobNode } from './jobs-tree';
 import { MonitorPanel } from './monitor';
 import { findResumable, listResumable, mergeResumable, type ResumableJob, resumeArgs, resumePickItem } from './resume';
 import { revealFile } from './reveal';
@@ -19,6 +24,7 @@ export interface CommandDeps {
   context: vscode.ExtensionContext;
   jobs: JobManager;
   journal: JobJournal;
+  history: JobHistory;
   ui: JobUi;
   tree: VideosTreeProvider;
   log: vscode.LogOutputChannel;
@@ -109,6 +115,8 @@ async function confirmReplace(ui: JobUi, input: string, output: string, asked: b
 
 interface EnqueueExtra {
   output?: string;
+  /** Settings to use instead of the configured ones (Enhance to 4K As…). */
+  settings?: EnhanceSettings;
   resumeOf?: string[];
   replaceConfirmed?: boolean;
 }
@@ -151,7 +159,7 @@ async function enqueue(d: CommandDeps, uri: vscode.Uri, extra: EnqueueExtra = {}
   const { ui, jobs } = d;
   const input = await localInput(ui, uri);
   if (!input) return undefined;
-  const settings = settingsFor(uri);
+  const settings = extra.settings ?? settingsFor(uri);
   const args = extra.resumeOf ?? (await argsFromSettings(ui, input, extra.output, settings));
   if (!args) return undefined;
   if (!extra.resumeOf) {
@@ -206,13 +214,69 @@ async function resumeCommand(d: CommandDeps, arg?: unknown) {
   return enqueue(d, vscode.Uri.file(rec.input), { output: rec.output, resumeOf: resumeArgs(rec) });
 }
 
+/** The enhanceable videos in a folder (and its subfolders), in path order; outputs and engine files left out. */
+async function videosInFolder(folder: vscode.Uri): Promise<vscode.Uri[]> {
+  const found = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, VIDEO_GLOB), undefined, 5000);
+  return found
+    .filter((u) => u.scheme === 'file' && isEnhanceable(u.fsPath))
+    .sort((a, b) => a.fsPath.localeCompare(b.fsPath, undefined, { numeric: true }));
+}
+
+/** A finished output with no unfinished work beside it: a folder batch skips its source instead of asking. */
+function alreadyEnhanced(input: string): boolean {
+  const output = defaultOutputPath(input);
+  return existsSync(output) && !existsSync(workDirFor(output));
+}
+
+async function isFolder(uri: vscode.Uri): Promise<boolean> {
+  try {
+    return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Files stay as chosen; a folder becomes the videos in it that are not enhanced yet (the user is told how many
+ * were skipped, or that there is nothing to do).
+ */
+async function expandFolders(d: CommandDeps, uris: vscode.Uri[]): Promise<vscode.Uri[]> {
+  const out: vscode.Uri[] = [];
+  for (const uri of uris) {
+    if (!(await isFolder(uri))) {
+      out.push(uri);
+      continue;
+    }
+    const inside = await videosInFolder(uri);
+    const todo = inside.filter((u) => !alreadyEnhanced(u.fsPath));
+    const name = vscode.workspace.asRelativePath(uri, false);
+    const skipped = inside.length - todo.length;
+    if (todo.length === 0) {
+      const why = inside.length === 0 ? 'has no videos' : `has only enhanced videos (${skipped})`;
+      // Not awaited: the message resolves only when the user dismisses it.
+      void d.ui.show('info', `huaju4k: ${name} ${why}; nothing to enhance.`);
+    } else if (skipped > 0) {
+      d.log.info(`${name}: ${skipped} video(s) already enhanced, skipped`);
+    }
+    out.push(...todo);
+  }
+  return out;
+}
+
+/** The explorer passes the clicked item and the whole selection; a view passes its node(s); the palette nothing. */
+function argUris(arg: unknown, all: unknown): vscode.Uri[] {
+  const many = Array.isArray(all) ? all.map(toUri).filter((u): u is vscode.Uri => !!u) : [];
+  if (many.length > 0) return many;
+  const one = toUri(arg);
+  return one ? [one] : [];
+}
+
 async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
   if (await refuseIfUntrusted(d.ui)) return [];
-  let uris = Array.isArray(all) ? all.map(toUri).filter((u): u is vscode.Uri => !!u) : [];
-  if (uris.length === 0) {
-    const one = toUri(arg);
-    uris = one ? [one] : await pickVideos();
-  }
+  const chosen = argUris(arg, all);
+  const picked = chosen.length > 0 ? chosen : await pickVideos();
+  const uris = await expandFolders(d, picked);
+  if (picked.length > 0 && uris.length === 0) return [];
   const videos = uris.filter((u) => isVideoFile(u.fsPath));
   if (uris.length > 0 && videos.length === 0) {
     await d.ui.show(
@@ -229,18 +293,42 @@ async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
   return started;
 }
 
+/** "Enhance to 4K As…": model, size, quality and container, an estimate from a short trial, then the job. */
 async function enhanceWithOptionsCommand(d: CommandDeps, arg?: unknown) {
   if (await refuseIfUntrusted(d.ui)) return undefined;
   const uri = toUri(arg) ?? (await pickVideos())[0];
   if (!uri) return undefined;
-  const target = await vscode.window.showSaveDialog({
-    defaultUri: vscode.Uri.file(defaultOutputPath(uri.fsPath)),
-    filters: { 'MP4 video': ['mp4'] },
-    saveLabel: 'Enhance to 4K',
-  });
-  if (!target) return undefined;
-  // The save dialog has already asked whether to replace an existing file.
-  return enqueue(d, uri, { output: target.fsPath, replaceConfirmed: true });
+  const input = await localInput(d.ui, uri);
+  if (!input) return undefined;
+  const chosen = await chooseAndEstimate(d.context, d.enginePath, input, settingsFor(uri));
+  if (!chosen) return undefined;
+  return enqueue(d, uri, { output: chosen.output, settings: chosen.settings });
+}
+
+/** Job ids a command argument names: a Jobs view row (or the selection), an id, or a list of ids. */
+export function jobIdsOf(arg: unknown, all?: unknown): string[] {
+  const list = Array.isArray(all) && all.length > 0 ? all : Array.isArray(arg) ? arg : [arg];
+  return list
+    .map((x) => (isJobNode(x) ? x.jobId : typeof x === 'string' ? x : undefined))
+    .filter((id): id is string => !!id);
+}
+
+/**
+ * Retry of ended jobs: one with a checkpoint resumes from it, the others start again with the same output and the
+ * current settings.
+ */
+async function retryCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
+  if (await refuseIfUntrusted(d.ui)) return [];
+  const started = [];
+  for (const id of jobIdsOf(arg, all)) {
+    const ended = d.jobs.get(id) ?? d.history.get(id);
+    if (!ended || !isFinished(ended.phase)) continue;
+    const job = existsSync(workDirFor(ended.output))
+      ? await resumeCommand(d, vscode.Uri.file(ended.output))
+      : await enqueue(d, vscode.Uri.file(ended.input), { output: ended.output });
+    if (job) started.push(job);
+  }
+  return started;
 }
 
 async function cancelCommand(d: CommandDeps, arg?: unknown): Promise<boolean> {
@@ -268,6 +356,10 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const { jobs, tree, log, context } = d;
   return [
     vscode.commands.registerCommand(COMMANDS.enhance, (arg?: unknown, all?: unknown) => enhanceCommand(d, arg, all)),
+    vscode.commands.registerCommand(COMMANDS.enhanceFolder, (arg?: unknown, all?: unknown) =>
+      enhanceCommand(d, arg, all),
+    ),
+    vscode.commands.registerCommand(COMMANDS.retry, (arg?: unknown, all?: unknown) => retryCommand(d, arg, all)),
     vscode.commands.registerCommand(COMMANDS.enhanceWithOptions, (arg?: unknown) => enhanceWithOptionsCommand(d, arg)),
     vscode.commands.registerCommand(COMMANDS.resume, (arg?: unknown) => resumeCommand(d, arg)),
     vscode.commands.registerCommand(COMMANDS.cancel, (arg?: unknown) => cancelCommand(d, arg)),
@@ -286,6 +378,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const out = outputOf(arg, d);
       if (out) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(out));
     }),
+    vscode.commands.registerCommand(COMMANDS.compare, (arg?: unknown) => compareCommand(d, arg)),
     vscode.commands.registerCommand(COMMANDS.openLog, () => log.show(true)),
     vscode.commands.registerCommand(COMMANDS.openSettings, () =>
       vscode.commands.executeCommand('workbench.action.openSettings', '@ext:huaju4k.huaju4k'),
@@ -296,6 +389,28 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   ];
 }
 
+/** Before/after of a finished output: its source and the result, side by side in the compare view. */
+async function compareCommand(d: CommandDeps, arg?: unknown) {
+  const source = isJobNode(arg) ? arg.uri.fsPath : toUri(arg)?.fsPath;
+  const output = outputOf(arg, d);
+  if (!source || !output) {
+    await d.ui.show('info', 'huaju4k: there is no finished output to compare yet; enhance the video first.');
+    return undefined;
+  }
+  const s = settingsFor(vscode.Uri.file(source));
+  const tools = {
+    ffmpeg: s.ffmpegPath || process.env.HUAJU4K_FFMPEG || 'ffmpeg',
+    ffprobe: s.ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe',
+    log: d.log,
+  };
+  try {
+    return await openCompare(d.context.extensionUri, tools, source, output);
+  } catch (err) {
+    await d.ui.show('error', (err as Error).message);
+    return undefined;
+  }
+}
+
 function outputFromArgs(args: string[]): string | undefined {
   const i = args.indexOf('-o');
   return i >= 0 ? args[i + 1] : undefined;
@@ -303,12 +418,14 @@ function outputFromArgs(args: string[]): string | undefined {
 
 /** The job a command argument names: a job id (notifications, status bar) or a video (tree, explorer). */
 function jobIdOf(arg: unknown, d: CommandDeps): string | undefined {
+  if (isJobNode(arg)) return d.jobs.get(arg.jobId)?.id;
   if (typeof arg === 'string') return d.jobs.get(arg)?.id;
   const uri = toUri(arg);
   return uri ? d.jobs.latestFor(uri.fsPath)?.id : undefined;
 }
 
 function outputOf(arg: unknown, d: CommandDeps): string | undefined {
+  if (isJobNode(arg)) return existsSync(arg.output) ? arg.output : undefined;
   const uri = toUri(arg);
   if (!uri) return undefined;
   const input = uri.fsPath;

@@ -5,20 +5,28 @@ import { engineFinishedDone, engineStillRunning, pruneEventFiles } from './attac
 import { type BackendsFeature, registerBackends } from './backends';
 import { findInterruptedJobs, registerCommands } from './commands';
 import { COMMANDS } from './commands-ids';
+import { JobHistory } from './job-history';
 import { JobJournal } from './job-journal';
 import { JobManager } from './job-manager';
 import { JobUi, type ShownMessage } from './job-ui';
+import { JobsTreeProvider } from './jobs-tree';
 import { MonitorPanel } from './monitor';
+import { registerQueueCommands } from './queue-commands';
 import { revealFile } from './reveal';
 import { settingsFor } from './settings-reader';
 import { ProbeCache } from './video-probe';
 import type { VideoFacts } from './videos-model';
-import { VIDEOS_VIEW_ID, VideosTreeProvider } from './videos-tree';
+import { VideosTreeProvider } from './videos-tree';
+import { createVideosView } from './videos-view';
 
 /** What `activate` returns: used by the extension-host tests and by other extensions that drive huaju4k. */
 export interface Huaju4kApi {
   jobs: JobManager;
   journal: JobJournal;
+  /** Finished jobs of this workspace (the Jobs view's History), kept across reloads. */
+  history: JobHistory;
+  /** The Jobs view's rows as shown now: the queue in order, then the history. */
+  jobRows(): { queue: string[]; history: string[] };
   /** Facts behind each item of the Videos tree, as the tree shows them now. */
   videos(): Promise<VideoFacts[]>;
   messages: readonly ShownMessage[];
@@ -52,25 +60,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     stateDir: engineStateDir(context),
   });
   manager = jobs;
-  const monitor = MonitorPanel.register(context, {
-    log,
-    controls: {
-      cancel: (id) => jobs.cancel(id),
-      revealOutput: async (id) => {
-        const job = jobs.get(id);
-        if (job?.phase !== 'done') throw new Error('the output is not finished yet');
-        await revealFile(vscode.Uri.file(job.output));
-      },
-      openLog: () => log.show(true),
-    },
-  });
-  context.subscriptions.push(
-    jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)),
-    // One rule for how a job ended (protocol/job-phase.ts): the monitor follows the extension, not only the events.
-    jobs.onDidChangeJob((j) => {
-      if (j.phase !== 'queued' && j.phase !== 'running') monitor.postJobEnded(j.id, j.phase, j.failure?.message);
-    }),
-  );
+  const monitor = registerMonitor(context, jobs, log);
   const ui = new JobUi(jobs, log);
   const backends = registerBackends({ secrets: context.secrets, log, monitor });
   context.subscriptions.push(backends);
@@ -79,13 +69,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     () => tree.refresh(),
   );
   const tree = new VideosTreeProvider(jobs, journal, probes, () => vscode.workspace.isTrusted);
-  const view = vscode.window.createTreeView(VIDEOS_VIEW_ID, { treeDataProvider: tree, canSelectMany: true });
+  const history = new JobHistory(context.workspaceState);
+  const jobsTree = new JobsTreeProvider(jobs, history);
   context.subscriptions.push(
     log,
     ui,
     tree,
-    view,
-    ...registerCommands({ context, jobs, journal, ui, tree, log, enginePath }),
+    ...createVideosView(context, tree),
+    ...jobsTree.register(),
+    ...registerCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
+    ...registerQueueCommands(jobs, history, journal),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);
@@ -105,11 +98,37 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   return {
     jobs,
     journal,
+    history,
+    jobRows: () => ({ queue: jobsTree.rowTexts('queue'), history: jobsTree.rowTexts('history') }),
     videos: async () => (await tree.nodesNow()).map((n) => tree.facts(n)),
     messages: ui.messages,
     enginePath,
     backends: { rows: () => backends.rows(), previewFrames: (name) => backends.previewFrames(name) },
   };
+}
+
+/** The monitor panel, fed with every engine event and told how each job ended. */
+function registerMonitor(context: vscode.ExtensionContext, jobs: JobManager, log: vscode.LogOutputChannel) {
+  const monitor = MonitorPanel.register(context, {
+    log,
+    controls: {
+      cancel: (id) => jobs.cancel(id),
+      revealOutput: async (id) => {
+        const job = jobs.get(id);
+        if (job?.phase !== 'done') throw new Error('the output is not finished yet');
+        await revealFile(vscode.Uri.file(job.output));
+      },
+      openLog: () => log.show(true),
+    },
+  });
+  context.subscriptions.push(
+    jobs.onEngineEvent(({ jobId, event }) => monitor.postEngineEvent(jobId, event)),
+    // One rule for how a job ended (protocol/job-phase.ts): the monitor follows the extension, not only the events.
+    jobs.onDidChangeJob((j) => {
+      if (j.phase !== 'queued' && j.phase !== 'running') monitor.postJobEnded(j.id, j.phase, j.failure?.message);
+    }),
+  );
+  return monitor;
 }
 
 /** Leaves running engines running (the next window re-attaches them); VS Code waits briefly for the promise. */

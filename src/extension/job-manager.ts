@@ -52,6 +52,7 @@ export class JobManager implements Disposable {
   private readonly queue: JobQueue;
   private readonly changed = new Emitter<JobSnapshot>();
   private readonly events = new Emitter<{ jobId: string; event: EngineEvent }>();
+  private readonly queueChanged = new Emitter<void>();
   private seq = 0;
   private disposed = false;
 
@@ -59,6 +60,8 @@ export class JobManager implements Disposable {
   readonly onDidChangeJob = this.changed.event;
   /** Every engine event, for the monitor panel. */
   readonly onEngineEvent = this.events.event;
+  /** The waiting line changed order, or the queue was paused or resumed. */
+  readonly onDidChangeQueue = this.queueChanged.event;
 
   constructor(private readonly opts: JobManagerOptions) {
     this.queue = new JobQueue(opts.perDevice);
@@ -111,6 +114,34 @@ export class JobManager implements Disposable {
     return this.queue.position(id);
   }
 
+  /** Waiting jobs in the order they will start. */
+  queuedIds(): string[] {
+    return this.queue.waitingIds;
+  }
+
+  get queuePaused(): boolean {
+    return this.queue.isPaused;
+  }
+
+  /** Pausing starts nothing new (running jobs go on); resuming starts what may start. */
+  pauseQueue(paused: boolean): void {
+    this.queue.setPaused(paused);
+    this.queueChanged.fire();
+    this.pump();
+  }
+
+  /** Moves a waiting job `by` places (negative: sooner; `-Infinity`: next). False when it is not waiting. */
+  moveInQueue(id: string, by: number): boolean {
+    if (!this.queue.move(id, by)) return false;
+    this.queueChanged.fire();
+    // Every waiting job's place in line may have changed: the views re-read them.
+    for (const waiting of this.queue.waitingIds) {
+      const e = this.entries.get(waiting);
+      if (e) this.changed.fire(e.snapshot);
+    }
+    return true;
+  }
+
   whenFinished(id: string): Promise<JobSnapshot> {
     const e = this.entries.get(id);
     if (!e) return Promise.reject(new Error(`unknown job ${id}`));
@@ -127,6 +158,15 @@ export class JobManager implements Disposable {
     }
     this.log(id, 'cancel requested: stopping the engine', 'info');
     e.process?.cancel(this.opts.cancelGraceMs);
+    return true;
+  }
+
+  /** Drops an ended job from this session's list (one removed from the queue before it ran). */
+  forget(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e || !isFinished(e.snapshot.phase)) return false;
+    this.entries.delete(id);
+    this.queueChanged.fire();
     return true;
   }
 
@@ -154,6 +194,7 @@ export class JobManager implements Disposable {
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
     this.changed.dispose();
     this.events.dispose();
+    this.queueChanged.dispose();
   }
 
   /**

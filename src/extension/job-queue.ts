@@ -5,6 +5,7 @@
 export class JobQueue {
   private readonly waiting: { id: string; device: string }[] = [];
   private readonly running = new Map<string, string>();
+  private paused = false;
 
   constructor(private perDevice: number) {}
 
@@ -29,9 +30,37 @@ export class JobQueue {
     return true;
   }
 
-  /** Jobs that may start now, in queue order; they count as running from here on. */
+  /** A paused queue starts nothing new; running jobs go on. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Moves a waiting job `by` places (negative: sooner), clamped to the line; `-Infinity` puts it first. Returns
+   * false when the job is not waiting.
+   */
+  move(id: string, by: number): boolean {
+    const i = this.waiting.findIndex((w) => w.id === id);
+    if (i < 0) return false;
+    const to = Math.min(this.waiting.length - 1, Math.max(0, i + by));
+    const [w] = this.waiting.splice(i, 1);
+    this.waiting.splice(to, 0, w);
+    return true;
+  }
+
+  /** Waiting job ids in the order they will start. */
+  get waitingIds(): string[] {
+    return this.waiting.map((w) => w.id);
+  }
+
+  /** Jobs that may start now, in queue order; they count as running from here on. Nothing while paused. */
   takeReady(): string[] {
     const started: string[] = [];
+    if (this.paused) return started;
     for (let i = 0; i < this.waiting.length; ) {
       const w = this.waiting[i];
       if (this.runningOn(w.device) < this.perDevice) {

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { batchEndText, batchProgress } from './batch-progress';
 import { COMMANDS } from './commands-ids';
 import { describeFailure, FAILURE_ACTION_LABELS, type FailureAction } from './failure-actions';
 import type { JobManager } from './job-manager';
-import { isFinished, type JobSnapshot, percentOf, progressText } from './job-state';
+import { isFinished, type JobSnapshot, progressText } from './job-state';
+import { JOBS_VIEW_ID } from './jobs-tree';
 
 /** A user-facing message, kept (bounded) so tests and "what happened" diagnostics can read them back. */
 export interface ShownMessage {
@@ -13,13 +15,17 @@ export interface ShownMessage {
   at: number;
 }
 
+const SHOW_JOBS = 'Show Jobs';
+const RETRY_FAILED = 'Retry Failed';
+
 /**
- * Everything the user sees of a job: a cancellable progress notification per job, one status bar item,
+ * Everything the user sees of a job: one cancellable progress notification per batch, one status bar item,
  * and a message with actions when it ends.
  */
 export class JobUi implements vscode.Disposable {
   private readonly status: vscode.StatusBarItem;
-  private readonly open = new Set<string>();
+  /** Jobs of the progress notification open now, if one is. */
+  private batch: string[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   readonly messages: ShownMessage[] = [];
 
@@ -52,47 +58,67 @@ export class JobUi implements vscode.Disposable {
 
   private onJob(job: JobSnapshot): void {
     this.updateStatus();
-    if (!this.open.has(job.id) && !isFinished(job.phase)) {
-      this.open.add(job.id);
-      void this.progressNotification(job.id);
+    if (isFinished(job.phase)) return;
+    if (!this.batch) {
+      this.batch = [job.id];
+      void this.batchNotification(this.batch);
+    } else if (!this.batch.includes(job.id)) {
+      this.batch.push(job.id);
     }
   }
 
-  private progressNotification(id: string): Thenable<void> {
-    const first = this.jobs.get(id);
-    const name = first ? path.basename(first.input) : id;
+  /**
+   * One cancellable progress notification for every job started while it is open (a folder of 20 videos is one
+   * notification, not 20). Cancel cancels the whole batch; it closes when every job of it has ended.
+   */
+  private batchNotification(batch: string[]): Thenable<void> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `huaju4k: enhancing ${name}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: 'huaju4k: enhancing', cancellable: true },
       (progress, token) =>
         new Promise<void>((resolve) => {
           let lastPct = 0;
-          const report = (job: JobSnapshot) => {
-            const pct = percentOf(job);
-            const message = job.phase === 'queued' ? `queued #${this.jobs.queuePosition(id)}` : progressText(job);
-            progress.report({ message, increment: Math.max(0, pct - lastPct) });
-            lastPct = Math.max(lastPct, pct);
-          };
-          const sub = this.jobs.onDidChangeJob((job) => {
-            if (job.id !== id) return;
-            if (isFinished(job.phase)) {
-              sub.dispose();
-              this.open.delete(id);
+          const subs: vscode.Disposable[] = [];
+          const tick = () => {
+            const jobs = batch.map((id) => this.jobs.get(id)).filter((j) => j !== undefined);
+            const now = batchProgress(jobs, this.jobs.queuePaused);
+            if (now.over) {
+              for (const s of subs) s.dispose();
+              this.batch = undefined;
               resolve();
-              void this.announce(job);
-            } else {
-              report(job);
+              void this.announceBatch(jobs);
+              return;
             }
+            progress.report({ message: now.message, increment: Math.max(0, now.percent - lastPct) });
+            lastPct = Math.max(lastPct, now.percent);
+          };
+          subs.push(
+            this.jobs.onDidChangeJob((job) => {
+              if (batch.includes(job.id)) tick();
+            }),
+            this.jobs.onDidChangeQueue(tick),
+          );
+          token.onCancellationRequested(() => {
+            for (const id of batch) this.jobs.cancel(id);
           });
-          token.onCancellationRequested(() => this.jobs.cancel(id));
-          const now = this.jobs.get(id);
-          if (now && isFinished(now.phase)) {
-            sub.dispose();
-            resolve();
-          } else if (now) {
-            report(now);
-          }
+          tick();
         }),
     );
+  }
+
+  /** A single job ends with its own message; a batch with one summary (failures listed in the Jobs view). */
+  private async announceBatch(jobs: JobSnapshot[]): Promise<void> {
+    if (jobs.length === 0) return;
+    if (jobs.length === 1) return this.announce(jobs[0]);
+    const failed = jobs.filter((j) => j.phase !== 'done');
+    const severity = failed.length === 0 ? 'info' : 'warning';
+    const actions = failed.length > 0 ? [SHOW_JOBS, RETRY_FAILED] : [SHOW_JOBS];
+    const choice = await this.show(severity, batchEndText(jobs), actions);
+    if (choice === SHOW_JOBS) await vscode.commands.executeCommand(`${JOBS_VIEW_ID}.focus`);
+    if (choice === RETRY_FAILED)
+      await vscode.commands.executeCommand(
+        COMMANDS.retry,
+        failed.map((j) => j.id),
+      );
   }
 
   private async announce(job: JobSnapshot): Promise<void> {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { formatDuration } from '../protocol/format';
+import { formatBytes, formatDuration } from '../protocol/format';
 import type { JobRecord } from './job-journal';
 import { type JobSnapshot, percentOf } from './job-state';
 
@@ -31,6 +31,8 @@ export interface VideoFacts {
   record?: Pick<JobRecord, 'phase' | 'frame' | 'total' | 'updatedAt' | 'failure' | 'output'>;
   /** The output file for this video, when it exists. */
   output?: string;
+  /** Its size in bytes, when it exists. */
+  outputBytes?: number;
 }
 
 export function videoState(f: VideoFacts): VideoState {
@@ -100,8 +102,8 @@ const ICONS: Record<VideoState['kind'], string> = {
 export function describeVideo(f: VideoFacts, now = Date.now()): VideoItemView {
   const state = videoState(f);
   const meta = metaText(f.meta);
-  const dir = path.dirname(f.relPath);
-  const description = [stateLabel(state), meta, dir !== '.' ? dir : ''].filter(Boolean).join(' · ');
+  // The tree groups videos by folder: the description says the state, the output beside it, then the metadata.
+  const description = [stateLabel(state) + outputText(state, f), meta].filter(Boolean).join(' · ');
   const lines = [f.path];
   if (meta) lines.push(meta);
   switch (state.kind) {
@@ -134,6 +136,13 @@ export function describeVideo(f: VideoFacts, now = Date.now()): VideoItemView {
   };
 }
 
+/** The output beside its source: "→ a.4k.mp4 (1.2 MiB)" once written. */
+function outputText(state: VideoState, f: VideoFacts): string {
+  if (state.kind !== 'done') return '';
+  const size = f.outputBytes !== undefined ? ` (${formatBytes(f.outputBytes)})` : '';
+  return ` → ${path.basename(state.output)}${size}`;
+}
+
 function ago(at: number, now: number): string {
   const s = Math.max(0, Math.round((now - at) / 1000));
   if (s < 90) return `${s} s ago`;
@@ -145,4 +154,46 @@ function ago(at: number, now: number): string {
 /** Stable order: folder, then name (case-insensitive). */
 export function sortVideos<T extends Pick<VideoFacts, 'relPath'>>(items: T[]): T[] {
   return [...items].sort((a, b) => a.relPath.localeCompare(b.relPath, undefined, { sensitivity: 'base' }));
+}
+
+export type VideoSort = 'name' | 'state' | 'duration';
+
+/** Order of states when sorting by state: what needs attention first, finished work last. */
+const STATE_ORDER: VideoState['kind'][] = ['running', 'queued', 'failed', 'interrupted', 'not-enhanced', 'done'];
+
+/**
+ * Whether a video matches the Videos view's filter: every word of it appears in its path or its state
+ * ("done", "not enhanced", "failed", …), case-insensitively. An empty filter matches everything.
+ */
+export function matchesFilter(f: VideoFacts, filter: string): boolean {
+  const hay = `${f.relPath} ${stateLabel(videoState(f))}`.toLowerCase();
+  return filter
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => hay.includes(w));
+}
+
+export interface VideoGroup<T> {
+  /** Folder relative to the workspace folder ("." for its top level). */
+  dir: string;
+  items: T[];
+}
+
+/** Videos grouped by folder (sub-folders first, then the top level), each group sorted as asked. */
+export function groupVideos<T extends VideoFacts>(facts: T[], sort: VideoSort = 'name'): VideoGroup<T>[] {
+  const groups = new Map<string, T[]>();
+  for (const f of sortVideos(facts)) {
+    const dir = path.dirname(f.relPath);
+    groups.set(dir, [...(groups.get(dir) ?? []), f]);
+  }
+  const key = (f: T): number =>
+    sort === 'state'
+      ? STATE_ORDER.indexOf(videoState(f).kind)
+      : sort === 'duration'
+        ? -(f.meta && !('error' in f.meta) ? f.meta.durationS : -1)
+        : 0;
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a === '.' ? 1 : b === '.' ? -1 : 0))
+    .map(([dir, items]) => ({ dir, items: [...items].sort((a, b) => key(a) - key(b)) }));
 }

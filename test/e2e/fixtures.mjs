@@ -7,6 +7,9 @@ import * as path from 'node:path';
 export const CLIP_FRAMES = 48;
 export const LONG_FRAMES = 240;
 export const MAX_FRAMES = 24;
+/** The batch folder's clips that are not enhanced yet, in the order a folder batch queues them. */
+export const BATCH_CLIPS = ['a.mp4', 'b.mp4', 'c.mp4'];
+export const BATCH_FRAMES = 6;
 
 /** Workbench settings that keep start-up pages, tips, recommendations, telemetry and chat out of a test's way. */
 export const QUIET_WORKBENCH = Object.freeze({
@@ -39,7 +42,9 @@ export function makeClip(file, frames, pattern = 'testsrc2') {
   ]);
 }
 
-/** Writes <root>/ws (clip.mp4, longclip.mp4, notvideo.mp4, .vscode/settings.json) and <root>/e2e.json. */
+/**
+ * Writes <root>/ws (clip.mp4, longclip.mp4, notvideo.mp4, batch/, .vscode/settings.json) and <root>/e2e.json.
+ */
 export function makeWorkspace(root, { reportFile, engineSupportsResume, settings = {} }) {
   const ws = path.join(root, 'ws');
   mkdirSync(path.join(ws, '.vscode'), { recursive: true });
@@ -47,6 +52,12 @@ export function makeWorkspace(root, { reportFile, engineSupportsResume, settings
   makeClip(path.join(ws, 'longclip.mp4'), LONG_FRAMES, 'mandelbrot');
   writeFileSync(path.join(ws, 'notvideo.mp4'), 'this is a text file with a video extension\n');
   writeFileSync(path.join(ws, 'README.txt'), 'not a video\n');
+  // A folder for batches: three short clips, one already enhanced (its output beside it).
+  const batchDir = path.join(ws, 'batch');
+  mkdirSync(batchDir);
+  for (const name of BATCH_CLIPS) makeClip(path.join(batchDir, name), BATCH_FRAMES);
+  makeClip(path.join(batchDir, 'done.mp4'), BATCH_FRAMES);
+  makeClip(path.join(batchDir, 'done.4k.mp4'), BATCH_FRAMES);
   writeFileSync(
     path.join(ws, '.vscode', 'settings.json'),
     JSON.stringify(
@@ -68,6 +79,8 @@ export function makeWorkspace(root, { reportFile, engineSupportsResume, settings
     clip: path.join(ws, 'clip.mp4'),
     longClip: path.join(ws, 'longclip.mp4'),
     notVideo: path.join(ws, 'notvideo.mp4'),
+    batchDir,
+    batchClips: BATCH_CLIPS.map((n) => path.join(batchDir, n)),
     ffprobe: 'ffprobe',
     maxFrames: MAX_FRAMES,
     engineSupportsResume,

@@ -13,6 +13,9 @@ export interface MonitorHtmlParts {
   scriptUri: string;
   /** `asWebviewUri(dist/webview.css)` as a string */
   styleUri: string;
+  /** The same bundle serves the compare view (`data-page="compare"`); the monitor by default. */
+  page?: 'monitor' | 'compare';
+  title?: string;
 }
 
 export function monitorCsp(cspSource: string, nonce: string): string {
@@ -37,9 +40,9 @@ export function renderMonitorHtml(parts: MonitorHtmlParts): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(monitorCsp(parts.cspSource, parts.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${escapeHtml(parts.styleUri)}">
-<title>huaju4k Monitor</title>
+<title>${escapeHtml(parts.title ?? 'huaju4k Monitor')}</title>
 </head>
-<body>
+<body data-page="${parts.page ?? 'monitor'}">
 <noscript>The huaju4k monitor needs scripts enabled in webviews.</noscript>
 <script nonce="${parts.nonce}" src="${escapeHtml(parts.scriptUri)}"></script>
 </body>

@@ -11,6 +11,9 @@ export interface E2eConfig {
   longClip: string;
   /** Text file named .mp4: the engine must refuse it. */
   notVideo: string;
+  /** Folder with clips for batches (a, b, c not enhanced; done.mp4 with its done.4k.mp4). */
+  batchDir: string;
+  batchClips: string[];
   ffprobe: string;
   maxFrames: number;
   engineSupportsResume: boolean;

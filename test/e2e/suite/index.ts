@@ -23,6 +23,7 @@ export async function run(): Promise<void> {
   require('./enhance.test');
   require('./resume.test');
   require('./backends.test');
+  require('./batch.test');
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
 }

@@ -1,5 +1,9 @@
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installVsix, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
+import { makeWorkspace } from '../fixtures.mjs';
 
 // Workbench helpers for the chromium UI tests (playwright-core page on code-server). Everything polls: the
 // workbench and the extension host update asynchronously after each action.
@@ -86,4 +90,67 @@ export async function runContextMenuItem(page, row, label) {
 /** The DOM of the (single) webview panel open in the workbench. */
 export function webviewFrame(page) {
   return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+}
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const artifacts = path.join(repo, 'test-artifacts');
+/** A screenshot into test-artifacts/ (`name` may hold a subfolder). */
+export async function shot(page, name) {
+  const file = path.join(artifacts, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file });
+}
+
+export async function openWorkbench({ trust, vsix }) {
+  const root = mkdtempSync(path.join(tmpdir(), 'huaju4k-ui-'));
+  const { ws, config } = makeWorkspace(root, {
+    reportFile: path.join(root, 'report.txt'),
+    engineSupportsResume: false,
+  });
+  const extensionsDir = path.join(root, 'extensions');
+  if (vsix) installVsix(vsix, extensionsDir);
+  const server = await startCodeServer({ workspace: ws, dir: root, trust, extensionsDir });
+  const { context, page } = await openBrowser(root);
+  // Without a .vsix the extension is loaded from the repo (extensionDevelopmentPath).
+  await page.goto(server.url(ws, vsix ? {} : { dev: repo }));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const close = async () => {
+    await context.close().catch(() => {});
+    await server.stop();
+    if (process.env.HUAJU4K_E2E_KEEP !== '1') rmSync(root, { recursive: true, force: true });
+  };
+  return { ws, config, page, close, server, extensionsDir };
+}
+
+export const slug = (t) => t.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+
+/**
+ * The text of the notification containing `text`. Headless chromium's page never has window focus, and the
+ * workbench then keeps new notifications in the notification center (bell) instead of toasts: open the center.
+ */
+export async function notification(page, text, ms = 60_000) {
+  const center = page.locator('.notifications-center');
+  const item = page.locator('.notification-list-item', { hasText: text }).first();
+  const end = Date.now() + ms;
+  for (;;) {
+    if (!(await center.isVisible().catch(() => false))) await page.locator('[id="status.notifications"]').click();
+    if (await item.isVisible().catch(() => false)) return (await item.textContent()) ?? '';
+    if (Date.now() > end) throw new Error(`no notification containing "${text}" in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function closeContextMenu(page) {
+  await page.keyboard.press('Escape');
+  const block = page.locator('.context-view-block');
+  if (await block.isVisible().catch(() => false)) await block.click({ force: true });
+  await page.locator('.monaco-menu').first().waitFor({ state: 'hidden', timeout: 5000 });
+}
+
+export async function waitForFile(file, ms) {
+  const end = Date.now() + ms;
+  while (!existsSync(file)) {
+    if (Date.now() > end) throw new Error(`${file} did not appear in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -2,71 +2,22 @@
 // The extension is loaded from the repo (extensionDevelopmentPath) and runs the real engine (dist/engine.js).
 // Screenshots go to test-artifacts/ (look at them).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { installVsix, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
-import { makeWorkspace } from '../fixtures.mjs';
-import { contextMenuItem, explorerRow, runFromPalette } from './helpers.mjs';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const artifacts = path.join(repo, 'test-artifacts');
-const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name) });
-
-async function openWorkbench({ trust, vsix }) {
-  const root = mkdtempSync(path.join(tmpdir(), 'huaju4k-ui-'));
-  const { ws, config } = makeWorkspace(root, {
-    reportFile: path.join(root, 'report.txt'),
-    engineSupportsResume: false,
-  });
-  const extensionsDir = path.join(root, 'extensions');
-  if (vsix) installVsix(vsix, extensionsDir);
-  const server = await startCodeServer({ workspace: ws, dir: root, trust, extensionsDir });
-  const { context, page } = await openBrowser(root);
-  // Without a .vsix the extension is loaded from the repo (extensionDevelopmentPath).
-  await page.goto(server.url(ws, vsix ? {} : { dev: repo }));
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  const close = async () => {
-    await context.close().catch(() => {});
-    await server.stop();
-    if (process.env.HUAJU4K_E2E_KEEP !== '1') rmSync(root, { recursive: true, force: true });
-  };
-  return { ws, config, page, close, server, extensionsDir };
-}
-
-const slug = (t) => t.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-
-/**
- * The text of the notification containing `text`. Headless chromium's page never has window focus, and the
- * workbench then keeps new notifications in the notification center (bell) instead of toasts: open the center.
- */
-async function notification(page, text, ms = 60_000) {
-  const center = page.locator('.notifications-center');
-  const item = page.locator('.notification-list-item', { hasText: text }).first();
-  const end = Date.now() + ms;
-  for (;;) {
-    if (!(await center.isVisible().catch(() => false))) await page.locator('[id="status.notifications"]').click();
-    if (await item.isVisible().catch(() => false)) return (await item.textContent()) ?? '';
-    if (Date.now() > end) throw new Error(`no notification containing "${text}" in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function closeContextMenu(page) {
-  await page.keyboard.press('Escape');
-  const block = page.locator('.context-view-block');
-  if (await block.isVisible().catch(() => false)) await block.click({ force: true });
-  await page.locator('.monaco-menu').first().waitFor({ state: 'hidden', timeout: 5000 });
-}
-
-async function waitForFile(file, ms) {
-  const end = Date.now() + ms;
-  while (!existsSync(file)) {
-    if (Date.now() > end) throw new Error(`${file} did not appear in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import {
+  closeContextMenu,
+  contextMenuItem,
+  explorerRow,
+  notification,
+  openWorkbench,
+  pollUntil,
+  runContextMenuItem,
+  runFromPalette,
+  shot,
+  slug,
+  waitForFile,
+  webviewFrame,
+} from './helpers.mjs';
 
 describe('workbench UI (code-server + chromium)', () => {
   describe('trusted workspace', () => {
@@ -108,7 +59,10 @@ describe('workbench UI (code-server + chromium)', () => {
     it('the Videos tree shows each workspace video with its state', async () => {
       const { page } = wb;
       await page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first().click();
-      const rows = page.locator('.pane-body .monaco-list-row');
+      const videosPane = page.locator('.pane', {
+        has: page.locator('.pane-header h3.title', { hasText: /^Videos$/ }),
+      });
+      const rows = videosPane.locator('.monaco-list-row');
       const rowFor = (name) =>
         rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('.', '\\.')}$`) }) });
       const clip = rowFor('clip.mp4');
@@ -122,12 +76,136 @@ describe('workbench UI (code-server + chromium)', () => {
           await new Promise((r) => setTimeout(r, 250));
         }
       };
-      await described(clip, /^done · 64×36 · 0:02 · 24 fps/);
+      // The output's state beside its source: its name and size.
+      await described(clip, /^done → clip\.4k\.mp4 \(\d+(\.\d)? KiB\) · 64×36 · 0:02 · 24 fps$/);
       await described(rowFor('longclip.mp4'), /^not enhanced · 64×36 · 0:10 · 24 fps/);
       assert.equal(await rowFor('clip.4k.mp4').count(), 0, 'outputs are not listed as videos to enhance');
       assert.equal(await rowFor('README.txt').count(), 0);
+      // Grouped by folder: batch/ is a folder row with a count, its videos under it.
+      await described(rowFor('batch'), /^4 videos · 1 done$/);
+      await described(rowFor('done.mp4'), /^done → done\.4k\.mp4/);
       await clip.hover();
       await shot(page, 'videos-tree.png');
+      await shot(page, 'issue21/videos-grouped.png');
+    });
+
+    it('Compare Before/After on a done video: both frames, a time scrubber and the wipe slider', async () => {
+      const { page } = wb;
+      await runFromPalette(page, 'View: Close All Editors');
+      const videos = page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: /^Videos$/ }) });
+      const clip = videos
+        .locator('.monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: /^clip\.mp4$/ }) });
+      await runContextMenuItem(page, clip, 'Compare Before/After');
+      const frame = webviewFrame(page);
+      await frame.locator('.compare.has-image').waitFor({ timeout: 60_000 });
+      assert.match(
+        (await frame.locator('.compare-title').textContent()) ?? '',
+        /^clip\.mp4 → clip\.4k\.mp4 \(256×144\)$/,
+      );
+      assert.equal(await frame.locator('img.compare-img').count(), 2, 'source and result');
+      await frame.locator('vscode-button[data-control="openExternal"]').waitFor();
+      await shot(page, 'issue21/compare-start.png');
+      // Scrub to the end with the keyboard: both frames follow to the new time.
+      const first = await frame.locator('img.compare-img.after').getAttribute('src');
+      await frame.locator('.compare-scrub').focus();
+      await page.keyboard.press('End');
+      await pollUntil(
+        async () => {
+          const t = Number(await frame.locator('body').getAttribute('data-shown-time'));
+          return t > 0.5 ? t : undefined;
+        },
+        { what: 'frames at the scrubbed time', ms: 60_000 },
+      );
+      assert.notEqual(await frame.locator('img.compare-img.after').getAttribute('src'), first);
+      assert.match((await frame.locator('.compare-time').textContent()) ?? '', /frame \d+/);
+      // The wipe slider moves the split.
+      await frame.locator('.compare-slider').focus();
+      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowLeft');
+      assert.equal(await frame.locator('.compare-slider').inputValue(), '45');
+      await shot(page, 'issue21/compare-scrubbed.png');
+      await runFromPalette(page, 'View: Close All Editors');
+    });
+
+    it('the Videos view filter (title button) narrows the tree to matching path or state words', async () => {
+      const { page } = wb;
+      const videos = page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: /^Videos$/ }) });
+      const names = async () => videos.locator('.monaco-list-row .label-name').allTextContents();
+      await videos.locator('.pane-header').hover();
+      await videos.locator('.pane-header .action-label[aria-label="Filter Videos…"]').click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor();
+      await input.fill('done');
+      await page.keyboard.press('Enter');
+      const shown = await pollUntil(
+        async () => {
+          const n = await names();
+          return n.length === 3 ? n : undefined;
+        },
+        { what: 'filtered rows' },
+      );
+      assert.deepEqual(shown, ['batch', 'done.mp4', 'clip.mp4']);
+      const description = videos.locator('.pane-header .description');
+      assert.match((await description.textContent()) ?? '', /filter: done · 2 of 7/);
+      await shot(page, 'issue21/videos-filtered.png');
+      await videos.locator('.pane-header').hover();
+      await videos.locator('.pane-header .action-label[aria-label="Clear Videos Filter"]').click();
+      await pollUntil(async () => ((await names()).length === 8 ? true : undefined), { what: 'all rows back' });
+    });
+    it('"Enhance to 4K As…": model, size, quality, container, an estimate from a trial, remembered', async () => {
+      const { page, config } = wb;
+      const input = page.locator('.quick-input-widget input');
+      const choose = async (text) => {
+        await page
+          .locator('.quick-input-list .monaco-list-row', { hasText: text })
+          .first()
+          .waitFor({ timeout: 60_000 });
+        await input.fill(text);
+        await page.keyboard.press('Enter');
+      };
+      await page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first().waitFor({ timeout: 60_000 });
+      await runFromPalette(page, 'View: Show Explorer');
+      await explorerRow(page, 'longclip.mp4').waitFor({ timeout: 60_000 });
+      await runContextMenuItem(page, explorerRow(page, 'longclip.mp4'), 'Enhance to 4K As…');
+      await page.locator('.quick-input-widget', { hasText: 'Live action' }).waitFor();
+      await shot(page, 'issue21/as-model.png');
+      await choose('Animation');
+      await choose('1080p');
+      await choose('Fast and small');
+      await choose('MKV');
+      const start = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Start' }).first();
+      await start.waitFor({ timeout: 120_000 });
+      const detail = (await start.textContent()) ?? '';
+      assert.match(
+        detail,
+        /about \d+:\d\d and [\d.]+ (B|KiB|MiB) for 24 frames \(from a 3-frame trial on this machine\)/,
+      );
+      await shot(page, 'issue21/as-estimate.png');
+      await page.keyboard.press('Enter');
+      const output = config.longClip.replace(/\.mp4$/, '.4k.mkv');
+      await waitForFile(output, 180_000);
+      await notification(page, 'enhanced longclip.mp4', 180_000);
+      const size = execFileSync('ffprobe', [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=width,height',
+        '-of',
+        'csv=p=0',
+        output,
+      ])
+        .toString()
+        .trim();
+      assert.equal(size, '1920,1080', 'fitted inside the 1080p box');
+      await page.keyboard.press('Escape');
+      // The choices are remembered for this workspace: the next flow starts on them.
+      await runContextMenuItem(page, explorerRow(page, 'clip.mp4'), 'Enhance to 4K As…');
+      const remembered = page.locator('.quick-input-list .monaco-list-row', { hasText: 'last used' });
+      await remembered.first().waitFor();
+      assert.match((await remembered.first().textContent()) ?? '', /Animation/);
+      await page.keyboard.press('Escape');
     });
   });
 

@@ -70,6 +70,29 @@ describe('JobManager: engine processes', function () {
     assert.equal(manager.get(b.id)?.phase, 'done');
   });
 
+  it('a paused queue starts nothing; reordered jobs start in the new order once resumed', async () => {
+    manager.pauseQueue(true);
+    const req = (n: string) => ({ input: n, output: `${n}4`, args: ['enhance', n, '--frames', '2'], device: 'cpu' });
+    const a = manager.enqueue(req('a'));
+    const b = manager.enqueue(req('b'));
+    const c = manager.enqueue(req('c'));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(
+      manager.jobs().map((j) => j.phase),
+      ['queued', 'queued', 'queued'],
+    );
+    assert.equal(manager.moveInQueue(c.id, Number.NEGATIVE_INFINITY), true);
+    assert.deepEqual(manager.queuedIds(), [c.id, a.id, b.id]);
+    assert.equal(manager.queuePosition(c.id), 1);
+    const order: string[] = [];
+    manager.onDidChangeJob((j) => {
+      if (j.phase === 'running' && !order.includes(j.input)) order.push(j.input);
+    });
+    manager.pauseQueue(false);
+    await Promise.all([a, b, c].map((j) => manager.whenFinished(j.id)));
+    assert.deepEqual(order, ['c', 'a', 'b']);
+  });
+
   it('refuses a second job writing the same output', () => {
     manager.enqueue({ input: 'a', output: 'same', args: ['enhance', 'a', '--frames', '50'], device: 'cpu' });
     assert.throws(

@@ -33,4 +33,30 @@ describe('JobQueue (one job per device by default)', () => {
     q.enqueue('a', 'cpu');
     assert.throws(() => q.enqueue('a', 'cpu'), /already/);
   });
+
+  it('reorders waiting jobs (clamped to the line) and leaves running ones alone', () => {
+    const q = new JobQueue(1);
+    for (const id of ['a', 'b', 'c', 'd']) q.enqueue(id, 'cpu');
+    assert.deepEqual(q.takeReady(), ['a']);
+    assert.equal(q.move('d', -1), true);
+    assert.deepEqual(q.waitingIds, ['b', 'd', 'c']);
+    assert.equal(q.move('c', Number.NEGATIVE_INFINITY), true);
+    assert.deepEqual(q.waitingIds, ['c', 'b', 'd']);
+    assert.equal(q.move('c', 10), true);
+    assert.deepEqual(q.waitingIds, ['b', 'd', 'c']);
+    assert.equal(q.move('a', 1), false, 'a running job has no place in line');
+    q.finished('a');
+    assert.deepEqual(q.takeReady(), ['b']);
+  });
+
+  it('starts nothing while paused, and the line in order once resumed', () => {
+    const q = new JobQueue(1);
+    q.setPaused(true);
+    q.enqueue('a', 'cpu');
+    q.enqueue('b', 'cpu');
+    assert.deepEqual(q.takeReady(), []);
+    assert.equal(q.position('a'), 1);
+    q.setPaused(false);
+    assert.deepEqual(q.takeReady(), ['a']);
+  });
 });

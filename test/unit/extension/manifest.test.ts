@@ -105,12 +105,23 @@ describe('extension manifest agrees with the code', () => {
     }
   });
 
+  it('offers a folder batch on folders only, and the queue actions on queued jobs only', () => {
+    const folder = manifest.contributes.menus['explorer/context'].find((e) => e.command === 'huaju4k.enhanceFolder');
+    assert.equal(folder?.when, 'explorerResourceIsFolder');
+    const onJobs = manifest.contributes.menus['view/item/context'].filter((e) => e.when?.includes('huaju4k.jobs'));
+    for (const cmd of ['huaju4k.moveUp', 'huaju4k.moveDown', 'huaju4k.moveToTop', 'huaju4k.removeFromQueue']) {
+      const whens = onJobs.filter((e) => e.command === cmd).map((e) => e.when);
+      assert.ok(whens.length > 0, cmd);
+      for (const w of whens) assert.match(w ?? '', /viewItem == job\.queued$/, cmd);
+    }
+  });
+
   it('runs where the files are and limits itself in untrusted workspaces', () => {
     assert.deepEqual(manifest.extensionKind, ['workspace']);
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.deepEqual(
       manifest.contributes.views.huaju4k.map((v) => v.id),
-      ['huaju4k.videos', 'huaju4k.backends'],
+      ['huaju4k.videos', 'huaju4k.jobs', 'huaju4k.backends'],
     );
   });
 });

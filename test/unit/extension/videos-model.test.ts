@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { newJob } from '../../../src/extension/job-state';
 import { isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/video-files';
 import { parseProbe } from '../../../src/extension/video-probe';
-import { describeVideo, sortVideos, type VideoFacts, videoState } from '../../../src/extension/videos-model';
+import {
+  describeVideo,
+  groupVideos,
+  matchesFilter,
+  sortVideos,
+  type VideoFacts,
+  videoState,
+} from '../../../src/extension/videos-model';
 
 const base: VideoFacts = { path: '/w/clips/a.mp4', relPath: 'clips/a.mp4' };
 
@@ -14,7 +21,7 @@ describe('Videos tree model', () => {
   it('not enhanced, with metadata in the description', () => {
     const v = describeVideo({ ...base, meta: { width: 64, height: 36, durationS: 2, fps: 25 } });
     assert.equal(v.label, 'a.mp4');
-    assert.equal(v.description, 'not enhanced · 64×36 · 0:02 · 25 fps · clips');
+    assert.equal(v.description, 'not enhanced · 64×36 · 0:02 · 25 fps');
     assert.equal(v.contextValue, 'video.not-enhanced');
   });
 
@@ -68,6 +75,38 @@ describe('Videos tree model', () => {
       sorted.map((s) => s.relPath),
       ['a.mp4', 'B/a.mkv', 'b/Z.mp4'],
     );
+  });
+
+  it('a done video shows its output beside it, with its size', () => {
+    const v = describeVideo({ ...base, output: '/w/clips/a.4k.mp4', outputBytes: 3 * 2 ** 20 });
+    assert.equal(v.description, 'done → a.4k.mp4 (3.0 MiB)');
+  });
+
+  const meta = (durationS: number) => ({ width: 64, height: 36, durationS, fps: 24 });
+  const many: VideoFacts[] = [
+    { path: '/w/z.mp4', relPath: 'z.mp4', meta: meta(5) },
+    { path: '/w/trip/b.mp4', relPath: 'trip/b.mp4', meta: meta(90) },
+    { path: '/w/trip/a.mp4', relPath: 'trip/a.mp4', meta: meta(30), output: '/w/trip/a.4k.mp4' },
+    { path: '/w/trip/day2/c.mkv', relPath: 'trip/day2/c.mkv', meta: meta(60) },
+  ];
+
+  it('groups by folder (sub-folders first, the top level last) and sorts by name, state or duration', () => {
+    const names = (sort?: 'name' | 'state' | 'duration') =>
+      groupVideos(many, sort).map((g) => `${g.dir}: ${g.items.map((f) => f.relPath.split('/').at(-1)).join(' ')}`);
+    assert.deepEqual(names(), ['trip: a.mp4 b.mp4', 'trip/day2: c.mkv', '.: z.mp4']);
+    assert.deepEqual(names('state'), ['trip: b.mp4 a.mp4', 'trip/day2: c.mkv', '.: z.mp4']);
+    assert.deepEqual(names('duration'), ['trip: b.mp4 a.mp4', 'trip/day2: c.mkv', '.: z.mp4']);
+  });
+
+  it('filters by every word of the path and the state', () => {
+    const kept = (filter: string) => many.filter((f) => matchesFilter(f, filter)).map((f) => f.relPath);
+    assert.deepEqual(
+      kept(''),
+      many.map((f) => f.relPath),
+    );
+    assert.deepEqual(kept('TRIP done'), ['trip/a.mp4']);
+    assert.deepEqual(kept('not enhanced day2'), ['trip/day2/c.mkv']);
+    assert.deepEqual(kept('nothing-like-this'), []);
   });
 
   it('parses ffprobe JSON (fractional frame rate, missing stream)', () => {

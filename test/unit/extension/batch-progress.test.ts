@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { batchEndText, batchProgress } from '../../../src/extension/batch-progress';
+import { type JobPhase, type JobSnapshot, newJob } from '../../../src/extension/job-state';
+
+function job(name: string, phase: JobPhase, frame = 0, total = 0): JobSnapshot {
+  return { ...newJob(name, `/v/${name}.mp4`, `/v/${name}.4k.mp4`, 0), phase, frame, total };
+}
+
+describe('batch progress: one notification for many jobs', () => {
+  it('a single job reads as before: its name and progress', () => {
+    const p = batchProgress([job('a', 'running', 12, 48)]);
+    assert.equal(p.message, 'a.mp4: 25% · 12/48');
+    assert.equal(p.percent, 25);
+    assert.equal(p.over, false);
+  });
+
+  it('a batch counts ended jobs as whole, says how many ended and wait, and that the queue is paused', () => {
+    const jobs = [job('a', 'done', 48, 48), job('b', 'failed'), job('c', 'running', 24, 48), job('d', 'queued')];
+    const p = batchProgress(jobs, true);
+    assert.equal(p.message, '2 of 4 finished · c.mp4: 50% · 24/48 · 1 queued · queue paused');
+    assert.equal(p.percent, Math.floor((100 + 100 + 50 + 0) / 4));
+    assert.equal(p.over, false);
+  });
+
+  it('is over when every job ended, and the end message counts each outcome', () => {
+    const jobs = [job('a', 'done'), job('b', 'done'), job('c', 'failed'), job('d', 'cancelled')];
+    assert.equal(batchProgress(jobs).over, true);
+    assert.equal(batchProgress([]).over, true, 'every job taken out of the batch');
+    assert.equal(batchEndText(jobs), 'huaju4k: 4 videos finished: 2 enhanced, 1 failed, 1 cancelled');
+  });
+});

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyChoices, estimateFromTrial, outputFor } from '../../../src/extension/enhance-choices';
+import { buildEnhanceArgs, DEFAULT_SETTINGS } from '../../../src/extension/settings';
+import { runTrial, TRIAL_FRAMES } from '../../../src/extension/trial-run';
+
+const ENGINE = fileURLToPath(new URL('../../../dist/engine.js', import.meta.url));
+
+describe('Enhance to 4K As…: choices and the trial estimate', function () {
+  this.timeout(60_000);
+
+  it('turns the choices into engine arguments (size box or ×2, quality, container by the output name)', () => {
+    const s = applyChoices(DEFAULT_SETTINGS, {
+      model: 'realesr-animevideov3-x4',
+      size: '1920x1080',
+      quality: 'fast',
+      container: 'mkv',
+    });
+    const args = buildEnhanceArgs({ input: '/v/a.mov', output: outputFor('/v/a.mov', 'mkv') }, s);
+    assert.deepEqual(args.slice(0, 8), [
+      'enhance',
+      '/v/a.mov',
+      '-o',
+      '/v/a.4k.mkv',
+      '--model',
+      'realesr-animevideov3-x4',
+      '--target',
+      '1920x1080',
+    ]);
+    assert.ok(args.join(' ').includes('--crf 23') && args.join(' ').includes('--preset veryfast'));
+    const x2 = buildEnhanceArgs(
+      { input: '/v/a.mp4' },
+      applyChoices(DEFAULT_SETTINGS, { model: 'm', size: 'x2', quality: 'balanced', container: 'mp4' }),
+    );
+    assert.ok(x2.join(' ').includes('--scale 2') && !x2.includes('--target'));
+    assert.ok(!x2.includes('--preset'), 'balanced leaves the preset to the engine');
+  });
+
+  it('scales a trial to the whole video', () => {
+    assert.deepEqual(estimateFromTrial({ frames: 3, seconds: 1.5, bytes: 3000 }, 300), {
+      seconds: 150,
+      bytes: 300_000,
+    });
+  });
+
+  it('runs a real 3-frame trial in a temporary folder and measures it', async function () {
+    if (!existsSync(ENGINE)) this.skip();
+    const dir = mkdtempSync(join(tmpdir(), 'huaju4k-trial-test-'));
+    try {
+      const clip = join(dir, 'clip.mp4');
+      // biome-ignore format: ffmpeg argv reads best as option/value pairs
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=24', '-frames:v', '48',
+        '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
+      const before = new Set(readdirSync(tmpdir()));
+      const args = buildEnhanceArgs(
+        { input: clip, output: outputFor(clip, 'mkv') },
+        { ...DEFAULT_SETTINGS, model: 'null', scale: 4 },
+      );
+      const t = await runTrial(ENGINE, args, {});
+      assert.equal(t.frames, TRIAL_FRAMES);
+      assert.equal(t.totalFrames, 48);
+      assert.ok(t.bytes > 0 && t.seconds > 0, JSON.stringify(t));
+      assert.deepEqual(readdirSync(dir), ['clip.mp4'], 'nothing written beside the input');
+      assert.ok(
+        ![...readdirSync(tmpdir())].some((n) => n.startsWith('huaju4k-trial-') && !before.has(n)),
+        'trial folder removed',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
