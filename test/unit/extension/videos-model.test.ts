@@ -111,7 +111,7 @@ describe('Videos tree model', () => {
 
   it('parses ffprobe JSON (fractional frame rate, missing stream)', () => {
     const json = JSON.stringify({
-      streams: [{ width: 64, height: 36, avg_frame_rate: '30000/1001' }],
+      streams: [{ codec_type: 'video', width: 64, height: 36, avg_frame_rate: '30000/1001' }],
       format: { duration: '2.5' },
     });
     assert.deepEqual(parseProbe(json), { width: 64, height: 36, fps: 29.97, durationS: 2.5 });
