@@ -88,10 +88,11 @@ export interface EnhanceContext {
   info: MediaInfo;
   model: EngineModel;
   emit: Emit;
-  /** The model behind its runner (the inference worker, or an in-thread TileUpscaler in tests). */
+  /** The model behind its runner (the inference worker, or an in-thread TileUpscaler in tests); `temporal.upscaler`, when given, wraps it and is what each frame goes through. */
   upscaler: FrameUpscaler;
   /** Tile size the upscaler uses (reported in `start` and `done`); 0 = whole frame. */
   tile: number;
+  /** Stages after the model; default: `temporal.stage` when there is one. */
   stages?: FrameStage[];
   /**
    * State that carries across frames (tile reuse, temporal window): on resume at frame N it is primed from the

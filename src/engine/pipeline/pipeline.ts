@@ -20,7 +20,7 @@ import { countVideoPackets } from '../ffmpeg/verify';
 import { primeStartFor } from '../temporal/resume-prime';
 import { FrameLoops } from './frame-loops';
 import { type JobPlan, planJob } from './job-plan';
-import type { EnhanceContext, EnhanceOptions } from './pipeline-types';
+import type { EnhanceContext, EnhanceOptions, FrameStage, FrameUpscaler } from './pipeline-types';
 import { PreviewEmitter } from './preview-emitter';
 import { RunTelemetry } from './run-telemetry';
 
@@ -35,7 +35,8 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const plan = planJob(opts, ctx);
   const { manifest, resumeFrom } = openCheckpoint(plan, opts, ctx);
   emitStart(plan, resumeFrom, ctx);
-  const { info, tools, emit, upscaler } = ctx;
+  const { info, tools, emit } = ctx;
+  const { upscaler, stages } = frameParts(ctx);
   const { dir, output, partial } = plan;
   const writer = new SegmentWriter({
     dir,
@@ -63,7 +64,6 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
         timestamps: !!plan.timeBase,
         maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
       });
-  const stages = ctx.stages ?? [];
   const telemetry = new RunTelemetry({
     emit,
     dir,
@@ -112,6 +112,18 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   }
   rmSync(dir, { recursive: true, force: true });
   return emitDone(plan, frames, telemetry, ctx);
+}
+
+/**
+ * What each frame goes through: the temporal parts' upscaler (tile reuse around the model) and stage when the run has
+ * them, else the model alone; `stages` given by a caller replace the temporal stage.
+ */
+function frameParts(ctx: EnhanceContext): { upscaler: FrameUpscaler; stages: FrameStage[] } {
+  const { temporal } = ctx;
+  return {
+    upscaler: temporal?.upscaler ?? ctx.upscaler,
+    stages: ctx.stages ?? (temporal?.stage ? [temporal.stage] : []),
+  };
 }
 
 /** Opens (or continues) the checkpoint and checks the disk for the work left; warns about what it changed. */
@@ -240,7 +252,8 @@ async function cleanUpAfterFailure(plan: JobPlan, manifest: JobManifest, writer:
 }
 
 async function emitDone(plan: JobPlan, frames: number, telemetry: RunTelemetry, ctx: EnhanceContext) {
-  const { model, upscaler } = ctx;
+  const { model } = ctx;
+  const { upscaler, stages } = frameParts(ctx);
   const seconds = (Date.now() - telemetry.startedAt) / 1000;
   const done: DoneEvent = {
     type: 'done',
@@ -255,7 +268,7 @@ async function emitDone(plan: JobPlan, frames: number, telemetry: RunTelemetry, 
       tile: ctx.tile,
       target: plan.target,
       avgFps: telemetry.encoded / seconds,
-      stageMs: telemetry.clock.snapshot((ctx.stages ?? []).length > 0),
+      stageMs: telemetry.clock.snapshot(stages.length > 0),
       peakRssBytes: telemetry.peakRssBytes,
       outputBytes: (await stat(plan.output)).size,
       ...(upscaler.reuseRatio !== undefined && { reuseRatio: upscaler.reuseRatio }),
