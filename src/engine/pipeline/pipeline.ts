@@ -38,32 +38,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const { info, tools, emit } = ctx;
   const { upscaler, stages } = frameParts(ctx);
   const { dir, output, partial } = plan;
-  const writer = new SegmentWriter({
-    dir,
-    manifest,
-    ffprobe: tools.ffprobe,
-    emit,
-    encoder: {
-      ffmpeg: tools.ffmpeg,
-      frameSize: plan.outSize,
-      target: plan.target,
-      picture: plan.sizes.picture,
-      fpsRational: outputFrameRate(info).rational,
-      timeBase: plan.timeBase,
-      settings: plan.encoder,
-    },
-  });
-  const primeAt = ctx.temporal && resumeFrom > 0 ? primeStartFor(resumeFrom, ctx.temporal) : resumeFrom;
-  const decoder = manifest.decodedAll
-    ? undefined
-    : new FrameDecoder({
-        ffmpeg: tools.ffmpeg,
-        info,
-        startFrame: primeAt,
-        size: plan.sizes.sameSize ? plan.inSize : undefined,
-        timestamps: !!plan.timeBase,
-        maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
-      });
+  const { writer, decoder, primeAt } = openStreams(plan, manifest, resumeFrom, opts, ctx);
   const telemetry = new RunTelemetry({
     emit,
     dir,
@@ -112,6 +87,45 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   }
   rmSync(dir, { recursive: true, force: true });
   return emitDone(plan, frames, telemetry, ctx);
+}
+
+/** The segment writer (encoder side) and the decoder, positioned to prime the temporal state before `resumeFrom`. */
+function openStreams(
+  plan: JobPlan,
+  manifest: JobManifest,
+  resumeFrom: number,
+  opts: EnhanceOptions,
+  ctx: EnhanceContext,
+): { writer: SegmentWriter; decoder: FrameDecoder | undefined; primeAt: number } {
+  const { info, tools, emit } = ctx;
+  const { dir } = plan;
+  const writer = new SegmentWriter({
+    dir,
+    manifest,
+    ffprobe: tools.ffprobe,
+    emit,
+    encoder: {
+      ffmpeg: tools.ffmpeg,
+      frameSize: plan.outSize,
+      target: plan.target,
+      picture: plan.sizes.picture,
+      fpsRational: outputFrameRate(info).rational,
+      timeBase: plan.timeBase,
+      settings: plan.encoder,
+    },
+  });
+  const primeAt = ctx.temporal && resumeFrom > 0 ? primeStartFor(resumeFrom, ctx.temporal) : resumeFrom;
+  const decoder = manifest.decodedAll
+    ? undefined
+    : new FrameDecoder({
+        ffmpeg: tools.ffmpeg,
+        info,
+        startFrame: primeAt,
+        size: plan.sizes.sameSize ? plan.inSize : undefined,
+        timestamps: !!plan.timeBase,
+        maxFrames: opts.maxFrames !== undefined ? Math.max(0, opts.maxFrames - primeAt) : undefined,
+      });
+  return { writer, decoder, primeAt };
 }
 
 /**
