@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { debounced } from './debounce';
 import type { JobHistory } from './job-history';
 import type { JobManager } from './job-manager';
 import { isFinished, type JobSnapshot } from './job-state';
@@ -23,7 +24,6 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   private readonly changed = new vscode.EventEmitter<JobsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly jobs: JobManager,
@@ -53,13 +53,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   }
 
   /** Debounced: progress events would otherwise redraw the view for every frame. */
-  refresh(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.changed.fire(undefined);
-    }, 150);
-  }
+  readonly refresh = debounced(() => this.changed.fire(undefined));
 
   getChildren(element?: JobsNode): JobsNode[] {
     if (!element)
@@ -113,7 +107,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.refresh.cancel();
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();
   }

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { debounced } from './debounce';
 import type { JobJournal, JobRecord } from './job-journal';
 import type { JobManager } from './job-manager';
 import { defaultOutputPath, isEnhanceable, VIDEO_GLOB } from './video-files';
@@ -48,7 +49,6 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
   readonly onDidList = this.listed.event;
   private nodes: VideoNode[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  private refreshTimer: NodeJS.Timeout | undefined;
   private interrupted = new Map<string, JobRecord>();
   private filterText = '';
   private sortBy: VideoSort = 'name';
@@ -88,13 +88,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
   }
 
   /** Re-describes the items (state or metadata changed). Debounced so progress events do not flood the view. */
-  refresh(): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = undefined;
-      this.changed.fire(undefined);
-    }, 150);
-  }
+  readonly refresh = debounced(() => this.changed.fire(undefined));
 
   /** Interrupted jobs (remembered and found on disk), so a checkpoint from a CLI run shows as well. */
   setInterrupted(records: JobRecord[]): void {
@@ -216,7 +210,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
   }
 
   dispose(): void {
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refresh.cancel();
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();
     this.listed.dispose();

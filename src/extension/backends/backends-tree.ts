@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { BackendView } from '../../hub/client';
+import { debounced } from '../debounce';
 import type { BackendRegistry } from './backend-registry';
 import { presentRow } from './backend-rows';
 import { backendTreeRow, type TreeRow } from './tree-rows';
@@ -26,20 +27,14 @@ const COLLAPSE = {
 export class BackendsTreeProvider implements vscode.TreeDataProvider<BackendNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<BackendNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private timer: NodeJS.Timeout | undefined;
   private readonly subscription: { dispose(): void };
 
   constructor(private readonly registry: BackendRegistry) {
     this.subscription = registry.onDidChange(() => this.refresh());
   }
 
-  refresh(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.changed.fire(undefined);
-    }, 150);
-  }
+  /** Debounced: a burst of changes redraws the view once. */
+  readonly refresh = debounced(() => this.changed.fire(undefined));
 
   /** Top nodes as the tree shows them now (also used by the e2e suite through the extension's API). */
   topNodes(): BackendNode[] {
@@ -63,7 +58,7 @@ export class BackendsTreeProvider implements vscode.TreeDataProvider<BackendNode
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.refresh.cancel();
     this.subscription.dispose();
     this.changed.dispose();
   }
