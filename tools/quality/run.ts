@@ -1,10 +1,11 @@
 /**
- * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --strength medium --json]`
+ * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
- * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
+ * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
+ * the baseline). `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
  * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
@@ -49,6 +50,7 @@ interface Args {
   model: string;
   frames: number;
   clips: ClipName[];
+  modes: Mode[];
   strength: TemporalStrength;
   reuse: ReuseOptions;
   json: boolean;
@@ -62,6 +64,7 @@ function parse(argv: string[]): Args {
       model: { type: 'string' },
       frames: { type: 'string' },
       clips: { type: 'string' },
+      modes: { type: 'string' },
       strength: { type: 'string' },
       'reuse-threshold': { type: 'string' },
       'refresh-every': { type: 'string' },
@@ -75,6 +78,8 @@ function parse(argv: string[]): Args {
   const clips = (v.clips ?? CLIP_NAMES.join(',')).split(',') as ClipName[];
   for (const c of clips)
     if (!CLIP_NAMES.includes(c)) throw new Error(`--clips: unknown clip "${c}" (${CLIP_NAMES.join(', ')})`);
+  const modes = v.modes ? (['per-frame', ...v.modes.split(',')] as Mode[]) : [...MODES];
+  for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: unknown mode "${m}" (${MODES.join(', ')})`);
   const strength = v.strength ?? 'medium';
   if (!isTemporalStrength(strength) || strength === 'off') throw new Error('--strength must be low, medium or high');
   const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
@@ -88,6 +93,7 @@ function parse(argv: string[]): Args {
     model: v.model ?? 'realesr-general-x4v3',
     frames: num(v.frames) ?? 40,
     clips,
+    modes: MODES.filter((m) => modes.includes(m)),
     strength,
     reuse,
     json: v.json === true,
@@ -191,8 +197,8 @@ async function main(): Promise<void> {
   const notes: string[] = [
     `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp = warping-error ratio along the ground truth's Farnebäck flow (1.00 = as steady as reality); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
-  const int8 = await loadInt8(args, notes);
-  const modes = MODES.filter((m) => m !== 'per-frame int8' || int8);
+  const int8 = args.modes.includes('per-frame int8') ? await loadInt8(args, notes) : undefined;
+  const modes = args.modes.filter((m) => m !== 'per-frame int8' || int8);
   for (const name of args.clips) {
     const clip = loadClip(name, args.frames);
     const masks = staticBlocks(clip.truth, clip.width, clip.height);

@@ -1,4 +1,11 @@
-import { erode3x3, type MaskThresholds, smoothedAbsDiff, weightsFromDiff } from './change-mask';
+import {
+  erode3x3,
+  type MaskThresholds,
+  smoothedAbsDiff,
+  smoothedAbsDiffIn,
+  weightOf,
+  weightsFromDiff,
+} from './change-mask';
 import type { MotionLink, Rect } from './motion';
 import { sampleBilinear } from './optical-flow';
 
@@ -139,7 +146,7 @@ export function warpedPasts(
       followLink(chain, links[k], w, h, k === 0, area);
       const warped = warpedLuma(chain, pasts[k].luma, w, h, scale, area);
       slack ??= registrationSlack(cur, w, h);
-      hypothesis = betterHypothesis(cur, warped, still, chain.ok, { width: w, height: h, slack, t });
+      hypothesis = betterHypothesis(cur, warped, still, chain.ok, { width: w, height: h, area, slack, t });
     }
     const eroded = erode3x3(hypothesis.weight, w, h);
     decay *= t.decay;
@@ -164,30 +171,34 @@ interface Hypothesis {
 /**
  * Per pixel, "moved as the flow says" (the warped past's luma difference less the registration slack) where the
  * chain is ok, the offset is not zero and it fits better than "did not move"; else "did not move" with a zero
- * offset. Returns the weights and offsets (the warped ones, zeroed where not used).
+ * offset. Offsets can be non-zero only inside `area`, so only there is the warped past judged. Returns the weights
+ * and offsets (the warped ones, zeroed where not used).
  */
 function betterHypothesis(
   cur: Uint8Array,
   warped: { ox: Int32Array; oy: Int32Array; luma: Uint8Array },
   still: Float32Array,
   ok: Uint8Array,
-  o: { width: number; height: number; slack: Float32Array; t: MaskThresholds },
+  o: { width: number; height: number; area: Rect; slack: Float32Array; t: MaskThresholds },
 ): Hypothesis {
-  const n = o.width * o.height;
-  const movedDiff = smoothedAbsDiff(cur, warped.luma, o.width, o.height);
-  for (let i = 0; i < n; i++) movedDiff[i] = Math.max(0, movedDiff[i] - o.slack[i]);
-  const moved = weightsFromDiff(movedDiff, o.t);
-  const weight = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const useMotion = ok[i] === 1 && moved[i] > still[i] && (warped.ox[i] !== 0 || warped.oy[i] !== 0);
-    if (useMotion) weight[i] = moved[i];
-    else {
-      weight[i] = still[i];
-      warped.ox[i] = 0;
-      warped.oy[i] = 0;
+  const { width: w, area: r } = o;
+  const { ox, oy } = warped;
+  const movedDiff = smoothedAbsDiffIn(cur, warped.luma, w, o.height, r);
+  const weight = Float32Array.from(still);
+  for (let y = r.y; y < r.y + r.h; y++) {
+    for (let i = y * w + r.x; i < y * w + r.x + r.w; i++) {
+      if (ox[i] === 0 && oy[i] === 0) continue;
+      // Rounded to float32 where the whole-frame arrays stored them, so the result is the same bytes.
+      const d = Math.fround(Math.max(0, movedDiff[i] - o.slack[i]));
+      const moved = Math.fround(weightOf(d, o.t));
+      if (ok[i] === 1 && moved > still[i]) weight[i] = moved;
+      else {
+        ox[i] = 0;
+        oy[i] = 0;
+      }
     }
   }
-  return { weight, ox: warped.ox, oy: warped.oy };
+  return { weight, ox, oy };
 }
 
 /**
