@@ -1,13 +1,15 @@
 /**
- * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --strength medium --json]`
+ * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
- * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
+ * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
+ * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
  * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
+import { nullTileModel } from '../../src/engine/inference/null-model';
 import { TileUpscaler } from '../../src/engine/inference/upscaler';
 import { Int8UnavailableError, type LoadedModel, loadModel } from '../../src/engine/model/loader';
 import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline/pipeline-types';
@@ -49,9 +51,12 @@ interface Args {
   model: string;
   frames: number;
   clips: ClipName[];
+  modes: Mode[];
   strength: TemporalStrength;
   reuse: ReuseOptions;
   json: boolean;
+  /** Time the temporal parts from their first frame on (no warm-up pass with the null model). */
+  cold: boolean;
   threads?: number;
 }
 
@@ -62,6 +67,7 @@ function parse(argv: string[]): Args {
       model: { type: 'string' },
       frames: { type: 'string' },
       clips: { type: 'string' },
+      modes: { type: 'string' },
       strength: { type: 'string' },
       'reuse-threshold': { type: 'string' },
       'refresh-every': { type: 'string' },
@@ -70,11 +76,14 @@ function parse(argv: string[]): Args {
       'shift-max-age': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean' },
+      cold: { type: 'boolean' },
     },
   });
   const clips = (v.clips ?? CLIP_NAMES.join(',')).split(',') as ClipName[];
   for (const c of clips)
     if (!CLIP_NAMES.includes(c)) throw new Error(`--clips: unknown clip "${c}" (${CLIP_NAMES.join(', ')})`);
+  const modes = v.modes ? (['per-frame', ...v.modes.split(',')] as Mode[]) : [...MODES];
+  for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: unknown mode "${m}" (${MODES.join(', ')})`);
   const strength = v.strength ?? 'medium';
   if (!isTemporalStrength(strength) || strength === 'off') throw new Error('--strength must be low, medium or high');
   const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
@@ -88,9 +97,11 @@ function parse(argv: string[]): Args {
     model: v.model ?? 'realesr-general-x4v3',
     frames: num(v.frames) ?? 40,
     clips,
+    modes: MODES.filter((m) => modes.includes(m)),
     strength,
     reuse,
     json: v.json === true,
+    cold: v.cold === true,
     threads: num(v.threads),
   };
 }
@@ -131,6 +142,19 @@ async function enhanceInterleaved(clip: QualityClip, runs: ModeRun[]): Promise<v
       r.outputs.push(frame.output);
     }
   }
+}
+
+const NO_TILES = { tile: 0, pad: 12 };
+
+/** A mode's temporal parts around `model` (per-frame: none). */
+function modeRun(mode: Mode, model: TileUpscaler, args: Args): ModeRun {
+  const t = createTemporal(model, {
+    strength: mode.startsWith('per-frame') ? 'off' : args.strength,
+    reuse: mode.endsWith('+reuse'),
+    reuseOptions: args.reuse,
+    motion: mode.startsWith('static') ? 'off' : 'flow',
+  });
+  return { mode, upscaler: t.upscaler, stages: t.stages, reuse: t.reuse, outputs: [], seconds: 0, cpuSeconds: 0 };
 }
 
 const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -191,27 +215,27 @@ async function main(): Promise<void> {
   const notes: string[] = [
     `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp = warping-error ratio along the ground truth's Farnebäck flow (1.00 = as steady as reality); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
-  const int8 = await loadInt8(args, notes);
-  const modes = MODES.filter((m) => m !== 'per-frame int8' || int8);
+  const int8 = args.modes.includes('per-frame int8') ? await loadInt8(args, notes) : undefined;
+  const modes = args.modes.filter((m) => m !== 'per-frame int8' || int8);
   for (const name of args.clips) {
     const clip = loadClip(name, args.frames);
     const masks = staticBlocks(clip.truth, clip.width, clip.height);
     notes.push(
       `${name}: ${clip.description}, input ${clip.width / 4}x${clip.height / 4}, ${clip.truth.length} frames, static share ${(staticShare(masks) * 100).toFixed(0)}%`,
     );
-    // Warm-up: ORT's first run on a new input size pays for graph optimisation and allocations.
+    // Warm-up: ORT's first run on a new input size pays for graph optimisation and allocations. The temporal parts
+    // are then run once over the clip with the null model: V8 compiles their loops while they run, which on a short
+    // clip costs more than the work itself (fixed clip, 24 frames, the motion stage: 53 ms per frame on the first
+    // pass, 14 once compiled; static: 26 and 9), and a real job runs thousands of frames. `--cold` skips it.
     for (const m of int8 ? [model, int8] : [model])
-      await new TileUpscaler(m, { tile: 0, pad: 12 }).upscale(clip.input[0], clip.width / 4, clip.height / 4);
-    const runs: ModeRun[] = modes.map((mode) => {
-      const m = mode === 'per-frame int8' && int8 ? int8 : model;
-      const t = createTemporal(new TileUpscaler(m, { tile: 0, pad: 12 }), {
-        strength: mode.startsWith('per-frame') ? 'off' : args.strength,
-        reuse: mode.endsWith('+reuse'),
-        reuseOptions: args.reuse,
-        motion: mode.startsWith('static') ? 'off' : 'flow',
-      });
-      return { mode, upscaler: t.upscaler, stages: t.stages, reuse: t.reuse, outputs: [], seconds: 0, cpuSeconds: 0 };
-    });
+      await new TileUpscaler(m, NO_TILES).upscale(clip.input[0], clip.width / 4, clip.height / 4);
+    if (!args.cold) {
+      const warm = modes.map((mode) => modeRun(mode, new TileUpscaler(nullTileModel(model.scale), NO_TILES), args));
+      await enhanceInterleaved(clip, warm);
+    }
+    const runs = modes.map((mode) =>
+      modeRun(mode, new TileUpscaler(mode === 'per-frame int8' && int8 ? int8 : model, NO_TILES), args),
+    );
     await enhanceInterleaved(clip, runs);
     const flows = truthFlows(clip, name);
     const truthWarp = warpingError(clip.truth, flows, clip.width, clip.height);

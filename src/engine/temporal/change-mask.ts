@@ -14,26 +14,40 @@ export function lumaOf(rgb: Uint8Array, pixels: number, out = new Uint8Array(pix
 
 /** 3×3 mean (clipped at the borders) of |a − b|, per pixel. */
 export function smoothedAbsDiff(a: Uint8Array, b: Uint8Array, width: number, height: number): Float32Array {
+  return smoothedAbsDiffIn(a, b, width, height, { x: 0, y: 0, w: width, h: height });
+}
+
+/**
+ * smoothedAbsDiff() inside `r` only (0 elsewhere); inside it the values are exactly the whole frame's (the 3×3
+ * window still reaches outside `r` and is clipped at the frame's borders only).
+ */
+export function smoothedAbsDiffIn(
+  a: Uint8Array,
+  b: Uint8Array,
+  width: number,
+  height: number,
+  r: { x: number; y: number; w: number; h: number },
+): Float32Array {
   const n = width * height;
-  const d = new Uint8Array(n);
-  for (let i = 0; i < n; i++) d[i] = Math.abs(a[i] - b[i]);
-  // Separable box: rows, then columns.
+  // Separable box: rows (over r's rows grown by one), then columns.
+  const ry0 = Math.max(0, r.y - 1);
+  const ry1 = Math.min(height, r.y + r.h + 1);
   const rows = new Float32Array(n);
-  for (let y = 0; y < height; y++) {
-    const r = y * width;
-    for (let x = 0; x < width; x++) {
+  for (let y = ry0; y < ry1; y++) {
+    const row = y * width;
+    for (let x = r.x; x < r.x + r.w; x++) {
       const x0 = x > 0 ? x - 1 : x;
       const x1 = x < width - 1 ? x + 1 : x;
       let s = 0;
-      for (let k = x0; k <= x1; k++) s += d[r + k];
-      rows[r + x] = s / (x1 - x0 + 1);
+      for (let k = x0; k <= x1; k++) s += Math.abs(a[row + k] - b[row + k]);
+      rows[row + x] = s / (x1 - x0 + 1);
     }
   }
   const out = new Float32Array(n);
-  for (let y = 0; y < height; y++) {
+  for (let y = r.y; y < r.y + r.h; y++) {
     const y0 = y > 0 ? y - 1 : y;
     const y1 = y < height - 1 ? y + 1 : y;
-    for (let x = 0; x < width; x++) {
+    for (let x = r.x; x < r.x + r.w; x++) {
       let s = 0;
       for (let k = y0; k <= y1; k++) s += rows[k * width + x];
       out[y * width + x] = s / (y1 - y0 + 1);
@@ -64,13 +78,15 @@ export function staticWeights(
 
 /** Per pixel, a smoothed difference mapped linearly to a static weight: 1 below staticBelow, 0 above movingAbove. */
 export function weightsFromDiff(diff: Float32Array, t: MaskThresholds): Float32Array {
-  const span = Math.max(1e-6, t.movingAbove - t.staticBelow);
   const soft = new Float32Array(diff.length);
-  for (let i = 0; i < diff.length; i++) {
-    const w = (t.movingAbove - diff[i]) / span;
-    soft[i] = Math.max(0, Math.min(1, w));
-  }
+  for (let i = 0; i < diff.length; i++) soft[i] = weightOf(diff[i], t);
   return soft;
+}
+
+/** One smoothed difference mapped to a static weight (see weightsFromDiff). */
+export function weightOf(diff: number, t: MaskThresholds): number {
+  const span = Math.max(1e-6, t.movingAbove - t.staticBelow);
+  return Math.max(0, Math.min(1, (t.movingAbove - diff) / span));
 }
 
 /** 3×3 minimum: grows the low-weight (moving) area by one pixel. */

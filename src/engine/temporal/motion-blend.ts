@@ -1,5 +1,12 @@
-import { erode3x3, type MaskThresholds, smoothedAbsDiff, weightsFromDiff } from './change-mask';
-import type { MotionLink } from './motion';
+import {
+  erode3x3,
+  type MaskThresholds,
+  smoothedAbsDiff,
+  smoothedAbsDiffIn,
+  weightOf,
+  weightsFromDiff,
+} from './change-mask';
+import type { MotionLink, Rect } from './motion';
 import { sampleBilinear } from './optical-flow';
 
 /**
@@ -59,11 +66,14 @@ interface Chain {
   ok: Uint8Array;
 }
 
-/** Advances the chained displacement by one link (frame t−k+1 → t−k), sampling it where the chain has arrived. */
-function followLink(c: Chain, link: MotionLink, w: number, h: number, first: boolean): void {
+/**
+ * Advances the chained displacement by one link (frame t−k+1 → t−k), sampling it where the chain has arrived.
+ * Only inside `r`: outside it this link and all newer ones are zero, so the chain stays zero and ok there.
+ */
+function followLink(c: Chain, link: MotionLink, w: number, h: number, first: boolean, r: Rect): void {
   const { u, v } = link.back;
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
+  for (let y = r.y; y < r.y + r.h; y++) {
+    for (let x = r.x, i = y * w + r.x; x < r.x + r.w; x++, i++) {
       const px = x + c.dx[i];
       const py = y + c.dy[i];
       const nx = Math.round(px);
@@ -77,14 +87,15 @@ function followLink(c: Chain, link: MotionLink, w: number, h: number, first: boo
 
 /**
  * Rounds the chain to whole output pixels and samples the past luma there; offsets whose block would leave the
- * output are marked not ok.
+ * output are marked not ok. Only inside `r`: outside it the chain is zero, the offsets are zero and the sample
+ * is the past luma itself.
  */
-function warpedLuma(c: Chain, past: Uint8Array, w: number, h: number, scale: number) {
+function warpedLuma(c: Chain, past: Uint8Array, w: number, h: number, scale: number, r: Rect) {
   const ox = new Int32Array(w * h);
   const oy = new Int32Array(w * h);
-  const luma = new Uint8Array(w * h);
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
+  const luma = Uint8Array.from(past);
+  for (let y = r.y; y < r.y + r.h; y++) {
+    for (let x = r.x, i = y * w + r.x; x < r.x + r.w; x++, i++) {
       const qx = Math.round(c.dx[i] * scale);
       const qy = Math.round(c.dy[i] * scale);
       ox[i] = qx;
@@ -96,6 +107,14 @@ function warpedLuma(c: Chain, past: Uint8Array, w: number, h: number, scale: num
     }
   }
   return { ox, oy, luma };
+}
+
+/** The bounding box of two rectangles (either may be undefined = empty). */
+function unite(a: Rect | undefined, b: Rect | undefined): Rect | undefined {
+  if (!a || !b) return a ?? b;
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return { x, y, w: Math.max(a.x + a.w, b.x + b.w) - x, h: Math.max(a.y + a.h, b.y + b.h) - y };
 }
 
 /**
@@ -116,25 +135,20 @@ export function warpedPasts(
   const out: WarpedPast[] = [];
   let cumulative: Float32Array | undefined;
   let decay = 1;
-  const slack = registrationSlack(cur, w, h);
+  // Where any link so far may move: outside it the chain is zero, so only "did not move" can apply there.
+  let area: Rect | undefined;
+  let slack: Float32Array | undefined;
   for (let k = 0; k < pasts.length && k < links.length; k++) {
-    followLink(chain, links[k], w, h, k === 0);
-    const warped = warpedLuma(chain, pasts[k].luma, w, h, scale);
     const still = weightsFromDiff(smoothedAbsDiff(cur, pasts[k].luma, w, h), t);
-    const movedDiff = smoothedAbsDiff(cur, warped.luma, w, h);
-    for (let i = 0; i < n; i++) movedDiff[i] = Math.max(0, movedDiff[i] - slack[i]);
-    const moved = weightsFromDiff(movedDiff, t);
-    const weight = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const useMotion = chain.ok[i] === 1 && moved[i] > still[i] && (warped.ox[i] !== 0 || warped.oy[i] !== 0);
-      if (useMotion) weight[i] = moved[i];
-      else {
-        weight[i] = still[i];
-        warped.ox[i] = 0;
-        warped.oy[i] = 0;
-      }
+    area = unite(area, links[k].region);
+    let hypothesis: Hypothesis = { weight: still, ox: new Int32Array(n), oy: new Int32Array(n) };
+    if (area) {
+      followLink(chain, links[k], w, h, k === 0, area);
+      const warped = warpedLuma(chain, pasts[k].luma, w, h, scale, area);
+      slack ??= registrationSlack(cur, w, h);
+      hypothesis = betterHypothesis(cur, warped, still, chain.ok, { width: w, height: h, area, slack, t });
     }
-    const eroded = erode3x3(weight, w, h);
+    const eroded = erode3x3(hypothesis.weight, w, h);
     decay *= t.decay;
     for (let i = 0; i < n; i++) {
       const e = cumulative && cumulative[i] < eroded[i] ? cumulative[i] : eroded[i];
@@ -143,9 +157,48 @@ export function warpedPasts(
     cumulative = eroded;
     const weighted = new Float32Array(n);
     for (let i = 0; i < n; i++) weighted[i] = eroded[i] * decay;
-    out.push({ weight: weighted, ox: warped.ox, oy: warped.oy, output: pasts[k].output });
+    out.push({ weight: weighted, ox: hypothesis.ox, oy: hypothesis.oy, output: pasts[k].output });
   }
   return out;
+}
+
+interface Hypothesis {
+  weight: Float32Array;
+  ox: Int32Array;
+  oy: Int32Array;
+}
+
+/**
+ * Per pixel, "moved as the flow says" (the warped past's luma difference less the registration slack) where the
+ * chain is ok, the offset is not zero and it fits better than "did not move"; else "did not move" with a zero
+ * offset. Offsets can be non-zero only inside `area`, so only there is the warped past judged. Returns the weights
+ * and offsets (the warped ones, zeroed where not used).
+ */
+function betterHypothesis(
+  cur: Uint8Array,
+  warped: { ox: Int32Array; oy: Int32Array; luma: Uint8Array },
+  still: Float32Array,
+  ok: Uint8Array,
+  o: { width: number; height: number; area: Rect; slack: Float32Array; t: MaskThresholds },
+): Hypothesis {
+  const { width: w, area: r } = o;
+  const { ox, oy } = warped;
+  const movedDiff = smoothedAbsDiffIn(cur, warped.luma, w, o.height, r);
+  const weight = Float32Array.from(still);
+  for (let y = r.y; y < r.y + r.h; y++) {
+    for (let i = y * w + r.x; i < y * w + r.x + r.w; i++) {
+      if (ox[i] === 0 && oy[i] === 0) continue;
+      // Rounded to float32 where the whole-frame arrays stored them, so the result is the same bytes.
+      const d = Math.fround(Math.max(0, movedDiff[i] - o.slack[i]));
+      const moved = Math.fround(weightOf(d, o.t));
+      if (ok[i] === 1 && moved > still[i]) weight[i] = moved;
+      else {
+        ox[i] = 0;
+        oy[i] = 0;
+      }
+    }
+  }
+  return { weight, ox, oy };
 }
 
 /**

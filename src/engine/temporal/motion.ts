@@ -22,6 +22,8 @@ export interface MotionLink {
   back: FlowField;
   /** 1 where the forward flow from t−1 leads back to p (no occlusion, no disocclusion, not out of frame). */
   consistent: Uint8Array;
+  /** Where the flows may be non-zero (flowRegion()); outside it both are zero. Undefined: nothing moved. */
+  region: Rect | undefined;
 }
 
 export const linkBytes = (l: MotionLink): number => l.back.u.byteLength * 2 + l.consistent.byteLength;
@@ -30,21 +32,26 @@ export const linkBytes = (l: MotionLink): number => l.back.u.byteLength * 2 + l.
  * Forward/backward consistency (Sundaram, Brox & Keutzer 2010): following the backward flow and then the forward
  * flow from there must return to the start, up to a tolerance that grows with the motion.
  */
-export function consistentMask(back: FlowField, fwd: FlowField): Uint8Array {
+export function consistentMask(back: FlowField, fwd: FlowField, region?: Rect): Uint8Array {
   const { width: w, height: h } = back;
-  const ok = new Uint8Array(w * h);
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
+  // Outside `region` both flows are zero, which is consistent.
+  const ok = new Uint8Array(w * h).fill(region ? 1 : 0);
+  const r = region ?? { x: 0, y: 0, w, h };
+  for (let y = r.y; y < r.y + r.h; y++) {
+    for (let x = r.x, i = y * w + r.x; x < r.x + r.w; x++, i++) {
       const bu = back.u[i];
       const bv = back.v[i];
       const qx = x + bu;
       const qy = y + bv;
-      if (qx < 0 || qy < 0 || qx > w - 1 || qy > h - 1) continue;
+      if (qx < 0 || qy < 0 || qx > w - 1 || qy > h - 1) {
+        ok[i] = 0;
+        continue;
+      }
       const fu = sampleBilinear(fwd.u, w, h, qx, qy);
       const fv = sampleBilinear(fwd.v, w, h, qx, qy);
       const du = bu + fu;
       const dv = bv + fv;
-      if (du * du + dv * dv <= 0.01 * (bu * bu + bv * bv + fu * fu + fv * fv) + 0.5) ok[i] = 1;
+      ok[i] = du * du + dv * dv <= 0.01 * (bu * bu + bv * bv + fu * fu + fv * fv) + 0.5 ? 1 : 0;
     }
   }
   return ok;
@@ -56,7 +63,7 @@ const REGION_BLOCK = 8;
 /** Context around the changed blocks, low-res pixels (covers the window at the coarse pyramid levels). */
 export const FLOW_REGION_MARGIN = 16;
 
-interface Rect {
+export interface Rect {
   x: number;
   y: number;
   w: number;
@@ -152,6 +159,7 @@ export class MotionEstimator {
   link(cur: Uint8Array, prev: Uint8Array, width: number, height: number): MotionLink {
     const back = this.flow(cur, prev, width, height);
     const fwd = this.flow(prev, cur, width, height);
-    return { back, consistent: consistentMask(back, fwd) };
+    const region = flowRegion(cur, prev, width, height);
+    return { back, consistent: consistentMask(back, fwd, region ?? { x: 0, y: 0, w: 0, h: 0 }), region };
   }
 }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
-import { isSceneCut, lumaOf, smoothedAbsDiff, staticWeights } from '../../../src/engine/temporal/change-mask';
-import { texture, withNoise, withSquare } from './frames';
+import {
+  isSceneCut,
+  lumaOf,
+  smoothedAbsDiff,
+  smoothedAbsDiffIn,
+  staticWeights,
+} from '../../../src/engine/temporal/change-mask';
+import { rng, texture, withNoise, withSquare } from './frames';
 
 const W = 64;
 const H = 36;
@@ -22,6 +28,27 @@ describe('temporal: change mask', () => {
     assert.equal(d[12], 10);
     assert.equal(d[6], 10);
     assert.equal(d[0], 0);
+  });
+
+  it('smoothing inside a rectangle gives exactly the whole-frame values there and 0 elsewhere', () => {
+    const a = luma(texture(W, H, 3));
+    const b = luma(withNoise(texture(W, H, 3), 40, 9));
+    const full = smoothedAbsDiff(a, b, W, H);
+    const r = rng(5);
+    for (let run = 0; run < 20; run++) {
+      // Rectangles touching the frame's borders included (the window is clipped there, not at the rectangle).
+      const x = run % 4 === 0 ? 0 : Math.floor(r() * W);
+      const y = run % 5 === 0 ? 0 : Math.floor(r() * H);
+      const rect = { x, y, w: 1 + Math.floor(r() * (W - x)), h: 1 + Math.floor(r() * (H - y)) };
+      const part = smoothedAbsDiffIn(a, b, W, H, rect);
+      for (let py = 0; py < H; py++) {
+        for (let px = 0; px < W; px++) {
+          const inside = px >= x && px < x + rect.w && py >= y && py < y + rect.h;
+          const i = py * W + px;
+          assert.equal(part[i], inside ? full[i] : 0, `run ${run} ${JSON.stringify(rect)} at ${px},${py}`);
+        }
+      }
+    }
   });
 
   it('compression-like noise (±3 levels per byte) leaves the whole frame static', () => {
