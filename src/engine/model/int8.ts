@@ -58,7 +58,9 @@ function rawFloats(t: onnx.ITensorProto): Float32Array {
 }
 
 /** A model's constant float tensors by name: initializers, and float16 initializers behind a Cast to float. */
-function constantFloats(graph: onnx.IGraphProto): Map<string, { dims: number[]; values: Float32Array }> {
+export type ConstFloats = Map<string, { dims: number[]; values: Float32Array }>;
+
+export function constantFloats(graph: onnx.IGraphProto): ConstFloats {
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const out = new Map<string, { dims: number[]; values: Float32Array }>();
   const add = (name: string, t: onnx.ITensorProto) =>
@@ -148,7 +150,8 @@ function quantizeBias(name: string, bias: Float32Array, xScale: number, wScales:
 }
 
 /**
- * The float tensors the int8 variant quantizes: every Conv's data input and output. Only 2-D Convs with constant
+ * The float tensors the int8 variant quantizes: every Conv's data input and output (a Conv's output that only a Relu
+ * reads: the Relu's output instead). Only 2-D Convs with constant
  * weights qualify; the ranges of these tensors are what calibration measures.
  */
 export function quantizedActivations(bytes: Uint8Array): string[] {
@@ -156,14 +159,20 @@ export function quantizedActivations(bytes: Uint8Array): string[] {
   if (!graph) throw new Int8ConversionError('the file has no graph');
   const consts = constantFloats(graph);
   const names: string[] = [];
+  const nodes = graph.node ?? [];
   for (const n of convNodes(graph, consts)) {
-    for (const t of [n.input?.[0] ?? '', n.output?.[0] ?? '']) if (!names.includes(t)) names.push(t);
+    // A Conv read only by a Relu (the relu-split form) is quantized after the Relu, where it is the next Conv's
+    // input: ORT fuses Conv + Relu + QuantizeLinear, its output range [0, hi].
+    const out = n.output?.[0] ?? '';
+    const readers = nodes.filter((r) => (r.input ?? []).includes(out));
+    const fusedRelu = readers.length === 1 && readers[0].opType === 'Relu';
+    for (const t of [n.input?.[0] ?? '', ...(fusedRelu ? [] : [out])]) if (!names.includes(t)) names.push(t);
   }
   if (!names.length) throw new Int8ConversionError('it has no Conv with constant weights');
   return names;
 }
 
-function convNodes(graph: onnx.IGraphProto, consts: ReturnType<typeof constantFloats>): onnx.INodeProto[] {
+function convNodes(graph: onnx.IGraphProto, consts: ConstFloats): onnx.INodeProto[] {
   return (graph.node ?? []).filter(
     (n) =>
       n.opType === 'Conv' &&
@@ -221,7 +230,7 @@ function rangeOf(ranges: ActivationRanges, name: string): ActQuant {
 }
 
 /** The QDQ form of one Conv: int8 weights and int32 bias behind DequantizeLinear, its input the activation's DQ. */
-function qdqConv(b: Builder, n: onnx.INodeProto, consts: ReturnType<typeof constantFloats>, opts: Int8Options) {
+function qdqConv(b: Builder, n: onnx.INodeProto, consts: ConstFloats, opts: Int8Options) {
   const [x, wName, bName] = n.input ?? [];
   const w = quantizeWeight(
     wName,
@@ -306,7 +315,7 @@ export function toInt8Model(bytes: Uint8Array, ranges: ActivationRanges, opts: I
 }
 
 /** Drops nodes none of whose outputs is read (the Casts of weights that now come quantized). */
-function pruneDead(nodes: onnx.INodeProto[], graph: onnx.IGraphProto): onnx.INodeProto[] {
+export function pruneDead(nodes: onnx.INodeProto[], graph: onnx.IGraphProto): onnx.INodeProto[] {
   const outputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
   let live = nodes;
   for (;;) {

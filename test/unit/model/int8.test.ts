@@ -7,9 +7,10 @@ import * as ort from 'onnxruntime-node';
 import { openWithPrecision } from '../../../src/engine/device/precision';
 import { listModels } from '../../../src/engine/model/catalog';
 import { halfToFloat } from '../../../src/engine/model/half';
-import { activationQuant, toInt8Model } from '../../../src/engine/model/int8';
+import { activationQuant, quantizedActivations, toInt8Model } from '../../../src/engine/model/int8';
 import { CALIBRATION_FILE, INT8_FORM, readCalibration } from '../../../src/engine/model/int8-variant';
 import { Int8UnavailableError, loadModel, modelsDir, type Precision } from '../../../src/engine/model/loader';
+import { fuseReluConcat, splitPrelu, tieConcatRanges } from '../../../src/engine/model/relu-split';
 import { rewriteNearestSkip } from '../../../src/engine/model/skip-rewrite';
 import { MODEL_SOURCES } from '../../../tools/models/catalog';
 import { psnr } from '../../../tools/quality/metrics';
@@ -121,6 +122,59 @@ describe('engine/model: int8 variant', function () {
     ];
     assert.equal(psnr(oa, ob), 99, 'identical pixels');
     await Promise.all([a.release(), b.release()]);
+  });
+
+  it('relu-split and relu-concat rewrite every PRelu exactly (fp32 output on a real frame ≥ 95 dB from the original)', async () => {
+    const fp32 = readFileSync(join(modelsDir(), 'realesr-animevideov3-x4.onnx'));
+    const { input, width, height } = clips[1];
+    const s0 = await session(fp32);
+    const ref = await upscaleRgb(s0, input[0], width / 4, height / 4);
+    await s0.release();
+    for (const form of ['split', 'concat'] as const) {
+      const bytes = splitPrelu(fp32, form);
+      const g = onnx.ModelProto.decode(bytes).graph;
+      const ops = g?.node?.map((n) => n.opType) ?? [];
+      assert.ok(!ops.includes('PRelu'), `${form}: no PRelu left`);
+      assert.equal(ops.filter((o) => o === 'Relu').length, 17, form);
+      const s = await session(bytes);
+      const out = await upscaleRgb(s, input[0], width / 4, height / 4);
+      await s.release();
+      assert.ok(psnr(ref, out) >= 95, `${form}: ${psnr(ref, out).toFixed(1)} dB`);
+      if (form === 'split') {
+        // The Relu outputs (zero point 0) are quantized, not the Conv outputs before them.
+        const acts = quantizedActivations(bytes);
+        assert.equal(acts.length, 19);
+        const reluOut = new Set(g?.node?.filter((n) => n.opType === 'Relu').map((n) => n.output?.[0]));
+        assert.equal(acts.filter((a) => reluOut.has(a)).length, 17);
+      }
+    }
+  });
+
+  it('relu-concat in int8 has no float op between the first and the last Conv after ORT optimizes it', async () => {
+    const fp32 = readFileSync(join(modelsDir(), 'realesr-animevideov3-x4.onnx'));
+    const cat = splitPrelu(fp32, 'concat');
+    // Ranges from the committed float-PRelu calibration: every Conv output keeps its name in the concat form.
+    const ranges = readCalibration(modelsDir())?.models['realesr-animevideov3-x4'] ?? {};
+    const q = fuseReluConcat(toInt8Model(cat, tieConcatRanges(cat, ranges), { ...INT8_FORM, format: 'qoperator' }));
+    const dir = mkdtempSync(join(tmpdir(), 'huaju4k-int8-'));
+    try {
+      const optimized = join(dir, 'optimized.onnx');
+      const s = await ort.InferenceSession.create(q, { intraOpNumThreads: 2, optimizedModelFilePath: optimized });
+      const { input, width, height } = clips[1];
+      const out = await upscaleRgb(s, input[0], width / 4, height / 4);
+      await s.release();
+      const ops = onnx.ModelProto.decode(readFileSync(optimized)).graph?.node?.map((n) => n.opType) ?? [];
+      const count = (op: string) => ops.filter((o) => o === op).length;
+      assert.equal(count('QLinearConv'), 18);
+      assert.equal(count('QLinearLeakyRelu'), 17);
+      assert.ok(!ops.includes('PRelu') && !ops.includes('Relu') && count('DequantizeLinear') <= 3, ops.join(','));
+      const s0 = await session(fp32);
+      const ref = await upscaleRgb(s0, input[0], width / 4, height / 4);
+      await s0.release();
+      assert.ok(psnr(ref, out) >= 35, `int8 relu-concat vs fp32 ${psnr(ref, out).toFixed(1)} dB`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   for (const id of INT8_MODELS) {
