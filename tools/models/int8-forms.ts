@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { toInt8Model } from '../../src/engine/model/int8';
 import { INT8_FORM } from '../../src/engine/model/int8-variant';
-import { fuseReluConcat, splitPrelu, tieConcatRanges } from '../../src/engine/model/relu-split';
 import { truthFrames, upscaleRgb } from '../../test/unit/model/real-frames';
 import { psnr } from '../quality/metrics';
 import { calibrate, calibrationFrames } from './calibrate';
+import { fuseReluConcat, splitPrelu, tieConcatRanges } from './relu-split';
 
 const repoModels = join(__dirname, '..', '..', 'models');
 const log = (s: string) => process.stdout.write(`${s}\n`);

@@ -10,9 +10,9 @@ import { halfToFloat } from '../../../src/engine/model/half';
 import { activationQuant, quantizedActivations, toInt8Model } from '../../../src/engine/model/int8';
 import { CALIBRATION_FILE, INT8_FORM, readCalibration } from '../../../src/engine/model/int8-variant';
 import { Int8UnavailableError, loadModel, modelsDir, type Precision } from '../../../src/engine/model/loader';
-import { fuseReluConcat, splitPrelu, tieConcatRanges } from '../../../src/engine/model/relu-split';
 import { rewriteNearestSkip } from '../../../src/engine/model/skip-rewrite';
 import { MODEL_SOURCES } from '../../../tools/models/catalog';
+import { fuseReluConcat, splitPrelu, tieConcatRanges } from '../../../tools/models/relu-split';
 import { psnr } from '../../../tools/quality/metrics';
 import { type TruthFrames, truthFrames, upscaleLoaded, upscaleRgb } from './real-frames';
 

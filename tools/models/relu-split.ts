@@ -1,5 +1,11 @@
 import { onnx } from 'onnx-proto';
-import { type ActivationRanges, type ConstFloats, constantFloats, Int8ConversionError, pruneDead } from './int8';
+import {
+  type ActivationRanges,
+  type ConstFloats,
+  constantFloats,
+  Int8ConversionError,
+  pruneDead,
+} from '../../src/engine/model/int8';
 
 const { DataType } = onnx.TensorProto;
 const RELU = '__relu';
