@@ -1,3 +1,4 @@
+import type { BlendPlan, PlanSize } from './blend-plan';
 import {
   erode3x3,
   type MaskThresholds,
@@ -214,32 +215,22 @@ function blockDisagreement(raw: Uint8Array, past: Uint8Array, base: number, src:
 }
 
 /**
- * out = (raw + Σ wₖ·pastₖ(shifted)) / (1 + Σ wₖ), integer scale, one low-res row of blocks at a time: the
- * normalised weights and source offsets of the row are worked out once, then each output row of the blocks is
- * written in one pass. Blocks with no usable past keep the model's bytes. Returns how many blocks were blended.
+ * The warped blend's plan (blend-plan.ts): per block, out = (raw + Σ wₖ·pastₖ(shifted)) / (1 + Σ wₖ), integer
+ * scale. A warped past whose block disagrees with the new output (blockDisagreement) is left out of that block;
+ * blocks with no usable past keep the model's bytes.
  */
-export function blendWarped(
-  raw: Uint8Array,
-  pasts: readonly WarpedPast[],
-  out: Uint8Array,
-  w: number,
-  h: number,
-  s: number,
-) {
+export function warpedPlan(raw: Uint8Array, pasts: readonly WarpedPast[], size: PlanSize): BlendPlan {
+  const { width: w, height: h, scale: s } = size;
   const m = pasts.length;
+  const n = w * h;
   const rowBytes = w * s * 3;
   const blockBytes = s * 3;
-  const w0 = new Float32Array(w);
-  const wk = Array.from({ length: m }, () => new Float32Array(w));
-  const off = Array.from({ length: m }, () => new Int32Array(w));
-  const outputs = pasts.map((q) => q.output);
-  const acc = new Float32Array(rowBytes);
-  const rowUses = new Uint8Array(m);
-  let blended = 0;
-  for (let y = 0; y < h; y++) {
-    let any = 0;
-    rowUses.fill(0);
-    for (let x = 0, p = y * w; x < w; x++, p++) {
+  const w0 = new Float32Array(n);
+  const weights = pasts.map(() => new Float32Array(n));
+  const shifts = pasts.map(() => new Int32Array(n));
+  let blocks = 0;
+  for (let y = 0, p = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, p++) {
       const base = y * s * rowBytes + x * blockBytes;
       let sum = 1;
       for (let k = 0; k < m; k++) {
@@ -248,56 +239,15 @@ export function blendWarped(
         const o = q.oy[p] * rowBytes + q.ox[p] * 3;
         if (use > 0 && o !== 0 && blockDisagreement(raw, q.output, base, base + o, rowBytes, s) > OUTPUT_AGREE_LIMIT)
           use = 0;
-        wk[k][x] = use;
-        off[k][x] = o;
+        weights[k][p] = use;
+        if (use > 0) shifts[k][p] = q.oy[p] * w * s + q.ox[p];
         sum += use;
-        if (use > 0) rowUses[k] = 1;
       }
-      w0[x] = sum > 1 ? 1 / sum : 0;
-      if (sum > 1) {
-        any++;
-        for (let k = 0; k < m; k++) wk[k][x] /= sum;
-      }
-    }
-    if (any === 0) continue;
-    blended += any;
-    for (let dy = 0; dy < s; dy++) {
-      const row = (y * s + dy) * rowBytes;
-      for (let x = 0; x < w; x++) {
-        const norm = w0[x];
-        if (norm === 0) continue;
-        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) acc[j] = norm * raw[row + j];
-      }
-      for (let k = 0; k < m; k++) if (rowUses[k]) addShiftedRow(acc, outputs[k], row, wk[k], off[k], blockBytes);
-      for (let x = 0; x < w; x++) {
-        if (w0[x] === 0) continue;
-        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) out[row + j] = acc[j] + 0.5;
-      }
+      if (sum <= 1) continue;
+      blocks++;
+      w0[p] = 1 / sum;
+      for (let k = 0; k < m; k++) weights[k][p] /= sum;
     }
   }
-  return blended;
-}
-
-/**
- * acc += weight[block] × src[row + j + offset[block]] over one output row; blocks of weight 0 are skipped (each
- * source in its own tight loop, so the JIT keeps it monomorphic and fast).
- */
-function addShiftedRow(
-  acc: Float32Array,
-  src: Uint8Array,
-  row: number,
-  weight: Float32Array,
-  offset: Int32Array,
-  blockBytes: number,
-): void {
-  for (let x = 0, j = 0; x < weight.length; x++) {
-    const wt = weight[x];
-    const end = j + blockBytes;
-    if (wt === 0) {
-      j = end;
-      continue;
-    }
-    const from = row + offset[x];
-    for (; j < end; j++) acc[j] += wt * src[from + j];
-  }
+  return { w0, weights, shifts, pasts: pasts.map((q) => q.output), blocks };
 }

@@ -1,8 +1,9 @@
 import type { FrameStage, PipelineFrame } from '../pipeline/pipeline-types';
+import { type BlendPlan, blendOnCpu, type PlanSize, staticPlan } from './blend-plan';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';
-import { blendWarped, warpedPasts } from './motion-blend';
+import { warpedPasts, warpedPlan } from './motion-blend';
 import { DEFAULT_TEMPORAL_STRENGTH, type TemporalParams, type TemporalStrength, temporalParams } from './strength';
 
 export interface TemporalStageOptions {
@@ -74,11 +75,26 @@ export class TemporalStage implements FrameStage {
    */
   prime(frames: readonly PipelineFrame[]): void {
     this.reset();
-    for (const f of frames.slice(-Math.max(1, this.primeFrames))) this.process(f);
+    // Only the state: the outputs before the resume point are not needed, so nothing is blended.
+    for (const f of frames.slice(-Math.max(1, this.primeFrames))) this.step(f, false);
   }
 
   process(frame: PipelineFrame): PipelineFrame {
-    if (this.history.capacity === 0) return frame;
+    const planned = this.plan(frame);
+    return withOutput(frame, planned instanceof Uint8Array ? planned : blendPlannedOnCpu(frame.output, planned));
+  }
+
+  /**
+   * Advances the state by `frame` and decides its blend on the low-res input: the output itself where nothing is
+   * blended per block (or, for a non-integer scale, already blended), else the plan for blendOnCpu() or the blend
+   * graph (blend-graph.ts) to carry out. process() = plan() + blendOnCpu().
+   */
+  plan(frame: PipelineFrame): Uint8Array | PlannedBlend {
+    return this.step(frame, true) ?? frame.output;
+  }
+
+  private step(frame: PipelineFrame, plan: boolean): Uint8Array | PlannedBlend | undefined {
+    if (this.history.capacity === 0) return undefined;
     const { width, height } = frame.inputSize;
     const luma = lumaOf(frame.input, width * height);
     const prev = this.history.at(0);
@@ -88,18 +104,16 @@ export class TemporalStage implements FrameStage {
     }
     const prevNow = this.history.at(0);
     const link = prevNow && this.motion ? this.motion.link(luma, prevNow.luma, width, height) : undefined;
-    const output = this.history.size > 0 ? this.blend(frame, luma, link) : frame.output;
+    const planned = plan && this.history.size > 0 ? this.blend(frame, luma, link) : undefined;
     this.history.push({ index: frame.index, luma, output: frame.output, link });
-    return output === frame.output ? frame : { ...frame, output: output as Buffer };
+    return planned;
   }
 
   /**
    * The motion-compensated blend (integer scale, the pipeline's case): past outputs warped along the chain of
    * low-res flows — the current frame's link, then each past frame's own link to the one before it.
    */
-  private blendMoving(frame: PipelineFrame, luma: Uint8Array, link: MotionLink): Uint8Array {
-    const { width: iw, height: ih } = frame.inputSize;
-    const scale = frame.outputSize.width / iw;
+  private planMoving(frame: PipelineFrame, luma: Uint8Array, link: MotionLink, size: PlanSize): PlannedBlend {
     const raw = frame.output;
     const pasts: HistoryEntry[] = [];
     const links: MotionLink[] = [];
@@ -110,20 +124,21 @@ export class TemporalStage implements FrameStage {
       pasts.push(e);
       links.push(l);
     }
-    const warped = warpedPasts(luma, pasts, links, { width: iw, height: ih, scale }, this.params);
-    const out = Buffer.allocUnsafeSlow(raw.length);
-    out.set(raw);
-    if (blendWarped(raw, warped, out, iw, ih, scale) > 0) this.blended++;
-    return out;
+    const warped = warpedPasts(luma, pasts, links, size, this.params);
+    const plan = warpedPlan(raw, warped, size);
+    if (plan.blocks > 0) this.blended++;
+    return { plan, size };
   }
 
-  private blend(frame: PipelineFrame, luma: Uint8Array, link?: MotionLink): Uint8Array {
+  private blend(frame: PipelineFrame, luma: Uint8Array, link?: MotionLink): Uint8Array | PlannedBlend | undefined {
     const { width: iw, height: ih } = frame.inputSize;
     const { width: ow, height: oh } = frame.outputSize;
     const raw = frame.output;
     if (raw.length !== ow * oh * 3)
       throw new RangeError(`temporal: output has ${raw.length} bytes, expected ${ow * oh * 3}`);
-    if (link && ow % iw === 0 && oh % ih === 0 && ow / iw === oh / ih) return this.blendMoving(frame, luma, link);
+    const integer = ow % iw === 0 && oh % ih === 0 && ow / iw === oh / ih;
+    const size: PlanSize = { width: iw, height: ih, scale: ow / iw };
+    if (link && integer) return this.planMoving(frame, luma, link, size);
     // Per low-res pixel and past frame k: decay^k × (static since frame t−k), non-increasing in k.
     const n = this.history.size;
     const weights: Float32Array[] = [];
@@ -142,80 +157,34 @@ export class TemporalStage implements FrameStage {
       weights.push(wk);
       pasts.push(e.output);
     }
-    if (weights.length === 0) return raw;
+    if (weights.length === 0) return undefined;
     this.blended++;
+    if (integer) return { plan: staticPlan(pasts, weights, iw * ih), size };
     const out = Buffer.allocUnsafeSlow(raw.length);
     out.set(raw);
-    if (ow % iw === 0 && oh % ih === 0 && ow / iw === oh / ih) blendBlocks(raw, pasts, weights, out, iw, ih, ow / iw);
-    else blendMapped(raw, pasts, weights, out, iw, ih, ow, oh);
+    blendMapped(raw, pasts, weights, out, iw, ih, ow, oh);
     return out;
   }
 }
 
-/**
- * Integer scale (the pipeline's case), one output row at a time: per low-res pixel of the row the normalised
- * weights are computed once, then each source frame is added to a float row in its own tight loop (monomorphic,
- * so the JIT keeps it fast). Blocks with no static past keep the model's bytes.
- */
-function blendBlocks(
-  raw: Uint8Array,
-  pasts: Uint8Array[],
-  weights: Float32Array[],
-  out: Uint8Array,
-  iw: number,
-  ih: number,
-  scale: number,
-): void {
-  const m = weights.length;
-  const rowBytes = iw * scale * 3;
-  const blockBytes = scale * 3;
-  const w0 = new Float32Array(iw);
-  const wk = Array.from({ length: m }, () => new Float32Array(iw));
-  const blended = new Uint8Array(iw);
-  const acc = new Float32Array(rowBytes);
-  for (let ly = 0; ly < ih; ly++) {
-    let any = false;
-    for (let lx = 0; lx < iw; lx++) {
-      const p = ly * iw + lx;
-      let sum = 1;
-      for (let k = 0; k < m; k++) sum += weights[k][p];
-      const norm = 1 / sum;
-      w0[lx] = norm;
-      for (let k = 0; k < m; k++) wk[k][lx] = weights[k][p] * norm;
-      blended[lx] = sum > 1 ? 1 : 0;
-      if (sum > 1) any = true;
-    }
-    if (!any) continue;
-    for (let dy = 0; dy < scale; dy++) {
-      const row = (ly * scale + dy) * rowBytes;
-      addRow(acc, raw, row, w0, blockBytes, iw, true);
-      for (let k = 0; k < m; k++) addRow(acc, pasts[k], row, wk[k], blockBytes, iw, false);
-      for (let lx = 0; lx < iw; lx++) {
-        if (!blended[lx]) continue;
-        const b = lx * blockBytes;
-        for (let j = b; j < b + blockBytes; j++) out[row + j] = acc[j] + 0.5;
-      }
-    }
-  }
+/** A frame's blend as decided on the low-res input (TemporalStage.plan()), not carried out yet. */
+export interface PlannedBlend {
+  plan: BlendPlan;
+  size: PlanSize;
 }
 
-/** acc (=|+=) weight[block] × src[row + j] over one output row. */
-function addRow(
-  acc: Float32Array,
-  src: Uint8Array,
-  row: number,
-  weight: Float32Array,
-  blockBytes: number,
-  blocks: number,
-  first: boolean,
-): void {
-  for (let lx = 0, j = 0; lx < blocks; lx++) {
-    const w = weight[lx];
-    const end = j + blockBytes;
-    if (first) for (; j < end; j++) acc[j] = w * src[row + j];
-    else if (w === 0) j = end;
-    else for (; j < end; j++) acc[j] += w * src[row + j];
-  }
+/** The frame with `output` in place of its own (the same frame when it is the same buffer). */
+export function withOutput(frame: PipelineFrame, output: Uint8Array): PipelineFrame {
+  return output === frame.output ? frame : { ...frame, output: output as Buffer };
+}
+
+/** Carries a planned blend out with typed arrays: a new buffer (raw where no block is blended: raw itself). */
+function blendPlannedOnCpu(raw: Uint8Array, { plan, size }: PlannedBlend): Uint8Array {
+  if (plan.blocks === 0) return raw;
+  const out = Buffer.allocUnsafeSlow(raw.length);
+  out.set(raw);
+  blendOnCpu(raw, plan, out, size);
+  return out;
 }
 
 /** Any other size ratio: each output pixel takes the weights of the low-res pixel it falls in. */

@@ -1,0 +1,113 @@
+/**
+ * The temporal blend split in two: what is decided per low-res pixel (weights, and with motion where each past is
+ * read), a `BlendPlan`, and what runs per output pixel, which carries the plan out. The plan is made in TypeScript
+ * (temporal-stage.ts, motion-blend.ts); blendOnCpu() below carries it out with typed arrays, blend-graph.ts as an
+ * ONNX graph on the model's execution provider. Both compute, per output byte of a blended block,
+ * acc = w0·raw, then acc += wₖ·pastₖ for each past frame in order (float32 accumulator), out = ⌊acc + 0.5⌋.
+ */
+export interface BlendPlan {
+  /** Per low-res pixel, the new output's normalised weight; 0 = the block keeps the model's bytes. */
+  w0: Float32Array;
+  /** Per past frame (newest first), per low-res pixel, its normalised weight. */
+  weights: Float32Array[];
+  /**
+   * Per past frame, per low-res pixel, where its block is read from: the offset in output pixels (row-major,
+   * oy·outputWidth + ox), 0 where the weight is 0. Absent = every block in place (the static blend).
+   */
+  shifts?: Int32Array[];
+  /** The past raw outputs, packed rgb24, the same size as the new one. */
+  pasts: Uint8Array[];
+  /** Low-res pixels (blocks) whose output is blended (w0 ≠ 0). */
+  blocks: number;
+}
+
+/** The low-res frame and the integer scale a plan is for (output = width·scale × height·scale, rgb24). */
+export interface PlanSize {
+  width: number;
+  height: number;
+  scale: number;
+}
+
+/**
+ * The static blend's plan: per low-res pixel, new output weight 1 and past weights as given (decayᵏ × static),
+ * normalised by their sum; pixels with no static past keep the model's bytes.
+ */
+export function staticPlan(pasts: Uint8Array[], weights: Float32Array[], pixels: number): BlendPlan {
+  const m = weights.length;
+  const w0 = new Float32Array(pixels);
+  const normalised = weights.map(() => new Float32Array(pixels));
+  let blocks = 0;
+  for (let p = 0; p < pixels; p++) {
+    let sum = 1;
+    for (let k = 0; k < m; k++) sum += weights[k][p];
+    if (sum <= 1) continue;
+    const norm = 1 / sum;
+    w0[p] = norm;
+    for (let k = 0; k < m; k++) normalised[k][p] = weights[k][p] * norm;
+    blocks++;
+  }
+  return { w0, weights: normalised, pasts, blocks };
+}
+
+/**
+ * Carries a plan out on the CPU into `out` (which holds the model's bytes already), one low-res row of blocks at a
+ * time: each source is added to a float row in its own tight loop (monomorphic, so the JIT keeps it fast); rows and
+ * sources with nothing to blend are skipped.
+ */
+export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, size: PlanSize): void {
+  const { width: w, height: h, scale: s } = size;
+  const m = plan.weights.length;
+  const rowBytes = w * s * 3;
+  const blockBytes = s * 3;
+  const acc = new Float32Array(rowBytes);
+  const offsets = Array.from({ length: m }, () => new Int32Array(w));
+  const rowUses = new Uint8Array(m);
+  for (let y = 0; y < h; y++) {
+    const first = y * w;
+    const w0 = plan.w0.subarray(first, first + w);
+    if (!w0.some((v) => v !== 0)) continue;
+    const wk = plan.weights.map((q) => q.subarray(first, first + w));
+    for (let k = 0; k < m; k++) {
+      rowUses[k] = wk[k].some((v) => v !== 0) ? 1 : 0;
+      const shift = plan.shifts?.[k];
+      if (shift) for (let x = 0; x < w; x++) offsets[k][x] = shift[first + x] * 3;
+    }
+    for (let dy = 0; dy < s; dy++) {
+      const row = (y * s + dy) * rowBytes;
+      for (let x = 0; x < w; x++) {
+        const norm = w0[x];
+        if (norm === 0) continue;
+        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) acc[j] = norm * raw[row + j];
+      }
+      for (let k = 0; k < m; k++) if (rowUses[k]) addShiftedRow(acc, plan.pasts[k], row, wk[k], offsets[k], blockBytes);
+      for (let x = 0; x < w; x++) {
+        if (w0[x] === 0) continue;
+        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) out[row + j] = acc[j] + 0.5;
+      }
+    }
+  }
+}
+
+/**
+ * acc += weight[block] × src[row + j + offset[block]] over one output row; blocks of weight 0 are skipped (each
+ * source in its own tight loop, so the JIT keeps it monomorphic and fast).
+ */
+function addShiftedRow(
+  acc: Float32Array,
+  src: Uint8Array,
+  row: number,
+  weight: Float32Array,
+  offset: Int32Array,
+  blockBytes: number,
+): void {
+  for (let x = 0, j = 0; x < weight.length; x++) {
+    const wt = weight[x];
+    const end = j + blockBytes;
+    if (wt === 0) {
+      j = end;
+      continue;
+    }
+    const from = row + offset[x];
+    for (; j < end; j++) acc[j] += wt * src[from + j];
+  }
+}
