@@ -178,7 +178,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     // Tile reuse wraps the model; the temporal stage follows it. Their settings are hashed into the checkpoint, and
     // on resume their state is primed from the frames before the resume point (pipeline → temporal/resume-prime).
     const temporalSet = temporalSettings(args);
-    const temporal = createTemporal(degrading, temporalSet);
+    // On a GPU the blend runs as a small graph on the model's provider (temporal/blend-graph.ts).
+    const temporal = createTemporal(degrading, { ...temporalSet, provider: upscaler.model.executionProvider });
     await runEnhance(
       {
         ...args,

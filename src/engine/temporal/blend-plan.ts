@@ -49,6 +49,21 @@ export function staticPlan(pasts: Uint8Array[], weights: Float32Array[], pixels:
   return { w0, weights: normalised, pasts, blocks };
 }
 
+/** A frame's blend as decided on the low-res input (TemporalStage.plan()), not carried out yet. */
+export interface PlannedBlend {
+  plan: BlendPlan;
+  size: PlanSize;
+}
+
+/** Carries a planned blend out with typed arrays: a new buffer (raw itself where no block is blended). */
+export function blendPlannedOnCpu(raw: Uint8Array, { plan, size }: PlannedBlend): Uint8Array {
+  if (plan.blocks === 0) return raw;
+  const out = Buffer.allocUnsafeSlow(raw.length);
+  out.set(raw);
+  blendOnCpu(raw, plan, out, size);
+  return out;
+}
+
 /**
  * Carries a plan out on the CPU into `out` (which holds the model's bytes already), one low-res row of blocks at a
  * time: each source is added to a float row in its own tight loop (monomorphic, so the JIT keeps it fast); rows and

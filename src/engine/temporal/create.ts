@@ -1,5 +1,6 @@
 import type { PixelParams } from '../checkpoint/manifest';
 import type { FrameStage, FrameUpscaler } from '../pipeline/pipeline-types';
+import { BlendGraph, type BlendPath, blendGraphProviders, blendPathFor, GraphBlendStage } from './blend-graph';
 import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
 import type { TemporalParts } from './resume-prime';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from './reuse-upscaler';
@@ -13,6 +14,10 @@ export interface TemporalSettings {
   maxBytes?: number;
   /** Follow motion with optical flow (default) or blend/reuse only what stayed put. */
   motion?: MotionMode;
+  /** The model's execution provider: the blend runs as a graph on it when it is a GPU (blend-graph.ts). */
+  provider?: string;
+  /** Where the per-output-pixel blend runs, overriding blendPathFor(provider) (tests and the blend bench). */
+  blendPath?: BlendPath;
 }
 
 /** The enhance arguments that set the temporal parts (args.ts's EnhanceArgs has them). */
@@ -41,7 +46,9 @@ export function createTemporal(model: FrameUpscaler, s: TemporalSettings): Tempo
   const reuse = s.reuse ? new ReuseUpscaler(model, s.reuseOptions, motion) : undefined;
   const stage =
     s.strength === 'off' ? undefined : new TemporalStage({ strength: s.strength, maxBytes: s.maxBytes, motion });
-  return { upscaler: reuse ?? model, reuse, stage, stages: stage ? [stage] : [] };
+  const graph = (s.blendPath ?? blendPathFor(s.provider)) === 'graph';
+  const run = stage && graph ? new GraphBlendStage(stage, new BlendGraph(blendGraphProviders(s.provider))) : stage;
+  return { upscaler: reuse ?? model, reuse, stage, stages: run ? [run] : [] };
 }
 
 /** Everything here that changes output pixels, for the checkpoint's pixel parameters (a resume must match). */

@@ -1,5 +1,5 @@
 import type { FrameStage, PipelineFrame } from '../pipeline/pipeline-types';
-import { type BlendPlan, blendOnCpu, type PlanSize, staticPlan } from './blend-plan';
+import { blendPlannedOnCpu, type PlannedBlend, type PlanSize, staticPlan } from './blend-plan';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';
@@ -167,24 +167,9 @@ export class TemporalStage implements FrameStage {
   }
 }
 
-/** A frame's blend as decided on the low-res input (TemporalStage.plan()), not carried out yet. */
-export interface PlannedBlend {
-  plan: BlendPlan;
-  size: PlanSize;
-}
-
 /** The frame with `output` in place of its own (the same frame when it is the same buffer). */
 export function withOutput(frame: PipelineFrame, output: Uint8Array): PipelineFrame {
   return output === frame.output ? frame : { ...frame, output: output as Buffer };
-}
-
-/** Carries a planned blend out with typed arrays: a new buffer (raw where no block is blended: raw itself). */
-function blendPlannedOnCpu(raw: Uint8Array, { plan, size }: PlannedBlend): Uint8Array {
-  if (plan.blocks === 0) return raw;
-  const out = Buffer.allocUnsafeSlow(raw.length);
-  out.set(raw);
-  blendOnCpu(raw, plan, out, size);
-  return out;
 }
 
 /** Any other size ratio: each output pixel takes the weights of the low-res pixel it falls in. */

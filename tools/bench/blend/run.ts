@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { FrameStage, PipelineFrame } from '../../../src/engine/pipeline/pipeline-types';
+import type { BlendPath } from '../../../src/engine/temporal/blend-graph';
 import { createTemporal } from '../../../src/engine/temporal/create';
 import type { MotionMode } from '../../../src/engine/temporal/motion';
 import type { TemporalStrength } from '../../../src/engine/temporal/strength';
@@ -53,40 +54,65 @@ async function main(): Promise<void> {
   const frames = realFrames(width, height, Number(values.frames));
   const motion = values.motion as MotionMode;
   const paths = (values.paths ?? 'cpu').split(',');
-  const stageFor = (): FrameStage => {
-    const parts = createTemporal(
-      { scale: SCALE, upscale: async () => Buffer.alloc(0) },
-      {
-        strength: values.strength as TemporalStrength,
-        reuse: false,
-        motion,
-      },
-    );
-    return parts.stages[0];
-  };
+  const parts = new Map(
+    paths.map((p) => [
+      p,
+      createTemporal(
+        { scale: SCALE, upscale: async () => Buffer.alloc(0) },
+        { strength: values.strength as TemporalStrength, reuse: false, motion, blendPath: p as BlendPath },
+      ),
+    ]),
+  );
   const times = new Map<string, number[]>(paths.map((p) => [p, []]));
-  const outputs = new Map<string, Uint8Array[]>();
+  const outputs = new Map<string, Uint8Array[]>(paths.map((p) => [p, []]));
+  // Round 0 warms up (JIT, graph sessions) and keeps the outputs; the rest are timed, paths interleaved per frame.
   for (let round = 0; round <= Number(values.rounds); round++) {
-    const stages = new Map(paths.map((p) => [p, stageFor()]));
+    for (const p of paths) parts.get(p)?.stage?.reset();
     for (const f of frames) {
       for (const p of paths) {
+        const stage = parts.get(p)?.stages[0] as FrameStage;
         const t = performance.now();
-        const out = await (stages.get(p) as FrameStage).process(f);
-        if (round > 0) times.get(p)?.push(performance.now() - t);
-        if (round === 0) outputs.set(p, [...(outputs.get(p) ?? []), out.output]);
+        const out = await stage.process(f);
+        if (round > 0 && f.index > 0) times.get(p)?.push(performance.now() - t);
+        if (round === 0) outputs.get(p)?.push(out.output);
       }
     }
   }
   console.log(
-    `${width}x${height} → ${width * SCALE}x${height * SCALE}, ${frames.length} frames, --motion ${motion}, --temporal ${values.strength}, load ${loadavg()[0].toFixed(1)}`,
+    `${width}x${height} → ${width * SCALE}x${height * SCALE}, ${frames.length} frames, --motion ${motion}, --temporal ${values.strength}, ${values.rounds} rounds, load ${loadavg()[0].toFixed(1)}`,
   );
   for (const p of paths) {
     const t = times.get(p) ?? [];
     const hash = createHash('sha256');
     for (const o of outputs.get(p) ?? []) hash.update(o);
     const ms = t.length ? `median ${median(t).toFixed(1)} ms/frame, best ${Math.min(...t).toFixed(1)} ms` : 'untimed';
-    console.log(`${p}: ${ms}, outputs sha256 ${hash.digest('hex').slice(0, 16)}`);
+    console.log(`${p}: ${ms} (frames 1…), outputs sha256 ${hash.digest('hex').slice(0, 16)}`);
   }
+  const cpu = outputs.get('cpu');
+  const raw = frames.map((f) => f.output);
+  if (cpu) console.log(`cpu against the raw outputs (what the blend changed): ${compare(cpu, raw)}`);
+  for (const p of paths) if (p !== 'cpu' && cpu) console.log(`${p} against cpu: ${compare(outputs.get(p) ?? [], cpu)}`);
+}
+
+/** Bytes that differ, the largest difference and the PSNR over all frames. */
+function compare(a: Uint8Array[], b: Uint8Array[]): string {
+  let differ = 0;
+  let total = 0;
+  let max = 0;
+  let se = 0;
+  for (let f = 0; f < a.length; f++) {
+    for (let i = 0; i < a[f].length; i++) {
+      const d = a[f][i] - b[f][i];
+      if (d !== 0) {
+        differ++;
+        se += d * d;
+        if (Math.abs(d) > max) max = Math.abs(d);
+      }
+    }
+    total += a[f].length;
+  }
+  const psnr = se === 0 ? 'inf' : (10 * Math.log10((255 * 255 * total) / se)).toFixed(1);
+  return `${differ} of ${total} bytes differ (${((100 * differ) / total).toFixed(4)} %), max |Δ| ${max}, PSNR ${psnr} dB`;
 }
 
 main().catch((err: unknown) => {
