@@ -13,10 +13,12 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { FrameStage, PipelineFrame } from '../../../src/engine/pipeline/pipeline-types';
-import type { BlendPath } from '../../../src/engine/temporal/blend-graph';
+import { BlendGraph, type BlendPath } from '../../../src/engine/temporal/blend-graph';
+import { blendPlannedOnCpu } from '../../../src/engine/temporal/blend-plan';
 import { createTemporal } from '../../../src/engine/temporal/create';
-import type { MotionMode } from '../../../src/engine/temporal/motion';
+import { MotionEstimator, type MotionMode } from '../../../src/engine/temporal/motion';
 import type { TemporalStrength } from '../../../src/engine/temporal/strength';
+import { TemporalStage } from '../../../src/engine/temporal/temporal-stage';
 import { clipPath, decodeRgbFrames } from '../../models/calibrate';
 
 const SCALE = 4;
@@ -88,10 +90,38 @@ async function main(): Promise<void> {
     const ms = t.length ? `median ${median(t).toFixed(1)} ms/frame, best ${Math.min(...t).toFixed(1)} ms` : 'untimed';
     console.log(`${p}: ${ms} (frames 1…), outputs sha256 ${hash.digest('hex').slice(0, 16)}`);
   }
+  if (paths.includes('cpu') && paths.includes('graph'))
+    await timeCarryOut(frames, motion, values.strength as TemporalStrength, Number(values.rounds));
   const cpu = outputs.get('cpu');
   const raw = frames.map((f) => f.output);
   if (cpu) console.log(`cpu against the raw outputs (what the blend changed): ${compare(cpu, raw)}`);
   for (const p of paths) if (p !== 'cpu' && cpu) console.log(`${p} against cpu: ${compare(outputs.get(p) ?? [], cpu)}`);
+}
+
+/**
+ * The part that moves, alone: the same plans (TemporalStage.plan() over the frames once) carried out by the typed
+ * arrays and by the graph on the CPU provider, interleaved plan by plan, `rounds` times after a warm-up round.
+ */
+async function timeCarryOut(frames: PipelineFrame[], motion: MotionMode, strength: TemporalStrength, rounds: number) {
+  const stage = new TemporalStage({ strength, motion: motion === 'flow' ? new MotionEstimator() : undefined });
+  const plans = frames.map((f) => ({ raw: f.output, planned: stage.plan(f) }));
+  const graph = new BlendGraph(['cpu']);
+  const cpu: number[] = [];
+  const onGraph: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    for (const { raw, planned } of plans) {
+      if (planned instanceof Uint8Array) continue;
+      let t = performance.now();
+      blendPlannedOnCpu(raw, planned);
+      if (round > 0) cpu.push(performance.now() - t);
+      t = performance.now();
+      await graph.run(raw, planned);
+      if (round > 0) onGraph.push(performance.now() - t);
+    }
+  }
+  await graph.release();
+  const line = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, best ${Math.min(...xs).toFixed(1)} ms`;
+  console.log(`per-output-pixel part alone (${cpu.length} blends): cpu ${line(cpu)}; graph ${line(onGraph)}`);
 }
 
 /** Bytes that differ, the largest difference and the PSNR over all frames. */
