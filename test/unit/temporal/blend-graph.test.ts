@@ -51,6 +51,45 @@ function differing(a: Uint8Array, b: Uint8Array): { bytes: number; max: number }
   return { bytes, max };
 }
 
+/**
+ * Plans each frame's blend with a real stage and carries it out both ways; asserts per frame that the graph's bytes
+ * are the typed arrays' (≤ 1 level, ≥ 80 dB) and that the blend changed the frame. Returns how many frames were
+ * blended and how many blocks were read from shifted pasts.
+ */
+async function compareOnPlans(frames: PipelineFrame[], motion: MotionMode, graph: BlendGraph) {
+  const stage = new TemporalStage({
+    strength: 'high',
+    motion: motion === 'flow' ? new MotionEstimator() : undefined,
+  });
+  let planned = 0;
+  let shiftedBlocks = 0;
+  for (const f of frames) {
+    const p = stage.plan(f);
+    if (p instanceof Uint8Array) continue;
+    planned++;
+    for (const [k, shift] of (p.plan.shifts ?? []).entries())
+      for (let i = 0; i < shift.length; i++) if (shift[i] !== 0 && p.plan.weights[k][i] > 0) shiftedBlocks++;
+    const cpu = blendPlannedOnCpu(f.output, p);
+    const fromGraph = await graph.run(f.output, p);
+    const d = differing(fromGraph, cpu);
+    assert.ok(d.max <= 1 && d.bytes <= cpu.length * 1e-4, `frame ${f.index}: ${d.bytes} bytes differ, max ${d.max}`);
+    assert.ok(psnr(fromGraph, cpu) >= 80, `frame ${f.index}: ${psnr(fromGraph, cpu).toFixed(1)} dB`);
+    // The blend changed the frame (a graph that returned the model's bytes would fail above).
+    assert.ok(psnr(cpu, f.output) < 60, `frame ${f.index}: the blend is ${psnr(cpu, f.output).toFixed(1)} dB from raw`);
+  }
+  return { planned, shiftedBlocks };
+}
+
+describe('temporal: where the blend runs', () => {
+  it('runs on the GPU providers, not on the CPU (there the typed arrays measured faster)', () => {
+    for (const p of ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu']) assert.equal(blendPathFor(p), 'graph', p);
+    assert.equal(blendPathFor('cpu'), 'cpu');
+    assert.equal(blendPathFor(undefined), 'cpu');
+    assert.deepEqual(blendGraphProviders('tensorrt'), ['cuda']);
+    assert.deepEqual(blendGraphProviders('dml'), ['dml']);
+  });
+});
+
 describe('temporal: the blend as an ONNX graph (real ORT, CPU provider)', function () {
   this.timeout(240000);
   let frames: PipelineFrame[];
@@ -63,42 +102,9 @@ describe('temporal: the blend as an ONNX graph (real ORT, CPU provider)', functi
   });
   after(() => graph.release());
 
-  it('runs on the GPU providers, not on the CPU (there the typed arrays measured faster)', () => {
-    for (const p of ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu']) assert.equal(blendPathFor(p), 'graph', p);
-    assert.equal(blendPathFor('cpu'), 'cpu');
-    assert.equal(blendPathFor(undefined), 'cpu');
-    assert.deepEqual(blendGraphProviders('tensorrt'), ['cuda']);
-    assert.deepEqual(blendGraphProviders('dml'), ['dml']);
-  });
-
   for (const motion of ['flow', 'off'] as MotionMode[]) {
     it(`carries out the same plans as the typed arrays on real hand-held footage (--motion ${motion}): ≤ 1 level, ≥ 80 dB`, async () => {
-      const stage = new TemporalStage({
-        strength: 'high',
-        motion: motion === 'flow' ? new MotionEstimator() : undefined,
-      });
-      let planned = 0;
-      let shiftedBlocks = 0;
-      for (const f of frames) {
-        const p = stage.plan(f);
-        if (p instanceof Uint8Array) continue;
-        planned++;
-        for (const [k, shift] of (p.plan.shifts ?? []).entries())
-          for (let i = 0; i < shift.length; i++) if (shift[i] !== 0 && p.plan.weights[k][i] > 0) shiftedBlocks++;
-        const cpu = blendPlannedOnCpu(f.output, p);
-        const fromGraph = await graph.run(f.output, p);
-        const d = differing(fromGraph, cpu);
-        assert.ok(
-          d.max <= 1 && d.bytes <= cpu.length * 1e-4,
-          `frame ${f.index}: ${d.bytes} bytes differ, max ${d.max}`,
-        );
-        assert.ok(psnr(fromGraph, cpu) >= 80, `frame ${f.index}: ${psnr(fromGraph, cpu).toFixed(1)} dB`);
-        // The blend changed the frame (a graph that returned the model's bytes would fail above).
-        assert.ok(
-          psnr(cpu, f.output) < 60,
-          `frame ${f.index}: the blend is ${psnr(cpu, f.output).toFixed(1)} dB from raw`,
-        );
-      }
+      const { planned, shiftedBlocks } = await compareOnPlans(frames, motion, graph);
       assert.equal(planned, FRAMES - 1, 'every frame after the first was blended');
       if (motion === 'flow') assert.ok(shiftedBlocks > 100, `${shiftedBlocks} blocks read from shifted pasts`);
     });
