@@ -2,7 +2,7 @@ import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
 import { castNode } from '../model/fp16';
 import { ort } from '../model/ort';
-import type { PipelineFrame } from '../pipeline/pipeline-types';
+import type { FrameStage, PipelineFrame } from '../pipeline/pipeline-types';
 import { type BlendPlan, blendPlannedOnCpu, type PlannedBlend, type PlanSize } from './blend-plan';
 import { type TemporalStage, withOutput } from './temporal-stage';
 
@@ -217,7 +217,7 @@ function feeds(raw: Uint8Array, plan: BlendPlan, shape: BlendGraphShape): Record
  * (a session that does not open, a run that fails), the stage goes on with the typed arrays and says why in
  * `fallback`.
  */
-export class GraphBlendStage {
+export class GraphBlendStage implements FrameStage {
   readonly name = 'temporal';
   fallback: string | undefined;
 
