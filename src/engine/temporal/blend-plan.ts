@@ -75,18 +75,20 @@ export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, si
   const rowBytes = w * s * 3;
   const blockBytes = s * 3;
   const acc = new Float32Array(rowBytes);
+  // One low-res row of the plan at a time, copied into small arrays the inner loops read.
+  const w0 = new Float32Array(w);
+  const wk = Array.from({ length: m }, () => new Float32Array(w));
   const offsets = Array.from({ length: m }, () => new Int32Array(w));
   const rowUses = new Uint8Array(m);
   for (let y = 0; y < h; y++) {
     const first = y * w;
-    const w0 = plan.w0.subarray(first, first + w);
-    if (!w0.some((v) => v !== 0)) continue;
-    const wk = plan.weights.map((q) => q.subarray(first, first + w));
-    for (let k = 0; k < m; k++) {
-      rowUses[k] = wk[k].some((v) => v !== 0) ? 1 : 0;
-      const shift = plan.shifts?.[k];
-      if (shift) for (let x = 0; x < w; x++) offsets[k][x] = shift[first + x] * 3;
+    let any = false;
+    for (let x = 0; x < w; x++) {
+      w0[x] = plan.w0[first + x];
+      if (w0[x] !== 0) any = true;
     }
+    if (!any) continue;
+    for (let k = 0; k < m; k++) rowUses[k] = planRow(plan, k, first, wk[k], offsets[k]);
     for (let dy = 0; dy < s; dy++) {
       const row = (y * s + dy) * rowBytes;
       for (let x = 0; x < w; x++) {
@@ -101,6 +103,19 @@ export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, si
       }
     }
   }
+}
+
+/** Past frame k's weights and byte offsets for the low-res row starting at `first`; 1 if any weight is not 0. */
+function planRow(plan: BlendPlan, k: number, first: number, weight: Float32Array, offset: Int32Array): number {
+  const src = plan.weights[k];
+  const shift = plan.shifts?.[k];
+  let uses = 0;
+  for (let x = 0; x < weight.length; x++) {
+    weight[x] = src[first + x];
+    if (weight[x] !== 0) uses = 1;
+    offset[x] = shift ? shift[first + x] * 3 : 0;
+  }
+  return uses;
 }
 
 /**
