@@ -3,7 +3,7 @@ import type * as Ort from 'onnxruntime-node';
 import { castNode } from '../model/fp16';
 import { ort } from '../model/ort';
 import type { FrameStage, PipelineFrame } from '../pipeline/pipeline-types';
-import { type BlendPlan, blendPlannedOnCpu, type PlannedBlend, type PlanSize } from './blend-plan';
+import { type BlendPlan, blendPlannedOnCpu, completePlan, type PlannedBlend, type PlanSize } from './blend-plan';
 import { type TemporalStage, withOutput } from './temporal-stage';
 
 const { DataType } = onnx.TensorProto;
@@ -152,7 +152,9 @@ export class BlendGraph {
   ) {}
 
   /** The blended frame, a new buffer (raw itself where no block is blended). */
-  async run(raw: Uint8Array, { plan, size }: PlannedBlend): Promise<Uint8Array> {
+  async run(raw: Uint8Array, planned: PlannedBlend): Promise<Uint8Array> {
+    const plan = completePlan(planned);
+    const { size } = planned;
     if (plan.blocks === 0) return raw;
     const shape: BlendGraphShape = { ...size, pasts: plan.weights.length, shifted: plan.shifts !== undefined };
     const session = await this.session(shape);

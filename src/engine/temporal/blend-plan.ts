@@ -17,8 +17,13 @@ export interface BlendPlan {
   shifts?: Int32Array[];
   /** The past raw outputs, packed rgb24, the same size as the new one. */
   pasts: Uint8Array[];
-  /** Low-res pixels (blocks) whose output is blended (w0 ≠ 0). */
+  /** Low-res pixels (blocks) whose output is blended (w0 ≠ 0), in the rows planned so far. */
   blocks: number;
+  /**
+   * Rows not planned yet: planRow(y) fills low-res row y (and adds to `blocks`). The typed-array path plans each row
+   * just before it blends it, while that row's pixels are still in cache; completePlan() fills all. Absent = done.
+   */
+  planRow?: (y: number) => void;
 }
 
 /** The low-res frame and the integer scale a plan is for (output = width·scale × height·scale, rgb24). */
@@ -55,13 +60,21 @@ export interface PlannedBlend {
   size: PlanSize;
 }
 
+/** The plan with every row planned (see BlendPlan.planRow). */
+export function completePlan({ plan, size }: PlannedBlend): BlendPlan {
+  const { planRow } = plan;
+  plan.planRow = undefined;
+  if (planRow) for (let y = 0; y < size.height; y++) planRow(y);
+  return plan;
+}
+
 /** Carries a planned blend out with typed arrays: a new buffer (raw itself where no block is blended). */
 export function blendPlannedOnCpu(raw: Uint8Array, { plan, size }: PlannedBlend): Uint8Array {
-  if (plan.blocks === 0) return raw;
+  if (plan.blocks === 0 && !plan.planRow) return raw;
   const out = Buffer.allocUnsafeSlow(raw.length);
   out.set(raw);
   blendOnCpu(raw, plan, out, size);
-  return out;
+  return plan.blocks > 0 ? out : raw;
 }
 
 /**
@@ -80,7 +93,10 @@ export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, si
   const wk = Array.from({ length: m }, () => new Float32Array(w));
   const offsets = Array.from({ length: m }, () => new Int32Array(w));
   const rowUses = new Uint8Array(m);
+  const { planRow } = plan;
+  plan.planRow = undefined;
   for (let y = 0; y < h; y++) {
+    planRow?.(y);
     const first = y * w;
     let any = false;
     for (let x = 0; x < w; x++) {
@@ -88,7 +104,7 @@ export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, si
       if (w0[x] !== 0) any = true;
     }
     if (!any) continue;
-    for (let k = 0; k < m; k++) rowUses[k] = planRow(plan, k, first, wk[k], offsets[k]);
+    for (let k = 0; k < m; k++) rowUses[k] = rowOfPlan(plan, k, first, wk[k], offsets[k]);
     for (let dy = 0; dy < s; dy++) {
       const row = (y * s + dy) * rowBytes;
       for (let x = 0; x < w; x++) {
@@ -106,7 +122,7 @@ export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, si
 }
 
 /** Past frame k's weights and byte offsets for the low-res row starting at `first`; 1 if any weight is not 0. */
-function planRow(plan: BlendPlan, k: number, first: number, weight: Float32Array, offset: Int32Array): number {
+function rowOfPlan(plan: BlendPlan, k: number, first: number, weight: Float32Array, offset: Int32Array): number {
   const src = plan.weights[k];
   const shift = plan.shifts?.[k];
   let uses = 0;

@@ -1,4 +1,4 @@
-import type { BlendPlan, PlanSize } from './blend-plan';
+import { type BlendPlan, completePlan, type PlanSize } from './blend-plan';
 import {
   erode3x3,
   type MaskThresholds,
@@ -217,37 +217,45 @@ function blockDisagreement(raw: Uint8Array, past: Uint8Array, base: number, src:
 /**
  * The warped blend's plan (blend-plan.ts): per block, out = (raw + Σ wₖ·pastₖ(shifted)) / (1 + Σ wₖ), integer
  * scale. A warped past whose block disagrees with the new output (blockDisagreement) is left out of that block;
- * blocks with no usable past keep the model's bytes.
+ * blocks with no usable past keep the model's bytes. `lazy`: rows are left to BlendPlan.planRow (the typed-array
+ * path plans each row as it blends it).
  */
-export function warpedPlan(raw: Uint8Array, pasts: readonly WarpedPast[], size: PlanSize): BlendPlan {
-  const { width: w, height: h, scale: s } = size;
+export function warpedPlan(raw: Uint8Array, pasts: readonly WarpedPast[], size: PlanSize, lazy = false): BlendPlan {
+  const n = size.width * size.height;
+  const plan: BlendPlan = {
+    w0: new Float32Array(n),
+    weights: pasts.map(() => new Float32Array(n)),
+    shifts: pasts.map(() => new Int32Array(n)),
+    pasts: pasts.map((q) => q.output),
+    blocks: 0,
+  };
+  plan.planRow = (y) => planWarpedRow(raw, pasts, size, plan, y);
+  return lazy ? plan : completePlan({ plan, size });
+}
+
+/** One low-res row of warpedPlan(). */
+function planWarpedRow(raw: Uint8Array, pasts: readonly WarpedPast[], size: PlanSize, plan: BlendPlan, y: number) {
+  const { width: w, scale: s } = size;
+  const { w0, weights, shifts = [] } = plan;
   const m = pasts.length;
-  const n = w * h;
   const rowBytes = w * s * 3;
   const blockBytes = s * 3;
-  const w0 = new Float32Array(n);
-  const weights = pasts.map(() => new Float32Array(n));
-  const shifts = pasts.map(() => new Int32Array(n));
-  let blocks = 0;
-  for (let y = 0, p = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, p++) {
-      const base = y * s * rowBytes + x * blockBytes;
-      let sum = 1;
-      for (let k = 0; k < m; k++) {
-        const q = pasts[k];
-        let use = q.weight[p];
-        const o = q.oy[p] * rowBytes + q.ox[p] * 3;
-        if (use > 0 && o !== 0 && blockDisagreement(raw, q.output, base, base + o, rowBytes, s) > OUTPUT_AGREE_LIMIT)
-          use = 0;
-        weights[k][p] = use;
-        if (use > 0) shifts[k][p] = q.oy[p] * w * s + q.ox[p];
-        sum += use;
-      }
-      if (sum <= 1) continue;
-      blocks++;
-      w0[p] = 1 / sum;
-      for (let k = 0; k < m; k++) weights[k][p] /= sum;
+  for (let x = 0, p = y * w; x < w; x++, p++) {
+    const base = y * s * rowBytes + x * blockBytes;
+    let sum = 1;
+    for (let k = 0; k < m; k++) {
+      const q = pasts[k];
+      let use = q.weight[p];
+      const o = q.oy[p] * rowBytes + q.ox[p] * 3;
+      if (use > 0 && o !== 0 && blockDisagreement(raw, q.output, base, base + o, rowBytes, s) > OUTPUT_AGREE_LIMIT)
+        use = 0;
+      weights[k][p] = use;
+      if (use > 0) shifts[k][p] = q.oy[p] * w * s + q.ox[p];
+      sum += use;
     }
+    if (sum <= 1) continue;
+    plan.blocks++;
+    w0[p] = 1 / sum;
+    for (let k = 0; k < m; k++) weights[k][p] /= sum;
   }
-  return { w0, weights, shifts, pasts: pasts.map((q) => q.output), blocks };
 }

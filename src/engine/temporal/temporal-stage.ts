@@ -76,11 +76,11 @@ export class TemporalStage implements FrameStage {
   prime(frames: readonly PipelineFrame[]): void {
     this.reset();
     // Only the state: the outputs before the resume point are not needed, so nothing is blended.
-    for (const f of frames.slice(-Math.max(1, this.primeFrames))) this.step(f, false);
+    for (const f of frames.slice(-Math.max(1, this.primeFrames))) this.step(f, 'state');
   }
 
   process(frame: PipelineFrame): PipelineFrame {
-    const planned = this.plan(frame);
+    const planned = this.step(frame, 'cpu') ?? frame.output;
     return withOutput(frame, planned instanceof Uint8Array ? planned : blendPlannedOnCpu(frame.output, planned));
   }
 
@@ -90,10 +90,11 @@ export class TemporalStage implements FrameStage {
    * graph (blend-graph.ts) to carry out. process() = plan() + blendOnCpu().
    */
   plan(frame: PipelineFrame): Uint8Array | PlannedBlend {
-    return this.step(frame, true) ?? frame.output;
+    return this.step(frame, 'plan') ?? frame.output;
   }
 
-  private step(frame: PipelineFrame, plan: boolean): Uint8Array | PlannedBlend | undefined {
+  /** `state`: advance only (priming); `plan`: and plan every row; `cpu`: rows left to be planned as they are blended. */
+  private step(frame: PipelineFrame, mode: 'state' | 'plan' | 'cpu'): Uint8Array | PlannedBlend | undefined {
     if (this.history.capacity === 0) return undefined;
     const { width, height } = frame.inputSize;
     const luma = lumaOf(frame.input, width * height);
@@ -104,7 +105,8 @@ export class TemporalStage implements FrameStage {
     }
     const prevNow = this.history.at(0);
     const link = prevNow && this.motion ? this.motion.link(luma, prevNow.luma, width, height) : undefined;
-    const planned = plan && this.history.size > 0 ? this.blend(frame, luma, link) : undefined;
+    const planned =
+      mode !== 'state' && this.history.size > 0 ? this.blend(frame, luma, link, mode === 'cpu') : undefined;
     this.history.push({ index: frame.index, luma, output: frame.output, link });
     return planned;
   }
@@ -113,7 +115,7 @@ export class TemporalStage implements FrameStage {
    * The motion-compensated blend (integer scale, the pipeline's case): past outputs warped along the chain of
    * low-res flows — the current frame's link, then each past frame's own link to the one before it.
    */
-  private planMoving(frame: PipelineFrame, luma: Uint8Array, link: MotionLink, size: PlanSize): PlannedBlend {
+  private planMoving(frame: PipelineFrame, luma: Uint8Array, link: MotionLink, size: PlanSize, lazy: boolean) {
     const raw = frame.output;
     const pasts: HistoryEntry[] = [];
     const links: MotionLink[] = [];
@@ -125,12 +127,11 @@ export class TemporalStage implements FrameStage {
       links.push(l);
     }
     const warped = warpedPasts(luma, pasts, links, size, this.params);
-    const plan = warpedPlan(raw, warped, size);
-    if (plan.blocks > 0) this.blended++;
-    return { plan, size };
+    if (warped.length > 0) this.blended++;
+    return { plan: warpedPlan(raw, warped, size, lazy), size };
   }
 
-  private blend(frame: PipelineFrame, luma: Uint8Array, link?: MotionLink): Uint8Array | PlannedBlend | undefined {
+  private blend(frame: PipelineFrame, luma: Uint8Array, link: MotionLink | undefined, lazy: boolean) {
     const { width: iw, height: ih } = frame.inputSize;
     const { width: ow, height: oh } = frame.outputSize;
     const raw = frame.output;
@@ -138,7 +139,7 @@ export class TemporalStage implements FrameStage {
       throw new RangeError(`temporal: output has ${raw.length} bytes, expected ${ow * oh * 3}`);
     const integer = ow % iw === 0 && oh % ih === 0 && ow / iw === oh / ih;
     const size: PlanSize = { width: iw, height: ih, scale: ow / iw };
-    if (link && integer) return this.planMoving(frame, luma, link, size);
+    if (link && integer) return this.planMoving(frame, luma, link, size, lazy);
     // Per low-res pixel and past frame k: decay^k × (static since frame t−k), non-increasing in k.
     const n = this.history.size;
     const weights: Float32Array[] = [];

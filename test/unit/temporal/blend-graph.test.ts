@@ -57,19 +57,22 @@ function differing(a: Uint8Array, b: Uint8Array): { bytes: number; max: number }
  * blended and how many blocks were read from shifted pasts.
  */
 async function compareOnPlans(frames: PipelineFrame[], motion: MotionMode, graph: BlendGraph) {
-  const stage = new TemporalStage({
-    strength: 'high',
-    motion: motion === 'flow' ? new MotionEstimator() : undefined,
-  });
+  const make = () =>
+    new TemporalStage({ strength: 'high', motion: motion === 'flow' ? new MotionEstimator() : undefined });
+  const stage = make();
+  // process() plans each row as it blends it: the same bytes as the whole plan carried out.
+  const rowByRow = make();
   let planned = 0;
   let shiftedBlocks = 0;
   for (const f of frames) {
     const p = stage.plan(f);
+    const processed = rowByRow.process(f).output;
     if (p instanceof Uint8Array) continue;
     planned++;
     for (const [k, shift] of (p.plan.shifts ?? []).entries())
       for (let i = 0; i < shift.length; i++) if (shift[i] !== 0 && p.plan.weights[k][i] > 0) shiftedBlocks++;
     const cpu = blendPlannedOnCpu(f.output, p);
+    assert.ok(Buffer.from(cpu).equals(processed), `frame ${f.index}: process() = plan() carried out`);
     const fromGraph = await graph.run(f.output, p);
     const d = differing(fromGraph, cpu);
     assert.ok(d.max <= 1 && d.bytes <= cpu.length * 1e-4, `frame ${f.index}: ${d.bytes} bytes differ, max ${d.max}`);
