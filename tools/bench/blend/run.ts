@@ -1,5 +1,5 @@
 /**
- * `npx tsx tools/bench/blend/run.ts [--size 960x540] [--frames 8] [--rounds 3] [--motion flow|off] [--strength medium] [--paths cpu,graph]`
+ * `npm run bench:blend -- [--size 960x540] [--frames 8] [--rounds 3] [--motion flow|off] [--strength medium] [--paths cpu,graph]`
  *
  * The temporal stage's per-output-pixel blend, typed arrays on the CPU against the ONNX graph (blend-graph.ts) on
  * the CPU provider, on the same real frames in one process: cockatoo.mp4 from frame 10 (a real hand-held camera),
