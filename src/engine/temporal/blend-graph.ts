@@ -145,6 +145,8 @@ const shapeKey = (s: BlendGraphShape) =>
  */
 export class BlendGraph {
   private readonly sessions = new Map<string, Promise<Ort.InferenceSession>>();
+  /** Blends carried out by a graph so far. */
+  runs = 0;
 
   constructor(
     readonly providers: string[],
@@ -167,6 +169,7 @@ export class BlendGraph {
       throw new Error(`blend graph returned ${got.byteLength} bytes, expected ${out.byteLength}`);
     // A provider that ignored the pre-allocated output: take its bytes.
     if (got.buffer !== out.buffer || got.byteOffset !== out.byteOffset) out.set(got);
+    this.runs++;
     return out;
   }
 
