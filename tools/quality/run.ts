@@ -21,7 +21,8 @@ import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } fro
 import { truthFlows } from './truth-flow';
 
 /**
- * 'per-frame int8': the model's verified int8 variant (CPU), per frame; its ΔPSNR is against fp32 per-frame.
+ * '… int8': the model's verified int8 variant (CPU) per frame, and with the defaults (temporal+reuse following
+ * motion); their ΔPSNR is against fp32 per-frame.
  * 'static …': the temporal parts with `--motion off` (blend and reuse only what stayed put); the others follow
  * motion with the low-res optical flow (the default).
  */
@@ -32,7 +33,9 @@ const MODES = [
   'static temporal+reuse',
   'temporal',
   'temporal+reuse',
+  'temporal+reuse int8',
 ] as const;
+const isInt8 = (mode: Mode) => mode.endsWith(' int8');
 type Mode = (typeof MODES)[number];
 
 interface Row {
@@ -150,7 +153,7 @@ const NO_TILES = { tile: 0, pad: 12 };
 function modeRun(mode: Mode, model: TileUpscaler, args: Args): ModeRun {
   const t = createTemporal(model, {
     strength: mode.startsWith('per-frame') ? 'off' : args.strength,
-    reuse: mode.endsWith('+reuse'),
+    reuse: mode.includes('+reuse'),
     reuseOptions: args.reuse,
     motion: mode.startsWith('static') ? 'off' : 'flow',
   });
@@ -197,13 +200,13 @@ function printTable(rows: Row[], notes: string[]): void {
   for (const n of notes) process.stdout.write(`${n}\n`);
 }
 
-/** The int8 variant for the 'per-frame int8' row, or undefined (and a note) when the model has none. */
+/** The int8 variant for the int8 rows, or undefined (and a note) when the model has none. */
 async function loadInt8(args: Args, notes: string[]): Promise<LoadedModel | undefined> {
   try {
     return await loadModel(args.model, { intraOpNumThreads: args.threads, precision: 'int8' });
   } catch (err) {
     if (!(err instanceof Int8UnavailableError)) throw err;
-    notes.push(`no per-frame int8 row: ${err.message}`);
+    notes.push(`no int8 rows: ${err.message}`);
     return undefined;
   }
 }
@@ -215,8 +218,8 @@ async function main(): Promise<void> {
   const notes: string[] = [
     `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp = warping-error ratio along the ground truth's Farnebäck flow (1.00 = as steady as reality); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
-  const int8 = args.modes.includes('per-frame int8') ? await loadInt8(args, notes) : undefined;
-  const modes = args.modes.filter((m) => m !== 'per-frame int8' || int8);
+  const int8 = args.modes.some(isInt8) ? await loadInt8(args, notes) : undefined;
+  const modes = args.modes.filter((m) => !isInt8(m) || int8);
   for (const name of args.clips) {
     const clip = loadClip(name, args.frames);
     const masks = staticBlocks(clip.truth, clip.width, clip.height);
@@ -234,7 +237,7 @@ async function main(): Promise<void> {
       await enhanceInterleaved(clip, warm);
     }
     const runs = modes.map((mode) =>
-      modeRun(mode, new TileUpscaler(mode === 'per-frame int8' && int8 ? int8 : model, NO_TILES), args),
+      modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args),
     );
     await enhanceInterleaved(clip, runs);
     const flows = truthFlows(clip, name);
