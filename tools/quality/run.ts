@@ -5,7 +5,7 @@
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
  * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
- * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
+ * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs
  * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
@@ -74,6 +74,7 @@ function parse(argv: string[]): Args {
       'reuse-tile': { type: 'string' },
       'reuse-pad': { type: 'string' },
       'shift-max-age': { type: 'string' },
+      'shift-tolerance': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean' },
       cold: { type: 'boolean' },
@@ -93,6 +94,7 @@ function parse(argv: string[]): Args {
   if (v['reuse-tile']) reuse.tile = num(v['reuse-tile']);
   if (v['reuse-pad']) reuse.pad = num(v['reuse-pad']);
   if (v['shift-max-age']) reuse.shiftMaxAge = num(v['shift-max-age']);
+  if (v['shift-tolerance']) reuse.shiftTolerance = num(v['shift-tolerance']);
   return {
     model: v.model ?? 'realesr-general-x4v3',
     frames: num(v.frames) ?? 40,
