@@ -1,5 +1,5 @@
 /**
- * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
+ * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld (pan1080 on request) --modes per-frame,… --strength medium --json]`
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
@@ -16,7 +16,7 @@ import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
-import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
+import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
 import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
 import { truthFlows } from './truth-flow';
 
@@ -80,7 +80,7 @@ function parse(argv: string[]): Args {
       cold: { type: 'boolean' },
     },
   });
-  const clips = (v.clips ?? CLIP_NAMES.join(',')).split(',') as ClipName[];
+  const clips = (v.clips ?? DEFAULT_CLIPS.join(',')).split(',') as ClipName[];
   for (const c of clips)
     if (!CLIP_NAMES.includes(c)) throw new Error(`--clips: unknown clip "${c}" (${CLIP_NAMES.join(', ')})`);
   const modes = v.modes ? (['per-frame', ...v.modes.split(',')] as Mode[]) : [...MODES];
