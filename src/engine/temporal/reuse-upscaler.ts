@@ -29,9 +29,9 @@ export interface ReuseOptions {
  * Measured with `npm run quality` (docs/dev/temporal.md): 8-pixel tiles hug a moving part closely, and 8 pixels
  * of context cost < 0.1 dB against whole-frame inference while keeping the recomputed areas small. A moved tile
  * may differ from its shifted reference twice as much as a still one from its own: the encoder codes moved grain
- * and texture afresh, and the alternative, recomputing the tile with 8 pixels of context, cost more (pan clip:
- * ΔPSNR −0.07 → 0.00 dB at shiftMaxAge 1). A shifted output serves up to two frames (the pan: −0.04 dB, 2× faster
- * than per-frame at the model; each further frame ≈ −0.01 dB more).
+ * and texture afresh, and the alternative, recomputing the tile with 8 pixels of context, cost more (pan clip,
+ * shiftMaxAge 1: ΔPSNR −0.05 → 0.00 dB against per-frame, 1.15× → 1.44× faster). A shifted output serves up to
+ * two frames: the pan 1.67× faster than per-frame at −0.04 dB (three frames: 1.98×, −0.05 dB).
  */
 export const REUSE_DEFAULTS: Required<ReuseOptions> = {
   tile: 8,
