@@ -1,12 +1,13 @@
 /**
- * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld (pan1080 on request) --modes per-frame,… --strength medium --json]`
+ * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
+ * (`--clips pan1080`, a 480×270-input pan, on request only: minutes per mode).
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
  * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
- * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs
- * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
+ * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and
+ * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
 import { nullTileModel } from '../../src/engine/inference/null-model';
