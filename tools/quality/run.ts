@@ -7,7 +7,8 @@
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
  * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
  * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and
- * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
+ * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs the model in this thread (ORT's own
+ * threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
 import { nullTileModel } from '../../src/engine/inference/null-model';
