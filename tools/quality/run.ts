@@ -1,12 +1,14 @@
 /**
  * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
+ * (`--clips pan1080`, a 480×270-input pan, on request only: minutes per mode).
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
  * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
- * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
- * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
+ * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and
+ * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs the model in this thread (ORT's own
+ * threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
 import { nullTileModel } from '../../src/engine/inference/null-model';
@@ -16,7 +18,7 @@ import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
-import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
+import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
 import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
 import { truthFlows } from './truth-flow';
 
@@ -77,12 +79,13 @@ function parse(argv: string[]): Args {
       'reuse-tile': { type: 'string' },
       'reuse-pad': { type: 'string' },
       'shift-max-age': { type: 'string' },
+      'shift-tolerance': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean' },
       cold: { type: 'boolean' },
     },
   });
-  const clips = (v.clips ?? CLIP_NAMES.join(',')).split(',') as ClipName[];
+  const clips = (v.clips ?? DEFAULT_CLIPS.join(',')).split(',') as ClipName[];
   for (const c of clips)
     if (!CLIP_NAMES.includes(c)) throw new Error(`--clips: unknown clip "${c}" (${CLIP_NAMES.join(', ')})`);
   const modes = v.modes ? (['per-frame', ...v.modes.split(',')] as Mode[]) : [...MODES];
@@ -96,6 +99,7 @@ function parse(argv: string[]): Args {
   if (v['reuse-tile']) reuse.tile = num(v['reuse-tile']);
   if (v['reuse-pad']) reuse.pad = num(v['reuse-pad']);
   if (v['shift-max-age']) reuse.shiftMaxAge = num(v['shift-max-age']);
+  if (v['shift-tolerance']) reuse.shiftTolerance = num(v['shift-tolerance']);
   return {
     model: v.model ?? 'realesr-general-x4v3',
     frames: num(v.frames) ?? 40,
