@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelEntry } from '../../src/engine/model/catalog';
-import { CALIBRATION_FILE, type CalibrationFile, readCalibration } from '../../src/engine/model/int8-variant';
+import {
+  CALIBRATION_FILE,
+  type CalibrationFile,
+  int8Source,
+  readCalibration,
+} from '../../src/engine/model/int8-variant';
 import { CALIBRATION_CLIPS, CALIBRATION_PERCENTILE, calibrate, calibrationFrames } from './calibrate';
 import { MODEL_SOURCES } from './catalog';
 import { generateModel, modelsJsonText, sha256Hex } from './generate';
@@ -80,7 +85,7 @@ async function calibrateAll(modelsDir: string): Promise<void> {
   };
   for (const src of MODEL_SOURCES.filter((s) => s.committed && s.int8)) {
     const t = performance.now();
-    file.models[src.id] = await calibrate(readFileSync(join(modelsDir, src.file)), frames);
+    file.models[src.id] = await calibrate(int8Source(readFileSync(join(modelsDir, src.file))), frames);
     log(`calibrated ${src.id} on ${frames.length} frames in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   }
   // One tensor per line: [lo, hi] pairs stay on the line of their name.

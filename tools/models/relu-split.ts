@@ -1,13 +1,7 @@
 import { onnx } from 'onnx-proto';
-import {
-  type ActivationRanges,
-  type ConstFloats,
-  constantFloats,
-  Int8ConversionError,
-  pruneDead,
-} from '../../src/engine/model/int8';
+import { type ActivationRanges, constantFloats, Int8ConversionError, pruneDead } from '../../src/engine/model/int8';
+import { floatTensor, isPlainConv } from '../../src/engine/model/prelu-max';
 
-const { DataType } = onnx.TensorProto;
 const RELU = '__relu';
 const CAT = '__cat';
 
@@ -78,19 +72,6 @@ export function splitPrelu(bytes: Uint8Array, form: 'split' | 'concat' = 'split'
   }).finish();
 }
 
-/** A Conv with constant 4-D weights, a constant or no bias, and one group. */
-function isPlainConv(n: onnx.INodeProto, consts: ConstFloats): boolean {
-  const group = Number(n.attribute?.find((a) => a.name === 'group')?.i ?? 1);
-  const bias = n.input?.[2];
-  return (
-    n.opType === 'Conv' &&
-    (n.domain ?? '') === '' &&
-    group === 1 &&
-    consts.get(n.input?.[1] ?? '')?.dims.length === 4 &&
-    (!bias || consts.has(bias))
-  );
-}
-
 /** [v; −v] along the first axis. */
 function withNegated(v: Float32Array): Float32Array {
   const out = new Float32Array(2 * v.length);
@@ -115,13 +96,6 @@ function splitInputs(w: { dims: number[]; values: Float32Array }, s: Float32Arra
   }
   return { dims: [o, 2 * c, kh, kw], values };
 }
-
-const floatTensor = (name: string, dims: number[], values: Float32Array): onnx.ITensorProto => ({
-  name,
-  dataType: DataType.FLOAT,
-  dims,
-  rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
-});
 
 /**
  * The concat form's Concat input has the same quantization as the Conv output it doubles (relu keeps the scale and

@@ -71,13 +71,17 @@ function fixedCameraClip(frames: number): string {
   );
 }
 
-/** Panning camera: a 640×360 window sliding 4 px per frame across the real 1280×720 frame. */
-function panClip(frames: number): string {
-  return cached(`pan-640x360-${frames}.mp4`, (tmp) =>
+/**
+ * Panning camera: a width×height window sliding 4 px per frame (1 px at the ×4-downscaled input) across the real
+ * 1280×720 frame, scaled by `zoom` first (lanczos) when the window needs more room than the frame has.
+ */
+function panClip(frames: number, width = 640, height = 360, zoom = 1): string {
+  const scale = zoom === 1 ? '' : `scale=${1280 * zoom}:${720 * zoom}:flags=lanczos,`;
+  return cached(`pan-${width}x${height}-${frames}.mp4`, (tmp) =>
     ffmpeg([
       ...['-loop', '1', '-framerate', '20', '-i', still()],
       '-vf',
-      `crop=640:360:x='n*4':y=180,${GRAIN}`,
+      `${scale}crop=${width}:${height}:x='n*4':y=${(720 * zoom - height) / 2},${GRAIN}`,
       ...['-frames:v', String(frames), ...X264, '-f', 'mp4', tmp],
     ]),
   );
@@ -122,8 +126,10 @@ function handheldClip(frames: number): string {
   );
 }
 
-export const CLIP_NAMES = ['fixed', 'pan', 'real', 'handheld'] as const;
+export const CLIP_NAMES = ['fixed', 'pan', 'pan1080', 'real', 'handheld'] as const;
 export type ClipName = (typeof CLIP_NAMES)[number];
+/** What a plain `npm run quality` runs: pan1080 (a 480×270 input) takes minutes per mode on one CPU thread. */
+export const DEFAULT_CLIPS: readonly ClipName[] = ['fixed', 'pan', 'real', 'handheld'];
 
 export function loadClip(name: ClipName, frames: number): QualityClip {
   switch (name) {
@@ -138,6 +144,15 @@ export function loadClip(name: ClipName, frames: number): QualityClip {
       );
     case 'pan':
       return load(name, 'window panning 4 px/frame over a cockatoo frame, 640x360', panClip(frames), 640, 360, frames);
+    case 'pan1080':
+      return load(
+        name,
+        'window panning 4 px/frame over a cockatoo frame upscaled x2 (lanczos), 1920x1080',
+        panClip(frames, 1920, 1080, 2),
+        1920,
+        1080,
+        frames,
+      );
     case 'handheld':
       return load(name, 'cockatoo.mp4 from frame 10 (hand-held), 640x360', handheldClip(frames), 640, 360, frames);
     case 'real':

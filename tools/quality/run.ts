@@ -1,12 +1,14 @@
 /**
  * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
+ * (`--clips pan1080`, a 480×270-input pan, on request only: minutes per mode).
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
  * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
  * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
- * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` sets the reuse's shiftMaxAge. Runs
- * the model in this thread (ORT's own threads do the work), so fps is model + temporal cost without decode/encode.
+ * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and
+ * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs the model in this thread (ORT's own
+ * threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
 import { nullTileModel } from '../../src/engine/inference/null-model';
@@ -16,12 +18,13 @@ import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
-import { CLIP_NAMES, type ClipName, loadClip, type QualityClip } from './clips';
+import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
 import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
 import { truthFlows } from './truth-flow';
 
 /**
- * 'per-frame int8': the model's verified int8 variant (CPU), per frame; its ΔPSNR is against fp32 per-frame.
+ * '… int8': the model's verified int8 variant (CPU) per frame, and with the defaults (temporal+reuse following
+ * motion); their ΔPSNR is against fp32 per-frame.
  * 'static …': the temporal parts with `--motion off` (blend and reuse only what stayed put); the others follow
  * motion with the low-res optical flow (the default).
  */
@@ -32,7 +35,9 @@ const MODES = [
   'static temporal+reuse',
   'temporal',
   'temporal+reuse',
+  'temporal+reuse int8',
 ] as const;
+const isInt8 = (mode: Mode) => mode.endsWith(' int8');
 type Mode = (typeof MODES)[number];
 
 interface Row {
@@ -74,12 +79,13 @@ function parse(argv: string[]): Args {
       'reuse-tile': { type: 'string' },
       'reuse-pad': { type: 'string' },
       'shift-max-age': { type: 'string' },
+      'shift-tolerance': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean' },
       cold: { type: 'boolean' },
     },
   });
-  const clips = (v.clips ?? CLIP_NAMES.join(',')).split(',') as ClipName[];
+  const clips = (v.clips ?? DEFAULT_CLIPS.join(',')).split(',') as ClipName[];
   for (const c of clips)
     if (!CLIP_NAMES.includes(c)) throw new Error(`--clips: unknown clip "${c}" (${CLIP_NAMES.join(', ')})`);
   const modes = v.modes ? (['per-frame', ...v.modes.split(',')] as Mode[]) : [...MODES];
@@ -93,6 +99,7 @@ function parse(argv: string[]): Args {
   if (v['reuse-tile']) reuse.tile = num(v['reuse-tile']);
   if (v['reuse-pad']) reuse.pad = num(v['reuse-pad']);
   if (v['shift-max-age']) reuse.shiftMaxAge = num(v['shift-max-age']);
+  if (v['shift-tolerance']) reuse.shiftTolerance = num(v['shift-tolerance']);
   return {
     model: v.model ?? 'realesr-general-x4v3',
     frames: num(v.frames) ?? 40,
@@ -150,7 +157,7 @@ const NO_TILES = { tile: 0, pad: 12 };
 function modeRun(mode: Mode, model: TileUpscaler, args: Args): ModeRun {
   const t = createTemporal(model, {
     strength: mode.startsWith('per-frame') ? 'off' : args.strength,
-    reuse: mode.endsWith('+reuse'),
+    reuse: mode.includes('+reuse'),
     reuseOptions: args.reuse,
     motion: mode.startsWith('static') ? 'off' : 'flow',
   });
@@ -197,13 +204,13 @@ function printTable(rows: Row[], notes: string[]): void {
   for (const n of notes) process.stdout.write(`${n}\n`);
 }
 
-/** The int8 variant for the 'per-frame int8' row, or undefined (and a note) when the model has none. */
+/** The int8 variant for the int8 rows, or undefined (and a note) when the model has none. */
 async function loadInt8(args: Args, notes: string[]): Promise<LoadedModel | undefined> {
   try {
     return await loadModel(args.model, { intraOpNumThreads: args.threads, precision: 'int8' });
   } catch (err) {
     if (!(err instanceof Int8UnavailableError)) throw err;
-    notes.push(`no per-frame int8 row: ${err.message}`);
+    notes.push(`no int8 rows: ${err.message}`);
     return undefined;
   }
 }
@@ -215,8 +222,8 @@ async function main(): Promise<void> {
   const notes: string[] = [
     `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp = warping-error ratio along the ground truth's Farnebäck flow (1.00 = as steady as reality); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
-  const int8 = args.modes.includes('per-frame int8') ? await loadInt8(args, notes) : undefined;
-  const modes = args.modes.filter((m) => m !== 'per-frame int8' || int8);
+  const int8 = args.modes.some(isInt8) ? await loadInt8(args, notes) : undefined;
+  const modes = args.modes.filter((m) => !isInt8(m) || int8);
   for (const name of args.clips) {
     const clip = loadClip(name, args.frames);
     const masks = staticBlocks(clip.truth, clip.width, clip.height);
@@ -234,7 +241,7 @@ async function main(): Promise<void> {
       await enhanceInterleaved(clip, warm);
     }
     const runs = modes.map((mode) =>
-      modeRun(mode, new TileUpscaler(mode === 'per-frame int8' && int8 ? int8 : model, NO_TILES), args),
+      modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args),
     );
     await enhanceInterleaved(clip, runs);
     const flows = truthFlows(clip, name);

@@ -21,6 +21,8 @@ export interface PixelParamsInput {
   modelScale: number;
   /** fp16 and int8 change the pixels; fp32 adds nothing, so checkpoints written before fp16 existed still match. */
   precision?: 'fp32' | 'fp16' | 'int8';
+  /** The int8 variant's sha256: a job is not resumed with other int8 arithmetic (a recalibrated variant). */
+  int8Sha256?: string;
   target: Size;
   tile: number;
   encoder: EncoderSettings;
@@ -38,6 +40,7 @@ export function pixelParams(p: PixelParamsInput): PixelParams {
     model: p.modelSha256,
     modelScale: p.modelScale,
     ...(p.precision && p.precision !== 'fp32' && { precision: p.precision }),
+    ...(p.precision === 'int8' && p.int8Sha256 && { int8: p.int8Sha256 }),
     target: `${p.target.width}x${p.target.height}`,
     tile: p.tile,
     codec: e.codec,

@@ -220,6 +220,7 @@ async function openWorkerModel(
     sha256: model.sha256,
     executionProvider: model.executionProvider,
     precision: model.precision,
+    ...(model.int8Sha256 && { int8Sha256: model.int8Sha256 }),
     inputName: model.inputName,
     outputName: model.outputName,
   };

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelEntry } from './catalog';
 import { type ActivationRanges, Int8ConversionError, type Int8Options, toInt8Model } from './int8';
+import { withMaxPrelu } from './prelu-max';
 
 /** models/<this>: the activation ranges `npm run models -- --calibrate` measured on real frames, per model id. */
 export const CALIBRATION_FILE = 'int8-calibration.json';
@@ -14,6 +15,12 @@ export interface CalibrationFile {
   frames: string[];
   models: Record<string, ActivationRanges>;
 }
+
+/**
+ * The float graph the int8 variant quantizes and calibration measures: the model with its PRelus in the exact max
+ * form (model/prelu-max.ts), so the float work between DequantizeLinear and QuantizeLinear is branch-free.
+ */
+export const int8Source = (fp32: Uint8Array): Uint8Array => withMaxPrelu(fp32);
 
 /** The form the int8 variants take: u8s8 QDQ with the exact skip rewrite (the fastest measured; docs/dev/models.md). */
 export const INT8_FORM: Int8Options = { format: 'qdq', weightType: 'int8', rewriteSkip: true };
@@ -34,7 +41,7 @@ export function readCalibration(dir: string): CalibrationFile | undefined {
 /** The int8 variant of `fp32` from the committed ranges (deterministic bytes); undefined when it has no ranges. */
 export function buildInt8Variant(id: string, fp32: Uint8Array, calibration: CalibrationFile | undefined) {
   const ranges = calibration?.models[id];
-  return ranges ? toInt8Model(fp32, ranges, INT8_FORM) : undefined;
+  return ranges ? toInt8Model(int8Source(fp32), ranges, INT8_FORM) : undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import { Int8UnavailableError, verifiedInt8Variant } from './int8-variant';
 import { ModelError } from './model-error';
 import { OnnxFormatError, readOnnxMetadata } from './onnx-metadata';
 import { ort } from './ort';
+import { withMaxPrelu } from './prelu-max';
 import { Rgb24IoError, withRgb24Io } from './rgb24-io';
 
 export { DEFAULT_MODEL_ID, listModels, type ModelEntry, modelsDir } from './catalog';
@@ -28,6 +29,8 @@ export interface LoadedModel {
   executionProvider: string;
   /** Arithmetic the session runs in: the file as it is, its fp16 variant (model/fp16.ts) or its int8 one (int8.ts). */
   precision: Precision;
+  /** int8 only: the verified variant's sha256 (models.json), which a checkpoint records with the precision. */
+  int8Sha256?: string;
 }
 
 export type Precision = 'fp32' | 'fp16' | 'int8';
@@ -221,12 +224,14 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
   const metadata = readOnnxMetadata(bytes);
   const eps = opts.executionProviders?.length ? opts.executionProviders : ['cpu'];
   const precision = opts.precision ?? 'fp32';
+  // The CPU runs PRelu faster in the exact max form (model/prelu-max.ts); GPU providers get the file's own graph.
+  const fp32 = eps[0] === 'cpu' ? withMaxPrelu(bytes) : bytes;
   const graph =
     precision === 'fp16'
       ? fp16Variant(path, bytes)
       : precision === 'int8'
         ? verifiedInt8Variant(entry, bytes, modelsDir())
-        : bytes;
+        : fp32;
   const wrapped = rgb24Variant(graph);
   const session = await createSession(path, wrapped instanceof Rgb24IoError ? graph : wrapped, opts, eps);
   try {
@@ -243,6 +248,7 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
       session,
       executionProvider: eps[0],
       precision,
+      ...(precision === 'int8' && entry?.int8 && { int8Sha256: entry.int8.sha256 }),
     };
   } catch (err) {
     await session.release();

@@ -76,6 +76,7 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
     modelSha256: model.sha256,
     modelScale: upscaler.scale,
     precision: model.precision,
+    int8Sha256: model.int8Sha256,
     target,
     tile,
     encoder,

@@ -17,6 +17,8 @@ export interface EngineModel {
   executionProvider: string;
   /** 'fp16' / 'int8' when the provider runs the model's fp16 or int8 variant (gpu/precision.ts). */
   precision: Precision;
+  /** int8 only: which int8 variant (model/loader.ts). */
+  int8Sha256?: string;
 }
 
 /** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */

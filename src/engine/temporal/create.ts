@@ -67,6 +67,6 @@ export function temporalPixelParams(s: TemporalSettings): PixelParams {
       reuseRefreshEvery: r.refreshEvery,
       reuseWholeFrameAbove: r.wholeFrameAbove,
     }),
-    ...(s.reuse && follows && { reuseShiftMaxAge: r.shiftMaxAge }),
+    ...(s.reuse && follows && { reuseShiftMaxAge: r.shiftMaxAge, reuseShiftTolerance: r.shiftTolerance }),
   };
 }

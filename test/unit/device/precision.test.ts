@@ -176,11 +176,12 @@ describe('gpu/precision: int8 on the CPU', function () {
 
   it('a resumed auto job keeps the precision its checkpoint recorded; pixel params record fp16 and int8', () => {
     assert.deepEqual(['int8', 'fp16', undefined, 'bogus'].map(pinnedPrecision), ['int8', 'fp16', 'fp32', 'fp32']);
-    const params = (precision: Precision) =>
+    const params = (precision: Precision, int8Sha256?: string) =>
       pixelParams({
         modelSha256: 's',
         modelScale: 4,
         precision,
+        int8Sha256,
         target: { width: 640, height: 360 },
         tile: 0,
         encoder: { codec: 'libx264', threads: 1 },
@@ -189,5 +190,8 @@ describe('gpu/precision: int8 on the CPU', function () {
     assert.equal(params('int8').precision, 'int8');
     assert.equal(params('fp32').precision, undefined, 'fp32 keeps the shape checkpoints had before');
     assert.equal(pinnedPrecision(params('int8').precision), 'int8', 'what is written is what a resume reads');
+    assert.equal(params('int8', 'v2').int8, 'v2', 'a recalibrated int8 variant is another job');
+    assert.notDeepEqual(params('int8', 'v1'), params('int8', 'v2'));
+    assert.equal(params('fp32', 'v2').int8, undefined);
   });
 });

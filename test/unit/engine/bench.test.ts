@@ -19,7 +19,7 @@ describe('engine: huaju4k bench (CLI, real ffmpeg + ORT)', function () {
     const r = await runCli(['bench', basicClip(12), '--frames', '4', '--model', FAST_MODEL, '--ep', 'cpu', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as BenchOutput;
-    assert.equal(out.provider, 'cpu fp32');
+    assert.equal(out.provider, 'cpu int8', 'auto runs the verified int8 variant of the anime model on the CPU');
     assert.equal(out.encoder, 'libx264');
     assert.deepEqual(
       out.results.map((x) => x.mode),

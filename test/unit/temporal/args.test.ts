@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseEnhanceArgs } from '../../../src/engine/args';
 import { createTemporal, temporalPixelParams, temporalSettings } from '../../../src/engine/temporal/create';
-import { ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
+import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
 import { ReplicateUpscaler } from './frames';
 
 describe('temporal: enhance options', () => {
@@ -52,5 +52,11 @@ describe('temporal: enhance options', () => {
       p(['--temporal', 'off', '--reuse', 'off', '--motion', 'off']),
     );
     assert.equal(p(['--motion', 'off']).includes('Motion') || p(['--motion', 'off']).includes('Shift'), false);
+    // How far a shifted tile may differ and how old it may be change pixels: both are in the parameters.
+    const params = (reuseOptions: ReuseOptions) =>
+      temporalPixelParams({ ...temporalSettings(parseEnhanceArgs(['in.mp4'])), reuseOptions });
+    assert.equal(params({}).reuseShiftTolerance, REUSE_DEFAULTS.shiftTolerance);
+    assert.notDeepEqual(params({}), params({ shiftTolerance: 1 }));
+    assert.notDeepEqual(params({}), params({ shiftMaxAge: 1 }));
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { FrameUpscaler } from '../../../src/engine/pipeline/pipeline-types';
 
 /** Deterministic PRNG (mulberry32) so property tests replay. */
@@ -76,4 +77,27 @@ export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
+}
+
+/**
+ * A real pan: a width×height window sliding `step` low-res pixels per frame (right and down) over a real picture
+ * (`png`), with uniform noise of ±`noise` levels like a camera's, new every frame. Made at ×4 and area-downscaled,
+ * so the low-res shift is exact.
+ */
+export function realPanFrames(
+  png: string,
+  o: { width: number; height: number; frames: number; step: [number, number]; noise: number },
+): Buffer[] {
+  const S = 4;
+  const out: Buffer[] = [];
+  for (let i = 0; i < o.frames; i++) {
+    const x = (10 + i * o.step[0]) * S;
+    const y = (6 + i * o.step[1]) * S;
+    const vf = `crop=${o.width * S}:${o.height * S}:${x}:${y},scale=${o.width}:${o.height}:flags=area,format=rgb24`;
+    const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', png, '-vf', vf, '-f', 'rawvideo', 'pipe:1'], {
+      maxBuffer: 1 << 24,
+    });
+    out.push(withNoise(raw, o.noise, i));
+  }
+  return out;
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,38 +8,15 @@ import type { PipelineFrame } from '../../../src/engine/pipeline/pipeline-types'
 import { createTemporal, type TemporalSettings } from '../../../src/engine/temporal/create';
 import { primeForResume, primeStartFor } from '../../../src/engine/temporal/resume-prime';
 import { writeNaturalPng } from '../reference/natural-image';
-import { withNoise } from './frames';
+import { realPanFrames } from './frames';
 
 const FAST_MODEL = 'realesr-animevideov3-x4';
 const W = 64;
 const H = 36;
 const S = 4;
 
-/**
- * A real pan: a W×H window sliding `step` low-res pixels per frame (right and down) over a real picture, with
- * light noise like a camera's. Made at ×4 and area-downscaled, so the low-res shift is exact.
- */
-function realPan(png: string, frames: number, step: [number, number]): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < frames; i++) {
-    const x = (10 + i * step[0]) * S;
-    const y = (6 + i * step[1]) * S;
-    const raw = execFileSync(
-      'ffmpeg',
-      [
-        '-v',
-        'error',
-        '-i',
-        png,
-        '-vf',
-        `crop=${W * S}:${H * S}:${x}:${y},scale=${W}:${H}:flags=area,format=rgb24`,
-      ].concat(['-f', 'rawvideo', 'pipe:1']),
-      { maxBuffer: 1 << 24 },
-    );
-    out.push(withNoise(raw, 1, i));
-  }
-  return out;
-}
+const realPan = (png: string, frames: number, step: [number, number]) =>
+  realPanFrames(png, { width: W, height: H, frames, step, noise: 1 });
 
 /** Mean |outₜ − outₜ₋₁ moved by the known pan| over the part both show: frame-to-frame error along the true motion. */
 function panError(outs: Buffer[], step: [number, number]): number {

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MotionEstimator } from '../../../src/engine/temporal/motion';
 import { ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
 import { tileChange } from '../../../src/engine/temporal/tile-change';
-import { ReplicateUpscaler, rng, texture, withNoise, withSquare } from './frames';
+import { writeNaturalPng } from '../reference/natural-image';
+import { ReplicateUpscaler, realPanFrames, rng, texture, withNoise, withSquare } from './frames';
 
 const W = 128;
 const H = 72;
@@ -56,15 +60,17 @@ describe('temporal: motion-compensated tile reuse', () => {
     assert.equal(still.reuseRatio, 0, 'without motion a pan reuses nothing (the frames are whole)');
   });
 
-  it('property: every served tile matches the current input within the threshold, shifted or not', async () => {
+  it('property: every served tile matches the current input within the threshold (× shiftTolerance when shifted)', async () => {
     const r = rng(77);
     for (let run = 0; run < 12; run++) {
       const threshold = [0, 1.5, 4][run % 3];
       const tile = [4, 8][run % 2];
+      const shiftTolerance = run < 6 ? 1 : 2.5;
+      const bound = threshold * shiftTolerance;
       const big = texture(W + 60, H + 40, 100 + run);
       const up = new ReuseUpscaler(
         new ReplicateUpscaler(2),
-        { tile, pad: 3, threshold, refreshEvery: 0, shiftMaxAge: 4 },
+        { tile, pad: 3, threshold, refreshEvery: 0, shiftMaxAge: 4, shiftTolerance },
         new MotionEstimator(),
       );
       let x = 20;
@@ -83,12 +89,58 @@ describe('temporal: motion-compensated tile reuse', () => {
             const box = { x: tx, y: ty, w: Math.min(tile, W - tx), h: Math.min(tile, H - ty) };
             const change = tileChange(frame, made, W, box);
             assert.ok(
-              change <= threshold + 1e-9,
-              `run ${run} frame ${i} tile ${tx},${ty}: ${change.toFixed(2)} > ${threshold}`,
+              change <= bound + 1e-9,
+              `run ${run} frame ${i} tile ${tx},${ty}: ${change.toFixed(2)} > ${bound}`,
             );
           }
         }
       }
     }
+  });
+});
+
+describe('temporal: motion-compensated tile reuse on a real pan with camera grain', function () {
+  this.timeout(60000);
+  let dir: string;
+  let png: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'huaju4k-shift-'));
+    png = join(dir, 'real.png');
+    writeNaturalPng(png, 640, 480);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a moved tile may differ from its shifted reference by threshold × shiftTolerance: more is served by shifts, each within it', async () => {
+    // Grain of ±3 levels, new every frame: a moved tile differs from its shifted reference by ≈ 2 levels.
+    const frames = realPanFrames(png, { width: W, height: H, frames: 10, step: [1, 0], noise: 3 });
+    const threshold = 1.5;
+    const serve = async (shiftTolerance: number) => {
+      const inner = new ReplicateUpscaler(2);
+      const up = new ReuseUpscaler(inner, { threshold, shiftTolerance, refreshEvery: 0 }, new MotionEstimator());
+      let worst = 0;
+      for (const frame of frames) {
+        const made = decimate(await up.upscale(frame, W, H), 2);
+        for (let ty = 0; ty < H; ty += 8)
+          for (let tx = 0; tx < W; tx += 8)
+            worst = Math.max(worst, tileChange(frame, made, W, { x: tx, y: ty, w: 8, h: 8 }));
+      }
+      return { shifted: up.shiftedTiles, pixels: inner.pixels, worst };
+    };
+    const strict = await serve(1);
+    const tolerant = await serve(2);
+    assert.ok(strict.worst <= threshold, `tolerance 1: a served tile differs by ${strict.worst.toFixed(2)}`);
+    assert.ok(tolerant.worst <= 2 * threshold, `tolerance 2: a served tile differs by ${tolerant.worst.toFixed(2)}`);
+    assert.ok(
+      tolerant.worst > threshold,
+      'the grain is strong enough that tolerance 2 serves some tiles tolerance 1 does not',
+    );
+    assert.ok(
+      tolerant.shifted > 2 * strict.shifted && tolerant.pixels < 0.8 * strict.pixels,
+      `shifted tiles ${strict.shifted} → ${tolerant.shifted}, model pixels ${strict.pixels} → ${tolerant.pixels}`,
+    );
+  });
+
+  it('rejects a shift tolerance below 1', () => {
+    assert.throws(() => new ReuseUpscaler(new ReplicateUpscaler(2), { shiftTolerance: 0.5 }), /shift tolerance/);
   });
 });
