@@ -10,7 +10,7 @@ import { type LoadedModel, loadModel } from '../../../src/engine/model/loader';
 import { runEnhance } from '../../../src/engine/pipeline/pipeline';
 import type { EnhanceContext } from '../../../src/engine/pipeline/pipeline-types';
 import { type BlendPath, GraphBlendStage } from '../../../src/engine/temporal/blend-graph';
-import { createTemporal } from '../../../src/engine/temporal/create';
+import { createTemporal, type TemporalSettings } from '../../../src/engine/temporal/create';
 import { clipPath } from '../../../tools/models/calibrate';
 import { basicClip, clip, FAST_MODEL, freshDir } from '../engine/helpers';
 import { videoStreamHash, workFolder } from './helpers';
@@ -36,6 +36,8 @@ const CASES: { name: string; clip: () => string; blendPath: BlendPath }[] = [
   },
 ];
 
+const SETTINGS: TemporalSettings = { strength: 'high', reuse: true, reuseOptions: { tile: 8, refreshEvery: 6 } };
+
 for (const c of CASES)
   describe(`resume: temporal state (tile reuse + temporal blend) is primed from the frames before the resume point (${c.name})`, function () {
     this.timeout(300000);
@@ -50,12 +52,7 @@ for (const c of CASES)
     });
 
     const parts = () =>
-      createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
-        strength: 'high',
-        reuse: true,
-        reuseOptions: { tile: 8, refreshEvery: 6 },
-        blendPath: c.blendPath,
-      });
+      createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), { ...SETTINGS, blendPath: c.blendPath });
 
     /** One run; `stopAfterSegment` aborts it (like SIGTERM) once that segment is recorded. */
     async function run(output: string, o: { resume?: boolean; stopAfterSegment?: number; prime?: boolean } = {}) {
