@@ -99,7 +99,8 @@ async function planMemory(
   let calibration: CalibrationResult | undefined;
   if (probe) {
     const key = {
-      modelSha256: model.sha256,
+      // The graph that runs (the CPU's max-form PRelus hold more activations than the file's PRelus).
+      modelSha256: model.graphSha256,
       provider,
       device,
       ortVersion: ort().env.versions.node ?? '?',

