@@ -154,7 +154,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     await checkReadable(args.input);
     const info = await probeMedia(tools.ffprobe, args.input);
     // Bad sizes, or a source already at the target, are refused before the model loads.
-    const sizeNote = checkedOutput(info, args).warning;
+    const checked = checkedOutput(info, args);
     const output = resolve(args.output ?? defaultOutputPath(args.input));
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
@@ -164,7 +164,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     if (cancel.signal.aborted) throw new Error('cancelled');
     const pending: EventPayload[] = [
       ...upscaler.warningsAfterStart(!args.json && !process.send),
-      ...(sizeNote ? [sizeNote] : []),
+      ...(checked.warning ? [checked.warning] : []),
     ].map((w) => ({ type: 'warning', ...w }));
     publisher = args.publish
       ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })
@@ -193,6 +193,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       {
         tools,
         info,
+        checked,
         model: upscaler.model,
         upscaler: degrading,
         temporal,

@@ -48,7 +48,7 @@ export interface JobPlan {
 export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
   const { info, model, upscaler, tile } = ctx;
   const output = resolve(opts.output ?? defaultOutputPath(opts.input));
-  const { display, out } = checkedOutput(info, opts);
+  const { display, out } = ctx.checked ?? checkedOutput(info, opts);
   const sizes = planSizes(info, display, out, upscaler.scale, !!opts.sameSize);
   const { frame: target, modelInput: inSize, modelOutput: outSize } = sizes;
   const budgetBytes = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
