@@ -76,6 +76,11 @@ export interface EnhanceOptions {
   segmentFrames?: number;
   /** Continue the checkpoint beside the output (refused when the input or pixel settings differ). */
   resume?: boolean;
+  /**
+   * On resume, the pixel parameters of the checkpoint being continued, read once by the caller before the model
+   * loads (cli.ts: the tile and precision come from it too). A resumed job keeps its encoder threads from them.
+   */
+  pinned?: PixelParams;
   /** Disk budget for the job's files (bytes); default max(4 × input, 1 GiB). */
   diskBudgetBytes?: number;
   /** Free space that must remain on the output's disk (bytes); default 2 GiB. */
