@@ -99,9 +99,8 @@ function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; st
   return { signal: abort.signal, cancelled, stop };
 }
 
-/** The model worker; a resumed job keeps the tile and precision its checkpoint was written with. */
-function startUpscaler(args: EnhanceArgs, info: MediaInfo, output: string): Promise<WorkerUpscaler> {
-  const pinned = args.resume ? pinnedParams(output) : undefined;
+/** The model worker; a resumed job keeps the tile and precision its checkpoint was written with (`pinned`). */
+function startUpscaler(args: EnhanceArgs, info: MediaInfo, pinned: PixelParams | undefined): Promise<WorkerUpscaler> {
   return WorkerUpscaler.start({
     modelRef: args.model ?? DEFAULT_MODEL_ID,
     tile: args.tile === 'auto' && typeof pinned?.tile === 'number' ? pinned.tile : args.tile,
@@ -154,17 +153,19 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     await checkReadable(args.input);
     const info = await probeMedia(tools.ffprobe, args.input);
     // Bad sizes, or a source already at the target, are refused before the model loads.
-    const sizeNote = checkedOutput(info, args).warning;
+    const checked = checkedOutput(info, args);
     const output = resolve(args.output ?? defaultOutputPath(args.input));
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
     await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
     outputPath = output;
-    upscaler = await startUpscaler(args, info, output);
+    // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
+    const pinned = args.resume ? pinnedParams(output) : undefined;
+    upscaler = await startUpscaler(args, info, pinned);
     if (cancel.signal.aborted) throw new Error('cancelled');
     const pending: EventPayload[] = [
       ...upscaler.warningsAfterStart(!args.json && !process.send),
-      ...(sizeNote ? [sizeNote] : []),
+      ...(checked.warning ? [checked.warning] : []),
     ].map((w) => ({ type: 'warning', ...w }));
     publisher = args.publish
       ? new HubPublisher({ url: args.publish, token: process.env.HUAJU4K_HUB_TOKEN, source: 'huaju4k' })
@@ -190,10 +191,12 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
         argv: checkpointArgv(argv, resolve(args.input), output),
         pixelSettings: temporalPixelParams(temporalSet),
+        pinned,
       },
       {
         tools,
         info,
+        checked,
         model: upscaler.model,
         upscaler: degrading,
         temporal,
@@ -264,8 +267,8 @@ async function checkReadable(path: string): Promise<void> {
 }
 
 /**
- * A resumed job keeps what `auto` chose when it started (tile, precision): they change the pixels, and the checkpoint
- * only accepts the settings it was written with. Undefined when there is no readable checkpoint yet.
+ * A resumed job keeps what `auto` chose when it started (tile, precision, encoder threads): they change the pixels,
+ * and the checkpoint only accepts the settings it was written with. Undefined when there is no readable checkpoint yet.
  */
 function pinnedParams(output: string): PixelParams | undefined {
   try {

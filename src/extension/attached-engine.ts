@@ -5,6 +5,8 @@ import { processAlive, runningEngine } from '../protocol/engine-lock';
 import { workDirFor } from '../protocol/output-name';
 import type { EngineHandle, EngineListener } from './engine-process';
 import { CANCEL_GRACE_MS } from './engine-process';
+import type { JobRecord } from './job-journal';
+import { applyEngineEvent, applyExit, type JobSnapshot, newJob } from './job-state';
 import { killProcessTree } from './process-tree';
 
 /**
@@ -15,15 +17,31 @@ export function engineStillRunning(pid: number | undefined, output: string): boo
   return pid !== undefined && runningEngine(workDirFor(output)) === pid;
 }
 
-/** True when the events file ends with `done`: the engine finished while no window was following it. */
-export function engineFinishedDone(eventsFile: string | undefined): boolean {
-  if (!eventsFile) return false;
+/** How an engine that is gone ended, from its last `done` / `error` event (none: it was killed). */
+function exitOf(last: EngineEvent | undefined): { code: number | null; signal: string | null } {
+  const code = last?.type === 'done' ? 0 : last?.type === 'error' ? last.code : null;
+  return { code, signal: code === null ? 'SIGKILL' : null };
+}
+
+/**
+ * The job of an engine that ended while no window followed it (its events file ends with `done` or `error`), rebuilt
+ * from that file as a re-attached engine would have followed it: how it ended, where, and when (its last event).
+ * Undefined when the file is missing or does not end so (the engine still runs, or was killed).
+ */
+export function engineEnded(record: JobRecord): JobSnapshot | undefined {
+  let events: EngineEvent[];
   try {
-    const lines = readFileSync(eventsFile, 'utf8').trimEnd().split('\n');
-    return parseEngineEvent(lines[lines.length - 1] ?? '')?.type === 'done';
+    const lines = record.eventsFile ? readFileSync(record.eventsFile, 'utf8').split('\n') : [];
+    events = lines.map((l) => parseEngineEvent(l)).filter((e): e is EngineEvent => e !== undefined);
   } catch {
-    return false;
+    return undefined;
   }
+  const last = events[events.length - 1];
+  if (last?.type !== 'done' && last?.type !== 'error') return undefined;
+  const start = { ...newJob(record.id, record.input, record.output, record.startedAt), phase: 'running' as const };
+  const job = events.reduce(applyEngineEvent, start);
+  const { code, signal } = exitOf(last);
+  return applyExit(job, code, signal, false, last.ts);
 }
 
 /** Removes the events files of engines no job follows any more (finished or gone while no window was open). */
@@ -134,8 +152,7 @@ export class AttachedEngine implements EngineHandle {
     if (this.killTimer) clearTimeout(this.killTimer);
     // Whatever the engine left behind (an ffmpeg child) goes with it.
     killProcessTree(this.pid, 'SIGKILL');
-    const code = this.last?.type === 'done' ? 0 : this.last?.type === 'error' ? this.last.code : null;
-    const signal = code === null ? 'SIGKILL' : null;
+    const { code, signal } = exitOf(this.last);
     this.listener.onExit(code, signal);
     this.resolveExit({ code, signal });
   }

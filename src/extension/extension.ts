@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { engineFinishedDone, engineStillRunning, pruneEventFiles } from './attached-engine';
+import { engineEnded, engineStillRunning, pruneEventFiles } from './attached-engine';
 import { type BackendsFeature, registerBackends } from './backends';
 import { findInterruptedJobs, registerCommands } from './commands';
 import { COMMANDS } from './commands-ids';
@@ -45,9 +45,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   const log = vscode.window.createOutputChannel('huaju4k', { log: true });
   const journal = new JobJournal(context.globalState);
   // Engines started before a window reload may still be running: they are re-attached below, not interrupted.
-  const stillRunning = await journal.recoverAfterRestart(
+  // Those that ended while no window was open are read from their events files, once, for the history.
+  const { live: stillRunning, ended } = await journal.recoverAfterRestart(
     (r) => engineStillRunning(r.pid, r.output),
-    (r) => engineFinishedDone(r.eventsFile),
+    engineEnded,
   );
   pruneEventFiles(engineStateDir(context), new Set(stillRunning.map((r) => r.eventsFile ?? '')));
   const enginePath =
@@ -70,6 +71,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   );
   const tree = new VideosTreeProvider(jobs, journal, probes, () => vscode.workspace.isTrusted);
   const history = new JobHistory(context.workspaceState);
+  for (const job of ended) await history.add(job);
   const jobsTree = new JobsTreeProvider(jobs, history);
   context.subscriptions.push(
     log,

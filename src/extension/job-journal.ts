@@ -42,21 +42,30 @@ export class JobJournal {
 
   /**
    * After a reload: jobs whose engine is still running (`stillRunning`) are returned to be re-attached; those whose
-   * engine finished meanwhile (`finishedDone`) are forgotten like any finished job; the other jobs that were running
-   * or queued when the host went away are interrupted.
+   * engine ended meanwhile (`endedWhileClosed`: the job as it ended, from its events file) are recorded as any ended
+   * job is (a done one forgotten, its output is the record) and returned once, for the history; the other jobs that
+   * were running or queued when the host went away are interrupted.
    */
   async recoverAfterRestart(
     stillRunning: (r: JobRecord) => boolean = () => false,
-    finishedDone: (r: JobRecord) => boolean = () => false,
-  ): Promise<JobRecord[]> {
-    const all = this.all();
-    // An engine that finished while no window followed it: its output is the record, as for any finished job.
-    const records = all.filter((r) => !(r.phase === 'running' && !stillRunning(r) && finishedDone(r)));
+    endedWhileClosed: (r: JobRecord) => JobSnapshot | undefined = () => undefined,
+  ): Promise<{ live: JobRecord[]; ended: JobSnapshot[] }> {
     const live: JobRecord[] = [];
-    let changed = records.length !== all.length;
-    for (const r of records) {
+    const ended: JobSnapshot[] = [];
+    const records: JobRecord[] = [];
+    let changed = false;
+    for (const r of this.all()) {
       if (r.phase === 'running' && stillRunning(r)) {
         live.push(r);
+        records.push(r);
+        continue;
+      }
+      const end = r.phase === 'running' ? endedWhileClosed(r) : undefined;
+      if (end) {
+        ended.push(end);
+        changed = true;
+        // As after any run: a done job's output is its record; a failed or cancelled one stays (resume, the tree).
+        if (end.phase !== 'done') records.push(recordOf(end, r.args, r.env));
         continue;
       }
       if (r.phase === 'running' || r.phase === 'queued') {
@@ -70,33 +79,18 @@ export class JobJournal {
         };
         changed = true;
       }
+      records.push(r);
     }
     if (changed) await this.store.update(KEY, records);
-    return live;
+    return { live, ended };
   }
 
   async record(job: JobSnapshot, args: string[], env: Record<string, string>, eventsFile?: string): Promise<void> {
     const others = this.all().filter((r) => r.output !== job.output);
-    if (job.phase === 'done') {
-      await this.store.update(KEY, others);
-      return;
-    }
-    const rec: JobRecord = {
-      id: job.id,
-      input: job.input,
-      output: job.output,
-      args,
-      env,
-      phase: job.phase,
-      frame: job.frame,
-      total: job.total,
-      startedAt: job.startedAt,
-      updatedAt: job.updatedAt,
-      workDir: job.workDir,
-      failure: job.failure,
-      ...(job.phase === 'running' && job.pid !== undefined && { pid: job.pid, eventsFile }),
-    };
-    await this.store.update(KEY, [...others, rec].slice(-MAX_RECORDS));
+    await this.store.update(
+      KEY,
+      job.phase === 'done' ? others : [...others, recordOf(job, args, env, eventsFile)].slice(-MAX_RECORDS),
+    );
   }
 
   async forget(output: string): Promise<void> {
@@ -115,6 +109,25 @@ export class JobJournal {
       .filter((r) => r.input === input)
       .sort((a, b) => b.updatedAt - a.updatedAt)[0];
   }
+}
+
+/** A job as the journal keeps it (the pid and events file only while its engine runs). */
+function recordOf(job: JobSnapshot, args: string[], env: Record<string, string>, eventsFile?: string): JobRecord {
+  return {
+    id: job.id,
+    input: job.input,
+    output: job.output,
+    args,
+    env,
+    phase: job.phase,
+    frame: job.frame,
+    total: job.total,
+    startedAt: job.startedAt,
+    updatedAt: job.updatedAt,
+    workDir: job.workDir,
+    failure: job.failure,
+    ...(job.phase === 'running' && job.pid !== undefined && { pid: job.pid, eventsFile }),
+  };
 }
 
 function isRecord(v: unknown): v is JobRecord {

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { defaultOutputPath } from '../../protocol/output-name';
 import type { PixelParams } from '../checkpoint/manifest';
-import { checkpointParams } from '../checkpoint/open-job';
 import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from '../checkpoint/pixel-params';
 import { workDirFor } from '../checkpoint/workdir';
 import { DEFAULT_RESERVE_BYTES, type DiskEstimate, type DiskLimits, estimateDisk, resolveBudget } from '../disk/guard';
@@ -48,7 +47,7 @@ export interface JobPlan {
 export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
   const { info, model, upscaler, tile } = ctx;
   const output = resolve(opts.output ?? defaultOutputPath(opts.input));
-  const { display, out } = checkedOutput(info, opts);
+  const { display, out } = ctx.checked ?? checkedOutput(info, opts);
   const sizes = planSizes(info, display, out, upscaler.scale, !!opts.sameSize);
   const { frame: target, modelInput: inSize, modelOutput: outSize } = sizes;
   const budgetBytes = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
@@ -67,10 +66,10 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
   const dir = workDirFor(output);
   const segmentFrames = opts.segmentFrames ?? defaultSegmentFrames(info.fps);
   // A resumed job keeps the encoder threads it was started with (they shape x264's bitstream).
-  const pinned = opts.resume && opts.encoder.threads === undefined ? readPinnedThreads(dir) : undefined;
+  const pinned = opts.resume ? opts.pinned?.threads : undefined;
   const encoder: EncoderSettings = {
     ...opts.encoder,
-    threads: opts.encoder.threads ?? pinned ?? defaultEncoderThreads(),
+    threads: opts.encoder.threads ?? (typeof pinned === 'number' ? pinned : undefined) ?? defaultEncoderThreads(),
   };
   const params = pixelParams({
     modelSha256: model.sha256,
@@ -105,13 +104,4 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
     limits,
     estimate: estimateDisk(target, total, encoder),
   };
-}
-
-function readPinnedThreads(dir: string): number | undefined {
-  try {
-    const t = checkpointParams(dir)?.threads;
-    return typeof t === 'number' ? t : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -6,6 +6,7 @@ import type { FfmpegTools } from '../ffmpeg/ffmpeg-tools';
 import type { MediaInfo } from '../ffmpeg/probe';
 import type { Precision } from '../model/loader';
 import type { TemporalParts } from '../temporal/resume-prime';
+import type { CheckedOutput } from './size-plan';
 import type { FitMode, Size } from './target-size';
 
 /** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
@@ -75,6 +76,11 @@ export interface EnhanceOptions {
   segmentFrames?: number;
   /** Continue the checkpoint beside the output (refused when the input or pixel settings differ). */
   resume?: boolean;
+  /**
+   * On resume, the pixel parameters of the checkpoint being continued, read once by the caller before the model
+   * loads (cli.ts: the tile and precision come from it too). A resumed job keeps its encoder threads from them.
+   */
+  pinned?: PixelParams;
   /** Disk budget for the job's files (bytes); default max(4 × input, 1 GiB). */
   diskBudgetBytes?: number;
   /** Free space that must remain on the output's disk (bytes); default 2 GiB. */
@@ -88,6 +94,8 @@ export interface EnhanceOptions {
 export interface EnhanceContext {
   tools: FfmpegTools;
   info: MediaInfo;
+  /** `checkedOutput(info, opts)` when the caller already checked the sizes (cli.ts); else the plan checks them. */
+  checked?: CheckedOutput;
   model: EngineModel;
   emit: Emit;
   /** The model behind its runner (the inference worker, or an in-thread TileUpscaler in tests); `temporal.upscaler`, when given, wraps it and is what each frame goes through. */

@@ -30,14 +30,18 @@ export function checkUpscaleNeeded(path: string, display: Size, out: OutputSize,
   );
 }
 
+/** The source's display size and the output's, as checked; `warning`: see `checkedOutput`. */
+export interface CheckedOutput {
+  display: Size;
+  out: OutputSize;
+  warning?: { code: string; message: string };
+}
+
 /**
  * The output sizes for the source and options, after the refusal above: what the CLI checks before any work.
  * `warning`: `--same-size` on a source below the target, which is upscaled from its own size as usual.
  */
-export function checkedOutput(
-  info: MediaInfo,
-  opts: TargetOptions & { sameSize?: boolean },
-): { display: Size; out: OutputSize; warning?: { code: string; message: string } } {
+export function checkedOutput(info: MediaInfo, opts: TargetOptions & { sameSize?: boolean }): CheckedOutput {
   const display = displaySize(info);
   const out = resolveOutput(display, opts);
   checkUpscaleNeeded(info.path, display, out, !!opts.sameSize);

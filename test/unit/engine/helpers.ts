@@ -57,8 +57,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+/** `prefix`: a command the engine runs under (e.g. `taskset -c 0`: a machine with another core count). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): ChildProcess {
+  const [command, ...argv] = [...prefix, process.execPath, '--import', 'tsx', CLI, ...args];
+  return spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

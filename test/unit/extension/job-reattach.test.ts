@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { engineFinishedDone, engineStillRunning, pruneEventFiles } from '../../../src/extension/attached-engine';
+import { engineEnded, engineStillRunning, pruneEventFiles } from '../../../src/extension/attached-engine';
+import { JobHistory } from '../../../src/extension/job-history';
 import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
 import { JobManager } from '../../../src/extension/job-manager';
 import { basicClip, FAST_MODEL, freshDir, ROOT, streams } from '../engine/helpers';
@@ -27,35 +28,69 @@ const ENV = {
   HUAJU4K_PROGRESS_EVERY_MS: '0',
 };
 
+async function startThenReload(frames: number) {
+  const dir = freshDir('huaju4k-reattach-');
+  const stateDir = join(dir, 'state');
+  const output = join(dir, 'clip.4k.mp4');
+  const store = memoryStore();
+  const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
+  const args = ['enhance', basicClip(frames), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
+  const job = host1.enqueue({
+    input: basicClip(frames),
+    output,
+    args: [...args, '--segment-frames', '4'],
+    env: ENV,
+    device: 'cpu',
+  });
+  await until('frame 3', () => (host1.get(job.id)?.frame ?? 0) >= 3, 120_000, 50);
+  const pid = host1.get(job.id)?.pid ?? 0;
+  await host1.dispose(); // the host goes away (window reload)
+  assert.ok(isAlive(pid), 'the engine outlived its host');
+  const journal = new JobJournal(store);
+  const { live } = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
+  assert.equal(live.length, 1, 'the running job is offered for re-attaching, not marked interrupted');
+  const host2 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal, stateDir });
+  const adopted = host2.adopt(live[0]);
+  assert.ok(adopted);
+  return { host2, adopted, pid, output, stateDir };
+}
+
+/**
+ * A job whose engine ends while no window is open (`stop`: how, else it runs to the end), then the next window's
+ * recovery as `activate` does it: the journal, and the history fed with what ended.
+ */
+async function endWhileClosed(frames: number, stop?: (pid: number) => void) {
+  const dir = freshDir('huaju4k-reattach-');
+  const stateDir = join(dir, 'state');
+  const output = join(dir, 'clip.4k.mp4');
+  const store = memoryStore();
+  const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
+  const args = ['enhance', basicClip(frames), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
+  const job = host1.enqueue({ input: basicClip(frames), output, args, env: ENV, device: 'cpu' });
+  await until('running', () => (host1.get(job.id)?.frame ?? 0) >= 1, 120_000, 50);
+  const pid = host1.get(job.id)?.pid ?? 0;
+  await host1.dispose();
+  stop?.(pid);
+  await until('the engine ended on its own', () => !isAlive(pid), 120_000, 50);
+  const journal = new JobJournal(store);
+  const history = new JobHistory(memoryStore());
+  const reload = async () => {
+    const r = await journal.recoverAfterRestart((rec) => engineStillRunning(rec.pid, rec.output), engineEnded);
+    for (const j of r.ended) await history.add(j);
+    return r;
+  };
+  const first = await reload();
+  assert.deepEqual(first.live, []);
+  assert.equal(first.ended.length, 1, 'the job that ended is reported once');
+  assert.equal(first.ended[0].id, job.id);
+  const again = await reload();
+  assert.deepEqual(again, { live: [], ended: [] }, 'the next reload does not report it again');
+  assert.equal(history.all().length, 1, 'one history entry');
+  return { ended: first.ended[0], entry: history.all()[0], journal, output, stateDir };
+}
+
 describe('a window reload does not stop a job: the next host re-attaches to the running engine', function () {
   this.timeout(600_000);
-
-  async function startThenReload(frames: number) {
-    const dir = freshDir('huaju4k-reattach-');
-    const stateDir = join(dir, 'state');
-    const output = join(dir, 'clip.4k.mp4');
-    const store = memoryStore();
-    const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
-    const args = ['enhance', basicClip(frames), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
-    const job = host1.enqueue({
-      input: basicClip(frames),
-      output,
-      args: [...args, '--segment-frames', '4'],
-      env: ENV,
-      device: 'cpu',
-    });
-    await until('frame 3', () => (host1.get(job.id)?.frame ?? 0) >= 3, 120_000, 50);
-    const pid = host1.get(job.id)?.pid ?? 0;
-    await host1.dispose(); // the host goes away (window reload)
-    assert.ok(isAlive(pid), 'the engine outlived its host');
-    const journal = new JobJournal(store);
-    const live = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
-    assert.equal(live.length, 1, 'the running job is offered for re-attaching, not marked interrupted');
-    const host2 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal, stateDir });
-    const adopted = host2.adopt(live[0]);
-    assert.ok(adopted);
-    return { host2, adopted, pid, output, stateDir };
-  }
 
   it('follows the engine to the end: progress rebuilt from its events, done, output complete', async () => {
     const { host2, adopted, output, stateDir } = await startThenReload(40);
@@ -69,36 +104,37 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     await host2.dispose();
   });
 
-  it('an engine that finished while no window was open: its job is forgotten as done, its events file pruned', async () => {
-    const dir = freshDir('huaju4k-reattach-');
-    const stateDir = join(dir, 'state');
-    const output = join(dir, 'clip.4k.mp4');
-    const store = memoryStore();
-    const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
-    const args = ['enhance', basicClip(12), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
-    const job = host1.enqueue({ input: basicClip(12), output, args, env: ENV, device: 'cpu' });
-    await until('running', () => (host1.get(job.id)?.frame ?? 0) >= 1, 120_000, 50);
-    const pid = host1.get(job.id)?.pid ?? 0;
-    await host1.dispose();
-    await until('the engine finished on its own', () => !isAlive(pid), 120_000, 50);
-    const stale = join(stateDir, 'job-gone.events.jsonl');
-    writeFileSync(stale, '');
-    const journal = new JobJournal(store);
-    const record = journal.all().find((r) => r.output === output);
-    assert.equal(engineFinishedDone(record?.eventsFile), true);
-    const live = await journal.recoverAfterRestart(
-      (r) => engineStillRunning(r.pid, r.output),
-      (r) => engineFinishedDone(r.eventsFile),
-    );
-    assert.deepEqual(live, []);
+  it('an engine that finished while no window was open: done in the history, forgotten by the journal, events file pruned', async () => {
+    const { ended, entry, journal, output, stateDir } = await endWhileClosed(12);
+    assert.equal(ended.phase, 'done', JSON.stringify(ended.failure));
+    assert.deepEqual([entry.phase, entry.frame, entry.total], ['done', 12, 12]);
+    assert.ok(entry.endedAt > entry.startedAt, 'ended when its last event was written');
+    assert.ok(entry.endedAt <= Date.now());
     assert.equal(
       journal.all().find((r) => r.output === output),
       undefined,
       'not shown as interrupted',
     );
+    const stale = join(stateDir, 'job-gone.events.jsonl');
+    writeFileSync(stale, '');
     pruneEventFiles(stateDir, new Set());
     assert.deepEqual(readdirSync(stateDir), []);
     assert.equal(Number(streams(output).find((s) => s.codec_type === 'video')?.nb_read_packets), 12);
+  });
+
+  it('an engine cancelled while no window was open: "cancelled" in the history with its message, still resumable', async () => {
+    const { ended, entry, journal, output } = await endWhileClosed(400, (pid) => process.kill(pid, 'SIGTERM'));
+    assert.equal(ended.phase, 'cancelled');
+    assert.equal(entry.phase, 'cancelled');
+    assert.match(entry.message ?? '', /^cancelled/, 'the engine’s own words');
+    assert.ok(entry.frame > 0 && entry.frame < 400, `where it stopped: ${entry.frame}`);
+    const record = journal.all().find((r) => r.output === output);
+    assert.equal(record?.phase, 'cancelled', 'kept as cancelled, not "VS Code closed while the job was running"');
+    assert.equal(record?.pid, undefined);
+    assert.ok(
+      journal.interrupted().some((r) => r.output === output),
+      'offered for resume',
+    );
   });
 
   it('Cancel works on a re-attached engine: it stops, its checkpoint is kept', async () => {
