@@ -44,11 +44,17 @@ import { createTemporal, temporalPixelParams, temporalSettings } from './tempora
 export const TILE_PAD = 12;
 const CANCEL_GRACE_MS = 1500;
 
-/** IPC when forked by the extension (the same event objects as the `--json` lines). */
+/**
+ * IPC when forked by the extension (the same event objects as the `--json` lines). A host that dies abruptly (a
+ * window reload, VS Code killing its extension host) leaves `process.connected` true until the channel's close is
+ * processed, so the next send fails with EPIPE; without a callback Node emits that as an unhandled 'error' on
+ * `process` and the engine died mid-job. The callback takes the error: the 'disconnect' that follows decides
+ * (a detached engine goes on, events still reach its events file; an attached one cancels).
+ */
 function ipcSend(): ((e: EngineEvent) => void) | undefined {
   if (typeof process.send !== 'function') return undefined;
   return (e) => {
-    if (process.connected) process.send?.(e);
+    if (process.connected) process.send?.(e, undefined, undefined, () => undefined);
   };
 }
 
