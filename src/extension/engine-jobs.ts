@@ -5,7 +5,7 @@ import type { JobRecord } from './job-journal';
 /** What the extension relies on of one `huaju4k jobs --json` entry (validated by parseEngineJobs). */
 export type EngineJobInfo = Pick<
   InterruptedJobInfo,
-  'workDir' | 'input' | 'output' | 'framesDone' | 'totalFrames' | 'percent' | 'updatedAt'
+  'workDir' | 'input' | 'output' | 'framesDone' | 'totalFrames' | 'percent' | 'updatedAt' | 'runningPid'
 >;
 
 export function parseEngineJobs(text: string): EngineJobInfo[] {

@@ -22,11 +22,16 @@ export function listResumable(journal: JobJournal, exists: (p: string) => boolea
 /**
  * Jobs remembered by the extension merged with checkpoints the engine found on disk (`huaju4k jobs`). A checkpoint
  * knows the verified frames, so its count wins; a checkpoint the extension never saw (a CLI run, another
- * machine) is offered too.
+ * machine) is offered too. A checkpoint a live engine is writing (`runningPid`: a job re-attached after a window
+ * reload, or a CLI run) is no interrupted job: neither it nor a remembered job for the same output is offered.
  */
 export function mergeResumable(remembered: ResumableJob[], checkpoints: EngineJobInfo[]): ResumableJob[] {
   const byOutput = new Map(remembered.map((j) => [j.record.output, j]));
   for (const cp of checkpoints) {
+    if (cp.runningPid !== undefined) {
+      byOutput.delete(cp.output);
+      continue;
+    }
     const known = byOutput.get(cp.output);
     if (known) {
       const record = { ...known.record, frame: cp.framesDone, total: cp.totalFrames, workDir: cp.workDir };

@@ -108,6 +108,8 @@ export async function startCodeServer(o) {
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
+    /** The server's pid, also its process group (the extension hosts it forks are in that group). */
+    pid: child.pid,
     port,
     base,
     logFile,

@@ -7,7 +7,10 @@ import {
   contextMenuItem,
   explorerRow,
   notification,
+  openContainer,
   openWorkbench,
+  pane,
+  paneRows,
   pollUntil,
   runContextMenuItem,
   shot,
@@ -17,33 +20,6 @@ import {
 
 const DIR = 'issue21';
 const outputOf = (clip) => clip.replace(/\.mp4$/, '.4k.mp4');
-
-/** A pane of the huaju4k view container by its title ("Videos", "Jobs"). */
-function pane(page, title) {
-  return page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: new RegExp(`^${title}$`) }) });
-}
-
-/** The rows of a pane as "label description" lines, polled until `pred` holds. */
-async function paneRows(page, title, pred, what) {
-  const rows = pane(page, title).locator('.monaco-list-row');
-  return pollUntil(
-    async () => {
-      const texts = [];
-      for (const r of await rows.all()) {
-        const name = (await r.locator('.label-name').first().textContent()) ?? '';
-        const desc =
-          (await r
-            .locator('.label-description')
-            .first()
-            .textContent()
-            .catch(() => '')) ?? '';
-        texts.push(`${name} ${desc}`.trim());
-      }
-      return pred(texts) ? texts : undefined;
-    },
-    { ms: 120_000, what },
-  );
-}
 
 /** Waits until a pane's rows read the same for 3 s, every video's metadata shown (folder rows aside). */
 async function stableRows(page, title) {
@@ -62,18 +38,6 @@ async function stableRows(page, title) {
     },
     `${title} rows to settle`,
   );
-}
-
-async function openContainer(page) {
-  const icon = page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first();
-  await icon.waitFor({ timeout: 60_000 });
-  if (
-    !(await pane(page, 'Jobs')
-      .isVisible()
-      .catch(() => false))
-  )
-    await icon.click();
-  await pane(page, 'Jobs').waitFor({ timeout: 30_000 });
 }
 
 /** Clicks a title-bar action of a pane (they show on hover). */

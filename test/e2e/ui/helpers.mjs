@@ -129,15 +129,28 @@ export const slug = (t) => t.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
  * workbench then keeps new notifications in the notification center (bell) instead of toasts: open the center.
  */
 export async function notification(page, text, ms = 60_000) {
-  const center = page.locator('.notifications-center');
   const item = page.locator('.notification-list-item', { hasText: text }).first();
   const end = Date.now() + ms;
   for (;;) {
-    if (!(await center.isVisible().catch(() => false))) await page.locator('[id="status.notifications"]').click();
+    await openNotificationCenter(page);
     if (await item.isVisible().catch(() => false)) return (await item.textContent()) ?? '';
     if (Date.now() > end) throw new Error(`no notification containing "${text}" in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+async function openNotificationCenter(page) {
+  const open = await page
+    .locator('.notifications-center')
+    .isVisible()
+    .catch(() => false);
+  if (!open) await page.locator('[id="status.notifications"]').click();
+}
+
+/** The text of every notification in the notification center now. */
+export async function notificationTexts(page) {
+  await openNotificationCenter(page);
+  return page.locator('.notification-list-item').allTextContents();
 }
 
 export async function closeContextMenu(page) {
@@ -153,4 +166,44 @@ export async function waitForFile(file, ms) {
     if (Date.now() > end) throw new Error(`${file} did not appear in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** A pane of the huaju4k view container by its title ("Videos", "Jobs"). */
+export function pane(page, title) {
+  return page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: new RegExp(`^${title}$`) }) });
+}
+
+/** The rows of a pane as "label description" lines, polled until `pred` holds. */
+export async function paneRows(page, title, pred, what, ms = 120_000) {
+  const rows = pane(page, title).locator('.monaco-list-row');
+  return pollUntil(
+    async () => {
+      const texts = [];
+      for (const r of await rows.all()) {
+        const name = (await r.locator('.label-name').first().textContent()) ?? '';
+        const desc =
+          (await r
+            .locator('.label-description')
+            .first()
+            .textContent()
+            .catch(() => '')) ?? '';
+        texts.push(`${name} ${desc}`.trim());
+      }
+      return pred(texts) ? texts : undefined;
+    },
+    { ms, what },
+  );
+}
+
+/** Shows the huaju4k view container (its activity bar icon) with the Jobs pane. */
+export async function openContainer(page) {
+  const icon = page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first();
+  await icon.waitFor({ timeout: 60_000 });
+  if (
+    !(await pane(page, 'Jobs')
+      .isVisible()
+      .catch(() => false))
+  )
+    await icon.click();
+  await pane(page, 'Jobs').waitFor({ timeout: 30_000 });
 }

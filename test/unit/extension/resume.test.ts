@@ -104,4 +104,18 @@ describe('resume: checkpoints found by the engine (huaju4k jobs --json)', () => 
     assert.equal(merged[0].record.workDir, '/w/a.4k.mp4.huaju4k');
     assert.deepEqual(resumeArgs(merged[0].record), ['enhance', '/w/a.mp4', '--resume']);
   });
+
+  it('a checkpoint a live engine is writing (re-attached after a reload) is not offered', async () => {
+    const journal = new JobJournal(new MemoryStore());
+    const a = { ...newJob('a', '/w/a.mp4', '/w/a.4k.mp4', 1), phase: 'interrupted' as const, frame: 70, total: 240 };
+    await journal.record(a, ['enhance', '/w/a.mp4'], {});
+    const merged = mergeResumable(
+      listResumable(journal, () => true),
+      [{ ...cp('/w/a.4k.mp4', 48), runningPid: 4242 }, cp('/w/b.4k.mp4', 24)],
+    );
+    assert.deepEqual(
+      merged.map((j) => j.record.output),
+      ['/w/b.4k.mp4'],
+    );
+  });
 });
