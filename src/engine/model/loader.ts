@@ -204,6 +204,19 @@ function fp16Variant(path: string, bytes: Uint8Array): Uint8Array {
   }
 }
 
+/**
+ * The CPU runs PRelu faster in the exact max form (model/prelu-max.ts); GPU providers get the file's own graph. A
+ * model the rewrite cannot read runs as it is.
+ */
+function fp32Graph(bytes: Uint8Array, eps: string[]): Uint8Array {
+  if (eps[0] !== 'cpu') return bytes;
+  try {
+    return withMaxPrelu(bytes);
+  } catch {
+    return bytes;
+  }
+}
+
 function rgb24Variant(bytes: Uint8Array): Uint8Array | Rgb24IoError {
   try {
     return withRgb24Io(bytes);
@@ -229,14 +242,12 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
   const metadata = readOnnxMetadata(bytes);
   const eps = opts.executionProviders?.length ? opts.executionProviders : ['cpu'];
   const precision = opts.precision ?? 'fp32';
-  // The CPU runs PRelu faster in the exact max form (model/prelu-max.ts); GPU providers get the file's own graph.
-  const fp32 = eps[0] === 'cpu' ? withMaxPrelu(bytes) : bytes;
   const graph =
     precision === 'fp16'
       ? fp16Variant(path, bytes)
       : precision === 'int8'
         ? verifiedInt8Variant(entry, bytes, modelsDir())
-        : fp32;
+        : fp32Graph(bytes, eps);
   const wrapped = rgb24Variant(graph);
   const session = await createSession(path, wrapped instanceof Rgb24IoError ? graph : wrapped, opts, eps);
   try {

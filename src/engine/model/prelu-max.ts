@@ -35,11 +35,12 @@ export function withMaxPrelu(bytes: Uint8Array): Uint8Array {
     if (n.opType !== 'Conv' || (!flipOut && !flipIn)) return [n];
     const [x, wName, bName] = n.input ?? [];
     const w = consts.get(wName) as { dims: number[]; values: Float32Array };
-    const input = [x, `${wName}__maxprelu`];
+    const own = `__maxprelu__${n.output?.[0] ?? ''}`; // per Conv: two Convs may share weights, not their flips
+    const input = [x, `${wName}${own}`];
     initializer.push(floatTensor(input[1], w.dims, flippedWeights(w, flipOut, flipIn)));
     if (bName) {
       const b = Float32Array.from(consts.get(bName)?.values ?? [], (v, c) => (flipOut?.[c] ? -v : v));
-      input.push(`${bName}__maxprelu`);
+      input.push(`${bName}${own}`);
       initializer.push(floatTensor(input[2], [b.length], b));
     }
     return [{ ...n, input }];
