@@ -110,7 +110,10 @@ describe('batches and the Jobs view (code-server + chromium)', () => {
     const queued = await paneRows(
       page,
       'Jobs',
-      (t) => t.some((l) => /^longclip\.mp4 #2 in line \(paused\)/.test(l)),
+      // Both rows: while the tree redraws, a reused row can still carry another label (CI read "History #1 …").
+      (t) =>
+        t.some((l) => /^longclip\.mp4 #2 in line \(paused\)/.test(l)) &&
+        t.some((l) => /^clip\.mp4 #1 in line \(paused\)/.test(l)),
       'two queued',
     );
     assert.ok(
