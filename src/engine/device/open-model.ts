@@ -33,6 +33,8 @@ export interface OpenModelOptions {
   frame: { width: number; height: number };
   pad: number;
   intraOpNumThreads?: number;
+  /** See LoadModelOptions.cpuMemArena. */
+  cpuMemArena?: boolean;
   /** A folder of ONNX Runtime's CUDA provider libraries to link next to the binding (default: $HUAJU4K_CUDA_PROVIDERS). */
   cudaProviders?: string;
   /** Test seams: what listSupportedBackends() says, the nvidia-smi binary, the calibration cache file. */
@@ -161,6 +163,7 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
           loadModel(opts.modelRef, {
             executionProviders: [provider],
             intraOpNumThreads: opts.intraOpNumThreads,
+            cpuMemArena: opts.cpuMemArena,
             precision,
             noCpuFallback,
           }),

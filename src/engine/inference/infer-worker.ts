@@ -33,6 +33,8 @@ export interface InferWorkerOptions {
   reservedBytes?: number;
   frame?: { width: number; height: number };
   intraOpNumThreads?: number;
+  /** See LoadModelOptions.cpuMemArena. */
+  cpuMemArena?: boolean;
 }
 
 type ModelMeta = EngineModel & { inputName: string; outputName: string };
@@ -210,6 +212,7 @@ async function openWorkerModel(
     frame: opts.frame ?? { width: 0, height: 0 },
     pad: opts.pad,
     intraOpNumThreads: opts.intraOpNumThreads,
+    cpuMemArena: opts.cpuMemArena,
   });
   const { model } = opened;
   const upscaler = new RetilingTileUpscaler(model, opened.tile, opts.pad);

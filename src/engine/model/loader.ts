@@ -53,6 +53,11 @@ export interface LoadModelOptions {
    * CPU (an fp16 graph on a GPU without fp16 kernels would otherwise crawl through casts on the CPU).
    */
   noCpuFallback?: boolean;
+  /**
+   * false turns ORT's CPU memory arena off: every tensor is allocated and freed on its own, so a run that fails for
+   * want of memory gives everything back (the arena keeps what it grew). Default: on.
+   */
+  cpuMemArena?: boolean;
 }
 
 /** The fp16 variant cannot be made (an operator without fp16) or cannot run on the requested provider. */
@@ -174,6 +179,7 @@ async function createSession(path: string, bytes: Uint8Array, opts: LoadModelOpt
   try {
     return await ort().InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
+      ...(opts.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
       executionProviders: eps,
       intraOpNumThreads: opts.intraOpNumThreads ?? availableParallelism(),
       // DirectML runs neither memory patterns nor parallel execution (onnxruntime would turn them off with a warning).

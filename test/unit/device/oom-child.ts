@@ -7,6 +7,12 @@
  * make V8 itself die at random instead of ORT failing. Prints one JSON line: warnings, final tile, output digest, or
  * the error.
  *
+ * What fails must be ORT, and what it held must come back, or V8 (or the frame's copy out of the worker) dies in the
+ * few MiB ORT left: with its CPU arena on, ORT keeps every chunk it grew up to the failure (measured: 0.4–7 MiB of a
+ * 256 MiB headroom left, so 1 run in 4 died in V8), and glibc keeps freed blocks below its sliding mmap threshold. So
+ * the session runs without the arena (`cpuMemArena: false`) and the test fixes glibc's threshold
+ * (MALLOC_MMAP_THRESHOLD_): after the whole frame fails, ~115 of 128 MiB are free again, every run.
+ *
  * argv: <frameSide> <headroomMiB> <minTile> [thread|worker]: the model in this thread (RetilingTileUpscaler) or in
  * the engine's inference worker (WorkerUpscaler: the error crosses the thread boundary, the tile change is a message).
  */
@@ -34,11 +40,18 @@ async function main(): Promise<void> {
   let inner: RetileableUpscaler;
   let close = async () => {};
   if (where === 'worker') {
-    const w = await WorkerUpscaler.start({ modelRef: MODEL, tile: 0, pad: 12, ep: 'cpu', intraOpNumThreads: 1 });
+    const w = await WorkerUpscaler.start({
+      modelRef: MODEL,
+      tile: 0,
+      pad: 12,
+      ep: 'cpu',
+      intraOpNumThreads: 1,
+      cpuMemArena: false,
+    });
     inner = w;
     close = () => w.close();
   } else {
-    inner = new RetilingTileUpscaler(await loadModel(MODEL, { intraOpNumThreads: 1 }), 0, 12);
+    inner = new RetilingTileUpscaler(await loadModel(MODEL, { intraOpNumThreads: 1, cpuMemArena: false }), 0, 12);
   }
   const warnings: OomWarning[] = [];
   const upscaler = new OomDegradingUpscaler(inner, { minTile, onWarning: (w) => warnings.push(w) });

@@ -87,10 +87,48 @@ function mountTmpfs(dir: string, opts: string): boolean {
 function canSetpriv(): string | undefined {
   if (process.getuid?.() !== 0) return undefined; // not root: chmod 000 works as is
   try {
-    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true'], { stdio: 'pipe' });
+    execFileSync('setpriv', [...NOBODY, 'true'], { stdio: 'pipe' });
     return undefined;
   } catch {
     return 'tests run as root and setpriv cannot drop to an unprivileged user, so a mode-000 file stays readable';
+  }
+}
+
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/**
+ * Where uid 65534 can read the checkout: the checkout itself where every parent folder lets it in, else a read-only
+ * bind mount of it inside `dir` (a clone in a 0700 folder, e.g. under /root or `mktemp -d`, is unreachable as it
+ * is); undefined when neither works.
+ */
+function checkoutForNobody(dir: string): string | undefined {
+  const readable = (root: string) =>
+    spawnSync('setpriv', [...NOBODY, 'test', '-r', join(root, 'src/engine/cli.ts')]).status === 0;
+  if (readable(ROOT)) return ROOT;
+  const view = join(dir, 'checkout');
+  mkdirSync(view);
+  try {
+    execFileSync('mount', ['--bind', ROOT, view], { stdio: 'pipe' });
+  } catch {
+    return undefined;
+  }
+  mounts.push(view);
+  // Read-only, so nothing done through the view (or an `rm -r` of a folder left mounted) can touch the checkout.
+  execFileSync('mount', ['-o', 'remount,bind,ro', view], { stdio: 'pipe' });
+  return readable(view) ? view : undefined;
+}
+
+/** Why uid 65534 cannot be given the checkout here (said as the case's skip), or undefined. */
+function nobodyCannotReach(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const d = mkdtempSync(join(tmpdir(), 'huaju4k-reach-'));
+  chmodSync(d, 0o755);
+  try {
+    const root = checkoutForNobody(d);
+    return root ? undefined : `uid 65534 cannot read ${ROOT} and this machine refuses a bind mount of it`;
+  } finally {
+    for (const m of mounts.splice(0)) execFileSync('umount', [m]);
+    rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -158,7 +196,7 @@ const CASES: Case[] = [
   },
   {
     name: 'no read permission (run as an unprivileged user)',
-    skip: canSetpriv,
+    skip: () => canSetpriv() ?? nobodyCannotReach(),
     setup: () => {
       // The case folder sits in a private temp dir; the unprivileged engine needs one it can reach.
       const d = mkdtempSync(join(tmpdir(), 'huaju4k-nobody-'));
@@ -170,6 +208,10 @@ const CASES: Case[] = [
       const output = join(d, 'o.mp4');
       const args = quick(input, output);
       const asNobody = process.getuid?.() === 0;
+      // The engine must be readable by the user it runs as, wherever the clone sits; it cannot write coverage.
+      const root = asNobody ? checkoutForNobody(d) : ROOT;
+      if (!root) throw new Error(`uid 65534 cannot read ${ROOT} (the skip should have said so)`);
+      const { NODE_V8_COVERAGE: _c, TSX_TSCONFIG_PATH: _t, ...env } = process.env;
       return {
         args,
         output,
@@ -177,13 +219,17 @@ const CASES: Case[] = [
           spawn(
             asNobody ? 'setpriv' : process.execPath,
             [
-              ...(asNobody ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : []),
+              ...(asNobody ? [...NOBODY, process.execPath] : []),
               '--import',
               'tsx',
-              CLI,
+              join(root, 'src/engine/cli.ts'),
               ...args,
             ],
-            { cwd: ROOT, env: { ...process.env, HOME: d, TMPDIR: d }, stdio: ['ignore', 'pipe', 'pipe'] },
+            {
+              cwd: root,
+              env: { ...env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'), HOME: d, TMPDIR: d },
+              stdio: ['ignore', 'pipe', 'pipe'],
+            },
           ),
       };
     },
