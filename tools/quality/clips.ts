@@ -33,6 +33,35 @@ function realClip(name: string): string {
   );
 }
 
+const OPENCV_DATA_DIRS = [process.env.HUAJU4K_OPENCV_DATA_DIR, '/usr/share/doc/opencv-doc/examples/data'].filter(
+  (d): d is string => !!d,
+);
+
+/**
+ * OpenCV's vtest.avi (opencv-doc): a real fixed camera over a campus walkway, people walking through at 10 fps,
+ * 768×576 MPEG-4 with its codec's noise — the kind of footage huaju4k is named for (a fixed camera, people moving).
+ */
+function vtest(): string {
+  for (const d of OPENCV_DATA_DIRS) if (existsSync(join(d, 'vtest.avi'))) return join(d, 'vtest.avi');
+  throw new Error(
+    `quality: OpenCV's vtest.avi was not found in ${OPENCV_DATA_DIRS.join(' or ')}. ` +
+      'Fetch it with `apt-get download opencv-doc && dpkg -x opencv-doc_*.deb x/` and set ' +
+      'HUAJU4K_OPENCV_DATA_DIR=x/usr/share/doc/opencv-doc/examples/data (or `apt-get install opencv-doc`).',
+  );
+}
+
+/** A part of vtest.avi from frame `start`, through `filter` (scale/crop), re-encoded lightly (crf 16). */
+function peopleClip(name: string, start: number, filter: string, frames: number): string {
+  return cached(`${name}-${frames}.mp4`, (tmp) =>
+    ffmpeg([
+      ...['-i', vtest()],
+      ...['-vf', `trim=start_frame=${start},setpts=PTS-STARTPTS,${filter}`],
+      ...['-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'medium', '-crf', '16'],
+      ...['-pix_fmt', 'yuv420p', '-f', 'mp4', tmp],
+    ]),
+  );
+}
+
 function ffmpeg(args: string[]): Buffer {
   return execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { maxBuffer: 1 << 30 });
 }
@@ -126,7 +155,16 @@ function handheldClip(frames: number): string {
   );
 }
 
-export const CLIP_NAMES = ['fixed', 'pan', 'pan1080', 'real', 'handheld'] as const;
+export const CLIP_NAMES = [
+  'fixed',
+  'pan',
+  'pan1080',
+  'real',
+  'handheld',
+  'people',
+  'people-small',
+  'people-late',
+] as const;
 export type ClipName = (typeof CLIP_NAMES)[number];
 /** What a plain `npm run quality` runs: pan1080 (a 480×270 input) takes minutes per mode on one CPU thread. */
 export const DEFAULT_CLIPS: readonly ClipName[] = ['fixed', 'pan', 'real', 'handheld'];
@@ -157,5 +195,32 @@ export function loadClip(name: ClipName, frames: number): QualityClip {
       return load(name, 'cockatoo.mp4 from frame 10 (hand-held), 640x360', handheldClip(frames), 640, 360, frames);
     case 'real':
       return load(name, 'realshort.mp4 as is (hand-held), 320x240', realClip('realshort.mp4'), 320, 240, frames);
+    case 'people':
+      return load(
+        name,
+        "OpenCV's vtest.avi (fixed camera, people walking) from frame 100, 640x352 crop",
+        peopleClip(name, 100, 'crop=640:352:64:180', frames),
+        640,
+        352,
+        frames,
+      );
+    case 'people-late':
+      return load(
+        name,
+        "OpenCV's vtest.avi from frame 560 (other people, other paths), 640x352 crop",
+        peopleClip(name, 560, 'crop=640:352:0:224', frames),
+        640,
+        352,
+        frames,
+      );
+    case 'people-small':
+      return load(
+        name,
+        "OpenCV's vtest.avi from frame 100, halved (area) and cropped to 320x176",
+        peopleClip(name, 100, 'scale=384:288:flags=area,crop=320:176:32:90', frames),
+        320,
+        176,
+        frames,
+      );
   }
 }

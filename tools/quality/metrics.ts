@@ -142,14 +142,35 @@ export function staticShare(masks: Uint8Array[]): number {
 }
 
 /**
+ * A part of each frame pair: the pixels whose 16×16 block has `keep` in the pair's static-block mask (staticBlocks:
+ * 1 = static, so keep 0 = the moving regions). Pixels outside whole blocks belong to neither part.
+ */
+export interface Region {
+  masks: Uint8Array[];
+  keep: 0 | 1;
+}
+
+function inRegion(region: Region | undefined, t: number, x: number, y: number, width: number): boolean {
+  if (!region) return true;
+  const cols = Math.floor(width / STATIC_BLOCK);
+  const c = Math.floor(x / STATIC_BLOCK);
+  const r = Math.floor(y / STATIC_BLOCK);
+  const m = region.masks[t];
+  const i = r * cols + c;
+  return c < cols && i < m.length && m[i] === region.keep;
+}
+
+/**
  * Mean |outₜ − warp(outₜ₋₁)| (RGB levels) along the ground truth's backward flows, on the pixels the flows'
- * masks trust; `flows[t − 1]` maps frame t onto t − 1. Bilinear sampling of the previous frame.
+ * masks trust (and inside `region`, when given); `flows[t − 1]` maps frame t onto t − 1. Bilinear sampling of the
+ * previous frame.
  */
 export function warpingError(
   frames: Uint8Array[],
   flows: readonly { u: Float32Array; v: Float32Array; mask: Uint8Array }[],
   width: number,
   height: number,
+  region?: Region,
 ): number {
   let sum = 0;
   let count = 0;
@@ -159,7 +180,7 @@ export function warpingError(
     const prev = frames[t - 1];
     for (let y = 0, p = 0; y < height; y++) {
       for (let x = 0; x < width; x++, p++) {
-        if (!mask[p]) continue;
+        if (!mask[p] || !inRegion(region, t, x, y, width)) continue;
         const qx = Math.min(width - 1, Math.max(0, x + u[p]));
         const qy = Math.min(height - 1, Math.max(0, y + v[p]));
         const x0 = Math.floor(qx);
@@ -178,4 +199,23 @@ export function warpingError(
     }
   }
   return count ? sum / count : Number.NaN;
+}
+
+/**
+ * The error of the worst 1 % of pixels against the ground truth (mean |Δ| over a pixel's RGB), over every frame
+ * pair's `region` (frames t ≥ 1): ghosting and stale tiles show here long before they move a mean.
+ */
+export function tailError(frames: Uint8Array[], truth: Uint8Array[], width: number, region: Region): number {
+  const errors: number[] = [];
+  for (let t = 1; t < frames.length; t++) {
+    const a = frames[t];
+    const b = truth[t];
+    for (let p = 0, i = 0; i < a.length; p++, i += 3) {
+      if (!inRegion(region, t, p % width, Math.floor(p / width), width)) continue;
+      errors.push((Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2])) / 3);
+    }
+  }
+  if (!errors.length) return Number.NaN;
+  const sorted = Float64Array.from(errors).sort();
+  return sorted[Math.floor(sorted.length * 0.99)];
 }

@@ -4,8 +4,10 @@
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
- * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio (along the truth's
- * own Farnebäck flow, truth-flow.ts), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
+ * and compared with the truth: PSNR, SSIM, flicker index (static regions), warping-error ratio along the truth's
+ * own flow from two independent graders (OpenCV's Farnebäck and DIS, truth-flow.ts), over the whole frame and
+ * inside the moving regions (blocks that are not static in the truth), the worst 1 % of pixels' error there
+ * (ghosting, stale tiles), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
  * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and
  * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs the model in this thread (ORT's own
  * threads do the work), so fps is model + temporal cost without decode/encode.
@@ -19,8 +21,8 @@ import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
 import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
-import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
-import { truthFlows } from './truth-flow';
+import { flickerIndex, psnr, type Region, ssim, staticBlocks, staticShare, tailError, warpingError } from './metrics';
+import { type FlowGrader, type TruthFlow, truthFlows } from './truth-flow';
 
 /**
  * '… int8': the model's verified int8 variant (CPU) per frame, and with the defaults (temporal+reuse following
@@ -46,7 +48,15 @@ interface Row {
   psnr: number;
   ssim: number;
   flicker: number;
+  /** Warping-error ratio along the truth's Farnebäck flow (whole frame). */
   warp: number;
+  /** The same along DIS flow. */
+  warpDis: number;
+  /** Inside the moving regions, Farnebäck and DIS. */
+  warpMoving: number;
+  warpMovingDis: number;
+  /** Worst 1 % of pixels' error inside the moving regions (levels). */
+  tailMoving: number;
   fps: number;
   cpuMsPerFrame: number;
   reuseRatio: number;
@@ -174,7 +184,11 @@ function printTable(rows: Row[], notes: string[]): void {
     'ΔPSNR',
     'SSIM',
     'flicker',
-    'warp',
+    'warp F',
+    'warp DIS',
+    'moving F',
+    'moving DIS',
+    'tail99 mov',
     'fps',
     'CPU ms/frame',
     'speed-up',
@@ -191,6 +205,10 @@ function printTable(rows: Row[], notes: string[]): void {
       fmt(r.ssim, 4),
       fmt(r.flicker, 2),
       fmt(r.warp, 2),
+      fmt(r.warpDis, 2),
+      fmt(r.warpMoving, 2),
+      fmt(r.warpMovingDis, 2),
+      fmt(r.tailMoving, 1),
       fmt(r.fps, 2),
       fmt(r.cpuMsPerFrame, 0),
       base ? `${fmt(base.cpuMsPerFrame / r.cpuMsPerFrame, 2)}×` : '',
@@ -202,6 +220,27 @@ function printTable(rows: Row[], notes: string[]): void {
   process.stdout.write(`${row(lines[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
   for (const l of lines.slice(1)) process.stdout.write(`${row(l)}\n`);
   for (const n of notes) process.stdout.write(`${n}\n`);
+}
+
+type Warps = Pick<Row, 'warp' | 'warpDis' | 'warpMoving' | 'warpMovingDis' | 'tailMoving'>;
+
+/** Grades outputs against the clip's truth: warping-error ratios by both graders, whole and moving, and the tail. */
+function grade(clip: QualityClip, name: string, masks: Uint8Array[]): (outputs: Buffer[]) => Warps {
+  const moving: Region = { masks, keep: 0 };
+  const { width: w, height: h } = clip;
+  const graders: Record<FlowGrader, TruthFlow[]> = {
+    farneback: truthFlows(clip, name, 'farneback'),
+    dis: truthFlows(clip, name, 'dis'),
+  };
+  const ratio = (outputs: Buffer[], g: FlowGrader, region?: Region) =>
+    warpingError(outputs, graders[g], w, h, region) / warpingError(clip.truth, graders[g], w, h, region);
+  return (outputs) => ({
+    warp: ratio(outputs, 'farneback'),
+    warpDis: ratio(outputs, 'dis'),
+    warpMoving: ratio(outputs, 'farneback', moving),
+    warpMovingDis: ratio(outputs, 'dis', moving),
+    tailMoving: tailError(outputs, clip.truth, w, moving),
+  });
 }
 
 /** The int8 variant for the int8 rows, or undefined (and a note) when the model has none. */
@@ -220,7 +259,7 @@ async function main(): Promise<void> {
   const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
   const rows: Row[] = [];
   const notes: string[] = [
-    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp = warping-error ratio along the ground truth's Farnebäck flow (1.00 = as steady as reality); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
+    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp F / DIS = warping-error ratio along the ground truth's own Farnebäck / DIS flow (1.00 = as steady as reality), whole frame and inside the moving regions (blocks not static in the truth); tail99 mov = the worst 1 % of pixels' error there (levels); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
   const int8 = args.modes.some(isInt8) ? await loadInt8(args, notes) : undefined;
   const modes = args.modes.filter((m) => !isInt8(m) || int8);
@@ -244,8 +283,7 @@ async function main(): Promise<void> {
       modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args),
     );
     await enhanceInterleaved(clip, runs);
-    const flows = truthFlows(clip, name);
-    const truthWarp = warpingError(clip.truth, flows, clip.width, clip.height);
+    const graded = grade(clip, name, masks);
     for (const r of runs) {
       let p = 0;
       let s = 0;
@@ -259,7 +297,7 @@ async function main(): Promise<void> {
         psnr: p / r.outputs.length,
         ssim: s / r.outputs.length,
         flicker: flickerIndex(r.outputs, clip.truth, masks, clip.width, clip.height),
-        warp: warpingError(r.outputs, flows, clip.width, clip.height) / truthWarp,
+        ...graded(r.outputs),
         fps: r.outputs.length / r.seconds,
         cpuMsPerFrame: (r.cpuSeconds * 1000) / r.outputs.length,
         reuseRatio: r.reuse?.reuseRatio ?? 0,

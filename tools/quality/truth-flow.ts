@@ -12,6 +12,9 @@ export interface TruthFlow {
 
 const SCRIPT = join(__dirname, 'truth_flow.py');
 
+/** The two independent graders (both OpenCV): Farnebäck's polynomial expansion and DIS (dense inverse search). */
+export type FlowGrader = 'farneback' | 'dis';
+
 function python(): string {
   if (process.env.HUAJU4K_PYTHON) return process.env.HUAJU4K_PYTHON;
   // Debian's python3-opencv installs into the system interpreter, which a pyenv shim on PATH may hide.
@@ -22,15 +25,17 @@ function python(): string {
  * The ground truth's own optical flow, from OpenCV's Farnebäck — deliberately not the engine's flow, so the
  * warping error below does not grade the engine with its own motion estimate. Cached per clip.
  */
-export function truthFlows(clip: QualityClip, key: string): TruthFlow[] {
+export function truthFlows(clip: QualityClip, key: string, grader: FlowGrader = 'farneback'): TruthFlow[] {
   const { width: w, height: h } = clip;
-  const out = join(cacheDir(), `flow-farneback-${key}-${w}x${h}-${clip.truth.length}.bin`);
+  const out = join(cacheDir(), `flow-${grader}-${key}-${w}x${h}-${clip.truth.length}.bin`);
   if (!existsSync(out)) {
     const frames = join(cacheDir(), `tmp-${process.pid}-frames.rgb`);
     const tmp = `${out}.tmp-${process.pid}`;
     writeFileSync(frames, Buffer.concat(clip.truth));
     try {
-      execFileSync(python(), [SCRIPT, String(w), String(h), frames, tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(python(), [SCRIPT, String(w), String(h), frames, tmp, grader], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw new Error(

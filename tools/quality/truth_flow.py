@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Ground-truth optical flow for `npm run quality`, from OpenCV's Farneback (not the engine's flow).
+"""Ground-truth optical flow for `npm run quality`, from OpenCV (not the engine's flow): two independent graders,
+Farneback's polynomial expansion and DIS (dense inverse search, Kroeger et al. 2016).
 
-Usage: truth_flow.py WIDTH HEIGHT FRAMES_RGB24 OUT
+Usage: truth_flow.py WIDTH HEIGHT FRAMES_RGB24 OUT [farneback|dis]
 
 Reads FRAMES_RGB24 (packed RGB24 frames, back to back) and writes to OUT, for each frame t >= 1 in order:
 float32 u[h*w], float32 v[h*w] (backward flow: pixel p of frame t shows what frame t-1 showed at p + (u, v)),
@@ -16,8 +17,13 @@ import numpy as np
 FARNEBACK = dict(pyr_scale=0.5, levels=4, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
 
 
-def flow(a, b):
+def farneback(a, b):
     return cv2.calcOpticalFlowFarneback(a, b, None, **FARNEBACK)
+
+
+def dis():
+    d = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    return lambda a, b: d.calc(a, b, None)
 
 
 def consistent(back, fwd, w, h):
@@ -33,6 +39,8 @@ def consistent(back, fwd, w, h):
 
 def main():
     w, h = int(sys.argv[1]), int(sys.argv[2])
+    method = sys.argv[5] if len(sys.argv) > 5 else "farneback"
+    flow = {"farneback": lambda: farneback, "dis": dis}[method]()
     raw = np.fromfile(sys.argv[3], dtype=np.uint8)
     frames = raw.reshape(-1, h, w, 3)
     gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
