@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
@@ -12,7 +12,7 @@ import {
   readManifest,
   writeManifest,
 } from './manifest';
-import { discardUntrusted, lockWorkDir } from './workdir';
+import { discardUntrusted, lockWorkDir, unlockWorkDir } from './workdir';
 
 export interface OpenJobOptions {
   dir: string;
@@ -94,6 +94,33 @@ export function openJob(o: OpenJobOptions): OpenedJob {
       );
     }
   }
+  const created = !existsSync(o.dir);
+  try {
+    return startJob(o, existing, hash);
+  } catch (err) {
+    // Another engine's folder and lock are its own.
+    if (err instanceof EngineError && err.reason === 'job-running') throw err;
+    // Nothing of this run may stay behind: a folder it made, or the lock it took in an existing one.
+    if (created) rmSync(o.dir, { recursive: true, force: true });
+    else unlockWorkDir(o.dir);
+    throw diskFullAtStart(err, o.dir, !!existing);
+  }
+}
+
+/** ENOSPC/EDQUOT while taking the folder or writing the first manifest: the disk message (exit 4), not an internal error. */
+function diskFullAtStart(err: unknown, dir: string, resuming: boolean): unknown {
+  const errno = (err as NodeJS.ErrnoException).code;
+  const full = errno === 'ENOSPC' || errno === 'EDQUOT' || (err instanceof EngineError && err.reason === 'disk-full');
+  if (!full) return err;
+  return new EngineError(
+    ExitCode.disk,
+    'disk-full',
+    `disk full: cannot write the checkpoint in ${dir}${resuming ? ' (the previous checkpoint is intact)' : '; nothing was started'}`,
+    `free some space on that disk or choose another output folder (-o)${resuming ? ', then resume with --resume' : ''}`,
+  );
+}
+
+function startJob(o: OpenJobOptions, existing: JobManifest | undefined, hash: string): OpenedJob {
   lockWorkDir(o.dir);
   const now = new Date().toISOString();
   const manifest: JobManifest = existing ?? {

@@ -611,7 +611,32 @@ const CASES: Case[] = [
     reason: 'resume-input-changed',
     message: /input (size|content)/,
   },
+  // Issue 30: what 154 bad and odd inputs still found.
+  {
+    name: 'output on a full disk at start (2 MiB tmpfs, already full)',
+    setup: (d) => {
+      const full = join(d, 'full');
+      if (!mountTmpfs(full, 'size=2m')) throw new Error('mount failed');
+      fillDisk(full);
+      return { args: quick(basicClip(12), join(full, 'o.mp4')), output: join(full, 'o.mp4') };
+    },
+    skip: () => (process.getuid?.() === 0 ? undefined : 'mounting a tmpfs needs root'),
+    code: 4,
+    reason: 'disk-full',
+    message: /disk full[\s\S]*free some space/,
+    check: (_r, out) =>
+      assert.deepEqual(readdirSync(dirname(out)), ['fill'], 'nothing left behind (no lock, no folder)'),
+  },
 ];
+
+/** Fills a small filesystem to the last byte. */
+function fillDisk(dir: string): void {
+  try {
+    execFileSync('dd', ['if=/dev/zero', `of=${join(dir, 'fill')}`, 'bs=64k'], { stdio: 'pipe' });
+  } catch {
+    // dd stops with ENOSPC: that is the point
+  }
+}
 
 /** A real checkpoint: a run stopped by its disk budget after a segment or two. */
 function seedCheckpoint(output: string, input?: string): void {
