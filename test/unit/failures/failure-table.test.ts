@@ -48,7 +48,7 @@ interface Case {
   message?: RegExp;
   reason?: string | RegExp;
   /** Runs once progress reaches `atFrame` (kill a child, send a signal). */
-  action?: { atFrame: number; run: (engine: ChildProcess) => void };
+  action?: { atFrame: number; run: (engine: ChildProcess, output: string) => void };
   /** For successes: frames the output must have. */
   frames?: number;
   check?: (r: CliResult, output: string) => void | Promise<void>;
@@ -627,6 +627,26 @@ const CASES: Case[] = [
     check: (_r, out) =>
       assert.deepEqual(readdirSync(dirname(out)), ['fill'], 'nothing left behind (no lock, no folder)'),
   },
+  {
+    name: 'disk filled before the first segment (tmpfs filled at frame 1)',
+    setup: (d) => {
+      const small = join(d, 'small');
+      if (!mountTmpfs(small, 'size=2m')) throw new Error('mount failed');
+      const output = join(small, 'o.mp4');
+      return { args: quick(long(), output, ['--segment-frames', '24', '--disk-reserve', '0']), output };
+    },
+    skip: () => (process.getuid?.() === 0 ? undefined : 'mounting a tmpfs needs root'),
+    action: { atFrame: 1, run: (_e, out) => fillDisk(dirname(out)) },
+    code: 4,
+    reason: /^disk-(reserve|full)$/,
+    message: /nothing is saved|no frames are kept/,
+    check: (r) => {
+      const said = r.events.map((e) => ('message' in e ? `${e.message} ${'hint' in e ? e.hint : ''}` : '')).join('\n');
+      assert.doesNotMatch(said, /progress (is )?saved|--resume/, 'no false "progress is saved"');
+      assert.ok(!r.events.some((e) => e.type === 'warning' && e.code === 'frame-count-differs'), said);
+      assert.equal(r.events.find((e): e is ErrorEvent => e.type === 'error')?.framesKept ?? 0, 0);
+    },
+  },
 ];
 
 /** Fills a small filesystem to the last byte. */
@@ -683,7 +703,7 @@ describe('failure table: bad inputs and faults give their exit code and message,
       const r = await collect(engine, (e: EngineEvent) => {
         if (!c.action || acted || e.type !== 'progress' || e.frame < c.action.atFrame) return;
         acted = true;
-        c.action.run(engine);
+        c.action.run(engine, output);
       });
       if (c.action) assert.ok(acted, 'the fault was injected');
       const err = r.events.find((e): e is ErrorEvent => e.type === 'error');
