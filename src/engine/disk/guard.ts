@@ -92,14 +92,14 @@ export function checkDisk(
   saved = true,
 ): EngineError | undefined {
   const kept = saved
-    ? { said: 'progress is saved', then: 'then resume with --resume' }
-    : { said: 'nothing is saved yet (no segment was finished)', then: 'then run it again' };
+    ? { said: 'progress is saved', next: 'then resume with --resume' }
+    : { said: 'nothing is saved yet (no segment was finished)', next: 'then run it again' };
   if (jobBytes + margin > l.budgetBytes) {
     return new EngineError(
       ExitCode.disk,
       'disk-budget',
       `stopped: the job holds ${formatBytes(jobBytes)} and would pass its disk budget of ${formatBytes(l.budgetBytes)}; ${kept.said}`,
-      `raise --disk-budget (or --crf), ${kept.then}`,
+      `raise --disk-budget (or --crf), ${kept.next}`,
     );
   }
   if (free - margin < l.reserveBytes) {
@@ -107,7 +107,7 @@ export function checkDisk(
       ExitCode.disk,
       'disk-reserve',
       `stopped: only ${formatBytes(free)} free, and ${formatBytes(l.reserveBytes)} must stay free; ${kept.said}`,
-      `free some space (or lower --disk-reserve), ${kept.then}`,
+      `free some space (or lower --disk-reserve), ${kept.next}`,
     );
   }
   return undefined;
