@@ -5,11 +5,13 @@ import { EngineError } from '../errors';
 import { diffParams, inputMismatch, paramsHash } from './fingerprint';
 import {
   type InputIdentity,
+  fileSha256,
   type JobManifest,
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
   type PixelParams,
   readManifest,
+  type SegmentRecord,
   writeManifest,
 } from './manifest';
 import { discardUntrusted, lockWorkDir, unlockWorkDir } from './workdir';
@@ -31,22 +33,33 @@ export interface OpenedJob {
   resumed: boolean;
   /** Files in the work folder the checkpoint did not vouch for, removed (partial segments...). */
   discarded: string[];
-  /** Recorded segments whose file was missing or had another size: dropped with everything after them. */
-  dropped: number;
+  /** The first recorded segment whose file was missing, resized or damaged, and why: dropped with all after it. */
+  dropped?: { count: number; file: string; why: string };
 }
 
-/** Keeps the recorded segments up to the first whose file is gone or changed size. */
-function keepIntactSegments(dir: string, m: JobManifest): number {
-  const ok = m.segments.findIndex((s) => {
-    try {
-      return statSync(join(dir, s.file)).size !== s.bytes;
-    } catch {
-      return true;
-    }
+/** What is wrong with a recorded segment's file, or undefined when it is the one recorded. */
+function segmentProblem(dir: string, s: SegmentRecord): string | undefined {
+  try {
+    const bytes = statSync(join(dir, s.file)).size;
+    if (bytes !== s.bytes) return `changed size (${s.bytes} → ${bytes} bytes)`;
+    if (s.sha256 && fileSha256(join(dir, s.file)) !== s.sha256)
+      return 'damaged (its content differs from the recorded hash)';
+    return undefined;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Keeps the recorded segments up to the first whose file is gone, changed size or is damaged (by its hash). */
+function keepIntactSegments(dir: string, m: JobManifest): OpenedJob['dropped'] {
+  let why: string | undefined;
+  const bad = m.segments.findIndex((s) => {
+    why = segmentProblem(dir, s);
+    return why !== undefined;
   });
-  if (ok < 0) return 0;
-  const dropped = m.segments.length - ok;
-  m.segments = m.segments.slice(0, ok);
+  if (bad < 0 || !why) return undefined;
+  const dropped = { count: m.segments.length - bad, file: m.segments[bad].file, why };
+  m.segments = m.segments.slice(0, bad);
   m.decodedAll = false;
   return dropped;
 }
@@ -137,7 +150,7 @@ function startJob(o: OpenJobOptions, existing: JobManifest | undefined, hash: st
     totalFrames: o.totalFrames,
     segments: [],
   };
-  const dropped = existing ? keepIntactSegments(o.dir, manifest) : 0;
+  const dropped = existing ? keepIntactSegments(o.dir, manifest) : undefined;
   const discarded = discardUntrusted(o.dir, new Set(manifest.segments.map((s) => s.file)));
   writeManifest(o.dir, manifest);
   return { manifest, resumed: !!existing, discarded, dropped };

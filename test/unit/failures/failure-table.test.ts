@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -15,6 +17,7 @@ import {
   symlinkSync,
   truncateSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -646,6 +649,25 @@ const CASES: Case[] = [
       assert.ok(!r.events.some((e) => e.type === 'warning' && e.code === 'frame-count-differs'), said);
       assert.equal(r.events.find((e): e is ErrorEvent => e.type === 'error')?.framesKept ?? 0, 0);
     },
+  },
+  {
+    name: 'a finished segment damaged in place (same size), then --resume',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output);
+      const seg = join(workFolder(output), 'seg-000000.mp4');
+      const size = statSync(seg).size;
+      const junk = Math.min(4000, Math.floor(size / 2));
+      const fd = openSync(seg, 'r+');
+      writeSync(fd, Buffer.alloc(junk, 0x5a), 0, junk, size - junk - 16);
+      closeSync(fd);
+      assert.equal(statSync(seg).size, size);
+      return { args: [...quick(basicClip(12), output, ['--segment-frames', '4']), '--resume'], output };
+    },
+    code: 0,
+    frames: 12,
+    message: /seg-000000\.mp4[^\n]*(damaged|changed)/,
+    check: (r) => assert.ok(r.events.some((e) => e.type === 'warning' && e.code === 'segments-dropped')),
   },
 ];
 

@@ -212,7 +212,7 @@ describe('checkpoint: work folder, jobs, join', () => {
     writeFileSync(join(work, 'seg-000001.mp4'), 'changed!');
     const again = openJob({ ...base, resume: true });
     assert.equal(again.resumed, true);
-    assert.equal(again.dropped, 1);
+    assert.deepEqual(again.dropped, { count: 1, file: 'seg-000001.mp4', why: 'changed size (4 → 8 bytes)' });
     assert.deepEqual(again.discarded.sort(), ['seg-000001.mp4', 'seg-000002.7.partial.mp4']);
     assert.equal(again.manifest.segments.length, 1);
     // A live engine holds the folder.
