@@ -4,8 +4,8 @@ import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
 import { diffParams, inputMismatch, paramsHash } from './fingerprint';
 import {
-  type InputIdentity,
   fileSha256,
+  type InputIdentity,
   type JobManifest,
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
