@@ -669,6 +669,17 @@ const CASES: Case[] = [
     message: /seg-000000\.mp4[^\n]*(damaged|changed)/,
     check: (r) => assert.ok(r.events.some((e) => e.type === 'warning' && e.code === 'segments-dropped')),
   },
+  {
+    name: '--preset warpspeed (refused before any work)',
+    setup: (d) => ({
+      args: quick(basicClip(12), join(d, 'o.mp4'), ['--preset', 'warpspeed']),
+      output: join(d, 'o.mp4'),
+    }),
+    code: 2,
+    reason: 'usage',
+    message: /--preset for libx264 must be one of [^\n]*veryfast[^\n]*got "warpspeed"/,
+    check: (r) => assert.ok(!r.events.some((e) => e.type === 'start'), 'no work started'),
+  },
 ];
 
 /** Fills a small filesystem to the last byte. */
