@@ -680,6 +680,18 @@ const CASES: Case[] = [
     message: /--preset for libx264 must be one of [^\n]*veryfast[^\n]*got "warpspeed"/,
     check: (r) => assert.ok(!r.events.some((e) => e.type === 'start'), 'no work started'),
   },
+  {
+    name: '--encoder h264_nvenc without a CUDA driver',
+    skip: () => (existsSync('/dev/nvidiactl') ? 'an NVIDIA driver is present here, so NVENC may load' : undefined),
+    setup: (d) => ({
+      args: quick(basicClip(12), join(d, 'o.mp4'), ['--encoder', 'h264_nvenc']),
+      output: join(d, 'o.mp4'),
+    }),
+    code: 3,
+    reason: 'encoder-unavailable',
+    message: /h264_nvenc cannot be used here[\s\S]*libcuda[\s\S]*--encoder libx264/,
+    check: (r) => assert.doesNotMatch(r.stdout, /disk space/, 'no hint about disk space'),
+  },
 ];
 
 /** Fills a small filesystem to the last byte. */
