@@ -25,7 +25,7 @@ import { checkpointParams } from './checkpoint/open-job';
 import { runningEngine, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
 import { OomDegradingUpscaler } from './device/oom';
-import { pinnedPrecision } from './device/precision';
+import { checkInt8Choice, pinnedPrecision } from './device/precision';
 import { PROBE_COMMAND, probeProviderCommand } from './device/provider-probe';
 import { VramMonitor } from './device/vram-monitor';
 import { resolveBudget } from './disk/guard';
@@ -167,6 +167,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
     const pinned = args.resume ? pinnedParams(output) : undefined;
+    checkInt8Choice(args.precision, args.model ?? DEFAULT_MODEL_ID);
     upscaler = await startUpscaler(args, info, pinned);
     if (cancel.signal.aborted) throw new Error('cancelled');
     const pending: EventPayload[] = [

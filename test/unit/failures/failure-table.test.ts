@@ -692,6 +692,21 @@ const CASES: Case[] = [
     message: /h264_nvenc cannot be used here[\s\S]*libcuda[\s\S]*--encoder libx264/,
     check: (r) => assert.doesNotMatch(r.stdout, /disk space/, 'no hint about disk space'),
   },
+  {
+    name: '--precision int8 on a model without an int8 variant (refused up front)',
+    setup: (d) => {
+      const args = quick(basicClip(12), join(d, 'o.mp4'), ['--precision', 'int8']);
+      args[args.indexOf(FAST_MODEL)] = 'realesr-general-x4v3';
+      return { args, output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'int8-unavailable',
+    message: /^realesr-general-x4v3 has no verified int8 variant[^\n]*\n[^\n]*realesr-animevideov3-x4/,
+    check: (r) => {
+      assert.ok(!r.events.some((e) => e.type === 'start'), 'no work started');
+      assert.doesNotMatch(r.stdout, /--ep cpu/, 'no hint that cannot help');
+    },
+  },
 ];
 
 /** Fills a small filesystem to the last byte. */
