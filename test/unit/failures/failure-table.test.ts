@@ -707,6 +707,23 @@ const CASES: Case[] = [
       assert.doesNotMatch(r.stdout, /--ep cpu/, 'no hint that cannot help');
     },
   },
+  {
+    name: 'SIGHUP mid-run (terminal closed): like SIGTERM',
+    setup: (d) => ({
+      args: quick(long(), join(d, 'o.mp4'), ['--segment-frames', '4']),
+      output: join(d, 'o.mp4'),
+    }),
+    action: { atFrame: 10, run: (e) => e.kill('SIGHUP') },
+    code: 5,
+    reason: 'cancelled',
+    message: /cancelled; \d+ of \d+ frames are kept[^\n]*--resume/,
+    check: (r, out) => {
+      const kept = readManifest(workFolder(out))?.segments.reduce((n, seg) => n + seg.frames, 0) ?? 0;
+      assert.ok(kept >= 8, 'segments kept');
+      assert.equal(r.events.find((e): e is ErrorEvent => e.type === 'error')?.framesKept, kept);
+      assert.ok(!existsSync(join(workFolder(out), 'lock')), 'lock released');
+    },
+  },
 ];
 
 /** Fills a small filesystem to the last byte. */
