@@ -22,7 +22,7 @@ import { runBench } from './bench/bench';
 import { formatJobs, listJobs, resolveWorkDir } from './checkpoint/job-list';
 import { framesDone, type PixelParams, readManifest } from './checkpoint/manifest';
 import { checkpointParams } from './checkpoint/open-job';
-import { runningEngine, unlockWorkDir, workDirFor } from './checkpoint/workdir';
+import { refuseIfRunning, runningEngine, unlockWorkDir, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
 import { OomDegradingUpscaler } from './device/oom';
 import { checkInt8Choice, pinnedPrecision } from './device/precision';
@@ -166,6 +166,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
     await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
+    refuseIfRunning(workDirFor(output), output);
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
     const pinned = args.resume ? pinnedParams(output) : undefined;

@@ -14,7 +14,7 @@ import {
   type SegmentRecord,
   writeManifest,
 } from './manifest';
-import { discardUntrusted, lockWorkDir, unlockWorkDir } from './workdir';
+import { discardUntrusted, lockWorkDir, refuseIfRunning, unlockWorkDir } from './workdir';
 
 export interface OpenJobOptions {
   dir: string;
@@ -76,6 +76,8 @@ export function checkpointParams(dir: string): PixelParams | undefined {
  */
 export function openJob(o: OpenJobOptions): OpenedJob {
   const hash = paramsHash(o.params);
+  // A running engine is named as such, not reported as an interrupted job.
+  if (existsSync(o.dir)) refuseIfRunning(o.dir, o.output);
   const found = existsSync(o.dir) ? readManifest(o.dir) : undefined;
   // A checkpoint with no finished segment holds nothing to lose: a fresh run simply takes it over.
   const existing = found && (o.resume || found.segments.length > 0) ? found : undefined;

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, type ProbeInfo } from '../../protocol/engine-events';
@@ -46,7 +47,15 @@ const numOr = (text: string | undefined, fallback: number): number => {
   return Number.isFinite(v) && text !== undefined && text !== '' ? v : fallback;
 };
 
-/** The input's size in bytes; a missing path and a folder each get their own message. */
+function specialFileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+/** The input's size in bytes; a missing path, a folder and a special file (FIFO, device) each get their own message. */
 async function inputFileSize(path: string): Promise<number> {
   const st = await stat(path).catch(() => undefined);
   if (st?.isDirectory()) {
@@ -57,7 +66,15 @@ async function inputFileSize(path: string): Promise<number> {
       'give one video file; to enhance a whole folder, run huaju4k enhance once per file',
     );
   }
-  if (!st?.isFile()) {
+  if (st && !st.isFile()) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'input-not-a-file',
+      `${path} is not a regular file (${specialFileKind(st)}): a video must be a file huaju4k can read twice and seek in`,
+      'save the stream to a file first (ffmpeg -i <stream> -c copy clip.mkv), then enhance that file',
+    );
+  }
+  if (!st) {
     throw new EngineError(
       ExitCode.badInput,
       'input-missing',

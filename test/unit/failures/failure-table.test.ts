@@ -724,7 +724,78 @@ const CASES: Case[] = [
       assert.ok(!existsSync(join(workFolder(out), 'lock')), 'lock released');
     },
   },
+  {
+    name: 'a FIFO as input',
+    setup: (d) => {
+      execFileSync('mkfifo', [join(d, 'pipe.mp4')]);
+      return { args: quick(join(d, 'pipe.mp4'), join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'input-not-a-file',
+    message: /pipe\.mp4 is not a regular file \(a FIFO\)/,
+  },
+  {
+    name: '/dev/zero as input',
+    setup: (d) => ({ args: quick('/dev/zero', join(d, 'o.mp4')), output: join(d, 'o.mp4') }),
+    code: 2,
+    reason: 'input-not-a-file',
+    message: /\/dev\/zero is not a regular file \(a character device\)/,
+  },
+  busyOutputCase(),
+  {
+    name: 'a stale lock whose pid is not a huaju4k engine (pid 1), then --resume',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output);
+      writeFileSync(join(workFolder(output), 'lock'), '1');
+      return { args: [...quick(basicClip(12), output, ['--segment-frames', '4']), '--resume'], output };
+    },
+    code: 0,
+    frames: 12,
+  },
+  {
+    name: 'jobs /no/such/folder',
+    setup: (d) => ({ args: ['jobs', join(d, 'no', 'such', 'folder'), '--json'], output: join(d, 'never.mp4') }),
+    code: 2,
+    reason: 'not-found',
+    message: /no such file or folder: .*no\/such\/folder/,
+  },
 ];
+
+/**
+ * A second engine (with -y) on the output a first engine is working on: the running engine is named. The first one
+ * works in a folder of its own (outside the case's, so the table's invariants look at the second run) and is
+ * stopped once the second has answered.
+ */
+function busyOutputCase(): Case {
+  let first: ChildProcess | undefined;
+  return {
+    name: 'a second engine (-y) while the first runs on that output',
+    setup: (d) => {
+      const busy = mkdtempSync(join(tmpdir(), 'huaju4k-busy-'));
+      cleanups.push(() => rmSync(busy, { recursive: true, force: true }));
+      const output = join(busy, 'o.mp4');
+      first = startCli(quick(long(), output, ['--segment-frames', '4']), ENV);
+      const started = first;
+      cleanups.push(() => started.kill('SIGKILL'));
+      for (let i = 0; i < 1200 && !(readManifest(workFolder(output))?.segments.length ?? 0); i++) {
+        execFileSync('sleep', ['0.1']);
+      }
+      assert.ok(readManifest(workFolder(output))?.segments.length, 'the first engine finished a segment');
+      return { args: quick(long(), output, ['--segment-frames', '4', '-y']), output: join(d, 'never.mp4') };
+    },
+    code: 2,
+    reason: 'job-running',
+    message: /another huaju4k engine \(pid \d+\) is working on .*o\.mp4/,
+    check: async () => {
+      const running = first;
+      assert.ok(running && running.exitCode === null, 'the first engine still runs');
+      const done = collect(running);
+      running.kill('SIGTERM');
+      assert.equal((await done).code, 5, 'the first engine stopped by SIGTERM');
+    },
+  };
+}
 
 /** Fills a small filesystem to the last byte. */
 function fillDisk(dir: string): void {
