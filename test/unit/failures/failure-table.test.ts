@@ -760,6 +760,35 @@ const CASES: Case[] = [
     reason: 'not-found',
     message: /no such file or folder: .*no\/such\/folder/,
   },
+  {
+    name: 'resolution change mid-file (4:3 then 16:9, joined with cat): no squeeze',
+    setup: (d) => {
+      const part = (size: string) =>
+        clip(`part-${size}.ts`, [
+          ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=10:duration=0.5`],
+          ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-f', 'mpegts'],
+        ]);
+      const input = join(d, 'reschange.ts');
+      writeFileSync(input, Buffer.concat([readFileSync(part('160x120')), readFileSync(part('256x144'))]));
+      const args = quick(input, join(d, 'o.mp4'));
+      args[args.indexOf('--scale') + 1] = '2';
+      return { args, output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 10,
+    check: (_r, out) => {
+      // The last frame is the 16:9 part: letterboxed in the 4:3 frame (black bands top and bottom, 30 rows at ×2),
+      // not squeezed to fill it (testsrc2's coloured top rows).
+      const gray = execFileSync('ffmpeg', ['-v', 'error', '-i', out, '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
+      const [w, h] = [320, 240];
+      const last = gray.subarray(gray.length - w * h);
+      const mean = (rows: [number, number]) =>
+        last.subarray(rows[0] * w, rows[1] * w).reduce((a, b) => a + b, 0) / ((rows[1] - rows[0]) * w);
+      assert.ok(mean([0, 24]) < 24, `top band black, mean ${mean([0, 24])}`);
+      assert.ok(mean([216, 240]) < 24, `bottom band black, mean ${mean([216, 240])}`);
+      assert.ok(mean([100, 140]) > 40, `picture in the middle, mean ${mean([100, 140])}`);
+    },
+  },
 ];
 
 /**
