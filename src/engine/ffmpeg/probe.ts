@@ -133,14 +133,18 @@ function videoStreamOf(path: string, streams: FfprobeStream[]): FfprobeStream {
   return v;
 }
 
-/** The presentation timestamps (time-base ticks) of a stream's packets, sorted; a demux pass, no decoding. */
-async function packetTimes(ffprobe: string, path: string, stream: number): Promise<number[]> {
+/**
+ * A stream's packets by demux alone (no decoding): how many there are, and their presentation timestamps (time-base
+ * ticks), sorted. A raw stream (.h264) has no timestamps: its packets still count.
+ */
+async function packetTimes(ffprobe: string, path: string, stream: number): Promise<{ count: number; pts: number[] }> {
   const r = await runFfprobe(ffprobe, [
     ...['-v', 'error', '-select_streams', String(stream), '-show_entries', 'packet=pts', '-of', 'csv=p=0', path],
   ]);
-  if (r.code !== 0) return [];
-  const pts = r.stdout.split('\n').map((l) => Number.parseInt(l, 10));
-  return pts.filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+  if (r.code !== 0) return { count: 0, pts: [] };
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+  const pts = lines.map((l) => Number.parseInt(l, 10));
+  return { count: lines.length, pts: pts.filter((t) => Number.isFinite(t)).sort((a, b) => a - b) };
 }
 
 /**
@@ -180,8 +184,8 @@ async function timingOf(
   if (!frames) {
     // No frame count in the header (Matroska, MPEG-TS, Ogg): one demux pass (no decode) gives the exact count and
     // the frames' times, which tell VFR better than the rates these demuxers guess (a VFR .ts said 450 fps).
-    const pts = await packetTimes(ffprobe, path, v.index);
-    frames = pts.length;
+    const { count, pts } = await packetTimes(ffprobe, path, v.index);
+    frames = count;
     const measured = timingFromPackets(pts, v.time_base ?? '');
     if (measured.vfr && measured.fps > 0) {
       vfr = true;

@@ -789,6 +789,24 @@ const CASES: Case[] = [
       assert.ok(mean([100, 140]) > 40, `picture in the middle, mean ${mean([100, 140])}`);
     },
   },
+  {
+    name: 'raw .h264 stream (no container, no timestamps): its frames counted',
+    setup: (d) => {
+      const input = clip('raw-10.h264', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=0.5'],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-f', 'h264'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 10,
+    check: (r) => {
+      const start = r.events.find((e) => e.type === 'start');
+      assert.equal(start?.type === 'start' && start.totalFrames, 10, 'announced as 10 frames');
+      const last = r.events.filter((e) => e.type === 'progress').at(-1);
+      assert.equal(last?.type === 'progress' && last.total, 10, 'progress counts to 10');
+    },
+  },
 ];
 
 /**
