@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
+import { RING_MAX_FRAMES } from '../../../src/engine/pipeline/frame-checks';
 import type { EngineEvent, ErrorEvent } from '../../../src/protocol/engine-events';
 import {
   basicClip,
@@ -805,6 +806,27 @@ const CASES: Case[] = [
       assert.equal(start?.type === 'start' && start.totalFrames, 10, 'announced as 10 frames');
       const last = r.events.filter((e) => e.type === 'progress').at(-1);
       assert.equal(last?.type === 'progress' && last.total, 10, 'progress counts to 10');
+    },
+  },
+  {
+    name: 'memory: a 218×160 job holds a few frames in its rings, not the whole 1 GiB budget',
+    setup: (d) => {
+      const input = clip('mem-218x160-300.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=218x160:rate=25:duration=12'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+      ]);
+      const output = join(d, 'o.mp4');
+      const args = ['enhance', input, '-o', output, '--model', 'null', '--scale', '2', '--json'];
+      return { args: [...args, '--temporal', 'off', '--reuse', 'off', '--preset', 'ultrafast'], output };
+    },
+    code: 0,
+    frames: 300,
+    check: (r) => {
+      // The null model (×4) makes 872×640 frames faster than the encoder takes them: the rings stay full.
+      const frameBytes = 218 * 160 * 3 + 872 * 640 * 3;
+      const held = Math.max(...r.events.map((e) => (e.type === 'sample' ? e.frameBufferBytes : 0)));
+      assert.ok(held > 0, 'samples report the rings');
+      assert.ok(held <= RING_MAX_FRAMES * frameBytes, `rings held ${(held / frameBytes).toFixed(1)} frames`);
     },
   },
 ];
