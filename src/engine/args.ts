@@ -16,6 +16,7 @@ import { type EpChoice, parseEpOption } from './device/providers';
 import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
 import { EngineError } from './errors';
 import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './ffmpeg/encoder';
+import { ENCODER_PRESETS } from './ffmpeg/encoder-presets';
 import { parseTileOption } from './inference/tile-size';
 import { FIT_MODES, type FitMode } from './pipeline/target-size';
 import { DEFAULT_MOTION, isMotionMode, MOTION_MODES, type MotionMode } from './temporal/motion';
@@ -155,7 +156,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   } catch (err) {
     throw usage((err as Error).message);
   }
-  const preset = presetOption(str('preset'));
+  const preset = presetOption(str('preset'), codec as VideoEncoder);
   const temporal = str('temporal') ?? DEFAULT_TEMPORAL_STRENGTH;
   if (!isTemporalStrength(temporal)) {
     throw usage(`--temporal must be one of ${TEMPORAL_STRENGTHS.join(', ')}, got "${temporal}"`);
@@ -320,8 +321,11 @@ export interface BenchArgs {
   json: boolean;
 }
 
-function presetOption(preset: string | undefined): string | undefined {
-  if (preset !== undefined && !/^[a-z0-9]+$/.test(preset)) throw usage(`--preset looks wrong: "${preset}"`);
+/** `--preset`, one the encoder knows (else ffmpeg fails after the model loaded and the first frames were made). */
+function presetOption(preset: string | undefined, codec: VideoEncoder): string | undefined {
+  if (preset !== undefined && !ENCODER_PRESETS[codec].includes(preset)) {
+    throw usage(`--preset for ${codec} must be one of ${ENCODER_PRESETS[codec].join(', ')}, got "${preset}"`);
+  }
   return preset;
 }
 
@@ -357,7 +361,7 @@ function parseBenchArgsUnchecked(argv: string[]): BenchArgs {
     ep,
     precision,
     encoder: encoder as VideoEncoder,
-    preset: presetOption(text(values.preset)),
+    preset: presetOption(text(values.preset), encoder as VideoEncoder),
     null: values.null === true,
     json: values.json === true,
   };

@@ -22,10 +22,10 @@ import { runBench } from './bench/bench';
 import { formatJobs, listJobs, resolveWorkDir } from './checkpoint/job-list';
 import { framesDone, type PixelParams, readManifest } from './checkpoint/manifest';
 import { checkpointParams } from './checkpoint/open-job';
-import { runningEngine, workDirFor } from './checkpoint/workdir';
+import { refuseIfRunning, runningEngine, unlockWorkDir, workDirFor } from './checkpoint/workdir';
 import { children } from './children';
 import { OomDegradingUpscaler } from './device/oom';
-import { pinnedPrecision } from './device/precision';
+import { checkInt8Choice, pinnedPrecision } from './device/precision';
 import { PROBE_COMMAND, probeProviderCommand } from './device/provider-probe';
 import { VramMonitor } from './device/vram-monitor';
 import { resolveBudget } from './disk/guard';
@@ -43,6 +43,7 @@ import { createTemporal, temporalPixelParams, temporalSettings } from './tempora
 
 export const TILE_PAD = 12;
 const CANCEL_GRACE_MS = 1500;
+const CANCEL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * IPC when forked by the extension (the same event objects as the `--json` lines). A host that dies abruptly (a
@@ -75,7 +76,7 @@ function reportError(emit: Emit, err: unknown): number {
 }
 
 /**
- * SIGINT/SIGTERM, or a lost parent, abort the run; `cancelled` settles a grace period later, since the model may be
+ * SIGINT/SIGTERM/SIGHUP, or a lost parent, abort the run; `cancelled` settles a grace period later, since the model may be
  * mid-frame in its worker. Started by the extension to outlive its host (HUAJU4K_DETACHED), a window reload closes
  * the IPC channel and the pipes and the job goes on (the next host re-attaches through the events file).
  */
@@ -94,12 +95,11 @@ function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; st
   const detached = process.env.HUAJU4K_DETACHED === '1';
   const onDisconnect = () => (detached ? undefined : onSignal('SIGTERM'));
   if (detached) ignoreBrokenPipes();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP: the terminal was closed; the same stop as SIGTERM (what is kept said, the lock released), not a silent death.
+  for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
   process.on('disconnect', onDisconnect);
   const stop = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
     process.off('disconnect', onDisconnect);
   };
   return { signal: abort.signal, cancelled, stop };
@@ -142,6 +142,8 @@ function reportCancelled(emit: Emit, output: string | undefined): void {
   const event = cancelledEvent(output);
   // Nothing kept: the work folder would only make the next run refuse with "an interrupted job exists".
   if (event.type === 'error' && event.framesKept === 0 && output) dropEmptyWorkDir(output);
+  // The pipeline's own clean-up releases the lock; a stop that outran it (the grace period) must not leave it held.
+  else if (output && runningEngine(workDirFor(output)) === process.pid) unlockWorkDir(workDirFor(output));
   emit(event);
 }
 
@@ -164,9 +166,11 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     // Before the model loads: a wrong output path is refused at once, not after the whole job.
     await checkOutputPath(args.input, output);
     await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
+    refuseIfRunning(workDirFor(output), output);
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
     const pinned = args.resume ? pinnedParams(output) : undefined;
+    checkInt8Choice(args.precision, args.model ?? DEFAULT_MODEL_ID);
     upscaler = await startUpscaler(args, info, pinned);
     if (cancel.signal.aborted) throw new Error('cancelled');
     const pending: EventPayload[] = [

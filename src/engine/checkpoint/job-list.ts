@@ -1,6 +1,8 @@
 import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { ExitCode } from '../../protocol/engine-events';
 import type { InterruptedJobInfo } from '../../protocol/jobs';
+import { EngineError } from '../errors';
 import { framesDone, readManifest } from './manifest';
 import { dirBytes, runningEngine, WORKDIR_SUFFIX, workDirFor } from './workdir';
 
@@ -83,6 +85,17 @@ function findWorkDirs(root: string, into: Set<string>): void {
  */
 export function listJobs(paths: string[]): InterruptedJobInfo[] {
   const dirs = new Set<string>();
+  // An output with no job (its folder exists) simply has none; a path whose folder does not exist is a mistake. One
+  // among several (a workspace folder gone) leaves the others listed.
+  const missing = paths.filter((raw) => !existsSync(resolve(raw)) && !existsSync(dirname(resolve(raw))));
+  if (paths.length > 0 && missing.length === paths.length) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'not-found',
+      `no such file or folder: ${missing.map((m) => resolve(m)).join(', ')}`,
+      'give a folder to search, an output file, or its .huaju4k work folder',
+    );
+  }
   for (const raw of paths) {
     const p = resolve(raw);
     let isDir = false;

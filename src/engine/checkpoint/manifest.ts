@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
@@ -24,6 +25,8 @@ export interface SegmentRecord {
   bytes: number;
   /** File name inside the work folder. */
   file: string;
+  /** sha256 of the file as recorded: a segment damaged in place (same size) is found on resume and redone. */
+  sha256?: string;
   /**
    * Source timestamps of the segment's first and last frame, in the video stream's time base: set on a job that
    * keeps every frame's time (a VFR source); the join places each segment by them (join.ts).
@@ -125,6 +128,19 @@ export function writeManifest(dir: string, m: JobManifest): void {
     throw err;
   }
   syncDir(dir);
+}
+
+/** sha256 of a whole file, read in 1 MiB chunks. */
+export function fileSha256(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(2 ** 20);
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 export function syncDir(dir: string): void {

@@ -5,7 +5,7 @@ import { EngineError } from '../errors';
 import type { Emit } from '../events';
 import { type EncoderOptions, FrameEncoder } from '../ffmpeg/encoder';
 import { countVideoPackets } from '../ffmpeg/verify';
-import { framesDone, type JobManifest, writeManifest } from './manifest';
+import { fileSha256, framesDone, type JobManifest, writeManifest } from './manifest';
 import { partialSegmentName, segmentName } from './workdir';
 
 export type SegmentEncoderOptions = Omit<EncoderOptions, 'output' | 'source' | 'maxFrames' | 'videoStartS'>;
@@ -123,7 +123,8 @@ export class SegmentWriter {
     const bytes = statSync(join(dir, file)).size;
     const startFrame = this.recordedFrames;
     const times = this.opts.encoder.timeBase ? { firstPts: this.firstPts, lastPts: this.lastPts } : {};
-    manifest.segments.push({ index, startFrame, frames: this.inSegment, bytes, file, ...times });
+    const sha256 = fileSha256(join(dir, file));
+    manifest.segments.push({ index, startFrame, frames: this.inSegment, bytes, file, sha256, ...times });
     writeManifest(dir, manifest);
     this.recordedFrames += this.inSegment;
     this.inSegment = 0;

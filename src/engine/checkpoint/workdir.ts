@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
-import { LOCK_NAME, runningEngine } from '../../protocol/engine-lock';
+import { LOCK_NAME, lockContent, runningEngine } from '../../protocol/engine-lock';
 import { WORKDIR_SUFFIX, workDirFor } from '../../protocol/output-name';
 import { EngineError } from '../errors';
 import { MANIFEST_NAME } from './manifest';
@@ -17,20 +17,24 @@ export function partialSegmentName(index: number): string {
   return `seg-${String(index).padStart(6, '0')}.${process.pid}.partial.mp4`;
 }
 
-/** Takes the folder for this process; refuses when another live engine holds it. */
-export function lockWorkDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const lock = join(dir, LOCK_NAME);
+/** Refuses when another live engine holds the folder (a lock whose pid is no engine is stale and ignored). */
+export function refuseIfRunning(dir: string, output?: string): void {
   const holder = runningEngine(dir);
   if (holder !== undefined && holder !== process.pid) {
     throw new EngineError(
       ExitCode.badInput,
       'job-running',
-      `another huaju4k engine (pid ${holder}) is working on ${dir}`,
-      'wait for it to finish or stop it first',
+      `another huaju4k engine (pid ${holder}) is working on ${output ?? dir}${output ? ` (in ${dir})` : ''}`,
+      'wait for it to finish or stop it first (huaju4k jobs <folder> lists running jobs)',
     );
   }
-  writeFileSync(lock, String(process.pid));
+}
+
+/** Takes the folder for this process; refuses when another live engine holds it. */
+export function lockWorkDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  refuseIfRunning(dir);
+  writeFileSync(join(dir, LOCK_NAME), lockContent());
 }
 
 export function unlockWorkDir(dir: string): void {

@@ -1,5 +1,14 @@
 import { PRECISION_CHOICES } from '../../protocol/cli-options';
-import { Fp16UnavailableError, Int8UnavailableError, type LoadedModel, type Precision } from '../model/loader';
+import { ExitCode } from '../../protocol/engine-events';
+import { EngineError } from '../errors';
+import {
+  Fp16UnavailableError,
+  hasInt8Variant,
+  Int8UnavailableError,
+  int8ModelIds,
+  type LoadedModel,
+  type Precision,
+} from '../model/loader';
 import { type ProviderName, providerLabel } from './providers';
 import type { EngineWarning } from './select-provider';
 
@@ -78,4 +87,19 @@ export async function openWithPrecision(
  */
 export function pinnedPrecision(recorded: unknown): Precision {
   return recorded === 'fp16' || recorded === 'int8' ? recorded : 'fp32';
+}
+
+/**
+ * An explicit `--precision int8` on a model that has no verified int8 variant is a bad choice, not a provider
+ * problem: refused before the model loads (exit 2), with the models that have one.
+ */
+export function checkInt8Choice(choice: PrecisionChoice, modelRef: string): void {
+  if (choice !== 'int8' || hasInt8Variant(modelRef)) return;
+  const ids = int8ModelIds();
+  throw new EngineError(
+    ExitCode.badInput,
+    'int8-unavailable',
+    `${modelRef} has no verified int8 variant, so --precision int8 cannot run it`,
+    `${ids.length ? `int8 variants exist for: ${ids.join(', ')}; ` : ''}or use --precision auto (fp32 on the CPU) for this model`,
+  );
 }

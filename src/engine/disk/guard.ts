@@ -82,23 +82,32 @@ export function precheckDisk(est: DiskEstimate, remaining: number, held: number,
 /**
  * In-run check: stop before the job's bytes cross the budget or free space falls under the reserve. `margin` is
  * what may still land before the next check (the rest of the open segment); stopping early keeps the checkpoint
- * intact and the stop clean.
+ * intact and the stop clean. `saved`: whether a finished segment is kept (else the message must not promise one).
  */
-export function checkDisk(jobBytes: number, free: number, margin: number, l: DiskLimits): EngineError | undefined {
+export function checkDisk(
+  jobBytes: number,
+  free: number,
+  margin: number,
+  l: DiskLimits,
+  saved = true,
+): EngineError | undefined {
+  const kept = saved
+    ? { said: 'progress is saved', next: 'then resume with --resume' }
+    : { said: 'nothing is saved yet (no segment was finished)', next: 'then run it again' };
   if (jobBytes + margin > l.budgetBytes) {
     return new EngineError(
       ExitCode.disk,
       'disk-budget',
-      `stopped: the job holds ${formatBytes(jobBytes)} and would pass its disk budget of ${formatBytes(l.budgetBytes)}; progress is saved`,
-      `raise --disk-budget (or --crf), then resume with --resume`,
+      `stopped: the job holds ${formatBytes(jobBytes)} and would pass its disk budget of ${formatBytes(l.budgetBytes)}; ${kept.said}`,
+      `raise --disk-budget (or --crf), ${kept.next}`,
     );
   }
   if (free - margin < l.reserveBytes) {
     return new EngineError(
       ExitCode.disk,
       'disk-reserve',
-      `stopped: only ${formatBytes(free)} free, and ${formatBytes(l.reserveBytes)} must stay free; progress is saved`,
-      'free some space (or lower --disk-reserve), then resume with --resume',
+      `stopped: only ${formatBytes(free)} free, and ${formatBytes(l.reserveBytes)} must stay free; ${kept.said}`,
+      `free some space (or lower --disk-reserve), ${kept.next}`,
     );
   }
   return undefined;

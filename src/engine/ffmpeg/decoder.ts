@@ -54,11 +54,16 @@ export function decoderArgs(opts: DecoderOptions): string[] {
   }
   const size = opts.size ?? info;
   const kernel = opts.size ? 'lanczos' : 'bicubic';
+  // A stream that changes size midway (clips joined with cat) keeps each part's aspect: scaled to fit the first part's
+  // frame and centred on black, never squeezed. The first part (the probed size) passes through both unchanged.
+  const fit = opts.size ? '' : ':force_original_aspect_ratio=decrease';
+  const pad = opts.size ? [] : [`pad=${size.width}:${size.height}:(ow-iw)/2:(oh-ih)/2:black`];
   const filters = [
     ...trim,
     // w/h: the size probed (or the same-size plan's), whatever the codec delivers (a stream may change size midway).
-    `scale=w=${size.width}:h=${size.height}:in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=${kernel}+accurate_rnd+full_chroma_int`,
+    `scale=w=${size.width}:h=${size.height}${fit}:in_color_matrix=${sourceColorMatrix(info)}:in_range=${sourceRange(info)}:flags=${kernel}+accurate_rnd+full_chroma_int`,
     'format=rgb24',
+    ...pad,
   ];
   const frames = opts.maxFrames !== undefined ? ['-frames:v', String(opts.maxFrames)] : [];
   return [

@@ -205,6 +205,25 @@ export function encoderArgs(o: EncoderOptions): EncoderCommand {
   return { args, warnings: plan?.warnings ?? [] };
 }
 
+/** ffmpeg's words for an encoder this machine cannot run (no NVIDIA driver or GPU, an ffmpeg built without it). */
+const UNAVAILABLE =
+  /Cannot load (libcuda|libnvidia-encode)[^\n]*|No capable devices found|Driver does not support the required nvenc API version[^\n]*|OpenEncodeSessionEx failed[^\n]*|Unknown encoder[^\n]*|Encoder not found/;
+
+/** The environment error (exit 3) for an encoder that cannot load here, naming it and what to use instead. */
+function encoderUnavailable(codec: VideoEncoder, stderr: string): EngineError | undefined {
+  const found = UNAVAILABLE.exec(stderr);
+  if (!found) return undefined;
+  const nvenc = codec.endsWith('_nvenc');
+  return new EngineError(
+    ExitCode.environment,
+    'encoder-unavailable',
+    `the encoder ${codec} cannot be used here: ${found[0].trim()}`,
+    nvenc
+      ? 'NVENC needs an NVIDIA GPU with its driver (libcuda); choose --encoder libx264 (or libx265) on this machine'
+      : 'this ffmpeg was built without it; choose --encoder libx264, or install an ffmpeg that has it',
+  );
+}
+
 /**
  * One ffmpeg encoder fed raw frames on stdin. Each write waits for its callback (the buffer is the caller's again
  * after that) raced against the encoder's exit, so a dead encoder surfaces as an error with its stderr instead of
@@ -239,6 +258,8 @@ export class FrameEncoder {
         'free some space on that disk or choose another output folder (-o); a higher --crf makes smaller files',
       );
     }
+    const unavailable = encoderUnavailable(this.opts.settings.codec, stderr);
+    if (unavailable) return unavailable;
     return new EngineError(
       ExitCode.failure,
       'encoder-failed',

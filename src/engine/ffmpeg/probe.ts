@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, type ProbeInfo } from '../../protocol/engine-events';
@@ -46,7 +47,15 @@ const numOr = (text: string | undefined, fallback: number): number => {
   return Number.isFinite(v) && text !== undefined && text !== '' ? v : fallback;
 };
 
-/** The input's size in bytes; a missing path and a folder each get their own message. */
+function specialFileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+/** The input's size in bytes; a missing path, a folder and a special file (FIFO, device) each get their own message. */
 async function inputFileSize(path: string): Promise<number> {
   const st = await stat(path).catch(() => undefined);
   if (st?.isDirectory()) {
@@ -57,7 +66,15 @@ async function inputFileSize(path: string): Promise<number> {
       'give one video file; to enhance a whole folder, run huaju4k enhance once per file',
     );
   }
-  if (!st?.isFile()) {
+  if (st && !st.isFile()) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'input-not-a-file',
+      `${path} is not a regular file (${specialFileKind(st)}): a video must be a file huaju4k can read twice and seek in`,
+      'save the stream to a file first (ffmpeg -i <stream> -c copy clip.mkv), then enhance that file',
+    );
+  }
+  if (!st) {
     throw new EngineError(
       ExitCode.badInput,
       'input-missing',
@@ -116,14 +133,18 @@ function videoStreamOf(path: string, streams: FfprobeStream[]): FfprobeStream {
   return v;
 }
 
-/** The presentation timestamps (time-base ticks) of a stream's packets, sorted; a demux pass, no decoding. */
-async function packetTimes(ffprobe: string, path: string, stream: number): Promise<number[]> {
+/**
+ * A stream's packets by demux alone (no decoding): how many there are, and their presentation timestamps (time-base
+ * ticks), sorted. A raw stream (.h264) has no timestamps: its packets still count.
+ */
+async function packetTimes(ffprobe: string, path: string, stream: number): Promise<{ count: number; pts: number[] }> {
   const r = await runFfprobe(ffprobe, [
     ...['-v', 'error', '-select_streams', String(stream), '-show_entries', 'packet=pts', '-of', 'csv=p=0', path],
   ]);
-  if (r.code !== 0) return [];
-  const pts = r.stdout.split('\n').map((l) => Number.parseInt(l, 10));
-  return pts.filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+  if (r.code !== 0) return { count: 0, pts: [] };
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+  const pts = lines.map((l) => Number.parseInt(l, 10));
+  return { count: lines.length, pts: pts.filter((t) => Number.isFinite(t)).sort((a, b) => a - b) };
 }
 
 /**
@@ -163,8 +184,8 @@ async function timingOf(
   if (!frames) {
     // No frame count in the header (Matroska, MPEG-TS, Ogg): one demux pass (no decode) gives the exact count and
     // the frames' times, which tell VFR better than the rates these demuxers guess (a VFR .ts said 450 fps).
-    const pts = await packetTimes(ffprobe, path, v.index);
-    frames = pts.length;
+    const { count, pts } = await packetTimes(ffprobe, path, v.index);
+    frames = count;
     const measured = timingFromPackets(pts, v.time_base ?? '');
     if (measured.vfr && measured.fps > 0) {
       vfr = true;

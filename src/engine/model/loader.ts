@@ -284,3 +284,15 @@ export function autoPicksInt8(ref: string): boolean {
   if (looksLikePath(ref)) return false;
   return listModels().find((m) => m.id === ref)?.int8?.auto === true;
 }
+
+/** The catalogued models that have a verified int8 variant (`--precision int8` runs only these). */
+export function int8ModelIds(): string[] {
+  return listModels()
+    .filter((m) => m.int8)
+    .map((m) => m.id);
+}
+
+/** Whether `ref` (a catalogued id or a path) has a verified int8 variant. */
+export function hasInt8Variant(ref: string): boolean {
+  return !looksLikePath(ref) && int8ModelIds().includes(ref);
+}

@@ -28,13 +28,22 @@ export function heldOutputBytes(outBytes: number, temporal?: TemporalParts): num
 }
 
 /**
+ * Frames each ring holds at most, whatever the budget: enough to keep the decoder, the model and the encoder busy
+ * across a segment switch (the encoder restarts), and no more. A budget sized in bytes alone let a small job's rings
+ * fill the whole budget (a 218×160 source at ×4 kept ~600 frames, over 1 GiB) with frames nobody was waiting for.
+ */
+export const RING_MAX_FRAMES = 16;
+
+/**
  * All the frame memory stays inside the frame-buffer budget: what is held outside the rings comes off it first and
- * the rest is split between the rings (so both hold the same number of frames). Refused when not even one input
- * and one output frame fit beside it: a 4K source at ×4 makes 398 MB frames, and that is what the budget pays for.
+ * the rest is split between the rings (so both hold the same number of frames, at most RING_MAX_FRAMES). Refused
+ * when not even one input and one output frame fit beside it: a 4K source at ×4 makes 398 MB frames, and that is
+ * what the budget pays for.
  */
 export function planFrameMemory(r: FrameMemoryRequest): [number, number] {
   const need = r.inBytes + r.outBytes + r.heldBytes;
-  if (need <= r.budgetBytes) return splitBudget(r.budgetBytes - r.heldBytes, r.inBytes, r.outBytes);
+  const ringBytes = Math.min(r.budgetBytes - r.heldBytes, RING_MAX_FRAMES * (r.inBytes + r.outBytes));
+  if (need <= r.budgetBytes) return splitBudget(ringBytes, r.inBytes, r.outBytes);
   throw new EngineError(
     ExitCode.badInput,
     'frame-too-large',

@@ -97,6 +97,8 @@ export class FrameLoops {
       end = next.value.index + 1;
       await this.inRing.push(next.value, next.value.data.length);
     }
+    // A run stopped by a failure killed the decoder: where it ended says nothing about the input.
+    if (this.failure) return;
     checkDecodedAll(end, this.o.total, this.o.inputPath, decoder.errorOutput, this.o.emit);
     this.inRing.close();
   }

@@ -162,11 +162,12 @@ function openCheckpoint(plan: JobPlan, opts: EnhanceOptions, ctx: EnhanceContext
       message: `no checkpoint in ${dir}; starting from the beginning`,
     });
   }
-  if (job.dropped > 0) {
+  if (job.dropped) {
+    const { count, file, why } = job.dropped;
     ctx.emit({
       type: 'warning',
       code: 'segments-dropped',
-      message: `${job.dropped} recorded segment(s) were missing or changed on disk; they are redone`,
+      message: `${file} in the checkpoint is ${why}: it and the ${count - 1} segment(s) after it are redone`,
     });
   }
   const held = dirBytes(dir);

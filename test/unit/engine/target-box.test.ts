@@ -7,7 +7,7 @@ import { formatHuman } from '../../../src/engine/events';
 import { encoderArgs } from '../../../src/engine/ffmpeg/encoder';
 import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { loadModel } from '../../../src/engine/model/loader';
-import { heldOutputBytes, planFrameMemory } from '../../../src/engine/pipeline/frame-checks';
+import { heldOutputBytes, planFrameMemory, RING_MAX_FRAMES } from '../../../src/engine/pipeline/frame-checks';
 import { checkUpscaleNeeded, formatPlan, planSizes, reachesTarget } from '../../../src/engine/pipeline/size-plan';
 import { displaySize, resolveOutput, type Size } from '../../../src/engine/pipeline/target-size';
 import { createTemporal } from '../../../src/engine/temporal/create';
@@ -223,6 +223,11 @@ describe('engine: frame memory counts the model outputs held outside the rings',
     const req = { inBytes: 100, outBytes: 1600, heldBytes: 3200, size: { width: 1, height: 1 }, path: 'in.mp4' };
     assert.deepEqual(planFrameMemory({ ...req, budgetBytes: 4900 }), [100, 1600], 'one frame each beside the held');
     assert.deepEqual(planFrameMemory({ ...req, budgetBytes: 6600 }), [200, 3200]);
+    // A budget far above what the job needs: the rings keep RING_MAX_FRAMES frames each, not the whole budget.
+    assert.deepEqual(planFrameMemory({ ...req, budgetBytes: 2 ** 30 }), [
+      RING_MAX_FRAMES * 100,
+      RING_MAX_FRAMES * 1600,
+    ]);
     assert.throws(
       () => planFrameMemory({ ...req, budgetBytes: 4899 }),
       (e: unknown) =>

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -15,11 +17,13 @@ import {
   symlinkSync,
   truncateSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
+import { RING_MAX_FRAMES } from '../../../src/engine/pipeline/frame-checks';
 import type { EngineEvent, ErrorEvent } from '../../../src/protocol/engine-events';
 import {
   basicClip,
@@ -48,7 +52,7 @@ interface Case {
   message?: RegExp;
   reason?: string | RegExp;
   /** Runs once progress reaches `atFrame` (kill a child, send a signal). */
-  action?: { atFrame: number; run: (engine: ChildProcess) => void };
+  action?: { atFrame: number; run: (engine: ChildProcess, output: string) => void };
   /** For successes: frames the output must have. */
   frames?: number;
   check?: (r: CliResult, output: string) => void | Promise<void>;
@@ -657,7 +661,265 @@ const CASES: Case[] = [
     reason: 'resume-input-changed',
     message: /input (size|content)/,
   },
+  // Issue 30: what 154 bad and odd inputs still found.
+  {
+    name: 'output on a full disk at start (2 MiB tmpfs, already full)',
+    setup: (d) => {
+      const full = join(d, 'full');
+      if (!mountTmpfs(full, 'size=2m')) throw new Error('mount failed');
+      fillDisk(full);
+      return { args: quick(basicClip(12), join(full, 'o.mp4')), output: join(full, 'o.mp4') };
+    },
+    skip: () => (process.getuid?.() === 0 ? undefined : 'mounting a tmpfs needs root'),
+    code: 4,
+    reason: 'disk-full',
+    message: /disk full[\s\S]*free some space/,
+    check: (_r, out) =>
+      assert.deepEqual(readdirSync(dirname(out)), ['fill'], 'nothing left behind (no lock, no folder)'),
+  },
+  {
+    name: 'disk filled before the first segment (tmpfs filled at frame 1)',
+    setup: (d) => {
+      const small = join(d, 'small');
+      if (!mountTmpfs(small, 'size=2m')) throw new Error('mount failed');
+      const output = join(small, 'o.mp4');
+      return { args: quick(long(), output, ['--segment-frames', '24', '--disk-reserve', '0']), output };
+    },
+    skip: () => (process.getuid?.() === 0 ? undefined : 'mounting a tmpfs needs root'),
+    action: { atFrame: 1, run: (_e, out) => fillDisk(dirname(out)) },
+    code: 4,
+    reason: /^disk-(reserve|full)$/,
+    message: /nothing is saved|no frames are kept/,
+    check: (r) => {
+      const said = r.events.map((e) => ('message' in e ? `${e.message} ${'hint' in e ? e.hint : ''}` : '')).join('\n');
+      assert.doesNotMatch(said, /progress (is )?saved|--resume/, 'no false "progress is saved"');
+      assert.ok(!r.events.some((e) => e.type === 'warning' && e.code === 'frame-count-differs'), said);
+      assert.equal(r.events.find((e): e is ErrorEvent => e.type === 'error')?.framesKept ?? 0, 0);
+    },
+  },
+  {
+    name: 'a finished segment damaged in place (same size), then --resume',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output);
+      const seg = join(workFolder(output), 'seg-000000.mp4');
+      const size = statSync(seg).size;
+      const junk = Math.min(4000, Math.floor(size / 2));
+      const fd = openSync(seg, 'r+');
+      writeSync(fd, Buffer.alloc(junk, 0x5a), 0, junk, size - junk - 16);
+      closeSync(fd);
+      assert.equal(statSync(seg).size, size);
+      return { args: [...quick(basicClip(12), output, ['--segment-frames', '4']), '--resume'], output };
+    },
+    code: 0,
+    frames: 12,
+    message: /seg-000000\.mp4[^\n]*(damaged|changed)/,
+    check: (r) => assert.ok(r.events.some((e) => e.type === 'warning' && e.code === 'segments-dropped')),
+  },
+  {
+    name: '--preset warpspeed (refused before any work)',
+    setup: (d) => ({
+      args: quick(basicClip(12), join(d, 'o.mp4'), ['--preset', 'warpspeed']),
+      output: join(d, 'o.mp4'),
+    }),
+    code: 2,
+    reason: 'usage',
+    message: /--preset for libx264 must be one of [^\n]*veryfast[^\n]*got "warpspeed"/,
+    check: (r) => assert.ok(!r.events.some((e) => e.type === 'start'), 'no work started'),
+  },
+  {
+    name: '--encoder h264_nvenc without a CUDA driver',
+    skip: () => (existsSync('/dev/nvidiactl') ? 'an NVIDIA driver is present here, so NVENC may load' : undefined),
+    setup: (d) => ({
+      args: quick(basicClip(12), join(d, 'o.mp4'), ['--encoder', 'h264_nvenc']),
+      output: join(d, 'o.mp4'),
+    }),
+    code: 3,
+    reason: 'encoder-unavailable',
+    message: /h264_nvenc cannot be used here[\s\S]*libcuda[\s\S]*--encoder libx264/,
+    check: (r) => assert.doesNotMatch(r.stdout, /disk space/, 'no hint about disk space'),
+  },
+  {
+    name: '--precision int8 on a model without an int8 variant (refused up front)',
+    setup: (d) => {
+      const args = quick(basicClip(12), join(d, 'o.mp4'), ['--precision', 'int8']);
+      args[args.indexOf(FAST_MODEL)] = 'realesr-general-x4v3';
+      return { args, output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'int8-unavailable',
+    message: /^realesr-general-x4v3 has no verified int8 variant[^\n]*\n[^\n]*realesr-animevideov3-x4/,
+    check: (r) => {
+      assert.ok(!r.events.some((e) => e.type === 'start'), 'no work started');
+      assert.doesNotMatch(r.stdout, /--ep cpu/, 'no hint that cannot help');
+    },
+  },
+  {
+    name: 'SIGHUP mid-run (terminal closed): like SIGTERM',
+    setup: (d) => ({
+      args: quick(long(), join(d, 'o.mp4'), ['--segment-frames', '4']),
+      output: join(d, 'o.mp4'),
+    }),
+    action: { atFrame: 10, run: (e) => e.kill('SIGHUP') },
+    code: 5,
+    reason: 'cancelled',
+    message: /cancelled; \d+ of \d+ frames are kept[^\n]*--resume/,
+    check: (r, out) => {
+      const kept = readManifest(workFolder(out))?.segments.reduce((n, seg) => n + seg.frames, 0) ?? 0;
+      assert.ok(kept >= 8, 'segments kept');
+      assert.equal(r.events.find((e): e is ErrorEvent => e.type === 'error')?.framesKept, kept);
+      assert.ok(!existsSync(join(workFolder(out), 'lock')), 'lock released');
+    },
+  },
+  {
+    name: 'a FIFO as input',
+    setup: (d) => {
+      execFileSync('mkfifo', [join(d, 'pipe.mp4')]);
+      return { args: quick(join(d, 'pipe.mp4'), join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 2,
+    reason: 'input-not-a-file',
+    message: /pipe\.mp4 is not a regular file \(a FIFO\)/,
+  },
+  {
+    name: '/dev/zero as input',
+    setup: (d) => ({ args: quick('/dev/zero', join(d, 'o.mp4')), output: join(d, 'o.mp4') }),
+    code: 2,
+    reason: 'input-not-a-file',
+    message: /\/dev\/zero is not a regular file \(a character device\)/,
+  },
+  busyOutputCase(),
+  {
+    name: 'a stale lock whose pid is not a huaju4k engine (pid 1), then --resume',
+    setup: (d) => {
+      const output = join(d, 'o.mp4');
+      seedCheckpoint(output);
+      writeFileSync(join(workFolder(output), 'lock'), '1');
+      return { args: [...quick(basicClip(12), output, ['--segment-frames', '4']), '--resume'], output };
+    },
+    code: 0,
+    frames: 12,
+  },
+  {
+    name: 'jobs /no/such/folder',
+    setup: (d) => ({ args: ['jobs', join(d, 'no', 'such', 'folder'), '--json'], output: join(d, 'never.mp4') }),
+    code: 2,
+    reason: 'not-found',
+    message: /no such file or folder: .*no\/such\/folder/,
+  },
+  {
+    name: 'resolution change mid-file (4:3 then 16:9, joined with cat): no squeeze',
+    setup: (d) => {
+      const part = (size: string) =>
+        clip(`part-${size}.ts`, [
+          ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=10:duration=0.5`],
+          ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-f', 'mpegts'],
+        ]);
+      const input = join(d, 'reschange.ts');
+      writeFileSync(input, Buffer.concat([readFileSync(part('160x120')), readFileSync(part('256x144'))]));
+      const args = quick(input, join(d, 'o.mp4'));
+      args[args.indexOf('--scale') + 1] = '2';
+      return { args, output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 10,
+    check: (_r, out) => {
+      // The last frame is the 16:9 part: letterboxed in the 4:3 frame (black bands top and bottom, 30 rows at ×2),
+      // not squeezed to fill it (testsrc2's coloured top rows).
+      const gray = execFileSync('ffmpeg', ['-v', 'error', '-i', out, '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
+      const [w, h] = [320, 240];
+      const last = gray.subarray(gray.length - w * h);
+      const mean = (rows: [number, number]) =>
+        last.subarray(rows[0] * w, rows[1] * w).reduce((a, b) => a + b, 0) / ((rows[1] - rows[0]) * w);
+      assert.ok(mean([0, 24]) < 24, `top band black, mean ${mean([0, 24])}`);
+      assert.ok(mean([216, 240]) < 24, `bottom band black, mean ${mean([216, 240])}`);
+      assert.ok(mean([100, 140]) > 40, `picture in the middle, mean ${mean([100, 140])}`);
+    },
+  },
+  {
+    name: 'raw .h264 stream (no container, no timestamps): its frames counted',
+    setup: (d) => {
+      const input = clip('raw-10.h264', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=20:duration=0.5'],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-f', 'h264'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 10,
+    check: (r) => {
+      const start = r.events.find((e) => e.type === 'start');
+      assert.equal(start?.type === 'start' && start.totalFrames, 10, 'announced as 10 frames');
+      const last = r.events.filter((e) => e.type === 'progress').at(-1);
+      assert.equal(last?.type === 'progress' && last.total, 10, 'progress counts to 10');
+    },
+  },
+  {
+    name: 'memory: a 218×160 job holds a few frames in its rings, not the whole 1 GiB budget',
+    setup: (d) => {
+      const input = clip('mem-218x160-300.mp4', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=218x160:rate=25:duration=12'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+      ]);
+      const output = join(d, 'o.mp4');
+      const args = ['enhance', input, '-o', output, '--model', 'null', '--scale', '2', '--json'];
+      return { args: [...args, '--temporal', 'off', '--reuse', 'off', '--preset', 'ultrafast'], output };
+    },
+    code: 0,
+    frames: 300,
+    check: (r) => {
+      // The null model (×4) makes 872×640 frames faster than the encoder takes them: the rings stay full.
+      const frameBytes = 218 * 160 * 3 + 872 * 640 * 3;
+      const held = Math.max(...r.events.map((e) => (e.type === 'sample' ? e.frameBufferBytes : 0)));
+      assert.ok(held > 0, 'samples report the rings');
+      assert.ok(held <= RING_MAX_FRAMES * frameBytes, `rings held ${(held / frameBytes).toFixed(1)} frames`);
+    },
+  },
 ];
+
+/**
+ * A second engine (with -y) on the output a first engine is working on: the running engine is named. The first one
+ * works in a folder of its own (outside the case's, so the table's invariants look at the second run) and is
+ * stopped once the second has answered.
+ */
+function busyOutputCase(): Case {
+  let first: ChildProcess | undefined;
+  return {
+    name: 'a second engine (-y) while the first runs on that output',
+    setup: (d) => {
+      const busy = mkdtempSync(join(tmpdir(), 'huaju4k-busy-'));
+      cleanups.push(() => rmSync(busy, { recursive: true, force: true }));
+      const output = join(busy, 'o.mp4');
+      first = startCli(quick(long(), output, ['--segment-frames', '4']), ENV);
+      const started = first;
+      cleanups.push(() => started.kill('SIGKILL'));
+      for (let i = 0; i < 1200 && !(readManifest(workFolder(output))?.segments.length ?? 0); i++) {
+        execFileSync('sleep', ['0.1']);
+      }
+      assert.ok(readManifest(workFolder(output))?.segments.length, 'the first engine finished a segment');
+      return { args: quick(long(), output, ['--segment-frames', '4', '-y']), output: join(d, 'never.mp4') };
+    },
+    code: 2,
+    reason: 'job-running',
+    message: /another huaju4k engine \(pid \d+\) is working on .*o\.mp4/,
+    check: async () => {
+      const running = first;
+      assert.ok(running && running.exitCode === null, 'the first engine still runs');
+      const done = collect(running);
+      running.kill('SIGTERM');
+      assert.equal((await done).code, 5, 'the first engine stopped by SIGTERM');
+    },
+  };
+}
+
+/** Fills a small filesystem to the last byte. */
+function fillDisk(dir: string): void {
+  try {
+    execFileSync('dd', ['if=/dev/zero', `of=${join(dir, 'fill')}`, 'bs=64k'], { stdio: 'pipe' });
+  } catch {
+    // dd stops with ENOSPC: that is the point
+  }
+}
 
 /** A real checkpoint: a run stopped by its disk budget after a segment or two. */
 function seedCheckpoint(output: string, input?: string): void {
@@ -704,7 +966,7 @@ describe('failure table: bad inputs and faults give their exit code and message,
       const r = await collect(engine, (e: EngineEvent) => {
         if (!c.action || acted || e.type !== 'progress' || e.frame < c.action.atFrame) return;
         acted = true;
-        c.action.run(engine);
+        c.action.run(engine, output);
       });
       if (c.action) assert.ok(acted, 'the fault was injected');
       const err = r.events.find((e): e is ErrorEvent => e.type === 'error');

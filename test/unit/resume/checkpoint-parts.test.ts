@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnhanceArgs, parseJobsArgs, parseResumeArgs } from '../../../src/engine/args';
 import { diffParams, inputIdentity, inputMismatch, paramsHash } from '../../../src/engine/checkpoint/fingerprint';
@@ -14,6 +14,7 @@ import { parseBudgetSpec, parseBytes } from '../../../src/engine/disk/size-spec'
 import { EngineError } from '../../../src/engine/errors';
 import { encoderArgs } from '../../../src/engine/ffmpeg/encoder';
 import type { MediaInfo } from '../../../src/engine/ffmpeg/probe';
+import { lockContent } from '../../../src/protocol/engine-lock';
 import { formatBytes } from '../../../src/protocol/format';
 import { freshDir } from '../engine/helpers';
 
@@ -212,18 +213,22 @@ describe('checkpoint: work folder, jobs, join', () => {
     writeFileSync(join(work, 'seg-000001.mp4'), 'changed!');
     const again = openJob({ ...base, resume: true });
     assert.equal(again.resumed, true);
-    assert.equal(again.dropped, 1);
+    assert.deepEqual(again.dropped, { count: 1, file: 'seg-000001.mp4', why: 'changed size (4 → 8 bytes)' });
     assert.deepEqual(again.discarded.sort(), ['seg-000001.mp4', 'seg-000002.7.partial.mp4']);
     assert.equal(again.manifest.segments.length, 1);
     // A live engine holds the folder.
-    writeFileSync(join(work, 'lock'), String(process.ppid));
+    // The lock names the holder's script, as an engine's does (lockContent): the parent's, read from its command line.
+    const parentScript = existsSync(`/proc/${process.ppid}/cmdline`)
+      ? readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0')[1]
+      : '';
+    writeFileSync(join(work, 'lock'), `${process.ppid}\n${parentScript}\n`);
     assert.equal(
       errCode(() => lockWorkDir(work)),
       '2:job-running',
     );
     writeFileSync(join(work, 'lock'), '999999999');
     lockWorkDir(work);
-    assert.equal(readFileSync(join(work, 'lock'), 'utf8'), String(process.pid));
+    assert.equal(readFileSync(join(work, 'lock'), 'utf8'), lockContent());
   });
 
   it('lists interrupted jobs in a folder, by output or work folder, and unreadable ones', () => {
@@ -260,6 +265,8 @@ describe('checkpoint: work folder, jobs, join', () => {
     assert.equal(resolveWorkDir(work), work);
     assert.equal(resolveWorkDir(out), work);
     assert.deepEqual(listJobs([join(dir, 'none.mp4')]), []);
+    assert.throws(() => listJobs([join(dir, 'no', 'such', 'folder')]), /no such file or folder/);
+    assert.deepEqual(listJobs([join(dir, 'no', 'such'), out]).length, 1, 'a missing path among others');
     assert.match(formatJobs(jobs), /40\.0% \(4\/10 frames[\s\S]*huaju4k resume/);
     assert.match(formatJobs(jobs), /unreadable checkpoint/);
     assert.equal(formatJobs([]), 'no interrupted or running jobs\n');
@@ -287,13 +294,20 @@ describe('checkpoint: work folder, jobs, join', () => {
     );
     assert.equal(found[0].runningPid, undefined);
     assert.match(formatJobs(found), /huaju4k resume/);
-    writeFileSync(join(work, 'lock'), String(process.pid));
+    writeFileSync(join(work, 'lock'), lockContent());
     const running = listJobs([dir]);
     assert.equal(running[0].runningPid, process.pid);
     assert.match(formatJobs(running), /running now \(engine pid \d+\): 4\/10 frames/);
     assert.doesNotMatch(formatJobs(running), /resume/);
     writeFileSync(join(work, 'lock'), '999999999');
     assert.equal(listJobs([dir])[0].runningPid, undefined, "a dead engine's lock is not running");
+    // A live pid that is no engine (after a reboot: pid 1): a stale lock, in either form (where /proc tells).
+    if (existsSync('/proc/1/cmdline')) {
+      for (const stale of ['1', '1\n/opt/huaju4k/dist/engine.js\n']) {
+        writeFileSync(join(work, 'lock'), stale);
+        assert.equal(listJobs([dir])[0].runningPid, undefined, `stale lock ${JSON.stringify(stale)}`);
+      }
+    }
   });
 
   it('join args: concat without re-encode, source streams, -itsoffset once, trim', () => {
