@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { JobSnapshot } from '../../../src/extension/job-state';
+import type { JobSnapshot } from '../../../src/extension/jobs/job-state';
 import { e2eConfig } from './config';
 import { api, treeFacts, until } from './helpers';
 

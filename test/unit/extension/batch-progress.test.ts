@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { batchEndText, batchProgress } from '../../../src/extension/batch-progress';
-import { type JobPhase, type JobSnapshot, newJob } from '../../../src/extension/job-state';
+import { batchEndText, batchProgress } from '../../../src/extension/jobs/batch-progress';
+import { type JobPhase, type JobSnapshot, newJob } from '../../../src/extension/jobs/job-state';
 
 function job(name: string, phase: JobPhase, frame = 0, total = 0): JobSnapshot {
   return { ...newJob(name, `/v/${name}.mp4`, `/v/${name}.4k.mp4`, 0), phase, frame, total };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describeFailure } from '../../../src/extension/failure-actions';
-import { applyEngineEvent, applyExit, newJob, percentOf, progressText } from '../../../src/extension/job-state';
+import { describeFailure } from '../../../src/extension/jobs/failure-actions';
+import { applyEngineEvent, applyExit, newJob, percentOf, progressText } from '../../../src/extension/jobs/job-state';
 import type { EngineEvent, StartEvent } from '../../../src/protocol/engine-events';
 import { formatDuration } from '../../../src/protocol/format';
 

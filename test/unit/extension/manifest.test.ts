@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { BACKENDS_SETTING } from '../../../src/extension/backends/backend-config';
 import { COMMANDS } from '../../../src/extension/commands-ids';
 import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../../src/extension/settings';
-import { VIDEO_EXTENSIONS } from '../../../src/extension/video-files';
+import { VIDEO_EXTENSIONS } from '../../../src/extension/videos/video-files';
 
 interface ManifestSetting {
   default: unknown;

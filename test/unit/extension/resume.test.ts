@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { type EngineJobInfo, parseEngineJobs } from '../../../src/extension/engine-jobs';
-import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
-import { applyExit, newJob } from '../../../src/extension/job-state';
+import { type EngineJobInfo, parseEngineJobs } from '../../../src/extension/engine/engine-jobs';
+import { JobJournal, type KeyValueStore } from '../../../src/extension/jobs/job-journal';
+import { applyExit, newJob } from '../../../src/extension/jobs/job-state';
 import {
   findResumable,
   listResumable,
   mergeResumable,
   resumeArgs,
   resumePickItem,
-} from '../../../src/extension/resume';
+} from '../../../src/extension/jobs/resume';
 
 class MemoryStore implements KeyValueStore {
   data = new Map<string, unknown>();

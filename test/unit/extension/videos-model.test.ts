@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newJob } from '../../../src/extension/job-state';
-import { isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/video-files';
-import { parseProbe } from '../../../src/extension/video-probe';
+import { newJob } from '../../../src/extension/jobs/job-state';
+import { isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/videos/video-files';
+import { parseProbe } from '../../../src/extension/videos/video-probe';
 import {
   describeVideo,
   groupVideos,
@@ -13,7 +13,7 @@ import {
   sortVideos,
   type VideoFacts,
   videoState,
-} from '../../../src/extension/videos-model';
+} from '../../../src/extension/videos/videos-model';
 
 const base: VideoFacts = { path: '/w/clips/a.mp4', relPath: 'clips/a.mp4' };
 

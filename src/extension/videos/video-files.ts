@@ -22,9 +22,9 @@ export const VIDEO_EXTENSIONS = [
 /** Glob for `workspace.findFiles` / file watchers. */
 export const VIDEO_GLOB = `**/*.{${VIDEO_EXTENSIONS.join(',')}}`;
 
-import { OUTPUT_SUFFIX, WORKDIR_SUFFIX } from '../protocol/output-name';
+import { OUTPUT_SUFFIX, WORKDIR_SUFFIX } from '../../protocol/output-name';
 
-export { defaultOutputPath, OUTPUT_SUFFIX } from '../protocol/output-name';
+export { defaultOutputPath, OUTPUT_SUFFIX } from '../../protocol/output-name';
 
 export function isVideoPath(filePath: string): boolean {
   const ext = path.extname(filePath).slice(1).toLowerCase();

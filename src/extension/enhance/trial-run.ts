@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { EngineEvent } from '../protocol/engine-events';
-import { EngineProcess } from './engine-process';
+import type { EngineEvent } from '../../protocol/engine-events';
+import { EngineProcess } from '../engine/engine-process';
 import type { TrialResult } from './enhance-choices';
 
 /** Frames of the trial run that the estimate is made from. */

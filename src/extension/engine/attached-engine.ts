@@ -1,12 +1,12 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { type EngineEvent, parseEngineEvent } from '../protocol/engine-events';
-import { processAlive, runningEngine } from '../protocol/engine-lock';
-import { workDirFor } from '../protocol/output-name';
+import { type EngineEvent, parseEngineEvent } from '../../protocol/engine-events';
+import { processAlive, runningEngine } from '../../protocol/engine-lock';
+import { workDirFor } from '../../protocol/output-name';
+import type { JobRecord } from '../jobs/job-journal';
+import { applyEngineEvent, applyExit, type JobSnapshot, newJob } from '../jobs/job-state';
 import type { EngineHandle, EngineListener } from './engine-process';
 import { CANCEL_GRACE_MS } from './engine-process';
-import type { JobRecord } from './job-journal';
-import { applyEngineEvent, applyExit, type JobSnapshot, newJob } from './job-state';
 import { killProcessTree } from './process-tree';
 
 /**

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { formatBytes, formatDuration } from '../protocol/format';
-import type { JobRecord } from './job-journal';
-import { type JobSnapshot, percentOf } from './job-state';
+import { formatBytes, formatDuration } from '../../protocol/format';
+import type { JobRecord } from '../jobs/job-journal';
+import { type JobSnapshot, percentOf } from '../jobs/job-state';
 
 export interface VideoMeta {
   width: number;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { type FfprobeOutput, firstVideoStream, geometryOf, parseRational } from '../protocol/ffprobe';
+import { type FfprobeOutput, firstVideoStream, geometryOf, parseRational } from '../../protocol/ffprobe';
 import type { VideoMeta } from './videos-model';
 
 export type ProbeResult = VideoMeta | { error: string };

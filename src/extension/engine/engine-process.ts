@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { type EngineEvent, parseEngineEvent } from '../protocol/engine-events';
+import { type EngineEvent, parseEngineEvent } from '../../protocol/engine-events';
 import { killProcessTree, processGroupAlive } from './process-tree';
 
 export interface EngineLaunch {

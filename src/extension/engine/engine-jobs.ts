@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
-import type { InterruptedJobInfo } from '../protocol/jobs';
-import type { JobRecord } from './job-journal';
+import type { InterruptedJobInfo } from '../../protocol/jobs';
+import type { JobRecord } from '../jobs/job-journal';
 
 /** What the extension relies on of one `huaju4k jobs --json` entry (validated by parseEngineJobs). */
 export type EngineJobInfo = Pick<

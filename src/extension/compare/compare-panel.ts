@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type CompareHostMessage, type CompareInit, parseCompareWebviewMessage } from './compare-messages';
+import { type CompareHostMessage, type CompareInit, parseCompareWebviewMessage } from '../../protocol/compare-messages';
+import { renderMonitorHtml } from '../monitor/html';
+import { probeVideo } from '../videos/video-probe';
+import type { VideoMeta } from '../videos/videos-model';
+import { makeNonce } from '../webview-html';
 import { compareSize, grabFrame } from './frame-grab';
-import { renderMonitorHtml } from './monitor/html';
-import { probeVideo } from './video-probe';
-import type { VideoMeta } from './videos-model';
-import { makeNonce } from './webview-html';
 
 export interface CompareTools {
   ffmpeg: string;

@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { EngineEvent } from '../protocol/engine-events';
-import { AttachedEngine } from './attached-engine';
-import { type Disposable, Emitter } from './emitter';
-import { engineEventLog, engineExitLog, type LogLevel } from './engine-log';
-import { type EngineHandle, type EngineListener, EngineProcess } from './engine-process';
+import type { EngineEvent } from '../../protocol/engine-events';
+import { type Disposable, Emitter } from '../emitter';
+import { AttachedEngine } from '../engine/attached-engine';
+import { engineEventLog, engineExitLog, type LogLevel } from '../engine/engine-log';
+import { type EngineHandle, type EngineListener, EngineProcess } from '../engine/engine-process';
 import type { JobJournal, JobRecord } from './job-journal';
 import { JobQueue } from './job-queue';
 import { applyEngineEvent, applyExit, isFinished, type JobSnapshot, newJob } from './job-state';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { type EngineJobInfo, recordFromEngineJob } from './engine-jobs';
+import { type EngineJobInfo, recordFromEngineJob } from '../engine/engine-jobs';
 import type { JobJournal, JobRecord } from './job-journal';
 import { percentOf } from './job-state';
 

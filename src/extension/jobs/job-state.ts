@@ -1,8 +1,8 @@
-import { type EngineEvent, ExitCode } from '../protocol/engine-events';
+import { type EngineEvent, ExitCode } from '../../protocol/engine-events';
 
-import { formatDuration } from '../protocol/format';
-import { endPhase, type JobPhase } from '../protocol/job-phase';
-import { percentFloor } from '../protocol/percent';
+import { formatDuration } from '../../protocol/format';
+import { endPhase, type JobPhase } from '../../protocol/job-phase';
+import { percentFloor } from '../../protocol/percent';
 
 export type { JobPhase };
 

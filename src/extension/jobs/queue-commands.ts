@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { jobIdsOf } from './commands';
-import { COMMANDS } from './commands-ids';
+import { COMMANDS } from '../commands-ids';
+import { jobIdsOf } from './job-commands';
 import type { JobHistory } from './job-history';
 import type { JobJournal } from './job-journal';
 import type { JobManager } from './job-manager';

@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { debounced } from './debounce';
-import type { JobJournal, JobRecord } from './job-journal';
-import type { JobManager } from './job-manager';
+import { debounced } from '../debounce';
+import type { JobJournal, JobRecord } from '../jobs/job-journal';
+import type { JobManager } from '../jobs/job-manager';
 import { defaultOutputPath, isEnhanceable, VIDEO_GLOB } from './video-files';
 import type { ProbeCache } from './video-probe';
 import {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { debounced } from './debounce';
+import { debounced } from '../debounce';
 import type { JobHistory } from './job-history';
 import type { JobManager } from './job-manager';
 import { isFinished, type JobSnapshot } from './job-state';

@@ -3,11 +3,11 @@
  * events are the only source (a forked engine prints nothing else on stderr but native noise and crashes), so no
  * line appears twice; progress is a line every 10 %, not a warning per frame; a cancel is not an error.
  */
-import { type EngineEvent, ExitCode } from '../protocol/engine-events';
-import { formatDuration } from '../protocol/format';
-import type { JobPhase } from '../protocol/job-phase';
-import { percentFloor } from '../protocol/percent';
-import type { JobSnapshot } from './job-state';
+import { type EngineEvent, ExitCode } from '../../protocol/engine-events';
+import { formatDuration } from '../../protocol/format';
+import type { JobPhase } from '../../protocol/job-phase';
+import { percentFloor } from '../../protocol/percent';
+import type { JobSnapshot } from '../jobs/job-state';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 

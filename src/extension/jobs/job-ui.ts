@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { COMMANDS } from '../commands-ids';
 import { batchEndText, batchProgress } from './batch-progress';
-import { COMMANDS } from './commands-ids';
 import { describeFailure, FAILURE_ACTION_LABELS, type FailureAction } from './failure-actions';
 import type { JobManager } from './job-manager';
 import { isFinished, type JobSnapshot, progressText } from './job-state';

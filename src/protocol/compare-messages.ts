@@ -50,8 +50,44 @@ export function parseCompareWebviewMessage(m: unknown): CompareWebviewMessage | 
   return undefined;
 }
 
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isSize = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** Every field checked, as the monitor's host messages are: a malformed message is dropped, never half-drawn. */
 export function parseCompareHostMessage(m: unknown): CompareHostMessage | undefined {
   if (typeof m !== 'object' || m === null) return undefined;
-  const t = (m as { type?: unknown }).type;
-  return t === 'compareInit' || t === 'compareFrames' || t === 'compareError' ? (m as CompareHostMessage) : undefined;
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'compareInit':
+      if (!isText(o.source) || !isText(o.output) || !isTime(o.durationS) || !isTime(o.fps)) return undefined;
+      if (!isSize(o.width) || !isSize(o.height)) return undefined;
+      return {
+        type: o.type,
+        source: o.source,
+        output: o.output,
+        durationS: o.durationS,
+        fps: o.fps,
+        width: o.width,
+        height: o.height,
+      };
+    case 'compareFrames':
+      if (!isCount(o.seq) || !isTime(o.timeS) || o.mime !== 'image/jpeg') return undefined;
+      if (!isText(o.source) || !isText(o.output) || !isSize(o.width) || !isSize(o.height)) return undefined;
+      return {
+        type: o.type,
+        seq: o.seq,
+        timeS: o.timeS,
+        mime: o.mime,
+        source: o.source,
+        output: o.output,
+        width: o.width,
+        height: o.height,
+      };
+    case 'compareError':
+      return isCount(o.seq) && isText(o.message) ? { type: o.type, seq: o.seq, message: o.message } : undefined;
+    default:
+      return undefined;
+  }
 }

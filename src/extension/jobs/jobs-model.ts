@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { formatDuration } from '../protocol/format';
+import { formatDuration } from '../../protocol/format';
 import type { HistoryEntry } from './job-history';
 import { type JobSnapshot, percentOf, progressText } from './job-state';
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import type { EnhanceSettings } from './settings';
-import { OUTPUT_SUFFIX } from './video-files';
+import type { EnhanceSettings } from '../settings';
+import { OUTPUT_SUFFIX } from '../videos/video-files';
 
 /** What "Enhance to 4K As…" asks, remembered per workspace. */
 export interface EnhanceChoices {

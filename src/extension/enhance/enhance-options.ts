@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes, formatDuration } from '../protocol/format';
+import { formatBytes, formatDuration } from '../../protocol/format';
+import { buildEnhanceArgs, type EnhanceSettings, engineEnv } from '../settings';
 import {
   applyChoices,
   CONTAINERS,
@@ -10,7 +11,6 @@ import {
   QUALITIES,
   SIZES,
 } from './enhance-choices';
-import { buildEnhanceArgs, type EnhanceSettings, engineEnv } from './settings';
 import { runTrial, TRIAL_FRAMES } from './trial-run';
 
 const CHOICES_KEY = 'huaju4k.enhanceChoices.v1';

@@ -1,5 +1,5 @@
-import type { EndPhase } from '../protocol/job-phase';
-import { Emitter } from './emitter';
+import type { EndPhase } from '../../protocol/job-phase';
+import { Emitter } from '../emitter';
 import type { KeyValueStore } from './job-journal';
 import { isFinished, type JobSnapshot } from './job-state';
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from './commands-ids';
+import { COMMANDS } from '../commands-ids';
 import type { VideoSort } from './videos-model';
 import { VIDEOS_VIEW_ID, type VideosTreeNode, type VideosTreeProvider } from './videos-tree';
 
@@ -44,6 +44,7 @@ export function createVideosView(context: vscode.ExtensionContext, tree: VideosT
       if (value !== undefined) await setFilter(value);
     }),
     vscode.commands.registerCommand(COMMANDS.clearVideoFilter, () => setFilter('')),
+    vscode.commands.registerCommand(COMMANDS.refreshVideos, () => tree.rescan()),
     vscode.commands.registerCommand(COMMANDS.sortVideos, async (sort?: unknown) => {
       const chosen =
         SORTS.find((s) => s.sort === sort) ??

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ExitCode } from '../protocol/engine-events';
+import { ExitCode } from '../../protocol/engine-events';
 import type { JobSnapshot } from './job-state';
 
 /** Buttons offered next to an error; the UI layer maps each to a command. */
