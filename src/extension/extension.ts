@@ -7,7 +7,7 @@ import { engineEnded, engineStillRunning, pruneEventFiles } from './engine/attac
 import { registerEnhanceCommands } from './enhance/enhance-commands';
 import { registerJobCommands } from './jobs/job-commands';
 import { JobHistory } from './jobs/job-history';
-import { JobJournal } from './jobs/job-journal';
+import { JobJournal, type JobRecord } from './jobs/job-journal';
 import { JobManager } from './jobs/job-manager';
 import { JobUi, type ShownMessage } from './jobs/job-ui';
 import { JobsTreeProvider } from './jobs/jobs-tree';
@@ -49,10 +49,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   const journal = new JobJournal(context.globalState);
   // Engines started before a window reload may still be running: they are re-attached below, not interrupted.
   // Those that ended while no window was open are read from their events files, once, for the history.
-  const { live: stillRunning, ended } = await journal.recoverAfterRestart(
-    (r) => engineStillRunning(r.pid, r.output),
-    engineEnded,
-  );
+  const {
+    live: stillRunning,
+    ended,
+    queued,
+  } = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output), engineEnded);
   pruneEventFiles(engineStateDir(context), new Set(stillRunning.map((r) => r.eventsFile ?? '')));
   const enginePath =
     process.env.HUAJU4K_ENGINE || vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine.js').fsPath;
@@ -90,7 +91,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     { dispose: () => void jobs.dispose() },
   );
   log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
+  // Re-attached engines first, so that they count against jobs-per-device before the waiting line moves.
   for (const record of stillRunning) jobs.adopt(record);
+  for (const record of queued) requeue(jobs, record, log);
   void checkFfmpeg(log);
   context.subscriptions.push(watchInterrupted(jobs, journal, enginePath, ui, tree));
   return {
@@ -144,4 +147,13 @@ function registerMonitor(context: vscode.ExtensionContext, jobs: JobManager, log
 export async function deactivate(): Promise<void> {
   await manager?.dispose();
   manager = undefined;
+}
+
+/** A job that waited in line before the reload waits again (its output being written by another job: logged). */
+function requeue(jobs: JobManager, record: JobRecord, log: vscode.LogOutputChannel): void {
+  try {
+    jobs.requeue(record);
+  } catch (err) {
+    log.warn(`[${record.id}] not queued again after the reload: ${(err as Error).message}`);
+  }
 }

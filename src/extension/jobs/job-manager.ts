@@ -73,24 +73,37 @@ export class JobManager implements Disposable {
   }
 
   enqueue(request: JobRequest): JobSnapshot {
+    const id = `job-${Date.now().toString(36)}-${++this.seq}`;
+    return this.addToQueue(newJob(id, request.input, request.output, this.now()), request);
+  }
+
+  /**
+   * Queues again a job that was waiting in line when the window reloaded (the journal kept it): same id, same
+   * arguments, its place by when it was first queued. Call after `adopt`, so that re-attached engines count.
+   */
+  requeue(record: JobRecord): JobSnapshot {
+    const request = { input: record.input, output: record.output, args: record.args, env: record.env };
+    const job = newJob(record.id, record.input, record.output, record.startedAt);
+    return this.addToQueue(job, { ...request, device: record.device ?? 'default' });
+  }
+
+  private addToQueue(snapshot: JobSnapshot, request: JobRequest): JobSnapshot {
     if (this.disposed) throw new Error('huaju4k is shutting down');
     const active = this.activeFor(request.output);
     if (active) throw new Error(`${request.output} is already being written by job ${active.snapshot.id}.`);
-    const id = `job-${Date.now().toString(36)}-${++this.seq}`;
-    let resolveDone: (s: JobSnapshot) => void = () => {};
-    const done = new Promise<JobSnapshot>((r) => (resolveDone = r));
-    const entry: JobEntry = {
-      snapshot: newJob(id, request.input, request.output, this.now()),
-      request,
-      cancelRequested: false,
-      done,
-      resolveDone,
-    };
-    this.entries.set(id, entry);
-    this.queue.enqueue(id, request.device);
+    const entry = this.newEntry(snapshot, request);
+    this.queue.enqueue(snapshot.id, request.device);
     this.update(entry, entry.snapshot);
     this.pump();
     return entry.snapshot;
+  }
+
+  private newEntry(snapshot: JobSnapshot, request: JobRequest, eventsFile?: string): JobEntry {
+    let resolveDone: (s: JobSnapshot) => void = () => {};
+    const done = new Promise<JobSnapshot>((r) => (resolveDone = r));
+    const entry: JobEntry = { snapshot, request, eventsFile, cancelRequested: false, done, resolveDone };
+    this.entries.set(snapshot.id, entry);
+    return entry;
   }
 
   get(id: string): JobSnapshot | undefined {
@@ -203,17 +216,15 @@ export class JobManager implements Disposable {
    */
   adopt(record: JobRecord): JobSnapshot | undefined {
     if (this.disposed || !record.pid || !record.eventsFile) return undefined;
-    let resolveDone: (s: JobSnapshot) => void = () => {};
-    const done = new Promise<JobSnapshot>((r) => (resolveDone = r));
-    const entry: JobEntry = {
-      snapshot: { ...newJob(record.id, record.input, record.output, record.startedAt), phase: 'running' },
-      request: { input: record.input, output: record.output, args: record.args, env: record.env, device: 'adopted' },
-      eventsFile: record.eventsFile,
-      cancelRequested: false,
-      done,
-      resolveDone,
+    const device = record.device ?? 'default';
+    const request = { input: record.input, output: record.output, args: record.args, env: record.env, device };
+    const snapshot: JobSnapshot = {
+      ...newJob(record.id, record.input, record.output, record.startedAt),
+      phase: 'running',
     };
-    this.entries.set(record.id, entry);
+    const entry = this.newEntry(snapshot, request, record.eventsFile);
+    // It runs on its device as any job this host started: the next job there waits for it (jobs per device).
+    this.queue.adoptRunning(record.id, device);
     this.log(record.id, `re-attached to the running engine (pid ${record.pid}) after a reload`, 'info');
     entry.process = new AttachedEngine(record.pid, record.eventsFile, this.listenerFor(entry));
     this.update(entry, { ...entry.snapshot, pid: record.pid });
@@ -294,7 +305,10 @@ export class JobManager implements Disposable {
   private update(e: JobEntry, snapshot: JobSnapshot): void {
     e.snapshot = snapshot;
     const persist = snapshot.phase !== 'running' || snapshot.frame === 0 || snapshot.frame % 25 === 0;
-    if (persist) void this.opts.journal?.record(snapshot, e.request.args, e.request.env ?? {}, e.eventsFile);
+    if (persist) {
+      const extra = { eventsFile: e.eventsFile, device: e.request.device };
+      void this.opts.journal?.record(snapshot, e.request.args, e.request.env ?? {}, extra);
+    }
     this.changed.fire(snapshot);
   }
 

@@ -18,6 +18,12 @@ export class JobQueue {
     this.waiting.push({ id, device });
   }
 
+  /** A job already running that this queue did not start (an engine re-attached after a reload). */
+  adoptRunning(id: string, device: string): void {
+    if (this.has(id)) throw new Error(`job ${id} is already queued or running`);
+    this.running.set(id, device);
+  }
+
   has(id: string): boolean {
     return this.running.has(id) || this.waiting.some((w) => w.id === id);
   }

@@ -84,7 +84,7 @@ async function endWhileClosed(frames: number, stop?: (pid: number) => void) {
   assert.equal(first.ended.length, 1, 'the job that ended is reported once');
   assert.equal(first.ended[0].id, job.id);
   const again = await reload();
-  assert.deepEqual(again, { live: [], ended: [] }, 'the next reload does not report it again');
+  assert.deepEqual(again, { live: [], ended: [], queued: [] }, 'the next reload does not report it again');
   assert.equal(history.all().length, 1, 'one history entry');
   return { ended: first.ended[0], entry: history.all()[0], journal, output, stateDir };
 }
@@ -145,6 +145,49 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     await until('engine gone', () => !isAlive(pid), 10_000);
     assert.ok(!existsSync(output), 'no output presented as complete');
     assert.equal(engineStillRunning(pid, output), false);
+    await host2.dispose();
+  });
+
+  it('a reload keeps the waiting line: the queued job waits again (never interrupted) behind the re-attached engine', async () => {
+    const dir = freshDir('huaju4k-reattach-');
+    const stateDir = join(dir, 'state');
+    const store = memoryStore();
+    const request = (name: string, frames: number) => {
+      const output = join(dir, `${name}.4k.mp4`);
+      const args = ['enhance', basicClip(frames), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
+      return { input: basicClip(frames), output, args, env: ENV, device: 'cpu' };
+    };
+    const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
+    const running = host1.enqueue(request('running', 400));
+    const waiting = host1.enqueue(request('waiting', 4));
+    await until('the first job runs', () => (host1.get(running.id)?.frame ?? 0) >= 1, 120_000, 50);
+    assert.equal(host1.get(waiting.id)?.phase, 'queued');
+    await host1.dispose(); // window reload
+    const journal = new JobJournal(store);
+    const recovered = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output), engineEnded);
+    assert.deepEqual(
+      recovered.live.map((r) => r.id),
+      [running.id],
+    );
+    assert.deepEqual(
+      recovered.queued.map((r) => r.id),
+      [waiting.id],
+      'the waiting job is still waiting',
+    );
+    assert.deepEqual(journal.interrupted(), [], 'nothing is offered for resume');
+    assert.equal(journal.all().find((r) => r.id === waiting.id)?.phase, 'queued');
+    const host2 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal, stateDir });
+    host2.adopt(recovered.live[0]);
+    host2.requeue(recovered.queued[0]);
+    const later = host2.enqueue(request('later', 4));
+    assert.equal(host2.get(waiting.id)?.phase, 'queued', 'the re-attached engine counts against jobs-per-device');
+    assert.deepEqual(host2.queuedIds(), [waiting.id, later.id], 'the line in its old order, the new job last');
+    host2.cancel(running.id);
+    const ends = await Promise.all([host2.whenFinished(waiting.id), host2.whenFinished(later.id)]);
+    assert.deepEqual(
+      ends.map((e) => e.phase),
+      ['done', 'done'],
+    );
     await host2.dispose();
   });
 });
