@@ -35,6 +35,11 @@ export interface JobSnapshot {
   failure?: JobFailure;
   warnings: string[];
   pid?: number;
+  /**
+   * After a stop that is not done, when the engine said what it kept: the frames it had processed. `frame` is then
+   * the frames kept (closed segments), the one number every view, the picker and the log show from there on.
+   */
+  framesProcessed?: number;
 }
 
 export function newJob(id: string, input: string, output: string, now: number): JobSnapshot {
@@ -123,6 +128,11 @@ export function applyExit(
     if (next.total > 0) next.frame = next.total;
     return next;
   }
+  const kept = job.failure?.framesKept;
+  if (kept !== undefined && kept < job.frame) {
+    next.framesProcessed = job.frame;
+    next.frame = kept;
+  }
   if (phase === 'cancelled') {
     next.phase = 'cancelled';
     next.failure = job.failure ?? { exitCode, signal, reason: 'cancelled', message: 'Cancelled.' };
@@ -140,6 +150,11 @@ export function applyExit(
       };
   next.phase = phase;
   return next;
+}
+
+/** A stopped job whose engine kept no frame: it can only start again (Retry), there is nothing to resume. */
+export function keptNothing(job: { failure?: Pick<JobFailure, 'framesKept'> }): boolean {
+  return job.failure?.framesKept === 0;
 }
 
 export function isFinished(phase: JobPhase): boolean {

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { workDirFor } from '../../protocol/output-name';
 import { type EngineJobInfo, recordFromEngineJob } from '../engine/engine-jobs';
 import type { JobJournal, JobRecord } from './job-journal';
-import { percentOf } from './job-state';
+import { keptNothing, percentOf } from './job-state';
 
 /** An interrupted job a user can continue. */
 export interface ResumableJob {
@@ -10,11 +11,14 @@ export interface ResumableJob {
   percent: number;
 }
 
-/** Interrupted or cancelled jobs whose input still exists, newest first. */
+/**
+ * Interrupted or cancelled jobs whose input still exists and that kept something to resume (their work folder is
+ * there, and the engine did not say it kept nothing), newest first. The others can only start again (Retry).
+ */
 export function listResumable(journal: JobJournal, exists: (p: string) => boolean = existsSync): ResumableJob[] {
   return journal
     .interrupted()
-    .filter((r) => exists(r.input))
+    .filter((r) => exists(r.input) && exists(r.workDir ?? workDirFor(r.output)) && !keptNothing(r))
     .sort((a, b) => b.updatedAt - a.updatedAt)
     .map((record) => ({ record, percent: percentOf(record) }));
 }
@@ -66,7 +70,7 @@ export function resumePickItem(job: ResumableJob): ResumePickItem {
   const why = r.failure?.message ? ` · ${r.failure.message}` : '';
   return {
     label: path.basename(r.input),
-    description: `${job.percent}% done · ${r.frame}/${r.total} frames`,
+    description: `${job.percent}% kept · ${r.frame}/${r.total} frames`,
     detail: `${when} → ${r.output}${why}`,
   };
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { formatBytes, formatDuration } from '../../protocol/format';
 import type { JobRecord } from '../jobs/job-journal';
-import { type JobSnapshot, percentOf } from '../jobs/job-state';
+import { type JobSnapshot, keptNothing, percentOf } from '../jobs/job-state';
 
 export interface VideoMeta {
   width: number;
@@ -41,6 +41,9 @@ export function videoState(f: VideoFacts): VideoState {
   if (job?.phase === 'running') return { kind: 'running', percent: percentOf(job), fps: job.fps, etaS: job.etaS };
   const rec = job ?? f.record;
   if (rec && rec.phase !== 'done') {
+    // Stopped before its first checkpoint: nothing to resume, so the video is offered Enhance (a fresh start).
+    if ((rec.phase === 'interrupted' || rec.phase === 'cancelled') && keptNothing(rec) && !f.output)
+      return { kind: 'not-enhanced' };
     if (rec.phase === 'interrupted' || rec.phase === 'cancelled') {
       return {
         kind: 'interrupted',

@@ -35,7 +35,7 @@ describe('resume: journal of interrupted jobs', () => {
         ['a', 25],
       ],
     );
-    assert.match(resumePickItem(list[1]).description, /^25% done · 10\/40 frames/);
+    assert.match(resumePickItem(list[1]).description, /^25% kept · 10\/40 frames/);
     assert.deepEqual(resumeArgs(list[0].record), ['enhance', '/w/b.mp4', '--resume']);
     assert.equal(findResumable(list, '/w/a.4k.mp4')?.record.id, 'a');
     assert.equal(findResumable(list, '/w/a.mp4')?.record.id, 'a');
