@@ -1,6 +1,6 @@
 import * as path from 'node:path';
+import type { OutputContainer } from '../../protocol/output-name';
 import type { EnhanceSettings } from '../settings';
-import { OUTPUT_SUFFIX } from '../videos/video-files';
 
 /** What "Enhance to 4K As…" asks, remembered per workspace. */
 export interface EnhanceChoices {
@@ -13,7 +13,7 @@ export interface EnhanceChoices {
 export type OutputSize = '3840x2160' | '2560x1440' | '1920x1080' | 'x2';
 export type QualityPreset = 'best' | 'balanced' | 'fast';
 /** What the engine's encoder and segment join can write (src/engine/stream-map.ts `containerOf`). */
-export type Container = 'mp4' | 'mkv' | 'mov';
+export type Container = OutputContainer;
 
 export const SIZES: { id: OutputSize; label: string; detail: string }[] = [
   { id: '3840x2160', label: '4K (3840×2160)', detail: 'Fitted inside 3840×2160, aspect kept' },
@@ -65,11 +65,7 @@ export function applyChoices(s: EnhanceSettings, c: EnhanceChoices): EnhanceSett
   };
 }
 
-/** `<name>.4k.<container>` beside the input. */
-export function outputFor(input: string, container: Container): string {
-  const base = input.slice(0, input.length - path.extname(input).length);
-  return `${base}${OUTPUT_SUFFIX.replace(/\.mp4$/, `.${container}`)}`;
-}
+export { outputFor } from '../../protocol/output-name';
 
 export interface TrialResult {
   /** Frames the trial wrote. */

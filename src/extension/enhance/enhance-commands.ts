@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { workDirFor } from '../../protocol/output-name';
 import { argUris, type CommandDeps, refuseIfUntrusted, toUri } from '../command-args';
 import { COMMANDS } from '../commands-ids';
 import { settingsFor } from '../settings-reader';
-import { defaultOutputPath, isEnhanceable, isVideoFile, VIDEO_EXTENSIONS, VIDEO_GLOB } from '../videos/video-files';
+import { finishedOutputOf, isEnhanceable, isVideoFile, VIDEO_EXTENSIONS, VIDEO_GLOB } from '../videos/video-files';
+import { skippedText, splitReadable } from './batch-skip';
 import { chooseAndEstimate } from './enhance-options';
 import { enqueue, localInput } from './enqueue';
 
@@ -49,10 +48,9 @@ async function videosInFolder(folder: vscode.Uri): Promise<vscode.Uri[]> {
     .sort((a, b) => a.fsPath.localeCompare(b.fsPath, undefined, { numeric: true }));
 }
 
-/** A finished output with no unfinished work beside it: a folder batch skips its source instead of asking. */
+/** A finished output (any container) with no unfinished work beside it: a folder batch skips its source. */
 function alreadyEnhanced(input: string): boolean {
-  const output = defaultOutputPath(input);
-  return existsSync(output) && !existsSync(workDirFor(output));
+  return finishedOutputOf(input) !== undefined;
 }
 
 async function isFolder(uri: vscode.Uri): Promise<boolean> {
@@ -64,8 +62,8 @@ async function isFolder(uri: vscode.Uri): Promise<boolean> {
 }
 
 /**
- * Files stay as chosen; a folder becomes the videos in it that are not enhanced yet (the user is told how many
- * were skipped, or that there is nothing to do).
+ * Files stay as chosen; a folder becomes the videos in it that are not enhanced yet (an output in any container
+ * counts) and that ffprobe can read; the user is told what was skipped, or that there is nothing to do.
  */
 async function expandFolders(d: CommandDeps, uris: vscode.Uri[]): Promise<vscode.Uri[]> {
   const out: vscode.Uri[] = [];
@@ -75,17 +73,27 @@ async function expandFolders(d: CommandDeps, uris: vscode.Uri[]): Promise<vscode
       continue;
     }
     const inside = await videosInFolder(uri);
-    const todo = inside.filter((u) => !alreadyEnhanced(u.fsPath));
+    const notDone = inside.filter((u) => !alreadyEnhanced(u.fsPath));
+    const s = settingsFor(uri);
+    const ffprobe = s.ffprobePath || process.env.HUAJU4K_FFPROBE || 'ffprobe';
+    const { ok, unreadable } = await splitReadable(
+      notDone.map((u) => u.fsPath),
+      ffprobe,
+    );
     const name = vscode.workspace.asRelativePath(uri, false);
-    const skipped = inside.length - todo.length;
-    if (todo.length === 0) {
-      const why = inside.length === 0 ? 'has no videos' : `has only enhanced videos (${skipped})`;
+    const text = skippedText({
+      name,
+      found: inside.length,
+      done: inside.length - notDone.length,
+      unreadable,
+      todo: ok.length,
+    });
+    if (text) {
+      d.log.info(text);
       // Not awaited: the message resolves only when the user dismisses it.
-      void d.ui.show('info', `huaju4k: ${name} ${why}; nothing to enhance.`);
-    } else if (skipped > 0) {
-      d.log.info(`${name}: ${skipped} video(s) already enhanced, skipped`);
+      void d.ui.show('info', text);
     }
-    out.push(...todo);
+    out.push(...ok.map((p) => vscode.Uri.file(p)));
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { listEngineJobs } from '../engine/engine-jobs';
 import { enqueue } from '../enhance/enqueue';
 import { MonitorPanel } from '../monitor';
 import { revealFile } from '../reveal';
-import { defaultOutputPath } from '../videos/video-files';
+import { defaultOutputPath, finishedOutputOf } from '../videos/video-files';
 import type { JobJournal } from './job-journal';
 import { isFinished } from './job-state';
 import { isJobNode } from './jobs-tree';
@@ -141,6 +141,6 @@ export function outputOf(arg: unknown, d: CommandDeps): string | undefined {
   if (!uri) return undefined;
   const input = uri.fsPath;
   const job = d.jobs.latestFor(input);
-  const candidates = [job?.output, d.journal.byInput(input)?.output, defaultOutputPath(input)];
+  const candidates = [job?.output, d.journal.byInput(input)?.output, finishedOutputOf(input), defaultOutputPath(input)];
   return candidates.find((p): p is string => !!p && existsSync(p));
 }

@@ -22,7 +22,8 @@ export const VIDEO_EXTENSIONS = [
 /** Glob for `workspace.findFiles` / file watchers. */
 export const VIDEO_GLOB = `**/*.{${VIDEO_EXTENSIONS.join(',')}}`;
 
-import { OUTPUT_SUFFIX, WORKDIR_SUFFIX } from '../../protocol/output-name';
+import { existsSync } from 'node:fs';
+import { isOutputName, outputsFor, WORKDIR_SUFFIX, workDirFor } from '../../protocol/output-name';
 
 export { defaultOutputPath, OUTPUT_SUFFIX } from '../../protocol/output-name';
 
@@ -31,9 +32,14 @@ export function isVideoPath(filePath: string): boolean {
   return VIDEO_EXTENSIONS.includes(ext);
 }
 
-/** Outputs of earlier runs are shown under their source, not as videos to enhance again. */
+/** Outputs of earlier runs (any container, "As…" names too) are shown under their source, never enhanced again. */
 export function isEnhancedOutput(filePath: string): boolean {
-  return filePath.toLowerCase().endsWith(OUTPUT_SUFFIX);
+  return isOutputName(filePath);
+}
+
+/** The finished output of `input` in any container (no unfinished work beside it), the default name first. */
+export function finishedOutputOf(input: string, exists: (p: string) => boolean = existsSync): string | undefined {
+  return outputsFor(input).find((o) => exists(o) && !exists(workDirFor(o)));
 }
 
 /** Files the engine writes while it works: anything in a `*.huaju4k` work folder and `<name>.partial.<ext>` outputs. */

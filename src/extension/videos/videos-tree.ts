@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { debounced } from '../debounce';
 import type { JobJournal, JobRecord } from '../jobs/job-journal';
 import type { JobManager } from '../jobs/job-manager';
-import { defaultOutputPath, isEnhanceable, VIDEO_GLOB } from './video-files';
+import { defaultOutputPath, finishedOutputOf, isEnhanceable, VIDEO_GLOB } from './video-files';
 import type { ProbeCache } from './video-probe';
 import {
   describeVideo,
@@ -183,7 +183,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
     const remembered = this.journal.byInput(file);
     const checkpoint = this.interrupted.get(file);
     const record = checkpoint && remembered?.phase !== 'failed' ? { ...remembered, ...checkpoint } : remembered;
-    const output = job?.output ?? record?.output ?? defaultOutputPath(file);
+    const output = job?.output ?? record?.output ?? finishedOutputOf(file) ?? defaultOutputPath(file);
     return {
       path: file,
       relPath: node.relPath,

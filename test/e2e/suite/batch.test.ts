@@ -90,7 +90,7 @@ describe('huaju4k in a real extension host: batches, the queue and the history',
       vscode.Uri.file(cfg.batchDir),
     )) as JobSnapshot[];
     assert.deepEqual(none, []);
-    assert.ok(x.messages.some((m) => m.text === 'huaju4k: batch has only enhanced videos (3); nothing to enhance.'));
+    assert.ok(x.messages.some((m) => m.text === 'huaju4k: batch: nothing to enhance; skipped 3 already enhanced.'));
   });
 
   it('Retry runs a failed job of the history again, with the same output', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newJob } from '../../../src/extension/jobs/job-state';
-import { isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/videos/video-files';
+import { finishedOutputOf, isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/videos/video-files';
 import { parseProbe } from '../../../src/extension/videos/video-probe';
 import {
   describeVideo,
@@ -151,6 +151,8 @@ describe('which files are videos to enhance', () => {
       assert.equal(isVideoFile(source), false);
       assert.equal(isEnhanceable(join(dir, 'a.mp4')), true);
       assert.equal(isEnhanceable(join(dir, 'a.4k.mp4')), false, 'an output of ours');
+      for (const other of ['a.4k.mkv', 'a.4k.mov', 'A.4K.MKV'])
+        assert.equal(isEnhanceable(join(dir, other)), false, `an output of ours in another container: ${other}`);
       assert.equal(isVideoFile(join(dir, 'a.4k.mp4')), true, 'still a video when chosen explicitly');
       for (const engineFile of [
         join(dir, 'a.4k.mp4.huaju4k', 'seg-000000.2279.partial.mp4'),
@@ -160,6 +162,23 @@ describe('which files are videos to enhance', () => {
         assert.equal(isEngineFile(engineFile), true, engineFile);
         assert.equal(isEnhanceable(engineFile), false, engineFile);
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a video with an output in any container (Enhance to 4K As…) is done: the Videos view and batches skip it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'huaju4k-files-'));
+    try {
+      const input = join(dir, 'film.ogv');
+      writeFileSync(input, '');
+      assert.equal(finishedOutputOf(input), undefined);
+      writeFileSync(join(dir, 'film.4k.mkv'), 'x');
+      assert.equal(finishedOutputOf(input), join(dir, 'film.4k.mkv'));
+      mkdirSync(join(dir, 'film.4k.mkv.huaju4k'));
+      assert.equal(finishedOutputOf(input), undefined, 'unfinished work beside it: not done');
+      writeFileSync(join(dir, 'film.4k.mov'), 'x');
+      assert.equal(finishedOutputOf(input), join(dir, 'film.4k.mov'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
