@@ -150,6 +150,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   let outputPath: string | undefined;
   const cancel = watchForCancel();
   let upscaler: WorkerUpscaler | undefined;
+  // Kept so that a cancel while the model opens still closes the worker once it is up (see WorkerUpscaler.close).
+  let starting: Promise<WorkerUpscaler> | undefined;
   let monitor: VramMonitor | undefined;
   let publisher: HubPublisher | undefined;
   const work = (async () => {
@@ -167,7 +169,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
     const pinned = args.resume ? pinnedParams(output) : undefined;
-    upscaler = await startUpscaler(args, info, pinned);
+    starting = startUpscaler(args, info, pinned);
+    upscaler = await starting;
     if (cancel.signal.aborted) throw new Error('cancelled');
     const pending: EventPayload[] = [
       ...upscaler.warningsAfterStart(!args.json && !process.send),
@@ -217,7 +220,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   cancel.stop();
   if (code === ExitCode.cancelled) reportCancelled(emit, outputPath);
   await monitor?.stop();
-  await upscaler?.close();
+  await (upscaler ?? (await starting?.catch(() => undefined)))?.close();
   await publisher?.drain();
   await publisher?.close();
   return code;
