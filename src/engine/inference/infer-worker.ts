@@ -275,8 +275,7 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
     if (m.type === 'close') {
       closing = true;
       queue = queue.then(() => port.close());
-    }
-    else if (m.type === 'release')
+    } else if (m.type === 'release')
       upscaler.release(Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.byteLength));
     else if (m.type === 'tile') queue = queue.then(() => upscaler.setTile(m.tile));
     else queue = queue.then(() => handle(m));
