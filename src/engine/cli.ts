@@ -244,8 +244,10 @@ function cancelledEvent(output: string | undefined): EventPayload {
     framesKept: kept,
     message:
       kept > 0
-        ? `cancelled; ${kept} of ${total} frames are kept in finished segments, continue with --resume`
+        ? `cancelled; ${kept} of ${total} frames are kept in finished segments`
         : 'cancelled before the first segment was finished: no frames are kept, and a new run starts from the beginning',
+    // Command-line advice as a hint: the CLI prints it, the extension offers its own Resume instead.
+    ...(kept > 0 && { hint: 'continue with --resume (or: huaju4k resume <output>)' }),
   };
 }
 

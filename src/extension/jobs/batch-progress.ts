@@ -44,3 +44,19 @@ export function batchEndText(jobs: readonly JobSnapshot[]): string {
     .map((p) => `${counts.get(p)} ${ENDED_WORDS[p]}`);
   return `huaju4k: ${jobs.length} videos finished: ${parts.join(', ')}`;
 }
+
+/** The jobs of a batch that are worth a Retry at its end: the failed ones (a cancel was the user's own choice). */
+export function batchRetryable(jobs: readonly JobSnapshot[]): string[] {
+  return jobs.filter((j) => j.phase === 'failed').map((j) => j.id);
+}
+
+/**
+ * Failures of a batch of several to tell at once (each once: `told` remembers them), not only in the summary at
+ * its end: a batch of 20 that fails on the second video should say so while the other 18 run.
+ */
+export function failuresToTell(jobs: readonly JobSnapshot[], told: Set<string>): JobSnapshot[] {
+  if (jobs.length < 2) return [];
+  const now = jobs.filter((j) => j.phase === 'failed' && !told.has(j.id));
+  for (const j of now) told.add(j.id);
+  return now;
+}

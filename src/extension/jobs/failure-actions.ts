@@ -38,10 +38,15 @@ type Failure = JobSnapshot['failure'];
 export function describeFailure(job: JobSnapshot): FailureMessage {
   const name = path.basename(job.input);
   const f = job.failure;
-  const hint = f?.hint ? ` ${f.hint}` : '';
+  const hint = f?.hint && !isCommandLineResume(f.hint) ? ` ${f.hint}` : '';
   const detail = f ? `${f.message}${hint}` : 'No details were reported.';
   if (job.phase === 'cancelled' || job.phase === 'interrupted') return describeStopped(job, name, detail);
   return describeByReason(name, f, detail) ?? describeByExitCode(name, f, detail);
+}
+
+/** The engine's advice to run `--resume` / `huaju4k resume` is for the command line; here the Resume action does it. */
+function isCommandLineResume(hint: string): boolean {
+  return /--resume|huaju4k resume/.test(hint);
 }
 
 /** Cancelled or interrupted: progress may be kept, so the message is about resuming. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands-ids';
-import { batchEndText, batchProgress } from './batch-progress';
+import { batchEndText, batchProgress, batchRetryable, failuresToTell } from './batch-progress';
 import { describeFailure, FAILURE_ACTION_LABELS, type FailureAction } from './failure-actions';
 import type { JobManager } from './job-manager';
 import { isFinished, type JobSnapshot, progressText } from './job-state';
@@ -78,8 +78,10 @@ export class JobUi implements vscode.Disposable {
         new Promise<void>((resolve) => {
           let lastPct = 0;
           const subs: vscode.Disposable[] = [];
+          const told = new Set<string>();
           const tick = () => {
             const jobs = batch.map((id) => this.jobs.get(id)).filter((j) => j !== undefined);
+            for (const failed of failuresToTell(jobs, told)) void this.announce(failed);
             const now = batchProgress(jobs, this.jobs.queuePaused);
             if (now.over) {
               for (const s of subs) s.dispose();
@@ -109,16 +111,12 @@ export class JobUi implements vscode.Disposable {
   private async announceBatch(jobs: JobSnapshot[]): Promise<void> {
     if (jobs.length === 0) return;
     if (jobs.length === 1) return this.announce(jobs[0]);
-    const failed = jobs.filter((j) => j.phase !== 'done');
-    const severity = failed.length === 0 ? 'info' : 'warning';
+    const failed = batchRetryable(jobs);
+    const severity = jobs.every((j) => j.phase === 'done') ? 'info' : 'warning';
     const actions = failed.length > 0 ? [SHOW_JOBS, RETRY_FAILED] : [SHOW_JOBS];
     const choice = await this.show(severity, batchEndText(jobs), actions);
     if (choice === SHOW_JOBS) await vscode.commands.executeCommand(`${JOBS_VIEW_ID}.focus`);
-    if (choice === RETRY_FAILED)
-      await vscode.commands.executeCommand(
-        COMMANDS.retry,
-        failed.map((j) => j.id),
-      );
+    if (choice === RETRY_FAILED) await vscode.commands.executeCommand(COMMANDS.retry, failed);
   }
 
   private async announce(job: JobSnapshot): Promise<void> {

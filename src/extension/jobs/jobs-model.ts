@@ -29,7 +29,8 @@ const ICONS: Record<string, string> = {
 export function activeRow(job: JobSnapshot, position: number, paused: boolean): JobRow {
   const state =
     job.phase === 'queued' ? `#${position} in line${paused ? ' (paused)' : ''}` : `running ${progressText(job)}`;
-  return row(job, state, [`${path.basename(job.output)}`, `Started ${new Date(job.startedAt).toLocaleString()}`]);
+  const since = `${job.phase === 'queued' ? 'Queued' : 'Started'} ${new Date(job.startedAt).toLocaleString()}`;
+  return row(job, state, [`${path.basename(job.output)}`, since]);
 }
 
 /** A finished job, as remembered in the workspace's history. */

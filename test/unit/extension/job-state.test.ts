@@ -156,6 +156,26 @@ describe('failure messages offer the action that fixes them', () => {
     assert.equal(m.settingsQuery, 'huaju4k.disk');
   });
 
+  it('command-line advice from the engine ("continue with --resume") is not shown to extension users', () => {
+    const stopped = applyExit(
+      applyEngineEvent(base, {
+        type: 'error',
+        ts: 1,
+        code: 4,
+        reason: 'disk-budget',
+        message: 'the job would exceed its disk budget',
+        hint: 'finished segments are kept; continue with --resume (or: huaju4k resume <output>)',
+      }),
+      4,
+      null,
+      false,
+      2,
+    );
+    const m = describeFailure(stopped);
+    assert.doesNotMatch(m.text, /--resume|huaju4k resume/, m.text);
+    assert.ok(m.actions.includes('resume'));
+  });
+
   it('a killed engine → Resume', () => {
     const m = describeFailure(applyExit(base, null, 'SIGKILL', false, 3));
     assert.ok(m.actions.includes('resume'));
