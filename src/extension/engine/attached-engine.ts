@@ -1,6 +1,6 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { type EngineEvent, parseEngineEvent } from '../../protocol/engine-events';
+import { type EngineEvent, parseEngineEvent, previewFileFor } from '../../protocol/engine-events';
 import { processAlive, runningEngine } from '../../protocol/engine-lock';
 import { workDirFor } from '../../protocol/output-name';
 import type { JobRecord } from '../jobs/job-journal';
@@ -55,6 +55,8 @@ export function pruneEventFiles(dir: string, keep: ReadonlySet<string>): void {
   for (const name of names) {
     const file = path.join(dir, name);
     if (name.endsWith('.events.jsonl') && !keep.has(file)) rmSync(file, { force: true });
+    if (name.endsWith('.events.jsonl.preview') && !keep.has(file.slice(0, -'.preview'.length)))
+      rmSync(file, { force: true });
   }
 }
 
@@ -69,6 +71,8 @@ export class AttachedEngine implements EngineHandle {
   private pending = '';
   private exited = false;
   private last: EngineEvent | undefined;
+  /** mtime of the preview file last read: a new picture is passed on once. */
+  private previewAt = 0;
   private readonly timer: NodeJS.Timeout;
   private killTimer: NodeJS.Timeout | undefined;
   private resolveExit: (r: { code: number | null; signal: string | null }) => void = () => {};
@@ -117,7 +121,22 @@ export class AttachedEngine implements EngineHandle {
     if (this.exited) return;
     const wasAlive = processAlive(this.pid);
     this.readNew();
+    this.readPreview();
     if (!wasAlive) this.finish();
+  }
+
+  /** The engine's newest preview (it keeps previews out of the events file): the monitor's picture after a reload. */
+  private readPreview(): void {
+    const file = previewFileFor(this.eventsFile);
+    try {
+      const at = statSync(file).mtimeMs;
+      if (at === this.previewAt) return;
+      this.previewAt = at;
+      const ev = parseEngineEvent(readFileSync(file, 'utf8'));
+      if (ev?.type === 'preview') this.listener.onEvent(ev);
+    } catch {
+      // No preview yet (previews are at most one a second), or it is being replaced.
+    }
   }
 
   private readNew(): void {

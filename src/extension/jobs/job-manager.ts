@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { EngineEvent } from '../../protocol/engine-events';
+import { type EngineEvent, previewFileFor } from '../../protocol/engine-events';
 import { type Disposable, Emitter } from '../emitter';
 import { AttachedEngine } from '../engine/attached-engine';
 import { engineEventLog, engineExitLog, type LogLevel } from '../engine/engine-log';
@@ -296,7 +296,10 @@ export class JobManager implements Disposable {
 
   private finish(e: JobEntry, snapshot: JobSnapshot): void {
     this.queue.finished(snapshot.id);
-    if (e.eventsFile) rmSync(e.eventsFile, { force: true });
+    if (e.eventsFile) {
+      rmSync(e.eventsFile, { force: true });
+      rmSync(previewFileFor(e.eventsFile), { force: true });
+    }
     this.update(e, snapshot);
     e.resolveDone(snapshot);
     this.pump();

@@ -50,9 +50,13 @@ async function startThenReload(frames: number) {
   const { live } = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
   assert.equal(live.length, 1, 'the running job is offered for re-attaching, not marked interrupted');
   const host2 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal, stateDir });
+  const previews: number[] = [];
+  host2.onEngineEvent(({ event }) => {
+    if (event.type === 'preview') previews.push(event.frame);
+  });
   const adopted = host2.adopt(live[0]);
   assert.ok(adopted);
-  return { host2, adopted, pid, output, stateDir };
+  return { host2, adopted, pid, output, stateDir, previews };
 }
 
 /**
@@ -93,14 +97,15 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
   this.timeout(600_000);
 
   it('follows the engine to the end: progress rebuilt from its events, done, output complete', async () => {
-    const { host2, adopted, output, stateDir } = await startThenReload(40);
+    const { host2, adopted, output, stateDir, previews } = await startThenReload(40);
     assert.equal(host2.get(adopted.id)?.phase, 'running');
     await until('the state rebuilt from the events file', () => (host2.get(adopted.id)?.total ?? 0) === 40, 10_000);
     const end = await host2.whenFinished(adopted.id);
     assert.equal(end.phase, 'done', JSON.stringify(end.failure));
     assert.equal(end.frame, 40);
     assert.equal(Number(streams(output).find((s) => s.codec_type === 'video')?.nb_read_packets), 40);
-    assert.deepEqual(readdirSync(stateDir), [], 'the events file is removed with the job');
+    assert.ok(previews.length > 0, 'the preview comes back after the reload (the monitor shows the picture again)');
+    assert.deepEqual(readdirSync(stateDir), [], 'the events and preview files are removed with the job');
     await host2.dispose();
   });
 
