@@ -200,3 +200,21 @@ export function groupVideos<T extends VideoFacts>(facts: T[], sort: VideoSort = 
     .sort(([a], [b]) => (a === '.' ? 1 : b === '.' ? -1 : 0))
     .map(([dir, items]) => ({ dir, items: [...items].sort((a, b) => key(a) - key(b)) }));
 }
+
+/**
+ * The line above the Videos tree (TreeView.message), if any: a filter that matches nothing says so instead of
+ * leaving the view blank, and Restricted Mode says why no video can be enhanced here.
+ */
+export function videosViewMessage(v: {
+  shown: number;
+  total: number;
+  filter: string;
+  trusted: boolean;
+}): string | undefined {
+  const lines: string[] = [];
+  if (!v.trusted && v.total > 0)
+    lines.push('Restricted Mode: enhancing is off in this workspace. Trust it to enhance these videos.');
+  if (v.filter && v.shown === 0 && v.total > 0)
+    lines.push(`No video matches "${v.filter}" (${v.total} in all). Clear the filter to see them.`);
+  return lines.length > 0 ? lines.join(' ') : undefined;
+}

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands-ids';
-import type { VideoSort } from './videos-model';
+import { type VideoSort, videosViewMessage } from './videos-model';
 import { VIDEOS_VIEW_ID, type VideosTreeNode, type VideosTreeProvider } from './videos-tree';
 
 const FILTERED_KEY = 'huaju4k.videosFiltered';
@@ -24,6 +24,7 @@ export function createVideosView(context: vscode.ExtensionContext, tree: VideosT
   tree.setSort(context.workspaceState.get<VideoSort>(SORT_STATE) ?? 'name');
   const describe = ({ shown, total }: { shown: number; total: number }) => {
     view.description = tree.filter ? `filter: ${tree.filter} · ${shown} of ${total}` : undefined;
+    view.message = videosViewMessage({ shown, total, filter: tree.filter, trusted: vscode.workspace.isTrusted });
   };
   const setFilter = async (text: string) => {
     tree.setFilter(text);

@@ -13,6 +13,7 @@ import {
   sortVideos,
   type VideoFacts,
   videoState,
+  videosViewMessage,
 } from '../../../src/extension/videos/videos-model';
 
 const base: VideoFacts = { path: '/w/clips/a.mp4', relPath: 'clips/a.mp4' };
@@ -182,5 +183,22 @@ describe('which files are videos to enhance', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the line above the Videos tree', () => {
+  it('a filter that matches nothing says so instead of a blank view', () => {
+    const m = videosViewMessage({ shown: 0, total: 3, filter: 'holiday', trusted: true });
+    assert.match(m ?? '', /No video matches "holiday" \(3 in all\)/);
+    assert.equal(videosViewMessage({ shown: 2, total: 3, filter: 'a', trusted: true }), undefined);
+  });
+
+  it('Restricted Mode says that enhancing is off and how to turn it on', () => {
+    assert.match(videosViewMessage({ shown: 3, total: 3, filter: '', trusted: false }) ?? '', /Restricted Mode.*Trust/);
+    assert.equal(
+      videosViewMessage({ shown: 0, total: 0, filter: '', trusted: false }),
+      undefined,
+      'no videos: the welcome text',
+    );
   });
 });
