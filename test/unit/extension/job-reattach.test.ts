@@ -132,7 +132,9 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     assert.equal(ended.phase, 'cancelled');
     assert.equal(entry.phase, 'cancelled');
     assert.match(entry.message ?? '', /^cancelled/, 'the engine’s own words');
-    assert.ok(entry.frame > 0 && entry.frame < 400, `where it stopped: ${entry.frame}`);
+    // What it kept (closed segments), as every view says after a stop; not the frames it had processed.
+    assert.equal(entry.frame, ended.failure?.framesKept, `kept: ${entry.frame}`);
+    assert.ok((ended.framesProcessed ?? ended.frame) >= entry.frame && entry.frame < 400);
     const record = journal.all().find((r) => r.output === output);
     assert.equal(record?.phase, 'cancelled', 'kept as cancelled, not "VS Code closed while the job was running"');
     assert.equal(record?.pid, undefined);
