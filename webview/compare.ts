@@ -5,7 +5,7 @@ import {
   type CompareInit,
   type CompareWebviewMessage,
   parseCompareHostMessage,
-} from '../src/extension/compare-messages';
+} from '../src/protocol/compare-messages';
 import { formatDuration } from '../src/protocol/format';
 import { h, setText } from './dom';
 import type { VsCodeWebviewApi } from './host-api';

@@ -198,6 +198,14 @@ function errorView(event: Extract<EngineEvent, { type: 'error' }>): ErrorView {
   };
 }
 
+/** After a stop, the bar shows what is kept (closed segments), not what was processed: the one truth of progress. */
+function keptProgress(state: ViewState, framesKept: number | undefined): ViewState {
+  const p = state.progress;
+  if (!p || framesKept === undefined || framesKept >= p.frame) return state;
+  const fraction = p.total > 0 ? clamp01(framesKept / p.total) : 0;
+  return { ...state, progress: { ...p, frame: framesKept, fraction, etaS: 0 } };
+}
+
 function doneState(state: ViewState, event: Extract<EngineEvent, { type: 'done' }>): ViewState {
   const progress = state.progress
     ? { ...state.progress, frame: event.frames, total: event.frames, fraction: 1, etaS: 0 }
@@ -242,7 +250,11 @@ export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewStat
       return { ...state, warnings: [...state.warnings, warning].slice(-MAX_WARNINGS) };
     }
     case 'error':
-      return { ...state, status: endPhase(event.code, null, false), error: errorView(event) };
+      return {
+        ...keptProgress(state, event.framesKept),
+        status: endPhase(event.code, null, false),
+        error: errorView(event),
+      };
     case 'done':
       return doneState(state, event);
     default:

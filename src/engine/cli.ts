@@ -152,6 +152,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   let outputPath: string | undefined;
   const cancel = watchForCancel();
   let upscaler: WorkerUpscaler | undefined;
+  // Kept so that a cancel while the model opens still closes the worker once it is up (see WorkerUpscaler.close).
+  let starting: Promise<WorkerUpscaler> | undefined;
   let monitor: VramMonitor | undefined;
   let publisher: HubPublisher | undefined;
   const work = (async () => {
@@ -171,7 +173,8 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
     const pinned = args.resume ? pinnedParams(output) : undefined;
     checkInt8Choice(args.precision, args.model ?? DEFAULT_MODEL_ID);
-    upscaler = await startUpscaler(args, info, pinned);
+    starting = startUpscaler(args, info, pinned);
+    upscaler = await starting;
     if (cancel.signal.aborted) throw new Error('cancelled');
     const pending: EventPayload[] = [
       ...upscaler.warningsAfterStart(!args.json && !process.send),
@@ -221,7 +224,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
   cancel.stop();
   if (code === ExitCode.cancelled) reportCancelled(emit, outputPath);
   await monitor?.stop();
-  await upscaler?.close();
+  await (upscaler ?? (await starting?.catch(() => undefined)))?.close();
   await publisher?.drain();
   await publisher?.close();
   return code;
@@ -245,8 +248,10 @@ function cancelledEvent(output: string | undefined): EventPayload {
     framesKept: kept,
     message:
       kept > 0
-        ? `cancelled; ${kept} of ${total} frames are kept in finished segments, continue with --resume`
+        ? `cancelled; ${kept} of ${total} frames are kept in finished segments`
         : 'cancelled before the first segment was finished: no frames are kept, and a new run starts from the beginning',
+    // Command-line advice as a hint: the CLI prints it, the extension offers its own Resume instead.
+    ...(kept > 0 && { hint: 'continue with --resume (or: huaju4k resume <output>)' }),
   };
 }
 

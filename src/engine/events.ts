@@ -1,5 +1,5 @@
-import { appendFileSync } from 'node:fs';
-import type { EngineEvent } from '../protocol/engine-events';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { type EngineEvent, previewFileFor } from '../protocol/engine-events';
 import { formatPlan } from './pipeline/size-plan';
 
 /** An event as the engine builds it; `emit` stamps `ts`. */
@@ -55,6 +55,17 @@ export function formatHuman(e: EngineEvent): string | undefined {
   }
 }
 
+/** The newest preview, replaced whole (written aside, then renamed: a reader never sees half a file). */
+function replacePreview(eventsFile: string, event: EngineEvent): void {
+  const file = previewFileFor(eventsFile);
+  try {
+    writeFileSync(`${file}.tmp`, JSON.stringify(event));
+    renameSync(`${file}.tmp`, file);
+  } catch {
+    // As for the events file: a convenience for re-attaching.
+  }
+}
+
 function appendEventLine(file: string, event: EngineEvent): void {
   try {
     appendFileSync(file, `${JSON.stringify(event)}\n`);
@@ -71,6 +82,7 @@ export function createEmitter(opts: EmitterOptions): Emit {
     if (opts.json) process.stdout.write(`${JSON.stringify(event)}\n`);
     if (opts.send) opts.send(event);
     if (opts.eventsFile && event.type !== 'preview') appendEventLine(opts.eventsFile, event);
+    if (opts.eventsFile && event.type === 'preview') replacePreview(opts.eventsFile, event);
     if (opts.json || !opts.human) return;
     const line = formatHuman(event);
     if (line === undefined) return;

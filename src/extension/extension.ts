@@ -1,23 +1,26 @@
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { engineEnded, engineStillRunning, pruneEventFiles } from './attached-engine';
 import { type BackendsFeature, registerBackends } from './backends';
-import { findInterruptedJobs, registerCommands } from './commands';
-import { COMMANDS } from './commands-ids';
-import { JobHistory } from './job-history';
-import { JobJournal } from './job-journal';
-import { JobManager } from './job-manager';
-import { JobUi, type ShownMessage } from './job-ui';
-import { JobsTreeProvider } from './jobs-tree';
+import type { CommandDeps } from './command-args';
+import { registerCompareCommands } from './compare/compare-commands';
+import { engineEnded, engineStillRunning, pruneEventFiles } from './engine/attached-engine';
+import { registerEnhanceCommands } from './enhance/enhance-commands';
+import { registerJobCommands } from './jobs/job-commands';
+import { JobHistory } from './jobs/job-history';
+import { JobJournal, type JobRecord } from './jobs/job-journal';
+import { JobManager } from './jobs/job-manager';
+import { JobUi, type ShownMessage } from './jobs/job-ui';
+import { JobsTreeProvider } from './jobs/jobs-tree';
+import { registerQueueCommands } from './jobs/queue-commands';
+import { watchInterrupted } from './jobs/resume-offer';
 import { MonitorPanel } from './monitor';
-import { registerQueueCommands } from './queue-commands';
 import { revealFile } from './reveal';
 import { settingsFor } from './settings-reader';
-import { ProbeCache } from './video-probe';
-import type { VideoFacts } from './videos-model';
-import { VideosTreeProvider } from './videos-tree';
-import { createVideosView } from './videos-view';
+import { checkFfmpeg, registerSetupCommands } from './setup-commands';
+import { ProbeCache } from './videos/video-probe';
+import type { VideoFacts } from './videos/videos-model';
+import { VideosTreeProvider } from './videos/videos-tree';
+import { createVideosView } from './videos/videos-view';
 
 /** What `activate` returns: used by the extension-host tests and by other extensions that drive huaju4k. */
 export interface Huaju4kApi {
@@ -46,10 +49,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   const journal = new JobJournal(context.globalState);
   // Engines started before a window reload may still be running: they are re-attached below, not interrupted.
   // Those that ended while no window was open are read from their events files, once, for the history.
-  const { live: stillRunning, ended } = await journal.recoverAfterRestart(
-    (r) => engineStillRunning(r.pid, r.output),
-    engineEnded,
-  );
+  const {
+    live: stillRunning,
+    ended,
+    queued,
+  } = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output), engineEnded);
   pruneEventFiles(engineStateDir(context), new Set(stillRunning.map((r) => r.eventsFile ?? '')));
   const enginePath =
     process.env.HUAJU4K_ENGINE || vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine.js').fsPath;
@@ -79,24 +83,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     tree,
     ...createVideosView(context, tree),
     ...jobsTree.register(),
-    ...registerCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
-    ...registerQueueCommands(jobs, history, journal),
+    ...registerFeatureCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('huaju4k.ffmpegPath')) void checkFfmpeg(log);
       if (e.affectsConfiguration('huaju4k.jobsPerDevice')) jobs.setPerDevice(settingsFor().jobsPerDevice);
     }),
     { dispose: () => void jobs.dispose() },
   );
   log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
+  // Re-attached engines first, so that they count against jobs-per-device before the waiting line moves.
   for (const record of stillRunning) jobs.adopt(record);
+  for (const record of queued) requeue(jobs, record, log);
   void checkFfmpeg(log);
-  void offerResume(journal, enginePath, ui, tree);
-  context.subscriptions.push(
-    jobs.onDidChangeJob((j) => {
-      if (j.phase !== 'running' && j.phase !== 'queued') void refreshCheckpoints(journal, enginePath, tree);
-    }),
-  );
+  context.subscriptions.push(watchInterrupted(jobs, journal, enginePath, ui, tree));
   return {
     jobs,
     journal,
@@ -107,6 +106,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     enginePath,
     backends: { rows: () => backends.rows(), previewFrames: (name) => backends.previewFrames(name) },
   };
+}
+
+/** Each feature registers its own commands. */
+function registerFeatureCommands(d: CommandDeps): vscode.Disposable[] {
+  return [
+    ...registerEnhanceCommands(d),
+    ...registerJobCommands(d),
+    ...registerQueueCommands(d.jobs, d.history, d.journal),
+    ...registerCompareCommands(d),
+    ...registerSetupCommands(d.log),
+  ];
 }
 
 /** The monitor panel, fed with every engine event and told how each job ended. */
@@ -139,31 +149,11 @@ export async function deactivate(): Promise<void> {
   manager = undefined;
 }
 
-async function checkFfmpeg(log: vscode.LogOutputChannel): Promise<void> {
-  const ffmpeg = settingsFor().ffmpegPath || process.env.HUAJU4K_FFMPEG || 'ffmpeg';
-  const ok = await new Promise<boolean>((resolve) =>
-    execFile(ffmpeg, ['-hide_banner', '-version'], { timeout: 10000 }, (err) => resolve(!err)),
-  );
-  if (!ok) log.warn(`ffmpeg not usable at "${ffmpeg}": install it or set huaju4k.ffmpegPath`);
-  await vscode.commands.executeCommand('setContext', 'huaju4k.ffmpegMissing', !ok);
-}
-
-async function refreshCheckpoints(journal: JobJournal, enginePath: string, tree: VideosTreeProvider): Promise<number> {
-  const jobs = await findInterruptedJobs(journal, enginePath);
-  tree.setInterrupted(jobs.map((j) => j.record));
-  return jobs.length;
-}
-
-async function offerResume(
-  journal: JobJournal,
-  enginePath: string,
-  ui: JobUi,
-  tree: VideosTreeProvider,
-): Promise<void> {
-  if (!vscode.workspace.isTrusted) return;
-  const n = await refreshCheckpoints(journal, enginePath, tree);
-  if (n === 0) return;
-  const text = `huaju4k: ${n === 1 ? 'one interrupted enhancement' : `${n} interrupted enhancements`} can be resumed.`;
-  const choice = await ui.show('info', text, ['Resume…']);
-  if (choice) await vscode.commands.executeCommand(COMMANDS.resume);
+/** A job that waited in line before the reload waits again (its output being written by another job: logged). */
+function requeue(jobs: JobManager, record: JobRecord, log: vscode.LogOutputChannel): void {
+  try {
+    jobs.requeue(record);
+  } catch (err) {
+    log.warn(`[${record.id}] not queued again after the reload: ${(err as Error).message}`);
+  }
 }

@@ -218,6 +218,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Accepts a parsed JSON value or a raw line; returns the event when it has a known type and a numeric timestamp,
  * otherwise undefined (callers log and ignore, never execute, what they do not understand).
  */
+/**
+ * Beside an engine's events file (which leaves previews out: they would make it grow by a JPEG a second), the newest
+ * preview alone, replaced each time: a window that re-attaches after a reload shows the picture again from it.
+ */
+export function previewFileFor(eventsFile: string): string {
+  return `${eventsFile}.preview`;
+}
+
 export function parseEngineEvent(input: unknown): EngineEvent | undefined {
   let value = input;
   if (typeof input === 'string') {

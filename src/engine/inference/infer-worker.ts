@@ -64,11 +64,15 @@ function toEngineError(m: Extract<FromWorker, { type: 'error' }>): Error {
   return new Error(m.message);
 }
 
+/** How long `close` waits for the frame in flight before it terminates the worker anyway. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
 /** Main-thread handle of the inference worker; a FrameUpscaler (with a changeable tile) for the pipeline. */
 export class WorkerUpscaler implements RetileableUpscaler {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
+  private exited = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -95,7 +99,10 @@ export class WorkerUpscaler implements RetileableUpscaler {
       }
     });
     worker.on('error', (err) => this.failAll(err));
-    worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (${code})`)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.failAll(new Error(`inference worker exited (${code})`));
+    });
   }
 
   /** What follows `start`: the warnings, and for a person at a terminal (`terminal`) auto's one-line summary. */
@@ -156,9 +163,20 @@ export class WorkerUpscaler implements RetileableUpscaler {
     this.worker.postMessage({ type: 'tile', tile } satisfies ToWorker);
   }
 
+  /**
+   * Lets the frame in flight finish, then the worker ends on its own. Terminating it while onnxruntime runs (or
+   * opens) a session aborts the whole process: ORT's thread calls back into the torn-down thread ("terminate called
+   * after throwing an instance of 'Napi::Error'", SIGABRT). Terminated only if it has not ended after
+   * CLOSE_TIMEOUT_MS.
+   */
   async close(): Promise<void> {
     this.failure ??= new Error('inference worker closed');
-    await this.worker.terminate();
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    const timer = setTimeout(() => void this.worker.terminate(), CLOSE_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 }
 
@@ -244,7 +262,9 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
   }
   // One frame at a time: the upscaler reuses its input tensors between tiles.
   let queue = Promise.resolve();
+  let closing = false;
   const handle = async (m: Extract<ToWorker, { type: 'upscale' }>) => {
+    if (closing) return;
     try {
       const out = await upscaler.upscale(m.frame, m.width, m.height);
       const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -254,8 +274,11 @@ async function workerMain(port: NonNullable<typeof parentPort>, opts: InferWorke
     }
   };
   port.on('message', (m: ToWorker) => {
-    if (m.type === 'close') port.close();
-    else if (m.type === 'release')
+    // Closing: frames still waiting are dropped, the one running finishes, then the port closes and the thread ends.
+    if (m.type === 'close') {
+      closing = true;
+      queue = queue.then(() => port.close());
+    } else if (m.type === 'release')
       upscaler.release(Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.byteLength));
     else if (m.type === 'tile') queue = queue.then(() => upscaler.setTile(m.tile));
     else queue = queue.then(() => handle(m));

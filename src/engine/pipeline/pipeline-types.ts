@@ -4,6 +4,7 @@ import type { Emit } from '../events';
 import type { EncoderSettings } from '../ffmpeg/encoder';
 import type { FfmpegTools } from '../ffmpeg/ffmpeg-tools';
 import type { MediaInfo } from '../ffmpeg/probe';
+import type { FrameStage, FrameUpscaler } from '../frame-stage';
 import type { Precision } from '../model/loader';
 import type { TemporalParts } from '../temporal/resume-prime';
 import type { CheckedOutput } from './size-plan';
@@ -22,37 +23,7 @@ export interface EngineModel {
   int8Sha256?: string;
 }
 
-/** Anything that turns a low-res RGB24 frame into a ×scale RGB24 frame (the tiled model, or a reuse-aware one). */
-export interface FrameUpscaler {
-  readonly scale: number;
-  /** Share of tiles served from a previous frame's output so far (temporal/reuse-upscaler.ts); reported in progress. */
-  readonly reuseRatio?: number;
-  upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer>;
-  /**
-   * Gives back a frame `upscale` returned, once nothing reads it any more (the encoder has written it): its memory
-   * is reused for a later frame instead of allocating 25 MB per 4K frame. Optional; never call it for a frame that
-   * is still held (a temporal history, a preview being encoded).
-   */
-  release?(frame: Buffer): void;
-}
-
-/** A frame between the model and the encoder. */
-export interface PipelineFrame {
-  index: number;
-  input: Buffer;
-  inputSize: Size;
-  output: Buffer;
-  outputSize: Size;
-}
-
-/**
- * A stage between inference and encode (temporal filter, overlays…). One frame in, one frame out, in order;
- * `output` may be replaced but must keep `outputSize`.
- */
-export interface FrameStage {
-  readonly name: string;
-  process(frame: PipelineFrame): Promise<PipelineFrame> | PipelineFrame;
-}
+export type { FrameStage, FrameUpscaler, PipelineFrame } from '../frame-stage';
 
 export interface EnhanceOptions {
   input: string;

@@ -1,8 +1,8 @@
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
+import type { FrameStage, PipelineFrame } from '../frame-stage';
 import { castNode } from '../model/fp16';
 import { ort } from '../model/ort';
-import type { FrameStage, PipelineFrame } from '../pipeline/pipeline-types';
 import { type BlendPlan, blendPlannedOnCpu, completePlan, type PlannedBlend, type PlanSize } from './blend-plan';
 import { type TemporalStage, withOutput } from './temporal-stage';
 

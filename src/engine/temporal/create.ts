@@ -1,5 +1,5 @@
 import type { PixelParams } from '../checkpoint/manifest';
-import type { FrameStage, FrameUpscaler } from '../pipeline/pipeline-types';
+import type { FrameStage, FrameUpscaler } from '../frame-stage';
 import { BlendGraph, type BlendPath, blendGraphProviders, blendPathFor, GraphBlendStage } from './blend-graph';
 import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
 import type { TemporalParts } from './resume-prime';

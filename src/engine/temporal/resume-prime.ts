@@ -1,4 +1,4 @@
-import type { FrameUpscaler, PipelineFrame } from '../pipeline/pipeline-types';
+import type { FrameUpscaler, PipelineFrame } from '../frame-stage';
 import type { Size } from '../pipeline/target-size';
 import type { ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStage } from './temporal-stage';

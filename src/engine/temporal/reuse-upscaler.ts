@@ -1,4 +1,4 @@
-import type { FrameUpscaler } from '../pipeline/pipeline-types';
+import type { FrameUpscaler } from '../frame-stage';
 import { isSceneCut, lumaOf } from './change-mask';
 import type { MotionEstimator } from './motion';
 import type { FlowField } from './optical-flow';

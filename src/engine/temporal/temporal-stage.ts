@@ -1,4 +1,4 @@
-import type { FrameStage, PipelineFrame } from '../pipeline/pipeline-types';
+import type { FrameStage, PipelineFrame } from '../frame-stage';
 import { blendPlannedOnCpu, type PlannedBlend, type PlanSize, staticPlan } from './blend-plan';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';

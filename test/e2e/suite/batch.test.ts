@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { JobSnapshot } from '../../../src/extension/job-state';
+import type { JobSnapshot } from '../../../src/extension/jobs/job-state';
 import { e2eConfig } from './config';
 import { api, treeFacts, until } from './helpers';
 
@@ -90,7 +90,7 @@ describe('huaju4k in a real extension host: batches, the queue and the history',
       vscode.Uri.file(cfg.batchDir),
     )) as JobSnapshot[];
     assert.deepEqual(none, []);
-    assert.ok(x.messages.some((m) => m.text === 'huaju4k: batch has only enhanced videos (3); nothing to enhance.'));
+    assert.ok(x.messages.some((m) => m.text === 'huaju4k: batch: nothing to enhance; skipped 3 already enhanced.'));
   });
 
   it('Retry runs a failed job of the history again, with the same output', async () => {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { Huaju4kApi } from '../../../src/extension/extension';
-import type { VideoFacts } from '../../../src/extension/videos-model';
-import { videoState } from '../../../src/extension/videos-model';
+import type { VideoFacts } from '../../../src/extension/videos/videos-model';
+import { videoState } from '../../../src/extension/videos/videos-model';
 
 export async function api(): Promise<Huaju4kApi> {
   const ext = vscode.extensions.getExtension<Huaju4kApi>('huaju4k.huaju4k');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { JobSnapshot } from '../../../src/extension/job-state';
+import type { JobSnapshot } from '../../../src/extension/jobs/job-state';
 import { e2eConfig } from './config';
 import { api, groupAlive, probeFrames, treeState, until } from './helpers';
 

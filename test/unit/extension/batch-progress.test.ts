@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
-import { batchEndText, batchProgress } from '../../../src/extension/batch-progress';
-import { type JobPhase, type JobSnapshot, newJob } from '../../../src/extension/job-state';
+import {
+  batchEndText,
+  batchProgress,
+  batchRetryable,
+  failuresToTell,
+} from '../../../src/extension/jobs/batch-progress';
+import { type JobPhase, type JobSnapshot, newJob } from '../../../src/extension/jobs/job-state';
+import { activeRow } from '../../../src/extension/jobs/jobs-model';
 
 function job(name: string, phase: JobPhase, frame = 0, total = 0): JobSnapshot {
   return { ...newJob(name, `/v/${name}.mp4`, `/v/${name}.4k.mp4`, 0), phase, frame, total };
@@ -27,5 +33,28 @@ describe('batch progress: one notification for many jobs', () => {
     assert.equal(batchProgress(jobs).over, true);
     assert.equal(batchProgress([]).over, true, 'every job taken out of the batch');
     assert.equal(batchEndText(jobs), 'huaju4k: 4 videos finished: 2 enhanced, 1 failed, 1 cancelled');
+  });
+
+  it('Retry Failed only when something failed: a cancelled job is not offered for retry', () => {
+    assert.deepEqual(batchRetryable([job('a', 'done'), job('b', 'cancelled')]), []);
+    assert.deepEqual(batchRetryable([job('a', 'done'), job('c', 'failed')]), ['c']);
+  });
+
+  it('a failure inside a batch is told at once, once; a single job is told at its end as before', () => {
+    const told = new Set<string>();
+    const jobs = [job('a', 'running', 1, 4), job('b', 'failed'), job('c', 'queued')];
+    assert.deepEqual(
+      failuresToTell(jobs, told).map((j) => j.id),
+      ['b'],
+    );
+    assert.deepEqual(failuresToTell(jobs, told), [], 'not twice');
+    assert.deepEqual(failuresToTell([job('d', 'failed')], new Set()), []);
+  });
+
+  it('a queued job says when it was queued, not "Started"', () => {
+    const row = activeRow(job('q', 'queued'), 1, false);
+    assert.doesNotMatch(row.tooltip, /Started/);
+    assert.match(row.tooltip, /Queued /);
+    assert.match(activeRow(job('r', 'running', 1, 4), 0, false).tooltip, /Started /);
   });
 });

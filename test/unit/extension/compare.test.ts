@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCompareHostMessage, parseCompareWebviewMessage } from '../../../src/extension/compare-messages';
-import { COMPARE_MAX_WIDTH, compareSize, grabFrame } from '../../../src/extension/frame-grab';
+import { COMPARE_MAX_WIDTH, compareSize, grabFrame } from '../../../src/extension/compare/frame-grab';
+import { parseCompareHostMessage, parseCompareWebviewMessage } from '../../../src/protocol/compare-messages';
 
 describe('compare view: frames at a time, and its messages', function () {
   this.timeout(30_000);
@@ -53,5 +53,29 @@ describe('compare view: frames at a time, and its messages', function () {
     assert.equal(parseCompareWebviewMessage({ type: 'compareSeek', seq: 1, timeS: -1 }), undefined);
     assert.equal(parseCompareWebviewMessage({ type: 'run', cmd: 'rm' }), undefined);
     assert.equal(parseCompareHostMessage({ type: 'init' }), undefined);
+  });
+
+  it('checks every field of a host message, as the monitor does', () => {
+    const frames = {
+      type: 'compareFrames',
+      seq: 2,
+      timeS: 1,
+      mime: 'image/jpeg',
+      source: 'a',
+      output: 'b',
+      width: 4,
+      height: 2,
+    };
+    assert.deepEqual(parseCompareHostMessage({ ...frames, extra: 1 }), frames);
+    assert.equal(parseCompareHostMessage({ ...frames, source: 7 }), undefined);
+    assert.equal(parseCompareHostMessage({ ...frames, width: 0 }), undefined);
+    assert.equal(parseCompareHostMessage({ ...frames, mime: 'text/html' }), undefined);
+    assert.equal(parseCompareHostMessage({ type: 'compareInit', source: 'a', output: 'b' }), undefined);
+    assert.equal(parseCompareHostMessage({ type: 'compareError', seq: 1 }), undefined);
+    assert.deepEqual(parseCompareHostMessage({ type: 'compareError', seq: 1, message: 'x' }), {
+      type: 'compareError',
+      seq: 1,
+      message: 'x',
+    });
   });
 });

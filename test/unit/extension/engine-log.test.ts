@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { engineEventLog, engineExitLog } from '../../../src/extension/engine-log';
+import { engineEventLog, engineExitLog } from '../../../src/extension/engine/engine-log';
 import { ExitCode } from '../../../src/protocol/engine-events';
 import { doneEvent, errorEvent, progressEvent, startEvent, T0, warningEvent } from '../monitor/engine-event-fixtures';
 

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyChoices, estimateFromTrial, outputFor } from '../../../src/extension/enhance-choices';
+import { applyChoices, estimateFromTrial, outputFor } from '../../../src/extension/enhance/enhance-choices';
+import { runTrial, TRIAL_FRAMES } from '../../../src/extension/enhance/trial-run';
 import { buildEnhanceArgs, DEFAULT_SETTINGS } from '../../../src/extension/settings';
-import { runTrial, TRIAL_FRAMES } from '../../../src/extension/trial-run';
 
 const ENGINE = fileURLToPath(new URL('../../../dist/engine.js', import.meta.url));
 

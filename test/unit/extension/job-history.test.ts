@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { JobHistory, MAX_HISTORY } from '../../../src/extension/job-history';
-import type { KeyValueStore } from '../../../src/extension/job-journal';
-import { type JobPhase, newJob } from '../../../src/extension/job-state';
-import { historyRow } from '../../../src/extension/jobs-model';
+import { JobHistory, MAX_HISTORY } from '../../../src/extension/jobs/job-history';
+import type { KeyValueStore } from '../../../src/extension/jobs/job-journal';
+import { type JobPhase, newJob } from '../../../src/extension/jobs/job-state';
+import { historyRow } from '../../../src/extension/jobs/jobs-model';
 
 class MapStore implements KeyValueStore {
   readonly map = new Map<string, unknown>();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { JobManager } from '../../../src/extension/job-manager';
-import type { JobSnapshot } from '../../../src/extension/job-state';
+import { JobManager } from '../../../src/extension/jobs/job-manager';
+import type { JobSnapshot } from '../../../src/extension/jobs/job-state';
 import { isAlive } from '../resume/helpers';
 import { until } from '../until';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { JobQueue } from '../../../src/extension/job-queue';
+import { JobQueue } from '../../../src/extension/jobs/job-queue';
 
 describe('JobQueue (one job per device by default)', () => {
   it('runs one job per device and keeps the rest in order', () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { engineEnded, engineStillRunning, pruneEventFiles } from '../../../src/extension/attached-engine';
-import { JobHistory } from '../../../src/extension/job-history';
-import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
-import { JobManager } from '../../../src/extension/job-manager';
+import { engineEnded, engineStillRunning, pruneEventFiles } from '../../../src/extension/engine/attached-engine';
+import { JobHistory } from '../../../src/extension/jobs/job-history';
+import { JobJournal, type KeyValueStore } from '../../../src/extension/jobs/job-journal';
+import { JobManager } from '../../../src/extension/jobs/job-manager';
 import { basicClip, FAST_MODEL, freshDir, ROOT, streams } from '../engine/helpers';
 import { isAlive } from '../resume/helpers';
 import { until } from '../until';
@@ -50,9 +50,13 @@ async function startThenReload(frames: number) {
   const { live } = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
   assert.equal(live.length, 1, 'the running job is offered for re-attaching, not marked interrupted');
   const host2 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal, stateDir });
+  const previews: number[] = [];
+  host2.onEngineEvent(({ event }) => {
+    if (event.type === 'preview') previews.push(event.frame);
+  });
   const adopted = host2.adopt(live[0]);
   assert.ok(adopted);
-  return { host2, adopted, pid, output, stateDir };
+  return { host2, adopted, pid, output, stateDir, previews };
 }
 
 /**
@@ -84,7 +88,7 @@ async function endWhileClosed(frames: number, stop?: (pid: number) => void) {
   assert.equal(first.ended.length, 1, 'the job that ended is reported once');
   assert.equal(first.ended[0].id, job.id);
   const again = await reload();
-  assert.deepEqual(again, { live: [], ended: [] }, 'the next reload does not report it again');
+  assert.deepEqual(again, { live: [], ended: [], queued: [] }, 'the next reload does not report it again');
   assert.equal(history.all().length, 1, 'one history entry');
   return { ended: first.ended[0], entry: history.all()[0], journal, output, stateDir };
 }
@@ -93,14 +97,15 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
   this.timeout(600_000);
 
   it('follows the engine to the end: progress rebuilt from its events, done, output complete', async () => {
-    const { host2, adopted, output, stateDir } = await startThenReload(40);
+    const { host2, adopted, output, stateDir, previews } = await startThenReload(40);
     assert.equal(host2.get(adopted.id)?.phase, 'running');
     await until('the state rebuilt from the events file', () => (host2.get(adopted.id)?.total ?? 0) === 40, 10_000);
     const end = await host2.whenFinished(adopted.id);
     assert.equal(end.phase, 'done', JSON.stringify(end.failure));
     assert.equal(end.frame, 40);
     assert.equal(Number(streams(output).find((s) => s.codec_type === 'video')?.nb_read_packets), 40);
-    assert.deepEqual(readdirSync(stateDir), [], 'the events file is removed with the job');
+    assert.ok(previews.length > 0, 'the preview comes back after the reload (the monitor shows the picture again)');
+    assert.deepEqual(readdirSync(stateDir), [], 'the events and preview files are removed with the job');
     await host2.dispose();
   });
 
@@ -127,7 +132,9 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     assert.equal(ended.phase, 'cancelled');
     assert.equal(entry.phase, 'cancelled');
     assert.match(entry.message ?? '', /^cancelled/, 'the engine’s own words');
-    assert.ok(entry.frame > 0 && entry.frame < 400, `where it stopped: ${entry.frame}`);
+    // What it kept (closed segments), as every view says after a stop; not the frames it had processed.
+    assert.equal(entry.frame, ended.failure?.framesKept, `kept: ${entry.frame}`);
+    assert.ok((ended.framesProcessed ?? ended.frame) >= entry.frame && entry.frame < 400);
     const record = journal.all().find((r) => r.output === output);
     assert.equal(record?.phase, 'cancelled', 'kept as cancelled, not "VS Code closed while the job was running"');
     assert.equal(record?.pid, undefined);
@@ -145,6 +152,49 @@ describe('a window reload does not stop a job: the next host re-attaches to the 
     await until('engine gone', () => !isAlive(pid), 10_000);
     assert.ok(!existsSync(output), 'no output presented as complete');
     assert.equal(engineStillRunning(pid, output), false);
+    await host2.dispose();
+  });
+
+  it('a reload keeps the waiting line: the queued job waits again (never interrupted) behind the re-attached engine', async () => {
+    const dir = freshDir('huaju4k-reattach-');
+    const stateDir = join(dir, 'state');
+    const store = memoryStore();
+    const request = (name: string, frames: number) => {
+      const output = join(dir, `${name}.4k.mp4`);
+      const args = ['enhance', basicClip(frames), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
+      return { input: basicClip(frames), output, args, env: ENV, device: 'cpu' };
+    };
+    const host1 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal: new JobJournal(store), stateDir });
+    const running = host1.enqueue(request('running', 400));
+    const waiting = host1.enqueue(request('waiting', 4));
+    await until('the first job runs', () => (host1.get(running.id)?.frame ?? 0) >= 1, 120_000, 50);
+    assert.equal(host1.get(waiting.id)?.phase, 'queued');
+    await host1.dispose(); // window reload
+    const journal = new JobJournal(store);
+    const recovered = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output), engineEnded);
+    assert.deepEqual(
+      recovered.live.map((r) => r.id),
+      [running.id],
+    );
+    assert.deepEqual(
+      recovered.queued.map((r) => r.id),
+      [waiting.id],
+      'the waiting job is still waiting',
+    );
+    assert.deepEqual(journal.interrupted(), [], 'nothing is offered for resume');
+    assert.equal(journal.all().find((r) => r.id === waiting.id)?.phase, 'queued');
+    const host2 = new JobManager({ enginePath: ENGINE, perDevice: 1, journal, stateDir });
+    host2.adopt(recovered.live[0]);
+    host2.requeue(recovered.queued[0]);
+    const later = host2.enqueue(request('later', 4));
+    assert.equal(host2.get(waiting.id)?.phase, 'queued', 'the re-attached engine counts against jobs-per-device');
+    assert.deepEqual(host2.queuedIds(), [waiting.id, later.id], 'the line in its old order, the new job last');
+    host2.cancel(running.id);
+    const ends = await Promise.all([host2.whenFinished(waiting.id), host2.whenFinished(later.id)]);
+    assert.deepEqual(
+      ends.map((e) => e.phase),
+      ['done', 'done'],
+    );
     await host2.dispose();
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describeFailure } from '../../../src/extension/failure-actions';
-import { applyEngineEvent, applyExit, newJob, percentOf, progressText } from '../../../src/extension/job-state';
+import { describeFailure } from '../../../src/extension/jobs/failure-actions';
+import { applyEngineEvent, applyExit, newJob, percentOf, progressText } from '../../../src/extension/jobs/job-state';
 import type { EngineEvent, StartEvent } from '../../../src/protocol/engine-events';
 import { formatDuration } from '../../../src/protocol/format';
 
@@ -154,6 +154,26 @@ describe('failure messages offer the action that fixes them', () => {
     const m = fail(4, 'disk-budget', 'free space would drop below 2 GiB');
     assert.deepEqual(m.actions, ['resume', 'openSettings']);
     assert.equal(m.settingsQuery, 'huaju4k.disk');
+  });
+
+  it('command-line advice from the engine ("continue with --resume") is not shown to extension users', () => {
+    const stopped = applyExit(
+      applyEngineEvent(base, {
+        type: 'error',
+        ts: 1,
+        code: 4,
+        reason: 'disk-budget',
+        message: 'the job would exceed its disk budget',
+        hint: 'finished segments are kept; continue with --resume (or: huaju4k resume <output>)',
+      }),
+      4,
+      null,
+      false,
+      2,
+    );
+    const m = describeFailure(stopped);
+    assert.doesNotMatch(m.text, /--resume|huaju4k resume/, m.text);
+    assert.ok(m.actions.includes('resume'));
   });
 
   it('a killed engine → Resume', () => {

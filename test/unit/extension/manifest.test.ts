@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { BACKENDS_SETTING } from '../../../src/extension/backends/backend-config';
 import { COMMANDS } from '../../../src/extension/commands-ids';
 import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../../src/extension/settings';
-import { VIDEO_EXTENSIONS } from '../../../src/extension/video-files';
+import { VIDEO_EXTENSIONS } from '../../../src/extension/videos/video-files';
 
 interface ManifestSetting {
   default: unknown;
@@ -17,7 +17,7 @@ interface ManifestSetting {
 interface Manifest {
   contributes: {
     commands: { command: string; title: string }[];
-    menus: Record<string, { command: string; when?: string }[]>;
+    menus: Record<string, { command: string; when?: string; group?: string }[]>;
     configuration: { title: string; order: number; properties: Record<string, ManifestSetting> }[];
     views: Record<string, { id: string }[]>;
   };
@@ -123,5 +123,20 @@ describe('extension manifest agrees with the code', () => {
       manifest.contributes.views.huaju4k.map((v) => v.id),
       ['huaju4k.videos', 'huaju4k.jobs', 'huaju4k.backends'],
     );
+  });
+
+  it('every Jobs view row has a context menu (right-click), not only inline buttons: a running row too', () => {
+    const matches = (when: string | undefined, item: string) => {
+      if (!when?.includes('view == huaju4k.jobs')) return false;
+      const eq = /viewItem == ([\w.]+)/.exec(when);
+      if (eq) return eq[1] === item;
+      const re = /viewItem =~ \/(.+?)\/(?:\s|$)/.exec(when);
+      return re ? new RegExp(re[1]).test(item) : false;
+    };
+    const menu = manifest.contributes.menus['view/item/context'];
+    for (const phase of ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']) {
+      const entries = menu.filter((m) => matches(m.when, `job.${phase}`) && !m.group?.startsWith('inline'));
+      assert.ok(entries.length > 0, `job.${phase} has no context menu entry`);
+    }
   });
 });

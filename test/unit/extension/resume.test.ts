@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { type EngineJobInfo, parseEngineJobs } from '../../../src/extension/engine-jobs';
-import { JobJournal, type KeyValueStore } from '../../../src/extension/job-journal';
-import { applyExit, newJob } from '../../../src/extension/job-state';
+import { type EngineJobInfo, parseEngineJobs } from '../../../src/extension/engine/engine-jobs';
+import { JobJournal, type KeyValueStore } from '../../../src/extension/jobs/job-journal';
+import { applyExit, newJob } from '../../../src/extension/jobs/job-state';
 import {
   findResumable,
   listResumable,
   mergeResumable,
   resumeArgs,
   resumePickItem,
-} from '../../../src/extension/resume';
+} from '../../../src/extension/jobs/resume';
 
 class MemoryStore implements KeyValueStore {
   data = new Map<string, unknown>();
@@ -35,7 +35,7 @@ describe('resume: journal of interrupted jobs', () => {
         ['a', 25],
       ],
     );
-    assert.match(resumePickItem(list[1]).description, /^25% done · 10\/40 frames/);
+    assert.match(resumePickItem(list[1]).description, /^25% kept · 10\/40 frames/);
     assert.deepEqual(resumeArgs(list[0].record), ['enhance', '/w/b.mp4', '--resume']);
     assert.equal(findResumable(list, '/w/a.4k.mp4')?.record.id, 'a');
     assert.equal(findResumable(list, '/w/a.mp4')?.record.id, 'a');
@@ -61,6 +61,30 @@ describe('resume: journal of interrupted jobs', () => {
     await journal.recoverAfterRestart();
     assert.equal(journal.all()[0].phase, 'interrupted');
     assert.equal(journal.all()[0].failure?.reason, 'host-exit');
+  });
+
+  it('a queued job stays queued across a restart (to be queued again), unless another open window queued it', async () => {
+    const store = new MemoryStore();
+    const queued = (id: string, startedAt: number) => newJob(id, `/w/${id}.mp4`, `/w/${id}.4k.mp4`, startedAt);
+    await new JobJournal(store).record(queued('b', 20), [], {}, { device: 'cuda' });
+    await new JobJournal(store).record(queued('a', 10), [], {}, { device: 'cpu' });
+    // A job another window queued: its host (the test runner's parent, alive and not this process) still runs it.
+    await store.update('huaju4k.jobs.v1', [
+      ...new JobJournal(store).all(),
+      { ...new JobJournal(store).all()[0], id: 'other', output: '/w/o.4k.mp4', hostPid: process.ppid },
+    ]);
+    const journal = new JobJournal(store);
+    const { queued: again } = await journal.recoverAfterRestart();
+    assert.deepEqual(
+      again.map((r) => [r.id, r.device]),
+      [
+        ['a', 'cpu'],
+        ['b', 'cuda'],
+      ],
+      'oldest first, each on its device',
+    );
+    assert.deepEqual(journal.interrupted(), [], 'none of them offered for resume');
+    assert.equal(journal.all().find((r) => r.id === 'other')?.phase, 'queued', 'the other window’s job left alone');
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { probeVideo } from '../../../src/extension/video-probe';
+import { probeVideo } from '../../../src/extension/videos/video-probe';
 import { basicClip, clip, freshDir } from '../engine/helpers';
 
 // The Videos view shows the size the engine will see: rotation and pixel aspect applied (real ffprobe, real clips).

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newJob } from '../../../src/extension/job-state';
-import { isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/video-files';
-import { parseProbe } from '../../../src/extension/video-probe';
+import { newJob } from '../../../src/extension/jobs/job-state';
+import { finishedOutputOf, isEngineFile, isEnhanceable, isVideoFile } from '../../../src/extension/videos/video-files';
+import { parseProbe } from '../../../src/extension/videos/video-probe';
 import {
   describeVideo,
   groupVideos,
@@ -13,7 +13,8 @@ import {
   sortVideos,
   type VideoFacts,
   videoState,
-} from '../../../src/extension/videos-model';
+  videosViewMessage,
+} from '../../../src/extension/videos/videos-model';
 
 const base: VideoFacts = { path: '/w/clips/a.mp4', relPath: 'clips/a.mp4' };
 
@@ -151,6 +152,8 @@ describe('which files are videos to enhance', () => {
       assert.equal(isVideoFile(source), false);
       assert.equal(isEnhanceable(join(dir, 'a.mp4')), true);
       assert.equal(isEnhanceable(join(dir, 'a.4k.mp4')), false, 'an output of ours');
+      for (const other of ['a.4k.mkv', 'a.4k.mov', 'A.4K.MKV'])
+        assert.equal(isEnhanceable(join(dir, other)), false, `an output of ours in another container: ${other}`);
       assert.equal(isVideoFile(join(dir, 'a.4k.mp4')), true, 'still a video when chosen explicitly');
       for (const engineFile of [
         join(dir, 'a.4k.mp4.huaju4k', 'seg-000000.2279.partial.mp4'),
@@ -163,5 +166,39 @@ describe('which files are videos to enhance', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a video with an output in any container (Enhance to 4K As…) is done: the Videos view and batches skip it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'huaju4k-files-'));
+    try {
+      const input = join(dir, 'film.ogv');
+      writeFileSync(input, '');
+      assert.equal(finishedOutputOf(input), undefined);
+      writeFileSync(join(dir, 'film.4k.mkv'), 'x');
+      assert.equal(finishedOutputOf(input), join(dir, 'film.4k.mkv'));
+      mkdirSync(join(dir, 'film.4k.mkv.huaju4k'));
+      assert.equal(finishedOutputOf(input), undefined, 'unfinished work beside it: not done');
+      writeFileSync(join(dir, 'film.4k.mov'), 'x');
+      assert.equal(finishedOutputOf(input), join(dir, 'film.4k.mov'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the line above the Videos tree', () => {
+  it('a filter that matches nothing says so instead of a blank view', () => {
+    const m = videosViewMessage({ shown: 0, total: 3, filter: 'holiday', trusted: true });
+    assert.match(m ?? '', /No video matches "holiday" \(3 in all\)/);
+    assert.equal(videosViewMessage({ shown: 2, total: 3, filter: 'a', trusted: true }), undefined);
+  });
+
+  it('Restricted Mode says that enhancing is off and how to turn it on', () => {
+    assert.match(videosViewMessage({ shown: 3, total: 3, filter: '', trusted: false }) ?? '', /Restricted Mode.*Trust/);
+    assert.equal(
+      videosViewMessage({ shown: 0, total: 0, filter: '', trusted: false }),
+      undefined,
+      'no videos: the welcome text',
+    );
   });
 });

@@ -583,6 +583,8 @@ const CASES: Case[] = [
       assert.ok(kept >= 8, 'segments kept');
       const err = r.events.find((e): e is ErrorEvent => e.type === 'error');
       assert.equal(err?.framesKept, kept, 'the message counts what the checkpoint holds');
+      assert.doesNotMatch(err?.message ?? '', /--resume/, 'command-line advice is a hint, not the message');
+      assert.match(err?.hint ?? '', /--resume/);
     },
   },
   {

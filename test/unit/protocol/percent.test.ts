@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { newJob, percentOf, progressText } from '../../../src/extension/job-state';
+import { newJob, percentOf, progressText } from '../../../src/extension/jobs/job-state';
 import { percentFloor } from '../../../src/protocol/percent';
 import { formatPercent } from '../../../webview/format';
 

@@ -1,0 +1,83 @@
+import * as path from 'node:path';
+import type { OutputContainer } from '../../protocol/output-name';
+import type { EnhanceSettings } from '../settings';
+
+/** What "Enhance to 4K As…" asks, remembered per workspace. */
+export interface EnhanceChoices {
+  model: string;
+  size: OutputSize;
+  quality: QualityPreset;
+  container: Container;
+}
+
+export type OutputSize = '3840x2160' | '2560x1440' | '1920x1080' | 'x2';
+export type QualityPreset = 'best' | 'balanced' | 'fast';
+/** What the engine's encoder and segment join can write (src/engine/stream-map.ts `containerOf`). */
+export type Container = OutputContainer;
+
+export const SIZES: { id: OutputSize; label: string; detail: string }[] = [
+  { id: '3840x2160', label: '4K (3840×2160)', detail: 'Fitted inside 3840×2160, aspect kept' },
+  { id: '2560x1440', label: '1440p (2560×1440)', detail: 'Fitted inside 2560×1440: smaller files, quicker to encode' },
+  { id: '1920x1080', label: '1080p (1920×1080)', detail: 'Fitted inside 1920×1080: for small sources and phones' },
+  { id: 'x2', label: '×2', detail: 'Twice the source width and height, whatever they are' },
+];
+
+export const QUALITIES: { id: QualityPreset; label: string; detail: string; crf: number; preset: string }[] = [
+  {
+    id: 'best',
+    label: 'Best quality',
+    detail: 'CRF 16, slow encoder preset: largest files, slowest',
+    crf: 16,
+    preset: 'slow',
+  },
+  {
+    id: 'balanced',
+    label: 'Balanced',
+    detail: 'CRF 18, the engine’s encoder preset (the default)',
+    crf: 18,
+    preset: 'auto',
+  },
+  {
+    id: 'fast',
+    label: 'Fast and small',
+    detail: 'CRF 23, veryfast: about half the size, some fine texture lost',
+    crf: 23,
+    preset: 'veryfast',
+  },
+];
+
+export const CONTAINERS: { id: Container; label: string; detail: string }[] = [
+  { id: 'mp4', label: 'MP4', detail: 'Plays everywhere' },
+  { id: 'mkv', label: 'MKV', detail: 'Keeps every audio and subtitle track as it is' },
+  { id: 'mov', label: 'MOV', detail: 'QuickTime, for Apple editors' },
+];
+
+/** The settings with the choices applied: the rest (provider, temporal, checkpoints…) stays as configured. */
+export function applyChoices(s: EnhanceSettings, c: EnhanceChoices): EnhanceSettings {
+  const q = QUALITIES.find((x) => x.id === c.quality) ?? QUALITIES[1];
+  return {
+    ...s,
+    model: c.model,
+    modelPath: '',
+    ...(c.size === 'x2' ? { scale: 2 } : { scale: 0, target: c.size }),
+    crf: q.crf,
+    preset: q.preset,
+  };
+}
+
+export { outputFor } from '../../protocol/output-name';
+
+export interface TrialResult {
+  /** Frames the trial wrote. */
+  frames: number;
+  /** Engine time from its start event to its done event, seconds. */
+  seconds: number;
+  /** Size of the trial's output file. */
+  bytes: number;
+}
+
+/** Time and size of the whole video from a short trial on this machine, scaled by its frame count. */
+export function estimateFromTrial(trial: TrialResult, totalFrames: number): { seconds: number; bytes: number } {
+  const k = totalFrames / Math.max(1, trial.frames);
+  return { seconds: trial.seconds * k, bytes: trial.bytes * k };
+}

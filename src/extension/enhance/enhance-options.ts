@@ -1,0 +1,121 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { formatBytes, formatDuration } from '../../protocol/format';
+import { buildEnhanceArgs, type EnhanceSettings, engineEnv } from '../settings';
+import {
+  applyChoices,
+  CONTAINERS,
+  type EnhanceChoices,
+  estimateFromTrial,
+  outputFor,
+  QUALITIES,
+  SIZES,
+} from './enhance-choices';
+import { runTrial, TRIAL_FRAMES } from './trial-run';
+
+const CHOICES_KEY = 'huaju4k.enhanceChoices.v1';
+const STEPS = 4;
+
+interface ModelEntry {
+  id: string;
+  label: string;
+  detail: string;
+}
+
+/** The bundled models as the settings dropdown offers them (one source: the manifest's enum, labels, descriptions). */
+function bundledModels(context: vscode.ExtensionContext): ModelEntry[] {
+  const groups = (context.extension.packageJSON as { contributes: { configuration: { properties: object }[] } })
+    .contributes.configuration;
+  const prop = Object.assign({}, ...groups.map((g) => g.properties))['huaju4k.model'] as {
+    enum: string[];
+    enumItemLabels: string[];
+    enumDescriptions: string[];
+  };
+  return prop.enum.map((id, i) => ({ id, label: prop.enumItemLabels[i], detail: prop.enumDescriptions[i] }));
+}
+
+async function pickOne<T extends { id: string; label: string; detail: string }>(
+  items: T[],
+  step: number,
+  title: string,
+  current: string,
+): Promise<T | undefined> {
+  const qp = vscode.window.createQuickPick<T & vscode.QuickPickItem>();
+  qp.title = `huaju4k: ${title}`;
+  qp.step = step;
+  qp.totalSteps = STEPS;
+  qp.items = items.map((i) => ({ ...i, description: i.id === current ? 'last used' : undefined }));
+  qp.activeItems = qp.items.filter((i) => i.id === current);
+  qp.ignoreFocusOut = true;
+  const picked = await new Promise<T | undefined>((resolve) => {
+    qp.onDidAccept(() => resolve(qp.selectedItems[0] ?? qp.activeItems[0]));
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  return picked;
+}
+
+/** Asks model, size, quality and container (last answers first), or undefined when the user backs out. */
+async function askChoices(context: vscode.ExtensionContext, s: EnhanceSettings): Promise<EnhanceChoices | undefined> {
+  const last = context.workspaceState.get<EnhanceChoices>(CHOICES_KEY);
+  const model = await pickOne(bundledModels(context), 1, 'model', last?.model ?? s.model);
+  if (!model) return undefined;
+  const size = await pickOne(SIZES, 2, 'output size', last?.size ?? (s.scale === 2 ? 'x2' : s.target));
+  if (!size) return undefined;
+  const quality = await pickOne(QUALITIES, 3, 'quality and speed', last?.quality ?? 'balanced');
+  if (!quality) return undefined;
+  const container = await pickOne(CONTAINERS, 4, 'container', last?.container ?? 'mp4');
+  if (!container) return undefined;
+  const choices = { model: model.id, size: size.id, quality: quality.id, container: container.id };
+  await context.workspaceState.update(CHOICES_KEY, choices);
+  return choices;
+}
+
+export interface ChosenEnhance {
+  output: string;
+  settings: EnhanceSettings;
+}
+
+/**
+ * The "Enhance to 4K As…" flow: the four choices, then an estimate of time and size on this machine from a
+ * TRIAL_FRAMES-frame trial run, then Start. Undefined when the user cancels at any step.
+ */
+export async function chooseAndEstimate(
+  context: vscode.ExtensionContext,
+  enginePath: string,
+  input: string,
+  base: EnhanceSettings,
+): Promise<ChosenEnhance | undefined> {
+  const choices = await askChoices(context, base);
+  if (!choices) return undefined;
+  const settings = applyChoices(base, choices);
+  const output = outputFor(input, choices.container);
+  const args = buildEnhanceArgs({ input, output }, { ...settings, maxFrames: 0 });
+  let estimate = 'no estimate';
+  try {
+    const trial = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `huaju4k: timing a ${TRIAL_FRAMES}-frame trial of ${path.basename(input)}…`,
+        cancellable: true,
+      },
+      (_p, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return runTrial(enginePath, args, engineEnv(settings), ac.signal);
+      },
+    );
+    const frames = settings.maxFrames > 0 ? Math.min(settings.maxFrames, trial.totalFrames) : trial.totalFrames;
+    const e = estimateFromTrial(trial, frames);
+    estimate = `about ${formatDuration(e.seconds)} and ${formatBytes(e.bytes)} for ${frames} frames (from a ${trial.frames}-frame trial on this machine)`;
+  } catch (err) {
+    estimate = `no estimate: ${(err as Error).message}`;
+  }
+  const start = { label: 'Start', detail: estimate, id: 'start' };
+  const picked = await vscode.window.showQuickPick([start, { label: 'Cancel', detail: '', id: 'cancel' }], {
+    title: `huaju4k: enhance ${path.basename(input)} → ${path.basename(output)}`,
+    ignoreFocusOut: true,
+  });
+  return picked?.id === 'start' ? { output, settings } : undefined;
+}

@@ -1,0 +1,183 @@
+import type { JobFailure, JobPhase, JobSnapshot } from './job-state';
+
+/** The subset of `vscode.Memento` the journal needs (globalState satisfies it). */
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+/** A job as remembered across reloads: enough to show it and to resume it with the same arguments. */
+export interface JobRecord {
+  id: string;
+  input: string;
+  output: string;
+  args: string[];
+  env: Record<string, string>;
+  phase: JobPhase;
+  frame: number;
+  total: number;
+  startedAt: number;
+  updatedAt: number;
+  workDir?: string;
+  failure?: JobFailure;
+  /** The engine's pid while it runs, and the file it appends its events to: a reloaded host re-attaches with them. */
+  pid?: number;
+  eventsFile?: string;
+  /** The queue key the job ran or waits under: a re-attached engine counts against its device's limit. */
+  device?: string;
+  /** The extension host that queued or started it: a queued job of a window still open is that window's. */
+  hostPid?: number;
+}
+
+/** What the journal keeps beside a snapshot. */
+export interface RecordExtra {
+  eventsFile?: string;
+  device?: string;
+}
+
+/** What a new window takes over after a reload. */
+export interface Recovered {
+  /** Jobs whose engine still runs: to re-attach. */
+  live: JobRecord[];
+  /** Jobs that ended while no window was open, as they ended: for the history. */
+  ended: JobSnapshot[];
+  /** Jobs that were waiting in line, oldest first: to queue again (never interrupted: they had not started). */
+  queued: JobRecord[];
+}
+
+/** True while the process runs (signal 0 only checks). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A queued record belongs to another open window when the host that queued it is alive and is not this one. */
+const otherHostAlive = (r: JobRecord): boolean =>
+  r.hostPid !== undefined && r.hostPid !== process.pid && processAlive(r.hostPid);
+
+const KEY = 'huaju4k.jobs.v1';
+const MAX_RECORDS = 100;
+
+/**
+ * Remembers unfinished and failed jobs in the extension's global storage, keyed by output path (one record per
+ * output). Finished jobs are dropped: their output file is the record.
+ */
+export class JobJournal {
+  constructor(private readonly store: KeyValueStore) {}
+
+  all(): JobRecord[] {
+    const raw = this.store.get<unknown>(KEY);
+    return Array.isArray(raw) ? raw.filter(isRecord) : [];
+  }
+
+  /**
+   * After a reload: jobs whose engine is still running (`stillRunning`) are returned to be re-attached; those whose
+   * engine ended meanwhile (`endedWhileClosed`: the job as it ended, from its events file) are recorded as any ended
+   * job is (a done one forgotten, its output is the record) and returned once, for the history; queued jobs are
+   * returned to be queued again (those of another open window left alone); the other jobs that were running when
+   * the host went away are interrupted.
+   */
+  async recoverAfterRestart(
+    stillRunning: (r: JobRecord) => boolean = () => false,
+    endedWhileClosed: (r: JobRecord) => JobSnapshot | undefined = () => undefined,
+  ): Promise<Recovered> {
+    const live: JobRecord[] = [];
+    const ended: JobSnapshot[] = [];
+    const queued: JobRecord[] = [];
+    const records: JobRecord[] = [];
+    let changed = false;
+    for (const r of this.all()) {
+      if (r.phase === 'running' && stillRunning(r)) {
+        live.push(r);
+        records.push(r);
+        continue;
+      }
+      if (r.phase === 'queued') {
+        if (!otherHostAlive(r)) queued.push(r);
+        records.push(r);
+        continue;
+      }
+      const end = r.phase === 'running' ? endedWhileClosed(r) : undefined;
+      if (end) {
+        ended.push(end);
+        changed = true;
+        // As after any run: a done job's output is its record; a failed or cancelled one stays (resume, the tree).
+        if (end.phase !== 'done') records.push(recordOf(end, r.args, r.env, { device: r.device }));
+        continue;
+      }
+      if (r.phase === 'running') {
+        r.phase = 'interrupted';
+        r.pid = undefined;
+        r.failure = r.failure ?? {
+          exitCode: null,
+          signal: null,
+          reason: 'host-exit',
+          message: 'VS Code closed while the job was running.',
+        };
+        changed = true;
+      }
+      records.push(r);
+    }
+    if (changed) await this.store.update(KEY, records);
+    queued.sort((a, b) => a.startedAt - b.startedAt);
+    return { live, ended, queued };
+  }
+
+  async record(job: JobSnapshot, args: string[], env: Record<string, string>, extra: RecordExtra = {}): Promise<void> {
+    const others = this.all().filter((r) => r.output !== job.output);
+    await this.store.update(
+      KEY,
+      job.phase === 'done' ? others : [...others, recordOf(job, args, env, extra)].slice(-MAX_RECORDS),
+    );
+  }
+
+  async forget(output: string): Promise<void> {
+    await this.store.update(
+      KEY,
+      this.all().filter((r) => r.output !== output),
+    );
+  }
+
+  interrupted(): JobRecord[] {
+    return this.all().filter((r) => r.phase === 'interrupted' || r.phase === 'cancelled');
+  }
+
+  byInput(input: string): JobRecord | undefined {
+    return this.all()
+      .filter((r) => r.input === input)
+      .sort((a, b) => b.updatedAt - a.updatedAt)[0];
+  }
+}
+
+/** A job as the journal keeps it (the pid and events file only while its engine runs). */
+function recordOf(job: JobSnapshot, args: string[], env: Record<string, string>, extra: RecordExtra): JobRecord {
+  return {
+    id: job.id,
+    input: job.input,
+    output: job.output,
+    args,
+    env,
+    phase: job.phase,
+    frame: job.frame,
+    total: job.total,
+    startedAt: job.startedAt,
+    updatedAt: job.updatedAt,
+    workDir: job.workDir,
+    failure: job.failure,
+    device: extra.device,
+    ...(job.phase === 'queued' && { hostPid: process.pid }),
+    ...(job.phase === 'running' && job.pid !== undefined && { pid: job.pid, eventsFile: extra.eventsFile }),
+  };
+}
+
+function isRecord(v: unknown): v is JobRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.id === 'string' && typeof r.input === 'string' && typeof r.output === 'string' && Array.isArray(r.args)
+  );
+}

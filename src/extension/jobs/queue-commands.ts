@@ -1,0 +1,40 @@
+import * as vscode from 'vscode';
+import { COMMANDS } from '../commands-ids';
+import { jobIdsOf } from './job-commands';
+import type { JobHistory } from './job-history';
+import type { JobJournal } from './job-journal';
+import type { JobManager } from './job-manager';
+
+/** Context key the Jobs view's title menu shows Pause or Resume by. */
+const PAUSED_KEY = 'huaju4k.queuePaused';
+
+/** The queue's own commands (Jobs view): reorder, remove, pause/resume, clear the history. */
+export function registerQueueCommands(jobs: JobManager, history: JobHistory, journal: JobJournal): vscode.Disposable[] {
+  const move = (by: number) => (arg?: unknown, all?: unknown) => {
+    const ids = jobIdsOf(arg, all);
+    // Moving several up keeps their order: the first one moves first; down, the last one first.
+    for (const id of by < 0 ? ids : [...ids].reverse()) jobs.moveInQueue(id, by);
+  };
+  const pause = async (paused: boolean) => {
+    jobs.pauseQueue(paused);
+    await vscode.commands.executeCommand('setContext', PAUSED_KEY, paused);
+  };
+  return [
+    vscode.commands.registerCommand(COMMANDS.moveUp, move(-1)),
+    vscode.commands.registerCommand(COMMANDS.moveDown, move(1)),
+    vscode.commands.registerCommand(COMMANDS.moveToTop, move(Number.NEGATIVE_INFINITY)),
+    vscode.commands.registerCommand(COMMANDS.removeFromQueue, async (arg?: unknown, all?: unknown) => {
+      const ids = jobIdsOf(arg, all).filter((id) => jobs.get(id)?.phase === 'queued');
+      const outputs = ids.map((id) => jobs.get(id)?.output ?? '');
+      for (const id of ids) jobs.cancel(id);
+      // Taken out of line before it ran: nothing happened that the session, the history or the journal should keep.
+      for (const id of ids) jobs.forget(id);
+      await history.remove(ids);
+      for (const output of outputs) await journal.forget(output);
+      return ids.length;
+    }),
+    vscode.commands.registerCommand(COMMANDS.pauseQueue, () => pause(true)),
+    vscode.commands.registerCommand(COMMANDS.resumeQueue, () => pause(false)),
+    vscode.commands.registerCommand(COMMANDS.clearHistory, () => history.clear()),
+  ];
+}
