@@ -26,6 +26,8 @@ export interface RelayConfig {
   linkRequestRetryIntervalMs: number;
   linkRequestMaxRetries: number;
   reconnectIntervalMs: number;
+  /** Queued data frames older than this are dropped (counted as stale), never sent late. */
+  maxFrameAgeMs: number;
 }
 
 export interface HubConfig {
@@ -42,8 +44,19 @@ export interface HubConfig {
   broadcastSource: BroadcastSource;
   preferGpu: boolean;
   mjpegQuality: number;
+  /** /video_codec frames leave at the stream's own frame rate (an upload faster than real time is paced). */
+  paceCodecOutput: boolean;
   /** Period of the throughput log line (recv/broadcast/relay/decoded fps); 0 = off. */
   logIntervalMs: number;
+  /** A request body not complete within this is answered 408. */
+  bodyTimeoutMs: number;
+  /** A decoder that takes no input and gives no frame for this long while fed is stalled: the session ends. */
+  decoderStallMs: number;
+  maxCodecSessions: number;
+  /** Per remote address. */
+  maxCodecSessionsPerClient: number;
+  /** WebSocket connections of any path per remote address. */
+  maxConnectionsPerClient: number;
   relayEnabled: boolean;
   relay: RelayConfig;
 }
@@ -67,6 +80,7 @@ export const DEFAULT_RELAY: RelayConfig = {
   linkRequestRetryIntervalMs: 1000,
   linkRequestMaxRetries: 5,
   reconnectIntervalMs: 500,
+  maxFrameAgeMs: 1000,
 };
 
 export const DEFAULT_HUB: HubConfig = {
@@ -80,7 +94,13 @@ export const DEFAULT_HUB: HubConfig = {
   broadcastSource: 'ingress',
   preferGpu: true,
   mjpegQuality: 5,
+  paceCodecOutput: true,
   logIntervalMs: 10_000,
+  bodyTimeoutMs: 10_000,
+  decoderStallMs: 10_000,
+  maxCodecSessions: 8,
+  maxCodecSessionsPerClient: 4,
+  maxConnectionsPerClient: 256,
   relayEnabled: false,
   relay: DEFAULT_RELAY,
 };
@@ -123,6 +143,23 @@ function ids(v: unknown, key: string): string[] {
   return list.map((x) => str(String(x).trim(), key)).filter((x, i, a) => a.indexOf(x) === i);
 }
 
+/** Limits and health keys (ours): body time limit, decoder stall, session caps, frame age. */
+function applyLimitKeys(c: HubConfig, raw: Raw): void {
+  const r = c.relay;
+  const has = (k: string) => raw[k] !== undefined;
+  if (has('pace_codec_output')) c.paceCodecOutput = bool(raw.pace_codec_output, 'pace_codec_output');
+  if (has('body_timeout_ms')) c.bodyTimeoutMs = int(raw.body_timeout_ms, 'body_timeout_ms', 1);
+  if (has('decoder_stall_ms')) c.decoderStallMs = int(raw.decoder_stall_ms, 'decoder_stall_ms', 1);
+  if (has('max_codec_sessions')) c.maxCodecSessions = int(raw.max_codec_sessions, 'max_codec_sessions', 0, 4096);
+  if (has('max_codec_sessions_per_client')) {
+    c.maxCodecSessionsPerClient = int(raw.max_codec_sessions_per_client, 'max_codec_sessions_per_client', 0, 4096);
+  }
+  if (has('max_connections_per_client')) {
+    c.maxConnectionsPerClient = int(raw.max_connections_per_client, 'max_connections_per_client', 1);
+  }
+  if (has('max_frame_age_ms')) r.maxFrameAgeMs = int(raw.max_frame_age_ms, 'max_frame_age_ms', 1);
+}
+
 /** Applies the seed-compatible keys found in `raw` on top of `base`. Unknown keys are ignored. */
 export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   const c: HubConfig = { ...base, relay: { ...base.relay } };
@@ -146,6 +183,7 @@ export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   if (has('prefer_gpu')) c.preferGpu = bool(raw.prefer_gpu, 'prefer_gpu');
   if (has('mjpeg_quality')) c.mjpegQuality = int(raw.mjpeg_quality, 'mjpeg_quality', 2, 31);
   if (has('log_interval_ms')) c.logIntervalMs = int(raw.log_interval_ms, 'log_interval_ms', 0);
+  applyLimitKeys(c, raw);
   if (has('relay_enabled')) c.relayEnabled = bool(raw.relay_enabled, 'relay_enabled');
   if (has('zmq_endpoint')) r.endpoint = str(raw.zmq_endpoint, 'zmq_endpoint');
   if (has('zmq_identity')) r.identity = str(raw.zmq_identity, 'zmq_identity');

@@ -13,13 +13,19 @@ export interface ReceivedRoute {
 }
 
 export function routeReceivedFrame(
-  relay: Pick<RelayConfig, 'echoBack' | 'forwardRecvEnabled' | 'forwardRecvClientIds' | 'forwardRecvOnly'>,
+  relay: Pick<
+    RelayConfig,
+    'echoBack' | 'forwardRecvEnabled' | 'forwardRecvClientIds' | 'forwardRecvOnly' | 'defaultClientId'
+  >,
   broadcastSource: BroadcastSource,
   sourceClientId: string,
 ): ReceivedRoute {
   const forwards = relay.forwardRecvEnabled ? relay.forwardRecvClientIds.filter((id) => id !== sourceClientId) : [];
   const forwarding = forwards.length > 0;
-  const echo = relay.echoBack && !(forwarding && relay.forwardRecvOnly);
+  // A frame under our own ingress id is the worker's answer to a frame we sent: echoing it would hand the processed
+  // frame back to the worker as a raw one, and a worker that answers every frame would loop forever.
+  const ownAnswer = sourceClientId === relay.defaultClientId;
+  const echo = relay.echoBack && !ownAnswer && !(forwarding && relay.forwardRecvOnly);
   const targets = echo ? [sourceClientId, ...forwards] : forwards;
   return { targets: [...new Set(targets)], broadcast: broadcastSource === 'relay' };
 }

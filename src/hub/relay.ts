@@ -20,6 +20,8 @@ export type RelayBroadcast = (data: Buffer, sourceClientId: string) => void;
 interface Outgoing {
   clientId: Buffer;
   data: Buffer;
+  /** When it was queued (Date.now()): data frames older than maxFrameAgeMs are dropped as stale. */
+  at: number;
   isLinkRequest?: boolean;
   isHeartbeat?: boolean;
 }
@@ -53,9 +55,11 @@ export class ZmqRelay {
     sendFrames: 0,
     sendBytes: 0,
     dropped: 0,
+    stale: 0,
     recvFrames: 0,
     recvBytes: 0,
     rejected: 0,
+    malformed: 0,
     handled: 0,
     forwarded: 0,
     broadcast: 0,
@@ -64,6 +68,7 @@ export class ZmqRelay {
     lastRecvAt: 0,
     linked: false,
     linkAttempts: 0,
+    identityConflict: null as string | null,
   };
 
   constructor(
@@ -78,6 +83,8 @@ export class ZmqRelay {
       immediate: true,
       reconnectInterval: cfg.reconnectIntervalMs,
       sendHighWaterMark: Math.max(1, cfg.sendQueueSize),
+      // A send blocked with no peer (immediate) gives up once its frame would be stale anyway.
+      sendTimeout: cfg.maxFrameAgeMs,
       receiveHighWaterMark: 64,
       maxMessageSize: maxFrameBytes,
     });
@@ -125,7 +132,7 @@ export class ZmqRelay {
       this.stats.dropped++;
     }
     this.dataBytes += data.length;
-    this.data.push({ clientId: id, data });
+    this.data.push({ clientId: id, data, at: Date.now() });
     this.wakeSender();
   }
 
@@ -175,8 +182,10 @@ export class ZmqRelay {
     if (!this.stopped) this.sock.connect(this.cfg.endpoint);
   }
 
+  /** Anything from the ROUTER answers us: only then is the channel linked (a queued request proves nothing). */
   private markLinked(): void {
     this.stats.linked = true;
+    this.stats.identityConflict = null;
     const w = this.linkWaiter;
     this.linkWaiter = null;
     w?.();
@@ -197,7 +206,7 @@ export class ZmqRelay {
   }
 
   private sendHeartbeat(): void {
-    this.pushControl({ clientId: this.controlId, data: this.heartbeatPayload(), isHeartbeat: true });
+    this.pushControl({ clientId: this.controlId, data: this.heartbeatPayload(), isHeartbeat: true, at: Date.now() });
   }
 
   /** Sends link requests until linked, a retry budget runs out, or the relay stops; runs again after a reconnect. */
@@ -207,7 +216,7 @@ export class ZmqRelay {
     try {
       for (let left = this.cfg.linkRequestMaxRetries; left > 0 && !this.stopped && !this.stats.linked; left--) {
         this.stats.linkAttempts++;
-        const req = { clientId: this.controlId, data: this.linkRequestPayload(), isLinkRequest: true };
+        const req = { clientId: this.controlId, data: this.linkRequestPayload(), isLinkRequest: true, at: Date.now() };
         this.pushControl(req);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.cfg.linkRequestTimeoutMs);
@@ -220,9 +229,22 @@ export class ZmqRelay {
         if (this.stats.linked || this.stopped) break;
         if (left > 1) await this.sleep(this.cfg.linkRequestRetryIntervalMs);
       }
+      if (!this.stats.linked && !this.stopped && this.connectedPeers > 0) this.reportSilence();
     } finally {
       this.linkLoopRunning = false;
     }
+  }
+
+  /**
+   * Connected, yet no link request was ever answered. A ROUTER ignores a second DEALER with an identity it already
+   * routes to (everything this hub sends is then lost silently), so say so where the status shows it.
+   */
+  private reportSilence(): void {
+    const id = this.cfg.identity;
+    this.stats.identityConflict =
+      `connected to ${this.cfg.endpoint} but ${this.cfg.linkRequestMaxRetries} link requests got no answer: ` +
+      `another DEALER probably already uses identity ${id} (the ROUTER then drops this one's frames); give each ` +
+      'hub its own zmq_identity, or check that the ROUTER answers link requests';
   }
 
   private async sendLoop(): Promise<void> {
@@ -234,18 +256,21 @@ export class ZmqRelay {
         });
         continue;
       }
+      const isData = !item.isHeartbeat && !item.isLinkRequest;
+      if (isData && Date.now() - item.at > this.cfg.maxFrameAgeMs) {
+        this.stats.stale++;
+        continue;
+      }
       try {
         await this.sock.send([item.clientId, item.data]);
-      } catch {
+      } catch (err) {
         if (this.stopped) return;
-        this.stats.dropped++;
-        await this.sleep(50);
+        if (isData && (err as { code?: string }).code === 'EAGAIN') this.stats.stale++;
+        else this.stats.dropped++;
         continue;
       }
       if (item.isHeartbeat) this.stats.lastHeartbeatAt = Date.now();
-      else if (item.isLinkRequest)
-        this.markLinked(); // seed semantics: a delivered link request links the channel
-      else {
+      else if (!item.isLinkRequest) {
         this.stats.sendFrames++;
         this.stats.sendBytes += item.data.length;
       }
@@ -263,12 +288,13 @@ export class ZmqRelay {
         continue;
       }
       this.stats.lastRecvAt = Date.now();
-      if (msg.length < 2) continue;
-      const [clientIdBuf, data] = msg;
-      if (clientIdBuf.equals(this.controlId)) {
-        this.markLinked();
+      if (msg.length !== 2) {
+        this.stats.malformed++; // [client_id, data] only: a part more or less is not guessed at
         continue;
       }
+      const [clientIdBuf, data] = msg;
+      this.markLinked();
+      if (clientIdBuf.equals(this.controlId)) continue;
       this.onReceived(clientIdBuf.toString('utf8'), clientIdBuf, data);
     }
   }
@@ -332,11 +358,13 @@ export class ZmqRelay {
       identity: this.cfg.identity,
       connected: this.connectedPeers > 0,
       linked: s.linked,
-      send: { frames: s.sendFrames, bytes: s.sendBytes, dropped: s.dropped, queued: this.data.length },
+      identityConflict: s.identityConflict,
+      send: { frames: s.sendFrames, bytes: s.sendBytes, dropped: s.dropped, stale: s.stale, queued: this.data.length },
       recv: {
         frames: s.recvFrames,
         bytes: s.recvBytes,
         rejected: s.rejected,
+        malformed: s.malformed,
         handled: s.handled,
         forwarded: s.forwarded,
         broadcast: s.broadcast,
@@ -375,8 +403,9 @@ export function disabledRelayStatus(): RelayStatus {
     identity: null,
     connected: false,
     linked: false,
-    send: { frames: 0, bytes: 0, dropped: 0, queued: 0 },
-    recv: { frames: 0, bytes: 0, rejected: 0, handled: 0, forwarded: 0, broadcast: 0 },
+    identityConflict: null,
+    send: { frames: 0, bytes: 0, dropped: 0, stale: 0, queued: 0 },
+    recv: { frames: 0, bytes: 0, rejected: 0, malformed: 0, handled: 0, forwarded: 0, broadcast: 0 },
     heartbeatAgeMs: null,
     lastRecvAgeMs: null,
     reconnects: 0,

@@ -42,6 +42,7 @@ export interface HubServerOptions {
 interface Connection {
   id: string;
   path: SubscriberPath;
+  address: string;
   remote: string;
   ws: WebSocket;
 }
@@ -131,7 +132,7 @@ export class HubServer {
   private broadcast(data: Buffer, header: FrameHeader): void {
     this.broadcastCounter.add(data.length);
     const full: BroadcastHeader = { ...header, hubSeq: ++this.hubSeq, hubTs: Date.now(), bytes: data.length };
-    const frame = { data, header: JSON.stringify(full) };
+    const frame = { data, header: JSON.stringify(full), at: full.hubTs };
     for (const sub of this.subscribers.values()) sub.offer(frame);
   }
 
@@ -172,11 +173,15 @@ export class HubServer {
   }
 
   private async answerApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const body = req.method === 'POST' ? await readJsonBody(req) : {};
-    if (typeof body === 'string') {
-      this.sendJson(res, 400, { detail: body });
+    const read = req.method === 'POST' ? await readJsonBody(req, this.config.bodyTimeoutMs) : { body: {} };
+    if ('aborted' in read) return; // the client went away mid-body: nobody to answer
+    if ('refusal' in read) {
+      // The rest of the body is not read: close the connection after the answer.
+      res.on('finish', () => req.socket.destroy());
+      this.sendJson(res, read.refusal.status, { detail: read.refusal.detail }, { connection: 'close' });
       return;
     }
+    const body = read.body;
     const ctx = {
       status: () => this.status(),
       cudaDecode: () => cudaDecodeAvailable(this.opts.ffmpegPath),
@@ -220,18 +225,43 @@ export class HubServer {
     if (url.pathname === '/video_codec' && parseCodec(codec) === undefined) {
       return { status: '400 Bad Request', why: `codec=${codec} is not decoded here: use one of ${CODEC_NAME_LIST}` };
     }
+    return this.limitRefusal(url.pathname, req.socket.remoteAddress ?? '');
+  }
+
+  /** Session and per-client caps (config), each with the number and the key to raise. */
+  private limitRefusal(path: string, address: string): { status: string; why: string } | null {
+    const c = this.config;
+    const mine = [...this.connections.values()].filter((x) => x.address === address);
+    if (mine.length >= c.maxConnectionsPerClient) {
+      const why = `${address} already holds ${c.maxConnectionsPerClient} connections (max_connections_per_client)`;
+      return { status: '429 Too Many Requests', why };
+    }
+    if (path !== '/video_codec') return null;
+    if (this.codecSessions.size >= c.maxCodecSessions) {
+      const why = `the hub already runs ${c.maxCodecSessions} codec sessions (max_codec_sessions): close one or retry`;
+      return { status: '503 Service Unavailable', why };
+    }
+    if (mine.filter((x) => x.path === '/video_codec').length >= c.maxCodecSessionsPerClient) {
+      const why =
+        `${address} already holds ${c.maxCodecSessionsPerClient} codec sessions per client ` +
+        '(max_codec_sessions_per_client): close one first';
+      return { status: '429 Too Many Requests', why };
+    }
     return null;
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage, url: URL): void {
     const path = url.pathname as SubscriberPath;
     const id = `c${this.nextId++}`;
-    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const conn: Connection = { id, path, remote, ws };
+    const address = req.socket.remoteAddress ?? '';
+    const remote = `${address}:${req.socket.remotePort}`;
+    const conn: Connection = { id, path, address, remote, ws };
     this.connections.set(id, conn);
     // blankend's hub broadcasts to every connected socket; ?subscribe=0 opts an ingest socket out.
     if (flag(url, 'subscribe', true)) {
-      const sub = new Subscriber(id, path, remote, ws, this.config.subscriberQueueSize, flag(url, 'headers', false));
+      const headers = flag(url, 'headers', false);
+      const queue = this.config.subscriberQueueSize;
+      const sub = new Subscriber(id, path, remote, ws, queue, headers, this.config.relay.maxFrameAgeMs);
       this.subscribers.set(id, sub);
     }
     ws.on('error', (err: Error & { code?: string }) => {
@@ -289,6 +319,8 @@ export class HubServer {
       hwaccel: this.opts.hwaccel ?? (preferGpu ? 'auto' : 'cpu'),
       mjpegQuality,
       maxFrameBytes: this.config.maxFrameBytes,
+      stallMs: this.config.decoderStallMs,
+      paced: this.config.paceCodecOutput && flag(url, 'paced', true),
       ffmpegPath: this.opts.ffmpegPath,
       onFrame: (jpeg, seq) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq, ts: Date.now() }),
       onBadControl: () => this.rejected++,

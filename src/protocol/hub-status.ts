@@ -65,10 +65,25 @@ export interface RelayStatus {
   endpoint: string | null;
   identity: string | null;
   connected: boolean;
+  /** True once anything came back from the ROUTER on this connection (an answered link request, a frame). */
   linked: boolean;
-  send: { frames: number; bytes: number; dropped: number; queued: number };
-  /** `rejected`: data that was not one complete JPEG within max_frame_bytes (dropped, not echoed or broadcast). */
-  recv: { frames: number; bytes: number; rejected: number; handled: number; forwarded: number; broadcast: number };
+  /** Why this hub's frames probably go nowhere (connected, link requests unanswered: a duplicate identity). */
+  identityConflict: string | null;
+  /** `stale`: data frames dropped for being older than max_frame_age_ms before they could be sent. */
+  send: { frames: number; bytes: number; dropped: number; stale: number; queued: number };
+  /**
+   * `rejected`: data that was not one complete JPEG within max_frame_bytes (dropped, not echoed or broadcast);
+   * `malformed`: messages that were not exactly [client_id, data].
+   */
+  recv: {
+    frames: number;
+    bytes: number;
+    rejected: number;
+    malformed: number;
+    handled: number;
+    forwarded: number;
+    broadcast: number;
+  };
   /** Milliseconds since the last heartbeat was handed to ZeroMQ; null when heartbeats are off or none was sent. */
   heartbeatAgeMs: number | null;
   /** Milliseconds since anything arrived from the ROUTER; null when nothing arrived yet. */

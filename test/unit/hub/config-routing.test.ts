@@ -73,8 +73,11 @@ describe('hub units: config, args, routing, counters, headers', () => {
       forwardRecvEnabled: true,
       forwardRecvClientIds: ['F', 'SRC'],
       forwardRecvOnly: false,
+      defaultClientId: 'WEB_FRONTEND',
     };
     assert.deepEqual(routeReceivedFrame(cfg, 'ingress', 'SRC'), { targets: ['SRC', 'F'], broadcast: false });
+    // the worker's answer to our own ingress (under our default id) is never echoed back to it
+    assert.deepEqual(routeReceivedFrame(cfg, 'ingress', 'WEB_FRONTEND'), { targets: ['F', 'SRC'], broadcast: false });
     assert.deepEqual(routeReceivedFrame({ ...cfg, forwardRecvOnly: true }, 'relay', 'SRC'), {
       targets: ['F'],
       broadcast: true,

@@ -41,8 +41,13 @@ export interface Inbox {
   until: (pred: () => boolean, what: string, ms?: number) => Promise<void>;
 }
 
-export async function connect(url: string, headers: Record<string, string> = {}): Promise<Inbox> {
-  const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+/** `localAddress`: the client's own address (127.0.0.2 is a second loopback client). */
+export async function connect(
+  url: string,
+  headers: Record<string, string> = {},
+  localAddress?: string,
+): Promise<Inbox> {
+  const ws = new WebSocket(url, { headers, perMessageDeflate: false, localAddress });
   const binaries: Buffer[] = [];
   const texts: string[] = [];
   const waiters = new Set<() => void>();
@@ -195,9 +200,10 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
 export function refusedUpgrade(
   url: string,
   headers: Record<string, string> = {},
+  localAddress?: string,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, localAddress });
     ws.once('open', () => {
       ws.terminate();
       reject(new Error(`${url} was accepted`));
