@@ -1,9 +1,9 @@
 /**
  * blankend's status and control API, answered from the hub's real state in blankend's response shapes
  * (`{"status": {...}}` for the pipeline and codec endpoints, `{ts, gpu_available, ...}` for GPU status,
- * `{ok, path}` for recording). The hub broadcasts frames as they arrive: it has no processing queue, no realtime
- * matting pipeline, no recorder and no AI worker, so those report `enabled: false` and refuse to be switched on
- * with a message saying so, rather than pretending.
+ * `{ok, path}` for recording). The hub broadcasts frames as they arrive: it has no processing queue and no realtime
+ * matting pipeline, so those report `enabled: false` and refuse to be switched on with a message saying so, rather
+ * than pretending. The AI endpoints (`/api/v1/ai/*`) are answered by the AI core's host (ai/ai-host.ts).
  */
 import type { HubStatus } from '../protocol/hub-status';
 
@@ -25,7 +25,6 @@ type Handler = (ctx: BlankendApiContext, body: Record<string, unknown>) => ApiAn
 
 const NO_PIPELINE = 'the huaju4k hub broadcasts frames as they arrive; it has no processing queue or re-encoder';
 const NO_REALTIME = 'the huaju4k hub has no realtime pipeline (matting, depth fusion, recording)';
-const NO_AI = 'no AI worker runs in this huaju4k hub';
 
 function pipelineStatus(s: HubStatus): Record<string, unknown> {
   return {
@@ -120,7 +119,7 @@ function gpuStatus(ctx: BlankendApiContext): ApiAnswer {
     body: {
       ts: Date.now() / 1000,
       gpu_available: cuda,
-      onnxruntime: { used: false, note: 'the hub runs no models; the engine reports its own providers' },
+      onnxruntime: { used: false, note: 'the AI core reports its providers in /api/v1/ai/status' },
       cuda: { ffmpeg_hwaccel_cuda: cuda },
       metrics: {},
     },
@@ -161,14 +160,6 @@ const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = {
   '/api/v1/realtime_pipeline/record/stop': {
     method: 'POST',
     handler: () => ({ code: 200, body: { ok: false, path: null } }), // blankend's answer when nothing records
-  },
-  '/api/v1/ai/status': {
-    method: 'GET',
-    handler: () => ({ code: 200, body: { enabled: false, reason: NO_AI, devices: {}, queued: 0, processed: 0 } }),
-  },
-  '/api/v1/ai/process': {
-    method: 'POST',
-    handler: () => ({ code: 503, body: { ok: false, detail: `${NO_AI} (ai/status says enabled: false)` } }),
   },
 };
 

@@ -4,6 +4,9 @@
  * can be reused as is; keys the seed did not have are ours (host, port, token, broadcast_source, queue sizes).
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_MODEL_ID } from '../engine/model/catalog';
+import { DEFAULT_TEMPORAL_STRENGTH } from '../engine/temporal/strength';
+import { type AiSettings, parseDevices, parseScale, parseTarget, parseTemporal } from './ai/ai-settings';
 
 export type BroadcastSource = 'ingress' | 'relay';
 
@@ -59,6 +62,9 @@ export interface HubConfig {
   maxConnectionsPerClient: number;
   relayEnabled: boolean;
   relay: RelayConfig;
+  /** The AI core (live super-resolution); off unless `--ai` / `ai_enabled`. */
+  aiEnabled: boolean;
+  ai: Omit<AiSettings, 'maxFrameAgeMs' | 'ffmpeg'>;
 }
 
 export const DEFAULT_RELAY: RelayConfig = {
@@ -103,6 +109,16 @@ export const DEFAULT_HUB: HubConfig = {
   maxConnectionsPerClient: 256,
   relayEnabled: false,
   relay: DEFAULT_RELAY,
+  aiEnabled: false,
+  ai: {
+    model: DEFAULT_MODEL_ID,
+    devices: [{ id: 'cpu', kind: 'cpu' }],
+    scale: null,
+    target: null,
+    temporal: DEFAULT_TEMPORAL_STRENGTH,
+    jpegQuality: 1,
+    tile: 0,
+  },
 };
 
 export class HubConfigError extends Error {}
@@ -160,6 +176,25 @@ function applyLimitKeys(c: HubConfig, raw: Raw): void {
   if (has('max_frame_age_ms')) r.maxFrameAgeMs = int(raw.max_frame_age_ms, 'max_frame_age_ms', 1);
 }
 
+/** The AI core's keys (ours): ai_enabled, ai_model, ai_devices, ai_scale, ai_target, ai_temporal, … */
+function applyAiKeys(c: HubConfig, raw: Raw): void {
+  const has = (k: string) => raw[k] !== undefined && raw[k] !== null;
+  const a = { ...c.ai };
+  try {
+    if (has('ai_enabled')) c.aiEnabled = bool(raw.ai_enabled, 'ai_enabled');
+    if (has('ai_model')) a.model = str(raw.ai_model, 'ai_model');
+    if (has('ai_devices')) a.devices = parseDevices(String(raw.ai_devices));
+    if (has('ai_scale')) a.scale = parseScale(String(raw.ai_scale));
+    if (has('ai_target')) a.target = parseTarget(String(raw.ai_target));
+    if (has('ai_temporal')) a.temporal = parseTemporal(String(raw.ai_temporal));
+    if (has('ai_jpeg_quality')) a.jpegQuality = int(raw.ai_jpeg_quality, 'ai_jpeg_quality', 1, 31);
+    if (has('ai_tile')) a.tile = int(raw.ai_tile, 'ai_tile', 0, 8192);
+  } catch (err) {
+    throw err instanceof HubConfigError ? err : new HubConfigError(`stream.${(err as Error).message}`);
+  }
+  c.ai = a;
+}
+
 /** Applies the seed-compatible keys found in `raw` on top of `base`. Unknown keys are ignored. */
 export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   const c: HubConfig = { ...base, relay: { ...base.relay } };
@@ -184,6 +219,7 @@ export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   if (has('mjpeg_quality')) c.mjpegQuality = int(raw.mjpeg_quality, 'mjpeg_quality', 2, 31);
   if (has('log_interval_ms')) c.logIntervalMs = int(raw.log_interval_ms, 'log_interval_ms', 0);
   applyLimitKeys(c, raw);
+  applyAiKeys(c, raw);
   if (has('relay_enabled')) c.relayEnabled = bool(raw.relay_enabled, 'relay_enabled');
   if (has('zmq_endpoint')) r.endpoint = str(raw.zmq_endpoint, 'zmq_endpoint');
   if (has('zmq_identity')) r.identity = str(raw.zmq_identity, 'zmq_identity');

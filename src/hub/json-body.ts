@@ -1,5 +1,5 @@
 /**
- * Reads a small JSON object request body (blankend's control requests) with a size and a time limit. A client that
+ * Reads a request body (blankend's JSON control requests, a JPEG for ai/process) with a size and a time limit. A client that
  * goes away mid-body is not an error of ours: the answer is null and nothing is written (before, the `aborted`
  * error escaped as an unhandled rejection and killed the hub).
  */
@@ -12,10 +12,12 @@ export interface BodyRefusal {
   detail: string;
 }
 
-export type BodyResult = { body: Record<string, unknown> } | { refusal: BodyRefusal } | { aborted: true };
+export type BodyResult = { body: Buffer } | { refusal: BodyRefusal } | { aborted: true };
 
-function parseObject(text: string): BodyResult {
-  if (text === '') return { body: {} };
+/** A JSON object from a read body (empty = {}), or why not. */
+export function parseJsonObject(raw: Buffer): { json: Record<string, unknown> } | { refusal: BodyRefusal } {
+  const text = raw.toString('utf8').trim();
+  if (text === '') return { json: {} };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -25,10 +27,10 @@ function parseObject(text: string): BodyResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { refusal: { status: 400, detail: 'request body must be a JSON object' } };
   }
-  return { body: value as Record<string, unknown> };
+  return { json: value as Record<string, unknown> };
 }
 
-export function readJsonBody(req: IncomingMessage, timeoutMs: number, maxBytes = MAX_BODY_BYTES): Promise<BodyResult> {
+export function readBody(req: IncomingMessage, timeoutMs: number, maxBytes = MAX_BODY_BYTES): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -52,7 +54,7 @@ export function readJsonBody(req: IncomingMessage, timeoutMs: number, maxBytes =
       }
       chunks.push(chunk);
     });
-    req.on('end', () => finish(parseObject(Buffer.concat(chunks).toString('utf8').trim())));
+    req.on('end', () => finish({ body: Buffer.concat(chunks) }));
     req.on('aborted', () => finish({ aborted: true }));
     req.on('error', () => finish({ aborted: true }));
     req.on('close', () => {

@@ -17,6 +17,7 @@ import {
   parseFrameHeader,
   type SubscriberPath,
 } from '../protocol/hub-status';
+import { AI_PATHS, AiHost } from './ai/ai-host';
 import { isAuthorized, presentedToken } from './auth';
 import { answerBlankendApi, isBlankendApiPath } from './blankend-api';
 import { CodecSession } from './codec-session';
@@ -24,7 +25,7 @@ import type { HubConfig } from './config';
 import { FrameCounter } from './counters';
 import { CODEC_NAME_LIST, cudaDecodeAvailable, parseCodec } from './decoder';
 import { isCompleteJpeg } from './jpeg';
-import { readJsonBody } from './json-body';
+import { MAX_BODY_BYTES, parseJsonObject, readBody } from './json-body';
 import { browserRefusal, type OriginPolicy } from './origin';
 import { rawToBuffer } from './raw-data';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
@@ -72,6 +73,8 @@ export class HubServer {
   private closed = false;
   private logTimer: NodeJS.Timeout | null = null;
   private readonly log: (line: string) => void;
+  private readonly ai: AiHost;
+  private userRelayHandler: RelayFrameHandler | null = null;
 
   constructor(
     readonly config: HubConfig,
@@ -86,6 +89,46 @@ export class HubServer {
           this.broadcast(data, { source: `relay:${clientId}`, kind: 'processed' }),
         )
       : null;
+    this.relay?.setFrameHandler((clientId, data) => this.onRelayFrame(clientId, data));
+    const aiSettings = () => ({
+      ...config.ai,
+      maxFrameAgeMs: config.relay.maxFrameAgeMs,
+      ffmpeg: opts.ffmpegPath ?? 'ffmpeg',
+    });
+    this.ai = new AiHost(aiSettings, (source, jpeg, at, seq) => this.onProcessed(source, jpeg, at, seq), this.log);
+  }
+
+  /** The user's handler first; then the AI core takes frames from bus clients (not answers to our own frames). */
+  private onRelayFrame(clientId: string, data: Buffer): boolean {
+    if (this.userRelayHandler?.(clientId, data)) return true;
+    if (clientId === this.config.relay.defaultClientId) return false;
+    return this.ai.offer({ source: `relay:${clientId}`, jpeg: data, arrivedAt: Date.now() });
+  }
+
+  /**
+   * A processed frame: one from a bus client goes back to that client (and to subscribers when the relay is the
+   * broadcast source); one from local ingress follows the ingress route (subscribers, and the relay when on).
+   */
+  private onProcessed(source: string, jpeg: Buffer, arrivedAt: number, seq: number): void {
+    const header: FrameHeader = { source, kind: 'processed', seq, ts: arrivedAt };
+    if (source.startsWith('relay:')) {
+      this.relay?.enqueue(source.slice('relay:'.length), jpeg);
+      if (this.config.broadcastSource === 'relay') this.broadcast(jpeg, header);
+      return;
+    }
+    const route = routeIngressFrame(this.config.broadcastSource, this.relay !== null);
+    if (route.toRelay) this.relay?.enqueue(null, jpeg);
+    if (route.broadcast) this.broadcast(jpeg, header);
+  }
+
+  /** The AI core's state (what `GET /api/v1/ai/status` answers). */
+  aiStatus() {
+    return this.ai.status();
+  }
+
+  /** Resolves once the AI core has nothing waiting, running or being sent. */
+  aiIdle(): Promise<void> {
+    return this.ai.idle();
   }
 
   /** Starts listening (port 0 → the OS picks) and the relay; resolves with the bound address. */
@@ -98,6 +141,14 @@ export class HubServer {
       });
     });
     this.relay?.start();
+    if (this.config.aiEnabled) {
+      try {
+        await this.ai.start();
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    }
     if (this.config.logIntervalMs > 0) {
       this.logTimer = setInterval(() => this.log(throughputLine(this.status())), this.config.logIntervalMs);
       this.logTimer.unref();
@@ -109,7 +160,7 @@ export class HubServer {
 
   /** Frames received from the relay go here first; returning true takes them (no echo, forward or broadcast). */
   setRelayFrameHandler(handler: RelayFrameHandler | null): void {
-    this.relay?.setFrameHandler(handler);
+    this.userRelayHandler = handler;
   }
 
   /** Ingests a JPEG produced in this process (same path as a `/video_in` frame). */
@@ -118,12 +169,15 @@ export class HubServer {
       this.rejected++;
       return false;
     }
-    this.ingestFrame(jpeg, header);
+    this.ingestFrame(jpeg, header, header.source ?? 'publish');
     return true;
   }
 
-  private ingestFrame(data: Buffer, header: FrameHeader): void {
+  /** `source` keys the AI core's per-source state; processed frames (by header) are never processed again. */
+  private ingestFrame(data: Buffer, header: FrameHeader, source: string): void {
     this.ingest.add(data.length);
+    const job = { source, jpeg: data, arrivedAt: Date.now(), seq: header.seq };
+    if (header.kind !== 'processed' && this.ai.offer(job)) return;
     const route = routeIngressFrame(this.config.broadcastSource, this.relay !== null);
     if (route.toRelay) this.relay?.enqueue(null, data);
     if (route.broadcast) this.broadcast(data, header);
@@ -153,7 +207,7 @@ export class HubServer {
       this.sendJson(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
       return;
     }
-    if (isBlankendApiPath(url.pathname)) {
+    if (isBlankendApiPath(url.pathname) || AI_PATHS.has(url.pathname)) {
       void this.answerApi(req, res, url.pathname);
       return;
     }
@@ -173,7 +227,10 @@ export class HubServer {
   }
 
   private async answerApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const read = req.method === 'POST' ? await readJsonBody(req, this.config.bodyTimeoutMs) : { body: {} };
+    const isAi = AI_PATHS.has(path);
+    const limit = path === '/api/v1/ai/process' ? this.config.maxFrameBytes : MAX_BODY_BYTES;
+    const read =
+      req.method === 'POST' ? await readBody(req, this.config.bodyTimeoutMs, limit) : { body: Buffer.alloc(0) };
     if ('aborted' in read) return; // the client went away mid-body: nobody to answer
     if ('refusal' in read) {
       // The rest of the body is not read: close the connection after the answer.
@@ -181,13 +238,21 @@ export class HubServer {
       this.sendJson(res, read.refusal.status, { detail: read.refusal.detail }, { connection: 'close' });
       return;
     }
-    const body = read.body;
+    if (isAi) {
+      await this.ai.answer(req, res, path, (r, code, body, extra) => this.sendJson(r, code, body, extra), read);
+      return;
+    }
+    const parsed = parseJsonObject(read.body);
+    if ('refusal' in parsed) {
+      this.sendJson(res, parsed.refusal.status, { detail: parsed.refusal.detail });
+      return;
+    }
     const ctx = {
       status: () => this.status(),
       cudaDecode: () => cudaDecodeAvailable(this.opts.ffmpegPath),
       codecNames: CODEC_NAME_LIST,
     };
-    const answer = answerBlankendApi(ctx, req.method ?? 'GET', path, body);
+    const answer = answerBlankendApi(ctx, req.method ?? 'GET', path, parsed.json);
     this.sendJson(res, answer.code, answer.body, answer.allow ? { allow: answer.allow } : {});
   }
 
@@ -273,7 +338,11 @@ export class HubServer {
       this.subscribers.delete(id);
       this.connections.delete(id);
     });
-    if (path === '/video_in') this.handleVideoIn(ws);
+    ws.on('close', () => {
+      this.ai.forget(`video_in:${id}`);
+      this.ai.forget(`codec:${id}`);
+    });
+    if (path === '/video_in') this.handleVideoIn(ws, id);
     else if (path === '/video_codec') this.handleVideoCodec(ws, id, url);
     // /video_out only listens; anything it sends is ignored.
   }
@@ -282,7 +351,7 @@ export class HubServer {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code, message }));
   }
 
-  private handleVideoIn(ws: WebSocket): void {
+  private handleVideoIn(ws: WebSocket, id: string): void {
     let pending: FrameHeader | null = null;
     ws.on('message', (raw, isBinary) => {
       if (!isBinary) {
@@ -303,7 +372,7 @@ export class HubServer {
         this.sendError(ws, 'not_jpeg', `binary message of ${data.length} bytes is not a complete JPEG (SOI…EOI)`);
         return;
       }
-      this.ingestFrame(data, header);
+      this.ingestFrame(data, header, header.source ?? `video_in:${id}`);
     });
   }
 
@@ -322,7 +391,8 @@ export class HubServer {
       stallMs: this.config.decoderStallMs,
       paced: this.config.paceCodecOutput && flag(url, 'paced', true),
       ffmpegPath: this.opts.ffmpegPath,
-      onFrame: (jpeg, seq) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq, ts: Date.now() }),
+      onFrame: (jpeg, seq) =>
+        this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq, ts: Date.now() }, `codec:${id}`),
       onBadControl: () => this.rejected++,
       onGone: () => this.codecSessions.delete(id),
       log: this.log,
@@ -368,6 +438,7 @@ export class HubServer {
       subscribers: [...this.subscribers.values()].map((s) => s.status()),
       relay: this.relay?.status() ?? disabledRelayStatus(),
       codecSessions: [...this.codecSessions.values()].map((c) => c.status()),
+      ai: this.ai.status(),
       resources: this.resources(),
       process: {
         pid: process.pid,
@@ -390,6 +461,7 @@ export class HubServer {
     if (this.logTimer) clearInterval(this.logTimer);
     this.logTimer = null;
     await this.relay?.close();
+    await this.ai.close();
     this.wss.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());

@@ -92,6 +92,45 @@ export interface RelayStatus {
   loops: { send: boolean; recv: boolean; heartbeat: boolean; linkRequest: boolean };
 }
 
+export interface AiDeviceStatus {
+  /** As configured: `cpu` or a GPU index. */
+  id: string;
+  executionProvider: string;
+  busy: boolean;
+  /** Frames this device's worker has run through the model. */
+  frames: number;
+  /** Tile side it runs with now (0 = whole frame; halved after an out-of-memory). */
+  tile: number;
+}
+
+/** The AI core at work (`GET /api/v1/ai/status`, and `ai` in the hub status). */
+export interface AiStatus {
+  enabled: true;
+  model: string;
+  scale: number;
+  target: string | null;
+  temporal: string;
+  devices: AiDeviceStatus[];
+  in: { frames: number; fps: number };
+  out: { frames: number; fps: number };
+  /** `frames` = replaced by a newer frame of the same source + `stale` (waited too long) + `failed`. */
+  dropped: { frames: number; fps: number; stale: number; failed: number };
+  /** From a frame's arrival at the hub to its processed JPEG being handed to the subscribers / the bus. */
+  latencyMs: { p50: number | null; p99: number | null };
+  /** Sources with a frame waiting for a worker (at most one each). */
+  queue: number;
+  sources: number;
+  lastError: string | null;
+}
+
+export interface AiOffStatus {
+  enabled: false;
+  reason: string;
+  model: string;
+  devices: [];
+  lastError: string | null;
+}
+
 export type DecoderMode = 'cuda' | 'cpu';
 
 export interface CodecSessionStatus {
@@ -135,6 +174,7 @@ export interface HubStatus {
   subscribers: SubscriberStatus[];
   relay: RelayStatus;
   codecSessions: CodecSessionStatus[];
+  ai: AiStatus | AiOffStatus;
   resources: HubResource[];
   process: { pid: number; rssBytes: number; heapUsedBytes: number; cpuUserMs: number; cpuSystemMs: number };
 }

@@ -82,7 +82,7 @@ describe("hub: blankend's status and control API", () => {
     await closeWs(enc.ws);
   });
 
-  it('realtime pipeline, recording and AI answer truthfully that they are not there', async () => {
+  it('realtime pipeline, recording and an AI core that is off answer truthfully', async () => {
     const { http } = await startHub();
     const rt = await call(http, `${RT}/status`);
     assert.equal(rt.status, 200);
@@ -99,7 +99,7 @@ describe("hub: blankend's status and control API", () => {
     assert.deepEqual([ai.status, ai.body.enabled], [200, false]);
     const proc = await call(http, '/api/v1/ai/process', { method: 'POST', body: {} });
     assert.equal(proc.status, 503);
-    assert.match(String(proc.body.detail), /enabled: false/);
+    assert.match(String(proc.body.detail), /AI core is off: start the hub with --ai/);
   });
 
   it('answers a wrong method with 405 and Allow, and keeps the token check', async () => {
