@@ -6,6 +6,7 @@
  * than pretending. The AI endpoints (`/api/v1/ai/*`) are answered by the AI core's host (ai/ai-host.ts).
  */
 import type { HubStatus } from '../protocol/hub-status';
+import type { RecordingStatus } from './recorder';
 
 export interface BlankendApiContext {
   status(): HubStatus;
@@ -13,6 +14,8 @@ export interface BlankendApiContext {
   cudaDecode(): boolean;
   /** `?codec=` names /video_codec accepts. */
   codecNames: string;
+  /** What records now (recorder.ts). */
+  recordings(): RecordingStatus[];
 }
 
 export interface ApiAnswer {
@@ -24,7 +27,7 @@ export interface ApiAnswer {
 type Handler = (ctx: BlankendApiContext, body: Record<string, unknown>) => ApiAnswer;
 
 const NO_PIPELINE = 'the huaju4k hub broadcasts frames as they arrive; it has no processing queue or re-encoder';
-const NO_REALTIME = 'the huaju4k hub has no realtime pipeline (matting, depth fusion, recording)';
+const NO_REALTIME = 'the huaju4k hub has no realtime pipeline (matting, depth fusion); it records (record/start)';
 
 function pipelineStatus(s: HubStatus): Record<string, unknown> {
   return {
@@ -45,8 +48,18 @@ function pipelineStatus(s: HubStatus): Record<string, unknown> {
   };
 }
 
-function realtimeStatus(): Record<string, unknown> {
-  return { enabled: false, reason: NO_REALTIME, clients: 0, recording_clients: [], sent: 0, dropped: 0, models: null };
+function realtimeStatus(ctx: BlankendApiContext): Record<string, unknown> {
+  const recording = ctx.recordings();
+  return {
+    enabled: false,
+    reason: NO_REALTIME,
+    clients: 0,
+    recording_clients: recording.map((r) => r.source),
+    recordings: recording,
+    sent: 0,
+    dropped: 0,
+    models: null,
+  };
 }
 
 /** Applies a config request: switching a missing service on is refused; off / no-op keys are accepted. */
@@ -106,10 +119,10 @@ const REALTIME_KEYS = [
   'degrade_depth_if_slow_ms',
 ] as const;
 
-const realtimeConfig: Handler = (_ctx, body) => {
+const realtimeConfig: Handler = (ctx, body) => {
   const refusal = configure(body, REALTIME_KEYS, { enabled: onlyFalse(`enabled: ${NO_REALTIME}`) });
   if (refusal) return { code: 400, body: { detail: refusal } };
-  return { code: 200, body: { status: realtimeStatus() } };
+  return { code: 200, body: { status: realtimeStatus(ctx) } };
 };
 
 function gpuStatus(ctx: BlankendApiContext): ApiAnswer {
@@ -150,17 +163,9 @@ const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = {
   '/api/v1/video_processing/codec/status': { method: 'GET', handler: codecStatus },
   '/api/v1/realtime_pipeline/status': {
     method: 'GET',
-    handler: () => ({ code: 200, body: { status: realtimeStatus() } }),
+    handler: (ctx) => ({ code: 200, body: { status: realtimeStatus(ctx) } }),
   },
   '/api/v1/realtime_pipeline/config': { method: 'POST', handler: realtimeConfig },
-  '/api/v1/realtime_pipeline/record/start': {
-    method: 'POST',
-    handler: () => ({ code: 501, body: { ok: false, path: null, detail: `recording: ${NO_REALTIME}` } }),
-  },
-  '/api/v1/realtime_pipeline/record/stop': {
-    method: 'POST',
-    handler: () => ({ code: 200, body: { ok: false, path: null } }), // blankend's answer when nothing records
-  },
 };
 
 /** True when `path` is one of blankend's API paths the hub answers. */

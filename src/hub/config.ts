@@ -4,6 +4,8 @@
  * can be reused as is; keys the seed did not have are ours (host, port, token, broadcast_source, queue sizes).
  */
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_MODEL_ID } from '../engine/model/catalog';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../engine/temporal/strength';
 import { type AiSettings, parseDevices, parseScale, parseTarget, parseTemporal } from './ai/ai-settings';
@@ -60,6 +62,8 @@ export interface HubConfig {
   maxCodecSessionsPerClient: number;
   /** WebSocket connections of any path per remote address. */
   maxConnectionsPerClient: number;
+  /** Where record/start writes its files. */
+  recordDir: string;
   relayEnabled: boolean;
   relay: RelayConfig;
   /** The AI core (live super-resolution); off unless `--ai` / `ai_enabled`. */
@@ -107,6 +111,7 @@ export const DEFAULT_HUB: HubConfig = {
   maxCodecSessions: 8,
   maxCodecSessionsPerClient: 4,
   maxConnectionsPerClient: 256,
+  recordDir: join(tmpdir(), 'huaju4k-recordings'),
   relayEnabled: false,
   relay: DEFAULT_RELAY,
   aiEnabled: false,
@@ -173,6 +178,7 @@ function applyLimitKeys(c: HubConfig, raw: Raw): void {
   if (has('max_connections_per_client')) {
     c.maxConnectionsPerClient = int(raw.max_connections_per_client, 'max_connections_per_client', 1);
   }
+  if (has('record_dir')) c.recordDir = str(raw.record_dir, 'record_dir');
   if (has('max_frame_age_ms')) r.maxFrameAgeMs = int(raw.max_frame_age_ms, 'max_frame_age_ms', 1);
 }
 

@@ -28,6 +28,7 @@ import { isCompleteJpeg } from './jpeg';
 import { MAX_BODY_BYTES, parseJsonObject, readBody } from './json-body';
 import { browserRefusal, type OriginPolicy } from './origin';
 import { rawToBuffer } from './raw-data';
+import { RECORD_PATHS, Recordings } from './recordings';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
 import { routeIngressFrame } from './relay-routing';
 import { Subscriber } from './subscriber';
@@ -74,6 +75,7 @@ export class HubServer {
   private logTimer: NodeJS.Timeout | null = null;
   private readonly log: (line: string) => void;
   private readonly ai: AiHost;
+  private readonly recordings: Recordings;
   private userRelayHandler: RelayFrameHandler | null = null;
 
   constructor(
@@ -96,6 +98,7 @@ export class HubServer {
       ffmpeg: opts.ffmpegPath ?? 'ffmpeg',
     });
     this.ai = new AiHost(aiSettings, (source, jpeg, at, seq) => this.onProcessed(source, jpeg, at, seq), this.log);
+    this.recordings = new Recordings(config.recordDir, opts.ffmpegPath ?? 'ffmpeg', () => this.ai.running);
   }
 
   /** The user's handler first; then the AI core takes frames from bus clients (not answers to our own frames). */
@@ -111,6 +114,7 @@ export class HubServer {
    */
   private onProcessed(source: string, jpeg: Buffer, arrivedAt: number, seq: number): void {
     const header: FrameHeader = { source, kind: 'processed', seq, ts: arrivedAt };
+    this.recordings.offer(source, 'processed', jpeg);
     if (source.startsWith('relay:')) {
       this.relay?.enqueue(source.slice('relay:'.length), jpeg);
       if (this.config.broadcastSource === 'relay') this.broadcast(jpeg, header);
@@ -176,6 +180,7 @@ export class HubServer {
   /** `source` keys the AI core's per-source state; processed frames (by header) are never processed again. */
   private ingestFrame(data: Buffer, header: FrameHeader, source: string): void {
     this.ingest.add(data.length);
+    this.recordings.offer(source, header.kind === 'processed' ? 'processed' : 'raw', data);
     const job = { source, jpeg: data, arrivedAt: Date.now(), seq: header.seq };
     if (header.kind !== 'processed' && this.ai.offer(job)) return;
     const route = routeIngressFrame(this.config.broadcastSource, this.relay !== null);
@@ -207,7 +212,7 @@ export class HubServer {
       this.sendJson(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
       return;
     }
-    if (isBlankendApiPath(url.pathname) || AI_PATHS.has(url.pathname)) {
+    if (isBlankendApiPath(url.pathname) || AI_PATHS.has(url.pathname) || RECORD_PATHS.has(url.pathname)) {
       void this.answerApi(req, res, url.pathname);
       return;
     }
@@ -251,8 +256,11 @@ export class HubServer {
       status: () => this.status(),
       cudaDecode: () => cudaDecodeAvailable(this.opts.ffmpegPath),
       codecNames: CODEC_NAME_LIST,
+      recordings: () => this.recordings.list(),
     };
-    const answer = answerBlankendApi(ctx, req.method ?? 'GET', path, parsed.json);
+    const answer = RECORD_PATHS.has(path)
+      ? await this.recordings.answer(req.method ?? 'GET', path, parsed.json)
+      : answerBlankendApi(ctx, req.method ?? 'GET', path, parsed.json);
     this.sendJson(res, answer.code, answer.body, answer.allow ? { allow: answer.allow } : {});
   }
 
@@ -411,6 +419,9 @@ export class HubServer {
       const s = session.status();
       out.push({ kind: 'decoder-process', id: s.id, detail: `ffmpeg ${s.codec} ${s.mode} pid ${s.pid ?? 'exited'}` });
     }
+    for (const r of this.recordings.pids()) {
+      out.push({ kind: 'recorder-process', id: r.source, detail: `ffmpeg recording pid ${r.pid}` });
+    }
     if (this.relay) out.push(...this.relay.resources());
     return out;
   }
@@ -458,6 +469,7 @@ export class HubServer {
     const sessions = [...this.codecSessions.values()];
     this.codecSessions.clear();
     await Promise.all(sessions.map((c) => c.close()));
+    await this.recordings.close(); // after the decoders: their last frames are in; each file is finished
     if (this.logTimer) clearInterval(this.logTimer);
     this.logTimer = null;
     await this.relay?.close();

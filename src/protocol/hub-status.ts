@@ -147,7 +147,13 @@ export interface CodecSessionStatus {
   startedAt: number;
 }
 
-export type ResourceKind = 'http-server' | 'ws-connection' | 'decoder-process' | 'zmq-socket' | 'relay-loop';
+export type ResourceKind =
+  | 'http-server'
+  | 'ws-connection'
+  | 'decoder-process'
+  | 'recorder-process'
+  | 'zmq-socket'
+  | 'relay-loop';
 
 /** One live thing the hub holds open: what a user needs to see what is running. */
 export interface HubResource {
