@@ -15,6 +15,7 @@ import type { TemporalStrength } from '../../engine/temporal/strength';
 import type { AiStatus } from '../../protocol/hub-status';
 import { FrameCounter } from '../counters';
 import { type AiDevice, type AiSettings, deviceWorkerOptions, outputSize } from './ai-settings';
+import { JpegEncoderStream } from './jpeg-encoder';
 import { decodeJpeg, encodeJpeg, type RgbFrame } from './jpeg-rgb';
 import { LatencyWindow } from './latency';
 
@@ -53,6 +54,8 @@ interface SourceState {
   done: Map<number, Result | null>;
   stages: FrameStage[];
   size: string;
+  /** One ffmpeg encoding this source's frames (its output size is fixed until the picture size changes). */
+  encoder: JpegEncoderStream | null;
   flushing: Promise<void>;
 }
 
@@ -135,6 +138,7 @@ export class AiCore {
         done: new Map(),
         stages: [],
         size: '',
+        encoder: null,
         flushing: Promise.resolve(),
       };
       this.sources.set(id, s);
@@ -149,7 +153,9 @@ export class AiCore {
       const id = ids[(this.turn + k) % ids.length];
       const src = this.sources.get(id) as SourceState;
       const job = src.waiting;
-      if (!job) continue;
+      // A source whose finished frames still wait to be encoded gets no new one: its frames wait (newest wins)
+      // instead of piling up behind a slow encoder.
+      if (!job || src.dispatched - src.nextOut > this.slots.length) continue;
       src.waiting = null;
       if (Date.now() - job.arrivedAt > this.settings.maxFrameAgeMs) {
         this.stale++;
@@ -206,6 +212,7 @@ export class AiCore {
           this.outCounter.add(jpeg.length);
           this.latency.add(Date.now() - result.arrivedAt);
           this.onOutput(id, jpeg, result.arrivedAt, result.seq ?? seq);
+          this.dispatch(); // room for the next frame of this source
         } catch (err) {
           this.failed++;
           this.drop();
@@ -219,21 +226,19 @@ export class AiCore {
     const inputSize: Size = { width: r.input.width, height: r.input.height };
     const modelSize: Size = { width: inputSize.width * this.scale, height: inputSize.height * this.scale };
     const key = `${inputSize.width}x${inputSize.height}`;
-    if (src.size !== key) {
-      // A new source, or its picture size changed: fresh temporal state (the engine's stage, per source).
+    if (src.size !== key || !src.encoder || src.encoder.failed) {
+      // A new source, its picture size changed, or its encoder died: fresh temporal state (the engine's stage, per
+      // source) and a fresh encoder.
       src.size = key;
       const { settings } = this;
       src.stages = createTemporal(this.slots[0].upscaler, { strength: settings.temporal, reuse: false }).stages;
+      void src.encoder?.close();
+      const out = outputSize(inputSize, this.scale, settings);
+      src.encoder = new JpegEncoderStream(settings.ffmpeg, modelSize, out, settings.jpegQuality, 1 << 30);
     }
     let frame = { index: seq, input: r.input.rgb, inputSize, output: r.output, outputSize: modelSize };
     for (const stage of src.stages) frame = await stage.process(frame);
-    const rgb: RgbFrame = { rgb: frame.output, width: modelSize.width, height: modelSize.height };
-    return encodeJpeg(
-      rgb,
-      outputSize(inputSize, this.scale, this.settings),
-      this.settings.jpegQuality,
-      this.settings.ffmpeg,
-    );
+    return src.encoder.encode(frame.output);
   }
 
   /** One JPEG through a free worker (or the first to free up), no temporal state: `POST /api/v1/ai/process`. */
@@ -253,6 +258,7 @@ export class AiCore {
 
   /** Forgets a source's state (its client went away). */
   forget(source: string): void {
+    void this.sources.get(source)?.encoder?.close();
     this.sources.delete(source);
   }
 
@@ -300,6 +306,7 @@ export class AiCore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.closers.map((c) => c()));
+    const encoders = [...this.sources.values()].flatMap((s) => (s.encoder ? [s.encoder.close()] : []));
+    await Promise.all([...this.closers.map((c) => c()), ...encoders]);
   }
 }

@@ -6,6 +6,7 @@ import { runTool } from '../../engine/children';
 import { FFMPEG_QUIET } from '../../engine/ffmpeg/ffmpeg-tools';
 import type { Size } from '../../engine/pipeline/target-size';
 import { jpegDimensions } from '../jpeg';
+import { jpegEncoderArgs } from './jpeg-encoder';
 
 export interface RgbFrame {
   rgb: Buffer;
@@ -32,29 +33,13 @@ export async function decodeJpeg(ffmpeg: string, jpeg: Buffer): Promise<RgbFrame
 }
 
 /**
- * Encodes one RGB24 frame as a JPEG (4:4:4, `quality` = ffmpeg's -q:v, 2 best), resized to `out` with lanczos when
- * it differs from the frame (a ×4 model asked for ×2 or a target box).
+ * Encodes one RGB24 frame as a JPEG (4:4:4, `quality` = ffmpeg's -q:v, 1 best), resized to `out` with lanczos when
+ * it differs from the frame (a ×4 model asked for ×2 or a target box). A stream uses JpegEncoderStream instead.
  */
 export async function encodeJpeg(frame: RgbFrame, out: Size, quality: number, ffmpeg: string): Promise<Buffer> {
   const { rgb, width, height } = frame;
   if (rgb.length !== width * height * 3) throw new RangeError(`${rgb.length} bytes is not ${width}x${height} rgb24`);
-  const input = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', 'pipe:0'];
-  const resize = out.width !== width || out.height !== height;
-  const vf = resize ? ['-vf', `scale=${out.width}:${out.height}:flags=lanczos`] : [];
-  const enc = [
-    '-frames:v',
-    '1',
-    '-pix_fmt',
-    'yuvj444p',
-    '-qmin',
-    '1',
-    '-q:v',
-    String(quality),
-    '-f',
-    'mjpeg',
-    'pipe:1',
-  ];
-  const r = await runTool(ffmpeg, [...FFMPEG_QUIET, ...input, ...vf, ...enc], rgb);
+  const r = await runTool(ffmpeg, jpegEncoderArgs({ width, height }, out, quality, 1), rgb);
   if (r.code !== 0) throw failure(`encoding a ${out.width}x${out.height} JPEG`, r.code, r.stderr);
   return r.stdout;
 }
