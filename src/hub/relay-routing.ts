@@ -13,18 +13,15 @@ export interface ReceivedRoute {
 }
 
 export function routeReceivedFrame(
-  relay: Pick<
-    RelayConfig,
-    'echoBack' | 'forwardRecvEnabled' | 'forwardRecvClientIds' | 'forwardRecvOnly' | 'defaultClientId'
-  >,
+  relay: Pick<RelayConfig, 'echoBack' | 'forwardRecvEnabled' | 'forwardRecvClientIds' | 'forwardRecvOnly'>,
   broadcastSource: BroadcastSource,
   sourceClientId: string,
+  ownAnswer = false,
 ): ReceivedRoute {
   const forwards = relay.forwardRecvEnabled ? relay.forwardRecvClientIds.filter((id) => id !== sourceClientId) : [];
   const forwarding = forwards.length > 0;
-  // A frame under our own ingress id is the worker's answer to a frame we sent: echoing it would hand the processed
-  // frame back to the worker as a raw one, and a worker that answers every frame would loop forever.
-  const ownAnswer = sourceClientId === relay.defaultClientId;
+  // `ownAnswer`: the worker's answer to a frame we sent (relay.ts tells them apart). Echoing it would hand the
+  // processed frame back to the worker as a raw one, and a worker that answers every frame would loop forever.
   const echo = relay.echoBack && !ownAnswer && !(forwarding && relay.forwardRecvOnly);
   const targets = echo ? [sourceClientId, ...forwards] : forwards;
   return { targets: [...new Set(targets)], broadcast: broadcastSource === 'relay' };

@@ -13,8 +13,15 @@ import type { BroadcastSource, RelayConfig } from './config';
 import { isCompleteJpeg } from './jpeg';
 import { routeReceivedFrame } from './relay-routing';
 
-/** Returns true when it took the frame; the relay then neither echoes, forwards nor broadcasts it. */
-export type RelayFrameHandler = (clientId: string, data: Buffer) => boolean;
+/**
+ * Returns true when it took the frame; the relay then neither echoes, forwards nor broadcasts it. `answer`: the
+ * frame came under our own ingress id while frames we sent under it were unanswered (a worker's answer).
+ */
+export type RelayFrameHandler = (clientId: string, data: Buffer, answer: boolean) => boolean;
+
+/** A frame received under our own ingress id counts as the answer to one we sent within this time. */
+const ANSWER_WINDOW_MS = 10_000;
+const MAX_UNANSWERED = 1024;
 export type RelayBroadcast = (data: Buffer, sourceClientId: string) => void;
 
 interface Outgoing {
@@ -51,6 +58,8 @@ export class ZmqRelay {
   private everConnected = false;
   private readonly controlId: Buffer;
   private readonly defaultId: Buffer;
+  /** Send times of our own ingress frames (default client id) not answered yet, oldest first. */
+  private readonly unanswered: number[] = [];
   private readonly stats = {
     sendFrames: 0,
     sendBytes: 0,
@@ -271,6 +280,7 @@ export class ZmqRelay {
       }
       if (item.isHeartbeat) this.stats.lastHeartbeatAt = Date.now();
       else if (!item.isLinkRequest) {
+        if (item.clientId.equals(this.defaultId)) this.noteSent();
         this.stats.sendFrames++;
         this.stats.sendBytes += item.data.length;
       }
@@ -299,6 +309,23 @@ export class ZmqRelay {
     }
   }
 
+  private noteSent(): void {
+    if (this.unanswered.length >= MAX_UNANSWERED) this.unanswered.shift();
+    this.unanswered.push(Date.now());
+  }
+
+  /**
+   * Whether a frame under `clientIdBuf` answers one of ours: it came under our ingress id while a frame we sent
+   * under it in the last ANSWER_WINDOW_MS is unanswered. A bus client that uses that id itself (blankend's
+   * WEB_FRONTEND) while we send nothing is still served.
+   */
+  private isAnswer(clientIdBuf: Buffer): boolean {
+    if (!clientIdBuf.equals(this.defaultId)) return false;
+    const now = Date.now();
+    while (this.unanswered.length > 0 && now - this.unanswered[0] > ANSWER_WINDOW_MS) this.unanswered.shift();
+    return this.unanswered.shift() !== undefined;
+  }
+
   private onReceived(clientId: string, clientIdBuf: Buffer, data: Buffer): void {
     this.stats.recvFrames++;
     this.stats.recvBytes += data.length;
@@ -306,10 +333,11 @@ export class ZmqRelay {
       this.stats.rejected++;
       return;
     }
+    const answer = this.isAnswer(clientIdBuf);
     if (this.handler) {
       let taken = false;
       try {
-        taken = this.handler(clientId, data);
+        taken = this.handler(clientId, data, answer);
       } catch {
         taken = false; // a throwing handler declines; the frame still flows
       }
@@ -318,7 +346,7 @@ export class ZmqRelay {
         return;
       }
     }
-    const route = routeReceivedFrame(this.cfg, this.broadcastSource, clientId);
+    const route = routeReceivedFrame(this.cfg, this.broadcastSource, clientId, answer);
     for (const target of route.targets) {
       this.enqueue(target === clientId ? clientIdBuf : target, data);
       this.stats.forwarded++;

@@ -91,7 +91,7 @@ export class HubServer {
           this.broadcast(data, { source: `relay:${clientId}`, kind: 'processed' }),
         )
       : null;
-    this.relay?.setFrameHandler((clientId, data) => this.onRelayFrame(clientId, data));
+    this.relay?.setFrameHandler((clientId, data, answer) => this.onRelayFrame(clientId, data, answer));
     const aiSettings = () => ({
       ...config.ai,
       maxFrameAgeMs: config.relay.maxFrameAgeMs,
@@ -101,10 +101,10 @@ export class HubServer {
     this.recordings = new Recordings(config.recordDir, opts.ffmpegPath ?? 'ffmpeg', () => this.ai.running);
   }
 
-  /** The user's handler first; then the AI core takes frames from bus clients (not answers to our own frames). */
-  private onRelayFrame(clientId: string, data: Buffer): boolean {
-    if (this.userRelayHandler?.(clientId, data)) return true;
-    if (clientId === this.config.relay.defaultClientId) return false;
+  /** The user's handler first; then the AI core takes frames from bus clients (not the answers to our own frames). */
+  private onRelayFrame(clientId: string, data: Buffer, answer: boolean): boolean {
+    if (this.userRelayHandler?.(clientId, data, answer)) return true;
+    if (answer) return false;
     return this.ai.offer({ source: `relay:${clientId}`, jpeg: data, arrivedAt: Date.now() });
   }
 

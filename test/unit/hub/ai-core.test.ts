@@ -142,9 +142,9 @@ describe('hub AI core on the bus (real ZeroMQ ROUTER)', function () {
     await closePeers();
   });
 
-  it('processes frames a bus client sent and answers that client; our own answers are not processed again', async () => {
+  it('processes frames bus clients sent and answers each; the answer to our own frame is not processed again', async () => {
     const router = await routerPeer(undefined, { answerControl: true });
-    const { hub } = await startHub({
+    const { hub, ws } = await startHub({
       ai_enabled: true,
       ai_model: 'null',
       ai_temporal: 'off',
@@ -155,13 +155,24 @@ describe('hub AI core on the bus (real ZeroMQ ROUTER)', function () {
     await eventually(() => hub.status().relay.linked, 'linked');
     const [jpeg] = clipJpegs(SAMPLE, 1);
     await router.send('AI_WORKER', 'CAM', jpeg);
-    await eventually(() => router.data().length === 1, 'the processed frame back at the ROUTER');
-    const back = router.data()[0];
-    assert.equal(back.clientId, 'CAM');
-    assert.deepEqual(jpegDimensions(back.data), { width: 640, height: 360 });
-    await router.send('AI_WORKER', 'WEB_FRONTEND', back.data); // a worker's answer under our own ingress id
-    await eventually(() => hub.status().relay.recv.frames === 2, 'the answer received');
+    // blankend's frontend uses our default client id: with nothing of ours unanswered, its frame is a client's.
+    await router.send('AI_WORKER', 'WEB_FRONTEND', jpeg);
+    await eventually(() => router.data().length === 2, 'both processed frames back at the ROUTER');
+    assert.deepEqual(
+      router
+        .data()
+        .map((m) => m.clientId)
+        .sort(),
+      ['CAM', 'WEB_FRONTEND'],
+    );
+    for (const m of router.data()) assert.deepEqual(jpegDimensions(m.data), { width: 640, height: 360 });
+    const pub = await connect(ws('/video_in?subscribe=0'));
+    pub.ws.send(jpeg); // processed, then sent to the relay under WEB_FRONTEND
+    await eventually(() => router.data().length === 3, 'our processed local frame at the ROUTER');
+    await router.send('AI_WORKER', 'WEB_FRONTEND', router.data()[2].data); // a worker answering it
+    await eventually(() => hub.status().relay.recv.frames === 3, 'the answer received');
     await hub.aiIdle();
-    assert.equal((hub.aiStatus() as AiStatus).in.frames, 1, 'not taken by the AI core');
+    assert.equal((hub.aiStatus() as AiStatus).in.frames, 3, 'the answer is not taken by the AI core');
+    await closeWs(pub.ws);
   });
 });

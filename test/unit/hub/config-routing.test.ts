@@ -73,11 +73,10 @@ describe('hub units: config, args, routing, counters, headers', () => {
       forwardRecvEnabled: true,
       forwardRecvClientIds: ['F', 'SRC'],
       forwardRecvOnly: false,
-      defaultClientId: 'WEB_FRONTEND',
     };
     assert.deepEqual(routeReceivedFrame(cfg, 'ingress', 'SRC'), { targets: ['SRC', 'F'], broadcast: false });
-    // the worker's answer to our own ingress (under our default id) is never echoed back to it
-    assert.deepEqual(routeReceivedFrame(cfg, 'ingress', 'WEB_FRONTEND'), { targets: ['F', 'SRC'], broadcast: false });
+    // the worker's answer to our own ingress is never echoed back to it
+    assert.deepEqual(routeReceivedFrame(cfg, 'ingress', 'SRC', true), { targets: ['F'], broadcast: false });
     assert.deepEqual(routeReceivedFrame({ ...cfg, forwardRecvOnly: true }, 'relay', 'SRC'), {
       targets: ['F'],
       broadcast: true,
