@@ -14,6 +14,7 @@ export const HUB_USAGE = `usage: huaju4k hub [options]
   --config FILE            JSON config: blankend's {"stream": {...}} keys (see docs/dev/hub.md)
   --broadcast-source S     what subscribers receive: ingress (default) or relay
   --cpu                    never try CUDA for /video_codec
+  --bind-relay tcp://H:P   bind a ROUTER there: AI workers (huaju4k ai-worker --relay …) dial in and process
   --ai                     run the AI core: frames in → the model → processed JPEGs out (docs/dev/hub.md)
   --model ID|PATH|null     model for --ai (default realesr-general-x4v3; null = the engine's nearest ×4)
   --devices LIST           one model worker per device: cpu,cpu or 0 (the GPU); default cpu
@@ -29,6 +30,7 @@ const VALUE_FLAGS: Record<string, string> = {
   '--identity': 'zmq_identity',
   '--token': 'token',
   '--broadcast-source': 'broadcast_source',
+  '--bind-relay': 'relay_bind',
   '--model': 'ai_model',
   '--devices': 'ai_devices',
   '--scale': 'ai_scale',
@@ -66,6 +68,28 @@ export function parseHubArgs(args: string[]): ParsedHubArgs {
   }
   if (flags.zmq_endpoint !== undefined) flags.relay_enabled = true;
   return { configFile, flags, help };
+}
+
+export const AI_WORKER_USAGE = `usage: huaju4k ai-worker --relay tcp://HOST:PORT [options]
+  Connects to a blankend ROUTER as its AI worker (a DEALER with identity AI_WORKER, or --identity): each frame a bus
+  client sends goes through the model and back to that client. Takes the hub's --ai options (--model, --devices,
+  --scale, --target, --temporal) and --identity, --token, --config; --port N serves the status API (default: any
+  free port, printed).`;
+
+/** `huaju4k ai-worker --relay …`: the hub with only the relay and the AI core doing work. */
+export function runAiWorkerCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${AI_WORKER_USAGE}\n`);
+    return Promise.resolve(0);
+  }
+  if (!args.some((a) => a === '--relay' || a.startsWith('--relay='))) {
+    process.stderr.write(
+      `huaju4k ai-worker: --relay tcp://HOST:PORT is required (the blankend ROUTER to serve)\n${AI_WORKER_USAGE}\n`,
+    );
+    return Promise.resolve(2);
+  }
+  const port = args.some((a) => a === '--port' || a.startsWith('--port=')) ? [] : ['--port', '0'];
+  return runHubCommand(['--ai', ...port, ...args]);
 }
 
 export async function runHubCommand(args: string[]): Promise<number> {

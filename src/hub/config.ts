@@ -66,6 +66,8 @@ export interface HubConfig {
   recordDir: string;
   relayEnabled: boolean;
   relay: RelayConfig;
+  /** `--bind-relay`: a ROUTER endpoint the hub binds for AI workers to dial in; null = none. */
+  relayBind: string | null;
   /** The AI core (live super-resolution); off unless `--ai` / `ai_enabled`. */
   aiEnabled: boolean;
   ai: Omit<AiSettings, 'maxFrameAgeMs' | 'ffmpeg'>;
@@ -114,6 +116,7 @@ export const DEFAULT_HUB: HubConfig = {
   recordDir: join(tmpdir(), 'huaju4k-recordings'),
   relayEnabled: false,
   relay: DEFAULT_RELAY,
+  relayBind: null,
   aiEnabled: false,
   ai: {
     model: DEFAULT_MODEL_ID,
@@ -178,6 +181,7 @@ function applyLimitKeys(c: HubConfig, raw: Raw): void {
   if (has('max_connections_per_client')) {
     c.maxConnectionsPerClient = int(raw.max_connections_per_client, 'max_connections_per_client', 1);
   }
+  if (has('relay_bind')) c.relayBind = raw.relay_bind === null ? null : str(raw.relay_bind, 'relay_bind');
   if (has('record_dir')) c.recordDir = str(raw.record_dir, 'record_dir');
   if (has('max_frame_age_ms')) r.maxFrameAgeMs = int(raw.max_frame_age_ms, 'max_frame_age_ms', 1);
 }

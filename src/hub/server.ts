@@ -30,6 +30,7 @@ import { browserRefusal, type OriginPolicy } from './origin';
 import { rawToBuffer } from './raw-data';
 import { RECORD_PATHS, Recordings } from './recordings';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
+import { RelayRouter } from './relay-router';
 import { routeIngressFrame } from './relay-routing';
 import { Subscriber } from './subscriber';
 import { throughputLine } from './throughput-log';
@@ -76,6 +77,7 @@ export class HubServer {
   private readonly log: (line: string) => void;
   private readonly ai: AiHost;
   private readonly recordings: Recordings;
+  private readonly boundRelay: RelayRouter | null;
   private userRelayHandler: RelayFrameHandler | null = null;
 
   constructor(
@@ -99,6 +101,15 @@ export class HubServer {
     });
     this.ai = new AiHost(aiSettings, (source, jpeg, at, seq) => this.onProcessed(source, jpeg, at, seq), this.log);
     this.recordings = new Recordings(config.recordDir, opts.ffmpegPath ?? 'ffmpeg', () => this.ai.running);
+    this.boundRelay = config.relayBind
+      ? new RelayRouter(
+          config.relayBind,
+          config.relay.controlClientId,
+          config.maxFrameBytes,
+          config.relay.maxFrameAgeMs,
+          (source, jpeg) => this.onProcessed(source, jpeg, Date.now(), 0),
+        )
+      : null;
   }
 
   /** The user's handler first; then the AI core takes frames from bus clients (not the answers to our own frames). */
@@ -145,6 +156,7 @@ export class HubServer {
       });
     });
     this.relay?.start();
+    await this.boundRelay?.start();
     if (this.config.aiEnabled) {
       try {
         await this.ai.start();
@@ -183,6 +195,10 @@ export class HubServer {
     this.recordings.offer(source, header.kind === 'processed' ? 'processed' : 'raw', data);
     const job = { source, jpeg: data, arrivedAt: Date.now(), seq: header.seq };
     if (header.kind !== 'processed' && this.ai.offer(job)) return;
+    if (header.kind !== 'processed' && this.boundRelay?.hasWorkers) {
+      this.boundRelay.offer(source, data); // a dialled-in worker processes it (onProcessed)
+      return;
+    }
     const route = routeIngressFrame(this.config.broadcastSource, this.relay !== null);
     if (route.toRelay) this.relay?.enqueue(null, data);
     if (route.broadcast) this.broadcast(data, header);
@@ -423,6 +439,10 @@ export class HubServer {
       out.push({ kind: 'recorder-process', id: r.source, detail: `ffmpeg recording pid ${r.pid}` });
     }
     if (this.relay) out.push(...this.relay.resources());
+    if (this.boundRelay) {
+      const b = this.boundRelay.status();
+      out.push({ kind: 'zmq-socket', id: 'bind-relay', detail: `ROUTER ${b.endpoint}, ${b.workers.length} workers` });
+    }
     return out;
   }
 
@@ -450,6 +470,7 @@ export class HubServer {
       relay: this.relay?.status() ?? disabledRelayStatus(),
       codecSessions: [...this.codecSessions.values()].map((c) => c.status()),
       ai: this.ai.status(),
+      boundRelay: this.boundRelay?.status() ?? null,
       resources: this.resources(),
       process: {
         pid: process.pid,
@@ -473,6 +494,7 @@ export class HubServer {
     if (this.logTimer) clearInterval(this.logTimer);
     this.logTimer = null;
     await this.relay?.close();
+    await this.boundRelay?.close();
     await this.ai.close();
     this.wss.close();
     await new Promise<void>((resolve) => {

@@ -131,6 +131,21 @@ export interface AiOffStatus {
   lastError: string | null;
 }
 
+/** `--bind-relay`: the ROUTER the hub binds for AI workers to dial in. */
+export interface BoundRelayStatus {
+  endpoint: string;
+  workers: { id: string; sent: number; received: number; outstanding: number; lastSeenAgeMs: number }[];
+  /** Sources with a frame waiting for a free worker (one each). */
+  waiting: number;
+  sent: number;
+  received: number;
+  /** Replaced by a newer frame of the same source while waiting, or a send that failed. */
+  dropped: number;
+  stale: number;
+  rejected: number;
+  malformed: number;
+}
+
 export type DecoderMode = 'cuda' | 'cpu';
 
 export interface CodecSessionStatus {
@@ -181,6 +196,7 @@ export interface HubStatus {
   relay: RelayStatus;
   codecSessions: CodecSessionStatus[];
   ai: AiStatus | AiOffStatus;
+  boundRelay: BoundRelayStatus | null;
   resources: HubResource[];
   process: { pid: number; rssBytes: number; heapUsedBytes: number; cpuUserMs: number; cpuSystemMs: number };
 }

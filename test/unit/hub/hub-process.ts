@@ -20,14 +20,21 @@ export interface HubProcess {
 
 const running = new Set<HubProcess>();
 
-/** Starts `huaju4k hub --port 0 --cpu …args` with HUAJU4K_HUB_* keys from `keys`; resolves once it listens. */
+/**
+ * Starts `huaju4k hub --port 0 --cpu …args` (or `huaju4k ai-worker --cpu …args`) with HUAJU4K_HUB_* keys from
+ * `keys`; resolves once it listens.
+ */
 export async function startHubProcess(
   args: string[] = [],
   keys: Record<string, string | number> = {},
+  command: 'hub' | 'ai-worker' = 'hub',
 ): Promise<HubProcess> {
   const env: NodeJS.ProcessEnv = { HUAJU4K_HUB_LOG_INTERVAL_MS: '0' };
   for (const [k, v] of Object.entries(keys)) env[`HUAJU4K_HUB_${k.toUpperCase()}`] = String(v);
-  const child = startCli(['hub', '--port', '0', '--cpu', ...args], env);
+  const child = startCli(
+    command === 'hub' ? ['hub', '--port', '0', '--cpu', ...args] : [command, '--cpu', ...args],
+    env,
+  );
   let out = '';
   let err = '';
   let code: number | null | undefined;
