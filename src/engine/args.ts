@@ -31,6 +31,7 @@ import {
 export const USAGE = `usage:
 ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(48)} ${c.summary}`).join('\n')}
   ${'huaju4k hub [options]'.padEnd(48)} Run the blankend-compatible stream hub.
+  ${'huaju4k ai-worker --relay tcp://HOST:PORT'.padEnd(48)} Serve a blankend ROUTER as its AI worker.
   ${'huaju4k --version'.padEnd(48)} Print the version.
 Run huaju4k <command> --help for the options of a command.
 exit codes: 0 done, 1 failure, 2 bad input/usage, 3 environment (ffmpeg/ffprobe/model), 4 disk, 5 cancelled`;

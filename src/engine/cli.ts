@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { version } from '../../package.json';
-import { runHubCommand } from '../hub/cli';
+import { runAiWorkerCommand, runHubCommand } from '../hub/cli';
 import { HubPublisher } from '../hub/publisher';
 import { COMMANDS, commandUsage } from '../protocol/cli-options';
 import { ENGINE_PROTOCOL_VERSION, type EngineEvent, ExitCode } from '../protocol/engine-events';
@@ -387,6 +387,8 @@ export async function main(argv: string[]): Promise<number> {
       }
     case 'hub':
       return runHubCommand(rest);
+    case 'ai-worker':
+      return runAiWorkerCommand(rest);
     case PROBE_COMMAND:
       return probeProviderCommand(rest);
     case '--version':

@@ -1,11 +1,12 @@
 /**
  * blankend's status and control API, answered from the hub's real state in blankend's response shapes
  * (`{"status": {...}}` for the pipeline and codec endpoints, `{ts, gpu_available, ...}` for GPU status,
- * `{ok, path}` for recording). The hub broadcasts frames as they arrive: it has no processing queue, no realtime
- * matting pipeline, no recorder and no AI worker, so those report `enabled: false` and refuse to be switched on
- * with a message saying so, rather than pretending.
+ * `{ok, path}` for recording). The hub broadcasts frames as they arrive: it has no processing queue and no realtime
+ * matting pipeline, so those report `enabled: false` and refuse to be switched on with a message saying so, rather
+ * than pretending. The AI endpoints (`/api/v1/ai/*`) are answered by the AI core's host (ai/ai-host.ts).
  */
 import type { HubStatus } from '../protocol/hub-status';
+import type { RecordingStatus } from './recorder';
 
 export interface BlankendApiContext {
   status(): HubStatus;
@@ -13,6 +14,8 @@ export interface BlankendApiContext {
   cudaDecode(): boolean;
   /** `?codec=` names /video_codec accepts. */
   codecNames: string;
+  /** What records now (recorder.ts). */
+  recordings(): RecordingStatus[];
 }
 
 export interface ApiAnswer {
@@ -24,8 +27,7 @@ export interface ApiAnswer {
 type Handler = (ctx: BlankendApiContext, body: Record<string, unknown>) => ApiAnswer;
 
 const NO_PIPELINE = 'the huaju4k hub broadcasts frames as they arrive; it has no processing queue or re-encoder';
-const NO_REALTIME = 'the huaju4k hub has no realtime pipeline (matting, depth fusion, recording)';
-const NO_AI = 'no AI worker runs in this huaju4k hub';
+const NO_REALTIME = 'the huaju4k hub has no realtime pipeline (matting, depth fusion); it records (record/start)';
 
 function pipelineStatus(s: HubStatus): Record<string, unknown> {
   return {
@@ -46,8 +48,18 @@ function pipelineStatus(s: HubStatus): Record<string, unknown> {
   };
 }
 
-function realtimeStatus(): Record<string, unknown> {
-  return { enabled: false, reason: NO_REALTIME, clients: 0, recording_clients: [], sent: 0, dropped: 0, models: null };
+function realtimeStatus(ctx: BlankendApiContext): Record<string, unknown> {
+  const recording = ctx.recordings();
+  return {
+    enabled: false,
+    reason: NO_REALTIME,
+    clients: 0,
+    recording_clients: recording.map((r) => r.source),
+    recordings: recording,
+    sent: 0,
+    dropped: 0,
+    models: null,
+  };
 }
 
 /** Applies a config request: switching a missing service on is refused; off / no-op keys are accepted. */
@@ -107,10 +119,10 @@ const REALTIME_KEYS = [
   'degrade_depth_if_slow_ms',
 ] as const;
 
-const realtimeConfig: Handler = (_ctx, body) => {
+const realtimeConfig: Handler = (ctx, body) => {
   const refusal = configure(body, REALTIME_KEYS, { enabled: onlyFalse(`enabled: ${NO_REALTIME}`) });
   if (refusal) return { code: 400, body: { detail: refusal } };
-  return { code: 200, body: { status: realtimeStatus() } };
+  return { code: 200, body: { status: realtimeStatus(ctx) } };
 };
 
 function gpuStatus(ctx: BlankendApiContext): ApiAnswer {
@@ -120,7 +132,7 @@ function gpuStatus(ctx: BlankendApiContext): ApiAnswer {
     body: {
       ts: Date.now() / 1000,
       gpu_available: cuda,
-      onnxruntime: { used: false, note: 'the hub runs no models; the engine reports its own providers' },
+      onnxruntime: { used: false, note: 'the AI core reports its providers in /api/v1/ai/status' },
       cuda: { ffmpeg_hwaccel_cuda: cuda },
       metrics: {},
     },
@@ -151,25 +163,9 @@ const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = {
   '/api/v1/video_processing/codec/status': { method: 'GET', handler: codecStatus },
   '/api/v1/realtime_pipeline/status': {
     method: 'GET',
-    handler: () => ({ code: 200, body: { status: realtimeStatus() } }),
+    handler: (ctx) => ({ code: 200, body: { status: realtimeStatus(ctx) } }),
   },
   '/api/v1/realtime_pipeline/config': { method: 'POST', handler: realtimeConfig },
-  '/api/v1/realtime_pipeline/record/start': {
-    method: 'POST',
-    handler: () => ({ code: 501, body: { ok: false, path: null, detail: `recording: ${NO_REALTIME}` } }),
-  },
-  '/api/v1/realtime_pipeline/record/stop': {
-    method: 'POST',
-    handler: () => ({ code: 200, body: { ok: false, path: null } }), // blankend's answer when nothing records
-  },
-  '/api/v1/ai/status': {
-    method: 'GET',
-    handler: () => ({ code: 200, body: { enabled: false, reason: NO_AI, devices: {}, queued: 0, processed: 0 } }),
-  },
-  '/api/v1/ai/process': {
-    method: 'POST',
-    handler: () => ({ code: 503, body: { ok: false, detail: `${NO_AI} (ai/status says enabled: false)` } }),
-  },
 };
 
 /** True when `path` is one of blankend's API paths the hub answers. */

@@ -3,6 +3,8 @@
  * socket is paused until ffmpeg drains, with one waiter however many messages were already buffered), answers the
  * `end` / `reset` control messages, and reports a decoder that dies on its own to the client at once
  * (`{"type":"error","code":"decoder_exited"}`, then close 1011) instead of leaving the socket paused forever.
+ * A stall watchdog ends a session whose decoder neither reads its input nor gives a frame for `stallMs` while the
+ * socket waits on it (a hung ffmpeg): the client is told (`decoder_stalled`), ffmpeg is killed and reaped.
  */
 import type { RawData, WebSocket } from 'ws';
 import type { CodecSessionStatus } from '../protocol/hub-status';
@@ -17,6 +19,8 @@ export interface CodecSessionOptions extends Omit<DecoderOptions, 'onFrame' | 'o
   /** The session is over (socket closed, or the decoder died): the hub forgets it. */
   onGone: () => void;
   log: (line: string) => void;
+  /** No input read and no frame out for this long while the socket waits on ffmpeg: the session ends. */
+  stallMs: number;
 }
 
 /** WebSocket close code for "the server hit an unexpected condition". */
@@ -36,6 +40,8 @@ export class CodecSession {
   private seq = 0;
   private waitingForDrain = false;
   private gone = false;
+  private lastProgressAt = Date.now();
+  private stallTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -57,10 +63,29 @@ export class CodecSession {
     await this.decoder.kill();
   }
 
+  /** Arms the watchdog while the socket waits for ffmpeg; any drain or frame counts as progress. */
+  private watchStall(): void {
+    if (this.stallTimer || this.gone) return;
+    const check = () => {
+      this.stallTimer = null;
+      if (this.gone || !this.waitingForDrain) return;
+      const idle = Date.now() - this.lastProgressAt;
+      if (idle >= this.opts.stallMs) {
+        this.endSession('decoder_stalled', `ffmpeg made no progress for ${this.opts.stallMs} ms`, 'decoder stalled');
+        return;
+      }
+      this.stallTimer = setTimeout(check, this.opts.stallMs - idle);
+    };
+    this.stallTimer = setTimeout(check, this.opts.stallMs);
+  }
+
   private startDecoder(): StreamDecoder {
     const decoder: StreamDecoder = new StreamDecoder({
       ...this.opts,
-      onFrame: (jpeg) => this.opts.onFrame(jpeg, ++this.seq),
+      onFrame: (jpeg) => {
+        this.lastProgressAt = Date.now();
+        this.opts.onFrame(jpeg, ++this.seq);
+      },
       onDeath: (reason) => this.onDecoderDeath(decoder, reason),
     });
     return decoder;
@@ -73,9 +98,12 @@ export class CodecSession {
   private feed(chunk: Buffer): void {
     if (this.decoder.feed(chunk) || this.waitingForDrain) return;
     this.waitingForDrain = true;
+    this.lastProgressAt = Date.now();
     this.ws.pause();
+    this.watchStall();
     this.decoder.whenWritable(() => {
       this.waitingForDrain = false;
+      this.lastProgressAt = Date.now();
       this.ws.resume();
     });
   }
@@ -103,16 +131,25 @@ export class CodecSession {
 
   private onDecoderDeath(decoder: StreamDecoder, reason: string): void {
     if (decoder !== this.decoder) return;
-    this.opts.log(`hub: /video_codec ${this.opts.id} decoder died: ${reason}`);
-    this.send({ type: 'error', code: 'decoder_exited', message: `${reason} (reconnect to start a new session)` });
+    this.endSession('decoder_exited', reason, 'decoder exited');
+  }
+
+  /** Tells the client why, kills ffmpeg, forgets the session and closes the socket with 1011. */
+  private endSession(code: string, reason: string, closeReason: string): void {
+    if (this.gone) return;
+    this.opts.log(`hub: /video_codec ${this.opts.id} ${closeReason}: ${reason}`);
+    this.send({ type: 'error', code, message: `${reason} (reconnect to start a new session)` });
     this.forget();
+    void this.decoder.kill();
     this.ws.resume(); // the close handshake needs the client's close frame read
-    this.ws.close(CLOSE_INTERNAL_ERROR, 'decoder exited');
+    this.ws.close(CLOSE_INTERNAL_ERROR, closeReason);
   }
 
   private forget(): void {
     if (this.gone) return;
     this.gone = true;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
     this.opts.onGone();
   }
 }

@@ -4,6 +4,11 @@
  * can be reused as is; keys the seed did not have are ours (host, port, token, broadcast_source, queue sizes).
  */
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_MODEL_ID } from '../engine/model/catalog';
+import { DEFAULT_TEMPORAL_STRENGTH } from '../engine/temporal/strength';
+import { type AiSettings, parseDevices, parseScale, parseTarget, parseTemporal } from './ai/ai-settings';
 
 export type BroadcastSource = 'ingress' | 'relay';
 
@@ -26,6 +31,8 @@ export interface RelayConfig {
   linkRequestRetryIntervalMs: number;
   linkRequestMaxRetries: number;
   reconnectIntervalMs: number;
+  /** Queued data frames older than this are dropped (counted as stale), never sent late. */
+  maxFrameAgeMs: number;
 }
 
 export interface HubConfig {
@@ -42,10 +49,28 @@ export interface HubConfig {
   broadcastSource: BroadcastSource;
   preferGpu: boolean;
   mjpegQuality: number;
+  /** /video_codec frames leave at the stream's own frame rate (an upload faster than real time is paced). */
+  paceCodecOutput: boolean;
   /** Period of the throughput log line (recv/broadcast/relay/decoded fps); 0 = off. */
   logIntervalMs: number;
+  /** A request body not complete within this is answered 408. */
+  bodyTimeoutMs: number;
+  /** A decoder that takes no input and gives no frame for this long while fed is stalled: the session ends. */
+  decoderStallMs: number;
+  maxCodecSessions: number;
+  /** Per remote address. */
+  maxCodecSessionsPerClient: number;
+  /** WebSocket connections of any path per remote address. */
+  maxConnectionsPerClient: number;
+  /** Where record/start writes its files. */
+  recordDir: string;
   relayEnabled: boolean;
   relay: RelayConfig;
+  /** `--bind-relay`: a ROUTER endpoint the hub binds for AI workers to dial in; null = none. */
+  relayBind: string | null;
+  /** The AI core (live super-resolution); off unless `--ai` / `ai_enabled`. */
+  aiEnabled: boolean;
+  ai: Omit<AiSettings, 'maxFrameAgeMs' | 'ffmpeg'>;
 }
 
 export const DEFAULT_RELAY: RelayConfig = {
@@ -67,6 +92,7 @@ export const DEFAULT_RELAY: RelayConfig = {
   linkRequestRetryIntervalMs: 1000,
   linkRequestMaxRetries: 5,
   reconnectIntervalMs: 500,
+  maxFrameAgeMs: 1000,
 };
 
 export const DEFAULT_HUB: HubConfig = {
@@ -80,9 +106,27 @@ export const DEFAULT_HUB: HubConfig = {
   broadcastSource: 'ingress',
   preferGpu: true,
   mjpegQuality: 5,
+  paceCodecOutput: true,
   logIntervalMs: 10_000,
+  bodyTimeoutMs: 10_000,
+  decoderStallMs: 10_000,
+  maxCodecSessions: 8,
+  maxCodecSessionsPerClient: 4,
+  maxConnectionsPerClient: 256,
+  recordDir: join(tmpdir(), 'huaju4k-recordings'),
   relayEnabled: false,
   relay: DEFAULT_RELAY,
+  relayBind: null,
+  aiEnabled: false,
+  ai: {
+    model: DEFAULT_MODEL_ID,
+    devices: [{ id: 'cpu', kind: 'cpu' }],
+    scale: null,
+    target: null,
+    temporal: DEFAULT_TEMPORAL_STRENGTH,
+    jpegQuality: 1,
+    tile: 0,
+  },
 };
 
 export class HubConfigError extends Error {}
@@ -123,6 +167,44 @@ function ids(v: unknown, key: string): string[] {
   return list.map((x) => str(String(x).trim(), key)).filter((x, i, a) => a.indexOf(x) === i);
 }
 
+/** Limits and health keys (ours): body time limit, decoder stall, session caps, frame age. */
+function applyLimitKeys(c: HubConfig, raw: Raw): void {
+  const r = c.relay;
+  const has = (k: string) => raw[k] !== undefined;
+  if (has('pace_codec_output')) c.paceCodecOutput = bool(raw.pace_codec_output, 'pace_codec_output');
+  if (has('body_timeout_ms')) c.bodyTimeoutMs = int(raw.body_timeout_ms, 'body_timeout_ms', 1);
+  if (has('decoder_stall_ms')) c.decoderStallMs = int(raw.decoder_stall_ms, 'decoder_stall_ms', 1);
+  if (has('max_codec_sessions')) c.maxCodecSessions = int(raw.max_codec_sessions, 'max_codec_sessions', 0, 4096);
+  if (has('max_codec_sessions_per_client')) {
+    c.maxCodecSessionsPerClient = int(raw.max_codec_sessions_per_client, 'max_codec_sessions_per_client', 0, 4096);
+  }
+  if (has('max_connections_per_client')) {
+    c.maxConnectionsPerClient = int(raw.max_connections_per_client, 'max_connections_per_client', 1);
+  }
+  if (has('relay_bind')) c.relayBind = raw.relay_bind === null ? null : str(raw.relay_bind, 'relay_bind');
+  if (has('record_dir')) c.recordDir = str(raw.record_dir, 'record_dir');
+  if (has('max_frame_age_ms')) r.maxFrameAgeMs = int(raw.max_frame_age_ms, 'max_frame_age_ms', 1);
+}
+
+/** The AI core's keys (ours): ai_enabled, ai_model, ai_devices, ai_scale, ai_target, ai_temporal, … */
+function applyAiKeys(c: HubConfig, raw: Raw): void {
+  const has = (k: string) => raw[k] !== undefined && raw[k] !== null;
+  const a = { ...c.ai };
+  try {
+    if (has('ai_enabled')) c.aiEnabled = bool(raw.ai_enabled, 'ai_enabled');
+    if (has('ai_model')) a.model = str(raw.ai_model, 'ai_model');
+    if (has('ai_devices')) a.devices = parseDevices(String(raw.ai_devices));
+    if (has('ai_scale')) a.scale = parseScale(String(raw.ai_scale));
+    if (has('ai_target')) a.target = parseTarget(String(raw.ai_target));
+    if (has('ai_temporal')) a.temporal = parseTemporal(String(raw.ai_temporal));
+    if (has('ai_jpeg_quality')) a.jpegQuality = int(raw.ai_jpeg_quality, 'ai_jpeg_quality', 1, 31);
+    if (has('ai_tile')) a.tile = int(raw.ai_tile, 'ai_tile', 0, 8192);
+  } catch (err) {
+    throw err instanceof HubConfigError ? err : new HubConfigError(`stream.${(err as Error).message}`);
+  }
+  c.ai = a;
+}
+
 /** Applies the seed-compatible keys found in `raw` on top of `base`. Unknown keys are ignored. */
 export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   const c: HubConfig = { ...base, relay: { ...base.relay } };
@@ -146,6 +228,8 @@ export function applyStreamKeys(base: HubConfig, raw: Raw): HubConfig {
   if (has('prefer_gpu')) c.preferGpu = bool(raw.prefer_gpu, 'prefer_gpu');
   if (has('mjpeg_quality')) c.mjpegQuality = int(raw.mjpeg_quality, 'mjpeg_quality', 2, 31);
   if (has('log_interval_ms')) c.logIntervalMs = int(raw.log_interval_ms, 'log_interval_ms', 0);
+  applyLimitKeys(c, raw);
+  applyAiKeys(c, raw);
   if (has('relay_enabled')) c.relayEnabled = bool(raw.relay_enabled, 'relay_enabled');
   if (has('zmq_endpoint')) r.endpoint = str(raw.zmq_endpoint, 'zmq_endpoint');
   if (has('zmq_identity')) r.identity = str(raw.zmq_identity, 'zmq_identity');

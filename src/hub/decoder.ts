@@ -34,6 +34,8 @@ export interface DecoderOptions {
   /** 'auto': CUDA when available; 'cuda': force a CUDA attempt (falls back); 'cpu': never try CUDA. */
   hwaccel: 'auto' | 'cuda' | 'cpu';
   mjpegQuality: number;
+  /** Read the input at its own frame rate (ffmpeg -re) so frames leave at source timing, not decode speed. */
+  paced: boolean;
   maxFrameBytes: number;
   ffmpegPath?: string;
   onFrame: (jpeg: Buffer) => void;
@@ -58,12 +60,13 @@ export function cudaDecodeAvailable(ffmpegPath = 'ffmpeg'): boolean {
   return cudaProbe;
 }
 
-export function decoderArgs(codec: StreamCodec, mode: DecoderMode, quality: number): string[] {
+export function decoderArgs(codec: StreamCodec, mode: DecoderMode, quality: number, paced = false): string[] {
   return [
     '-hide_banner',
     '-loglevel',
     'error',
     '-nostdin',
+    ...(paced ? ['-re'] : []),
     ...(mode === 'cuda' ? ['-hwaccel', 'cuda'] : []),
     '-probesize',
     '32',
@@ -128,7 +131,7 @@ export class StreamDecoder {
 
   private launch(): void {
     const ffmpeg = this.opts.ffmpegPath ?? 'ffmpeg';
-    const proc = spawn(ffmpeg, decoderArgs(this.opts.codec, this.mode, this.opts.mjpegQuality), {
+    const proc = spawn(ffmpeg, decoderArgs(this.opts.codec, this.mode, this.opts.mjpegQuality, this.opts.paced), {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.proc = proc;

@@ -32,6 +32,26 @@ function isSof(marker: number): boolean {
   return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 
+/** Width and height from a JPEG's first SOFn segment (what a decoded frame really holds), or undefined. */
+export function jpegDimensions(buf: Uint8Array): { width: number; height: number } | undefined {
+  let i = 2;
+  while (i + 4 <= buf.length) {
+    if (buf[i] !== MARKER) return undefined;
+    const marker = buf[i + 1];
+    if (isStandalone(marker)) {
+      i += 2;
+      continue;
+    }
+    const len = (buf[i + 2] << 8) | buf[i + 3];
+    if (isSof(marker) && i + 9 <= buf.length) {
+      return { height: (buf[i + 5] << 8) | buf[i + 6], width: (buf[i + 7] << 8) | buf[i + 8] };
+    }
+    if (marker === SOS) return undefined; // a scan before any frame header
+    i += 2 + len;
+  }
+  return undefined;
+}
+
 type SplitState = 'seek-soi' | 'segments' | 'entropy';
 
 /**

@@ -16,10 +16,13 @@ export function routeReceivedFrame(
   relay: Pick<RelayConfig, 'echoBack' | 'forwardRecvEnabled' | 'forwardRecvClientIds' | 'forwardRecvOnly'>,
   broadcastSource: BroadcastSource,
   sourceClientId: string,
+  ownAnswer = false,
 ): ReceivedRoute {
   const forwards = relay.forwardRecvEnabled ? relay.forwardRecvClientIds.filter((id) => id !== sourceClientId) : [];
   const forwarding = forwards.length > 0;
-  const echo = relay.echoBack && !(forwarding && relay.forwardRecvOnly);
+  // `ownAnswer`: the worker's answer to a frame we sent (relay.ts tells them apart). Echoing it would hand the
+  // processed frame back to the worker as a raw one, and a worker that answers every frame would loop forever.
+  const echo = relay.echoBack && !ownAnswer && !(forwarding && relay.forwardRecvOnly);
   const targets = echo ? [sourceClientId, ...forwards] : forwards;
   return { targets: [...new Set(targets)], broadcast: broadcastSource === 'relay' };
 }

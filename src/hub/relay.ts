@@ -13,13 +13,22 @@ import type { BroadcastSource, RelayConfig } from './config';
 import { isCompleteJpeg } from './jpeg';
 import { routeReceivedFrame } from './relay-routing';
 
-/** Returns true when it took the frame; the relay then neither echoes, forwards nor broadcasts it. */
-export type RelayFrameHandler = (clientId: string, data: Buffer) => boolean;
+/**
+ * Returns true when it took the frame; the relay then neither echoes, forwards nor broadcasts it. `answer`: the
+ * frame came under our own ingress id while frames we sent under it were unanswered (a worker's answer).
+ */
+export type RelayFrameHandler = (clientId: string, data: Buffer, answer: boolean) => boolean;
+
+/** A frame received under our own ingress id counts as the answer to one we sent within this time. */
+const ANSWER_WINDOW_MS = 10_000;
+const MAX_UNANSWERED = 1024;
 export type RelayBroadcast = (data: Buffer, sourceClientId: string) => void;
 
 interface Outgoing {
   clientId: Buffer;
   data: Buffer;
+  /** When it was queued (Date.now()): data frames older than maxFrameAgeMs are dropped as stale. */
+  at: number;
   isLinkRequest?: boolean;
   isHeartbeat?: boolean;
 }
@@ -49,13 +58,17 @@ export class ZmqRelay {
   private everConnected = false;
   private readonly controlId: Buffer;
   private readonly defaultId: Buffer;
+  /** Send times of our own ingress frames (default client id) not answered yet, oldest first. */
+  private readonly unanswered: number[] = [];
   private readonly stats = {
     sendFrames: 0,
     sendBytes: 0,
     dropped: 0,
+    stale: 0,
     recvFrames: 0,
     recvBytes: 0,
     rejected: 0,
+    malformed: 0,
     handled: 0,
     forwarded: 0,
     broadcast: 0,
@@ -64,6 +77,7 @@ export class ZmqRelay {
     lastRecvAt: 0,
     linked: false,
     linkAttempts: 0,
+    identityConflict: null as string | null,
   };
 
   constructor(
@@ -78,6 +92,8 @@ export class ZmqRelay {
       immediate: true,
       reconnectInterval: cfg.reconnectIntervalMs,
       sendHighWaterMark: Math.max(1, cfg.sendQueueSize),
+      // A send blocked with no peer (immediate) gives up once its frame would be stale anyway.
+      sendTimeout: cfg.maxFrameAgeMs,
       receiveHighWaterMark: 64,
       maxMessageSize: maxFrameBytes,
     });
@@ -125,7 +141,7 @@ export class ZmqRelay {
       this.stats.dropped++;
     }
     this.dataBytes += data.length;
-    this.data.push({ clientId: id, data });
+    this.data.push({ clientId: id, data, at: Date.now() });
     this.wakeSender();
   }
 
@@ -175,8 +191,10 @@ export class ZmqRelay {
     if (!this.stopped) this.sock.connect(this.cfg.endpoint);
   }
 
+  /** Anything from the ROUTER answers us: only then is the channel linked (a queued request proves nothing). */
   private markLinked(): void {
     this.stats.linked = true;
+    this.stats.identityConflict = null;
     const w = this.linkWaiter;
     this.linkWaiter = null;
     w?.();
@@ -197,7 +215,7 @@ export class ZmqRelay {
   }
 
   private sendHeartbeat(): void {
-    this.pushControl({ clientId: this.controlId, data: this.heartbeatPayload(), isHeartbeat: true });
+    this.pushControl({ clientId: this.controlId, data: this.heartbeatPayload(), isHeartbeat: true, at: Date.now() });
   }
 
   /** Sends link requests until linked, a retry budget runs out, or the relay stops; runs again after a reconnect. */
@@ -207,7 +225,7 @@ export class ZmqRelay {
     try {
       for (let left = this.cfg.linkRequestMaxRetries; left > 0 && !this.stopped && !this.stats.linked; left--) {
         this.stats.linkAttempts++;
-        const req = { clientId: this.controlId, data: this.linkRequestPayload(), isLinkRequest: true };
+        const req = { clientId: this.controlId, data: this.linkRequestPayload(), isLinkRequest: true, at: Date.now() };
         this.pushControl(req);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.cfg.linkRequestTimeoutMs);
@@ -220,9 +238,22 @@ export class ZmqRelay {
         if (this.stats.linked || this.stopped) break;
         if (left > 1) await this.sleep(this.cfg.linkRequestRetryIntervalMs);
       }
+      if (!this.stats.linked && !this.stopped && this.connectedPeers > 0) this.reportSilence();
     } finally {
       this.linkLoopRunning = false;
     }
+  }
+
+  /**
+   * Connected, yet no link request was ever answered. A ROUTER ignores a second DEALER with an identity it already
+   * routes to (everything this hub sends is then lost silently), so say so where the status shows it.
+   */
+  private reportSilence(): void {
+    const id = this.cfg.identity;
+    this.stats.identityConflict =
+      `connected to ${this.cfg.endpoint} but ${this.cfg.linkRequestMaxRetries} link requests got no answer: ` +
+      `another DEALER probably already uses identity ${id} (the ROUTER then drops this one's frames); give each ` +
+      'hub its own zmq_identity, or check that the ROUTER answers link requests';
   }
 
   private async sendLoop(): Promise<void> {
@@ -234,18 +265,22 @@ export class ZmqRelay {
         });
         continue;
       }
+      const isData = !item.isHeartbeat && !item.isLinkRequest;
+      if (isData && Date.now() - item.at > this.cfg.maxFrameAgeMs) {
+        this.stats.stale++;
+        continue;
+      }
       try {
         await this.sock.send([item.clientId, item.data]);
-      } catch {
+      } catch (err) {
         if (this.stopped) return;
-        this.stats.dropped++;
-        await this.sleep(50);
+        if (isData && (err as { code?: string }).code === 'EAGAIN') this.stats.stale++;
+        else this.stats.dropped++;
         continue;
       }
       if (item.isHeartbeat) this.stats.lastHeartbeatAt = Date.now();
-      else if (item.isLinkRequest)
-        this.markLinked(); // seed semantics: a delivered link request links the channel
-      else {
+      else if (!item.isLinkRequest) {
+        if (item.clientId.equals(this.defaultId)) this.noteSent();
         this.stats.sendFrames++;
         this.stats.sendBytes += item.data.length;
       }
@@ -263,14 +298,32 @@ export class ZmqRelay {
         continue;
       }
       this.stats.lastRecvAt = Date.now();
-      if (msg.length < 2) continue;
-      const [clientIdBuf, data] = msg;
-      if (clientIdBuf.equals(this.controlId)) {
-        this.markLinked();
+      if (msg.length !== 2) {
+        this.stats.malformed++; // [client_id, data] only: a part more or less is not guessed at
         continue;
       }
+      const [clientIdBuf, data] = msg;
+      this.markLinked();
+      if (clientIdBuf.equals(this.controlId)) continue;
       this.onReceived(clientIdBuf.toString('utf8'), clientIdBuf, data);
     }
+  }
+
+  private noteSent(): void {
+    if (this.unanswered.length >= MAX_UNANSWERED) this.unanswered.shift();
+    this.unanswered.push(Date.now());
+  }
+
+  /**
+   * Whether a frame under `clientIdBuf` answers one of ours: it came under our ingress id while a frame we sent
+   * under it in the last ANSWER_WINDOW_MS is unanswered. A bus client that uses that id itself (blankend's
+   * WEB_FRONTEND) while we send nothing is still served.
+   */
+  private isAnswer(clientIdBuf: Buffer): boolean {
+    if (!clientIdBuf.equals(this.defaultId)) return false;
+    const now = Date.now();
+    while (this.unanswered.length > 0 && now - this.unanswered[0] > ANSWER_WINDOW_MS) this.unanswered.shift();
+    return this.unanswered.shift() !== undefined;
   }
 
   private onReceived(clientId: string, clientIdBuf: Buffer, data: Buffer): void {
@@ -280,10 +333,11 @@ export class ZmqRelay {
       this.stats.rejected++;
       return;
     }
+    const answer = this.isAnswer(clientIdBuf);
     if (this.handler) {
       let taken = false;
       try {
-        taken = this.handler(clientId, data);
+        taken = this.handler(clientId, data, answer);
       } catch {
         taken = false; // a throwing handler declines; the frame still flows
       }
@@ -292,7 +346,7 @@ export class ZmqRelay {
         return;
       }
     }
-    const route = routeReceivedFrame(this.cfg, this.broadcastSource, clientId);
+    const route = routeReceivedFrame(this.cfg, this.broadcastSource, clientId, answer);
     for (const target of route.targets) {
       this.enqueue(target === clientId ? clientIdBuf : target, data);
       this.stats.forwarded++;
@@ -332,11 +386,13 @@ export class ZmqRelay {
       identity: this.cfg.identity,
       connected: this.connectedPeers > 0,
       linked: s.linked,
-      send: { frames: s.sendFrames, bytes: s.sendBytes, dropped: s.dropped, queued: this.data.length },
+      identityConflict: s.identityConflict,
+      send: { frames: s.sendFrames, bytes: s.sendBytes, dropped: s.dropped, stale: s.stale, queued: this.data.length },
       recv: {
         frames: s.recvFrames,
         bytes: s.recvBytes,
         rejected: s.rejected,
+        malformed: s.malformed,
         handled: s.handled,
         forwarded: s.forwarded,
         broadcast: s.broadcast,
@@ -375,8 +431,9 @@ export function disabledRelayStatus(): RelayStatus {
     identity: null,
     connected: false,
     linked: false,
-    send: { frames: 0, bytes: 0, dropped: 0, queued: 0 },
-    recv: { frames: 0, bytes: 0, rejected: 0, handled: 0, forwarded: 0, broadcast: 0 },
+    identityConflict: null,
+    send: { frames: 0, bytes: 0, dropped: 0, stale: 0, queued: 0 },
+    recv: { frames: 0, bytes: 0, rejected: 0, malformed: 0, handled: 0, forwarded: 0, broadcast: 0 },
     heartbeatAgeMs: null,
     lastRecvAgeMs: null,
     reconnects: 0,

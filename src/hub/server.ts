@@ -17,6 +17,7 @@ import {
   parseFrameHeader,
   type SubscriberPath,
 } from '../protocol/hub-status';
+import { AI_PATHS, AiHost } from './ai/ai-host';
 import { isAuthorized, presentedToken } from './auth';
 import { answerBlankendApi, isBlankendApiPath } from './blankend-api';
 import { CodecSession } from './codec-session';
@@ -24,10 +25,12 @@ import type { HubConfig } from './config';
 import { FrameCounter } from './counters';
 import { CODEC_NAME_LIST, cudaDecodeAvailable, parseCodec } from './decoder';
 import { isCompleteJpeg } from './jpeg';
-import { readJsonBody } from './json-body';
+import { MAX_BODY_BYTES, parseJsonObject, readBody } from './json-body';
 import { browserRefusal, type OriginPolicy } from './origin';
 import { rawToBuffer } from './raw-data';
+import { RECORD_PATHS, Recordings } from './recordings';
 import { disabledRelayStatus, type RelayFrameHandler, ZmqRelay } from './relay';
+import { RelayRouter } from './relay-router';
 import { routeIngressFrame } from './relay-routing';
 import { Subscriber } from './subscriber';
 import { throughputLine } from './throughput-log';
@@ -42,6 +45,7 @@ export interface HubServerOptions {
 interface Connection {
   id: string;
   path: SubscriberPath;
+  address: string;
   remote: string;
   ws: WebSocket;
 }
@@ -71,6 +75,10 @@ export class HubServer {
   private closed = false;
   private logTimer: NodeJS.Timeout | null = null;
   private readonly log: (line: string) => void;
+  private readonly ai: AiHost;
+  private readonly recordings: Recordings;
+  private readonly boundRelay: RelayRouter | null;
+  private userRelayHandler: RelayFrameHandler | null = null;
 
   constructor(
     readonly config: HubConfig,
@@ -85,6 +93,57 @@ export class HubServer {
           this.broadcast(data, { source: `relay:${clientId}`, kind: 'processed' }),
         )
       : null;
+    this.relay?.setFrameHandler((clientId, data, answer) => this.onRelayFrame(clientId, data, answer));
+    const aiSettings = () => ({
+      ...config.ai,
+      maxFrameAgeMs: config.relay.maxFrameAgeMs,
+      ffmpeg: opts.ffmpegPath ?? 'ffmpeg',
+    });
+    this.ai = new AiHost(aiSettings, (source, jpeg, at, seq) => this.onProcessed(source, jpeg, at, seq), this.log);
+    this.recordings = new Recordings(config.recordDir, opts.ffmpegPath ?? 'ffmpeg', () => this.ai.running);
+    this.boundRelay = config.relayBind
+      ? new RelayRouter(
+          config.relayBind,
+          config.relay.controlClientId,
+          config.maxFrameBytes,
+          config.relay.maxFrameAgeMs,
+          (source, jpeg) => this.onProcessed(source, jpeg, Date.now(), 0),
+        )
+      : null;
+  }
+
+  /** The user's handler first; then the AI core takes frames from bus clients (not the answers to our own frames). */
+  private onRelayFrame(clientId: string, data: Buffer, answer: boolean): boolean {
+    if (this.userRelayHandler?.(clientId, data, answer)) return true;
+    if (answer) return false;
+    return this.ai.offer({ source: `relay:${clientId}`, jpeg: data, arrivedAt: Date.now() });
+  }
+
+  /**
+   * A processed frame: one from a bus client goes back to that client (and to subscribers when the relay is the
+   * broadcast source); one from local ingress follows the ingress route (subscribers, and the relay when on).
+   */
+  private onProcessed(source: string, jpeg: Buffer, arrivedAt: number, seq: number): void {
+    const header: FrameHeader = { source, kind: 'processed', seq, ts: arrivedAt };
+    this.recordings.offer(source, 'processed', jpeg);
+    if (source.startsWith('relay:')) {
+      this.relay?.enqueue(source.slice('relay:'.length), jpeg);
+      if (this.config.broadcastSource === 'relay') this.broadcast(jpeg, header);
+      return;
+    }
+    const route = routeIngressFrame(this.config.broadcastSource, this.relay !== null);
+    if (route.toRelay) this.relay?.enqueue(null, jpeg);
+    if (route.broadcast) this.broadcast(jpeg, header);
+  }
+
+  /** The AI core's state (what `GET /api/v1/ai/status` answers). */
+  aiStatus() {
+    return this.ai.status();
+  }
+
+  /** Resolves once the AI core has nothing waiting, running or being sent. */
+  aiIdle(): Promise<void> {
+    return this.ai.idle();
   }
 
   /** Starts listening (port 0 → the OS picks) and the relay; resolves with the bound address. */
@@ -97,6 +156,15 @@ export class HubServer {
       });
     });
     this.relay?.start();
+    await this.boundRelay?.start();
+    if (this.config.aiEnabled) {
+      try {
+        await this.ai.start();
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    }
     if (this.config.logIntervalMs > 0) {
       this.logTimer = setInterval(() => this.log(throughputLine(this.status())), this.config.logIntervalMs);
       this.logTimer.unref();
@@ -108,7 +176,7 @@ export class HubServer {
 
   /** Frames received from the relay go here first; returning true takes them (no echo, forward or broadcast). */
   setRelayFrameHandler(handler: RelayFrameHandler | null): void {
-    this.relay?.setFrameHandler(handler);
+    this.userRelayHandler = handler;
   }
 
   /** Ingests a JPEG produced in this process (same path as a `/video_in` frame). */
@@ -117,12 +185,20 @@ export class HubServer {
       this.rejected++;
       return false;
     }
-    this.ingestFrame(jpeg, header);
+    this.ingestFrame(jpeg, header, header.source ?? 'publish');
     return true;
   }
 
-  private ingestFrame(data: Buffer, header: FrameHeader): void {
+  /** `source` keys the AI core's per-source state; processed frames (by header) are never processed again. */
+  private ingestFrame(data: Buffer, header: FrameHeader, source: string): void {
     this.ingest.add(data.length);
+    this.recordings.offer(source, header.kind === 'processed' ? 'processed' : 'raw', data);
+    const job = { source, jpeg: data, arrivedAt: Date.now(), seq: header.seq };
+    if (header.kind !== 'processed' && this.ai.offer(job)) return;
+    if (header.kind !== 'processed' && this.boundRelay?.hasWorkers) {
+      this.boundRelay.offer(source, data); // a dialled-in worker processes it (onProcessed)
+      return;
+    }
     const route = routeIngressFrame(this.config.broadcastSource, this.relay !== null);
     if (route.toRelay) this.relay?.enqueue(null, data);
     if (route.broadcast) this.broadcast(data, header);
@@ -131,7 +207,7 @@ export class HubServer {
   private broadcast(data: Buffer, header: FrameHeader): void {
     this.broadcastCounter.add(data.length);
     const full: BroadcastHeader = { ...header, hubSeq: ++this.hubSeq, hubTs: Date.now(), bytes: data.length };
-    const frame = { data, header: JSON.stringify(full) };
+    const frame = { data, header: JSON.stringify(full), at: full.hubTs };
     for (const sub of this.subscribers.values()) sub.offer(frame);
   }
 
@@ -152,7 +228,7 @@ export class HubServer {
       this.sendJson(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
       return;
     }
-    if (isBlankendApiPath(url.pathname)) {
+    if (isBlankendApiPath(url.pathname) || AI_PATHS.has(url.pathname) || RECORD_PATHS.has(url.pathname)) {
       void this.answerApi(req, res, url.pathname);
       return;
     }
@@ -172,17 +248,35 @@ export class HubServer {
   }
 
   private async answerApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const body = req.method === 'POST' ? await readJsonBody(req) : {};
-    if (typeof body === 'string') {
-      this.sendJson(res, 400, { detail: body });
+    const isAi = AI_PATHS.has(path);
+    const limit = path === '/api/v1/ai/process' ? this.config.maxFrameBytes : MAX_BODY_BYTES;
+    const read =
+      req.method === 'POST' ? await readBody(req, this.config.bodyTimeoutMs, limit) : { body: Buffer.alloc(0) };
+    if ('aborted' in read) return; // the client went away mid-body: nobody to answer
+    if ('refusal' in read) {
+      // The rest of the body is not read: close the connection after the answer.
+      res.on('finish', () => req.socket.destroy());
+      this.sendJson(res, read.refusal.status, { detail: read.refusal.detail }, { connection: 'close' });
+      return;
+    }
+    if (isAi) {
+      await this.ai.answer(req, res, path, (r, code, body, extra) => this.sendJson(r, code, body, extra), read);
+      return;
+    }
+    const parsed = parseJsonObject(read.body);
+    if ('refusal' in parsed) {
+      this.sendJson(res, parsed.refusal.status, { detail: parsed.refusal.detail });
       return;
     }
     const ctx = {
       status: () => this.status(),
       cudaDecode: () => cudaDecodeAvailable(this.opts.ffmpegPath),
       codecNames: CODEC_NAME_LIST,
+      recordings: () => this.recordings.list(),
     };
-    const answer = answerBlankendApi(ctx, req.method ?? 'GET', path, body);
+    const answer = RECORD_PATHS.has(path)
+      ? await this.recordings.answer(req.method ?? 'GET', path, parsed.json)
+      : answerBlankendApi(ctx, req.method ?? 'GET', path, parsed.json);
     this.sendJson(res, answer.code, answer.body, answer.allow ? { allow: answer.allow } : {});
   }
 
@@ -220,18 +314,43 @@ export class HubServer {
     if (url.pathname === '/video_codec' && parseCodec(codec) === undefined) {
       return { status: '400 Bad Request', why: `codec=${codec} is not decoded here: use one of ${CODEC_NAME_LIST}` };
     }
+    return this.limitRefusal(url.pathname, req.socket.remoteAddress ?? '');
+  }
+
+  /** Session and per-client caps (config), each with the number and the key to raise. */
+  private limitRefusal(path: string, address: string): { status: string; why: string } | null {
+    const c = this.config;
+    const mine = [...this.connections.values()].filter((x) => x.address === address);
+    if (mine.length >= c.maxConnectionsPerClient) {
+      const why = `${address} already holds ${c.maxConnectionsPerClient} connections (max_connections_per_client)`;
+      return { status: '429 Too Many Requests', why };
+    }
+    if (path !== '/video_codec') return null;
+    if (this.codecSessions.size >= c.maxCodecSessions) {
+      const why = `the hub already runs ${c.maxCodecSessions} codec sessions (max_codec_sessions): close one or retry`;
+      return { status: '503 Service Unavailable', why };
+    }
+    if (mine.filter((x) => x.path === '/video_codec').length >= c.maxCodecSessionsPerClient) {
+      const why =
+        `${address} already holds ${c.maxCodecSessionsPerClient} codec sessions per client ` +
+        '(max_codec_sessions_per_client): close one first';
+      return { status: '429 Too Many Requests', why };
+    }
     return null;
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage, url: URL): void {
     const path = url.pathname as SubscriberPath;
     const id = `c${this.nextId++}`;
-    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const conn: Connection = { id, path, remote, ws };
+    const address = req.socket.remoteAddress ?? '';
+    const remote = `${address}:${req.socket.remotePort}`;
+    const conn: Connection = { id, path, address, remote, ws };
     this.connections.set(id, conn);
     // blankend's hub broadcasts to every connected socket; ?subscribe=0 opts an ingest socket out.
     if (flag(url, 'subscribe', true)) {
-      const sub = new Subscriber(id, path, remote, ws, this.config.subscriberQueueSize, flag(url, 'headers', false));
+      const headers = flag(url, 'headers', false);
+      const queue = this.config.subscriberQueueSize;
+      const sub = new Subscriber(id, path, remote, ws, queue, headers, this.config.relay.maxFrameAgeMs);
       this.subscribers.set(id, sub);
     }
     ws.on('error', (err: Error & { code?: string }) => {
@@ -243,7 +362,11 @@ export class HubServer {
       this.subscribers.delete(id);
       this.connections.delete(id);
     });
-    if (path === '/video_in') this.handleVideoIn(ws);
+    ws.on('close', () => {
+      this.ai.forget(`video_in:${id}`);
+      this.ai.forget(`codec:${id}`);
+    });
+    if (path === '/video_in') this.handleVideoIn(ws, id);
     else if (path === '/video_codec') this.handleVideoCodec(ws, id, url);
     // /video_out only listens; anything it sends is ignored.
   }
@@ -252,7 +375,7 @@ export class HubServer {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code, message }));
   }
 
-  private handleVideoIn(ws: WebSocket): void {
+  private handleVideoIn(ws: WebSocket, id: string): void {
     let pending: FrameHeader | null = null;
     ws.on('message', (raw, isBinary) => {
       if (!isBinary) {
@@ -273,7 +396,7 @@ export class HubServer {
         this.sendError(ws, 'not_jpeg', `binary message of ${data.length} bytes is not a complete JPEG (SOI…EOI)`);
         return;
       }
-      this.ingestFrame(data, header);
+      this.ingestFrame(data, header, header.source ?? `video_in:${id}`);
     });
   }
 
@@ -289,8 +412,11 @@ export class HubServer {
       hwaccel: this.opts.hwaccel ?? (preferGpu ? 'auto' : 'cpu'),
       mjpegQuality,
       maxFrameBytes: this.config.maxFrameBytes,
+      stallMs: this.config.decoderStallMs,
+      paced: this.config.paceCodecOutput && flag(url, 'paced', true),
       ffmpegPath: this.opts.ffmpegPath,
-      onFrame: (jpeg, seq) => this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq, ts: Date.now() }),
+      onFrame: (jpeg, seq) =>
+        this.ingestFrame(jpeg, { source: `codec:${id}`, kind: 'raw', seq, ts: Date.now() }, `codec:${id}`),
       onBadControl: () => this.rejected++,
       onGone: () => this.codecSessions.delete(id),
       log: this.log,
@@ -309,7 +435,14 @@ export class HubServer {
       const s = session.status();
       out.push({ kind: 'decoder-process', id: s.id, detail: `ffmpeg ${s.codec} ${s.mode} pid ${s.pid ?? 'exited'}` });
     }
+    for (const r of this.recordings.pids()) {
+      out.push({ kind: 'recorder-process', id: r.source, detail: `ffmpeg recording pid ${r.pid}` });
+    }
     if (this.relay) out.push(...this.relay.resources());
+    if (this.boundRelay) {
+      const b = this.boundRelay.status();
+      out.push({ kind: 'zmq-socket', id: 'bind-relay', detail: `ROUTER ${b.endpoint}, ${b.workers.length} workers` });
+    }
     return out;
   }
 
@@ -336,6 +469,8 @@ export class HubServer {
       subscribers: [...this.subscribers.values()].map((s) => s.status()),
       relay: this.relay?.status() ?? disabledRelayStatus(),
       codecSessions: [...this.codecSessions.values()].map((c) => c.status()),
+      ai: this.ai.status(),
+      boundRelay: this.boundRelay?.status() ?? null,
       resources: this.resources(),
       process: {
         pid: process.pid,
@@ -355,9 +490,12 @@ export class HubServer {
     const sessions = [...this.codecSessions.values()];
     this.codecSessions.clear();
     await Promise.all(sessions.map((c) => c.close()));
+    await this.recordings.close(); // after the decoders: their last frames are in; each file is finished
     if (this.logTimer) clearInterval(this.logTimer);
     this.logTimer = null;
     await this.relay?.close();
+    await this.boundRelay?.close();
+    await this.ai.close();
     this.wss.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());

@@ -11,6 +11,8 @@ export interface OutFrame {
   data: Buffer;
   /** Serialised header sent as a text message before `data` when the subscriber asked for headers. */
   header: string;
+  /** When the hub broadcast it (Date.now()). */
+  at: number;
 }
 
 export class Subscriber {
@@ -29,8 +31,19 @@ export class Subscriber {
     private readonly ws: WebSocket,
     private readonly queueSize: number,
     private readonly withHeaders: boolean,
+    /** A queued frame older than this when its turn comes is dropped (a reader back from a freeze gets now). */
+    private readonly maxFrameAgeMs = Number.POSITIVE_INFINITY,
     private readonly maxInFlightBytes = 1024 * 1024,
   ) {}
+
+  private nextFresh(): OutFrame | undefined {
+    const now = Date.now();
+    for (let f = this.queue.shift(); f; f = this.queue.shift()) {
+      if (now - f.at <= this.maxFrameAgeMs) return f;
+      this.dropped++;
+    }
+    return undefined;
+  }
 
   offer(frame: OutFrame): void {
     if (this.closed) return;
@@ -63,7 +76,7 @@ export class Subscriber {
         return;
       }
       this.delivered++;
-      const next = this.queue.shift();
+      const next = this.nextFresh();
       if (next) this.write(next);
     });
   }

@@ -65,16 +65,85 @@ export interface RelayStatus {
   endpoint: string | null;
   identity: string | null;
   connected: boolean;
+  /** True once anything came back from the ROUTER on this connection (an answered link request, a frame). */
   linked: boolean;
-  send: { frames: number; bytes: number; dropped: number; queued: number };
-  /** `rejected`: data that was not one complete JPEG within max_frame_bytes (dropped, not echoed or broadcast). */
-  recv: { frames: number; bytes: number; rejected: number; handled: number; forwarded: number; broadcast: number };
+  /** Why this hub's frames probably go nowhere (connected, link requests unanswered: a duplicate identity). */
+  identityConflict: string | null;
+  /** `stale`: data frames dropped for being older than max_frame_age_ms before they could be sent. */
+  send: { frames: number; bytes: number; dropped: number; stale: number; queued: number };
+  /**
+   * `rejected`: data that was not one complete JPEG within max_frame_bytes (dropped, not echoed or broadcast);
+   * `malformed`: messages that were not exactly [client_id, data].
+   */
+  recv: {
+    frames: number;
+    bytes: number;
+    rejected: number;
+    malformed: number;
+    handled: number;
+    forwarded: number;
+    broadcast: number;
+  };
   /** Milliseconds since the last heartbeat was handed to ZeroMQ; null when heartbeats are off or none was sent. */
   heartbeatAgeMs: number | null;
   /** Milliseconds since anything arrived from the ROUTER; null when nothing arrived yet. */
   lastRecvAgeMs: number | null;
   reconnects: number;
   loops: { send: boolean; recv: boolean; heartbeat: boolean; linkRequest: boolean };
+}
+
+export interface AiDeviceStatus {
+  /** As configured: `cpu` or a GPU index. */
+  id: string;
+  executionProvider: string;
+  busy: boolean;
+  /** Frames this device's worker has run through the model. */
+  frames: number;
+  /** Tile side it runs with now (0 = whole frame; halved after an out-of-memory). */
+  tile: number;
+}
+
+/** The AI core at work (`GET /api/v1/ai/status`, and `ai` in the hub status). */
+export interface AiStatus {
+  enabled: true;
+  model: string;
+  scale: number;
+  target: string | null;
+  temporal: string;
+  devices: AiDeviceStatus[];
+  in: { frames: number; fps: number };
+  out: { frames: number; fps: number };
+  /** `frames` = replaced by a newer frame of the same source + `stale` (waited too long) + `failed`. */
+  dropped: { frames: number; fps: number; stale: number; failed: number };
+  /** From a frame's arrival at the hub to its processed JPEG being handed to the subscribers / the bus. */
+  latencyMs: { p50: number | null; p99: number | null };
+  /** Sources with a frame waiting for a worker (at most one each). */
+  queue: number;
+  sources: number;
+  lastError: string | null;
+}
+
+export interface AiOffStatus {
+  enabled: false;
+  reason: string;
+  model: string;
+  devices: [];
+  lastError: string | null;
+}
+
+/** `--bind-relay`: the ROUTER the hub binds for AI workers to dial in. */
+export interface BoundRelayStatus {
+  endpoint: string;
+  workers: { id: string; sent: number; received: number; outstanding: number; lastSeenAgeMs: number }[];
+  /** Sources with a frame waiting for a free worker (one each). */
+  waiting: number;
+  sent: number;
+  received: number;
+  /** Replaced by a newer frame of the same source while waiting, or a send that failed. */
+  dropped: number;
+  stale: number;
+  rejected: number;
+  malformed: number;
 }
 
 export type DecoderMode = 'cuda' | 'cpu';
@@ -93,7 +162,13 @@ export interface CodecSessionStatus {
   startedAt: number;
 }
 
-export type ResourceKind = 'http-server' | 'ws-connection' | 'decoder-process' | 'zmq-socket' | 'relay-loop';
+export type ResourceKind =
+  | 'http-server'
+  | 'ws-connection'
+  | 'decoder-process'
+  | 'recorder-process'
+  | 'zmq-socket'
+  | 'relay-loop';
 
 /** One live thing the hub holds open: what a user needs to see what is running. */
 export interface HubResource {
@@ -120,6 +195,8 @@ export interface HubStatus {
   subscribers: SubscriberStatus[];
   relay: RelayStatus;
   codecSessions: CodecSessionStatus[];
+  ai: AiStatus | AiOffStatus;
+  boundRelay: BoundRelayStatus | null;
   resources: HubResource[];
   process: { pid: number; rssBytes: number; heapUsedBytes: number; cpuUserMs: number; cpuSystemMs: number };
 }

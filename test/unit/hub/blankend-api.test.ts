@@ -82,7 +82,7 @@ describe("hub: blankend's status and control API", () => {
     await closeWs(enc.ws);
   });
 
-  it('realtime pipeline, recording and AI answer truthfully that they are not there', async () => {
+  it('realtime pipeline, recording and an AI core that is off answer truthfully', async () => {
     const { http } = await startHub();
     const rt = await call(http, `${RT}/status`);
     assert.equal(rt.status, 200);
@@ -91,15 +91,16 @@ describe("hub: blankend's status and control API", () => {
     const cfg = await call(http, `${RT}/config`, { method: 'POST', body: { max_fps: 30 } });
     assert.equal(cfg.status, 200);
     const start = await call(http, `${RT}/record/start`, { method: 'POST', body: { client_id: 'SRC' } });
-    assert.equal(start.status, 501);
-    assert.equal(start.body.ok, false);
+    assert.equal(start.status, 200);
+    assert.equal(start.body.ok, true);
     const stop = await call(http, `${RT}/record/stop`, { method: 'POST', body: { client_id: 'SRC' } });
-    assert.deepEqual([stop.status, stop.body.ok, stop.body.path], [200, false, null]);
+    assert.deepEqual([stop.status, stop.body.ok, stop.body.path], [200, false, null], 'no frame: nothing written');
+    assert.match(String(stop.body.detail), /no frame of SRC arrived/);
     const ai = await call(http, '/api/v1/ai/status');
     assert.deepEqual([ai.status, ai.body.enabled], [200, false]);
     const proc = await call(http, '/api/v1/ai/process', { method: 'POST', body: {} });
     assert.equal(proc.status, 503);
-    assert.match(String(proc.body.detail), /enabled: false/);
+    assert.match(String(proc.body.detail), /AI core is off: start the hub with --ai/);
   });
 
   it('answers a wrong method with 405 and Allow, and keeps the token check', async () => {

@@ -75,6 +75,8 @@ describe('hub units: config, args, routing, counters, headers', () => {
       forwardRecvOnly: false,
     };
     assert.deepEqual(routeReceivedFrame(cfg, 'ingress', 'SRC'), { targets: ['SRC', 'F'], broadcast: false });
+    // the worker's answer to our own ingress is never echoed back to it
+    assert.deepEqual(routeReceivedFrame(cfg, 'ingress', 'SRC', true), { targets: ['F'], broadcast: false });
     assert.deepEqual(routeReceivedFrame({ ...cfg, forwardRecvOnly: true }, 'relay', 'SRC'), {
       targets: ['F'],
       broadcast: true,

@@ -41,8 +41,13 @@ export interface Inbox {
   until: (pred: () => boolean, what: string, ms?: number) => Promise<void>;
 }
 
-export async function connect(url: string, headers: Record<string, string> = {}): Promise<Inbox> {
-  const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+/** `localAddress`: the client's own address (127.0.0.2 is a second loopback client). */
+export async function connect(
+  url: string,
+  headers: Record<string, string> = {},
+  localAddress?: string,
+): Promise<Inbox> {
+  const ws = new WebSocket(url, { headers, perMessageDeflate: false, localAddress });
   const binaries: Buffer[] = [];
   const texts: string[] = [];
   const waiters = new Set<() => void>();
@@ -195,9 +200,10 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
 export function refusedUpgrade(
   url: string,
   headers: Record<string, string> = {},
+  localAddress?: string,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, localAddress });
     ws.once('open', () => {
       ws.terminate();
       reject(new Error(`${url} was accepted`));
@@ -214,24 +220,4 @@ export function refusedUpgrade(
   });
 }
 
-/** Width and height from a JPEG's first SOFn segment (what a decoded frame really holds), or undefined. */
-export function jpegDimensions(buf: Uint8Array): { width: number; height: number } | undefined {
-  const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-  const isStandalone = (m: number) => m === 0x01 || (m >= 0xd0 && m <= 0xd9);
-  let i = 2;
-  while (i + 4 <= buf.length) {
-    if (buf[i] !== 0xff) return undefined;
-    const marker = buf[i + 1];
-    if (isStandalone(marker)) {
-      i += 2;
-      continue;
-    }
-    const len = (buf[i + 2] << 8) | buf[i + 3];
-    if (isSof(marker) && i + 9 <= buf.length) {
-      return { height: (buf[i + 5] << 8) | buf[i + 6], width: (buf[i + 7] << 8) | buf[i + 8] };
-    }
-    if (marker === 0xda) return undefined; // SOS: no frame header before the scan
-    i += 2 + len;
-  }
-  return undefined;
-}
+export { jpegDimensions } from '../../../src/hub/jpeg';

@@ -1,69 +1,8 @@
 import assert from 'node:assert/strict';
-import { Router } from 'zeromq';
 import { isCompleteJpeg } from '../../../src/hub/jpeg';
 import type { HubStatus } from '../../../src/protocol/hub-status';
 import { bigJpeg, closeHubs, closeWs, connect, eventually, jpegTag, startHub, taggedJpeg } from './helpers';
-
-/** A real ROUTER peer that records every multipart message it gets. */
-class RouterPeer {
-  readonly router = new Router({ linger: 0 });
-  readonly msgs: { from: string; clientId: string; data: Buffer }[] = [];
-  endpoint = '';
-  private loop: Promise<void> = Promise.resolve();
-
-  async bind(endpoint = 'tcp://127.0.0.1:*'): Promise<this> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.router.bind(endpoint);
-        break;
-      } catch (err) {
-        if (attempt > 50) throw err; // the previous ROUTER's port may take a moment to free
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    this.endpoint = this.router.lastEndpoint ?? endpoint;
-    this.loop = (async () => {
-      try {
-        for await (const [from, clientId, data] of this.router) {
-          this.msgs.push({
-            from: from.toString(),
-            clientId: clientId?.toString() ?? '',
-            data: data ?? Buffer.alloc(0),
-          });
-        }
-      } catch {
-        // closed
-      }
-    })();
-    return this;
-  }
-
-  data(): { from: string; clientId: string; data: Buffer }[] {
-    return this.msgs.filter((m) => m.clientId !== '__blankend_control__');
-  }
-
-  control(type: string): { from: string; clientId: string; data: Buffer }[] {
-    return this.msgs.filter(
-      (m) => m.clientId === '__blankend_control__' && (JSON.parse(m.data.toString()) as { type: string }).type === type,
-    );
-  }
-
-  async send(to: string, clientId: string, data: Buffer): Promise<void> {
-    await this.router.send([to, clientId, data]);
-  }
-
-  async close(): Promise<void> {
-    this.router.close();
-    await this.loop;
-  }
-}
-
-const peers: RouterPeer[] = [];
-async function routerPeer(endpoint?: string): Promise<RouterPeer> {
-  const p = await new RouterPeer().bind(endpoint);
-  peers.push(p);
-  return p;
-}
+import { closePeer, closePeers, type RouterPeer, routerPeer } from './router-peer';
 
 async function status(http: string): Promise<HubStatus> {
   return (await (await fetch(`${http}/api/v1/stream/status`)).json()) as HubStatus;
@@ -85,19 +24,20 @@ async function settle(pred: () => boolean, what: string): Promise<void> {
 describe('hub relay (real ZeroMQ ROUTER)', () => {
   afterEach(async () => {
     await closeHubs();
-    await Promise.all(peers.splice(0).map((p) => p.close()));
+    await closePeers();
   });
 
-  it('links with a control link request and heartbeats from <identity> (one DEALER, like blankend)', async () => {
-    const router = await routerPeer();
+  it('links once the ROUTER answers a link request, and heartbeats from <identity> (one DEALER)', async () => {
+    const router = await routerPeer(undefined, { answerControl: true });
     const h = await linkedHub({ zmq_identity: 'W1', heartbeat_interval_ms: 50 }, router);
     await eventually(() => router.control('link_request').length >= 1, 'link request');
     await eventually(() => router.control('heartbeat').length >= 3, 'three heartbeats');
     const hb = JSON.parse(router.control('heartbeat')[0].data.toString()) as { identity: string };
     assert.equal(hb.identity, 'W1');
     assert.equal(router.control('heartbeat')[0].from, 'W1');
+    await eventually(async () => (await status(h.http)).relay.linked, 'linked by the answer');
     const s = await status(h.http);
-    assert.equal(s.relay.linked, true);
+    assert.equal(s.relay.identityConflict, null);
     assert.equal(s.relay.identity, 'W1');
     assert.ok(s.relay.heartbeatAgeMs !== null && s.relay.heartbeatAgeMs < 5000);
     assert.deepEqual(s.relay.loops, { send: true, recv: true, heartbeat: true, linkRequest: false });
@@ -343,8 +283,7 @@ describe('hub relay (real ZeroMQ ROUTER)', () => {
     const pub = await connect(h.ws('/video_in?subscribe=0'));
     pub.ws.send(taggedJpeg(1));
     await eventually(() => first.data().length === 1, 'frame before the outage');
-    await first.close();
-    peers.splice(peers.indexOf(first), 1);
+    await closePeer(first);
     await eventually(async () => !(await status(h.http)).relay.connected, 'relay sees the disconnect');
     for (let i = 100; i < 120; i++) pub.ws.send(taggedJpeg(i));
     await eventually(async () => (await status(h.http)).relay.send.dropped >= 15, 'drops while down');

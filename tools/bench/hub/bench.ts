@@ -2,6 +2,10 @@
  * `npm run bench:hub [-- --seconds N --subscribers N --fps N --kb N]`: one publisher sends N fps of ~kb KB JPEGs
  * through a hub (separate process, loopback) to N fast subscribers plus one deliberately slow one. Prints delivered/
  * dropped per subscriber (summarised), hub CPU and RSS, and p50/p99 publish→receive latency at the fast subscribers.
+ * `--ai null|MODEL [--devices cpu,cpu] [--temporal off]`: the hub runs its AI core; the publisher sends 320×180
+ * JPEGs (--kb is ignored) and the subscribers receive the processed frames. Adds the AI rows: in / out fps, drop
+ * ratio, arrival→send p50/p99 (the hub's) and publish→receive latency; hub CPU counts the hub process (its model
+ * worker threads included) but not the short ffmpeg JPEG calls.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -16,12 +20,30 @@ interface Args {
   fps: number;
   kb: number;
   slowReadsPerSecond: number;
+  ai: string | null;
+  devices: string;
+  temporal: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seconds: 60, subscribers: 50, fps: 30, kb: 100, slowReadsPerSecond: 2 };
+  const a: Args = {
+    seconds: 60,
+    subscribers: 50,
+    fps: 30,
+    kb: 100,
+    slowReadsPerSecond: 2,
+    ai: null,
+    devices: 'cpu',
+    temporal: 'medium',
+  };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
+    if (key === 'ai' || key === 'devices' || key === 'temporal') {
+      const text = argv[++i];
+      if (!text) throw new Error(`--${key} needs a value`);
+      a[key] = text;
+      continue;
+    }
     const v = Number(argv[++i]);
     if (!(key in a) && key !== 'slow-reads') throw new Error(`unknown option ${argv[i - 1]}`);
     if (!Number.isFinite(v) || v <= 0) throw new Error(`${argv[i - 1]} needs a positive number`);
@@ -33,16 +55,25 @@ function parseArgs(argv: string[]): Args {
 
 const now = () => performance.timeOrigin + performance.now();
 
-/** A real JPEG (ffmpeg testsrc2) padded with COM segments to `bytes`. */
-function paddedJpeg(bytes: number): Buffer {
-  const base = execFileSync('ffmpeg', [
+/** A real 320×180 JPEG (ffmpeg testsrc2). */
+function sourceJpeg(): Buffer {
+  return execFileSync('ffmpeg', [
     ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x180', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'],
   ]);
-  return padJpeg(base, bytes);
 }
 
-function startHub(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/bench/hub/run-hub.ts', '--port', '0'], {
+/** The same JPEG padded with COM segments to `bytes`. */
+function paddedJpeg(bytes: number): Buffer {
+  return padJpeg(sourceJpeg(), bytes);
+}
+
+function hubArgs(a: Args): string[] {
+  const ai = a.ai === null ? [] : ['--ai', '--model', a.ai, '--devices', a.devices, '--temporal', a.temporal];
+  return ['--port', '0', ...ai];
+}
+
+function startHub(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/bench/hub/run-hub.ts', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.on('close', () => r()));
@@ -110,43 +141,70 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const frame = paddedJpeg(args.kb * 1024);
-  const hub = await startHub();
-  const fast = await Promise.all(Array.from({ length: args.subscribers }, () => subscribe(hub.url, null)));
-  const slow = await subscribe(hub.url, args.slowReadsPerSecond);
-  const pub = new HubPublisher({ url: `${hub.url.replace('http', 'ws')}/video_in`, queueSize: 8, source: 'bench' });
-  while (!pub.stats().connected) await new Promise((r) => setTimeout(r, 10));
+interface Samples {
+  list: { t: number; cpuMs: number; rss: number }[];
+  stop: () => void;
+}
 
-  process.stdout.write(
-    `hub bench: ${args.subscribers} fast + 1 slow subscriber (${args.slowReadsPerSecond} reads/s), ` +
-      `${args.fps} fps × ${(frame.length / 1024).toFixed(0)} KiB for ${args.seconds} s on loopback (hub ${hub.url})\n`,
-  );
-  const samples: { t: number; cpuMs: number; rss: number }[] = [];
-  const sampler = setInterval(async () => {
-    const s = await hubStatus(hub.url);
-    samples.push({ t: now(), cpuMs: s.process.cpuUserMs + s.process.cpuSystemMs, rss: s.process.rssBytes });
+function sampleHub(url: string): Samples {
+  const list: Samples['list'] = [];
+  const timer = setInterval(async () => {
+    const s = await hubStatus(url);
+    list.push({ t: now(), cpuMs: s.process.cpuUserMs + s.process.cpuSystemMs, rss: s.process.rssBytes });
   }, 1000);
+  return { list, stop: () => clearInterval(timer) };
+}
 
+/** Publishes `frame` at `fps` for `seconds`, paced on the clock; resolves with the seconds it took. */
+async function publishPaced(pub: HubPublisher, frame: Buffer, a: Args): Promise<number> {
   const start = now();
   let published = 0;
-  const total = Math.round(args.seconds * args.fps);
+  const total = Math.round(a.seconds * a.fps);
   await new Promise<void>((resolve) => {
     const tick = () => {
       if (published >= total) return resolve();
       pub.publish(frame, { ts: now() });
       published++;
-      const next = start + (published * 1000) / args.fps;
+      const next = start + (published * 1000) / a.fps;
       setTimeout(tick, Math.max(0, next - now()));
     };
     tick();
   });
-  const sendSeconds = (now() - start) / 1000;
-  await new Promise((r) => setTimeout(r, 1500)); // let in-flight frames land
-  clearInterval(sampler);
-  const final = await hubStatus(hub.url);
+  return (now() - start) / 1000;
+}
 
+interface Run {
+  args: Args;
+  fast: { ws: WebSocket; stats: SubStats }[];
+  slow: { ws: WebSocket; stats: SubStats };
+  final: HubStatus;
+  samples: Samples['list'];
+  pub: HubPublisher;
+  sendSeconds: number;
+}
+
+function aiRows(run: Run, received: number[]): [string, string][] {
+  const ai = run.final.ai;
+  if (!ai.enabled) return [];
+  const dropRatio = ai.in.frames > 0 ? ai.dropped.frames / ai.in.frames : 0;
+  const perSecond = (n: number) => (n / run.sendSeconds).toFixed(2);
+  return [
+    [`AI model / devices`, `${ai.model} ×${ai.scale} on ${ai.devices.map((d) => `${d.id}:${d.frames}`).join(', ')}`],
+    [
+      'AI in / out frames (fps over the send time)',
+      `${ai.in.frames} / ${ai.out.frames} (${perSecond(ai.in.frames)} / ${perSecond(ai.out.frames)})`,
+    ],
+    [
+      'AI dropped (newest wins + stale + failed) / ratio',
+      `${ai.dropped.frames} (${ai.dropped.stale} stale, ${ai.dropped.failed} failed) / ${(dropRatio * 100).toFixed(1)} %`,
+    ],
+    ['AI arrival→send p50 / p99 (hub)', `${ai.latencyMs.p50} / ${ai.latencyMs.p99} ms`],
+    ['fast subscribers got every processed frame', String(received[0] === ai.out.frames)],
+  ];
+}
+
+function report(run: Run): void {
+  const { args, fast, slow, final, samples, pub } = run;
   const slowSub = final.subscribers.reduce((a, b) => (b.dropped > a.dropped ? b : a));
   const fastSubs = final.subscribers.filter((s) => s.id !== slowSub.id);
   const received = fast.map((f) => f.stats.received).sort((a, b) => a - b);
@@ -162,8 +220,12 @@ async function main(): Promise<void> {
   const rssPeak = Math.max(...samples.map((s) => s.rss), final.process.rssBytes);
   const pubStats = pub.stats();
   const rows: [string, string][] = [
-    ['published (publisher sent / dropped)', `${pubStats.sent} / ${pubStats.dropped} in ${sendSeconds.toFixed(1)} s`],
+    [
+      'published (publisher sent / dropped)',
+      `${pubStats.sent} / ${pubStats.dropped} in ${run.sendSeconds.toFixed(1)} s`,
+    ],
     ['hub ingest frames / rejected', `${final.ingest.frames} / ${final.ingest.rejected}`],
+    ...aiRows(run, received),
     [
       `fast subscribers ×${fast.length}: received min / median / max`,
       `${received[0]} / ${pct(received, 50)} / ${received.at(-1)}`,
@@ -184,11 +246,35 @@ async function main(): Promise<void> {
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
-  const lossless = received[0] === final.ingest.frames && fastDropped === 0;
+  const expected = final.ai.enabled ? final.ai.out.frames : final.ingest.frames;
+  const lossless = received[0] === expected && fastDropped === 0;
   process.stdout.write(
     `verdict: fast subscribers ${lossless ? 'lost nothing' : 'LOST FRAMES'}; slow one dropped ${slowSub.dropped}\n`,
   );
+}
 
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const frame = args.ai === null ? paddedJpeg(args.kb * 1024) : sourceJpeg();
+  const hub = await startHub(hubArgs(args));
+  const fast = await Promise.all(Array.from({ length: args.subscribers }, () => subscribe(hub.url, null)));
+  const slow = await subscribe(hub.url, args.slowReadsPerSecond);
+  const url = `${hub.url.replace('http', 'ws')}/video_in`;
+  const pub = new HubPublisher({ url, queueSize: 8, source: 'bench', kind: args.ai === null ? 'processed' : 'raw' });
+  while (!pub.stats().connected) await new Promise((r) => setTimeout(r, 10));
+  const what =
+    args.ai === null ? '' : ` through the AI core (${args.ai} on ${args.devices}, temporal ${args.temporal})`;
+  process.stdout.write(
+    `hub bench: ${args.subscribers} fast + 1 slow subscriber (${args.slowReadsPerSecond} reads/s), ` +
+      `${args.fps} fps × ${(frame.length / 1024).toFixed(0)} KiB for ${args.seconds} s on loopback${what} (hub ${hub.url})\n`,
+  );
+  const samples = sampleHub(hub.url);
+  const sendSeconds = await publishPaced(pub, frame, args);
+  // Let in-flight frames land (the AI core may still be working on the last ones).
+  await new Promise((r) => setTimeout(r, args.ai === null ? 1500 : 5000));
+  samples.stop();
+  const final = await hubStatus(hub.url);
+  report({ args, fast, slow, final, samples: samples.list, pub, sendSeconds });
   await pub.close();
   for (const f of [...fast, slow]) f.ws.terminate();
   await hub.stop();
