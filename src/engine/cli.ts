@@ -31,13 +31,14 @@ import { VramMonitor } from './device/vram-monitor';
 import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
+import { framesInRanges } from './farm/collect-ranges';
+import { runJob } from './farm/run-job';
 import { findFfmpegTools } from './ffmpeg/ffmpeg-tools';
 import { type MediaInfo, probeMedia, toProbeInfo } from './ffmpeg/probe';
 import { WorkerUpscaler } from './inference/infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { DEFAULT_BUFFER_MB } from './pipeline/job-plan';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './pipeline/output-path';
-import { runEnhance } from './pipeline/pipeline';
 import { checkedOutput } from './pipeline/size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
@@ -166,7 +167,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
-    const pinned = args.resume ? pinnedParams(output) : undefined;
+    const pinned = args.resume || args.range ? pinnedParams(output) : undefined;
     upscaler = await startUpscaler(args, info, pinned);
     if (cancel.signal.aborted) throw new Error('cancelled');
     const pending: EventPayload[] = [
@@ -187,7 +188,9 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const temporalSet = temporalSettings(args);
     // On a GPU the blend runs as a small graph on the model's provider (temporal/blend-graph.ts).
     const temporal = createTemporal(degrading, { ...temporalSet, provider: upscaler.model.executionProvider });
-    await runEnhance(
+    await runJob(
+      args,
+      argv,
       {
         ...args,
         previews: args.json || !!process.send || !!publisher,
@@ -229,7 +232,8 @@ function cancelledEvent(output: string | undefined): EventPayload {
   let total = 0;
   try {
     const m = output ? readManifest(workDirFor(output)) : undefined;
-    kept = m ? framesDone(m) : 0;
+    // A farm job's frames sit in its ranges until the join collects them.
+    kept = m ? framesDone(m) + (m.decodedAll ? 0 : framesInRanges(workDirFor(output ?? ''))) : 0;
     total = m?.totalFrames ?? 0;
   } catch {
     kept = 0;

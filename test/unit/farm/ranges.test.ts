@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError } from '../../../src/engine/errors';
@@ -15,17 +14,9 @@ import type { EnhanceContext, EnhanceOptions } from '../../../src/engine/pipelin
 import { createTemporal } from '../../../src/engine/temporal/create';
 import { basicClip, FAST_MODEL, freshDir, streams, vfrClip } from '../engine/helpers';
 import { prng } from '../resume/helpers';
+import { decodedFrameMd5s } from './helpers';
 
 const SEGMENT = 3;
-
-/** md5 of every decoded video frame: what a viewer sees, independent of the container. */
-export function decodedFrameMd5s(path: string): string[] {
-  return execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-map', '0:v:0', '-f', 'framemd5', 'pipe:1'])
-    .toString()
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(',').slice(-1)[0].trim());
-}
 
 const CASES = [
   { name: 'CFR clip with audio', clip: () => basicClip(20) },
