@@ -15,6 +15,7 @@ import { type PrecisionChoice, parsePrecisionOption } from './device/precision';
 import { type EpChoice, parseEpOption } from './device/providers';
 import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
 import { EngineError } from './errors';
+import { type FarmArgs, farmArgs } from './farm/farm-args';
 import { type EncoderSettings, VIDEO_ENCODERS, type VideoEncoder } from './ffmpeg/encoder';
 import { ENCODER_PRESETS } from './ffmpeg/encoder-presets';
 import { parseTileOption } from './inference/tile-size';
@@ -36,7 +37,7 @@ ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(48)} ${c.summary}`).join('\n')}
 Run huaju4k <command> --help for the options of a command.
 exit codes: 0 done, 1 failure, 2 bad input/usage, 3 environment (ffmpeg/ffprobe/model), 4 disk, 5 cancelled`;
 
-export interface EnhanceArgs {
+export interface EnhanceArgs extends FarmArgs {
   input: string;
   output?: string;
   model?: string;
@@ -198,6 +199,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     refreshEvery: int('refresh-every', str('refresh-every'), 0, 1_000_000),
     motion,
     publish,
+    ...farmArgs(str('workers'), str('devices'), str('range'), str('farm')),
     json: v.json === true,
   };
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 
 /**
  * Every child process the engine starts is registered here so a signal, an error in another stage or the end of
@@ -90,4 +91,10 @@ export async function runTool(bin: string, args: readonly string[], input?: Uint
   }
   const { code, signal, error } = await tool.exited;
   return { code: code ?? -1, signal, stdout: Buffer.concat(chunks), stderr: tool.stderr(), error };
+}
+
+/** How to start the engine again: the bundle (dist/engine.js) itself, or src/engine/cli.ts under tsx in tests. */
+export function engineCommand(): string[] {
+  if (__filename.endsWith('.ts')) return ['--import', 'tsx', resolve(__dirname, 'cli.ts')];
+  return [__filename];
 }

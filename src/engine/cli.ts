@@ -31,13 +31,14 @@ import { VramMonitor } from './device/vram-monitor';
 import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
+import { framesInRanges } from './farm/collect-ranges';
+import { runJob } from './farm/run-job';
 import { findFfmpegTools } from './ffmpeg/ffmpeg-tools';
 import { type MediaInfo, probeMedia, toProbeInfo } from './ffmpeg/probe';
 import { WorkerUpscaler } from './inference/infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { DEFAULT_BUFFER_MB } from './pipeline/job-plan';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './pipeline/output-path';
-import { runEnhance } from './pipeline/pipeline';
 import { checkedOutput } from './pipeline/size-plan';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
@@ -171,7 +172,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     refuseIfRunning(workDirFor(output), output);
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
-    const pinned = args.resume ? pinnedParams(output) : undefined;
+    const pinned = args.resume || args.range ? pinnedParams(output) : undefined;
     checkInt8Choice(args.precision, args.model ?? DEFAULT_MODEL_ID);
     starting = startUpscaler(args, info, pinned);
     upscaler = await starting;
@@ -194,7 +195,9 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const temporalSet = temporalSettings(args);
     // On a GPU the blend runs as a small graph on the model's provider (temporal/blend-graph.ts).
     const temporal = createTemporal(degrading, { ...temporalSet, provider: upscaler.model.executionProvider });
-    await runEnhance(
+    await runJob(
+      args,
+      argv,
       {
         ...args,
         previews: args.json || !!process.send || !!publisher,
@@ -236,7 +239,8 @@ function cancelledEvent(output: string | undefined): EventPayload {
   let total = 0;
   try {
     const m = output ? readManifest(workDirFor(output)) : undefined;
-    kept = m ? framesDone(m) : 0;
+    // A farm job's frames sit in its ranges until the join collects them.
+    kept = m ? framesDone(m) + (m.decodedAll ? 0 : framesInRanges(workDirFor(output ?? ''))) : 0;
     total = m?.totalFrames ?? 0;
   } catch {
     kept = 0;

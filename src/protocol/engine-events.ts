@@ -149,6 +149,23 @@ export interface SegmentEvent extends EventBase {
   bytes: number;
 }
 
+/**
+ * A farm job (engine farm/): one range of whole segments changed hands. `range` is `first:end` in segments (`first:`
+ * for the job's last), `worker` who runs it (a local slot, or host/pid on a farm). `frames` of `total` are done.
+ */
+export interface RangeEvent extends EventBase {
+  type: 'range';
+  range: string;
+  worker: string;
+  state: 'started' | 'progress' | 'segment' | 'done' | 'failed' | 'retry';
+  frames: number;
+  total: number;
+  /** The process that runs it (started on this host). */
+  pid?: number;
+  fps?: number;
+  message?: string;
+}
+
 export interface WarningEvent extends EventBase {
   type: 'warning';
   code: string;
@@ -193,6 +210,7 @@ export type EngineEvent =
   | SampleEvent
   | PreviewEvent
   | SegmentEvent
+  | RangeEvent
   | WarningEvent
   | ErrorEvent
   | DoneEvent;
@@ -205,6 +223,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<EngineEventType>([
   'sample',
   'preview',
   'segment',
+  'range',
   'warning',
   'error',
   'done',

@@ -8,6 +8,9 @@ import { MANIFEST_NAME } from './manifest';
 
 export { runningEngine, WORKDIR_SUFFIX, workDirFor };
 
+/** The folder inside a work folder where a farm job's ranges keep their own checkpoints (farm/ranges.ts). */
+export const RANGES_DIR = 'ranges';
+
 export function segmentName(index: number): string {
   return `seg-${String(index).padStart(6, '0')}.mp4`;
 }
@@ -48,7 +51,8 @@ export function unlockWorkDir(dir: string): void {
 export function discardUntrusted(dir: string, recorded: ReadonlySet<string>): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
-    if (name === MANIFEST_NAME || name === LOCK_NAME || recorded.has(name)) continue;
+    // A farm job's ranges (farm/ranges.ts) are vouched for by their own manifests.
+    if (name === MANIFEST_NAME || name === LOCK_NAME || name === RANGES_DIR || recorded.has(name)) continue;
     rmSync(join(dir, name), { force: true, recursive: true });
     removed.push(name);
   }

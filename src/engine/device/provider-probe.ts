@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
+import { engineCommand } from '../children';
 import { ort } from '../model/ort';
 import type { ProviderName } from './providers';
 
@@ -55,12 +55,6 @@ export async function runProviderProbe(provider: string): Promise<ProbeAnswer> {
   } catch (err) {
     return { ok: false, message: err instanceof Error ? err.message : String(err) };
   }
-}
-
-/** How to start the engine again: the bundle (dist/engine.js) itself, or src/engine/cli.ts under tsx in tests. */
-function engineCommand(): string[] {
-  if (__filename.endsWith('.ts')) return ['--import', 'tsx', resolve(__dirname, '..', 'cli.ts')];
-  return [__filename];
 }
 
 function parseAnswer(stdout: string, code: number | null, signal: string | null): ProbeAnswer {

@@ -11,9 +11,11 @@ export const NULL_MODEL_SCALE = 4;
  * scale−1 rows are copies of it.
  */
 export function nullTileModel(scale = NULL_MODEL_SCALE): TileModel {
+  const deviceMs = simulatedDeviceMs();
   return {
     scale,
     async runTile(input, width, height, out) {
+      if (deviceMs > 0) await new Promise((r) => setTimeout(r, deviceMs));
       if (input.byteLength !== width * height * 3 || out.byteLength !== input.byteLength * scale * scale) {
         throw new RangeError(`null model: ${input.byteLength} → ${out.byteLength} bytes for a ${width}x${height} tile`);
       }
@@ -36,4 +38,13 @@ export function nullTileModel(scale = NULL_MODEL_SCALE): TileModel {
       }
     },
   };
+}
+
+/**
+ * HUAJU4K_NULL_DEVICE_MS: time each null-model call waits, as if a device were busy (each frame with --tile 0),
+ * without using a core: what the farm benchmark's workers spend "on the GPU" (npm run bench:farm).
+ */
+export function simulatedDeviceMs(): number {
+  const ms = Number(process.env.HUAJU4K_NULL_DEVICE_MS ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }

@@ -89,8 +89,11 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   return emitDone(plan, frames, telemetry, ctx);
 }
 
-/** The segment writer (encoder side) and the decoder, positioned to prime the temporal state before `resumeFrom`. */
-function openStreams(
+/**
+ * The segment writer (encoder side) and the decoder, positioned to prime the temporal state before `resumeFrom`.
+ * A farm range (farm/run-range.ts) passes its own folder as `plan.dir` and its end as `opts.maxFrames`.
+ */
+export function openStreams(
   plan: JobPlan,
   manifest: JobManifest,
   resumeFrom: number,
@@ -182,7 +185,7 @@ function openCheckpoint(plan: JobPlan, opts: EnhanceOptions, ctx: EnhanceContext
 }
 
 /** `start`, then the warnings known before the work: streams the join changes, interlacing, variable frame rate. */
-function emitStart(plan: JobPlan, resumeFrom: number, ctx: EnhanceContext): void {
+export function emitStart(plan: JobPlan, resumeFrom: number, ctx: EnhanceContext): void {
   const { info, model, emit } = ctx;
   const { sizes } = plan;
   emit({
@@ -220,7 +223,7 @@ function emitStart(plan: JobPlan, resumeFrom: number, ctx: EnhanceContext): void
 }
 
 /** Joins the recorded segments (with audio/subtitles) into the partial file and checks its frame count. */
-async function joinVerified(plan: JobPlan, manifest: JobManifest, opts: EnhanceOptions, ctx: EnhanceContext) {
+export async function joinVerified(plan: JobPlan, manifest: JobManifest, opts: EnhanceOptions, ctx: EnhanceContext) {
   const { dir, partial, limits } = plan;
   const { info, tools } = ctx;
   const frames = framesDone(manifest);

@@ -1,0 +1,83 @@
+import { ExitCode } from '../../protocol/engine-events';
+import { EngineError } from '../errors';
+
+/** Which whole segments a range covers: [firstSegment, endSegment), or from firstSegment to the job's end (`last`). */
+export interface RangeSpec {
+  firstSegment: number;
+  endSegment: number;
+  last: boolean;
+}
+
+/** The enhance options that split a job (farm/): local worker processes, devices, one range, or a BullMQ farm. */
+export interface FarmArgs {
+  /** Engine children on this machine, each taking the next range when it finishes one. */
+  workers?: number;
+  /** One child per device id (CUDA_VISIBLE_DEVICES of that child). */
+  devices?: string[];
+  /** Run only this range of the job (what a worker child is started with). */
+  range?: RangeSpec;
+  /** redis:// or rediss:// URL of a BullMQ farm. */
+  farm?: string;
+}
+
+const usage = (message: string) => new EngineError(ExitCode.badInput, 'usage', message, 'see huaju4k --help');
+
+/** `3:5` (segments 3 and 4) or `3:` (segment 3 to the end). */
+export function parseRangeSpec(text: string): RangeSpec {
+  const m = /^(\d+):(\d*)$/.exec(text);
+  const first = Number(m?.[1]);
+  const end = m?.[2] ? Number(m[2]) : undefined;
+  if (!m || (end !== undefined && end <= first)) {
+    throw usage(`--range takes first:end segments (3:5) or first: (to the end), got "${text}"`);
+  }
+  return { firstSegment: first, endSegment: end ?? first + 1, last: end === undefined };
+}
+
+export function rangeName(r: RangeSpec): string {
+  return `${r.firstSegment}:${r.last ? '' : r.endSegment}`;
+}
+
+/** A Redis URL, checked for its scheme only (the client says what else is wrong). */
+function farmUrl(text: string): string {
+  if (!/^rediss?:\/\/[^/]/.test(text)) throw usage('--farm takes a Redis URL: redis://host:6379 or rediss://…');
+  return text;
+}
+
+export function farmArgs(
+  workers: string | undefined,
+  devices: string | undefined,
+  range: string | undefined,
+  farm: string | undefined,
+): FarmArgs {
+  const n = workers === undefined ? undefined : Number(workers);
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 256)) {
+    throw usage(`--workers must be an integer from 1 to 256, got "${workers}"`);
+  }
+  const ids = devices?.split(',').map((d) => d.trim());
+  if (ids && (ids.length === 0 || ids.some((d) => !/^\d+$/.test(d)))) {
+    throw usage(`--devices takes device numbers separated by commas (0,1), got "${devices}"`);
+  }
+  if ([n, ids, farm].filter((x) => x !== undefined).length > 1) {
+    throw usage('use one of --workers, --devices and --farm');
+  }
+  return {
+    workers: n,
+    devices: ids,
+    range: range === undefined ? undefined : parseRangeSpec(range),
+    farm: farm === undefined ? undefined : farmUrl(farm),
+  };
+}
+
+/** The options that split a job, removed from an argv: what a range's engine is started with instead. */
+export function withoutFarmOptions(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  const dropped = ['--workers', '--devices', '--farm', '--range', '--resume', '--json'];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return [...out, ...argv.slice(i)];
+    const name = a.split('=')[0];
+    if (!dropped.includes(name)) out.push(a);
+    else if (!a.includes('=') && name !== '--resume' && name !== '--json') i++;
+  }
+  return out;
+}

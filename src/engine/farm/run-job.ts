@@ -1,0 +1,104 @@
+import { stat } from 'node:fs/promises';
+import type { DoneEvent } from '../../protocol/engine-events';
+import { framesDone } from '../checkpoint/manifest';
+import { unlockWorkDir } from '../checkpoint/workdir';
+import { emitStart, runEnhance } from '../pipeline/pipeline';
+import type { EnhanceContext, EnhanceOptions } from '../pipeline/pipeline-types';
+import type { FarmArgs } from './farm-args';
+import { rangeName, withoutFarmOptions } from './farm-args';
+import { type FarmJob, finishFarmJob, openFarmJob } from './farm-job';
+import type { FarmProgress } from './farm-progress';
+import { runLocalRanges, threadsPerChild, workerSlots } from './local-farm';
+import { PARENT_PIPE_ENV } from './range-child';
+import { runRange } from './run-range';
+
+/** Ranges per worker: enough that a worker finishing early takes another, few enough that priming stays small. */
+export const RANGES_PER_WORKER = 2;
+
+/**
+ * What `enhance` runs: one range of a farm job (`--range`, a worker's child), the whole job on local engine
+ * children (`--workers`, `--devices`), or the plain local run.
+ */
+export async function runJob(args: FarmArgs, argv: string[], opts: EnhanceOptions, ctx: EnhanceContext): Promise<void> {
+  if (args.range) {
+    const stopWatching = watchParentPipe();
+    try {
+      // A range keeps what the job's checkpoint pinned (tile, precision, encoder threads), as a resume does.
+      const { frames } = await runRange({ ...opts, resume: true }, ctx, args.range);
+      const worker = `pid ${process.pid}`;
+      ctx.emit({ type: 'range', range: rangeName(args.range), worker, state: 'done', frames, total: frames });
+    } finally {
+      stopWatching();
+    }
+    return;
+  }
+  if (args.workers !== undefined || args.devices !== undefined) {
+    const slots = workerSlots(args.workers, args.devices);
+    const job = openFarmJob(opts, ctx, slots.length * RANGES_PER_WORKER);
+    const threads = argv.some((a) => a.startsWith('--threads'))
+      ? []
+      : ['--threads', String(threadsPerChild(slots.length))];
+    await runFarmJob(job, opts, ctx, (signal) =>
+      runLocalRanges({ job, slots, enhanceArgv: [...threads, ...withoutFarmOptions(argv)], emit: ctx.emit, signal }),
+    );
+    return;
+  }
+  await runEnhance(opts, ctx);
+}
+
+/**
+ * A farm job from the coordinator's side: `start`, the ranges run (`runRanges`: local children or a BullMQ flow),
+ * the join of a local run, `done`. A failure or cancel leaves the checkpoint for --resume.
+ */
+export async function runFarmJob(
+  job: FarmJob,
+  opts: EnhanceOptions,
+  ctx: EnhanceContext,
+  runRanges: (signal?: AbortSignal) => Promise<FarmProgress>,
+): Promise<DoneEvent> {
+  const { plan } = job;
+  emitStart(plan, framesDone(job.manifest), ctx);
+  let progress: FarmProgress;
+  try {
+    progress = await runRanges(opts.signal);
+  } catch (err) {
+    unlockWorkDir(plan.dir);
+    throw err;
+  }
+  await finishFarmJob(job, opts, ctx);
+  const done: DoneEvent = {
+    type: 'done',
+    ts: Date.now(),
+    output: plan.output,
+    frames: framesDone(job.manifest),
+    seconds: progress.seconds,
+    report: {
+      model: ctx.model.id,
+      executionProvider: ctx.model.executionProvider,
+      precision: ctx.model.precision,
+      tile: ctx.tile,
+      target: plan.target,
+      avgFps: progress.encodedHere / Math.max(1e-3, progress.seconds),
+      stageMs: progress.stageMs ?? { decode: 0, infer: 0, encode: 0 },
+      peakRssBytes: process.memoryUsage.rss(),
+      outputBytes: (await stat(plan.output)).size,
+    },
+  };
+  const { ts: _ts, ...payload } = done;
+  ctx.emit(payload);
+  return done;
+}
+
+/** A range's engine started by a coordinator stops (as on SIGTERM) when the coordinator's pipe closes. */
+function watchParentPipe(): () => void {
+  if (process.env[PARENT_PIPE_ENV] !== '1') return () => undefined;
+  const onEnd = () => process.kill(process.pid, 'SIGTERM');
+  process.stdin.on('end', onEnd);
+  process.stdin.on('error', onEnd);
+  process.stdin.resume();
+  return () => {
+    process.stdin.off('end', onEnd);
+    process.stdin.off('error', onEnd);
+    process.stdin.pause();
+  };
+}
