@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import {
+  AUDIO_MODES,
+  type AudioMode,
   BENCH_COMMAND,
   COMMANDS,
   type CommandSpec,
@@ -76,6 +78,8 @@ export interface EnhanceArgs extends FarmArgs {
   motion: MotionMode;
   /** A stream hub's /video_in (ours or blankend's) that receives the preview frames. */
   publish?: string;
+  /** The sound: as it is (copy), or measured and treated in the join (audio/audio-treatment.ts). */
+  audio: AudioMode;
   json: boolean;
 }
 
@@ -172,6 +176,10 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   }
   const motion = str('motion') ?? DEFAULT_MOTION;
   if (!isMotionMode(motion)) throw usage(`--motion must be one of ${MOTION_MODES.join(', ')}, got "${motion}"`);
+  const audio = str('audio') ?? 'copy';
+  if (!(AUDIO_MODES as readonly string[]).includes(audio)) {
+    throw usage(`--audio must be one of ${AUDIO_MODES.join(', ')}, got "${audio}"`);
+  }
   const publish = str('publish');
   if (publish !== undefined && !/^wss?:\/\/[^/]+/.test(publish)) {
     throw usage(`--publish takes a WebSocket URL such as ws://127.0.0.1:8765/video_in, got "${publish}"`);
@@ -200,6 +208,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     motion,
     publish,
     ...farmArgs(str('workers'), str('devices'), str('range'), str('farm')),
+    audio: audio as AudioMode,
     json: v.json === true,
   };
 }

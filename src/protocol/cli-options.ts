@@ -6,6 +6,9 @@ export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc']
 export const TEMPORAL_STRENGTHS = ['off', 'low', 'medium', 'high'] as const;
 /** `--motion`: follow motion with optical flow on the low-res frames, or blend and reuse only what stayed put. */
 export const MOTION_MODES = ['flow', 'off'] as const;
+/** `--audio`: the source's sound as it is, cleaned (noise, loudness), or cleaned with dialogue brought forward. */
+export const AUDIO_MODES = ['copy', 'clean', 'stage'] as const;
+export type AudioMode = (typeof AUDIO_MODES)[number];
 /** What `--ep` accepts. `auto` tries this platform's GPU providers (engine gpu/providers.ts autoOrder), then the CPU. */
 export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 /** What `--precision` accepts. */
@@ -159,6 +162,12 @@ export const ENHANCE_COMMAND: CommandSpec = {
       arg: MOTION_MODES.join('|'),
       choices: MOTION_MODES,
       help: 'follow camera and object motion with optical flow (default flow)',
+    },
+    {
+      name: 'audio',
+      arg: AUDIO_MODES.join('|'),
+      choices: AUDIO_MODES,
+      help: 'copy the sound as it is (default), clean it (noise, loudness -16 LUFS), or stage: clean + dialogue forward',
     },
     {
       name: 'publish',

@@ -194,6 +194,14 @@ export interface DoneReport {
   peakRssBytes: number;
   outputBytes: number;
   reuseRatio?: number;
+  /** --audio clean|stage: the sound's levels as recorded and as treated (after: predicted from the measured chain). */
+  audio?: AudioReport;
+}
+
+export interface AudioReport {
+  mode: 'clean' | 'stage';
+  before: { integratedLufs: number; truePeakDb: number; noiseFloorDb: number; speechDb: number };
+  after: { integratedLufs: number; noiseFloorDb: number; speechDb: number };
 }
 
 export interface DoneEvent extends EventBase {

@@ -6,7 +6,7 @@ import { EngineError, isDiskFull, stderrTail } from '../errors';
 import { outputFrameRate } from '../ffmpeg/encoder';
 import { FFMPEG_QUIET } from '../ffmpeg/ffmpeg-tools';
 import type { MediaInfo } from '../ffmpeg/probe';
-import { planStreams, type StreamWarning } from '../ffmpeg/stream-map';
+import { planStreams, type StreamWarning, type TreatedAudio } from '../ffmpeg/stream-map';
 import { framesDone, type JobManifest, type SegmentRecord } from './manifest';
 
 export interface JoinOptions {
@@ -18,6 +18,8 @@ export interface JoinOptions {
   output: string;
   /** Trims audio/subtitles to the video (the job's --max-frames); seconds. */
   durationS?: number;
+  /** The audio stream re-encoded through the job's measured filter (--audio clean|stage). */
+  audio?: TreatedAudio;
 }
 
 /**
@@ -69,7 +71,7 @@ export function videoSpanS(manifest: JobManifest, source: MediaInfo): number {
  * video start offset of the source is applied here, once, with -itsoffset (a per-segment offset would add up).
  */
 export function joinArgs(o: JoinOptions, listPath: string): { args: string[]; warnings: StreamWarning[] } {
-  const plan = planStreams(o.source, o.output);
+  const plan = planStreams(o.source, o.output, o.audio);
   const off = o.source.videoStartS > 0.0005 ? ['-itsoffset', o.source.videoStartS.toFixed(6)] : [];
   const trim = o.durationS !== undefined ? ['-t', (o.durationS + o.source.videoStartS).toFixed(6)] : [];
   const args = [

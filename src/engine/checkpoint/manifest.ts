@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../protocol/engine-events';
+import type { AudioTreatment } from '../audio/audio-treatment';
 import { EngineError } from '../errors';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -53,6 +54,8 @@ export interface JobManifest {
   segments: SegmentRecord[];
   /** Set when the decoder reached the end and every frame is in a segment: only the join is left. */
   decodedAll?: boolean;
+  /** --audio clean|stage: the levels measured once for the job and the filter set from them (the join runs it). */
+  audio?: AudioTreatment;
 }
 
 /** Every setting that changes the pixels or the bitstream. Values are plain JSON so the hash is stable. */

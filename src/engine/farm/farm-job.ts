@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startJobAudio } from '../audio/job-audio';
 import { inputIdentity } from '../checkpoint/fingerprint';
 import type { JobManifest } from '../checkpoint/manifest';
 import { openJob } from '../checkpoint/open-job';
@@ -61,7 +62,10 @@ export async function finishFarmJob(job: FarmJob, opts: EnhanceOptions, ctx: Enh
   collectRanges(plan.dir, manifest, ranges);
   await rm(plan.partial, { force: true });
   try {
-    await joinVerified(plan, manifest, opts, ctx);
+    // The job's audio treatment (--audio clean|stage) is measured once, here, and kept in the job's checkpoint.
+    const { tools, info, emit } = ctx;
+    const audio = await startJobAudio({ mode: opts.audio, ffmpeg: tools.ffmpeg, info, dir: plan.dir, manifest, emit });
+    await joinVerified(plan, manifest, opts, ctx, audio);
   } catch (err) {
     await rm(plan.partial, { force: true });
     unlockWorkDir(plan.dir);

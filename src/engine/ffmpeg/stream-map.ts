@@ -37,13 +37,31 @@ const MP4_AUDIO = new Set(['aac', 'mp3', 'ac3', 'eac3', 'opus', 'alac', 'mp2', '
 const MOV_AUDIO = new Set([...MP4_AUDIO, 'pcm_s16le', 'pcm_s16be', 'pcm_s24le', 'pcm_s24be', 'pcm_f32le']);
 const TEXT_SUBS = new Set(['subrip', 'ass', 'ssa', 'webvtt', 'mov_text', 'text']);
 
-export function planStreams(info: Pick<MediaInfo, 'audio' | 'subtitles'>, output: string): StreamPlan {
+/** A source audio stream re-encoded through a filter (--audio clean|stage): AAC 192k in every container. */
+export interface TreatedAudio {
+  stream: number;
+  filter: string;
+  /** Sample rate of the encoded stream. */
+  rate: number;
+}
+
+export function planStreams(
+  info: Pick<MediaInfo, 'audio' | 'subtitles'>,
+  output: string,
+  treated?: TreatedAudio,
+): StreamPlan {
   const container = containerOf(output);
   const args: string[] = [];
   const warnings: StreamWarning[] = [];
   let a = 0;
   for (const s of info.audio) {
     args.push('-map', `1:${s.index}`);
+    if (treated?.stream === s.index) {
+      args.push(`-filter:a:${a}`, treated.filter, `-ar:a:${a}`, String(treated.rate));
+      args.push(`-c:a:${a}`, 'aac', `-b:a:${a}`, '192k');
+      a++;
+      continue;
+    }
     const ok = container === 'mkv' || (container === 'mov' ? MOV_AUDIO : MP4_AUDIO).has(s.codec);
     if (ok) args.push(`-c:a:${a}`, 'copy');
     else {

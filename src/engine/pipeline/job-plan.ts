@@ -81,7 +81,13 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
     encoder,
     segmentFrames,
     maxFrames: opts.maxFrames,
-    extra: { ...opts.pixelSettings, ...sizePixelParams(sizes), ...(timeBase && { frameTimes: 'source' }) },
+    extra: {
+      ...opts.pixelSettings,
+      ...sizePixelParams(sizes),
+      ...(timeBase && { frameTimes: 'source' }),
+      // The treated sound is part of the output: a resume with another --audio is refused (copy adds nothing).
+      ...(opts.audio && opts.audio !== 'copy' && { audio: opts.audio }),
+    },
   });
   const limits: DiskLimits = {
     budgetBytes: opts.diskBudgetBytes ?? resolveBudget(undefined, info.sizeBytes),

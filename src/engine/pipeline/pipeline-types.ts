@@ -1,3 +1,4 @@
+import type { AudioMode } from '../../protocol/cli-options';
 import type { GpuState } from '../../protocol/engine-events';
 import type { PixelParams } from '../checkpoint/manifest';
 import type { Emit } from '../events';
@@ -60,6 +61,8 @@ export interface EnhanceOptions {
   argv?: string[];
   /** Settings of stages that change pixels (temporal…), hashed into the checkpoint. */
   pixelSettings?: PixelParams;
+  /** The sound: copied (default) or measured and treated in the join (audio/job-audio.ts). */
+  audio?: AudioMode;
 }
 
 export interface EnhanceContext {

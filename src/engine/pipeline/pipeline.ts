@@ -1,6 +1,9 @@
 import { rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { type DoneEvent, ExitCode } from '../../protocol/engine-events';
+import { AUDIO_RATE } from '../audio/audio-levels';
+import type { AudioTreatment } from '../audio/audio-treatment';
+import { audioReport, startJobAudio } from '../audio/job-audio';
 import { inputIdentity } from '../checkpoint/fingerprint';
 import { joinSegments, videoSpanS } from '../checkpoint/join';
 import { framesDone, type JobManifest } from '../checkpoint/manifest';
@@ -39,6 +42,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const { upscaler, stages } = frameParts(ctx);
   const { dir, output, partial } = plan;
   const { writer, decoder, primeAt } = openStreams(plan, manifest, resumeFrom, opts, ctx);
+  const audio = startJobAudio({ mode: opts.audio, ffmpeg: tools.ffmpeg, info, dir, manifest, emit });
   const telemetry = new RunTelemetry({
     emit,
     dir,
@@ -69,10 +73,12 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   });
   await rm(partial, { force: true });
   let frames = 0;
+  let treated: AudioTreatment | undefined;
   try {
     await loops.run();
     frames = framesDone(manifest);
-    await joinVerified(plan, manifest, opts, ctx);
+    treated = await audio;
+    await joinVerified(plan, manifest, opts, ctx, treated);
     await rename(partial, output);
   } catch (err) {
     // A cancel during the join kills its ffmpeg: report the cancel, not the join's failure.
@@ -86,7 +92,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
     throw failure;
   }
   rmSync(dir, { recursive: true, force: true });
-  return emitDone(plan, frames, telemetry, ctx);
+  return emitDone(plan, frames, telemetry, ctx, treated);
 }
 
 /**
@@ -223,7 +229,13 @@ export function emitStart(plan: JobPlan, resumeFrom: number, ctx: EnhanceContext
 }
 
 /** Joins the recorded segments (with audio/subtitles) into the partial file and checks its frame count. */
-export async function joinVerified(plan: JobPlan, manifest: JobManifest, opts: EnhanceOptions, ctx: EnhanceContext) {
+export async function joinVerified(
+  plan: JobPlan,
+  manifest: JobManifest,
+  opts: EnhanceOptions,
+  ctx: EnhanceContext,
+  audio: AudioTreatment | undefined,
+) {
   const { dir, partial, limits } = plan;
   const { info, tools } = ctx;
   const frames = framesDone(manifest);
@@ -240,6 +252,7 @@ export async function joinVerified(plan: JobPlan, manifest: JobManifest, opts: E
     source: info,
     output: partial,
     durationS: opts.maxFrames !== undefined && info.fps > 0 ? videoSpanS(manifest, info) : undefined,
+    audio: audio && { stream: audio.stream, filter: audio.filter, rate: AUDIO_RATE },
   });
   const packets = await countVideoPackets(tools.ffprobe, partial);
   if (packets !== frames) {
@@ -269,7 +282,13 @@ async function cleanUpAfterFailure(plan: JobPlan, manifest: JobManifest, writer:
   }
 }
 
-async function emitDone(plan: JobPlan, frames: number, telemetry: RunTelemetry, ctx: EnhanceContext) {
+async function emitDone(
+  plan: JobPlan,
+  frames: number,
+  telemetry: RunTelemetry,
+  ctx: EnhanceContext,
+  audio: AudioTreatment | undefined,
+) {
   const { model } = ctx;
   const { upscaler, stages } = frameParts(ctx);
   const seconds = (Date.now() - telemetry.startedAt) / 1000;
@@ -290,6 +309,7 @@ async function emitDone(plan: JobPlan, frames: number, telemetry: RunTelemetry, 
       peakRssBytes: telemetry.peakRssBytes,
       outputBytes: (await stat(plan.output)).size,
       ...(upscaler.reuseRatio !== undefined && { reuseRatio: upscaler.reuseRatio }),
+      ...(audio && { audio: audioReport(audio) }),
     },
   };
   const { ts: _ts, ...payload } = done;

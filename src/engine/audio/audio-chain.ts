@@ -1,0 +1,75 @@
+import type { AudioMode } from '../../protocol/cli-options';
+import type { AudioLevels } from './audio-levels';
+
+/**
+ * The loudness the treated audio is brought to: -16 LUFS integrated (AES's recommendation for speech streamed to
+ * phones and laptops), true peak at most -2 dBTP before the AAC encoder (which adds up to ~1 dB of overshoot).
+ */
+export const LOUDNESS_TARGET = { integratedLufs: -16, truePeakDb: -2, lraLu: 11 } as const;
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+const db = (x: number) => x.toFixed(1);
+const amplitude = (dbfs: number) => 10 ** (dbfs / 20);
+
+/**
+ * The treatment before loudness control, set from the recording's own levels:
+ * - a high-pass under the voices (rumble, ventilation, the hum's fundamental); higher for `stage`;
+ * - afftdn with its noise floor at the measured floor of the pauses (clamped to the filter's -80…-20 dB), its
+ *   reduction as deep as the gap between that floor and the voices allows, and noise tracking on (a stage's noise
+ *   changes as lights and fans do);
+ * - a downward expander (agate) whose threshold sits between the measured floor and the voices, so what afftdn
+ *   leaves in the pauses drops a further 12 dB and no syllable is cut;
+ * - `stage` only: speechnorm lifts quiet, far-miked lines toward the loud ones (its threshold above the noise floor,
+ *   so pauses are not lifted), a presence lift at 2.5 kHz, and on stereo dialoguenhance brings the centre (where
+ *   the voices are) forward, folded back to stereo.
+ */
+export function denoiseChain(mode: Exclude<AudioMode, 'copy'>, before: AudioLevels): string {
+  const floor = before.noiseFloorDb;
+  const gap = Math.max(0, before.speechDb - floor);
+  const nf = clamp(Math.round(floor), -80, -20);
+  const nr = clamp(Math.round(gap), 6, 40);
+  const threshold = amplitude(floor + clamp(gap / 3, 3, 12));
+  const filters = [
+    `highpass=f=${mode === 'stage' ? 100 : 80}:poles=2`,
+    `afftdn=nf=${nf}:nr=${nr}:ad=0.9:tn=1`,
+    `agate=threshold=${threshold.toExponential(3)}:range=0.25:ratio=2:attack=10:release=250:knee=4`,
+  ];
+  if (mode === 'stage') {
+    if (before.channels === 2)
+      filters.push('dialoguenhance=original=1:enhance=1', 'pan=stereo|FL=FL+0.707*FC|FR=FR+0.707*FC');
+    const speechThreshold = clamp(amplitude(floor + 6), 0, 1);
+    filters.push(
+      `speechnorm=e=4:c=2:t=${speechThreshold.toExponential(3)}:r=0.0005:f=0.001:l=1`,
+      'equalizer=f=2500:t=q:w=1.2:g=3',
+    );
+  }
+  return filters.join(',');
+}
+
+/**
+ * loudnorm's second pass: the chain's output measured once (`measured`), brought to the target linearly if it can.
+ * It outputs 192 kHz: the encoder's `-ar` brings it back (an aresample after it fails ffmpeg 5.1's layout
+ * negotiation on mono).
+ */
+export function loudnormFilter(measured: AudioLevels): string {
+  const t = LOUDNESS_TARGET;
+  return [
+    `loudnorm=I=${t.integratedLufs}:TP=${t.truePeakDb}:LRA=${t.lraLu}`,
+    `measured_I=${db(measured.integratedLufs)}:measured_TP=${db(measured.truePeakDb)}`,
+    `measured_LRA=${db(measured.lraLu)}:measured_thresh=${db(measured.thresholdLufs)}`,
+    `offset=0:linear=true:print_format=none`,
+  ].join(':');
+}
+
+/**
+ * Where the noise floor and the voices will sit after loudnorm: the chain's output levels moved by loudnorm's gain
+ * (linear mode: target minus measured loudness). Reported with the before levels.
+ */
+export function levelsAfter(measured: AudioLevels): { integratedLufs: number; noiseFloorDb: number; speechDb: number } {
+  const gain = LOUDNESS_TARGET.integratedLufs - measured.integratedLufs;
+  return {
+    integratedLufs: LOUDNESS_TARGET.integratedLufs,
+    noiseFloorDb: measured.noiseFloorDb + gain,
+    speechDb: measured.speechDb + gain,
+  };
+}

@@ -1,0 +1,55 @@
+import type { AudioMode } from '../../protocol/cli-options';
+import type { MediaInfo } from '../ffmpeg/probe';
+import { denoiseChain, loudnormFilter } from './audio-chain';
+import { AUDIO_RATE, type AudioLevels, measureLevels } from './audio-levels';
+
+export type TreatedMode = Exclude<AudioMode, 'copy'>;
+
+/**
+ * How a job treats its dialogue: measured once per job and kept in the checkpoint (manifest.audio), so a resumed
+ * job, or a join redone, filters the audio with exactly the same numbers.
+ */
+export interface AudioTreatment {
+  mode: TreatedMode;
+  /** The source stream treated (the first audio stream; others are carried over as they are). */
+  stream: number;
+  /** The recording as it is. */
+  before: AudioLevels;
+  /** The denoise chain's output, measured: loudnorm's second pass takes these. */
+  measured: AudioLevels;
+  /** The whole filter as the join runs it: the measurement passes' resample, the chain, loudnorm. */
+  filter: string;
+}
+
+/** Below this the stream is silence (loudnorm cannot gate it): nothing to treat. */
+const SILENT_LUFS = -70;
+
+export type AudioPlan = { treatment: AudioTreatment } | { skipped: string };
+
+/**
+ * Two decoding passes over the first audio stream: the recording's levels, then the chain set from them, measured
+ * for loudnorm's second pass. Skipped (with the reason) when there is no audio or it is silent.
+ */
+export async function planAudioTreatment(
+  ffmpeg: string,
+  info: Pick<MediaInfo, 'path' | 'audio'>,
+  mode: TreatedMode,
+): Promise<AudioPlan> {
+  const stream = info.audio[0]?.index;
+  if (stream === undefined) return { skipped: `--audio ${mode}: ${info.path} has no audio stream` };
+  const before = await measureLevels(ffmpeg, info.path, stream);
+  if (before.integratedLufs < SILENT_LUFS) {
+    return { skipped: `--audio ${mode}: the audio of ${info.path} is silent; it is copied as it is` };
+  }
+  const chain = denoiseChain(mode, before);
+  const measured = await measureLevels(ffmpeg, info.path, stream, chain);
+  return {
+    treatment: {
+      mode,
+      stream,
+      before,
+      measured,
+      filter: `aresample=${AUDIO_RATE},${chain},${loudnormFilter(measured)}`,
+    },
+  };
+}

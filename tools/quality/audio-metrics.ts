@@ -1,0 +1,207 @@
+/**
+ * Audio measures for the quality table: loudness and true peak from ffmpeg's own meter (ebur128), 100 ms window
+ * levels from astats, and, where the clean speech is known (the made mix), the speech-band SNR and the envelope
+ * correlation against it, computed here on the decoded samples.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+
+/** Telephone speech band: what carries intelligibility, and where hum and rumble do not reach. */
+export const SPEECH_BAND = 'highpass=f=300:poles=2,lowpass=f=3400:poles=2';
+/** Analysis rate of the sample-level measures. */
+export const METRIC_RATE = 16000;
+
+function ffmpeg(args: string[]): { stdout: Buffer; stderr: string } {
+  const stdout = execFileSync('ffmpeg', ['-nostdin', '-hide_banner', '-nostats', ...args], {
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { stdout, stderr: '' };
+}
+
+/** The first audio stream of `path` as mono float samples at METRIC_RATE, through `filter` when given. */
+export function decodeMono(path: string, filter?: string): Float32Array {
+  const af = [filter, `aresample=${METRIC_RATE}`].filter(Boolean).join(',');
+  const { stdout } = ffmpeg(['-v', 'error', '-i', path, '-map', '0:a:0', '-af', af, '-ac', '1', '-f', 'f32le', '-']);
+  return new Float32Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 4)).slice();
+}
+
+export interface Loudness {
+  integratedLufs: number;
+  truePeakDb: number;
+}
+
+/** Integrated loudness and true peak from ffmpeg's ebur128 meter (its summary, printed at the end). */
+export function ebur128(path: string): Loudness {
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-nostdin',
+      '-hide_banner',
+      '-nostats',
+      '-i',
+      path,
+      '-map',
+      '0:a:0',
+      '-af',
+      'ebur128=peak=true',
+      '-f',
+      'null',
+      '-',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
+  const summary = r.stderr.slice(r.stderr.lastIndexOf('Summary:'));
+  const i = /I:\s+(-?[\d.]+) LUFS/.exec(summary);
+  const tp = /Peak:\s+(-?[\d.]+|-inf) dBFS/.exec(summary);
+  if (r.status !== 0 || !i || !tp)
+    throw new Error(`quality: ebur128 could not measure ${path}: ${r.stderr.slice(-400)}`);
+  return { integratedLufs: Number(i[1]), truePeakDb: tp[1] === '-inf' ? Number.NEGATIVE_INFINITY : Number(tp[1]) };
+}
+
+/** RMS level (dB) of each 100 ms window of `x`. */
+export function windowLevels(x: Float32Array, rate = METRIC_RATE, windowS = 0.1): number[] {
+  const n = Math.round(rate * windowS);
+  const out: number[] = [];
+  for (let o = 0; o + n <= x.length; o += n) {
+    let s = 0;
+    for (let i = o; i < o + n; i++) s += x[i] * x[i];
+    out.push(10 * Math.log10(s / n + 1e-20));
+  }
+  return out;
+}
+
+/** Lag (samples) by which `y` trails `ref`, searched over ±maxLag: coarse on 1 ms energy, then sample-exact. */
+export function lagOf(ref: Float32Array, y: Float32Array, maxLag = METRIC_RATE / 10): number {
+  const corr = (lag: number, step: number) => {
+    let s = 0;
+    for (let i = Math.max(0, -lag); i < ref.length && i + lag < y.length; i += step) s += ref[i] * y[i + lag];
+    return s;
+  };
+  let best = 0;
+  let bestC = Number.NEGATIVE_INFINITY;
+  for (let lag = -maxLag; lag <= maxLag; lag += 8) {
+    const c = corr(lag, 4);
+    if (c > bestC) [best, bestC] = [lag, c];
+  }
+  const coarse = best;
+  for (let lag = coarse - 8; lag <= coarse + 8; lag++) {
+    const c = corr(lag, 1);
+    if (c > bestC || lag === coarse - 8) [best, bestC] = [lag, c];
+  }
+  return best;
+}
+
+const shifted = (y: Float32Array, lag: number, length: number): Float32Array => {
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const j = i + lag;
+    out[i] = j >= 0 && j < y.length ? y[j] : 0;
+  }
+  return out;
+};
+
+const FFT_SIZE = 512;
+const HOP = 256;
+
+/** In-place radix-2 FFT of (re, im), length a power of two. */
+function fft(re: Float64Array, im: Float64Array): void {
+  const n = re.length;
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      [re[i], re[j]] = [re[j], re[i]];
+      [im[i], im[j]] = [im[j], im[i]];
+    }
+  }
+  for (let len = 2; len <= n; len <<= 1) {
+    const ang = (-2 * Math.PI) / len;
+    for (let i = 0; i < n; i += len) {
+      for (let k = 0; k < len / 2; k++) {
+        const wr = Math.cos(ang * k);
+        const wi = Math.sin(ang * k);
+        const a = i + k;
+        const b = a + len / 2;
+        const tr = re[b] * wr - im[b] * wi;
+        const ti = re[b] * wi + im[b] * wr;
+        re[b] = re[a] - tr;
+        im[b] = im[a] - ti;
+        re[a] += tr;
+        im[a] += ti;
+      }
+    }
+  }
+}
+
+/** Magnitude spectra (Hann window, 32 ms frames, 16 ms hop) of `x`, bins from `lo` to `hi` Hz only. */
+function magnitudes(x: Float32Array, lo: number, hi: number, rate: number): Float64Array[] {
+  const first = Math.ceil((lo * FFT_SIZE) / rate);
+  const last = Math.floor((hi * FFT_SIZE) / rate);
+  const out: Float64Array[] = [];
+  const re = new Float64Array(FFT_SIZE);
+  const im = new Float64Array(FFT_SIZE);
+  for (let o = 0; o + FFT_SIZE <= x.length; o += HOP) {
+    for (let i = 0; i < FFT_SIZE; i++) {
+      re[i] = x[o + i] * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / FFT_SIZE));
+      im[i] = 0;
+    }
+    fft(re, im);
+    const m = new Float64Array(last - first + 1);
+    for (let k = first; k <= last; k++) m[k - first] = Math.hypot(re[k], im[k]);
+    out.push(m);
+  }
+  return out;
+}
+
+/**
+ * Speech-band SNR of `y` against the clean `ref`, dB, on magnitude spectra (300-3400 Hz), so the phase shift of a
+ * linear filter (a high-pass) is not counted as noise: `y` aligned to `ref` by the best lag, scaled by a
+ * least-squares gain per `blockS` block (a slow gain change, which loudness control makes, is not noise either),
+ * noise = the magnitude left over.
+ */
+export function snrDb(ref: Float32Array, y: Float32Array, blockS = 3, rate = METRIC_RATE): number {
+  const s = magnitudes(ref, 300, 3400, rate);
+  const a = magnitudes(shifted(y, lagOf(ref, y), ref.length), 300, 3400, rate);
+  const per = Math.max(1, Math.round((blockS * rate) / HOP));
+  let sig = 0;
+  let err = 0;
+  for (let f0 = 0; f0 < s.length; f0 += per) {
+    const end = Math.min(s.length, f0 + per);
+    let ss = 0;
+    let sa = 0;
+    for (let f = f0; f < end; f++)
+      for (let k = 0; k < s[f].length; k++) [ss, sa] = [ss + s[f][k] ** 2, sa + s[f][k] * a[f][k]];
+    let aa = 0;
+    for (let f = f0; f < end; f++) for (let k = 0; k < a[f].length; k++) aa += a[f][k] ** 2;
+    // Scale y onto ref (in a silent block: leave y as it is, all of it noise).
+    const g = ss > 0 && aa > 0 ? sa / aa : 1;
+    for (let f = f0; f < end; f++) {
+      for (let k = 0; k < s[f].length; k++) {
+        sig += s[f][k] ** 2;
+        err += (g * a[f][k] - s[f][k]) ** 2;
+      }
+    }
+  }
+  return 10 * Math.log10(sig / err);
+}
+
+/** Pearson correlation of the 10 ms RMS envelopes of `ref` and `y` (aligned by the best lag). */
+export function envelopeCorrelation(ref: Float32Array, y: Float32Array, rate = METRIC_RATE): number {
+  const a = shifted(y, lagOf(ref, y), ref.length);
+  const env = (x: Float32Array) => windowLevels(x, rate, 0.01).map((db) => 10 ** (db / 20));
+  const p = env(ref);
+  const q = env(a);
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const mp = mean(p);
+  const mq = mean(q);
+  let spq = 0;
+  let spp = 0;
+  let sqq = 0;
+  for (let i = 0; i < p.length; i++) {
+    spq += (p[i] - mp) * (q[i] - mq);
+    spp += (p[i] - mp) ** 2;
+    sqq += (q[i] - mq) ** 2;
+  }
+  return spq / Math.sqrt(spp * sqq);
+}
