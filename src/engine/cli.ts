@@ -33,7 +33,7 @@ import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
 import { framesInRanges } from './farm/collect-ranges';
 import { runJob } from './farm/run-job';
-import { findFfmpegTools } from './ffmpeg/ffmpeg-tools';
+import { type FfmpegTools, findFfmpegTools } from './ffmpeg/ffmpeg-tools';
 import { type MediaInfo, probeMedia, toProbeInfo } from './ffmpeg/probe';
 import { WorkerUpscaler } from './inference/infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
@@ -148,6 +148,19 @@ function reportCancelled(emit: Emit, output: string | undefined): void {
   emit(event);
 }
 
+/** What is refused before the model loads: an unreadable input, bad sizes, a wrong or busy output path. */
+async function checkBeforeModel(args: EnhanceArgs, tools: FfmpegTools) {
+  await checkReadable(args.input);
+  const info = await probeMedia(tools.ffprobe, args.input);
+  // Bad sizes, or a source already at the target, are refused before the model loads.
+  const checked = checkedOutput(info, args);
+  const output = resolve(args.output ?? defaultOutputPath(args.input));
+  await checkOutputPath(args.input, output);
+  await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
+  refuseIfRunning(workDirFor(output), output);
+  return { info, checked, output };
+}
+
 async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit): Promise<number> {
   let emit = emitFor(argv.includes('--json'));
   let outputPath: string | undefined;
@@ -161,15 +174,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const args = parseEnhanceArgs(argv);
     emit = emitFor(args.json);
     const tools = findFfmpegTools();
-    await checkReadable(args.input);
-    const info = await probeMedia(tools.ffprobe, args.input);
-    // Bad sizes, or a source already at the target, are refused before the model loads.
-    const checked = checkedOutput(info, args);
-    const output = resolve(args.output ?? defaultOutputPath(args.input));
-    // Before the model loads: a wrong output path is refused at once, not after the whole job.
-    await checkOutputPath(args.input, output);
-    await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
-    refuseIfRunning(workDirFor(output), output);
+    const { info, checked, output } = await checkBeforeModel(args, tools);
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
     const pinned = args.resume || args.range ? pinnedParams(output) : undefined;
