@@ -3,13 +3,10 @@ import { diffParams, inputIdentity } from '../checkpoint/fingerprint';
 import { framesDone, type InputIdentity, type JobManifest, readManifest } from '../checkpoint/manifest';
 import { openJob } from '../checkpoint/open-job';
 import { unlockWorkDir } from '../checkpoint/workdir';
-import { segmentDiskGuard } from '../disk/segment-guard';
 import { EngineError } from '../errors';
-import { FrameLoops } from '../pipeline/frame-loops';
 import { type JobPlan, planJob } from '../pipeline/job-plan';
-import { openStreams } from '../pipeline/pipeline';
+import { frameLoopsFor, openStreams } from '../pipeline/pipeline';
 import type { EnhanceContext, EnhanceOptions } from '../pipeline/pipeline-types';
-import { RunTelemetry } from '../pipeline/run-telemetry';
 import type { RangeSpec } from './farm-args';
 import { type FrameRange, rangeDir, rangeName, rangeOf } from './ranges';
 
@@ -61,36 +58,11 @@ async function runFrames(
   const resumeFrom = range.startFrame + framesDone(manifest);
   const end = range.last ? opts.maxFrames : range.endFrame;
   const rangePlan: JobPlan = { ...plan, dir, total: range.endFrame };
-  const { writer, decoder, primeAt } = openStreams(rangePlan, manifest, resumeFrom, { ...opts, maxFrames: end }, ctx);
-  const { temporal, emit } = ctx;
-  const upscaler = temporal?.upscaler ?? ctx.upscaler;
-  const stages = ctx.stages ?? (temporal?.stage ? [temporal.stage] : []);
-  const telemetry = new RunTelemetry({
-    emit,
-    dir,
-    total: range.endFrame - range.startFrame,
-    upscaler,
-    hasStages: stages.length > 0,
-    frameBuffer: () => ({ used: loops.usedBytes, budget: plan.memory.budgetBytes }),
-    gpu: ctx.gpu,
-  });
-  const loops: FrameLoops = new FrameLoops({
-    decoder,
-    upscaler,
-    stages,
-    writer,
-    inSize: plan.inSize,
-    outSize: plan.outSize,
-    ringBytes: { in: plan.memory.inBytes, out: plan.memory.outBytes },
-    total: range.endFrame,
-    resumeFrom,
-    primeAt,
-    temporal,
-    inputPath: ctx.info.path,
-    beforeEncode: segmentDiskGuard({ ...rangePlan, manifest, openSegment: () => writer.partialPath }),
-    telemetry,
-    emit,
-    signal: opts.signal,
+  const streams = openStreams(rangePlan, manifest, resumeFrom, { ...opts, maxFrames: end }, ctx);
+  const { writer } = streams;
+  const { loops } = frameLoopsFor({
+    ...{ plan: rangePlan, manifest, streams, resumeFrom, opts, ctx },
+    counted: range.endFrame - range.startFrame,
   });
   try {
     await loops.run();

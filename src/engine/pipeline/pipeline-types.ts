@@ -9,7 +9,7 @@ import type { FrameStage, FrameUpscaler } from '../frame-stage';
 import type { Precision } from '../model/loader';
 import type { TemporalParts } from '../temporal/resume-prime';
 import type { CheckedOutput } from './size-plan';
-import type { FitMode, Size } from './target-size';
+import type { FitMode } from './target-size';
 
 /** The parts of model/loader.ts's LoadedModel the pipeline reports (the session itself lives in the worker). */
 export interface EngineModel {

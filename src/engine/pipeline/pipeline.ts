@@ -39,37 +39,16 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const { manifest, resumeFrom } = openCheckpoint(plan, opts, ctx);
   emitStart(plan, resumeFrom, ctx);
   const { info, tools, emit } = ctx;
-  const { upscaler, stages } = frameParts(ctx);
   const { dir, output, partial } = plan;
-  const { writer, decoder, primeAt } = openStreams(plan, manifest, resumeFrom, opts, ctx);
+  const streams = openStreams(plan, manifest, resumeFrom, opts, ctx);
+  const { writer } = streams;
   const audio = startJobAudio({ mode: opts.audio, ffmpeg: tools.ffmpeg, info, dir, manifest, emit });
-  const telemetry = new RunTelemetry({
-    emit,
-    dir,
-    total: plan.total,
-    upscaler,
-    hasStages: stages.length > 0,
-    frameBuffer: () => ({ used: loops.usedBytes, budget: plan.memory.budgetBytes }),
-    gpu: ctx.gpu,
-  });
-  const loops: FrameLoops = new FrameLoops({
-    decoder,
-    upscaler,
-    stages,
-    writer,
-    inSize: plan.inSize,
-    outSize: plan.outSize,
-    ringBytes: { in: plan.memory.inBytes, out: plan.memory.outBytes },
-    total: plan.total,
-    resumeFrom,
-    primeAt,
-    temporal: ctx.temporal,
-    inputPath: info.path,
-    beforeEncode: segmentDiskGuard({ ...plan, manifest, openSegment: () => writer.partialPath }),
-    telemetry,
-    previews: opts.previews ? new PreviewEmitter(tools.ffmpeg, emit, () => loops.failed, opts.onPreview) : undefined,
-    emit,
-    signal: opts.signal,
+  const previews = opts.previews
+    ? new PreviewEmitter(tools.ffmpeg, emit, () => loops.failed, opts.onPreview)
+    : undefined;
+  const { loops, telemetry } = frameLoopsFor({
+    ...{ plan, manifest, streams, resumeFrom, opts, ctx, previews },
+    counted: plan.total,
   });
   await rm(partial, { force: true });
   let frames = 0;
@@ -141,6 +120,56 @@ export function openStreams(
  * What each frame goes through: the temporal parts' upscaler (tile reuse around the model) and stage when the run has
  * them, else the model alone; `stages` given by a caller replace the temporal stage.
  */
+export interface LoopsSetup {
+  /** The run's plan; a farm range passes its own folder as `dir` and its end frame as `total`. */
+  plan: JobPlan;
+  manifest: JobManifest;
+  streams: ReturnType<typeof openStreams>;
+  resumeFrom: number;
+  /** Frames the progress counts to (the job's, or the range's length). */
+  counted: number;
+  opts: EnhanceOptions;
+  ctx: EnhanceContext;
+  previews?: PreviewEmitter;
+}
+
+/** The frame loops of a run (a whole job or a farm range) and the telemetry that reports them. */
+export function frameLoopsFor(s: LoopsSetup): { loops: FrameLoops; telemetry: RunTelemetry } {
+  const { plan, manifest, streams, ctx, opts } = s;
+  const { writer, decoder, primeAt } = streams;
+  const { upscaler, stages } = frameParts(ctx);
+  const { emit } = ctx;
+  const telemetry = new RunTelemetry({
+    emit,
+    dir: plan.dir,
+    total: s.counted,
+    upscaler,
+    hasStages: stages.length > 0,
+    frameBuffer: () => ({ used: loops.usedBytes, budget: plan.memory.budgetBytes }),
+    gpu: ctx.gpu,
+  });
+  const loops: FrameLoops = new FrameLoops({
+    decoder,
+    upscaler,
+    stages,
+    writer,
+    inSize: plan.inSize,
+    outSize: plan.outSize,
+    ringBytes: { in: plan.memory.inBytes, out: plan.memory.outBytes },
+    total: plan.total,
+    resumeFrom: s.resumeFrom,
+    primeAt,
+    temporal: ctx.temporal,
+    inputPath: ctx.info.path,
+    beforeEncode: segmentDiskGuard({ ...plan, manifest, openSegment: () => writer.partialPath }),
+    telemetry,
+    previews: s.previews,
+    emit,
+    signal: opts.signal,
+  });
+  return { loops, telemetry };
+}
+
 function frameParts(ctx: EnhanceContext): { upscaler: FrameUpscaler; stages: FrameStage[] } {
   const { temporal } = ctx;
   return {
