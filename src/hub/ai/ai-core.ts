@@ -11,7 +11,6 @@ import { WorkerUpscaler } from '../../engine/inference/infer-worker';
 import type { FrameStage, FrameUpscaler } from '../../engine/pipeline/pipeline-types';
 import type { Size } from '../../engine/pipeline/target-size';
 import { createTemporal } from '../../engine/temporal/create';
-import type { TemporalStrength } from '../../engine/temporal/strength';
 import type { TemporalStage } from '../../engine/temporal/temporal-stage';
 import type { AiStatus } from '../../protocol/hub-status';
 import { FrameCounter } from '../counters';

@@ -5,23 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { WorkerUpscaler } from '../../../src/engine/inference/infer-worker';
 import { decodeJpeg } from '../../../src/hub/ai/jpeg-rgb';
-import { JpegStreamSplitter } from '../../../src/hub/jpeg';
 import type { AiStatus } from '../../../src/protocol/hub-status';
-import { basicClip, FAST_MODEL, psnr, ROOT } from '../engine/helpers';
-import { closeHubs, closeWs, connect, eventually, jpegDimensions, startHub } from './helpers';
+import { basicClip, FAST_MODEL, psnr } from '../engine/helpers';
+import { clipJpegs, closeHubs, closeWs, connect, eventually, jpegDimensions, SAMPLE, startHub } from './helpers';
 import { closePeers, routerPeer } from './router-peer';
-
-/** The first `n` frames of a clip as JPEGs (ffmpeg MJPEG, split with the hub's own splitter). */
-function clipJpegs(path: string, n = 12): Buffer[] {
-  const args = ['-v', 'error', '-i', path, '-frames:v', String(n), '-f', 'mjpeg', '-q:v', '3', 'pipe:1'];
-  return new JpegStreamSplitter(1 << 24).push(execFileSync('ffmpeg', args));
-}
-
-/** The repository's sample clip (160×90, 80 frames). */
-const SAMPLE = join(ROOT, 'media/sample.mp4');
 
 interface Header {
   seq?: number;
