@@ -95,6 +95,14 @@ describe('hub recording (real ffmpeg)', function () {
     assert.ok(n >= before + 10 && n === stop.body.frames, `${before} frames, then the new decoder's 10: got ${n}`);
     await closeWs(enc.ws);
   });
+});
+
+describe('hub recording: processed frames, hub shutdown (real ffmpeg)', function () {
+  this.timeout(90_000);
+  afterEach(async () => {
+    await closeHubs();
+    await stopHubProcesses();
+  });
 
   it('records a source as processed by the AI core (null model: ×4 frames)', async () => {
     const { http, ws, hub } = await startHub({ record_dir: tempDir(), ai_enabled: true, ai_model: 'null' });
