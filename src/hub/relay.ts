@@ -270,9 +270,13 @@ export class ZmqRelay {
         this.stats.stale++;
         continue;
       }
+      // Noted before the send: on loopback the worker's answer can be received before send() resolves.
+      const own = isData && item.clientId.equals(this.defaultId);
+      if (own) this.noteSent();
       try {
         await this.sock.send([item.clientId, item.data]);
       } catch (err) {
+        if (own) this.unanswered.pop();
         if (this.stopped) return;
         if (isData && (err as { code?: string }).code === 'EAGAIN') this.stats.stale++;
         else this.stats.dropped++;
@@ -280,7 +284,6 @@ export class ZmqRelay {
       }
       if (item.isHeartbeat) this.stats.lastHeartbeatAt = Date.now();
       else if (!item.isLinkRequest) {
-        if (item.clientId.equals(this.defaultId)) this.noteSent();
         this.stats.sendFrames++;
         this.stats.sendBytes += item.data.length;
       }

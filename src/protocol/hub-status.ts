@@ -119,7 +119,8 @@ export interface AiStatus {
   latencyMs: { p50: number | null; p99: number | null };
   /** Sources with a frame waiting for a worker (at most one each). */
   queue: number;
-  sources: number;
+  /** Each source's frames out and its temporal stage's state (scene cuts reset it; blended = had a past frame). */
+  sources: { id: string; out: number; sceneCuts: number; blendedFrames: number }[];
   lastError: string | null;
 }
 

@@ -11,7 +11,7 @@ import { WorkerUpscaler } from '../../engine/inference/infer-worker';
 import type { FrameStage, FrameUpscaler } from '../../engine/pipeline/pipeline-types';
 import type { Size } from '../../engine/pipeline/target-size';
 import { createTemporal } from '../../engine/temporal/create';
-import type { TemporalStrength } from '../../engine/temporal/strength';
+import type { TemporalStage } from '../../engine/temporal/temporal-stage';
 import type { AiStatus } from '../../protocol/hub-status';
 import { FrameCounter } from '../counters';
 import { type AiDevice, type AiSettings, deviceWorkerOptions, outputSize } from './ai-settings';
@@ -53,6 +53,10 @@ interface SourceState {
   /** Results by dispatch number; null = that frame failed (skipped in order). */
   done: Map<number, Result | null>;
   stages: FrameStage[];
+  /** The engine's temporal stage for this source (absent with --temporal off), for its counters. */
+  temporal?: TemporalStage;
+  /** Frames of this source sent out. */
+  out: number;
   size: string;
   /** One ffmpeg encoding this source's frames (its output size is fixed until the picture size changes). */
   encoder: JpegEncoderStream | null;
@@ -137,6 +141,7 @@ export class AiCore {
         nextOut: 0,
         done: new Map(),
         stages: [],
+        out: 0,
         size: '',
         encoder: null,
         flushing: Promise.resolve(),
@@ -210,6 +215,7 @@ export class AiCore {
         try {
           const jpeg = await this.finish(src, seq, result);
           this.outCounter.add(jpeg.length);
+          src.out++;
           this.latency.add(Date.now() - result.arrivedAt);
           this.onOutput(id, jpeg, result.arrivedAt, result.seq ?? seq);
           this.dispatch(); // room for the next frame of this source
@@ -231,7 +237,9 @@ export class AiCore {
       // source) and a fresh encoder.
       src.size = key;
       const { settings } = this;
-      src.stages = createTemporal(this.slots[0].upscaler, { strength: settings.temporal, reuse: false }).stages;
+      const parts = createTemporal(this.slots[0].upscaler, { strength: settings.temporal, reuse: false });
+      src.stages = parts.stages;
+      src.temporal = parts.stage;
       void src.encoder?.close();
       const out = outputSize(inputSize, this.scale, settings);
       src.encoder = new JpegEncoderStream(settings.ffmpeg, modelSize, out, settings.jpegQuality, 1 << 30);
@@ -288,7 +296,12 @@ export class AiCore {
       },
       latencyMs: { p50: this.latency.quantile(0.5), p99: this.latency.quantile(0.99) },
       queue: [...this.sources.values()].filter((src) => src.waiting).length,
-      sources: this.sources.size,
+      sources: [...this.sources].map(([id, src]) => ({
+        id,
+        out: src.out,
+        sceneCuts: src.temporal?.sceneCuts ?? 0,
+        blendedFrames: src.temporal?.blendedFrames ?? 0,
+      })),
       lastError: this.lastError,
     };
   }

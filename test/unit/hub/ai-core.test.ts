@@ -5,23 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { WorkerUpscaler } from '../../../src/engine/inference/infer-worker';
 import { decodeJpeg } from '../../../src/hub/ai/jpeg-rgb';
-import { JpegStreamSplitter } from '../../../src/hub/jpeg';
 import type { AiStatus } from '../../../src/protocol/hub-status';
-import { basicClip, FAST_MODEL, psnr, ROOT } from '../engine/helpers';
-import { closeHubs, closeWs, connect, eventually, jpegDimensions, startHub } from './helpers';
+import { basicClip, FAST_MODEL, psnr } from '../engine/helpers';
+import { clipJpegs, closeHubs, closeWs, connect, eventually, jpegDimensions, SAMPLE, startHub } from './helpers';
 import { closePeers, routerPeer } from './router-peer';
-
-/** The first `n` frames of a clip as JPEGs (ffmpeg MJPEG, split with the hub's own splitter). */
-function clipJpegs(path: string, n = 12): Buffer[] {
-  const args = ['-v', 'error', '-i', path, '-frames:v', String(n), '-f', 'mjpeg', '-q:v', '3', 'pipe:1'];
-  return new JpegStreamSplitter(1 << 24).push(execFileSync('ffmpeg', args));
-}
-
-/** The repository's sample clip (160×90, 80 frames). */
-const SAMPLE = join(ROOT, 'media/sample.mp4');
 
 interface Header {
   seq?: number;
@@ -173,6 +162,38 @@ describe('hub AI core on the bus (real ZeroMQ ROUTER)', function () {
     await eventually(() => hub.status().relay.recv.frames === 3, 'the answer received');
     await hub.aiIdle();
     assert.equal((hub.aiStatus() as AiStatus).in.frames, 3, 'the answer is not taken by the AI core');
+    await closeWs(pub.ws);
+  });
+});
+
+describe('hub AI core: per-source temporal state (the engine temporal stage)', function () {
+  this.timeout(60_000);
+  afterEach(closeHubs);
+
+  it('keeps a temporal stage per source, and a scene cut resets only that source’s', async () => {
+    const [still] = clipJpegs(SAMPLE, 1);
+    const red = execFileSync('ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=160x90', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'],
+    ]);
+    const { hub, ws } = await startHub({ ai_enabled: true, ai_model: 'null', ai_temporal: 'medium' });
+    const pub = await connect(ws('/video_in?subscribe=0'));
+    const sources = () => (hub.aiStatus() as AiStatus).sources;
+    const out = (id: string) => sources().find((s) => s.id === id)?.out ?? 0;
+    // One frame at a time, each out before the next goes in (so newest-wins drops none).
+    const send = async (source: string, jpeg: Buffer) => {
+      const before = out(source);
+      pub.ws.send(JSON.stringify({ source, kind: 'raw' }));
+      pub.ws.send(jpeg);
+      await eventually(() => out(source) === before + 1, `${source} frame out`, 30_000);
+    };
+    for (const jpeg of [still, still, still, red]) await send('a', jpeg);
+    for (const jpeg of [still, still]) await send('b', jpeg);
+    const [a, b] = ['a', 'b'].map((id) => sources().find((s) => s.id === id));
+    assert.ok(a && b);
+    assert.equal(a.sceneCuts, 1, 'the red frame after the still ones is a cut');
+    assert.ok(a.blendedFrames >= 2, `a blended ${a.blendedFrames}`);
+    assert.equal(b.sceneCuts, 0, 'b has its own state: a’s cut is not b’s');
+    assert.equal(b.blendedFrames, 1, 'b’s second frame blends with b’s first only');
     await closeWs(pub.ws);
   });
 });

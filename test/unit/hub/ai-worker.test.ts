@@ -3,18 +3,12 @@
  * that workers dial into), as real processes with real ZeroMQ sockets and the null model.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { JpegStreamSplitter } from '../../../src/hub/jpeg';
-import { ROOT, runCli } from '../engine/helpers';
-import { closeWs, connect, eventually, jpegDimensions } from './helpers';
+import { runCli } from '../engine/helpers';
+import { clipJpegs, closeWs, connect, eventually, jpegDimensions, SAMPLE } from './helpers';
 import { startHubProcess, stopHubProcesses } from './hub-process';
 import { closePeers, routerPeer } from './router-peer';
 
-function sampleJpeg(): Buffer {
-  const args = ['-v', 'error', '-i', join(ROOT, 'media/sample.mp4'), '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'];
-  return new JpegStreamSplitter(1 << 24).push(execFileSync('ffmpeg', args))[0];
-}
+const sampleJpeg = (): Buffer => clipJpegs(SAMPLE, 1)[0];
 
 describe('huaju4k ai-worker and hub --bind-relay (real processes, real ZeroMQ)', function () {
   this.timeout(90_000);

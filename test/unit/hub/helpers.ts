@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { applyStreamKeys, DEFAULT_HUB, type HubConfig } from '../../../src/hub/config';
+import { JpegStreamSplitter } from '../../../src/hub/jpeg';
 import { HubServer, type HubServerOptions } from '../../../src/hub/server';
 import { padJpeg } from '../../../tools/bench/hub/jpeg-padding';
 
@@ -221,3 +222,12 @@ export function refusedUpgrade(
 }
 
 export { jpegDimensions } from '../../../src/hub/jpeg';
+
+/** The repository's sample clip (160×90, 80 frames). */
+export const SAMPLE = join(__dirname, '../../../media/sample.mp4');
+
+/** The first `n` frames of a clip as JPEGs (ffmpeg MJPEG, split with the hub's own splitter). */
+export function clipJpegs(path: string, n = 12): Buffer[] {
+  const args = ['-v', 'error', '-i', path, '-frames:v', String(n), '-f', 'mjpeg', '-q:v', '3', 'pipe:1'];
+  return new JpegStreamSplitter(1 << 24).push(execFileSync('ffmpeg', args));
+}

@@ -86,21 +86,27 @@ describe('hub defects: HTTP request bodies (real hub process)', function () {
   });
 });
 
+/** A hub process with a 1 s stall limit and a /video_codec session whose ffmpeg is stopped, fed 4 MiB. */
+async function hungDecoder() {
+  const h = await startHubProcess([], { decoder_stall_ms: 1000 });
+  const enc = await connect(h.ws('/video_codec?codec=h264&subscribe=0'));
+  enc.ws.send(encodedStream('h264', 10).subarray(0, 300));
+  await eventually(async () => (await h.status()).codecSessions[0]?.pid != null, 'decoder running', 15_000);
+  const pid = (await h.status()).codecSessions[0].pid as number;
+  process.kill(pid, 'SIGSTOP');
+  stopped.add(pid);
+  const gone = closed(enc.ws);
+  const chunk = Buffer.alloc(64 * 1024, 0x42);
+  for (let i = 0; i < 64; i++) enc.ws.send(chunk);
+  return { h, enc, pid, gone };
+}
+
 describe('hub defects: codec sessions (real hub process, real ffmpeg)', function () {
   this.timeout(90_000);
   afterEach(cleanUp);
 
   it('2. a hung decoder: the stall watchdog tells the client, and the session is cleaned up', async () => {
-    const h = await startHubProcess([], { decoder_stall_ms: 1000 });
-    const enc = await connect(h.ws('/video_codec?codec=h264&subscribe=0'));
-    enc.ws.send(encodedStream('h264', 10).subarray(0, 300));
-    await eventually(async () => (await h.status()).codecSessions[0]?.pid != null, 'decoder running', 15_000);
-    const pid = (await h.status()).codecSessions[0].pid as number;
-    process.kill(pid, 'SIGSTOP');
-    stopped.add(pid);
-    const gone = closed(enc.ws);
-    const chunk = Buffer.alloc(64 * 1024, 0x42);
-    for (let i = 0; i < 64; i++) enc.ws.send(chunk);
+    const { h, enc, pid, gone } = await hungDecoder();
     await enc.until(() => enc.texts.some((t) => t.includes('decoder_stalled')), 'a decoder_stalled error', 30_000);
     const err = JSON.parse(enc.texts.find((t) => t.includes('decoder_stalled')) as string) as { message: string };
     assert.match(err.message, /no progress for 1000 ms/);
@@ -110,15 +116,7 @@ describe('hub defects: codec sessions (real hub process, real ffmpeg)', function
   });
 
   it('2b. a client that leaves while its decoder hangs does not leak the session', async () => {
-    const h = await startHubProcess([], { decoder_stall_ms: 1000 });
-    const enc = await connect(h.ws('/video_codec?codec=h264&subscribe=0'));
-    enc.ws.send(encodedStream('h264', 10).subarray(0, 300));
-    await eventually(async () => (await h.status()).codecSessions[0]?.pid != null, 'decoder running', 15_000);
-    const pid = (await h.status()).codecSessions[0].pid as number;
-    process.kill(pid, 'SIGSTOP');
-    stopped.add(pid);
-    const chunk = Buffer.alloc(64 * 1024, 0x42);
-    for (let i = 0; i < 64; i++) enc.ws.send(chunk);
+    const { h, enc, pid } = await hungDecoder();
     await eventually(async () => (await h.status()).codecSessions[0]?.backpressured === true, 'paused', 20_000);
     enc.ws.terminate();
     await eventually(processGone(pid), 'ffmpeg killed and reaped', 20_000);

@@ -4,13 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { ffprobeJson } from '../engine/helpers';
+import type { AiStatus } from '../../../src/protocol/hub-status';
+import { ffprobeJson, streams } from '../engine/helpers';
 import {
+  clipJpegs,
   closeHubs,
   closeWs,
   connect,
   encodedStream,
   eventually,
+  SAMPLE,
   startHub,
   taggedJpeg,
   tempDir,
@@ -91,6 +94,34 @@ describe('hub recording (real ffmpeg)', function () {
     const n = videoFrames(start.body.path as string);
     assert.ok(n >= before + 10 && n === stop.body.frames, `${before} frames, then the new decoder's 10: got ${n}`);
     await closeWs(enc.ws);
+  });
+});
+
+describe('hub recording: processed frames, hub shutdown (real ffmpeg)', function () {
+  this.timeout(90_000);
+  afterEach(async () => {
+    await closeHubs();
+    await stopHubProcesses();
+  });
+
+  it('records a source as processed by the AI core (null model: ×4 frames)', async () => {
+    const { http, ws, hub } = await startHub({ record_dir: tempDir(), ai_enabled: true, ai_model: 'null' });
+    const start = await post(http, 'record/start', { source: 'cam', kind: 'processed' });
+    assert.equal(start.body.ok, true, start.body.detail);
+    const pub = await connect(ws('/video_in?subscribe=0'));
+    const frames = clipJpegs(SAMPLE, 3);
+    for (let i = 0; i < frames.length; i++) {
+      pub.ws.send(JSON.stringify({ source: 'cam', kind: 'raw' }));
+      pub.ws.send(frames[i]);
+      // One at a time, so newest-wins drops none.
+      await eventually(() => (hub.aiStatus() as AiStatus).out.frames === i + 1, `processed frame ${i}`, 30_000);
+    }
+    const stop = await post(http, 'record/stop', { source: 'cam', kind: 'processed' });
+    assert.deepEqual([stop.body.ok, stop.body.frames], [true, 3]);
+    const v = streams(start.body.path as string).find((x) => x.codec_type === 'video');
+    assert.deepEqual([v?.width, v?.height], [640, 360]);
+    assert.equal(videoFrames(start.body.path as string), 3);
+    await closeWs(pub.ws);
   });
 
   it('a hub process stopped with SIGTERM finishes the file it was recording', async () => {
