@@ -157,7 +157,8 @@ async function checkBeforeModel(args: EnhanceArgs, tools: FfmpegTools) {
   const output = resolve(args.output ?? defaultOutputPath(args.input));
   await checkOutputPath(args.input, output);
   await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
-  refuseIfRunning(workDirFor(output), output);
+  // A farm range runs under the engine that holds the job's lock (its coordinator) and locks only its own folder.
+  if (!args.range) refuseIfRunning(workDirFor(output), output);
   return { info, checked, output };
 }
 
