@@ -1,6 +1,7 @@
 /**
  * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
- * (`--clips pan1080`, a 480×270-input pan, on request only: minutes per mode).
+ * (`--clips pan1080`, a 480×270-input pan, on request only: minutes per mode). `--audio-only` prints only the audio
+ * table (audio-table.ts: --audio clean/stage on a made mix and a real recording), `--no-audio` leaves it out.
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
@@ -18,6 +19,7 @@ import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
+import { audioRows, audioTable } from './audio-table';
 import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
 import { flickerIndex, psnr, ssim, staticBlocks, staticShare, warpingError } from './metrics';
 import { truthFlows } from './truth-flow';
@@ -63,6 +65,8 @@ interface Args {
   /** Time the temporal parts from their first frame on (no warm-up pass with the null model). */
   cold: boolean;
   threads?: number;
+  /** The audio table: 'with' the video table (default), 'only', or 'none'. */
+  audio: 'with' | 'only' | 'none';
 }
 
 function parse(argv: string[]): Args {
@@ -83,6 +87,8 @@ function parse(argv: string[]): Args {
       threads: { type: 'string' },
       json: { type: 'boolean' },
       cold: { type: 'boolean' },
+      'audio-only': { type: 'boolean' },
+      'no-audio': { type: 'boolean' },
     },
   });
   const clips = (v.clips ?? DEFAULT_CLIPS.join(',')).split(',') as ClipName[];
@@ -110,6 +116,7 @@ function parse(argv: string[]): Args {
     json: v.json === true,
     cold: v.cold === true,
     threads: num(v.threads),
+    audio: v['audio-only'] ? 'only' : v['no-audio'] ? 'none' : 'with',
   };
 }
 
@@ -215,8 +222,16 @@ async function loadInt8(args: Args, notes: string[]): Promise<LoadedModel | unde
   }
 }
 
+/** The audio table (after the video's), or its rows in the JSON. */
+async function printAudio(json: boolean): Promise<void> {
+  const { rows, notes } = await audioRows();
+  if (json) process.stdout.write(`${JSON.stringify({ audio: rows })}\n`);
+  else process.stdout.write(`\n${[...audioTable(rows), ...notes].join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
+  if (args.audio === 'only') return printAudio(args.json);
   const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
   const rows: Row[] = [];
   const notes: string[] = [
@@ -271,6 +286,7 @@ async function main(): Promise<void> {
   else printTable(rows, notes);
   await model.session.release();
   await int8?.session.release();
+  if (args.audio === 'with') await printAudio(args.json);
 }
 
 main().catch((err: unknown) => {
