@@ -38,7 +38,9 @@ import { DEFAULT_MODEL_ID } from './model/loader';
 import { DEFAULT_BUFFER_MB } from './pipeline/job-plan';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './pipeline/output-path';
 import { runEnhance } from './pipeline/pipeline';
+import type { FrameStage } from './pipeline/pipeline-types';
 import { checkedOutput } from './pipeline/size-plan';
+import { StageLightStage } from './stage-light/light-stage';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;
@@ -145,6 +147,14 @@ function reportCancelled(emit: Emit, output: string | undefined): void {
   emit(event);
 }
 
+/** --dark-regions soften runs after the temporal stage, on what would be encoded (stage-light/). */
+function lightStages(args: EnhanceArgs, temporalStages: FrameStage[]): FrameStage[] | undefined {
+  return args.darkRegions === 'soften' ? [...temporalStages, new StageLightStage()] : undefined;
+}
+
+/** Hashed into the checkpoint only when on, so jobs started without it still resume. */
+const lightParams = (args: EnhanceArgs): PixelParams =>
+  args.darkRegions === 'soften' ? { darkRegions: 'soften' } : {};
 async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit): Promise<number> {
   let emit = emitFor(argv.includes('--json'));
   let outputPath: string | undefined;
@@ -196,7 +206,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
         signal: cancel.signal,
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
         argv: checkpointArgv(argv, resolve(args.input), output),
-        pixelSettings: temporalPixelParams(temporalSet),
+        pixelSettings: { ...temporalPixelParams(temporalSet), ...lightParams(args) },
         pinned,
       },
       {
@@ -206,6 +216,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
         model: upscaler.model,
         upscaler: degrading,
         temporal,
+        stages: lightStages(args, temporal.stages),
         tile: upscaler.tile,
         emit: runEmit,
         gpu: () => gpu.state(),
