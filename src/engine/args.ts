@@ -5,6 +5,7 @@ import {
   BENCH_COMMAND,
   COMMANDS,
   type CommandSpec,
+  DARK_REGION_MODES,
   ENHANCE_COMMAND,
   JOBS_COMMAND,
   PROBE_COMMAND,
@@ -80,6 +81,8 @@ export interface EnhanceArgs extends FarmArgs {
   publish?: string;
   /** The sound: as it is (copy), or measured and treated in the join (audio/audio-treatment.ts). */
   audio: AudioMode;
+  /** Soften the model's output toward a plain resize in dark noisy areas and clipped highlights (stage-light/). */
+  darkRegions: (typeof DARK_REGION_MODES)[number];
   json: boolean;
 }
 
@@ -176,10 +179,6 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   }
   const motion = str('motion') ?? DEFAULT_MOTION;
   if (!isMotionMode(motion)) throw usage(`--motion must be one of ${MOTION_MODES.join(', ')}, got "${motion}"`);
-  const audio = str('audio') ?? 'copy';
-  if (!(AUDIO_MODES as readonly string[]).includes(audio)) {
-    throw usage(`--audio must be one of ${AUDIO_MODES.join(', ')}, got "${audio}"`);
-  }
   const publish = str('publish');
   if (publish !== undefined && !/^wss?:\/\/[^/]+/.test(publish)) {
     throw usage(`--publish takes a WebSocket URL such as ws://127.0.0.1:8765/video_in, got "${publish}"`);
@@ -208,9 +207,20 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     motion,
     publish,
     ...farmArgs(str('workers'), str('devices'), str('range'), str('farm')),
-    audio: audio as AudioMode,
+    ...stageArgs(str('audio'), str('dark-regions')),
     json: v.json === true,
   };
+}
+
+/** `--audio` and `--dark-regions`: what a stage recording's sound and lighting get. */
+function stageArgs(audio = 'copy', darkRegions = 'off'): Pick<EnhanceArgs, 'audio' | 'darkRegions'> {
+  if (!(AUDIO_MODES as readonly string[]).includes(audio)) {
+    throw usage(`--audio must be one of ${AUDIO_MODES.join(', ')}, got "${audio}"`);
+  }
+  if (darkRegions !== 'off' && darkRegions !== 'soften') {
+    throw usage(`--dark-regions must be one of ${DARK_REGION_MODES.join(', ')}, got "${darkRegions}"`);
+  }
+  return { audio: audio as AudioMode, darkRegions };
 }
 
 function sizeArgs(

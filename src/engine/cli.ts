@@ -39,7 +39,9 @@ import { WorkerUpscaler } from './inference/infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { DEFAULT_BUFFER_MB } from './pipeline/job-plan';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './pipeline/output-path';
+import type { FrameStage } from './pipeline/pipeline-types';
 import { checkedOutput } from './pipeline/size-plan';
+import { StageLightStage } from './stage-light/light-stage';
 import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;
@@ -162,6 +164,14 @@ async function checkBeforeModel(args: EnhanceArgs, tools: FfmpegTools) {
   return { info, checked, output };
 }
 
+/** --dark-regions soften runs after the temporal stage, on what would be encoded (stage-light/). */
+function lightStages(args: EnhanceArgs, temporalStages: FrameStage[]): FrameStage[] | undefined {
+  return args.darkRegions === 'soften' ? [...temporalStages, new StageLightStage()] : undefined;
+}
+
+/** Hashed into the checkpoint only when on, so jobs started without it still resume. */
+const lightParams = (args: EnhanceArgs): PixelParams =>
+  args.darkRegions === 'soften' ? { darkRegions: 'soften' } : {};
 async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit): Promise<number> {
   let emit = emitFor(argv.includes('--json'));
   let outputPath: string | undefined;
@@ -212,7 +222,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
         signal: cancel.signal,
         diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
         argv: checkpointArgv(argv, resolve(args.input), output),
-        pixelSettings: temporalPixelParams(temporalSet),
+        pixelSettings: { ...temporalPixelParams(temporalSet), ...lightParams(args) },
         pinned,
       },
       {
@@ -222,6 +232,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
         model: upscaler.model,
         upscaler: degrading,
         temporal,
+        stages: lightStages(args, temporal.stages),
         tile: upscaler.tile,
         emit: runEmit,
         gpu: () => gpu.state(),

@@ -9,6 +9,8 @@ export const MOTION_MODES = ['flow', 'off'] as const;
 /** `--audio`: the source's sound as it is, cleaned (noise, loudness), or cleaned with dialogue brought forward. */
 export const AUDIO_MODES = ['copy', 'clean', 'stage'] as const;
 export type AudioMode = (typeof AUDIO_MODES)[number];
+/** `--dark-regions`: leave the model's output as it is, or soften it toward a plain resize in dark noisy areas. */
+export const DARK_REGION_MODES = ['off', 'soften'] as const;
 /** What `--ep` accepts. `auto` tries this platform's GPU providers (engine gpu/providers.ts autoOrder), then the CPU. */
 export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 /** What `--precision` accepts. */
@@ -162,6 +164,12 @@ export const ENHANCE_COMMAND: CommandSpec = {
       arg: MOTION_MODES.join('|'),
       choices: MOTION_MODES,
       help: 'follow camera and object motion with optical flow (default flow)',
+    },
+    {
+      name: 'dark-regions',
+      arg: DARK_REGION_MODES.join('|'),
+      choices: DARK_REGION_MODES,
+      help: 'soften: no GAN texture painted into large dark noisy areas and clipped highlights (default off)',
     },
     {
       name: 'audio',

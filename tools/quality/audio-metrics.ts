@@ -154,29 +154,46 @@ function magnitudes(x: Float32Array, lo: number, hi: number, rate: number): Floa
   return out;
 }
 
+/** Least-squares gain putting `a` onto `s` over frames [f0, end), and the reference energy there. */
+function blockGain(s: Float64Array[], a: Float64Array[], f0: number, end: number): { g: number; energy: number } {
+  let ss = 0;
+  let sa = 0;
+  let aa = 0;
+  for (let f = f0; f < end; f++) {
+    for (let k = 0; k < s[f].length; k++) {
+      ss += s[f][k] ** 2;
+      sa += s[f][k] * a[f][k];
+      aa += a[f][k] ** 2;
+    }
+  }
+  return { g: aa > 0 ? sa / aa : 0, energy: ss };
+}
+
 /**
  * Speech-band SNR of `y` against the clean `ref`, dB, on magnitude spectra (300-3400 Hz), so the phase shift of a
- * linear filter (a high-pass) is not counted as noise: `y` aligned to `ref` by the best lag, scaled by a
- * least-squares gain per `blockS` block (a slow gain change, which loudness control makes, is not noise either),
- * noise = the magnitude left over.
+ * linear filter (a high-pass) is not counted as noise. `y` is aligned to `ref` by the best lag and scaled onto it
+ * by a least-squares gain per `blockS` block where the speech is (a gain that rides with the lines, as loudness
+ * control and speechnorm do, is not noise: the envelope correlation judges it); in blocks where the clean speech is
+ * silent (50 dB under its loudest block) the last speech block's gain holds, so the noise left in the pauses counts
+ * in full. Noise = the magnitude left over.
  */
-export function snrDb(ref: Float32Array, y: Float32Array, blockS = 3, rate = METRIC_RATE): number {
+export function snrDb(ref: Float32Array, y: Float32Array, blockS = 0.2, rate = METRIC_RATE): number {
   const s = magnitudes(ref, 300, 3400, rate);
   const a = magnitudes(shifted(y, lagOf(ref, y), ref.length), 300, 3400, rate);
   const per = Math.max(1, Math.round((blockS * rate) / HOP));
-  let sig = 0;
-  let err = 0;
+  const blocks: Array<{ f0: number; end: number; g: number; energy: number }> = [];
   for (let f0 = 0; f0 < s.length; f0 += per) {
     const end = Math.min(s.length, f0 + per);
-    let ss = 0;
-    let sa = 0;
-    for (let f = f0; f < end; f++)
-      for (let k = 0; k < s[f].length; k++) [ss, sa] = [ss + s[f][k] ** 2, sa + s[f][k] * a[f][k]];
-    let aa = 0;
-    for (let f = f0; f < end; f++) for (let k = 0; k < a[f].length; k++) aa += a[f][k] ** 2;
-    // Scale y onto ref (in a silent block: leave y as it is, all of it noise).
-    const g = ss > 0 && aa > 0 ? sa / aa : 1;
-    for (let f = f0; f < end; f++) {
+    blocks.push({ f0, end, ...blockGain(s, a, f0, end) });
+  }
+  const loudest = Math.max(...blocks.map((b) => b.energy));
+  const active = (b: { energy: number }) => b.energy > loudest * 1e-5;
+  let g = blocks.find(active)?.g ?? 1;
+  let sig = 0;
+  let err = 0;
+  for (const b of blocks) {
+    if (active(b)) g = b.g;
+    for (let f = b.f0; f < b.end; f++) {
       for (let k = 0; k < s[f].length; k++) {
         sig += s[f][k] ** 2;
         err += (g * a[f][k] - s[f][k]) ** 2;

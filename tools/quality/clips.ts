@@ -134,13 +134,17 @@ function load(
   width: number,
   height: number,
   frames: number,
+  sensor = '',
 ): QualityClip {
   const truth = decodeFrames(path, width, height).slice(0, frames);
-  // The input: the ground truth downscaled ×4 (area average), as a lower-resolution camera would record it.
-  const input = decodeFrames(path, width / 4, height / 4, `scale=${width / 4}:${height / 4}:flags=area`).slice(
-    0,
-    frames,
-  );
+  // The input: the ground truth downscaled ×4 (area average), as a lower-resolution camera would record it (with
+  // `sensor`'s noise when given: noise is made at the camera's own resolution).
+  const input = decodeFrames(
+    path,
+    width / 4,
+    height / 4,
+    `scale=${width / 4}:${height / 4}:flags=area${sensor ? `,${sensor}` : ''}`,
+  ).slice(0, frames);
   return { name, description, width, height, truth, input };
 }
 
@@ -155,19 +159,40 @@ function handheldClip(frames: number): string {
   );
 }
 
+/**
+ * A stage: the fixed-camera clip under a spotlight (a strong vignette leaves the sides near black, gamma lowers the
+ * rest), clean at full size (the truth); the input gets a sensor's temporal noise at its own resolution, after the
+ * downscale (luma and chroma, gaussian, changing every frame).
+ */
+function stageClip(frames: number): string {
+  return cached(
+    `stage-640x360-${frames}-${(process.env.HUAJU4K_STAGE_VF ?? 'v25').replace(/[^a-z0-9]/gi, '')}.mp4`,
+    (tmp) =>
+      ffmpeg([
+        ...['-i', fixedCameraClip(frames)],
+        ...['-vf', process.env.HUAJU4K_STAGE_VF ?? 'vignette=angle=PI/2.5'],
+        ...['-frames:v', String(frames), ...X264, '-f', 'mp4', tmp],
+      ]),
+  );
+}
+
+/** Sensor noise of a small camera in low light, added to the low-res input of the stage clip. */
+export const STAGE_SENSOR_NOISE = 'noise=c0s=10:c1s=6:c2s=6:allf=t';
+
 export const CLIP_NAMES = [
   'fixed',
   'pan',
   'pan1080',
   'real',
   'handheld',
+  'stage',
   'people',
   'people-small',
   'people-late',
 ] as const;
 export type ClipName = (typeof CLIP_NAMES)[number];
 /** What a plain `npm run quality` runs: pan1080 (a 480×270 input) takes minutes per mode on one CPU thread. */
-export const DEFAULT_CLIPS: readonly ClipName[] = ['fixed', 'pan', 'real', 'handheld'];
+export const DEFAULT_CLIPS: readonly ClipName[] = ['fixed', 'pan', 'real', 'handheld', 'stage'];
 
 export function loadClip(name: ClipName, frames: number): QualityClip {
   switch (name) {
@@ -193,6 +218,16 @@ export function loadClip(name: ClipName, frames: number): QualityClip {
       );
     case 'handheld':
       return load(name, 'cockatoo.mp4 from frame 10 (hand-held), 640x360', handheldClip(frames), 640, 360, frames);
+    case 'stage':
+      return load(
+        name,
+        'fixed camera under a spotlight (dark sides), sensor noise on the low-res input, 640x360',
+        stageClip(frames),
+        640,
+        360,
+        frames,
+        STAGE_SENSOR_NOISE,
+      );
     case 'real':
       return load(name, 'realshort.mp4 as is (hand-held), 320x240', realClip('realshort.mp4'), 320, 240, frames);
     case 'people':

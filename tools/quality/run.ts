@@ -1,6 +1,7 @@
 /**
  * `npm run quality [-- --model <id> --frames <n> --clips fixed,pan,real,handheld --modes per-frame,… --strength medium --json]`
- * (`--clips pan1080`, a 480×270-input pan, on request only: minutes per mode).
+ * (`--clips pan1080`, a 480×270-input pan, on request only: minutes per mode). `--audio-only` prints only the audio
+ * table (audio-table.ts: --audio clean/stage on a made mix and a real recording), `--no-audio` leaves it out.
  *
  * Ground truth = real footage; input = the truth downscaled ×4; each clip is enhanced per-frame, with temporal
  * stabilisation, and with temporal stabilisation + tile reuse (each both with `--motion off` and following motion),
@@ -17,10 +18,13 @@ import { nullTileModel } from '../../src/engine/inference/null-model';
 import { TileUpscaler } from '../../src/engine/inference/upscaler';
 import { Int8UnavailableError, type LoadedModel, loadModel } from '../../src/engine/model/loader';
 import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline/pipeline-types';
+import { StageLightStage } from '../../src/engine/stage-light/light-stage';
 import { createTemporal } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
+import { audioRows, audioTable } from './audio-table';
 import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
+import { changedOutside, darkMask, paintedEnergy } from './dark-regions';
 import { flickerIndex, psnr, type Region, ssim, staticBlocks, staticShare, tailError, warpingError } from './metrics';
 import { type FlowGrader, type TruthFlow, truthFlows } from './truth-flow';
 
@@ -32,6 +36,7 @@ import { type FlowGrader, type TruthFlow, truthFlows } from './truth-flow';
  */
 const MODES = [
   'per-frame',
+  'per-frame soften',
   'per-frame int8',
   'static temporal',
   'static temporal+reuse',
@@ -73,6 +78,8 @@ interface Args {
   /** Time the temporal parts from their first frame on (no warm-up pass with the null model). */
   cold: boolean;
   threads?: number;
+  /** The audio table: 'with' the video table (default), 'only', or 'none'. */
+  audio: 'with' | 'only' | 'none';
 }
 
 function parse(argv: string[]): Args {
@@ -93,6 +100,8 @@ function parse(argv: string[]): Args {
       threads: { type: 'string' },
       json: { type: 'boolean' },
       cold: { type: 'boolean' },
+      'audio-only': { type: 'boolean' },
+      'no-audio': { type: 'boolean' },
     },
   });
   const clips = (v.clips ?? DEFAULT_CLIPS.join(',')).split(',') as ClipName[];
@@ -120,6 +129,7 @@ function parse(argv: string[]): Args {
     json: v.json === true,
     cold: v.cold === true,
     threads: num(v.threads),
+    audio: v['audio-only'] ? 'only' : v['no-audio'] ? 'none' : 'with',
   };
 }
 
@@ -171,7 +181,34 @@ function modeRun(mode: Mode, model: TileUpscaler, args: Args): ModeRun {
     reuseOptions: args.reuse,
     motion: mode.startsWith('static') ? 'off' : 'flow',
   });
-  return { mode, upscaler: t.upscaler, stages: t.stages, reuse: t.reuse, outputs: [], seconds: 0, cpuSeconds: 0 };
+  // 'per-frame soften': --dark-regions soften after the model (stage-light/).
+  const stages = mode === 'per-frame soften' ? [new StageLightStage()] : t.stages;
+  return { mode, upscaler: t.upscaler, stages, reuse: t.reuse, outputs: [], seconds: 0, cpuSeconds: 0 };
+}
+
+/**
+ * --dark-regions rows' own measures, against per-frame: the high-frequency energy the truth does not have inside its
+ * dark areas (dark-regions.ts), and the share of pixels outside them that differ.
+ */
+function darkNotes(clip: QualityClip, runs: ModeRun[]): string[] {
+  const base = runs.find((r) => r.mode === 'per-frame');
+  const soft = runs.find((r) => r.mode === 'per-frame soften');
+  if (!base || !soft) return [];
+  let painted = [0, 0];
+  let share = 0;
+  let outside = 0;
+  for (let i = 0; i < clip.truth.length; i++) {
+    const dark = darkMask(clip.truth[i], clip.width, clip.height);
+    const p = (o: Buffer) => paintedEnergy(o, clip.truth[i], clip.width, clip.height, dark);
+    painted = [painted[0] + p(base.outputs[i]), painted[1] + p(soft.outputs[i])];
+    share += dark.share;
+    outside += changedOutside(base.outputs[i], soft.outputs[i], dark);
+  }
+  const n = clip.truth.length;
+  const cut = 1 - painted[1] / painted[0];
+  return [
+    `${clip.name} dark regions (${((share / n) * 100).toFixed(0)}% of the frame): painted HF energy per-frame ${(painted[0] / n).toFixed(3)}, soften ${(painted[1] / n).toFixed(3)} (${(cut * 100).toFixed(0)}% less${cut >= 0.5 ? '' : ', under the 50% asked'}); pixels changed outside them ${((outside / n) * 100).toFixed(2)}% (where the noisy input's mask reaches past the truth's dark areas)`,
+  ];
 }
 
 const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -254,8 +291,16 @@ async function loadInt8(args: Args, notes: string[]): Promise<LoadedModel | unde
   }
 }
 
+/** The audio table (after the video's), or its rows in the JSON. */
+async function printAudio(json: boolean): Promise<void> {
+  const { rows, notes } = await audioRows();
+  if (json) process.stdout.write(`${JSON.stringify({ audio: rows })}\n`);
+  else process.stdout.write(`\n${[...audioTable(rows), ...notes].join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
+  if (args.audio === 'only') return printAudio(args.json);
   const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
   const rows: Row[] = [];
   const notes: string[] = [
@@ -283,6 +328,7 @@ async function main(): Promise<void> {
       modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args),
     );
     await enhanceInterleaved(clip, runs);
+    notes.push(...darkNotes(clip, runs));
     const graded = grade(clip, name, masks);
     for (const r of runs) {
       let p = 0;
@@ -309,6 +355,7 @@ async function main(): Promise<void> {
   else printTable(rows, notes);
   await model.session.release();
   await int8?.session.release();
+  if (args.audio === 'with') await printAudio(args.json);
 }
 
 main().catch((err: unknown) => {

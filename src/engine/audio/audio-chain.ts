@@ -1,5 +1,5 @@
 import type { AudioMode } from '../../protocol/cli-options';
-import type { AudioLevels } from './audio-levels';
+import { AUDIO_RATE, type AudioLevels } from './audio-levels';
 
 /**
  * The loudness the treated audio is brought to: -16 LUFS integrated (AES's recommendation for speech streamed to
@@ -12,26 +12,54 @@ const db = (x: number) => x.toFixed(1);
 const amplitude = (dbfs: number) => 10 ** (dbfs / 20);
 
 /**
+ * afftdn's delay in samples (ffmpeg 5.1 af_afftdn.c: a window of 3 hops of rate/80, output one window less a hop
+ * late): 25 ms, taken off again so the sound stays on the picture.
+ */
+export const AFFTDN_DELAY_SAMPLES = 2 * (AUDIO_RATE / 80);
+const LIMITER_ATTACK_MS = 5;
+
+/** Takes a filter's delay off: the stream moved `samples` earlier and cut back at its first sample's time. */
+const undelay = (samples: number, startS: number) => `asetpts=PTS-${samples}/SR/TB,atrim=start=${startS.toFixed(6)}`;
+
+/**
+ * A peak limiter when the peaks would keep loudnorm from a plain gain (linear mode needs the measured true peak
+ * plus the gain under the target peak): set 1 dB under where the gain puts the target peak. Without it loudnorm
+ * falls back to its dynamic mode, which rides the gain through every line and misses the target on short clips.
+ */
+function peakLimiter(before: AudioLevels): string[] {
+  const gain = LOUDNESS_TARGET.integratedLufs - before.integratedLufs;
+  const ceiling = LOUDNESS_TARGET.truePeakDb - 1 - gain;
+  if (before.truePeakDb <= ceiling) return [];
+  // Its look-ahead (the attack) delays the sound: taken off like afftdn's.
+  return [
+    `alimiter=limit=${amplitude(ceiling).toExponential(3)}:level=0:attack=${LIMITER_ATTACK_MS}:release=50:asc=1`,
+    undelay((AUDIO_RATE * LIMITER_ATTACK_MS) / 1000, before.startS),
+  ];
+}
+
+/**
  * The treatment before loudness control, set from the recording's own levels:
  * - a high-pass under the voices (rumble, ventilation, the hum's fundamental); higher for `stage`;
  * - afftdn with its noise floor at the measured floor of the pauses (clamped to the filter's -80…-20 dB), its
- *   reduction as deep as the gap between that floor and the voices allows, and noise tracking on (a stage's noise
- *   changes as lights and fans do);
+ *   reduction 10 dB past the gap between that floor and the voices (12-30 dB: past 20 the made mix gains nothing),
+ *   noise tracking on (a stage's noise changes as lights and fans do), and its 25 ms delay taken off;
  * - a downward expander (agate) whose threshold sits between the measured floor and the voices, so what afftdn
  *   leaves in the pauses drops a further 12 dB and no syllable is cut;
  * - `stage` only: speechnorm lifts quiet, far-miked lines toward the loud ones (its threshold above the noise floor,
  *   so pauses are not lifted), a presence lift at 2.5 kHz, and on stereo dialoguenhance brings the centre (where
- *   the voices are) forward, folded back to stereo.
+ *   the voices are) forward, folded back to stereo;
+ * - a peak limiter when loudnorm could not otherwise apply a plain gain (peakLimiter).
  */
 export function denoiseChain(mode: Exclude<AudioMode, 'copy'>, before: AudioLevels): string {
   const floor = before.noiseFloorDb;
   const gap = Math.max(0, before.speechDb - floor);
   const nf = clamp(Math.round(floor), -80, -20);
-  const nr = clamp(Math.round(gap), 6, 40);
+  const nr = clamp(Math.round(gap + 10), 12, 30);
   const threshold = amplitude(floor + clamp(gap / 3, 3, 12));
   const filters = [
     `highpass=f=${mode === 'stage' ? 100 : 80}:poles=2`,
     `afftdn=nf=${nf}:nr=${nr}:ad=0.9:tn=1`,
+    undelay(AFFTDN_DELAY_SAMPLES, before.startS),
     `agate=threshold=${threshold.toExponential(3)}:range=0.25:ratio=2:attack=10:release=250:knee=4`,
   ];
   if (mode === 'stage') {
@@ -43,7 +71,7 @@ export function denoiseChain(mode: Exclude<AudioMode, 'copy'>, before: AudioLeve
       'equalizer=f=2500:t=q:w=1.2:g=3',
     );
   }
-  return filters.join(',');
+  return [...filters, ...peakLimiter(before)].join(',');
 }
 
 /**

@@ -17,6 +17,8 @@ export interface AudioLevels {
   /** The loud windows' level, dBFS: the voices (90th percentile of the 100 ms RMS levels). */
   speechDb: number;
   channels: number;
+  /** Time of the stream's first sample, seconds (the denoiser's latency is taken off back to it). */
+  startS: number;
 }
 
 /** Rate the measurement and the treated audio run at (loudnorm works at 192 kHz inside and is resampled back). */
@@ -81,6 +83,7 @@ export function parseLevels(stdout: string, stderr: string): AudioLevels | undef
     noiseFloorDb: percentile(levels, 0.05),
     speechDb: percentile(levels, 0.9),
     channels: channels || 2,
+    startS: Number(/pts_time:(-?[\d.]+)/.exec(stdout)?.[1] ?? 0),
   };
   return Object.values(out).every(Number.isFinite) ? out : undefined;
 }

@@ -1,6 +1,7 @@
 import type { AudioMode } from '../../protocol/cli-options';
 import type { AudioReport } from '../../protocol/engine-events';
 import { type JobManifest, writeManifest } from '../checkpoint/manifest';
+import { EngineError } from '../errors';
 import type { Emit } from '../events';
 import type { MediaInfo } from '../ffmpeg/probe';
 import { levelsAfter } from './audio-chain';
@@ -26,7 +27,11 @@ export function startJobAudio(o: JobAudioOptions): Promise<AudioTreatment | unde
   if (!mode || mode === 'copy') return Promise.resolve(undefined);
   if (manifest.audio?.mode === mode) return Promise.resolve(manifest.audio);
   const work = (async () => {
-    const plan = await planAudioTreatment(o.ffmpeg, o.info, mode);
+    const plan = await planAudioTreatment(o.ffmpeg, o.info, mode).catch((err: unknown) => {
+      // A sound ffmpeg cannot measure must not cost the frames: it is carried over as it is, and said so.
+      if (!(err instanceof EngineError) || err.reason !== 'audio-measure-failed') throw err;
+      return { skipped: `${err.message}; the audio is copied as it is` };
+    });
     if ('skipped' in plan) {
       o.emit({ type: 'warning', code: 'audio-not-treated', message: plan.skipped });
       return undefined;

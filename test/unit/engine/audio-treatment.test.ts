@@ -7,7 +7,7 @@ import { readManifest } from '../../../src/engine/checkpoint/manifest';
 import type { DoneEvent, EngineEvent } from '../../../src/protocol/engine-events';
 import { decodeMono, ebur128, windowLevels } from '../../../tools/quality/audio-metrics';
 import { speechMix } from '../../../tools/quality/speech-mix';
-import { deterministicArgs, workFolder } from '../resume/helpers';
+import { deterministicArgs, videoStreamHash, workFolder } from '../resume/helpers';
 import { clip, collect, freshDir, runCli, startCli } from './helpers';
 
 const CACHE = join(process.env.HUAJU4K_CACHE ?? '/tmp', 'test-media');
@@ -94,9 +94,10 @@ describe('--audio: the sound measured once per job, treated in the join', functi
     assert.equal(probe.toString().trim(), 'aac,48000');
   });
 
-  it('--audio stage, killed after the measurement and resumed: the same audio as an uninterrupted run, measured once', async () => {
+  it('--audio stage --dark-regions soften, killed after the measurement and resumed: the same audio and video as an uninterrupted run, measured once', async () => {
     const ref = join(dir, 'stage-ref.mp4');
-    const args = (out: string) => deterministicArgs(input.path, out, 5, ['--temporal', 'off', '--audio', 'stage']);
+    const args = (out: string) =>
+      deterministicArgs(input.path, out, 5, ['--temporal', 'off', '--audio', 'stage', '--dark-regions', 'soften']);
     assert.equal((await runCli(args(ref), ENV)).code, 0);
     const out = join(dir, 'stage.mp4');
     const child = startCli(args(out), ENV);
@@ -119,5 +120,6 @@ describe('--audio: the sound measured once per job, treated in the join', functi
     assert.equal(r.code, 0, r.stderr);
     assert.equal(done(r.events)?.report.audio?.before.speechDb, -1.25, 'the resumed job did not measure again');
     assert.equal(audioHash(out), audioHash(ref), 'resumed audio differs from the uninterrupted run');
+    assert.equal(videoStreamHash(out), videoStreamHash(ref), 'resumed video differs from the uninterrupted run');
   });
 });
