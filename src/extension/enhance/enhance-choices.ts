@@ -81,3 +81,9 @@ export function estimateFromTrial(trial: TrialResult, totalFrames: number): { se
   const k = totalFrames / Math.max(1, trial.frames);
   return { seconds: trial.seconds * k, bytes: trial.bytes * k };
 }
+
+/** The tag beside the preselected answer of a step: "last used" only when there was a last time, else "default". */
+export function choiceTag(id: string, current: string, remembered: boolean): string | undefined {
+  if (id !== current) return undefined;
+  return remembered ? 'last used' : 'default';
+}

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyChoices, estimateFromTrial, outputFor } from '../../../src/extension/enhance/enhance-choices';
+import { applyChoices, choiceTag, estimateFromTrial, outputFor } from '../../../src/extension/enhance/enhance-choices';
 import { runTrial, TRIAL_FRAMES } from '../../../src/extension/enhance/trial-run';
 import { buildEnhanceArgs, DEFAULT_SETTINGS } from '../../../src/extension/settings';
 
@@ -72,5 +72,13 @@ describe('Enhance to 4K As…: choices and the trial estimate', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Enhance to 4K As…: the preselected answers', () => {
+  it('are tagged "last used" only after a first run; on the very first they are the defaults', () => {
+    assert.equal(choiceTag('mp4', 'mp4', false), 'default');
+    assert.equal(choiceTag('mp4', 'mp4', true), 'last used');
+    assert.equal(choiceTag('mkv', 'mp4', true), undefined);
   });
 });
