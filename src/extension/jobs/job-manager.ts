@@ -161,12 +161,14 @@ export class JobManager implements Disposable {
     return e.done;
   }
 
-  cancel(id: string): boolean {
+  /** Cancels a job; one still waiting ends at once, with `why` as its message when given (the history shows it). */
+  cancel(id: string, why?: string): boolean {
     const e = this.entries.get(id);
     if (!e || isFinished(e.snapshot.phase)) return false;
     e.cancelRequested = true;
     if (this.queue.remove(id)) {
-      this.finish(e, applyExit(e.snapshot, null, null, true, this.now()));
+      const end = applyExit(e.snapshot, null, null, true, this.now());
+      this.finish(e, why && end.failure ? { ...end, failure: { ...end.failure, message: why } } : end);
       return true;
     }
     this.log(id, 'cancel requested: stopping the engine', 'info');

@@ -70,6 +70,16 @@ describe('JobManager: engine processes', function () {
     assert.equal(manager.get(b.id)?.phase, 'done');
   });
 
+  it('a job removed from the queue ends cancelled with the reason, for the history (to retry from there)', async () => {
+    manager.pauseQueue(true);
+    const a = manager.enqueue({ input: 'a', output: 'a4', args: ['enhance', 'a', '--frames', '2'], device: 'cpu' });
+    assert.ok(manager.cancel(a.id, 'Removed from the queue before it started.'));
+    const end = await manager.whenFinished(a.id);
+    assert.equal(end.phase, 'cancelled');
+    assert.equal(end.failure?.message, 'Removed from the queue before it started.');
+    manager.pauseQueue(false);
+  });
+
   it('a paused queue starts nothing; reordered jobs start in the new order once resumed', async () => {
     manager.pauseQueue(true);
     const req = (n: string) => ({ input: n, output: `${n}4`, args: ['enhance', n, '--frames', '2'], device: 'cpu' });
