@@ -147,10 +147,11 @@ export class JobManager implements Disposable {
   moveInQueue(id: string, by: number): boolean {
     if (!this.queue.move(id, by)) return false;
     this.queueChanged.fire();
-    // Every waiting job's place in line may have changed: the views re-read them.
+    // Every waiting job's place in line may have changed: the views re-read them, and the journal records them again
+    // in the new order (it keeps records in the order written: a reload queues them again in that order).
     for (const waiting of this.queue.waitingIds) {
       const e = this.entries.get(waiting);
-      if (e) this.changed.fire(e.snapshot);
+      if (e) this.update(e, e.snapshot);
     }
     return true;
   }
