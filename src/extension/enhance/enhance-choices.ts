@@ -87,3 +87,12 @@ export function choiceTag(id: string, current: string, remembered: boolean): str
   if (id !== current) return undefined;
   return remembered ? 'last used' : 'default';
 }
+
+/** The log line of an estimate trial: what ran, what it measured, and what was estimated from it. */
+export function trialLogLine(input: string, args: readonly string[], trial: TrialResult, totalFrames: number): string {
+  const e = estimateFromTrial(trial, totalFrames);
+  return (
+    `estimate trial of ${input}: ${trial.frames} frames in ${trial.seconds.toFixed(2)} s, ${trial.bytes} bytes → ` +
+    `${totalFrames} frames ≈ ${e.seconds.toFixed(0)} s, ${Math.round(e.bytes)} bytes; engine ${args.join(' ')}`
+  );
+}

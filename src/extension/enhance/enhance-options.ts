@@ -11,6 +11,7 @@ import {
   outputFor,
   QUALITIES,
   SIZES,
+  trialLogLine,
 } from './enhance-choices';
 import { runTrial, TRIAL_FRAMES } from './trial-run';
 
@@ -89,6 +90,7 @@ export async function chooseAndEstimate(
   enginePath: string,
   input: string,
   base: EnhanceSettings,
+  log: (line: string) => void,
 ): Promise<ChosenEnhance | undefined> {
   const choices = await askChoices(context, base);
   if (!choices) return undefined;
@@ -111,9 +113,11 @@ export async function chooseAndEstimate(
     );
     const frames = settings.maxFrames > 0 ? Math.min(settings.maxFrames, trial.totalFrames) : trial.totalFrames;
     const e = estimateFromTrial(trial, frames);
+    log(trialLogLine(input, args, trial, frames));
     estimate = `about ${formatDuration(e.seconds)} and ${formatBytes(e.bytes)} for ${frames} frames (from a ${trial.frames}-frame trial on this machine)`;
   } catch (err) {
     estimate = `no estimate: ${(err as Error).message}`;
+    log(`estimate trial of ${input} gave ${estimate}`);
   }
   const start = { label: 'Start', detail: estimate, id: 'start' };
   const picked = await vscode.window.showQuickPick([start, { label: 'Cancel', detail: '', id: 'cancel' }], {
