@@ -236,10 +236,10 @@ export function chartsSection(): ChartsSection {
       fromZero: true,
       bytes: true,
       format: bytes,
-      format2: bytes,
+      // One scale for both: on an axis of its own a job of a few KiB was drawn as tall as 70 GiB free.
       series: [
         { label: 'Free', colorVar: '--vscode-charts-green', fallback: '#89d185' },
-        { label: 'This job', colorVar: '--vscode-charts-blue', fallback: '#3794ff', scale: 'y2', fill: true },
+        { label: 'This job', colorVar: '--vscode-charts-blue', fallback: '#3794ff', fill: true },
       ],
     }),
   };

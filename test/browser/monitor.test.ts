@@ -426,6 +426,13 @@ describe('monitor webview in chromium', function () {
       assert.match((await memory.getAttribute('data-ticks-x')) ?? '', /\d\d:\d\d:\d\d/);
       assert.equal(await text(panel, '.reuse-row dd'), '42%');
       assert.match(await text(panel, '.chart-disk .card-sub'), /^this job: /);
+      const disk = panel.page.locator('.plot[data-chart="disk"]');
+      assert.match((await disk.getAttribute('data-ticks-y')) ?? '', /iB/);
+      assert.equal(
+        await disk.getAttribute('data-ticks-y2'),
+        null,
+        'the job on the free space’s own scale, no axis of its own',
+      );
 
       // Cancel: the word and the disabled button come with the click, not seconds later with the engine's exit.
       const cancel = panel.page.locator('[data-control="cancel"]');

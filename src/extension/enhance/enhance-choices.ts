@@ -81,3 +81,18 @@ export function estimateFromTrial(trial: TrialResult, totalFrames: number): { se
   const k = totalFrames / Math.max(1, trial.frames);
   return { seconds: trial.seconds * k, bytes: trial.bytes * k };
 }
+
+/** The tag beside the preselected answer of a step: "last used" only when there was a last time, else "default". */
+export function choiceTag(id: string, current: string, remembered: boolean): string | undefined {
+  if (id !== current) return undefined;
+  return remembered ? 'last used' : 'default';
+}
+
+/** The log line of an estimate trial: what ran, what it measured, and what was estimated from it. */
+export function trialLogLine(input: string, args: readonly string[], trial: TrialResult, totalFrames: number): string {
+  const e = estimateFromTrial(trial, totalFrames);
+  return (
+    `estimate trial of ${input}: ${trial.frames} frames in ${trial.seconds.toFixed(2)} s, ${trial.bytes} bytes → ` +
+    `${totalFrames} frames ≈ ${e.seconds.toFixed(0)} s, ${Math.round(e.bytes)} bytes; engine ${args.join(' ')}`
+  );
+}

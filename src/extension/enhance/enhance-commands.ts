@@ -127,7 +127,7 @@ async function enhanceWithOptionsCommand(d: CommandDeps, arg?: unknown) {
   if (!uri) return undefined;
   const input = await localInput(d.ui, uri);
   if (!input) return undefined;
-  const chosen = await chooseAndEstimate(d.context, d.enginePath, input, settingsFor(uri));
+  const chosen = await chooseAndEstimate(d.context, d.enginePath, input, settingsFor(uri), (l) => d.log.info(l));
   if (!chosen) return undefined;
   return enqueue(d, uri, { output: chosen.output, settings: chosen.settings });
 }

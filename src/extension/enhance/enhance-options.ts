@@ -5,11 +5,13 @@ import { buildEnhanceArgs, type EnhanceSettings, engineEnv } from '../settings';
 import {
   applyChoices,
   CONTAINERS,
+  choiceTag,
   type EnhanceChoices,
   estimateFromTrial,
   outputFor,
   QUALITIES,
   SIZES,
+  trialLogLine,
 } from './enhance-choices';
 import { runTrial, TRIAL_FRAMES } from './trial-run';
 
@@ -39,12 +41,13 @@ async function pickOne<T extends { id: string; label: string; detail: string }>(
   step: number,
   title: string,
   current: string,
+  remembered: boolean,
 ): Promise<T | undefined> {
   const qp = vscode.window.createQuickPick<T & vscode.QuickPickItem>();
   qp.title = `huaju4k: ${title}`;
   qp.step = step;
   qp.totalSteps = STEPS;
-  qp.items = items.map((i) => ({ ...i, description: i.id === current ? 'last used' : undefined }));
+  qp.items = items.map((i) => ({ ...i, description: choiceTag(i.id, current, remembered) }));
   qp.activeItems = qp.items.filter((i) => i.id === current);
   qp.ignoreFocusOut = true;
   const picked = await new Promise<T | undefined>((resolve) => {
@@ -59,13 +62,14 @@ async function pickOne<T extends { id: string; label: string; detail: string }>(
 /** Asks model, size, quality and container (last answers first), or undefined when the user backs out. */
 async function askChoices(context: vscode.ExtensionContext, s: EnhanceSettings): Promise<EnhanceChoices | undefined> {
   const last = context.workspaceState.get<EnhanceChoices>(CHOICES_KEY);
-  const model = await pickOne(bundledModels(context), 1, 'model', last?.model ?? s.model);
+  const again = last !== undefined;
+  const model = await pickOne(bundledModels(context), 1, 'model', last?.model ?? s.model, again);
   if (!model) return undefined;
-  const size = await pickOne(SIZES, 2, 'output size', last?.size ?? (s.scale === 2 ? 'x2' : s.target));
+  const size = await pickOne(SIZES, 2, 'output size', last?.size ?? (s.scale === 2 ? 'x2' : s.target), again);
   if (!size) return undefined;
-  const quality = await pickOne(QUALITIES, 3, 'quality and speed', last?.quality ?? 'balanced');
+  const quality = await pickOne(QUALITIES, 3, 'quality and speed', last?.quality ?? 'balanced', again);
   if (!quality) return undefined;
-  const container = await pickOne(CONTAINERS, 4, 'container', last?.container ?? 'mp4');
+  const container = await pickOne(CONTAINERS, 4, 'container', last?.container ?? 'mp4', again);
   if (!container) return undefined;
   const choices = { model: model.id, size: size.id, quality: quality.id, container: container.id };
   await context.workspaceState.update(CHOICES_KEY, choices);
@@ -86,6 +90,7 @@ export async function chooseAndEstimate(
   enginePath: string,
   input: string,
   base: EnhanceSettings,
+  log: (line: string) => void,
 ): Promise<ChosenEnhance | undefined> {
   const choices = await askChoices(context, base);
   if (!choices) return undefined;
@@ -108,9 +113,11 @@ export async function chooseAndEstimate(
     );
     const frames = settings.maxFrames > 0 ? Math.min(settings.maxFrames, trial.totalFrames) : trial.totalFrames;
     const e = estimateFromTrial(trial, frames);
+    log(trialLogLine(input, args, trial, frames));
     estimate = `about ${formatDuration(e.seconds)} and ${formatBytes(e.bytes)} for ${frames} frames (from a ${trial.frames}-frame trial on this machine)`;
   } catch (err) {
     estimate = `no estimate: ${(err as Error).message}`;
+    log(`estimate trial of ${input} gave ${estimate}`);
   }
   const start = { label: 'Start', detail: estimate, id: 'start' };
   const picked = await vscode.window.showQuickPick([start, { label: 'Cancel', detail: '', id: 'cancel' }], {

@@ -41,7 +41,7 @@ export interface Recovered {
   live: JobRecord[];
   /** Jobs that ended while no window was open, as they ended: for the history. */
   ended: JobSnapshot[];
-  /** Jobs that were waiting in line, oldest first: to queue again (never interrupted: they had not started). */
+  /** Jobs that were waiting in line, in line order: to queue again (never interrupted: they had not started). */
   queued: JobRecord[];
 }
 
@@ -123,7 +123,6 @@ export class JobJournal {
       records.push(r);
     }
     if (changed) await this.store.update(KEY, records);
-    queued.sort((a, b) => a.startedAt - b.startedAt);
     return { live, ended, queued };
   }
 

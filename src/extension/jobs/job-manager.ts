@@ -147,10 +147,11 @@ export class JobManager implements Disposable {
   moveInQueue(id: string, by: number): boolean {
     if (!this.queue.move(id, by)) return false;
     this.queueChanged.fire();
-    // Every waiting job's place in line may have changed: the views re-read them.
+    // Every waiting job's place in line may have changed: the views re-read them, and the journal records them again
+    // in the new order (it keeps records in the order written: a reload queues them again in that order).
     for (const waiting of this.queue.waitingIds) {
       const e = this.entries.get(waiting);
-      if (e) this.changed.fire(e.snapshot);
+      if (e) this.update(e, e.snapshot);
     }
     return true;
   }
@@ -161,12 +162,14 @@ export class JobManager implements Disposable {
     return e.done;
   }
 
-  cancel(id: string): boolean {
+  /** Cancels a job; one still waiting ends at once, with `why` as its message when given (the history shows it). */
+  cancel(id: string, why?: string): boolean {
     const e = this.entries.get(id);
     if (!e || isFinished(e.snapshot.phase)) return false;
     e.cancelRequested = true;
     if (this.queue.remove(id)) {
-      this.finish(e, applyExit(e.snapshot, null, null, true, this.now()));
+      const end = applyExit(e.snapshot, null, null, true, this.now());
+      this.finish(e, why && end.failure ? { ...end, failure: { ...end.failure, message: why } } : end);
       return true;
     }
     this.log(id, 'cancel requested: stopping the engine', 'info');

@@ -5,6 +5,8 @@ import type { JobHistory } from './job-history';
 import type { JobJournal } from './job-journal';
 import type { JobManager } from './job-manager';
 
+export const REMOVED_FROM_QUEUE = 'Removed from the queue before it started.';
+
 /** Context key the Jobs view's title menu shows Pause or Resume by. */
 const PAUSED_KEY = 'huaju4k.queuePaused';
 
@@ -26,10 +28,10 @@ export function registerQueueCommands(jobs: JobManager, history: JobHistory, jou
     vscode.commands.registerCommand(COMMANDS.removeFromQueue, async (arg?: unknown, all?: unknown) => {
       const ids = jobIdsOf(arg, all).filter((id) => jobs.get(id)?.phase === 'queued');
       const outputs = ids.map((id) => jobs.get(id)?.output ?? '');
-      for (const id of ids) jobs.cancel(id);
-      // Taken out of line before it ran: nothing happened that the session, the history or the journal should keep.
+      // The history keeps it (cancelled, "removed from the queue"), so that it can be retried from there; it never
+      // ran, so there is nothing to resume: the session and the journal forget it.
+      for (const id of ids) jobs.cancel(id, REMOVED_FROM_QUEUE);
       for (const id of ids) jobs.forget(id);
-      await history.remove(ids);
       for (const output of outputs) await journal.forget(output);
       return ids.length;
     }),

@@ -218,3 +218,13 @@ export function videosViewMessage(v: {
     lines.push(`No video matches "${v.filter}" (${v.total} in all). Clear the filter to see them.`);
   return lines.length > 0 ? lines.join(' ') : undefined;
 }
+
+/** A folder row's count: files ffprobe cannot read are not counted among its videos, but named apart. */
+export function folderDescription(items: VideoFacts[]): string {
+  const unreadable = items.filter((f) => f.meta !== undefined && 'error' in f.meta).length;
+  const videos = items.length - unreadable;
+  const done = items.filter((f) => videoState(f).kind === 'done').length;
+  const parts = [`${videos} video${videos === 1 ? '' : 's'}`, `${done} done`];
+  if (unreadable > 0) parts.push(`${unreadable} unreadable`);
+  return parts.join(' · ');
+}

@@ -8,12 +8,12 @@ import { defaultOutputPath, finishedOutputOf, isEnhanceable, VIDEO_GLOB } from '
 import type { ProbeCache } from './video-probe';
 import {
   describeVideo,
+  folderDescription,
   groupVideos,
   matchesFilter,
   sortVideos,
   type VideoFacts,
   type VideoSort,
-  videoState,
 } from './videos-model';
 
 export const VIDEOS_VIEW_ID = 'huaju4k.videos';
@@ -29,8 +29,8 @@ export interface VideoFolderNode {
   folder: true;
   uri: vscode.Uri;
   dir: string;
-  count: number;
-  done: number;
+  /** "3 videos · 1 done · 1 unreadable" */
+  description: string;
 }
 
 export type VideosTreeNode = VideoNode | VideoFolderNode;
@@ -144,8 +144,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
       folder: true,
       uri: vscode.Uri.file(path.dirname(first)),
       dir: g.dir,
-      count: g.items.length,
-      done: g.items.filter((f) => videoState(f).kind === 'done').length,
+      description: folderDescription(g.items),
     };
   }
 
@@ -155,7 +154,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
       item.id = `folder:${node.uri.toString()}`;
       item.resourceUri = node.uri;
       item.iconPath = vscode.ThemeIcon.Folder;
-      item.description = `${node.count} video${node.count === 1 ? '' : 's'} · ${node.done} done`;
+      item.description = node.description;
       item.contextValue = 'videoFolder';
       return item;
     }

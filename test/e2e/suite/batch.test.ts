@@ -64,10 +64,11 @@ describe('huaju4k in a real extension host: batches, the queue and the history',
     const end = await until('batch message', () => x.messages.find((m) => m.text.includes('videos finished')));
     assert.equal(end.text, 'huaju4k: 2 videos finished: 2 enhanced');
     assert.ok(!x.messages.some((m) => /enhanced [abc]\.mp4/.test(m.text)), 'no message per job of a batch');
-    // The history lists them newest first; the removed job never ran and is not in it.
+    // The history lists them newest first; the removed job is there too (cancelled), to be retried from there.
     const hist = x.history.all().map((e) => `${path.basename(e.input)}:${e.phase}`);
     assert.deepEqual(hist.slice(0, 2), ['a.mp4:done', 'c.mp4:done']);
-    assert.ok(!hist.includes('b.mp4:cancelled'));
+    assert.ok(hist.includes('b.mp4:cancelled'), hist.join(' '));
+    assert.equal(x.history.get(jb.id)?.message, 'Removed from the queue before it started.');
     assert.equal((await treeFacts(x, b))?.record, undefined, 'nothing to resume for b');
     assert.match(x.jobRows().history[0], /^a\.mp4 · done in \d+:\d\d · batch$/);
   });

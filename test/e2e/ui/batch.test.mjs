@@ -160,7 +160,15 @@ describe('batches and the Jobs view (code-server + chromium)', () => {
       ['c.mp4', 'b.mp4', 'a.mp4'],
       'newest first',
     );
-    assert.ok(!rows.some((l) => /clip\.mp4 cancelled/.test(l)), 'removed jobs never ran: not in the history');
+    // Removed from the queue before they ran: in the history as cancelled, to be retried from there.
+    assert.ok(
+      rows.some((l) => /^clip\.mp4 cancelled/.test(l)),
+      rows.join('\n'),
+    );
+    assert.ok(
+      rows.some((l) => /^longclip\.mp4 cancelled/.test(l)),
+      rows.join('\n'),
+    );
     await shot(page, `${DIR}/jobs-history-after-reload.png`);
   });
 });

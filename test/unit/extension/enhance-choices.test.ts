@@ -4,7 +4,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyChoices, estimateFromTrial, outputFor } from '../../../src/extension/enhance/enhance-choices';
+import {
+  applyChoices,
+  choiceTag,
+  estimateFromTrial,
+  outputFor,
+  trialLogLine,
+} from '../../../src/extension/enhance/enhance-choices';
 import { runTrial, TRIAL_FRAMES } from '../../../src/extension/enhance/trial-run';
 import { buildEnhanceArgs, DEFAULT_SETTINGS } from '../../../src/extension/settings';
 
@@ -72,5 +78,28 @@ describe('Enhance to 4K As…: choices and the trial estimate', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Enhance to 4K As…: the preselected answers', () => {
+  it('are tagged "last used" only after a first run; on the very first they are the defaults', () => {
+    assert.equal(choiceTag('mp4', 'mp4', false), 'default');
+    assert.equal(choiceTag('mp4', 'mp4', true), 'last used');
+    assert.equal(choiceTag('mkv', 'mp4', true), undefined);
+  });
+});
+
+describe('Enhance to 4K As…: the estimate trial is logged', () => {
+  it('says what ran, what it measured and what it estimated', () => {
+    const line = trialLogLine(
+      '/v/a.mp4',
+      ['enhance', '/v/a.mp4', '--max-frames', '3'],
+      { frames: 3, seconds: 1.5, bytes: 3000 },
+      300,
+    );
+    assert.equal(
+      line,
+      'estimate trial of /v/a.mp4: 3 frames in 1.50 s, 3000 bytes → 300 frames ≈ 150 s, 300000 bytes; engine enhance /v/a.mp4 --max-frames 3',
+    );
   });
 });

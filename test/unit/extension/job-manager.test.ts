@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { JobJournal } from '../../../src/extension/jobs/job-journal';
 import { JobManager } from '../../../src/extension/jobs/job-manager';
 import type { JobSnapshot } from '../../../src/extension/jobs/job-state';
 import { isAlive } from '../resume/helpers';
 import { until } from '../until';
+import { memoryStore } from './memory-store';
 
 // Process handling only (fork + IPC, process-tree kill, exit codes, queue): the fake engine is a stand-in that
 // emits protocol events; the real engine is exercised by the extension-host e2e suite.
@@ -68,6 +70,32 @@ describe('JobManager: engine processes', function () {
     await Promise.all([manager.whenFinished(a.id), manager.whenFinished(b.id)]);
     assert.equal(overlap, false);
     assert.equal(manager.get(b.id)?.phase, 'done');
+  });
+
+  it('a job removed from the queue ends cancelled with the reason, for the history (to retry from there)', async () => {
+    manager.pauseQueue(true);
+    const a = manager.enqueue({ input: 'a', output: 'a4', args: ['enhance', 'a', '--frames', '2'], device: 'cpu' });
+    assert.ok(manager.cancel(a.id, 'Removed from the queue before it started.'));
+    const end = await manager.whenFinished(a.id);
+    assert.equal(end.phase, 'cancelled');
+    assert.equal(end.failure?.message, 'Removed from the queue before it started.');
+    manager.pauseQueue(false);
+  });
+
+  it('the journal keeps the waiting line in its order, moves included: a reload queues the jobs again so', async () => {
+    await manager.dispose();
+    const store = memoryStore();
+    manager = new JobManager({ enginePath: FAKE, perDevice: 1, journal: new JobJournal(store) });
+    manager.pauseQueue(true);
+    const req = (n: string) => ({ input: n, output: `${n}4`, args: ['enhance', n, '--frames', '2'], device: 'cpu' });
+    const [a, b, c] = [manager.enqueue(req('a')), manager.enqueue(req('b')), manager.enqueue(req('c'))];
+    manager.moveInQueue(c.id, Number.NEGATIVE_INFINITY);
+    await manager.dispose(); // the window reloads with nothing started
+    const { queued } = await new JobJournal(store).recoverAfterRestart();
+    assert.deepEqual(
+      queued.map((r) => r.id),
+      [c.id, a.id, b.id],
+    );
   });
 
   it('a paused queue starts nothing; reordered jobs start in the new order once resumed', async () => {

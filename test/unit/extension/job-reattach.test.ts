@@ -4,22 +4,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { engineEnded, engineStillRunning, pruneEventFiles } from '../../../src/extension/engine/attached-engine';
 import { JobHistory } from '../../../src/extension/jobs/job-history';
-import { JobJournal, type KeyValueStore } from '../../../src/extension/jobs/job-journal';
+import { JobJournal } from '../../../src/extension/jobs/job-journal';
 import { JobManager } from '../../../src/extension/jobs/job-manager';
 import { basicClip, FAST_MODEL, freshDir, ROOT, streams } from '../engine/helpers';
 import { isAlive } from '../resume/helpers';
 import { until } from '../until';
-
-/** globalState's part the journal uses, kept in memory across the two "hosts" of a test. */
-function memoryStore(): KeyValueStore {
-  const map = new Map<string, unknown>();
-  return {
-    get: <T>(key: string) => map.get(key) as T | undefined,
-    update: async (key: string, value: unknown) => {
-      map.set(key, JSON.parse(JSON.stringify(value)));
-    },
-  };
-}
+import { memoryStore } from './memory-store';
 
 // The real engine (from source through tsx), as the extension forks dist/engine.js.
 const ENGINE = join(ROOT, 'src/engine/cli.ts');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { JobHistory } from '../../../src/extension/jobs/job-history';
-import { JobJournal, type KeyValueStore } from '../../../src/extension/jobs/job-journal';
+import { JobJournal } from '../../../src/extension/jobs/job-journal';
 import { JobManager } from '../../../src/extension/jobs/job-manager';
 import { applyEngineEvent, applyExit, type JobSnapshot, newJob } from '../../../src/extension/jobs/job-state';
 import { historyRow } from '../../../src/extension/jobs/jobs-model';
@@ -12,16 +12,7 @@ import type { EngineEvent } from '../../../src/protocol/engine-events';
 import { applyEngineEvent as applyToView, initialViewState } from '../../../webview/view-model';
 import { basicClip, FAST_MODEL, freshDir, ROOT } from '../engine/helpers';
 import { until } from '../until';
-
-function memoryStore(): KeyValueStore {
-  const map = new Map<string, unknown>();
-  return {
-    get: <T>(key: string) => map.get(key) as T | undefined,
-    update: async (key: string, value: unknown) => {
-      map.set(key, JSON.parse(JSON.stringify(value)));
-    },
-  };
-}
+import { memoryStore } from './memory-store';
 
 const progress = (frame: number): EngineEvent => ({
   type: 'progress',

@@ -78,10 +78,10 @@ describe('resume: journal of interrupted jobs', () => {
     assert.deepEqual(
       again.map((r) => [r.id, r.device]),
       [
-        ['a', 'cpu'],
         ['b', 'cuda'],
+        ['a', 'cpu'],
       ],
-      'oldest first, each on its device',
+      'in line order (as recorded), each on its device',
     );
     assert.deepEqual(journal.interrupted(), [], 'none of them offered for resume');
     assert.equal(journal.all().find((r) => r.id === 'other')?.phase, 'queued', 'the other window’s job left alone');

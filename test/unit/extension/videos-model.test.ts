@@ -8,6 +8,7 @@ import { finishedOutputOf, isEngineFile, isEnhanceable, isVideoFile } from '../.
 import { parseProbe } from '../../../src/extension/videos/video-probe';
 import {
   describeVideo,
+  folderDescription,
   groupVideos,
   matchesFilter,
   sortVideos,
@@ -200,5 +201,17 @@ describe('the line above the Videos tree', () => {
       undefined,
       'no videos: the welcome text',
     );
+  });
+});
+
+describe('a folder row of the Videos tree', () => {
+  it('does not count an unreadable file among its videos, and names it apart', () => {
+    const items: VideoFacts[] = [
+      { ...base, meta: { error: 'Invalid data found when processing input' } },
+      { ...base, path: '/w/clips/b.mp4', relPath: 'clips/b.mp4', output: '/w/clips/b.4k.mp4' },
+      { ...base, path: '/w/clips/c.mp4', relPath: 'clips/c.mp4' },
+    ];
+    assert.equal(folderDescription(items), '2 videos · 1 done · 1 unreadable');
+    assert.equal(folderDescription(items.slice(1, 2)), '1 video · 1 done');
   });
 });
