@@ -877,6 +877,26 @@ const CASES: Case[] = [
       assert.ok(held <= RING_MAX_FRAMES * frameBytes, `rings held ${(held / frameBytes).toFixed(1)} frames`);
     },
   },
+  {
+    // lavfi's testsrc2 makes size=99x73 as 98×72 itself: a true 99×73 needs a scale filter (setsar keeps the pixels
+    // square). Read and upscaled whole (this passed before issue 30; it guards the report "read as 98×72").
+    name: 'odd size 99×73 (FFV1): read as 99×73, upscaled to 396×292',
+    setup: (d) => {
+      const input = clip('odd-99x73.mkv', [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=100x74:rate=20:duration=0.2'],
+        ...['-vf', 'scale=99:73,setsar=1', '-c:v', 'ffv1', '-pix_fmt', 'yuv420p'],
+      ]);
+      return { args: quick(input, join(d, 'o.mp4')), output: join(d, 'o.mp4') };
+    },
+    code: 0,
+    frames: 4,
+    check: (r, out) => {
+      const start = r.events.find((e) => e.type === 'start');
+      assert.deepEqual(start?.type === 'start' && [start.probe.width, start.probe.height], [99, 73]);
+      const v = streams(out).find((s) => s.codec_type === 'video');
+      assert.deepEqual([v?.width, v?.height], [396, 292]);
+    },
+  },
 ];
 
 /**

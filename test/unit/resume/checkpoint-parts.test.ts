@@ -217,11 +217,7 @@ describe('checkpoint: work folder, jobs, join', () => {
     assert.deepEqual(again.discarded.sort(), ['seg-000001.mp4', 'seg-000002.7.partial.mp4']);
     assert.equal(again.manifest.segments.length, 1);
     // A live engine holds the folder.
-    // The lock names the holder's script, as an engine's does (lockContent): the parent's, read from its command line.
-    const parentScript = existsSync(`/proc/${process.ppid}/cmdline`)
-      ? readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0')[1]
-      : '';
-    writeFileSync(join(work, 'lock'), `${process.ppid}\n${parentScript}\n`);
+    writeFileSync(join(work, 'lock'), parentLock());
     assert.equal(
       errCode(() => lockWorkDir(work)),
       '2:job-running',
@@ -265,8 +261,6 @@ describe('checkpoint: work folder, jobs, join', () => {
     assert.equal(resolveWorkDir(work), work);
     assert.equal(resolveWorkDir(out), work);
     assert.deepEqual(listJobs([join(dir, 'none.mp4')]), []);
-    assert.throws(() => listJobs([join(dir, 'no', 'such', 'folder')]), /no such file or folder/);
-    assert.deepEqual(listJobs([join(dir, 'no', 'such'), out]).length, 1, 'a missing path among others');
     assert.match(formatJobs(jobs), /40\.0% \(4\/10 frames[\s\S]*huaju4k resume/);
     assert.match(formatJobs(jobs), /unreadable checkpoint/);
     assert.equal(formatJobs([]), 'no interrupted or running jobs\n');
@@ -301,13 +295,6 @@ describe('checkpoint: work folder, jobs, join', () => {
     assert.doesNotMatch(formatJobs(running), /resume/);
     writeFileSync(join(work, 'lock'), '999999999');
     assert.equal(listJobs([dir])[0].runningPid, undefined, "a dead engine's lock is not running");
-    // A live pid that is no engine (after a reboot: pid 1): a stale lock, in either form (where /proc tells).
-    if (existsSync('/proc/1/cmdline')) {
-      for (const stale of ['1', '1\n/opt/huaju4k/dist/engine.js\n']) {
-        writeFileSync(join(work, 'lock'), stale);
-        assert.equal(listJobs([dir])[0].runningPid, undefined, `stale lock ${JSON.stringify(stale)}`);
-      }
-    }
   });
 
   it('join args: concat without re-encode, source streams, -itsoffset once, trim', () => {
@@ -378,5 +365,34 @@ describe('checkpoint: work folder, jobs, join', () => {
     );
     assert.deepEqual(parseJobsArgs([]), { paths: ['.'], json: false });
     assert.deepEqual(parseJobsArgs(['a', 'b', '--json']), { paths: ['a', 'b'], json: true });
+  });
+});
+
+/** A lock held by this process's parent, naming its script as an engine's lock does (lockContent). */
+function parentLock(): string {
+  const cmdline = `/proc/${process.ppid}/cmdline`;
+  const script = existsSync(cmdline) ? readFileSync(cmdline, 'utf8').split('\0')[1] : '';
+  return `${process.ppid}\n${script}\n`;
+}
+
+describe('checkpoint: stale locks and missing job folders (issue 30)', () => {
+  it('a live pid that is no engine (pid 1 after a reboot) holds no lock, in either lock form', function () {
+    if (!existsSync('/proc/1/cmdline')) this.skip(); // command lines cannot be read here: a live pid is trusted
+    const work = workDirFor(join(freshDir(), 'o.mp4'));
+    mkdirSync(work, { recursive: true });
+    writeManifest(work, manifest({ segments: [{ index: 0, startFrame: 0, frames: 4, bytes: 1, file: 's' }] }));
+    for (const stale of ['1', '1\n/opt/huaju4k/dist/engine.js\n']) {
+      writeFileSync(join(work, 'lock'), stale);
+      assert.equal(listJobs([work])[0].runningPid, undefined, `stale lock ${JSON.stringify(stale)}`);
+    }
+    writeFileSync(join(work, 'lock'), lockContent());
+    assert.equal(listJobs([work])[0].runningPid, process.pid, 'this process, named in the lock, runs');
+  });
+
+  it('jobs on a path whose folder does not exist is an error; one missing among others is not', () => {
+    const dir = freshDir();
+    assert.throws(() => listJobs([join(dir, 'no', 'such', 'folder')]), /no such file or folder/);
+    assert.deepEqual(listJobs([join(dir, 'none.mp4')]), [], 'an output with no job simply has none');
+    assert.deepEqual(listJobs([join(dir, 'no', 'such'), dir]), [], 'a missing path among others');
   });
 });
