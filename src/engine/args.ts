@@ -197,7 +197,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     refreshEvery: int('refresh-every', str('refresh-every'), 0, 1_000_000),
     motion,
     publish,
-    ...farmArgs(str('workers'), str('devices'), str('range'), str('farm')),
+    ...farmArgs(str),
     json: v.json === true,
   };
 }
