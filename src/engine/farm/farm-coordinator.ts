@@ -40,13 +40,8 @@ export interface FarmCoordinatorOptions {
  * ready: the ranges are done and the caller joins (run-job.ts). One coordinator per output (a Redis key it holds).
  */
 export async function runFarmRanges(o: FarmCoordinatorOptions): Promise<FarmProgress> {
-  const { redis, job, emit } = o;
+  const { job, emit } = o;
   const key = farmJobKey(job.plan.output);
-  await claimJob(redis, key, job.plan.output);
-  const refresh = setInterval(
-    () => redis.pexpire(ownerKey(key), OWNER_TTL_MS).catch(() => undefined),
-    OWNER_TTL_MS / 3,
-  );
   const progress = new FarmProgress(job.plan.total, emit, framesByRange(job.plan.dir, job.ranges));
   const done = finishedRanges(job.plan.dir, job.ranges);
   const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
@@ -54,18 +49,26 @@ export async function runFarmRanges(o: FarmCoordinatorOptions): Promise<FarmProg
   try {
     await parts?.finished;
   } finally {
-    clearInterval(refresh);
     await parts?.close();
-    await redis.del(ownerKey(key)).catch(() => undefined);
   }
   return progress;
 }
 
-/** Refused when another coordinator holds this output. */
-async function claimJob(redis: Redis, key: string, output: string): Promise<void> {
+/**
+ * Takes the output for this coordinator before anything is opened or queued (another host's lock file in the shared
+ * work folder names a pid this host cannot check); refused when another coordinator holds it. Returns the release.
+ */
+export async function claimFarmJob(redis: Redis, output: string): Promise<() => Promise<void>> {
+  const key = farmJobKey(output);
   const me = workerName();
   const got = await redis.set(ownerKey(key), me, 'PX', OWNER_TTL_MS, 'NX');
-  if (got === 'OK') return;
+  if (got === 'OK') {
+    const refresh = setInterval(() => redis.pexpire(ownerKey(key), OWNER_TTL_MS).catch(() => 0), OWNER_TTL_MS / 3);
+    return async () => {
+      clearInterval(refresh);
+      await redis.del(ownerKey(key)).catch(() => 0);
+    };
+  }
   const holder = await redis.get(ownerKey(key));
   throw new EngineError(
     ExitCode.badInput,

@@ -2,11 +2,12 @@ import { stat } from 'node:fs/promises';
 import type { DoneEvent } from '../../protocol/engine-events';
 import { framesDone } from '../checkpoint/manifest';
 import { unlockWorkDir } from '../checkpoint/workdir';
+import { planJob } from '../pipeline/job-plan';
 import { emitStart, runEnhance } from '../pipeline/pipeline';
 import type { EnhanceContext, EnhanceOptions } from '../pipeline/pipeline-types';
 import type { FarmArgs } from './farm-args';
 import { rangeName, withoutFarmOptions } from './farm-args';
-import { runFarmRanges } from './farm-coordinator';
+import { claimFarmJob, runFarmRanges } from './farm-coordinator';
 import { type FarmJob, finishFarmJob, openFarmJob } from './farm-job';
 import type { FarmProgress } from './farm-progress';
 import { connectFarm } from './farm-queue';
@@ -57,13 +58,16 @@ export async function runJob(args: FarmArgs, argv: string[], opts: EnhanceOption
 /** The coordinator of a BullMQ farm: Redis checked first (nothing is queued or written when it cannot be reached). */
 async function runOnFarm(url: string, ranges: number, opts: EnhanceOptions, ctx: EnhanceContext): Promise<void> {
   const redis = await connectFarm(url);
+  let release: (() => Promise<void>) | undefined;
   try {
+    release = await claimFarmJob(redis, planJob(opts, ctx).output);
     const job = openFarmJob(opts, ctx, ranges);
     // The checkpoint's argv ends with `-o <output> -- <input>`: each worker maps those paths for its host.
     const options = withoutFarmOptions((opts.argv ?? []).slice(0, -4));
     const o = { redis, job, input: ctx.info.path, output: job.plan.output, options, emit: ctx.emit };
     await runFarmJob(job, opts, ctx, (signal) => runFarmRanges({ ...o, signal }));
   } finally {
+    await release?.();
     await redis.quit().catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { FlowProducer, QueueEvents } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RANGES_QUEUE, type RangeJobData, type RangeJobProgress } from '../../../src/engine/farm/farm-queue';
 import type { EngineEvent, RangeEvent } from '../../../src/protocol/engine-events';
@@ -108,7 +108,7 @@ describe('farm: BullMQ on a real redis-server — a job on several worker proces
   });
 });
 
-describe('farm: BullMQ on a real redis-server — refusals and errors', function () {
+describe('farm: BullMQ on a real redis-server — errors of the coordinator', function () {
   this.timeout(600000);
   const f = useFarm();
 
@@ -123,6 +123,39 @@ describe('farm: BullMQ on a real redis-server — refusals and errors', function
     assert.ok(!(r.stdout + r.stderr).includes(PASSWORD), 'the password is never printed');
     assert.ok(!existsSync(`${out}.huaju4k`), 'no work folder');
   });
+
+  it('a second coordinator of the same output is refused; a cancel removes every queued range', async () => {
+    const out = join(f.dir, 'twice.mp4');
+    // No worker runs: the first coordinator's ranges stay queued until it is cancelled.
+    const first = startCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '3']), ENV);
+    const started = new Promise<void>((resolve) =>
+      first.stdout?.on('data', (d: Buffer) => (d.toString().includes('"type":"start"') ? resolve() : undefined)),
+    );
+    const firstDone = collect(first);
+    await started;
+    const second = await runCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '3']), ENV);
+    assert.equal(second.code, 2, second.stderr);
+    const err = second.events.find((e) => e.type === 'error');
+    assert.ok(err?.type === 'error' && err.reason === 'farm-job-running', JSON.stringify(err));
+    assert.match(err.message, new RegExp(`another coordinator \\(\\S+/${first.pid}\\)`));
+    const connection = new Redis(f.redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(RANGES_QUEUE, { connection });
+    try {
+      assert.equal(await queue.getWaitingCount(), 3, 'the first job is queued as 3 ranges');
+      first.kill('SIGTERM');
+      const r = await firstDone;
+      assert.equal(r.code, 5, r.stderr);
+      assert.equal(await queue.getWaitingCount(), 0, 'the cancel removed every queued range');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+});
+
+describe('farm: BullMQ on a real redis-server — a worker refuses what it cannot run', function () {
+  this.timeout(600000);
+  const f = useFarm();
 
   it('a range job of another huaju4k version is refused with the reason (and left for another worker)', async () => {
     startWorker(f);
