@@ -113,6 +113,12 @@ for (const c of CASES)
         runRange(options(st, out, abort.signal), await context(st, true, () => abort.abort('SIGTERM')), second),
         CancelledError,
       );
+      // Its frames sit in the range, not in the job's manifest: a new run without --resume is refused, not dropped.
+      const again = await context(st);
+      assert.throws(
+        () => openFarmJob(options(st, out), again, 2),
+        /an interrupted job .* \(3 frames done in its ranges\)/,
+      );
       const resumed = await runRange(options(st, out), await context(st), second);
       assert.equal(resumed.resumedFrames, SEGMENT, 'the recorded segment is kept');
       await runRange(options(st, out), await context(st), first);
