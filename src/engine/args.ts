@@ -206,7 +206,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     refreshEvery: int('refresh-every', str('refresh-every'), 0, 1_000_000),
     motion,
     publish,
-    ...farmArgs(str('workers'), str('devices'), str('range'), str('farm')),
+    ...farmArgs(str),
     ...stageArgs(str('audio'), str('dark-regions')),
     json: v.json === true,
   };

@@ -33,6 +33,7 @@ import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
 import { framesInRanges } from './farm/collect-ranges';
 import { runJob } from './farm/run-job';
+import { workerCommand } from './farm/worker-command';
 import { type FfmpegTools, findFfmpegTools } from './ffmpeg/ffmpeg-tools';
 import { type MediaInfo, probeMedia, toProbeInfo } from './ffmpeg/probe';
 import { WorkerUpscaler } from './inference/infer-worker';
@@ -410,6 +411,12 @@ export async function main(argv: string[]): Promise<number> {
       return runHubCommand(rest);
     case 'ai-worker':
       return runAiWorkerCommand(rest);
+    case 'worker':
+      try {
+        return await workerCommand(rest, emitFor(rest.includes('--json')));
+      } catch (err) {
+        return reportError(emitFor(rest.includes('--json')), err);
+      }
     case PROBE_COMMAND:
       return probeProviderCommand(rest);
     case '--version':

@@ -185,6 +185,7 @@ export const ENHANCE_COMMAND: CommandSpec = {
     { name: 'workers', arg: 'n', help: 'split the job over n engine processes on this machine (ranges of segments)' },
     { name: 'devices', arg: '0,1', help: 'split the job over these GPUs, one engine process per device' },
     { name: 'farm', arg: 'redis://host:6379', help: 'split the job over the workers of a BullMQ farm on Redis' },
+    { name: 'ranges', arg: 'n', help: 'ranges a split job is cut into (default 2 per worker; 16 on a farm)' },
     { name: 'range', arg: 'first:end', help: 'run only these segments of a split job (started by --workers/--farm)' },
     JSON_OPTION,
     HELP_OPTION,
@@ -235,12 +236,33 @@ export const BENCH_COMMAND: CommandSpec = {
   ],
 };
 
+export const WORKER_COMMAND: CommandSpec = {
+  name: 'worker',
+  synopsis: 'huaju4k worker --farm redis://host:6379 [options]',
+  summary: 'Take ranges of farm jobs from a BullMQ queue on Redis and enhance them on this machine.',
+  options: [
+    { name: 'farm', arg: 'redis://host:6379', help: "the farm's Redis (rediss:// for TLS; password in the URL)" },
+    {
+      name: 'path-map',
+      arg: 'from=to',
+      help: 'a shared folder as the coordinator names it = as this host does (repeatable)',
+    },
+    EP_OPTION,
+    { name: 'device', arg: 'n', help: 'the GPU this worker uses (CUDA_VISIBLE_DEVICES of its engines)' },
+    { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
+    { name: 'lock-ms', arg: 'ms', help: "how soon a lost worker's range goes back to the queue (default 30000)" },
+    JSON_OPTION,
+    HELP_OPTION,
+  ],
+};
+
 export const COMMANDS: readonly CommandSpec[] = [
   ENHANCE_COMMAND,
   RESUME_COMMAND,
   JOBS_COMMAND,
   PROBE_COMMAND,
   BENCH_COMMAND,
+  WORKER_COMMAND,
 ];
 
 type ParseOptions = NonNullable<ParseArgsConfig['options']>;

@@ -157,7 +157,7 @@ export interface RangeEvent extends EventBase {
   type: 'range';
   range: string;
   worker: string;
-  state: 'started' | 'progress' | 'segment' | 'done' | 'failed' | 'retry';
+  state: 'started' | 'progress' | 'segment' | 'done' | 'failed' | 'retry' | 'refused';
   frames: number;
   total: number;
   /** The process that runs it (started on this host). */

@@ -13,6 +13,20 @@ export function finishedRanges(workDir: string, ranges: readonly FrameRange[]): 
   return done;
 }
 
+/** Frames a range's checkpoint holds now (0 when it has none yet). */
+export function rangeFrames(workDir: string, r: FrameRange): number {
+  try {
+    const m = readManifest(rangeDir(workDir, r));
+    return m ? framesDone(m) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function framesByRange(workDir: string, ranges: readonly FrameRange[]): Map<string, number> {
+  return new Map(ranges.map((r) => [rangeName(r), rangeFrames(workDir, r)]));
+}
+
 /** Frames the ranges of the job in `workDir` keep in finished segments (what a cancel of a farm job keeps). */
 export function framesInRanges(workDir: string): number {
   let names: string[];

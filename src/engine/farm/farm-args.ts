@@ -18,6 +18,8 @@ export interface FarmArgs {
   range?: RangeSpec;
   /** redis:// or rediss:// URL of a BullMQ farm. */
   farm?: string;
+  /** How many ranges the job is cut into (default: 2 per local worker, FARM_RANGES on a farm). */
+  ranges?: number;
 }
 
 const usage = (message: string) => new EngineError(ExitCode.badInput, 'usage', message, 'see huaju4k --help');
@@ -43,16 +45,21 @@ function farmUrl(text: string): string {
   return text;
 }
 
-export function farmArgs(
-  workers: string | undefined,
-  devices: string | undefined,
-  range: string | undefined,
-  farm: string | undefined,
-): FarmArgs {
-  const n = workers === undefined ? undefined : Number(workers);
-  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 256)) {
-    throw usage(`--workers must be an integer from 1 to 256, got "${workers}"`);
+function count(name: string, text: string | undefined, max: number): number | undefined {
+  const n = text === undefined ? undefined : Number(text);
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= max)) {
+    throw usage(`--${name} must be an integer from 1 to ${max}, got "${text}"`);
   }
+  return n;
+}
+
+export function farmArgs(
+  str: (name: 'workers' | 'devices' | 'range' | 'farm' | 'ranges') => string | undefined,
+): FarmArgs {
+  const n = count('workers', str('workers'), 256);
+  const devices = str('devices');
+  const range = str('range');
+  const farm = str('farm');
   const ids = devices?.split(',').map((d) => d.trim());
   if (ids && (ids.length === 0 || ids.some((d) => !/^\d+$/.test(d)))) {
     throw usage(`--devices takes device numbers separated by commas (0,1), got "${devices}"`);
@@ -65,13 +72,14 @@ export function farmArgs(
     devices: ids,
     range: range === undefined ? undefined : parseRangeSpec(range),
     farm: farm === undefined ? undefined : farmUrl(farm),
+    ranges: count('ranges', str('ranges'), 100000),
   };
 }
 
 /** The options that split a job, removed from an argv: what a range's engine is started with instead. */
 export function withoutFarmOptions(argv: readonly string[]): string[] {
   const out: string[] = [];
-  const dropped = ['--workers', '--devices', '--farm', '--range', '--resume', '--json'];
+  const dropped = ['--workers', '--devices', '--farm', '--range', '--ranges', '--resume', '--json'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') return [...out, ...argv.slice(i)];

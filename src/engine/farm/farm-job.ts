@@ -1,15 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ExitCode } from '../../protocol/engine-events';
 import { startJobAudio } from '../audio/job-audio';
 import { inputIdentity } from '../checkpoint/fingerprint';
 import type { JobManifest } from '../checkpoint/manifest';
 import { openJob } from '../checkpoint/open-job';
 import { unlockWorkDir } from '../checkpoint/workdir';
+import { EngineError } from '../errors';
 import { type JobPlan, planJob } from '../pipeline/job-plan';
 import { joinVerified } from '../pipeline/pipeline';
 import type { EnhanceContext, EnhanceOptions } from '../pipeline/pipeline-types';
-import { collectRanges } from './collect-ranges';
+import { collectRanges, framesInRanges } from './collect-ranges';
 import { type FrameRange, planRanges, rangeOf, rangesDir } from './ranges';
 
 export interface FarmJob {
@@ -27,6 +29,16 @@ const PLAN_FILE = 'plan.json';
  */
 export function openFarmJob(opts: EnhanceOptions, ctx: EnhanceContext, count: number): FarmJob {
   const plan = planJob(opts, ctx);
+  // The job's own manifest lists no segment until the join: its ranges hold the work a new run must not drop.
+  const kept = opts.resume ? 0 : framesInRanges(plan.dir);
+  if (kept > 0) {
+    throw new EngineError(
+      ExitCode.badInput,
+      'job-exists',
+      `an interrupted job for ${plan.output} is in ${plan.dir} (${kept} frames done in its ranges)`,
+      `continue it with --resume (or: huaju4k resume "${plan.output}"), or delete that folder to start over`,
+    );
+  }
   const { manifest } = openJob({
     dir: plan.dir,
     output: plan.output,

@@ -1,13 +1,12 @@
 import { cpus } from 'node:os';
 import { ExitCode } from '../../protocol/engine-events';
-import { framesDone, readManifest } from '../checkpoint/manifest';
 import { CancelledError, EngineError } from '../errors';
 import type { Emit } from '../events';
-import { finishedRanges } from './collect-ranges';
+import { finishedRanges, framesByRange, rangeFrames } from './collect-ranges';
 import type { FarmJob } from './farm-job';
 import { FarmProgress } from './farm-progress';
 import { type RangeChildResult, startRangeChild } from './range-child';
-import { type FrameRange, rangeDir, rangeName } from './ranges';
+import { type FrameRange, rangeName } from './ranges';
 
 /** Tries of one range before the job stops (a child that crashes each time would otherwise loop forever). */
 export const MAX_RANGE_TRIES = 3;
@@ -53,7 +52,7 @@ export async function runLocalRanges(o: LocalFarmOptions): Promise<FarmProgress>
   const { job, emit, signal } = o;
   const done = finishedRanges(job.plan.dir, job.ranges);
   const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
-  const progress = new FarmProgress(job.plan.total, emit, framesSoFar(job));
+  const progress = new FarmProgress(job.plan.total, emit, framesByRange(job.plan.dir, job.ranges));
   const tries = new Map<string, number>();
   const running = new Set<{ kill: (s: NodeJS.Signals) => void }>();
   let failure: Error | undefined;
@@ -78,7 +77,7 @@ export async function runLocalRanges(o: LocalFarmOptions): Promise<FarmProgress>
       running.add(tracked);
       const result = await tracked.result;
       running.delete(tracked);
-      const frames = rangeFrames(job, r);
+      const frames = rangeFrames(job.plan.dir, r);
       if (result.code === 0) {
         progress.update(r, slot.name, frames, 'done');
       } else if (!signal?.aborted && !failure) {
@@ -104,7 +103,7 @@ export async function runLocalRanges(o: LocalFarmOptions): Promise<FarmProgress>
       } else if (e.type === 'warning' && e.code !== 'resumable')
         emit({ type: 'warning', code: e.code, message: e.message });
     });
-    progress.update(r, slot.name, rangeFrames(job, r), 'started', { pid: started.child.pid });
+    progress.update(r, slot.name, rangeFrames(job.plan.dir, r), 'started', { pid: started.child.pid });
     return { kill: (s: NodeJS.Signals) => started.child.kill(s), result: started.result };
   };
   try {
@@ -127,18 +126,4 @@ function rangeFailure(r: FrameRange, result: RangeChildResult, why: string, trie
     `range ${rangeName(r)} failed ${tries} times; last: ${why}`,
     'the finished segments are kept: continue with --resume',
   );
-}
-
-/** Frames a range's checkpoint holds now. */
-function rangeFrames(job: FarmJob, r: FrameRange): number {
-  try {
-    const m = readManifest(rangeDir(job.plan.dir, r));
-    return m ? framesDone(m) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function framesSoFar(job: FarmJob): Map<string, number> {
-  return new Map(job.ranges.map((r) => [rangeName(r), rangeFrames(job, r)]));
 }

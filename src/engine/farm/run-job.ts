@@ -2,18 +2,23 @@ import { stat } from 'node:fs/promises';
 import type { DoneEvent } from '../../protocol/engine-events';
 import { framesDone } from '../checkpoint/manifest';
 import { unlockWorkDir } from '../checkpoint/workdir';
+import { planJob } from '../pipeline/job-plan';
 import { emitStart, runEnhance } from '../pipeline/pipeline';
 import type { EnhanceContext, EnhanceOptions } from '../pipeline/pipeline-types';
 import type { FarmArgs } from './farm-args';
 import { rangeName, withoutFarmOptions } from './farm-args';
+import { claimFarmJob, runFarmRanges } from './farm-coordinator';
 import { type FarmJob, finishFarmJob, openFarmJob } from './farm-job';
 import type { FarmProgress } from './farm-progress';
+import { connectFarm } from './farm-queue';
 import { runLocalRanges, threadsPerChild, workerSlots } from './local-farm';
 import { PARENT_PIPE_ENV } from './range-child';
 import { runRange } from './run-range';
 
 /** Ranges per worker: enough that a worker finishing early takes another, few enough that priming stays small. */
 export const RANGES_PER_WORKER = 2;
+/** Ranges of a farm job when --ranges is not given (the workers are not known when it is queued). */
+export const FARM_RANGES = 16;
 
 /**
  * What `enhance` runs: one range of a farm job (`--range`, a worker's child), the whole job on local engine
@@ -34,7 +39,7 @@ export async function runJob(args: FarmArgs, argv: string[], opts: EnhanceOption
   }
   if (args.workers !== undefined || args.devices !== undefined) {
     const slots = workerSlots(args.workers, args.devices);
-    const job = openFarmJob(opts, ctx, slots.length * RANGES_PER_WORKER);
+    const job = openFarmJob(opts, ctx, args.ranges ?? slots.length * RANGES_PER_WORKER);
     const threads = argv.some((a) => a.startsWith('--threads'))
       ? []
       : ['--threads', String(threadsPerChild(slots.length))];
@@ -43,7 +48,28 @@ export async function runJob(args: FarmArgs, argv: string[], opts: EnhanceOption
     );
     return;
   }
+  if (args.farm) {
+    await runOnFarm(args.farm, args.ranges ?? FARM_RANGES, opts, ctx);
+    return;
+  }
   await runEnhance(opts, ctx);
+}
+
+/** The coordinator of a BullMQ farm: Redis checked first (nothing is queued or written when it cannot be reached). */
+async function runOnFarm(url: string, ranges: number, opts: EnhanceOptions, ctx: EnhanceContext): Promise<void> {
+  const redis = await connectFarm(url);
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await claimFarmJob(redis, planJob(opts, ctx).output);
+    const job = openFarmJob(opts, ctx, ranges);
+    // The checkpoint's argv ends with `-o <output> -- <input>`: each worker maps those paths for its host.
+    const options = withoutFarmOptions((opts.argv ?? []).slice(0, -4));
+    const o = { redis, job, input: ctx.info.path, output: job.plan.output, options, emit: ctx.emit };
+    await runFarmJob(job, opts, ctx, (signal) => runFarmRanges({ ...o, signal }));
+  } finally {
+    await release?.();
+    await redis.quit().catch(() => undefined);
+  }
 }
 
 /**

@@ -18,6 +18,53 @@ import { decodedFrameMd5s } from './helpers';
 
 const SEGMENT = 3;
 
+interface Fixture {
+  model: LoadedModel;
+  input: string;
+}
+
+/** A fresh context: temporal blend, tile reuse and motion (optical flow) on, as the CLI's defaults have them. */
+async function context(st: Fixture, prime = true, onSegment?: (index: number) => void): Promise<EnhanceContext> {
+  const tools = findFfmpegTools();
+  const info = await probeMedia(tools.ffprobe, st.input);
+  const parts = createTemporal(new TileUpscaler(st.model, { tile: 0, pad: 12 }), {
+    strength: 'high',
+    reuse: true,
+    motion: 'flow',
+    reuseOptions: { tile: 8, refreshEvery: 4 },
+  });
+  return {
+    tools,
+    info,
+    model: { ...st.model, executionProvider: 'cpu' },
+    upscaler: parts.upscaler,
+    stages: parts.stages,
+    temporal: prime ? parts : undefined,
+    tile: 0,
+    emit: (e) => (e.type === 'segment' ? onSegment?.(e.index) : undefined),
+  };
+}
+
+const options = (st: Fixture, output: string, signal?: AbortSignal): EnhanceOptions => ({
+  input: st.input,
+  output,
+  scale: 2,
+  encoder: { codec: 'libx264', threads: 1 },
+  segmentFrames: SEGMENT,
+  signal,
+  pixelSettings: { temporal: 'high', reuse: true, motion: 'flow' },
+});
+
+/** Every range in a shuffled order, each with a fresh temporal state (as a separate worker would have). */
+async function runAsRanges(st: Fixture, output: string, count: number, seed: number, prime = true) {
+  const job = openFarmJob(options(st, output), await context(st), count);
+  const order = [...job.ranges];
+  const rand = prng(seed);
+  order.sort(() => rand() - 0.5);
+  for (const r of order) await runRange(options(st, output), await context(st, prime), r);
+  await finishFarmJob(job, options(st, output), await context(st));
+}
+
 const CASES = [
   { name: 'CFR clip with audio', clip: () => basicClip(20) },
   { name: 'VFR clip with audio', clip: vfrClip },
@@ -26,68 +73,25 @@ const CASES = [
 for (const c of CASES)
   describe(`farm ranges: a job run as ranges in any order joins to the frames of one local run (${c.name})`, function () {
     this.timeout(600000);
-    let model: LoadedModel;
     let dir: string;
-    let input: string;
+    const st = {} as Fixture;
     before(async () => {
-      model = await loadModel(FAST_MODEL, { intraOpNumThreads: 1 });
+      st.model = await loadModel(FAST_MODEL, { intraOpNumThreads: 1 });
       dir = freshDir('huaju4k-farm-ranges-');
-      input = join(dir, 'in.mp4');
-      copyFileSync(c.clip(), input);
+      st.input = join(dir, 'in.mp4');
+      copyFileSync(c.clip(), st.input);
     });
-
-    /** A fresh context: temporal blend, tile reuse and motion (optical flow) on, as the CLI's defaults have them. */
-    async function context(prime = true, onSegment?: (index: number) => void): Promise<EnhanceContext> {
-      const tools = findFfmpegTools();
-      const info = await probeMedia(tools.ffprobe, input);
-      const parts = createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
-        strength: 'high',
-        reuse: true,
-        motion: 'flow',
-        reuseOptions: { tile: 8, refreshEvery: 4 },
-      });
-      return {
-        tools,
-        info,
-        model: { ...model, executionProvider: 'cpu' },
-        upscaler: parts.upscaler,
-        stages: parts.stages,
-        temporal: prime ? parts : undefined,
-        tile: 0,
-        emit: (e) => (e.type === 'segment' ? onSegment?.(e.index) : undefined),
-      };
-    }
-
-    const options = (output: string, signal?: AbortSignal): EnhanceOptions => ({
-      input,
-      output,
-      scale: 2,
-      encoder: { codec: 'libx264', threads: 1 },
-      segmentFrames: SEGMENT,
-      signal,
-      pixelSettings: { temporal: 'high', reuse: true, motion: 'flow' },
-    });
-
-    /** Every range in a shuffled order, each with a fresh temporal state (as a separate worker would have). */
-    async function runAsRanges(output: string, count: number, seed: number, prime = true): Promise<void> {
-      const job = openFarmJob(options(output), await context(), count);
-      const order = [...job.ranges];
-      const rand = prng(seed);
-      order.sort(() => rand() - 0.5);
-      for (const r of order) await runRange(options(output), await context(prime), r);
-      await finishFarmJob(job, options(output), await context());
-    }
 
     it('3 and 5 ranges in shuffled orders: the same decoded frames and the same audio as the local run', async () => {
       const ref = join(dir, 'ref.mp4');
-      await runEnhance(options(ref), await context());
+      await runEnhance(options(st, ref), await context(st));
       const want = decodedFrameMd5s(ref);
       for (const [count, seed] of [
         [3, 7],
         [5, 11],
       ]) {
         const out = join(dir, `ranges-${count}.mp4`);
-        await runAsRanges(out, count, seed);
+        await runAsRanges(st, out, count, seed);
         assert.deepEqual(decodedFrameMd5s(out), want, `${count} ranges, seed ${seed}`);
         assert.deepEqual(
           streams(out).map((s) => s.codec_type),
@@ -99,29 +103,35 @@ for (const c of CASES)
 
     it('a range cut off mid-way goes on from its last complete segment and still joins to the same frames', async () => {
       const ref = join(dir, 'ref.mp4');
-      if (!existsSync(ref)) await runEnhance(options(ref), await context());
+      if (!existsSync(ref)) await runEnhance(options(st, ref), await context(st));
       const out = join(dir, 'cut.mp4');
-      const job = openFarmJob(options(out), await context(), 2);
+      const job = openFarmJob(options(st, out), await context(st), 2);
       const [first, second] = job.ranges;
       const abort = new AbortController();
       // The second range is stopped once its first segment is recorded (its segment numbers are its own).
       await assert.rejects(
-        runRange(options(out, abort.signal), await context(true, () => abort.abort('SIGTERM')), second),
+        runRange(options(st, out, abort.signal), await context(st, true, () => abort.abort('SIGTERM')), second),
         CancelledError,
       );
-      const resumed = await runRange(options(out), await context(), second);
+      // Its frames sit in the range, not in the job's manifest: a new run without --resume is refused, not dropped.
+      const again = await context(st);
+      assert.throws(
+        () => openFarmJob(options(st, out), again, 2),
+        /an interrupted job .* \(3 frames done in its ranges\)/,
+      );
+      const resumed = await runRange(options(st, out), await context(st), second);
       assert.equal(resumed.resumedFrames, SEGMENT, 'the recorded segment is kept');
-      await runRange(options(out), await context(), first);
+      await runRange(options(st, out), await context(st), first);
       assert.ok(existsSync(rangeDir(job.plan.dir, first)));
-      await finishFarmJob(job, options(out), await context());
+      await finishFarmJob(job, options(st, out), await context(st));
       assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref));
     });
 
     it('without priming, a range starts from an empty temporal state and the frames differ (the test can fail)', async () => {
       const ref = join(dir, 'ref.mp4');
-      if (!existsSync(ref)) await runEnhance(options(ref), await context());
+      if (!existsSync(ref)) await runEnhance(options(st, ref), await context(st));
       const out = join(dir, 'unprimed.mp4');
-      await runAsRanges(out, 3, 5, false);
+      await runAsRanges(st, out, 3, 5, false);
       assert.notDeepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref));
     });
   });

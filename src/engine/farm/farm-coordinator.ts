@@ -1,0 +1,203 @@
+import { FlowProducer, Queue, QueueEvents, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { version } from '../../../package.json';
+import { ExitCode } from '../../protocol/engine-events';
+import { CancelledError, EngineError } from '../errors';
+import type { Emit } from '../events';
+import { finishedRanges, framesByRange, rangeFrames } from './collect-ranges';
+import type { FarmJob } from './farm-job';
+import { FarmProgress } from './farm-progress';
+import {
+  cancelKey,
+  farmJobKey,
+  joinQueueName,
+  ownerKey,
+  RANGES_QUEUE,
+  type RangeJobData,
+  type RangeJobProgress,
+  workerName,
+} from './farm-queue';
+import { type FrameRange, rangeName } from './ranges';
+
+const OWNER_TTL_MS = 30000;
+/** Tries of a range on the farm (BullMQ attempts, exponential backoff from 2 s). */
+export const FARM_RANGE_ATTEMPTS = 4;
+
+export interface FarmCoordinatorOptions {
+  redis: Redis;
+  job: FarmJob;
+  input: string;
+  output: string;
+  /** The enhance options of the job without paths and without the ones that split it. */
+  options: string[];
+  emit: Emit;
+  signal?: AbortSignal;
+}
+
+/**
+ * Queues the job's unfinished ranges as one BullMQ flow (range jobs as children, the join as their parent, on a
+ * queue only this coordinator works) and follows them through the ranges queue's events until the parent becomes
+ * ready: the ranges are done and the caller joins (run-job.ts). One coordinator per output (a Redis key it holds).
+ */
+export async function runFarmRanges(o: FarmCoordinatorOptions): Promise<FarmProgress> {
+  const { job, emit } = o;
+  const key = farmJobKey(job.plan.output);
+  const progress = new FarmProgress(job.plan.total, emit, framesByRange(job.plan.dir, job.ranges));
+  const done = finishedRanges(job.plan.dir, job.ranges);
+  const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
+  const parts = pending.length > 0 ? await queueFlow(o, key, pending, progress) : undefined;
+  try {
+    await parts?.finished;
+  } finally {
+    await parts?.close();
+  }
+  return progress;
+}
+
+/**
+ * Takes the output for this coordinator before anything is opened or queued (another host's lock file in the shared
+ * work folder names a pid this host cannot check); refused when another coordinator holds it. Returns the release.
+ */
+export async function claimFarmJob(redis: Redis, output: string): Promise<() => Promise<void>> {
+  const key = farmJobKey(output);
+  const me = workerName();
+  const got = await redis.set(ownerKey(key), me, 'PX', OWNER_TTL_MS, 'NX');
+  if (got === 'OK') {
+    const refresh = setInterval(() => redis.pexpire(ownerKey(key), OWNER_TTL_MS).catch(() => 0), OWNER_TTL_MS / 3);
+    return async () => {
+      clearInterval(refresh);
+      await redis.del(ownerKey(key)).catch(() => 0);
+    };
+  }
+  const holder = await redis.get(ownerKey(key));
+  throw new EngineError(
+    ExitCode.badInput,
+    'farm-job-running',
+    `another coordinator (${holder ?? 'unknown'}) is running the farm job for ${output}`,
+    'wait for it to finish or cancel it first',
+  );
+}
+
+interface FlowParts {
+  finished: Promise<void>;
+  close: () => Promise<void>;
+}
+
+async function queueFlow(o: FarmCoordinatorOptions, key: string, pending: FrameRange[], progress: FarmProgress) {
+  const connection = o.redis;
+  await connection.del(cancelKey(key));
+  const run = `${key}-${Date.now().toString(36)}`;
+  const ids = new Map(pending.map((r) => [`${run}-${r.firstSegment}`, r]));
+  // QueueEvents blocks on its connection: its own, closed with it.
+  const eventsConnection = connection.duplicate();
+  const events = new QueueEvents(RANGES_QUEUE, { connection: eventsConnection });
+  const queue = new Queue(RANGES_QUEUE, { connection });
+  await events.waitUntilReady();
+  let join: Worker | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    followRanges(o, events, queue, ids, progress, reject);
+    join = new Worker(joinQueueName(key), async () => resolve(), { connection, concurrency: 1 });
+    o.signal?.addEventListener('abort', () => cancelFlow(o, key, queue, ids, run).finally(() => reject(cancelled(o))), {
+      once: true,
+    });
+  });
+  const flow = new FlowProducer({ connection });
+  await flow.add({
+    name: 'join',
+    queueName: joinQueueName(key),
+    data: { key },
+    opts: { jobId: run, removeOnComplete: true, removeOnFail: true },
+    children: [...ids].map(([jobId, r]) => ({
+      name: `range ${rangeName(r)}`,
+      queueName: RANGES_QUEUE,
+      data: rangeJobData(o, key, r),
+      opts: {
+        jobId,
+        attempts: FARM_RANGE_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 2000 },
+        failParentOnFailure: true,
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    })),
+  });
+  const close = async () => {
+    await Promise.allSettled([join?.close(), events.close(), flow.close(), queue.close()]);
+    eventsConnection.disconnect();
+  };
+  return { finished, close } satisfies FlowParts;
+}
+
+const cancelled = (o: FarmCoordinatorOptions) => new CancelledError(String(o.signal?.reason ?? 'signal'));
+
+function rangeJobData(o: FarmCoordinatorOptions, key: string, r: FrameRange): RangeJobData {
+  return { key, engine: version, range: rangeName(r), input: o.input, output: o.output, options: o.options };
+}
+
+/** Range events from BullMQ's: progress and hand-overs reported by the workers, retries, stalls, the end. */
+function followRanges(
+  o: FarmCoordinatorOptions,
+  events: QueueEvents,
+  queue: Queue,
+  ids: Map<string, FrameRange>,
+  progress: FarmProgress,
+  fail: (err: Error) => void,
+): void {
+  const frames = (r: FrameRange) => rangeFrames(o.job.plan.dir, r);
+  events.on('progress', ({ jobId, data }) => {
+    const r = ids.get(jobId);
+    if (!r || typeof data !== 'object' || data === null) return;
+    const p = data as unknown as RangeJobProgress;
+    if (p.state === 'refused') {
+      o.emit({ type: 'warning', code: 'farm-range-refused', message: `range ${rangeName(r)}: ${p.message}` });
+      progress.update(r, p.worker, frames(r), 'refused', { message: p.message });
+    } else if (p.state === 'progress') progress.update(r, p.worker, p.frames);
+    else progress.update(r, p.worker, frames(r), p.state, p.fps !== undefined ? { fps: p.fps } : {});
+  });
+  events.on('completed', ({ jobId, returnvalue }) => {
+    const r = ids.get(jobId);
+    const worker = (returnvalue as unknown as { worker?: string } | undefined)?.worker ?? 'a worker';
+    if (r) progress.update(r, worker, frames(r), 'done');
+  });
+  events.on('stalled', ({ jobId }) => {
+    const r = ids.get(jobId);
+    const message = 'its worker stopped answering (killed or lost): the range goes back to the queue';
+    if (r) progress.update(r, 'lost worker', frames(r), 'retry', { message });
+  });
+  events.on('failed', ({ jobId, failedReason }) => {
+    const r = ids.get(jobId);
+    if (!r) return;
+    queue.getJob(jobId).then(
+      async (j) => {
+        const final = !j || (await j.isFailed());
+        progress.update(r, 'a worker', frames(r), final ? 'failed' : 'retry', { message: failedReason });
+        if (final) fail(rangeFailed(r, failedReason));
+      },
+      () => undefined,
+    );
+  });
+}
+
+function rangeFailed(r: FrameRange, why: string): EngineError {
+  return new EngineError(
+    ExitCode.failure,
+    'farm-range-failed',
+    `range ${rangeName(r)} failed on the farm: ${why}`,
+    'the finished segments are kept: fix the cause, then run again with --resume',
+  );
+}
+
+/** Every range stops: workers see the cancel key and stop their engines; queued ranges are removed. */
+async function cancelFlow(
+  o: FarmCoordinatorOptions,
+  key: string,
+  queue: Queue,
+  ids: Map<string, FrameRange>,
+  run: string,
+) {
+  await o.redis.set(cancelKey(key), '1', 'PX', 3600_000).catch(() => undefined);
+  for (const id of ids.keys()) await queue.remove(id).catch(() => 0);
+  const joins = new Queue(joinQueueName(key), { connection: o.redis });
+  await joins.remove(run, { removeChildren: true }).catch(() => 0);
+  await joins.close();
+}
