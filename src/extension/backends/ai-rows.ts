@@ -8,7 +8,12 @@ import type { TreeRow } from './tree-rows';
 
 /** Context values of the AI core and Recording rows (package.json menus key on them). */
 export const AI_ROW_CONTEXT = { on: 'backendAi.on', off: 'backendAi.off' } as const;
-export const RECORDING_ROW_CONTEXT = { idle: 'backendRecording.idle', active: 'backendRecording.active' } as const;
+export const RECORDING_ROW_CONTEXT = {
+  idle: 'backendRecording.idle',
+  active: 'backendRecording.active',
+  /** One recording under the Recording row (Stop Recording stops that one). */
+  file: 'backendRecording.file',
+} as const;
 
 const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v)} ms`);
 
@@ -97,6 +102,7 @@ export function recordingRow(id: string, recordings: RecordingStatus[] | null): 
       tooltip: [r.path, ...(r.error ? [`error: ${r.error}`] : [])].join('\n'),
       state: r.error ? 'warning' : 'ok',
       icon: 'file-media',
+      context: RECORDING_ROW_CONTEXT.file,
     })),
   };
 }
