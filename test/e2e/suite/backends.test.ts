@@ -48,9 +48,52 @@ function tinyJpeg(): Buffer {
   ]);
 }
 
+const NAME = 'e2e-hub';
+const TOKEN = 'e2e-token';
+
+type CommandResult = { ok: boolean; path?: string | null; frames?: number; error?: string };
+
+/** AI core on, a processed recording of one frame, AI core off: each through its command, each seen in the tree. */
+async function liveCommands(url: string, row: () => Promise<TreeRow | undefined>): Promise<void> {
+  const child = async (label: string) => (await row())?.children?.find((c) => c.label === label);
+  const on = (await vscode.commands.executeCommand('huaju4k.aiCoreOn', NAME)) as CommandResult;
+  assert.deepEqual(on, { ok: true });
+  await until('AI core on in the tree', async () =>
+    (await child('AI core'))?.description?.startsWith('null · in ') ? true : undefined,
+  );
+  const target = { source: 'e2e-cam', kind: 'processed' };
+  const started = (await vscode.commands.executeCommand(
+    'huaju4k.startBackendRecording',
+    NAME,
+    target,
+  )) as CommandResult;
+  assert.equal(started.ok, true, started.error);
+  await until('recording in the tree', async () =>
+    (await child('Recording'))?.description === 'e2e-cam (processed)' ? true : undefined,
+  );
+  const publisher = new WebSocket(`${url.replace('http', 'ws')}/video_in?subscribe=0&token=${TOKEN}`);
+  await new Promise<void>((resolve, reject) => {
+    publisher.once('open', () => resolve());
+    publisher.once('error', reject);
+  });
+  publisher.send(JSON.stringify({ source: 'e2e-cam' }));
+  publisher.send(tinyJpeg());
+  await until('a processed frame recorded', async () => {
+    const rec = (await child('Recording'))?.children?.[0];
+    return rec && /^[1-9]\d* frames/.test(rec.description ?? '') ? true : undefined;
+  });
+  publisher.close();
+  const stopped = (await vscode.commands.executeCommand('huaju4k.stopBackendRecording', NAME, target)) as CommandResult;
+  assert.equal(stopped.path, started.path);
+  assert.ok(stopped.path && existsSync(stopped.path), 'the recording is on disk');
+  const off = (await vscode.commands.executeCommand('huaju4k.aiCoreOff', NAME)) as CommandResult;
+  assert.deepEqual(off, { ok: true });
+  await until('AI core off in the tree', async () =>
+    (await child('AI core'))?.description?.startsWith('off · ') ? true : undefined,
+  );
+}
+
 describe('huaju4k in a real extension host: backends', () => {
-  const NAME = 'e2e-hub';
-  const TOKEN = 'e2e-token';
   let hub: { proc: ChildProcess; url: string } | undefined;
 
   after(async () => {
@@ -111,39 +154,7 @@ describe('huaju4k in a real extension host: backends', () => {
 
   it('AI core on/off and Start/Stop Recording from the Backends view show in its rows', async () => {
     assert.ok(hub);
-    const child = async (label: string) => (await row())?.children?.find((c) => c.label === label);
-    type Result = { ok: boolean; path?: string | null; frames?: number; error?: string };
-    const on = (await vscode.commands.executeCommand('huaju4k.aiCoreOn', NAME)) as Result;
-    assert.deepEqual(on, { ok: true });
-    await until('AI core on in the tree', async () =>
-      (await child('AI core'))?.description?.startsWith('null · in ') ? true : undefined,
-    );
-    const target = { source: 'e2e-cam', kind: 'processed' };
-    const started = (await vscode.commands.executeCommand('huaju4k.startBackendRecording', NAME, target)) as Result;
-    assert.equal(started.ok, true, started.error);
-    await until('recording in the tree', async () =>
-      (await child('Recording'))?.description === 'e2e-cam (processed)' ? true : undefined,
-    );
-    const publisher = new WebSocket(`${hub.url.replace('http', 'ws')}/video_in?subscribe=0&token=${TOKEN}`);
-    await new Promise<void>((resolve, reject) => {
-      publisher.once('open', () => resolve());
-      publisher.once('error', reject);
-    });
-    publisher.send(JSON.stringify({ source: 'e2e-cam' }));
-    publisher.send(tinyJpeg());
-    await until('a processed frame recorded', async () => {
-      const rec = (await child('Recording'))?.children?.[0];
-      return rec && /^[1-9]\d* frames/.test(rec.description ?? '') ? true : undefined;
-    });
-    publisher.close();
-    const stopped = (await vscode.commands.executeCommand('huaju4k.stopBackendRecording', NAME, target)) as Result;
-    assert.equal(stopped.path, started.path);
-    assert.ok(stopped.path && existsSync(stopped.path), 'the recording is on disk');
-    const off = (await vscode.commands.executeCommand('huaju4k.aiCoreOff', NAME)) as Result;
-    assert.deepEqual(off, { ok: true });
-    await until('AI core off in the tree', async () =>
-      (await child('AI core'))?.description?.startsWith('off · ') ? true : undefined,
-    );
+    await liveCommands(hub.url, row);
   });
 
   it('a wrong token shows unauthorized; Remove Backend empties the tree and closes its preview', async () => {
