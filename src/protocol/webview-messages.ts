@@ -201,6 +201,8 @@ function isBackendRow(value: unknown): value is MonitorBackendRow {
     isOptional(value.fps, isFiniteNumber) &&
     isOptional(value.relay, (x) => typeof x === 'string') &&
     isOptional(value.heartbeatAgeS, isFiniteNumber) &&
+    isOptional(value.ai, (x) => typeof x === 'string') &&
+    isOptional(value.recording, (x) => typeof x === 'string') &&
     isOptional(value.error, (x) => typeof x === 'string')
   );
 }
