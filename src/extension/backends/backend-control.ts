@@ -49,7 +49,7 @@ function refusal(t: ControlTarget, what: string, path: string, status: number, b
     return new BackendRefusal(`${head}: it wants a token (HTTP ${status}). Set Backend Token, then try again.`, status);
   if (status === 404 || status === 405 || status === 501)
     return new BackendRefusal(
-      `${head}: it has no ${path} (HTTP ${status}${detail ? `: ${detail}` : ''}). Update huaju4k on it (huaju4k hub --ai records and runs the AI core).`,
+      `${head}: it has no ${path} (HTTP ${status}${detail ? `: ${detail}` : ''}). A huaju4k hub older than the AI core and recording answers so: update huaju4k there.`,
       status,
     );
   if (status === 503)

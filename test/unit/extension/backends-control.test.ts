@@ -88,6 +88,9 @@ describe('backends: live commands against a real hub', function () {
     const hub = await startHubProcess([]);
     // Under a path prefix nothing is an endpoint: the hub refuses the POST (405) as a hub without ai/config does.
     const t = { name: 'h', url: `${hub.http}/nothing-here`, token: undefined };
-    await assert.rejects(setAiCore(t, true), refused(/has no \/api\/v1\/ai\/config \(HTTP 405.*Update huaju4k/, 405));
+    await assert.rejects(
+      setAiCore(t, true),
+      refused(/has no \/api\/v1\/ai\/config \(HTTP 405.*update huaju4k there/, 405),
+    );
   });
 });
