@@ -265,7 +265,7 @@ export interface BackendsSection {
 
 export function backendsSection(): BackendsSection {
   const body = h('tbody', {});
-  const columns = ['Backend', 'Broadcast', 'State', 'Subscribers', 'fps', 'Relay', 'Heartbeat'];
+  const columns = ['Backend', 'Broadcast', 'State', 'Subscribers', 'fps', 'Relay', 'Heartbeat', 'AI core', 'Recording'];
   const table = h(
     'table',
     { class: 'backends-table', hidden: true },

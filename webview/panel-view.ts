@@ -377,6 +377,7 @@ export class PanelView {
           h('td', { class: 'num' }, formatFps(r.fps)),
           h('td', {}, r.relay ?? '—'),
           h('td', { class: 'num' }, r.heartbeatAgeS === undefined ? '—' : `${r.heartbeatAgeS.toFixed(1)} s ago`),
+          ...[r.ai, r.recording].map((text) => h('td', {}, text ?? '—')),
         ),
       ),
     );

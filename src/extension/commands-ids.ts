@@ -31,6 +31,10 @@ export const COMMANDS = {
   refreshBackends: 'huaju4k.refreshBackends',
   setBackendToken: 'huaju4k.setBackendToken',
   showBackendPreview: 'huaju4k.showBackendPreview',
+  startBackendRecording: 'huaju4k.startBackendRecording',
+  stopBackendRecording: 'huaju4k.stopBackendRecording',
+  aiCoreOn: 'huaju4k.aiCoreOn',
+  aiCoreOff: 'huaju4k.aiCoreOff',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

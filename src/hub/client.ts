@@ -3,7 +3,7 @@
  * status endpoints, shown generically). Polls on an interval while reachable and backs off while not. No `vscode`
  * import: the extension wires it to the Backends tree and SecretStorage.
  */
-import { BLANKEND_STATUS_PATHS, HUB_STATUS_PATH, type HubStatus, parseHubStatus } from '../protocol/hub-status';
+import { BLANKEND_STATUS_PATHS, HUB_STATUS_PATH, parseHubStatus, type ReceivedHubStatus } from '../protocol/hub-status';
 import { Backoff, type BackoffOptions } from './backoff';
 
 export type BackendState = 'connecting' | 'reachable' | 'unreachable' | 'unauthorized';
@@ -17,7 +17,7 @@ export interface GenericEndpoint {
 }
 
 export type BackendSnapshot =
-  | { kind: 'huaju4k-hub'; status: HubStatus }
+  | { kind: 'huaju4k-hub'; status: ReceivedHubStatus }
   | { kind: 'blankend'; endpoints: GenericEndpoint[] };
 
 export interface BackendView {

@@ -9,19 +9,9 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import type { RecordingStatus, RecordKind } from '../protocol/hub-status';
 
-export type RecordKind = 'raw' | 'processed';
-
-export interface RecordingStatus {
-  source: string;
-  kind: RecordKind;
-  path: string;
-  frames: number;
-  /** Frames not written because ffmpeg was behind (more than ~32 MiB waiting). */
-  dropped: number;
-  startedAt: number;
-  error: string | null;
-}
+export type { RecordingStatus, RecordKind };
 
 /** Input waiting for ffmpeg beyond this is dropped frame by frame (a slow encoder must not grow memory). */
 const MAX_PENDING_BYTES = 32 * 1024 * 1024;

@@ -470,6 +470,7 @@ export class HubServer {
       relay: this.relay?.status() ?? disabledRelayStatus(),
       codecSessions: [...this.codecSessions.values()].map((c) => c.status()),
       ai: this.ai.status(),
+      recordings: this.recordings.list(),
       boundRelay: this.boundRelay?.status() ?? null,
       resources: this.resources(),
       process: {

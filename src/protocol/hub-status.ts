@@ -147,6 +147,20 @@ export interface BoundRelayStatus {
   malformed: number;
 }
 
+export type RecordKind = 'raw' | 'processed';
+
+/** One recording in progress (`record/start`): a source's frames, as received or processed, written to `path`. */
+export interface RecordingStatus {
+  source: string;
+  kind: RecordKind;
+  path: string;
+  frames: number;
+  /** Frames not written because ffmpeg was behind (more than ~32 MiB waiting). */
+  dropped: number;
+  startedAt: number;
+  error: string | null;
+}
+
 export type DecoderMode = 'cuda' | 'cpu';
 
 export interface CodecSessionStatus {
@@ -197,27 +211,97 @@ export interface HubStatus {
   relay: RelayStatus;
   codecSessions: CodecSessionStatus[];
   ai: AiStatus | AiOffStatus;
+  recordings: RecordingStatus[];
   boundRelay: BoundRelayStatus | null;
   resources: HubResource[];
   process: { pid: number; rssBytes: number; heapUsedBytes: number; cpuUserMs: number; cpuSystemMs: number };
 }
 
+/**
+ * A hub status as a client receives it: a hub from before the AI core and recording has neither (null then), and
+ * a malformed AI or recording part is null too rather than breaking whoever shows the rest.
+ */
+export type ReceivedHubStatus = Omit<HubStatus, 'ai' | 'recordings'> & {
+  ai: AiStatus | AiOffStatus | null;
+  recordings: RecordingStatus[] | null;
+};
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNumOrNull = (v: unknown) => v === null || isNum(v);
+const isStrOrNull = (v: unknown) => v === null || typeof v === 'string';
+/** Every key of `keys` holds a finite number in `o`. */
+const numbers = (o: unknown, ...keys: string[]) => isObject(o) && keys.every((k) => isNum(o[k]));
+const listOf = (v: unknown, each: (x: Record<string, unknown>) => boolean) =>
+  Array.isArray(v) && v.every((x) => isObject(x) && each(x));
+
+const isAiDevice = (d: Record<string, unknown>) =>
+  typeof d.id === 'string' &&
+  typeof d.executionProvider === 'string' &&
+  typeof d.busy === 'boolean' &&
+  numbers(d, 'frames', 'tile');
+
+function isAiOn(a: Record<string, unknown>): boolean {
+  const latency = a.latencyMs;
+  return (
+    isNum(a.scale) &&
+    isStrOrNull(a.target) &&
+    typeof a.temporal === 'string' &&
+    numbers(a.in, 'frames', 'fps') &&
+    numbers(a.out, 'frames', 'fps') &&
+    numbers(a.dropped, 'frames', 'fps', 'stale', 'failed') &&
+    isObject(latency) &&
+    isNumOrNull(latency.p50) &&
+    isNumOrNull(latency.p99) &&
+    isNum(a.queue) &&
+    listOf(a.sources, (x) => typeof x.id === 'string' && numbers(x, 'out', 'sceneCuts', 'blendedFrames'))
+  );
+}
+
+/**
+ * Accepts the AI core's status (`GET /api/v1/ai/status`, or `ai` in the hub status) when every field a view shows
+ * has its type; undefined for anything else (an older hub, blankend's own shape), so the caller says "not available".
+ */
+export function parseAiStatus(body: unknown): AiStatus | AiOffStatus | undefined {
+  if (!isObject(body) || typeof body.model !== 'string' || !isStrOrNull(body.lastError)) return undefined;
+  if (!listOf(body.devices, isAiDevice)) return undefined;
+  if (body.enabled === true && isAiOn(body)) return body as unknown as AiStatus;
+  if (body.enabled === false && typeof body.reason === 'string') return body as unknown as AiOffStatus;
+  return undefined;
+}
+
+/** Accepts a list of recordings in progress (the hub status's `recordings`); undefined when any entry is malformed. */
+export function parseRecordings(body: unknown): RecordingStatus[] | undefined {
+  const ok = listOf(
+    body,
+    (r) =>
+      typeof r.source === 'string' &&
+      (r.kind === 'raw' || r.kind === 'processed') &&
+      typeof r.path === 'string' &&
+      numbers(r, 'frames', 'dropped', 'startedAt') &&
+      isStrOrNull(r.error),
+  );
+  return ok ? (body as RecordingStatus[]) : undefined;
+}
+
 /**
  * Accepts a decoded status body when it is ours and of a version we understand; returns undefined otherwise so
- * the caller can fall back to the generic (blankend) view. Checks the fields the UI relies on, not every leaf.
+ * the caller can fall back to the generic (blankend) view. Checks the fields the UI relies on, not every leaf; the
+ * AI core and recordings are checked leaf by leaf and null when absent or malformed (an older hub).
  */
-export function parseHubStatus(body: unknown): HubStatus | undefined {
+export function parseHubStatus(body: unknown): ReceivedHubStatus | undefined {
   if (!isObject(body) || body.service !== HUB_SERVICE_NAME || body.version !== HUB_STATUS_VERSION) return undefined;
   const { ingest, broadcast, relay, subscribers, codecSessions, resources } = body;
   if (!isObject(ingest) || !isObject(broadcast) || !isObject(relay)) return undefined;
   if (!Array.isArray(subscribers) || !Array.isArray(codecSessions) || !Array.isArray(resources)) return undefined;
   if (typeof relay.enabled !== 'boolean' || typeof relay.connected !== 'boolean') return undefined;
   if (typeof broadcast.fps !== 'number' || typeof ingest.fps !== 'number') return undefined;
-  return body as unknown as HubStatus;
+  const ai = parseAiStatus(body.ai) ?? null;
+  const recordings = parseRecordings(body.recordings) ?? null;
+  return { ...(body as unknown as Omit<HubStatus, 'ai' | 'recordings'>), ai, recordings };
 }
 
 /** Parses a header text message; returns an error string for anything that is not a plain header object. */

@@ -26,6 +26,10 @@ export interface MonitorBackendRow {
   /** Relay state in words, e.g. 'connected', 'disconnected', 'off'. */
   relay?: string;
   heartbeatAgeS?: number;
+  /** The AI core in words: fps in/out, latency p50/p99, drops, devices; 'off' or 'not available' otherwise. */
+  ai?: string;
+  /** Sources being recorded, 'off', or 'not available' (a hub without recording). */
+  recording?: string;
   error?: string;
 }
 
@@ -197,6 +201,8 @@ function isBackendRow(value: unknown): value is MonitorBackendRow {
     isOptional(value.fps, isFiniteNumber) &&
     isOptional(value.relay, (x) => typeof x === 'string') &&
     isOptional(value.heartbeatAgeS, isFiniteNumber) &&
+    isOptional(value.ai, (x) => typeof x === 'string') &&
+    isOptional(value.recording, (x) => typeof x === 'string') &&
     isOptional(value.error, (x) => typeof x === 'string')
   );
 }

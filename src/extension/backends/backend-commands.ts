@@ -74,7 +74,7 @@ async function promptBackend(existing: readonly string[]): Promise<AddBackendArg
   return { name: name.trim(), url, token };
 }
 
-async function pickBackend(registry: BackendRegistry, title: string): Promise<string | undefined> {
+export async function pickBackend(registry: BackendRegistry, title: string): Promise<string | undefined> {
   const items = registry.names.map((name) => {
     const view = registry.view(name);
     return { label: name, description: registry.config(name)?.url, detail: view?.state };

@@ -3,7 +3,7 @@
  * presentation into a `vscode.TreeItem`).
  */
 import type { BackendView } from '../../hub/client';
-import type { HubStatus } from '../../protocol/hub-status';
+import type { ReceivedHubStatus } from '../../protocol/hub-status';
 import type { MonitorBackendRow } from '../../protocol/webview-messages';
 import type { RowState, TreeRow } from './tree-rows';
 
@@ -35,7 +35,7 @@ export interface RowPresentation {
   icon: string;
   colorId?: string;
   collapsible: 'none' | 'collapsed' | 'expanded';
-  /** `backend.<state>` on a backend's own row (menus key on it), `backendDetail` on its children. */
+  /** `backend.<state>` on a backend's own row (menus key on it), the row's `context` or `backendDetail` on children. */
   contextValue: string;
 }
 
@@ -50,7 +50,7 @@ export function presentRow(row: TreeRow, top: BackendView | undefined): RowPrese
     icon: row.icon,
     colorId: row.icon.endsWith('~spin') ? undefined : ROW_STATE_COLORS[row.state],
     collapsible: !hasChildren ? 'none' : top ? 'expanded' : 'collapsed',
-    contextValue: top ? `backend.${top.state}` : 'backendDetail',
+    contextValue: top ? `backend.${top.state}` : (row.context ?? 'backendDetail'),
   };
 }
 
@@ -107,11 +107,20 @@ export function describeProbe(
   };
 }
 
+/** The monitor's one-line AI core summary: fps in/out, p50/p99 latency, drops and devices, or why there is none. */
+export function monitorAiText(ai: ReceivedHubStatus['ai']): string {
+  if (ai === null) return 'not available';
+  if (!ai.enabled) return `off${ai.lastError ? ` (${ai.lastError})` : ''}`;
+  const ms = (v: number | null) => (v === null ? '—' : Math.round(v).toString());
+  const devices = ai.devices.map((d) => d.id).join(',');
+  return `in ${ai.in.fps.toFixed(1)} · out ${ai.out.fps.toFixed(1)} fps · ${ms(ai.latencyMs.p50)}/${ms(ai.latencyMs.p99)} ms · ${ai.dropped.frames} dropped · ${devices}`;
+}
+
 /** Maps the hub client's typed status onto the monitor's backends row. */
 export function backendRowFromHubStatus(
   name: string,
   url: string,
-  status: HubStatus | undefined,
+  status: ReceivedHubStatus | undefined,
   error?: string,
 ): MonitorBackendRow {
   if (!status) return { name, url, reachable: false, ...(error ? { error } : {}) };
@@ -124,6 +133,9 @@ export function backendRowFromHubStatus(
     fps: status.broadcast.fps,
     relay: relay.enabled ? (relay.connected ? 'connected' : 'disconnected') : 'off',
     ...(relay.enabled && relay.heartbeatAgeMs !== null ? { heartbeatAgeS: relay.heartbeatAgeMs / 1000 } : {}),
+    ai: monitorAiText(status.ai),
+    recording:
+      status.recordings === null ? 'not available' : status.recordings.map((r) => r.source).join(', ') || 'off',
     ...(error ? { error } : {}),
   };
 }

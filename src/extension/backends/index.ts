@@ -1,15 +1,16 @@
 /**
  * The Backends feature, wired once from `activate`: settings → one status client per backend (tokens from
  * SecretStorage) → the Backends tree and the monitor's backends section; commands to add/remove/test backends,
- * set a token, refresh and preview a backend's broadcast; while the monitor panel is visible, each reachable
+ * set a token, refresh and preview a backend's broadcast, start/stop a recording and switch its AI core on/off; while the monitor panel is visible, each reachable
  * backend's newest broadcast frame is relayed to its row in the monitor's backends section.
  */
 import * as vscode from 'vscode';
 import type { MonitorBackendRow } from '../../protocol/webview-messages';
 import { CONFIG_SECTION } from '../settings-reader';
-import { registerBackendCommands } from './backend-commands';
+import { pickBackend, registerBackendCommands } from './backend-commands';
 import { BACKENDS_SETTING, backendNameOfSecretKey, parseBackendsSetting, tokenSecretKey } from './backend-config';
 import { BackendFrameRelay } from './backend-frame-relay';
+import { registerLiveCommands } from './backend-live-commands';
 import { BackendPreviews } from './backend-preview';
 import { BackendRegistry } from './backend-registry';
 import { BACKENDS_VIEW_ID, BackendsTreeProvider } from './backends-tree';
@@ -83,6 +84,7 @@ export function registerBackends(deps: BackendsDeps): BackendsFeature {
       if (backendNameOfSecretKey(e.key) !== undefined) void registry.reloadTokens();
     }),
     ...registerBackendCommands({ secrets, registry, log, showPreview: (name) => previews.show(name) }),
+    ...registerLiveCommands({ registry, log, pickBackend: (title) => pickBackend(registry, title) }),
   ];
   // Nothing polls while the setting is empty; the monitor still learns that there are no backends.
   void configure();

@@ -5,7 +5,8 @@
 
 import type { BackendView, GenericEndpoint } from '../../hub/client';
 import { formatBytes } from '../../protocol/format';
-import type { HubStatus } from '../../protocol/hub-status';
+import type { ReceivedHubStatus } from '../../protocol/hub-status';
+import { aiRow, aiSummary, recordingRow } from './ai-rows';
 
 export type RowState = 'ok' | 'warning' | 'error' | 'idle';
 
@@ -17,6 +18,8 @@ export interface TreeRow {
   state: RowState;
   /** A codicon id (e.g. 'pass', 'error', 'radio-tower'). */
   icon: string;
+  /** The tree item's context value for a detail row that has commands (default `backendDetail`). */
+  context?: string;
   children?: TreeRow[];
 }
 
@@ -30,7 +33,7 @@ export function formatAge(ms: number | null): string {
 /** A heartbeat older than three intervals of the seed default (1 s) is worth a warning. */
 const STALE_HEARTBEAT_MS = 3000;
 
-function relayRow(id: string, s: HubStatus): TreeRow {
+function relayRow(id: string, s: ReceivedHubStatus): TreeRow {
   const r = s.relay;
   if (!r.enabled)
     return { id: `${id}/relay`, label: 'Relay', description: 'off', state: 'idle', icon: 'debug-disconnect' };
@@ -52,7 +55,7 @@ function relayRow(id: string, s: HubStatus): TreeRow {
   };
 }
 
-function hubChildren(id: string, s: HubStatus): TreeRow[] {
+function hubChildren(id: string, s: ReceivedHubStatus): TreeRow[] {
   const dropped = s.subscribers.reduce((a, x) => a + x.dropped, 0);
   const rows: TreeRow[] = [
     {
@@ -79,6 +82,8 @@ function hubChildren(id: string, s: HubStatus): TreeRow[] {
       icon: 'pulse',
     },
     relayRow(id, s),
+    aiRow(id, s.ai),
+    recordingRow(id, s.recordings),
   ];
   if (s.codecSessions.length > 0) {
     rows.push({
@@ -168,7 +173,7 @@ export function backendTreeRow(view: BackendView): TreeRow {
   const relay = s.relay.enabled ? ` · relay ${s.relay.connected ? 'up' : 'down'}` : '';
   return {
     ...base,
-    description: `${s.subscribers.length} subs · ${s.broadcast.fps.toFixed(1)} fps${relay}`,
+    description: `${s.subscribers.length} subs · ${s.broadcast.fps.toFixed(1)} fps${relay}${aiSummary(s.ai, s.recordings)}`,
     state: s.relay.enabled && !s.relay.connected ? 'warning' : 'ok',
     icon: 'pass',
     children: hubChildren(id, s),

@@ -57,7 +57,10 @@ describe('backends: registry of status clients against a real hub', () => {
       const [mon] = reg.monitorRows();
       assert.deepEqual(
         { ...mon, fps: undefined },
-        { name: 'a', url: a.http, reachable: true, subscribers: 1, fps: undefined, relay: 'off' },
+        {
+          ...{ name: 'a', url: a.http, reachable: true, subscribers: 1, fps: undefined, relay: 'off' },
+          ...{ ai: 'off', recording: 'off' },
+        },
       );
       const p = presentRow(row, reg.view('a'));
       assert.equal(p.contextValue, 'backend.reachable');

@@ -88,6 +88,10 @@ describe('monitor protocol: host → webview', () => {
     assert.ok(validateEngineEventForView(previewEvent(T0, 1, b64, b64)));
     const rows = parseHostMessage({ v, type: 'backends', rows: [{ name: 'x', url: 'y', reachable: 'yes' }] });
     assert.equal(rows.ok, false);
+    const row = { name: 'x', url: 'y', reachable: true };
+    assert.equal(parseHostMessage({ v, type: 'backends', rows: [{ ...row, ai: 'off', recording: 'cam' }] }).ok, true);
+    assert.equal(parseHostMessage({ v, type: 'backends', rows: [{ ...row, ai: { fps: 3 } }] }).ok, false);
+    assert.equal(parseHostMessage({ v, type: 'backends', rows: [{ ...row, recording: 1 }] }).ok, false);
     const tooMany = Array.from({ length: 65 }, (_, i) => ({ name: `b${i}`, url: 'u', reachable: true }));
     assert.equal(parseHostMessage({ v, type: 'backends', rows: tooMany }).ok, false);
     assert.equal(parseHostMessage({ v, type: 'engineEvent', event: progressEvent(T0, 1) }).ok, false);
