@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { AudioMode, DARK_REGION_MODES } from '../../protocol/cli-options';
 import type { OutputContainer } from '../../protocol/output-name';
 import type { EnhanceSettings } from '../settings';
 
@@ -8,7 +9,13 @@ export interface EnhanceChoices {
   size: OutputSize;
   quality: QualityPreset;
   container: Container;
+  /** `--audio`; absent in choices remembered before the step existed (the setting applies then). */
+  audio?: AudioMode;
+  /** `--dark-regions`; absent in choices remembered before the step existed (the setting applies then). */
+  darkRegions?: DarkRegionMode;
 }
+
+export type DarkRegionMode = (typeof DARK_REGION_MODES)[number];
 
 export type OutputSize = '3840x2160' | '2560x1440' | '1920x1080' | 'x2';
 export type QualityPreset = 'best' | 'balanced' | 'fast';
@@ -52,6 +59,29 @@ export const CONTAINERS: { id: Container; label: string; detail: string }[] = [
   { id: 'mov', label: 'MOV', detail: 'QuickTime, for Apple editors' },
 ];
 
+export const AUDIOS: { id: AudioMode; label: string; detail: string }[] = [
+  { id: 'copy', label: 'Sound as it is', detail: 'The source’s audio copied untouched' },
+  {
+    id: 'clean',
+    label: 'Clean the sound',
+    detail: 'Noise reduced, loudness evened to −16 LUFS, set from the recording’s own measurement',
+  },
+  {
+    id: 'stage',
+    label: 'Stage: clean, dialogue forward',
+    detail: 'Clean, and far-miked speech brought forward: for recorded plays and lectures',
+  },
+];
+
+export const DARK_REGIONS: { id: DarkRegionMode; label: string; detail: string }[] = [
+  { id: 'off', label: 'Model everywhere', detail: 'The AI model’s output in every part of the picture' },
+  {
+    id: 'soften',
+    label: 'Soften dark regions',
+    detail: 'No AI texture painted into dark noisy areas and clipped highlights (a stage, a night scene)',
+  },
+];
+
 /** The settings with the choices applied: the rest (provider, temporal, checkpoints…) stays as configured. */
 export function applyChoices(s: EnhanceSettings, c: EnhanceChoices): EnhanceSettings {
   const q = QUALITIES.find((x) => x.id === c.quality) ?? QUALITIES[1];
@@ -62,6 +92,8 @@ export function applyChoices(s: EnhanceSettings, c: EnhanceChoices): EnhanceSett
     ...(c.size === 'x2' ? { scale: 2 } : { scale: 0, target: c.size }),
     crf: q.crf,
     preset: q.preset,
+    ...(c.audio ? { audio: c.audio } : {}),
+    ...(c.darkRegions ? { darkRegions: c.darkRegions } : {}),
   };
 }
 

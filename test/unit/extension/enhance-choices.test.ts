@@ -46,6 +46,32 @@ describe('Enhance to 4K As…: choices and the trial estimate', function () {
     assert.ok(!x2.includes('--preset'), 'balanced leaves the preset to the engine');
   });
 
+  it('passes the sound and dark-region steps on; choices remembered before those steps keep the settings', () => {
+    const chosen = buildEnhanceArgs(
+      { input: '/v/a.mp4' },
+      applyChoices(DEFAULT_SETTINGS, {
+        model: 'm',
+        size: 'x2',
+        quality: 'balanced',
+        container: 'mp4',
+        audio: 'stage',
+        darkRegions: 'soften',
+      }),
+    ).join(' ');
+    assert.ok(chosen.includes('--audio stage') && chosen.includes('--dark-regions soften'), chosen);
+    const old = applyChoices(
+      { ...DEFAULT_SETTINGS, audio: 'clean', darkRegions: 'soften' },
+      { model: 'm', size: 'x2', quality: 'balanced', container: 'mp4' },
+    );
+    assert.equal(old.audio, 'clean');
+    assert.equal(old.darkRegions, 'soften');
+    const plain = buildEnhanceArgs(
+      { input: '/v/a.mp4' },
+      applyChoices(DEFAULT_SETTINGS, { model: 'm', size: 'x2', quality: 'balanced', container: 'mp4', audio: 'copy' }),
+    );
+    assert.ok(!plain.includes('--audio') && !plain.includes('--dark-regions'), 'copy and off are the defaults');
+  });
+
   it('scales a trial to the whole video', () => {
     assert.deepEqual(estimateFromTrial({ frames: 3, seconds: 1.5, bytes: 3000 }, 300), {
       seconds: 150,
