@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { AudioMode, DARK_REGION_MODES } from '../../protocol/cli-options';
+import { formatBytes, formatDuration } from '../../protocol/format';
 import type { OutputContainer } from '../../protocol/output-name';
 import type { EnhanceSettings } from '../settings';
 
@@ -112,6 +113,27 @@ export interface TrialResult {
 export function estimateFromTrial(trial: TrialResult, totalFrames: number): { seconds: number; bytes: number } {
   const k = totalFrames / Math.max(1, trial.frames);
   return { seconds: trial.seconds * k, bytes: trial.bytes * k };
+}
+
+/**
+ * How far whole runs were from the trial's linear estimate, as actual ÷ estimate (min, max). Measured with
+ * `tools/bench/estimate/run.ts` on three short real clips (docs/dev/extension.md) and in issue 29's two runs.
+ * Time: fixed costs (model load, encoder start and flush, the join) weigh on a 3-frame trial, so short videos run
+ * far quicker than estimated, and the load of a shared machine moves it both ways. Size: the trial's first frame
+ * is a keyframe, so the estimate is consistently high; it is corrected by the middle of its spread.
+ */
+export const ESTIMATE_SPREAD = { seconds: [0.22, 1.34], bytes: [0.61, 0.77] } as const;
+
+/** The estimate as the Start step says it, with the measured error beside each figure. */
+export function estimateText(e: { seconds: number; bytes: number }, frames: number, trialFrames: number): string {
+  const [tLo, tHi] = ESTIMATE_SPREAD.seconds;
+  const [bLo, bHi] = ESTIMATE_SPREAD.bytes;
+  const bytes = (e.bytes * (bLo + bHi)) / 2;
+  const error = Math.round(((bHi - bLo) / (bHi + bLo)) * 100);
+  return (
+    `about ${formatDuration(e.seconds)} (measured runs took ${tLo.toFixed(1)}–${tHi.toFixed(1)}× this) and ` +
+    `${formatBytes(bytes)} (±${error} %) for ${frames} frames (from a ${trialFrames}-frame trial on this machine)`
+  );
 }
 
 /** The tag beside the preselected answer of a step: "last used" only when there was a last time, else "default". */

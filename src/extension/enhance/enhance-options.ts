@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes, formatDuration } from '../../protocol/format';
 import { buildEnhanceArgs, type EnhanceSettings, engineEnv } from '../settings';
 import {
   AUDIOS,
@@ -10,6 +9,7 @@ import {
   DARK_REGIONS,
   type EnhanceChoices,
   estimateFromTrial,
+  estimateText,
   outputFor,
   QUALITIES,
   SIZES,
@@ -128,7 +128,7 @@ export async function chooseAndEstimate(
     const frames = settings.maxFrames > 0 ? Math.min(settings.maxFrames, trial.totalFrames) : trial.totalFrames;
     const e = estimateFromTrial(trial, frames);
     log(trialLogLine(input, args, trial, frames));
-    estimate = `about ${formatDuration(e.seconds)} and ${formatBytes(e.bytes)} for ${frames} frames (from a ${trial.frames}-frame trial on this machine)`;
+    estimate = estimateText(e, frames, trial.frames);
   } catch (err) {
     estimate = `no estimate: ${(err as Error).message}`;
     log(`estimate trial of ${input} gave ${estimate}`);
