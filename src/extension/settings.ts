@@ -116,17 +116,25 @@ export function validateSettings(s: EnhanceSettings): void {
   }
 }
 
-/** Settings that feed a choice option (temporal, precision, ep, encoder, audio, dark regions) hold one of its values, or `auto`. */
+/**
+ * Settings that feed a choice option (temporal, precision, ep, encoder, audio, dark regions…) hold one of its values,
+ * or `auto` where `auto` passes no flag.
+ */
 function checkChoices(s: EnhanceSettings): void {
   for (const o of ENHANCE_COMMAND.options) {
     const key = o.setting as SettingKey | undefined;
     if (!o.choices || !key) continue;
     const value = s[key];
-    if (typeof value !== 'string' || value === 'auto' || o.choices.includes(value)) continue;
+    if (typeof value !== 'string' || (value === 'auto' && AUTO_MEANS_NO_FLAG.has(key)) || o.choices.includes(value)) {
+      continue;
+    }
     const list = `${o.choices.slice(0, -1).join(', ')} or ${o.choices.at(-1)}`;
     throw new SettingsError(key, `huaju4k.${key} must be ${list} (got "${value}").`);
   }
 }
+
+/** The choice settings whose `auto` passes no flag (buildEnhanceArgs); any other `auto` would reach the engine. */
+const AUTO_MEANS_NO_FLAG = new Set<SettingKey>(['executionProvider', 'precision', 'encoder', 'preset']);
 
 export interface EnhanceTarget {
   input: string;

@@ -135,6 +135,7 @@ describe('extension settings → engine CLI args', () => {
       ['executionProvider', 'gpu'],
       ['encoder', 'x264'],
       ['audio', 'loud'],
+      ['audio', 'auto'],
       ['darkRegions', 'on'],
     ] as const) {
       const s = readSettings((k) => (k === key ? value : undefined));
