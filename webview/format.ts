@@ -1,3 +1,4 @@
+import type { AudioReport } from '../src/protocol/engine-events';
 import { percentFloor } from '../src/protocol/percent';
 
 // Number formatting for the monitor: short, stable widths, units a user reads at a glance.
@@ -24,4 +25,16 @@ export function formatMs(ms: number | null | undefined): string {
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
   return parts[parts.length - 1] || path;
+}
+
+/**
+ * The `done` report's audio part in one line: integrated loudness and noise floor, as recorded → as treated
+ * ("Sound (stage): loudness −27.4 → −16.0 LUFS, noise floor −52.1 → −66.3 dBFS").
+ */
+export function formatAudio(a: AudioReport): string {
+  const n = (v: number) => (Number.isFinite(v) ? v.toFixed(1).replace('-', '−') : '—');
+  return (
+    `Sound (${a.mode}): loudness ${n(a.before.integratedLufs)} → ${n(a.after.integratedLufs)} LUFS, ` +
+    `noise floor ${n(a.before.noiseFloorDb)} → ${n(a.after.noiseFloorDb)} dBFS`
+  );
 }

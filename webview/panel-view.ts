@@ -7,7 +7,7 @@ import { percentFloor } from '../src/protocol/percent';
 import type { JobControlMethod, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { BackendThumbnails } from './backend-thumbs';
 import { h, setAttr, setText } from './dom';
-import { baseName, formatBytes, formatDuration, formatFps, formatMs, formatPercent } from './format';
+import { baseName, formatAudio, formatBytes, formatDuration, formatFps, formatMs, formatPercent } from './format';
 import {
   type BackendsSection,
   backendsSection,
@@ -256,6 +256,7 @@ export class PanelView {
           { class: 'notice success', role: 'status' },
           h('strong', {}, 'Done. '),
           `${d.frames} frames in ${formatDuration(d.seconds)} (${formatFps(d.avgFps)} fps average), ${formatBytes(d.outputBytes)} written to ${baseName(d.output)}.`,
+          d.audio ? h('div', { class: 'notice-hint done-audio' }, formatAudio(d.audio)) : null,
         ),
       );
     }

@@ -3,7 +3,13 @@
  * events to what the user sees is unit-tested in plain mocha. Chart series are kept apart in MonitorSeries: bounded
  * rings appended in place, because copying hundreds of points per event would be waste.
  */
-import { type EngineEvent, ExitCode, type PreviewEvent, type StageMs } from '../src/protocol/engine-events';
+import {
+  type AudioReport,
+  type EngineEvent,
+  ExitCode,
+  type PreviewEvent,
+  type StageMs,
+} from '../src/protocol/engine-events';
 import { type EndPhase, endPhase } from '../src/protocol/job-phase';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { SeriesRing } from './ring-buffer';
@@ -74,6 +80,8 @@ export interface DoneView {
   avgFps: number;
   outputBytes: number;
   peakRssBytes: number;
+  /** --audio clean|stage: loudness and noise floor before and after. */
+  audio?: AudioReport;
 }
 
 export interface ViewState {
@@ -222,6 +230,7 @@ function doneState(state: ViewState, event: Extract<EngineEvent, { type: 'done' 
       avgFps: report.avgFps,
       outputBytes: report.outputBytes,
       peakRssBytes: report.peakRssBytes,
+      ...(report.audio ? { audio: report.audio } : {}),
     },
   };
 }

@@ -18,6 +18,10 @@ export interface EnhanceSettings {
   vramBudgetGiB: number;
   temporal: string;
   tileReuse: boolean;
+  /** `--audio`: copy (as it is), clean (noise, loudness) or stage (clean + dialogue forward). */
+  audio: string;
+  /** `--dark-regions`: off, or soften (no GAN texture painted into dark noisy areas). */
+  darkRegions: string;
   encoder: string;
   crf: number;
   preset: string;
@@ -45,6 +49,8 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   vramBudgetGiB: 6,
   temporal: 'medium',
   tileReuse: true,
+  audio: 'copy',
+  darkRegions: 'off',
   encoder: 'libx264',
   crf: 18,
   preset: 'auto',
@@ -110,17 +116,25 @@ export function validateSettings(s: EnhanceSettings): void {
   }
 }
 
-/** Settings that feed a choice option (temporal, precision, ep, encoder) hold one of its values, or `auto`. */
+/**
+ * Settings that feed a choice option (temporal, precision, ep, encoder, audio, dark regions…) hold one of its values,
+ * or `auto` where `auto` passes no flag.
+ */
 function checkChoices(s: EnhanceSettings): void {
   for (const o of ENHANCE_COMMAND.options) {
     const key = o.setting as SettingKey | undefined;
     if (!o.choices || !key) continue;
     const value = s[key];
-    if (typeof value !== 'string' || value === 'auto' || o.choices.includes(value)) continue;
+    if (typeof value !== 'string' || (value === 'auto' && AUTO_MEANS_NO_FLAG.has(key)) || o.choices.includes(value)) {
+      continue;
+    }
     const list = `${o.choices.slice(0, -1).join(', ')} or ${o.choices.at(-1)}`;
     throw new SettingsError(key, `huaju4k.${key} must be ${list} (got "${value}").`);
   }
 }
+
+/** The choice settings whose `auto` passes no flag (buildEnhanceArgs); any other `auto` would reach the engine. */
+const AUTO_MEANS_NO_FLAG = new Set<SettingKey>(['executionProvider', 'precision', 'encoder', 'preset']);
 
 export interface EnhanceTarget {
   input: string;
@@ -146,6 +160,8 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   if (s.vramBudgetGiB !== DEFAULT_SETTINGS.vramBudgetGiB) args.push('--vram-budget', String(s.vramBudgetGiB));
   if (s.temporal !== DEFAULT_SETTINGS.temporal) args.push('--temporal', s.temporal);
   if (!s.tileReuse) args.push('--reuse', 'off');
+  if (s.darkRegions !== DEFAULT_SETTINGS.darkRegions) args.push('--dark-regions', s.darkRegions);
+  if (s.audio !== DEFAULT_SETTINGS.audio) args.push('--audio', s.audio);
   if (s.encoder !== 'auto') args.push('--encoder', s.encoder);
   args.push('--crf', String(s.crf));
   if (s.preset !== 'auto') args.push('--preset', s.preset);

@@ -169,12 +169,14 @@ export const ENHANCE_COMMAND: CommandSpec = {
       name: 'dark-regions',
       arg: DARK_REGION_MODES.join('|'),
       choices: DARK_REGION_MODES,
+      setting: 'darkRegions',
       help: 'soften: no GAN texture painted into large dark noisy areas and clipped highlights (default off)',
     },
     {
       name: 'audio',
       arg: AUDIO_MODES.join('|'),
       choices: AUDIO_MODES,
+      setting: 'audio',
       help: 'copy the sound as it is (default), clean it (noise, loudness -16 LUFS), or stage: clean + dialogue forward',
     },
     {

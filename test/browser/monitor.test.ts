@@ -247,12 +247,40 @@ describe('monitor webview in chromium', function () {
       await settle(panel);
       assert.equal((await stats(panel)).status, 'done');
       assert.equal(await text(panel, '[data-stat="percent"]'), '100%');
+      assert.equal(await panel.page.locator('.done-audio').count(), 0, 'the recorded run copied its sound');
       assert.equal(await panel.page.locator('[data-control="revealOutput"]').getAttribute('disabled'), null);
       assert.notEqual(await panel.page.locator('[data-control="cancel"]').getAttribute('disabled'), null);
       await panel.setTheme('dark');
       await settle(panel);
       await panel.page.screenshot({ path: join(ARTIFACTS, 'monitor-done-dark.png'), fullPage: true });
 
+      assert.deepEqual(await panel.cspViolations(), []);
+      assert.deepEqual(panel.consoleErrors, []);
+    } finally {
+      await panel.page.close();
+    }
+  });
+
+  it('says the sound before and after when the run treated it (--audio clean|stage)', async () => {
+    const panel = await EmulatedPanel.open(browser, origin, 'dark');
+    try {
+      const done = run.find((e) => e.type === 'done');
+      assert.ok(done?.type === 'done');
+      const audio = {
+        mode: 'stage' as const,
+        before: { integratedLufs: -31.2, truePeakDb: -9.8, noiseFloorDb: -48.6, speechDb: -27.9 },
+        after: { integratedLufs: -16, noiseFloorDb: -61.3, speechDb: -13.2 },
+      };
+      await panel.postEngineEvents(JOB, [
+        ...run.filter((e) => e.type !== 'done'),
+        { ...done, report: { ...done.report, audio } },
+      ]);
+      await settle(panel);
+      assert.equal((await stats(panel)).status, 'done');
+      assert.equal(
+        await text(panel, '.notice.success .done-audio'),
+        'Sound (stage): loudness −31.2 → −16.0 LUFS, noise floor −48.6 → −61.3 dBFS',
+      );
       assert.deepEqual(await panel.cspViolations(), []);
       assert.deepEqual(panel.consoleErrors, []);
     } finally {

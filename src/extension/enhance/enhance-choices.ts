@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import type { AudioMode, DARK_REGION_MODES } from '../../protocol/cli-options';
+import { formatBytes, formatDuration } from '../../protocol/format';
 import type { OutputContainer } from '../../protocol/output-name';
 import type { EnhanceSettings } from '../settings';
 
@@ -8,7 +10,13 @@ export interface EnhanceChoices {
   size: OutputSize;
   quality: QualityPreset;
   container: Container;
+  /** `--audio`; absent in choices remembered before the step existed (the setting applies then). */
+  audio?: AudioMode;
+  /** `--dark-regions`; absent in choices remembered before the step existed (the setting applies then). */
+  darkRegions?: DarkRegionMode;
 }
+
+export type DarkRegionMode = (typeof DARK_REGION_MODES)[number];
 
 export type OutputSize = '3840x2160' | '2560x1440' | '1920x1080' | 'x2';
 export type QualityPreset = 'best' | 'balanced' | 'fast';
@@ -52,6 +60,29 @@ export const CONTAINERS: { id: Container; label: string; detail: string }[] = [
   { id: 'mov', label: 'MOV', detail: 'QuickTime, for Apple editors' },
 ];
 
+export const AUDIOS: { id: AudioMode; label: string; detail: string }[] = [
+  { id: 'copy', label: 'Sound as it is', detail: 'The source’s audio copied untouched' },
+  {
+    id: 'clean',
+    label: 'Clean the sound',
+    detail: 'Noise reduced, loudness evened to −16 LUFS, set from the recording’s own measurement',
+  },
+  {
+    id: 'stage',
+    label: 'Stage: clean, dialogue forward',
+    detail: 'Clean, and far-miked speech brought forward: for recorded plays and lectures',
+  },
+];
+
+export const DARK_REGIONS: { id: DarkRegionMode; label: string; detail: string }[] = [
+  { id: 'off', label: 'Model everywhere', detail: 'The AI model’s output in every part of the picture' },
+  {
+    id: 'soften',
+    label: 'Soften dark regions',
+    detail: 'No AI texture painted into dark noisy areas and clipped highlights (a stage, a night scene)',
+  },
+];
+
 /** The settings with the choices applied: the rest (provider, temporal, checkpoints…) stays as configured. */
 export function applyChoices(s: EnhanceSettings, c: EnhanceChoices): EnhanceSettings {
   const q = QUALITIES.find((x) => x.id === c.quality) ?? QUALITIES[1];
@@ -62,6 +93,8 @@ export function applyChoices(s: EnhanceSettings, c: EnhanceChoices): EnhanceSett
     ...(c.size === 'x2' ? { scale: 2 } : { scale: 0, target: c.size }),
     crf: q.crf,
     preset: q.preset,
+    ...(c.audio ? { audio: c.audio } : {}),
+    ...(c.darkRegions ? { darkRegions: c.darkRegions } : {}),
   };
 }
 
@@ -80,6 +113,27 @@ export interface TrialResult {
 export function estimateFromTrial(trial: TrialResult, totalFrames: number): { seconds: number; bytes: number } {
   const k = totalFrames / Math.max(1, trial.frames);
   return { seconds: trial.seconds * k, bytes: trial.bytes * k };
+}
+
+/**
+ * How far whole runs were from the trial's linear estimate, as actual ÷ estimate (min, max). Measured with
+ * `tools/bench/estimate/run.ts` on three short real clips (docs/dev/extension.md) and in issue 29's two runs.
+ * Time: fixed costs (model load, encoder start and flush, the join) weigh on a 3-frame trial, so short videos run
+ * far quicker than estimated, and the load of a shared machine moves it both ways. Size: the trial's first frame
+ * is a keyframe, so the estimate is consistently high; it is corrected by the middle of its spread.
+ */
+export const ESTIMATE_SPREAD = { seconds: [0.22, 1.34], bytes: [0.61, 0.77] } as const;
+
+/** The estimate as the Start step says it, with the measured error beside each figure. */
+export function estimateText(e: { seconds: number; bytes: number }, frames: number, trialFrames: number): string {
+  const [tLo, tHi] = ESTIMATE_SPREAD.seconds;
+  const [bLo, bHi] = ESTIMATE_SPREAD.bytes;
+  const bytes = (e.bytes * (bLo + bHi)) / 2;
+  const error = Math.round(((bHi - bLo) / (bHi + bLo)) * 100);
+  return (
+    `about ${formatDuration(e.seconds)} (measured runs took ${tLo.toFixed(1)}–${tHi.toFixed(1)}× this) and ` +
+    `${formatBytes(bytes)} (±${error} %) for ${frames} frames (from a ${trialFrames}-frame trial on this machine)`
+  );
 }
 
 /** The tag beside the preselected answer of a step: "last used" only when there was a last time, else "default". */

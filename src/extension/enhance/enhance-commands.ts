@@ -120,7 +120,10 @@ async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
   return started;
 }
 
-/** "Enhance to 4K As…": model, size, quality and container, an estimate from a short trial, then the job. */
+/**
+ * "Enhance to 4K As…": model, size, quality, container, sound and dark regions, an estimate from a short trial,
+ * then the job.
+ */
 async function enhanceWithOptionsCommand(d: CommandDeps, arg?: unknown) {
   if (await refuseIfUntrusted(d.ui)) return undefined;
   const uri = toUri(arg) ?? (await pickVideos())[0];

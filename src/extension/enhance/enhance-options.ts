@@ -1,13 +1,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes, formatDuration } from '../../protocol/format';
 import { buildEnhanceArgs, type EnhanceSettings, engineEnv } from '../settings';
 import {
+  AUDIOS,
   applyChoices,
   CONTAINERS,
   choiceTag,
+  DARK_REGIONS,
   type EnhanceChoices,
   estimateFromTrial,
+  estimateText,
   outputFor,
   QUALITIES,
   SIZES,
@@ -16,7 +18,7 @@ import {
 import { runTrial, TRIAL_FRAMES } from './trial-run';
 
 const CHOICES_KEY = 'huaju4k.enhanceChoices.v1';
-const STEPS = 4;
+const STEPS = 6;
 
 interface ModelEntry {
   id: string;
@@ -59,7 +61,7 @@ async function pickOne<T extends { id: string; label: string; detail: string }>(
   return picked;
 }
 
-/** Asks model, size, quality and container (last answers first), or undefined when the user backs out. */
+/** Asks model, size, quality, container, sound and dark regions (last answers first); undefined on backing out. */
 async function askChoices(context: vscode.ExtensionContext, s: EnhanceSettings): Promise<EnhanceChoices | undefined> {
   const last = context.workspaceState.get<EnhanceChoices>(CHOICES_KEY);
   const again = last !== undefined;
@@ -71,7 +73,19 @@ async function askChoices(context: vscode.ExtensionContext, s: EnhanceSettings):
   if (!quality) return undefined;
   const container = await pickOne(CONTAINERS, 4, 'container', last?.container ?? 'mp4', again);
   if (!container) return undefined;
-  const choices = { model: model.id, size: size.id, quality: quality.id, container: container.id };
+  const audio = await pickOne(AUDIOS, 5, 'sound', last?.audio ?? s.audio, again && last?.audio !== undefined);
+  if (!audio) return undefined;
+  const dark = last?.darkRegions ?? s.darkRegions;
+  const darkRegions = await pickOne(DARK_REGIONS, 6, 'dark regions', dark, again && last?.darkRegions !== undefined);
+  if (!darkRegions) return undefined;
+  const choices: EnhanceChoices = {
+    model: model.id,
+    size: size.id,
+    quality: quality.id,
+    container: container.id,
+    audio: audio.id,
+    darkRegions: darkRegions.id,
+  };
   await context.workspaceState.update(CHOICES_KEY, choices);
   return choices;
 }
@@ -82,7 +96,7 @@ export interface ChosenEnhance {
 }
 
 /**
- * The "Enhance to 4K As…" flow: the four choices, then an estimate of time and size on this machine from a
+ * The "Enhance to 4K As…" flow: the six choices, then an estimate of time and size on this machine from a
  * TRIAL_FRAMES-frame trial run, then Start. Undefined when the user cancels at any step.
  */
 export async function chooseAndEstimate(
@@ -114,7 +128,7 @@ export async function chooseAndEstimate(
     const frames = settings.maxFrames > 0 ? Math.min(settings.maxFrames, trial.totalFrames) : trial.totalFrames;
     const e = estimateFromTrial(trial, frames);
     log(trialLogLine(input, args, trial, frames));
-    estimate = `about ${formatDuration(e.seconds)} and ${formatBytes(e.bytes)} for ${frames} frames (from a ${trial.frames}-frame trial on this machine)`;
+    estimate = estimateText(e, frames, trial.frames);
   } catch (err) {
     estimate = `no estimate: ${(err as Error).message}`;
     log(`estimate trial of ${input} gave ${estimate}`);

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import {
   applyChoices,
   choiceTag,
+  ESTIMATE_SPREAD,
   estimateFromTrial,
+  estimateText,
   outputFor,
   trialLogLine,
 } from '../../../src/extension/enhance/enhance-choices';
@@ -46,11 +48,49 @@ describe('Enhance to 4K As…: choices and the trial estimate', function () {
     assert.ok(!x2.includes('--preset'), 'balanced leaves the preset to the engine');
   });
 
+  it('passes the sound and dark-region steps on; choices remembered before those steps keep the settings', () => {
+    const chosen = buildEnhanceArgs(
+      { input: '/v/a.mp4' },
+      applyChoices(DEFAULT_SETTINGS, {
+        model: 'm',
+        size: 'x2',
+        quality: 'balanced',
+        container: 'mp4',
+        audio: 'stage',
+        darkRegions: 'soften',
+      }),
+    ).join(' ');
+    assert.ok(chosen.includes('--audio stage') && chosen.includes('--dark-regions soften'), chosen);
+    const old = applyChoices(
+      { ...DEFAULT_SETTINGS, audio: 'clean', darkRegions: 'soften' },
+      { model: 'm', size: 'x2', quality: 'balanced', container: 'mp4' },
+    );
+    assert.equal(old.audio, 'clean');
+    assert.equal(old.darkRegions, 'soften');
+    const plain = buildEnhanceArgs(
+      { input: '/v/a.mp4' },
+      applyChoices(DEFAULT_SETTINGS, { model: 'm', size: 'x2', quality: 'balanced', container: 'mp4', audio: 'copy' }),
+    );
+    assert.ok(!plain.includes('--audio') && !plain.includes('--dark-regions'), 'copy and off are the defaults');
+  });
+
   it('scales a trial to the whole video', () => {
     assert.deepEqual(estimateFromTrial({ frames: 3, seconds: 1.5, bytes: 3000 }, 300), {
       seconds: 150,
       bytes: 300_000,
     });
+  });
+
+  it('states the measured error beside the estimate, and corrects the size by the middle of its spread', () => {
+    const text = estimateText({ seconds: 477, bytes: 1.5 * 1024 ** 2 }, 9540, 3);
+    assert.equal(
+      text,
+      'about 7:57 (measured runs took 0.2–1.3× this) and 1.0 MiB (±12 %) for 9540 frames ' +
+        '(from a 3-frame trial on this machine)',
+    );
+    // The stated size's range covers every measured run: 1.03 MiB × (1 ± 12 %) ⊇ 1.5 MiB × [0.61, 0.77].
+    const said = 1.5 * ((ESTIMATE_SPREAD.bytes[0] + ESTIMATE_SPREAD.bytes[1]) / 2);
+    assert.ok(said * 0.88 <= 1.5 * ESTIMATE_SPREAD.bytes[0] + 0.01 && said * 1.12 >= 1.5 * ESTIMATE_SPREAD.bytes[1]);
   });
 
   it('runs a real 3-frame trial in a temporary folder and measures it', async function () {

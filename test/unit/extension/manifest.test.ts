@@ -53,7 +53,7 @@ describe('extension manifest agrees with the code', () => {
     const groups = manifest.contributes.configuration;
     assert.deepEqual(
       groups.map((g) => g.title),
-      ['Output', 'Model and GPU', 'Temporal', 'Checkpoints and disk', 'Backends', 'Advanced'],
+      ['Output', 'Model and GPU', 'Temporal', 'Stage recordings', 'Checkpoints and disk', 'Backends', 'Advanced'],
     );
     assert.deepEqual(
       groups.map((g) => g.order),

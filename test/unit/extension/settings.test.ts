@@ -44,6 +44,8 @@ describe('extension settings → engine CLI args', () => {
           vramBudgetGiB: 4,
           temporal: 'off',
           tileReuse: false,
+          audio: 'stage',
+          darkRegions: 'soften',
           encoder: 'auto',
           crf: 23,
           preset: 'fast',
@@ -77,6 +79,10 @@ describe('extension settings → engine CLI args', () => {
       'off',
       '--reuse',
       'off',
+      '--dark-regions',
+      'soften',
+      '--audio',
+      'stage',
       '--crf',
       '23',
       '--preset',
@@ -128,6 +134,9 @@ describe('extension settings → engine CLI args', () => {
       ['temporal', 'max'],
       ['executionProvider', 'gpu'],
       ['encoder', 'x264'],
+      ['audio', 'loud'],
+      ['audio', 'auto'],
+      ['darkRegions', 'on'],
     ] as const) {
       const s = readSettings((k) => (k === key ? value : undefined));
       assert.throws(
@@ -195,6 +204,8 @@ describe('extension settings → engine CLI args', () => {
       vramBudgetGiB: 4,
       temporal: 'off',
       tileReuse: false,
+      audio: 'clean',
+      darkRegions: 'soften',
       preset: 'fast',
       segmentFrames: 48,
       diskBudgetMultiplier: 3,
@@ -211,5 +222,7 @@ describe('extension settings → engine CLI args', () => {
     const parsed = parseEnhanceArgs(args.slice(1));
     assert.equal(parsed.diskReserveBytes, 1.5 * 2 ** 30);
     assert.equal(parsed.maxFrames, 10);
+    assert.equal(parsed.audio, 'clean');
+    assert.equal(parsed.darkRegions, 'soften');
   });
 });

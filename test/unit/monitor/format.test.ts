@@ -1,8 +1,31 @@
 import assert from 'node:assert/strict';
 import { parseColor, scaleAlpha, withAlpha } from '../../../webview/charts-colour';
-import { baseName, formatBytes, formatDuration, formatFps, formatMs, formatPercent } from '../../../webview/format';
+import {
+  baseName,
+  formatAudio,
+  formatBytes,
+  formatDuration,
+  formatFps,
+  formatMs,
+  formatPercent,
+} from '../../../webview/format';
 
 describe('monitor: formatting', () => {
+  it("says the done report's sound: loudness and noise floor, as recorded → as treated", () => {
+    const line = formatAudio({
+      mode: 'stage',
+      before: { integratedLufs: -27.43, truePeakDb: -3.2, noiseFloorDb: -52.06, speechDb: -24.5 },
+      after: { integratedLufs: -16, noiseFloorDb: -66.34, speechDb: -13.1 },
+    });
+    assert.equal(line, 'Sound (stage): loudness −27.4 → −16.0 LUFS, noise floor −52.1 → −66.3 dBFS');
+    const silent = formatAudio({
+      mode: 'clean',
+      before: { integratedLufs: Number.NEGATIVE_INFINITY, truePeakDb: 0, noiseFloorDb: -90, speechDb: 0 },
+      after: { integratedLufs: Number.NaN, noiseFloorDb: -90, speechDb: 0 },
+    });
+    assert.equal(silent, 'Sound (clean): loudness — → — LUFS, noise floor −90.0 → −90.0 dBFS');
+  });
+
   it('formats bytes, durations, rates and percentages for people', () => {
     assert.equal(formatBytes(0), '0 B');
     assert.equal(formatBytes(1536), '1.5 KiB');

@@ -103,6 +103,15 @@ describe('monitor view model: engine events → view state', () => {
     assert.equal(done.progress?.fraction, 1);
     assert.equal(done.progress?.frame, 100);
     assert.equal(done.done?.avgFps, 2.3);
+    assert.equal(done.done?.audio, undefined, 'no audio part with --audio copy');
+    const ev = doneEvent(T0 + 3, 100);
+    const audio = {
+      mode: 'clean' as const,
+      before: { integratedLufs: -30, truePeakDb: -6, noiseFloorDb: -50, speechDb: -27 },
+      after: { integratedLufs: -16, noiseFloorDb: -64, speechDb: -13 },
+    };
+    const treated = applyEngineEvent(base, { ...ev, report: { ...ev.report, audio } });
+    assert.deepEqual(treated.done?.audio, audio);
   });
 
   it('says Cancelling… from the click until the job ends, and Finalizing once every frame is upscaled', () => {
