@@ -17,6 +17,8 @@ const amplitude = (dbfs: number) => 10 ** (dbfs / 20);
  */
 export const AFFTDN_DELAY_SAMPLES = 2 * (AUDIO_RATE / 80);
 const LIMITER_ATTACK_MS = 5;
+/** alimiter's lowest `limit` (0.0625). */
+const LIMITER_FLOOR_DB = -24;
 
 /** Takes a filter's delay off: the stream moved `samples` earlier and cut back at its first sample's time. */
 const undelay = (samples: number, startS: number) => `asetpts=PTS-${samples}/SR/TB,atrim=start=${startS.toFixed(6)}`;
@@ -30,9 +32,13 @@ function peakLimiter(before: AudioLevels): string[] {
   const gain = LOUDNESS_TARGET.integratedLufs - before.integratedLufs;
   const ceiling = LOUDNESS_TARGET.truePeakDb - 1 - gain;
   if (before.truePeakDb <= ceiling) return [];
+  // alimiter takes no limit under -24 dBFS (0.0625): a quiet recording is raised first, by what its ceiling lacks,
+  // and limited there; loudnorm then needs that much less gain.
+  const lift = Math.max(0, LIMITER_FLOOR_DB - ceiling);
   // Its look-ahead (the attack) delays the sound: taken off like afftdn's.
   return [
-    `alimiter=limit=${amplitude(ceiling).toExponential(3)}:level=0:attack=${LIMITER_ATTACK_MS}:release=50:asc=1`,
+    ...(lift > 0 ? [`volume=${lift.toFixed(2)}dB`] : []),
+    `alimiter=limit=${amplitude(ceiling + lift).toExponential(3)}:level=0:attack=${LIMITER_ATTACK_MS}:release=50:asc=1`,
     undelay((AUDIO_RATE * LIMITER_ATTACK_MS) / 1000, before.startS),
   ];
 }
