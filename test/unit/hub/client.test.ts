@@ -46,9 +46,11 @@ describe('hub client: status probe, backoff, tree rows', () => {
     assert.match(row.description ?? '', /^0 subs · 0\.0 fps$/);
     assert.deepEqual(
       row.children?.map((c) => c.label),
-      ['Subscribers', 'Frames', 'Relay', 'Resources'],
+      ['Subscribers', 'Frames', 'Relay', 'AI core', 'Recording', 'Resources'],
     );
     assert.equal(row.children?.find((c) => c.label === 'Relay')?.description, 'off');
+    // A hub started without --ai says its AI core is off; nothing is being recorded.
+    assert.match(row.children?.find((c) => c.label === 'AI core')?.description ?? '', /^off/);
   });
 
   it('shows a blankend backend generically, unknown fields included', async () => {
