@@ -48,7 +48,14 @@ export function createTemporal(model: FrameUpscaler, s: TemporalSettings): Tempo
   const motion = (s.motion ?? DEFAULT_MOTION) === 'flow' ? new MotionEstimator() : undefined;
   const reuse = s.reuse ? new ReuseUpscaler(model, s.reuseOptions, motion) : undefined;
   const stage =
-    s.strength === 'off' ? undefined : new TemporalStage({ strength: s.strength, maxBytes: s.maxBytes, motion });
+    s.strength === 'off'
+      ? undefined
+      : new TemporalStage({
+          strength: s.strength,
+          maxBytes: s.maxBytes,
+          motion,
+          unchanged: reuse && ((output) => reuse.unchangedTiles(output)),
+        });
   const graph = (s.blendPath ?? blendPathFor(s.provider)) === 'graph';
   const run = stage && graph ? new GraphBlendStage(stage, new BlendGraph(blendGraphProviders(s.provider))) : stage;
   const flows = motion && (reuse || stage) && s.prefetch !== false ? prefetchFor(motion, reuse, stage) : undefined;
