@@ -66,6 +66,8 @@ export class FrameLoops {
     this.outRing.abort(err);
     this.o.decoder?.kill();
     this.o.writer.abort();
+    // Wakes a decode loop waiting for room in the flow workers' queue.
+    this.o.temporal?.flows?.close();
   }
 
   async run(): Promise<void> {
@@ -96,7 +98,7 @@ export class FrameLoops {
       if (next.done) break;
       telemetry.clock.add('decode', performance.now() - t);
       // Its flows start in the flow worker now, while earlier frames are in the model and the encoder.
-      temporal?.flows?.offer(next.value.index, next.value.data, this.o.inSize.width, this.o.inSize.height);
+      await temporal?.flows?.offer(next.value.index, next.value.data, this.o.inSize.width, this.o.inSize.height);
       end = next.value.index + 1;
       await this.inRing.push(next.value, next.value.data.length);
     }

@@ -49,6 +49,9 @@ interface Pending {
   fwd?: Promise<FlowReply | undefined>;
 }
 
+/** Frame pairs the flow workers may run ahead of the model (offer() waits beyond that). */
+export const FLOW_PREFETCH_AHEAD = 4;
+
 /**
  * Flow workers: the flows of a pair and of consecutive pairs run side by side where there are cores for them (with
  * the model on a GPU the CPU has them), one where there are not (the main thread and the encoder need the rest).
@@ -76,12 +79,20 @@ export class FlowPrefetch {
   private readonly pending = new Map<number, Pending>();
   private prev: { index: number; luma: Uint8Array } | undefined;
   private delivered = 0;
+  private spaceWaiters: (() => void)[] = [];
 
   constructor(
     private readonly motion: MotionEstimator,
     private readonly needs: FlowNeeds,
     private readonly poolSize = flowWorkerCount(),
+    /** Pairs in flight at most (each holds ~16 bytes of flows per pixel): offer() waits for room. */
+    private readonly maxAhead = FLOW_PREFETCH_AHEAD,
   ) {}
+
+  /** Pairs offered and not taken by ready() yet. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
 
   /** Frame pairs whose flows came from the workers (the rest were computed in-thread). */
   get deliveredPairs(): number {
@@ -98,7 +109,9 @@ export class FlowPrefetch {
    * unless nothing will ask for them (no previous frame, a scene cut, a frame the reuse wrapper recomputes whole
    * when there is no stage).
    */
-  offer(index: number, rgb: Uint8Array, width: number, height: number): void {
+  async offer(index: number, rgb: Uint8Array, width: number, height: number): Promise<void> {
+    // Backpressure: the decoder runs at most maxAhead pairs ahead of the model, so the flows' memory stays bounded.
+    while (this.pending.size >= this.maxAhead) await new Promise<void>((wake) => this.spaceWaiters.push(wake));
     const luma = lumaOf(rgb, width * height);
     const prev = this.prev;
     this.prev = { index, luma };
@@ -118,8 +131,9 @@ export class FlowPrefetch {
   async ready(index: number): Promise<void> {
     for (const k of this.pending.keys()) if (k < index) this.pending.delete(k);
     const p = this.pending.get(index);
-    if (!p) return;
     this.pending.delete(index);
+    this.wakeOffers();
+    if (!p) return;
     const [back, fwd] = await Promise.all([p.back, p.fwd]);
     const field = (r: FlowReply | undefined): FlowField | undefined =>
       r?.u && r.v ? { width: p.width, height: p.height, u: r.u, v: r.v } : undefined;
@@ -137,7 +151,14 @@ export class FlowPrefetch {
     this.prev = undefined;
     this.pending.clear();
     this.settleAll();
+    this.wakeOffers();
     for (const w of ws) void w.terminate();
+  }
+
+  private wakeOffers(): void {
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private request(from: Uint8Array, to: Uint8Array, width: number, height: number) {

@@ -29,7 +29,7 @@ describe('temporal/flow-prefetch: the flows of upcoming frames in a worker threa
     const motion = new MotionEstimator();
     const prefetch = new FlowPrefetch(motion, { back: true, fwd: true }, 2);
     try {
-      for (let i = 0; i < frames.length; i++) prefetch.offer(i, frames[i], W, H);
+      for (let i = 0; i < frames.length; i++) await prefetch.offer(i, frames[i], W, H);
       const alone = new MotionEstimator();
       for (let i = 1; i < 4; i++) {
         await prefetch.ready(i);
@@ -58,7 +58,7 @@ describe('temporal/flow-prefetch: the flows of upcoming frames in a worker threa
     const motion = new MotionEstimator();
     const prefetch = new FlowPrefetch(motion, { back: true, fwd: false, skip: (i) => i === 2 }, 1);
     try {
-      for (let i = 0; i < 4; i++) prefetch.offer(i, frames[i], W, H);
+      for (let i = 0; i < 4; i++) await prefetch.offer(i, frames[i], W, H);
       for (let i = 1; i < 4; i++) {
         await prefetch.ready(i);
         motion.flow(lumaOf(frames[i], W * H), lumaOf(frames[i - 1], W * H), W, H);
@@ -79,14 +79,39 @@ describe('temporal/flow-prefetch: the flows of upcoming frames in a worker threa
     const motion = new MotionEstimator();
     const prefetch = new FlowPrefetch(motion, { back: true, fwd: true }, 1);
     try {
-      prefetch.offer(0, frames[0], W, H);
-      prefetch.offer(1, frames[1], W, H);
+      await prefetch.offer(0, frames[0], W, H);
+      await prefetch.offer(1, frames[1], W, H);
       prefetch.close();
       await prefetch.ready(1);
       assert.equal(prefetch.deliveredPairs, 0);
-      prefetch.offer(1, frames[1], W, H);
-      prefetch.offer(2, frames[2], W, H);
+      await prefetch.offer(1, frames[1], W, H);
+      await prefetch.offer(2, frames[2], W, H);
       await prefetch.ready(2);
+      assert.equal(prefetch.deliveredPairs, 1);
+    } finally {
+      prefetch.close();
+    }
+  });
+
+  it('runs at most maxAhead pairs ahead: offer() waits until ready() takes one (memory stays bounded)', async () => {
+    const prefetch = new FlowPrefetch(new MotionEstimator(), { back: true, fwd: true }, 1, 2);
+    try {
+      await prefetch.offer(0, frames[0], W, H);
+      await prefetch.offer(1, frames[1], W, H);
+      await prefetch.offer(2, frames[2], W, H);
+      assert.equal(prefetch.inFlight, 2);
+      let offered = false;
+      const third = prefetch.offer(3, frames[3], W, H).then(() => {
+        offered = true;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(offered, false, 'the third pair waits for room');
+      await prefetch.ready(1);
+      await third;
+      assert.equal(prefetch.inFlight, 2, 'pairs 2 and 3');
+      const fourth = prefetch.offer(4, frames[4], W, H);
+      prefetch.close();
+      await fourth;
       assert.equal(prefetch.deliveredPairs, 1);
     } finally {
       prefetch.close();
