@@ -66,6 +66,8 @@ export class FrameLoops {
     this.outRing.abort(err);
     this.o.decoder?.kill();
     this.o.writer.abort();
+    // Wakes a decode loop waiting for room in the flow workers' queue.
+    this.o.temporal?.flows?.close();
   }
 
   async run(): Promise<void> {
@@ -79,6 +81,7 @@ export class FrameLoops {
       await Promise.all([guard(this.decodeLoop()), guard(this.inferLoop()), guard(this.encodeLoop())]);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.o.temporal?.flows?.close();
     }
     if (this.failure) throw this.failure;
   }
@@ -94,6 +97,8 @@ export class FrameLoops {
       const next = await it.next();
       if (next.done) break;
       telemetry.clock.add('decode', performance.now() - t);
+      // Its flows start in the flow worker now, while earlier frames are in the model and the encoder.
+      await temporal?.flows?.offer(next.value.index, next.value.data, this.o.inSize.width, this.o.inSize.height);
       end = next.value.index + 1;
       await this.inRing.push(next.value, next.value.data.length);
     }
@@ -104,18 +109,22 @@ export class FrameLoops {
   }
 
   private async inferLoop(): Promise<void> {
-    const { upscaler, stages, inSize, outSize, telemetry } = this.o;
+    const { upscaler, stages, inSize, outSize, telemetry, temporal } = this.o;
     for (;;) {
       const f = await this.inRing.shift();
       if (!f) break;
+      // Waiting for the flow worker counts as temporal work (as reuse's own work when there is no stage).
+      const tf = performance.now();
+      await temporal?.flows?.ready(f.index);
+      const flowWait = performance.now() - tf;
       const t = performance.now();
       const out = await upscaler.upscale(f.data, inSize.width, inSize.height);
-      telemetry.clock.add('infer', performance.now() - t);
+      telemetry.clock.add('infer', performance.now() - t + (stages.length ? 0 : flowWait));
       let frame: PipelineFrame = { index: f.index, input: f.data, inputSize: inSize, output: out, outputSize: outSize };
       if (stages.length) {
         const ts = performance.now();
         for (const s of stages) frame = await s.process(frame);
-        telemetry.clock.add('temporal', performance.now() - ts);
+        telemetry.clock.add('temporal', performance.now() - ts + flowWait);
       }
       await this.outRing.push(frame, frame.output.length);
     }

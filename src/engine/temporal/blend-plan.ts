@@ -35,17 +35,22 @@ export interface PlanSize {
 
 /**
  * The static blend's plan: per low-res pixel, new output weight 1 and past weights as given (decayᵏ × static),
- * normalised by their sum; pixels with no static past keep the model's bytes.
+ * normalised by their sum; pixels with no static past keep the model's bytes, and so do those whose every
+ * weighted past is the new output's own bytes (`same`: per pixel, how many newest pasts are; temporal-stage.ts sameDepth()).
  */
-export function staticPlan(pasts: Uint8Array[], weights: Float32Array[], pixels: number): BlendPlan {
+export function staticPlan(pasts: Uint8Array[], weights: Float32Array[], pixels: number, same?: Uint8Array): BlendPlan {
   const m = weights.length;
   const w0 = new Float32Array(pixels);
   const normalised = weights.map(() => new Float32Array(pixels));
   let blocks = 0;
   for (let p = 0; p < pixels; p++) {
     let sum = 1;
-    for (let k = 0; k < m; k++) sum += weights[k][p];
-    if (sum <= 1) continue;
+    let last = -1;
+    for (let k = 0; k < m; k++) {
+      sum += weights[k][p];
+      if (weights[k][p] > 0) last = k;
+    }
+    if (sum <= 1 || (same && last < same[p])) continue;
     const norm = 1 / sum;
     w0[p] = norm;
     for (let k = 0; k < m; k++) normalised[k][p] = weights[k][p] * norm;

@@ -1,6 +1,7 @@
 import type { PixelParams } from '../checkpoint/manifest';
 import type { FrameStage, FrameUpscaler } from '../frame-stage';
 import { BlendGraph, type BlendPath, blendGraphProviders, blendPathFor, GraphBlendStage } from './blend-graph';
+import { FlowPrefetch } from './flow-prefetch';
 import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
 import type { TemporalParts } from './resume-prime';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from './reuse-upscaler';
@@ -18,6 +19,8 @@ export interface TemporalSettings {
   provider?: string;
   /** Where the per-output-pixel blend runs, overriding blendPathFor(provider) (tests and the blend bench). */
   blendPath?: BlendPath;
+  /** Compute upcoming frames' flows in a worker thread (flow-prefetch.ts); default on. */
+  prefetch?: boolean;
 }
 
 /** The enhance arguments that set the temporal parts (args.ts's EnhanceArgs has them). */
@@ -45,10 +48,28 @@ export function createTemporal(model: FrameUpscaler, s: TemporalSettings): Tempo
   const motion = (s.motion ?? DEFAULT_MOTION) === 'flow' ? new MotionEstimator() : undefined;
   const reuse = s.reuse ? new ReuseUpscaler(model, s.reuseOptions, motion) : undefined;
   const stage =
-    s.strength === 'off' ? undefined : new TemporalStage({ strength: s.strength, maxBytes: s.maxBytes, motion });
+    s.strength === 'off'
+      ? undefined
+      : new TemporalStage({
+          strength: s.strength,
+          maxBytes: s.maxBytes,
+          motion,
+          unchanged: reuse && ((output) => reuse.unchangedTiles(output)),
+        });
   const graph = (s.blendPath ?? blendPathFor(s.provider)) === 'graph';
   const run = stage && graph ? new GraphBlendStage(stage, new BlendGraph(blendGraphProviders(s.provider))) : stage;
-  return { upscaler: reuse ?? model, reuse, stage, stages: run ? [run] : [] };
+  const flows = motion && (reuse || stage) && s.prefetch !== false ? prefetchFor(motion, reuse, stage) : undefined;
+  return { upscaler: reuse ?? model, reuse, stage, flows, stages: run ? [run] : [] };
+}
+
+/** The flows the parts will ask for: the blend stage uses both directions, the reuse wrapper the backward one. */
+function prefetchFor(motion: MotionEstimator, reuse: ReuseUpscaler | undefined, stage: TemporalStage | undefined) {
+  const every = reuse?.opts.refreshEvery ?? 0;
+  return new FlowPrefetch(motion, {
+    back: true,
+    fwd: !!stage,
+    skip: stage ? undefined : (index) => every > 0 && index % every === 0,
+  });
 }
 
 /** Everything here that changes output pixels, for the checkpoint's pixel parameters (a resume must match). */

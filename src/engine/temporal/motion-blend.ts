@@ -220,7 +220,13 @@ function blockDisagreement(raw: Uint8Array, past: Uint8Array, base: number, src:
  * blocks with no usable past keep the model's bytes. `lazy`: rows are left to BlendPlan.planRow (the typed-array
  * path plans each row as it blends it).
  */
-export function warpedPlan(raw: Uint8Array, pasts: readonly WarpedPast[], size: PlanSize, lazy = false): BlendPlan {
+export function warpedPlan(
+  raw: Uint8Array,
+  pasts: readonly WarpedPast[],
+  size: PlanSize,
+  lazy = false,
+  same?: Uint8Array,
+): BlendPlan {
   const n = size.width * size.height;
   const plan: BlendPlan = {
     w0: new Float32Array(n),
@@ -229,12 +235,22 @@ export function warpedPlan(raw: Uint8Array, pasts: readonly WarpedPast[], size: 
     pasts: pasts.map((q) => q.output),
     blocks: 0,
   };
-  plan.planRow = (y) => planWarpedRow(raw, pasts, size, plan, y);
+  plan.planRow = (y) => planWarpedRow(raw, pasts, size, plan, y, same);
   return lazy ? plan : completePlan({ plan, size });
 }
 
-/** One low-res row of warpedPlan(). */
-function planWarpedRow(raw: Uint8Array, pasts: readonly WarpedPast[], size: PlanSize, plan: BlendPlan, y: number) {
+/**
+ * One low-res row of warpedPlan(). A block whose every used past is read in place from the first `same[p]` pasts
+ * (the new output's own bytes there) keeps the model's bytes: blending would give them back.
+ */
+function planWarpedRow(
+  raw: Uint8Array,
+  pasts: readonly WarpedPast[],
+  size: PlanSize,
+  plan: BlendPlan,
+  y: number,
+  same?: Uint8Array,
+) {
   const { width: w, scale: s } = size;
   const { w0, weights, shifts = [] } = plan;
   const m = pasts.length;
@@ -243,6 +259,7 @@ function planWarpedRow(raw: Uint8Array, pasts: readonly WarpedPast[], size: Plan
   for (let x = 0, p = y * w; x < w; x++, p++) {
     const base = y * s * rowBytes + x * blockBytes;
     let sum = 1;
+    let own = true;
     for (let k = 0; k < m; k++) {
       const q = pasts[k];
       let use = q.weight[p];
@@ -251,9 +268,17 @@ function planWarpedRow(raw: Uint8Array, pasts: readonly WarpedPast[], size: Plan
         use = 0;
       weights[k][p] = use;
       if (use > 0) shifts[k][p] = q.oy[p] * w * s + q.ox[p];
+      if (use > 0 && (o !== 0 || !same || k >= same[p])) own = false;
       sum += use;
     }
     if (sum <= 1) continue;
+    if (own) {
+      for (let k = 0; k < m; k++) {
+        weights[k][p] = 0;
+        shifts[k][p] = 0;
+      }
+      continue;
+    }
     plan.blocks++;
     w0[p] = 1 / sum;
     for (let k = 0; k < m; k++) weights[k][p] /= sum;

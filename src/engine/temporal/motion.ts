@@ -150,9 +150,17 @@ export class MotionEstimator {
     const flow = regionFlow(from, to, width, height, this.options);
     this.ms += performance.now() - t;
     this.computed++;
+    this.remember(from, to, flow);
+    return flow;
+  }
+
+  /**
+   * A flow computed elsewhere by regionFlow() with these options (flow-prefetch.ts's worker), for flow() to find:
+   * the same function of the same planes, so the same numbers.
+   */
+  remember(from: Uint8Array, to: Uint8Array, flow: FlowField): void {
     this.memo.unshift({ from, to, flow });
     if (this.memo.length > 3) this.memo.pop();
-    return flow;
   }
 
   /** Frame `cur` (t) against `prev` (t−1): the backward flow and where it can be trusted. */

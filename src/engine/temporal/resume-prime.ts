@@ -1,5 +1,6 @@
 import type { FrameUpscaler, PipelineFrame } from '../frame-stage';
 import type { Size } from '../pipeline/target-size';
+import type { FlowPrefetch } from './flow-prefetch';
 import type { ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStage } from './temporal-stage';
 
@@ -9,6 +10,8 @@ export interface TemporalParts {
   upscaler: FrameUpscaler;
   reuse?: ReuseUpscaler;
   stage?: TemporalStage;
+  /** The flows of upcoming frame pairs, computed in a worker while earlier frames are in the model (--motion flow). */
+  flows?: FlowPrefetch;
 }
 
 /**

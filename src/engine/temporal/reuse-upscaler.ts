@@ -53,9 +53,9 @@ interface TileShift {
   source: number;
 }
 
-/** Median of a flow component over a tile. */
-function median(plane: Float32Array, width: number, box: TileBox): number {
-  const values = new Float32Array(box.w * box.h);
+/** Median of a flow component over a tile, sorted in `scratch` (at least a tile's pixels; no allocation per tile). */
+function median(plane: Float32Array, width: number, box: TileBox, scratch: Float32Array): number {
+  const values = scratch.subarray(0, box.w * box.h);
   for (let y = 0, j = 0; y < box.h; y++)
     for (let x = 0; x < box.w; x++, j++) values[j] = plane[(box.y + y) * width + box.x + x];
   values.sort();
@@ -70,6 +70,19 @@ function copyRect(src: Uint8Array, dst: Uint8Array, width: number, rect: TileBox
     const from = to + dy * stride + dx * 3;
     dst.set(src.subarray(from, from + rect.w * 3), to);
   }
+}
+
+/**
+ * What an output of the reuse wrapper shares with the outputs before it: `prev` is the output it was made from
+ * (copied, then changed where needed), and per tile (row-major, `tile` low-res pixels, `cols` per row) for how many
+ * outputs in a row, ending with `prev`, its bytes stayed the same in place (0 = recomputed or moved this frame).
+ * The temporal stage skips the blend where every past it would read is these same bytes (temporal-stage.ts).
+ */
+export interface UnchangedTiles {
+  prev: Uint8Array;
+  runs: Uint8Array;
+  tile: number;
+  cols: number;
 }
 
 /** Why the last frame was computed the way it was. */
@@ -99,6 +112,9 @@ export class ReuseUpscaler implements FrameUpscaler {
   private lastReused = 0;
   private shifted = 0;
   private lastShiftedTiles = 0;
+  /** Per tile, the runs of the last output (UnchangedTiles.runs). */
+  private runs = new Uint8Array(0);
+  private readonly unchanged = new WeakMap<Uint8Array, UnchangedTiles>();
 
   /** With `motion`, a changed tile whose content moved by a whole low-res pixel shift takes the shifted output. */
   constructor(
@@ -144,6 +160,11 @@ export class ReuseUpscaler implements FrameUpscaler {
   /** Tiles reused in the last frame. */
   get lastReusedTiles(): number {
     return this.lastReused;
+  }
+
+  /** For an output this wrapper returned (and that is still referenced): what it shares with the ones before. */
+  unchangedTiles(output: Uint8Array): UnchangedTiles | undefined {
+    return this.unchanged.get(output);
   }
 
   /** Per tile (row-major), the frame index its current output was computed from. */
@@ -215,6 +236,7 @@ export class ReuseUpscaler implements FrameUpscaler {
       await this.runSpan(frame, width, height, s, out, index);
       recomputed += s.cols * s.rows;
     }
+    this.keepRuns(out, found, spans, cols);
     this.prevLuma = luma;
     this.prevOut = out;
     this.count(cols * rows, cols * rows - recomputed, 'tiles');
@@ -239,6 +261,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     const t = this.opts.tile;
     const cols = Math.ceil(width / t);
     const shifts: TileShift[] = [];
+    const scratch = new Float32Array(t * t);
     let flow: FlowField | undefined;
     for (let i = 0; i < changed.length; i++) {
       if (!changed[i]) continue;
@@ -246,8 +269,8 @@ export class ReuseUpscaler implements FrameUpscaler {
       const c = i % cols;
       const r = (i - c) / cols;
       const box = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
-      const dx = Math.round(median(flow.u, width, box));
-      const dy = Math.round(median(flow.v, width, box));
+      const dx = Math.round(median(flow.u, width, box, scratch));
+      const dy = Math.round(median(flow.v, width, box, scratch));
       if (dx === 0 && dy === 0) continue;
       if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
       if (
@@ -290,6 +313,18 @@ export class ReuseUpscaler implements FrameUpscaler {
     this.sources = sources;
   }
 
+  /** Records which tiles of `out` are the previous output's bytes in place: all but the moved and recomputed ones. */
+  private keepRuns(out: Buffer, moved: TileShift[], spans: TileSpan[], cols: number): void {
+    const before = this.runs.length === this.sources.length ? this.runs : new Uint8Array(this.sources.length);
+    const runs = new Uint8Array(before.length);
+    for (let i = 0; i < runs.length; i++) runs[i] = before[i] < 255 ? before[i] + 1 : 255;
+    for (const f of moved) runs[f.tile] = 0;
+    for (const s of spans)
+      for (let r = s.r; r < s.r + s.rows; r++) runs.fill(0, r * cols + s.c, r * cols + s.c + s.cols);
+    this.unchanged.set(out, { prev: this.prevOut as Buffer, runs, tile: this.opts.tile, cols });
+    this.runs = runs;
+  }
+
   /** The oldest frame index among the tiles a rectangle of the frame overlaps. */
   private oldestSource(r: TileBox, cols: number): number {
     const t = this.opts.tile;
@@ -325,6 +360,8 @@ export class ReuseUpscaler implements FrameUpscaler {
     this.prevLuma = luma;
     this.prevOut = out;
     this.sources = new Int32Array(tiles).fill(index);
+    this.runs = new Uint8Array(tiles);
+    this.unchanged.delete(out);
     this.count(tiles, 0, why);
     return out;
   }

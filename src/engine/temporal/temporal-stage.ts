@@ -4,6 +4,7 @@ import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';
 import { warpedPasts, warpedPlan } from './motion-blend';
+import type { UnchangedTiles } from './reuse-upscaler';
 import { DEFAULT_TEMPORAL_STRENGTH, type TemporalParams, type TemporalStrength, temporalParams } from './strength';
 
 export interface TemporalStageOptions {
@@ -14,6 +15,8 @@ export interface TemporalStageOptions {
   params?: Partial<TemporalParams>;
   /** Follow motion: blend past outputs warped by the low-res optical flow (absent = static areas only). */
   motion?: MotionEstimator;
+  /** What each output shares with the ones before (the reuse wrapper's UnchangedTiles): blocks it shares are not blended. */
+  unchanged?: (output: Uint8Array) => UnchangedTiles | undefined;
 }
 
 export const DEFAULT_TEMPORAL_MAX_BYTES = 256 * 2 ** 20;
@@ -30,6 +33,7 @@ export class TemporalStage implements FrameStage {
   readonly params: TemporalParams;
   private readonly history: FrameHistory;
   private readonly motion?: MotionEstimator;
+  private readonly unchanged?: (output: Uint8Array) => UnchangedTiles | undefined;
   private cuts = 0;
   private blended = 0;
 
@@ -39,6 +43,7 @@ export class TemporalStage implements FrameStage {
     const keep = this.strength === 'off' ? 0 : Math.max(0, this.params.window - 1);
     this.history = new FrameHistory(keep, opts.maxBytes ?? DEFAULT_TEMPORAL_MAX_BYTES);
     this.motion = opts.motion;
+    this.unchanged = opts.unchanged;
   }
 
   /** Scene cuts seen (history dropped) since the start. */
@@ -128,7 +133,37 @@ export class TemporalStage implements FrameStage {
     }
     const warped = warpedPasts(luma, pasts, links, size, this.params);
     if (warped.length > 0) this.blended++;
-    return { plan: warpedPlan(raw, warped, size, lazy), size };
+    return { plan: warpedPlan(raw, warped, size, lazy, this.sameDepth(raw, size)), size };
+  }
+
+  /**
+   * Per low-res pixel, how many of the newest past outputs hold exactly `raw`'s bytes for its block in place (tiles
+   * the reuse wrapper carried over unchanged), as far as the history is the chain of outputs the wrapper made.
+   * Blending a block with pasts that are its own bytes gives those bytes back (the weights sum to 1 within float32
+   * rounding, far below the ½ level the result is rounded by), so such blocks keep the model's output without the
+   * per-output-pixel work. Undefined when no past is shared.
+   */
+  private sameDepth(raw: Uint8Array, size: PlanSize): Uint8Array | undefined {
+    if (!this.unchanged) return undefined;
+    const first = this.unchanged(raw);
+    let chain = 0;
+    for (let out: Uint8Array = raw; chain < this.history.size; chain++) {
+      const past = this.history.at(chain)?.output;
+      if (!past || this.unchanged(out)?.prev !== past) break;
+      out = past;
+    }
+    if (!first || chain === 0) return undefined;
+    const { width: w, height: h } = size;
+    const { runs, tile, cols } = first;
+    const depth = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      const row = ((y / tile) | 0) * cols;
+      for (let x = 0, p = y * w; x < w; x++, p++) {
+        const r = runs[row + ((x / tile) | 0)];
+        depth[p] = Math.min(r, chain);
+      }
+    }
+    return depth;
   }
 
   private blend(frame: PipelineFrame, luma: Uint8Array, link: MotionLink | undefined, lazy: boolean) {
@@ -160,7 +195,7 @@ export class TemporalStage implements FrameStage {
     }
     if (weights.length === 0) return undefined;
     this.blended++;
-    if (integer) return { plan: staticPlan(pasts, weights, iw * ih), size };
+    if (integer) return { plan: staticPlan(pasts, weights, iw * ih, this.sameDepth(raw, size)), size };
     const out = Buffer.allocUnsafeSlow(raw.length);
     out.set(raw);
     blendMapped(raw, pasts, weights, out, iw, ih, ow, oh);

@@ -1,0 +1,215 @@
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isSceneCut, lumaOf } from './change-mask';
+import { type MotionEstimator, regionFlow } from './motion';
+import type { FlowField, FlowOptions } from './optical-flow';
+
+/**
+ * The low-res optical flows of each frame pair, computed in worker threads as soon as the frame is decoded: frame
+ * N's flows run while frame N−1 is in the model and N−2 is encoding, so the flow (the largest per-input-pixel cost
+ * of `--motion flow`) overlaps the other stages instead of adding to them (issue 33). The worker runs the same
+ * regionFlow() on the same luma planes, so the flows are the same numbers the estimator would compute; they are
+ * handed to its memo (MotionEstimator.remember) just before the frame needs them, and the output is byte-identical.
+ * Anything the worker did not deliver (a failure, a frame it was not offered) is computed in-thread as before.
+ */
+const WORKER_KIND = 'huaju4k-flow';
+
+/** Which flows of a pair the run uses: the reuse wrapper needs the backward one, the blend stage both. */
+export interface FlowNeeds {
+  back: boolean;
+  fwd: boolean;
+  /** Frames the reuse wrapper recomputes whole (its refreshes); with no stage, no flow is needed on them. */
+  skip?: (index: number) => boolean;
+}
+
+/** One flow: `from` → `to` (regionFlow's arguments). */
+interface FlowRequest {
+  id: number;
+  from: Uint8Array;
+  to: Uint8Array;
+  width: number;
+  height: number;
+  options: FlowOptions;
+}
+
+interface FlowReply {
+  id: number;
+  u?: Float32Array;
+  v?: Float32Array;
+  error?: string;
+}
+
+/** One pair in flight: its luma planes (the memo's keys) and the flows asked for. */
+interface Pending {
+  cur: Uint8Array;
+  prev: Uint8Array;
+  width: number;
+  height: number;
+  back?: Promise<FlowReply | undefined>;
+  fwd?: Promise<FlowReply | undefined>;
+}
+
+/** Frame pairs the flow workers may run ahead of the model (offer() waits beyond that). */
+export const FLOW_PREFETCH_AHEAD = 4;
+
+/**
+ * Flow workers: the flows of a pair and of consecutive pairs run side by side where there are cores for them (with
+ * the model on a GPU the CPU has them), one where there are not (the main thread and the encoder need the rest).
+ */
+export function flowWorkerCount(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 2));
+}
+
+/** Where the worker code lives: the bundle itself (dist/engine.js), or this .ts file under tsx in tests. */
+const ENTRY = __filename;
+
+function startWorker(): Worker {
+  const data = { kind: WORKER_KIND };
+  if (ENTRY.endsWith('.ts'))
+    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ENTRY)});`, { eval: true, workerData: data });
+  return new Worker(ENTRY, { workerData: data });
+}
+
+export class FlowPrefetch {
+  private workers: Worker[] = [];
+  private turn = 0;
+  private failure: string | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: FlowReply | undefined) => void>();
+  private readonly pending = new Map<number, Pending>();
+  private prev: { index: number; luma: Uint8Array } | undefined;
+  private delivered = 0;
+  private spaceWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly motion: MotionEstimator,
+    private readonly needs: FlowNeeds,
+    private readonly poolSize = flowWorkerCount(),
+    /** Pairs in flight at most (each holds ~16 bytes of flows per pixel): offer() waits for room. */
+    private readonly maxAhead = FLOW_PREFETCH_AHEAD,
+  ) {}
+
+  /** Pairs offered and not taken by ready() yet. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Frame pairs whose flows came from the workers (the rest were computed in-thread). */
+  get deliveredPairs(): number {
+    return this.delivered;
+  }
+
+  /** Why a worker stopped, if one did (the run goes on computing flows in-thread). */
+  get failed(): string | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Frame `index` was decoded (frames are offered in order): starts its flows against the frame offered before it,
+   * unless nothing will ask for them (no previous frame, a scene cut, a frame the reuse wrapper recomputes whole
+   * when there is no stage).
+   */
+  async offer(index: number, rgb: Uint8Array, width: number, height: number): Promise<void> {
+    // Backpressure: the decoder runs at most maxAhead pairs ahead of the model, so the flows' memory stays bounded.
+    while (this.pending.size >= this.maxAhead) await new Promise<void>((wake) => this.spaceWaiters.push(wake));
+    const luma = lumaOf(rgb, width * height);
+    const prev = this.prev;
+    this.prev = { index, luma };
+    if (this.failure || !prev || prev.index !== index - 1 || prev.luma.length !== luma.length) return;
+    if (this.needs.skip?.(index) || isSceneCut(luma, prev.luma)) return;
+    this.pending.set(index, {
+      cur: luma,
+      prev: prev.luma,
+      width,
+      height,
+      back: this.needs.back ? this.request(luma, prev.luma, width, height) : undefined,
+      fwd: this.needs.fwd ? this.request(prev.luma, luma, width, height) : undefined,
+    });
+  }
+
+  /** Before frame `index` goes to the model: waits for its flows and hands them to the estimator. */
+  async ready(index: number): Promise<void> {
+    for (const k of this.pending.keys()) if (k < index) this.pending.delete(k);
+    const p = this.pending.get(index);
+    this.pending.delete(index);
+    this.wakeOffers();
+    if (!p) return;
+    const [back, fwd] = await Promise.all([p.back, p.fwd]);
+    const field = (r: FlowReply | undefined): FlowField | undefined =>
+      r?.u && r.v ? { width: p.width, height: p.height, u: r.u, v: r.v } : undefined;
+    const b = field(back);
+    const f = field(fwd);
+    if (b) this.motion.remember(p.cur, p.prev, b);
+    if (f) this.motion.remember(p.prev, p.cur, f);
+    if (b || f) this.delivered++;
+  }
+
+  /** Stops the workers and forgets the frames in flight (a later offer() starts new ones). */
+  close(): void {
+    const ws = this.workers;
+    this.workers = [];
+    this.prev = undefined;
+    this.pending.clear();
+    this.settleAll();
+    this.wakeOffers();
+    for (const w of ws) void w.terminate();
+  }
+
+  private wakeOffers(): void {
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private request(from: Uint8Array, to: Uint8Array, width: number, height: number) {
+    const req: FlowRequest = { id: this.nextId++, from, to, width, height, options: this.motion.options };
+    const result = new Promise<FlowReply | undefined>((resolve) => this.waiting.set(req.id, resolve));
+    this.nextWorker().postMessage(req);
+    return result;
+  }
+
+  private settleAll(): void {
+    for (const resolve of this.waiting.values()) resolve(undefined);
+    this.waiting.clear();
+  }
+
+  /** The pool's workers in turn, started as first needed. */
+  private nextWorker(): Worker {
+    const i = this.turn++ % this.poolSize;
+    if (this.workers[i]) return this.workers[i];
+    const w = startWorker();
+    // The run's end (or a failure) closes it; it never keeps the process alive on its own.
+    w.unref();
+    w.on('message', (r: FlowReply) => {
+      const resolve = this.waiting.get(r.id);
+      this.waiting.delete(r.id);
+      resolve?.(r);
+    });
+    const stop = (why: string) => {
+      if (!this.workers.includes(w)) return;
+      // Whatever was in flight is computed in-thread; no new frame is offered to the pool.
+      this.failure ??= why;
+      this.close();
+    };
+    w.on('error', (err) => stop(err.message));
+    w.on('exit', (code) => stop(`flow worker exited (${code})`));
+    this.workers[i] = w;
+    return w;
+  }
+}
+
+/** Worker side: answers each request with its flow, the arrays transferred. */
+function workerMain(port: NonNullable<typeof parentPort>): void {
+  port.on('message', (q: FlowRequest) => {
+    try {
+      const { u, v } = regionFlow(q.from, q.to, q.width, q.height, q.options);
+      port.postMessage({ id: q.id, u, v } satisfies FlowReply, [u.buffer as ArrayBuffer, v.buffer as ArrayBuffer]);
+    } catch (err) {
+      port.postMessage({ id: q.id, error: err instanceof Error ? err.message : String(err) } satisfies FlowReply);
+    }
+  });
+}
+
+if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kind === WORKER_KIND) {
+  workerMain(parentPort);
+}
