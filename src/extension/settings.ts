@@ -79,8 +79,9 @@ export const LEGACY_SETTING_KEYS: Readonly<Partial<Record<SettingKey, string>>> 
 });
 
 /**
- * Reads one setting by its key (or a legacy key of LEGACY_SETTING_KEYS): the value the user set, undefined when
- * unset (the default is used then, or the legacy key's value). A value of the wrong type counts as unset.
+ * Reads one setting by its key, or an old key of LEGACY_SETTING_KEYS; undefined when unset (the default is used
+ * then). A renamed setting's new key must answer undefined unless the user set it, so that its old key is read. A
+ * value of the wrong type counts as unset.
  */
 export type SettingGetter = (key: string) => unknown;
 
