@@ -15,7 +15,8 @@ export interface EnhanceSettings {
   tile: string;
   executionProvider: string;
   precision: string;
-  vramBudgetGiB: number;
+  /** GPU memory for one job, GiB (`--vram-budget`); read from the older key `vramBudgetGiB` when only that is set. */
+  gpuMemoryBudget: number;
   temporal: string;
   tileReuse: boolean;
   /** `--audio`: copy (as it is), clean (noise, loudness) or stage (clean + dialogue forward). */
@@ -46,7 +47,7 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   tile: 'auto',
   executionProvider: 'auto',
   precision: 'auto',
-  vramBudgetGiB: 6,
+  gpuMemoryBudget: 6,
   temporal: 'medium',
   tileReuse: true,
   audio: 'copy',
@@ -69,15 +70,28 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
 export type SettingKey = keyof EnhanceSettings;
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[];
 
-/** Reads one setting; returns undefined when unset or of the wrong type (the default is used then). */
-export type SettingGetter = (key: SettingKey) => unknown;
+/**
+ * Settings renamed since a release, new key → the old one: a value the user set under the old key still applies
+ * while the new key is unset (VS Code titles a setting from its key, and `vramBudgetGiB` read "Vram Budget Gi B").
+ */
+export const LEGACY_SETTING_KEYS: Readonly<Partial<Record<SettingKey, string>>> = Object.freeze({
+  gpuMemoryBudget: 'vramBudgetGiB',
+});
+
+/**
+ * Reads one setting by its key, or an old key of LEGACY_SETTING_KEYS; undefined when unset (the default is used
+ * then). A renamed setting's new key must answer undefined unless the user set it, so that its old key is read. A
+ * value of the wrong type counts as unset.
+ */
+export type SettingGetter = (key: string) => unknown;
 
 export function readSettings(get: SettingGetter): EnhanceSettings {
   const out: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     const fallback = DEFAULT_SETTINGS[key];
-    const value = get(key);
-    out[key] = sameType(value, fallback) ? value : fallback;
+    const legacy = LEGACY_SETTING_KEYS[key];
+    const value = [get(key), legacy ? get(legacy) : undefined].find((v) => sameType(v, fallback));
+    out[key] = value ?? fallback;
   }
   return out as unknown as EnhanceSettings;
 }
@@ -106,7 +120,9 @@ export function validateSettings(s: EnhanceSettings): void {
   if (!/^(auto|\d+)$/.test(s.tile)) throw new SettingsError('tile', `huaju4k.tile must be "auto" or a number.`);
   if (s.crf < 0 || s.crf > 51) throw new SettingsError('crf', `huaju4k.crf must be between 0 and 51.`);
   checkChoices(s);
-  if (!(s.vramBudgetGiB > 0)) throw new SettingsError('vramBudgetGiB', 'huaju4k.vramBudgetGiB must be above 0.');
+  if (!(s.gpuMemoryBudget > 0)) {
+    throw new SettingsError('gpuMemoryBudget', 'huaju4k.gpuMemoryBudget (GiB) must be above 0.');
+  }
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
   if (!s.modelPath.trim() && !s.model.trim()) {
     throw new SettingsError(
@@ -157,7 +173,7 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   args.push('--tile', s.tile);
   if (s.executionProvider !== 'auto') args.push('--ep', s.executionProvider);
   if (s.precision !== 'auto') args.push('--precision', s.precision);
-  if (s.vramBudgetGiB !== DEFAULT_SETTINGS.vramBudgetGiB) args.push('--vram-budget', String(s.vramBudgetGiB));
+  if (s.gpuMemoryBudget !== DEFAULT_SETTINGS.gpuMemoryBudget) args.push('--vram-budget', String(s.gpuMemoryBudget));
   if (s.temporal !== DEFAULT_SETTINGS.temporal) args.push('--temporal', s.temporal);
   if (!s.tileReuse) args.push('--reuse', 'off');
   if (s.darkRegions !== DEFAULT_SETTINGS.darkRegions) args.push('--dark-regions', s.darkRegions);

@@ -119,7 +119,7 @@ export const ENHANCE_COMMAND: CommandSpec = {
     {
       name: 'vram-budget',
       arg: 'size',
-      setting: 'vramBudgetGiB',
+      setting: 'gpuMemoryBudget',
       help: 'GPU memory for one job: 6, 6G, 512M (default 6 GiB)',
     },
     {

@@ -67,12 +67,26 @@ export function videoSpanS(manifest: JobManifest, source: MediaInfo): number {
 }
 
 /**
+ * The last frame's duration for an .mp4/.mov join of timed (VFR) segments: the mp4 demuxer hands the concat demuxer
+ * no packet durations, so the muxer ended the track one tick after the last frame's time (the frame flashed). The
+ * `setts` bitstream filter gives the last packet (in decode order) the duration that ends the track at the video's
+ * end; mov ends a track at that packet's pts + duration. Matroska ends at the concat `duration` already.
+ */
+function lastFrameEnd(o: JoinOptions, plan: { container: string }, offsetS: number): string[] {
+  if (plan.container === 'mkv' || !timed(o.manifest.segments)) return [];
+  const endS = (offsetS + videoSpanS(o.manifest, o.source)).toFixed(6);
+  const last = framesDone(o.manifest) - 1;
+  return ['-bsf:v', `setts=pts=PTS:dts=DTS:duration=if(eq(N\\,${last})\\,round(${endS}/TB)-PTS\\,DURATION)`];
+}
+
+/**
  * ffmpeg args that join the segments without re-encoding and add the source's audio/subtitles/metadata. The
  * video start offset of the source is applied here, once, with -itsoffset (a per-segment offset would add up).
  */
 export function joinArgs(o: JoinOptions, listPath: string): { args: string[]; warnings: StreamWarning[] } {
   const plan = planStreams(o.source, o.output, o.audio);
-  const off = o.source.videoStartS > 0.0005 ? ['-itsoffset', o.source.videoStartS.toFixed(6)] : [];
+  const offsetS = o.source.videoStartS > 0.0005 ? o.source.videoStartS : 0;
+  const off = offsetS > 0 ? ['-itsoffset', offsetS.toFixed(6)] : [];
   const trim = o.durationS !== undefined ? ['-t', (o.durationS + o.source.videoStartS).toFixed(6)] : [];
   const args = [
     ...FFMPEG_QUIET,
@@ -89,6 +103,7 @@ export function joinArgs(o: JoinOptions, listPath: string): { args: string[]; wa
     '0:v:0',
     '-c:v',
     'copy',
+    ...lastFrameEnd(o, plan, offsetS),
     ...plan.args,
     ...(plan.mapsSource ? ['-map_metadata', '1', '-map_chapters', '1'] : []),
     ...trim,

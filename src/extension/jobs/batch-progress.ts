@@ -14,7 +14,8 @@ export interface BatchProgress {
  * One notification for every job started while it is open (a folder of 20 videos is one batch, not 20 stacked
  * notifications): how many ended, the one(s) running, how many wait, whether the queue is paused.
  */
-export function batchProgress(jobs: readonly JobSnapshot[], queuePaused = false): BatchProgress {
+export function batchProgress(all: readonly JobSnapshot[], queuePaused = false): BatchProgress {
+  const jobs = latestPerOutput(all);
   const ended = jobs.filter((j) => isFinished(j.phase)).length;
   const running = jobs.filter((j) => j.phase === 'running');
   const waiting = jobs.filter((j) => j.phase === 'queued').length;
@@ -35,8 +36,21 @@ const ENDED_WORDS: Record<string, string> = {
   interrupted: 'interrupted',
 };
 
+/**
+ * The jobs of a batch as its videos: a job retried or resumed while the batch is open (its failure is told at once,
+ * with Retry) joins the batch as a new job for the same output, and only that latest try counts, in the place of the
+ * first. Without this the summary counted the video twice ("3 videos finished: 2 enhanced, 1 failed") and offered
+ * Retry Failed for a failure already retried.
+ */
+export function latestPerOutput(jobs: readonly JobSnapshot[]): JobSnapshot[] {
+  const byOutput = new Map<string, JobSnapshot>();
+  for (const j of jobs) byOutput.set(j.output, j);
+  return [...byOutput.values()];
+}
+
 /** The one message at the end of a batch of several jobs: "huaju4k: 5 videos finished: 4 enhanced, 1 failed". */
-export function batchEndText(jobs: readonly JobSnapshot[]): string {
+export function batchEndText(all: readonly JobSnapshot[]): string {
+  const jobs = latestPerOutput(all);
   const counts = new Map<string, number>();
   for (const j of jobs) counts.set(j.phase, (counts.get(j.phase) ?? 0) + 1);
   const parts = ['done', 'failed', 'cancelled', 'interrupted']
@@ -47,7 +61,9 @@ export function batchEndText(jobs: readonly JobSnapshot[]): string {
 
 /** The jobs of a batch that are worth a Retry at its end: the failed ones (a cancel was the user's own choice). */
 export function batchRetryable(jobs: readonly JobSnapshot[]): string[] {
-  return jobs.filter((j) => j.phase === 'failed').map((j) => j.id);
+  return latestPerOutput(jobs)
+    .filter((j) => j.phase === 'failed')
+    .map((j) => j.id);
 }
 
 /**

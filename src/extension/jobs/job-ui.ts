@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands-ids';
-import { batchEndText, batchProgress, batchRetryable, failuresToTell } from './batch-progress';
+import { batchEndText, batchProgress, batchRetryable, failuresToTell, latestPerOutput } from './batch-progress';
 import { describeFailure, FAILURE_ACTION_LABELS, type FailureAction } from './failure-actions';
 import type { JobManager } from './job-manager';
 import { isFinished, type JobSnapshot, progressText } from './job-state';
@@ -108,7 +108,8 @@ export class JobUi implements vscode.Disposable {
   }
 
   /** A single job ends with its own message; a batch with one summary (failures listed in the Jobs view). */
-  private async announceBatch(jobs: JobSnapshot[]): Promise<void> {
+  private async announceBatch(all: JobSnapshot[]): Promise<void> {
+    const jobs = latestPerOutput(all);
     if (jobs.length === 0) return;
     if (jobs.length === 1) return this.announce(jobs[0]);
     const failed = batchRetryable(jobs);

@@ -6,6 +6,8 @@ import { assertSameTimes, clip, ffprobeJson, frameTimes, freshDir, runCli, strea
 
 const audioDuration = (path: string): number =>
   Number(streams(path).find((s) => s.codec_type === 'audio')?.duration ?? Number.NaN);
+const videoDuration = (path: string): number =>
+  Number(streams(path).find((s) => s.codec_type === 'video')?.duration ?? Number.NaN);
 
 describe('VFR: every frame keeps its source timestamp', function () {
   this.timeout(300000);
@@ -23,6 +25,8 @@ describe('VFR: every frame keeps its source timestamp', function () {
     assertSameTimes(frameTimes(out), src, TICK);
     assert.match(r.stderr, /variable frame rate source: every frame is kept at its own time/);
     assert.ok(Math.abs(audioDuration(out) - audioDuration(input)) < 0.03, 'audio kept whole');
+    const end = src[44] + 1 / (45 / 1.684444);
+    assert.ok(Math.abs(videoDuration(out) - end) <= 2 * TICK, `video ends at ${videoDuration(out)} s, not ${end} s`);
   });
 
   it('with --max-frames: the frames kept keep their times, the audio ends with the last one', async () => {
@@ -48,6 +52,8 @@ describe('VFR: every frame keeps its source timestamp', function () {
     // Trimmed to the end of frame 26 (its time plus one average frame), never to 26 frames at the average rate.
     const end = src[25] + 1 / (45 / 1.684444);
     assert.ok(Math.abs(audioDuration(out) - end) < 0.03, `audio ${audioDuration(out)} s, video ends at ${end} s`);
+    // The last frame lasts one average frame in the joined .mp4 too (it lasted one tick: the frame flashed).
+    assert.ok(Math.abs(videoDuration(out) - end) <= 2 * TICK, `video ends at ${videoDuration(out)} s, not ${end} s`);
   });
 
   it('a VFR .ts or .mkv (no frame count in its header) is told VFR by its packet times, and keeps them', async () => {

@@ -40,6 +40,16 @@ describe('batch progress: one notification for many jobs', () => {
     assert.deepEqual(batchRetryable([job('a', 'done'), job('c', 'failed')]), ['c']);
   });
 
+  it('a job retried inside its batch counts once, as its latest try: no double count, no Retry Failed', () => {
+    const retried = { ...job('b', 'done', 4, 4), id: 'b-retry' };
+    const jobs = [job('a', 'done', 4, 4), job('b', 'failed'), job('c', 'done', 4, 4), retried];
+    assert.equal(batchEndText(jobs), 'huaju4k: 3 videos finished: 3 enhanced');
+    assert.deepEqual(batchRetryable(jobs), []);
+    const running = [job('a', 'done', 4, 4), job('b', 'failed'), { ...job('b', 'running', 1, 4), id: 'b2' }];
+    assert.equal(batchProgress(running).message, '1 of 2 finished · b.mp4: 25% · 1/4');
+    assert.equal(batchProgress(running).over, false);
+  });
+
   it('a failure inside a batch is told at once, once; a single job is told at its end as before', () => {
     const told = new Set<string>();
     const jobs = [job('a', 'running', 1, 4), job('b', 'failed'), job('c', 'queued')];

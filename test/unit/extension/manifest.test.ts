@@ -66,6 +66,14 @@ describe('extension manifest agrees with the code', () => {
       assert.match(s.markdownDescription ?? '', /^\*\*[A-Z][^*]{2,40}\*\*/, key);
       if (s.scope === 'machine') assert.match(s.markdownDescription ?? '', /User/, `${key}: say where to set it`);
     }
+    for (const key of Object.keys(settings)) {
+      // The title VS Code shows: camelCase split into words, acronyms kept ("diskReserveGB" → "Disk Reserve GB").
+      const title = key
+        .replace(/^huaju4k\./, '')
+        .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+        .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2');
+      assert.doesNotMatch(title, /(^| )[A-Za-z]( |$)/, `${key} is titled "${title}": a one-letter word`);
+    }
     for (const key of ['crf', 'tile', 'diskBudgetMultiplier']) {
       assert.doesNotMatch(
         settings[`huaju4k.${key}`].markdownDescription ?? '',

@@ -41,7 +41,7 @@ describe('extension settings → engine CLI args', () => {
           tile: '128',
           executionProvider: 'cuda',
           precision: 'fp32',
-          vramBudgetGiB: 4,
+          gpuMemoryBudget: 4,
           temporal: 'off',
           tileReuse: false,
           audio: 'stage',
@@ -156,6 +156,20 @@ describe('extension settings → engine CLI args', () => {
     assert.deepEqual(offered, [...PRECISION_CHOICES]);
   });
 
+  it('the GPU memory budget set under its old key huaju4k.vramBudgetGiB still applies; the new key wins', () => {
+    const vram = (s: ReturnType<typeof readSettings>) =>
+      buildEnhanceArgs({ input: 'a.mp4' }, s).indexOf('--vram-budget');
+    const old = buildEnhanceArgs(
+      { input: 'a.mp4' },
+      readSettings((k) => ({ vramBudgetGiB: 3 })[k]),
+    );
+    assert.deepEqual(old.slice(old.indexOf('--vram-budget'), old.indexOf('--vram-budget') + 2), ['--vram-budget', '3']);
+    const both = readSettings((k) => ({ vramBudgetGiB: 3, gpuMemoryBudget: 10 })[k]);
+    assert.equal(both.gpuMemoryBudget, 10);
+    assert.equal(readSettings((k) => ({ vramBudgetGiB: 'lots', gpuMemoryBudget: undefined })[k]).gpuMemoryBudget, 6);
+    assert.equal(vram(readSettings(() => undefined)), -1, 'neither set: the engine default, no flag');
+  });
+
   it('tool paths travel as environment variables', () => {
     const s = readSettings((k) => ({ ffmpegPath: '/opt/ff/ffmpeg' })[k as string]);
     assert.deepEqual(engineEnv(s), { HUAJU4K_FFMPEG: '/opt/ff/ffmpeg' });
@@ -201,7 +215,7 @@ describe('extension settings → engine CLI args', () => {
       tile: '128',
       executionProvider: 'cpu',
       precision: 'fp32',
-      vramBudgetGiB: 4,
+      gpuMemoryBudget: 4,
       temporal: 'off',
       tileReuse: false,
       audio: 'clean',
