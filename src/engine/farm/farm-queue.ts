@@ -56,12 +56,24 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Connects to the farm's Redis (redis://, rediss:// with TLS; password in the URL) and checks it answers; an
- * unreachable one is an environment error (exit 3) before anything is queued. BullMQ needs
+ * The farm's Redis password when it is not in the URL: HUAJU4K_FARM_PASSWORD, so it shows in no process list (the
+ * VS Code extension passes it this way, from its SecretStorage). A password in the URL wins.
+ */
+export const FARM_PASSWORD_ENV = 'HUAJU4K_FARM_PASSWORD';
+
+/**
+ * Connects to the farm's Redis (redis://, rediss:// with TLS; password in the URL or in HUAJU4K_FARM_PASSWORD) and
+ * checks it answers; an unreachable one is an environment error (exit 3) before anything is queued. BullMQ needs
  * maxRetriesPerRequest: null so a Redis restart is waited out instead of failing every command.
  */
-export async function connectFarm(url: string, timeoutMs = 5000): Promise<Redis> {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: timeoutMs });
+export async function connectFarm(
+  url: string,
+  timeoutMs = 5000,
+  password = process.env[FARM_PASSWORD_ENV] || undefined,
+): Promise<Redis> {
+  // ioredis takes the URL's fields first, so `password` only fills in where the URL has none.
+  const options = { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: timeoutMs, password };
+  const redis = new Redis(url, options);
   // The socket's own error (ECONNREFUSED, ENOTFOUND, WRONGPASS…) says more than the "Connection is closed" that follows.
   let first: Error | undefined;
   redis.on('error', (err: Error) => {
