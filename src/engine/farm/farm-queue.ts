@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
+import { FARM_PASSWORD_ENV } from '../../protocol/cli-options';
 import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
 
@@ -56,12 +57,6 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * The farm's Redis password when it is not in the URL: HUAJU4K_FARM_PASSWORD, so it shows in no process list (the
- * VS Code extension passes it this way, from its SecretStorage). A password in the URL wins.
- */
-export const FARM_PASSWORD_ENV = 'HUAJU4K_FARM_PASSWORD';
-
-/**
  * Connects to the farm's Redis (redis://, rediss:// with TLS; password in the URL or in HUAJU4K_FARM_PASSWORD) and
  * checks it answers; an unreachable one is an environment error (exit 3) before anything is queued. BullMQ needs
  * maxRetriesPerRequest: null so a Redis restart is waited out instead of failing every command.
@@ -69,6 +64,7 @@ export const FARM_PASSWORD_ENV = 'HUAJU4K_FARM_PASSWORD';
 export async function connectFarm(
   url: string,
   timeoutMs = 5000,
+  // The VS Code extension passes its SecretStorage's password this way; a password in the URL wins.
   password = process.env[FARM_PASSWORD_ENV] || undefined,
 ): Promise<Redis> {
   // ioredis takes the URL's fields first, so `password` only fills in where the URL has none.

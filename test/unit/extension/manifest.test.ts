@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BACKENDS_SETTING } from '../../../src/extension/backends/backend-config';
-import { COMMANDS } from '../../../src/extension/commands-ids';
+import { COMMANDS, FARM_CONTEXT_KEY } from '../../../src/extension/commands-ids';
 import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../../src/extension/settings';
 import { VIDEO_EXTENSIONS } from '../../../src/extension/videos/video-files';
 
@@ -53,7 +53,16 @@ describe('extension manifest agrees with the code', () => {
     const groups = manifest.contributes.configuration;
     assert.deepEqual(
       groups.map((g) => g.title),
-      ['Output', 'Model and GPU', 'Temporal', 'Stage recordings', 'Checkpoints and disk', 'Backends', 'Advanced'],
+      [
+        'Output',
+        'Model and GPU',
+        'Temporal',
+        'Stage recordings',
+        'Checkpoints and disk',
+        'Backends',
+        'Farm',
+        'Advanced',
+      ],
     );
     assert.deepEqual(
       groups.map((g) => g.order),
@@ -96,6 +105,23 @@ describe('extension manifest agrees with the code', () => {
     // the Videos view and the palette's picker, which look at the file's first bytes.
     for (const ext of VIDEO_EXTENSIONS.filter((e) => e !== 'ts')) assert.ok(re.test(`.${ext}`), ext);
     for (const ext of ['.txt', '.png', '.mp3', '.mp4.json', '.tsx', '.ts']) assert.ok(!re.test(ext), ext);
+  });
+
+  it('offers Enhance on Farm beside Enhance to 4K, only while a farm URL is set; the URL only from User settings', () => {
+    const explorer = manifest.contributes.menus['explorer/context'];
+    const farm = explorer.find((m) => m.command === COMMANDS.enhanceOnFarm);
+    const enhance = explorer.find((m) => m.command === COMMANDS.enhance);
+    assert.ok(farm && enhance);
+    assert.equal(farm.group?.split('@')[0], enhance.group?.split('@')[0], 'the same menu group');
+    assert.equal(farm.when, `${FARM_CONTEXT_KEY} && ${enhance.when}`);
+    for (const [menu, entries] of Object.entries(manifest.contributes.menus)) {
+      for (const e of entries.filter((x) => x.command === COMMANDS.enhanceOnFarm)) {
+        assert.ok(e.when?.startsWith(`${FARM_CONTEXT_KEY} && `) || e.when === FARM_CONTEXT_KEY, menu);
+      }
+    }
+    // A workspace must not send your jobs, and your password, to its own Redis.
+    assert.equal(settings['huaju4k.farm.url'].scope, 'machine');
+    assert.ok(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('huaju4k.farm.url'));
   });
 
   it('every menu entry refers to a contributed command', () => {
