@@ -1,4 +1,4 @@
-import { ENHANCE_COMMAND, FARM_PASSWORD_ENV } from '../protocol/cli-options';
+import { ENHANCE_COMMAND, FARM_PASSWORD_ENV, MAX_LOCAL_WORKERS } from '../protocol/cli-options';
 
 /**
  * The engine knobs a user can set (`huaju4k.*` settings) and their translation into `huaju4k enhance` arguments.
@@ -114,8 +114,8 @@ export function validateSettings(s: EnhanceSettings): void {
   checkChoices(s);
   if (!(s.vramBudgetGiB > 0)) throw new SettingsError('vramBudgetGiB', 'huaju4k.vramBudgetGiB must be above 0.');
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
-  if (!Number.isInteger(s.workers) || s.workers < 1 || s.workers > MAX_WORKERS) {
-    throw new SettingsError('workers', `huaju4k.workers must be a whole number from 1 to ${MAX_WORKERS}.`);
+  if (!Number.isInteger(s.workers) || s.workers < 1 || s.workers > MAX_LOCAL_WORKERS) {
+    throw new SettingsError('workers', `huaju4k.workers must be a whole number from 1 to ${MAX_LOCAL_WORKERS}.`);
   }
   if (!s.modelPath.trim() && !s.model.trim()) {
     throw new SettingsError(
@@ -144,9 +144,6 @@ function checkChoices(s: EnhanceSettings): void {
 
 /** The choice settings whose `auto` passes no flag (buildEnhanceArgs); any other `auto` would reach the engine. */
 const AUTO_MEANS_NO_FLAG = new Set<SettingKey>(['executionProvider', 'precision', 'encoder', 'preset']);
-
-/** The engine's own limit on `--workers` (src/engine/farm/farm-args.ts). */
-const MAX_WORKERS = 256;
 
 /**
  * `huaju4k.farm.url` as `--farm` gets it: redis:// or rediss://, host required, and no password in it — the

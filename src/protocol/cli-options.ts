@@ -4,6 +4,9 @@ import type { ParseArgsConfig } from 'node:util';
 /** The farm's Redis password, when it is not in the `--farm` URL: an environment variable shows in no process list. */
 export const FARM_PASSWORD_ENV = 'HUAJU4K_FARM_PASSWORD';
 
+/** The most engine processes `enhance --workers n` starts on one machine. */
+export const MAX_LOCAL_WORKERS = 256;
+
 export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc'] as const;
 /** `--temporal` strengths. `off` leaves every frame exactly as the model made it. */
 export const TEMPORAL_STRENGTHS = ['off', 'low', 'medium', 'high'] as const;

@@ -9,7 +9,12 @@ import {
   readSettings,
   SettingsError,
 } from '../../../src/extension/settings';
-import { ENHANCE_COMMAND, FARM_PASSWORD_ENV, PRECISION_CHOICES } from '../../../src/protocol/cli-options';
+import {
+  ENHANCE_COMMAND,
+  FARM_PASSWORD_ENV,
+  MAX_LOCAL_WORKERS,
+  PRECISION_CHOICES,
+} from '../../../src/protocol/cli-options';
 
 describe('extension settings → engine CLI args', () => {
   it('defaults give model, target, tile, encoder and crf only (the engine picks the preset)', () => {
@@ -236,9 +241,14 @@ describe('extension settings → a split job: --workers, --farm, and the farm pa
     const four = buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: 4 }));
     assert.equal(flagValue(four, '--workers'), '4');
     assert.equal(parseEnhanceArgs(four.slice(1)).workers, 4);
+    const props: Record<string, { maximum?: number }> = Object.assign(
+      {},
+      ...pkg.contributes.configuration.map((g) => g.properties),
+    );
+    assert.equal(props['huaju4k.workers'].maximum, MAX_LOCAL_WORKERS, "the setting's maximum is the engine's");
     const one = buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: 1 }));
     assert.ok(!one.includes('--workers'));
-    for (const bad of [0, 2.5, 257]) {
+    for (const bad of [0, 2.5, MAX_LOCAL_WORKERS + 1]) {
       assert.throws(
         () => buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: bad })),
         (e: unknown) => e instanceof SettingsError && e.key === 'workers',
