@@ -93,7 +93,9 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       r.label,
       split ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
     );
-    item.id = `${r.contextValue.startsWith('job.running') || r.contextValue === 'job.queued' ? 'q' : 'h'}:${r.id}`;
+    // VS Code keeps an id's collapsible state: a job that becomes split gets a new id, so its ranges show expanded.
+    const prefix = r.contextValue.startsWith('job.running') || r.contextValue === 'job.queued' ? 'q' : 'h';
+    item.id = `${prefix}:${r.id}${split ? ':ranges' : ''}`;
     item.description = r.description;
     item.tooltip = r.tooltip;
     item.contextValue = r.contextValue;
