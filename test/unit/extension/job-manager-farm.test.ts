@@ -14,6 +14,29 @@ import { memoryStore } from './memory-store';
 const PASSWORD = 'keychain-only-pw';
 const ENGINE = fileURLToPath(new URL('../../../src/engine/cli.ts', import.meta.url));
 
+/** Enhance on Farm's request, as enqueue() builds it from the settings (the URL without the password). */
+function farmJob(jobs: JobManager, redis: RedisServer, input: string, output: string) {
+  const values: Record<string, unknown> = {
+    model: 'null',
+    scale: 2,
+    segmentFrames: 3,
+    executionProvider: 'cpu',
+    'farm.url': `redis://127.0.0.1:${redis.port}`,
+  };
+  const settings = readSettings((k) => values[k]);
+  const args = buildEnhanceArgs({ input, output, farm: true }, settings);
+  const env = { ...engineEnv(settings), NODE_OPTIONS: '--import tsx' };
+  return jobs.enqueue({ input, output, args, env, device: 'farm' });
+}
+
+/** The engine's command line and environment as the OS has them, read while it runs. */
+function procOf(pid: number): { cmdline: string; environ: string } {
+  return {
+    cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+    environ: readFileSync(`/proc/${pid}/environ`, 'utf8'),
+  };
+}
+
 /**
  * Enhance on Farm as the extension runs it: settings → argv (`--farm` with the URL alone), the password from
  * SecretStorage added to the engine's environment at spawn time by the job manager; a real engine, a real worker,
@@ -40,21 +63,6 @@ describe('job manager: a farm job gets the password in its environment only', fu
     await redis?.stop();
   });
 
-  const farmJob = (jobs: JobManager, name: string) => {
-    const values: Record<string, unknown> = {
-      model: 'null',
-      scale: 2,
-      segmentFrames: 3,
-      executionProvider: 'cpu',
-      'farm.url': `redis://127.0.0.1:${redis.port}`,
-    };
-    const settings = readSettings((k) => values[k]);
-    const output = join(dir, name);
-    const args = buildEnhanceArgs({ input, output, farm: true }, settings);
-    const env = { ...engineEnv(settings), NODE_OPTIONS: '--import tsx' };
-    return jobs.enqueue({ input, output, args, env, device: 'farm' });
-  };
-
   it('the job runs on the farm; the password is in the engine environment, not its command line nor the journal', async () => {
     const store = memoryStore();
     const jobs = new JobManager({
@@ -71,13 +79,10 @@ describe('job manager: a farm job gets the password in its environment only', fu
     jobs.onDidChangeJob((j) => {
       journaled.push(JSON.stringify(store.get('huaju4k.jobs.v1') ?? null));
       if (seen || j.phase !== 'running' || !j.pid) return;
-      seen = {
-        cmdline: readFileSync(`/proc/${j.pid}/cmdline`, 'utf8'),
-        environ: readFileSync(`/proc/${j.pid}/environ`, 'utf8'),
-      };
+      seen = procOf(j.pid);
     });
     try {
-      const job = farmJob(jobs, 'farm.mp4');
+      const job = farmJob(jobs, redis, input, join(dir, 'farm.mp4'));
       const end = await jobs.whenFinished(job.id);
       assert.equal(end.phase, 'done', JSON.stringify(end.failure));
       assert.ok(seen, 'the engine was seen running');
@@ -103,7 +108,7 @@ describe('job manager: a farm job gets the password in its environment only', fu
   it('without the password the engine says the farm cannot be reached (exit 3), and the job failed', async () => {
     const jobs = new JobManager({ enginePath: ENGINE, perDevice: 1 });
     try {
-      const end = await jobs.whenFinished(farmJob(jobs, 'nopw.mp4').id);
+      const end = await jobs.whenFinished(farmJob(jobs, redis, input, join(dir, 'nopw.mp4')).id);
       assert.equal(end.phase, 'failed');
       assert.equal(end.failure?.reason, 'farm-unreachable');
       assert.equal(end.failure?.exitCode, 3);
