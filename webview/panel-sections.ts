@@ -134,6 +134,9 @@ export interface StagesSection {
   reuseRow: HTMLElement;
   reuse: HTMLElement;
   segments: HTMLElement;
+  /** A split job's "ranges: 3 done, 1 running (worker 2), 0 failed": hidden for a job run in one piece. */
+  rangesRow: HTMLElement;
+  ranges: HTMLElement;
   buffer: HTMLElement;
   sourceInfo: HTMLElement;
   outputInfo: HTMLElement;
@@ -161,6 +164,8 @@ export function stagesSection(): StagesSection {
   const reuseHint = 'Share of tiles the temporal stage reused from the previous frame';
   const reuseRow = h('div', { class: 'reuse-row', hidden: true }, h('dt', { title: reuseHint }, 'Reuse ratio'));
   reuseRow.append(h('dd', {}, reuse));
+  const ranges = h('span', {}, '—');
+  const rangesRow = h('div', { class: 'ranges-row', hidden: true }, h('dt', {}, 'Ranges'), h('dd', {}, ranges));
   const root = h(
     'section',
     { class: 'card stages', 'aria-labelledby': 'stages-title' },
@@ -171,12 +176,13 @@ export function stagesSection(): StagesSection {
       { class: 'mini-facts' },
       reuseRow,
       h('div', {}, h('dt', {}, 'Segments written'), h('dd', {}, segments)),
+      rangesRow,
       h('div', {}, h('dt', {}, 'Frame buffer'), h('dd', {}, buffer)),
       h('div', {}, h('dt', {}, 'Source'), h('dd', {}, sourceInfo)),
       h('div', {}, h('dt', {}, 'Output'), h('dd', {}, outputInfo)),
     ),
   );
-  return { root, rows, total, reuseRow, reuse, segments, buffer, sourceInfo, outputInfo };
+  return { root, rows, total, reuseRow, reuse, segments, rangesRow, ranges, buffer, sourceInfo, outputInfo };
 }
 
 function chartCard(key: ChartKey, title: string, spec: ChartSpec): ChartCard {

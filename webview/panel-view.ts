@@ -3,6 +3,7 @@
  * attributes change on updates; charts redraw only when their series moved.
  */
 
+import { rangeSummary } from '../src/protocol/farm-ranges';
 import { percentFloor } from '../src/protocol/percent';
 import type { JobControlMethod, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { BackendThumbnails } from './backend-thumbs';
@@ -218,6 +219,8 @@ export class PanelView {
       this.stages.segments,
       state.segments.count > 0 ? `${state.segments.count} (${formatBytes(state.segments.bytes)})` : 'none yet',
     );
+    this.stages.rangesRow.hidden = state.ranges.length === 0;
+    setText(this.stages.ranges, state.ranges.length > 0 ? rangeSummary(state.ranges) : '—');
     const hd = state.header;
     setText(
       this.stages.sourceInfo,

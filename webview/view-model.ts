@@ -10,6 +10,7 @@ import {
   type PreviewEvent,
   type StageMs,
 } from '../src/protocol/engine-events';
+import { applyRangeEvent, type RangeView } from '../src/protocol/farm-ranges';
 import { type EndPhase, endPhase } from '../src/protocol/job-phase';
 import type { HostToWebviewMessage, MonitorBackendRow } from '../src/protocol/webview-messages';
 import { SeriesRing } from './ring-buffer';
@@ -93,6 +94,8 @@ export interface ViewState {
   gpu: GpuView;
   preview: PreviewView | null;
   segments: { count: number; bytes: number };
+  /** A split job's ranges (`range` events); empty for a job run in one piece. */
+  ranges: RangeView[];
   /** Most recent last, at most MAX_WARNINGS. */
   warnings: NoticeView[];
   error: ErrorView | null;
@@ -117,6 +120,7 @@ export function initialViewState(jobId: string | null = null, backends: MonitorB
     gpu: { mode: 'unknown' },
     preview: null,
     segments: { count: 0, bytes: 0 },
+    ranges: [],
     warnings: [],
     error: null,
     done: null,
@@ -254,6 +258,8 @@ export function applyEngineEvent(state: ViewState, event: EngineEvent): ViewStat
     }
     case 'segment':
       return { ...state, segments: { count: state.segments.count + 1, bytes: state.segments.bytes + event.bytes } };
+    case 'range':
+      return { ...state, ranges: applyRangeEvent(state.ranges, event) };
     case 'warning': {
       const warning = { code: event.code, message: event.message, ts: event.ts };
       return { ...state, warnings: [...state.warnings, warning].slice(-MAX_WARNINGS) };

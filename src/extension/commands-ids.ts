@@ -3,6 +3,8 @@ export const COMMANDS = {
   enhance: 'huaju4k.enhance',
   enhanceWithOptions: 'huaju4k.enhanceWithOptions',
   enhanceFolder: 'huaju4k.enhanceFolder',
+  enhanceOnFarm: 'huaju4k.enhanceOnFarm',
+  setFarmPassword: 'huaju4k.setFarmPassword',
   retry: 'huaju4k.retry',
   moveUp: 'huaju4k.moveUp',
   moveDown: 'huaju4k.moveDown',
@@ -38,3 +40,6 @@ export const COMMANDS = {
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** Context key set while `huaju4k.farm.url` holds a URL: the manifest shows Enhance on Farm only then. */
+export const FARM_CONTEXT_KEY = 'huaju4k.farmConfigured';

@@ -5,6 +5,7 @@ import type { CommandDeps } from './command-args';
 import { registerCompareCommands } from './compare/compare-commands';
 import { engineEnded, engineStillRunning, pruneEventFiles } from './engine/attached-engine';
 import { registerEnhanceCommands } from './enhance/enhance-commands';
+import { FarmPassword, registerFarmCommands } from './enhance/farm-commands';
 import { registerJobCommands } from './jobs/job-commands';
 import { JobHistory } from './jobs/job-history';
 import { JobJournal, type JobRecord } from './jobs/job-journal';
@@ -57,12 +58,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
   pruneEventFiles(engineStateDir(context), new Set(stillRunning.map((r) => r.eventsFile ?? '')));
   const enginePath =
     process.env.HUAJU4K_ENGINE || vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine.js').fsPath;
+  // Read before any job starts: a farm job's engine gets it in its environment at spawn time.
+  const farmPassword = await FarmPassword.load(context.secrets);
   const jobs = new JobManager({
     enginePath,
     perDevice: settingsFor().jobsPerDevice,
     journal,
     log: (id, line, level) => log[level](`[${id}] ${line}`),
     stateDir: engineStateDir(context),
+    secretEnv: (args) => farmPassword.envFor(args),
   });
   manager = jobs;
   const monitor = registerMonitor(context, jobs, log);
@@ -84,6 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     ...createVideosView(context, tree),
     ...jobsTree.register(),
     ...registerFeatureCommands({ context, jobs, journal, history, ui, tree, log, enginePath }),
+    ...registerFarmCommands(farmPassword),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('huaju4k.jobsPerDevice')) jobs.setPerDevice(settingsFor().jobsPerDevice);

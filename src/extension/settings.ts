@@ -1,4 +1,4 @@
-import { ENHANCE_COMMAND } from '../protocol/cli-options';
+import { ENHANCE_COMMAND, FARM_PASSWORD_ENV, MAX_LOCAL_WORKERS } from '../protocol/cli-options';
 
 /**
  * The engine knobs a user can set (`huaju4k.*` settings) and their translation into `huaju4k enhance` arguments.
@@ -36,6 +36,10 @@ export interface EnhanceSettings {
   /** Folder of ONNX Runtime's CUDA provider libraries (engine: HUAJU4K_CUDA_PROVIDERS, src/engine/device/cuda-providers.ts). */
   cudaProviderPath: string;
   jobsPerDevice: number;
+  /** `--workers N`: engine children of one ordinary enhance on this machine, each on its own ranges (1: no split). */
+  workers: number;
+  /** `huaju4k.farm.url`: the Redis of a farm (Enhance on Farm → `--farm`); never its password (SecretStorage). */
+  'farm.url': string;
   extraArgs: string[];
 }
 
@@ -64,6 +68,8 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   ffprobePath: '',
   cudaProviderPath: '',
   jobsPerDevice: 1,
+  workers: 1,
+  'farm.url': '',
   extraArgs: [],
 });
 
@@ -124,6 +130,9 @@ export function validateSettings(s: EnhanceSettings): void {
     throw new SettingsError('gpuMemoryBudget', 'huaju4k.gpuMemoryBudget (GiB) must be above 0.');
   }
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
+  if (!Number.isInteger(s.workers) || s.workers < 1 || s.workers > MAX_LOCAL_WORKERS) {
+    throw new SettingsError('workers', `huaju4k.workers must be a whole number from 1 to ${MAX_LOCAL_WORKERS}.`);
+  }
   if (!s.modelPath.trim() && !s.model.trim()) {
     throw new SettingsError(
       'model',
@@ -152,9 +161,49 @@ function checkChoices(s: EnhanceSettings): void {
 /** The choice settings whose `auto` passes no flag (buildEnhanceArgs); any other `auto` would reach the engine. */
 const AUTO_MEANS_NO_FLAG = new Set<SettingKey>(['executionProvider', 'precision', 'encoder', 'preset']);
 
+/**
+ * `huaju4k.farm.url` as `--farm` gets it: redis:// or rediss://, host required, and no password in it — the
+ * password lives in SecretStorage ("huaju4k: Set Farm Password") and reaches the engine as HUAJU4K_FARM_PASSWORD.
+ */
+export function farmUrlArg(s: Pick<EnhanceSettings, 'farm.url'>): string {
+  const url = s['farm.url'].trim();
+  if (!url) {
+    throw new SettingsError(
+      'farm.url',
+      "huaju4k.farm.url is not set: set it to the farm's Redis, e.g. redis://host:6379.",
+    );
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^rediss?:$/.test(parsed.protocol) || !parsed.hostname) {
+    throw new SettingsError(
+      'farm.url',
+      'huaju4k.farm.url must be a Redis URL: redis://host:6379 or rediss://host:6380.',
+    );
+  }
+  if (parsed.password) {
+    throw new SettingsError(
+      'farm.url',
+      'huaju4k.farm.url holds a password: remove it from the URL (settings are not secret) and run "huaju4k: Set Farm Password" instead.',
+    );
+  }
+  return url;
+}
+
+/** The engine environment's secret part for a job's argv: the farm password, only for a farm job. */
+export function farmSecretEnv(args: readonly string[], password: string | undefined): Record<string, string> {
+  return password && args.includes('--farm') ? { [FARM_PASSWORD_ENV]: password } : {};
+}
+
 export interface EnhanceTarget {
   input: string;
   output?: string;
+  /** Enhance on Farm: the job's ranges go to the farm's workers (`--farm`) instead of this machine. */
+  farm?: boolean;
 }
 
 /** What `--model` gets: the custom .onnx file when one is set, else the chosen model (an id, or a legacy path). */
@@ -188,6 +237,9 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   if (s.diskReserveGB !== DEFAULT_SETTINGS.diskReserveGB) args.push('--disk-reserve', `${s.diskReserveGB}G`);
   if (s.bufferMB > 0) args.push('--buffer-mb', String(s.bufferMB));
   if (s.maxFrames > 0) args.push('--max-frames', String(s.maxFrames));
+  // The engine takes one way of splitting a job: a farm job's ranges go to the farm, not to local workers.
+  if (job.farm) args.push('--farm', farmUrlArg(s));
+  else if (s.workers > 1) args.push('--workers', String(s.workers));
   args.push(...s.extraArgs);
   return args;
 }

@@ -1,6 +1,12 @@
 import type { ParseArgsConfig } from 'node:util';
 
 /** What `--encoder` accepts (the extension's huaju4k.encoder adds `auto`: no flag). */
+/** The farm's Redis password, when it is not in the `--farm` URL: an environment variable shows in no process list. */
+export const FARM_PASSWORD_ENV = 'HUAJU4K_FARM_PASSWORD';
+
+/** The most engine processes `enhance --workers n` starts on one machine. */
+export const MAX_LOCAL_WORKERS = 256;
+
 export const VIDEO_ENCODERS = ['libx264', 'libx265', 'h264_nvenc', 'hevc_nvenc'] as const;
 /** `--temporal` strengths. `off` leaves every frame exactly as the model made it. */
 export const TEMPORAL_STRENGTHS = ['off', 'low', 'medium', 'high'] as const;
@@ -184,9 +190,19 @@ export const ENHANCE_COMMAND: CommandSpec = {
       arg: 'ws://host:port/video_in',
       help: 'send previews to a stream hub (token: HUAJU4K_HUB_TOKEN)',
     },
-    { name: 'workers', arg: 'n', help: 'split the job over n engine processes on this machine (ranges of segments)' },
+    {
+      name: 'workers',
+      arg: 'n',
+      help: 'split the job over n engine processes on this machine (ranges of segments)',
+      setting: 'workers',
+    },
     { name: 'devices', arg: '0,1', help: 'split the job over these GPUs, one engine process per device' },
-    { name: 'farm', arg: 'redis://host:6379', help: 'split the job over the workers of a BullMQ farm on Redis' },
+    {
+      name: 'farm',
+      arg: 'redis://host:6379',
+      help: `split the job over the workers of a BullMQ farm on Redis (password: ${FARM_PASSWORD_ENV} or in the URL)`,
+      setting: 'farm.url',
+    },
     { name: 'ranges', arg: 'n', help: 'ranges a split job is cut into (default 2 per worker; 16 on a farm)' },
     { name: 'range', arg: 'first:end', help: 'run only these segments of a split job (started by --workers/--farm)' },
     JSON_OPTION,
@@ -243,7 +259,11 @@ export const WORKER_COMMAND: CommandSpec = {
   synopsis: 'huaju4k worker --farm redis://host:6379 [options]',
   summary: 'Take ranges of farm jobs from a BullMQ queue on Redis and enhance them on this machine.',
   options: [
-    { name: 'farm', arg: 'redis://host:6379', help: "the farm's Redis (rediss:// for TLS; password in the URL)" },
+    {
+      name: 'farm',
+      arg: 'redis://host:6379',
+      help: `the farm's Redis (rediss:// for TLS; password in ${FARM_PASSWORD_ENV} or in the URL)`,
+    },
     {
       name: 'path-map',
       arg: 'from=to',

@@ -1,3 +1,4 @@
+import { MAX_LOCAL_WORKERS } from '../../protocol/cli-options';
 import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
 
@@ -56,7 +57,7 @@ function count(name: string, text: string | undefined, max: number): number | un
 export function farmArgs(
   str: (name: 'workers' | 'devices' | 'range' | 'farm' | 'ranges') => string | undefined,
 ): FarmArgs {
-  const n = count('workers', str('workers'), 256);
+  const n = count('workers', str('workers'), MAX_LOCAL_WORKERS);
   const devices = str('devices');
   const range = str('range');
   const farm = str('farm');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
+import { FARM_PASSWORD_ENV } from '../../protocol/cli-options';
 import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
 
@@ -56,12 +57,19 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Connects to the farm's Redis (redis://, rediss:// with TLS; password in the URL) and checks it answers; an
- * unreachable one is an environment error (exit 3) before anything is queued. BullMQ needs
+ * Connects to the farm's Redis (redis://, rediss:// with TLS; password in the URL or in HUAJU4K_FARM_PASSWORD) and
+ * checks it answers; an unreachable one is an environment error (exit 3) before anything is queued. BullMQ needs
  * maxRetriesPerRequest: null so a Redis restart is waited out instead of failing every command.
  */
-export async function connectFarm(url: string, timeoutMs = 5000): Promise<Redis> {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: timeoutMs });
+export async function connectFarm(
+  url: string,
+  timeoutMs = 5000,
+  // The VS Code extension passes its SecretStorage's password this way; a password in the URL wins.
+  password = process.env[FARM_PASSWORD_ENV] || undefined,
+): Promise<Redis> {
+  // ioredis takes the URL's fields first, so `password` only fills in where the URL has none.
+  const options = { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: timeoutMs, password };
+  const redis = new Redis(url, options);
   // The socket's own error (ECONNREFUSED, ENOTFOUND, WRONGPASS…) says more than the "Connection is closed" that follows.
   let first: Error | undefined;
   redis.on('error', (err: Error) => {

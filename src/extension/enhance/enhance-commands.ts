@@ -98,7 +98,8 @@ async function expandFolders(d: CommandDeps, uris: vscode.Uri[]): Promise<vscode
   return out;
 }
 
-async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
+/** Enhance to 4K, or with `farm` Enhance on Farm (the same videos, the job's ranges sent to the farm's workers). */
+async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown, farm = false) {
   if (await refuseIfUntrusted(d.ui)) return [];
   const chosen = argUris(arg, all);
   const picked = chosen.length > 0 ? chosen : await pickVideos();
@@ -114,7 +115,7 @@ async function enhanceCommand(d: CommandDeps, arg?: unknown, all?: unknown) {
   }
   const started = [];
   for (const uri of videos) {
-    const job = await enqueue(d, uri);
+    const job = await enqueue(d, uri, { farm });
     if (job) started.push(job);
   }
   return started;
@@ -135,7 +136,7 @@ async function enhanceWithOptionsCommand(d: CommandDeps, arg?: unknown) {
   return enqueue(d, uri, { output: chosen.output, settings: chosen.settings });
 }
 
-/** Enhance to 4K (files, a selection, folders) and Enhance to 4K As…. */
+/** Enhance to 4K (files, a selection, folders), Enhance to 4K As… and Enhance on Farm. */
 export function registerEnhanceCommands(d: CommandDeps): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand(COMMANDS.enhance, (arg?: unknown, all?: unknown) => enhanceCommand(d, arg, all)),
@@ -143,5 +144,8 @@ export function registerEnhanceCommands(d: CommandDeps): vscode.Disposable[] {
       enhanceCommand(d, arg, all),
     ),
     vscode.commands.registerCommand(COMMANDS.enhanceWithOptions, (arg?: unknown) => enhanceWithOptionsCommand(d, arg)),
+    vscode.commands.registerCommand(COMMANDS.enhanceOnFarm, (arg?: unknown, all?: unknown) =>
+      enhanceCommand(d, arg, all, true),
+    ),
   ];
 }

@@ -110,7 +110,8 @@ export async function chooseAndEstimate(
   if (!choices) return undefined;
   const settings = applyChoices(base, choices);
   const output = outputFor(input, choices.container);
-  const args = buildEnhanceArgs({ input, output }, { ...settings, maxFrames: 0 });
+  // The trial's few frames are one range: it runs as one engine process whatever huaju4k.workers says.
+  const args = buildEnhanceArgs({ input, output }, { ...settings, maxFrames: 0, workers: 1 });
   let estimate = 'no estimate';
   try {
     const trial = await vscode.window.withProgress(

@@ -11,6 +11,9 @@ import { defaultOutputPath } from '../videos/video-files';
 
 const REPLACE = 'Replace';
 
+/** The queue key of farm jobs: they run on the farm's workers, so they wait behind no local job. */
+export const FARM_DEVICE = 'farm';
+
 const OPEN_EXISTING = 'Open Existing';
 
 /**
@@ -35,6 +38,8 @@ export interface EnqueueExtra {
   settings?: EnhanceSettings;
   resumeOf?: string[];
   replaceConfirmed?: boolean;
+  /** Enhance on Farm: `--farm <huaju4k.farm.url>`; the job waits in a line of its own (it uses no local device). */
+  farm?: boolean;
 }
 
 /** The input path of a video the engine can read, or undefined after telling the user why not. */
@@ -59,9 +64,10 @@ async function argsFromSettings(
   input: string,
   output: string | undefined,
   settings: EnhanceSettings,
+  farm: boolean,
 ): Promise<string[] | undefined> {
   try {
-    return buildEnhanceArgs({ input, output }, settings);
+    return buildEnhanceArgs({ input, output, farm }, settings);
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     const choice = await ui.show('error', err.message, ['Open settings']);
@@ -76,7 +82,7 @@ export async function enqueue(d: CommandDeps, uri: vscode.Uri, extra: EnqueueExt
   const input = await localInput(ui, uri);
   if (!input) return undefined;
   const settings = extra.settings ?? settingsFor(uri);
-  const args = extra.resumeOf ?? (await argsFromSettings(ui, input, extra.output, settings));
+  const args = extra.resumeOf ?? (await argsFromSettings(ui, input, extra.output, settings, extra.farm === true));
   if (!args) return undefined;
   if (!extra.resumeOf) {
     const output = extra.output ?? defaultOutputPath(input);
@@ -89,7 +95,7 @@ export async function enqueue(d: CommandDeps, uri: vscode.Uri, extra: EnqueueExt
     output: extra.output ?? outputFromArgs(args) ?? defaultOutputPath(input),
     args,
     env: engineEnv(settings),
-    device: settings.executionProvider === 'auto' ? 'default' : settings.executionProvider,
+    device: extra.farm ? FARM_DEVICE : settings.executionProvider === 'auto' ? 'default' : settings.executionProvider,
   };
   jobs.setPerDevice(settings.jobsPerDevice);
   try {

@@ -32,6 +32,11 @@ export interface JobManagerOptions {
    * and `adopt` re-attaches them; without it, `dispose` kills them.
    */
   stateDir?: string;
+  /**
+   * Secret environment for a job's engine, added at spawn time only (never journaled, never in argv): the farm
+   * password of a `--farm` job.
+   */
+  secretEnv?: (args: readonly string[]) => Record<string, string>;
 }
 
 interface JobEntry {
@@ -260,7 +265,7 @@ export class JobManager implements Disposable {
           enginePath: this.opts.enginePath,
           execPath: this.opts.execPath,
           args: e.request.args,
-          env: e.request.env,
+          env: { ...e.request.env, ...this.opts.secretEnv?.(e.request.args) },
           eventsFile: e.eventsFile,
         },
         this.listenerFor(e),

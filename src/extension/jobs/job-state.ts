@@ -1,4 +1,5 @@
 import { type EngineEvent, ExitCode } from '../../protocol/engine-events';
+import { applyRangeEvent, type RangeView } from '../../protocol/farm-ranges';
 
 import { formatDuration } from '../../protocol/format';
 import { endPhase, type JobPhase } from '../../protocol/job-phase';
@@ -40,6 +41,8 @@ export interface JobSnapshot {
    * the frames kept (closed segments), the one number every view, the picker and the log show from there on.
    */
   framesProcessed?: number;
+  /** A split job (`--workers`, `--devices`, `--farm`): its ranges, who runs each, from the engine's `range` events. */
+  ranges?: RangeView[];
 }
 
 export function newJob(id: string, input: string, output: string, now: number): JobSnapshot {
@@ -75,6 +78,10 @@ export function applyEngineEvent(job: JobSnapshot, ev: EngineEvent): JobSnapshot
       next.workDir = ev.workDir;
       next.model = ev.model.id;
       next.executionProvider = ev.executionProvider;
+      next.ranges = undefined;
+      return next;
+    case 'range':
+      next.ranges = applyRangeEvent(job.ranges ?? [], ev);
       return next;
     case 'progress':
       next.phase = 'running';

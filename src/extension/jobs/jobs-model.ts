@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { isRangeRunning, type RangeView, rangeParts } from '../../protocol/farm-ranges';
 import { formatDuration } from '../../protocol/format';
 import type { HistoryEntry } from './job-history';
 import { type JobSnapshot, percentOf, progressText } from './job-state';
@@ -55,4 +56,40 @@ function row(j: Pick<JobSnapshot, 'id' | 'input' | 'output' | 'phase'>, state: s
     tooltip: [j.input, ...lines].join('\n'),
     icon: ICONS[j.phase] ?? 'circle-outline',
   };
+}
+
+/** A child row of a split job's row: one range, who runs it, its state and retries. */
+export interface RangeRow {
+  id: string;
+  jobId: string;
+  /** `job.range`: no job command applies to a range (Cancel on the job cancels every range). */
+  contextValue: 'job.range';
+  label: string;
+  description: string;
+  tooltip: string;
+  icon: string;
+}
+
+function rangeIcon(r: RangeView): string {
+  if (isRangeRunning(r)) return 'sync~spin';
+  if (r.state === 'done') return 'pass';
+  if (r.state === 'failed') return 'error';
+  return r.state === 'refused' ? 'warning' : 'history';
+}
+
+/** The rows under a running split job, in segment order; none for a job that is not split or not running. */
+export function rangeRows(job: Pick<JobSnapshot, 'id' | 'phase' | 'ranges'>): RangeRow[] {
+  if (job.phase !== 'running' || !job.ranges) return [];
+  return job.ranges.map((r) => {
+    const { segments, detail } = rangeParts(r);
+    return {
+      id: `${job.id}/${r.range}`,
+      jobId: job.id,
+      contextValue: 'job.range',
+      label: segments,
+      description: detail,
+      tooltip: [`${segments} (range ${r.range})`, detail, ...(r.message ? [r.message] : [])].join('\n'),
+      icon: rangeIcon(r),
+    };
+  });
 }

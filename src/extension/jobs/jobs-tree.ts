@@ -3,14 +3,15 @@ import { debounced } from '../debounce';
 import type { JobHistory } from './job-history';
 import type { JobManager } from './job-manager';
 import { isFinished, type JobSnapshot } from './job-state';
-import { activeRow, historyRow, type JobRow } from './jobs-model';
+import { activeRow, historyRow, type JobRow, type RangeRow, rangeRows } from './jobs-model';
 
 export const JOBS_VIEW_ID = 'huaju4k.jobs';
 
 /** A group ("Queue", "History") or one job in it. `uri` is the job's input, so the video commands accept a row. */
 export type JobsNode =
   | { kind: 'group'; group: 'queue' | 'history' }
-  | { kind: 'job'; row: JobRow; uri: vscode.Uri; jobId: string; output: string };
+  | { kind: 'job'; row: JobRow; uri: vscode.Uri; jobId: string; output: string }
+  | { kind: 'range'; row: RangeRow };
 
 export function isJobNode(v: unknown): v is Extract<JobsNode, { kind: 'job' }> {
   return typeof v === 'object' && v !== null && (v as JobsNode).kind === 'job';
@@ -61,6 +62,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
         { kind: 'group', group: 'queue' },
         { kind: 'group', group: 'history' },
       ];
+    if (element.kind === 'job') return this.rangesOf(element.jobId).map((row) => ({ kind: 'range', row }));
     if (element.kind !== 'group') return [];
     return (element.group === 'queue' ? this.queueRows() : this.history.all().map(historyRow)).map(toNode);
   }
@@ -76,11 +78,24 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     return [...running.map((j) => activeRow(j, 0, paused)), ...waiting.map((j, i) => activeRow(j, i + 1, paused))];
   }
 
+  /** A running split job's ranges (none for other jobs). */
+  private rangesOf(jobId: string): RangeRow[] {
+    const job = this.jobs.get(jobId);
+    return job ? rangeRows(job) : [];
+  }
+
   getTreeItem(node: JobsNode): vscode.TreeItem {
     if (node.kind === 'group') return this.groupItem(node.group);
+    if (node.kind === 'range') return rangeItem(node.row);
     const r = node.row;
-    const item = new vscode.TreeItem(r.label, vscode.TreeItemCollapsibleState.None);
-    item.id = `${r.contextValue.startsWith('job.running') || r.contextValue === 'job.queued' ? 'q' : 'h'}:${r.id}`;
+    const split = this.rangesOf(node.jobId).length > 0;
+    const item = new vscode.TreeItem(
+      r.label,
+      split ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
+    // VS Code keeps an id's collapsible state: a job that becomes split gets a new id, so its ranges show expanded.
+    const prefix = r.contextValue.startsWith('job.running') || r.contextValue === 'job.queued' ? 'q' : 'h';
+    item.id = `${prefix}:${r.id}${split ? ':ranges' : ''}`;
     item.description = r.description;
     item.tooltip = r.tooltip;
     item.contextValue = r.contextValue;
@@ -102,6 +117,10 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
 
   getParent(node: JobsNode): JobsNode | undefined {
     if (node.kind === 'group') return undefined;
+    if (node.kind === 'range') {
+      const job = this.jobs.get(node.row.jobId);
+      return job ? toNode(activeRow(job, 0, this.jobs.queuePaused)) : undefined;
+    }
     const queued = node.row.contextValue === 'job.queued' || node.row.contextValue === 'job.running';
     return { kind: 'group', group: queued ? 'queue' : 'history' };
   }
@@ -115,4 +134,14 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
 
 function toNode(row: JobRow): JobsNode {
   return { kind: 'job', row, uri: vscode.Uri.file(row.input), jobId: row.id, output: row.output };
+}
+
+function rangeItem(r: RangeRow): vscode.TreeItem {
+  const item = new vscode.TreeItem(r.label, vscode.TreeItemCollapsibleState.None);
+  item.id = `r:${r.id}`;
+  item.description = r.description;
+  item.tooltip = r.tooltip;
+  item.contextValue = r.contextValue;
+  item.iconPath = new vscode.ThemeIcon(r.icon);
+  return item;
 }

@@ -8,6 +8,8 @@ import type { EngineEvent } from '../../protocol/engine-events';
 export const SERIES_POINTS = 600;
 const MAX_SEGMENTS = 400;
 const MAX_WARNINGS = 5;
+/** BullMQ gives a range 4 attempts, local workers 3: a few more events than that per range. */
+const MAX_RANGE_RETRIES = 8;
 
 function pushBounded<T>(list: T[], item: T, cap: number): void {
   list.push(item);
@@ -20,6 +22,11 @@ export class JobReplay {
   private readonly samples: EngineEvent[] = [];
   private readonly segments: EngineEvent[] = [];
   private readonly warnings: EngineEvent[] = [];
+  /**
+   * A split job's ranges: per range its retries (the views count them) and its newest other event, what a re-opened
+   * panel needs to show who runs what.
+   */
+  private readonly ranges = new Map<string, EngineEvent[]>();
   private preview: EngineEvent | undefined;
   private terminal: EngineEvent | undefined;
   lastTs = 0;
@@ -40,6 +47,7 @@ export class JobReplay {
         this.samples.length = 0;
         this.segments.length = 0;
         this.warnings.length = 0;
+        this.ranges.clear();
         this.preview = undefined;
         this.terminal = undefined;
         break;
@@ -55,6 +63,11 @@ export class JobReplay {
       case 'warning':
         pushBounded(this.warnings, event, MAX_WARNINGS);
         break;
+      case 'range': {
+        const kept = (this.ranges.get(event.range) ?? []).filter((e) => e.type === 'range' && e.state === 'retry');
+        this.ranges.set(event.range, [...kept, event].slice(-MAX_RANGE_RETRIES));
+        break;
+      }
       case 'preview':
         this.preview = event;
         break;
@@ -67,7 +80,13 @@ export class JobReplay {
 
   /** Events to replay, `start` first, the rest in time order, the terminal event last. */
   events(): EngineEvent[] {
-    const middle = [...this.progress, ...this.samples, ...this.segments, ...this.warnings];
+    const middle = [
+      ...this.progress,
+      ...this.samples,
+      ...this.segments,
+      ...this.warnings,
+      ...[...this.ranges.values()].flat(),
+    ];
     if (this.preview) middle.push(this.preview);
     middle.sort((a, b) => a.ts - b.ts);
     return [...(this.start ? [this.start] : []), ...middle, ...(this.terminal ? [this.terminal] : [])];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BACKENDS_SETTING } from '../../../src/extension/backends/backend-config';
-import { COMMANDS } from '../../../src/extension/commands-ids';
+import { COMMANDS, FARM_CONTEXT_KEY } from '../../../src/extension/commands-ids';
 import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../../src/extension/settings';
 import { VIDEO_EXTENSIONS } from '../../../src/extension/videos/video-files';
 
@@ -34,6 +34,18 @@ const catalog = JSON.parse(readFileSync(new URL('../../../models/models.json', i
   models: { id: string }[];
 };
 
+/** The settings' groups, in the order the Settings editor shows them. */
+const SETTING_GROUPS = [
+  'Output',
+  'Model and GPU',
+  'Temporal',
+  'Stage recordings',
+  'Checkpoints and disk',
+  'Backends',
+  'Farm',
+  'Advanced',
+];
+
 describe('extension manifest agrees with the code', () => {
   it('contributes exactly the commands the extension registers', () => {
     const contributed = manifest.contributes.commands.map((c) => c.command).sort();
@@ -53,7 +65,7 @@ describe('extension manifest agrees with the code', () => {
     const groups = manifest.contributes.configuration;
     assert.deepEqual(
       groups.map((g) => g.title),
-      ['Output', 'Model and GPU', 'Temporal', 'Stage recordings', 'Checkpoints and disk', 'Backends', 'Advanced'],
+      SETTING_GROUPS,
     );
     assert.deepEqual(
       groups.map((g) => g.order),
@@ -146,5 +158,24 @@ describe('extension manifest agrees with the code', () => {
       const entries = menu.filter((m) => matches(m.when, `job.${phase}`) && !m.group?.startsWith('inline'));
       assert.ok(entries.length > 0, `job.${phase} has no context menu entry`);
     }
+  });
+});
+
+describe('extension manifest: the farm', () => {
+  it('offers Enhance on Farm beside Enhance to 4K, only while a farm URL is set; the URL only from User settings', () => {
+    const explorer = manifest.contributes.menus['explorer/context'];
+    const farm = explorer.find((m) => m.command === COMMANDS.enhanceOnFarm);
+    const enhance = explorer.find((m) => m.command === COMMANDS.enhance);
+    assert.ok(farm && enhance);
+    assert.equal(farm.group?.split('@')[0], enhance.group?.split('@')[0], 'the same menu group');
+    assert.equal(farm.when, `${FARM_CONTEXT_KEY} && ${enhance.when}`);
+    for (const [menu, entries] of Object.entries(manifest.contributes.menus)) {
+      for (const e of entries.filter((x) => x.command === COMMANDS.enhanceOnFarm)) {
+        assert.ok(e.when?.startsWith(`${FARM_CONTEXT_KEY} && `) || e.when === FARM_CONTEXT_KEY, menu);
+      }
+    }
+    // A workspace must not send your jobs, and your password, to its own Redis.
+    assert.equal(settings['huaju4k.farm.url'].scope, 'machine');
+    assert.ok(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('huaju4k.farm.url'));
   });
 });

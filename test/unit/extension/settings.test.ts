@@ -5,10 +5,16 @@ import {
   buildEnhanceArgs,
   DEFAULT_SETTINGS,
   engineEnv,
+  farmSecretEnv,
   readSettings,
   SettingsError,
 } from '../../../src/extension/settings';
-import { ENHANCE_COMMAND, PRECISION_CHOICES } from '../../../src/protocol/cli-options';
+import {
+  ENHANCE_COMMAND,
+  FARM_PASSWORD_ENV,
+  MAX_LOCAL_WORKERS,
+  PRECISION_CHOICES,
+} from '../../../src/protocol/cli-options';
 
 describe('extension settings → engine CLI args', () => {
   it('defaults give model, target, tile, encoder and crf only (the engine picks the preset)', () => {
@@ -238,5 +244,75 @@ describe('extension settings → engine CLI args', () => {
     assert.equal(parsed.maxFrames, 10);
     assert.equal(parsed.audio, 'clean');
     assert.equal(parsed.darkRegions, 'soften');
+  });
+});
+
+describe('extension settings → a split job: --workers, --farm, and the farm password', () => {
+  const settings = (values: Record<string, unknown>) => readSettings((k) => values[k]);
+  const flagValue = (args: string[], flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+
+  it('huaju4k.workers > 1 splits an ordinary enhance (--workers n, which the engine parses); 1 passes nothing', () => {
+    const four = buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: 4 }));
+    assert.equal(flagValue(four, '--workers'), '4');
+    assert.equal(parseEnhanceArgs(four.slice(1)).workers, 4);
+    const props: Record<string, { maximum?: number }> = Object.assign(
+      {},
+      ...pkg.contributes.configuration.map((g) => g.properties),
+    );
+    assert.equal(props['huaju4k.workers'].maximum, MAX_LOCAL_WORKERS, "the setting's maximum is the engine's");
+    const one = buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: 1 }));
+    assert.ok(!one.includes('--workers'));
+    for (const bad of [0, 2.5, MAX_LOCAL_WORKERS + 1]) {
+      assert.throws(
+        () => buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: bad })),
+        (e: unknown) => e instanceof SettingsError && e.key === 'workers',
+        String(bad),
+      );
+    }
+  });
+
+  it('Enhance on Farm: --farm <huaju4k.farm.url> and no --workers (the engine takes one of them)', () => {
+    const s = settings({ 'farm.url': ' rediss://farm.lan:6380 ', workers: 4 });
+    const args = buildEnhanceArgs({ input: '/v/a.mp4', output: '/v/a.4k.mp4', farm: true }, s);
+    assert.equal(flagValue(args, '--farm'), 'rediss://farm.lan:6380');
+    assert.ok(!args.includes('--workers'));
+    assert.equal(parseEnhanceArgs(args.slice(1)).farm, 'rediss://farm.lan:6380');
+    // An ordinary enhance with a farm URL set runs here, split over the local workers.
+    const local = buildEnhanceArgs({ input: '/v/a.mp4' }, s);
+    assert.ok(!local.includes('--farm'));
+    assert.equal(flagValue(local, '--workers'), '4');
+    // A Redis ACL user name is no secret.
+    const user = buildEnhanceArgs({ input: '/v/a.mp4', farm: true }, settings({ 'farm.url': 'redis://ops@h:6379' }));
+    assert.equal(flagValue(user, '--farm'), 'redis://ops@h:6379');
+  });
+
+  it('refuses a farm URL that is empty, not Redis, or holds a password, naming huaju4k.farm.url and what to do', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['', /not set.*redis:\/\/host:6379/],
+      ['http://farm.lan:6379', /must be a Redis URL/],
+      ['farm.lan:6379', /must be a Redis URL/],
+      ['redis://:hunter2@farm.lan:6379', /holds a password.*Set Farm Password/],
+      ['redis://ops:hunter2@farm.lan:6379', /holds a password.*Set Farm Password/],
+    ];
+    for (const [url, message] of cases) {
+      assert.throws(
+        () => buildEnhanceArgs({ input: '/v/a.mp4', farm: true }, settings({ 'farm.url': url })),
+        (e: unknown) =>
+          e instanceof SettingsError &&
+          e.key === 'farm.url' &&
+          message.test(e.message) &&
+          !e.message.includes('hunter2'),
+        url,
+      );
+    }
+  });
+
+  it('the password goes into the environment of a --farm job only, never into its argv', () => {
+    const args = buildEnhanceArgs({ input: '/v/a.mp4', farm: true }, settings({ 'farm.url': 'redis://h:6379' }));
+    assert.deepEqual(farmSecretEnv(args, 'hunter2'), { [FARM_PASSWORD_ENV]: 'hunter2' });
+    assert.ok(!args.join(' ').includes('hunter2'));
+    assert.deepEqual(farmSecretEnv(args, undefined), {});
+    assert.deepEqual(farmSecretEnv(buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: 2 })), 'hunter2'), {});
+    assert.ok(!(FARM_PASSWORD_ENV in engineEnv(settings({ 'farm.url': 'redis://h:6379' }))), 'not journaled');
   });
 });
