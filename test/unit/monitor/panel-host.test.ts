@@ -6,7 +6,7 @@ import { JobReplay, SERIES_POINTS } from '../../../src/extension/monitor/job-rep
 import { MonitorMessageRouter } from '../../../src/extension/monitor/message-router';
 import { MAX_JOBS, MonitorState } from '../../../src/extension/monitor/monitor-state';
 import { makeNonce } from '../../../src/extension/webview-html';
-import type { HubStatus } from '../../../src/protocol/hub-status';
+import type { ReceivedHubStatus } from '../../../src/protocol/hub-status';
 import {
   type HostToWebviewMessage,
   MAX_BACKEND_FRAME_BASE64_CHARS,
@@ -257,7 +257,10 @@ describe('monitor host: backends rows from the hub status', () => {
       subscribers: [{}, {}, {}],
       broadcast: { frames: 10, bytes: 100, fps: 29.5 },
       relay: { enabled: true, connected: true, heartbeatAgeMs: 1500 },
-    } as unknown as HubStatus;
+      // A hub from before the AI core and recording (or a malformed part): null, said as "not available".
+      ai: null,
+      recordings: null,
+    } as unknown as ReceivedHubStatus;
     assert.deepEqual(backendRowFromHubStatus('lab', 'http://lab:8000', status), {
       name: 'lab',
       url: 'http://lab:8000',
@@ -266,12 +269,16 @@ describe('monitor host: backends rows from the hub status', () => {
       fps: 29.5,
       relay: 'connected',
       heartbeatAgeS: 1.5,
+      ai: 'not available',
+      recording: 'not available',
     });
     const off = {
       ...status,
       relay: { enabled: false, connected: false, heartbeatAgeMs: null },
-    } as unknown as HubStatus;
+      recordings: [],
+    } as unknown as ReceivedHubStatus;
     assert.equal(backendRowFromHubStatus('a', 'u', off).relay, 'off');
+    assert.equal(backendRowFromHubStatus('a', 'u', off).recording, 'off');
     assert.deepEqual(backendRowFromHubStatus('b', 'u', undefined, 'ECONNREFUSED'), {
       name: 'b',
       url: 'u',
