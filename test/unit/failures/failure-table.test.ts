@@ -765,7 +765,7 @@ const CASES: Case[] = [
     action: { atFrame: 10, run: (e) => e.kill('SIGHUP') },
     code: 5,
     reason: 'cancelled',
-    message: /cancelled; \d+ of \d+ frames are kept[^\n]*--resume/,
+    message: /cancelled; \d+ of \d+ frames are kept[\s\S]*--resume/,
     check: (r, out) => {
       const kept = readManifest(workFolder(out))?.segments.reduce((n, seg) => n + seg.frames, 0) ?? 0;
       assert.ok(kept >= 8, 'segments kept');
