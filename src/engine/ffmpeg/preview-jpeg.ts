@@ -96,7 +96,11 @@ export class PreviewJpegEncoder {
     return tool;
   }
 
-  /** Collects stdout; stdout ending in EOI (FF D9, which occurs nowhere else in a JPEG) completes the JPEG waited for. */
+  /**
+   * Collects stdout; stdout ending in EOI (FF D9) completes the JPEG waited for. In the entropy-coded data FF is
+   * always followed by 00 or a restart marker, and ffmpeg writes each JPEG in one flush, so a read that ends in
+   * FF D9 ends the image.
+   */
   private take(d: Buffer): void {
     this.chunks.push(d);
     const before = d.length >= 2 ? d[d.length - 2] : this.chunks.at(-2)?.at(-1);
