@@ -1,4 +1,4 @@
-import { runTool } from '../children';
+import { type StartedTool, startTool } from '../children';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
 
 export const PREVIEW_WIDTH = 320;
@@ -33,41 +33,89 @@ export function downscaleRgb(src: Uint8Array, width: number, height: number, fac
 }
 
 /**
- * A small JPEG (≤ PREVIEW_WIDTH wide) of an RGB24 frame, made by a short ffmpeg call over pipes (nothing on disk).
- * Returns the JPEG and the preview size.
+ * Small JPEGs (≤ PREVIEW_WIDTH wide) of RGB24 frames of one size, made by one long-lived ffmpeg over pipes (nothing
+ * on disk): spawning an ffmpeg per preview from the engine's large process cost the main thread ~10 % of a
+ * temporal run (issue 33). Frames go in as rawvideo, JPEGs come back in order (image2pipe, each SOI … EOI); with
+ * no probing and one thread ffmpeg answers each frame before the next arrives. One frame at a time (the caller
+ * waits for each). A failed or closed encoder rejects; close() ends it and waits for its exit.
  */
-export async function previewJpeg(
-  ffmpeg: string,
-  frame: Uint8Array,
-  width: number,
-  height: number,
-): Promise<{ jpeg: Buffer; width: number; height: number }> {
-  const small = downscaleRgb(frame, width, height, Math.max(1, Math.floor(width / PREVIEW_WIDTH)));
-  const pw = Math.min(PREVIEW_WIDTH, small.width - (small.width % 2));
-  const args = [
-    ...FFMPEG_QUIET,
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'rgb24',
-    '-s',
-    `${small.width}x${small.height}`,
-    '-i',
-    'pipe:0',
-    '-vf',
-    `scale=${pw}:-2:flags=area`,
-    '-frames:v',
-    '1',
-    '-q:v',
-    '6',
-    '-f',
-    'image2pipe',
-    '-c:v',
-    'mjpeg',
-    'pipe:1',
-  ];
-  const r = await runTool(ffmpeg, args, small.data);
-  if (r.code !== 0) throw new Error(`preview encoder exited ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  const jpeg = r.stdout;
-  return { jpeg, width: pw, height: Math.round((small.height * pw) / small.width / 2) * 2 };
+export class PreviewJpegEncoder {
+  private tool?: StartedTool;
+  private pending?: { resolve: (jpeg: Buffer) => void; reject: (e: Error) => void };
+  private chunks: Buffer[] = [];
+  private size?: { width: number; height: number; pw: number };
+  private failed?: Error;
+
+  constructor(private readonly ffmpeg: string) {}
+
+  /** The JPEG of `frame` (width × height rgb24) and its size; every call must give the size of the first. */
+  async encode(
+    frame: Uint8Array,
+    width: number,
+    height: number,
+  ): Promise<{ jpeg: Buffer; width: number; height: number }> {
+    const small = downscaleRgb(frame, width, height, Math.max(1, Math.floor(width / PREVIEW_WIDTH)));
+    const pw = Math.min(PREVIEW_WIDTH, small.width - (small.width % 2));
+    this.size ??= { width: small.width, height: small.height, pw };
+    if (small.width !== this.size.width || small.height !== this.size.height)
+      throw new RangeError(`preview: frame ${width}x${height}, the encoder was started for another size`);
+    if (this.failed) throw this.failed;
+    if (this.pending) throw new Error('preview: one frame at a time');
+    const tool = this.tool ?? this.start(this.size);
+    const jpeg = new Promise<Buffer>((resolve, reject) => {
+      this.pending = { resolve, reject };
+    });
+    tool.child.stdin?.write(small.data);
+    return { jpeg: await jpeg, width: pw, height: Math.round((small.height * pw) / small.width / 2) * 2 };
+  }
+
+  /** Ends the encoder (its stdin closed) and waits for it to exit. */
+  async close(): Promise<void> {
+    const tool = this.tool;
+    this.failed ??= new Error('preview encoder closed');
+    if (!tool) return;
+    tool.child.stdin?.end();
+    await tool.exited;
+  }
+
+  private start(size: { width: number; height: number; pw: number }): StartedTool {
+    const args = [
+      ...FFMPEG_QUIET,
+      ...['-probesize', '32', '-analyzeduration', '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24'],
+      ...['-s', `${size.width}x${size.height}`, '-i', 'pipe:0', '-vf', `scale=${size.pw}:-2:flags=area`],
+      ...['-q:v', '6', '-threads', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-flush_packets', '1', 'pipe:1'],
+    ];
+    const tool = startTool(this.ffmpeg, args, ['pipe', 'pipe', 'pipe']);
+    this.tool = tool;
+    tool.child.stdin?.on('error', () => {});
+    tool.child.stdout?.on('data', (d: Buffer) => this.take(d));
+    void tool.exited.then(({ code, error }) => {
+      const why = error?.message ?? tool.stderr().trim().split('\n').pop() ?? '';
+      this.fail(new Error(`preview encoder exited ${code}: ${why}`));
+    });
+    return tool;
+  }
+
+  /**
+   * Collects stdout; stdout ending in EOI (FF D9) completes the JPEG waited for. In the entropy-coded data FF is
+   * always followed by 00 or a restart marker, and ffmpeg writes each JPEG in one flush, so a read that ends in
+   * FF D9 ends the image.
+   */
+  private take(d: Buffer): void {
+    this.chunks.push(d);
+    const before = d.length >= 2 ? d[d.length - 2] : this.chunks.at(-2)?.at(-1);
+    if (before !== 0xff || d[d.length - 1] !== 0xd9) return;
+    const jpeg = Buffer.concat(this.chunks);
+    this.chunks = [];
+    const p = this.pending;
+    this.pending = undefined;
+    p?.resolve(jpeg);
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(this.failed);
+  }
 }

@@ -55,6 +55,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   let treated: AudioTreatment | undefined;
   try {
     await loops.run();
+    await previews?.close();
     frames = framesDone(manifest);
     treated = await audio;
     await joinVerified(plan, manifest, opts, ctx, treated);

@@ -84,81 +84,95 @@ export function blendPlannedOnCpu(raw: Uint8Array, { plan, size }: PlannedBlend)
 
 /**
  * Carries a plan out on the CPU into `out` (which holds the model's bytes already), one low-res row of blocks at a
- * time: each source is added to a float row in its own tight loop (monomorphic, so the JIT keeps it fast); rows and
- * sources with nothing to blend are skipped.
+ * time. Per blended block, the pasts it uses (weight ≠ 0, in order) are gathered once; then each byte's float32
+ * accumulator is kept in a local (Math.fround after each step: the same float32 roundings as a Float32Array would
+ * make), so each byte is read and written once. Rows with nothing to blend are skipped.
  */
 export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, size: PlanSize): void {
   const { width: w, height: h, scale: s } = size;
   const m = plan.weights.length;
   const rowBytes = w * s * 3;
   const blockBytes = s * 3;
-  const acc = new Float32Array(rowBytes);
-  // One low-res row of the plan at a time, copied into small arrays the inner loops read.
-  const w0 = new Float32Array(w);
-  const wk = Array.from({ length: m }, () => new Float32Array(w));
-  const offsets = Array.from({ length: m }, () => new Int32Array(w));
-  const rowUses = new Uint8Array(m);
-  const { planRow } = plan;
+  // One block's pasts: their weights, sources and byte offsets (only those with weight ≠ 0).
+  const bw = new Float64Array(m);
+  const bo = new Int32Array(m);
+  const bs: Uint8Array[] = new Array(m).fill(raw);
+  const { planRow, weights, shifts, pasts } = plan;
   plan.planRow = undefined;
   for (let y = 0; y < h; y++) {
     planRow?.(y);
     const first = y * w;
-    let any = false;
-    for (let x = 0; x < w; x++) {
-      w0[x] = plan.w0[first + x];
-      if (w0[x] !== 0) any = true;
-    }
-    if (!any) continue;
-    for (let k = 0; k < m; k++) rowUses[k] = rowOfPlan(plan, k, first, wk[k], offsets[k]);
-    for (let dy = 0; dy < s; dy++) {
-      const row = (y * s + dy) * rowBytes;
-      for (let x = 0; x < w; x++) {
-        const norm = w0[x];
-        if (norm === 0) continue;
-        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) acc[j] = norm * raw[row + j];
+    for (let x = 0, p = first; x < w; x++, p++) {
+      const norm = plan.w0[p];
+      if (norm === 0) continue;
+      let used = 0;
+      for (let k = 0; k < m; k++) {
+        const wt = weights[k][p];
+        if (wt === 0) continue;
+        bw[used] = wt;
+        bo[used] = shifts ? shifts[k][p] * 3 : 0;
+        bs[used++] = pasts[k];
       }
-      for (let k = 0; k < m; k++) if (rowUses[k]) addShiftedRow(acc, plan.pasts[k], row, wk[k], offsets[k], blockBytes);
-      for (let x = 0; x < w; x++) {
-        if (w0[x] === 0) continue;
-        for (let j = x * blockBytes; j < (x + 1) * blockBytes; j++) out[row + j] = acc[j] + 0.5;
+      const start = y * s * rowBytes + x * blockBytes;
+      for (let dy = 0; dy < s; dy++) {
+        const from = start + dy * rowBytes;
+        if (used === 1) blendBlockRow1(raw, out, from, from + blockBytes, norm, bw[0], bs[0], bo[0]);
+        else if (used === 3) blendBlockRow3(raw, out, from, from + blockBytes, norm, bw, bs, bo);
+        else blendBlockRow(raw, out, from, from + blockBytes, norm, used, bw, bs, bo);
       }
     }
   }
 }
 
-/** Past frame k's weights and byte offsets for the low-res row starting at `first`; 1 if any weight is not 0. */
-function rowOfPlan(plan: BlendPlan, k: number, first: number, weight: Float32Array, offset: Int32Array): number {
-  const src = plan.weights[k];
-  const shift = plan.shifts?.[k];
-  let uses = 0;
-  for (let x = 0; x < weight.length; x++) {
-    weight[x] = src[first + x];
-    if (weight[x] !== 0) uses = 1;
-    offset[x] = shift ? shift[first + x] * 3 : 0;
-  }
-  return uses;
-}
-
-/**
- * acc += weight[block] × src[row + j + offset[block]] over one output row; blocks of weight 0 are skipped (each
- * source in its own tight loop, so the JIT keeps it monomorphic and fast).
- */
-function addShiftedRow(
-  acc: Float32Array,
-  src: Uint8Array,
-  row: number,
-  weight: Float32Array,
-  offset: Int32Array,
-  blockBytes: number,
+/** One output row of one block with one past: out = ⌊fround(fround(norm·raw) + w·past) + 0.5⌋. */
+function blendBlockRow1(
+  raw: Uint8Array,
+  out: Uint8Array,
+  from: number,
+  end: number,
+  norm: number,
+  w1: number,
+  p1: Uint8Array,
+  o1: number,
 ): void {
-  for (let x = 0, j = 0; x < weight.length; x++) {
-    const wt = weight[x];
-    const end = j + blockBytes;
-    if (wt === 0) {
-      j = end;
-      continue;
-    }
-    const from = row + offset[x];
-    for (; j < end; j++) acc[j] += wt * src[from + j];
+  for (let j = from; j < end; j++) out[j] = Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]) + 0.5;
+}
+
+/** One output row of one block with three pasts (medium's window), unrolled. */
+function blendBlockRow3(
+  raw: Uint8Array,
+  out: Uint8Array,
+  from: number,
+  end: number,
+  norm: number,
+  bw: Float64Array,
+  bs: Uint8Array[],
+  bo: Int32Array,
+): void {
+  const [w1, w2, w3] = [bw[0], bw[1], bw[2]];
+  const [p1, p2, p3] = [bs[0], bs[1], bs[2]];
+  const [o1, o2, o3] = [bo[0], bo[1], bo[2]];
+  for (let j = from; j < end; j++) {
+    const a = Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]);
+    out[j] = Math.fround(Math.fround(a + w2 * p2[j + o2]) + w3 * p3[j + o3]) + 0.5;
+  }
+}
+
+/** One output row of one block with `used` pasts, added in order (float32 accumulator). */
+function blendBlockRow(
+  raw: Uint8Array,
+  out: Uint8Array,
+  from: number,
+  end: number,
+  norm: number,
+  used: number,
+  bw: Float64Array,
+  bs: Uint8Array[],
+  bo: Int32Array,
+): void {
+  for (let j = from; j < end; j++) {
+    let a = Math.fround(norm * raw[j]);
+    for (let k = 0; k < used; k++) a = Math.fround(a + bw[k] * bs[k][j + bo[k]]);
+    out[j] = a + 0.5;
   }
 }
