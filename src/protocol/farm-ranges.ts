@@ -41,7 +41,7 @@ export function applyRangeEvent(ranges: readonly RangeView[], ev: RangeEvent): R
   const list = [...ranges.filter((r) => r !== old), next].sort((a, b) => firstSegment(a) - firstSegment(b));
   while (list.length > MAX_RANGES) {
     const i = list.findIndex((r) => r.state === 'done');
-    list.splice(i >= 0 ? i : 0, 1);
+    list.splice(Math.max(i, 0), 1);
   }
   return list;
 }

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type { AudioMode, DARK_REGION_MODES } from '../../protocol/cli-options';
 import { formatBytes, formatDuration } from '../../protocol/format';
 import type { OutputContainer } from '../../protocol/output-name';
