@@ -43,7 +43,7 @@ import { checkExistingOutput, checkOutputPath, partialPathFor } from './pipeline
 import type { FrameStage } from './pipeline/pipeline-types';
 import { checkedOutput } from './pipeline/size-plan';
 import { StageLightStage } from './stage-light/light-stage';
-import { createTemporal, temporalPixelParams, temporalSettings } from './temporal/create';
+import { temporalFactory, temporalPixelParams, temporalSettings } from './temporal/create';
 
 export const TILE_PAD = 12;
 const CANCEL_GRACE_MS = 1500;
@@ -161,7 +161,7 @@ async function checkBeforeModel(args: EnhanceArgs, tools: FfmpegTools) {
   await checkOutputPath(args.input, output);
   await checkExistingOutput(output, { ...args, hasCheckpoint: existsSync(workDirFor(output)) });
   // A farm range runs under the engine that holds the job's lock (its coordinator) and locks only its own folder.
-  if (!args.range) refuseIfRunning(workDirFor(output), output);
+  if (!args.range && !args.rangesFromStdin) refuseIfRunning(workDirFor(output), output);
   return { info, checked, output };
 }
 
@@ -189,7 +189,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const { info, checked, output } = await checkBeforeModel(args, tools);
     outputPath = output;
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
-    const pinned = args.resume || args.range ? pinnedParams(output) : undefined;
+    const pinned = args.resume || args.range || args.rangesFromStdin ? pinnedParams(output) : undefined;
     checkInt8Choice(args.precision, args.model ?? DEFAULT_MODEL_ID);
     starting = startUpscaler(args, info, pinned);
     upscaler = await starting;
@@ -204,41 +204,33 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     const runEmit = runEmitter(emit, pending);
     monitor = new VramMonitor({ budgetBytes: args.vramBudgetBytes });
     await monitor.start();
+    const gpuMonitor = monitor;
     // Out of memory in a run halves the tile and retries the frame instead of failing the job.
     const degrading = new OomDegradingUpscaler(upscaler, { onWarning: (w) => runEmit({ type: 'warning', ...w }) });
-    const gpu = monitor;
     // Tile reuse wraps the model; the temporal stage follows it. Their settings are hashed into the checkpoint, and
     // on resume their state is primed from the frames before the resume point (pipeline → temporal/resume-prime).
     const temporalSet = temporalSettings(args);
     // On a GPU the blend runs as a small graph on the model's provider (temporal/blend-graph.ts).
-    const temporal = createTemporal(degrading, { ...temporalSet, provider: upscaler.model.executionProvider });
-    await runJob(
-      args,
-      argv,
-      {
-        ...args,
-        previews: args.json || !!process.send || !!publisher,
-        // With --publish every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
-        onPreview: publisher && publishPair(publisher),
-        signal: cancel.signal,
-        diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
-        argv: checkpointArgv(argv, resolve(args.input), output),
-        pixelSettings: { ...temporalPixelParams(temporalSet), ...lightParams(args) },
-        pinned,
-      },
-      {
-        tools,
-        info,
-        checked,
-        model: upscaler.model,
-        upscaler: degrading,
-        temporal,
-        stages: lightStages(args, temporal.stages),
-        tile: upscaler.tile,
-        emit: runEmit,
-        gpu: () => gpu.state(),
-      },
-    );
+    const temporalFor = temporalFactory(degrading, { ...temporalSet, provider: upscaler.model.executionProvider });
+    const opts = {
+      ...args,
+      previews: args.json || !!process.send || !!publisher,
+      // With --publish every preview pair goes to a stream hub's /video_in (input as raw, output as processed).
+      onPreview: publisher && publishPair(publisher),
+      signal: cancel.signal,
+      diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
+      argv: checkpointArgv(argv, resolve(args.input), output),
+      pixelSettings: { ...temporalPixelParams(temporalSet), ...lightParams(args) },
+      pinned,
+    };
+    const { model, tile } = upscaler;
+    const contextFor = async () => {
+      const temporal = await temporalFor();
+      const stages = lightStages(args, temporal.stages);
+      const gpu = () => gpuMonitor.state();
+      return { tools, info, checked, model, upscaler: degrading, temporal, stages, tile, emit: runEmit, gpu };
+    };
+    await runJob(args, argv, opts, contextFor);
     return ExitCode.ok;
   })().catch((err: unknown) => (cancel.signal.aborted ? ExitCode.cancelled : reportError(emit, err)));
   const code = await Promise.race([work, cancel.cancelled]);

@@ -204,7 +204,11 @@ export const ENHANCE_COMMAND: CommandSpec = {
       setting: 'farm.url',
     },
     { name: 'ranges', arg: 'n', help: 'ranges a split job is cut into (default 2 per worker; 16 on a farm)' },
-    { name: 'range', arg: 'first:end', help: 'run only these segments of a split job (started by --workers/--farm)' },
+    {
+      name: 'range',
+      arg: 'first:end',
+      help: 'run only these segments of a split job; - reads ranges from stdin, one a line (started by --workers/--farm)',
+    },
     JSON_OPTION,
     HELP_OPTION,
   ],

@@ -160,7 +160,7 @@ export interface RangeEvent extends EventBase {
   state: 'started' | 'progress' | 'segment' | 'done' | 'failed' | 'retry' | 'refused';
   frames: number;
   total: number;
-  /** The process that runs it (started on this host). */
+  /** The engine process that runs it (on the host of its worker: this one for --workers/--devices). */
   pid?: number;
   fps?: number;
   message?: string;

@@ -15,8 +15,13 @@ export interface FarmArgs {
   workers?: number;
   /** One child per device id (CUDA_VISIBLE_DEVICES of that child). */
   devices?: string[];
-  /** Run only this range of the job (what a worker child is started with). */
+  /** Run only this range of the job. */
   range?: RangeSpec;
+  /**
+   * `--range -`: a long-lived range engine (what --workers and a farm worker start): the model is loaded once, then
+   * the ranges to run are read from stdin, one `first:end` a line (farm/range-server.ts).
+   */
+  rangesFromStdin?: boolean;
   /** redis:// or rediss:// URL of a BullMQ farm. */
   farm?: string;
   /** How many ranges the job is cut into (default: 2 per local worker, FARM_RANGES on a farm). */
@@ -71,7 +76,8 @@ export function farmArgs(
   return {
     workers: n,
     devices: ids,
-    range: range === undefined ? undefined : parseRangeSpec(range),
+    range: range === undefined || range === '-' ? undefined : parseRangeSpec(range),
+    rangesFromStdin: range === '-' || undefined,
     farm: farm === undefined ? undefined : farmUrl(farm),
     ranges: count('ranges', str('ranges'), 100000),
   };

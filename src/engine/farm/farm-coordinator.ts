@@ -152,7 +152,10 @@ function followRanges(
       o.emit({ type: 'warning', code: 'farm-range-refused', message: `range ${rangeName(r)}: ${p.message}` });
       progress.update(r, p.worker, frames(r), 'refused', { message: p.message });
     } else if (p.state === 'progress') progress.update(r, p.worker, p.frames);
-    else progress.update(r, p.worker, frames(r), p.state, p.fps !== undefined ? { fps: p.fps } : {});
+    else {
+      const extra = { ...(p.fps !== undefined && { fps: p.fps }), ...(p.engine !== undefined && { pid: p.engine }) };
+      progress.update(r, p.worker, frames(r), p.state, extra);
+    }
   });
   events.on('completed', ({ jobId, returnvalue }) => {
     const r = ids.get(jobId);

@@ -35,6 +35,8 @@ export interface RangeJobProgress {
   total: number;
   fps?: number;
   message?: string;
+  /** The pid of the range engine on the worker's host (one engine runs range after range of a job). */
+  engine?: number;
 }
 
 export function workerName(): string {

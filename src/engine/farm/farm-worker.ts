@@ -15,11 +15,13 @@ import {
   workerName,
 } from './farm-queue';
 import { mapPath, type PathMapping } from './path-map';
-import { type RangeChildResult, startRangeChild } from './range-child';
+import { type RangeChildResult, RangeEngine } from './range-child';
 
 /** How long a refused range waits before a worker (maybe this one, after a fix) takes it again. */
 const REFUSED_DELAY_MS = 2000;
 const PROGRESS_EVERY_MS = 500;
+/** How long a worker's engine (its model loaded) waits for another range of its job before it ends. */
+const ENGINE_IDLE_MS = 30000;
 
 export interface FarmWorkerOptions {
   url: string;
@@ -46,8 +48,8 @@ const HOST_REASONS = /^(farm-|model-|job-running$|input-unreadable$)/;
 export async function runFarmWorker(o: FarmWorkerOptions): Promise<void> {
   const redis = await connectFarm(o.url);
   const me = workerName();
-  const active = new Set<{ kill: () => void }>();
-  const worker = new Worker<RangeJobData>(RANGES_QUEUE, (job, token) => runRangeJob(job, token, o, redis, active), {
+  const engines = new EngineKeeper(o.device);
+  const worker = new Worker<RangeJobData>(RANGES_QUEUE, (job, token) => runRangeJob(job, token, o, redis, engines), {
     connection: redis,
     concurrency: 1,
     lockDuration: o.lockMs,
@@ -60,8 +62,9 @@ export async function runFarmWorker(o: FarmWorkerOptions): Promise<void> {
     if (o.signal.aborted) resolve();
     o.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  for (const a of active) a.kill();
+  engines.stop();
   await worker.close();
+  await engines.close();
   await redis.quit().catch(() => undefined);
 }
 
@@ -70,7 +73,7 @@ async function runRangeJob(
   token: string | undefined,
   o: FarmWorkerOptions,
   redis: Redis,
-  active: Set<{ kill: () => void }>,
+  engines: EngineKeeper,
 ): Promise<{ frames: number; worker: string }> {
   const me = workerName();
   const d = job.data;
@@ -87,7 +90,7 @@ async function runRangeJob(
   const output = mapPath(d.output, o.maps);
   const why = await unreachable(input, output, d);
   if (why) await refuse(`${me}: ${why}`);
-  const result = await runChild(job, o, redis, active, [...d.options, ...o.extraArgs, '-o', output, '--', input]);
+  const result = await runChild(job, redis, engines, [...d.options, ...o.extraArgs, '-o', output, '--', input]);
   if (result.code === 0) return { frames: result.frames, worker: me };
   if (await redis.exists(cancelKey(d.key))) throw new UnrecoverableError('cancelled');
   const e = result.error;
@@ -113,39 +116,73 @@ async function unreachable(input: string, output: string, d: RangeJobData): Prom
   return undefined;
 }
 
-/** The range's engine child, its progress sent to the job (throttled); a cancel of the job stops it. */
+/**
+ * This worker's range engine, kept from one range to the next while they belong to the same farm job with the same
+ * options (the model stays loaded); a range of another job, an engine that exited, or ENGINE_IDLE_MS without a range
+ * starts a new one.
+ */
+class EngineKeeper {
+  private engine: { key: string; engine: RangeEngine } | undefined;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(private readonly device: string | undefined) {}
+
+  async get(key: string, options: string[]): Promise<RangeEngine> {
+    clearTimeout(this.idle);
+    const k = JSON.stringify([key, options]);
+    if (this.engine?.key === k && this.engine.engine.alive) return this.engine.engine;
+    await this.close();
+    const env = this.device !== undefined ? { CUDA_VISIBLE_DEVICES: this.device } : {};
+    this.engine = { key: k, engine: new RangeEngine(options, env) };
+    return this.engine.engine;
+  }
+
+  /** A range ended: the engine waits for the next one, not forever. */
+  release(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => void this.close(), ENGINE_IDLE_MS);
+    this.idle.unref();
+  }
+
+  /** Stops the engine's range now (SIGTERM: it keeps its finished segments; the range resumes elsewhere). */
+  stop(): void {
+    this.engine?.engine.kill('SIGTERM');
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.idle);
+    const e = this.engine?.engine;
+    this.engine = undefined;
+    await e?.close();
+  }
+}
+
+/** The range on this worker's engine, its progress sent to the job (throttled); a cancel of the job stops it. */
 async function runChild(
   job: Job<RangeJobData>,
-  o: FarmWorkerOptions,
   redis: Redis,
-  active: Set<{ kill: () => void }>,
+  engines: EngineKeeper,
   options: string[],
-): Promise<RangeChildResult & { frames: number }> {
+): Promise<RangeChildResult> {
   const me = workerName();
-  let frames = 0;
   let last = 0;
   const report = (p: Omit<RangeJobProgress, 'worker'>) => {
     job.updateProgress({ worker: me, ...p }).catch(() => undefined);
   };
-  const argv = ['enhance', '--json', '--range', job.data.range, ...options];
-  const env = o.device !== undefined ? { CUDA_VISIBLE_DEVICES: o.device } : {};
-  const started = startRangeChild(argv, env, (e: EngineEvent) => {
-    if (e.type === 'range' && e.state === 'done') frames = e.frames;
-    if (e.type === 'segment') report({ state: 'segment', frames: e.endFrame + 1, total: 0 });
-    if (e.type !== 'progress' || Date.now() - last < PROGRESS_EVERY_MS) return;
-    last = Date.now();
-    report({ state: 'progress', frames: e.frame, total: e.total, fps: e.fps });
-    redis.exists(cancelKey(job.data.key)).then(
-      (n) => (n ? started.child.kill('SIGTERM') : undefined),
-      () => undefined,
-    );
-  });
-  report({ state: 'started', frames: 0, total: 0 });
-  const handle = { kill: () => started.child.kill('SIGTERM') };
-  active.add(handle);
+  const engine = await engines.get(job.data.key, options);
+  report({ state: 'started', frames: 0, total: 0, engine: engine.pid });
   try {
-    return { ...(await started.result), frames };
+    return await engine.run(job.data.range, (e: EngineEvent) => {
+      if (e.type === 'segment') report({ state: 'segment', frames: e.endFrame + 1, total: 0 });
+      if (e.type !== 'progress' || Date.now() - last < PROGRESS_EVERY_MS) return;
+      last = Date.now();
+      report({ state: 'progress', frames: e.frame, total: e.total, fps: e.fps });
+      redis.exists(cancelKey(job.data.key)).then(
+        (n) => (n ? engine.kill('SIGTERM') : undefined),
+        () => undefined,
+      );
+    });
   } finally {
-    active.delete(handle);
+    engines.release();
   }
 }

@@ -5,7 +5,7 @@ import type { Emit } from '../events';
 import { finishedRanges, framesByRange, rangeFrames } from './collect-ranges';
 import type { FarmJob } from './farm-job';
 import { FarmProgress } from './farm-progress';
-import { type RangeChildResult, startRangeChild } from './range-child';
+import { type RangeChildResult, RangeEngine } from './range-child';
 import { type FrameRange, rangeName } from './ranges';
 
 /** Tries of one range before the job stops (a child that crashes each time would otherwise loop forever). */
@@ -43,25 +43,30 @@ function isFinal(r: RangeChildResult): boolean {
 }
 
 /**
- * Runs the job's unfinished ranges on engine children, one per slot, each slot taking the next range when its child
- * ends: a child that dies (a crash, SIGKILL) puts its range back at the front, and the next free slot goes on from
- * the range's last complete segment. One progress stream (summed over the ranges), one cancel (SIGTERM to every
- * child: each keeps its finished segments), one checkpoint (the job's work folder).
+ * Runs the job's unfinished ranges on long-lived engine children (range-child.ts), one per slot: a slot whose range
+ * is done sends its engine the next range (the model stays loaded). An engine that dies (a crash, SIGKILL) puts its
+ * range back at the front, and the next free slot (on a new engine) goes on from the range's last complete segment.
+ * One progress stream (summed over the ranges), one cancel (SIGTERM to every engine: each keeps its finished
+ * segments), one checkpoint (the job's work folder).
  */
 export async function runLocalRanges(o: LocalFarmOptions): Promise<FarmProgress> {
-  const { job, emit, signal } = o;
+  const { job, signal } = o;
   const done = finishedRanges(job.plan.dir, job.ranges);
   const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
-  const progress = new FarmProgress(job.plan.total, emit, framesByRange(job.plan.dir, job.ranges));
+  const progress = new FarmProgress(job.plan.total, o.emit, framesByRange(job.plan.dir, job.ranges));
   const tries = new Map<string, number>();
-  const running = new Set<{ kill: (s: NodeJS.Signals) => void }>();
+  const engines = new Map<WorkerSlot, RangeEngine>();
+  let busy = 0;
   let failure: Error | undefined;
   const waiting: Array<() => void> = [];
   const wake = () => {
     for (const w of waiting.splice(0)) w();
   };
+  const stopAll = () => {
+    for (const e of engines.values()) e.kill('SIGTERM');
+  };
   const onAbort = () => {
-    for (const c of running) c.kill('SIGTERM');
+    stopAll();
     wake();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -69,14 +74,13 @@ export async function runLocalRanges(o: LocalFarmOptions): Promise<FarmProgress>
     while (!failure && !signal?.aborted) {
       const r = pending.shift();
       if (!r) {
-        if (running.size === 0) return;
+        if (busy === 0) return;
         await new Promise<void>((w) => waiting.push(w));
         continue;
       }
-      const tracked = runOne(r, slot);
-      running.add(tracked);
-      const result = await tracked.result;
-      running.delete(tracked);
+      busy++;
+      const result = await runOne(r, slot);
+      busy--;
       const frames = rangeFrames(job.plan.dir, r);
       if (result.code === 0) {
         progress.update(r, slot.name, frames, 'done');
@@ -87,29 +91,38 @@ export async function runLocalRanges(o: LocalFarmOptions): Promise<FarmProgress>
         if (isFinal(result) || n >= MAX_RANGE_TRIES) failure = rangeFailure(r, result, why, n);
         else pending.unshift(r);
         progress.update(r, slot.name, frames, failure ? 'failed' : 'retry', { message: why });
-        if (failure) for (const c of running) c.kill('SIGTERM');
+        if (failure) stopAll();
       }
       wake();
     }
   };
+  const engineFor = (slot: WorkerSlot): RangeEngine => {
+    let engine = engines.get(slot);
+    if (!engine?.alive) {
+      engine = new RangeEngine(o.enhanceArgv, slot.env);
+      engines.set(slot, engine);
+    }
+    return engine;
+  };
   const runOne = (r: FrameRange, slot: WorkerSlot) => {
-    const argv = ['enhance', '--json', '--range', rangeName(r), ...o.enhanceArgv];
-    const started = startRangeChild(argv, slot.env, (e) => {
+    const engine = engineFor(slot);
+    progress.update(r, slot.name, rangeFrames(job.plan.dir, r), 'started', { pid: engine.pid });
+    return engine.run(rangeName(r), (e) => {
       if (e.type === 'progress') {
         progress.stageMs = e.stageMs;
         progress.update(r, slot.name, e.frame);
       } else if (e.type === 'segment') {
-        progress.update(r, slot.name, e.endFrame + 1, 'segment', { pid: started.child.pid });
+        progress.update(r, slot.name, e.endFrame + 1, 'segment', { pid: engine.pid });
       } else if (e.type === 'warning' && e.code !== 'resumable')
-        emit({ type: 'warning', code: e.code, message: e.message });
+        o.emit({ type: 'warning', code: e.code, message: e.message });
     });
-    progress.update(r, slot.name, rangeFrames(job.plan.dir, r), 'started', { pid: started.child.pid });
-    return { kill: (s: NodeJS.Signals) => started.child.kill(s), result: started.result };
   };
   try {
     await Promise.all(o.slots.map(slotLoop));
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    // Every engine ends: an idle one when its stdin closes, a stopped one on its SIGTERM.
+    await Promise.all([...engines.values()].map((e) => e.close()));
   }
   if (signal?.aborted) throw new CancelledError(String(signal.reason ?? 'signal'));
   if (failure) throw failure;

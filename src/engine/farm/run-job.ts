@@ -12,7 +12,7 @@ import { type FarmJob, finishFarmJob, openFarmJob } from './farm-job';
 import type { FarmProgress } from './farm-progress';
 import { connectFarm } from './farm-queue';
 import { runLocalRanges, threadsPerChild, workerSlots } from './local-farm';
-import { PARENT_PIPE_ENV } from './range-child';
+import { serveRanges } from './range-server';
 import { runRange } from './run-range';
 
 /** Ranges per worker: enough that a worker finishing early takes another, few enough that priming stays small. */
@@ -21,20 +21,26 @@ export const RANGES_PER_WORKER = 2;
 export const FARM_RANGES = 16;
 
 /**
- * What `enhance` runs: one range of a farm job (`--range`, a worker's child), the whole job on local engine
- * children (`--workers`, `--devices`), or the plain local run.
+ * What `enhance` runs: ranges of a farm job (`--range -`, the long-lived engine of a worker; `--range first:end`,
+ * one), the whole job on local engine children (`--workers`, `--devices`), or the plain local run. `contextFor`
+ * gives a run's context with a fresh temporal state: once per range for a range engine, once otherwise.
  */
-export async function runJob(args: FarmArgs, argv: string[], opts: EnhanceOptions, ctx: EnhanceContext): Promise<void> {
+export async function runJob(
+  args: FarmArgs,
+  argv: string[],
+  opts: EnhanceOptions,
+  contextFor: () => Promise<EnhanceContext>,
+): Promise<void> {
+  if (args.rangesFromStdin) {
+    await serveRanges(opts, contextFor);
+    return;
+  }
+  const ctx = await contextFor();
   if (args.range) {
-    const stopWatching = watchParentPipe();
-    try {
-      // A range keeps what the job's checkpoint pinned (tile, precision, encoder threads), as a resume does.
-      const { frames } = await runRange({ ...opts, resume: true }, ctx, args.range);
-      const worker = `pid ${process.pid}`;
-      ctx.emit({ type: 'range', range: rangeName(args.range), worker, state: 'done', frames, total: frames });
-    } finally {
-      stopWatching();
-    }
+    // A range keeps what the job's checkpoint pinned (tile, precision, encoder threads), as a resume does.
+    const { frames } = await runRange({ ...opts, resume: true }, ctx, args.range);
+    const worker = `pid ${process.pid}`;
+    ctx.emit({ type: 'range', range: rangeName(args.range), worker, state: 'done', frames, total: frames });
     return;
   }
   if (args.workers !== undefined || args.devices !== undefined) {
@@ -113,18 +119,4 @@ export async function runFarmJob(
   const { ts: _ts, ...payload } = done;
   ctx.emit(payload);
   return done;
-}
-
-/** A range's engine started by a coordinator stops (as on SIGTERM) when the coordinator's pipe closes. */
-function watchParentPipe(): () => void {
-  if (process.env[PARENT_PIPE_ENV] !== '1') return () => undefined;
-  const onEnd = () => process.kill(process.pid, 'SIGTERM');
-  process.stdin.on('end', onEnd);
-  process.stdin.on('error', onEnd);
-  process.stdin.resume();
-  return () => {
-    process.stdin.off('end', onEnd);
-    process.stdin.off('error', onEnd);
-    process.stdin.pause();
-  };
 }

@@ -62,6 +62,25 @@ export function createTemporal(model: FrameUpscaler, s: TemporalSettings): Tempo
   return { upscaler: reuse ?? model, reuse, stage, flows, stages: run ? [run] : [] };
 }
 
+type Temporal = ReturnType<typeof createTemporal>;
+
+/**
+ * Fresh temporal parts for each run of an engine that runs several (a farm's range engine, farm/range-server.ts):
+ * no state of one run reaches the next. The previous parts are let go first: their flow workers stopped, their
+ * blend graph's sessions released.
+ */
+export function temporalFactory(model: FrameUpscaler, s: TemporalSettings): () => Promise<Temporal> {
+  let last: Temporal | undefined;
+  return async () => {
+    if (last) {
+      last.flows?.close();
+      for (const stage of last.stages) if (stage instanceof GraphBlendStage) await stage.graph.release();
+    }
+    last = createTemporal(model, s);
+    return last;
+  };
+}
+
 /** The flows the parts will ask for: the blend stage uses both directions, the reuse wrapper the backward one. */
 function prefetchFor(motion: MotionEstimator, reuse: ReuseUpscaler | undefined, stage: TemporalStage | undefined) {
   const every = reuse?.opts.refreshEvery ?? 0;

@@ -51,6 +51,9 @@ describe('farm: the Redis password from HUAJU4K_FARM_PASSWORD, never in argv', f
       const r = await runCli(args('farm.mp4'), env);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.events.some((e) => e.type === 'range' && e.state === 'done'));
+      const started = r.events.flatMap((e) => (e.type === 'range' && e.state === 'started' ? [e.pid] : []));
+      assert.ok(started.length >= 2 && started.every((pid) => pid !== undefined), `ranges started: ${started}`);
+      assert.equal(new Set(started).size, 1, 'the worker ran every range on one engine (the model loaded once)');
       assert.ok(!(r.stdout + r.stderr).includes(PASSWORD), 'the password is never printed');
     } finally {
       const gone = new Promise((res) => worker.once('exit', res));

@@ -14,7 +14,7 @@ const SLOW_NULL = { HUAJU4K_NULL_DEVICE_MS: '120', HUAJU4K_PROGRESS_EVERY_MS: '0
 
 const ranges = (events: EngineEvent[]): RangeEvent[] => events.filter((e): e is RangeEvent => e.type === 'range');
 
-describe('farm: --workers runs one engine child per worker on ranges, joined as one local run', function () {
+describe('farm: --workers runs one long-lived engine child per worker, range after range, joined as one local run', function () {
   this.timeout(600000);
   let dir: string;
   let input: string;
@@ -35,6 +35,8 @@ describe('farm: --workers runs one engine child per worker on ranges, joined as 
     const done = ranges(r.events).filter((e) => e.state === 'done');
     assert.equal(done.length, 4, 'two ranges per worker, each finished once');
     assert.equal(new Set(done.map((e) => e.worker)).size, 2, 'both workers took ranges');
+    const engines = new Set(ranges(r.events).flatMap((e) => (e.state === 'started' ? [e.pid] : [])));
+    assert.equal(engines.size, 2, 'one long-lived engine per worker ran all its ranges (the model loaded once)');
     const progress = r.events.filter((e) => e.type === 'progress');
     assert.equal(progress.at(-1)?.type === 'progress' && progress.at(-1)?.frame, FRAMES, 'one stream, summed');
     assert.equal(r.events.filter((e) => e.type === 'start').length, 1);

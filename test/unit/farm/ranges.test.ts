@@ -11,28 +11,37 @@ import { TileUpscaler } from '../../../src/engine/inference/upscaler';
 import { type LoadedModel, loadModel } from '../../../src/engine/model/loader';
 import { runEnhance } from '../../../src/engine/pipeline/pipeline';
 import type { EnhanceContext, EnhanceOptions } from '../../../src/engine/pipeline/pipeline-types';
-import { createTemporal } from '../../../src/engine/temporal/create';
+import { createTemporal, type TemporalSettings, temporalFactory } from '../../../src/engine/temporal/create';
 import { basicClip, FAST_MODEL, freshDir, streams, vfrClip } from '../engine/helpers';
 import { prng } from '../resume/helpers';
 import { decodedFrameMd5s } from './helpers';
 
 const SEGMENT = 3;
 
+type Temporal = ReturnType<typeof createTemporal>;
+
 interface Fixture {
   model: LoadedModel;
   input: string;
 }
 
+const TEMPORAL: TemporalSettings = {
+  strength: 'high',
+  reuse: true,
+  motion: 'flow',
+  reuseOptions: { tile: 8, refreshEvery: 4 },
+};
+
 /** A fresh context: temporal blend, tile reuse and motion (optical flow) on, as the CLI's defaults have them. */
-async function context(st: Fixture, prime = true, onSegment?: (index: number) => void): Promise<EnhanceContext> {
+async function context(
+  st: Fixture,
+  prime = true,
+  onSegment?: (index: number) => void,
+  temporal?: Temporal,
+): Promise<EnhanceContext> {
   const tools = findFfmpegTools();
   const info = await probeMedia(tools.ffprobe, st.input);
-  const parts = createTemporal(new TileUpscaler(st.model, { tile: 0, pad: 12 }), {
-    strength: 'high',
-    reuse: true,
-    motion: 'flow',
-    reuseOptions: { tile: 8, refreshEvery: 4 },
-  });
+  const parts = temporal ?? createTemporal(new TileUpscaler(st.model, { tile: 0, pad: 12 }), TEMPORAL);
   return {
     tools,
     info,
@@ -63,6 +72,27 @@ async function runAsRanges(st: Fixture, output: string, count: number, seed: num
   order.sort(() => rand() - 0.5);
   for (const r of order) await runRange(options(st, output), await context(st, prime), r);
   await finishFarmJob(job, options(st, output), await context(st));
+}
+
+/**
+ * What a range engine (farm/range-server.ts) does: one model, the ranges one after another (here last to first, so
+ * the first range starts after the others), the temporal parts from temporalFactory per range.
+ */
+async function oneEngineLastToFirst(st: Fixture, dir: string): Promise<void> {
+  const ref = join(dir, 'ref.mp4');
+  if (!existsSync(ref)) await runEnhance(options(st, ref), await context(st));
+  const run = async (out: string, partsFor: () => Promise<Temporal>) => {
+    const job = openFarmJob(options(st, out), await context(st), 3);
+    for (const r of [...job.ranges].reverse())
+      await runRange(options(st, out), await context(st, true, undefined, await partsFor()), r);
+    await finishFarmJob(job, options(st, out), await context(st));
+    return decodedFrameMd5s(out);
+  };
+  const model = new TileUpscaler(st.model, { tile: 0, pad: 12 });
+  assert.deepEqual(await run(join(dir, 'one-engine.mp4'), temporalFactory(model, TEMPORAL)), decodedFrameMd5s(ref));
+  // The parts of the range before carried into the next (the first range starts from their state): other frames.
+  const kept = createTemporal(model, TEMPORAL);
+  assert.notDeepEqual(await run(join(dir, 'kept-state.mp4'), async () => kept), decodedFrameMd5s(ref));
 }
 
 const CASES = [
@@ -126,6 +156,9 @@ for (const c of CASES)
       await finishFarmJob(job, options(st, out), await context(st));
       assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref));
     });
+
+    it('one long-lived engine runs the ranges last to first: fresh temporal parts per range give the same frames', () =>
+      oneEngineLastToFirst(st, dir));
 
     it('without priming, a range starts from an empty temporal state and the frames differ (the test can fail)', async () => {
       const ref = join(dir, 'ref.mp4');
