@@ -6,7 +6,7 @@ import { AttachedEngine } from '../engine/attached-engine';
 import { engineEventLog, engineExitLog, type LogLevel } from '../engine/engine-log';
 import { type EngineHandle, type EngineListener, EngineProcess } from '../engine/engine-process';
 import type { JobJournal, JobRecord } from './job-journal';
-import { JobQueue } from './job-queue';
+import { JobQueue, slotsOf } from './job-queue';
 import { applyEngineEvent, applyExit, isFinished, type JobSnapshot, newJob } from './job-state';
 
 export interface JobRequest {
@@ -97,7 +97,7 @@ export class JobManager implements Disposable {
     const active = this.activeFor(request.output);
     if (active) throw new Error(`${request.output} is already being written by job ${active.snapshot.id}.`);
     const entry = this.newEntry(snapshot, request);
-    this.queue.enqueue(snapshot.id, request.device);
+    this.queue.enqueue(snapshot.id, request.device, slotsOf(request.args));
     this.update(entry, entry.snapshot);
     this.pump();
     return entry.snapshot;
@@ -232,7 +232,7 @@ export class JobManager implements Disposable {
     };
     const entry = this.newEntry(snapshot, request, record.eventsFile);
     // It runs on its device as any job this host started: the next job there waits for it (jobs per device).
-    this.queue.adoptRunning(record.id, device);
+    this.queue.adoptRunning(record.id, device, slotsOf(record.args));
     this.log(record.id, `re-attached to the running engine (pid ${record.pid}) after a reload`, 'info');
     entry.process = new AttachedEngine(record.pid, record.eventsFile, this.listenerFor(entry));
     this.update(entry, { ...entry.snapshot, pid: record.pid });

@@ -1,10 +1,33 @@
 /**
- * FIFO of jobs with a concurrency limit per device (a GPU, or "cpu"). Pure bookkeeping: the job manager asks
- * `takeReady()` for what may start now and reports `finished()`.
+ * How many of its device's job slots a job takes: a job split over local engine processes (`--workers N`,
+ * `--devices a,b`) runs as that many jobs at once; any other job (a farm job's coordinator included) as one.
+ */
+export function slotsOf(args: readonly string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const [name, inline] = args[i].split('=', 2);
+    const value = inline ?? args[i + 1];
+    if (name === '--workers') return Math.max(1, Number.parseInt(value ?? '', 10) || 1);
+    if (name === '--devices') return Math.max(1, (value ?? '').split(',').filter((d) => d.trim()).length);
+    if (args[i] === '--') break;
+  }
+  return 1;
+}
+
+interface Queued {
+  id: string;
+  device: string;
+  /** Job slots it takes on its device (slotsOf). */
+  slots: number;
+}
+
+/**
+ * FIFO of jobs with a concurrency limit per device (a GPU, or "cpu"): at most `perDevice` slots in use, a split job
+ * taking one per engine process (slotsOf). A job that needs more slots than the limit runs alone on its device.
+ * Pure bookkeeping: the job manager asks `takeReady()` for what may start now and reports `finished()`.
  */
 export class JobQueue {
-  private readonly waiting: { id: string; device: string }[] = [];
-  private readonly running = new Map<string, string>();
+  private readonly waiting: Queued[] = [];
+  private readonly running = new Map<string, Queued>();
   private paused = false;
 
   constructor(private perDevice: number) {}
@@ -13,15 +36,15 @@ export class JobQueue {
     this.perDevice = Math.max(1, Math.floor(n));
   }
 
-  enqueue(id: string, device: string): void {
+  enqueue(id: string, device: string, slots = 1): void {
     if (this.has(id)) throw new Error(`job ${id} is already queued or running`);
-    this.waiting.push({ id, device });
+    this.waiting.push({ id, device, slots });
   }
 
   /** A job already running that this queue did not start (an engine re-attached after a reload). */
-  adoptRunning(id: string, device: string): void {
+  adoptRunning(id: string, device: string, slots = 1): void {
     if (this.has(id)) throw new Error(`job ${id} is already queued or running`);
-    this.running.set(id, device);
+    this.running.set(id, { id, device, slots });
   }
 
   has(id: string): boolean {
@@ -63,17 +86,23 @@ export class JobQueue {
     return this.waiting.map((w) => w.id);
   }
 
-  /** Jobs that may start now, in queue order; they count as running from here on. Nothing while paused. */
+  /**
+   * Jobs that may start now, in queue order; they count as running from here on. Nothing while paused. A job that
+   * must wait holds back the jobs behind it on its device (a split job is not overtaken by the one-slot jobs after it).
+   */
   takeReady(): string[] {
     const started: string[] = [];
     if (this.paused) return started;
+    const held = new Set<string>();
     for (let i = 0; i < this.waiting.length; ) {
       const w = this.waiting[i];
-      if (this.runningOn(w.device) < this.perDevice) {
+      const used = this.runningOn(w.device);
+      if (!held.has(w.device) && (used === 0 || used + w.slots <= this.perDevice)) {
         this.waiting.splice(i, 1);
-        this.running.set(w.id, w.device);
+        this.running.set(w.id, w);
         started.push(w.id);
       } else {
+        held.add(w.device);
         i++;
       }
     }
@@ -93,9 +122,10 @@ export class JobQueue {
     return [...this.running.keys()];
   }
 
+  /** Slots in use on a device. */
   private runningOn(device: string): number {
     let n = 0;
-    for (const d of this.running.values()) if (d === device) n++;
+    for (const r of this.running.values()) if (r.device === device) n += r.slots;
     return n;
   }
 }
