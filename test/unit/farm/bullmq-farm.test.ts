@@ -1,70 +1,25 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RANGES_QUEUE, type RangeJobData, type RangeJobProgress } from '../../../src/engine/farm/farm-queue';
-import type { EngineEvent, RangeEvent } from '../../../src/protocol/engine-events';
-import { basicClip, collect, freshDir, runCli, startCli } from '../engine/helpers';
-import { deterministicArgs, isAlive, waitGone } from '../resume/helpers';
+import { collect, runCli, startCli } from '../engine/helpers';
+import { isAlive, waitGone } from '../resume/helpers';
+import { args, rangeEvents, startWorker, useFarm } from './farm-fixture';
 import { decodedFrameMd5s } from './helpers';
-import { freePort, type RedisServer, startRedis } from './redis-harness';
+import { freePort } from './redis-harness';
 
-const SEGMENT = 3;
-const FRAMES = 24;
 const PASSWORD = 's3cret-pw';
-/** The null model waiting per frame, as a device would: a range lasts long enough to lose its worker midway. */
-const ENV = { HUAJU4K_NULL_DEVICE_MS: '120', HUAJU4K_PROGRESS_EVERY_MS: '0' };
-
-const rangeEvents = (events: EngineEvent[]): RangeEvent[] => events.filter((e): e is RangeEvent => e.type === 'range');
-
-interface Farm {
-  redis: RedisServer;
-  dir: string;
-  input: string;
-  ref: string;
-  workers: ChildProcess[];
-}
-
-const args = (inputPath: string, out: string, extra: string[] = []) =>
-  deterministicArgs(inputPath, out, SEGMENT, ['--model', 'null', '--scale', '4', ...extra]);
-
-function startWorker(f: Farm, extra: string[] = []): ChildProcess {
-  const w = startCli(['worker', '--farm', f.redis.url, '--lock-ms', '2000', '--json', ...extra], ENV);
-  f.workers.push(w);
-  return w;
-}
-
-/** A real redis-server and a clip with its local reference run, for the tests of the current describe. */
-function useFarm(): Farm {
-  const f = { workers: [] } as unknown as Farm;
-  before(async () => {
-    f.redis = await startRedis(PASSWORD);
-    f.dir = freshDir('huaju4k-farm-bullmq-');
-    f.input = join(f.dir, 'in.mp4');
-    copyFileSync(basicClip(FRAMES), f.input);
-    f.ref = join(f.dir, 'ref.mp4');
-    const local = await runCli(args(f.input, f.ref), ENV);
-    assert.equal(local.code, 0, local.stderr);
-  });
-  afterEach(() => {
-    for (const w of f.workers.splice(0)) if (w.exitCode === null && w.signalCode === null) w.kill('SIGTERM');
-  });
-  after(async () => {
-    await f.redis?.stop();
-  });
-  return f;
-}
 
 describe('farm: BullMQ on a real redis-server — a job on several worker processes', function () {
   this.timeout(600000);
-  const f = useFarm();
+  const f = useFarm(PASSWORD);
 
   it('3 workers, one killed with SIGKILL mid-range: its range goes back and resumes; the frames of a local run', async () => {
     for (let i = 0; i < 3; i++) startWorker(f);
     const out = join(f.dir, 'farm.mp4');
-    const coordinator = startCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '4']), ENV);
+    const coordinator = startCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '4']), f.env);
     let victim: number | undefined;
     const r = await collect(coordinator, (e) => {
       // After a range's first recorded segment, while it has more to do: kill its worker process outright.
@@ -98,7 +53,7 @@ describe('farm: BullMQ on a real redis-server — a job on several worker proces
     startWorker(f, ['--path-map', `${view}=${join(f.dir, 'nowhere')}`]);
     startWorker(f, ['--path-map', `${view}=${share}`]);
     const out = join(view, 'mapped.mp4');
-    const r = await collect(startCli(args(join(view, 'in.mp4'), out, ['--farm', f.redis.url, '--ranges', '2']), ENV));
+    const r = await collect(startCli(args(join(view, 'in.mp4'), out, ['--farm', f.redis.url, '--ranges', '2']), f.env));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(decodedFrameMd5s(join(share, 'mapped.mp4')), decodedFrameMd5s(f.ref));
     const refused = rangeEvents(r.events).filter((e) => e.state === 'refused');
@@ -110,7 +65,7 @@ describe('farm: BullMQ on a real redis-server — a job on several worker proces
 
 describe('farm: BullMQ on a real redis-server — errors of the coordinator', function () {
   this.timeout(600000);
-  const f = useFarm();
+  const f = useFarm(PASSWORD);
 
   it('Redis unreachable at start: a clear error, exit 3, nothing queued or written, no password printed', async () => {
     const port = await freePort();
@@ -127,13 +82,13 @@ describe('farm: BullMQ on a real redis-server — errors of the coordinator', fu
   it('a second coordinator of the same output is refused; a cancel removes every queued range', async () => {
     const out = join(f.dir, 'twice.mp4');
     // No worker runs: the first coordinator's ranges stay queued until it is cancelled.
-    const first = startCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '3']), ENV);
+    const first = startCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '3']), f.env);
     const started = new Promise<void>((resolve) =>
       first.stdout?.on('data', (d: Buffer) => (d.toString().includes('"type":"start"') ? resolve() : undefined)),
     );
     const firstDone = collect(first);
     await started;
-    const second = await runCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '3']), ENV);
+    const second = await runCli(args(f.input, out, ['--farm', f.redis.url, '--ranges', '3']), f.env);
     assert.equal(second.code, 2, second.stderr);
     const err = second.events.find((e) => e.type === 'error');
     // On one machine the job's lock refuses it first (naming the running engine); from another host, whose pids
@@ -157,7 +112,7 @@ describe('farm: BullMQ on a real redis-server — errors of the coordinator', fu
 
 describe('farm: BullMQ on a real redis-server — a worker refuses what it cannot run', function () {
   this.timeout(600000);
-  const f = useFarm();
+  const f = useFarm(PASSWORD);
 
   it('a range job of another huaju4k version is refused with the reason (and left for another worker)', async () => {
     startWorker(f);
