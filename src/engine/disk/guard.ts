@@ -59,8 +59,18 @@ export function estimateDisk(target: Size, frames: number, settings: EncoderSett
 const KNOBS =
   'raise --crf (smaller files), use --encoder libx265, raise --disk-budget, lower --disk-reserve, or free space';
 
-/** Refuses a job that cannot fit before a single frame is decoded. `remaining` = peak bytes still to be written. */
-export function precheckDisk(est: DiskEstimate, remaining: number, held: number, free: number, l: DiskLimits): void {
+/**
+ * Refuses a job that cannot fit before a single frame is decoded. `remaining` = peak bytes still to be written;
+ * `dir`: the folder whose disk it is (named in the message: on a farm, each host's own view of it).
+ */
+export function precheckDisk(
+  est: DiskEstimate,
+  remaining: number,
+  held: number,
+  free: number,
+  l: DiskLimits,
+  dir?: string,
+): void {
   if (held + remaining > l.budgetBytes) {
     throw new EngineError(
       ExitCode.disk,
@@ -73,7 +83,7 @@ export function precheckDisk(est: DiskEstimate, remaining: number, held: number,
     throw new EngineError(
       ExitCode.disk,
       'disk-space',
-      `not enough free disk: the job needs about ${formatBytes(remaining)} more (output ≈ ${formatBytes(est.outputBytes)}), ${formatBytes(free)} is free and ${formatBytes(l.reserveBytes)} must stay free`,
+      `not enough free disk${dir ? ` in ${dir}` : ''}: the job needs about ${formatBytes(remaining)} more (output ≈ ${formatBytes(est.outputBytes)}), ${formatBytes(free)} is free and ${formatBytes(l.reserveBytes)} must stay free`,
       KNOBS,
     );
   }
@@ -90,6 +100,7 @@ export function checkDisk(
   margin: number,
   l: DiskLimits,
   saved = true,
+  dir?: string,
 ): EngineError | undefined {
   const kept = saved
     ? { said: 'progress is saved', next: 'then resume with --resume' }
@@ -106,7 +117,7 @@ export function checkDisk(
     return new EngineError(
       ExitCode.disk,
       'disk-reserve',
-      `stopped: only ${formatBytes(free)} free, and ${formatBytes(l.reserveBytes)} must stay free; ${kept.said}`,
+      `stopped: only ${formatBytes(free)} free${dir ? ` on the disk of ${dir}` : ''}, and ${formatBytes(l.reserveBytes)} must stay free; ${kept.said}`,
       `free some space (or lower --disk-reserve), ${kept.next}`,
     );
   }

@@ -39,7 +39,8 @@ export function segmentDiskGuard(o: SegmentGuardOptions): () => void {
     const last = o.manifest.segments.at(-1);
     if (last) segmentBytesGuess = Math.max(last.bytes, Math.round((last.bytes / last.frames) * o.segmentFrames));
     const margin = Math.round(segmentBytesGuess * 1.5) + MANIFEST_MARGIN_BYTES;
-    const stop = checkDisk(jobBytesNow(), freeBytes(o.dir), margin, o.limits, o.manifest.segments.length > 0);
+    const saved = o.manifest.segments.length > 0;
+    const stop = checkDisk(jobBytesNow(), freeBytes(o.dir), margin, o.limits, saved, o.dir);
     if (stop) throw stop;
   };
 }

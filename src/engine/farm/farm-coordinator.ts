@@ -38,20 +38,37 @@ export interface FarmCoordinatorOptions {
  * Queues the job's unfinished ranges as one BullMQ flow (range jobs as children, the join as their parent, on a
  * queue only this coordinator works) and follows them through the ranges queue's events until the parent becomes
  * ready: the ranges are done and the caller joins (run-job.ts). One coordinator per output (a Redis key it holds).
+ *
+ * A Redis that restarts without its data (no persistence) loses the queued flow: when the connection is back and
+ * the flow is gone, the ranges still unfinished on disk are queued again (each resumes from its last complete
+ * segment; a range a worker is still running stays locked to it until it ends). A Redis that kept its data (AOF,
+ * RDB) still has the flow, and BullMQ goes on with it.
  */
 export async function runFarmRanges(o: FarmCoordinatorOptions): Promise<FarmProgress> {
   const { job, emit } = o;
   const key = farmJobKey(job.plan.output);
   const progress = new FarmProgress(job.plan.total, emit, framesByRange(job.plan.dir, job.ranges));
-  const done = finishedRanges(job.plan.dir, job.ranges);
-  const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
-  const parts = pending.length > 0 ? await queueFlow(o, key, pending, progress) : undefined;
-  try {
-    await parts?.finished;
-  } finally {
-    await parts?.close();
+  for (let lost = false; ; lost = true) {
+    const done = finishedRanges(job.plan.dir, job.ranges);
+    const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
+    if (lost) {
+      const what =
+        pending.length === 0
+          ? 'every range had finished meanwhile, nothing is queued again'
+          : `${pending.length === 1 ? 'the 1 unfinished range is' : `the ${pending.length} unfinished ranges are`} queued again and resume from their finished segments`;
+      const message = `the farm's Redis came back without this job's queued ranges (restarted without persistence?): ${what}`;
+      emit({ type: 'warning', code: 'farm-queue-lost', message });
+    }
+    if (pending.length === 0) return progress;
+    const parts = await queueFlow(o, key, pending, progress);
+    let outcome: FlowOutcome;
+    try {
+      outcome = await parts.finished;
+    } finally {
+      await parts.close();
+    }
+    if (outcome === 'joined') return progress;
   }
-  return progress;
 }
 
 /**
@@ -63,7 +80,12 @@ export async function claimFarmJob(redis: Redis, output: string): Promise<() => 
   const me = workerName();
   const got = await redis.set(ownerKey(key), me, 'PX', OWNER_TTL_MS, 'NX');
   if (got === 'OK') {
-    const refresh = setInterval(() => redis.pexpire(ownerKey(key), OWNER_TTL_MS).catch(() => 0), OWNER_TTL_MS / 3);
+    // A Redis restarted without its data lost the key: taken again (unless another coordinator took it meanwhile).
+    const keep = async () => {
+      if ((await redis.pexpire(ownerKey(key), OWNER_TTL_MS)) === 0)
+        await redis.set(ownerKey(key), me, 'PX', OWNER_TTL_MS, 'NX');
+    };
+    const refresh = setInterval(() => keep().catch(() => undefined), OWNER_TTL_MS / 3);
     return async () => {
       clearInterval(refresh);
       await redis.del(ownerKey(key)).catch(() => 0);
@@ -78,8 +100,11 @@ export async function claimFarmJob(redis: Redis, output: string): Promise<() => 
   );
 }
 
+/** How a flow ended: its join became ready, or Redis lost it (restarted without its data). */
+type FlowOutcome = 'joined' | 'lost';
+
 interface FlowParts {
-  finished: Promise<void>;
+  finished: Promise<FlowOutcome>;
   close: () => Promise<void>;
 }
 
@@ -94,9 +119,19 @@ async function queueFlow(o: FarmCoordinatorOptions, key: string, pending: FrameR
   const queue = new Queue(RANGES_QUEUE, { connection });
   await events.waitUntilReady();
   let join: Worker | undefined;
-  const finished = new Promise<void>((resolve, reject) => {
+  const joins = new Queue(joinQueueName(key), { connection });
+  let onReady: (() => void) | undefined;
+  const finished = new Promise<FlowOutcome>((resolve, reject) => {
     followRanges(o, events, queue, ids, progress, reject);
-    join = new Worker(joinQueueName(key), async () => resolve(), { connection, concurrency: 1 });
+    join = new Worker(joinQueueName(key), async () => resolve('joined'), { connection, concurrency: 1 });
+    // A reconnect (Redis restarted): is the flow still there?
+    onReady = () => {
+      joins.getJob(run).then(
+        (j) => (j ? undefined : resolve('lost')),
+        () => undefined,
+      );
+    };
+    connection.on('ready', onReady);
     o.signal?.addEventListener('abort', () => cancelFlow(o, key, queue, ids, run).finally(() => reject(cancelled(o))), {
       once: true,
     });
@@ -122,7 +157,8 @@ async function queueFlow(o: FarmCoordinatorOptions, key: string, pending: FrameR
     })),
   });
   const close = async () => {
-    await Promise.allSettled([join?.close(), events.close(), flow.close(), queue.close()]);
+    if (onReady) connection.off('ready', onReady);
+    await Promise.allSettled([join?.close(), events.close(), flow.close(), queue.close(), joins.close()]);
     eventsConnection.disconnect();
   };
   return { finished, close } satisfies FlowParts;
@@ -167,6 +203,7 @@ function followRanges(
     const message = 'its worker stopped answering (killed or lost): the range goes back to the queue';
     if (r) progress.update(r, 'lost worker', frames(r), 'retry', { message });
   });
+  followRetries(events, queue, ids, (r, message) => progress.update(r, 'a worker', frames(r), 'retry', { message }));
   events.on('failed', ({ jobId, failedReason }) => {
     const r = ids.get(jobId);
     if (!r) return;
@@ -175,6 +212,31 @@ function followRanges(
         const final = !j || (await j.isFailed());
         progress.update(r, 'a worker', frames(r), final ? 'failed' : 'retry', { message: failedReason });
         if (final) fail(rangeFailed(r, failedReason));
+      },
+      () => undefined,
+    );
+  });
+}
+
+/**
+ * A failed try that BullMQ will make again is no `failed` event: the range is moved to delayed (its backoff) with one
+ * attempt more made and the reason kept. A refusal moves it to delayed too, without using an attempt: not a retry.
+ */
+function followRetries(
+  events: QueueEvents,
+  queue: Queue,
+  ids: Map<string, FrameRange>,
+  retry: (r: FrameRange, why: string) => void,
+): void {
+  const attempts = new Map<string, number>();
+  events.on('delayed', ({ jobId }) => {
+    const r = ids.get(jobId);
+    if (!r) return;
+    queue.getJob(jobId).then(
+      (j) => {
+        if (!j || j.attemptsMade <= (attempts.get(jobId) ?? 0)) return;
+        attempts.set(jobId, j.attemptsMade);
+        retry(r, `try ${j.attemptsMade} of ${j.opts.attempts ?? 1} failed: ${j.failedReason}`);
       },
       () => undefined,
     );

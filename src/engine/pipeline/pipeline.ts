@@ -212,7 +212,7 @@ function openCheckpoint(plan: JobPlan, opts: EnhanceOptions, ctx: EnhanceContext
   const held = dirBytes(dir);
   const left = Math.max(0, total - resumeFrom) * estimate.bytesPerFrame;
   try {
-    precheckDisk(estimate, left + held + left, held, freeBytes(dir), limits);
+    precheckDisk(estimate, left + held + left, held, freeBytes(dir), limits, dir);
   } catch (err) {
     releaseJob(dir, manifest);
     throw err;
@@ -273,7 +273,7 @@ export async function joinVerified(
     throw new EngineError(ExitCode.badInput, 'no-frames', `no video frames could be decoded from ${info.path}`);
   }
   // The join writes as much again as the segments hold: check the space for it first.
-  const stop = checkDisk(dirBytes(dir), freeBytes(dir), dirBytes(dir), limits);
+  const stop = checkDisk(dirBytes(dir), freeBytes(dir), dirBytes(dir), limits, true, dir);
   if (stop) throw stop;
   await joinSegments({
     ffmpeg: tools.ffmpeg,

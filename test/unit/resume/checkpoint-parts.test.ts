@@ -89,6 +89,13 @@ describe('checkpoint: sizes, budget and estimate', () => {
     assert.equal(checkDisk(10, 1000, 10, { budgetBytes: 100, reserveBytes: 0 }), undefined);
     assert.equal(checkDisk(95, 1000, 10, { budgetBytes: 100, reserveBytes: 0 })?.reason, 'disk-budget');
     assert.equal(checkDisk(10, 100, 10, { budgetBytes: 1000, reserveBytes: 95 })?.reason, 'disk-reserve');
+    // The folder is named (on a farm, each host's own view of the shared work folder).
+    const stop = checkDisk(10, 100, 10, { budgetBytes: 1000, reserveBytes: 95 }, true, '/mnt/nas/x.mp4.huaju4k');
+    assert.match(stop?.message ?? '', /free on the disk of \/mnt\/nas\/x\.mp4\.huaju4k,/);
+    assert.throws(
+      () => precheckDisk(est, est.peakBytes, 0, est.peakBytes, { budgetBytes: 2 ** 40, reserveBytes: 1 }, '/mnt/w'),
+      /not enough free disk in \/mnt\/w:/,
+    );
   });
 });
 
