@@ -121,6 +121,11 @@ export const ENHANCE_COMMAND: CommandSpec = {
     },
     { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
     EP_OPTION,
+    {
+      name: 'gpu',
+      arg: 'n',
+      help: 'the GPU to run on, by index (CUDA, TensorRT, DirectML; WebGPU and CoreML use GPU 0 only)',
+    },
     PRECISION_OPTION,
     {
       name: 'vram-budget',
@@ -196,7 +201,7 @@ export const ENHANCE_COMMAND: CommandSpec = {
       help: 'split the job over n engine processes on this machine (ranges of segments)',
       setting: 'workers',
     },
-    { name: 'devices', arg: '0,1', help: 'split the job over these GPUs, one engine process per device' },
+    { name: 'devices', arg: '0,1', help: 'split the job over these GPUs (by index), one engine process per device' },
     {
       name: 'farm',
       arg: 'redis://host:6379',
@@ -270,7 +275,7 @@ export const WORKER_COMMAND: CommandSpec = {
       help: 'a shared folder as the coordinator names it = as this host does (repeatable)',
     },
     EP_OPTION,
-    { name: 'device', arg: 'n', help: 'the GPU this worker uses (CUDA_VISIBLE_DEVICES of its engines)' },
+    { name: 'device', arg: 'n', help: "the GPU this worker's engines use, by index (as enhance --gpu)" },
     { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
     { name: 'lock-ms', arg: 'ms', help: "how soon a lost worker's range goes back to the queue (default 30000)" },
     JSON_OPTION,
