@@ -18,7 +18,9 @@ import { deviceWorkerOptions, parseDevices } from '../../../src/hub/ai/ai-settin
 import { parseHubArgs } from '../../../src/hub/cli';
 import { resolveHubConfig } from '../../../src/hub/config';
 import type { WarningEvent } from '../../../src/protocol/engine-events';
+import type { AiStatus } from '../../../src/protocol/hub-status';
 import { basicClip, FAST_MODEL, freshDir, runCli } from '../engine/helpers';
+import { closeHubs, startHub } from '../hub/helpers';
 
 describe('device/gpu-choice: which GPU a model opens on', () => {
   it('CUDA, TensorRT and DirectML get the index as their deviceId; the others take the system default', () => {
@@ -145,6 +147,26 @@ describe('device/gpu-choice in real runs (ORT, ffmpeg)', function () {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a hub AI worker for GPU 1 opens on its own (here: no such GPU, so the CPU) and ai/status says why', async () => {
+    try {
+      const { hub } = await startHub({
+        ai_enabled: true,
+        ai_model: FAST_MODEL,
+        ai_devices: 'cpu,1',
+        ai_temporal: 'off',
+      });
+      const s = hub.aiStatus() as AiStatus;
+      assert.deepEqual(
+        s.devices.map((d) => d.id),
+        ['cpu', '1'],
+      );
+      assert.notEqual(s.devices[1].executionProvider, 'webgpu');
+      assert.match(s.lastError ?? '', /^1: (.*; )?WebGPU not used: cannot choose GPU 1: WebGPU/);
+    } finally {
+      await closeHubs();
     }
   });
 });
