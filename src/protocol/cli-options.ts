@@ -124,6 +124,7 @@ export const ENHANCE_COMMAND: CommandSpec = {
     {
       name: 'gpu',
       arg: 'n',
+      setting: 'gpu',
       help: 'the GPU to run on, by index (CUDA, TensorRT, DirectML; WebGPU and CoreML use GPU 0 only)',
     },
     PRECISION_OPTION,
