@@ -69,6 +69,15 @@ function hfEnergy(out: Buffer, x0: number, x1: number): number {
   return s / n;
 }
 
+/** The mean level (green) over the dark half's interior, away from its edges. */
+function darkLevel(buf: Buffer): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = 4 * S; y < (H - 4) * S; y++)
+    for (let x = 4 * S; x < (W / 2 - 6) * S; x++, n++) sum += buf[(y * W * S + x) * 3 + 1];
+  return sum / n;
+}
+
 describe('--dark-regions soften (stage-light)', () => {
   it('finds the large dark noisy area, not the lit one', () => {
     const { weight, any } = lightMask(stageFrame(), W, H);
@@ -107,15 +116,10 @@ describe('--dark-regions soften (stage-light)', () => {
     // takes the painted checkerboard off. Blending toward the noisy input, as before, pulled it back toward the input.
     const lifted = Buffer.from(frame.output.map((v, i) => (Math.floor(i / 3) % (W * S) < (W / 2) * S ? v + 10 : v)));
     const out = new StageLightStage().process({ ...frame, output: lifted }).output;
-    // The mean level over the dark half's interior (green), the model's and the softened output's.
-    const level = (buf: Buffer) => {
-      let sum = 0;
-      let n = 0;
-      for (let y = 4 * S; y < (H - 4) * S; y++)
-        for (let x = 4 * S; x < (W / 2 - 6) * S; x++, n++) sum += buf[(y * W * S + x) * 3 + 1];
-      return sum / n;
-    };
-    assert.ok(Math.abs(level(out) - level(lifted)) <= 0.5, `level ${level(out)} against the model's ${level(lifted)}`);
+    assert.ok(
+      Math.abs(darkLevel(out) - darkLevel(lifted)) <= 0.5,
+      `level ${darkLevel(out)} against the model's ${darkLevel(lifted)}`,
+    );
     const dark = [0, (W / 2 - 8) * S] as const;
     assert.ok(hfEnergy(out, ...dark) < 0.1 * hfEnergy(lifted, ...dark), 'painted texture down by 90 % inside');
   });
