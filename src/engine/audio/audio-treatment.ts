@@ -28,21 +28,23 @@ export type AudioPlan = { treatment: AudioTreatment } | { skipped: string };
 
 /**
  * Two decoding passes over the first audio stream: the recording's levels, then the chain set from them, measured
- * for loudnorm's second pass. Skipped (with the reason) when there is no audio or it is silent.
+ * for loudnorm's second pass. Skipped (with the reason) when there is no audio or it is silent. `durationS`: only the
+ * first seconds are measured (a `--max-frames` trial encodes no more; the whole recording otherwise).
  */
 export async function planAudioTreatment(
   ffmpeg: string,
   info: Pick<MediaInfo, 'path' | 'audio'>,
   mode: TreatedMode,
+  durationS?: number,
 ): Promise<AudioPlan> {
   const stream = info.audio[0]?.index;
   if (stream === undefined) return { skipped: `--audio ${mode}: ${info.path} has no audio stream` };
-  const before = await measureLevels(ffmpeg, info.path, stream);
+  const before = await measureLevels(ffmpeg, info.path, stream, undefined, durationS);
   if (before.integratedLufs < SILENT_LUFS) {
     return { skipped: `--audio ${mode}: the audio of ${info.path} is silent; it is copied as it is` };
   }
   const chain = denoiseChain(mode, before);
-  const measured = await measureLevels(ffmpeg, info.path, stream, chain);
+  const measured = await measureLevels(ffmpeg, info.path, stream, chain, durationS);
   return {
     treatment: {
       mode,
