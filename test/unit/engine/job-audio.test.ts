@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { startJobAudio } from '../../../src/engine/audio/job-audio';
 import type { JobManifest } from '../../../src/engine/checkpoint/manifest';
+import { children } from '../../../src/engine/children';
 import { planStreams } from '../../../src/engine/ffmpeg/stream-map';
 import type { EngineEvent } from '../../../src/protocol/engine-events';
-import { children } from '../../../src/engine/children';
 import { basicClip, clip, freshDir } from './helpers';
 
 describe('--audio: stream args and a sound that cannot be measured', () => {
@@ -44,6 +44,9 @@ describe('--audio: stream args and a sound that cannot be measured', () => {
     assert.ok(w && w.type === 'warning' && w.code === 'audio-not-treated', JSON.stringify(events));
     assert.match(w.message, /measuring the audio of .* \(stream #7\) failed.*copied as it is/s);
   });
+});
+
+describe('--audio: what the measurement reads, and a job stopped while it runs', () => {
   it('a job cancelled while its sound is measured says nothing about the sound (the measurement died with the job)', async function () {
     this.timeout(120_000);
     // Two minutes of sound: its measurement runs for seconds, long enough to be cut off.
