@@ -32,13 +32,15 @@ const undelay = (samples: number, startS: number) => `asetpts=PTS-${samples}/SR/
 
 /**
  * A peak limiter when the peaks would keep loudnorm from a plain gain (linear mode needs the measured true peak
- * plus the gain under the target peak): set 1 dB under where the gain puts the target peak. Without it loudnorm
- * falls back to its dynamic mode, which rides the gain through every line and misses the target on short clips.
+ * plus the gain under the target peak), set from the denoise chain's own output (`measured`: afftdn takes the
+ * noise's share of the loudness away, `stage`'s filters move the peaks): 1 dB under where the gain puts the target
+ * peak. Without it loudnorm falls back to its dynamic mode, which rides the gain through every line and misses the
+ * target on short clips. Empty when the peaks already fit.
  */
-function peakLimiter(before: AudioLevels): string[] {
-  const gain = LOUDNESS_TARGET.integratedLufs - before.integratedLufs;
+export function peakLimiter(measured: AudioLevels): string {
+  const gain = LOUDNESS_TARGET.integratedLufs - measured.integratedLufs;
   const ceiling = LOUDNESS_TARGET.truePeakDb - 1 - gain;
-  if (before.truePeakDb <= ceiling) return [];
+  if (measured.truePeakDb <= ceiling) return '';
   // alimiter takes no limit under -24 dBFS (0.0625): a quiet recording is raised first, by what its ceiling lacks,
   // and limited there; loudnorm then needs that much less gain.
   const lift = Math.max(0, LIMITER_FLOOR_DB - ceiling);
@@ -46,8 +48,8 @@ function peakLimiter(before: AudioLevels): string[] {
   return [
     ...(lift > 0 ? [`volume=${lift.toFixed(2)}dB`] : []),
     `alimiter=limit=${amplitude(ceiling + lift).toExponential(3)}:level=0:attack=${LIMITER_ATTACK_MS}:release=50:asc=1`,
-    undelay((AUDIO_RATE * LIMITER_ATTACK_MS) / 1000, before.startS),
-  ];
+    undelay((AUDIO_RATE * LIMITER_ATTACK_MS) / 1000, measured.startS),
+  ].join(',');
 }
 
 /**
@@ -60,8 +62,8 @@ function peakLimiter(before: AudioLevels): string[] {
  *   leaves in the pauses drops a further 12 dB and no syllable is cut;
  * - `stage` only: speechnorm lifts quiet, far-miked lines toward the loud ones (its threshold above the noise floor,
  *   so pauses are not lifted), a presence lift at 2.5 kHz, and on stereo dialoguenhance brings the centre (where
- *   the voices are) forward, folded back to stereo;
- * - a peak limiter when loudnorm could not otherwise apply a plain gain (peakLimiter).
+ *   the voices are) forward, folded back to stereo.
+ * The peak limiter (peakLimiter) follows, set from this chain's measured output.
  */
 export function denoiseChain(mode: Exclude<AudioMode, 'copy'>, before: AudioLevels): string {
   const floor = before.noiseFloorDb;
@@ -84,7 +86,7 @@ export function denoiseChain(mode: Exclude<AudioMode, 'copy'>, before: AudioLeve
       'equalizer=f=2500:t=q:w=1.2:g=3',
     );
   }
-  return [...filters, ...peakLimiter(before)].join(',');
+  return filters.join(',');
 }
 
 /**
