@@ -1,7 +1,7 @@
 /**
  * Where a stage's lighting defeats a GAN upscaler, found on the low-res frame: large dark areas with sensor noise
  * (the model paints texture into the noise, and it crawls from frame to frame) and clipped highlights (nothing left
- * to restore). Returns a weight per low-res pixel, 0 (the model's output stays) to 1 (a plain resize), smooth at the
+ * to restore). Returns a weight per low-res pixel, 0 (the model's output stays) to 1 (fully softened), smooth at the
  * edges and exactly 0 away from such areas. Stateless: every window is wide enough (7×7 level and noise, 9×9 size
  * test) that frame-to-frame noise barely moves it, so a resumed job needs no priming.
  */
