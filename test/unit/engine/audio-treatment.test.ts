@@ -123,3 +123,29 @@ describe('--audio: the sound measured once per job, treated in the join', functi
     assert.equal(videoStreamHash(out), videoStreamHash(ref), 'resumed video differs from the uninterrupted run');
   });
 });
+
+describe('--audio on a --max-frames trial', function () {
+  this.timeout(300_000);
+  it('measures only the seconds the trial encodes: the first second of the made mix is its pause, not its dialogue', async () => {
+    const input = dialogueClip();
+    const dir = freshDir('huaju4k-audio-trial-');
+    const run = async (name: string, extra: string[]) => {
+      const out = join(dir, name);
+      const args = deterministicArgs(input.path, out, 20, ['--temporal', 'off', '--audio', 'clean', ...extra]);
+      const r = await runCli(args, ENV);
+      assert.equal(r.code, 0, r.stderr);
+      const report = done(r.events)?.report.audio;
+      assert.ok(report, 'an audio report');
+      return report.before;
+    };
+    // 10 frames at 10 fps: the first second, inside the 1.5 s pause before the speech.
+    const trial = await run('trial.mp4', ['--max-frames', '10']);
+    const whole = await run('whole.mp4', []);
+    // The pause holds the room's noise only: its loudness is the floor's, well under the dialogue's.
+    assert.ok(
+      trial.integratedLufs < whole.integratedLufs - 3,
+      `trial ${trial.integratedLufs} LUFS, whole ${whole.integratedLufs} LUFS`,
+    );
+    assert.ok(trial.speechDb - trial.noiseFloorDb < 3, `trial: voices ${trial.speechDb}, floor ${trial.noiseFloorDb}`);
+  });
+});
