@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
-import type { DoneEvent, EngineEvent } from '../../../src/protocol/engine-events';
+import { type DoneEvent, type EngineEvent, ExitCode } from '../../../src/protocol/engine-events';
 import { decodeMono, ebur128, windowLevels } from '../../../tools/quality/audio-metrics';
 import { speechMix } from '../../../tools/quality/speech-mix';
 import { deterministicArgs, videoStreamHash, workFolder } from '../resume/helpers';
@@ -147,5 +147,29 @@ describe('--audio on a --max-frames trial', function () {
       `trial ${trial.integratedLufs} LUFS, whole ${whole.integratedLufs} LUFS`,
     );
     assert.ok(trial.speechDb - trial.noiseFloorDb < 3, `trial: voices ${trial.speechDb}, floor ${trial.noiseFloorDb}`);
+  });
+});
+
+describe('--audio on a cancelled job', function () {
+  this.timeout(300_000);
+  it('SIGTERM while the sound is measured: the job is cancelled and says nothing of the sound left untreated', async () => {
+    // A minute of picture and sound: the measurement (three decoding passes) is still running at the first frames.
+    const input = clip('long-sound-64x36.mp4', [
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=10:duration=60'],
+      ...['-f', 'lavfi', '-i', 'anoisesrc=color=pink:amplitude=0.1:duration=60:sample_rate=48000'],
+      ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
+    ]);
+    const out = join(freshDir('huaju4k-audio-cancel-'), 'cancelled.mp4');
+    const child = startCli(deterministicArgs(input, out, 20, ['--temporal', 'off', '--audio', 'clean']), ENV);
+    let sent = false;
+    const r = await collect(child, (e) => {
+      if (sent || e.type !== 'progress') return;
+      sent = true;
+      child.kill('SIGTERM');
+    });
+    assert.ok(sent, 'cancelled mid-run');
+    assert.equal(r.code, ExitCode.cancelled, r.stderr);
+    const warned = r.events.filter((e) => e.type === 'warning' && e.code === 'audio-not-treated');
+    assert.deepEqual(warned, [], 'no audio warning on cancel');
   });
 });
