@@ -84,7 +84,7 @@ export interface EnhanceArgs extends FarmArgs {
   publish?: string;
   /** The sound: as it is (copy), or measured and treated in the join (audio/audio-treatment.ts). */
   audio: AudioMode;
-  /** Soften the model's output toward a plain resize in dark noisy areas and clipped highlights (stage-light/). */
+  /** Soften the model's output toward its own low-pass in dark noisy areas and clipped highlights (stage-light/). */
   darkRegions: (typeof DARK_REGION_MODES)[number];
   json: boolean;
 }

@@ -15,7 +15,7 @@ export const MOTION_MODES = ['flow', 'off'] as const;
 /** `--audio`: the source's sound as it is, cleaned (noise, loudness), or cleaned with dialogue brought forward. */
 export const AUDIO_MODES = ['copy', 'clean', 'stage'] as const;
 export type AudioMode = (typeof AUDIO_MODES)[number];
-/** `--dark-regions`: leave the model's output as it is, or soften it toward a plain resize in dark noisy areas. */
+/** `--dark-regions`: leave the model's output as it is, or soften it in dark noisy areas (toward its own low-pass: the detail finer than a source pixel goes). */
 export const DARK_REGION_MODES = ['off', 'soften'] as const;
 /** What `--ep` accepts. `auto` tries this platform's GPU providers (engine gpu/providers.ts autoOrder), then the CPU. */
 export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;

@@ -24,7 +24,7 @@ import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
 import { audioRows, audioTable } from './audio-table';
 import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
-import { changedOutside, darkMask, paintedEnergy } from './dark-regions';
+import { changedOutside, darkMask, flowsInDark, paintedEnergy } from './dark-regions';
 import { flickerIndex, psnr, type Region, ssim, staticBlocks, staticShare, tailError, warpingError } from './metrics';
 import { type FlowGrader, type TruthFlow, truthFlows } from './truth-flow';
 
@@ -188,26 +188,31 @@ function modeRun(mode: Mode, model: TileUpscaler, args: Args): ModeRun {
 
 /**
  * --dark-regions rows' own measures, against per-frame: the high-frequency energy the truth does not have inside its
- * dark areas (dark-regions.ts), and the share of pixels outside them that differ.
+ * dark areas (dark-regions.ts), the warping error there (along the truth's Farnebäck flow, as a ratio to the truth's
+ * own), and the share of pixels outside them that differ.
  */
-function darkNotes(clip: QualityClip, runs: ModeRun[]): string[] {
+function darkNotes(clip: QualityClip, name: string, runs: ModeRun[]): string[] {
   const base = runs.find((r) => r.mode === 'per-frame');
   const soft = runs.find((r) => r.mode === 'per-frame soften');
   if (!base || !soft) return [];
+  const { width: w, height: h } = clip;
+  const darks = clip.truth.map((t) => darkMask(t, w, h));
   let painted = [0, 0];
   let share = 0;
   let outside = 0;
   for (let i = 0; i < clip.truth.length; i++) {
-    const dark = darkMask(clip.truth[i], clip.width, clip.height);
-    const p = (o: Buffer) => paintedEnergy(o, clip.truth[i], clip.width, clip.height, dark);
+    const p = (o: Buffer) => paintedEnergy(o, clip.truth[i], w, h, darks[i]);
     painted = [painted[0] + p(base.outputs[i]), painted[1] + p(soft.outputs[i])];
-    share += dark.share;
-    outside += changedOutside(base.outputs[i], soft.outputs[i], dark);
+    share += darks[i].share;
+    outside += changedOutside(base.outputs[i], soft.outputs[i], darks[i]);
   }
+  const flows = flowsInDark(truthFlows(clip, name, 'farneback'), darks);
+  const warp = (frames: Uint8Array[]) => warpingError(frames, flows, w, h) / warpingError(clip.truth, flows, w, h);
   const n = clip.truth.length;
   const cut = 1 - painted[1] / painted[0];
+  const [wb, ws] = [warp(base.outputs), warp(soft.outputs)];
   return [
-    `${clip.name} dark regions (${((share / n) * 100).toFixed(0)}% of the frame): painted HF energy per-frame ${(painted[0] / n).toFixed(3)}, soften ${(painted[1] / n).toFixed(3)} (${(cut * 100).toFixed(0)}% less${cut >= 0.5 ? '' : ', under the 50% asked'}); pixels changed outside them ${((outside / n) * 100).toFixed(2)}% (where the noisy input's mask reaches past the truth's dark areas)`,
+    `${clip.name} dark regions (${((share / n) * 100).toFixed(0)}% of the frame): painted HF energy per-frame ${(painted[0] / n).toFixed(3)}, soften ${(painted[1] / n).toFixed(3)} (${(cut * 100).toFixed(0)}% less${cut >= 0.5 ? '' : ', under the 50% asked'}); warping error there (ratio to the truth's) per-frame ${wb.toFixed(2)}, soften ${ws.toFixed(2)}${ws <= wb ? '' : ' (worse)'}; pixels changed outside them ${((outside / n) * 100).toFixed(2)}% (where the noisy input's mask reaches past the truth's dark areas)`,
   ];
 }
 
@@ -328,7 +333,7 @@ async function main(): Promise<void> {
       modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args),
     );
     await enhanceInterleaved(clip, runs);
-    notes.push(...darkNotes(clip, runs));
+    notes.push(...darkNotes(clip, name, runs));
     const graded = grade(clip, name, masks);
     for (const r of runs) {
       let p = 0;
