@@ -62,6 +62,8 @@ interface Row {
   warpMovingDis: number;
   /** Worst 1 % of pixels' error inside the moving regions (levels). */
   tailMoving: number;
+  /** The largest error there (a stale tile where something moved raises it above per-frame's). */
+  maxMoving: number;
   fps: number;
   cpuMsPerFrame: number;
   reuseRatio: number;
@@ -226,6 +228,7 @@ function printTable(rows: Row[], notes: string[]): void {
     'moving F',
     'moving DIS',
     'tail99 mov',
+    'max mov',
     'fps',
     'CPU ms/frame',
     'speed-up',
@@ -246,6 +249,7 @@ function printTable(rows: Row[], notes: string[]): void {
       fmt(r.warpMoving, 2),
       fmt(r.warpMovingDis, 2),
       fmt(r.tailMoving, 1),
+      fmt(r.maxMoving, 1),
       fmt(r.fps, 2),
       fmt(r.cpuMsPerFrame, 0),
       base ? `${fmt(base.cpuMsPerFrame / r.cpuMsPerFrame, 2)}×` : '',
@@ -259,7 +263,7 @@ function printTable(rows: Row[], notes: string[]): void {
   for (const n of notes) process.stdout.write(`${n}\n`);
 }
 
-type Warps = Pick<Row, 'warp' | 'warpDis' | 'warpMoving' | 'warpMovingDis' | 'tailMoving'>;
+type Warps = Pick<Row, 'warp' | 'warpDis' | 'warpMoving' | 'warpMovingDis' | 'tailMoving' | 'maxMoving'>;
 
 /** Grades outputs against the clip's truth: warping-error ratios by both graders, whole and moving, and the tail. */
 function grade(clip: QualityClip, name: string, masks: Uint8Array[]): (outputs: Buffer[]) => Warps {
@@ -277,6 +281,7 @@ function grade(clip: QualityClip, name: string, masks: Uint8Array[]): (outputs: 
     warpMoving: ratio(outputs, 'farneback', moving),
     warpMovingDis: ratio(outputs, 'dis', moving),
     tailMoving: tailError(outputs, clip.truth, w, moving),
+    maxMoving: tailError(outputs, clip.truth, w, moving, 1),
   });
 }
 
