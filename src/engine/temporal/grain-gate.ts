@@ -19,13 +19,20 @@ export const GRAIN_WINDOW_FACTOR = 3;
  */
 export const GRAIN_MOVED_GAIN = 1.25;
 /**
+ * Above this window allowance (levels of a 4×4 window's mean) grain hides changes of a hand's or a head's contrast,
+ * and the present test decides alone. The stage clip's synthetic sensor noise (±10 levels on luma at the low-res
+ * input) asks 22–25 and served its moving head stale (−0.58 dB, worst 1 % of the moving pixels 16 → 28 levels);
+ * people-grain's old camera asks 6–15.
+ */
+export const GRAIN_MAX_WINDOW = 18;
+/**
  * The grain levels may grow at most this much from one frame to the next (a crowd walking in does not raise them),
  * from at least GRAIN_FLOOR (a level of 0, a frame that did not change at all, must not hold them at 0).
  */
 export const GRAIN_RISE = 2;
 export const GRAIN_FLOOR = 0.5;
 /** How the grain allowance works, for the checkpoint's pixel parameters (a resume must not mix two versions). */
-export const GRAIN_VERSION = `median-${GRAIN_MEAN_FACTOR}-w4-${GRAIN_WINDOW_FACTOR}-rise${GRAIN_RISE}-moved${GRAIN_MOVED_GAIN}`;
+export const GRAIN_VERSION = `median-${GRAIN_MEAN_FACTOR}-w4-${GRAIN_WINDOW_FACTOR}-max${GRAIN_MAX_WINDOW}-rise${GRAIN_RISE}-moved${GRAIN_MOVED_GAIN}`;
 
 function median(values: Float32Array): number {
   const sorted = Float32Array.from(values).sort();
@@ -91,7 +98,7 @@ export function grainMeasures(
  * over its tiles of what is left of tileChange and tileWindowChange once the flow's motion is followed (so a pan,
  * where every tile changed, measures the small residual of its shifts, not its motion) — follows them from frame to
  * frame (rising at most GRAIN_RISE× per frame), and marks the tiles whose change in place is within GRAIN_MEAN_FACTOR
- * and GRAIN_WINDOW_FACTOR times them. Clean footage, where the present test passes most tiles, and threshold 0
+ * and GRAIN_WINDOW_FACTOR times them (none where that window allowance exceeds GRAIN_MAX_WINDOW). Clean footage, where the present test passes most tiles, and threshold 0
  * (reuse only identical tiles) never engage it, so they are reused exactly as before. The levels start afresh on
  * frames computed whole for a reason that resets the reuse (first, refresh, scene cut, size change): a resume primes
  * from such a frame, so it measures the same levels as an uninterrupted run.
@@ -115,14 +122,18 @@ export class GrainGate {
     return this.threshold > 0 && median(levels) > this.threshold;
   }
 
-  /** Per tile (row-major), 1 where its change in place is within the grain allowance. */
-  still(m: GrainMeasures): Uint8Array {
+  /**
+   * Per tile (row-major), 1 where its change in place is within the grain allowance; undefined when the grain is too
+   * strong to tell a change from (window allowance above GRAIN_MAX_WINDOW).
+   */
+  still(m: GrainMeasures): Uint8Array | undefined {
     const mean = median(m.residual);
     const window = median(m.residualWindows);
     const rise = (now: number, before: number) => Math.min(now, Math.max(before, GRAIN_FLOOR) * GRAIN_RISE);
     this.window = this.mean === undefined ? window : rise(window, this.window);
     this.mean = this.mean === undefined ? mean : rise(mean, this.mean);
     const a = { mean: GRAIN_MEAN_FACTOR * this.mean, window: GRAIN_WINDOW_FACTOR * this.window };
+    if (a.window > GRAIN_MAX_WINDOW) return undefined;
     this.allowance = a;
     const still = new Uint8Array(m.levels.length);
     for (let i = 0; i < still.length; i++) still[i] = m.levels[i] <= a.mean && m.windows[i] <= a.window ? 1 : 0;

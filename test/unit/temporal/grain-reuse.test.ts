@@ -116,7 +116,7 @@ describe('temporal: tile reuse on a fixed camera with grain (issue 31)', functio
     assert.ok(plain.reuseRatio < 0.2, `--motion off keeps the present test: grain fails it (${plain.reuseRatio})`);
   });
 
-  it('clean footage and threshold 0 keep the present test alone', async () => {
+  it('clean footage, threshold 0 and grain too strong to tell a change from keep the present test alone', async () => {
     const clean = realPanFrames(picture(), { width: W, height: H, frames: 6, step: [0, 0], noise: 1 });
     const up = new ReuseUpscaler(new ReplicateUpscaler(2), {}, new MotionEstimator());
     for (const frame of clean) {
@@ -127,6 +127,13 @@ describe('temporal: tile reuse on a fixed camera with grain (issue 31)', functio
     for (const frame of grainyScene(picture(), 6).frames) {
       await strict.upscale(frame, W, H);
       assert.equal(strict.lastGrainAllowance, undefined, 'threshold 0 reuses identical tiles only');
+    }
+    // ±24 levels (σ ≈ 14): a 4×4 window's mean moves by more than GRAIN_MAX_WINDOW / 3 on grain alone.
+    const loud = realPanFrames(picture(), { width: W, height: H, frames: 6, step: [0, 0], noise: 24 });
+    const drowned = new ReuseUpscaler(new ReplicateUpscaler(2), {}, new MotionEstimator());
+    for (const frame of loud) {
+      await drowned.upscale(frame, W, H);
+      assert.equal(drowned.lastGrainAllowance, undefined, 'grain this strong hides a hand: no allowance');
     }
   });
 
