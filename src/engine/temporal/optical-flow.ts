@@ -75,27 +75,61 @@ function pyramid(luma: Uint8Array, w: number, h: number, minSide: number): Plane
   return levels;
 }
 
-/** Box sum of radius r (clipped at the borders), separable, in place into `out`. */
-function boxSum(src: Float32Array, w: number, h: number, r: number, tmp: Float32Array, out: Float32Array): void {
+/**
+ * Box sum of radius r (clipped at the borders), separable, in place into `out`. The column pass runs row by row with
+ * one running sum per column (`cols`, float64 like the row pass's local): the same additions in the same order as a
+ * column-by-column walk, read and written in memory order.
+ */
+export function boxSum(src: Float32Array, w: number, h: number, r: number, tmp: Float32Array, out: Float32Array): void {
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let s = 0;
     for (let x = 0; x <= Math.min(r, w - 1); x++) s += src[row + x];
-    for (let x = 0; x < w; x++) {
+    const inner = Math.min(w, w - r - 1);
+    let x = 0;
+    for (; x < Math.min(r, inner); x++) {
       tmp[row + x] = s;
-      if (x + r + 1 < w) s += src[row + x + r + 1];
+      s += src[row + x + r + 1];
+    }
+    for (; x < inner; x++) {
+      tmp[row + x] = s;
+      s += src[row + x + r + 1];
+      s -= src[row + x - r];
+    }
+    for (; x < w; x++) {
+      tmp[row + x] = s;
       if (x - r >= 0) s -= src[row + x - r];
     }
   }
-  for (let x = 0; x < w; x++) {
-    let s = 0;
-    for (let y = 0; y <= Math.min(r, h - 1); y++) s += tmp[y * w + x];
-    for (let y = 0; y < h; y++) {
-      out[y * w + x] = s;
-      if (y + r + 1 < h) s += tmp[(y + r + 1) * w + x];
-      if (y - r >= 0) s -= tmp[(y - r) * w + x];
-    }
+  const cols = columnSums(w);
+  cols.fill(0);
+  for (let y = 0; y <= Math.min(r, h - 1); y++) for (let x = 0, i = y * w; x < w; x++, i++) cols[x] += tmp[i];
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const add = y + r + 1 < h ? (y + r + 1) * w : -1;
+    const sub = y - r >= 0 ? (y - r) * w : -1;
+    if (add >= 0 && sub >= 0)
+      for (let x = 0; x < w; x++) {
+        const s = cols[x];
+        out[row + x] = s;
+        cols[x] = s + tmp[add + x] - tmp[sub + x];
+      }
+    else
+      for (let x = 0; x < w; x++) {
+        let s = cols[x];
+        out[row + x] = s;
+        if (add >= 0) s += tmp[add + x];
+        if (sub >= 0) s -= tmp[sub + x];
+        cols[x] = s;
+      }
   }
+}
+
+let columns = new Float64Array(0);
+/** boxSum()'s per-column running sums, reused from call to call (one thread's). */
+function columnSums(w: number): Float64Array {
+  if (columns.length < w) columns = new Float64Array(w);
+  return columns;
 }
 
 /** Central-difference gradients of a plane. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lumaOf } from '../../../src/engine/temporal/change-mask';
 import { consistentMask, MotionEstimator } from '../../../src/engine/temporal/motion';
-import { opticalFlow } from '../../../src/engine/temporal/optical-flow';
+import { boxSum, opticalFlow } from '../../../src/engine/temporal/optical-flow';
 import { writeNaturalPng } from '../reference/natural-image';
 
 /** Luma of a w×h window at (x, y) of a real frame, after an area downscale by `down` (so x, y may be fractions). */
@@ -53,6 +53,54 @@ describe('temporal/optical-flow: pyramidal Lucas–Kanade on real frames', funct
     [1.5, -0.5],
     [6, 4],
   ]) {
+    it('the box sum equals the running sums walked column by column (the same float roundings)', () => {
+      // Rows: a running sum per row; columns: a running sum per column, walked top to bottom one column at a time.
+      const plain = (src: Float32Array, w: number, h: number, r: number) => {
+        const tmp = new Float32Array(w * h);
+        const out = new Float32Array(w * h);
+        for (let y = 0; y < h; y++) {
+          let s = 0;
+          for (let x = 0; x <= Math.min(r, w - 1); x++) s += src[y * w + x];
+          for (let x = 0; x < w; x++) {
+            tmp[y * w + x] = s;
+            if (x + r + 1 < w) s += src[y * w + x + r + 1];
+            if (x - r >= 0) s -= src[y * w + x - r];
+          }
+        }
+        for (let x = 0; x < w; x++) {
+          let s = 0;
+          for (let y = 0; y <= Math.min(r, h - 1); y++) s += tmp[y * w + x];
+          for (let y = 0; y < h; y++) {
+            out[y * w + x] = s;
+            if (y + r + 1 < h) s += tmp[(y + r + 1) * w + x];
+            if (y - r >= 0) s -= tmp[(y - r) * w + x];
+          }
+        }
+        return out;
+      };
+      let seed = 7;
+      const unit = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      // Magnitudes from 1e-12 to 1e12: a sum in another order would round differently.
+      const next = () => (unit() * 2 - 1) * 10 ** Math.round(unit() * 24 - 12);
+      for (const [w, h] of [
+        [1, 1],
+        [1, 9],
+        [9, 1],
+        [3, 4],
+        [7, 8],
+        [40, 23],
+      ])
+        for (const r of [0, 1, 3, 5]) {
+          const src = Float32Array.from({ length: w * h }, next);
+          const out = new Float32Array(w * h);
+          boxSum(src, w, h, r, new Float32Array(w * h), out);
+          assert.deepEqual(out, plain(src, w, h, r), `${w}×${h} radius ${r}`);
+        }
+    });
+
     it(`recovers a known shift of (${u}, ${v}) px on a real frame`, () => {
       const a = realWindow(png, 256, 192, 20, 20, 2);
       const b = realWindow(png, 256, 192, 20 - u, 20 - v, 2);
