@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lumaOf } from '../../../src/engine/temporal/change-mask';
 import { consistentMask, MotionEstimator } from '../../../src/engine/temporal/motion';
-import { boxSum, opticalFlow } from '../../../src/engine/temporal/optical-flow';
+import type { FlowField } from '../../../src/engine/temporal/optical-flow';
+import { boxSum, opticalFlow, sampleBilinear } from '../../../src/engine/temporal/optical-flow';
 import { writeNaturalPng } from '../reference/natural-image';
 
 /** Luma of a w×h window at (x, y) of a real frame, after an area downscale by `down` (so x, y may be fractions). */
@@ -110,6 +111,43 @@ describe('temporal/optical-flow: pyramidal Lucas–Kanade on real frames', funct
       assert.ok(r.share > 0.9, `${(r.share * 100).toFixed(1)} % of textured pixels within 0.25 px of (${u}, ${v})`);
     });
   }
+
+  it('the consistency mask is the forward–backward check with sampleBilinear, pixel by pixel', () => {
+    const w = 23;
+    const h = 17;
+    let seed = 3;
+    const unit = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    // Flows of up to ±4 px (some leave the frame), the forward one close to minus the backward one in places.
+    const field = (): FlowField => ({
+      width: w,
+      height: h,
+      u: Float32Array.from({ length: w * h }, () => (unit() - 0.5) * 8),
+      v: Float32Array.from({ length: w * h }, () => (unit() - 0.5) * 8),
+    });
+    const back = field();
+    const fwd = field();
+    for (let i = 0; i < w * h; i += 2) {
+      fwd.u[i] = -back.u[i];
+      fwd.v[i] = -back.v[i];
+    }
+    const plain = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        const [bu, bv] = [back.u[i], back.v[i]];
+        const [qx, qy] = [x + bu, y + bv];
+        if (qx < 0 || qy < 0 || qx > w - 1 || qy > h - 1) continue;
+        const fu = sampleBilinear(fwd.u, w, h, qx, qy);
+        const fv = sampleBilinear(fwd.v, w, h, qx, qy);
+        const [du, dv] = [bu + fu, bv + fv];
+        plain[i] = du * du + dv * dv <= 0.01 * (bu * bu + bv * bv + fu * fu + fv * fv) + 0.5 ? 1 : 0;
+      }
+    assert.deepEqual(consistentMask(back, fwd), plain);
+    assert.ok(plain.includes(1) && plain.includes(0));
+  });
 
   it('flags the pixels a shift uncovers as inconsistent, and keeps the rest', () => {
     const a = realWindow(png, 256, 192, 20, 20, 2);
