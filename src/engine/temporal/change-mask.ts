@@ -110,7 +110,10 @@ export function staticWeights(
 /** Per pixel, a smoothed difference mapped linearly to a static weight: 1 below staticBelow, 0 above movingAbove. */
 export function weightsFromDiff(diff: Float32Array, t: MaskThresholds): Float32Array {
   const soft = new Float32Array(diff.length);
-  for (let i = 0; i < diff.length; i++) soft[i] = weightOf(diff[i], t);
+  // weightOf() with its span found once.
+  const { movingAbove } = t;
+  const span = Math.max(1e-6, movingAbove - t.staticBelow);
+  for (let i = 0; i < diff.length; i++) soft[i] = Math.max(0, Math.min(1, (movingAbove - diff[i]) / span));
   return soft;
 }
 

@@ -186,13 +186,15 @@ export function warpedPasts(
     }
     const eroded = erode3x3(hypothesis.weight, w, h);
     decay *= t.decay;
-    for (let i = 0; i < n; i++) {
-      const e = cumulative && cumulative[i] < eroded[i] ? cumulative[i] : eroded[i];
-      eroded[i] = e;
-    }
-    cumulative = eroded;
     const weighted = new Float32Array(n);
-    for (let i = 0; i < n; i++) weighted[i] = eroded[i] * decay;
+    if (cumulative)
+      for (let i = 0; i < n; i++) {
+        const e = Math.min(cumulative[i], eroded[i]);
+        eroded[i] = e;
+        weighted[i] = e * decay;
+      }
+    else for (let i = 0; i < n; i++) weighted[i] = eroded[i] * decay;
+    cumulative = eroded;
     out.push({ weight: weighted, ox: hypothesis.ox, oy: hypothesis.oy, output: pasts[k].output });
   }
   return out;

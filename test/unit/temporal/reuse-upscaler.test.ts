@@ -38,8 +38,8 @@ describe('temporal: tile reuse', () => {
         // Few distinct values (many ties) and many.
         const a = Float32Array.from({ length: n }, () => Math.round((r() - 0.5) * spread) / 4);
         const sorted = a.slice().sort();
+        // Equal as numbers: a sort puts −0 before +0, the selection may return either (both round to shift 0).
         for (const k of new Set([0, n >> 1, n - 1, Math.floor(r() * n)]))
-          // Equal as numbers: a sort puts −0 before +0, the selection may return either (both round to shift 0).
           assert.equal(kthSmallest(a.slice(), k) + 0, sorted[k] + 0, `n ${n} spread ${spread} k ${k}`);
       }
   });
