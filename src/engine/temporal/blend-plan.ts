@@ -114,32 +114,26 @@ export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, si
         bs[used++] = pasts[k];
       }
       const start = y * s * rowBytes + x * blockBytes;
-      if (used === 1) blendBlock1(raw, out, { start, rowBytes, s }, norm, bw[0], bs[0], bo[0]);
-      else if (used === 2) blendBlock2(raw, out, { start, rowBytes, s }, norm, bw, bs, bo);
-      else if (used === 3) blendBlock3(raw, out, { start, rowBytes, s }, norm, bw, bs, bo);
-      else blendBlock(raw, out, { start, rowBytes, s }, norm, used, bw, bs, bo);
+      if (used === 1) blendBlock1(raw, out, start, rowBytes, s, norm, bw[0], bs[0], bo[0]);
+      else if (used === 2) blendBlock2(raw, out, start, rowBytes, s, norm, bw, bs, bo);
+      else if (used === 3) blendBlock3(raw, out, start, rowBytes, s, norm, bw, bs, bo);
+      else blendBlock(raw, out, start, rowBytes, s, norm, used, bw, bs, bo);
     }
   }
-}
-
-/** Where one block's bytes are: its first byte, the output's row stride and the block's side (s rows of s·3 bytes). */
-interface BlockAt {
-  start: number;
-  rowBytes: number;
-  s: number;
 }
 
 /** One block with one past: out = ⌊fround(fround(norm·raw) + w·past) + 0.5⌋. */
 function blendBlock1(
   raw: Uint8Array,
   out: Uint8Array,
-  at: BlockAt,
+  start: number,
+  rowBytes: number,
+  s: number,
   norm: number,
   w1: number,
   p1: Uint8Array,
   o1: number,
 ): void {
-  const { start, rowBytes, s } = at;
   for (let dy = 0, from = start; dy < s; dy++, from += rowBytes) {
     const end = from + s * 3;
     for (let j = from; j < end; j++) out[j] = Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]) + 0.5;
@@ -150,13 +144,14 @@ function blendBlock1(
 function blendBlock2(
   raw: Uint8Array,
   out: Uint8Array,
-  at: BlockAt,
+  start: number,
+  rowBytes: number,
+  s: number,
   norm: number,
   bw: Float64Array,
   bs: Uint8Array[],
   bo: Int32Array,
 ): void {
-  const { start, rowBytes, s } = at;
   const w1 = bw[0];
   const w2 = bw[1];
   const p1 = bs[0];
@@ -174,13 +169,14 @@ function blendBlock2(
 function blendBlock3(
   raw: Uint8Array,
   out: Uint8Array,
-  at: BlockAt,
+  start: number,
+  rowBytes: number,
+  s: number,
   norm: number,
   bw: Float64Array,
   bs: Uint8Array[],
   bo: Int32Array,
 ): void {
-  const { start, rowBytes, s } = at;
   const w1 = bw[0];
   const w2 = bw[1];
   const w3 = bw[2];
@@ -203,14 +199,15 @@ function blendBlock3(
 function blendBlock(
   raw: Uint8Array,
   out: Uint8Array,
-  at: BlockAt,
+  start: number,
+  rowBytes: number,
+  s: number,
   norm: number,
   used: number,
   bw: Float64Array,
   bs: Uint8Array[],
   bo: Int32Array,
 ): void {
-  const { start, rowBytes, s } = at;
   for (let dy = 0, from = start; dy < s; dy++, from += rowBytes) {
     const end = from + s * 3;
     for (let j = from; j < end; j++) {

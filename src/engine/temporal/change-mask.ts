@@ -12,6 +12,16 @@ export function lumaOf(rgb: Uint8Array, pixels: number, out = new Uint8Array(pix
   return out;
 }
 
+let scratch = new Float32Array(0);
+/**
+ * A plane for a pass's intermediate rows, reused from call to call (this thread's): the passes that take it write
+ * every value they read back, and nothing of it is returned.
+ */
+function scratchPlane(n: number): Float32Array {
+  if (scratch.length < n) scratch = new Float32Array(n);
+  return scratch;
+}
+
 /** 3×3 mean (clipped at the borders) of |a − b|, per pixel. */
 export function smoothedAbsDiff(a: Uint8Array, b: Uint8Array, width: number, height: number): Float32Array {
   return smoothedAbsDiffIn(a, b, width, height, { x: 0, y: 0, w: width, h: height });
@@ -33,7 +43,7 @@ export function smoothedAbsDiffIn(
   // order); the column pass adds the three row means top to bottom, as a loop from 0 would.
   const ry0 = Math.max(0, r.y - 1);
   const ry1 = Math.min(height, r.y + r.h + 1);
-  const rows = new Float32Array(n);
+  const rows = scratchPlane(n);
   for (let y = ry0; y < ry1; y++) rowMeans(a, b, y * width, width, r.x, r.x + r.w, rows);
   const out = new Float32Array(n);
   for (let y = r.y; y < r.y + r.h; y++) {
@@ -125,7 +135,7 @@ export function weightOf(diff: number, t: MaskThresholds): number {
 
 /** 3×3 minimum: grows the low-weight (moving) area by one pixel. */
 export function erode3x3(src: Float32Array, width: number, height: number): Float32Array {
-  const rows = new Float32Array(src.length);
+  const rows = scratchPlane(src.length);
   for (let y = 0; y < height; y++) {
     const r = y * width;
     for (let x = 0; x < width; x++) {
