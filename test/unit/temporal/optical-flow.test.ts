@@ -112,6 +112,35 @@ describe('temporal/optical-flow: pyramidal Lucas–Kanade on real frames', funct
     });
   }
 
+  it("flows that reuse a plane's pyramid (a pair and the next pair) are the numbers computed afresh", () => {
+    const frames = [0, 2, 5].map((dx) => realWindow(png, 96, 64, 20 + dx, 20, 2));
+    const pairs = [
+      [1, 0],
+      [0, 1],
+      [2, 1],
+      [1, 2],
+    ];
+    // In sequence: the second flow of a pair and the next pair's first find their planes' pyramids again.
+    const chained = pairs.map(([a, b]) => opticalFlow(frames[a], frames[b], 96, 64));
+    // Afresh: before each, a flow of two other planes pushes the others out.
+    const other = () => Uint8Array.from({ length: 96 * 64 }, (_, i) => (i * 37) % 251);
+    const fresh = pairs.map(([a, b]) => {
+      opticalFlow(other(), other().reverse(), 96, 64);
+      opticalFlow(other().reverse(), other(), 96, 64);
+      return opticalFlow(frames[a], frames[b], 96, 64);
+    });
+    for (let k = 0; k < pairs.length; k++) {
+      assert.deepEqual(chained[k].u, fresh[k].u, `pair ${pairs[k]} u`);
+      assert.deepEqual(chained[k].v, fresh[k].v, `pair ${pairs[k]} v`);
+    }
+    // A plane changed in place after its flow is not mistaken for the one it was.
+    const moved = frames[0].slice();
+    const first = opticalFlow(moved, frames[1], 96, 64);
+    moved.set(frames[2]);
+    assert.deepEqual(opticalFlow(moved, frames[1], 96, 64).u, fresh[2].u);
+    assert.notDeepEqual(first.u, fresh[2].u);
+  });
+
   it('the consistency mask is the forward–backward check with sampleBilinear, pixel by pixel', () => {
     const w = 23;
     const h = 17;
