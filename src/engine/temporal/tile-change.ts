@@ -105,11 +105,37 @@ export function tileWindowChange(
   return peak;
 }
 
-/** Median of a flow component over a tile, sorted in `scratch` (at least a tile's pixels; no allocation per tile). */
+/**
+ * Median of a flow component over a tile (the upper median: the value a sort would put at index ⌊n/2⌋), gathered
+ * in `scratch` (at least a tile's pixels; no allocation per tile) and selected there in linear time.
+ */
 export function tileMedian(plane: Float32Array, width: number, box: TileBox, scratch: Float32Array): number {
   const values = scratch.subarray(0, box.w * box.h);
   for (let y = 0, j = 0; y < box.h; y++)
     for (let x = 0; x < box.w; x++, j++) values[j] = plane[(box.y + y) * width + box.x + x];
-  values.sort();
-  return values[values.length >> 1];
+  return kthSmallest(values, values.length >> 1);
+}
+
+/** The value at index k of `a` sorted ascending (Hoare's selection, in place; `a` is left partly ordered). */
+export function kthSmallest(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
 }
