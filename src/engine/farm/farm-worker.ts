@@ -5,6 +5,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { version } from '../../../package.json';
 import { type EngineEvent, ExitCode } from '../../protocol/engine-events';
+import { GPU_ENV } from '../device/gpu-choice';
 import type { Emit } from '../events';
 import {
   cancelKey,
@@ -26,7 +27,7 @@ const ENGINE_IDLE_MS = 30000;
 export interface FarmWorkerOptions {
   url: string;
   maps: PathMapping[];
-  /** Options this host adds to every range (--ep, --threads); `device` sets CUDA_VISIBLE_DEVICES. */
+  /** Options this host adds to every range (--ep, --threads); `device` is the GPU its engines open (HUAJU4K_GPU). */
   extraArgs: string[];
   device?: string;
   emit: Emit;
@@ -132,7 +133,7 @@ class EngineKeeper {
     const k = JSON.stringify([key, options]);
     if (this.engine?.key === k && this.engine.engine.alive) return this.engine.engine;
     await this.close();
-    const env = this.device !== undefined ? { CUDA_VISIBLE_DEVICES: this.device } : {};
+    const env = this.device !== undefined ? { [GPU_ENV]: this.device } : {};
     this.engine = { key: k, engine: new RangeEngine(options, env) };
     return this.engine.engine;
   }
