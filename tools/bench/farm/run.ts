@@ -4,10 +4,12 @@
  * (HUAJU4K_NULL_DEVICE_MS: simulated device time, no core used, so N workers really run in parallel on a small
  * machine), against the same job on one worker; and the overhead of `--workers 1` against a plain local run.
  * Runs the bundle (dist/engine.js, built first). Speed-up(N) = time(1 worker) / time(N workers); goal ≥ 0.9·N.
+ * `--base <checkout>`: another build's dist/engine.js (build it there first) run on the same jobs, each of its runs
+ * right after the same run of this one, so the two are compared side by side at the same machine load.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 interface Args {
@@ -15,6 +17,8 @@ interface Args {
   deviceMs: number;
   workers: number[];
   segment: number;
+  /** Engine bundle of another checkout to compare with. */
+  base?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -25,6 +29,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--device-ms') a.deviceMs = Number(v);
     else if (argv[i] === '--segment') a.segment = Number(v);
     else if (argv[i] === '--workers') a.workers = v.split(',').map(Number);
+    else if (argv[i] === '--base') a.base = join(resolve(v), 'dist/engine.js');
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return a;
@@ -33,15 +38,33 @@ function parseArgs(argv: string[]): Args {
 const ROOT = resolve(__dirname, '../../..');
 const ENGINE = join(ROOT, 'dist/engine.js');
 
-function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function run(engine: string, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const t0 = performance.now();
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [ENGINE, ...argv], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [engine, ...argv], { env: { ...process.env, ...env }, stdio: 'ignore' });
     child.on('error', fail);
     child.on('close', (code) =>
       code === 0 ? done((performance.now() - t0) / 1000) : fail(new Error(`engine exited ${code}: ${argv.join(' ')}`)),
     );
   });
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+/** The table of one engine's times: speed-up and efficiency against its own 1-worker time. */
+function table(name: string, plain: number, times: Map<number, number>): string[] {
+  const one = times.get(1) ?? plain;
+  return [
+    `${name}:`,
+    '| workers | seconds | speed-up | efficiency (speed-up / N) |',
+    '| ---: | ---: | ---: | ---: |',
+    ...[...times].map(([n, s]) => `| ${n} | ${s.toFixed(1)} | ${(one / s).toFixed(2)} | ${(one / s / n).toFixed(2)} |`),
+    `plain local run: ${plain.toFixed(1)} s; --workers 1: ${one.toFixed(1)} s; overhead ${(((one - plain) / plain) * 100).toFixed(1)} %`,
+    '',
+  ];
 }
 
 async function main(): Promise<void> {
@@ -58,20 +81,20 @@ async function main(): Promise<void> {
   const job = (out: string, extra: string[]) => ['enhance', input, '-o', join(dir, out), ...common, ...extra];
   // Scheduling: the temporal parts off, so the CPU (2 cores shared here) does not limit N workers.
   const off = ['--temporal', 'off', '--reuse', 'off'];
+  const engines = [ENGINE, ...(a.base ? [a.base] : [])];
   try {
-    const plain = await run(job('plain.mp4', off), env);
-    const times = new Map<number, number>();
-    for (const n of a.workers) times.set(n, await run(job(`w${n}.mp4`, [...off, '--workers', String(n)]), env));
-    const one = times.get(1) ?? plain;
+    const startLoad = load();
+    const plain = new Map<string, number>();
+    for (const e of engines) plain.set(e, await run(e, job(`plain-${plain.size}.mp4`, off), env));
+    const times = new Map(engines.map((e) => [e, new Map<number, number>()]));
+    for (const n of a.workers)
+      for (const [i, e] of engines.entries())
+        times.get(e)?.set(n, await run(e, job(`w${n}-${i}.mp4`, [...off, '--workers', String(n)]), env));
     const lines = [
       `frames ${a.frames}, segment ${a.segment}, simulated device ${a.deviceMs} ms/frame, ${2} ranges per worker`,
-      '| workers | seconds | speed-up | efficiency (speed-up / N) |',
-      '| ---: | ---: | ---: | ---: |',
-      ...[...times].map(
-        ([n, s]) => `| ${n} | ${s.toFixed(1)} | ${(one / s).toFixed(2)} | ${(one / s / n).toFixed(2)} |`,
-      ),
+      `load average (1, 5, 15 min) at the start ${startLoad}, at the end ${load()}`,
       '',
-      `plain local run: ${plain.toFixed(1)} s; --workers 1: ${one.toFixed(1)} s; overhead ${(((one - plain) / plain) * 100).toFixed(1)} %`,
+      ...engines.flatMap((e) => table(e, plain.get(e) ?? 0, times.get(e) ?? new Map())),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
