@@ -64,9 +64,26 @@ export async function runFarmWorker(o: FarmWorkerOptions): Promise<void> {
     o.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   engines.stop();
-  await worker.close();
+  // BullMQ's close hands the active range back through Redis: a Redis that is away would keep this worker forever.
+  // Nothing is lost by not waiting: the range's lock lapses and the stalled check gives it to another worker.
+  const away = redisAway(redis);
+  await Promise.race([worker.close(), away.promise]);
+  away.cancel();
   await engines.close();
-  await redis.quit().catch(() => undefined);
+  if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+  else redis.disconnect();
+}
+
+/** Resolves when the connection is not (or no longer) ready: Redis went away. */
+function redisAway(redis: Redis): { promise: Promise<void>; cancel: () => void } {
+  let cancel = () => {};
+  const promise = new Promise<void>((resolve) => {
+    if (redis.status !== 'ready') return resolve();
+    const gone = () => resolve();
+    redis.once('close', gone);
+    cancel = () => redis.off('close', gone);
+  });
+  return { promise, cancel };
 }
 
 async function runRangeJob(

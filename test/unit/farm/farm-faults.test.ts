@@ -65,6 +65,32 @@ describe('farm faults: Redis restarted mid-job', function () {
   });
 });
 
+describe('farm faults: Redis gone for good', function () {
+  this.timeout(600000);
+  const f = useFarm(PASSWORD);
+
+  it('a worker stopped (SIGTERM) mid-range while its Redis is away ends (exit 0) instead of waiting for Redis', async () => {
+    const w = startWorker(f);
+    const coordinator = startCli(
+      args(f.input, join(f.dir, 'away.mp4'), ['--farm', f.redis.url, '--ranges', '2']),
+      f.env,
+    );
+    let stopped: Promise<void> | undefined;
+    const gone = new Promise<number | null>((resolve) => w.once('exit', (code) => resolve(code)));
+    const r = collect(coordinator, (e) => {
+      if (stopped || e.type !== 'range' || e.state !== 'segment' || e.frames >= e.total) return;
+      // Mid-range: Redis goes away for good, then the worker is told to stop.
+      stopped = f.redis.stop().then(() => {
+        w.kill('SIGTERM');
+      });
+    });
+    assert.equal(await gone, 0);
+    assert.ok(stopped, 'Redis was stopped mid-range');
+    coordinator.kill('SIGKILL');
+    await r;
+  });
+});
+
 describe('farm faults: a worker whose disk fills', function () {
   this.timeout(600000);
   const f = useFarm(PASSWORD);
