@@ -54,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     live: stillRunning,
     ended,
     queued,
+    queuePaused,
   } = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output), engineEnded);
   pruneEventFiles(engineStateDir(context), new Set(stillRunning.map((r) => r.eventsFile ?? '')));
   const enginePath =
@@ -96,6 +97,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     { dispose: () => void jobs.dispose() },
   );
   log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
+  // A queue paused before the reload stays paused: before anything is queued again, so that nothing starts.
+  if (queuePaused) jobs.pauseQueue(true);
   // Re-attached engines first, so that they count against jobs-per-device before the waiting line moves.
   for (const record of stillRunning) jobs.adopt(record);
   for (const record of queued) requeue(jobs, record, log);

@@ -141,9 +141,10 @@ export class JobManager implements Disposable {
     return this.queue.isPaused;
   }
 
-  /** Pausing starts nothing new (running jobs go on); resuming starts what may start. */
+  /** Pausing starts nothing new (running jobs go on); resuming starts what may start. Journaled: a reload keeps it. */
   pauseQueue(paused: boolean): void {
     this.queue.setPaused(paused);
+    void this.opts.journal?.setQueuePaused(paused);
     this.queueChanged.fire();
     this.pump();
   }
