@@ -1,3 +1,4 @@
+import { processAlive } from '../../protocol/engine-lock';
 import type { JobFailure, JobPhase, JobSnapshot } from './job-state';
 
 /** The subset of `vscode.Memento` the journal needs (globalState satisfies it). */
@@ -45,16 +46,6 @@ export interface Recovered {
   queued: JobRecord[];
   /** The queue was paused when the window went away (and by no other window still open): it stays paused. */
   queuePaused: boolean;
-}
-
-/** True while the process runs (signal 0 only checks). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A queued record (or the queue's pause) belongs to another open window when its host is alive and not this one. */

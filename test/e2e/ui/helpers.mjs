@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,4 +206,44 @@ export async function openContainer(page) {
   )
     await icon.click();
   await pane(page, 'Jobs').waitFor({ timeout: 30_000 });
+}
+
+/**
+ * A workspace whose Enhance runs the whole long clip (240 frames: tens of seconds of engine work on a CPU, so a job
+ * is still running when a reloaded or second window comes up), with a quiet workbench (application-scoped settings
+ * such as the chat side bar and the Welcome tab are read from the user's settings only). `output`: longclip's;
+ * `settings`: more workspace settings.
+ */
+export function longJobWorkspace(prefix, settings = {}) {
+  const root = mkdtempSync(path.join(tmpdir(), prefix));
+  const { ws, config } = makeWorkspace(root, {
+    reportFile: path.join(root, 'report.txt'),
+    engineSupportsResume: true,
+    settings: { 'huaju4k.maxFrames': 0, ...settings },
+  });
+  mkdirSync(path.join(root, 'user-data', 'User'), { recursive: true });
+  writeFileSync(
+    path.join(root, 'user-data', 'User', 'settings.json'),
+    JSON.stringify({ 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.startupEditor': 'none' }),
+  );
+  return { root, ws, output: config.longClip.replace(/\.mp4$/, '.4k.mp4') };
+}
+
+export function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The engine working on `output` (the pid in its work folder's lock, src/protocol/engine-lock.ts), if alive. */
+export function engineOf(output) {
+  try {
+    const pid = Number.parseInt(readFileSync(`${output}.huaju4k/lock`, 'utf8'), 10);
+    return pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -7,13 +7,14 @@
 // never "interrupted", no resume offer) and runs once the first is done. Screenshots: test-artifacts/reload/*.png.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { killGroup, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
-import { LONG_FRAMES, makeWorkspace } from '../fixtures.mjs';
+import { LONG_FRAMES } from '../fixtures.mjs';
 import {
+  alive,
+  engineOf,
   explorerRow,
+  longJobWorkspace,
   notificationTexts,
   openContainer,
   paneRows,
@@ -43,25 +44,6 @@ function extensionHosts(serverPid) {
     }
   }
   return pids;
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The engine working on `output` (the pid in its work folder's lock, src/protocol/engine-lock.ts), if alive. */
-function engineOf(output) {
-  try {
-    const pid = Number.parseInt(readFileSync(`${output}.huaju4k/lock`, 'utf8'), 10);
-    return pid > 0 && alive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** What the monitor panel shows: its store's job and status, and the "frame / total" stat as numbers. */
@@ -213,21 +195,10 @@ describe('a window reload in the middle of a job (code-server + chromium, real e
   let enginePid;
 
   before(async () => {
-    root = mkdtempSync(path.join(tmpdir(), 'huaju4k-reload-ui-'));
-    // The whole long clip (240 frames): tens of seconds of engine work on a CPU, so the job is still running when
-    // the reloaded window comes up.
-    const { ws, config } = makeWorkspace(root, {
-      reportFile: path.join(root, 'report.txt'),
-      engineSupportsResume: true,
-      settings: { 'huaju4k.maxFrames': 0 },
-    });
-    output = config.longClip.replace(/\.mp4$/, '.4k.mp4');
-    // Application-scoped settings (an empty chat side bar, the Welcome tab) are read from the user's settings only.
-    mkdirSync(path.join(root, 'user-data', 'User'), { recursive: true });
-    writeFileSync(
-      path.join(root, 'user-data', 'User', 'settings.json'),
-      JSON.stringify({ 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.startupEditor': 'none' }),
-    );
+    const w = longJobWorkspace('huaju4k-reload-ui-');
+    root = w.root;
+    output = w.output;
+    const ws = w.ws;
     // A page reload disconnects gracefully and code-server ends that window's extension host at once (code 0, about
     // 1 s later, measured). A window that goes without saying so keeps its host for the reconnection grace time
     // (default 3 h): 1 s here, so the host is gone either way.
