@@ -14,6 +14,7 @@ import {
 } from '../protocol/cli-options';
 import { ExitCode } from '../protocol/engine-events';
 import { parseVramBudget } from './device/budget';
+import { parseGpu } from './device/gpu-choice';
 import { type PrecisionChoice, parsePrecisionOption } from './device/precision';
 import { type EpChoice, parseEpOption } from './device/providers';
 import { type BudgetSpec, parseBudgetSpec, parseBytes } from './disk/size-spec';
@@ -58,6 +59,8 @@ export interface EnhanceArgs extends FarmArgs {
   threads?: number;
   /** Execution provider; `auto` tries the fastest available and falls back with a warning. */
   ep: EpChoice;
+  /** `--gpu n`: the GPU index the provider opens (device/gpu-choice.ts); default HUAJU4K_GPU, else the first. */
+  gpu?: number;
   /** Model arithmetic; `auto` is fp16 on GPU providers and fp32 on the CPU. */
   precision: PrecisionChoice;
   /** GPU memory cap for the session (bytes); tiles are sized to stay under it. */
@@ -81,7 +84,7 @@ export interface EnhanceArgs extends FarmArgs {
   publish?: string;
   /** The sound: as it is (copy), or measured and treated in the join (audio/audio-treatment.ts). */
   audio: AudioMode;
-  /** Soften the model's output toward a plain resize in dark noisy areas and clipped highlights (stage-light/). */
+  /** Soften the model's output toward its own low-pass in dark noisy areas and clipped highlights (stage-light/). */
   darkRegions: (typeof DARK_REGION_MODES)[number];
   json: boolean;
 }
@@ -158,8 +161,11 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
   let ep: EpChoice;
   let precision: PrecisionChoice;
   let vramBudgetBytes: number;
+  let gpu: number | undefined;
   try {
     ep = parseEpOption(str('ep'));
+    gpu = str('gpu') === undefined ? undefined : parseGpu(str('gpu') ?? '');
+    if (gpu !== undefined && str('devices') !== undefined) throw new Error('use --devices 0,1 or --gpu n, not both');
     precision = parsePrecisionOption(str('precision'));
     vramBudgetBytes = parseVramBudget(str('vram-budget'));
   } catch (err) {
@@ -194,6 +200,7 @@ function parseEnhanceArgsUnchecked(argv: string[]): EnhanceArgs {
     bufferMb: int('buffer-mb', str('buffer-mb'), 16, 1 << 20),
     threads: int('threads', str('threads'), 1, 256),
     ep,
+    ...(gpu !== undefined && { gpu }),
     precision,
     vramBudgetBytes,
     segmentFrames: int('segment-frames', str('segment-frames'), 1, 1_000_000),

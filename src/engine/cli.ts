@@ -122,6 +122,7 @@ function startUpscaler(args: EnhanceArgs, info: MediaInfo, pinned: PixelParams |
     tile: args.tile === 'auto' && typeof pinned?.tile === 'number' ? pinned.tile : args.tile,
     pad: TILE_PAD,
     ep: args.ep,
+    gpu: args.gpu,
     precision: args.precision === 'auto' && pinned ? pinnedPrecision(pinned.precision) : args.precision,
     vramBudgetBytes: args.vramBudgetBytes,
     reservedBytes: (args.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20,

@@ -14,6 +14,8 @@ export interface EnhanceSettings {
   scale: number;
   tile: string;
   executionProvider: string;
+  /** `--gpu n`: the GPU a job runs on by index (CUDA, TensorRT, DirectML); -1 = the provider's default. */
+  gpu: number;
   precision: string;
   /** GPU memory for one job, GiB (`--vram-budget`); read from the older key `vramBudgetGiB` when only that is set. */
   gpuMemoryBudget: number;
@@ -50,6 +52,7 @@ export const DEFAULT_SETTINGS: Readonly<EnhanceSettings> = Object.freeze({
   scale: 0,
   tile: 'auto',
   executionProvider: 'auto',
+  gpu: -1,
   precision: 'auto',
   gpuMemoryBudget: 6,
   temporal: 'medium',
@@ -128,6 +131,9 @@ export function validateSettings(s: EnhanceSettings): void {
   checkChoices(s);
   if (!(s.gpuMemoryBudget > 0)) {
     throw new SettingsError('gpuMemoryBudget', 'huaju4k.gpuMemoryBudget (GiB) must be above 0.');
+  }
+  if (!Number.isInteger(s.gpu) || s.gpu < -1 || s.gpu > 999) {
+    throw new SettingsError('gpu', 'huaju4k.gpu must be -1 (the default GPU) or a GPU index 0, 1, ….');
   }
   if (s.jobsPerDevice < 1) throw new SettingsError('jobsPerDevice', `huaju4k.jobsPerDevice must be at least 1.`);
   if (!Number.isInteger(s.workers) || s.workers < 1 || s.workers > MAX_LOCAL_WORKERS) {
@@ -221,6 +227,7 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   else args.push('--target', s.target);
   args.push('--tile', s.tile);
   if (s.executionProvider !== 'auto') args.push('--ep', s.executionProvider);
+  if (s.gpu >= 0 && !job.farm) args.push('--gpu', String(s.gpu));
   if (s.precision !== 'auto') args.push('--precision', s.precision);
   if (s.gpuMemoryBudget !== DEFAULT_SETTINGS.gpuMemoryBudget) args.push('--vram-budget', String(s.gpuMemoryBudget));
   if (s.temporal !== DEFAULT_SETTINGS.temporal) args.push('--temporal', s.temporal);
@@ -242,6 +249,15 @@ export function buildEnhanceArgs(job: EnhanceTarget, s: EnhanceSettings): string
   else if (s.workers > 1) args.push('--workers', String(s.workers));
   args.push(...s.extraArgs);
   return args;
+}
+
+/**
+ * The device a job counts against for jobsPerDevice: the provider, and the GPU past the first (the default GPU is
+ * GPU 0, so -1 and 0 count as one device; jobs re-attached after a reload without a device count as `default`).
+ */
+export function jobDevice(s: Pick<EnhanceSettings, 'executionProvider' | 'gpu'>): string {
+  const provider = s.executionProvider === 'auto' ? 'default' : s.executionProvider;
+  return s.gpu >= 1 && provider !== 'cpu' ? `${provider}:gpu${s.gpu}` : provider;
 }
 
 /** Environment for the engine: tool paths travel as variables so the CLI contract stays small. */

@@ -15,7 +15,7 @@ export const MOTION_MODES = ['flow', 'off'] as const;
 /** `--audio`: the source's sound as it is, cleaned (noise, loudness), or cleaned with dialogue brought forward. */
 export const AUDIO_MODES = ['copy', 'clean', 'stage'] as const;
 export type AudioMode = (typeof AUDIO_MODES)[number];
-/** `--dark-regions`: leave the model's output as it is, or soften it toward a plain resize in dark noisy areas. */
+/** `--dark-regions`: leave the model's output as it is, or soften it in dark noisy areas (toward its own low-pass: the detail finer than a source pixel goes). */
 export const DARK_REGION_MODES = ['off', 'soften'] as const;
 /** What `--ep` accepts. `auto` tries this platform's GPU providers (engine gpu/providers.ts autoOrder), then the CPU. */
 export const EP_CHOICES = ['auto', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
@@ -121,6 +121,12 @@ export const ENHANCE_COMMAND: CommandSpec = {
     },
     { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
     EP_OPTION,
+    {
+      name: 'gpu',
+      arg: 'n',
+      setting: 'gpu',
+      help: 'the GPU to run on, by index (CUDA, TensorRT, DirectML; WebGPU and CoreML use GPU 0 only)',
+    },
     PRECISION_OPTION,
     {
       name: 'vram-budget',
@@ -196,7 +202,7 @@ export const ENHANCE_COMMAND: CommandSpec = {
       help: 'split the job over n engine processes on this machine (ranges of segments)',
       setting: 'workers',
     },
-    { name: 'devices', arg: '0,1', help: 'split the job over these GPUs, one engine process per device' },
+    { name: 'devices', arg: '0,1', help: 'split the job over these GPUs (by index), one engine process per device' },
     {
       name: 'farm',
       arg: 'redis://host:6379',
@@ -270,7 +276,7 @@ export const WORKER_COMMAND: CommandSpec = {
       help: 'a shared folder as the coordinator names it = as this host does (repeatable)',
     },
     EP_OPTION,
-    { name: 'device', arg: 'n', help: 'the GPU this worker uses (CUDA_VISIBLE_DEVICES of its engines)' },
+    { name: 'device', arg: 'n', help: "the GPU this worker's engines use, by index (as enhance --gpu)" },
     { name: 'threads', arg: 'n', help: 'model threads on the CPU (default: all cores)' },
     { name: 'lock-ms', arg: 'ms', help: "how soon a lost worker's range goes back to the queue (default 30000)" },
     JSON_OPTION,

@@ -62,8 +62,15 @@ function peopleClip(name: string, start: number, filter: string, frames: number)
   );
 }
 
-function ffmpeg(args: string[]): Buffer {
-  return execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { maxBuffer: 1 << 30 });
+/** The Python with OpenCV and numpy (the graders' and the grain's). */
+export function python(): string {
+  if (process.env.HUAJU4K_PYTHON) return process.env.HUAJU4K_PYTHON;
+  // Debian's python3-opencv installs into the system interpreter, which a pyenv shim on PATH may hide.
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+function ffmpeg(args: string[], input?: Buffer): Buffer {
+  return execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { maxBuffer: 1 << 30, input });
 }
 
 /** Makes `name` in the cache once (through a temporary name, so an interrupted run leaves no half file). */
@@ -148,6 +155,40 @@ function load(
   return { name, description, width, height, truth, input };
 }
 
+/** A clip whose input is what an old camera records of it (oldCameraInput): the truth stays clean. */
+function loadOldCamera(name: string, description: string, path: string, width: number, height: number, frames: number) {
+  const truth = decodeFrames(path, width, height).slice(0, frames);
+  const input = decodeFrames(oldCameraInput(name, path, width, height, frames), width / 4, height / 4);
+  if (input.length !== truth.length)
+    throw new Error(`quality: ${name}'s input has ${input.length} frames, its truth ${truth.length}`);
+  return { name, description, width, height, truth, input };
+}
+
+/**
+ * What an old camera records of `path` at a quarter of its size: the ground truth downscaled ×4 (area), then
+ * signal-dependent sensor grain made at that resolution (camera_grain.py: Poisson-Gaussian, new in every frame), then
+ * MPEG-4 part 2 at a fixed quantiser with a 12-frame GOP (the codec of vtest.avi itself and of old digital cameras),
+ * whose P frames code part of the grain and leave the rest: codec noise on top of sensor noise.
+ */
+function oldCameraInput(name: string, path: string, width: number, height: number, frames: number): string {
+  const w = width / 4;
+  const h = height / 4;
+  return cached(`${name}-input-${w}x${h}-${frames}.avi`, (tmp) => {
+    const clean = ffmpeg(['-i', path, '-vf', `scale=${w}:${h}:flags=area,format=rgb24`, '-f', 'rawvideo', 'pipe:1']);
+    const noisy = execFileSync(python(), [join(__dirname, 'camera_grain.py'), String(w), String(h), '31'], {
+      input: clean,
+      maxBuffer: 1 << 30,
+    });
+    ffmpeg(
+      [
+        ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${w}x${h}`, '-r', '10', '-i', 'pipe:0'],
+        ...['-c:v', 'mpeg4', '-q:v', '3', '-g', '12', '-bf', '0', '-pix_fmt', 'yuv420p', '-f', 'avi', tmp],
+      ],
+      noisy,
+    );
+  });
+}
+
 /** Hand-held camera: cockatoo.mp4 from frame 10 (the camera shakes and tilts), 640×360. */
 function handheldClip(frames: number): string {
   return cached(`handheld-640x360-${frames}.mp4`, (tmp) =>
@@ -189,6 +230,7 @@ export const CLIP_NAMES = [
   'people',
   'people-small',
   'people-late',
+  'people-grain',
 ] as const;
 export type ClipName = (typeof CLIP_NAMES)[number];
 /** What a plain `npm run quality` runs: pan1080 (a 480×270 input) takes minutes per mode on one CPU thread. */
@@ -255,6 +297,15 @@ export function loadClip(name: ClipName, frames: number): QualityClip {
         peopleClip(name, 100, 'scale=384:288:flags=area,crop=320:176:32:90', frames),
         320,
         176,
+        frames,
+      );
+    case 'people-grain':
+      return loadOldCamera(
+        name,
+        "vtest.avi from frame 100, 640x512 crop; input 160x128 with an old camera's grain + MPEG-4 (degraded, see oldCameraInput)",
+        peopleClip(name, 100, 'crop=640:512:64:32', frames),
+        640,
+        512,
         frames,
       );
   }

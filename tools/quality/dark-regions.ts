@@ -66,3 +66,11 @@ export function changedOutside(a: Uint8Array, b: Uint8Array, dark: DarkMask): nu
   }
   return n > 0 ? changed / n : 0;
 }
+
+/**
+ * The truth's flows with their trusted pixels narrowed to the dark mask of the frame each flow starts from: the
+ * warping error along them (metrics.ts warpingError) is the crawl inside the dark areas only.
+ */
+export function flowsInDark<F extends { mask: Uint8Array }>(flows: readonly F[], darks: readonly DarkMask[]): F[] {
+  return flows.map((f, i) => ({ ...f, mask: f.mask.map((x, p) => x & (darks[i + 1]?.mask[p] ?? 0)) }));
+}

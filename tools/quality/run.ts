@@ -24,8 +24,18 @@ import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
 import { audioRows, audioTable } from './audio-table';
 import { CLIP_NAMES, type ClipName, DEFAULT_CLIPS, loadClip, type QualityClip } from './clips';
-import { changedOutside, darkMask, paintedEnergy } from './dark-regions';
-import { flickerIndex, psnr, type Region, ssim, staticBlocks, staticShare, tailError, warpingError } from './metrics';
+import { changedOutside, darkMask, flowsInDark, paintedEnergy } from './dark-regions';
+import {
+  flickerIndex,
+  psnr,
+  type Region,
+  ssim,
+  staleExcess,
+  staticBlocks,
+  staticShare,
+  tailError,
+  warpingError,
+} from './metrics';
 import { type FlowGrader, type TruthFlow, truthFlows } from './truth-flow';
 
 /**
@@ -62,6 +72,10 @@ interface Row {
   warpMovingDis: number;
   /** Worst 1 % of pixels' error inside the moving regions (levels). */
   tailMoving: number;
+  /** The largest error there (a stale tile where something moved raises it above per-frame's). */
+  maxMoving: number;
+  /** The worst moving 32×32 tile's mean error above per-frame's in it (staleExcess; levels). */
+  stale: number;
   fps: number;
   cpuMsPerFrame: number;
   reuseRatio: number;
@@ -188,26 +202,31 @@ function modeRun(mode: Mode, model: TileUpscaler, args: Args): ModeRun {
 
 /**
  * --dark-regions rows' own measures, against per-frame: the high-frequency energy the truth does not have inside its
- * dark areas (dark-regions.ts), and the share of pixels outside them that differ.
+ * dark areas (dark-regions.ts), the warping error there (along the truth's Farnebäck flow, as a ratio to the truth's
+ * own), and the share of pixels outside them that differ.
  */
-function darkNotes(clip: QualityClip, runs: ModeRun[]): string[] {
+function darkNotes(clip: QualityClip, name: string, runs: ModeRun[]): string[] {
   const base = runs.find((r) => r.mode === 'per-frame');
   const soft = runs.find((r) => r.mode === 'per-frame soften');
   if (!base || !soft) return [];
+  const { width: w, height: h } = clip;
+  const darks = clip.truth.map((t) => darkMask(t, w, h));
   let painted = [0, 0];
   let share = 0;
   let outside = 0;
   for (let i = 0; i < clip.truth.length; i++) {
-    const dark = darkMask(clip.truth[i], clip.width, clip.height);
-    const p = (o: Buffer) => paintedEnergy(o, clip.truth[i], clip.width, clip.height, dark);
+    const p = (o: Buffer) => paintedEnergy(o, clip.truth[i], w, h, darks[i]);
     painted = [painted[0] + p(base.outputs[i]), painted[1] + p(soft.outputs[i])];
-    share += dark.share;
-    outside += changedOutside(base.outputs[i], soft.outputs[i], dark);
+    share += darks[i].share;
+    outside += changedOutside(base.outputs[i], soft.outputs[i], darks[i]);
   }
+  const flows = flowsInDark(truthFlows(clip, name, 'farneback'), darks);
+  const warp = (frames: Uint8Array[]) => warpingError(frames, flows, w, h) / warpingError(clip.truth, flows, w, h);
   const n = clip.truth.length;
   const cut = 1 - painted[1] / painted[0];
+  const [wb, ws] = [warp(base.outputs), warp(soft.outputs)];
   return [
-    `${clip.name} dark regions (${((share / n) * 100).toFixed(0)}% of the frame): painted HF energy per-frame ${(painted[0] / n).toFixed(3)}, soften ${(painted[1] / n).toFixed(3)} (${(cut * 100).toFixed(0)}% less${cut >= 0.5 ? '' : ', under the 50% asked'}); pixels changed outside them ${((outside / n) * 100).toFixed(2)}% (where the noisy input's mask reaches past the truth's dark areas)`,
+    `${clip.name} dark regions (${((share / n) * 100).toFixed(0)}% of the frame): painted HF energy per-frame ${(painted[0] / n).toFixed(3)}, soften ${(painted[1] / n).toFixed(3)} (${(cut * 100).toFixed(0)}% less${cut >= 0.5 ? '' : ', under the 50% asked'}); warping error there (ratio to the truth's) per-frame ${wb.toFixed(2)}, soften ${ws.toFixed(2)}${ws <= wb ? '' : ' (worse)'}; pixels changed outside them ${((outside / n) * 100).toFixed(2)}% (where the noisy input's mask reaches past the truth's dark areas)`,
   ];
 }
 
@@ -226,6 +245,8 @@ function printTable(rows: Row[], notes: string[]): void {
     'moving F',
     'moving DIS',
     'tail99 mov',
+    'max mov',
+    'stale mov',
     'fps',
     'CPU ms/frame',
     'speed-up',
@@ -246,6 +267,8 @@ function printTable(rows: Row[], notes: string[]): void {
       fmt(r.warpMoving, 2),
       fmt(r.warpMovingDis, 2),
       fmt(r.tailMoving, 1),
+      fmt(r.maxMoving, 1),
+      fmt(r.stale, 1),
       fmt(r.fps, 2),
       fmt(r.cpuMsPerFrame, 0),
       base ? `${fmt(base.cpuMsPerFrame / r.cpuMsPerFrame, 2)}×` : '',
@@ -259,7 +282,7 @@ function printTable(rows: Row[], notes: string[]): void {
   for (const n of notes) process.stdout.write(`${n}\n`);
 }
 
-type Warps = Pick<Row, 'warp' | 'warpDis' | 'warpMoving' | 'warpMovingDis' | 'tailMoving'>;
+type Warps = Pick<Row, 'warp' | 'warpDis' | 'warpMoving' | 'warpMovingDis' | 'tailMoving' | 'maxMoving'>;
 
 /** Grades outputs against the clip's truth: warping-error ratios by both graders, whole and moving, and the tail. */
 function grade(clip: QualityClip, name: string, masks: Uint8Array[]): (outputs: Buffer[]) => Warps {
@@ -277,6 +300,7 @@ function grade(clip: QualityClip, name: string, masks: Uint8Array[]): (outputs: 
     warpMoving: ratio(outputs, 'farneback', moving),
     warpMovingDis: ratio(outputs, 'dis', moving),
     tailMoving: tailError(outputs, clip.truth, w, moving),
+    maxMoving: tailError(outputs, clip.truth, w, moving, 1),
   });
 }
 
@@ -304,7 +328,7 @@ async function main(): Promise<void> {
   const model = await loadModel(args.model, { intraOpNumThreads: args.threads });
   const rows: Row[] = [];
   const notes: string[] = [
-    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp F / DIS = warping-error ratio along the ground truth's own Farnebäck / DIS flow (1.00 = as steady as reality), whole frame and inside the moving regions (blocks not static in the truth); tail99 mov = the worst 1 % of pixels' error there (levels); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
+    `model ${model.id}, temporal ${args.strength}, ${args.frames} frames max per clip; flicker 1.00 = as steady as the ground truth; warp F / DIS = warping-error ratio along the ground truth's own Farnebäck / DIS flow (1.00 = as steady as reality), whole frame and inside the moving regions (blocks not static in the truth); tail99 mov / max mov = the worst 1 % of pixels' error there / the largest (levels); stale mov = the worst moving 32x32 tile's mean error above per-frame's (levels: a stale tile shows as tens); speed-up = per-frame CPU time ÷ this mode's (fps is wall-clock, modes interleaved)`,
   ];
   const int8 = args.modes.some(isInt8) ? await loadInt8(args, notes) : undefined;
   const modes = args.modes.filter((m) => !isInt8(m) || int8);
@@ -328,8 +352,9 @@ async function main(): Promise<void> {
       modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args),
     );
     await enhanceInterleaved(clip, runs);
-    notes.push(...darkNotes(clip, runs));
+    notes.push(...darkNotes(clip, name, runs));
     const graded = grade(clip, name, masks);
+    const base = (runs.find((r) => r.mode === 'per-frame') as ModeRun).outputs;
     for (const r of runs) {
       let p = 0;
       let s = 0;
@@ -344,6 +369,7 @@ async function main(): Promise<void> {
         ssim: s / r.outputs.length,
         flicker: flickerIndex(r.outputs, clip.truth, masks, clip.width, clip.height),
         ...graded(r.outputs),
+        stale: staleExcess(r.outputs, base, clip.truth, clip, masks),
         fps: r.outputs.length / r.seconds,
         cpuMsPerFrame: (r.cpuSeconds * 1000) / r.outputs.length,
         reuseRatio: r.reuse?.reuseRatio ?? 0,

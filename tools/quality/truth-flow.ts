@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, type QualityClip } from './clips';
+import { cacheDir, python, type QualityClip } from './clips';
 
 /** Backward flow of ground-truth frame t onto t−1 and where it is trustworthy (see truth_flow.py). */
 export interface TruthFlow {
@@ -14,12 +14,6 @@ const SCRIPT = join(__dirname, 'truth_flow.py');
 
 /** The two independent graders (both OpenCV): Farnebäck's polynomial expansion and DIS (dense inverse search). */
 export type FlowGrader = 'farneback' | 'dis';
-
-function python(): string {
-  if (process.env.HUAJU4K_PYTHON) return process.env.HUAJU4K_PYTHON;
-  // Debian's python3-opencv installs into the system interpreter, which a pyenv shim on PATH may hide.
-  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-}
 
 /**
  * The ground truth's own optical flow, from OpenCV's Farnebäck — deliberately not the engine's flow, so the

@@ -30,8 +30,9 @@ const SILENCE_DB = -120;
 /**
  * ffmpeg arguments of one measurement pass over source stream `stream`: `chain` (when given) first, then astats'
  * RMS per 100 ms window printed on stdout, then loudnorm's first pass (its JSON on stderr). Decoding only, no output.
+ * `durationS`: only the recording's first seconds (what a `--max-frames` trial encodes).
  */
-export function levelsArgs(path: string, stream: number, chain?: string): string[] {
+export function levelsArgs(path: string, stream: number, chain?: string, durationS?: number): string[] {
   const filters = [
     `aresample=${AUDIO_RATE}`,
     ...(chain ? [chain] : []),
@@ -42,6 +43,7 @@ export function levelsArgs(path: string, stream: number, chain?: string): string
   ];
   return [
     ...['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'info'],
+    ...(durationS !== undefined ? ['-t', durationS.toFixed(6)] : []),
     ...['-i', path, '-map', `0:${stream}`, '-vn', '-sn', '-dn'],
     ...['-af', filters.join(','), '-f', 'null', '-'],
   ];
@@ -94,8 +96,9 @@ export async function measureLevels(
   path: string,
   stream: number,
   chain?: string,
+  durationS?: number,
 ): Promise<AudioLevels> {
-  const r = await runTool(ffmpeg, levelsArgs(path, stream, chain));
+  const r = await runTool(ffmpeg, levelsArgs(path, stream, chain, durationS));
   const levels = r.code === 0 ? parseLevels(r.stdout.toString('utf8'), r.stderr) : undefined;
   if (levels) return levels;
   throw new EngineError(

@@ -14,6 +14,10 @@ export interface JobAudioOptions {
   dir: string;
   manifest: JobManifest;
   emit: Emit;
+  /** Measure only the recording's first seconds (a `--max-frames` trial); the whole of it when undefined. */
+  durationS?: number;
+  /** Aborted when the job is cancelled or has failed: the measurement killed with it is no sound left untreated. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -27,12 +31,15 @@ export function startJobAudio(o: JobAudioOptions): Promise<AudioTreatment | unde
   if (!mode || mode === 'copy') return Promise.resolve(undefined);
   if (manifest.audio?.mode === mode) return Promise.resolve(manifest.audio);
   const work = (async () => {
-    const plan = await planAudioTreatment(o.ffmpeg, o.info, mode).catch((err: unknown) => {
+    const plan = await planAudioTreatment(o.ffmpeg, o.info, mode, o.durationS).catch((err: unknown) => {
       // A sound ffmpeg cannot measure must not cost the frames: it is carried over as it is, and said so.
       if (!(err instanceof EngineError) || err.reason !== 'audio-measure-failed') throw err;
       return { skipped: `${err.message}; the audio is copied as it is` };
     });
     if ('skipped' in plan) {
+      // Cancelled or failed meanwhile: the job's children were killed, the measurement with them; there is no join
+      // whose sound would go untreated, nothing to warn about.
+      if (o.signal?.aborted) return undefined;
       o.emit({ type: 'warning', code: 'audio-not-treated', message: plan.skipped });
       return undefined;
     }

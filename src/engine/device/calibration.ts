@@ -58,7 +58,11 @@ export class NvidiaProcessProbe implements MemoryProbe {
   private base: number | undefined;
   private read: () => Promise<number | undefined>;
 
-  constructor(private readonly bin = 'nvidia-smi') {
+  /** `index`: nvidia-smi's index of the GPU the model runs on (read device-wide when per-process is not offered). */
+  constructor(
+    private readonly bin = 'nvidia-smi',
+    private readonly index = 0,
+  ) {
     this.read = () => processGpuBytes(process.pid, this.bin);
   }
 
@@ -66,7 +70,7 @@ export class NvidiaProcessProbe implements MemoryProbe {
     this.base = await this.read();
     if (this.base === undefined) {
       this.kind = 'nvidia-device';
-      this.read = () => deviceUsedBytes(0, this.bin);
+      this.read = () => deviceUsedBytes(this.index, this.bin);
       this.base = await this.read();
     }
   }

@@ -12,6 +12,7 @@ import {
 } from './calibration';
 import { cachedCalibration, calibrationFile } from './calibration-cache';
 import { CUDA_PROVIDERS_ENV, linkCudaProviders } from './cuda-providers';
+import { checkGpuChoice, gpuFromEnv, smiIndex } from './gpu-choice';
 import { queryGpuState } from './nvidia-smi';
 import { isAllocationFailure } from './oom';
 import { openWithPrecision, type PrecisionChoice } from './precision';
@@ -35,6 +36,8 @@ export interface OpenModelOptions {
   intraOpNumThreads?: number;
   /** See LoadModelOptions.cpuMemArena. */
   cpuMemArena?: boolean;
+  /** The GPU to open on (device/gpu-choice.ts); default: HUAJU4K_GPU, else the provider's default. */
+  gpu?: number;
   /** A folder of ONNX Runtime's CUDA provider libraries to link next to the binding (default: $HUAJU4K_CUDA_PROVIDERS). */
   cudaProviders?: string;
   /** Test seams: what listSupportedBackends() says, the nvidia-smi binary, the calibration cache file. */
@@ -86,11 +89,12 @@ async function planMemory(
   let device: string;
   let probe: MemoryProbe | undefined;
   if (onGpu) {
-    const gpu = await queryGpuState(opts.vramBudgetBytes, opts.smi);
-    const first = gpu.available ? gpu.gpus[0] : undefined;
-    budget = effectiveBudget(opts.vramBudgetBytes, first);
-    device = first?.name ?? `${provider}-gpu`;
-    probe = first ? new NvidiaProcessProbe(opts.smi) : undefined;
+    const state = await queryGpuState(opts.vramBudgetBytes, opts.smi);
+    const index = smiIndex(opts.gpu ?? 0);
+    const mine = state.available ? state.gpus.find((g) => g.index === index) : undefined;
+    budget = effectiveBudget(opts.vramBudgetBytes, mine);
+    device = mine?.name ?? `${provider}-gpu`;
+    probe = mine ? new NvidiaProcessProbe(opts.smi, index) : undefined;
   } else {
     budget = Math.floor(Math.max(0, freemem() - (opts.reservedBytes ?? 0)) * CPU_SHARE_OF_FREE_RAM);
     device = cpus()[0]?.model?.trim() || 'cpu';
@@ -149,12 +153,14 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
   if (cudaDir) linkCudaProviders(cudaDir, { bindingDir: bindingDir() });
   const backends = opts.backends ?? ort().listSupportedBackends();
   const plan = planProviders(opts.ep, { backends });
+  const gpu = opts.gpu ?? gpuFromEnv();
   const selection = await openOnBestProvider(
     opts.ep,
     plan,
     async (provider) => {
       // A GPU provider is tried in a child first, so its native stderr noise never reaches the user (provider-probe.ts).
-      const answer: ProbeAnswer = provider === 'cpu' ? { ok: true } : await probeProvider(provider);
+      checkGpuChoice(provider, gpu);
+      const answer: ProbeAnswer = provider === 'cpu' ? { ok: true } : await probeProvider(provider, gpu);
       if (!answer.ok) throw new ProviderProbeError(answer.message);
       return openWithPrecision(
         opts.precision ?? 'auto',
@@ -164,6 +170,7 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
             executionProviders: [provider],
             intraOpNumThreads: opts.intraOpNumThreads,
             cpuMemArena: opts.cpuMemArena,
+            gpu,
             precision,
             noCpuFallback,
           }),
@@ -178,7 +185,7 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
   const { summary } = selection;
   try {
     if (opts.tile !== 'auto') return { model, provider, tile: opts.tile, warnings, summary };
-    const { tile, ...memoryPlan } = await planMemory(model, provider, opts, warnings);
+    const { tile, ...memoryPlan } = await planMemory(model, provider, { ...opts, gpu }, warnings);
     return { model, provider, tile, warnings, summary, plan: memoryPlan };
   } catch (err) {
     await model.session.release();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { onnx } from 'onnx-proto';
 import { engineCommand } from '../children';
 import { ort } from '../model/ort';
+import { parseGpu, providerEntry } from './gpu-choice';
 import type { ProviderName } from './providers';
 
 /**
@@ -43,9 +44,11 @@ export function probeModel(): Uint8Array {
 export type ProbeAnswer = { ok: true } | { ok: false; message: string };
 
 /** The child's side: one JSON line on stdout. Never throws. */
-export async function runProviderProbe(provider: string): Promise<ProbeAnswer> {
+export async function runProviderProbe(provider: string, gpu?: number): Promise<ProbeAnswer> {
   try {
-    const session = await ort().InferenceSession.create(probeModel(), { executionProviders: [provider] });
+    const session = await ort().InferenceSession.create(probeModel(), {
+      executionProviders: [providerEntry(provider, gpu)],
+    });
     const x = new (ort().Tensor)('float32', new Float32Array(3 * SIDE * SIDE).fill(-1), [1, 3, SIDE, SIDE]);
     const out = await session.run({ x });
     const y = out.y.data as Float32Array;
@@ -71,9 +74,14 @@ function parseAnswer(stdout: string, code: number | null, signal: string | null)
  * Tries `provider` in a child process and resolves with its answer. The child's stderr (native noise) is discarded;
  * its stdin is a pipe it watches, so it exits with the engine; a probe that hangs is killed after 90 s.
  */
-export function probeProvider(provider: ProviderName, env: NodeJS.ProcessEnv = process.env): Promise<ProbeAnswer> {
+export function probeProvider(
+  provider: ProviderName,
+  gpu?: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProbeAnswer> {
+  const args = [PROBE_COMMAND, provider, ...(gpu === undefined ? [] : [String(gpu)])];
   return new Promise((done) => {
-    const child = spawn(process.execPath, [...engineCommand(), PROBE_COMMAND, provider], {
+    const child = spawn(process.execPath, [...engineCommand(), ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...env, ORT_DISABLE_TELEMETRY: env.ORT_DISABLE_TELEMETRY ?? '1' },
       windowsHide: true,
@@ -98,7 +106,7 @@ export function probeProvider(provider: ProviderName, env: NodeJS.ProcessEnv = p
 /** The engine's `__probe-provider <name>` command: answers, then exits (also when the engine's pipe closes). */
 export async function probeProviderCommand(argv: string[]): Promise<number> {
   process.stdin.on('end', () => process.exit(1)).resume();
-  const answer = await runProviderProbe(argv[0] ?? '');
+  const answer = await runProviderProbe(argv[0] ?? '', argv[1] === undefined ? undefined : parseGpu(argv[1]));
   process.stdout.write(`${JSON.stringify(answer)}\n`);
   return answer.ok ? 0 : 1;
 }

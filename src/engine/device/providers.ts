@@ -203,5 +203,13 @@ export function explainProviderError(provider: ProviderName, message: string): P
         'software Vulkan (lavapipe) is not accepted',
     );
   }
+  const gpu = /cannot choose GPU (\d+)/.exec(m);
+  if (gpu) {
+    return result(
+      firstLine(m),
+      `only CUDA and TensorRT (Linux) and DirectML (Windows) open a chosen GPU; use one of them for GPU ${gpu[1]}, ` +
+        'or run this job on GPU 0',
+    );
+  }
   return result(`${label} failed to start: ${firstLine(m)}`, `use --ep auto to fall back, or --ep cpu`);
 }

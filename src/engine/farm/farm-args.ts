@@ -13,7 +13,7 @@ export interface RangeSpec {
 export interface FarmArgs {
   /** Engine children on this machine, each taking the next range when it finishes one. */
   workers?: number;
-  /** One child per device id (CUDA_VISIBLE_DEVICES of that child). */
+  /** One child per GPU index (HUAJU4K_GPU of that child: device/gpu-choice.ts). */
   devices?: string[];
   /** Run only this range of the job (what a worker child is started with). */
   range?: RangeSpec;

@@ -5,6 +5,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { version } from '../../../package.json';
 import { type EngineEvent, ExitCode } from '../../protocol/engine-events';
+import { GPU_ENV } from '../device/gpu-choice';
 import type { Emit } from '../events';
 import {
   cancelKey,
@@ -24,7 +25,7 @@ const PROGRESS_EVERY_MS = 500;
 export interface FarmWorkerOptions {
   url: string;
   maps: PathMapping[];
-  /** Options this host adds to every range (--ep, --threads); `device` sets CUDA_VISIBLE_DEVICES. */
+  /** Options this host adds to every range (--ep, --threads); `device` is the GPU its engines open (HUAJU4K_GPU). */
   extraArgs: string[];
   device?: string;
   emit: Emit;
@@ -128,7 +129,7 @@ async function runChild(
     job.updateProgress({ worker: me, ...p }).catch(() => undefined);
   };
   const argv = ['enhance', '--json', '--range', job.data.range, ...options];
-  const env = o.device !== undefined ? { CUDA_VISIBLE_DEVICES: o.device } : {};
+  const env = o.device !== undefined ? { [GPU_ENV]: o.device } : {};
   const started = startRangeChild(argv, env, (e: EngineEvent) => {
     if (e.type === 'range' && e.state === 'done') frames = e.frames;
     if (e.type === 'segment') report({ state: 'segment', frames: e.endFrame + 1, total: 0 });

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { ExitCode } from '../../protocol/engine-events';
+import { GPU_ENV } from '../device/gpu-choice';
 import { CancelledError, EngineError } from '../errors';
 import type { Emit } from '../events';
 import { finishedRanges, framesByRange, rangeFrames } from './collect-ranges';
@@ -13,7 +14,7 @@ export const MAX_RANGE_TRIES = 3;
 
 export interface WorkerSlot {
   name: string;
-  /** What its engine child gets on top of this process's environment (CUDA_VISIBLE_DEVICES for --devices). */
+  /** What its engine child gets on top of this process's environment (HUAJU4K_GPU for --devices). */
   env: NodeJS.ProcessEnv;
 }
 
@@ -26,9 +27,9 @@ export interface LocalFarmOptions {
   signal?: AbortSignal;
 }
 
-/** `--workers n` → n slots; `--devices 0,1` → one slot per device, its child seeing only that device. */
+/** `--workers n` → n slots; `--devices 0,1` → one slot per device, its child opening that GPU (gpu-choice.ts). */
 export function workerSlots(workers: number | undefined, devices: string[] | undefined): WorkerSlot[] {
-  if (devices) return devices.map((d) => ({ name: `device ${d}`, env: { CUDA_VISIBLE_DEVICES: d } }));
+  if (devices) return devices.map((d) => ({ name: `device ${d}`, env: { [GPU_ENV]: d } }));
   return Array.from({ length: workers ?? 1 }, (_, i) => ({ name: `worker ${i}`, env: {} }));
 }
 

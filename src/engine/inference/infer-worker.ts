@@ -35,6 +35,8 @@ export interface InferWorkerOptions {
   intraOpNumThreads?: number;
   /** See LoadModelOptions.cpuMemArena. */
   cpuMemArena?: boolean;
+  /** The GPU to open on (device/gpu-choice.ts); default HUAJU4K_GPU, else the provider's default. */
+  gpu?: number;
 }
 
 type ModelMeta = EngineModel & { inputName: string; outputName: string };
@@ -231,6 +233,7 @@ async function openWorkerModel(
     pad: opts.pad,
     intraOpNumThreads: opts.intraOpNumThreads,
     cpuMemArena: opts.cpuMemArena,
+    gpu: opts.gpu,
   });
   const { model } = opened;
   const upscaler = new RetilingTileUpscaler(model, opened.tile, opts.pad);

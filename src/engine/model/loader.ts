@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
+import { providerEntry } from '../device/gpu-choice';
 import { listModels, type ModelEntry, modelsDir } from './catalog';
 import { Fp16ConversionError, toFp16Model } from './fp16';
 import { Int8UnavailableError, verifiedInt8Variant } from './int8-variant';
@@ -58,6 +59,8 @@ export interface LoadModelOptions {
    * want of memory gives everything back (the arena keeps what it grew). Default: on.
    */
   cpuMemArena?: boolean;
+  /** The GPU to open on (the provider's deviceId, device/gpu-choice.ts); undefined = the provider's default. */
+  gpu?: number;
 }
 
 /** The fp16 variant cannot be made (an operator without fp16) or cannot run on the requested provider. */
@@ -180,7 +183,7 @@ async function createSession(path: string, bytes: Uint8Array, opts: LoadModelOpt
     return await ort().InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
       ...(opts.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
-      executionProviders: eps,
+      executionProviders: eps.map((ep) => providerEntry(ep, opts.gpu)),
       intraOpNumThreads: opts.intraOpNumThreads ?? availableParallelism(),
       // DirectML runs neither memory patterns nor parallel execution (onnxruntime would turn them off with a warning).
       ...(eps.includes('dml') ? { enableMemPattern: false, executionMode: 'sequential' as const } : {}),

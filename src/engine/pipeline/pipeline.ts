@@ -17,7 +17,7 @@ import { CancelledError, EngineError } from '../errors';
 import type { Emit } from '../events';
 import { FrameDecoder } from '../ffmpeg/decoder';
 import { outputFrameRate } from '../ffmpeg/encoder';
-import { toProbeInfo } from '../ffmpeg/probe';
+import { type MediaInfo, toProbeInfo } from '../ffmpeg/probe';
 import { planStreams } from '../ffmpeg/stream-map';
 import { countVideoPackets } from '../ffmpeg/verify';
 import { primeStartFor } from '../temporal/resume-prime';
@@ -42,7 +42,13 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
   const { dir, output, partial } = plan;
   const streams = openStreams(plan, manifest, resumeFrom, opts, ctx);
   const { writer } = streams;
-  const audio = startJobAudio({ mode: opts.audio, ffmpeg: tools.ffmpeg, info, dir, manifest, emit });
+  // Stopped with the job (a cancel, or the frames failing): its measurement is then killed with the other children.
+  const stopAudio = new AbortController();
+  opts.signal?.addEventListener('abort', () => stopAudio.abort(), { once: true });
+  const audio = startJobAudio({
+    ...{ mode: opts.audio, ffmpeg: tools.ffmpeg, info, dir, manifest, emit, signal: stopAudio.signal },
+    durationS: trialSpanS(plan, opts, info),
+  });
   const previews = opts.previews
     ? new PreviewEmitter(tools.ffmpeg, emit, () => loops.failed, opts.onPreview)
     : undefined;
@@ -67,6 +73,7 @@ export async function runEnhance(opts: EnhanceOptions, ctx: EnhanceContext): Pro
       : err instanceof Error
         ? err
         : new Error(String(err));
+    stopAudio.abort();
     loops.fail(failure);
     await cleanUpAfterFailure(plan, manifest, writer, emit);
     throw failure;
@@ -256,6 +263,15 @@ export function emitStart(plan: JobPlan, resumeFrom: number, ctx: EnhanceContext
       message: 'variable frame rate source: every frame is kept at its own time',
     });
   }
+}
+
+/**
+ * The seconds of sound a `--max-frames` trial encodes (its frames at the output rate, from the file's start, as the
+ * join cuts it): all the audio measurement needs to read. Undefined for a whole job.
+ */
+function trialSpanS(plan: JobPlan, opts: EnhanceOptions, info: MediaInfo): number | undefined {
+  if (opts.maxFrames === undefined || info.fps <= 0) return undefined;
+  return plan.total / outputFrameRate(info).fps + info.videoStartS;
 }
 
 /** Joins the recorded segments (with audio/subtitles) into the partial file and checks its frame count. */

@@ -114,65 +114,106 @@ export function blendOnCpu(raw: Uint8Array, plan: BlendPlan, out: Uint8Array, si
         bs[used++] = pasts[k];
       }
       const start = y * s * rowBytes + x * blockBytes;
-      for (let dy = 0; dy < s; dy++) {
-        const from = start + dy * rowBytes;
-        if (used === 1) blendBlockRow1(raw, out, from, from + blockBytes, norm, bw[0], bs[0], bo[0]);
-        else if (used === 3) blendBlockRow3(raw, out, from, from + blockBytes, norm, bw, bs, bo);
-        else blendBlockRow(raw, out, from, from + blockBytes, norm, used, bw, bs, bo);
-      }
+      if (used === 1) blendBlock1(raw, out, start, rowBytes, s, norm, bw[0], bs[0], bo[0]);
+      else if (used === 2) blendBlock2(raw, out, start, rowBytes, s, norm, bw, bs, bo);
+      else if (used === 3) blendBlock3(raw, out, start, rowBytes, s, norm, bw, bs, bo);
+      else blendBlock(raw, out, start, rowBytes, s, norm, used, bw, bs, bo);
     }
   }
 }
 
-/** One output row of one block with one past: out = ⌊fround(fround(norm·raw) + w·past) + 0.5⌋. */
-function blendBlockRow1(
+/** One block with one past: out = ⌊fround(fround(norm·raw) + w·past) + 0.5⌋. */
+function blendBlock1(
   raw: Uint8Array,
   out: Uint8Array,
-  from: number,
-  end: number,
+  start: number,
+  rowBytes: number,
+  s: number,
   norm: number,
   w1: number,
   p1: Uint8Array,
   o1: number,
 ): void {
-  for (let j = from; j < end; j++) out[j] = Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]) + 0.5;
+  for (let dy = 0, from = start; dy < s; dy++, from += rowBytes) {
+    const end = from + s * 3;
+    for (let j = from; j < end; j++) out[j] = Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]) + 0.5;
+  }
 }
 
-/** One output row of one block with three pasts (medium's window), unrolled. */
-function blendBlockRow3(
+/** One block with two pasts, unrolled. */
+function blendBlock2(
   raw: Uint8Array,
   out: Uint8Array,
-  from: number,
-  end: number,
+  start: number,
+  rowBytes: number,
+  s: number,
   norm: number,
   bw: Float64Array,
   bs: Uint8Array[],
   bo: Int32Array,
 ): void {
-  const [w1, w2, w3] = [bw[0], bw[1], bw[2]];
-  const [p1, p2, p3] = [bs[0], bs[1], bs[2]];
-  const [o1, o2, o3] = [bo[0], bo[1], bo[2]];
-  for (let j = from; j < end; j++) {
-    const a = Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]);
-    out[j] = Math.fround(Math.fround(a + w2 * p2[j + o2]) + w3 * p3[j + o3]) + 0.5;
+  const w1 = bw[0];
+  const w2 = bw[1];
+  const p1 = bs[0];
+  const p2 = bs[1];
+  const o1 = bo[0];
+  const o2 = bo[1];
+  for (let dy = 0, from = start; dy < s; dy++, from += rowBytes) {
+    const end = from + s * 3;
+    for (let j = from; j < end; j++)
+      out[j] = Math.fround(Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]) + w2 * p2[j + o2]) + 0.5;
   }
 }
 
-/** One output row of one block with `used` pasts, added in order (float32 accumulator). */
-function blendBlockRow(
+/** One block with three pasts (medium's window), unrolled. */
+function blendBlock3(
   raw: Uint8Array,
   out: Uint8Array,
-  from: number,
-  end: number,
+  start: number,
+  rowBytes: number,
+  s: number,
+  norm: number,
+  bw: Float64Array,
+  bs: Uint8Array[],
+  bo: Int32Array,
+): void {
+  const w1 = bw[0];
+  const w2 = bw[1];
+  const w3 = bw[2];
+  const p1 = bs[0];
+  const p2 = bs[1];
+  const p3 = bs[2];
+  const o1 = bo[0];
+  const o2 = bo[1];
+  const o3 = bo[2];
+  for (let dy = 0, from = start; dy < s; dy++, from += rowBytes) {
+    const end = from + s * 3;
+    for (let j = from; j < end; j++) {
+      const a = Math.fround(Math.fround(norm * raw[j]) + w1 * p1[j + o1]);
+      out[j] = Math.fround(Math.fround(a + w2 * p2[j + o2]) + w3 * p3[j + o3]) + 0.5;
+    }
+  }
+}
+
+/** One block with `used` pasts, added in order (float32 accumulator). */
+function blendBlock(
+  raw: Uint8Array,
+  out: Uint8Array,
+  start: number,
+  rowBytes: number,
+  s: number,
   norm: number,
   used: number,
   bw: Float64Array,
   bs: Uint8Array[],
   bo: Int32Array,
 ): void {
-  for (let j = from; j < end; j++) {
-    let a = Math.fround(norm * raw[j]);
-    for (let k = 0; k < used; k++) a = Math.fround(a + bw[k] * bs[k][j + bo[k]]);
-    out[j] = a + 0.5;
+  for (let dy = 0, from = start; dy < s; dy++, from += rowBytes) {
+    const end = from + s * 3;
+    for (let j = from; j < end; j++) {
+      let a = Math.fround(norm * raw[j]);
+      for (let k = 0; k < used; k++) a = Math.fround(a + bw[k] * bs[k][j + bo[k]]);
+      out[j] = a + 0.5;
+    }
   }
 }

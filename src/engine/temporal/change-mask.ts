@@ -12,6 +12,16 @@ export function lumaOf(rgb: Uint8Array, pixels: number, out = new Uint8Array(pix
   return out;
 }
 
+let scratch = new Float32Array(0);
+/**
+ * A plane for a pass's intermediate rows, reused from call to call (this thread's): the passes that take it write
+ * every value they read back, and nothing of it is returned.
+ */
+function scratchPlane(n: number): Float32Array {
+  if (scratch.length < n) scratch = new Float32Array(n);
+  return scratch;
+}
+
 /** 3×3 mean (clipped at the borders) of |a − b|, per pixel. */
 export function smoothedAbsDiff(a: Uint8Array, b: Uint8Array, width: number, height: number): Float32Array {
   return smoothedAbsDiffIn(a, b, width, height, { x: 0, y: 0, w: width, h: height });
@@ -29,31 +39,62 @@ export function smoothedAbsDiffIn(
   r: { x: number; y: number; w: number; h: number },
 ): Float32Array {
   const n = width * height;
-  // Separable box: rows (over r's rows grown by one), then columns.
+  // Separable box: rows (over r's rows grown by one), then columns. The row sums are whole numbers (exact in any
+  // order); the column pass adds the three row means top to bottom, as a loop from 0 would.
   const ry0 = Math.max(0, r.y - 1);
   const ry1 = Math.min(height, r.y + r.h + 1);
-  const rows = new Float32Array(n);
-  for (let y = ry0; y < ry1; y++) {
-    const row = y * width;
-    for (let x = r.x; x < r.x + r.w; x++) {
-      const x0 = x > 0 ? x - 1 : x;
-      const x1 = x < width - 1 ? x + 1 : x;
-      let s = 0;
-      for (let k = x0; k <= x1; k++) s += Math.abs(a[row + k] - b[row + k]);
-      rows[row + x] = s / (x1 - x0 + 1);
-    }
-  }
+  const rows = scratchPlane(n);
+  for (let y = ry0; y < ry1; y++) rowMeans(a, b, y * width, width, r.x, r.x + r.w, rows);
   const out = new Float32Array(n);
   for (let y = r.y; y < r.y + r.h; y++) {
-    const y0 = y > 0 ? y - 1 : y;
-    const y1 = y < height - 1 ? y + 1 : y;
-    for (let x = r.x; x < r.x + r.w; x++) {
-      let s = 0;
-      for (let k = y0; k <= y1; k++) s += rows[k * width + x];
-      out[y * width + x] = s / (y1 - y0 + 1);
-    }
+    const i0 = y * width;
+    const up = y > 0 ? i0 - width : i0;
+    const down = y < height - 1 ? i0 + width : i0;
+    const count = (down - up) / width + 1;
+    if (count === 3)
+      for (let x = r.x; x < r.x + r.w; x++) out[i0 + x] = (rows[up + x] + rows[i0 + x] + rows[down + x]) / 3;
+    else if (up < i0) for (let x = r.x; x < r.x + r.w; x++) out[i0 + x] = (rows[up + x] + rows[i0 + x]) / count;
+    else if (down > i0) for (let x = r.x; x < r.x + r.w; x++) out[i0 + x] = (rows[i0 + x] + rows[down + x]) / count;
+    else for (let x = r.x; x < r.x + r.w; x++) out[i0 + x] = rows[i0 + x];
   }
   return out;
+}
+
+/** One row of smoothedAbsDiffIn()'s row pass: the mean of |a − b| over x−1..x+1 (clipped), for x in [x0, x1). */
+function rowMeans(
+  a: Uint8Array,
+  b: Uint8Array,
+  row: number,
+  width: number,
+  x0: number,
+  x1: number,
+  rows: Float32Array,
+) {
+  if (width === 1) {
+    rows[row] = Math.abs(a[row] - b[row]);
+    return;
+  }
+  let x = x0;
+  if (x === 0) {
+    rows[row] = (Math.abs(a[row] - b[row]) + Math.abs(a[row + 1] - b[row + 1])) / 2;
+    x++;
+  }
+  const end = Math.min(x1, width - 1);
+  if (x < end) {
+    let left = Math.abs(a[row + x - 1] - b[row + x - 1]);
+    let mid = Math.abs(a[row + x] - b[row + x]);
+    for (let i = row + x; i < row + end; i++) {
+      const right = Math.abs(a[i + 1] - b[i + 1]);
+      rows[i] = (left + mid + right) / 3;
+      left = mid;
+      mid = right;
+    }
+    x = end;
+  }
+  if (x < x1) {
+    const i = row + x;
+    rows[i] = (Math.abs(a[i - 1] - b[i - 1]) + Math.abs(a[i] - b[i])) / 2;
+  }
 }
 
 export interface MaskThresholds {
@@ -79,7 +120,10 @@ export function staticWeights(
 /** Per pixel, a smoothed difference mapped linearly to a static weight: 1 below staticBelow, 0 above movingAbove. */
 export function weightsFromDiff(diff: Float32Array, t: MaskThresholds): Float32Array {
   const soft = new Float32Array(diff.length);
-  for (let i = 0; i < diff.length; i++) soft[i] = weightOf(diff[i], t);
+  // weightOf() with its span found once.
+  const { movingAbove } = t;
+  const span = Math.max(1e-6, movingAbove - t.staticBelow);
+  for (let i = 0; i < diff.length; i++) soft[i] = Math.max(0, Math.min(1, (movingAbove - diff[i]) / span));
   return soft;
 }
 
@@ -91,7 +135,7 @@ export function weightOf(diff: number, t: MaskThresholds): number {
 
 /** 3×3 minimum: grows the low-weight (moving) area by one pixel. */
 export function erode3x3(src: Float32Array, width: number, height: number): Float32Array {
-  const rows = new Float32Array(src.length);
+  const rows = scratchPlane(src.length);
   for (let y = 0; y < height; y++) {
     const r = y * width;
     for (let x = 0; x < width; x++) {

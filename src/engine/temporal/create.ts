@@ -2,6 +2,7 @@ import type { PixelParams } from '../checkpoint/manifest';
 import type { FrameStage, FrameUpscaler } from '../frame-stage';
 import { BlendGraph, type BlendPath, blendGraphProviders, blendPathFor, GraphBlendStage } from './blend-graph';
 import { FlowPrefetch } from './flow-prefetch';
+import { GRAIN_VERSION } from './grain-gate';
 import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
 import type { TemporalParts } from './resume-prime';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from './reuse-upscaler';
@@ -88,6 +89,7 @@ export function temporalPixelParams(s: TemporalSettings): PixelParams {
       reuseRefreshEvery: r.refreshEvery,
       reuseWholeFrameAbove: r.wholeFrameAbove,
     }),
-    ...(s.reuse && follows && { reuseShiftMaxAge: r.shiftMaxAge, reuseShiftTolerance: r.shiftTolerance }),
+    ...(s.reuse &&
+      follows && { reuseShiftMaxAge: r.shiftMaxAge, reuseShiftTolerance: r.shiftTolerance, reuseGrain: GRAIN_VERSION }),
   };
 }

@@ -8,7 +8,6 @@ import {
   weightsFromDiff,
 } from './change-mask';
 import type { MotionLink, Rect } from './motion';
-import { sampleBilinear } from './optical-flow';
 
 /**
  * Motion-compensated blend weights and the blend itself. Each past output is warped onto the current frame by the
@@ -73,15 +72,37 @@ interface Chain {
  */
 function followLink(c: Chain, link: MotionLink, w: number, h: number, first: boolean, r: Rect): void {
   const { u, v } = link.back;
+  const { dx, dy, ok } = c;
+  const consistent = link.consistent;
   for (let y = r.y; y < r.y + r.h; y++) {
     for (let x = r.x, i = y * w + r.x; x < r.x + r.w; x++, i++) {
-      const px = x + c.dx[i];
-      const py = y + c.dy[i];
+      const px = x + dx[i];
+      const py = y + dy[i];
       const nx = Math.round(px);
       const ny = Math.round(py);
-      if (nx < 0 || ny < 0 || nx >= w || ny >= h || !link.consistent[ny * w + nx]) c.ok[i] = 0;
-      c.dx[i] += first ? u[i] : sampleBilinear(u, w, h, px, py);
-      c.dy[i] += first ? v[i] : sampleBilinear(v, w, h, px, py);
+      if (nx < 0 || ny < 0 || nx >= w || ny >= h || !consistent[ny * w + nx]) ok[i] = 0;
+      if (first) {
+        dx[i] += u[i];
+        dy[i] += v[i];
+        continue;
+      }
+      // sampleBilinear() of u and of v at (px, py), the corners and fractions found once for both.
+      const cx = Math.max(0, Math.min(px, w - 1));
+      const cy = Math.max(0, Math.min(py, h - 1));
+      const x0 = Math.floor(cx);
+      const y0 = Math.floor(cy);
+      const fx = cx - x0;
+      const fy = cy - y0;
+      const j00 = y0 * w + x0;
+      const j01 = x0 < w - 1 ? j00 + 1 : j00;
+      const j10 = y0 < h - 1 ? j00 + w : j00;
+      const j11 = j10 + (j01 - j00);
+      const ua = u[j00] + (u[j01] - u[j00]) * fx;
+      const ub = u[j10] + (u[j11] - u[j10]) * fx;
+      dx[i] += ua + (ub - ua) * fy;
+      const va = v[j00] + (v[j01] - v[j00]) * fx;
+      const vb = v[j10] + (v[j11] - v[j10]) * fx;
+      dy[i] += va + (vb - va) * fy;
     }
   }
 }
@@ -94,17 +115,31 @@ function followLink(c: Chain, link: MotionLink, w: number, h: number, first: boo
 function warpedLuma(c: Chain, past: Uint8Array, w: number, h: number, scale: number, r: Rect) {
   const ox = new Int32Array(w * h);
   const oy = new Int32Array(w * h);
-  const luma = Uint8Array.from(past);
+  const luma = past.slice();
+  const { dx, dy, ok } = c;
   for (let y = r.y; y < r.y + r.h; y++) {
     for (let x = r.x, i = y * w + r.x; x < r.x + r.w; x++, i++) {
-      const qx = Math.round(c.dx[i] * scale);
-      const qy = Math.round(c.dy[i] * scale);
+      const qx = Math.round(dx[i] * scale);
+      const qy = Math.round(dy[i] * scale);
       ox[i] = qx;
       oy[i] = qy;
       const bx = x * scale + qx;
       const by = y * scale + qy;
-      if (bx < 0 || by < 0 || bx + scale > w * scale || by + scale > h * scale) c.ok[i] = 0;
-      luma[i] = sampleBilinear(past, w, h, x + qx / scale, y + qy / scale) + 0.5;
+      if (bx < 0 || by < 0 || bx + scale > w * scale || by + scale > h * scale) ok[i] = 0;
+      // sampleBilinear(past, w, h, x + qx / scale, y + qy / scale), inlined.
+      const cx = Math.max(0, Math.min(x + qx / scale, w - 1));
+      const cy = Math.max(0, Math.min(y + qy / scale, h - 1));
+      const x0 = Math.floor(cx);
+      const y0 = Math.floor(cy);
+      const fx = cx - x0;
+      const fy = cy - y0;
+      const j00 = y0 * w + x0;
+      const j01 = x0 < w - 1 ? j00 + 1 : j00;
+      const j10 = y0 < h - 1 ? j00 + w : j00;
+      const j11 = j10 + (j01 - j00);
+      const a = past[j00] + (past[j01] - past[j00]) * fx;
+      const b = past[j10] + (past[j11] - past[j10]) * fx;
+      luma[i] = a + (b - a) * fy + 0.5;
     }
   }
   return { ox, oy, luma };
@@ -151,13 +186,15 @@ export function warpedPasts(
     }
     const eroded = erode3x3(hypothesis.weight, w, h);
     decay *= t.decay;
-    for (let i = 0; i < n; i++) {
-      const e = cumulative && cumulative[i] < eroded[i] ? cumulative[i] : eroded[i];
-      eroded[i] = e;
-    }
-    cumulative = eroded;
     const weighted = new Float32Array(n);
-    for (let i = 0; i < n; i++) weighted[i] = eroded[i] * decay;
+    if (cumulative)
+      for (let i = 0; i < n; i++) {
+        const e = Math.min(cumulative[i], eroded[i]);
+        eroded[i] = e;
+        weighted[i] = e * decay;
+      }
+    else for (let i = 0; i < n; i++) weighted[i] = eroded[i] * decay;
+    cumulative = eroded;
     out.push({ weight: weighted, ox: hypothesis.ox, oy: hypothesis.oy, output: pasts[k].output });
   }
   return out;

@@ -1,5 +1,5 @@
 import { MOTION_MODES } from '../../protocol/cli-options';
-import { type FlowField, type FlowOptions, opticalFlow, sampleBilinear } from './optical-flow';
+import { type FlowField, type FlowOptions, opticalFlow } from './optical-flow';
 
 /** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
 export { MOTION_MODES };
@@ -37,6 +37,7 @@ export function consistentMask(back: FlowField, fwd: FlowField, region?: Rect): 
   // Outside `region` both flows are zero, which is consistent.
   const ok = new Uint8Array(w * h).fill(region ? 1 : 0);
   const r = region ?? { x: 0, y: 0, w, h };
+  const { u: fu0, v: fv0 } = fwd;
   for (let y = r.y; y < r.y + r.h; y++) {
     for (let x = r.x, i = y * w + r.x; x < r.x + r.w; x++, i++) {
       const bu = back.u[i];
@@ -47,8 +48,21 @@ export function consistentMask(back: FlowField, fwd: FlowField, region?: Rect): 
         ok[i] = 0;
         continue;
       }
-      const fu = sampleBilinear(fwd.u, w, h, qx, qy);
-      const fv = sampleBilinear(fwd.v, w, h, qx, qy);
+      // sampleBilinear() of fwd.u and fwd.v at (qx, qy), the corners and fractions found once for both.
+      const x0 = Math.floor(qx);
+      const y0 = Math.floor(qy);
+      const fx = qx - x0;
+      const fy = qy - y0;
+      const j00 = y0 * w + x0;
+      const j01 = x0 < w - 1 ? j00 + 1 : j00;
+      const j10 = y0 < h - 1 ? j00 + w : j00;
+      const j11 = j10 + (j01 - j00);
+      const ua = fu0[j00] + (fu0[j01] - fu0[j00]) * fx;
+      const ub = fu0[j10] + (fu0[j11] - fu0[j10]) * fx;
+      const fu = ua + (ub - ua) * fy;
+      const va = fv0[j00] + (fv0[j01] - fv0[j00]) * fx;
+      const vb = fv0[j10] + (fv0[j11] - fv0[j10]) * fx;
+      const fv = va + (vb - va) * fy;
       const du = bu + fu;
       const dv = bv + fv;
       ok[i] = du * du + dv * dv <= 0.01 * (bu * bu + bv * bv + fu * fu + fv * fv) + 0.5 ? 1 : 0;

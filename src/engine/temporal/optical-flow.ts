@@ -75,27 +75,61 @@ function pyramid(luma: Uint8Array, w: number, h: number, minSide: number): Plane
   return levels;
 }
 
-/** Box sum of radius r (clipped at the borders), separable, in place into `out`. */
-function boxSum(src: Float32Array, w: number, h: number, r: number, tmp: Float32Array, out: Float32Array): void {
+/**
+ * Box sum of radius r (clipped at the borders), separable, in place into `out`. The column pass runs row by row with
+ * one running sum per column (`cols`, float64 like the row pass's local): the same additions in the same order as a
+ * column-by-column walk, read and written in memory order.
+ */
+export function boxSum(src: Float32Array, w: number, h: number, r: number, tmp: Float32Array, out: Float32Array): void {
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let s = 0;
     for (let x = 0; x <= Math.min(r, w - 1); x++) s += src[row + x];
-    for (let x = 0; x < w; x++) {
+    const inner = Math.min(w, w - r - 1);
+    let x = 0;
+    for (; x < Math.min(r, inner); x++) {
       tmp[row + x] = s;
-      if (x + r + 1 < w) s += src[row + x + r + 1];
+      s += src[row + x + r + 1];
+    }
+    for (; x < inner; x++) {
+      tmp[row + x] = s;
+      s += src[row + x + r + 1];
+      s -= src[row + x - r];
+    }
+    for (; x < w; x++) {
+      tmp[row + x] = s;
       if (x - r >= 0) s -= src[row + x - r];
     }
   }
-  for (let x = 0; x < w; x++) {
-    let s = 0;
-    for (let y = 0; y <= Math.min(r, h - 1); y++) s += tmp[y * w + x];
-    for (let y = 0; y < h; y++) {
-      out[y * w + x] = s;
-      if (y + r + 1 < h) s += tmp[(y + r + 1) * w + x];
-      if (y - r >= 0) s -= tmp[(y - r) * w + x];
-    }
+  const cols = columnSums(w);
+  cols.fill(0);
+  for (let y = 0; y <= Math.min(r, h - 1); y++) for (let x = 0, i = y * w; x < w; x++, i++) cols[x] += tmp[i];
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const add = y + r + 1 < h ? (y + r + 1) * w : -1;
+    const sub = y - r >= 0 ? (y - r) * w : -1;
+    if (add >= 0 && sub >= 0)
+      for (let x = 0; x < w; x++) {
+        const s = cols[x];
+        out[row + x] = s;
+        cols[x] = s + tmp[add + x] - tmp[sub + x];
+      }
+    else
+      for (let x = 0; x < w; x++) {
+        let s = cols[x];
+        out[row + x] = s;
+        if (add >= 0) s += tmp[add + x];
+        if (sub >= 0) s -= tmp[sub + x];
+        cols[x] = s;
+      }
   }
+}
+
+let columns = new Float64Array(0);
+/** boxSum()'s per-column running sums, reused from call to call (one thread's). */
+function columnSums(w: number): Float64Array {
+  if (columns.length < w) columns = new Float64Array(w);
+  return columns;
 }
 
 /** Central-difference gradients of a plane. */
@@ -142,8 +176,17 @@ function warpError(from: Plane, to: Plane, u: Float32Array, v: Float32Array, e: 
   }
 }
 
-/** Refines (u, v) on one level in place. */
-function refineLevel(from: Plane, to: Plane, u: Float32Array, v: Float32Array, o: Required<FlowOptions>): void {
+/** What one pyramid level of the template (`from`) contributes to every refinement: gradients, structure tensor. */
+interface TemplateLevel {
+  gx: Float32Array;
+  gy: Float32Array;
+  sxx: Float32Array;
+  sxy: Float32Array;
+  syy: Float32Array;
+}
+
+/** The template's gradients and their box sums (window radius r) on one level. */
+function templateLevel(from: Plane, r: number): TemplateLevel {
   const { w, h } = from;
   const n = w * h;
   const { gx, gy } = gradients(from);
@@ -152,13 +195,30 @@ function refineLevel(from: Plane, to: Plane, u: Float32Array, v: Float32Array, o
   const sxx = new Float32Array(n);
   const sxy = new Float32Array(n);
   const syy = new Float32Array(n);
-  const reg = o.lambda * (2 * o.radius + 1) ** 2;
   for (let i = 0; i < n; i++) prod[i] = gx[i] * gx[i];
-  boxSum(prod, w, h, o.radius, tmp, sxx);
+  boxSum(prod, w, h, r, tmp, sxx);
   for (let i = 0; i < n; i++) prod[i] = gx[i] * gy[i];
-  boxSum(prod, w, h, o.radius, tmp, sxy);
+  boxSum(prod, w, h, r, tmp, sxy);
   for (let i = 0; i < n; i++) prod[i] = gy[i] * gy[i];
-  boxSum(prod, w, h, o.radius, tmp, syy);
+  boxSum(prod, w, h, r, tmp, syy);
+  return { gx, gy, sxx, sxy, syy };
+}
+
+/** Refines (u, v) on one level in place. */
+function refineLevel(
+  from: Plane,
+  to: Plane,
+  u: Float32Array,
+  v: Float32Array,
+  t: TemplateLevel,
+  o: Required<FlowOptions>,
+): void {
+  const { w, h } = from;
+  const n = w * h;
+  const { gx, gy, sxx, sxy, syy } = t;
+  const tmp = new Float32Array(n);
+  const prod = new Float32Array(n);
+  const reg = o.lambda * (2 * o.radius + 1) ** 2;
   const bx = new Float32Array(n);
   const by = new Float32Array(n);
   const scratch = new Float32Array(n);
@@ -205,6 +265,51 @@ function upsampleFlow(u: Float32Array, v: Float32Array, cw: number, ch: number, 
   return { u: fu, v: fv };
 }
 
+/** A luma plane's pyramid, and (once used as a template) each level's TemplateLevel. */
+interface PlanePyramid {
+  luma: Uint8Array;
+  width: number;
+  height: number;
+  minSide: number;
+  levels: Plane[];
+  template?: { radius: number; levels: TemplateLevel[] };
+}
+
+/**
+ * The last two planes' pyramids (this thread's): consecutive flows share planes. A pair's backward flow (t → t−1)
+ * and forward flow (t−1 → t) use the same two, and the next pair brings one new plane; frame t is the template of
+ * t's backward and t+1's forward flow. Found again by the plane's contents, so what is reused is exactly what
+ * computing it again would give. A plane whose pyramid and template would take more than PYRAMID_MAX_BYTES is
+ * not kept (large inputs: the memory matters more there).
+ */
+const pyramids: PlanePyramid[] = [];
+const PYRAMIDS_KEPT = 2;
+export const PYRAMID_MAX_BYTES = 48 * 2 ** 20;
+
+function pyramidOf(luma: Uint8Array, width: number, height: number, minSide: number): PlanePyramid {
+  const hit = pyramids.find(
+    (p) =>
+      p.width === width &&
+      p.height === height &&
+      p.minSide === minSide &&
+      Buffer.from(p.luma.buffer, p.luma.byteOffset, p.luma.byteLength).equals(luma),
+  );
+  if (hit) return hit;
+  const levels = pyramid(luma, width, height, minSide);
+  const made = { luma: luma.slice(), width, height, minSide, levels };
+  // Each level's plane and its template's five planes, float32.
+  const bytes = luma.byteLength + levels.reduce((sum, l) => sum + 6 * l.d.byteLength, 0);
+  if (bytes > PYRAMID_MAX_BYTES) return made;
+  pyramids.unshift(made);
+  if (pyramids.length > PYRAMIDS_KEPT) pyramids.pop();
+  return made;
+}
+
+function templateOf(p: PlanePyramid, radius: number): TemplateLevel[] {
+  if (p.template?.radius !== radius) p.template = { radius, levels: p.levels.map((l) => templateLevel(l, radius)) };
+  return p.template.levels;
+}
+
 /** Dense flow from `from` to `to` (both w×h luma, 0..255). */
 export function opticalFlow(
   from: Uint8Array,
@@ -216,13 +321,15 @@ export function opticalFlow(
   const o = { ...FLOW_DEFAULTS, ...opts };
   if (from.length !== width * height || to.length !== width * height)
     throw new RangeError(`optical flow: planes of ${from.length} and ${to.length} bytes, expected ${width * height}`);
-  const pf = pyramid(from, width, height, o.minSide);
-  const pt = pyramid(to, width, height, o.minSide);
+  const fromPyramid = pyramidOf(from, width, height, o.minSide);
+  const pf = fromPyramid.levels;
+  const pt = pyramidOf(to, width, height, o.minSide).levels;
+  const template = templateOf(fromPyramid, o.radius);
   let u = new Float32Array(pf[0].w * pf[0].h);
   let v = new Float32Array(pf[0].w * pf[0].h);
   for (let l = 0; l < pf.length; l++) {
     if (l > 0) ({ u, v } = upsampleFlow(u, v, pf[l - 1].w, pf[l - 1].h, pf[l].w, pf[l].h));
-    refineLevel(pf[l], pt[l], u, v, o);
+    refineLevel(pf[l], pt[l], u, v, template[l], o);
   }
   return { width, height, u, v };
 }

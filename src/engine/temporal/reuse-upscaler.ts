@@ -1,9 +1,10 @@
 import type { FrameUpscaler } from '../frame-stage';
 import { isSceneCut, lumaOf } from './change-mask';
+import { GRAIN_MOVED_GAIN, GrainGate, grainMeasures } from './grain-gate';
 import type { MotionEstimator } from './motion';
 import type { FlowField } from './optical-flow';
 import { groupChangedTiles, type TileSpan } from './region-plan';
-import { type TileBox, tileChange } from './tile-change';
+import { type TileBox, tileChange, tileMedian } from './tile-change';
 
 export interface ReuseOptions {
   /** Tile side in low-res pixels. */
@@ -51,15 +52,6 @@ interface TileShift {
   dy: number;
   /** The oldest frame the shifted output was made from. */
   source: number;
-}
-
-/** Median of a flow component over a tile, sorted in `scratch` (at least a tile's pixels; no allocation per tile). */
-function median(plane: Float32Array, width: number, box: TileBox, scratch: Float32Array): number {
-  const values = scratch.subarray(0, box.w * box.h);
-  for (let y = 0, j = 0; y < box.h; y++)
-    for (let x = 0; x < box.w; x++, j++) values[j] = plane[(box.y + y) * width + box.x + x];
-  values.sort();
-  return values[values.length >> 1];
 }
 
 /** dst's rect ← src's rect moved by (dx, dy), packed RGB24 frames of `width` pixels. */
@@ -115,6 +107,8 @@ export class ReuseUpscaler implements FrameUpscaler {
   /** Per tile, the runs of the last output (UnchangedTiles.runs). */
   private runs = new Uint8Array(0);
   private readonly unchanged = new WeakMap<Uint8Array, UnchangedTiles>();
+  /** The clip's grain level, followed from frame to frame (with motion only). */
+  private readonly grain: GrainGate;
 
   /** With `motion`, a changed tile whose content moved by a whole low-res pixel shift takes the shifted output. */
   constructor(
@@ -123,6 +117,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     private readonly motion?: MotionEstimator,
   ) {
     this.opts = { ...REUSE_DEFAULTS, ...opts };
+    this.grain = new GrainGate(this.opts.threshold);
     if (!(this.opts.tile >= 4)) throw new RangeError(`reuse tile must be ≥ 4 pixels, got ${this.opts.tile}`);
     if (!(this.opts.threshold >= 0)) throw new RangeError(`reuse threshold must be ≥ 0, got ${this.opts.threshold}`);
     if (!(this.opts.shiftTolerance >= 1))
@@ -157,6 +152,14 @@ export class ReuseUpscaler implements FrameUpscaler {
     return this.lastShiftedTiles;
   }
 
+  /**
+   * The grain allowance the last frame's in-place reuse used (GrainGate), undefined where it used the threshold
+   * alone (clean footage, `--motion off`, a frame computed whole).
+   */
+  get lastGrainAllowance(): { mean: number; window: number } | undefined {
+    return this.decision === 'tiles' ? this.grain.allowance : undefined;
+  }
+
   /** Tiles reused in the last frame. */
   get lastReusedTiles(): number {
     return this.lastReused;
@@ -181,6 +184,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     this.reused = 0;
     this.total = 0;
     this.shifted = 0;
+    this.grain.reset();
   }
 
   /**
@@ -209,13 +213,20 @@ export class ReuseUpscaler implements FrameUpscaler {
 
     const ref = this.ref as Uint8Array;
     const changed = new Uint8Array(cols * rows);
+    const levels = new Float32Array(cols * rows);
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const box = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
-        if (tileChange(frame, ref, width, box) > this.opts.threshold) changed[r * cols + c] = 1;
+        levels[r * cols + c] = tileChange(frame, ref, width, box);
+        if (levels[r * cols + c] > this.opts.threshold) changed[r * cols + c] = 1;
       }
     }
-    const found = this.motion ? this.findShifts(frame, luma, { width, height, index }, changed) : [];
+    const still =
+      this.motion && this.grain.engaged(levels)
+        ? this.grain.still(grainMeasures(frame, ref, { width, height, tile: t }, levels, this.flowTo(luma)))
+        : undefined;
+    const grain = still ? { still, levels } : undefined;
+    const found = this.motion ? this.findShifts(frame, luma, { width, height, index, grain }, changed) : [];
     const spans = groupChangedTiles(changed, cols, rows);
     // A rectangle of changed tiles is recomputed whole, shifted tiles inside it included.
     const inSpan = (i: number, s: TileSpan) => {
@@ -249,15 +260,23 @@ export class ReuseUpscaler implements FrameUpscaler {
    * Motion-compensated reuse: for each changed tile, the whole-pixel shift the low-res flow suggests (its median
    * over the tile, rounded), accepted only if the tile matches the shifted reference input within the threshold
    * times shiftTolerance (against the input its output was made from, so drift cannot pile up) and the shifted
-   * output is at most shiftMaxAge frames old. Accepted tiles are cleared from `changed`.
+   * output is at most shiftMaxAge frames old. Accepted tiles are cleared from `changed`. A changed tile that
+   * `grain` (GrainGate.still) marks as within a noisy camera's grain is reused in place when the flow says it stayed
+   * put, or when the flow's shift matches it no better than GRAIN_MOVED_GAIN× its change in place (grain makes the
+   * flow wander on still tiles; a tile that really moved matches its shift far better).
    */
   private findShifts(
     frame: Uint8Array,
     luma: Uint8Array,
-    at: { width: number; height: number; index: number },
+    at: {
+      width: number;
+      height: number;
+      index: number;
+      grain: { still: Uint8Array; levels: Float32Array } | undefined;
+    },
     changed: Uint8Array,
   ) {
-    const { width, height, index } = at;
+    const { width, height, index, grain } = at;
     const t = this.opts.tile;
     const cols = Math.ceil(width / t);
     const shifts: TileShift[] = [];
@@ -265,25 +284,34 @@ export class ReuseUpscaler implements FrameUpscaler {
     let flow: FlowField | undefined;
     for (let i = 0; i < changed.length; i++) {
       if (!changed[i]) continue;
-      flow ??= (this.motion as MotionEstimator).flow(luma, this.prevLuma as Uint8Array, width, height);
+      flow ??= this.flowTo(luma);
       const c = i % cols;
       const r = (i - c) / cols;
       const box = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
-      const dx = Math.round(median(flow.u, width, box, scratch));
-      const dy = Math.round(median(flow.v, width, box, scratch));
-      if (dx === 0 && dy === 0) continue;
-      if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
-      if (
-        tileChange(frame, this.ref as Uint8Array, width, box, dx, dy) >
-        this.opts.threshold * this.opts.shiftTolerance
-      )
+      const dx = Math.round(tileMedian(flow.u, width, box, scratch));
+      const dy = Math.round(tileMedian(flow.v, width, box, scratch));
+      if (dx === 0 && dy === 0) {
+        if (grain?.still[i]) changed[i] = 0;
         continue;
+      }
+      if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
+      const moved = tileChange(frame, this.ref as Uint8Array, width, box, dx, dy);
+      // Grain makes the flow wander on still tiles: still (in place) unless the shift matches clearly better.
+      const still = !!grain?.still[i] && moved * GRAIN_MOVED_GAIN >= grain.levels[i];
       const source = this.oldestSource({ ...box, x: box.x + dx, y: box.y + dy }, cols);
-      if (index - source > this.opts.shiftMaxAge) continue;
+      if (moved > this.opts.threshold * this.opts.shiftTolerance || index - source > this.opts.shiftMaxAge) {
+        if (still) changed[i] = 0;
+        continue;
+      }
       changed[i] = 0;
       shifts.push({ tile: i, box, dx, dy, source });
     }
     return shifts;
+  }
+
+  /** The backward flow from the previous frame's luma to `luma` (computed once per pair: MotionEstimator's memo). */
+  private flowTo(luma: Uint8Array): FlowField {
+    return (this.motion as MotionEstimator).flow(luma, this.prevLuma as Uint8Array, this.width, this.height);
   }
 
   /**
@@ -361,6 +389,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     this.prevOut = out;
     this.sources = new Int32Array(tiles).fill(index);
     this.runs = new Uint8Array(tiles);
+    if (why !== 'too-many-changes') this.grain.reset();
     this.unchanged.delete(out);
     this.count(tiles, 0, why);
     return out;

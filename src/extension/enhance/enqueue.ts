@@ -5,7 +5,7 @@ import { workDirFor } from '../../protocol/output-name';
 import type { CommandDeps } from '../command-args';
 import type { JobRequest } from '../jobs/job-manager';
 import type { JobUi } from '../jobs/job-ui';
-import { buildEnhanceArgs, type EnhanceSettings, engineEnv, SettingsError } from '../settings';
+import { buildEnhanceArgs, type EnhanceSettings, engineEnv, jobDevice, SettingsError } from '../settings';
 import { settingsFor } from '../settings-reader';
 import { defaultOutputPath } from '../videos/video-files';
 
@@ -95,7 +95,7 @@ export async function enqueue(d: CommandDeps, uri: vscode.Uri, extra: EnqueueExt
     output: extra.output ?? outputFromArgs(args) ?? defaultOutputPath(input),
     args,
     env: engineEnv(settings),
-    device: extra.farm ? FARM_DEVICE : settings.executionProvider === 'auto' ? 'default' : settings.executionProvider,
+    device: extra.farm ? FARM_DEVICE : jobDevice(settings),
   };
   jobs.setPerDevice(settings.jobsPerDevice);
   try {

@@ -103,6 +103,9 @@ export class AiCore {
       const onWarning = (warning: { message: string }) => {
         core.lastError = `${device.id}: ${warning.message}`;
       };
+      // A GPU worker that `auto` moved off its GPU (no provider, or one that cannot choose that GPU) says so.
+      const passed = w.warnings.filter((x) => x.code === 'ep-fallback').map((x) => x.message.split('. ')[0]);
+      if (device.kind === 'gpu' && passed.length > 0) onWarning({ message: passed.join('; ') });
       slots.push({
         device,
         upscaler: new OomDegradingUpscaler(w, { onWarning }),

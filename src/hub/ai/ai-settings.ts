@@ -32,24 +32,27 @@ export interface AiSettings {
 
 export class AiSettingsError extends Error {}
 
-/** `cpu,cpu` (two CPU workers), `0` (the GPU), `gpu`; a GPU index other than 0 is refused with what to do. */
+/**
+ * `cpu,cpu` (two CPU workers), `0,1` (one worker per GPU, each opening its own: device/gpu-choice.ts), `gpu` (the
+ * default GPU).
+ */
 export function parseDevices(text: string): AiDevice[] {
   const ids = text
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   if (ids.length === 0 || ids.length > 16) throw new AiSettingsError('ai_devices must list 1 to 16 devices');
-  return ids.map((id) => {
+  const devices = ids.map((id): AiDevice => {
     if (id === 'cpu') return { id, kind: 'cpu' };
-    if (id === 'gpu' || id === '0') return { id, kind: 'gpu' };
-    if (/^\d+$/.test(id)) {
-      throw new AiSettingsError(
-        `ai_devices: GPU ${id}: the engine's inference worker opens the first GPU only; run one hub per GPU ` +
-          `with CUDA_VISIBLE_DEVICES=${id} and --devices 0`,
-      );
-    }
-    throw new AiSettingsError(`ai_devices: "${id}" is neither cpu nor a GPU index (e.g. --devices cpu,cpu or 0)`);
+    if (id === 'gpu' || /^\d{1,3}$/.test(id)) return { id, kind: 'gpu' };
+    throw new AiSettingsError(`ai_devices: "${id}" is neither cpu nor a GPU index (e.g. --devices cpu,cpu or 0,1)`);
   });
+  const gpus = devices.filter((d) => d.kind === 'gpu').map((d) => (d.id === 'gpu' ? '0' : d.id));
+  const twice = gpus.find((g, i) => gpus.indexOf(g) !== i);
+  if (twice !== undefined) {
+    throw new AiSettingsError(`ai_devices: GPU ${twice} is listed twice; list each GPU once (cpu may repeat)`);
+  }
+  return devices;
 }
 
 export function parseScale(v: string): number {
@@ -80,6 +83,7 @@ export function deviceWorkerOptions(s: AiSettings, d: AiDevice, cpuWorkers: numb
     ep: d.kind === 'cpu' ? 'cpu' : 'auto',
     precision: d.kind === 'cpu' ? 'fp32' : 'auto',
     ...(d.kind === 'cpu' && { intraOpNumThreads: threads }),
+    ...(d.kind === 'gpu' && /^\d+$/.test(d.id) && { gpu: Number(d.id) }),
   };
 }
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
-import type { DoneEvent, EngineEvent } from '../../../src/protocol/engine-events';
+import { type DoneEvent, type EngineEvent, ExitCode } from '../../../src/protocol/engine-events';
 import { decodeMono, ebur128, windowLevels } from '../../../tools/quality/audio-metrics';
 import { speechMix } from '../../../tools/quality/speech-mix';
 import { deterministicArgs, videoStreamHash, workFolder } from '../resume/helpers';
@@ -121,5 +121,55 @@ describe('--audio: the sound measured once per job, treated in the join', functi
     assert.equal(done(r.events)?.report.audio?.before.speechDb, -1.25, 'the resumed job did not measure again');
     assert.equal(audioHash(out), audioHash(ref), 'resumed audio differs from the uninterrupted run');
     assert.equal(videoStreamHash(out), videoStreamHash(ref), 'resumed video differs from the uninterrupted run');
+  });
+});
+
+describe('--audio on a --max-frames trial', function () {
+  this.timeout(300_000);
+  it('measures only the seconds the trial encodes: the first second of the made mix is its pause, not its dialogue', async () => {
+    const input = dialogueClip();
+    const dir = freshDir('huaju4k-audio-trial-');
+    const run = async (name: string, extra: string[]) => {
+      const out = join(dir, name);
+      const args = deterministicArgs(input.path, out, 20, ['--temporal', 'off', '--audio', 'clean', ...extra]);
+      const r = await runCli(args, ENV);
+      assert.equal(r.code, 0, r.stderr);
+      const report = done(r.events)?.report.audio;
+      assert.ok(report, 'an audio report');
+      return report.before;
+    };
+    // 10 frames at 10 fps: the first second, inside the 1.5 s pause before the speech.
+    const trial = await run('trial.mp4', ['--max-frames', '10']);
+    const whole = await run('whole.mp4', []);
+    // The pause holds the room's noise only: its loudness is the floor's, well under the dialogue's.
+    assert.ok(
+      trial.integratedLufs < whole.integratedLufs - 3,
+      `trial ${trial.integratedLufs} LUFS, whole ${whole.integratedLufs} LUFS`,
+    );
+    assert.ok(trial.speechDb - trial.noiseFloorDb < 3, `trial: voices ${trial.speechDb}, floor ${trial.noiseFloorDb}`);
+  });
+});
+
+describe('--audio on a cancelled job', function () {
+  this.timeout(300_000);
+  it('SIGTERM while the sound is measured: the job is cancelled and says nothing of the sound left untreated', async () => {
+    // A minute of picture and sound: the measurement (three decoding passes) is still running at the first frames.
+    const input = clip('long-sound-64x36.mp4', [
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=10:duration=60'],
+      ...['-f', 'lavfi', '-i', 'anoisesrc=color=pink:amplitude=0.1:duration=60:sample_rate=48000'],
+      ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
+    ]);
+    const out = join(freshDir('huaju4k-audio-cancel-'), 'cancelled.mp4');
+    const child = startCli(deterministicArgs(input, out, 20, ['--temporal', 'off', '--audio', 'clean']), ENV);
+    let sent = false;
+    const r = await collect(child, (e) => {
+      if (sent || e.type !== 'progress') return;
+      sent = true;
+      child.kill('SIGTERM');
+    });
+    assert.ok(sent, 'cancelled mid-run');
+    assert.equal(r.code, ExitCode.cancelled, r.stderr);
+    const warned = r.events.filter((e) => e.type === 'warning' && e.code === 'audio-not-treated');
+    assert.deepEqual(warned, [], 'no audio warning on cancel');
   });
 });

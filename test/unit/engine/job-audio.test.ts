@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { startJobAudio } from '../../../src/engine/audio/job-audio';
 import type { JobManifest } from '../../../src/engine/checkpoint/manifest';
+import { children } from '../../../src/engine/children';
 import { planStreams } from '../../../src/engine/ffmpeg/stream-map';
 import type { EngineEvent } from '../../../src/protocol/engine-events';
-import { basicClip, freshDir } from './helpers';
+import { basicClip, clip, freshDir } from './helpers';
 
 describe('--audio: stream args and a sound that cannot be measured', () => {
   it('the treated stream is filtered and encoded AAC 48 kHz in every container; the others are planned as before', () => {
@@ -42,5 +43,64 @@ describe('--audio: stream args and a sound that cannot be measured', () => {
     const w = events.find((e) => e.type === 'warning');
     assert.ok(w && w.type === 'warning' && w.code === 'audio-not-treated', JSON.stringify(events));
     assert.match(w.message, /measuring the audio of .* \(stream #7\) failed.*copied as it is/s);
+  });
+});
+
+describe('--audio: what the measurement reads, and a job stopped while it runs', () => {
+  it('a job cancelled while its sound is measured says nothing about the sound (the measurement died with the job)', async function () {
+    this.timeout(120_000);
+    // Two minutes of sound: its measurement runs for seconds, long enough to be cut off.
+    const long = clip('tone-120s.mka', [
+      ...['-f', 'lavfi', '-i', 'sine=f=300:d=120:sample_rate=48000', '-c:a', 'flac'],
+    ]);
+    const events: EngineEvent[] = [];
+    const stop = new AbortController();
+    const treated = startJobAudio({
+      ...{ mode: 'clean', ffmpeg: 'ffmpeg', info: { path: long, audio: [{ index: 0, codec: 'flac' }] } },
+      ...{ dir: freshDir('huaju4k-job-audio-'), manifest: { segments: [] } as unknown as JobManifest },
+      emit: (e) => events.push(e as EngineEvent),
+      signal: stop.signal,
+    });
+    while (children.size === 0) await new Promise((r) => setTimeout(r, 10));
+    // What the CLI does on SIGINT/SIGTERM: the signal aborted, then every child killed.
+    stop.abort();
+    children.killAll();
+    assert.equal(await treated, undefined, 'the measurement was cut off');
+    assert.deepEqual(
+      events.filter((e) => e.type === 'warning'),
+      [],
+    );
+  });
+
+  it('a --max-frames trial measures only the seconds it encodes, not the whole recording', async function () {
+    this.timeout(120_000);
+    // 4 s of a quiet tone, then 4 s of a loud one: the trial's first 3 s hold only the quiet one.
+    const twoLevels = clip('tone-quiet-then-loud.mka', [
+      ...[
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=f=300:d=4:sample_rate=48000',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=f=300:d=4:sample_rate=48000',
+      ],
+      ...['-filter_complex', '[0]volume=-30dB[a];[1]volume=-6dB[b];[a][b]concat=n=2:v=0:a=1', '-c:a', 'flac'],
+    ]);
+    const measure = async (durationS?: number) => {
+      const t = await startJobAudio({
+        ...{ mode: 'clean', ffmpeg: 'ffmpeg', info: { path: twoLevels, audio: [{ index: 0, codec: 'flac' }] } },
+        ...{ dir: freshDir('huaju4k-job-audio-'), manifest: { segments: [] } as unknown as JobManifest },
+        emit: () => {},
+        durationS,
+      });
+      assert.ok(t);
+      return t.before;
+    };
+    const trial = await measure(3);
+    const whole = await measure();
+    assert.ok(trial.truePeakDb < -40, `trial: true peak ${trial.truePeakDb} dBTP (the quiet tone's, about -48)`);
+    assert.ok(whole.truePeakDb > -30, `whole: true peak ${whole.truePeakDb} dBTP (the loud tone's, about -24)`);
   });
 });

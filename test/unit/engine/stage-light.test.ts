@@ -69,6 +69,15 @@ function hfEnergy(out: Buffer, x0: number, x1: number): number {
   return s / n;
 }
 
+/** The mean level (green) over the dark half's interior, away from its edges. */
+function darkLevel(buf: Buffer): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = 4 * S; y < (H - 4) * S; y++)
+    for (let x = 4 * S; x < (W / 2 - 6) * S; x++, n++) sum += buf[(y * W * S + x) * 3 + 1];
+  return sum / n;
+}
+
 describe('--dark-regions soften (stage-light)', () => {
   it('finds the large dark noisy area, not the lit one', () => {
     const { weight, any } = lightMask(stageFrame(), W, H);
@@ -99,6 +108,20 @@ describe('--dark-regions soften (stage-light)', () => {
         assert.deepEqual(out.subarray(i, i + 3), before.subarray(i, i + 3), `pixel ${x},${y}`);
       }
     }
+  });
+
+  it('the blend keeps the model’s own levels there: only the detail finer than an input pixel goes', () => {
+    const frame = frameOf(stageFrame());
+    // The model lifted the dark half by 10 levels (its own reading of the shadows): the soften keeps that level and
+    // takes the painted checkerboard off. Blending toward the noisy input, as before, pulled it back toward the input.
+    const lifted = Buffer.from(frame.output.map((v, i) => (Math.floor(i / 3) % (W * S) < (W / 2) * S ? v + 10 : v)));
+    const out = new StageLightStage().process({ ...frame, output: lifted }).output;
+    assert.ok(
+      Math.abs(darkLevel(out) - darkLevel(lifted)) <= 0.5,
+      `level ${darkLevel(out)} against the model's ${darkLevel(lifted)}`,
+    );
+    const dark = [0, (W / 2 - 8) * S] as const;
+    assert.ok(hfEnergy(out, ...dark) < 0.1 * hfEnergy(lifted, ...dark), 'painted texture down by 90 % inside');
   });
 
   it('a frame with no dark or clipped area passes through as it is', () => {

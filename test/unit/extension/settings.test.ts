@@ -6,6 +6,7 @@ import {
   DEFAULT_SETTINGS,
   engineEnv,
   farmSecretEnv,
+  jobDevice,
   readSettings,
   SettingsError,
 } from '../../../src/extension/settings';
@@ -314,5 +315,36 @@ describe('extension settings → a split job: --workers, --farm, and the farm pa
     assert.deepEqual(farmSecretEnv(args, undefined), {});
     assert.deepEqual(farmSecretEnv(buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ workers: 2 })), 'hunter2'), {});
     assert.ok(!(FARM_PASSWORD_ENV in engineEnv(settings({ 'farm.url': 'redis://h:6379' }))), 'not journaled');
+  });
+});
+
+describe('extension settings → the GPU a job runs on (huaju4k.gpu → --gpu)', () => {
+  const settings = (values: Record<string, unknown>) => readSettings((k) => values[k]);
+
+  it('-1 (the default) passes nothing; an index passes --gpu n, which the engine parses; a farm job none', () => {
+    assert.ok(!buildEnhanceArgs({ input: '/v/a.mp4' }, settings({})).includes('--gpu'));
+    const one = buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ gpu: 1, executionProvider: 'dml' }));
+    assert.deepEqual(one.slice(one.indexOf('--gpu'), one.indexOf('--gpu') + 2), ['--gpu', '1']);
+    assert.equal(parseEnhanceArgs(one.slice(1)).gpu, 1);
+    const farm = buildEnhanceArgs(
+      { input: '/v/a.mp4', farm: true },
+      settings({ gpu: 1, 'farm.url': 'redis://h:6379' }),
+    );
+    assert.ok(!farm.includes('--gpu'), 'each farm worker has its own --device');
+    for (const bad of [-2, 1.5, 1000]) {
+      assert.throws(
+        () => buildEnhanceArgs({ input: '/v/a.mp4' }, settings({ gpu: bad })),
+        (e: unknown) => e instanceof SettingsError && e.key === 'gpu' && /huaju4k\.gpu must be -1/.test(e.message),
+        String(bad),
+      );
+    }
+  });
+
+  it('jobs on different GPUs count against jobsPerDevice apart; the default GPU is GPU 0; the CPU has none', () => {
+    assert.equal(jobDevice({ executionProvider: 'auto', gpu: -1 }), 'default');
+    assert.equal(jobDevice({ executionProvider: 'auto', gpu: 0 }), 'default');
+    assert.equal(jobDevice({ executionProvider: 'auto', gpu: 1 }), 'default:gpu1');
+    assert.equal(jobDevice({ executionProvider: 'dml', gpu: 2 }), 'dml:gpu2');
+    assert.equal(jobDevice({ executionProvider: 'cpu', gpu: 1 }), 'cpu');
   });
 });

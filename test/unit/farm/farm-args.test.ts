@@ -48,7 +48,7 @@ describe('farm: options and the cut into ranges', () => {
     assert.throws(() => parseEnhanceArgs(['a.mp4', '--workers', '0']), /--workers/);
     assert.throws(() => parseEnhanceArgs(['a.mp4', '--farm', 'http://h']), /Redis URL/);
     assert.deepEqual(
-      workerSlots(undefined, ['0', '1']).map((s) => s.env.CUDA_VISIBLE_DEVICES),
+      workerSlots(undefined, ['0', '1']).map((s) => s.env.HUAJU4K_GPU),
       ['0', '1'],
     );
     assert.equal(workerSlots(4, undefined).length, 4);

@@ -34,7 +34,7 @@ describe('hub AI options', function () {
 
   it('refuses what it cannot do, saying what to do instead', () => {
     const bad = (flags: Record<string, unknown>, re: RegExp) => assert.throws(() => resolveHubConfig({ flags }), re);
-    bad({ ai_devices: '1' }, /CUDA_VISIBLE_DEVICES=1 and --devices 0/);
+    bad({ ai_devices: '0,0' }, /GPU 0 is listed twice/);
     bad({ ai_devices: 'tpu' }, /"tpu" is neither cpu nor a GPU index/);
     bad({ ai_scale: '3' }, /ai_scale must be 2 or 4/);
     bad({ ai_target: '1921x1080' }, /ai_target: --target must be WIDTHxHEIGHT with even numbers/);

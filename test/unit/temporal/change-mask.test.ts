@@ -51,6 +51,42 @@ describe('temporal: change mask', () => {
     }
   });
 
+  it('smoothing equals the plain 3×3 mean of |a − b| (float32), also on frames 1 or 2 pixels wide or high', () => {
+    // The definition, pixel by pixel: the row means of the clipped window, then the mean of those down the column.
+    const plain = (a: Uint8Array, b: Uint8Array, w: number, h: number) => {
+      const rows = new Float32Array(w * h);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          let s = 0;
+          for (let k = Math.max(0, x - 1); k <= Math.min(w - 1, x + 1); k++) s += Math.abs(a[y * w + k] - b[y * w + k]);
+          rows[y * w + x] = s / (Math.min(w - 1, x + 1) - Math.max(0, x - 1) + 1);
+        }
+      const out = new Float32Array(w * h);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          let s = 0;
+          for (let k = Math.max(0, y - 1); k <= Math.min(h - 1, y + 1); k++) s += rows[k * w + x];
+          out[y * w + x] = s / (Math.min(h - 1, y + 1) - Math.max(0, y - 1) + 1);
+        }
+      return out;
+    };
+    const r = rng(11);
+    for (const [w, h] of [
+      [1, 1],
+      [1, 7],
+      [7, 1],
+      [2, 2],
+      [2, 5],
+      [5, 2],
+      [3, 3],
+      [W, H],
+    ]) {
+      const a = Uint8Array.from({ length: w * h }, () => Math.floor(r() * 256));
+      const b = Uint8Array.from({ length: w * h }, () => Math.floor(r() * 256));
+      assert.deepEqual(smoothedAbsDiff(a, b, w, h), plain(a, b, w, h), `${w}×${h}`);
+    }
+  });
+
   it('compression-like noise (±3 levels per byte) leaves the whole frame static', () => {
     const base = texture(W, H, 7);
     const s = staticWeights(luma(withNoise(base, 3, 1)), luma(withNoise(base, 3, 2)), W, H, T);

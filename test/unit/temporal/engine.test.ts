@@ -23,11 +23,11 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
   return se === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255 * a.length) / se);
 }
 
-/** 64×36, 10 frames: a textured still with a small square moving across it, and ±1 noise. */
-function stillWithMover(): Buffer[] {
+/** 64×36, 10 frames: a textured still with a small square moving across it, and ±`noise` noise (default 1). */
+function stillWithMover(noise = 1): Buffer[] {
   const base = texture(64, 36, 21);
   return Array.from({ length: 10 }, (_, i) =>
-    withNoise(withSquare(base, 64, { x: 4 + i * 3, y: 12, size: 6, rgb: [240, 240, 240] }), 1, i),
+    withNoise(withSquare(base, 64, { x: 4 + i * 3, y: 12, size: 6, rgb: [240, 240, 240] }), noise, i),
   );
 }
 
@@ -99,7 +99,54 @@ describe('temporal: with the real model and engine', function () {
     const plain = await enhance('plain-progress.mp4', input, undefined);
     assert.equal(plain.events.at(-1)?.reuseRatio, undefined);
   });
+});
 
+/** Resumes at several points after priming; each must give the bytes of an uninterrupted run. */
+async function primeMatchesUninterrupted(model: LoadedModel, cut: boolean, grain: boolean): Promise<void> {
+  const frames = stillWithMover(grain ? 10 : 1);
+  if (cut) frames[6] = Buffer.from(frames[6].map((v) => 255 - v));
+  const make = () =>
+    createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
+      strength: 'high',
+      reuse: true,
+      reuseOptions: { tile: 8, refreshEvery: 4 },
+    });
+  const size = { width: 64, height: 36 };
+  let grainFrames = 0;
+  const run = async (parts: ReturnType<typeof make>, from: number) => {
+    const outs: Buffer[] = [];
+    for (let i = from; i < frames.length; i++) {
+      const output = await parts.upscaler.upscale(frames[i], 64, 36);
+      if (parts.reuse?.lastGrainAllowance) grainFrames++;
+      const f = { index: i, input: frames[i], inputSize: size, output, outputSize: { width: 256, height: 144 } };
+      outs.push((parts.stage?.process(f) ?? f).output);
+    }
+    return outs;
+  };
+  const expected = await run(make(), 0);
+  assert.equal(grainFrames > 0, grain, `frames reused with the grain allowance: ${grainFrames}`);
+  for (const resume of [3, 5, 7, 9]) {
+    const parts = make();
+    const start = primeStartFor(resume, parts);
+    assert.ok(start <= resume - (parts.stage?.primeFrames ?? 0) || start === 0);
+    const it = (async function* () {
+      for (const data of frames.slice(start)) yield { data };
+    })();
+    const fed = await primeForResume(it, start, resume, size, parts);
+    assert.equal(fed, resume - start);
+    const got = await run(parts, resume);
+    for (let i = 0; i < got.length; i++) {
+      assert.ok(got[i].equals(expected[resume + i]), `resume at ${resume}: frame ${resume + i} differs`);
+    }
+  }
+}
+
+describe('temporal: reuse and resume priming with the real model', function () {
+  this.timeout(120000);
+  let model: LoadedModel;
+  before(async () => {
+    model = await loadModel(FAST_MODEL, { intraOpNumThreads: 1 });
+  });
   it('reuse with the real model: most tiles reused on a still scene, output within 40 dB PSNR of per-frame', async () => {
     const frames = stillWithMover();
     const plain = new TileUpscaler(model, { tile: 0, pad: 12 });
@@ -116,41 +163,13 @@ describe('temporal: with the real model and engine', function () {
     assert.ok((reuse?.reuseRatio ?? 0) > 0.4, `reuse ratio ${reuse?.reuseRatio}`);
   });
 
-  for (const cut of [true, false]) {
-    it(`prime for resume${cut ? ' (scene cut inside the window)' : ''}: reuse + temporal state equals an uninterrupted run (byte-identical outputs)`, async () => {
-      const frames = stillWithMover();
-      if (cut) frames[6] = Buffer.from(frames[6].map((v) => 255 - v));
-      const make = () =>
-        createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
-          strength: 'high',
-          reuse: true,
-          reuseOptions: { tile: 8, refreshEvery: 4 },
-        });
-      const size = { width: 64, height: 36 };
-      const run = async (parts: ReturnType<typeof make>, from: number) => {
-        const outs: Buffer[] = [];
-        for (let i = from; i < frames.length; i++) {
-          const output = await parts.upscaler.upscale(frames[i], 64, 36);
-          const f = { index: i, input: frames[i], inputSize: size, output, outputSize: { width: 256, height: 144 } };
-          outs.push((parts.stage?.process(f) ?? f).output);
-        }
-        return outs;
-      };
-      const expected = await run(make(), 0);
-      for (const resume of [3, 5, 7, 9]) {
-        const parts = make();
-        const start = primeStartFor(resume, parts);
-        assert.ok(start <= resume - (parts.stage?.primeFrames ?? 0) || start === 0);
-        const it = (async function* () {
-          for (const data of frames.slice(start)) yield { data };
-        })();
-        const fed = await primeForResume(it, start, resume, size, parts);
-        assert.equal(fed, resume - start);
-        const got = await run(parts, resume);
-        for (let i = 0; i < got.length; i++) {
-          assert.ok(got[i].equals(expected[resume + i]), `resume at ${resume}: frame ${resume + i} differs`);
-        }
-      }
-    });
+  for (const [cut, grain] of [
+    [true, false],
+    [false, false],
+    [false, true],
+  ]) {
+    const what = cut ? ' (scene cut inside the window)' : grain ? ' (grain: the grain allowance in use)' : '';
+    it(`prime for resume${what}: reuse + temporal state equals an uninterrupted run (byte-identical outputs)`, () =>
+      primeMatchesUninterrupted(model, cut, grain));
   }
 });

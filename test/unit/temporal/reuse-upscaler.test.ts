@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { groupChangedTiles } from '../../../src/engine/temporal/region-plan';
 import { ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
-import { tileChange } from '../../../src/engine/temporal/tile-change';
+import { kthSmallest, tileChange } from '../../../src/engine/temporal/tile-change';
 import { ReplicateUpscaler, rng, texture, withNoise, withSquare } from './frames';
 
 const W = 48;
@@ -31,6 +31,19 @@ function naiveChange(a: Uint8Array, b: Uint8Array, x0: number, y0: number, w: nu
 }
 
 describe('temporal: tile reuse', () => {
+  it('selects the value a sort puts at index k (the flow medians of the shift search)', () => {
+    const r = rng(21);
+    for (const n of [1, 2, 3, 7, 64, 1024, 4096])
+      for (const spread of [3, 1000]) {
+        // Few distinct values (many ties) and many.
+        const a = Float32Array.from({ length: n }, () => Math.round((r() - 0.5) * spread) / 4);
+        const sorted = a.slice().sort();
+        // Equal as numbers: a sort puts −0 before +0, the selection may return either (both round to shift 0).
+        for (const k of new Set([0, n >> 1, n - 1, Math.floor(r() * n)]))
+          assert.equal(kthSmallest(a.slice(), k) + 0, sorted[k] + 0, `n ${n} spread ${spread} k ${k}`);
+      }
+  });
+
   it('groups changed tiles into merged rectangles', () => {
     // 6×4 grid: a 2×2 blob, a diagonal neighbour, and a far single tile.
     const g = new Uint8Array(24);
