@@ -6,6 +6,7 @@ import { registerCompareCommands } from './compare/compare-commands';
 import { engineEnded, engineStillRunning, pruneEventFiles } from './engine/attached-engine';
 import { registerEnhanceCommands } from './enhance/enhance-commands';
 import { FarmPassword, registerFarmCommands } from './enhance/farm-commands';
+import { FrameRates } from './enhance/frame-rates';
 import { registerJobCommands } from './jobs/job-commands';
 import { JobHistory } from './jobs/job-history';
 import { JobJournal, type JobRecord } from './jobs/job-journal';
@@ -70,6 +71,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     secretEnv: (args) => farmPassword.envFor(args),
   });
   manager = jobs;
+  // Finished runs teach the As… estimate this machine's time per frame (per model and provider).
+  const rates = new FrameRates(context.globalState);
+  context.subscriptions.push(jobs.onEngineEvent(({ jobId, event }) => rates.observe(jobId, event)));
   const monitor = registerMonitor(context, jobs, log);
   const ui = new JobUi(jobs, log);
   const backends = registerBackends({ secrets: context.secrets, log, monitor });

@@ -146,6 +146,7 @@ export class FrameLoops {
 
   private async inferLoop(): Promise<void> {
     const { upscaler, stages, inSize, outSize, telemetry, temporal } = this.o;
+    let lastOut = performance.now();
     for (;;) {
       const f = await this.inRing.shift();
       if (!f) break;
@@ -163,6 +164,10 @@ export class FrameLoops {
         telemetry.clock.add('temporal', performance.now() - ts + flowWait);
       }
       await this.outRing.push(frame, frame.output.length);
+      // The loop's period: its own work and its waits for a decoded frame and for room in the encoder's ring.
+      const now = performance.now();
+      telemetry.clock.addFrame(now - lastOut);
+      lastOut = now;
     }
     this.outRing.close();
   }

@@ -60,6 +60,9 @@ describe('engine: streaming enhance (CLI, real ffmpeg + ORT)', function () {
     const done = r.events.at(-1) as DoneEvent;
     assert.equal(done.frames, 12);
     assert.equal(done.output, out);
+    // The model loop's time per frame after the first (what the As… estimate times a video's frames by).
+    const steady = done.report.steadyFrameMs;
+    assert.ok(steady !== undefined && steady > 0 && steady * 11 <= done.seconds * 1000, `steadyFrameMs ${steady}`);
     const s = streams(out);
     const v = s.find((x) => x.codec_type === 'video');
     const a = s.find((x) => x.codec_type === 'audio');
