@@ -38,6 +38,8 @@ export interface Huaju4kApi {
   enginePath: string;
   /** The Backends tree's rows as shown now, and frames relayed to a backend preview. */
   backends: Pick<BackendsFeature, 'rows' | 'previewFrames'>;
+  /** This machine's time per frame from its finished enhances, which the As… estimate times a video by. */
+  frameRates: Pick<FrameRates, 'secondsPerFrame'>;
 }
 
 let manager: JobManager | undefined;
@@ -117,6 +119,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     messages: ui.messages,
     enginePath,
     backends: { rows: () => backends.rows(), previewFrames: (name) => backends.previewFrames(name) },
+    frameRates: rates,
   };
 }
 
