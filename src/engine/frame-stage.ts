@@ -34,4 +34,11 @@ export interface PipelineFrame {
 export interface FrameStage {
   readonly name: string;
   process(frame: PipelineFrame): Promise<PipelineFrame> | PipelineFrame;
+  /**
+   * process() in two parts, for a stage whose state must advance in frame order before the next frame is upscaled
+   * but whose per-output-pixel work reads only this frame's buffers and what was decided: split() advances the state
+   * and decides now, and returns the rest, which the pipeline runs while the model works on the next frame
+   * (frame-loops.ts). split(f)() must return what process(f) would.
+   */
+  split?(frame: PipelineFrame): () => PipelineFrame;
 }

@@ -11,6 +11,14 @@ import type { PreviewEmitter } from './preview-emitter';
 import type { RunTelemetry } from './run-telemetry';
 import type { Size } from './target-size';
 
+/** A frame whose upscale has started (FrameLoops.startNext). */
+interface StartedFrame {
+  frame: DecodedFrame;
+  output: Promise<Buffer>;
+  flowWait: number;
+  callMs: number;
+}
+
 export interface FrameLoopsOptions {
   /** Absent when every frame is already encoded (only the join is left). */
   decoder?: FrameDecoder;
@@ -144,32 +152,64 @@ export class FrameLoops {
     this.inRing.close();
   }
 
+  /**
+   * Model, then stages, frame by frame. When the first stage can split its work (FrameStage.split: the temporal
+   * stage on typed arrays), frame N's state and decisions are taken first, then frame N+1 goes to the model, and
+   * frame N's per-output-pixel work runs while the model (a worker thread, or the device) works on N+1: the two
+   * overlap instead of adding up (issue 33). Every stateful step still runs in frame order, so the bytes are the same.
+   */
   private async inferLoop(): Promise<void> {
-    const { upscaler, stages, inSize, outSize, telemetry, temporal } = this.o;
+    const { stages, telemetry } = this.o;
     let lastOut = performance.now();
-    for (;;) {
-      const f = await this.inRing.shift();
-      if (!f) break;
-      // Waiting for the flow worker counts as temporal work (as reuse's own work when there is no stage).
-      const tf = performance.now();
-      await temporal?.flows?.ready(f.index);
-      const flowWait = performance.now() - tf;
+    let started = await this.startNext();
+    while (started) {
       const t = performance.now();
-      const out = await upscaler.upscale(f.data, inSize.width, inSize.height);
-      telemetry.clock.add('infer', performance.now() - t + (stages.length ? 0 : flowWait));
-      let frame: PipelineFrame = { index: f.index, input: f.data, inputSize: inSize, output: out, outputSize: outSize };
-      if (stages.length) {
-        const ts = performance.now();
-        for (const s of stages) frame = await s.process(frame);
-        telemetry.clock.add('temporal', performance.now() - ts + flowWait);
-      }
+      const out = await started.output;
+      const { frame: f, flowWait } = started;
+      telemetry.clock.add('infer', performance.now() - t + started.callMs + (stages.length ? 0 : flowWait));
+      let frame: PipelineFrame = {
+        index: f.index,
+        input: f.data,
+        inputSize: this.o.inSize,
+        output: out,
+        outputSize: this.o.outSize,
+      };
+      const ts = performance.now();
+      const rest = stages[0]?.split?.(frame);
+      let stageMs = performance.now() - ts;
+      // The next frame goes to the model before this one's remaining work (after all of it when nothing splits).
+      if (rest) started = await this.startNext();
+      const tr = performance.now();
+      if (rest) frame = rest();
+      for (const s of rest ? stages.slice(1) : stages) frame = await s.process(frame);
+      stageMs += performance.now() - tr;
+      if (stages.length) telemetry.clock.add('temporal', stageMs + flowWait);
       await this.outRing.push(frame, frame.output.length);
       // The loop's period: its own work and its waits for a decoded frame and for room in the encoder's ring.
       const now = performance.now();
       telemetry.clock.addFrame(now - lastOut);
       lastOut = now;
+      if (!rest) started = await this.startNext();
     }
     this.outRing.close();
+  }
+
+  /**
+   * The next decoded frame, its flows handed to the estimator and its upscale started (not awaited); undefined at
+   * the end. `flowWait`: the time waiting for the flow worker; `callMs`: the upscaler's synchronous part (reuse).
+   */
+  private async startNext(): Promise<StartedFrame | undefined> {
+    const f = await this.inRing.shift();
+    if (!f) return undefined;
+    const tf = performance.now();
+    // Waiting for the flow worker counts as temporal work (as reuse's own work when there is no stage).
+    await this.o.temporal?.flows?.ready(f.index);
+    const flowWait = performance.now() - tf;
+    const t = performance.now();
+    const output = this.o.upscaler.upscale(f.data, this.o.inSize.width, this.o.inSize.height);
+    // Awaited by the loop; while the frame before it is finished a failure must not count as unhandled.
+    output.catch(() => {});
+    return { frame: f, output, flowWait, callMs: performance.now() - t };
   }
 
   private async encodeLoop(): Promise<void> {

@@ -85,8 +85,19 @@ export class TemporalStage implements FrameStage {
   }
 
   process(frame: PipelineFrame): PipelineFrame {
+    return this.split(frame)();
+  }
+
+  /**
+   * The state advanced and the blend decided on the low-res input now; the per-output-pixel blend (with the rows of
+   * its plan, planned as they are blended) when the returned function is called. It reads only this frame's output,
+   * the past outputs it blends (never written again) and the plan, so it may run after the next frame was upscaled
+   * (the reuse wrapper and the flows touch none of them), as long as it runs before the next split().
+   */
+  split(frame: PipelineFrame): () => PipelineFrame {
     const planned = this.step(frame, 'cpu') ?? frame.output;
-    return withOutput(frame, planned instanceof Uint8Array ? planned : blendPlannedOnCpu(frame.output, planned));
+    if (planned instanceof Uint8Array) return () => withOutput(frame, planned);
+    return () => withOutput(frame, blendPlannedOnCpu(frame.output, planned));
   }
 
   /**

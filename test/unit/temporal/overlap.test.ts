@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { findFfmpegTools } from '../../../src/engine/ffmpeg/ffmpeg-tools';
+import { probeMedia } from '../../../src/engine/ffmpeg/probe';
+import { runEnhance } from '../../../src/engine/pipeline/pipeline';
+import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../../src/engine/pipeline/pipeline-types';
+import { createTemporal } from '../../../src/engine/temporal/create';
+import type { TemporalStage } from '../../../src/engine/temporal/temporal-stage';
+import { clipPath } from '../../../tools/models/calibrate';
+import { clip, freshDir } from '../engine/helpers';
+import { videoStreamHash } from '../resume/helpers';
+import { ReplicateUpscaler } from './frames';
+
+const FRAMES = 12;
+const SCALE = 2;
+
+/** Real hand-held footage: cockatoo.mp4 from frame 10 (the camera shakes and tilts), 96×54, no audio. */
+function handheldClip(): string {
+  const vf = 'select=gte(n\\,10),scale=96:54:flags=area,setpts=N/20/TB';
+  return clip(`cockatoo-handheld-96x54-${FRAMES}.mp4`, [
+    ...['-i', clipPath('cockatoo.mp4'), '-vf', vf, '-r', '20', '-frames:v', String(FRAMES), '-an'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p'],
+  ]);
+}
+
+/** Pixel replication that answers a few milliseconds later, like a model in a worker or on a device. */
+class SlowUpscaler implements FrameUpscaler {
+  private readonly inner = new ReplicateUpscaler(SCALE);
+  readonly scale = SCALE;
+  constructor(private readonly log: string[]) {}
+  async upscale(frame: Uint8Array, width: number, height: number): Promise<Buffer> {
+    this.log.push('model start');
+    await new Promise((r) => setTimeout(r, 5));
+    this.log.push('model end');
+    return this.inner.upscale(frame, width, height);
+  }
+}
+
+/** The temporal stage, logging when each frame's per-output-pixel blend runs; `split` off = process() only. */
+function logged(stage: TemporalStage, log: string[], split: boolean): FrameStage {
+  const process = (f: PipelineFrame) => {
+    log.push(`blend ${f.index}`);
+    return stage.process(f);
+  };
+  if (!split) return { name: stage.name, process };
+  return {
+    name: stage.name,
+    process,
+    split(f) {
+      const rest = stage.split(f);
+      return () => {
+        log.push(`blend ${f.index}`);
+        return rest();
+      };
+    },
+  };
+}
+
+describe('pipeline: a frame is blended while the model works on the next one (issue 33)', function () {
+  this.timeout(120000);
+  let dir: string;
+  let input: string;
+  before(() => {
+    dir = freshDir('huaju4k-overlap-');
+    input = join(dir, 'in.mp4');
+    copyFileSync(handheldClip(), input);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function run(name: string, split: boolean) {
+    const log: string[] = [];
+    const parts = createTemporal(new SlowUpscaler(log), { strength: 'high', reuse: true, motion: 'flow' });
+    assert.ok(parts.stage);
+    const tools = findFfmpegTools();
+    const output = join(dir, name);
+    await runEnhance(
+      { input, output, scale: SCALE, encoder: { codec: 'libx264' } },
+      {
+        tools,
+        info: await probeMedia(tools.ffprobe, input),
+        model: { id: 'replicate', path: '', scale: SCALE, sha256: '', executionProvider: 'cpu', precision: 'fp32' },
+        upscaler: parts.upscaler,
+        stages: [logged(parts.stage, log, split)],
+        temporal: parts,
+        tile: 0,
+        emit: () => {},
+      },
+    );
+    return { hash: videoStreamHash(output), log, blended: parts.stage.blendedFrames };
+  }
+
+  /** Blends of frame N that ran while a model call was in flight (started, not ended). */
+  function overlapped(log: string[]): number {
+    let inFlight = 0;
+    let count = 0;
+    for (const e of log) {
+      if (e === 'model start') inFlight++;
+      else if (e === 'model end') inFlight--;
+      else if (inFlight > 0) count++;
+    }
+    return count;
+  }
+
+  it('the same bytes as blending before the next frame is upscaled, and the blends overlap the model', async () => {
+    const serial = await run('serial.mp4', false);
+    const split = await run('split.mp4', true);
+    assert.equal(split.hash, serial.hash, 'same video stream');
+    assert.ok(serial.blended >= FRAMES - 2, `blended ${serial.blended} frames`);
+    assert.equal(split.blended, serial.blended);
+    assert.equal(overlapped(serial.log), 0, 'without split() each blend runs with no model call in flight');
+    // Every frame but the last is blended while the next one is in the model.
+    assert.equal(overlapped(split.log), FRAMES - 1, split.log.join(', '));
+  });
+});
