@@ -15,7 +15,7 @@ export class StageClock {
     if (this.frames++ > 0) this.steadySum += ms;
   }
 
-  /** Mean model-loop period per frame after the first, ms: the pipeline's steady rate; undefined before a second frame. */
+  /** Mean model-loop period a frame after the first, ms: the pipeline's steady rate; undefined before a second frame. */
   get steadyFrameMs(): number | undefined {
     return this.frames > 1 ? this.steadySum / (this.frames - 1) : undefined;
   }

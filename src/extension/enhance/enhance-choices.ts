@@ -118,7 +118,7 @@ export interface TrialResult {
  * this machine has finished runs of the model (`steadyFrameS`): the trial's own time (the fixed costs once: pipeline
  * start, the first frames' warm-up, the encoder's flush, the join) plus the frames left at that steady time; else the
  * trial scaled by the frame count. (The trial's own frames after its first are no steady time: still warming up,
- * timing by them measured no better than the scaling, docs/dev/extension.md.)
+ * timing by them spread about as widely as the scaling, docs/dev/extension.md.)
  */
 export function estimateFromTrial(trial: TrialResult, totalFrames: number): { seconds: number; bytes: number } {
   const k = totalFrames / Math.max(1, trial.frames);
@@ -136,7 +136,7 @@ export function estimateFromTrial(trial: TrialResult, totalFrames: number): { se
  * frame is a keyframe, so the estimate is consistently high. Each is corrected by the middle of its spread.
  */
 export const ESTIMATE_SPREAD = {
-  seconds: { runs: [0.62, 2.27], trial: [0.13, 1.34] },
+  seconds: { runs: [0.45, 2.27], trial: [0.09, 1.34] },
   bytes: [0.52, 0.77],
 } as const;
 

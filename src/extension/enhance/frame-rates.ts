@@ -13,7 +13,10 @@ export const modelPixels = (start: Pick<StartEvent, 'plan' | 'probe'>): number =
   return size.width * size.height;
 };
 
-/** What a rate is kept under: the model, where it runs and its arithmetic (the same frame costs differently on another provider or in fp32). */
+/**
+ * What a rate is kept under: the model, where it runs and its arithmetic (the same frame costs differently on another
+ * provider or in fp32).
+ */
 export const rateKey = (model: string, provider: string, precision: string): string =>
   `${model}|${provider}|${precision}`;
 
@@ -36,8 +39,8 @@ function median(xs: readonly number[]): number | undefined {
  * This machine's measured steady time of a frame per model-input pixel, per model, provider and arithmetic, from its
  * last finished enhances (the done report's `steadyFrameMs`). The As… estimate times a video's frames by the median
  * of the last RUNS_KEPT: a 3-frame trial's own frames are still warming up (docs/dev/extension.md: a video timed by
- * them measured no better than scaling the trial), and one run of static footage (most tiles reused) would make a single rate far too quick
- * for the next video.
+ * them spread about as widely as scaling the trial), and one run of static footage (most tiles reused) would make a
+ * single rate far too quick for the next video.
  */
 export class FrameRates {
   private readonly starts = new Map<string, StartEvent>();
@@ -67,7 +70,7 @@ export class FrameRates {
     return rate !== undefined ? rate * run.modelPixels : undefined;
   }
 
-  /** The stored rates, seconds per frame per model-input pixel, oldest first (what is not a positive number: left out). */
+  /** The stored rates, seconds a frame per model-input pixel, oldest first (what is not a positive number: left out). */
   private all(): Record<string, number[]> {
     const raw = this.store.get<Record<string, unknown>>(KEY) ?? {};
     const rates = Object.entries(raw).map(([k, v]): [string, number[]] => [

@@ -9,11 +9,14 @@ import { modelPixels, type RunKind } from './frame-rates';
 /** Frames of the trial run that the estimate is made from. */
 export const TRIAL_FRAMES = 3;
 
-/** A trial's measures, and what it ran (model, provider, arithmetic, model-input pixels: what a measured rate is looked up by). */
+/**
+ * A trial's measures, and what it ran (model, provider, arithmetic, model-input pixels: what a measured rate is
+ * looked up by).
+ */
 export interface Trial extends TrialResult, RunKind {
   /** Frames of the whole video (the engine's probe: duration × frame rate). */
   totalFrames: number;
-  /** The trial's own seconds a frame after its first (done report `steadyFrameMs`): still warming up, not used to time. */
+  /** The trial's own seconds a frame after its first (done report `steadyFrameMs`): still warming up, not timed by. */
   ownSteadyS?: number;
 }
 

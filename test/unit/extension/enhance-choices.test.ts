@@ -91,16 +91,16 @@ describe('Enhance to 4K As…: choices and the trial estimate', function () {
 
   it('states the measured error beside the estimate, each figure corrected by the middle of its spread', () => {
     const e = { seconds: 477, bytes: 1.5 * 1024 ** 2 };
-    // The trial alone: 477 s × 0.735 (the middle of [0.13, 1.34]); 1.5 MiB × 0.645 (of [0.52, 0.77]).
+    // The trial alone: 477 s × 0.715 (the middle of [0.09, 1.34]); 1.5 MiB × 0.645 (of [0.52, 0.77]).
     assert.equal(
       estimateText(e, 9540, 3, 'trial'),
-      'about 5:51 (measured runs took 0.2–1.8× this) and 990.7 KiB (±19 %) for 9540 frames ' +
+      'about 5:41 (measured runs took 0.1–1.9× this) and 990.7 KiB (±19 %) for 9540 frames ' +
         '(from a 3-frame trial on this machine)',
     );
-    // Timed by this machine's runs: 477 s × 1.445 (the middle of [0.62, 2.27]).
+    // Timed by this machine's runs: 477 s × 1.36 (the middle of [0.45, 2.27]).
     assert.equal(
       estimateText(e, 9540, 3, 'runs'),
-      "about 11:29 (measured runs took 0.4–1.6× this) and 990.7 KiB (±19 %) for 9540 frames (from a 3-frame trial and this machine's last runs)",
+      "about 10:49 (measured runs took 0.3–1.7× this) and 990.7 KiB (±19 %) for 9540 frames (from a 3-frame trial and this machine's last runs)",
     );
     // The stated ranges cover every measured run: said × (1 ± error) ⊇ estimate × [lo, hi].
     const [bLo, bHi] = ESTIMATE_SPREAD.bytes;
