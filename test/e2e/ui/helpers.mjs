@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installVsix, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
-import { makeWorkspace } from '../fixtures.mjs';
+import { LONG_FRAMES, makeClip, makeWorkspace } from '../fixtures.mjs';
 
 // Workbench helpers for the chromium UI tests (playwright-core page on code-server). Everything polls: the
 // workbench and the extension host update asynchronously after each action.
@@ -209,18 +209,20 @@ export async function openContainer(page) {
 }
 
 /**
- * A workspace whose Enhance runs the whole long clip (240 frames: tens of seconds of engine work on a CPU, so a job
- * is still running when a reloaded or second window comes up), with a quiet workbench (application-scoped settings
- * such as the chat side bar and the Welcome tab are read from the user's settings only). `output`: longclip's;
- * `settings`: more workspace settings.
+ * A workspace whose Enhance runs the whole long clip (`frames`, 240 by default), with a quiet workbench
+ * (application-scoped settings such as the chat side bar and the Welcome tab are read from the user's settings only).
+ * `output`: longclip's; `settings`: more workspace settings. A test that needs the job still running when a reloaded
+ * window comes up asks for more frames: the engine got fast enough to enhance 240 tiny frames in ~12 s on a loaded
+ * 2-core machine, before a reloaded window had re-attached.
  */
-export function longJobWorkspace(prefix, settings = {}) {
+export function longJobWorkspace(prefix, settings = {}, frames = LONG_FRAMES) {
   const root = mkdtempSync(path.join(tmpdir(), prefix));
   const { ws, config } = makeWorkspace(root, {
     reportFile: path.join(root, 'report.txt'),
     engineSupportsResume: true,
     settings: { 'huaju4k.maxFrames': 0, ...settings },
   });
+  if (frames !== LONG_FRAMES) makeClip(config.longClip, frames, 'mandelbrot');
   mkdirSync(path.join(root, 'user-data', 'User'), { recursive: true });
   writeFileSync(
     path.join(root, 'user-data', 'User', 'settings.json'),
