@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
  */
 class ChildRegistry {
   private readonly live = new Set<ChildProcess>();
+  private readonly spared = new WeakSet<ChildProcess>();
+  private readonly holds = new Set<Promise<void>>();
 
   add(child: ChildProcess): ChildProcess {
     this.live.add(child);
@@ -19,11 +21,37 @@ class ChildRegistry {
     return this.live.size;
   }
 
-  /** SIGKILL now; ffmpeg children hold nothing worth flushing once the run is abandoned. */
-  killAll(signal: NodeJS.Signals = 'SIGKILL'): void {
+  /** A child a cancel lets finish its work (a segment encoder closing the open segment): see `killAll`. */
+  spareOnCancel(child: ChildProcess): void {
+    this.spared.add(child);
+  }
+
+  /**
+   * SIGKILL now; ffmpeg children hold nothing worth flushing once the run is abandoned. A cancel passes
+   * `sparing: true` and leaves the children marked `spareOnCancel` running (a later `killAll` reaps them).
+   */
+  killAll(signal: NodeJS.Signals = 'SIGKILL', o: { sparing?: boolean } = {}): void {
     for (const c of this.live) {
+      if (o.sparing && this.spared.has(c)) continue;
       if (c.exitCode === null && c.signalCode === null) c.kill(signal);
     }
+  }
+
+  /** Work a cancel waits for before it reaps everything (the open segment being closed). */
+  hold(work: Promise<void>): void {
+    const held = work.catch(() => undefined);
+    this.holds.add(held);
+    void held.then(() => this.holds.delete(held));
+  }
+
+  /** Resolves when every held piece of work has settled, or after `capMs`, whichever comes first. */
+  async held(capMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, capMs);
+    });
+    await Promise.race([Promise.all(this.holds), cap]);
+    clearTimeout(timer);
   }
 
   /** Resolves when every registered child has exited. */

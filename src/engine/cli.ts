@@ -47,6 +47,8 @@ import { temporalFactory, temporalPixelParams, temporalSettings } from './tempor
 
 export const TILE_PAD = 12;
 const CANCEL_GRACE_MS = 1500;
+/** How long a cancel waits past the grace for the open segment to be closed and recorded (frame-loops.ts). */
+const CANCEL_CLOSE_CAP_MS = 15_000;
 const CANCEL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
@@ -81,7 +83,7 @@ function reportError(emit: Emit, err: unknown): number {
 
 /**
  * SIGINT/SIGTERM/SIGHUP, or a lost parent, abort the run; `cancelled` settles a grace period later, since the model may be
- * mid-frame in its worker. Started by the extension to outlive its host (HUAJU4K_DETACHED), a window reload closes
+ * mid-frame in its worker, and not before the open segment is closed (CANCEL_CLOSE_CAP_MS at most). Started by the extension to outlive its host (HUAJU4K_DETACHED), a window reload closes
  * the IPC channel and the pipes and the job goes on (the next host re-attaches through the events file).
  */
 function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; stop: () => void } {
@@ -93,8 +95,12 @@ function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; st
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) return;
     abort.abort(signal);
-    children.killAll();
-    setTimeout(() => settle?.(ExitCode.cancelled), CANCEL_GRACE_MS).unref();
+    // The segment encoder is spared: the run closes the open segment at its last frame, so the cancel keeps it.
+    children.killAll('SIGKILL', { sparing: true });
+    setTimeout(
+      () => void children.held(CANCEL_CLOSE_CAP_MS).then(() => settle?.(ExitCode.cancelled)),
+      CANCEL_GRACE_MS,
+    ).unref();
   };
   const detached = process.env.HUAJU4K_DETACHED === '1';
   const onDisconnect = () => (detached ? undefined : onSignal('SIGTERM'));

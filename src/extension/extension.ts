@@ -6,6 +6,7 @@ import { registerCompareCommands } from './compare/compare-commands';
 import { engineEnded, engineStillRunning, pruneEventFiles } from './engine/attached-engine';
 import { registerEnhanceCommands } from './enhance/enhance-commands';
 import { FarmPassword, registerFarmCommands } from './enhance/farm-commands';
+import { FrameRates } from './enhance/frame-rates';
 import { registerJobCommands } from './jobs/job-commands';
 import { JobHistory } from './jobs/job-history';
 import { JobJournal, type JobRecord } from './jobs/job-journal';
@@ -37,6 +38,8 @@ export interface Huaju4kApi {
   enginePath: string;
   /** The Backends tree's rows as shown now, and frames relayed to a backend preview. */
   backends: Pick<BackendsFeature, 'rows' | 'previewFrames'>;
+  /** This machine's time per frame from its finished enhances, which the As… estimate times a video by. */
+  frameRates: Pick<FrameRates, 'secondsPerFrame'>;
 }
 
 let manager: JobManager | undefined;
@@ -54,6 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     live: stillRunning,
     ended,
     queued,
+    queuePaused,
   } = await journal.recoverAfterRestart((r) => engineStillRunning(r.pid, r.output), engineEnded);
   pruneEventFiles(engineStateDir(context), new Set(stillRunning.map((r) => r.eventsFile ?? '')));
   const enginePath =
@@ -69,6 +73,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     secretEnv: (args) => farmPassword.envFor(args),
   });
   manager = jobs;
+  // Finished runs teach the As… estimate this machine's time per frame (per model and provider).
+  const rates = new FrameRates(context.globalState);
+  context.subscriptions.push(jobs.onEngineEvent(({ jobId, event }) => rates.observe(jobId, event)));
   const monitor = registerMonitor(context, jobs, log);
   const ui = new JobUi(jobs, log);
   const backends = registerBackends({ secrets: context.secrets, log, monitor });
@@ -96,6 +103,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     { dispose: () => void jobs.dispose() },
   );
   log.info(`huaju4k activated; engine ${enginePath}; workspace trusted: ${vscode.workspace.isTrusted}`);
+  // A queue paused before the reload stays paused: before anything is queued again, so that nothing starts.
+  if (queuePaused) jobs.pauseQueue(true);
   // Re-attached engines first, so that they count against jobs-per-device before the waiting line moves.
   for (const record of stillRunning) jobs.adopt(record);
   for (const record of queued) requeue(jobs, record, log);
@@ -110,6 +119,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Huaju4
     messages: ui.messages,
     enginePath,
     backends: { rows: () => backends.rows(), previewFrames: (name) => backends.previewFrames(name) },
+    frameRates: rates,
   };
 }
 

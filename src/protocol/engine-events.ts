@@ -194,6 +194,12 @@ export interface DoneReport {
   peakRssBytes: number;
   outputBytes: number;
   reuseRatio?: number;
+  /**
+   * The model loop's mean period per frame after the first, ms: its model and temporal work and its waits for flows,
+   * decoded frames and room in the encoder's ring — the run's steady time per frame, whichever stage is slowest. The
+   * As… estimate times a video's frames by it.
+   */
+  steadyFrameMs?: number;
   /** --audio clean|stage: the sound's levels as recorded and as treated (after: predicted from the measured chain). */
   audio?: AudioReport;
 }

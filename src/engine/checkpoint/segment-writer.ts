@@ -8,7 +8,10 @@ import { countVideoPackets } from '../ffmpeg/verify';
 import { fileSha256, framesDone, type JobManifest, writeManifest } from './manifest';
 import { partialSegmentName, segmentName } from './workdir';
 
-export type SegmentEncoderOptions = Omit<EncoderOptions, 'output' | 'source' | 'maxFrames' | 'videoStartS'>;
+export type SegmentEncoderOptions = Omit<
+  EncoderOptions,
+  'output' | 'source' | 'maxFrames' | 'videoStartS' | 'closesOnCancel'
+>;
 
 export interface SegmentWriterOptions {
   dir: string;
@@ -76,6 +79,16 @@ export class SegmentWriter {
     writeManifest(this.opts.dir, this.opts.manifest);
   }
 
+  /**
+   * A cancel keeps what was encoded: the open segment is closed at its last written frame, a shorter segment
+   * verified and recorded like any other, so a resume continues from the frame after it. Not `finish`: the job
+   * is not decoded to its end.
+   */
+  async closeOpen(): Promise<void> {
+    if (this.encoder && this.inSegment > 0) await this.close();
+    else await this.discardPartial();
+  }
+
   /** Drops the open segment (its frames are redone on resume); recorded segments stay. */
   abort(): void {
     this.encoder?.kill();
@@ -97,7 +110,7 @@ export class SegmentWriter {
     const index = this.opts.manifest.segments.length;
     this.partial = join(this.opts.dir, partialSegmentName(index));
     rmSync(this.partial, { force: true });
-    this.encoder = new FrameEncoder({ ...this.opts.encoder, output: this.partial });
+    this.encoder = new FrameEncoder({ ...this.opts.encoder, output: this.partial, closesOnCancel: true });
     this.inSegment = 0;
   }
 

@@ -1,6 +1,6 @@
 import { VIDEO_ENCODERS } from '../../protocol/cli-options';
 import { ExitCode } from '../../protocol/engine-events';
-import { type StartedTool, startTool } from '../children';
+import { children, type StartedTool, startTool } from '../children';
 import { EngineError, isDiskFull, stderrTail } from '../errors';
 import type { Size } from '../pipeline/target-size';
 import { FFMPEG_QUIET } from './ffmpeg-tools';
@@ -47,6 +47,8 @@ export interface EncoderOptions {
   maxFrames?: number;
   /** Shift the video start (container start → first video frame of the source), seconds. */
   videoStartS?: number;
+  /** A cancel's first sweep leaves this encoder running so its file can be closed (a checkpoint segment). */
+  closesOnCancel?: boolean;
 }
 
 export function defaultPreset(codec: VideoEncoder): string {
@@ -95,8 +97,9 @@ export function codecArgs(s: EncoderSettings): string[] {
         preset,
         '-crf',
         String(s.crf ?? defaultQuality(s.codec)),
+        // --crf 0 is x264's lossless mode, which only the High 4:4:4 Predictive profile allows (also on 4:2:0).
         '-profile:v',
-        'high',
+        s.crf === 0 ? 'high444' : 'high',
         ...(s.threads ? ['-threads', String(s.threads)] : []),
       ];
     case 'libx265':
@@ -244,6 +247,7 @@ export class FrameEncoder {
     this.tool = startTool(opts.ffmpeg, cmd.args, ['pipe', 'ignore', 'pipe']);
     this.child = this.tool.child;
     this.exit = this.tool.exited;
+    if (opts.closesOnCancel) children.spareOnCancel(this.child);
     this.child.stdin?.on('error', () => {});
     if (opts.timeBase) this.child.stdin?.write(rawMatroskaHeader(opts.frameSize.width, opts.frameSize.height));
   }

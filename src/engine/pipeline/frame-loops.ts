@@ -1,4 +1,5 @@
 import type { SegmentWriter } from '../checkpoint/segment-writer';
+import { children } from '../children';
 import { CancelledError } from '../errors';
 import type { Emit } from '../events';
 import type { DecodedFrame, FrameDecoder } from '../ffmpeg/decoder';
@@ -45,12 +46,20 @@ export interface FrameLoopsOptions {
 
 /**
  * decode → ring → model (tiles) → stages → ring → segment encoder, the three loops running concurrently. The first
- * failure (or the abort signal) stops every loop, kills the decoder and aborts the writer; `run` then rejects with it.
+ * failure stops every loop, kills the decoder and aborts the writer; `run` then rejects with it. The abort signal
+ * (a cancel) stops the decoder and the model the same way, but the frames already handed to the encoder are kept:
+ * the open segment is closed at its last frame and recorded (`cancel`), then `run` rejects with the CancelledError.
  */
 export class FrameLoops {
   private readonly inRing: FrameRing<DecodedFrame>;
   private readonly outRing: FrameRing<PipelineFrame>;
   private failure: Error | undefined;
+  private cancelled: CancelledError | undefined;
+  /** Settles when the encode loop has closed the open segment after a cancel (what the CLI's cancel waits for). */
+  private closeDone: () => void = () => undefined;
+  private readonly closed = new Promise<void>((resolve) => {
+    this.closeDone = resolve;
+  });
 
   constructor(private readonly o: FrameLoopsOptions) {
     this.inRing = new FrameRing<DecodedFrame>(o.ringBytes.in);
@@ -78,20 +87,47 @@ export class FrameLoops {
     this.o.temporal?.flows?.close();
   }
 
+  /**
+   * A cancel: the decoder, the model loop and the frames waiting for the model stop as on a failure; the encode
+   * loop finishes the frame it is writing, then closes the open segment (SegmentWriter.closeOpen), so the frames
+   * encoded so far are kept and a resume continues from the next one. The close is held (children.hold) so the
+   * CLI's cancel reaps the encoder only after it.
+   */
+  cancel(err: CancelledError): void {
+    if (this.failure || this.cancelled) return;
+    this.cancelled = err;
+    children.hold(this.closed);
+    this.inRing.abort(err);
+    this.outRing.abort(err);
+    this.o.decoder?.kill();
+    this.o.temporal?.flows?.close();
+  }
+
   async run(): Promise<void> {
     const { signal } = this.o;
-    const onAbort = () => this.fail(new CancelledError(String(signal?.reason ?? 'signal')));
+    const onAbort = () => this.cancel(new CancelledError(String(signal?.reason ?? 'signal')));
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const guard = (p: Promise<void>) =>
-      p.catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    // After a cancel the decode and model loops were stopped on purpose (killed decoder, aborted rings): what they
+    // throw then is that stop. The encode loop's errors stay failures: a segment that cannot be closed is dropped.
+    const guard = (p: Promise<void>, stoppedByCancel: boolean) =>
+      p.catch((err: unknown) => {
+        if (this.cancelled && (stoppedByCancel || err === this.cancelled)) return;
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+      });
     try {
-      await Promise.all([guard(this.decodeLoop()), guard(this.inferLoop()), guard(this.encodeLoop())]);
+      await Promise.all([
+        guard(this.decodeLoop(), true),
+        guard(this.inferLoop(), true),
+        guard(this.encodeLoop(), false),
+      ]);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.o.temporal?.flows?.close();
+      this.closeDone();
     }
     if (this.failure) throw this.failure;
+    if (this.cancelled) throw this.cancelled;
   }
 
   private async decodeLoop(): Promise<void> {
@@ -110,8 +146,8 @@ export class FrameLoops {
       end = next.value.index + 1;
       await this.inRing.push(next.value, next.value.data.length);
     }
-    // A run stopped by a failure killed the decoder: where it ended says nothing about the input.
-    if (this.failure) return;
+    // A run stopped by a failure or a cancel killed the decoder: where it ended says nothing about the input.
+    if (this.failure || this.cancelled) return;
     checkDecodedAll(end, this.o.total, this.o.inputPath, decoder.errorOutput, this.o.emit);
     this.inRing.close();
   }
@@ -124,6 +160,7 @@ export class FrameLoops {
    */
   private async inferLoop(): Promise<void> {
     const { stages, telemetry } = this.o;
+    let lastOut = performance.now();
     let started = await this.startNext();
     while (started) {
       const t = performance.now();
@@ -148,6 +185,10 @@ export class FrameLoops {
       stageMs += performance.now() - tr;
       if (stages.length) telemetry.clock.add('temporal', stageMs + flowWait);
       await this.outRing.push(frame, frame.output.length);
+      // The loop's period: its own work and its waits for a decoded frame and for room in the encoder's ring.
+      const now = performance.now();
+      telemetry.clock.addFrame(now - lastOut);
+      lastOut = now;
       if (!rest) started = await this.startNext();
     }
     this.outRing.close();
@@ -172,9 +213,17 @@ export class FrameLoops {
   }
 
   private async encodeLoop(): Promise<void> {
+    try {
+      await this.encodeFrames();
+    } finally {
+      this.closeDone();
+    }
+  }
+
+  private async encodeFrames(): Promise<void> {
     const { writer, telemetry, previews, upscaler, stages } = this.o;
     for (;;) {
-      const f = await this.outRing.shift();
+      const f = this.cancelled ? undefined : await this.outRing.shift().catch(this.unlessCancelled);
       if (!f) break;
       this.o.beforeEncode();
       const t = performance.now();
@@ -186,6 +235,13 @@ export class FrameLoops {
       if (!previewed && stages.length === 0) upscaler.release?.(f.output);
       telemetry.frameEncoded(writer.framesWritten);
     }
-    if (this.o.decoder) await writer.finish();
+    if (this.cancelled) await writer.closeOpen();
+    else if (this.o.decoder) await writer.finish();
   }
+
+  /** The rings' abort by a cancel ends a loop's wait with nothing; any other error stays one. */
+  private readonly unlessCancelled = (err: unknown): undefined => {
+    if (this.cancelled && err === this.cancelled) return undefined;
+    throw err;
+  };
 }

@@ -355,6 +355,7 @@ async function emitDone(
       peakRssBytes: telemetry.peakRssBytes,
       outputBytes: (await stat(plan.output)).size,
       ...(upscaler.reuseRatio !== undefined && { reuseRatio: upscaler.reuseRatio }),
+      ...(telemetry.clock.steadyFrameMs !== undefined && { steadyFrameMs: telemetry.clock.steadyFrameMs }),
       ...(audio && { audio: audioReport(audio) }),
     },
   };

@@ -4,6 +4,22 @@ import type { StageMs } from '../../protocol/engine-events';
 export class StageClock {
   private sums = { decode: 0, infer: 0, temporal: 0, encode: 0 };
   private counts = { decode: 0, infer: 0, temporal: 0, encode: 0 };
+  private frames = 0;
+  private steadySum = 0;
+
+  /**
+   * The model loop's period for one frame (from the frame before it leaving to this one leaving, waits included); the
+   * first frame (warm-up: first model run, empty history, the first decode) is left out.
+   */
+  addFrame(ms: number): void {
+    if (this.frames++ > 0) this.steadySum += ms;
+  }
+
+  /** Mean model-loop period a frame after the first, ms: the pipeline's steady rate; undefined before a second frame. */
+  get steadyFrameMs(): number | undefined {
+    return this.frames > 1 ? this.steadySum / (this.frames - 1) : undefined;
+  }
+
   add(stage: keyof StageClock['sums'], ms: number): void {
     this.sums[stage] += ms;
     this.counts[stage]++;

@@ -55,8 +55,9 @@ export function pruneEventFiles(dir: string, keep: ReadonlySet<string>): void {
   for (const name of names) {
     const file = path.join(dir, name);
     if (name.endsWith('.events.jsonl') && !keep.has(file)) rmSync(file, { force: true });
-    if (name.endsWith('.events.jsonl.preview') && !keep.has(file.slice(0, -'.preview'.length)))
-      rmSync(file, { force: true });
+    for (const suffix of ['.preview', '.claim'])
+      if (name.endsWith(`.events.jsonl${suffix}`) && !keep.has(file.slice(0, -suffix.length)))
+        rmSync(file, { force: true });
   }
 }
 

@@ -35,8 +35,11 @@ export interface EngineListener {
   onExit(code: number | null, signal: string | null): void;
 }
 
-/** How long a cancelled engine gets to write its checkpoint and exit before the whole tree is killed. */
-export const CANCEL_GRACE_MS = 5000;
+/**
+ * How long a cancelled engine gets to write its checkpoint and exit before the whole tree is killed: past the
+ * engine's own bound for closing the open segment (1.5 s + 15 s, engine/cli.ts), so a cancel keeps its frames.
+ */
+export const CANCEL_GRACE_MS = 20_000;
 
 /**
  * One forked engine. Events arrive as IPC messages (or `--json` lines on stdout when IPC is not used); the

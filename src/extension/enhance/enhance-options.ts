@@ -15,6 +15,7 @@ import {
   SIZES,
   trialLogLine,
 } from './enhance-choices';
+import { FrameRates } from './frame-rates';
 import { runTrial, TRIAL_FRAMES } from './trial-run';
 
 const CHOICES_KEY = 'huaju4k.enhanceChoices.v1';
@@ -127,9 +128,12 @@ export async function chooseAndEstimate(
       },
     );
     const frames = settings.maxFrames > 0 ? Math.min(settings.maxFrames, trial.totalFrames) : trial.totalFrames;
-    const e = estimateFromTrial(trial, frames);
-    log(trialLogLine(input, args, trial, frames));
-    estimate = estimateText(e, frames, trial.frames);
+    // Timed by this machine's finished runs of the model where it has some (the trial's own frames are still warming up).
+    const measured = new FrameRates(context.globalState).secondsPerFrame(trial);
+    const timed = { ...trial, steadyFrameS: measured };
+    const e = estimateFromTrial(timed, frames);
+    log(trialLogLine(input, args, timed, frames));
+    estimate = estimateText(e, frames, trial.frames, measured !== undefined ? 'runs' : 'trial');
   } catch (err) {
     estimate = `no estimate: ${(err as Error).message}`;
     log(`estimate trial of ${input} gave ${estimate}`);

@@ -4,13 +4,20 @@ import * as path from 'node:path';
 import type { EngineEvent } from '../../protocol/engine-events';
 import { EngineProcess } from '../engine/engine-process';
 import type { TrialResult } from './enhance-choices';
+import { modelPixels, type RunKind } from './frame-rates';
 
 /** Frames of the trial run that the estimate is made from. */
 export const TRIAL_FRAMES = 3;
 
-export interface Trial extends TrialResult {
+/**
+ * A trial's measures, and what it ran (model, provider, arithmetic, model-input pixels: what a measured rate is
+ * looked up by).
+ */
+export interface Trial extends TrialResult, RunKind {
   /** Frames of the whole video (the engine's probe: duration × frame rate). */
   totalFrames: number;
+  /** The trial's own seconds a frame after its first (done report `steadyFrameMs`): still warming up, not timed by. */
+  ownSteadyS?: number;
 }
 
 /**
@@ -54,7 +61,12 @@ export async function runTrial(
       frames: done.frames,
       seconds: Math.max(0, (done.ts - start.ts) / 1000),
       bytes: statSync(output).size,
+      ...(done.report.steadyFrameMs !== undefined && { ownSteadyS: done.report.steadyFrameMs / 1000 }),
       totalFrames,
+      model: start.model.id,
+      executionProvider: start.executionProvider,
+      precision: start.precision,
+      modelPixels: modelPixels(start),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

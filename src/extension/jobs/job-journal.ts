@@ -1,3 +1,4 @@
+import { processAlive } from '../../protocol/engine-lock';
 import type { JobFailure, JobPhase, JobSnapshot } from './job-state';
 
 /** The subset of `vscode.Memento` the journal needs (globalState satisfies it). */
@@ -43,23 +44,17 @@ export interface Recovered {
   ended: JobSnapshot[];
   /** Jobs that were waiting in line, in line order: to queue again (never interrupted: they had not started). */
   queued: JobRecord[];
+  /** The queue was paused when the window went away (and by no other window still open): it stays paused. */
+  queuePaused: boolean;
 }
 
-/** True while the process runs (signal 0 only checks). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A queued record belongs to another open window when the host that queued it is alive and is not this one. */
-const otherHostAlive = (r: JobRecord): boolean =>
+/** A queued record (or the queue's pause) belongs to another open window when its host is alive and not this one. */
+const otherHostAlive = (r: { hostPid?: number }): boolean =>
   r.hostPid !== undefined && r.hostPid !== process.pid && processAlive(r.hostPid);
 
 const KEY = 'huaju4k.jobs.v1';
+/** The queue's Pause, `{ paused, hostPid }`: kept beside the waiting line it holds back. */
+const PAUSED_KEY = 'huaju4k.queuePaused.v1';
 const MAX_RECORDS = 100;
 
 /**
@@ -123,7 +118,21 @@ export class JobJournal {
       records.push(r);
     }
     if (changed) await this.store.update(KEY, records);
-    return { live, ended, queued };
+    return { live, ended, queued, queuePaused: await this.recoverPause() };
+  }
+
+  /** Records the queue's Pause for this window, so that a reload (or the next window) finds it as it was left. */
+  async setQueuePaused(paused: boolean): Promise<void> {
+    await this.store.update(PAUSED_KEY, { paused, hostPid: process.pid });
+  }
+
+  /** A pause left by a window that is gone is this window's now (as its waiting jobs are); another open one's is not. */
+  private async recoverPause(): Promise<boolean> {
+    const raw = this.store.get<{ paused?: unknown; hostPid?: unknown }>(PAUSED_KEY);
+    if (raw?.paused !== true) return false;
+    if (otherHostAlive({ hostPid: typeof raw.hostPid === 'number' ? raw.hostPid : undefined })) return false;
+    await this.setQueuePaused(true);
+    return true;
   }
 
   async record(job: JobSnapshot, args: string[], env: Record<string, string>, extra: RecordExtra = {}): Promise<void> {

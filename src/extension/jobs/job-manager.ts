@@ -2,7 +2,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { type EngineEvent, previewFileFor } from '../../protocol/engine-events';
 import { type Disposable, Emitter } from '../emitter';
-import { AttachedEngine } from '../engine/attached-engine';
+import { AttachedEngine, engineStillRunning } from '../engine/attached-engine';
+import { claimEngine, claimFileFor } from '../engine/engine-claim';
 import { engineEventLog, engineExitLog, type LogLevel } from '../engine/engine-log';
 import { type EngineHandle, type EngineListener, EngineProcess } from '../engine/engine-process';
 import type { JobJournal, JobRecord } from './job-journal';
@@ -37,6 +38,8 @@ export interface JobManagerOptions {
    * password of a `--farm` job.
    */
   secretEnv?: (args: readonly string[]) => Record<string, string>;
+  /** The pid that claims engines for this window (engine-claim.ts): the extension host's; tests stand in others. */
+  hostPid?: number;
 }
 
 interface JobEntry {
@@ -51,6 +54,9 @@ interface JobEntry {
   resolveDone: (s: JobSnapshot) => void;
 }
 
+/** How often a job running in another window is checked on (ended there, or that window gone). */
+const ELSEWHERE_CHECK_MS = 2000;
+
 /** Runs engine jobs: queue per device, one forked engine per job, snapshots for the UI, journal for resume. */
 export class JobManager implements Disposable {
   private readonly entries = new Map<string, JobEntry>();
@@ -60,6 +66,9 @@ export class JobManager implements Disposable {
   private readonly queueChanged = new Emitter<void>();
   private seq = 0;
   private disposed = false;
+  /** Engines another open window follows (its claim, engine-claim.ts): shown, not ours; taken over if it closes. */
+  private readonly elsewhere = new Map<string, JobRecord>();
+  private elsewhereTimer: NodeJS.Timeout | undefined;
 
   /** Fires whenever a job's snapshot changes (queued, progress, finished). */
   readonly onDidChangeJob = this.changed.event;
@@ -68,8 +77,11 @@ export class JobManager implements Disposable {
   /** The waiting line changed order, or the queue was paused or resumed. */
   readonly onDidChangeQueue = this.queueChanged.event;
 
+  private readonly hostPid: number;
+
   constructor(private readonly opts: JobManagerOptions) {
     this.queue = new JobQueue(opts.perDevice);
+    this.hostPid = opts.hostPid ?? process.pid;
   }
 
   setPerDevice(n: number): void {
@@ -141,9 +153,10 @@ export class JobManager implements Disposable {
     return this.queue.isPaused;
   }
 
-  /** Pausing starts nothing new (running jobs go on); resuming starts what may start. */
+  /** Pausing starts nothing new (running jobs go on); resuming starts what may start. Journaled: a reload keeps it. */
   pauseQueue(paused: boolean): void {
     this.queue.setPaused(paused);
+    void this.opts.journal?.setQueuePaused(paused);
     this.queueChanged.fire();
     this.pump();
   }
@@ -197,6 +210,7 @@ export class JobManager implements Disposable {
    */
   async dispose(): Promise<void> {
     this.disposed = true;
+    clearInterval(this.elsewhereTimer);
     const exits: Promise<unknown>[] = [];
     for (const e of this.entries.values()) {
       if (isFinished(e.snapshot.phase)) continue;
@@ -224,6 +238,11 @@ export class JobManager implements Disposable {
    */
   adopt(record: JobRecord): JobSnapshot | undefined {
     if (this.disposed || !record.pid || !record.eventsFile) return undefined;
+    // Only one window follows an engine: while another open window has claimed it, it is shown as running there.
+    if (!claimEngine(record.eventsFile, this.hostPid)) {
+      this.followElsewhere(record);
+      return undefined;
+    }
     const device = record.device ?? 'default';
     const request = { input: record.input, output: record.output, args: record.args, env: record.env, device };
     const snapshot: JobSnapshot = {
@@ -237,6 +256,36 @@ export class JobManager implements Disposable {
     entry.process = new AttachedEngine(record.pid, record.eventsFile, this.listenerFor(entry));
     this.update(entry, { ...entry.snapshot, pid: record.pid });
     return entry.snapshot;
+  }
+
+  /** Jobs whose engine runs, followed by another open window (not this one's to count, cancel or record). */
+  runningElsewhere(): JobRecord[] {
+    return [...this.elsewhere.values()];
+  }
+
+  /**
+   * Notes a job another window follows and checks on it every few seconds: once its engine has ended it is dropped
+   * (that window records how it ended); once that window is gone (its claim stale) this one takes the engine over.
+   */
+  private followElsewhere(record: JobRecord): void {
+    this.elsewhere.set(record.id, record);
+    this.log(record.id, `running in another window (pid ${record.pid}): shown here, followed there`, 'info');
+    this.queueChanged.fire();
+    this.elsewhereTimer ??= setInterval(() => this.checkElsewhere(), ELSEWHERE_CHECK_MS);
+    this.elsewhereTimer.unref?.();
+  }
+
+  private checkElsewhere(): void {
+    for (const [id, r] of this.elsewhere) {
+      if (engineStillRunning(r.pid, r.output) && !claimEngine(r.eventsFile ?? '', this.hostPid)) continue;
+      this.elsewhere.delete(id);
+      this.queueChanged.fire();
+      if (engineStillRunning(r.pid, r.output)) this.adopt(r);
+    }
+    if (this.elsewhere.size === 0) {
+      clearInterval(this.elsewhereTimer);
+      this.elsewhereTimer = undefined;
+    }
   }
 
   private activeFor(output: string): JobEntry | undefined {
@@ -270,6 +319,8 @@ export class JobManager implements Disposable {
         },
         this.listenerFor(e),
       );
+      // This window follows the engine it started (a window opened meanwhile shows it as running elsewhere).
+      if (e.eventsFile) claimEngine(e.eventsFile, this.hostPid);
       this.update(e, { ...e.snapshot, phase: 'running', pid: e.process.pid, startedAt: this.now() });
     } catch (err) {
       this.finish(e, {
@@ -307,6 +358,7 @@ export class JobManager implements Disposable {
     if (e.eventsFile) {
       rmSync(e.eventsFile, { force: true });
       rmSync(previewFileFor(e.eventsFile), { force: true });
+      rmSync(claimFileFor(e.eventsFile), { force: true });
     }
     this.update(e, snapshot);
     e.resolveDone(snapshot);

@@ -34,6 +34,19 @@ export function activeRow(job: JobSnapshot, position: number, paused: boolean): 
   return row(job, state, [`${path.basename(job.output)}`, since]);
 }
 
+/** A job whose engine another open window follows (JobManager.runningElsewhere): shown, with no actions here. */
+export function elsewhereRow(r: Pick<JobSnapshot, 'id' | 'input' | 'output'>): JobRow {
+  const lines = [
+    `→ ${r.output}`,
+    'Followed by another VS Code window (cancel it there); this window takes it over if that one closes.',
+  ];
+  return {
+    ...row({ ...r, phase: 'running' }, 'running in another window', lines),
+    contextValue: 'job.elsewhere',
+    icon: 'multiple-windows',
+  };
+}
+
 /** A finished job, as remembered in the workspace's history. */
 export function historyRow(e: HistoryEntry): JobRow {
   const took = formatDuration(Math.max(0, (e.endedAt - e.startedAt) / 1000));

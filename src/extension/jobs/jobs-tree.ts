@@ -3,7 +3,7 @@ import { debounced } from '../debounce';
 import type { JobHistory } from './job-history';
 import type { JobManager } from './job-manager';
 import { isFinished, type JobSnapshot } from './job-state';
-import { activeRow, historyRow, type JobRow, type RangeRow, rangeRows } from './jobs-model';
+import { activeRow, elsewhereRow, historyRow, type JobRow, type RangeRow, rangeRows } from './jobs-model';
 
 export const JOBS_VIEW_ID = 'huaju4k.jobs';
 
@@ -75,7 +75,11 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       .queuedIds()
       .map((id) => this.jobs.get(id))
       .filter((j): j is JobSnapshot => j !== undefined && !isFinished(j.phase));
-    return [...running.map((j) => activeRow(j, 0, paused)), ...waiting.map((j, i) => activeRow(j, i + 1, paused))];
+    return [
+      ...running.map((j) => activeRow(j, 0, paused)),
+      ...this.jobs.runningElsewhere().map(elsewhereRow),
+      ...waiting.map((j, i) => activeRow(j, i + 1, paused)),
+    ];
   }
 
   /** A running split job's ranges (none for other jobs). */
@@ -94,7 +98,12 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       split ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
     );
     // VS Code keeps an id's collapsible state: a job that becomes split gets a new id, so its ranges show expanded.
-    const prefix = r.contextValue.startsWith('job.running') || r.contextValue === 'job.queued' ? 'q' : 'h';
+    const prefix =
+      r.contextValue === 'job.elsewhere'
+        ? 'e'
+        : r.contextValue.startsWith('job.running') || r.contextValue === 'job.queued'
+          ? 'q'
+          : 'h';
     item.id = `${prefix}:${r.id}${split ? ':ranges' : ''}`;
     item.description = r.description;
     item.tooltip = r.tooltip;
@@ -121,7 +130,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       const job = this.jobs.get(node.row.jobId);
       return job ? toNode(activeRow(job, 0, this.jobs.queuePaused)) : undefined;
     }
-    const queued = node.row.contextValue === 'job.queued' || node.row.contextValue === 'job.running';
+    const queued = ['job.queued', 'job.running', 'job.elsewhere'].includes(node.row.contextValue);
     return { kind: 'group', group: queued ? 'queue' : 'history' };
   }
 

@@ -17,11 +17,11 @@ export function registerQueueCommands(jobs: JobManager, history: JobHistory, jou
     // Moving several up keeps their order: the first one moves first; down, the last one first.
     for (const id of by < 0 ? ids : [...ids].reverse()) jobs.moveInQueue(id, by);
   };
-  const pause = async (paused: boolean) => {
-    jobs.pauseQueue(paused);
-    await vscode.commands.executeCommand('setContext', PAUSED_KEY, paused);
-  };
+  // The title menu follows the queue, also when a reload restores its pause (extension.ts).
+  const showPaused = () => vscode.commands.executeCommand('setContext', PAUSED_KEY, jobs.queuePaused);
+  void showPaused();
   return [
+    jobs.onDidChangeQueue(() => void showPaused()),
     vscode.commands.registerCommand(COMMANDS.moveUp, move(-1)),
     vscode.commands.registerCommand(COMMANDS.moveDown, move(1)),
     vscode.commands.registerCommand(COMMANDS.moveToTop, move(Number.NEGATIVE_INFINITY)),
@@ -35,8 +35,8 @@ export function registerQueueCommands(jobs: JobManager, history: JobHistory, jou
       for (const output of outputs) await journal.forget(output);
       return ids.length;
     }),
-    vscode.commands.registerCommand(COMMANDS.pauseQueue, () => pause(true)),
-    vscode.commands.registerCommand(COMMANDS.resumeQueue, () => pause(false)),
+    vscode.commands.registerCommand(COMMANDS.pauseQueue, () => jobs.pauseQueue(true)),
+    vscode.commands.registerCommand(COMMANDS.resumeQueue, () => jobs.pauseQueue(false)),
     vscode.commands.registerCommand(COMMANDS.clearHistory, () => history.clear()),
   ];
 }

@@ -14,6 +14,7 @@ export type VideoState =
   | { kind: 'not-enhanced' }
   | { kind: 'queued'; position: number }
   | { kind: 'running'; percent: number; fps: number; etaS: number }
+  | { kind: 'elsewhere' }
   | { kind: 'interrupted'; percent: number; at: number; reason: string }
   | { kind: 'done'; output: string }
   | { kind: 'failed'; reason: string };
@@ -26,6 +27,8 @@ export interface VideoFacts {
   meta?: VideoMeta | { error: string };
   /** Job of this session for the file (newest). */
   job?: JobSnapshot;
+  /** Its engine runs, followed by another open window (JobManager.runningElsewhere). */
+  elsewhere?: boolean;
   queuePosition?: number;
   /** Remembered job (global storage or an engine work folder). */
   record?: Pick<JobRecord, 'phase' | 'frame' | 'total' | 'updatedAt' | 'failure' | 'output'>;
@@ -39,6 +42,7 @@ export function videoState(f: VideoFacts): VideoState {
   const job = f.job;
   if (job?.phase === 'queued') return { kind: 'queued', position: f.queuePosition ?? 0 };
   if (job?.phase === 'running') return { kind: 'running', percent: percentOf(job), fps: job.fps, etaS: job.etaS };
+  if (f.elsewhere) return { kind: 'elsewhere' };
   const rec = job ?? f.record;
   if (rec && rec.phase !== 'done') {
     // Stopped before its first checkpoint: nothing to resume, so the video is offered Enhance (a fresh start).
@@ -67,6 +71,8 @@ export function stateLabel(s: VideoState): string {
       return s.position > 0 ? `queued #${s.position}` : 'queued';
     case 'running':
       return `running ${s.percent}%`;
+    case 'elsewhere':
+      return 'running in another window';
     case 'interrupted':
       return `interrupted ${s.percent}%`;
     case 'done':
@@ -97,6 +103,7 @@ const ICONS: Record<VideoState['kind'], string> = {
   'not-enhanced': 'file-media',
   queued: 'watch',
   running: 'sync~spin',
+  elsewhere: 'multiple-windows',
   interrupted: 'debug-pause',
   done: 'pass',
   failed: 'error',
@@ -118,6 +125,9 @@ export function describeVideo(f: VideoFacts, now = Date.now()): VideoItemView {
         `Interrupted at ${state.percent}% (${ago(state.at, now)}): ${state.reason}`,
         'Resume continues from the checkpoint.',
       );
+      break;
+    case 'elsewhere':
+      lines.push('Being enhanced; another VS Code window follows it (its progress and Cancel are there).');
       break;
     case 'failed':
       lines.push(`Failed: ${state.reason}`);
@@ -162,7 +172,15 @@ export function sortVideos<T extends Pick<VideoFacts, 'relPath'>>(items: T[]): T
 export type VideoSort = 'name' | 'state' | 'duration';
 
 /** Order of states when sorting by state: what needs attention first, finished work last. */
-const STATE_ORDER: VideoState['kind'][] = ['running', 'queued', 'failed', 'interrupted', 'not-enhanced', 'done'];
+const STATE_ORDER: VideoState['kind'][] = [
+  'running',
+  'elsewhere',
+  'queued',
+  'failed',
+  'interrupted',
+  'not-enhanced',
+  'done',
+];
 
 /**
  * Whether a video matches the Videos view's filter: every word of it appears in its path or its state

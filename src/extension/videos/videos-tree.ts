@@ -78,6 +78,8 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
         if (e.affectsConfiguration('files.exclude')) this.rescan();
       }),
       jobs.onDidChangeJob(() => this.refresh()),
+      // A job running in another window comes and goes with the queue's changes.
+      jobs.onDidChangeQueue(() => this.refresh()),
     );
   }
 
@@ -188,6 +190,7 @@ export class VideosTreeProvider implements vscode.TreeDataProvider<VideosTreeNod
       relPath: node.relPath,
       meta: this.canProbe() ? this.probes.get(file) : undefined,
       job,
+      elsewhere: this.jobs.runningElsewhere().some((r) => r.input === file),
       queuePosition: job ? this.jobs.queuePosition(job.id) : undefined,
       record,
       ...outputFacts(output),

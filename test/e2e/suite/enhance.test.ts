@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { JobSnapshot } from '../../../src/extension/jobs/job-state';
+import { workDirFor } from '../../../src/protocol/output-name';
 import { e2eConfig } from './config';
 import { api, groupAlive, probeFrames, treeState, until } from './helpers';
 
@@ -53,6 +54,20 @@ describe('huaju4k in a real extension host: enhance', () => {
       'done',
     );
     assert.ok(a.messages.some((m) => m.severity === 'info' && m.text.includes('enhanced clip.mp4')));
+    // The finished run taught the As… estimate this machine's time per frame (a 64×36 model input).
+    const rateNow = () =>
+      (['int8', 'fp32'] as const)
+        .map((precision) =>
+          a.frameRates.secondsPerFrame({
+            model: 'realesr-animevideov3-x4',
+            executionProvider: 'cpu',
+            precision,
+            modelPixels: 64 * 36,
+          }),
+        )
+        .find((s) => s !== undefined);
+    const rate = await until('a rate for the model on the CPU', async () => rateNow(), 10_000);
+    assert.ok(rate !== undefined && rate > 0, `a rate for the model on the CPU: ${rate}`);
     // The engine and its ffmpeg children are gone: its process group (the engine leads it) has no member left.
     assert.ok(pid, 'the engine was seen running');
     const engine = pid;
@@ -126,6 +141,8 @@ describe('huaju4k in a real extension host: enhance', () => {
       assert.ok(!existsSync(out) || end.frame === end.total, 'no output presented as complete after cancel');
     } finally {
       await config.update('maxFrames', undefined, vscode.ConfigurationTarget.Workspace);
+      // A cancel keeps the frames it encoded (a checkpoint in the work folder): the next test enhances this clip anew.
+      rmSync(workDirFor(cfg.longClip.replace(/\.mp4$/, '.4k.mp4')), { recursive: true, force: true });
     }
   });
 });

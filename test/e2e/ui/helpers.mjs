@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installVsix, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
-import { makeWorkspace } from '../fixtures.mjs';
+import { LONG_FRAMES, makeClip, makeWorkspace } from '../fixtures.mjs';
 
 // Workbench helpers for the chromium UI tests (playwright-core page on code-server). Everything polls: the
 // workbench and the extension host update asynchronously after each action.
@@ -206,4 +206,46 @@ export async function openContainer(page) {
   )
     await icon.click();
   await pane(page, 'Jobs').waitFor({ timeout: 30_000 });
+}
+
+/**
+ * A workspace whose Enhance runs the whole long clip (`frames`, 240 by default), with a quiet workbench
+ * (application-scoped settings such as the chat side bar and the Welcome tab are read from the user's settings only).
+ * `output`: longclip's; `settings`: more workspace settings. A test that needs the job still running when a reloaded
+ * window comes up asks for more frames: the engine got fast enough to enhance 240 tiny frames in ~12 s on a loaded
+ * 2-core machine, before a reloaded window had re-attached.
+ */
+export function longJobWorkspace(prefix, settings = {}, frames = LONG_FRAMES) {
+  const root = mkdtempSync(path.join(tmpdir(), prefix));
+  const { ws, config } = makeWorkspace(root, {
+    reportFile: path.join(root, 'report.txt'),
+    engineSupportsResume: true,
+    settings: { 'huaju4k.maxFrames': 0, ...settings },
+  });
+  if (frames !== LONG_FRAMES) makeClip(config.longClip, frames, 'mandelbrot');
+  mkdirSync(path.join(root, 'user-data', 'User'), { recursive: true });
+  writeFileSync(
+    path.join(root, 'user-data', 'User', 'settings.json'),
+    JSON.stringify({ 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.startupEditor': 'none' }),
+  );
+  return { root, ws, output: config.longClip.replace(/\.mp4$/, '.4k.mp4') };
+}
+
+export function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The engine working on `output` (the pid in its work folder's lock, src/protocol/engine-lock.ts), if alive. */
+export function engineOf(output) {
+  try {
+    const pid = Number.parseInt(readFileSync(`${output}.huaju4k/lock`, 'utf8'), 10);
+    return pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }

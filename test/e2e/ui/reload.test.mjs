@@ -7,13 +7,13 @@
 // never "interrupted", no resume offer) and runs once the first is done. Screenshots: test-artifacts/reload/*.png.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { killGroup, openBrowser, startCodeServer } from '../../../tools/e2e/code-server.mjs';
-import { LONG_FRAMES, makeWorkspace } from '../fixtures.mjs';
 import {
+  alive,
+  engineOf,
   explorerRow,
+  longJobWorkspace,
   notificationTexts,
   openContainer,
   paneRows,
@@ -26,6 +26,11 @@ import {
 } from './helpers.mjs';
 
 const DIR = 'reload';
+/**
+ * longclip's frames here: 50 s of video, tens of seconds of engine work even on a quiet machine (240 were done in
+ * ~12 s on a loaded one, before the reloaded window had re-attached), a few minutes at worst.
+ */
+const RELOAD_FRAMES = 1200;
 
 /** Pids of the extension hosts code-server runs now (its process group, `--type=extensionHost`). */
 function extensionHosts(serverPid) {
@@ -43,25 +48,6 @@ function extensionHosts(serverPid) {
     }
   }
   return pids;
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The engine working on `output` (the pid in its work folder's lock, src/protocol/engine-lock.ts), if alive. */
-function engineOf(output) {
-  try {
-    const pid = Number.parseInt(readFileSync(`${output}.huaju4k/lock`, 'utf8'), 10);
-    return pid > 0 && alive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** What the monitor panel shows: its store's job and status, and the "frame / total" stat as numbers. */
@@ -110,7 +96,7 @@ async function startLongJob(page) {
     180_000,
     'the monitor to show progress',
   );
-  assert.equal(m.total, LONG_FRAMES);
+  assert.equal(m.total, RELOAD_FRAMES);
   return m;
 }
 
@@ -184,7 +170,7 @@ async function checkDone(page, jobId, output) {
   const done = await monitorUntil(
     page,
     (m) => m.status === 'done' || m.jobId !== jobId,
-    300_000,
+    600_000,
     'the monitor to show the job done',
   );
   if (done.jobId === jobId) assert.equal(done.status, 'done');
@@ -193,7 +179,7 @@ async function checkDone(page, jobId, output) {
     'Jobs',
     (t) => t.some((l) => /^longclip\.mp4 done in /.test(l)) && t.some((l) => /^clip\.mp4 done in /.test(l)),
     'Jobs: both done in the history (the queued one ran after the reload)',
-    300_000,
+    600_000,
   );
   assert.equal(history.filter((l) => /^longclip\.mp4 /.test(l)).length, 1, history.join('\n'));
   await paneRows(page, 'Videos', (t) => t.some((l) => /^longclip\.mp4 done/.test(l)), 'Videos: longclip done');
@@ -202,7 +188,7 @@ async function checkDone(page, jobId, output) {
   assert.ok(!messages.some((t) => /interrupted/.test(t)), `no "interrupted" message: ${messages.join(' | ')}`);
   await page.keyboard.press('Escape');
   assert.ok(existsSync(output), `${output} exists`);
-  assert.deepEqual(probe(output), { codec: 'h264', width: 256, height: 144, frames: LONG_FRAMES });
+  assert.deepEqual(probe(output), { codec: 'h264', width: 256, height: 144, frames: RELOAD_FRAMES });
 }
 
 describe('a window reload in the middle of a job (code-server + chromium, real engine)', () => {
@@ -213,21 +199,10 @@ describe('a window reload in the middle of a job (code-server + chromium, real e
   let enginePid;
 
   before(async () => {
-    root = mkdtempSync(path.join(tmpdir(), 'huaju4k-reload-ui-'));
-    // The whole long clip (240 frames): tens of seconds of engine work on a CPU, so the job is still running when
-    // the reloaded window comes up.
-    const { ws, config } = makeWorkspace(root, {
-      reportFile: path.join(root, 'report.txt'),
-      engineSupportsResume: true,
-      settings: { 'huaju4k.maxFrames': 0 },
-    });
-    output = config.longClip.replace(/\.mp4$/, '.4k.mp4');
-    // Application-scoped settings (an empty chat side bar, the Welcome tab) are read from the user's settings only.
-    mkdirSync(path.join(root, 'user-data', 'User'), { recursive: true });
-    writeFileSync(
-      path.join(root, 'user-data', 'User', 'settings.json'),
-      JSON.stringify({ 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.startupEditor': 'none' }),
-    );
+    const w = longJobWorkspace('huaju4k-reload-ui-', {}, RELOAD_FRAMES);
+    root = w.root;
+    output = w.output;
+    const ws = w.ws;
     // A page reload disconnects gracefully and code-server ends that window's extension host at once (code 0, about
     // 1 s later, measured). A window that goes without saying so keeps its host for the reconnection grace time
     // (default 3 h): 1 s here, so the host is gone either way.
@@ -251,7 +226,7 @@ describe('a window reload in the middle of a job (code-server + chromium, real e
   });
 
   it('the reloaded window re-attaches to the running engine: running, progressing, then done once', async function () {
-    this.timeout(600_000);
+    this.timeout(1_200_000);
     const { page } = browser;
     const before = await startLongJob(page);
     enginePid = await pollUntil(() => engineOf(output), { what: 'the engine to lock its work folder' });

@@ -74,23 +74,39 @@ describe('Enhance to 4K As…: choices and the trial estimate', function () {
     assert.ok(!plain.includes('--audio') && !plain.includes('--dark-regions'), 'copy and off are the defaults');
   });
 
-  it('scales a trial to the whole video', () => {
+  it('scales a trial to the whole video where this machine has no finished run of the model', () => {
     assert.deepEqual(estimateFromTrial({ frames: 3, seconds: 1.5, bytes: 3000 }, 300), {
       seconds: 150,
       bytes: 300_000,
     });
   });
 
-  it('states the measured error beside the estimate, and corrects the size by the middle of its spread', () => {
-    const text = estimateText({ seconds: 477, bytes: 1.5 * 1024 ** 2 }, 9540, 3);
+  it("times the frames left at this machine's steady time per frame, the trial's fixed costs counted once", () => {
+    // A 3-frame trial in 10 s, 1 s a frame once warm in earlier runs: the other 297 frames take 297 s more.
+    assert.deepEqual(estimateFromTrial({ frames: 3, seconds: 10, bytes: 3000, steadyFrameS: 1 }, 300), {
+      seconds: 10 + 297,
+      bytes: 300_000,
+    });
+  });
+
+  it('states the measured error beside the estimate, each figure corrected by the middle of its spread', () => {
+    const e = { seconds: 477, bytes: 1.5 * 1024 ** 2 };
+    // The trial alone: 477 s × 0.715 (the middle of [0.09, 1.34]); 1.5 MiB × 0.645 (of [0.52, 0.77]).
     assert.equal(
-      text,
-      'about 7:57 (measured runs took 0.2–1.3× this) and 1.0 MiB (±12 %) for 9540 frames ' +
+      estimateText(e, 9540, 3, 'trial'),
+      'about 5:41 (measured runs took 0.1–1.9× this) and 990.7 KiB (±19 %) for 9540 frames ' +
         '(from a 3-frame trial on this machine)',
     );
-    // The stated size's range covers every measured run: 1.03 MiB × (1 ± 12 %) ⊇ 1.5 MiB × [0.61, 0.77].
-    const said = 1.5 * ((ESTIMATE_SPREAD.bytes[0] + ESTIMATE_SPREAD.bytes[1]) / 2);
-    assert.ok(said * 0.88 <= 1.5 * ESTIMATE_SPREAD.bytes[0] + 0.01 && said * 1.12 >= 1.5 * ESTIMATE_SPREAD.bytes[1]);
+    // Timed by this machine's runs: 477 s × 1.36 (the middle of [0.45, 2.27]).
+    assert.equal(
+      estimateText(e, 9540, 3, 'runs'),
+      "about 10:49 (measured runs took 0.3–1.7× this) and 990.7 KiB (±19 %) for 9540 frames (from a 3-frame trial and this machine's last runs)",
+    );
+    // The stated ranges cover every measured run: said × (1 ± error) ⊇ estimate × [lo, hi].
+    const [bLo, bHi] = ESTIMATE_SPREAD.bytes;
+    const said = 1.5 * ((bLo + bHi) / 2);
+    assert.ok(said * 0.81 <= 1.5 * bLo + 0.01 && said * 1.19 >= 1.5 * bHi - 0.01);
+    for (const [lo, hi] of Object.values(ESTIMATE_SPREAD.seconds)) assert.ok(lo < 1 && lo < hi, `${lo}–${hi}`);
   });
 
   it('runs a real 3-frame trial in a temporary folder and measures it', async function () {
@@ -110,6 +126,10 @@ describe('Enhance to 4K As…: choices and the trial estimate', function () {
       assert.equal(t.frames, TRIAL_FRAMES);
       assert.equal(t.totalFrames, 48);
       assert.ok(t.bytes > 0 && t.seconds > 0, JSON.stringify(t));
+      assert.equal(t.steadyFrameS, undefined, 'a trial alone does not time a video by its own (warming) frames');
+      assert.ok(t.ownSteadyS !== undefined && t.ownSteadyS > 0, 'its own steady time per frame (done report)');
+      // What a measured rate is looked up by (the null model runs on no provider).
+      assert.deepEqual([t.model, t.executionProvider, t.modelPixels], ['null', 'none', 64 * 36]);
       assert.deepEqual(readdirSync(dir), ['clip.mp4'], 'nothing written beside the input');
       assert.ok(
         ![...readdirSync(tmpdir())].some((n) => n.startsWith('huaju4k-trial-') && !before.has(n)),
@@ -139,7 +159,17 @@ describe('Enhance to 4K As…: the estimate trial is logged', () => {
     );
     assert.equal(
       line,
-      'estimate trial of /v/a.mp4: 3 frames in 1.50 s, 3000 bytes → 300 frames ≈ 150 s, 300000 bytes; engine enhance /v/a.mp4 --max-frames 3',
+      'estimate trial of /v/a.mp4: 3 frames in 1.50 s, 3000 bytes → 300 frames ≈ 150 s (the trial scaled), 300000 bytes; engine enhance /v/a.mp4 --max-frames 3',
+    );
+    const timed = trialLogLine(
+      '/v/a.mp4',
+      ['enhance'],
+      { frames: 3, seconds: 1.5, bytes: 3000, steadyFrameS: 0.25 },
+      300,
+    );
+    assert.equal(
+      timed,
+      "estimate trial of /v/a.mp4: 3 frames in 1.50 s, 3000 bytes → 300 frames ≈ 76 s (this machine's runs: 0.250 s a frame once warm), 300000 bytes; engine enhance",
     );
   });
 });

@@ -98,6 +98,24 @@ describe('JobManager: engine processes', function () {
     );
   });
 
+  it("the queue's pause is journaled with it: a reload finds it paused; a pause of another open window is not ours", async () => {
+    await manager.dispose();
+    const store = memoryStore();
+    manager = new JobManager({ enginePath: FAKE, perDevice: 1, journal: new JobJournal(store) });
+    manager.pauseQueue(true);
+    await manager.dispose(); // the window reloads: this host's pause is the next one's
+    assert.equal((await new JobJournal(store).recoverAfterRestart()).queuePaused, true);
+    manager = new JobManager({ enginePath: FAKE, perDevice: 1, journal: new JobJournal(store) });
+    manager.pauseQueue(false);
+    assert.equal((await new JobJournal(store).recoverAfterRestart()).queuePaused, false, 'resumed: not paused');
+    // Paused by a window still open (this test's parent process stands for it): not this window's pause.
+    await store.update('huaju4k.queuePaused.v1', { paused: true, hostPid: process.ppid });
+    assert.equal((await new JobJournal(store).recoverAfterRestart()).queuePaused, false);
+    // Paused by a window that is gone: taken over.
+    await store.update('huaju4k.queuePaused.v1', { paused: true, hostPid: 2 ** 22 + 7 } /* above Linux's pid_max */);
+    assert.equal((await new JobJournal(store).recoverAfterRestart()).queuePaused, true);
+  });
+
   it('a paused queue starts nothing; reordered jobs start in the new order once resumed', async () => {
     manager.pauseQueue(true);
     const req = (n: string) => ({ input: n, output: `${n}4`, args: ['enhance', n, '--frames', '2'], device: 'cpu' });

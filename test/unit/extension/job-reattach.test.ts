@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,6 +8,8 @@ import { engineEnded, engineStillRunning, pruneEventFiles } from '../../../src/e
 import { JobHistory } from '../../../src/extension/jobs/job-history';
 import { JobJournal } from '../../../src/extension/jobs/job-journal';
 import { JobManager } from '../../../src/extension/jobs/job-manager';
+import { elsewhereRow } from '../../../src/extension/jobs/jobs-model';
+import { stateLabel, videoState } from '../../../src/extension/videos/videos-model';
 import { basicClip, FAST_MODEL, freshDir, ROOT, streams } from '../engine/helpers';
 import { isAlive } from '../resume/helpers';
 import { until } from '../until';
@@ -78,10 +82,68 @@ async function endWhileClosed(frames: number, stop?: (pid: number) => void) {
   assert.equal(first.ended.length, 1, 'the job that ended is reported once');
   assert.equal(first.ended[0].id, job.id);
   const again = await reload();
-  assert.deepEqual(again, { live: [], ended: [], queued: [] }, 'the next reload does not report it again');
+  assert.deepEqual(
+    again,
+    { live: [], ended: [], queued: [], queuePaused: false },
+    'the next reload does not report it again',
+  );
   assert.equal(history.all().length, 1, 'one history entry');
   return { ended: first.ended[0], entry: history.all()[0], journal, output, stateDir };
 }
+
+describe('two windows on one running engine: only one re-attaches to it', function () {
+  this.timeout(600_000);
+
+  it('two windows: only one re-attaches to the running engine; the other shows it running there, and takes it over once that window is gone', async () => {
+    // Each window's extension host is a process of its own: live `sleep` processes stand in for them here.
+    const hostProcess = () => spawn('sleep', ['600'], { stdio: 'ignore' });
+    const [oldHost, hostA] = [hostProcess(), hostProcess()];
+    try {
+      const dir = freshDir('huaju4k-two-windows-');
+      const stateDir = join(dir, 'state');
+      const output = join(dir, 'clip.4k.mp4');
+      const store = memoryStore();
+      const manager = (hostPid: number | undefined, journal = new JobJournal(store)) =>
+        new JobManager({ enginePath: ENGINE, perDevice: 1, journal, stateDir, hostPid });
+      const first = manager(oldHost.pid);
+      const args = ['enhance', basicClip(400), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
+      const job = first.enqueue({ input: basicClip(400), output, args, env: ENV, device: 'cpu' });
+      await until('running', () => (first.get(job.id)?.frame ?? 0) >= 1, 120_000, 50);
+      await first.dispose();
+      // The window reloads: its old host is gone (exited and reaped), the engine runs on.
+      oldHost.kill();
+      await once(oldHost, 'exit');
+      // Window A comes up and re-attaches; window B comes up while A is open.
+      const { live } = await new JobJournal(store).recoverAfterRestart((r) => engineStillRunning(r.pid, r.output));
+      assert.equal(live.length, 1);
+      const a = manager(hostA.pid);
+      const b = manager(undefined);
+      assert.ok(a.adopt(live[0]), 'window A re-attaches');
+      assert.equal(b.adopt(live[0]), undefined, 'window B does not take it over while A follows it');
+      assert.deepEqual(b.jobs(), [], 'not B’s job: not counted, not cancellable there');
+      assert.deepEqual(
+        b.runningElsewhere().map((r) => r.id),
+        [job.id],
+      );
+      assert.equal(elsewhereRow(live[0]).description.split(' · ')[0], 'running in another window');
+      const facts = { path: basicClip(400), relPath: 'clip.mp4', elsewhere: true };
+      assert.equal(stateLabel(videoState(facts)), 'running in another window');
+      // Window A closes: B takes the engine over (its claim) and follows it from then on.
+      await a.dispose();
+      hostA.kill();
+      await once(hostA, 'exit');
+      await until('B follows the engine', () => b.get(job.id)?.phase === 'running', 15_000);
+      assert.deepEqual(b.runningElsewhere(), []);
+      assert.ok(b.cancel(job.id));
+      const end = await b.whenFinished(job.id);
+      assert.equal(end.phase, 'cancelled', JSON.stringify(end.failure));
+      await b.dispose();
+    } finally {
+      oldHost.kill();
+      hostA.kill();
+    }
+  });
+});
 
 describe('a window reload does not stop a job: the next host re-attaches to the running engine', function () {
   this.timeout(600_000);
