@@ -72,6 +72,11 @@ export function contextMenuItem(page, label) {
  */
 export async function runContextMenuItem(page, row, label) {
   await row.click({ button: 'right' });
+  await chooseMenuItem(page, label);
+}
+
+/** Runs the item `label` of the context menu that is open (a dropped click chosen again, as runContextMenuItem). */
+export async function chooseMenuItem(page, label) {
   const item = contextMenuItem(page, label);
   await item.click({ timeout: 20_000 });
   const menu = page.locator('.monaco-menu').first();
@@ -195,17 +200,25 @@ export async function paneRows(page, title, pred, what, ms = 120_000) {
   );
 }
 
-/** Shows the huaju4k view container (its activity bar icon) with the Jobs pane. */
+/**
+ * Shows the huaju4k view container (its activity bar icon) with the Jobs pane. The icon toggles the side bar: after
+ * a window reload the restored container may still be drawing its panes when first looked at, and a click then
+ * closes it (a CI run failed so) — so: wait a moment for the pane, click only when it has not come, and look again.
+ */
 export async function openContainer(page) {
   const icon = page.locator('.activitybar .action-item a[aria-label^="huaju4k 4K"]').first();
   await icon.waitFor({ timeout: 60_000 });
-  if (
-    !(await pane(page, 'Jobs')
-      .isVisible()
-      .catch(() => false))
-  )
+  const jobs = pane(page, 'Jobs');
+  const shown = (ms) =>
+    jobs.waitFor({ timeout: ms }).then(
+      () => true,
+      () => false,
+    );
+  for (let i = 0; i < 4; i++) {
+    if (await shown(i === 0 ? 3_000 : 8_000)) return;
     await icon.click();
-  await pane(page, 'Jobs').waitFor({ timeout: 30_000 });
+  }
+  await jobs.waitFor({ timeout: 30_000 });
 }
 
 /**

@@ -7,7 +7,11 @@ import { basicClip, collect, freshDir, runCli, startCli } from '../engine/helper
 import { decodedFrameMd5s } from '../farm/helpers';
 import { deterministicArgs, packets, partialFiles, workFolder } from './helpers';
 
-const FRAMES = 16;
+/**
+ * Frames of the clip: enough left after the cancel point that the engine cannot finish them all before the SIGTERM
+ * reaches it (with 16, a CI run's engine had encoded every frame by then: "kept 16 frames, cancelled at 5").
+ */
+const FRAMES = 64;
 const ENV = { HUAJU4K_PROGRESS_EVERY_MS: '0' };
 
 /**
@@ -48,8 +52,8 @@ describe('resume: a cancel closes the open segment, and the resume continues fro
   }
 
   for (const c of [
-    { name: 'a clip shorter than one segment', segment: 40, at: 5 },
-    { name: 'in the middle of the second segment', segment: 6, at: 9 },
+    { name: 'a clip shorter than one segment', segment: 100, at: 5 },
+    { name: 'in the middle of the second segment', segment: 12, at: 17 },
   ]) {
     it(`${c.name}: the frames encoded before the cancel are kept; resumed, the same frames as an uninterrupted run`, async () => {
       const out = join(dir, `cancel-${c.segment}.mp4`);
