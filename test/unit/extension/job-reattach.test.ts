@@ -98,6 +98,7 @@ describe('two windows on one running engine: only one re-attaches to it', functi
     // Each window's extension host is a process of its own: live `sleep` processes stand in for them here.
     const hostProcess = () => spawn('sleep', ['600'], { stdio: 'ignore' });
     const [oldHost, hostA] = [hostProcess(), hostProcess()];
+    let enginePid = 0;
     try {
       const dir = freshDir('huaju4k-two-windows-');
       const stateDir = join(dir, 'state');
@@ -109,6 +110,10 @@ describe('two windows on one running engine: only one re-attaches to it', functi
       const args = ['enhance', basicClip(400), '-o', output, '--model', FAST_MODEL, '--tile', '0', '--scale', '4'];
       const job = first.enqueue({ input: basicClip(400), output, args, env: ENV, device: 'cpu' });
       await until('running', () => (first.get(job.id)?.frame ?? 0) >= 1, 120_000, 50);
+      // Held (SIGSTOP: alive, writing nothing) while the windows change hands, so that it cannot finish its 400
+      // frames first on a fast machine (CI at c40eb8c: B never saw it running); let go before B cancels it.
+      enginePid = first.get(job.id)?.pid ?? 0;
+      process.kill(enginePid, 'SIGSTOP');
       await first.dispose();
       // The window reloads: its old host is gone (exited and reaped), the engine runs on.
       oldHost.kill();
@@ -134,6 +139,7 @@ describe('two windows on one running engine: only one re-attaches to it', functi
       await once(hostA, 'exit');
       await until('B follows the engine', () => b.get(job.id)?.phase === 'running', 15_000);
       assert.deepEqual(b.runningElsewhere(), []);
+      process.kill(enginePid, 'SIGCONT');
       assert.ok(b.cancel(job.id));
       const end = await b.whenFinished(job.id);
       assert.equal(end.phase, 'cancelled', JSON.stringify(end.failure));
@@ -141,6 +147,7 @@ describe('two windows on one running engine: only one re-attaches to it', functi
     } finally {
       oldHost.kill();
       hostA.kill();
+      if (enginePid && isAlive(enginePid)) process.kill(enginePid, 'SIGCONT');
     }
   });
 });
