@@ -227,7 +227,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       signal: cancel.signal,
       diskBudgetBytes: resolveBudget(args.diskBudget, info.sizeBytes),
       argv: checkpointArgv(argv, resolve(args.input), output),
-      pixelSettings: { ...temporalPixelParams(temporalSet), ...lightParams(args) },
+      pixelSettings: { ...temporalPixelParams(temporalSet, info.width * info.height), ...lightParams(args) },
       pinned,
     };
     const { model, tile } = upscaler;

@@ -40,5 +40,5 @@ export interface FrameStage {
    * and decides now, and returns the rest, which the pipeline runs while the model works on the next frame
    * (frame-loops.ts). split(f)() must return what process(f) would.
    */
-  split?(frame: PipelineFrame): () => PipelineFrame;
+  split?(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame>;
 }

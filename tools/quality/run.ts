@@ -10,7 +10,9 @@
  * inside the moving regions (blocks that are not static in the truth), the worst 1 % of pixels' error there
  * (ghosting, stale tiles), speed, reuse ratio. `--modes` picks rows (per-frame is always run: it is
  * the baseline); `--cold` times the temporal parts without a warm-up pass. `--shift-max-age n` and
- * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. Runs the model in this thread (ORT's own
+ * `--shift-tolerance x` set the reuse's shiftMaxAge and shiftTolerance. `--flow-finest <pixels|quarter>` sets the
+ * optical flow's finest refined level (default: the engine's, HUAJU4K_FLOW_FINEST_PIXELS included; `quarter`: a
+ * quarter of each clip's input pixels — the engine's cut on a 960×540 input, measured on these small clips). Runs the model in this thread (ORT's own
  * threads do the work), so fps is model + temporal cost without decode/encode.
  */
 import { parseArgs } from 'node:util';
@@ -19,7 +21,7 @@ import { TileUpscaler } from '../../src/engine/inference/upscaler';
 import { Int8UnavailableError, type LoadedModel, loadModel } from '../../src/engine/model/loader';
 import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../src/engine/pipeline/pipeline-types';
 import { StageLightStage } from '../../src/engine/stage-light/light-stage';
-import { createTemporal } from '../../src/engine/temporal/create';
+import { createTemporal, flowFinestPixels } from '../../src/engine/temporal/create';
 import type { ReuseOptions } from '../../src/engine/temporal/reuse-upscaler';
 import { isTemporalStrength, type TemporalStrength } from '../../src/engine/temporal/strength';
 import { audioRows, audioTable } from './audio-table';
@@ -94,6 +96,8 @@ interface Args {
   threads?: number;
   /** The audio table: 'with' the video table (default), 'only', or 'none'. */
   audio: 'with' | 'only' | 'none';
+  /** The flow's finest refined level (pixels, as the engine sets it), or 'quarter': a quarter of each clip's input. */
+  flowFinest: number | 'quarter';
 }
 
 function parse(argv: string[]): Args {
@@ -116,6 +120,7 @@ function parse(argv: string[]): Args {
       cold: { type: 'boolean' },
       'audio-only': { type: 'boolean' },
       'no-audio': { type: 'boolean' },
+      'flow-finest': { type: 'string' },
     },
   });
   const clips = (v.clips ?? DEFAULT_CLIPS.join(',')).split(',') as ClipName[];
@@ -144,7 +149,14 @@ function parse(argv: string[]): Args {
     cold: v.cold === true,
     threads: num(v.threads),
     audio: v['audio-only'] ? 'only' : v['no-audio'] ? 'none' : 'with',
+    flowFinest: flowFinestArg(v['flow-finest']),
   };
+}
+
+/** `--flow-finest`: pixels, or `quarter` (the cut the engine makes on a 960×540 input, at each clip's own size). */
+function flowFinestArg(text: string | undefined): number | 'quarter' {
+  if (text === 'quarter') return 'quarter';
+  return text === undefined ? flowFinestPixels() : flowFinestPixels({ HUAJU4K_FLOW_FINEST_PIXELS: text });
 }
 
 interface ModeRun {
@@ -188,8 +200,9 @@ async function enhanceInterleaved(clip: QualityClip, runs: ModeRun[]): Promise<v
 const NO_TILES = { tile: 0, pad: 12 };
 
 /** A mode's temporal parts around `model` (per-frame: none). */
-function modeRun(mode: Mode, model: TileUpscaler, args: Args): ModeRun {
+function modeRun(mode: Mode, model: TileUpscaler, args: Args, inputPixels: number): ModeRun {
   const t = createTemporal(model, {
+    flowFinestPixels: args.flowFinest === 'quarter' ? Math.floor(inputPixels / 4) : args.flowFinest,
     strength: mode.startsWith('per-frame') ? 'off' : args.strength,
     reuse: mode.includes('+reuse'),
     reuseOptions: args.reuse,
@@ -335,6 +348,7 @@ async function main(): Promise<void> {
   for (const name of args.clips) {
     const clip = loadClip(name, args.frames);
     const masks = staticBlocks(clip.truth, clip.width, clip.height);
+    const inputPixels = (clip.width / 4) * (clip.height / 4);
     notes.push(
       `${name}: ${clip.description}, input ${clip.width / 4}x${clip.height / 4}, ${clip.truth.length} frames, static share ${(staticShare(masks) * 100).toFixed(0)}%`,
     );
@@ -345,11 +359,12 @@ async function main(): Promise<void> {
     for (const m of int8 ? [model, int8] : [model])
       await new TileUpscaler(m, NO_TILES).upscale(clip.input[0], clip.width / 4, clip.height / 4);
     if (!args.cold) {
-      const warm = modes.map((mode) => modeRun(mode, new TileUpscaler(nullTileModel(model.scale), NO_TILES), args));
+      const nullModel = () => new TileUpscaler(nullTileModel(model.scale), NO_TILES);
+      const warm = modes.map((mode) => modeRun(mode, nullModel(), args, inputPixels));
       await enhanceInterleaved(clip, warm);
     }
     const runs = modes.map((mode) =>
-      modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args),
+      modeRun(mode, new TileUpscaler(isInt8(mode) && int8 ? int8 : model, NO_TILES), args, inputPixels),
     );
     await enhanceInterleaved(clip, runs);
     notes.push(...darkNotes(clip, name, runs));

@@ -3,7 +3,7 @@ import { children } from '../children';
 import { CancelledError } from '../errors';
 import type { Emit } from '../events';
 import type { DecodedFrame, FrameDecoder } from '../ffmpeg/decoder';
-import { primeForResume, type TemporalParts } from '../temporal/resume-prime';
+import { closeWorkers, primeForResume, type TemporalParts } from '../temporal/resume-prime';
 import { checkDecodedAll } from './frame-checks';
 import { FrameRing } from './frame-ring';
 import type { FrameStage, FrameUpscaler, PipelineFrame } from './pipeline-types';
@@ -12,6 +12,14 @@ import type { RunTelemetry } from './run-telemetry';
 import type { Size } from './target-size';
 
 /** A frame whose upscale has started (FrameLoops.startNext). */
+/** A frame whose stage work is not finished: split() ran (`rest` is left), or nothing ran yet (`rest` absent). */
+interface SplitFrame {
+  frame: PipelineFrame;
+  rest?: () => PipelineFrame | Promise<PipelineFrame>;
+  /** Stage time spent on it so far (split(), the wait for its flows). */
+  stageMs: number;
+}
+
 interface StartedFrame {
   frame: DecodedFrame;
   output: Promise<Buffer>;
@@ -84,7 +92,7 @@ export class FrameLoops {
     this.o.decoder?.kill();
     this.o.writer.abort();
     // Wakes a decode loop waiting for room in the flow workers' queue.
-    this.o.temporal?.flows?.close();
+    closeWorkers(this.o.temporal);
   }
 
   /**
@@ -100,7 +108,7 @@ export class FrameLoops {
     this.inRing.abort(err);
     this.outRing.abort(err);
     this.o.decoder?.kill();
-    this.o.temporal?.flows?.close();
+    closeWorkers(this.o.temporal);
   }
 
   async run(): Promise<void> {
@@ -123,7 +131,7 @@ export class FrameLoops {
       ]);
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.o.temporal?.flows?.close();
+      closeWorkers(this.o.temporal);
       this.closeDone();
     }
     if (this.failure) throw this.failure;
@@ -154,20 +162,22 @@ export class FrameLoops {
 
   /**
    * Model, then stages, frame by frame. When the first stage can split its work (FrameStage.split: the temporal
-   * stage on typed arrays), frame N's state and decisions are taken first, then frame N+1 goes to the model, and
-   * frame N's per-output-pixel work runs while the model (a worker thread, or the device) works on N+1: the two
-   * overlap instead of adding up (issue 33). Every stateful step still runs in frame order, so the bytes are the same.
+   * stage on typed arrays), frame N's state and decisions are taken first (the temporal stage's warp worker plans
+   * its motion blend from then on), frame N+1 goes to the model, and only then is frame N−1's per-output-pixel work
+   * done: it overlaps the model on N+1 (a worker thread, or the device) and the worker's plan of N instead of adding
+   * to them (issue 33). Every stateful step still runs in frame order, so the bytes are the same.
    */
   private async inferLoop(): Promise<void> {
     const { stages, telemetry } = this.o;
-    let lastOut = performance.now();
+    const clock = { lastOut: performance.now() };
     let started = await this.startNext();
+    let waiting: SplitFrame | undefined;
     while (started) {
       const t = performance.now();
       const out = await started.output;
       const { frame: f, flowWait } = started;
       telemetry.clock.add('infer', performance.now() - t + started.callMs + (stages.length ? 0 : flowWait));
-      let frame: PipelineFrame = {
+      const frame: PipelineFrame = {
         index: f.index,
         input: f.data,
         inputSize: this.o.inSize,
@@ -176,22 +186,33 @@ export class FrameLoops {
       };
       const ts = performance.now();
       const rest = stages[0]?.split?.(frame);
-      let stageMs = performance.now() - ts;
-      // The next frame goes to the model before this one's remaining work (after all of it when nothing splits).
-      if (rest) started = await this.startNext();
-      const tr = performance.now();
-      if (rest) frame = rest();
-      for (const s of rest ? stages.slice(1) : stages) frame = await s.process(frame);
-      stageMs += performance.now() - tr;
-      if (stages.length) telemetry.clock.add('temporal', stageMs + flowWait);
-      await this.outRing.push(frame, frame.output.length);
-      // The loop's period: its own work and its waits for a decoded frame and for room in the encoder's ring.
-      const now = performance.now();
-      telemetry.clock.addFrame(now - lastOut);
-      lastOut = now;
-      if (!rest) started = await this.startNext();
+      const stageMs = performance.now() - ts + flowWait;
+      if (!rest) {
+        await this.finishFrame({ frame, stageMs }, clock);
+        started = await this.startNext();
+        continue;
+      }
+      // The next frame goes to the model before the frame before this one is finished.
+      started = await this.startNext();
+      if (waiting) await this.finishFrame(waiting, clock);
+      waiting = { frame, rest, stageMs };
     }
+    if (waiting) await this.finishFrame(waiting, clock);
     this.outRing.close();
+  }
+
+  /** A frame's remaining stage work (its split-off rest, or every stage), then into the encoder's ring. */
+  private async finishFrame(s: SplitFrame, clock: { lastOut: number }): Promise<void> {
+    const { stages, telemetry } = this.o;
+    const tr = performance.now();
+    let frame = s.rest ? await s.rest() : s.frame;
+    for (const stage of s.rest ? stages.slice(1) : stages) frame = await stage.process(frame);
+    if (stages.length) telemetry.clock.add('temporal', s.stageMs + performance.now() - tr);
+    await this.outRing.push(frame, frame.output.length);
+    // The loop's period: its own work and its waits for a decoded frame and for room in the encoder's ring.
+    const now = performance.now();
+    telemetry.clock.addFrame(now - clock.lastOut);
+    clock.lastOut = now;
   }
 
   /**

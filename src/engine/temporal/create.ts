@@ -4,10 +4,11 @@ import { BlendGraph, type BlendPath, blendGraphProviders, blendPathFor, GraphBle
 import { FlowPrefetch } from './flow-prefetch';
 import { GRAIN_VERSION } from './grain-gate';
 import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
-import type { TemporalParts } from './resume-prime';
+import { closeWorkers, type TemporalParts } from './resume-prime';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStrength } from './strength';
 import { TemporalStage } from './temporal-stage';
+import { WarpWorker } from './warp-worker';
 
 export interface TemporalSettings {
   strength: TemporalStrength;
@@ -22,6 +23,23 @@ export interface TemporalSettings {
   blendPath?: BlendPath;
   /** Compute upcoming frames' flows in a worker thread (flow-prefetch.ts); default on. */
   prefetch?: boolean;
+  /** The optical flow's finest refined level, in pixels (optical-flow.ts's `finestPixels`; 0 or unset: every level). */
+  flowFinestPixels?: number;
+}
+
+/**
+ * Flows of planes larger than this are refined down to a level of at most this many pixels and upsampled from there
+ * (960×540 → 480×270; a 640×352 plane keeps every level). `HUAJU4K_FLOW_FINEST_PIXELS` overrides it (0: every
+ * level) — the quality bench measures the method on its small clips that way.
+ */
+export const FLOW_FINEST_PIXELS = 2 ** 18;
+
+export function flowFinestPixels(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.HUAJU4K_FLOW_FINEST_PIXELS;
+  const n = text === undefined || text === '' ? FLOW_FINEST_PIXELS : Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`HUAJU4K_FLOW_FINEST_PIXELS must be a whole number of pixels (0: every level), not "${text}"`);
+  return n;
 }
 
 /** The enhance arguments that set the temporal parts (args.ts's EnhanceArgs has them). */
@@ -37,7 +55,8 @@ export function temporalSettings(a: TemporalArgs): TemporalSettings {
   const reuseOptions: ReuseOptions = {};
   if (a.reuseThreshold !== undefined) reuseOptions.threshold = a.reuseThreshold;
   if (a.refreshEvery !== undefined) reuseOptions.refreshEvery = a.refreshEvery;
-  return { strength: a.temporal, reuse: a.reuse, reuseOptions, motion: a.motion ?? DEFAULT_MOTION };
+  const motion = a.motion ?? DEFAULT_MOTION;
+  return { strength: a.temporal, reuse: a.reuse, reuseOptions, motion, flowFinestPixels: flowFinestPixels() };
 }
 
 /**
@@ -46,8 +65,12 @@ export function temporalSettings(a: TemporalArgs): TemporalSettings {
  */
 export function createTemporal(model: FrameUpscaler, s: TemporalSettings): TemporalParts & { stages: FrameStage[] } {
   // One estimator for both: they look at the same pair of frames, and it computes each flow once.
-  const motion = (s.motion ?? DEFAULT_MOTION) === 'flow' ? new MotionEstimator() : undefined;
+  const flow = { finestPixels: s.flowFinestPixels ?? 0 };
+  const motion = (s.motion ?? DEFAULT_MOTION) === 'flow' ? new MotionEstimator(flow) : undefined;
   const reuse = s.reuse ? new ReuseUpscaler(model, s.reuseOptions, motion) : undefined;
+  const graph = (s.blendPath ?? blendPathFor(s.provider)) === 'graph';
+  // The graph blend plans every row at once (TemporalStage.plan); the typed-array blend splits its work (split()).
+  const warps = motion && s.strength !== 'off' && !graph && s.prefetch !== false ? new WarpWorker() : undefined;
   const stage =
     s.strength === 'off'
       ? undefined
@@ -56,11 +79,11 @@ export function createTemporal(model: FrameUpscaler, s: TemporalSettings): Tempo
           maxBytes: s.maxBytes,
           motion,
           unchanged: reuse && ((output) => reuse.unchangedTiles(output)),
+          warps,
         });
-  const graph = (s.blendPath ?? blendPathFor(s.provider)) === 'graph';
   const run = stage && graph ? new GraphBlendStage(stage, new BlendGraph(blendGraphProviders(s.provider))) : stage;
   const flows = motion && (reuse || stage) && s.prefetch !== false ? prefetchFor(motion, reuse, stage) : undefined;
-  return { upscaler: reuse ?? model, reuse, stage, flows, stages: run ? [run] : [] };
+  return { upscaler: reuse ?? model, reuse, stage, flows, warps, stages: run ? [run] : [] };
 }
 
 type Temporal = ReturnType<typeof createTemporal>;
@@ -74,7 +97,7 @@ export function temporalFactory(model: FrameUpscaler, s: TemporalSettings): () =
   let last: Temporal | undefined;
   return async () => {
     if (last) {
-      last.flows?.close();
+      closeWorkers(last);
       for (const stage of last.stages) if (stage instanceof GraphBlendStage) await stage.graph.release();
     }
     last = createTemporal(model, s);
@@ -92,15 +115,20 @@ function prefetchFor(motion: MotionEstimator, reuse: ReuseUpscaler | undefined, 
   });
 }
 
-/** Everything here that changes output pixels, for the checkpoint's pixel parameters (a resume must match). */
-export function temporalPixelParams(s: TemporalSettings): PixelParams {
+/**
+ * Everything here that changes output pixels, for the checkpoint's pixel parameters (a resume must match), for
+ * frames of `pixels` pixels (the flow's finest level matters only above its limit: below it the flows are as before).
+ */
+export function temporalPixelParams(s: TemporalSettings, pixels: number): PixelParams {
   const r = { ...REUSE_DEFAULTS, ...s.reuseOptions };
   const motion = s.motion ?? DEFAULT_MOTION;
   const follows = motion === 'flow' && (s.reuse || s.strength !== 'off');
+  const finest = s.flowFinestPixels ?? 0;
+  const flowVersion = finest > 0 && pixels > finest ? `${MOTION_VERSION}, finest level ${finest} px` : MOTION_VERSION;
   return {
     temporal: s.strength,
     reuse: s.reuse,
-    ...(follows && { temporalMotion: MOTION_VERSION }),
+    ...(follows && { temporalMotion: flowVersion }),
     ...(s.reuse && {
       reuseTile: r.tile,
       reusePad: r.pad,

@@ -178,8 +178,6 @@ export class FlowPrefetch {
     const i = this.turn++ % this.poolSize;
     if (this.workers[i]) return this.workers[i];
     const w = startWorker();
-    // The run's end (or a failure) closes it; it never keeps the process alive on its own.
-    w.unref();
     w.on('message', (r: FlowReply) => {
       const resolve = this.waiting.get(r.id);
       this.waiting.delete(r.id);
@@ -193,6 +191,9 @@ export class FlowPrefetch {
     };
     w.on('error', (err) => stop(err.message));
     w.on('exit', (code) => stop(`flow worker exited (${code})`));
+    // The run's end (or a failure) closes it; it never keeps the process alive on its own. After the listeners:
+    // a 'message' listener added later refs the worker's port again (a test's process then never exits).
+    w.unref();
     this.workers[i] = w;
     return w;
   }

@@ -3,6 +3,7 @@ import type { Size } from '../pipeline/target-size';
 import type { FlowPrefetch } from './flow-prefetch';
 import type { ReuseUpscaler } from './reuse-upscaler';
 import type { TemporalStage } from './temporal-stage';
+import type { WarpWorker } from './warp-worker';
 
 /** The temporal parts of a run whose state a resume must rebuild. */
 export interface TemporalParts {
@@ -12,6 +13,14 @@ export interface TemporalParts {
   stage?: TemporalStage;
   /** The flows of upcoming frame pairs, computed in a worker while earlier frames are in the model (--motion flow). */
   flows?: FlowPrefetch;
+  /** The motion blend's low-res plan, computed in a worker while the next frame is upscaled (--motion flow). */
+  warps?: WarpWorker;
+}
+
+/** Stops the parts' worker threads (the run's end, a failure, a cancel); a later frame would start them again. */
+export function closeWorkers(parts: TemporalParts | undefined): void {
+  parts?.flows?.close();
+  parts?.warps?.close();
 }
 
 /**

@@ -3,9 +3,10 @@ import { blendPlannedOnCpu, type PlannedBlend, type PlanSize, staticPlan } from 
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';
-import { warpedPasts, warpedPlan } from './motion-blend';
+import { type WarpedPast, warpedPasts, warpedPlan } from './motion-blend';
 import type { UnchangedTiles } from './reuse-upscaler';
 import { DEFAULT_TEMPORAL_STRENGTH, type TemporalParams, type TemporalStrength, temporalParams } from './strength';
+import type { WarpWorker } from './warp-worker';
 
 export interface TemporalStageOptions {
   strength?: TemporalStrength;
@@ -17,9 +18,20 @@ export interface TemporalStageOptions {
   motion?: MotionEstimator;
   /** What each output shares with the ones before (the reuse wrapper's UnchangedTiles): blocks it shares are not blended. */
   unchanged?: (output: Uint8Array) => UnchangedTiles | undefined;
+  /** split() has the motion blend's low-res plan computed there (warp-worker.ts) while the next frame is upscaled. */
+  warps?: WarpWorker;
 }
 
 export const DEFAULT_TEMPORAL_MAX_BYTES = 256 * 2 ** 20;
+
+type StepMode = 'state' | 'plan' | 'cpu' | 'defer';
+type Planned = Uint8Array | PlannedBlend | Promise<PlannedBlend> | undefined;
+
+/** What a step in any mode but `defer` returns: never a promise. */
+function now(p: Planned): Exclude<Planned, Promise<PlannedBlend>> {
+  if (p instanceof Promise) throw new Error('temporal: a deferred plan where one was needed at once');
+  return p;
+}
 
 /**
  * Temporal stabilisation after the model: where the low-res input did not change, the output is a weighted mean
@@ -34,6 +46,7 @@ export class TemporalStage implements FrameStage {
   private readonly history: FrameHistory;
   private readonly motion?: MotionEstimator;
   private readonly unchanged?: (output: Uint8Array) => UnchangedTiles | undefined;
+  private readonly warps?: WarpWorker;
   private cuts = 0;
   private blended = 0;
 
@@ -44,6 +57,7 @@ export class TemporalStage implements FrameStage {
     this.history = new FrameHistory(keep, opts.maxBytes ?? DEFAULT_TEMPORAL_MAX_BYTES);
     this.motion = opts.motion;
     this.unchanged = opts.unchanged;
+    this.warps = opts.warps;
   }
 
   /** Scene cuts seen (history dropped) since the start. */
@@ -85,18 +99,22 @@ export class TemporalStage implements FrameStage {
   }
 
   process(frame: PipelineFrame): PipelineFrame {
-    return this.split(frame)();
+    const planned = now(this.step(frame, 'cpu')) ?? frame.output;
+    return withOutput(frame, planned instanceof Uint8Array ? planned : blendPlannedOnCpu(frame.output, planned));
   }
 
   /**
    * The state advanced and the blend decided on the low-res input now; the per-output-pixel blend (with the rows of
    * its plan, planned as they are blended) when the returned function is called. It reads only this frame's output,
    * the past outputs it blends (never written again) and the plan, so it may run after the next frame was upscaled
-   * (the reuse wrapper and the flows touch none of them), as long as it runs before the next split().
+   * (the reuse wrapper and the flows touch none of them), as long as it runs before the next split(). With a warp
+   * worker the motion blend's low-res plan is computed there meanwhile, and the returned function awaits it.
    */
-  split(frame: PipelineFrame): () => PipelineFrame {
-    const planned = this.step(frame, 'cpu') ?? frame.output;
+  split(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame> {
+    const planned = this.step(frame, this.warps ? 'defer' : 'cpu') ?? frame.output;
     if (planned instanceof Uint8Array) return () => withOutput(frame, planned);
+    if (planned instanceof Promise)
+      return async () => withOutput(frame, blendPlannedOnCpu(frame.output, await planned));
     return () => withOutput(frame, blendPlannedOnCpu(frame.output, planned));
   }
 
@@ -106,11 +124,14 @@ export class TemporalStage implements FrameStage {
    * graph (blend-graph.ts) to carry out. process() = plan() + blendOnCpu().
    */
   plan(frame: PipelineFrame): Uint8Array | PlannedBlend {
-    return this.step(frame, 'plan') ?? frame.output;
+    return now(this.step(frame, 'plan')) ?? frame.output;
   }
 
-  /** `state`: advance only (priming); `plan`: and plan every row; `cpu`: rows left to be planned as they are blended. */
-  private step(frame: PipelineFrame, mode: 'state' | 'plan' | 'cpu'): Uint8Array | PlannedBlend | undefined {
+  /**
+   * `state`: advance only (priming); `plan`: and plan every row; `cpu`: rows left to be planned as they are blended;
+   * `defer`: as `cpu`, the motion blend's low-res plan computed by the warp worker meanwhile (a promise of the plan).
+   */
+  private step(frame: PipelineFrame, mode: StepMode): Planned {
     if (this.history.capacity === 0) return undefined;
     const { width, height } = frame.inputSize;
     const luma = lumaOf(frame.input, width * height);
@@ -121,8 +142,7 @@ export class TemporalStage implements FrameStage {
     }
     const prevNow = this.history.at(0);
     const link = prevNow && this.motion ? this.motion.link(luma, prevNow.luma, width, height) : undefined;
-    const planned =
-      mode !== 'state' && this.history.size > 0 ? this.blend(frame, luma, link, mode === 'cpu') : undefined;
+    const planned = mode !== 'state' && this.history.size > 0 ? this.blend(frame, luma, link, mode) : undefined;
     this.history.push({ index: frame.index, luma, output: frame.output, link });
     return planned;
   }
@@ -131,7 +151,7 @@ export class TemporalStage implements FrameStage {
    * The motion-compensated blend (integer scale, the pipeline's case): past outputs warped along the chain of
    * low-res flows — the current frame's link, then each past frame's own link to the one before it.
    */
-  private planMoving(frame: PipelineFrame, luma: Uint8Array, link: MotionLink, size: PlanSize, lazy: boolean) {
+  private planMoving(frame: PipelineFrame, luma: Uint8Array, link: MotionLink, size: PlanSize, mode: StepMode) {
     const raw = frame.output;
     const pasts: HistoryEntry[] = [];
     const links: MotionLink[] = [];
@@ -142,9 +162,18 @@ export class TemporalStage implements FrameStage {
       pasts.push(e);
       links.push(l);
     }
-    const warped = warpedPasts(luma, pasts, links, size, this.params);
-    if (warped.length > 0) this.blended++;
-    return { plan: warpedPlan(raw, warped, size, lazy, this.sameDepth(raw, size)), size };
+    if (pasts.length > 0) this.blended++;
+    const lazy = mode !== 'plan';
+    // What the reuse wrapper carried over is read now: the next frame's upscale changes its state.
+    const same = this.sameDepth(raw, size);
+    const planOf = (warped: WarpedPast[]) => ({ plan: warpedPlan(raw, warped, size, lazy, same), size });
+    if (mode === 'defer' && this.warps) {
+      const job = this.warps.warpedPasts(luma, pasts, links, size, this.params).then(planOf);
+      // Awaited when the frame is blended; a run stopped before that must not see it as unhandled.
+      job.catch(() => {});
+      return job;
+    }
+    return planOf(warpedPasts(luma, pasts, links, size, this.params));
   }
 
   /**
@@ -177,7 +206,7 @@ export class TemporalStage implements FrameStage {
     return depth;
   }
 
-  private blend(frame: PipelineFrame, luma: Uint8Array, link: MotionLink | undefined, lazy: boolean) {
+  private blend(frame: PipelineFrame, luma: Uint8Array, link: MotionLink | undefined, mode: StepMode) {
     const { width: iw, height: ih } = frame.inputSize;
     const { width: ow, height: oh } = frame.outputSize;
     const raw = frame.output;
@@ -185,7 +214,7 @@ export class TemporalStage implements FrameStage {
       throw new RangeError(`temporal: output has ${raw.length} bytes, expected ${ow * oh * 3}`);
     const integer = ow % iw === 0 && oh % ih === 0 && ow / iw === oh / ih;
     const size: PlanSize = { width: iw, height: ih, scale: ow / iw };
-    if (link && integer) return this.planMoving(frame, luma, link, size, lazy);
+    if (link && integer) return this.planMoving(frame, luma, link, size, mode);
     // Per low-res pixel and past frame k: decay^k × (static since frame t−k), non-increasing in k.
     const n = this.history.size;
     const weights: Float32Array[] = [];

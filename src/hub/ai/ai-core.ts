@@ -10,7 +10,7 @@ import { OomDegradingUpscaler } from '../../engine/device/oom';
 import { WorkerUpscaler } from '../../engine/inference/infer-worker';
 import type { FrameStage, FrameUpscaler } from '../../engine/pipeline/pipeline-types';
 import type { Size } from '../../engine/pipeline/target-size';
-import { createTemporal } from '../../engine/temporal/create';
+import { createTemporal, flowFinestPixels } from '../../engine/temporal/create';
 import type { TemporalStage } from '../../engine/temporal/temporal-stage';
 import type { AiStatus } from '../../protocol/hub-status';
 import { FrameCounter } from '../counters';
@@ -240,7 +240,11 @@ export class AiCore {
       // source) and a fresh encoder.
       src.size = key;
       const { settings } = this;
-      const parts = createTemporal(this.slots[0].upscaler, { strength: settings.temporal, reuse: false });
+      const parts = createTemporal(this.slots[0].upscaler, {
+        strength: settings.temporal,
+        reuse: false,
+        flowFinestPixels: flowFinestPixels(),
+      });
       src.stages = parts.stages;
       src.temporal = parts.stage;
       void src.encoder?.close();

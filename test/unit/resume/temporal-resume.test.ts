@@ -27,12 +27,19 @@ function handheldClip(frames: number): string {
   ]);
 }
 
-const CASES: { name: string; clip: () => string; blendPath: BlendPath }[] = [
+const CASES: { name: string; clip: () => string; blendPath: BlendPath; flowFinestPixels?: number }[] = [
   { name: 'testsrc2, blend on typed arrays', clip: () => basicClip(FRAMES), blendPath: 'cpu' },
   {
     name: 'real hand-held footage, blend graph on the CPU provider',
     clip: () => handheldClip(FRAMES),
     blendPath: 'graph',
+  },
+  {
+    // As the engine's flows of a 960×540 input: refined down to a quarter-size level, upsampled from there.
+    name: 'real hand-held footage, flows refined at a quarter-size level (issue 33), blend on typed arrays',
+    clip: () => handheldClip(FRAMES),
+    blendPath: 'cpu',
+    flowFinestPixels: (96 * 54) / 4,
   },
 ];
 
@@ -52,7 +59,11 @@ for (const c of CASES)
     });
 
     const parts = () =>
-      createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), { ...SETTINGS, blendPath: c.blendPath });
+      createTemporal(new TileUpscaler(model, { tile: 0, pad: 12 }), {
+        ...SETTINGS,
+        blendPath: c.blendPath,
+        flowFinestPixels: c.flowFinestPixels,
+      });
 
     /** One run; `stopAfterSegment` aborts it (like SIGTERM) once that segment is recorded. */
     async function run(output: string, o: { resume?: boolean; stopAfterSegment?: number; prime?: boolean } = {}) {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { parseEnhanceArgs } from '../../../src/engine/args';
-import { createTemporal, temporalPixelParams, temporalSettings } from '../../../src/engine/temporal/create';
+import {
+  createTemporal,
+  FLOW_FINEST_PIXELS,
+  flowFinestPixels,
+  temporalPixelParams,
+  temporalSettings,
+} from '../../../src/engine/temporal/create';
+import { MOTION_VERSION } from '../../../src/engine/temporal/motion';
 import { REUSE_DEFAULTS, type ReuseOptions, ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
 import { ReplicateUpscaler } from './frames';
 
@@ -40,7 +47,7 @@ describe('temporal: enhance options', () => {
     assert.equal(off.upscaler, inner);
     assert.deepEqual(off.stages, []);
     const p = (argv: string[]) =>
-      JSON.stringify(temporalPixelParams(temporalSettings(parseEnhanceArgs(['in.mp4', ...argv]))));
+      JSON.stringify(temporalPixelParams(temporalSettings(parseEnhanceArgs(['in.mp4', ...argv])), 960 * 540));
     assert.notEqual(p([]), p(['--temporal', 'high']));
     assert.notEqual(p([]), p(['--refresh-every', '10']));
     assert.equal(p(['--reuse', 'off']), p(['--reuse', 'off', '--refresh-every', '10']));
@@ -54,9 +61,24 @@ describe('temporal: enhance options', () => {
     assert.equal(p(['--motion', 'off']).includes('Motion') || p(['--motion', 'off']).includes('Shift'), false);
     // How far a shifted tile may differ and how old it may be change pixels: both are in the parameters.
     const params = (reuseOptions: ReuseOptions) =>
-      temporalPixelParams({ ...temporalSettings(parseEnhanceArgs(['in.mp4'])), reuseOptions });
+      temporalPixelParams({ ...temporalSettings(parseEnhanceArgs(['in.mp4'])), reuseOptions }, 960 * 540);
     assert.equal(params({}).reuseShiftTolerance, REUSE_DEFAULTS.shiftTolerance);
     assert.notDeepEqual(params({}), params({ shiftTolerance: 1 }));
     assert.notDeepEqual(params({}), params({ shiftMaxAge: 1 }));
+  });
+
+  it('the flow’s finest level is a pixel parameter only where it applies: frames above its limit (issue 33)', () => {
+    const s = temporalSettings(parseEnhanceArgs(['in.mp4']));
+    assert.equal(s.flowFinestPixels, FLOW_FINEST_PIXELS);
+    // Up to the limit the flows are the ones checkpoints made before it recorded: those resume.
+    assert.equal(temporalPixelParams(s, 640 * 352).temporalMotion, MOTION_VERSION);
+    assert.equal(temporalPixelParams(s, FLOW_FINEST_PIXELS).temporalMotion, MOTION_VERSION);
+    const big = temporalPixelParams(s, 960 * 540).temporalMotion;
+    assert.notEqual(big, MOTION_VERSION, 'a 960×540 checkpoint made with every level is not resumed with fewer');
+    assert.match(String(big), new RegExp(`finest level ${FLOW_FINEST_PIXELS} px`));
+    assert.equal(temporalPixelParams({ ...s, flowFinestPixels: 0 }, 960 * 540).temporalMotion, MOTION_VERSION);
+    assert.equal(flowFinestPixels({ HUAJU4K_FLOW_FINEST_PIXELS: '0' }), 0);
+    assert.equal(flowFinestPixels({ HUAJU4K_FLOW_FINEST_PIXELS: '4096' }), 4096);
+    assert.throws(() => flowFinestPixels({ HUAJU4K_FLOW_FINEST_PIXELS: 'half' }), /HUAJU4K_FLOW_FINEST_PIXELS/);
   });
 });

@@ -24,7 +24,15 @@ function realWindow(png: string, w: number, h: number, x: number, y: number, dow
 }
 
 /** Share of textured pixels (away from the border the shift uncovers) whose flow is within `tol` of (u, v). */
-function recovered(a: Uint8Array, f: { u: Float32Array; v: Float32Array }, w: number, h: number, u: number, v: number) {
+function recovered(
+  a: Uint8Array,
+  f: { u: Float32Array; v: Float32Array },
+  w: number,
+  h: number,
+  u: number,
+  v: number,
+  tol = 0.25,
+) {
   let near = 0;
   let textured = 0;
   for (let y = 8; y < h - 8; y++) {
@@ -32,7 +40,7 @@ function recovered(a: Uint8Array, f: { u: Float32Array; v: Float32Array }, w: nu
       const i = y * w + x;
       if (Math.abs(a[i + 1] - a[i - 1]) + Math.abs(a[i + w] - a[i - w]) < 8) continue;
       textured++;
-      if (Math.hypot(f.u[i] - u, f.v[i] - v) <= 0.25) near++;
+      if (Math.hypot(f.u[i] - u, f.v[i] - v) <= tol) near++;
     }
   }
   return { share: near / textured, textured };
@@ -111,6 +119,31 @@ describe('temporal/optical-flow: pyramidal Lucas–Kanade on real frames', funct
       assert.ok(r.share > 0.9, `${(r.share * 100).toFixed(1)} % of textured pixels within 0.25 px of (${u}, ${v})`);
     });
   }
+
+  it('finestPixels: refined down to a half-size level and upsampled, a known shift is still found; at or above the plane size nothing changes (issue 33)', () => {
+    const [w, h] = [288, 208];
+    const a = realWindow(png, w, h, 20, 20, 2);
+    const other = () => Uint8Array.from({ length: w * h }, (_, i) => (i * 37) % 251);
+    for (const [u, v] of [
+      [-3, 2],
+      [1.5, -0.5],
+    ]) {
+      const b = realWindow(png, w, h, 20 - u, 20 - v, 2);
+      const every = opticalFlow(a, b, w, h);
+      assert.deepEqual(opticalFlow(a, b, w, h, { finestPixels: w * h }), every, 'a limit the plane is within');
+      const half = opticalFlow(a, b, w, h, { finestPixels: (w / 2) * (h / 2) });
+      assert.notDeepEqual(half.u, every.u, 'the finest level is not refined');
+      // Within 0.25 px at the level it was refined on: 0.5 px at the plane's own size.
+      const r = recovered(a, half, w, h, u, v, 0.5);
+      assert.ok(r.share > 0.9, `${(r.share * 100).toFixed(1)} % of textured pixels within 0.5 px of (${u}, ${v})`);
+      // The template made for the coarser levels only is extended, not mistaken for the whole: the same numbers as
+      // a flow with every level computed after other planes pushed this pair's pyramids out.
+      const after = opticalFlow(a, b, w, h);
+      opticalFlow(other(), other().reverse(), w, h);
+      opticalFlow(other().reverse(), other(), w, h);
+      assert.deepEqual(after, opticalFlow(a, b, w, h));
+    }
+  });
 
   it("flows that reuse a plane's pyramid (a pair and the next pair) are the numbers computed afresh", () => {
     const frames = [0, 2, 5].map((dx) => realWindow(png, 96, 64, 20 + dx, 20, 2));

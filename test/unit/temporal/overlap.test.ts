@@ -57,7 +57,7 @@ function logged(stage: TemporalStage, log: string[], split: boolean): FrameStage
   };
 }
 
-describe('pipeline: a frame is blended while the model works on the next one (issue 33)', function () {
+describe('pipeline: a frame is blended while the model works on a later one, its motion plan made in a worker (issue 33)', function () {
   this.timeout(120000);
   let dir: string;
   let input: string;
@@ -87,7 +87,9 @@ describe('pipeline: a frame is blended while the model works on the next one (is
         emit: () => {},
       },
     );
-    return { hash: videoStreamHash(output), log, blended: parts.stage.blendedFrames };
+    const plans = parts.warps?.delivered ?? 0;
+    assert.equal(parts.warps?.failed, undefined);
+    return { hash: videoStreamHash(output), log, blended: parts.stage.blendedFrames, plans };
   }
 
   /** Blends of frame N that ran while a model call was in flight (started, not ended). */
@@ -109,7 +111,10 @@ describe('pipeline: a frame is blended while the model works on the next one (is
     assert.ok(serial.blended >= FRAMES - 2, `blended ${serial.blended} frames`);
     assert.equal(split.blended, serial.blended);
     assert.equal(overlapped(serial.log), 0, 'without split() each blend runs with no model call in flight');
-    // Every frame but the last is blended while the next one is in the model.
-    assert.equal(overlapped(split.log), FRAMES - 1, split.log.join(', '));
+    // Frame N−1 is blended once N+1 is in the model: every frame but the last two (nothing is left to upscale then).
+    assert.equal(overlapped(split.log), FRAMES - 2, split.log.join(', '));
+    // Their motion plans came from the warp worker (process() plans in-thread: the serial run asked it for none).
+    assert.equal(serial.plans, 0);
+    assert.equal(split.plans, split.blended, 'every blended frame planned in the worker');
   });
 });
