@@ -4,7 +4,7 @@ import { version } from '../../../package.json';
 import { ExitCode } from '../../protocol/engine-events';
 import { CancelledError, EngineError } from '../errors';
 import type { Emit } from '../events';
-import { finishedRanges, framesByRange, rangeFrames } from './collect-ranges';
+import { framesByRange, rangeFrames, rangesToRun } from './collect-ranges';
 import type { FarmJob } from './farm-job';
 import { FarmProgress } from './farm-progress';
 import {
@@ -52,8 +52,7 @@ export async function runFarmRanges(o: FarmCoordinatorOptions): Promise<FarmProg
   const key = farmJobKey(job.plan.output);
   const progress = new FarmProgress(job.plan.total, emit, framesByRange(job.plan.dir, job.ranges));
   for (let lost = false; ; lost = true) {
-    const done = finishedRanges(job.plan.dir, job.ranges);
-    const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
+    const pending = rangesToRun(job.plan.dir, job.ranges);
     if (lost) {
       const what =
         pending.length === 0
