@@ -25,19 +25,20 @@ describe('farm: a --workers job cancelled (SIGTERM) mid-segment keeps a short se
   let dir: string;
   let input: string;
   const args = (out: string, extra: string[] = []) =>
-    deterministicArgs(input, out, SEGMENT, ['--model', 'null', '--scale', '4', '--crf', '0', ...extra]);
+    deterministicArgs(input, out, SEGMENT, ['--model', 'null', '--scale', '4', ...extra]);
   before(() => {
     dir = freshDir('huaju4k-farm-cancel-');
     input = join(dir, 'in.mp4');
     copyFileSync(basicClip(FRAMES), input);
   });
 
-  it('--workers 1 (ranges 0:4 and 4:8), SIGTERM at the 4th frame: range 0:4 keeps segments of 3 and 1–2 frames', async () => {
-    const ref = join(dir, 'ref.mp4');
-    const local = await runCli(args(ref), SLOW_NULL);
+  /** Runs --workers 1 (ranges 0:4 and 4:8) with `crf`, SIGTERM at the 4th frame: range 0:4 keeps 3 + 1–2 frames. */
+  async function cancelAndResume(name: string, crf: string[]): Promise<{ out: string[]; ref: string[] }> {
+    const ref = join(dir, `${name}-ref.mp4`);
+    const local = await runCli(args(ref, crf), SLOW_NULL);
     assert.equal(local.code, 0, local.stderr);
-    const out = join(dir, 'cancelled.mp4');
-    const child = startCli(args(out, ['--workers', '1']), SLOW_NULL);
+    const out = join(dir, `${name}.mp4`);
+    const child = startCli(args(out, [...crf, '--workers', '1']), SLOW_NULL);
     let at = -1;
     const r = await collect(child, (e: EngineEvent) => {
       if (at >= 0 || e.type !== 'progress' || e.frame < SEGMENT + 1) return;
@@ -55,8 +56,23 @@ describe('farm: a --workers job cancelled (SIGTERM) mid-segment keeps a short se
     assert.equal(err?.reason, 'cancelled');
     assert.equal(err?.framesKept, kept);
 
-    const resumed = await runCli(args(out, ['--workers', '2', '--resume']), SLOW_NULL);
+    const resumed = await runCli(args(out, [...crf, '--workers', '2', '--resume']), SLOW_NULL);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref), 'the resumed job gives the frames of a local run');
+    return { out: decodedFrameMd5s(out), ref: decodedFrameMd5s(ref) };
+  }
+
+  it('lossless (--crf 0): resumed, the frames of an uninterrupted local run', async () => {
+    const { out, ref } = await cancelAndResume('lossless', ['--crf', '0']);
+    assert.deepEqual(out, ref, 'the resumed job gives the frames of a local run');
+  });
+
+  it('lossy (the default crf): only the cut segment (frames 3–5) differs; the segments after it are cut where a local run cuts them', async () => {
+    const { out, ref } = await cancelAndResume('lossy', []);
+    assert.equal(out.length, FRAMES);
+    const differ = out.flatMap((f, i) => (f === ref[i] ? [] : [i]));
+    assert.ok(
+      differ.every((i) => i >= SEGMENT && i < 2 * SEGMENT),
+      `frames that differ: ${differ.join(', ')}`,
+    );
   });
 });
