@@ -22,7 +22,8 @@ export interface SegmentWriterOptions {
 }
 
 /**
- * Writes the video as fixed-size segments, each its own encoder run (so each starts on a keyframe and its bytes
+ * Writes the video as segments of the plan's size (the first after a cancel's short one up to the plan's next
+ * boundary), each its own encoder run (so each starts on a keyframe and its bytes
  * depend only on its frames and the pinned settings). A segment is written as a per-process partial file, closed,
  * its packets counted, renamed, and only then recorded in the manifest: a crash at any point leaves a manifest
  * that lists only segments known to be whole.
@@ -68,7 +69,10 @@ export class SegmentWriter {
     }
     await this.encoder?.write(frame, local);
     this.inSegment++;
-    if (this.inSegment === this.opts.manifest.segmentFrames) await this.close();
+    // Segments end on the plan's boundaries (multiples of segmentFrames): after a segment a cancel closed short, the
+    // resume's first segment ends where the uninterrupted run's did, so every later segment holds the same frames
+    // and a lossy encoder gives the same bytes for them (its frame types and rate control follow the cut).
+    if (this.framesWritten % this.opts.manifest.segmentFrames === 0) await this.close();
   }
 
   /** Closes the last (shorter) segment and marks the job as fully decoded. */

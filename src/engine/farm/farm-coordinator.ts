@@ -4,7 +4,7 @@ import { version } from '../../../package.json';
 import { ExitCode } from '../../protocol/engine-events';
 import { CancelledError, EngineError } from '../errors';
 import type { Emit } from '../events';
-import { finishedRanges, framesByRange, rangeFrames } from './collect-ranges';
+import { framesByRange, rangeFrames, rangesToRun } from './collect-ranges';
 import type { FarmJob } from './farm-job';
 import { FarmProgress } from './farm-progress';
 import {
@@ -15,6 +15,7 @@ import {
   RANGES_QUEUE,
   type RangeJobData,
   type RangeJobProgress,
+  unlessRedisAway,
   workerName,
 } from './farm-queue';
 import { type FrameRange, rangeName } from './ranges';
@@ -32,6 +33,8 @@ export interface FarmCoordinatorOptions {
   options: string[];
   emit: Emit;
   signal?: AbortSignal;
+  /** Where BullMQ's objects report their errors (farm-queue.ts `watchFarm`: an outage is said once). */
+  onError: (err: Error) => void;
 }
 
 /**
@@ -49,8 +52,7 @@ export async function runFarmRanges(o: FarmCoordinatorOptions): Promise<FarmProg
   const key = farmJobKey(job.plan.output);
   const progress = new FarmProgress(job.plan.total, emit, framesByRange(job.plan.dir, job.ranges));
   for (let lost = false; ; lost = true) {
-    const done = finishedRanges(job.plan.dir, job.ranges);
-    const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
+    const pending = rangesToRun(job.plan.dir, job.ranges);
     if (lost) {
       const what =
         pending.length === 0
@@ -124,6 +126,10 @@ async function queueFlow(o: FarmCoordinatorOptions, key: string, pending: FrameR
   const finished = new Promise<FlowOutcome>((resolve, reject) => {
     followRanges(o, events, queue, ids, progress, reject);
     join = new Worker(joinQueueName(key), async () => resolve('joined'), { connection, concurrency: 1 });
+    events.on('error', o.onError);
+    queue.on('error', o.onError);
+    joins.on('error', o.onError);
+    join.on('error', o.onError);
     // A reconnect (Redis restarted): is the flow still there?
     onReady = () => {
       joins.getJob(run).then(
@@ -137,6 +143,7 @@ async function queueFlow(o: FarmCoordinatorOptions, key: string, pending: FrameR
     });
   });
   const flow = new FlowProducer({ connection });
+  flow.on('error', o.onError);
   await flow.add({
     name: 'join',
     queueName: joinQueueName(key),
@@ -158,7 +165,9 @@ async function queueFlow(o: FarmCoordinatorOptions, key: string, pending: FrameR
   });
   const close = async () => {
     if (onReady) connection.off('ready', onReady);
-    await Promise.allSettled([join?.close(), events.close(), flow.close(), queue.close(), joins.close()]);
+    // BullMQ's close waits for Redis; a Redis that is away would keep the coordinator forever.
+    const closing = Promise.allSettled([join?.close(), events.close(), flow.close(), queue.close(), joins.close()]);
+    await unlessRedisAway(connection, closing);
     eventsConnection.disconnect();
   };
   return { finished, close } satisfies FlowParts;
@@ -252,7 +261,10 @@ function rangeFailed(r: FrameRange, why: string): EngineError {
   );
 }
 
-/** Every range stops: workers see the cancel key and stop their engines; queued ranges are removed. */
+/**
+ * Every range stops: workers see the cancel key and stop their engines; queued ranges are removed. A Redis that is
+ * away cannot carry the cancel: the coordinator does not wait for it, and says what goes on without it.
+ */
 async function cancelFlow(
   o: FarmCoordinatorOptions,
   key: string,
@@ -260,9 +272,24 @@ async function cancelFlow(
   ids: Map<string, FrameRange>,
   run: string,
 ) {
-  await o.redis.set(cancelKey(key), '1', 'PX', 3600_000).catch(() => undefined);
-  for (const id of ids.keys()) await queue.remove(id).catch(() => 0);
-  const joins = new Queue(joinQueueName(key), { connection: o.redis });
-  await joins.remove(run, { removeChildren: true }).catch(() => 0);
-  await joins.close();
+  const tell = async () => {
+    await o.redis.set(cancelKey(key), '1', 'PX', 3600_000);
+    for (const id of ids.keys()) await queue.remove(id).catch(() => 0);
+    const joins = new Queue(joinQueueName(key), { connection: o.redis });
+    joins.on('error', o.onError);
+    await joins.remove(run, { removeChildren: true }).catch(() => 0);
+    await joins.close();
+    return true;
+  };
+  const told = await unlessRedisAway(
+    o.redis,
+    tell().catch(() => false),
+  );
+  if (told) return;
+  o.emit({
+    type: 'warning',
+    code: 'farm-cancel-unsent',
+    message:
+      "the farm's Redis does not answer, so the workers could not be told to stop: a range a worker is running goes on until it ends or that worker is stopped, and the job's queued ranges stay queued (with a Redis that keeps its data, workers may take them when it is back); every finished segment is kept for --resume",
+  });
 }

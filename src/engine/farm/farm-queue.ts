@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { FARM_PASSWORD_ENV } from '../../protocol/cli-options';
 import { ExitCode } from '../../protocol/engine-events';
 import { EngineError } from '../errors';
+import type { Emit } from '../events';
 
 /** BullMQ queue of range jobs every farm worker takes from; each coordinator joins on a queue of its own. */
 export const RANGES_QUEUE = 'huaju4k-ranges';
@@ -92,4 +93,60 @@ export async function connectFarm(
       'start redis-server there (or check the host, port, password and TLS), then run again',
     );
   }
+}
+
+/**
+ * `work` (a command, BullMQ's close), or undefined as soon as the connection is not (or no longer) ready: with
+ * `maxRetriesPerRequest: null` a command waits for a Redis that is away for as long as it is away, maybe forever.
+ */
+export async function unlessRedisAway<T>(redis: Redis, work: Promise<T>): Promise<T | undefined> {
+  let gone = () => {};
+  const away = new Promise<undefined>((resolve) => {
+    gone = () => resolve(undefined);
+    if (redis.status !== 'ready') gone();
+    else redis.once('close', gone);
+  });
+  try {
+    return await Promise.race([work, away]);
+  } finally {
+    redis.off('close', gone);
+  }
+}
+
+/** The connection's end: a polite QUIT where Redis answers, else dropped (a QUIT would wait for it). */
+export async function closeFarm(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+  else redis.disconnect();
+}
+
+/**
+ * Says once per outage that the farm's Redis went away (and that it is back), and returns the listener for BullMQ's
+ * objects' `error` events: while Redis is away they report every failed reconnect (BullMQ prints them to stderr when
+ * nobody listens), which the outage warning already said; other errors become `code` warnings.
+ */
+export function watchFarm(redis: Redis, url: string, emit: Emit, code: string): (err: Error) => void {
+  let away = false;
+  let why = '';
+  redis.on('error', (err: NodeJS.ErrnoException) => {
+    why ||= err.code ?? err.message;
+  });
+  redis.on('close', () => {
+    // Closed on purpose (quit, disconnect): no outage. ioredis sets the status before it emits the event.
+    if (away || redis.status === 'end') return;
+    away = true;
+    // The error that closed it comes first when there is one (ECONNREFUSED, ECONNRESET); a server's stop has none.
+    setImmediate(() => {
+      const message = `the farm's Redis at ${redactUrl(url)} stopped answering${why ? ` (${why})` : ''}: waiting for it to come back`;
+      emit({ type: 'warning', code: 'farm-redis-away', message });
+    });
+  });
+  redis.on('ready', () => {
+    if (!away) return;
+    away = false;
+    why = '';
+    emit({ type: 'warning', code: 'farm-redis-back', message: `the farm's Redis at ${redactUrl(url)} answers again` });
+  });
+  return (err) => {
+    if (redis.status === 'ready') emit({ type: 'warning', code, message: err.message });
+  };
 }

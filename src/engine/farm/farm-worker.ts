@@ -9,10 +9,13 @@ import { GPU_ENV } from '../device/gpu-choice';
 import type { Emit } from '../events';
 import {
   cancelKey,
+  closeFarm,
   connectFarm,
   RANGES_QUEUE,
   type RangeJobData,
   type RangeJobProgress,
+  unlessRedisAway,
+  watchFarm,
   workerName,
 } from './farm-queue';
 import { mapPath, type PathMapping } from './path-map';
@@ -57,7 +60,7 @@ export async function runFarmWorker(o: FarmWorkerOptions): Promise<void> {
     stalledInterval: Math.max(1000, Math.round(o.lockMs / 2)),
     maxStalledCount: 5,
   });
-  worker.on('error', (err) => o.emit({ type: 'warning', code: 'farm-worker', message: err.message }));
+  worker.on('error', watchFarm(redis, o.url, o.emit, 'farm-worker'));
   o.emit({ type: 'warning', code: 'farm-worker-ready', message: `${me}: huaju4k ${version} takes ranges` });
   await new Promise<void>((resolve) => {
     if (o.signal.aborted) resolve();
@@ -66,24 +69,9 @@ export async function runFarmWorker(o: FarmWorkerOptions): Promise<void> {
   engines.stop();
   // BullMQ's close hands the active range back through Redis: a Redis that is away would keep this worker forever.
   // Nothing is lost by not waiting: the range's lock lapses and the stalled check gives it to another worker.
-  const away = redisAway(redis);
-  await Promise.race([worker.close(), away.promise]);
-  away.cancel();
+  await unlessRedisAway(redis, worker.close());
   await engines.close();
-  if (redis.status === 'ready') await redis.quit().catch(() => undefined);
-  else redis.disconnect();
-}
-
-/** Resolves when the connection is not (or no longer) ready: Redis went away. */
-function redisAway(redis: Redis): { promise: Promise<void>; cancel: () => void } {
-  let cancel = () => {};
-  const promise = new Promise<void>((resolve) => {
-    if (redis.status !== 'ready') return resolve();
-    const gone = () => resolve();
-    redis.once('close', gone);
-    cancel = () => redis.off('close', gone);
-  });
-  return { promise, cancel };
+  await closeFarm(redis);
 }
 
 async function runRangeJob(

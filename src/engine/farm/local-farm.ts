@@ -3,7 +3,7 @@ import { ExitCode } from '../../protocol/engine-events';
 import { GPU_ENV } from '../device/gpu-choice';
 import { CancelledError, EngineError } from '../errors';
 import type { Emit } from '../events';
-import { finishedRanges, framesByRange, rangeFrames } from './collect-ranges';
+import { framesByRange, rangeFrames, rangesToRun } from './collect-ranges';
 import type { FarmJob } from './farm-job';
 import { FarmProgress } from './farm-progress';
 import { type RangeChildResult, RangeEngine } from './range-child';
@@ -52,8 +52,7 @@ function isFinal(r: RangeChildResult): boolean {
  */
 export async function runLocalRanges(o: LocalFarmOptions): Promise<FarmProgress> {
   const { job, signal } = o;
-  const done = finishedRanges(job.plan.dir, job.ranges);
-  const pending = job.ranges.filter((r) => !done.has(rangeName(r)));
+  const pending = rangesToRun(job.plan.dir, job.ranges);
   const progress = new FarmProgress(job.plan.total, o.emit, framesByRange(job.plan.dir, job.ranges));
   const tries = new Map<string, number>();
   const engines = new Map<WorkerSlot, RangeEngine>();

@@ -10,7 +10,7 @@ import { rangeName, withoutFarmOptions } from './farm-args';
 import { claimFarmJob, runFarmRanges } from './farm-coordinator';
 import { type FarmJob, finishFarmJob, openFarmJob } from './farm-job';
 import type { FarmProgress } from './farm-progress';
-import { connectFarm } from './farm-queue';
+import { closeFarm, connectFarm, unlessRedisAway, watchFarm } from './farm-queue';
 import { runLocalRanges, threadsPerChild, workerSlots } from './local-farm';
 import { serveRanges } from './range-server';
 import { runRange } from './run-range';
@@ -64,17 +64,19 @@ export async function runJob(
 /** The coordinator of a BullMQ farm: Redis checked first (nothing is queued or written when it cannot be reached). */
 async function runOnFarm(url: string, ranges: number, opts: EnhanceOptions, ctx: EnhanceContext): Promise<void> {
   const redis = await connectFarm(url);
+  const onError = watchFarm(redis, url, ctx.emit, 'farm-queue');
   let release: (() => Promise<void>) | undefined;
   try {
     release = await claimFarmJob(redis, planJob(opts, ctx).output);
     const job = openFarmJob(opts, ctx, ranges);
     // The checkpoint's argv ends with `-o <output> -- <input>`: each worker maps those paths for its host.
     const options = withoutFarmOptions((opts.argv ?? []).slice(0, -4));
-    const o = { redis, job, input: ctx.info.path, output: job.plan.output, options, emit: ctx.emit };
+    const o = { redis, job, input: ctx.info.path, output: job.plan.output, options, emit: ctx.emit, onError };
     await runFarmJob(job, opts, ctx, (signal) => runFarmRanges({ ...o, signal }));
   } finally {
-    await release?.();
-    await redis.quit().catch(() => undefined);
+    // A Redis that is away: the owner key lapses by itself (its TTL).
+    if (release) await unlessRedisAway(redis, release());
+    await closeFarm(redis);
   }
 }
 

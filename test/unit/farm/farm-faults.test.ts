@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, write
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
-import { collect, startCli } from '../engine/helpers';
+import { collect, runCli, startCli } from '../engine/helpers';
 import { args, rangeEvents, startWorker, useFarm } from './farm-fixture';
 import { decodedFrameMd5s } from './helpers';
 import { type RedisTls, startRedis } from './redis-harness';
@@ -88,6 +88,52 @@ describe('farm faults: Redis gone for good', function () {
     assert.ok(stopped, 'Redis was stopped mid-range');
     coordinator.kill('SIGKILL');
     await r;
+  });
+});
+
+describe('farm faults: the coordinator cancelled while Redis is away', function () {
+  this.timeout(600000);
+  const f = useFarm(PASSWORD);
+
+  it('a coordinator stopped (SIGTERM) mid-job while its Redis is away says so, ends cancelled (exit 5), and the job resumes', async () => {
+    // Lossless: the worker's engine, stopped below with a SIGTERM, closes its open segment short, and a lossy encoder
+    // gives that cut plan segment other bytes than an uninterrupted run (test/unit/farm/range-cancel.test.ts).
+    const lossless = (out: string, extra: string[]) =>
+      args(f.input, out, ['--crf', '0', '--farm', f.redis.url, '--ranges', '2', ...extra]);
+    const ref = join(f.dir, 'cancelled-away-ref.mp4');
+    const local = await runCli(args(f.input, ref, ['--crf', '0']), f.env);
+    assert.equal(local.code, 0, local.stderr);
+    const w = startWorker(f);
+    const out = join(f.dir, 'cancelled-away.mp4');
+    const coordinator = startCli(lossless(out, []), f.env);
+    let stopped: Promise<void> | undefined;
+    const r = await collect(coordinator, (e) => {
+      if (stopped || e.type !== 'range' || e.state !== 'segment' || e.frames >= e.total) return;
+      // Mid-range: Redis goes away, then the coordinator is cancelled (what the extension's Cancel sends).
+      stopped = f.redis.halt().then(() => {
+        coordinator.kill('SIGTERM');
+      });
+    });
+    assert.ok(stopped, 'Redis was stopped mid-job');
+    assert.equal(r.code, 5, r.stderr);
+    const warnings = r.events.flatMap((e) => (e.type === 'warning' ? [e.code] : []));
+    assert.ok(warnings.includes('farm-redis-away'), `the outage is said: ${warnings.join(', ')}`);
+    assert.ok(warnings.includes('farm-cancel-unsent'), `the workers could not be told: ${warnings.join(', ')}`);
+    // Said once, as events: not a stack trace for every failed reconnect.
+    assert.doesNotMatch(r.stderr, /ECONNREFUSED/);
+    const end = r.events.find((e) => e.type === 'error');
+    assert.ok(end?.type === 'error' && end.reason === 'cancelled', JSON.stringify(end));
+    assert.ok((end.framesKept ?? 0) > 0, 'the finished segments are kept');
+    assert.match(end.hint ?? '', /--resume/);
+    // The worker cannot hear of the cancel; stopped (SIGTERM), it ends, its engine closing its open segment short.
+    const gone = new Promise((resolve) => w.once('exit', resolve));
+    w.kill('SIGTERM');
+    await gone;
+    await f.redis.restart();
+    startWorker(f);
+    const resumed = await runCli(lossless(out, ['--resume']), f.env);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref), 'the resumed job gives the frames of a local run');
   });
 });
 

@@ -22,6 +22,8 @@ export interface RedisServer {
   port: number;
   process: ChildProcess;
   stop(): Promise<void>;
+  /** Stops it (SIGTERM) and keeps its folder: `restart` starts it again, empty (no persistence). */
+  halt(): Promise<void>;
   /** Stops it (SIGTERM) and starts a new one on the same port: with no persistence, an empty Redis. */
   restart(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function startRedis(password?: string, tls?: RedisTls): Promise<Red
       await stopProcess(server.process);
       rmSync(dir, { recursive: true, force: true });
     },
+    halt: () => stopProcess(server.process),
     restart: async () => {
       await stopProcess(server.process);
       server.process = await spawnRedis(args);
