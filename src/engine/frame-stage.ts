@@ -37,8 +37,8 @@ export interface FrameStage {
   /**
    * process() in two parts, for a stage whose state must advance in frame order before the next frame is upscaled
    * but whose per-output-pixel work reads only this frame's buffers and what was decided: split() advances the state
-   * and decides now, and returns the rest, which the pipeline runs while the model works on the next frame
-   * (frame-loops.ts). split(f)() must return what process(f) would.
+   * and decides now, and returns the rest (possibly async), which the pipeline runs after the next frame was split
+   * and while the model works on the one after (frame-loops.ts). split(f)() must return what process(f) would.
    */
   split?(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame>;
 }

@@ -11,7 +11,6 @@ import type { PreviewEmitter } from './preview-emitter';
 import type { RunTelemetry } from './run-telemetry';
 import type { Size } from './target-size';
 
-/** A frame whose upscale has started (FrameLoops.startNext). */
 /** A frame whose stage work is not finished: split() ran (`rest` is left), or nothing ran yet (`rest` absent). */
 interface SplitFrame {
   frame: PipelineFrame;
@@ -20,6 +19,7 @@ interface SplitFrame {
   stageMs: number;
 }
 
+/** A frame whose upscale has started (FrameLoops.startNext). */
 interface StartedFrame {
   frame: DecodedFrame;
   output: Promise<Buffer>;

@@ -106,8 +106,9 @@ export class TemporalStage implements FrameStage {
   /**
    * The state advanced and the blend decided on the low-res input now; the per-output-pixel blend (with the rows of
    * its plan, planned as they are blended) when the returned function is called. It reads only this frame's output,
-   * the past outputs it blends (never written again) and the plan, so it may run after the next frame was upscaled
-   * (the reuse wrapper and the flows touch none of them), as long as it runs before the next split(). With a warp
+   * the past outputs it blends (never written again) and the plan, so it may run after later frames were split and
+   * upscaled (the state, the reuse wrapper and the flows touch none of them; what the wrapper carried over is read
+   * here, at once). FrameLoops runs it once the next frame is split and the one after is in the model. With a warp
    * worker the motion blend's low-res plan is computed there meanwhile, and the returned function awaits it.
    */
   split(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame> {
