@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { ExitCode } from '../../protocol/engine-events';
 import type { RetileableUpscaler } from '../device/oom';
 import { openModel } from '../device/open-model';
@@ -10,6 +10,7 @@ import type { EngineWarning } from '../device/select-provider';
 import { EngineError } from '../errors';
 import { ModelError } from '../model/loader';
 import type { EngineModel } from '../pipeline/pipeline-types';
+import { startThreadWorker } from '../thread-worker';
 import { NULL_MODEL_ID, NULL_MODEL_SCALE, nullTileModel } from './null-model';
 
 /**
@@ -51,15 +52,7 @@ type FromWorker =
   | { type: 'result'; id: number; output: Uint8Array }
   | { type: 'error'; id?: number; message: string; reason?: string; hint?: string; code?: ExitCode };
 
-/** Where the worker code lives: the bundle itself (dist/engine.js), or this .ts file under tsx in tests. */
-const ENTRY = __filename;
-
-function startWorker(data: InferWorkerOptions & { kind: string }): Worker {
-  if (ENTRY.endsWith('.ts')) {
-    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ENTRY)});`, { eval: true, workerData: data });
-  }
-  return new Worker(ENTRY, { workerData: data });
-}
+const startWorker = (data: InferWorkerOptions & { kind: string }): Worker => startThreadWorker(__filename, data);
 
 function toEngineError(m: Extract<FromWorker, { type: 'error' }>): Error {
   if (m.reason) return new EngineError(m.code ?? ExitCode.failure, m.reason, m.message, m.hint);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { startThreadWorker } from '../thread-worker';
 import { isSceneCut, lumaOf } from './change-mask';
 import { type MotionEstimator, regionFlow } from './motion';
 import type { FlowField, FlowOptions } from './optical-flow';
@@ -60,15 +61,7 @@ export function flowWorkerCount(cores = availableParallelism()): number {
   return Math.max(1, Math.min(4, cores - 2));
 }
 
-/** Where the worker code lives: the bundle itself (dist/engine.js), or this .ts file under tsx in tests. */
-const ENTRY = __filename;
-
-function startWorker(): Worker {
-  const data = { kind: WORKER_KIND };
-  if (ENTRY.endsWith('.ts'))
-    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ENTRY)});`, { eval: true, workerData: data });
-  return new Worker(ENTRY, { workerData: data });
-}
+const startWorker = (): Worker => startThreadWorker(__filename, { kind: WORKER_KIND });
 
 export class FlowPrefetch {
   private workers: Worker[] = [];

@@ -1,4 +1,5 @@
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { startThreadWorker } from '../thread-worker';
 import type { MotionLink } from './motion';
 import { type PastFrame, type WarpedPast, warpedPasts } from './motion-blend';
 import type { TemporalParams } from './strength';
@@ -28,15 +29,7 @@ interface WarpReply {
   error?: string;
 }
 
-/** Where the worker code lives: the bundle itself (dist/engine.js), or this .ts file under tsx in tests. */
-const ENTRY = __filename;
-
-function startWorker(): Worker {
-  const data = { kind: WORKER_KIND };
-  if (ENTRY.endsWith('.ts'))
-    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ENTRY)});`, { eval: true, workerData: data });
-  return new Worker(ENTRY, { workerData: data });
-}
+const startWorker = (): Worker => startThreadWorker(__filename, { kind: WORKER_KIND });
 
 export class WarpWorker {
   private worker: Worker | undefined;
