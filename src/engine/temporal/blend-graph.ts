@@ -233,7 +233,20 @@ export class GraphBlendStage implements FrameStage {
 
   async process(frame: PipelineFrame): Promise<PipelineFrame> {
     const planned = this.stage.plan(frame);
-    if (planned instanceof Uint8Array) return withOutput(frame, planned);
+    return planned instanceof Uint8Array ? withOutput(frame, planned) : this.carryOut(frame, planned);
+  }
+
+  /**
+   * As TemporalStage.split(): the state advanced and the blend decided now (its motion plan in the warp worker when
+   * the stage has one), the graph run when the returned function is called, after the next frame went to the model.
+   */
+  split(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame> {
+    const planned = this.stage.planAhead(frame);
+    if (planned instanceof Uint8Array) return () => withOutput(frame, planned);
+    return async () => this.carryOut(frame, await planned);
+  }
+
+  private async carryOut(frame: PipelineFrame, planned: PlannedBlend): Promise<PipelineFrame> {
     if (this.fallback === undefined) {
       try {
         return withOutput(frame, await this.graph.run(frame.output, planned));

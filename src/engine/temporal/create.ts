@@ -69,8 +69,8 @@ export function createTemporal(model: FrameUpscaler, s: TemporalSettings): Tempo
   const motion = (s.motion ?? DEFAULT_MOTION) === 'flow' ? new MotionEstimator(flow) : undefined;
   const reuse = s.reuse ? new ReuseUpscaler(model, s.reuseOptions, motion) : undefined;
   const graph = (s.blendPath ?? blendPathFor(s.provider)) === 'graph';
-  // The graph blend plans every row at once (TemporalStage.plan); the typed-array blend splits its work (split()).
-  const warps = motion && s.strength !== 'off' && !graph && s.prefetch !== false ? new WarpWorker() : undefined;
+  // Both blend paths split their work (split()): the motion plan in the worker, the blend after the next frame's split.
+  const warps = motion && s.strength !== 'off' && s.prefetch !== false ? new WarpWorker() : undefined;
   const stage =
     s.strength === 'off'
       ? undefined

@@ -112,7 +112,7 @@ export class TemporalStage implements FrameStage {
    * worker the motion blend's low-res plan is computed there meanwhile, and the returned function awaits it.
    */
   split(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame> {
-    const planned = this.step(frame, this.warps ? 'defer' : 'cpu') ?? frame.output;
+    const planned = this.planAhead(frame);
     if (planned instanceof Uint8Array) return () => withOutput(frame, planned);
     if (planned instanceof Promise)
       return async () => withOutput(frame, blendPlannedOnCpu(frame.output, await planned));
@@ -126,6 +126,15 @@ export class TemporalStage implements FrameStage {
    */
   plan(frame: PipelineFrame): Uint8Array | PlannedBlend {
     return now(this.step(frame, 'plan')) ?? frame.output;
+  }
+
+  /**
+   * plan() for a stage that carries the blend out later (split()): the state advanced now; the plan's rows left to
+   * be planned as they are blended (or by completePlan()), and with a warp worker the motion blend's low-res plan a
+   * promise, computed there meanwhile.
+   */
+  planAhead(frame: PipelineFrame): Uint8Array | PlannedBlend | Promise<PlannedBlend> {
+    return this.step(frame, this.warps ? 'defer' : 'cpu') ?? frame.output;
   }
 
   /**

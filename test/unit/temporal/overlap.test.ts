@@ -5,8 +5,8 @@ import { findFfmpegTools } from '../../../src/engine/ffmpeg/ffmpeg-tools';
 import { probeMedia } from '../../../src/engine/ffmpeg/probe';
 import { runEnhance } from '../../../src/engine/pipeline/pipeline';
 import type { FrameStage, FrameUpscaler, PipelineFrame } from '../../../src/engine/pipeline/pipeline-types';
+import { type BlendPath, GraphBlendStage } from '../../../src/engine/temporal/blend-graph';
 import { createTemporal } from '../../../src/engine/temporal/create';
-import type { TemporalStage } from '../../../src/engine/temporal/temporal-stage';
 import { clipPath } from '../../../tools/models/calibrate';
 import { clip, freshDir } from '../engine/helpers';
 import { videoStreamHash } from '../resume/helpers';
@@ -38,7 +38,7 @@ class SlowUpscaler implements FrameUpscaler {
 }
 
 /** The temporal stage, logging when each frame's per-output-pixel blend runs; `split` off = process() only. */
-function logged(stage: TemporalStage, log: string[], split: boolean): FrameStage {
+function logged(stage: FrameStage, log: string[], split: boolean): FrameStage {
   const process = (f: PipelineFrame) => {
     log.push(`blend ${f.index}`);
     return stage.process(f);
@@ -48,7 +48,8 @@ function logged(stage: TemporalStage, log: string[], split: boolean): FrameStage
     name: stage.name,
     process,
     split(f) {
-      const rest = stage.split(f);
+      const rest = stage.split?.(f);
+      assert.ok(rest, 'the stage splits its work');
       return () => {
         log.push(`blend ${f.index}`);
         return rest();
@@ -68,10 +69,12 @@ describe('pipeline: a frame is blended while the model works on a later one, its
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(name: string, split: boolean) {
+  async function run(name: string, split: boolean, blendPath: BlendPath = 'cpu') {
     const log: string[] = [];
-    const parts = createTemporal(new SlowUpscaler(log), { strength: 'high', reuse: true, motion: 'flow' });
+    const settings = { strength: 'high', reuse: true, motion: 'flow', blendPath } as const;
+    const parts = createTemporal(new SlowUpscaler(log), settings);
     assert.ok(parts.stage);
+    const [stage] = parts.stages;
     const tools = findFfmpegTools();
     const output = join(dir, name);
     await runEnhance(
@@ -81,7 +84,7 @@ describe('pipeline: a frame is blended while the model works on a later one, its
         info: await probeMedia(tools.ffprobe, input),
         model: { id: 'replicate', path: '', scale: SCALE, sha256: '', executionProvider: 'cpu', precision: 'fp32' },
         upscaler: parts.upscaler,
-        stages: [logged(parts.stage, log, split)],
+        stages: [logged(stage, log, split)],
         temporal: parts,
         tile: 0,
         emit: () => {},
@@ -89,6 +92,11 @@ describe('pipeline: a frame is blended while the model works on a later one, its
     );
     const plans = parts.warps?.delivered ?? 0;
     assert.equal(parts.warps?.failed, undefined);
+    if (stage instanceof GraphBlendStage) {
+      assert.equal(stage.fallback, undefined, 'the graph ran');
+      assert.equal(stage.graph.runs, parts.stage.blendedFrames, 'every blended frame carried out by the graph');
+      await stage.graph.release();
+    }
     return { hash: videoStreamHash(output), log, blended: parts.stage.blendedFrames, plans };
   }
 
@@ -114,6 +122,17 @@ describe('pipeline: a frame is blended while the model works on a later one, its
     // Frame N−1 is blended once N+1 is in the model: every frame but the last two (nothing is left to upscale then).
     assert.equal(overlapped(split.log), FRAMES - 2, split.log.join(', '));
     // Their motion plans came from the warp worker (process() plans in-thread: the serial run asked it for none).
+    assert.equal(serial.plans, 0);
+    assert.equal(split.plans, split.blended, 'every blended frame planned in the worker');
+  });
+
+  it("the blend graph (the GPU providers' path, here on the CPU provider) overlaps too, its plans from the worker, the same bytes as without split()", async () => {
+    const serial = await run('graph-serial.mp4', false, 'graph');
+    const split = await run('graph-split.mp4', true, 'graph');
+    assert.equal(split.hash, serial.hash, 'same video stream');
+    assert.ok(serial.blended >= FRAMES - 2, `blended ${serial.blended} frames`);
+    assert.equal(split.blended, serial.blended);
+    assert.equal(overlapped(split.log), FRAMES - 2, split.log.join(', '));
     assert.equal(serial.plans, 0);
     assert.equal(split.plans, split.blended, 'every blended frame planned in the worker');
   });
