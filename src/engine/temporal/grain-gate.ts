@@ -1,5 +1,4 @@
-import type { FlowField } from './optical-flow';
-import { type TileBox, tileChange, tileMedian, tileWindowChange } from './tile-change';
+import { type TileShifts, tileChange, tileWindowChange } from './tile-change';
 
 /**
  * A tile the flow says stayed put counts as still when its mean |Δ| (tileChange) is at most GRAIN_MEAN_FACTOR times
@@ -53,17 +52,16 @@ export interface GrainMeasures {
 
 /**
  * The measures GrainGate.still() reads, for every tile of `frame` against `ref` (the inputs the tiles' outputs were
- * made from); `levels` = tileChange in place, already measured by the reuse test.
+ * made from); `levels` = tileChange in place, already measured by the reuse test; `shifts` the flow's per tile.
  */
 export function grainMeasures(
   frame: Uint8Array,
   ref: Uint8Array,
-  size: { width: number; height: number; tile: number },
+  size: { width: number; height: number },
   levels: Float32Array,
-  flow: FlowField,
+  shifts: TileShifts,
 ): GrainMeasures {
-  const { width, height, tile: t } = size;
-  const cols = Math.ceil(width / t);
+  const { width, height } = size;
   const n = levels.length;
   const m = {
     windows: new Float32Array(n),
@@ -71,16 +69,12 @@ export function grainMeasures(
     residual: new Float32Array(n),
     residualWindows: new Float32Array(n),
   };
-  const scratch = new Float32Array(t * t);
   for (let i = 0; i < n; i++) {
-    const c = i % cols;
-    const r = (i - c) / cols;
-    const box: TileBox = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
+    const box = shifts.box(i);
     m.windows[i] = tileWindowChange(frame, ref, width, box);
     m.residual[i] = levels[i];
     m.residualWindows[i] = m.windows[i];
-    const dx = Math.round(tileMedian(flow.u, width, box, scratch));
-    const dy = Math.round(tileMedian(flow.v, width, box, scratch));
+    const { dx, dy } = shifts.at(i);
     if (dx === 0 && dy === 0) continue;
     if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
     const moved = tileChange(frame, ref, width, box, dx, dy);

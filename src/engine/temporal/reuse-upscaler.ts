@@ -2,9 +2,8 @@ import type { FrameUpscaler } from '../frame-stage';
 import { isSceneCut, lumaOf } from './change-mask';
 import { GRAIN_MOVED_GAIN, GrainGate, grainMeasures } from './grain-gate';
 import type { MotionEstimator } from './motion';
-import type { FlowField } from './optical-flow';
 import { groupChangedTiles, type TileSpan } from './region-plan';
-import { type TileBox, tileChange, tileMedian } from './tile-change';
+import { type TileBox, TileShifts, tileChange } from './tile-change';
 
 export interface ReuseOptions {
   /** Tile side in low-res pixels. */
@@ -221,12 +220,14 @@ export class ReuseUpscaler implements FrameUpscaler {
         if (levels[r * cols + c] > this.opts.threshold) changed[r * cols + c] = 1;
       }
     }
+    // The flow's shift per tile, found once for the grain measures and the shift search.
+    const tileShifts = this.motion && new TileShifts(() => this.flowTo(luma), { width, height, tile: t });
     const still =
-      this.motion && this.grain.engaged(levels)
-        ? this.grain.still(grainMeasures(frame, ref, { width, height, tile: t }, levels, this.flowTo(luma)))
+      tileShifts && this.grain.engaged(levels)
+        ? this.grain.still(grainMeasures(frame, ref, { width, height }, levels, tileShifts))
         : undefined;
     const grain = still ? { still, levels } : undefined;
-    const found = this.motion ? this.findShifts(frame, luma, { width, height, index, grain }, changed) : [];
+    const found = tileShifts ? this.findShifts(frame, tileShifts, { width, height, index, grain }, changed) : [];
     const spans = groupChangedTiles(changed, cols, rows);
     // A rectangle of changed tiles is recomputed whole, shifted tiles inside it included.
     const inSpan = (i: number, s: TileSpan) => {
@@ -267,7 +268,7 @@ export class ReuseUpscaler implements FrameUpscaler {
    */
   private findShifts(
     frame: Uint8Array,
-    luma: Uint8Array,
+    tileShifts: TileShifts,
     at: {
       width: number;
       height: number;
@@ -277,19 +278,12 @@ export class ReuseUpscaler implements FrameUpscaler {
     changed: Uint8Array,
   ) {
     const { width, height, index, grain } = at;
-    const t = this.opts.tile;
-    const cols = Math.ceil(width / t);
+    const cols = Math.ceil(width / this.opts.tile);
     const shifts: TileShift[] = [];
-    const scratch = new Float32Array(t * t);
-    let flow: FlowField | undefined;
     for (let i = 0; i < changed.length; i++) {
       if (!changed[i]) continue;
-      flow ??= this.flowTo(luma);
-      const c = i % cols;
-      const r = (i - c) / cols;
-      const box = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
-      const dx = Math.round(tileMedian(flow.u, width, box, scratch));
-      const dy = Math.round(tileMedian(flow.v, width, box, scratch));
+      const box = tileShifts.box(i);
+      const { dx, dy } = tileShifts.at(i);
       if (dx === 0 && dy === 0) {
         if (grain?.still[i]) changed[i] = 0;
         continue;
@@ -310,7 +304,7 @@ export class ReuseUpscaler implements FrameUpscaler {
   }
 
   /** The backward flow from the previous frame's luma to `luma` (computed once per pair: MotionEstimator's memo). */
-  private flowTo(luma: Uint8Array): FlowField {
+  private flowTo(luma: Uint8Array) {
     return (this.motion as MotionEstimator).flow(luma, this.prevLuma as Uint8Array, this.width, this.height);
   }
 

@@ -1,3 +1,5 @@
+import type { FlowField } from './optical-flow';
+
 /** A tile of the low-res frame, in pixels. */
 export interface TileBox {
   x: number;
@@ -65,38 +67,72 @@ export function tileWindowChange(
   const stride = width * 3;
   const shift = dy * stride + dx * 3;
   const half = NOISE_WINDOW / 2;
-  // Signed sums of 2×2 cells (clipped at the tile's edge), per channel, and their pixel counts.
+  // Signed sums of 2×2 cells (clipped at the tile's edge), per channel, and their pixel counts. Whole numbers, so
+  // they are exact in any order.
   const cw = Math.ceil(box.w / half);
   const ch = Math.ceil(box.h / half);
-  const sums = new Float64Array(cw * ch * 3);
-  const counts = new Uint16Array(cw * ch);
-  for (let y = box.y; y < box.y + box.h; y++) {
-    const row = (((y - box.y) / half) | 0) * cw;
-    for (let x = box.x; x < box.x + box.w; x++) {
-      const cell = row + (((x - box.x) / half) | 0);
-      const i = y * stride + x * 3;
-      const r = i + shift;
-      sums[cell * 3] += cur[i] - ref[r];
-      sums[cell * 3 + 1] += cur[i + 1] - ref[r + 1];
-      sums[cell * 3 + 2] += cur[i + 2] - ref[r + 2];
-      counts[cell]++;
+  const { sums, counts } = cellScratch(cw * ch);
+  for (let cy = 0, cell = 0; cy < ch; cy++) {
+    const y0 = box.y + cy * half;
+    const y1 = Math.min(y0 + half, box.y + box.h);
+    for (let cx = 0; cx < cw; cx++, cell++) {
+      const x0 = box.x + cx * half;
+      const x1 = Math.min(x0 + half, box.x + box.w);
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let i = y * stride + x0 * 3, end = y * stride + x1 * 3; i < end; i += 3) {
+          const j = i + shift;
+          r += cur[i] - ref[j];
+          g += cur[i + 1] - ref[j + 1];
+          b += cur[i + 2] - ref[j + 2];
+        }
+      }
+      sums[cell * 3] = r;
+      sums[cell * 3 + 1] = g;
+      sums[cell * 3 + 2] = b;
+      counts[cell] = (y1 - y0) * (x1 - x0);
     }
   }
-  // Windows of 2×2 cells (one cell where the tile is a single cell wide or high).
+  return windowPeak(sums, counts, cw, ch);
+}
+
+let cellSums = new Float64Array(0);
+let cellCounts = new Uint16Array(0);
+/** tileWindowChange()'s cell planes, reused from call to call (this thread's): every cell used is written first. */
+function cellScratch(cells: number): { sums: Float64Array; counts: Uint16Array } {
+  if (cellCounts.length < cells) {
+    cellSums = new Float64Array(cells * 3);
+    cellCounts = new Uint16Array(cells);
+  }
+  return { sums: cellSums, counts: cellCounts };
+}
+
+/**
+ * The largest |mean| of one channel over windows of 2×2 cells (one cell where the tile is a single cell wide or
+ * high), from the cells' signed sums and pixel counts (`cw` × `ch` cells, row-major).
+ */
+function windowPeak(sums: Float64Array, counts: Uint16Array, cw: number, ch: number): number {
   let peak = 0;
   for (let wy = 0; wy < Math.max(1, ch - 1); wy++) {
+    const y1 = Math.min(wy + 1, ch - 1);
     for (let wx = 0; wx < Math.max(1, cw - 1); wx++) {
-      const y1 = Math.min(wy + 1, ch - 1);
       const x1 = Math.min(wx + 1, cw - 1);
-      for (let c = 0; c < 3; c++) {
-        let s = 0;
-        let n = 0;
-        for (let yy = wy; yy <= y1; yy++) {
-          for (let xx = wx; xx <= x1; xx++) {
-            s += sums[(yy * cw + xx) * 3 + c];
-            n += counts[yy * cw + xx];
-          }
-        }
+      const a = wy * cw + wx;
+      const b = wy * cw + x1;
+      const c = y1 * cw + wx;
+      const d = y1 * cw + x1;
+      // The distinct cells of the window (a window one cell wide or high repeats none: x1 = wx or y1 = wy).
+      const right = x1 !== wx;
+      const down = y1 !== wy;
+      const n = counts[a] + (right ? counts[b] : 0) + (down ? counts[c] : 0) + (right && down ? counts[d] : 0);
+      for (let k = 0; k < 3; k++) {
+        const s =
+          sums[a * 3 + k] +
+          (right ? sums[b * 3 + k] : 0) +
+          (down ? sums[c * 3 + k] : 0) +
+          (right && down ? sums[d * 3 + k] : 0);
         const mean = Math.abs(s) / n;
         if (mean > peak) peak = mean;
       }
@@ -114,6 +150,53 @@ export function tileMedian(plane: Float32Array, width: number, box: TileBox, scr
   for (let y = 0, j = 0; y < box.h; y++)
     for (let x = 0; x < box.w; x++, j++) values[j] = plane[(box.y + y) * width + box.x + x];
   return kthSmallest(values, values.length >> 1);
+}
+
+/**
+ * Per tile of a frame (row-major, `tile` pixels, the last row and column clipped), the whole-pixel shift the flow
+ * suggests: its median over the tile, rounded. Found on first use and kept, so the grain measures and the shift
+ * search of one frame find each tile's once; the flow itself is asked for on first use.
+ */
+export class TileShifts {
+  private readonly cols: number;
+  private readonly dx: Int32Array;
+  private readonly dy: Int32Array;
+  private readonly found: Uint8Array;
+  private readonly scratch: Float32Array;
+  private field: FlowField | undefined;
+
+  constructor(
+    private readonly flow: () => FlowField,
+    private readonly size: { width: number; height: number; tile: number },
+  ) {
+    const { width, height, tile } = size;
+    this.cols = Math.ceil(width / tile);
+    const n = this.cols * Math.ceil(height / tile);
+    this.dx = new Int32Array(n);
+    this.dy = new Int32Array(n);
+    this.found = new Uint8Array(n);
+    this.scratch = new Float32Array(tile * tile);
+  }
+
+  /** Tile i's box. */
+  box(i: number): TileBox {
+    const { width, height, tile: t } = this.size;
+    const c = i % this.cols;
+    const r = (i - c) / this.cols;
+    return { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
+  }
+
+  /** Tile i's shift, in low-res pixels. */
+  at(i: number): { dx: number; dy: number } {
+    if (!this.found[i]) {
+      this.field ??= this.flow();
+      const box = this.box(i);
+      this.dx[i] = Math.round(tileMedian(this.field.u, this.size.width, box, this.scratch));
+      this.dy[i] = Math.round(tileMedian(this.field.v, this.size.width, box, this.scratch));
+      this.found[i] = 1;
+    }
+    return { dx: this.dx[i], dy: this.dy[i] };
+  }
 }
 
 /** The value at index k of `a` sorted ascending (Hoare's selection, in place; `a` is left partly ordered). */

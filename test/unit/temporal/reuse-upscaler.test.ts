@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { groupChangedTiles } from '../../../src/engine/temporal/region-plan';
 import { ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
-import { kthSmallest, tileChange } from '../../../src/engine/temporal/tile-change';
+import { kthSmallest, tileChange, tileWindowChange } from '../../../src/engine/temporal/tile-change';
 import { ReplicateUpscaler, rng, texture, withNoise, withSquare } from './frames';
 
 const W = 48;
@@ -28,6 +28,37 @@ function naiveChange(a: Uint8Array, b: Uint8Array, x0: number, y0: number, w: nu
     }
   }
   return Math.max(sum / (w * h * 3), peak / 6);
+}
+
+/**
+ * tileWindowChange's definition: windows of 4×4 pixels stepping by 2 (clipped to the tile; one where it is at most
+ * 2 pixels wide or high), the largest |mean signed Δ| of one channel, `a` read at the tile moved by (dx, dy).
+ */
+function naiveWindowChange(
+  a: Uint8Array,
+  b: Uint8Array,
+  box: { x: number; y: number; w: number; h: number },
+  dx: number,
+  dy: number,
+) {
+  const steps = (n: number) => Math.max(1, Math.ceil(n / 2) - 1);
+  let peak = 0;
+  for (let wy = 0; wy < steps(box.h); wy++) {
+    for (let wx = 0; wx < steps(box.w); wx++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        let n = 0;
+        for (let y = box.y + 2 * wy; y < Math.min(box.y + 2 * wy + 4, box.y + box.h); y++) {
+          for (let x = box.x + 2 * wx; x < Math.min(box.x + 2 * wx + 4, box.x + box.w); x++) {
+            s += b[(y * W + x) * 3 + c] - a[((y + dy) * W + x + dx) * 3 + c];
+            n++;
+          }
+        }
+        peak = Math.max(peak, Math.abs(s) / n);
+      }
+    }
+  }
+  return peak;
 }
 
 describe('temporal: tile reuse', () => {
@@ -78,6 +109,22 @@ describe('temporal: tile reuse', () => {
       const h = 1 + Math.floor(r() * (H - y));
       const got = tileChange(b, a, W, { x, y, w, h });
       assert.ok(Math.abs(got - naiveChange(b, a, x, y, w, h)) < 1e-9);
+    }
+  });
+
+  it('tileWindowChange matches its definition on random tiles, in place and shifted', () => {
+    const r = rng(12);
+    for (let i = 0; i < 200; i++) {
+      const a = withNoise(texture(W, H, i), 0, 0);
+      const b = withNoise(a, Math.floor(r() * 20), i);
+      const box = { x: Math.floor(r() * 40), y: Math.floor(r() * 20), w: 0, h: 0 };
+      box.w = 1 + Math.floor(r() * Math.min(12, W - box.x));
+      box.h = 1 + Math.floor(r() * Math.min(12, H - box.y));
+      const moved = i % 2 === 1;
+      const dx = moved ? Math.floor(r() * (W - box.w + 1)) - box.x : 0;
+      const dy = moved ? Math.floor(r() * (H - box.h + 1)) - box.y : 0;
+      const got = tileWindowChange(b, a, W, box, dx, dy);
+      assert.ok(Math.abs(got - naiveWindowChange(a, b, box, dx, dy)) < 1e-9, `${JSON.stringify(box)} ${dx},${dy}`);
     }
   });
 

@@ -15,7 +15,7 @@ import { GrainGate, grainMeasures } from '../../../src/engine/temporal/grain-gat
 import { MotionEstimator } from '../../../src/engine/temporal/motion';
 import type { FlowField } from '../../../src/engine/temporal/optical-flow';
 import { REUSE_DEFAULTS } from '../../../src/engine/temporal/reuse-upscaler';
-import { tileChange } from '../../../src/engine/temporal/tile-change';
+import { TileShifts, tileChange } from '../../../src/engine/temporal/tile-change';
 import { loadClip } from '../../quality/clips';
 
 const W = 480;
@@ -67,9 +67,8 @@ async function main(): Promise<void> {
     for (let i = 1; i < frames.length; i++) {
       if (!g.engaged(levels[i])) continue;
       engaged++;
-      g.still(
-        grainMeasures(frames[i], frames[i - 1], { width: W, height: H, tile: t }, levels[i], flows[i] as FlowField),
-      );
+      const shifts = new TileShifts(() => flows[i] as FlowField, { width: W, height: H, tile: t });
+      g.still(grainMeasures(frames[i], frames[i - 1], { width: W, height: H }, levels[i], shifts));
     }
     return engaged;
   };
