@@ -3,7 +3,7 @@ import type * as Ort from 'onnxruntime-node';
 import type { FrameStage, PipelineFrame } from '../frame-stage';
 import { castNode } from '../model/fp16';
 import { ort } from '../model/ort';
-import { type BlendPlan, blendPlannedOnCpu, completePlan, type PlannedBlend, type PlanSize } from './blend-plan';
+import { type BlendPlan, completePlan, type PlannedBlend, type PlanSize } from './blend-plan';
 import { type TemporalStage, withOutput } from './temporal-stage';
 
 const { DataType } = onnx.TensorProto;
@@ -254,6 +254,6 @@ export class GraphBlendStage implements FrameStage {
         this.fallback = err instanceof Error ? err.message.split('\n')[0] : String(err);
       }
     }
-    return withOutput(frame, blendPlannedOnCpu(frame.output, planned));
+    return withOutput(frame, this.stage.carryOut(frame.output, planned));
   }
 }

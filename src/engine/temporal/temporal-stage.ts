@@ -1,5 +1,6 @@
 import type { FrameStage, PipelineFrame } from '../frame-stage';
-import { blendPlannedOnCpu, type PlannedBlend, type PlanSize, staticPlan } from './blend-plan';
+import { type PlannedBlend, type PlanSize, staticPlan } from './blend-plan';
+import { blendPlanned, SimdBlend } from './blend-simd';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';
@@ -47,6 +48,8 @@ export class TemporalStage implements FrameStage {
   private readonly motion?: MotionEstimator;
   private readonly unchanged?: (output: Uint8Array) => UnchangedTiles | undefined;
   private readonly warps?: WarpWorker;
+  /** The blend in WebAssembly SIMD where it is available (blend-simd.ts); the same bytes as the typed arrays. */
+  readonly simd = SimdBlend.create();
   private cuts = 0;
   private blended = 0;
 
@@ -100,7 +103,7 @@ export class TemporalStage implements FrameStage {
 
   process(frame: PipelineFrame): PipelineFrame {
     const planned = now(this.step(frame, 'cpu')) ?? frame.output;
-    return withOutput(frame, planned instanceof Uint8Array ? planned : blendPlannedOnCpu(frame.output, planned));
+    return withOutput(frame, planned instanceof Uint8Array ? planned : this.carryOut(frame.output, planned));
   }
 
   /**
@@ -114,9 +117,13 @@ export class TemporalStage implements FrameStage {
   split(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame> {
     const planned = this.planAhead(frame);
     if (planned instanceof Uint8Array) return () => withOutput(frame, planned);
-    if (planned instanceof Promise)
-      return async () => withOutput(frame, blendPlannedOnCpu(frame.output, await planned));
-    return () => withOutput(frame, blendPlannedOnCpu(frame.output, planned));
+    if (planned instanceof Promise) return async () => withOutput(frame, this.carryOut(frame.output, await planned));
+    return () => withOutput(frame, this.carryOut(frame.output, planned));
+  }
+
+  /** Carries a planned blend out on the CPU (SIMD where available, else the typed arrays): a new buffer, or raw. */
+  carryOut(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
+    return blendPlanned(raw, planned, this.simd);
   }
 
   /**

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { type BlendPlan, blendPlannedOnCpu, type PlannedBlend } from '../../../src/engine/temporal/blend-plan';
+import { SimdBlend } from '../../../src/engine/temporal/blend-simd';
+import { BLEND_WASM_MODULE, blendWasmModule, compileBlendWasm } from '../../../tools/wasm/build';
+import { rng } from './frames';
+
+/**
+ * A random plan over `frames` (raw first, then the pasts): per block a weight for each past (some zero, some blocks
+ * not blended at all), normalised as the stage does, and with `shifted` whole-pixel offsets that stay in the frame.
+ */
+function randomPlan(
+  r: () => number,
+  size: { width: number; height: number; scale: number },
+  pasts: Uint8Array[],
+  shifted: boolean,
+): PlannedBlend {
+  const { width: w, height: h, scale: s } = size;
+  const n = w * h;
+  const plan: BlendPlan = {
+    w0: new Float32Array(n),
+    weights: pasts.map(() => new Float32Array(n)),
+    shifts: shifted ? pasts.map(() => new Int32Array(n)) : undefined,
+    pasts,
+    blocks: 0,
+  };
+  for (let p = 0; p < n; p++) {
+    if (r() < 0.2) continue;
+    const raw = pasts.map((_, k) => (r() < 0.25 ? 0 : Math.fround(r() * 0.9 ** k)));
+    const sum = 1 + raw.reduce((a, b) => a + b, 0);
+    if (sum === 1) continue;
+    plan.w0[p] = 1 / sum;
+    plan.blocks++;
+    const x = p % w;
+    const y = (p - x) / w;
+    for (let k = 0; k < pasts.length; k++) {
+      plan.weights[k][p] = raw[k] / sum;
+      if (!plan.shifts || raw[k] === 0) continue;
+      // An offset in output pixels that keeps the block inside the frame.
+      const ox = Math.floor(r() * (w * s - s + 1)) - x * s;
+      const oy = Math.floor(r() * (h * s - s + 1)) - y * s;
+      plan.shifts[k][p] = r() < 0.5 ? oy * w * s + ox : 0;
+    }
+  }
+  return { plan, size };
+}
+
+function randomFrame(r: () => number, bytes: number): Buffer {
+  const f = Buffer.allocUnsafe(bytes);
+  for (let i = 0; i < bytes; i++) f[i] = Math.floor(r() * 256);
+  return f;
+}
+
+describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
+  it('the module in the source is wasm/blend.ts compiled now (npm run build:wasm)', async function () {
+    this.timeout(60000);
+    const binary = await compileBlendWasm();
+    assert.equal(readFileSync(BLEND_WASM_MODULE, 'utf8'), blendWasmModule(binary), 'run npm run build:wasm');
+  });
+
+  it('gives the typed arrays’ bytes for every scale, number of pasts, in place and shifted', () => {
+    const r = rng(33);
+    const simd = SimdBlend.create();
+    assert.ok(simd, 'WebAssembly SIMD is available on this machine');
+    let blended = 0;
+    for (const scale of [1, 2, 3, 4])
+      for (const m of [1, 2, 3, 4, 6])
+        for (const shifted of [false, true]) {
+          const size = { width: 7 + Math.floor(r() * 20), height: 5 + Math.floor(r() * 12), scale };
+          const bytes = size.width * scale * size.height * scale * 3;
+          const raw = randomFrame(r, bytes);
+          const pasts = Array.from({ length: m }, () => randomFrame(r, bytes));
+          const a = randomPlan(r, size, pasts, shifted);
+          const b: PlannedBlend = { size, plan: { ...a.plan } };
+          const want = blendPlannedOnCpu(raw, a);
+          const got = simd.blend(raw, b);
+          assert.ok(Buffer.from(got).equals(want), `×${scale}, ${m} pasts, ${shifted ? 'shifted' : 'in place'}`);
+          assert.notEqual(got, raw, 'a new buffer');
+          blended++;
+        }
+    assert.equal(simd.runs, blended, 'every blend ran in the module');
+    assert.equal(simd.failure, undefined);
+  });
+
+  it('keeps the pasts from frame to frame, follows a change of size, and leaves a plan with no block alone', () => {
+    const r = rng(34);
+    const simd = SimdBlend.create();
+    assert.ok(simd);
+    for (const size of [
+      { width: 32, height: 18, scale: 4 },
+      { width: 20, height: 12, scale: 2 },
+      { width: 32, height: 18, scale: 4 },
+    ]) {
+      const bytes = size.width * size.scale * size.height * size.scale * 3;
+      const history: Buffer[] = [];
+      for (let t = 0; t < 8; t++) {
+        const raw = randomFrame(r, bytes);
+        if (history.length > 0) {
+          // The stage's pattern: this frame's pasts are the last outputs, newest first.
+          const pasts = history.slice(0, 3);
+          const a = randomPlan(r, size, pasts, t % 2 === 0);
+          const want = blendPlannedOnCpu(raw, a);
+          assert.ok(Buffer.from(simd.blend(raw, { size, plan: { ...a.plan } })).equals(want), `frame ${t}`);
+        }
+        history.unshift(raw);
+      }
+    }
+    const size = { width: 8, height: 4, scale: 2 };
+    const raw = randomFrame(r, 8 * 2 * 4 * 2 * 3);
+    const none = randomPlan(() => 0.1, size, [randomFrame(r, raw.length)], false);
+    assert.equal(none.plan.blocks, 0);
+    assert.equal(simd.blend(raw, none), raw, 'nothing blended: the model’s own buffer');
+    assert.equal(simd.failure, undefined);
+  });
+
+  it('more pasts than the kernel takes: the typed arrays carry the plan out, with the same bytes', () => {
+    const r = rng(35);
+    const simd = SimdBlend.create();
+    assert.ok(simd);
+    const size = { width: 6, height: 4, scale: 2 };
+    const bytes = 6 * 2 * 4 * 2 * 3;
+    const raw = randomFrame(r, bytes);
+    const pasts = Array.from({ length: 17 }, () => randomFrame(r, bytes));
+    const a = randomPlan(r, size, pasts, true);
+    const want = blendPlannedOnCpu(raw, a);
+    assert.ok(Buffer.from(simd.blend(raw, { size, plan: { ...a.plan } })).equals(want));
+    assert.equal(simd.runs, 0);
+  });
+});
