@@ -140,3 +140,79 @@ export function blendBlocks(
   }
   return blocks;
 }
+
+/** Mean |raw − past| over the middle output row of one block (motion-blend.ts blockDisagreement()). */
+@inline function disagreement(raw: usize, past: usize, base: usize, src: usize, rowBytes: usize, s: i32): f64 {
+  const a = raw + base + (<usize>(s >> 1)) * rowBytes;
+  const b = past + src + (<usize>(s >> 1)) * rowBytes;
+  const bytes = <usize>s * 3;
+  let sum: i32 = 0;
+  for (let j: usize = 0; j < bytes; j++) sum += abs<i32>(<i32>load<u8>(a + j) - <i32>load<u8>(b + j));
+  return <f64>sum / <f64>bytes;
+}
+
+/**
+ * The warped blend's plan (motion-blend.ts planWarpedRow(), every row): per block and past, its weight unless the
+ * past read at its offset disagrees with the new output (mean > agreeLimit), the offset where it is used, the
+ * weights normalised; a block whose every used past is its own bytes in place (`same`) keeps the model's. Inputs:
+ * `m` f32 weight planes, i32 ox and oy planes, a u8 `same` plane or 0. Outputs (zeroed by the caller): w0, m weight
+ * planes, m shift planes. Returns the blocks to blend.
+ */
+export function planWarped(
+  raw: usize,
+  w: i32,
+  h: i32,
+  s: i32,
+  m: i32,
+  pasts: usize,
+  inWeights: usize,
+  inOx: usize,
+  inOy: usize,
+  same: usize,
+  agreeLimit: f64,
+  w0: usize,
+  weights: usize,
+  shifts: usize,
+): i32 {
+  const plane = <usize>w * <usize>h;
+  const rowBytes = <usize>w * <usize>s * 3;
+  const blockBytes = <usize>s * 3;
+  let blocks = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = <usize>y * <usize>w + <usize>x;
+      const base = <usize>y * <usize>s * rowBytes + <usize>x * blockBytes;
+      let sum: f64 = 1;
+      let own = true;
+      for (let k = 0; k < m; k++) {
+        const at = (<usize>k * plane + p) << 2;
+        let use = <f64>load<f32>(inWeights + at);
+        const ox = load<i32>(inOx + at);
+        const oy = load<i32>(inOy + at);
+        const o = oy * <i32>rowBytes + ox * 3;
+        const past = <usize>load<u32>(pasts + (<usize>k << 2));
+        if (use > 0 && o != 0 && disagreement(raw, past, base, base + <usize>o, rowBytes, s) > agreeLimit) use = 0;
+        store<f32>(weights + at, <f32>use);
+        if (use > 0) store<i32>(shifts + at, oy * w * s + ox);
+        if (use > 0 && (o != 0 || same == 0 || k >= <i32>load<u8>(same + p))) own = false;
+        sum += use;
+      }
+      if (sum <= 1) continue;
+      if (own) {
+        for (let k = 0; k < m; k++) {
+          const at = (<usize>k * plane + p) << 2;
+          store<f32>(weights + at, 0);
+          store<i32>(shifts + at, 0);
+        }
+        continue;
+      }
+      blocks++;
+      store<f32>(w0 + (p << 2), <f32>(1 / sum));
+      for (let k = 0; k < m; k++) {
+        const at = weights + ((<usize>k * plane + p) << 2);
+        store<f32>(at, <f32>(<f64>load<f32>(at) / sum));
+      }
+    }
+  }
+  return blocks;
+}

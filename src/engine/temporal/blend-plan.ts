@@ -24,6 +24,21 @@ export interface BlendPlan {
    * just before it blends it, while that row's pixels are still in cache; completePlan() fills all. Absent = done.
    */
   planRow?: (y: number) => void;
+  /**
+   * What planRow plans from, where it is the motion blend's (motion-blend.ts warpedPlan()): a planner that holds the
+   * frames (blend-simd.ts) plans every row from it itself, with the same numbers.
+   */
+  warped?: WarpedRows;
+}
+
+/** The motion blend's per-block inputs: the new output, each past's weight and whole-output-pixel offset. */
+export interface WarpedRows {
+  raw: Uint8Array;
+  pasts: readonly { weight: Float32Array; ox: Int32Array; oy: Int32Array }[];
+  /** Per low-res pixel, how many newest pasts are the new output's own bytes in place (absent: none). */
+  same?: Uint8Array;
+  /** A past whose block disagrees with the new output by more than this mean (levels) is left out of it. */
+  agreeLimit: number;
 }
 
 /** The low-res frame and the integer scale a plan is for (output = width·scale × height·scale, rgb24). */

@@ -1,4 +1,11 @@
-import { blendPlannedOnCpu, completePlan, type PlannedBlend } from './blend-plan';
+import {
+  type BlendPlan,
+  blendPlannedOnCpu,
+  completePlan,
+  type PlannedBlend,
+  type PlanSize,
+  type WarpedRows,
+} from './blend-plan';
 import { BLEND_SIMD_WASM } from './blend-simd-wasm';
 
 /**
@@ -20,6 +27,20 @@ const MAX_PAGES = 65536;
 
 type Kernel = (...args: number[]) => number;
 
+/** Where a plan's planes are in the memory (byte offsets); n = blocks, m = pasts. */
+interface PlanLayout {
+  n: number;
+  m: number;
+  w0: number;
+  weights: number;
+  shifts: number;
+  pasts: number;
+  inWeights: number;
+  inOx: number;
+  inOy: number;
+  same: number;
+}
+
 let compiled: WebAssembly.Module | null | undefined;
 
 /** The compiled module, once per process; null where WebAssembly SIMD is not available or it is turned off. */
@@ -36,7 +57,8 @@ function blendModule(): WebAssembly.Module | null {
 
 export class SimdBlend {
   private readonly memory: WebAssembly.Memory;
-  private readonly kernel: Kernel;
+  private readonly blendBlocks: Kernel;
+  private readonly planWarped: Kernel;
   /** Frames held in the memory (pasts, and the last output), by the buffer they were copied from. */
   private readonly slots = new Map<Uint8Array, number>();
   private free: number[] = [];
@@ -51,7 +73,8 @@ export class SimdBlend {
   private constructor(module: WebAssembly.Module) {
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.kernel = instance.exports.blendBlocks as Kernel;
+    this.blendBlocks = instance.exports.blendBlocks as Kernel;
+    this.planWarped = instance.exports.planWarped as Kernel;
   }
 
   /** A blender, or undefined where WebAssembly SIMD is not available (blendPlanned() then uses the typed arrays). */
@@ -62,11 +85,14 @@ export class SimdBlend {
 
   /** What blendPlannedOnCpu() returns for this plan: a new buffer, or raw itself where no block is blended. */
   blend(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
-    const plan = completePlan(planned);
-    if (plan.blocks === 0) return raw;
+    const { plan } = planned;
+    // The motion blend's rows not planned yet are planned in the module too, from what planRow would read.
+    const here = plan.planRow && plan.warped?.raw === raw ? plan.warped : undefined;
+    if (!here) completePlan(planned);
+    if (!here && plan.blocks === 0) return raw;
     if (this.failure !== undefined || plan.pasts.length > MAX_PASTS) return blendPlannedOnCpu(raw, planned);
     try {
-      return this.run(raw, planned);
+      return this.run(raw, planned, here);
     } catch (err) {
       // Out of memory for the frames (wasm32's 4 GiB, or the machine's): the typed arrays from here on.
       this.failure = err instanceof Error ? err.message : String(err);
@@ -75,7 +101,7 @@ export class SimdBlend {
     }
   }
 
-  private run(raw: Uint8Array, { plan, size }: PlannedBlend): Uint8Array {
+  private run(raw: Uint8Array, { plan, size }: PlannedBlend, warped: WarpedRows | undefined): Uint8Array {
     const bytes = raw.length;
     if (bytes !== this.frameBytes) this.reset(bytes);
     // Only this output and its pasts can be read again: the next frame's pasts are this one and its newest pasts.
@@ -87,32 +113,82 @@ export class SimdBlend {
       }
     const rawAt = this.slotOf(raw);
     const pastAt = plan.pasts.map((p) => this.slotOf(p));
-    const n = size.width * size.height;
-    const m = plan.weights.length;
-    const shifted = plan.shifts !== undefined;
-    // The plan after the last slot: w0, m weight planes, (m shift planes), m past addresses.
-    const w0At = this.top;
-    const weightsAt = w0At + n * 4;
-    const shiftsAt = weightsAt + m * n * 4;
-    const pastsAt = shiftsAt + (shifted ? m * n * 4 : 0);
-    this.ensure(pastsAt + m * 4);
-    const mem = this.memory.buffer;
-    new Float32Array(mem, w0At, n).set(plan.w0);
-    for (let k = 0; k < m; k++) {
-      new Float32Array(mem, weightsAt + k * n * 4, n).set(plan.weights[k]);
-      if (plan.shifts) new Int32Array(mem, shiftsAt + k * n * 4, n).set(plan.shifts[k]);
-    }
-    new Uint32Array(mem, pastsAt, m).set(pastAt);
+    const at = this.layout(size, plan.weights.length, warped !== undefined);
+    new Uint32Array(this.memory.buffer, at.pasts, pastAt.length).set(pastAt);
+    const blocks = warped ? this.planHere(rawAt, { plan, size }, warped, at) : this.copyPlan(plan, at);
+    if (blocks === 0) return raw;
+    const u8 = new Uint8Array(this.memory.buffer);
     // The output area (the first slot-sized area) starts as the model's bytes; the kernel writes the blended blocks.
-    const u8 = new Uint8Array(mem);
     u8.copyWithin(SCRATCH, rawAt, rawAt + bytes);
     const { width: w, height: h, scale: s } = size;
-    const blocks = this.kernel(rawAt, SCRATCH, w, h, s, w0At, m, weightsAt, shifted ? shiftsAt : 0, pastsAt, 0);
-    if (blocks !== plan.blocks) throw new Error(`blend kernel blended ${blocks} blocks, the plan has ${plan.blocks}`);
+    const shifts = plan.shifts ? at.shifts : 0;
+    const blended = this.blendBlocks(rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts, 0);
+    if (blended !== blocks) throw new Error(`blend kernel blended ${blended} blocks, the plan has ${blocks}`);
     const out = Buffer.allocUnsafeSlow(bytes);
     out.set(u8.subarray(SCRATCH, SCRATCH + bytes));
     this.runs++;
     return out;
+  }
+
+  /**
+   * The plan's places after the last slot: w0, m weight planes, m shift planes, m past addresses, and for a plan
+   * made here its inputs (m weight, ox and oy planes, the `same` plane); the memory grown to hold them.
+   */
+  private layout(size: PlanSize, m: number, inputs: boolean): PlanLayout {
+    const n = size.width * size.height;
+    const plane = n * 4;
+    const w0 = this.top;
+    const weights = w0 + plane;
+    const shifts = weights + m * plane;
+    const pasts = shifts + m * plane;
+    const inWeights = pasts + m * 4;
+    const inOx = inWeights + m * plane;
+    const inOy = inOx + m * plane;
+    const same = inOy + m * plane;
+    this.ensure(inputs ? same + n : inWeights);
+    return { n, m, w0, weights, shifts, pasts, inWeights, inOx, inOy, same };
+  }
+
+  /** A plan made in TypeScript, copied in. Returns its blocks. */
+  private copyPlan(plan: BlendPlan, at: PlanLayout): number {
+    const mem = this.memory.buffer;
+    new Float32Array(mem, at.w0, at.n).set(plan.w0);
+    for (let k = 0; k < at.m; k++) {
+      new Float32Array(mem, at.weights + k * at.n * 4, at.n).set(plan.weights[k]);
+      if (plan.shifts) new Int32Array(mem, at.shifts + k * at.n * 4, at.n).set(plan.shifts[k]);
+    }
+    return plan.blocks;
+  }
+
+  /**
+   * The motion blend's rows planned here (wasm/blend.ts planWarped(), motion-blend.ts planWarpedRow()'s numbers) and
+   * copied back into the plan, which is then complete. Returns its blocks.
+   */
+  private planHere(rawAt: number, { plan, size }: PlannedBlend, warped: WarpedRows, at: PlanLayout): number {
+    const { n, m } = at;
+    const mem = this.memory.buffer;
+    const f32 = (offset: number) => new Float32Array(mem, offset, n);
+    const i32 = (offset: number) => new Int32Array(mem, offset, n);
+    // The outputs start zeroed (w0 and the shifts are written only where used).
+    new Uint8Array(mem, at.w0, (1 + 2 * m) * n * 4).fill(0);
+    warped.pasts.forEach((q, k) => {
+      f32(at.inWeights + k * n * 4).set(q.weight);
+      i32(at.inOx + k * n * 4).set(q.ox);
+      i32(at.inOy + k * n * 4).set(q.oy);
+    });
+    if (warped.same) new Uint8Array(mem, at.same, n).set(warped.same);
+    const { width: w, height: h, scale: s } = size;
+    const same = warped.same ? at.same : 0;
+    const ins = [at.inWeights, at.inOx, at.inOy, same, warped.agreeLimit] as const;
+    const blocks = this.planWarped(rawAt, w, h, s, m, at.pasts, ...ins, at.w0, at.weights, at.shifts);
+    plan.planRow = undefined;
+    plan.w0.set(f32(at.w0));
+    for (let k = 0; k < m; k++) {
+      plan.weights[k].set(f32(at.weights + k * n * 4));
+      plan.shifts?.[k].set(i32(at.shifts + k * n * 4));
+    }
+    plan.blocks = blocks;
+    return blocks;
   }
 
   /** Frames of another size: every slot dropped, the output area sized for them. */

@@ -273,6 +273,7 @@ export function warpedPlan(
     blocks: 0,
   };
   plan.planRow = (y) => planWarpedRow(raw, pasts, size, plan, y, same);
+  plan.warped = { raw, pasts, same, agreeLimit: OUTPUT_AGREE_LIMIT };
   return lazy ? plan : completePlan({ plan, size });
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { type BlendPlan, blendPlannedOnCpu, type PlannedBlend } from '../../../src/engine/temporal/blend-plan';
 import { SimdBlend } from '../../../src/engine/temporal/blend-simd';
+import { type WarpedPast, warpedPlan } from '../../../src/engine/temporal/motion-blend';
 import { BLEND_WASM_MODULE, blendWasmModule, compileBlendWasm } from '../../../tools/wasm/build';
 import { rng } from './frames';
 
@@ -49,6 +50,42 @@ function randomFrame(r: () => number, bytes: number): Buffer {
   const f = Buffer.allocUnsafe(bytes);
   for (let i = 0; i < bytes; i++) f[i] = Math.floor(r() * 256);
   return f;
+}
+
+/** A smooth picture with a little noise (rgb24), so a past read a few pixels off agrees with it and one far off does not. */
+function smoothFrame(r: () => number, w: number, h: number, phase: number): Buffer {
+  const f = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < 3; c++)
+        f[(y * w + x) * 3 + c] = (((x + phase) * 3 + y * 2 + c * 40) & 255) ^ Math.floor(r() * 4);
+  return f;
+}
+
+/** The motion blend's per-block inputs as the warp worker gives them: weights (some 0), offsets inside the frame. */
+function randomWarped(
+  r: () => number,
+  size: { width: number; height: number; scale: number },
+  outputs: Buffer[],
+): WarpedPast[] {
+  const { width: w, height: h, scale: s } = size;
+  return outputs.map((output) => {
+    const n = w * h;
+    const q = { weight: new Float32Array(n), ox: new Int32Array(n), oy: new Int32Array(n), output };
+    for (let p = 0; p < n; p++) {
+      q.weight[p] = r() < 0.3 ? 0 : Math.fround(r());
+      const x = p % w;
+      const y = (p - x) / w;
+      const reach = r() < 0.7 ? 2 : w * s;
+      const ox = Math.max(-x * s, Math.min((w - 1 - x) * s, Math.round((r() * 2 - 1) * reach)));
+      const oy = Math.max(-y * s, Math.min((h - 1 - y) * s, Math.round((r() * 2 - 1) * reach)));
+      if (r() < 0.8) {
+        q.ox[p] = ox;
+        q.oy[p] = oy;
+      }
+    }
+    return q;
+  });
 }
 
 describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
@@ -125,5 +162,47 @@ describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
     const want = blendPlannedOnCpu(raw, a);
     assert.ok(Buffer.from(simd.blend(raw, { size, plan: { ...a.plan } })).equals(want));
     assert.equal(simd.runs, 0);
+  });
+
+  it('plans the motion blend’s rows in the module: the same plan and bytes as planWarpedRow() and the typed arrays', () => {
+    const r = rng(36);
+    const simd = SimdBlend.create();
+    assert.ok(simd);
+    let shiftedUses = 0;
+    let dropped = 0;
+    for (const scale of [2, 3, 4])
+      for (const m of [1, 2, 3, 5]) {
+        const size = { width: 12 + Math.floor(r() * 16), height: 8 + Math.floor(r() * 10), scale };
+        const ow = size.width * scale;
+        const oh = size.height * scale;
+        const raw = smoothFrame(r, ow, oh, 0);
+        const outputs = Array.from({ length: m }, (_, k) => smoothFrame(r, ow, oh, k + 1));
+        const warped = randomWarped(r, size, outputs);
+        const same =
+          m > 1 && r() < 0.7
+            ? Uint8Array.from({ length: size.width * size.height }, () => Math.floor(r() * (m + 1)))
+            : undefined;
+        const a = { plan: warpedPlan(raw, warped, size, true, same), size };
+        const b = { plan: warpedPlan(raw, warped, size, true, same), size };
+        const want = blendPlannedOnCpu(raw, a);
+        const got = simd.blend(raw, b);
+        const what = `×${scale}, ${m} pasts${same ? ', some the output’s own bytes' : ''}`;
+        assert.ok(Buffer.from(got).equals(want), what);
+        assert.equal(b.plan.planRow, undefined, 'the plan is complete');
+        assert.equal(b.plan.blocks, a.plan.blocks, what);
+        assert.deepEqual(b.plan.w0, a.plan.w0, what);
+        assert.deepEqual(b.plan.weights, a.plan.weights, what);
+        assert.deepEqual(b.plan.shifts, a.plan.shifts, what);
+        for (const [k, q] of warped.entries())
+          for (let p = 0; p < q.weight.length; p++) {
+            if (q.weight[p] === 0 || (q.ox[p] === 0 && q.oy[p] === 0)) continue;
+            if (a.plan.shifts?.[k][p] !== 0) shiftedUses++;
+            else if (a.plan.weights[k][p] === 0) dropped++;
+          }
+      }
+    // Both sides of the output-agreement test were taken.
+    assert.ok(shiftedUses > 100, `${shiftedUses} shifted pasts used`);
+    assert.ok(dropped > 100, `${dropped} shifted pasts left out`);
+    assert.equal(simd.failure, undefined);
   });
 });
