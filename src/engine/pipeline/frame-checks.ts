@@ -2,6 +2,7 @@ import { ExitCode } from '../../protocol/engine-events';
 import { formatBytes } from '../../protocol/format';
 import { EngineError, stderrTail } from '../errors';
 import type { Emit } from '../events';
+import { simdBlendBytes } from '../temporal/blend-simd';
 import type { TemporalParts } from '../temporal/resume-prime';
 import { DEFAULT_TEMPORAL_MAX_BYTES } from '../temporal/temporal-stage';
 import { splitBudget } from './frame-ring';
@@ -25,6 +26,16 @@ export interface FrameMemoryRequest {
 export function heldOutputBytes(outBytes: number, temporal?: TemporalParts): number {
   const history = temporal?.stage ? Math.min(temporal.stage.primeFrames * outBytes, DEFAULT_TEMPORAL_MAX_BYTES) : 0;
   return (2 + (temporal?.reuse ? 1 : 0)) * outBytes + history;
+}
+
+/**
+ * The SIMD blend's copies of the frames (blend-simd.ts), 0 where the stage has no SIMD blend; at an integer scale
+ * only (other scales blend without a plan).
+ */
+export function simdHeldBytes(outBytes: number, scale: number, temporal?: TemporalParts): number {
+  const stage = temporal?.stage;
+  if (!stage?.simd || !Number.isInteger(scale)) return 0;
+  return simdBlendBytes(outBytes, scale, stage.primeFrames);
 }
 
 /**

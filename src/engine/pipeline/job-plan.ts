@@ -5,7 +5,7 @@ import { defaultEncoderThreads, defaultSegmentFrames, pixelParams } from '../che
 import { workDirFor } from '../checkpoint/workdir';
 import { DEFAULT_RESERVE_BYTES, type DiskEstimate, type DiskLimits, estimateDisk, resolveBudget } from '../disk/guard';
 import type { EncoderSettings } from '../ffmpeg/encoder';
-import { heldOutputBytes, planFrameMemory } from './frame-checks';
+import { heldOutputBytes, planFrameMemory, simdHeldBytes } from './frame-checks';
 import { partialPathFor } from './output-path';
 import type { EnhanceContext, EnhanceOptions } from './pipeline-types';
 import { checkedOutput, planSizes, type SizePlan, sizePixelParams } from './size-plan';
@@ -53,10 +53,16 @@ export function planJob(opts: EnhanceOptions, ctx: EnhanceContext): JobPlan {
   const budgetBytes = (opts.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20;
   const inFrameBytes = inSize.width * inSize.height * 3;
   const outFrameBytes = outSize.width * outSize.height * 3;
+  const held = heldOutputBytes(outFrameBytes, ctx.temporal);
+  // The SIMD blend only where its copies of the frames fit the budget beside everything else; else the typed arrays
+  // (the same bytes): it never makes a job that fits without it too large.
+  const simd = simdHeldBytes(outFrameBytes, upscaler.scale, ctx.temporal);
+  const withSimd = simd > 0 && inFrameBytes + outFrameBytes + held + simd <= budgetBytes;
+  if (simd > 0 && !withSimd) ctx.temporal?.stage?.withoutSimd();
   const [inBytes, outBytes] = planFrameMemory({
     inBytes: inFrameBytes,
     outBytes: outFrameBytes,
-    heldBytes: heldOutputBytes(outFrameBytes, ctx.temporal),
+    heldBytes: held + (withSimd ? simd : 0),
     budgetBytes,
     size: inSize,
     path: info.path,

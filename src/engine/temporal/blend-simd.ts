@@ -223,6 +223,16 @@ export class SimdBlend {
   }
 }
 
+/**
+ * The most memory the SIMD blend holds for frames of `outBytes` (rgb24, `scale`× the input) with up to `pasts` past
+ * frames: the pasts, the new output and the blended one, and the plan's planes with the motion blend's inputs.
+ */
+export function simdBlendBytes(outBytes: number, scale: number, pasts: number): number {
+  const blocks = outBytes / (3 * scale * scale);
+  const planBytes = blocks * (4 * (1 + 2 * pasts) + 4 * 3 * pasts + 1) + 4 * pasts;
+  return SCRATCH + (pasts + 2) * outBytes + Math.ceil(planBytes);
+}
+
 /** Carries a planned blend out: with `simd` where it has one, else the typed arrays; the same bytes either way. */
 export function blendPlanned(raw: Uint8Array, planned: PlannedBlend, simd: SimdBlend | undefined): Uint8Array {
   return simd ? simd.blend(raw, planned) : blendPlannedOnCpu(raw, planned);

@@ -49,7 +49,7 @@ export class TemporalStage implements FrameStage {
   private readonly unchanged?: (output: Uint8Array) => UnchangedTiles | undefined;
   private readonly warps?: WarpWorker;
   /** The blend in WebAssembly SIMD where it is available (blend-simd.ts); the same bytes as the typed arrays. */
-  readonly simd = SimdBlend.create();
+  private simdBlend = SimdBlend.create();
   private cuts = 0;
   private blended = 0;
 
@@ -123,7 +123,20 @@ export class TemporalStage implements FrameStage {
 
   /** Carries a planned blend out on the CPU (SIMD where available, else the typed arrays): a new buffer, or raw. */
   carryOut(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
-    return blendPlanned(raw, planned, this.simd);
+    return blendPlanned(raw, planned, this.simdBlend);
+  }
+
+  /** The SIMD blend, where it is available and not turned off. */
+  get simd(): SimdBlend | undefined {
+    return this.simdBlend;
+  }
+
+  /**
+   * The typed arrays from now on, not the SIMD blend (the same bytes): the job's frame memory has no room for the
+   * SIMD blend's copies of the frames (pipeline/frame-checks.ts simdBlendBytes).
+   */
+  withoutSimd(): void {
+    this.simdBlend = undefined;
   }
 
   /**

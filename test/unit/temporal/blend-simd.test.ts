@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { findFfmpegTools } from '../../../src/engine/ffmpeg/ffmpeg-tools';
+import { probeMedia } from '../../../src/engine/ffmpeg/probe';
+import { heldOutputBytes, simdHeldBytes } from '../../../src/engine/pipeline/frame-checks';
+import { runEnhance } from '../../../src/engine/pipeline/pipeline';
 import { type BlendPlan, blendPlannedOnCpu, type PlannedBlend } from '../../../src/engine/temporal/blend-plan';
-import { SimdBlend } from '../../../src/engine/temporal/blend-simd';
+import { SimdBlend, simdBlendBytes } from '../../../src/engine/temporal/blend-simd';
+import { createTemporal } from '../../../src/engine/temporal/create';
 import { type WarpedPast, warpedPlan } from '../../../src/engine/temporal/motion-blend';
 import { BLEND_WASM_MODULE, blendWasmModule, compileBlendWasm } from '../../../tools/wasm/build';
-import { rng } from './frames';
+import { clipPath } from '../../../tools/models/calibrate';
+import { clip, freshDir } from '../engine/helpers';
+import { videoStreamHash } from '../resume/helpers';
+import { ReplicateUpscaler, rng } from './frames';
 
 /**
  * A random plan over `frames` (raw first, then the pasts): per block a weight for each past (some zero, some blocks
@@ -204,5 +213,67 @@ describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
     assert.ok(shiftedUses > 100, `${shiftedUses} shifted pasts used`);
     assert.ok(dropped > 100, `${dropped} shifted pasts left out`);
     assert.equal(simd.failure, undefined);
+  });
+
+  describe('in a job: counted in the frame budget, and left out where the budget has no room for it', function () {
+    this.timeout(120000);
+    const W = 96;
+    const H = 54;
+    let dir: string;
+    let input: string;
+    before(() => {
+      dir = freshDir('huaju4k-simd-');
+      input = join(dir, 'in.mp4');
+      // Real hand-held footage: the motion blend plans and blends every frame.
+      const vf = `select=gte(n\\,10),scale=${W}:${H}:flags=area,setpts=N/20/TB`;
+      const made = clip(`cockatoo-handheld-${W}x${H}-10.mp4`, [
+        ...['-i', clipPath('cockatoo.mp4'), '-vf', vf, '-r', '20', '-frames:v', '10', '-an'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p'],
+      ]);
+      copyFileSync(made, input);
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** A job with the default temporal settings at ×2 and this frame budget (MiB); the stage's SIMD blend after it. */
+    async function job(name: string, bufferMb: number) {
+      const parts = createTemporal(new ReplicateUpscaler(2), { strength: 'medium', reuse: true, motion: 'flow' });
+      const tools = findFfmpegTools();
+      const output = join(dir, name);
+      await runEnhance(
+        { input, output, scale: 2, encoder: { codec: 'libx264' }, bufferMb },
+        {
+          tools,
+          info: await probeMedia(tools.ffprobe, input),
+          model: { id: 'replicate', path: '', scale: 2, sha256: '', executionProvider: 'cpu', precision: 'fp32' },
+          upscaler: parts.upscaler,
+          stages: parts.stages,
+          temporal: parts,
+          tile: 0,
+          emit: () => {},
+        },
+      );
+      return {
+        hash: videoStreamHash(output),
+        simd: parts.stage?.simd,
+        blended: parts.stage?.blendedFrames ?? 0,
+        parts,
+      };
+    }
+
+    it('runs the job’s blends when they fit; the typed arrays, with the same bytes, when they do not', async () => {
+      const roomy = await job('roomy.mp4', 64);
+      assert.ok(roomy.simd, 'the SIMD blend kept');
+      assert.ok(roomy.blended >= 8, `${roomy.blended} frames blended`);
+      assert.equal(roomy.simd.runs, roomy.blended, 'every blend ran in the module');
+      // Exactly what the frames need beside the SIMD blend's copies, less one byte.
+      const outBytes = W * 2 * H * 2 * 3;
+      const simd = simdHeldBytes(outBytes, 2, roomy.parts);
+      assert.equal(simd, simdBlendBytes(outBytes, 2, roomy.parts.stage?.primeFrames ?? 0));
+      const need = W * H * 3 + outBytes + heldOutputBytes(outBytes, roomy.parts) + simd;
+      const tight = await job('tight.mp4', (need - 1) / 2 ** 20);
+      assert.equal(tight.simd, undefined, 'no room: the typed arrays');
+      assert.equal(tight.blended, roomy.blended);
+      assert.equal(tight.hash, roomy.hash, 'the same video stream');
+    });
   });
 });
