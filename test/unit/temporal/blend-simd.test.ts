@@ -9,8 +9,8 @@ import { type BlendPlan, blendPlannedOnCpu, type PlannedBlend } from '../../../s
 import { SimdBlend, simdBlendBytes } from '../../../src/engine/temporal/blend-simd';
 import { createTemporal } from '../../../src/engine/temporal/create';
 import { type WarpedPast, warpedPlan } from '../../../src/engine/temporal/motion-blend';
-import { BLEND_WASM_MODULE, blendWasmModule, compileBlendWasm } from '../../../tools/wasm/build';
 import { clipPath } from '../../../tools/models/calibrate';
+import { BLEND_WASM_MODULE, blendWasmModule, compileBlendWasm } from '../../../tools/wasm/build';
 import { clip, freshDir } from '../engine/helpers';
 import { videoStreamHash } from '../resume/helpers';
 import { ReplicateUpscaler, rng } from './frames';
