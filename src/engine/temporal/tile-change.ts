@@ -141,15 +141,40 @@ function windowPeak(sums: Float64Array, counts: Uint16Array, cw: number, ch: num
   return peak;
 }
 
+/** The span of rounded values roundedTileMedian() counts in a histogram. */
+const MEDIAN_LEVELS = 64;
+
 /**
- * Median of a flow component over a tile (the upper median: the value a sort would put at index ⌊n/2⌋), gathered
- * in `scratch` (at least a tile's pixels; no allocation per tile) and selected there in linear time.
+ * Math.round of a flow component's median over a tile (the upper median: the value a sort would put at index
+ * ⌊n/2⌋). Rounding keeps the order, so this is the median of the rounded values: counted in a histogram where they
+ * span under MEDIAN_LEVELS levels (a tile's flow, almost always), else selected (kthSmallest). `scratch` holds at
+ * least a tile's pixels, `counts` MEDIAN_LEVELS: no allocation per tile.
  */
-export function tileMedian(plane: Float32Array, width: number, box: TileBox, scratch: Float32Array): number {
-  const values = scratch.subarray(0, box.w * box.h);
+export function roundedTileMedian(
+  plane: Float32Array,
+  width: number,
+  box: TileBox,
+  scratch: Float32Array,
+  counts = new Uint16Array(MEDIAN_LEVELS),
+): number {
+  const n = box.w * box.h;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
   for (let y = 0, j = 0; y < box.h; y++)
-    for (let x = 0; x < box.w; x++, j++) values[j] = plane[(box.y + y) * width + box.x + x];
-  return kthSmallest(values, values.length >> 1);
+    for (let x = 0, i = (box.y + y) * width + box.x; x < box.w; x++, j++, i++) {
+      const r = Math.round(plane[i]);
+      scratch[j] = r;
+      if (r < lo) lo = r;
+      if (r > hi) hi = r;
+    }
+  const k = n >> 1;
+  if (hi - lo >= MEDIAN_LEVELS) return kthSmallest(scratch.subarray(0, n), k);
+  counts.fill(0);
+  for (let j = 0; j < n; j++) counts[scratch[j] - lo]++;
+  for (let b = 0, seen = 0; ; b++) {
+    seen += counts[b];
+    if (seen > k) return lo + b;
+  }
 }
 
 /**
@@ -163,6 +188,7 @@ export class TileShifts {
   private readonly dy: Int32Array;
   private readonly found: Uint8Array;
   private readonly scratch: Float32Array;
+  private readonly counts = new Uint16Array(MEDIAN_LEVELS);
   private field: FlowField | undefined;
 
   constructor(
@@ -191,8 +217,8 @@ export class TileShifts {
     if (!this.found[i]) {
       this.field ??= this.flow();
       const box = this.box(i);
-      this.dx[i] = Math.round(tileMedian(this.field.u, this.size.width, box, this.scratch));
-      this.dy[i] = Math.round(tileMedian(this.field.v, this.size.width, box, this.scratch));
+      this.dx[i] = roundedTileMedian(this.field.u, this.size.width, box, this.scratch, this.counts);
+      this.dy[i] = roundedTileMedian(this.field.v, this.size.width, box, this.scratch, this.counts);
       this.found[i] = 1;
     }
     return { dx: this.dx[i], dy: this.dy[i] };

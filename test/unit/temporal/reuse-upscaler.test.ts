@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { groupChangedTiles } from '../../../src/engine/temporal/region-plan';
 import { ReuseUpscaler } from '../../../src/engine/temporal/reuse-upscaler';
-import { kthSmallest, tileChange, tileWindowChange } from '../../../src/engine/temporal/tile-change';
+import { kthSmallest, roundedTileMedian, tileChange, tileWindowChange } from '../../../src/engine/temporal/tile-change';
 import { ReplicateUpscaler, rng, texture, withNoise, withSquare } from './frames';
 
 const W = 48;
@@ -96,6 +96,26 @@ describe('temporal: tile reuse', () => {
       ],
     );
     assert.deepEqual(groupChangedTiles(new Uint8Array(24), 6, 4), []);
+  });
+
+  it('roundedTileMedian is Math.round of the sorted tile’s middle value, small spans and wide ones', () => {
+    const r = rng(22);
+    const plane = new Float32Array(W * H);
+    const scratch = new Float32Array(W * H);
+    for (let i = 0; i < 300; i++) {
+      const spread = [0.4, 3, 40, 500][i % 4];
+      const offset = (r() - 0.5) * 200;
+      for (let p = 0; p < plane.length; p++) plane[p] = offset + (r() - 0.5) * spread + (r() < 0.05 ? 0.5 : 0);
+      const box = { x: Math.floor(r() * 40), y: Math.floor(r() * 20), w: 0, h: 0 };
+      box.w = 1 + Math.floor(r() * Math.min(16, W - box.x));
+      box.h = 1 + Math.floor(r() * Math.min(16, H - box.y));
+      const values: number[] = [];
+      for (let y = box.y; y < box.y + box.h; y++)
+        for (let x = box.x; x < box.x + box.w; x++) values.push(plane[y * W + x]);
+      values.sort((a, b) => a - b);
+      const want = Math.round(values[values.length >> 1]) + 0;
+      assert.equal(roundedTileMedian(plane, W, box, scratch) + 0, want, `spread ${spread}`);
+    }
   });
 
   it('tileChange matches its definition on random tiles', () => {
