@@ -249,6 +249,7 @@ export class GraphBlendStage implements FrameStage {
   private async carryOut(frame: PipelineFrame, planned: PlannedBlend): Promise<PipelineFrame> {
     if (this.fallback === undefined) {
       try {
+        this.stage.completeHere(frame.output, planned);
         return withOutput(frame, await this.graph.run(frame.output, planned));
       } catch (err) {
         this.fallback = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -69,6 +69,8 @@ export class SimdBlend {
   failure: string | undefined;
   /** Blends carried out here. */
   runs = 0;
+  /** Motion blend plans made here (planWarped). */
+  plans = 0;
 
   private constructor(module: WebAssembly.Module) {
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
@@ -85,25 +87,74 @@ export class SimdBlend {
 
   /** What blendPlannedOnCpu() returns for this plan: a new buffer, or raw itself where no block is blended. */
   blend(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
-    const { plan } = planned;
     // The motion blend's rows not planned yet are planned in the module too, from what planRow would read.
-    const here = plan.planRow && plan.warped?.raw === raw ? plan.warped : undefined;
+    const here = this.lazyWarped(raw, planned);
     if (!here) completePlan(planned);
-    if (!here && plan.blocks === 0) return raw;
-    if (this.failure !== undefined || plan.pasts.length > MAX_PASTS) return blendPlannedOnCpu(raw, planned);
+    if (!here && planned.plan.blocks === 0) return raw;
+    if (!this.usable(planned)) return blendPlannedOnCpu(raw, planned);
     try {
       return this.run(raw, planned, here);
     } catch (err) {
-      // Out of memory for the frames (wasm32's 4 GiB, or the machine's): the typed arrays from here on.
-      this.failure = err instanceof Error ? err.message : String(err);
-      this.slots.clear();
+      this.fail(err);
       return blendPlannedOnCpu(raw, planned);
     }
   }
 
-  private run(raw: Uint8Array, { plan, size }: PlannedBlend, warped: WarpedRows | undefined): Uint8Array {
+  /**
+   * The plan completed for a blend carried out elsewhere (the blend graph): the motion blend's rows planned in the
+   * module where they are left to plan (planWarpedRow()'s numbers), else as completePlan() does.
+   */
+  complete(raw: Uint8Array, planned: PlannedBlend): BlendPlan {
+    const here = this.lazyWarped(raw, planned);
+    if (here && this.usable(planned))
+      try {
+        this.place(raw, planned, here);
+      } catch (err) {
+        this.fail(err);
+      }
+    // Nothing left to plan where the module planned it.
+    return completePlan(planned);
+  }
+
+  /** The plan's motion rows, where they are left to plan from this output. */
+  private lazyWarped(raw: Uint8Array, { plan }: PlannedBlend): WarpedRows | undefined {
+    return plan.planRow && plan.warped?.raw === raw ? plan.warped : undefined;
+  }
+
+  private usable({ plan }: PlannedBlend): boolean {
+    return this.failure === undefined && plan.pasts.length <= MAX_PASTS;
+  }
+
+  /** Out of memory for the frames (wasm32's 4 GiB, or the machine's): the typed arrays from here on. */
+  private fail(err: unknown): void {
+    this.failure = err instanceof Error ? err.message : String(err);
+    this.slots.clear();
+  }
+
+  private run(raw: Uint8Array, planned: PlannedBlend, warped: WarpedRows | undefined): Uint8Array {
+    const { plan, size } = planned;
+    const { rawAt, at, blocks } = this.place(raw, planned, warped);
+    if (blocks === 0) return raw;
+    const u8 = new Uint8Array(this.memory.buffer);
     const bytes = raw.length;
-    if (bytes !== this.frameBytes) this.reset(bytes);
+    // The output area (the first slot-sized area) starts as the model's bytes; the kernel writes the blended blocks.
+    u8.copyWithin(SCRATCH, rawAt, rawAt + bytes);
+    const { width: w, height: h, scale: s } = size;
+    const shifts = plan.shifts ? at.shifts : 0;
+    const blended = this.blendBlocks(rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts, 0);
+    if (blended !== blocks) throw new Error(`blend kernel blended ${blended} blocks, the plan has ${blocks}`);
+    const out = Buffer.allocUnsafeSlow(bytes);
+    out.set(u8.subarray(SCRATCH, SCRATCH + bytes));
+    this.runs++;
+    return out;
+  }
+
+  /**
+   * The frames and the plan in the memory: the new output and its pasts in their slots (every other slot let go),
+   * the plan copied in, or planned here from `warped` (and copied back, complete). Returns where, and its blocks.
+   */
+  private place(raw: Uint8Array, { plan, size }: PlannedBlend, warped: WarpedRows | undefined) {
+    if (raw.length !== this.frameBytes) this.reset(raw.length);
     // Only this output and its pasts can be read again: the next frame's pasts are this one and its newest pasts.
     const keep = new Set<Uint8Array>([raw, ...plan.pasts]);
     for (const [buffer, at] of this.slots)
@@ -116,18 +167,7 @@ export class SimdBlend {
     const at = this.layout(size, plan.weights.length, warped !== undefined);
     new Uint32Array(this.memory.buffer, at.pasts, pastAt.length).set(pastAt);
     const blocks = warped ? this.planHere(rawAt, { plan, size }, warped, at) : this.copyPlan(plan, at);
-    if (blocks === 0) return raw;
-    const u8 = new Uint8Array(this.memory.buffer);
-    // The output area (the first slot-sized area) starts as the model's bytes; the kernel writes the blended blocks.
-    u8.copyWithin(SCRATCH, rawAt, rawAt + bytes);
-    const { width: w, height: h, scale: s } = size;
-    const shifts = plan.shifts ? at.shifts : 0;
-    const blended = this.blendBlocks(rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts, 0);
-    if (blended !== blocks) throw new Error(`blend kernel blended ${blended} blocks, the plan has ${blocks}`);
-    const out = Buffer.allocUnsafeSlow(bytes);
-    out.set(u8.subarray(SCRATCH, SCRATCH + bytes));
-    this.runs++;
-    return out;
+    return { rawAt, at, blocks };
   }
 
   /**
@@ -188,6 +228,7 @@ export class SimdBlend {
       plan.shifts?.[k].set(i32(at.shifts + k * n * 4));
     }
     plan.blocks = blocks;
+    this.plans++;
     return blocks;
   }
 

@@ -1,5 +1,5 @@
 import type { FrameStage, PipelineFrame } from '../frame-stage';
-import { type PlannedBlend, type PlanSize, staticPlan } from './blend-plan';
+import { completePlan, type PlannedBlend, type PlanSize, staticPlan } from './blend-plan';
 import { blendPlanned, SimdBlend } from './blend-simd';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
@@ -124,6 +124,15 @@ export class TemporalStage implements FrameStage {
   /** Carries a planned blend out on the CPU (SIMD where available, else the typed arrays): a new buffer, or raw. */
   carryOut(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
     return blendPlanned(raw, planned, this.simdBlend);
+  }
+
+  /**
+   * The plan completed for a blend carried out elsewhere (the blend graph): its motion rows planned by the SIMD
+   * module where there is one (the same numbers), else in TypeScript.
+   */
+  completeHere(raw: Uint8Array, planned: PlannedBlend): void {
+    if (this.simdBlend) this.simdBlend.complete(raw, planned);
+    else completePlan(planned);
   }
 
   /** The SIMD blend, where it is available and not turned off. */

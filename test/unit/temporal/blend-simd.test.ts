@@ -5,7 +5,12 @@ import { findFfmpegTools } from '../../../src/engine/ffmpeg/ffmpeg-tools';
 import { probeMedia } from '../../../src/engine/ffmpeg/probe';
 import { heldOutputBytes, simdHeldBytes } from '../../../src/engine/pipeline/frame-checks';
 import { runEnhance } from '../../../src/engine/pipeline/pipeline';
-import { type BlendPlan, blendPlannedOnCpu, type PlannedBlend } from '../../../src/engine/temporal/blend-plan';
+import {
+  type BlendPlan,
+  blendPlannedOnCpu,
+  completePlan,
+  type PlannedBlend,
+} from '../../../src/engine/temporal/blend-plan';
 import { SimdBlend, simdBlendBytes } from '../../../src/engine/temporal/blend-simd';
 import { createTemporal } from '../../../src/engine/temporal/create';
 import { type WarpedPast, warpedPlan } from '../../../src/engine/temporal/motion-blend';
@@ -209,10 +214,34 @@ describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
             else if (a.plan.weights[k][p] === 0) dropped++;
           }
       }
+    assert.equal(simd.plans, 12, 'every plan made in the module');
     // Both sides of the output-agreement test were taken.
     assert.ok(shiftedUses > 100, `${shiftedUses} shifted pasts used`);
     assert.ok(dropped > 100, `${dropped} shifted pasts left out`);
     assert.equal(simd.failure, undefined);
+  });
+
+  it('completes a plan for the blend graph: the motion rows planned in the module, the same plan as in TypeScript', () => {
+    const r = rng(37);
+    const simd = SimdBlend.create();
+    assert.ok(simd);
+    const size = { width: 24, height: 14, scale: 4 };
+    const raw = smoothFrame(r, 96, 56, 0);
+    const warped = randomWarped(
+      r,
+      size,
+      [1, 2, 3].map((k) => smoothFrame(r, 96, 56, k)),
+    );
+    const a = { plan: warpedPlan(raw, warped, size, true), size };
+    const b = { plan: warpedPlan(raw, warped, size, true), size };
+    completePlan(a);
+    const plan = simd.complete(raw, b);
+    assert.equal(simd.plans, 1);
+    assert.equal(simd.runs, 0, 'planned only, not blended');
+    assert.equal(plan.planRow, undefined);
+    assert.ok(plan.blocks > 0);
+    assert.equal(plan.blocks, a.plan.blocks);
+    assert.deepEqual([plan.w0, plan.weights, plan.shifts], [a.plan.w0, a.plan.weights, a.plan.shifts]);
   });
 
   describe('in a job: counted in the frame budget, and left out where the budget has no room for it', function () {

@@ -95,6 +95,7 @@ describe('pipeline: a frame is blended while the model works on a later one, its
     if (stage instanceof GraphBlendStage) {
       assert.equal(stage.fallback, undefined, 'the graph ran');
       assert.equal(stage.graph.runs, parts.stage.blendedFrames, 'every blended frame carried out by the graph');
+      assert.equal(parts.stage.simd?.plans, parts.stage.blendedFrames, 'every plan completed in the SIMD module');
       await stage.graph.release();
     }
     return { hash: videoStreamHash(output), log, blended: parts.stage.blendedFrames, plans };
