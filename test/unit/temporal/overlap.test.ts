@@ -95,10 +95,10 @@ describe('pipeline: a frame is blended while the model works on a later one, its
     if (stage instanceof GraphBlendStage) {
       assert.equal(stage.fallback, undefined, 'the graph ran');
       assert.equal(stage.graph.runs, parts.stage.blendedFrames, 'every blended frame carried out by the graph');
-      assert.equal(parts.stage.simd?.plans, parts.stage.blendedFrames, 'every plan completed in the SIMD module');
       await stage.graph.release();
     }
-    return { hash: videoStreamHash(output), log, blended: parts.stage.blendedFrames, plans };
+    const simdPlans = parts.stage.simd?.plans ?? 0;
+    return { hash: videoStreamHash(output), log, blended: parts.stage.blendedFrames, plans, simdPlans };
   }
 
   /** Blends of frame N that ran while a model call was in flight (started, not ended). */
@@ -136,5 +136,7 @@ describe('pipeline: a frame is blended while the model works on a later one, its
     assert.equal(overlapped(split.log), FRAMES - 2, split.log.join(', '));
     assert.equal(serial.plans, 0);
     assert.equal(split.plans, split.blended, 'every blended frame planned in the worker');
+    // process() plans every row at once in TypeScript; split() leaves the rows to the SIMD module.
+    assert.equal(split.simdPlans, split.blended, 'every plan completed in the SIMD module');
   });
 });
