@@ -216,3 +216,296 @@ export function planWarped(
   }
   return blocks;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The motion blend's low-res plan (motion-blend.ts warpedPasts() and change-mask.ts's helpers), scalar f64 with the
+// same roundings: every value a Float32Array held there is stored as f32 here, every Uint8Array value truncated.
+
+/** JS Math.round: the nearest integer, ties toward +∞ (f64.nearest rounds ties to even). */
+@inline function jsRound(x: f64): f64 {
+  const r = Math.floor(x);
+  return x - r >= 0.5 ? r + 1 : r;
+}
+
+/** |a[i] − b[i]| of two byte planes. */
+@inline function ad(a: usize, b: usize, i: i32): f64 {
+  return <f64>abs<i32>(<i32>load<u8>(a + <usize>i) - <i32>load<u8>(b + <usize>i));
+}
+
+/** plane[i] of an f32 plane, as f64. */
+@inline function lf(plane: usize, i: i32): f64 {
+  return <f64>load<f32>(plane + (<usize>i << 2));
+}
+
+/** change-mask.ts rowMeans(): the mean |a − b| over x−1..x+1 (clipped) of one row, for x in [x0, x1). */
+function rowMeans(a: usize, b: usize, row: i32, width: i32, x0: i32, x1: i32, rows: usize): void {
+  if (width == 1) {
+    store<f32>(rows + (<usize>row << 2), <f32>ad(a, b, row));
+    return;
+  }
+  let x = x0;
+  if (x == 0) {
+    store<f32>(rows + (<usize>row << 2), <f32>((ad(a, b, row) + ad(a, b, row + 1)) / 2));
+    x++;
+  }
+  const end = min<i32>(x1, width - 1);
+  if (x < end) {
+    let left = ad(a, b, row + x - 1);
+    let mid = ad(a, b, row + x);
+    for (let i = row + x; i < row + end; i++) {
+      const right = ad(a, b, i + 1);
+      store<f32>(rows + (<usize>i << 2), <f32>((left + mid + right) / 3));
+      left = mid;
+      mid = right;
+    }
+    x = end;
+  }
+  if (x < x1) {
+    const i = row + x;
+    store<f32>(rows + (<usize>i << 2), <f32>((ad(a, b, i - 1) + ad(a, b, i)) / 2));
+  }
+}
+
+/** change-mask.ts smoothedAbsDiffIn(): the 3×3 mean of |a − b| inside the rect, 0 elsewhere, into `out`. */
+function smoothedAbsDiffIn(a: usize, b: usize, width: i32, height: i32, rx: i32, ry: i32, rw: i32, rh: i32, rows: usize, out: usize): void {
+  memory.fill(out, 0, <usize>width * <usize>height * 4);
+  const ry0 = max<i32>(0, ry - 1);
+  const ry1 = min<i32>(height, ry + rh + 1);
+  for (let y = ry0; y < ry1; y++) rowMeans(a, b, y * width, width, rx, rx + rw, rows);
+  for (let y = ry; y < ry + rh; y++) {
+    const i0 = y * width;
+    const up = y > 0 ? i0 - width : i0;
+    const down = y < height - 1 ? i0 + width : i0;
+    const count = (down - up) / width + 1;
+    for (let x = rx; x < rx + rw; x++) {
+      let v: f64;
+      if (count == 3) v = (lf(rows, up + x) + lf(rows, i0 + x) + lf(rows, down + x)) / 3;
+      else if (up < i0) v = (lf(rows, up + x) + lf(rows, i0 + x)) / <f64>count;
+      else if (down > i0) v = (lf(rows, i0 + x) + lf(rows, down + x)) / <f64>count;
+      else v = lf(rows, i0 + x);
+      store<f32>(out + (<usize>(i0 + x) << 2), <f32>v);
+    }
+  }
+}
+
+/** change-mask.ts weightOf(). */
+@inline function weightOf(diff: f64, movingAbove: f64, span: f64): f64 {
+  return max<f64>(0, min<f64>(1, (movingAbove - diff) / span));
+}
+
+/** change-mask.ts erode3x3(): the 3×3 minimum of `src` into `out` (`rows`: scratch). */
+@inline function at(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+
+function erode3x3(src: usize, width: i32, height: i32, rows: usize, out: usize): void {
+  for (let y = 0; y < height; y++) {
+    const r = y * width;
+    for (let x = 0; x < width; x++) {
+      let m = at(src, r + x);
+      if (x > 0 && at(src, r + x - 1) < m) m = at(src, r + x - 1);
+      if (x < width - 1 && at(src, r + x + 1) < m) m = at(src, r + x + 1);
+      store<f32>(rows + (<usize>(r + x) << 2), m);
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      let m = at(rows, i);
+      if (y > 0 && at(rows, i - width) < m) m = at(rows, i - width);
+      if (y < height - 1 && at(rows, i + width) < m) m = at(rows, i + width);
+      store<f32>(out + (<usize>i << 2), m);
+    }
+  }
+}
+
+/** motion-blend.ts registrationSlack(): factor × the 3×3 mean of |∇luma| into `out` (`g`, `zero`: byte planes). */
+function registrationSlack(luma: usize, w: i32, h: i32, factor: f64, g: usize, zero: usize, rows: usize, out: usize): void {
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const gx = <i32>load<u8>(luma + <usize>(y * w + min<i32>(w - 1, x + 1))) - <i32>load<u8>(luma + <usize>(y * w + max<i32>(0, x - 1)));
+      const gy = <i32>load<u8>(luma + <usize>(min<i32>(h - 1, y + 1) * w + x)) - <i32>load<u8>(luma + <usize>(max<i32>(0, y - 1) * w + x));
+      store<u8>(g + <usize>i, <u8>(<i32>min<f64>(255, <f64>(abs<i32>(gx) + abs<i32>(gy)) / 2)));
+    }
+  }
+  memory.fill(zero, 0, <usize>w * <usize>h);
+  smoothedAbsDiffIn(g, zero, w, h, 0, 0, w, h, rows, out);
+  for (let i = 0; i < w * h; i++) store<f32>(out + (<usize>i << 2), <f32>(lf(out, i) * factor));
+}
+
+/** Bilinear sample of an f32 plane at (px, py), clamped to the plane (motion-blend.ts followLink's inlined form). */
+@inline function sampleF32(plane: usize, w: i32, h: i32, px: f64, py: f64): f64 {
+  const cx = max<f64>(0, min<f64>(px, <f64>(w - 1)));
+  const cy = max<f64>(0, min<f64>(py, <f64>(h - 1)));
+  const x0 = <i32>Math.floor(cx);
+  const y0 = <i32>Math.floor(cy);
+  const fx = cx - <f64>x0;
+  const fy = cy - <f64>y0;
+  const j00 = y0 * w + x0;
+  const j01 = x0 < w - 1 ? j00 + 1 : j00;
+  const j10 = y0 < h - 1 ? j00 + w : j00;
+  const j11 = j10 + (j01 - j00);
+  const a = lf(plane, j00) + (lf(plane, j01) - lf(plane, j00)) * fx;
+  const b = lf(plane, j10) + (lf(plane, j11) - lf(plane, j10)) * fx;
+  return a + (b - a) * fy;
+}
+
+/** motion-blend.ts followLink(): the chain (dx, dy, ok) advanced by one link, inside the rect. */
+function followLink(dx: usize, dy: usize, ok: usize, u: usize, v: usize, consistent: usize, w: i32, h: i32, first: bool, rx: i32, ry: i32, rw: i32, rh: i32): void {
+  for (let y = ry; y < ry + rh; y++) {
+    for (let x = rx, i = y * w + rx; x < rx + rw; x++, i++) {
+      const px = <f64>x + lf(dx, i);
+      const py = <f64>y + lf(dy, i);
+      const nx = jsRound(px);
+      const ny = jsRound(py);
+      if (nx < 0 || ny < 0 || nx >= <f64>w || ny >= <f64>h || load<u8>(consistent + <usize>(<i32>ny * w + <i32>nx)) == 0) store<u8>(ok + <usize>i, 0);
+      if (first) {
+        store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + lf(u, i)));
+        store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + lf(v, i)));
+        continue;
+      }
+      store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + sampleF32(u, w, h, px, py)));
+      store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + sampleF32(v, w, h, px, py)));
+    }
+  }
+}
+
+/**
+ * motion-blend.ts warpedLuma(): the chain rounded to whole output pixels (ox, oy: zeroed by the caller), blocks that
+ * would leave the output marked not ok, and the past luma sampled there (`luma`: a copy of the past made here).
+ */
+function warpedLuma(dx: usize, dy: usize, ok: usize, past: usize, w: i32, h: i32, scale: i32, rx: i32, ry: i32, rw: i32, rh: i32, ox: usize, oy: usize, luma: usize): void {
+  memory.copy(luma, past, <usize>w * <usize>h);
+  const s = <f64>scale;
+  for (let y = ry; y < ry + rh; y++) {
+    for (let x = rx, i = y * w + rx; x < rx + rw; x++, i++) {
+      const qx = jsRound(lf(dx, i) * s);
+      const qy = jsRound(lf(dy, i) * s);
+      store<i32>(ox + (<usize>i << 2), <i32>qx);
+      store<i32>(oy + (<usize>i << 2), <i32>qy);
+      const bx = <f64>x * s + qx;
+      const by = <f64>y * s + qy;
+      if (bx < 0 || by < 0 || bx + s > <f64>w * s || by + s > <f64>h * s) store<u8>(ok + <usize>i, 0);
+      const cx = max<f64>(0, min<f64>(<f64>x + qx / s, <f64>(w - 1)));
+      const cy = max<f64>(0, min<f64>(<f64>y + qy / s, <f64>(h - 1)));
+      const x0 = <i32>Math.floor(cx);
+      const y0 = <i32>Math.floor(cy);
+      const fx = cx - <f64>x0;
+      const fy = cy - <f64>y0;
+      const j00 = y0 * w + x0;
+      const j01 = x0 < w - 1 ? j00 + 1 : j00;
+      const j10 = y0 < h - 1 ? j00 + w : j00;
+      const j11 = j10 + (j01 - j00);
+      const p00 = <f64>load<u8>(past + <usize>j00);
+      const a = p00 + (<f64>load<u8>(past + <usize>j01) - p00) * fx;
+      const p10 = <f64>load<u8>(past + <usize>j10);
+      const b = p10 + (<f64>load<u8>(past + <usize>j11) - p10) * fx;
+      store<u8>(luma + <usize>i, <u8>(<i32>(a + (b - a) * fy + 0.5)));
+    }
+  }
+}
+
+/** weightsFromDiff(): each smoothed difference mapped to a static weight, `diff` → `out` (f32 planes). */
+function weightsFromDiff(diff: usize, n: i32, movingAbove: f64, span: f64, out: usize): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), <f32>weightOf(lf(diff, i), movingAbove, span));
+}
+
+/**
+ * motion-blend.ts betterHypothesis(): per pixel of the rect with a non-zero offset, the warped past's weight (its
+ * smoothed difference less the slack) where the chain is ok and it beats "did not move", else a zero offset.
+ * `weight` holds the still weights on entry.
+ */
+function betterHypothesis(cur: usize, wl: usize, ok: usize, w: i32, h: i32, rx: i32, ry: i32, rw: i32, rh: i32, slack: usize, movingAbove: f64, span: f64, rows: usize, moved: usize, weight: usize, ox: usize, oy: usize): void {
+  smoothedAbsDiffIn(cur, wl, w, h, rx, ry, rw, rh, rows, moved);
+  for (let y = ry; y < ry + rh; y++) {
+    for (let i = y * w + rx; i < y * w + rx + rw; i++) {
+      const o = <usize>i << 2;
+      if (load<i32>(ox + o) == 0 && load<i32>(oy + o) == 0) continue;
+      const d = <f64>(<f32>max<f64>(0, lf(moved, i) - lf(slack, i)));
+      const m = <f32>weightOf(d, movingAbove, span);
+      if (load<u8>(ok + <usize>i) == 1 && m > load<f32>(weight + o)) store<f32>(weight + o, m);
+      else {
+        store<i32>(ox + o, 0);
+        store<i32>(oy + o, 0);
+      }
+    }
+  }
+}
+
+/**
+ * motion-blend.ts warpedPasts(): per past frame k (newest first), its blend weight and whole-output-pixel offset per
+ * low-res pixel. `lumas`, `us`, `vs`, `cons`, `outWeights`, `outOx`, `outOy`: tables of m addresses; `regions`: m
+ * rects (x, y, w, h; w = 0: none); `work`: 4·(9n) + 4n bytes of scratch. The outputs need not be zeroed.
+ */
+export function warpedPasts(cur: usize, w: i32, h: i32, scale: i32, m: i32, lumas: usize, us: usize, vs: usize, cons: usize, regions: usize, staticBelow: f64, movingAbove: f64, decayStep: f64, slackFactor: f64, outWeights: usize, outOx: usize, outOy: usize, work: usize): void {
+  const n = w * h;
+  const plane = <usize>n << 2;
+  const dx = work;
+  const dy = dx + plane;
+  const slack = dy + plane;
+  const moved = slack + plane;
+  const rows = moved + plane;
+  const erodeRows = rows + plane;
+  const cumulative = erodeRows + plane;
+  const eroded = cumulative + plane;
+  const diff = eroded + plane;
+  const ok = diff + plane;
+  const wl = ok + <usize>n;
+  const g = wl + <usize>n;
+  const zero = g + <usize>n;
+  memory.fill(dx, 0, plane * 2);
+  memory.fill(ok, 1, <usize>n);
+  const span = max<f64>(1e-6, movingAbove - staticBelow);
+  let haveArea = false;
+  let ax = 0, ay = 0, ax1 = 0, ay1 = 0;
+  let haveSlack = false;
+  let decay: f64 = 1;
+  for (let k = 0; k < m; k++) {
+    const kk = <usize>k << 2;
+    const luma = <usize>load<u32>(lumas + kk);
+    const weight = <usize>load<u32>(outWeights + kk);
+    const ox = <usize>load<u32>(outOx + kk);
+    const oy = <usize>load<u32>(outOy + kk);
+    smoothedAbsDiffIn(cur, luma, w, h, 0, 0, w, h, rows, diff);
+    weightsFromDiff(diff, n, movingAbove, span, weight);
+    memory.fill(ox, 0, plane);
+    memory.fill(oy, 0, plane);
+    const r = regions + (<usize>k << 4);
+    const rw = load<i32>(r, 8);
+    if (rw > 0) {
+      const rx = load<i32>(r);
+      const ry = load<i32>(r, 4);
+      const rh = load<i32>(r, 12);
+      if (!haveArea) {
+        ax = rx; ay = ry; ax1 = rx + rw; ay1 = ry + rh; haveArea = true;
+      } else {
+        ax = min<i32>(ax, rx); ay = min<i32>(ay, ry); ax1 = max<i32>(ax1, rx + rw); ay1 = max<i32>(ay1, ry + rh);
+      }
+    }
+    if (haveArea) {
+      const u = <usize>load<u32>(us + kk);
+      const v = <usize>load<u32>(vs + kk);
+      const c = <usize>load<u32>(cons + kk);
+      followLink(dx, dy, ok, u, v, c, w, h, k == 0, ax, ay, ax1 - ax, ay1 - ay);
+      warpedLuma(dx, dy, ok, luma, w, h, scale, ax, ay, ax1 - ax, ay1 - ay, ox, oy, wl);
+      if (!haveSlack) {
+        registrationSlack(cur, w, h, slackFactor, g, zero, rows, slack);
+        haveSlack = true;
+      }
+      betterHypothesis(cur, wl, ok, w, h, ax, ay, ax1 - ax, ay1 - ay, slack, movingAbove, span, rows, moved, weight, ox, oy);
+    }
+    // The hypothesis's weight (in `weight`) eroded, limited by the newer frame's, times decayᵏ.
+    erode3x3(weight, w, h, erodeRows, eroded);
+    decay *= decayStep;
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      let e = load<f32>(eroded + o);
+      if (k > 0) {
+        const c = load<f32>(cumulative + o);
+        if (c < e) e = c;
+      }
+      store<f32>(cumulative + o, e);
+      store<f32>(weight + o, <f32>(<f64>e * decay));
+    }
+  }
+}

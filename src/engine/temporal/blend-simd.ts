@@ -43,8 +43,8 @@ interface PlanLayout {
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** The compiled module, once per process; null where WebAssembly SIMD is not available or it is turned off. */
-function blendModule(): WebAssembly.Module | null {
+/** The compiled module (wasm/blend.ts: the blend, its plan, the motion plan), once per thread; null where WebAssembly SIMD is not available or it is turned off. */
+export function temporalModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   try {
     compiled =
@@ -81,7 +81,7 @@ export class SimdBlend {
 
   /** A blender, or undefined where WebAssembly SIMD is not available (blendPlanned() then uses the typed arrays). */
   static create(): SimdBlend | undefined {
-    const module = blendModule();
+    const module = temporalModule();
     return module ? new SimdBlend(module) : undefined;
   }
 

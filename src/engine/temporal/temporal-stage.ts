@@ -4,9 +4,10 @@ import { blendPlanned, SimdBlend } from './blend-simd';
 import { isSceneCut, lumaOf, staticWeights } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';
-import { type WarpedPast, warpedPasts, warpedPlan } from './motion-blend';
+import { type WarpedPast, warpedPlan } from './motion-blend';
 import type { UnchangedTiles } from './reuse-upscaler';
 import { DEFAULT_TEMPORAL_STRENGTH, type TemporalParams, type TemporalStrength, temporalParams } from './strength';
+import { warpedPastsHere } from './warp-simd';
 import type { WarpWorker } from './warp-worker';
 
 export interface TemporalStageOptions {
@@ -212,7 +213,7 @@ export class TemporalStage implements FrameStage {
       job.catch(() => {});
       return job;
     }
-    return planOf(warpedPasts(luma, pasts, links, size, this.params));
+    return planOf(warpedPastsHere(luma, pasts, links, size, this.params));
   }
 
   /**

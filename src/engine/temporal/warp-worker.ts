@@ -1,8 +1,9 @@
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { startThreadWorker } from '../thread-worker';
 import type { MotionLink } from './motion';
-import { type PastFrame, type WarpedPast, warpedPasts } from './motion-blend';
+import type { PastFrame, WarpedPast } from './motion-blend';
 import type { TemporalParams } from './strength';
+import { warpedPastsHere } from './warp-simd';
 
 /**
  * The motion blend's low-res plan (motion-blend.ts's warpedPasts(): each past frame's weights and whole-output-pixel
@@ -58,7 +59,7 @@ export class WarpWorker {
   ): Promise<WarpedPast[]> {
     const n = Math.min(pasts.length, links.length);
     const reply = this.failure ? undefined : await this.request(cur, pasts, links, size, t, n);
-    if (!reply?.pasts || reply.pasts.length !== n) return warpedPasts(cur, pasts, links, size, t);
+    if (!reply?.pasts || reply.pasts.length !== n) return warpedPastsHere(cur, pasts, links, size, t);
     this.fromWorker++;
     return reply.pasts.map((p, k) => ({ ...p, output: pasts[k].output }));
   }
@@ -125,7 +126,11 @@ function workerMain(port: NonNullable<typeof parentPort>): void {
   port.on('message', (q: WarpRequest) => {
     try {
       const pasts = q.pastLumas.map((luma) => ({ luma, output: new Uint8Array(0) }));
-      const warped = warpedPasts(q.cur, pasts, q.links, q.size, q.t).map(({ weight, ox, oy }) => ({ weight, ox, oy }));
+      const warped = warpedPastsHere(q.cur, pasts, q.links, q.size, q.t).map(({ weight, ox, oy }) => ({
+        weight,
+        ox,
+        oy,
+      }));
       const buffers = warped.flatMap((p) => [p.weight.buffer, p.ox.buffer, p.oy.buffer] as ArrayBuffer[]);
       port.postMessage({ id: q.id, pasts: warped } satisfies WarpReply, buffers);
     } catch (err) {
