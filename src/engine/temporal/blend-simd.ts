@@ -6,10 +6,10 @@ import {
   type PlanSize,
   type WarpedRows,
 } from './blend-plan';
-import { BLEND_SIMD_WASM } from './blend-simd-wasm';
+import { TEMPORAL_WASM } from './temporal-wasm';
 
 /**
- * The per-output-pixel blend (blend-plan.ts blendOnCpu()) in WebAssembly SIMD (wasm/blend.ts): the same arithmetic
+ * The per-output-pixel blend (blend-plan.ts blendOnCpu()) in WebAssembly SIMD (wasm/temporal.ts): the same arithmetic
  * in two f64 lanes, so the same bytes, in about half the time of the typed arrays (docs/dev/engine.md). The frames
  * live in the module's memory while they are pasts: each new output is copied in once when it is blended and stays
  * there for the next frames' blends; a past that is not there (after a resume's priming) is copied in when first
@@ -19,7 +19,7 @@ import { BLEND_SIMD_WASM } from './blend-simd-wasm';
 
 /** Bytes at the start of the memory for the kernel's per-block scratch (weights and source addresses). */
 const SCRATCH = 256;
-/** The kernel's own limit on past frames per block (wasm/blend.ts MAX_PASTS). */
+/** The kernel's own limit on past frames per block (wasm/temporal.ts MAX_PASTS). */
 const MAX_PASTS = 16;
 const PAGE = 65536;
 /** wasm32's limit: 4 GiB. */
@@ -43,12 +43,12 @@ interface PlanLayout {
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** The compiled module (wasm/blend.ts: the blend, its plan, the motion plan), once per thread; null where WebAssembly SIMD is not available or it is turned off. */
+/** The compiled module (wasm/temporal.ts: the blend, its plan, the motion plan), once per thread; null where WebAssembly SIMD is not available or it is turned off. */
 export function temporalModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   try {
     compiled =
-      process.env.HUAJU4K_BLEND_SIMD === '0' ? null : new WebAssembly.Module(Buffer.from(BLEND_SIMD_WASM, 'base64'));
+      process.env.HUAJU4K_BLEND_SIMD === '0' ? null : new WebAssembly.Module(Buffer.from(TEMPORAL_WASM, 'base64'));
   } catch {
     compiled = null;
   }
@@ -201,7 +201,7 @@ export class SimdBlend {
   }
 
   /**
-   * The motion blend's rows planned here (wasm/blend.ts planWarped(), motion-blend.ts planWarpedRow()'s numbers) and
+   * The motion blend's rows planned here (wasm/temporal.ts planWarped(), motion-blend.ts planWarpedRow()'s numbers) and
    * copied back into the plan, which is then complete. Returns its blocks.
    */
   private planHere(rawAt: number, { plan, size }: PlannedBlend, warped: WarpedRows, at: PlanLayout): number {

@@ -4,7 +4,7 @@ import type { MotionLink } from './motion';
 import { FLOW_SLACK, type PastFrame, type WarpedPast, warpedPasts } from './motion-blend';
 
 /**
- * The motion blend's low-res plan (motion-blend.ts warpedPasts()) in WebAssembly (wasm/blend.ts warpedPasts): the
+ * The motion blend's low-res plan (motion-blend.ts warpedPasts()) in WebAssembly (wasm/temporal.ts warpedPasts): the
  * same arithmetic, scalar f64 with each value rounded where the typed arrays store it, so the same numbers (issue
  * 33: the warp worker's per-input-pixel work). The frame's planes are copied into the module's memory for each
  * call and the weights and offsets copied out. Where the module is not available, or its memory cannot grow, the

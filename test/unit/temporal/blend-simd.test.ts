@@ -15,7 +15,7 @@ import { SimdBlend, simdBlendBytes } from '../../../src/engine/temporal/blend-si
 import { createTemporal } from '../../../src/engine/temporal/create';
 import { type WarpedPast, warpedPlan } from '../../../src/engine/temporal/motion-blend';
 import { clipPath } from '../../../tools/models/calibrate';
-import { BLEND_WASM_MODULE, blendWasmModule, compileBlendWasm } from '../../../tools/wasm/build';
+import { compileTemporalWasm, TEMPORAL_WASM_MODULE, temporalWasmModule } from '../../../tools/wasm/build';
 import { clip, freshDir } from '../engine/helpers';
 import { videoStreamHash } from '../resume/helpers';
 import { ReplicateUpscaler, rng } from './frames';
@@ -103,10 +103,10 @@ function randomWarped(
 }
 
 describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
-  it('the module in the source is wasm/blend.ts compiled now (npm run build:wasm)', async function () {
+  it('the module in the source is wasm/temporal.ts compiled now (npm run build:wasm)', async function () {
     this.timeout(60000);
-    const binary = await compileBlendWasm();
-    assert.equal(readFileSync(BLEND_WASM_MODULE, 'utf8'), blendWasmModule(binary), 'run npm run build:wasm');
+    const binary = await compileTemporalWasm();
+    assert.equal(readFileSync(TEMPORAL_WASM_MODULE, 'utf8'), temporalWasmModule(binary), 'run npm run build:wasm');
   });
 
   it('gives the typed arrays’ bytes for every scale, number of pasts, in place and shifted', () => {

@@ -1,10 +1,11 @@
-// AssemblyScript: the per-output-pixel half of the temporal blend (src/engine/temporal/blend-plan.ts blendOnCpu()),
-// in WebAssembly SIMD. Compiled by `npm run build:wasm` into src/engine/temporal/blend-simd-wasm.ts.
-//
-// Per output byte of a blended block: a = fround(norm·raw); a = fround(a + wₖ·pastₖ[j + oₖ]) for each past with a
-// weight, in order; out = ⌊a + 0.5⌋. Two f64 lanes: every product of a float32 weight and a byte is exact in f64,
-// and each sum is rounded to f64 and then to f32 exactly as the typed-array code's Math.fround(… + …) does, so the
-// bytes are the same.
+// AssemblyScript: the temporal stage's per-pixel kernels, compiled by `npm run build:wasm` into
+// src/engine/temporal/temporal-wasm.ts. Each computes what its TypeScript original computes, to the bit:
+// - blendBlocks: the per-output-pixel blend (blend-plan.ts blendOnCpu()), in SIMD. Per output byte of a blended
+//   block: a = fround(norm·raw); a = fround(a + wₖ·pastₖ[j + oₖ]) for each past with a weight, in order;
+//   out = ⌊a + 0.5⌋. Two f64 lanes: every product of a float32 weight and a byte is exact in f64, and each sum is
+//   rounded to f64 and then to f32 exactly as the typed-array code's Math.fround(… + …) does.
+// - planWarped: the motion blend's rows (motion-blend.ts planWarpedRow()).
+// - warpedPasts: the motion blend's low-res plan (motion-blend.ts warpedPasts()), scalar f64.
 
 /** The block's pasts, gathered once: f64 weights at SCRATCH, u32 source addresses (past + shift) at SCRATCH + 128. */
 const MAX_PASTS: i32 = 16;
