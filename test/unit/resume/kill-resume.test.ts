@@ -47,19 +47,33 @@ interface KillResult {
  * victim exists: between two segments the encoder is briefly gone, and a short clip's decoder may have finished,
  * so a kill there would test nothing (an engine kill with no ffmpeg child to orphan) or the wrong thing.
  */
+/** The encoder of the segment being written: the newest segment's (an older one may still be finishing). */
+function openSegmentEncoder(procs: Array<{ pid: number; args: string }>) {
+  const segment = (args: string) => Number(/seg-(\d+)\.\d+\.partial\.mp4/.exec(args)?.[1] ?? -1);
+  const encoders = procs.filter((p) => segment(p.args) >= 0);
+  return encoders.sort((a, b) => segment(b.args) - segment(a.args))[0];
+}
+
 async function runAndKill(args: string[], frame: number, target: Target): Promise<KillResult> {
   const child = startCli(args, ENV);
   let atFrame = -1;
   let kids: number[] = [];
   const result = await collect(child, (e: EngineEvent) => {
     if (atFrame >= 0 || e.type !== 'progress' || e.frame < frame) return;
+    // Held while its children are looked at: a fast engine would otherwise close the segment (or the whole job)
+    // between this event and the kill, and the kill would hit an encoder that had finished its work.
+    child.kill('SIGSTOP');
     const procs = childProcesses(child.pid ?? 0);
-    const encoder = procs.find((p) => p.args.includes('.partial.mp4'));
-    if (target === 'engine' ? procs.length === 0 : !encoder) return;
+    const encoder = openSegmentEncoder(procs);
+    if (target === 'engine' ? procs.length === 0 : !encoder) {
+      child.kill('SIGCONT');
+      return;
+    }
     atFrame = e.frame;
     kids = procs.map((p) => p.pid);
     if (encoder && target === 'encoder') process.kill(encoder.pid, 'SIGKILL');
     else child.kill('SIGKILL');
+    child.kill('SIGCONT');
   });
   return { result, atFrame, kids };
 }
