@@ -510,3 +510,64 @@ export function warpedPasts(cur: usize, w: i32, h: i32, scale: i32, m: i32, luma
     }
   }
 }
+
+/**
+ * temporal-stage.ts's static blend plan (no motion): per past frame k (newest first) its static weight — the 3×3
+ * smoothed luma difference to the current frame mapped to a weight, eroded, never above the newer frame's — times
+ * decayᵏ, then blend-plan.ts staticPlan()'s normalisation, blocks whose every weighted past is the new output's own
+ * bytes (`same`) left out. `lumas`: a table of m addresses; outputs w0 and m weight planes; `work`: 5·4n bytes.
+ * Returns the blocks to blend.
+ */
+export function planStatic(cur: usize, w: i32, h: i32, m: i32, lumas: usize, staticBelow: f64, movingAbove: f64, decayStep: f64, same: usize, w0: usize, weights: usize, work: usize): i32 {
+  const n = w * h;
+  const plane = <usize>n << 2;
+  const diff = work;
+  const soft = diff + plane;
+  const rows = soft + plane;
+  const erodeRows = rows + plane;
+  const cumulative = erodeRows + plane;
+  const span = max<f64>(1e-6, movingAbove - staticBelow);
+  let decay: f64 = 1;
+  for (let k = 0; k < m; k++) {
+    const weight = weights + <usize>k * plane;
+    smoothedAbsDiffIn(cur, <usize>load<u32>(lumas + (<usize>k << 2)), w, h, 0, 0, w, h, rows, diff);
+    weightsFromDiff(diff, n, movingAbove, span, soft);
+    // The eroded weights (in `diff`, free again), limited by the newer frame's, then times decayᵏ.
+    erode3x3(soft, w, h, erodeRows, diff);
+    decay *= decayStep;
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      let s = load<f32>(diff + o);
+      if (k > 0) {
+        const c = load<f32>(cumulative + o);
+        if (c < s) s = c;
+      }
+      store<f32>(cumulative + o, s);
+      store<f32>(weight + o, <f32>(decay * <f64>s));
+    }
+  }
+  let blocks = 0;
+  for (let p = 0; p < n; p++) {
+    const o = <usize>p << 2;
+    let sum: f64 = 1;
+    let last = -1;
+    for (let k = 0; k < m; k++) {
+      const v = load<f32>(weights + <usize>k * plane + o);
+      sum += <f64>v;
+      if (v > 0) last = k;
+    }
+    if (sum <= 1 || (same != 0 && last < <i32>load<u8>(same + <usize>p))) {
+      store<f32>(w0 + o, 0);
+      for (let k = 0; k < m; k++) store<f32>(weights + <usize>k * plane + o, 0);
+      continue;
+    }
+    const norm = 1 / sum;
+    store<f32>(w0 + o, <f32>norm);
+    for (let k = 0; k < m; k++) {
+      const at = weights + <usize>k * plane + o;
+      store<f32>(at, <f32>(<f64>load<f32>(at) * norm));
+    }
+    blocks++;
+  }
+  return blocks;
+}

@@ -1,3 +1,5 @@
+import { type MaskThresholds, staticWeights } from './change-mask';
+
 /**
  * The temporal blend split in two: what is decided per low-res pixel (weights, and with motion where each past is
  * read), a `BlendPlan`, and what runs per output pixel, which carries the plan out. The plan is made in TypeScript
@@ -29,6 +31,17 @@ export interface BlendPlan {
    * frames (blend-simd.ts) plans every row from it itself, with the same numbers.
    */
   warped?: WarpedRows;
+  /** What planRow plans from, where it is the static blend's (stillPlan()): likewise. */
+  still?: StillRows;
+}
+
+/** The static blend's inputs: the current luma and each past's (newest first), the masks' thresholds and decay. */
+export interface StillRows {
+  cur: Uint8Array;
+  lumas: readonly Uint8Array[];
+  t: MaskThresholds & { decay: number };
+  /** Per low-res pixel, how many newest pasts are the new output's own bytes in place (absent: none). */
+  same?: Uint8Array;
 }
 
 /** The motion blend's per-block inputs: the new output, each past's weight and whole-output-pixel offset. */
@@ -72,6 +85,60 @@ export function staticPlan(pasts: Uint8Array[], weights: Float32Array[], pixels:
     blocks++;
   }
   return { w0, weights: normalised, pasts, blocks };
+}
+
+/**
+ * Per past frame k (newest first), per low-res pixel: decayᵏ × its static weight (change-mask.ts staticWeights),
+ * never above the newer frame's (static since frame t−k).
+ */
+export function stillWeights(
+  cur: Uint8Array,
+  lumas: readonly Uint8Array[],
+  width: number,
+  height: number,
+  t: MaskThresholds & { decay: number },
+): Float32Array[] {
+  const weights: Float32Array[] = [];
+  let cumulative: Float32Array | undefined;
+  let w = 1;
+  for (const luma of lumas) {
+    const s = staticWeights(cur, luma, width, height, t);
+    if (cumulative) for (let i = 0; i < s.length; i++) if (cumulative[i] < s[i]) s[i] = cumulative[i];
+    cumulative = s;
+    w *= t.decay;
+    const wk = new Float32Array(s.length);
+    for (let i = 0; i < s.length; i++) wk[i] = w * s[i];
+    weights.push(wk);
+  }
+  return weights;
+}
+
+/**
+ * The static blend's plan (stillWeights(), then staticPlan()), made when its first row is asked for: its weights
+ * need the rows around each pixel, so the whole plan is made then (BlendPlan.planRow; a planner that holds the frames
+ * makes it from `still` instead).
+ */
+export function stillPlan(still: StillRows, pasts: Uint8Array[], size: PlanSize): BlendPlan {
+  const n = size.width * size.height;
+  const plan: BlendPlan = {
+    w0: new Float32Array(n),
+    weights: pasts.map(() => new Float32Array(n)),
+    pasts,
+    blocks: 0,
+    still,
+  };
+  let made = false;
+  plan.planRow = () => {
+    if (made) return;
+    made = true;
+    const weights = stillWeights(still.cur, still.lumas, size.width, size.height, still.t);
+    const whole = staticPlan(pasts, weights, n, still.same);
+    // In place: blendOnCpu() holds the plan's arrays.
+    plan.w0.set(whole.w0);
+    for (let k = 0; k < pasts.length; k++) plan.weights[k].set(whole.weights[k]);
+    plan.blocks += whole.blocks;
+  };
+  return plan;
 }
 
 /** A frame's blend as decided on the low-res input (TemporalStage.plan()), not carried out yet. */

@@ -4,6 +4,7 @@ import {
   completePlan,
   type PlannedBlend,
   type PlanSize,
+  type StillRows,
   type WarpedRows,
 } from './blend-plan';
 import { TEMPORAL_WASM } from './temporal-wasm';
@@ -27,7 +28,7 @@ const MAX_PAGES = 65536;
 
 type Kernel = (...args: number[]) => number;
 
-/** Where a plan's planes are in the memory (byte offsets); n = blocks, m = pasts. */
+/** Where a plan's planes are in the memory (byte offsets); n = blocks, m = pasts; `input`: a planner's inputs. */
 interface PlanLayout {
   n: number;
   m: number;
@@ -35,11 +36,11 @@ interface PlanLayout {
   weights: number;
   shifts: number;
   pasts: number;
-  inWeights: number;
-  inOx: number;
-  inOy: number;
-  same: number;
+  input: number;
 }
+
+/** What a plan's rows left to plan are planned from (blend-plan.ts). */
+type LazyRows = { warped: WarpedRows; still?: undefined } | { still: StillRows; warped?: undefined };
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -59,6 +60,7 @@ export class SimdBlend {
   private readonly memory: WebAssembly.Memory;
   private readonly blendBlocks: Kernel;
   private readonly planWarped: Kernel;
+  private readonly planStatic: Kernel;
   /** Frames held in the memory (pasts, and the last output), by the buffer they were copied from. */
   private readonly slots = new Map<Uint8Array, number>();
   private free: number[] = [];
@@ -69,7 +71,7 @@ export class SimdBlend {
   failure: string | undefined;
   /** Blends carried out here. */
   runs = 0;
-  /** Motion blend plans made here (planWarped). */
+  /** Plans made here (planWarped, planStatic). */
   plans = 0;
 
   private constructor(module: WebAssembly.Module) {
@@ -77,6 +79,7 @@ export class SimdBlend {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.blendBlocks = instance.exports.blendBlocks as Kernel;
     this.planWarped = instance.exports.planWarped as Kernel;
+    this.planStatic = instance.exports.planStatic as Kernel;
   }
 
   /** A blender, or undefined where WebAssembly SIMD is not available (blendPlanned() then uses the typed arrays). */
@@ -88,7 +91,7 @@ export class SimdBlend {
   /** What blendPlannedOnCpu() returns for this plan: a new buffer, or raw itself where no block is blended. */
   blend(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
     // The motion blend's rows not planned yet are planned in the module too, from what planRow would read.
-    const here = this.lazyWarped(raw, planned);
+    const here = this.lazyRows(raw, planned);
     if (!here) completePlan(planned);
     if (!here && planned.plan.blocks === 0) return raw;
     if (!this.usable(planned)) return blendPlannedOnCpu(raw, planned);
@@ -105,7 +108,7 @@ export class SimdBlend {
    * module where they are left to plan (planWarpedRow()'s numbers), else as completePlan() does.
    */
   complete(raw: Uint8Array, planned: PlannedBlend): BlendPlan {
-    const here = this.lazyWarped(raw, planned);
+    const here = this.lazyRows(raw, planned);
     if (here && this.usable(planned))
       try {
         this.place(raw, planned, here);
@@ -116,9 +119,11 @@ export class SimdBlend {
     return completePlan(planned);
   }
 
-  /** The plan's motion rows, where they are left to plan from this output. */
-  private lazyWarped(raw: Uint8Array, { plan }: PlannedBlend): WarpedRows | undefined {
-    return plan.planRow && plan.warped?.raw === raw ? plan.warped : undefined;
+  /** What the plan's rows are to be planned from, where they are left to plan (and, with motion, from this output). */
+  private lazyRows(raw: Uint8Array, { plan }: PlannedBlend): LazyRows | undefined {
+    if (!plan.planRow) return undefined;
+    if (plan.warped?.raw === raw) return { warped: plan.warped };
+    return plan.still && { still: plan.still };
   }
 
   private usable({ plan }: PlannedBlend): boolean {
@@ -131,9 +136,9 @@ export class SimdBlend {
     this.slots.clear();
   }
 
-  private run(raw: Uint8Array, planned: PlannedBlend, warped: WarpedRows | undefined): Uint8Array {
+  private run(raw: Uint8Array, planned: PlannedBlend, lazy: LazyRows | undefined): Uint8Array {
     const { plan, size } = planned;
-    const { rawAt, at, blocks } = this.place(raw, planned, warped);
+    const { rawAt, at, blocks } = this.place(raw, planned, lazy);
     if (blocks === 0) return raw;
     const u8 = new Uint8Array(this.memory.buffer);
     const bytes = raw.length;
@@ -151,9 +156,10 @@ export class SimdBlend {
 
   /**
    * The frames and the plan in the memory: the new output and its pasts in their slots (every other slot let go),
-   * the plan copied in, or planned here from `warped` (and copied back, complete). Returns where, and its blocks.
+   * the plan copied in, or planned here from what its rows are planned from (and copied back, complete). Returns
+   * where, and its blocks.
    */
-  private place(raw: Uint8Array, { plan, size }: PlannedBlend, warped: WarpedRows | undefined) {
+  private place(raw: Uint8Array, { plan, size }: PlannedBlend, lazy: LazyRows | undefined) {
     if (raw.length !== this.frameBytes) this.reset(raw.length);
     // Only this output and its pasts can be read again: the next frame's pasts are this one and its newest pasts.
     const keep = new Set<Uint8Array>([raw, ...plan.pasts]);
@@ -164,29 +170,33 @@ export class SimdBlend {
       }
     const rawAt = this.slotOf(raw);
     const pastAt = plan.pasts.map((p) => this.slotOf(p));
-    const at = this.layout(size, plan.weights.length, warped !== undefined);
+    const m = plan.weights.length;
+    const n = size.width * size.height;
+    // The planners' inputs: the warp plan's weights and offsets and `same`; the static plan's lumas, `same`, work.
+    const inputs = lazy?.warped ? 12 * m * n + n : lazy?.still ? (m + 2) * n + 16 + 20 * n : 0;
+    const at = this.layout(size, m, inputs);
     new Uint32Array(this.memory.buffer, at.pasts, pastAt.length).set(pastAt);
-    const blocks = warped ? this.planHere(rawAt, { plan, size }, warped, at) : this.copyPlan(plan, at);
+    let blocks: number;
+    if (lazy?.warped) blocks = this.planWarpedHere(rawAt, { plan, size }, lazy.warped, at);
+    else if (lazy?.still) blocks = this.planStillHere({ plan, size }, lazy.still, at);
+    else blocks = this.copyPlan(plan, at);
     return { rawAt, at, blocks };
   }
 
   /**
-   * The plan's places after the last slot: w0, m weight planes, m shift planes, m past addresses, and for a plan
-   * made here its inputs (m weight, ox and oy planes, the `same` plane); the memory grown to hold them.
+   * The plan's places after the last slot: w0, m weight planes, m shift planes, m past addresses, then `inputs` bytes
+   * for a planner's inputs; the memory grown to hold them.
    */
-  private layout(size: PlanSize, m: number, inputs: boolean): PlanLayout {
+  private layout(size: PlanSize, m: number, inputs: number): PlanLayout {
     const n = size.width * size.height;
     const plane = n * 4;
     const w0 = this.top;
     const weights = w0 + plane;
     const shifts = weights + m * plane;
     const pasts = shifts + m * plane;
-    const inWeights = pasts + m * 4;
-    const inOx = inWeights + m * plane;
-    const inOy = inOx + m * plane;
-    const same = inOy + m * plane;
-    this.ensure(inputs ? same + n : inWeights);
-    return { n, m, w0, weights, shifts, pasts, inWeights, inOx, inOy, same };
+    const input = Math.ceil((pasts + m * 4) / 16) * 16;
+    this.ensure(input + inputs);
+    return { n, m, w0, weights, shifts, pasts, input };
   }
 
   /** A plan made in TypeScript, copied in. Returns its blocks. */
@@ -201,31 +211,59 @@ export class SimdBlend {
   }
 
   /**
-   * The motion blend's rows planned here (wasm/temporal.ts planWarped(), motion-blend.ts planWarpedRow()'s numbers) and
-   * copied back into the plan, which is then complete. Returns its blocks.
+   * The motion blend's rows planned here (wasm/temporal.ts planWarped(), motion-blend.ts planWarpedRow()'s numbers)
+   * and copied back into the plan, which is then complete. Returns its blocks.
    */
-  private planHere(rawAt: number, { plan, size }: PlannedBlend, warped: WarpedRows, at: PlanLayout): number {
+  private planWarpedHere(rawAt: number, { plan, size }: PlannedBlend, warped: WarpedRows, at: PlanLayout): number {
     const { n, m } = at;
     const mem = this.memory.buffer;
-    const f32 = (offset: number) => new Float32Array(mem, offset, n);
-    const i32 = (offset: number) => new Int32Array(mem, offset, n);
+    const [inWeights, inOx, inOy, same] = [0, 1, 2, 3].map((j) => at.input + j * m * n * 4);
     // The outputs start zeroed (w0 and the shifts are written only where used).
     new Uint8Array(mem, at.w0, (1 + 2 * m) * n * 4).fill(0);
     warped.pasts.forEach((q, k) => {
-      f32(at.inWeights + k * n * 4).set(q.weight);
-      i32(at.inOx + k * n * 4).set(q.ox);
-      i32(at.inOy + k * n * 4).set(q.oy);
+      new Float32Array(mem, inWeights + k * n * 4, n).set(q.weight);
+      new Int32Array(mem, inOx + k * n * 4, n).set(q.ox);
+      new Int32Array(mem, inOy + k * n * 4, n).set(q.oy);
     });
-    if (warped.same) new Uint8Array(mem, at.same, n).set(warped.same);
+    if (warped.same) new Uint8Array(mem, same, n).set(warped.same);
     const { width: w, height: h, scale: s } = size;
-    const same = warped.same ? at.same : 0;
-    const ins = [at.inWeights, at.inOx, at.inOy, same, warped.agreeLimit] as const;
+    const ins = [inWeights, inOx, inOy, warped.same ? same : 0, warped.agreeLimit] as const;
     const blocks = this.planWarped(rawAt, w, h, s, m, at.pasts, ...ins, at.w0, at.weights, at.shifts);
+    return this.planned(plan, at, blocks);
+  }
+
+  /** The static blend's plan made here (wasm/temporal.ts planStatic(), stillPlan()'s numbers), copied back. */
+  private planStillHere({ plan, size }: PlannedBlend, still: StillRows, at: PlanLayout): number {
+    const { n, m } = at;
+    const mem = this.memory.buffer;
+    const u8 = new Uint8Array(mem);
+    // At `input`: cur, the m past lumas, `same`, then the work planes (16-byte aligned).
+    const lumaAt = (k: number) => at.input + (1 + k) * n;
+    u8.set(still.cur, at.input);
+    for (const [k, luma] of still.lumas.entries()) u8.set(luma, lumaAt(k));
+    const same = at.input + (1 + m) * n;
+    if (still.same) u8.set(still.same, same);
+    const work = Math.ceil((same + n) / 16) * 16;
+    // The kernel reads the lumas' addresses where the pasts' are; the pasts' are put back after.
+    const table = new Uint32Array(mem, at.pasts, m);
+    const pastAt = Uint32Array.from(table);
+    table.set(still.lumas.map((_, k) => lumaAt(k)));
+    const { staticBelow, movingAbove, decay } = still.t;
+    const masks = [staticBelow, movingAbove, decay, still.same ? same : 0] as const;
+    const blocks = this.planStatic(at.input, size.width, size.height, m, at.pasts, ...masks, at.w0, at.weights, work);
+    table.set(pastAt);
+    return this.planned(plan, at, blocks);
+  }
+
+  /** The plan made here copied back into `plan`, which is then complete. Returns its blocks. */
+  private planned(plan: BlendPlan, at: PlanLayout, blocks: number): number {
+    const { n, m } = at;
+    const mem = this.memory.buffer;
     plan.planRow = undefined;
-    plan.w0.set(f32(at.w0));
+    plan.w0.set(new Float32Array(mem, at.w0, n));
     for (let k = 0; k < m; k++) {
-      plan.weights[k].set(f32(at.weights + k * n * 4));
-      plan.shifts?.[k].set(i32(at.shifts + k * n * 4));
+      plan.weights[k].set(new Float32Array(mem, at.weights + k * n * 4, n));
+      plan.shifts?.[k].set(new Int32Array(mem, at.shifts + k * n * 4, n));
     }
     plan.blocks = blocks;
     this.plans++;
@@ -270,8 +308,10 @@ export class SimdBlend {
  */
 export function simdBlendBytes(outBytes: number, scale: number, pasts: number): number {
   const blocks = outBytes / (3 * scale * scale);
-  const planBytes = blocks * (4 * (1 + 2 * pasts) + 4 * 3 * pasts + 1) + 4 * pasts;
-  return SCRATCH + (pasts + 2) * outBytes + Math.ceil(planBytes);
+  // Per block: w0, the weights and shifts, and the larger of the two planners' inputs (place()).
+  const inputs = Math.max(12 * pasts + 1, pasts + 2 + 20);
+  const planBytes = blocks * (4 * (1 + 2 * pasts) + inputs) + 4 * pasts + 32;
+  return SCRATCH + (pasts + 2) * (outBytes + 16) + Math.ceil(planBytes);
 }
 
 /** Carries a planned blend out: with `simd` where it has one, else the typed arrays; the same bytes either way. */

@@ -1,7 +1,7 @@
 import type { FrameStage, PipelineFrame } from '../frame-stage';
-import { completePlan, type PlannedBlend, type PlanSize, staticPlan } from './blend-plan';
+import { completePlan, type PlannedBlend, type PlanSize, stillPlan, stillWeights } from './blend-plan';
 import { blendPlanned, SimdBlend } from './blend-simd';
-import { isSceneCut, lumaOf, staticWeights } from './change-mask';
+import { isSceneCut, lumaOf } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
 import type { MotionEstimator, MotionLink } from './motion';
 import { type WarpedPast, warpedPlan } from './motion-blend';
@@ -256,29 +256,24 @@ export class TemporalStage implements FrameStage {
     const size: PlanSize = { width: iw, height: ih, scale: ow / iw };
     if (link && integer) return this.planMoving(frame, luma, link, size, mode);
     // Per low-res pixel and past frame k: decay^k × (static since frame t−k), non-increasing in k.
-    const n = this.history.size;
-    const weights: Float32Array[] = [];
-    const pasts: Uint8Array[] = [];
-    let cumulative: Float32Array | undefined;
-    let w = 1;
-    for (let k = 0; k < n; k++) {
+    const entries: HistoryEntry[] = [];
+    for (let k = 0; k < this.history.size; k++) {
       const e = this.history.at(k);
       if (!e || e.output.length !== raw.length) break;
-      const s = staticWeights(luma, e.luma, iw, ih, this.params);
-      if (cumulative) for (let i = 0; i < s.length; i++) if (cumulative[i] < s[i]) s[i] = cumulative[i];
-      cumulative = s;
-      w *= this.params.decay;
-      const wk = new Float32Array(s.length);
-      for (let i = 0; i < s.length; i++) wk[i] = w * s[i];
-      weights.push(wk);
-      pasts.push(e.output);
+      entries.push(e);
     }
-    if (weights.length === 0) return undefined;
+    if (entries.length === 0) return undefined;
     this.blended++;
-    if (integer) return { plan: staticPlan(pasts, weights, iw * ih, this.sameDepth(raw, size)), size };
+    const lumas = entries.map((e) => e.luma);
+    const pasts = entries.map((e) => e.output);
+    if (integer) {
+      const still = { cur: luma, lumas, t: this.params, same: this.sameDepth(raw, size) };
+      const planned = { plan: stillPlan(still, pasts, size), size };
+      return mode === 'plan' ? { plan: completePlan(planned), size } : planned;
+    }
     const out = Buffer.allocUnsafeSlow(raw.length);
     out.set(raw);
-    blendMapped(raw, pasts, weights, out, iw, ih, ow, oh);
+    blendMapped(raw, pasts, stillWeights(luma, lumas, iw, ih, this.params), out, iw, ih, ow, oh);
     return out;
   }
 }

@@ -10,10 +10,12 @@ import {
   blendPlannedOnCpu,
   completePlan,
   type PlannedBlend,
+  stillPlan,
 } from '../../../src/engine/temporal/blend-plan';
 import { SimdBlend, simdBlendBytes } from '../../../src/engine/temporal/blend-simd';
 import { createTemporal } from '../../../src/engine/temporal/create';
 import { type WarpedPast, warpedPlan } from '../../../src/engine/temporal/motion-blend';
+import { temporalParams } from '../../../src/engine/temporal/strength';
 import { clipPath } from '../../../tools/models/calibrate';
 import { compileTemporalWasm, TEMPORAL_WASM_MODULE, temporalWasmModule } from '../../../tools/wasm/build';
 import { clip, freshDir } from '../engine/helpers';
@@ -219,6 +221,39 @@ describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
     assert.ok(shiftedUses > 100, `${shiftedUses} shifted pasts used`);
     assert.ok(dropped > 100, `${dropped} shifted pasts left out`);
     assert.equal(simd.failure, undefined);
+  });
+
+  it('plans the static blend in the module: the same plan and bytes as stillPlan() and the typed arrays', () => {
+    const r = rng(38);
+    const simd = SimdBlend.create();
+    assert.ok(simd);
+    let made = 0;
+    for (const scale of [1, 2, 4])
+      for (const m of [1, 2, 3, 5]) {
+        const size = { width: 10 + Math.floor(r() * 20), height: 6 + Math.floor(r() * 12), scale };
+        const n = size.width * size.height;
+        const bytes = n * scale * scale * 3;
+        // Lumas that differ from the current one in patches, by amounts on both sides of the masks' thresholds.
+        const cur = Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+        const lumas = Array.from({ length: m }, () =>
+          cur.map((v) => (r() < 0.2 ? (v + Math.floor(r() * 40)) & 255 : v)),
+        );
+        const same = m > 1 && r() < 0.6 ? Uint8Array.from({ length: n }, () => Math.floor(r() * (m + 1))) : undefined;
+        const still = { cur, lumas, t: temporalParams(m > 3 ? 'high' : 'medium'), same };
+        const raw = randomFrame(r, bytes);
+        const pasts = Array.from({ length: m }, () => randomFrame(r, bytes));
+        const a = { plan: stillPlan(still, pasts, size), size };
+        const b = { plan: stillPlan(still, pasts, size), size };
+        const want = blendPlannedOnCpu(raw, a);
+        const got = simd.blend(raw, b);
+        const what = `×${scale}, ${m} pasts${same ? ', some the output’s own bytes' : ''}`;
+        assert.ok(Buffer.from(got).equals(want), what);
+        assert.equal(b.plan.blocks, a.plan.blocks, what);
+        assert.deepEqual([b.plan.w0, b.plan.weights], [a.plan.w0, a.plan.weights], what);
+        if (a.plan.blocks > 0) made++;
+      }
+    assert.equal(simd.plans, 12, 'every plan made in the module');
+    assert.ok(made >= 10, `${made} plans blend something`);
   });
 
   it('completes a plan for the blend graph: the motion rows planned in the module, the same plan as in TypeScript', () => {
