@@ -498,16 +498,24 @@ export function warpedPasts(cur: usize, w: i32, h: i32, scale: i32, m: i32, luma
     // The hypothesis's weight (in `weight`) eroded, limited by the newer frame's, times decayᵏ.
     erode3x3(weight, w, h, erodeRows, eroded);
     decay *= decayStep;
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 2;
-      let e = load<f32>(eroded + o);
-      if (k > 0) {
-        const c = load<f32>(cumulative + o);
-        if (c < e) e = c;
-      }
-      store<f32>(cumulative + o, e);
-      store<f32>(weight + o, <f32>(<f64>e * decay));
+    limitAndDecay(eroded, cumulative, n, k == 0, decay, weight);
+  }
+}
+
+/**
+ * Eroded weights (k = 0: `first`) limited by the newer frame's (`cumulative`, which takes them), times decayᵏ into
+ * `weight`: the f32 weights of warpedPasts() and stillWeights().
+ */
+function limitAndDecay(eroded: usize, cumulative: usize, n: i32, first: bool, decay: f64, weight: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    let e = load<f32>(eroded + o);
+    if (!first) {
+      const c = load<f32>(cumulative + o);
+      if (c < e) e = c;
     }
+    store<f32>(cumulative + o, e);
+    store<f32>(weight + o, <f32>(<f64>e * decay));
   }
 }
 
@@ -535,16 +543,7 @@ export function planStatic(cur: usize, w: i32, h: i32, m: i32, lumas: usize, sta
     // The eroded weights (in `diff`, free again), limited by the newer frame's, then times decayᵏ.
     erode3x3(soft, w, h, erodeRows, diff);
     decay *= decayStep;
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 2;
-      let s = load<f32>(diff + o);
-      if (k > 0) {
-        const c = load<f32>(cumulative + o);
-        if (c < s) s = c;
-      }
-      store<f32>(cumulative + o, s);
-      store<f32>(weight + o, <f32>(decay * <f64>s));
-    }
+    limitAndDecay(diff, cumulative, n, k == 0, decay, weight);
   }
   let blocks = 0;
   for (let p = 0; p < n; p++) {
