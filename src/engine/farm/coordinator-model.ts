@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ExitCode } from '../../protocol/engine-events';
 import { CUDA_PROVIDERS_ENV } from '../device/cuda-providers';
 import { checkGpuChoice, gpuFromEnv } from '../device/gpu-choice';
 import { cachedCpuTile } from '../device/open-model';
@@ -15,6 +16,7 @@ import {
   graphFor,
   Int8UnavailableError,
   inspectModel,
+  ModelError,
   type ModelFile,
   type Precision,
 } from '../model/loader';
@@ -64,7 +66,7 @@ export async function describeCoordinatorModel(o: CoordinatorModelOptions): Prom
     const { inputName: _i, outputName: _o, ...model } = nullModelMeta();
     return { model, tile: o.tile === 'auto' ? 0 : o.tile, upscaler: standIn(model.scale), warnings: [] };
   }
-  const file = inspectModel(o.modelRef);
+  const file = inspectOrRefuse(o.modelRef);
   if (file.declaredScale === undefined || process.env[CUDA_PROVIDERS_ENV]) return undefined;
   const selection = await cpuSelection(o.ep, o.gpu ?? gpuFromEnv());
   if (!selection) return undefined;
@@ -80,6 +82,16 @@ export async function describeCoordinatorModel(o: CoordinatorModelOptions): Prom
   };
   const { warnings, summary } = selection;
   return { model, tile, upscaler: standIn(file.declaredScale), warnings, summary };
+}
+
+/** The model file checked, its refusal the EngineError the model worker gives for it (infer-worker.ts). */
+function inspectOrRefuse(modelRef: string): ModelFile {
+  try {
+    return inspectModel(modelRef);
+  } catch (err) {
+    if (err instanceof ModelError) throw new EngineError(ExitCode.environment, err.reason, err.message, err.hint);
+    throw err;
+  }
 }
 
 /** A GPU provider passed its probe: only a session of the model tells what runs there. */

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../../src/engine/device/open-model';
+import { EngineError } from '../../../src/engine/errors';
 import { type CoordinatorModelOptions, describeCoordinatorModel } from '../../../src/engine/farm/coordinator-model';
 import { WorkerUpscaler } from '../../../src/engine/inference/infer-worker';
-import { ModelError } from '../../../src/engine/model/loader';
-import { FAST_MODEL, freshDir } from '../engine/helpers';
+import { ExitCode } from '../../../src/protocol/engine-events';
+import { basicClip, FAST_MODEL, freshDir, runCli } from '../engine/helpers';
 
 /** What a checkpoint records of the model (pixel-params.ts) and what the `done` report says of it. */
 const recorded = (m: {
@@ -64,13 +66,31 @@ describe('farm: the coordinator of a split job describes its model without openi
         (err: unknown) => err as Error & { reason: string; hint: string },
       );
       await assert.rejects(describeCoordinatorModel({ ...base('unused'), modelRef }), (err: unknown) => {
-        assert.ok(err instanceof ModelError);
+        assert.ok(err instanceof EngineError);
+        assert.equal(err.code, ExitCode.environment);
         assert.equal(err.reason, expected.reason);
         assert.equal(err.message, expected.message);
         assert.equal(err.hint, expected.hint);
         return true;
       });
     }
+  });
+
+  it('enhance --workers 2 with a missing model: refused before any engine starts, as a plain run refuses it', async () => {
+    const dir = freshDir('huaju4k-coord-cli-');
+    const input = join(dir, 'in.mp4');
+    copyFileSync(basicClip(6), input);
+    const run = (extra: string[]) =>
+      runCli(['enhance', input, '-o', join(dir, 'out.mp4'), '--model', 'no-such-model', '--json', ...extra]);
+    const plain = await run([]);
+    const split = await run(['--workers', '2']);
+    const error = (r: typeof plain) => r.events.find((e) => e.type === 'error');
+    assert.equal(plain.code, ExitCode.environment, plain.stderr);
+    assert.equal(split.code, plain.code, split.stderr);
+    const { ts: _a, ...expected } = error(plain) ?? assert.fail('no error event');
+    const { ts: _b, ...got } = error(split) ?? assert.fail('no error event');
+    assert.deepEqual(got, expected);
+    assert.equal(split.events.filter((e) => e.type === 'range').length, 0, 'no range was started');
   });
 
   it('the null model: the meta its worker reports', async () => {
