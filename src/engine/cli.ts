@@ -32,6 +32,7 @@ import { resolveBudget } from './disk/guard';
 import { EngineError } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
 import { framesInRanges } from './farm/collect-ranges';
+import { describeCoordinatorModel } from './farm/coordinator-model';
 import { runJob } from './farm/run-job';
 import { workerCommand } from './farm/worker-command';
 import { type FfmpegTools, findFfmpegTools } from './ffmpeg/ffmpeg-tools';
@@ -40,7 +41,7 @@ import { WorkerUpscaler } from './inference/infer-worker';
 import { DEFAULT_MODEL_ID } from './model/loader';
 import { DEFAULT_BUFFER_MB } from './pipeline/job-plan';
 import { checkExistingOutput, checkOutputPath, partialPathFor } from './pipeline/output-path';
-import type { FrameStage } from './pipeline/pipeline-types';
+import type { FrameStage, FrameUpscaler } from './pipeline/pipeline-types';
 import { checkedOutput } from './pipeline/size-plan';
 import { StageLightStage } from './stage-light/light-stage';
 import { temporalFactory, temporalPixelParams, temporalSettings } from './temporal/create';
@@ -115,9 +116,9 @@ function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; st
   return { signal: abort.signal, cancelled, stop };
 }
 
-/** The model worker; a resumed job keeps the tile and precision its checkpoint was written with (`pinned`). */
-function startUpscaler(args: EnhanceArgs, info: MediaInfo, pinned: PixelParams | undefined): Promise<WorkerUpscaler> {
-  return WorkerUpscaler.start({
+/** The model's options; a resumed job keeps the tile and precision its checkpoint was written with (`pinned`). */
+function modelOptions(args: EnhanceArgs, info: MediaInfo, pinned: PixelParams | undefined) {
+  return {
     modelRef: args.model ?? DEFAULT_MODEL_ID,
     tile: args.tile === 'auto' && typeof pinned?.tile === 'number' ? pinned.tile : args.tile,
     pad: TILE_PAD,
@@ -128,7 +129,21 @@ function startUpscaler(args: EnhanceArgs, info: MediaInfo, pinned: PixelParams |
     reservedBytes: (args.bufferMb ?? DEFAULT_BUFFER_MB) * 2 ** 20,
     frame: { width: info.width, height: info.height },
     intraOpNumThreads: args.threads,
-  });
+  };
+}
+
+const upscalerMissing = (): never => {
+  throw new Error('the model was neither described nor opened');
+};
+
+/**
+ * The coordinator of a split job (--workers, --devices, --farm) runs no frame: its model is described without a
+ * session where that can be done (farm/coordinator-model.ts); undefined otherwise, and the model worker opens it.
+ */
+function coordinatorModel(args: EnhanceArgs, info: MediaInfo, pinned: PixelParams | undefined) {
+  const splits = args.workers !== undefined || args.devices !== undefined || args.farm !== undefined;
+  if (!splits || args.range || args.rangesFromStdin) return Promise.resolve(undefined);
+  return describeCoordinatorModel(modelOptions(args, info, pinned));
 }
 
 /** The run's emitter: warnings known before the run follow `start` (the first event of a run). */
@@ -198,11 +213,16 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     // Read once: the model worker takes the tile and precision from it, the job plan the encoder threads.
     const pinned = args.resume || args.range || args.rangesFromStdin ? pinnedParams(output) : undefined;
     checkInt8Choice(args.precision, args.model ?? DEFAULT_MODEL_ID);
-    starting = startUpscaler(args, info, pinned);
-    upscaler = await starting;
+    const described = await coordinatorModel(args, info, pinned);
+    if (!described) {
+      starting = WorkerUpscaler.start(modelOptions(args, info, pinned));
+      upscaler = await starting;
+    }
     if (cancel.signal.aborted) throw new Error('cancelled');
+    const opened = upscaler ?? described ?? upscalerMissing();
+    const terminal = !args.json && !process.send;
     const pending: EventPayload[] = [
-      ...upscaler.warningsAfterStart(!args.json && !process.send),
+      ...(terminal && opened.summary ? [...opened.warnings, opened.summary] : opened.warnings),
       ...(checked.warning ? [checked.warning] : []),
     ].map((w) => ({ type: 'warning', ...w }));
     publisher = args.publish
@@ -213,12 +233,14 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
     await monitor.start();
     const gpuMonitor = monitor;
     // Out of memory in a run halves the tile and retries the frame instead of failing the job.
-    const degrading = new OomDegradingUpscaler(upscaler, { onWarning: (w) => runEmit({ type: 'warning', ...w }) });
+    const degrading: FrameUpscaler = upscaler
+      ? new OomDegradingUpscaler(upscaler, { onWarning: (w) => runEmit({ type: 'warning', ...w }) })
+      : (described?.upscaler ?? upscalerMissing());
     // Tile reuse wraps the model; the temporal stage follows it. Their settings are hashed into the checkpoint, and
     // on resume their state is primed from the frames before the resume point (pipeline → temporal/resume-prime).
     const temporalSet = temporalSettings(args);
     // On a GPU the blend runs as a small graph on the model's provider (temporal/blend-graph.ts).
-    const temporalFor = temporalFactory(degrading, { ...temporalSet, provider: upscaler.model.executionProvider });
+    const temporalFor = temporalFactory(degrading, { ...temporalSet, provider: opened.model.executionProvider });
     const opts = {
       ...args,
       previews: args.json || !!process.send || !!publisher,
@@ -230,7 +252,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       pixelSettings: { ...temporalPixelParams(temporalSet, info.width * info.height), ...lightParams(args) },
       pinned,
     };
-    const { model, tile } = upscaler;
+    const { model, tile } = opened;
     const contextFor = async () => {
       const temporal = await temporalFor();
       const stages = lightStages(args, temporal.stages);

@@ -10,7 +10,7 @@ import {
   NvidiaProcessProbe,
   ProcessMemoryProbe,
 } from './calibration';
-import { cachedCalibration, calibrationFile } from './calibration-cache';
+import { cachedCalibration, calibrationFile, readCalibration } from './calibration-cache';
 import { CUDA_PROVIDERS_ENV, linkCudaProviders } from './cuda-providers';
 import { checkGpuChoice, gpuFromEnv, smiIndex } from './gpu-choice';
 import { queryGpuState } from './nvidia-smi';
@@ -78,6 +78,33 @@ function runSideWith(model: LoadedModel): (side: number) => Promise<void> {
   };
 }
 
+const cpuBudget = (reservedBytes = 0): number =>
+  Math.floor(Math.max(0, freemem() - reservedBytes) * CPU_SHARE_OF_FREE_RAM);
+const cpuDevice = (): string => cpus()[0]?.model?.trim() || 'cpu';
+
+/**
+ * `tile: 'auto'` on the CPU as planMemory picks it, from this model's cached calibration only (no session):
+ * undefined when it was never measured here (only a session can measure it).
+ */
+export function cachedCpuTile(
+  graphSha256: string,
+  precision: LoadedModel['precision'],
+  opts: Pick<OpenModelOptions, 'frame' | 'pad' | 'reservedBytes' | 'calibrationFile'>,
+): number | undefined {
+  const key = {
+    modelSha256: graphSha256,
+    provider: 'cpu' as const,
+    device: cpuDevice(),
+    ortVersion: ortVersion(),
+    precision,
+  };
+  const memory = readCalibration(key, opts.calibrationFile ?? calibrationFile());
+  if (!memory) return undefined;
+  return tileForBudget({ ...opts.frame, pad: opts.pad, budgetBytes: cpuBudget(opts.reservedBytes), memory }).tile;
+}
+
+const ortVersion = (): string => ort().env.versions.node ?? '?';
+
 async function planMemory(
   model: LoadedModel,
   provider: ProviderName,
@@ -96,8 +123,8 @@ async function planMemory(
     device = mine?.name ?? `${provider}-gpu`;
     probe = mine ? new NvidiaProcessProbe(opts.smi, index) : undefined;
   } else {
-    budget = Math.floor(Math.max(0, freemem() - (opts.reservedBytes ?? 0)) * CPU_SHARE_OF_FREE_RAM);
-    device = cpus()[0]?.model?.trim() || 'cpu';
+    budget = cpuBudget(opts.reservedBytes);
+    device = cpuDevice();
     probe = new ProcessMemoryProbe();
   }
   let memory = DEFAULT_MEMORY;
@@ -109,7 +136,7 @@ async function planMemory(
       modelSha256: model.graphSha256,
       provider,
       device,
-      ortVersion: ort().env.versions.node ?? '?',
+      ortVersion: ortVersion(),
       precision: model.precision,
     };
     const sides = onGpu ? [128, 256] : [64, 128];

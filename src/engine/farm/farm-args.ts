@@ -24,7 +24,7 @@ export interface FarmArgs {
   rangesFromStdin?: boolean;
   /** redis:// or rediss:// URL of a BullMQ farm. */
   farm?: string;
-  /** How many ranges the job is cut into (default: 2 per local worker, FARM_RANGES on a farm). */
+  /** How many ranges the job is cut into (default: 2 per local worker, 1 for a single one; FARM_RANGES on a farm). */
   ranges?: number;
 }
 

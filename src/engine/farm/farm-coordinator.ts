@@ -6,21 +6,21 @@ import { CancelledError, EngineError } from '../errors';
 import type { Emit } from '../events';
 import { framesByRange, rangeFrames, rangesToRun } from './collect-ranges';
 import type { FarmJob } from './farm-job';
+import { ownerValue } from './farm-owner';
 import { FarmProgress } from './farm-progress';
 import {
   cancelKey,
   farmJobKey,
   joinQueueName,
-  ownerKey,
   RANGES_QUEUE,
   type RangeJobData,
   type RangeJobProgress,
   unlessRedisAway,
-  workerName,
 } from './farm-queue';
 import { type FrameRange, rangeName } from './ranges';
 
-const OWNER_TTL_MS = 30000;
+export { claimFarmJob } from './farm-owner';
+
 /** Tries of a range on the farm (BullMQ attempts, exponential backoff from 2 s). */
 export const FARM_RANGE_ATTEMPTS = 4;
 
@@ -71,35 +71,6 @@ export async function runFarmRanges(o: FarmCoordinatorOptions): Promise<FarmProg
     }
     if (outcome === 'joined') return progress;
   }
-}
-
-/**
- * Takes the output for this coordinator before anything is opened or queued (another host's lock file in the shared
- * work folder names a pid this host cannot check); refused when another coordinator holds it. Returns the release.
- */
-export async function claimFarmJob(redis: Redis, output: string): Promise<() => Promise<void>> {
-  const key = farmJobKey(output);
-  const me = workerName();
-  const got = await redis.set(ownerKey(key), me, 'PX', OWNER_TTL_MS, 'NX');
-  if (got === 'OK') {
-    // A Redis restarted without its data lost the key: taken again (unless another coordinator took it meanwhile).
-    const keep = async () => {
-      if ((await redis.pexpire(ownerKey(key), OWNER_TTL_MS)) === 0)
-        await redis.set(ownerKey(key), me, 'PX', OWNER_TTL_MS, 'NX');
-    };
-    const refresh = setInterval(() => keep().catch(() => undefined), OWNER_TTL_MS / 3);
-    return async () => {
-      clearInterval(refresh);
-      await redis.del(ownerKey(key)).catch(() => 0);
-    };
-  }
-  const holder = await redis.get(ownerKey(key));
-  throw new EngineError(
-    ExitCode.badInput,
-    'farm-job-running',
-    `another coordinator (${holder ?? 'unknown'}) is running the farm job for ${output}`,
-    'wait for it to finish or cancel it first',
-  );
 }
 
 /** How a flow ended: its join became ready, or Redis lost it (restarted without its data). */
@@ -176,7 +147,8 @@ async function queueFlow(o: FarmCoordinatorOptions, key: string, pending: FrameR
 const cancelled = (o: FarmCoordinatorOptions) => new CancelledError(String(o.signal?.reason ?? 'signal'));
 
 function rangeJobData(o: FarmCoordinatorOptions, key: string, r: FrameRange): RangeJobData {
-  return { key, engine: version, range: rangeName(r), input: o.input, output: o.output, options: o.options };
+  const owner = ownerValue();
+  return { key, engine: version, range: rangeName(r), input: o.input, output: o.output, options: o.options, owner };
 }
 
 /** Range events from BullMQ's: progress and hand-overs reported by the workers, retries, stalls, the end. */

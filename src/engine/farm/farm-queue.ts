@@ -26,6 +26,11 @@ export interface RangeJobData {
   output: string;
   /** The enhance options without paths and without the ones that split a job. */
   options: string[];
+  /**
+   * The claim (farm-owner.ts ownerValue) of the coordinator that queued it. A range whose job another coordinator
+   * claims now — an earlier run's flow that a Redis with its data brought back — is dropped, not run.
+   */
+  owner?: string;
 }
 
 /** What a worker reports through BullMQ's job progress. */

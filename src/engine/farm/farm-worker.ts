@@ -7,10 +7,12 @@ import { version } from '../../../package.json';
 import { type EngineEvent, ExitCode } from '../../protocol/engine-events';
 import { GPU_ENV } from '../device/gpu-choice';
 import type { Emit } from '../events';
+import { shownOwner } from './farm-owner';
 import {
   cancelKey,
   closeFarm,
   connectFarm,
+  ownerKey,
   RANGES_QUEUE,
   type RangeJobData,
   type RangeJobProgress,
@@ -92,6 +94,12 @@ async function runRangeJob(
   };
   if (d.engine !== version) await refuse(`${me} runs huaju4k ${version}, the job needs ${d.engine}`);
   if (await redis.exists(cancelKey(d.key))) throw new UnrecoverableError('cancelled');
+  const holder = d.owner ? await redis.get(ownerKey(d.key)) : null;
+  if (holder && holder !== d.owner) {
+    throw new UnrecoverableError(
+      `superseded: the job is coordinated by ${shownOwner(holder)} now, not this range's run`,
+    );
+  }
   const input = mapPath(d.input, o.maps);
   const output = mapPath(d.output, o.maps);
   const why = await unreachable(input, output, d);

@@ -38,9 +38,13 @@ export function threadsPerChild(slots: number): number {
   return Math.max(1, Math.floor(cpus().length / slots));
 }
 
-/** A range child's failure that another try cannot fix (bad input, other settings): the job stops with it. */
+/**
+ * A range child's failure that another try cannot fix: bad input, other settings, or its environment (the model
+ * missing or unsupported, no execution provider — the coordinator, which opens no model, did not see it): the job
+ * stops with the engine's own error.
+ */
 function isFinal(r: RangeChildResult): boolean {
-  return r.error !== undefined && r.error.code === ExitCode.badInput;
+  return r.error !== undefined && (r.error.code === ExitCode.badInput || r.error.code === ExitCode.environment);
 }
 
 /**

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { DoneEvent } from '../../protocol/engine-events';
 import { framesDone } from '../checkpoint/manifest';
 import { unlockWorkDir } from '../checkpoint/workdir';
+import { checkedToolsEnv } from '../ffmpeg/ffmpeg-tools';
 import { planJob } from '../pipeline/job-plan';
 import { emitStart, runEnhance } from '../pipeline/pipeline';
 import type { EnhanceContext, EnhanceOptions } from '../pipeline/pipeline-types';
@@ -17,6 +18,13 @@ import { runRange } from './run-range';
 
 /** Ranges per worker: enough that a worker finishing early takes another, few enough that priming stays small. */
 export const RANGES_PER_WORKER = 2;
+
+/**
+ * Ranges of a local split job when --ranges is not given: RANGES_PER_WORKER per slot, but one for a single slot —
+ * there is no other worker to take a second range, which would only cost its priming (the frames before it run
+ * through the model again).
+ */
+export const localRanges = (slots: number): number => (slots === 1 ? 1 : slots * RANGES_PER_WORKER);
 /** Ranges of a farm job when --ranges is not given (the workers are not known when it is queued). */
 export const FARM_RANGES = 16;
 
@@ -44,14 +52,14 @@ export async function runJob(
     return;
   }
   if (args.workers !== undefined || args.devices !== undefined) {
-    const slots = workerSlots(args.workers, args.devices);
-    const job = openFarmJob(opts, ctx, args.ranges ?? slots.length * RANGES_PER_WORKER);
-    const threads = argv.some((a) => a.startsWith('--threads'))
-      ? []
-      : ['--threads', String(threadsPerChild(slots.length))];
-    await runFarmJob(job, opts, ctx, (signal) =>
-      runLocalRanges({ job, slots, enhanceArgv: [...threads, ...withoutFarmOptions(argv)], emit: ctx.emit, signal }),
-    );
+    // Each engine is handed the ffmpeg this process checked (no second `-version` runs).
+    const slots = workerSlots(args.workers, args.devices).map((s) => ({
+      ...s,
+      env: { ...checkedToolsEnv(ctx.tools), ...s.env },
+    }));
+    const job = openFarmJob(opts, ctx, args.ranges ?? localRanges(slots.length));
+    const enhanceArgv = [...engineChoices(argv, ctx, slots.length), ...withoutFarmOptions(argv)];
+    await runFarmJob(job, opts, ctx, (signal) => runLocalRanges({ job, slots, enhanceArgv, emit: ctx.emit, signal }));
     return;
   }
   if (args.farm) {
@@ -59,6 +67,19 @@ export async function runJob(
     return;
   }
   await runEnhance(opts, ctx);
+}
+
+/**
+ * What a local job's engines get on top of its options: the model threads shared out (unless --threads), and
+ * `--ep cpu` where `--ep auto` ended on the CPU here — every GPU provider failed its probe on this machine a moment
+ * ago, so each engine does not probe them again (the choice changes no pixel: the job pins the precision).
+ */
+function engineChoices(argv: string[], ctx: EnhanceContext, slots: number): string[] {
+  const given = (name: string) => argv.some((a) => a === name || a.startsWith(`${name}=`));
+  return [
+    ...(given('--threads') ? [] : ['--threads', String(threadsPerChild(slots))]),
+    ...(given('--ep') || ctx.model.executionProvider !== 'cpu' ? [] : ['--ep', 'cpu']),
+  ];
 }
 
 /** The coordinator of a BullMQ farm: Redis checked first (nothing is queued or written when it cannot be reached). */

@@ -32,6 +32,18 @@ function versionOf(bin: string): string | undefined {
 let cached: { key: string; tools: FfmpegTools } | undefined;
 
 /**
+ * Set by a process that has just checked the same ffmpeg and ffprobe (`HUAJU4K_FFMPEG`/`HUAJU4K_FFPROBE` set to
+ * them) for its engine children — a split job's range engines: the version line it found. Each child then skips
+ * running both with `-version` again.
+ */
+export const TOOLS_CHECKED_ENV = 'HUAJU4K_FFMPEG_CHECKED';
+
+/** The environment that hands `tools`, checked, to an engine child (see TOOLS_CHECKED_ENV). */
+export function checkedToolsEnv(tools: FfmpegTools): NodeJS.ProcessEnv {
+  return { HUAJU4K_FFMPEG: tools.ffmpeg, HUAJU4K_FFPROBE: tools.ffprobe, [TOOLS_CHECKED_ENV]: tools.version };
+}
+
+/**
  * Finds ffmpeg and ffprobe: explicit option, then HUAJU4K_FFMPEG / HUAJU4K_FFPROBE, then PATH. Each is run once with
  * `-version` so a broken binary fails here, with an install hint, instead of in the middle of a job.
  */
@@ -41,6 +53,10 @@ export function findFfmpegTools(opts: FfmpegToolOptions = {}): FfmpegTools {
   const ffprobe = opts.ffprobe || env.HUAJU4K_FFPROBE || 'ffprobe';
   const key = `${ffmpeg}\0${ffprobe}\0${env.PATH ?? ''}`;
   if (cached?.key === key) return cached.tools;
+  const checked = env[TOOLS_CHECKED_ENV];
+  if (checked && !opts.ffmpeg && !opts.ffprobe && env.HUAJU4K_FFMPEG && env.HUAJU4K_FFPROBE) {
+    return { ffmpeg, ffprobe, version: checked };
+  }
   const version = versionOf(ffmpeg);
   if (!version) {
     throw new EngineError(

@@ -194,9 +194,9 @@ export function disableOrtTelemetry(env: NodeJS.ProcessEnv = process.env): void 
   env.ORT_DISABLE_TELEMETRY ??= '1';
 }
 
-/** `--model null`: the built-in nearest ×4 in place of the session (null-model.ts); no onnxruntime at all. */
-function openNullModel(opts: InferWorkerOptions): { upscaler: RetilingTileUpscaler; ready: FromWorker } {
-  const model: ModelMeta = {
+/** What `--model null` reports (and a checkpoint records) of itself. */
+export function nullModelMeta(): ModelMeta {
+  return {
     id: NULL_MODEL_ID,
     path: NULL_MODEL_ID,
     scale: NULL_MODEL_SCALE,
@@ -206,6 +206,11 @@ function openNullModel(opts: InferWorkerOptions): { upscaler: RetilingTileUpscal
     inputName: 'rgb24',
     outputName: 'rgb24',
   };
+}
+
+/** `--model null`: the built-in nearest ×4 in place of the session (null-model.ts); no onnxruntime at all. */
+function openNullModel(opts: InferWorkerOptions): { upscaler: RetilingTileUpscaler; ready: FromWorker } {
+  const model = nullModelMeta();
   const tile = opts.tile === 'auto' ? 0 : opts.tile;
   const upscaler = new RetilingTileUpscaler(nullTileModel(), tile, opts.pad);
   return { upscaler, ready: { type: 'ready', model, tile, warnings: [] } };

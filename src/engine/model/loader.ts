@@ -235,8 +235,24 @@ function rgb24Variant(bytes: Uint8Array): Uint8Array | Rgb24IoError {
   }
 }
 
-/** Opens a model by id (models.json), by optional-model id (models/<id>.onnx) or by path to a .onnx file. */
-export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+/** A model file found, read, checked against models.json and its ONNX metadata read: everything before a session. */
+export interface ModelFile {
+  path: string;
+  entry?: ModelEntry;
+  bytes: Buffer;
+  sha256: string;
+  metadata: Map<string, string>;
+  /** As loadModel names it: the catalogue's id, the file's `huaju4k.id`, or the file name. */
+  id: string;
+  /** The file's declared `huaju4k.scale`; undefined when only a probe run on a session can tell. */
+  declaredScale?: number;
+}
+
+/**
+ * Finds and checks a model by id (models.json), optional-model id or path, without opening it: the same refusals as
+ * loadModel (model-not-found, model-corrupt) for a caller that needs what the model is but runs no frame.
+ */
+export function inspectModel(ref: string): ModelFile {
   const resolved = resolveRef(ref);
   const { path, entry } = resolved;
   const bytes = readModelFile(resolved);
@@ -249,22 +265,38 @@ export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promi
     );
   }
   const metadata = readOnnxMetadata(bytes);
+  const declared = Number(metadata.get('huaju4k.scale'));
+  return {
+    ...{ path, entry, bytes, sha256, metadata },
+    id: entry?.id ?? metadata.get('huaju4k.id') ?? basename(path, extname(path)),
+    declaredScale: Number.isInteger(declared) && declared >= 1 ? declared : undefined,
+  };
+}
+
+/**
+ * The graph a session runs in `precision` on `eps[0]` (the fp16 or int8 variant, the CPU's max-form PRelus), as
+ * loadModel makes it; throws Fp16UnavailableError / Int8UnavailableError as loadModel does.
+ */
+export function graphFor(file: ModelFile, precision: Precision, eps: string[]): Uint8Array {
+  if (precision === 'fp16') return fp16Variant(file.path, file.bytes);
+  if (precision === 'int8') return verifiedInt8Variant(file.entry, file.bytes, modelsDir());
+  return fp32Graph(file.bytes, eps);
+}
+
+/** Opens a model by id (models.json), by optional-model id (models/<id>.onnx) or by path to a .onnx file. */
+export async function loadModel(ref: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const file = inspectModel(ref);
+  const { path, entry, bytes, sha256 } = file;
   const eps = opts.executionProviders?.length ? opts.executionProviders : ['cpu'];
   const precision = opts.precision ?? 'fp32';
-  const graph =
-    precision === 'fp16'
-      ? fp16Variant(path, bytes)
-      : precision === 'int8'
-        ? verifiedInt8Variant(entry, bytes, modelsDir())
-        : fp32Graph(bytes, eps);
+  const graph = graphFor(file, precision, eps);
   const wrapped = rgb24Variant(graph);
   const session = await createSession(path, wrapped instanceof Rgb24IoError ? graph : wrapped, opts, eps);
   try {
     checkImageIo(path, session, wrapped instanceof Rgb24IoError ? wrapped : undefined);
-    const declared = Number(metadata.get('huaju4k.scale'));
-    const scale = Number.isInteger(declared) && declared >= 1 ? declared : await probeScale(path, session, precision);
+    const scale = file.declaredScale ?? (await probeScale(path, session, precision));
     return {
-      id: entry?.id ?? metadata.get('huaju4k.id') ?? basename(path, extname(path)),
+      id: file.id,
       path,
       scale,
       sha256,

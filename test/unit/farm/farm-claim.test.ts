@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { EngineError } from '../../../src/engine/errors';
 import { claimFarmJob } from '../../../src/engine/farm/farm-coordinator';
+import { OWNER_TTL_MS, ownerValue } from '../../../src/engine/farm/farm-owner';
+import { farmJobKey, ownerKey } from '../../../src/engine/farm/farm-queue';
 import { type RedisServer, startRedis } from './redis-harness';
 
 /**
@@ -41,5 +44,32 @@ describe('farm: the coordinator’s claim of an output in Redis', function () {
     const again = await claimFarmJob(client(), output);
     await again();
     await other();
+  });
+
+  it('a claim whose coordinator provably ended (this host, its pid gone) is taken over; a live or foreign one is not', async () => {
+    const output = '/nas/films/left.4k.mp4';
+    const key = ownerKey(farmJobKey(output));
+    const c = client();
+    // A coordinator that ended without giving the claim back (stopped while Redis was away, which kept its data).
+    const ended = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => ended.once('exit', resolve));
+    const pid = ended.pid ?? 0;
+    await c.set(key, ownerValue(pid), 'PX', OWNER_TTL_MS);
+    const release = await claimFarmJob(client(), output);
+    assert.equal(await c.get(key), ownerValue(), 'taken over at once, not after the claim lapses');
+    await release();
+    // A coordinator still running (this test's own process) keeps it.
+    await c.set(key, ownerValue(process.pid), 'PX', OWNER_TTL_MS);
+    await assert.rejects(claimFarmJob(client(), output), /another coordinator/);
+    // Another host's (or another pid namespace's) claim cannot be checked: refused, saying when it lapses.
+    await c.set(key, `elsewhere/${pid} other-boot:pid:[1]`, 'PX', OWNER_TTL_MS);
+    await assert.rejects(claimFarmJob(client(), output), (e) => {
+      assert.ok(e instanceof EngineError);
+      assert.equal(e.reason, 'farm-job-running');
+      assert.match(e.message, /another coordinator \(elsewhere\/\d+\)/);
+      assert.match(e.hint ?? '', /frees it within (29|30) s/);
+      return true;
+    });
+    await c.del(key);
   });
 });

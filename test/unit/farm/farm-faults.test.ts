@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { readManifest } from '../../../src/engine/checkpoint/manifest';
 import { collect, runCli, startCli } from '../engine/helpers';
 import { args, rangeEvents, startWorker, useFarm } from './farm-fixture';
@@ -133,6 +134,48 @@ describe('farm faults: the coordinator cancelled while Redis is away', function 
     startWorker(f);
     const resumed = await runCli(lossless(out, ['--resume']), f.env);
     assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref), 'the resumed job gives the frames of a local run');
+  });
+});
+
+describe('farm faults: the coordinator cancelled while Redis is away, Redis back with its data', function () {
+  this.timeout(600000);
+  const f = useFarm(PASSWORD, undefined, true);
+
+  it('Redis comes back (AOF) with the cancelled coordinator’s owner key still alive: an immediate --resume is not refused', async () => {
+    const lossless = (out: string, extra: string[]) =>
+      args(f.input, out, ['--crf', '0', '--farm', f.redis.url, '--ranges', '2', ...extra]);
+    const ref = join(f.dir, 'back-ref.mp4');
+    const local = await runCli(args(f.input, ref, ['--crf', '0']), f.env);
+    assert.equal(local.code, 0, local.stderr);
+    const w = startWorker(f);
+    const out = join(f.dir, 'back.mp4');
+    const coordinator = startCli(lossless(out, []), f.env);
+    let stopped: Promise<void> | undefined;
+    const r = await collect(coordinator, (e) => {
+      if (stopped || e.type !== 'range' || e.state !== 'segment' || e.frames >= e.total) return;
+      stopped = f.redis.halt().then(() => {
+        coordinator.kill('SIGTERM');
+      });
+    });
+    assert.equal(r.code, 5, r.stderr);
+    const gone = new Promise((resolve) => w.once('exit', resolve));
+    w.kill('SIGTERM');
+    await gone;
+    // Back with its data, well within the owner key's 30 s: the cancelled coordinator's claim is still there.
+    await f.redis.restart();
+    const redis = new Redis(f.redis.url, { maxRetriesPerRequest: null });
+    try {
+      const owners = await redis.keys('huaju4k:owner:*');
+      assert.equal(owners.length, 1, 'the cancelled coordinator’s claim came back with the data');
+      assert.ok((await redis.pttl(owners[0])) > 0, 'and has not lapsed');
+    } finally {
+      redis.disconnect();
+    }
+    startWorker(f);
+    const resumed = await runCli(lossless(out, ['--resume']), f.env);
+    const error = resumed.events.find((e) => e.type === 'error');
+    assert.equal(resumed.code, 0, `${JSON.stringify(error)} ${resumed.stderr}`);
     assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref), 'the resumed job gives the frames of a local run');
   });
 });

@@ -35,13 +35,16 @@ export function startWorker(f: Farm, extra: string[] = [], env: NodeJS.ProcessEn
   return w;
 }
 
-/** A farm for the tests of the current describe (mocha hooks): Redis started before, workers and Redis stopped after. */
-export function useFarm(password: string, tls?: () => RedisTls): Farm {
+/**
+ * A farm for the tests of the current describe (mocha hooks): Redis (with an append-only file where `persist`)
+ * started before, workers and Redis stopped after.
+ */
+export function useFarm(password: string, tls?: () => RedisTls, persist = false): Farm {
   const f = { workers: [], env: { ...ENV } } as unknown as Farm;
   before(async () => {
     f.dir = freshDir('huaju4k-farm-bullmq-');
     const certs = tls?.();
-    f.redis = await startRedis(password, certs);
+    f.redis = await startRedis(password, certs, persist);
     if (certs) f.env.NODE_EXTRA_CA_CERTS = certs.ca;
     f.input = join(f.dir, 'in.mp4');
     copyFileSync(basicClip(FRAMES), f.input);

@@ -32,13 +32,13 @@ describe('farm: a --workers job cancelled (SIGTERM) mid-segment keeps a short se
     copyFileSync(basicClip(FRAMES), input);
   });
 
-  /** Runs --workers 1 (ranges 0:4 and 4:8) with `crf`, SIGTERM at the 4th frame: range 0:4 keeps 3 + 1–2 frames. */
+  /** Runs --workers 1 --ranges 2 (ranges 0:4 and 4:8) with `crf`, SIGTERM at the 4th frame: range 0:4 keeps 3 + 1–2 frames. */
   async function cancelAndResume(name: string, crf: string[]): Promise<{ out: string[]; ref: string[] }> {
     const ref = join(dir, `${name}-ref.mp4`);
     const local = await runCli(args(ref, crf), SLOW_NULL);
     assert.equal(local.code, 0, local.stderr);
     const out = join(dir, `${name}.mp4`);
-    const child = startCli(args(out, [...crf, '--workers', '1']), SLOW_NULL);
+    const child = startCli(args(out, [...crf, '--workers', '1', '--ranges', '2']), SLOW_NULL);
     let at = -1;
     const r = await collect(child, (e: EngineEvent) => {
       if (at >= 0 || e.type !== 'progress' || e.frame < SEGMENT + 1) return;

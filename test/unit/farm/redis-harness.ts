@@ -22,9 +22,9 @@ export interface RedisServer {
   port: number;
   process: ChildProcess;
   stop(): Promise<void>;
-  /** Stops it (SIGTERM) and keeps its folder: `restart` starts it again, empty (no persistence). */
+  /** Stops it (SIGTERM) and keeps its folder: `restart` starts it again, empty (no persistence) or with its data. */
   halt(): Promise<void>;
-  /** Stops it (SIGTERM) and starts a new one on the same port: with no persistence, an empty Redis. */
+  /** Stops it (SIGTERM) and starts a new one on the same port: empty, or with its data where it persists. */
   restart(): Promise<void>;
 }
 
@@ -64,15 +64,16 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 /**
  * A real redis-server (Debian's package, installed by .ci/run) on a free port with its files in a temp folder,
- * no persistence; resolves once it accepts connections. With `tls` it listens for TLS only (rediss://).
+ * no persistence unless `persist` (an append-only file: stopped with SIGTERM and started again, it has its data);
+ * resolves once it accepts connections. With `tls` it listens for TLS only (rediss://).
  */
-export async function startRedis(password?: string, tls?: RedisTls): Promise<RedisServer> {
+export async function startRedis(password?: string, tls?: RedisTls, persist = false): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'huaju4k-redis-'));
   const listen = tls
     ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no']
     : ['--port', String(port)];
-  const args = [...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+  const args = [...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', persist ? 'yes' : 'no'];
   if (tls) args.push('--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca);
   if (password) args.push('--requirepass', password);
   const auth = password ? `:${encodeURIComponent(password)}@` : '';

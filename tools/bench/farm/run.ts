@@ -8,8 +8,8 @@
  * right after the same run of this one, so the two are compared side by side at the same machine load.
  * The farm's overhead with a real model (goal ≤ 5 %): `--model realesr-animevideov3-x4 --size 160x90 --workers 1`
  * (no simulated device time: the model works on the CPU); `--temporal on` keeps the engine's default temporal and
- * reuse stages (a second range is primed from the frames before it); `--repeat n` runs the whole series n times
- * (plain and split runs alternate, so both see the same load).
+ * reuse stages (a range after the first is primed from the frames before it; `--workers 1` is one range since
+ * session 5); `--repeat n` runs the whole series n times (plain and split runs alternate, so both see the same load).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
       tables.push(...(await series(a, engines, job, rep)));
     }
     const lines = [
-      `${a.size}, frames ${a.frames}, segment ${a.segment}, ${device}, temporal ${a.temporal ? 'default' : 'off'}, ${2} ranges per worker`,
+      `${a.size}, frames ${a.frames}, segment ${a.segment}, ${device}, temporal ${a.temporal ? 'default' : 'off'}, 1 range for one worker, 2 per worker for more`,
       `load average (1, 5, 15 min) at the start ${startLoad}, at the end ${load()}`,
       '',
       ...tables,
