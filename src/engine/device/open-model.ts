@@ -11,6 +11,7 @@ import {
   ProcessMemoryProbe,
 } from './calibration';
 import { cachedCalibration, calibrationFile, readCalibration } from './calibration-cache';
+import { cpuInt8Exact } from './cpu-int8';
 import { CUDA_PROVIDERS_ENV, linkCudaProviders } from './cuda-providers';
 import { checkGpuChoice, gpuFromEnv, smiIndex } from './gpu-choice';
 import { queryGpuState } from './nvidia-smi';
@@ -201,7 +202,7 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
             precision,
             noCpuFallback,
           }),
-        autoPicksInt8(opts.modelRef),
+        autoPicksInt8(opts.modelRef) && cpuInt8Exact(),
       );
     },
     (err) => !(err instanceof ModelError),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { cpuInt8Exact } from '../../../src/engine/device/cpu-int8';
 import { openWithPrecision } from '../../../src/engine/device/precision';
 import { listModels } from '../../../src/engine/model/catalog';
 import { halfToFloat } from '../../../src/engine/model/half';
@@ -99,7 +100,8 @@ describe('engine/model: int8 variant', function () {
       await s.release();
     }
     assert.ok(psnr(outs[0], outs[1]) >= 50, `QOperator vs QDQ ${psnr(outs[0], outs[1]).toFixed(1)} dB`);
-    assert.ok(psnr(outs[0], outs[2]) >= 45, `u8u8 vs u8s8 ${psnr(outs[0], outs[2]).toFixed(1)} dB`);
+    // u8s8 saturates on x86 without VNNI (cpu-int8.ts): the two forms agree only where the CPU runs int8 exactly.
+    if (cpuInt8Exact()) assert.ok(psnr(outs[0], outs[2]) >= 45, `u8u8 vs u8s8 ${psnr(outs[0], outs[2]).toFixed(1)} dB`);
   });
 
   it('the skip rewrite is exact: the fp32 model with it gives the same output on a real frame', async () => {
@@ -171,14 +173,16 @@ describe('engine/model: int8 variant', function () {
       const s0 = await session(fp32);
       const ref = await upscaleRgb(s0, input[0], width / 4, height / 4);
       await s0.release();
-      assert.ok(psnr(ref, out) >= 35, `int8 relu-concat vs fp32 ${psnr(ref, out).toFixed(1)} dB`);
+      if (cpuInt8Exact()) assert.ok(psnr(ref, out) >= 35, `int8 relu-concat vs fp32 ${psnr(ref, out).toFixed(1)} dB`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   for (const id of INT8_MODELS) {
-    it(`${id}: int8 vs fp32 ≥ 40 dB on real frames; vs ground truth at most 0.3 dB below fp32`, async () => {
+    it(`${id}: int8 vs fp32 ≥ 40 dB on real frames; vs ground truth at most 0.3 dB below fp32 (a CPU that runs int8 exactly)`, async function () {
+      // On x86 without VNNI onnxruntime's int8 kernels saturate: `auto` runs fp32 there (cpu-int8.test.ts).
+      if (!cpuInt8Exact()) this.skip();
       const fp32 = await loadModel(id, { intraOpNumThreads: 2 });
       const int8 = await loadModel(id, { intraOpNumThreads: 2, precision: 'int8' });
       assert.equal(int8.precision, 'int8');
