@@ -62,7 +62,7 @@ const PRECISION_OPTION: OptionSpec = {
   arg: PRECISION_CHOICES.join('|'),
   choices: PRECISION_CHOICES,
   setting: 'precision',
-  help: 'model arithmetic (default auto: fp16 on a GPU; on the CPU fp32, or int8 where models.json marks it)',
+  help: 'model arithmetic (default auto: fp16 on a GPU; on the CPU fp32, or int8 where models.json marks it and the CPU has VNNI or ARM dot products)',
 };
 const ENCODER_OPTION: OptionSpec = {
   name: 'encoder',
