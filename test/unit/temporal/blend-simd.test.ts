@@ -179,7 +179,9 @@ describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
     assert.ok(Buffer.from(simd.blend(raw, { size, plan: { ...a.plan } })).equals(want));
     assert.equal(simd.runs, 0);
   });
+});
 
+describe('temporal: the blend’s plans made in the WebAssembly module (issue 33)', () => {
   it('plans the motion blend’s rows in the module: the same plan and bytes as planWarpedRow() and the typed arrays', () => {
     const r = rng(36);
     const simd = SimdBlend.create();
@@ -222,7 +224,9 @@ describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
     assert.ok(dropped > 100, `${dropped} shifted pasts left out`);
     assert.equal(simd.failure, undefined);
   });
+});
 
+describe('temporal: the static blend’s plan made in the WebAssembly module (issue 33)', () => {
   it('plans the static blend in the module: the same plan and bytes as stillPlan() and the typed arrays', () => {
     const r = rng(38);
     const simd = SimdBlend.create();
@@ -278,8 +282,10 @@ describe('temporal: the blend in WebAssembly SIMD (issue 33)', () => {
     assert.equal(plan.blocks, a.plan.blocks);
     assert.deepEqual([plan.w0, plan.weights, plan.shifts], [a.plan.w0, a.plan.weights, a.plan.shifts]);
   });
+});
 
-  describe('in a job: counted in the frame budget, and left out where the budget has no room for it', function () {
+describe('temporal: the SIMD blend in a job (issue 33)', () => {
+  describe('counted in the frame budget, and left out where the budget has no room for it', function () {
     this.timeout(120000);
     const W = 96;
     const H = 54;
