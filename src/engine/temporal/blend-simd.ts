@@ -11,7 +11,8 @@ import { TEMPORAL_WASM } from './temporal-wasm';
 
 /**
  * The per-output-pixel blend (blend-plan.ts blendOnCpu()) in WebAssembly SIMD (wasm/temporal.ts): the same arithmetic
- * in two f64 lanes, so the same bytes, in about half the time of the typed arrays (docs/dev/engine.md). The frames
+ * in two f64 lanes, so the same bytes, in about half the time of the typed arrays (docs/dev/engine.md); the plans'
+ * rows still to be made (the motion blend's, the static blend's) are made in the module too. The frames
  * live in the module's memory while they are pasts: each new output is copied in once when it is blended and stays
  * there for the next frames' blends; a past that is not there (after a resume's priming) is copied in when first
  * read. Where WebAssembly SIMD is not available (a CPU without it, `HUAJU4K_BLEND_SIMD=0`), or the memory cannot
@@ -44,7 +45,10 @@ type LazyRows = { warped: WarpedRows; still?: undefined } | { still: StillRows; 
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** The compiled module (wasm/temporal.ts: the blend, its plan, the motion plan), once per thread; null where WebAssembly SIMD is not available or it is turned off. */
+/**
+ * The compiled module (wasm/temporal.ts: the blend, its plans, the motion plan), once per thread; null where
+ * WebAssembly SIMD is not available or `HUAJU4K_BLEND_SIMD=0` turns the kernels off.
+ */
 export function temporalModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   try {
