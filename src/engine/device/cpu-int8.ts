@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { autoPicksInt8 } from '../model/loader';
 
 /** What decides whether this CPU runs int8 models without saturating (cpuInt8Exact). */
 export interface CpuInfo {
@@ -45,4 +46,9 @@ export function cpuInt8Exact(info: CpuInfo = cpuInfo(), env: NodeJS.ProcessEnv =
   }
   if (info.arch === 'x64') return info.flags.some((f) => X86_INT8_DOT.includes(f));
   return false;
+}
+
+/** Whether `--precision auto` runs this model's int8 variant here: models.json marks it, and this CPU qualifies. */
+export function autoRunsInt8(modelRef: string): boolean {
+  return autoPicksInt8(modelRef) && cpuInt8Exact();
 }

@@ -1,6 +1,6 @@
 import { cpus, freemem } from 'node:os';
 import { BYTES_PER_LR_PIXEL } from '../inference/tile-size';
-import { autoPicksInt8, type LoadedModel, loadModel, ModelError } from '../model/loader';
+import { type LoadedModel, loadModel, ModelError } from '../model/loader';
 import { ort } from '../model/ort';
 import { effectiveBudget, type MemoryModel, tileForBudget } from './budget';
 import {
@@ -11,7 +11,7 @@ import {
   ProcessMemoryProbe,
 } from './calibration';
 import { cachedCalibration, calibrationFile, readCalibration } from './calibration-cache';
-import { cpuInt8Exact } from './cpu-int8';
+import { autoRunsInt8 } from './cpu-int8';
 import { CUDA_PROVIDERS_ENV, linkCudaProviders } from './cuda-providers';
 import { checkGpuChoice, gpuFromEnv, smiIndex } from './gpu-choice';
 import { queryGpuState } from './nvidia-smi';
@@ -202,7 +202,7 @@ export async function openModel(opts: OpenModelOptions): Promise<OpenedModel> {
             precision,
             noCpuFallback,
           }),
-        autoPicksInt8(opts.modelRef) && cpuInt8Exact(),
+        autoRunsInt8(opts.modelRef),
       );
     },
     (err) => !(err instanceof ModelError),

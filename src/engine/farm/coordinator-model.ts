@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ExitCode } from '../../protocol/engine-events';
-import { cpuInt8Exact } from '../device/cpu-int8';
+import { autoRunsInt8 } from '../device/cpu-int8';
 import { CUDA_PROVIDERS_ENV } from '../device/cuda-providers';
 import { checkGpuChoice, gpuFromEnv } from '../device/gpu-choice';
 import { cachedCpuTile } from '../device/open-model';
@@ -13,7 +13,6 @@ import type { FrameUpscaler } from '../frame-stage';
 import { nullModelMeta } from '../inference/infer-worker';
 import { NULL_MODEL_ID } from '../inference/null-model';
 import {
-  autoPicksInt8,
   graphFor,
   Int8UnavailableError,
   inspectModel,
@@ -133,7 +132,7 @@ function cpuPrecision(
   const graphSha = (graph: Uint8Array) =>
     graph === file.bytes ? file.sha256 : createHash('sha256').update(graph).digest('hex');
   const fp32 = { precision: 'fp32' as const, graphSha256: () => graphSha(graphFor(file, 'fp32', ['cpu'])) };
-  const precision = wantedPrecision(o.precision, 'cpu', autoPicksInt8(o.modelRef) && cpuInt8Exact());
+  const precision = wantedPrecision(o.precision, 'cpu', autoRunsInt8(o.modelRef));
   if (precision === 'fp32') return fp32;
   if (precision === 'fp16') return undefined;
   try {
