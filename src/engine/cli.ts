@@ -29,7 +29,7 @@ import { checkInt8Choice, pinnedPrecision } from './device/precision';
 import { PROBE_COMMAND, probeProviderCommand } from './device/provider-probe';
 import { VramMonitor } from './device/vram-monitor';
 import { resolveBudget } from './disk/guard';
-import { EngineError } from './errors';
+import { EngineError, PARENT_GONE } from './errors';
 import { createEmitter, type Emit, type EventPayload } from './events';
 import { framesInRanges } from './farm/collect-ranges';
 import { describeCoordinatorModel } from './farm/coordinator-model';
@@ -87,17 +87,23 @@ function reportError(emit: Emit, err: unknown): number {
  * mid-frame in its worker, and not before the open segment is closed (CANCEL_CLOSE_CAP_MS at most). Started by the extension to outlive its host (HUAJU4K_DETACHED), a window reload closes
  * the IPC channel and the pipes and the job goes on (the next host re-attaches through the events file).
  */
-function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; stop: () => void } {
+function watchForCancel(): {
+  signal: AbortSignal;
+  cancelled: Promise<number>;
+  stop: () => void;
+  lostParent: () => void;
+} {
   const abort = new AbortController();
   let settle: ((code: number) => void) | undefined;
   const cancelled = new Promise<number>((resolve) => {
     settle = resolve;
   });
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (reason: NodeJS.Signals | typeof PARENT_GONE) => {
     if (abort.signal.aborted) return;
-    abort.abort(signal);
-    // The segment encoder is spared: the run closes the open segment at its last frame, so the cancel keeps it.
-    children.killAll('SIGKILL', { sparing: true });
+    abort.abort(reason);
+    // The segment encoder is spared on a cancel: the run closes the open segment at its last frame, so the cancel
+    // keeps it. An engine whose parent is gone drops the open segment (errors.ts PARENT_GONE): nothing is spared.
+    children.killAll('SIGKILL', { sparing: reason !== PARENT_GONE });
     setTimeout(
       () => void children.held(CANCEL_CLOSE_CAP_MS).then(() => settle?.(ExitCode.cancelled)),
       CANCEL_GRACE_MS,
@@ -113,7 +119,7 @@ function watchForCancel(): { signal: AbortSignal; cancelled: Promise<number>; st
     for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
     process.off('disconnect', onDisconnect);
   };
-  return { signal: abort.signal, cancelled, stop };
+  return { signal: abort.signal, cancelled, stop, lostParent: () => onSignal(PARENT_GONE) };
 }
 
 /** The model's options; a resumed job keeps the tile and precision its checkpoint was written with (`pinned`). */
@@ -259,7 +265,7 @@ async function enhanceCommand(argv: string[], emitFor: (json: boolean) => Emit):
       const gpu = () => gpuMonitor.state();
       return { tools, info, checked, model, upscaler: degrading, temporal, stages, tile, emit: runEmit, gpu };
     };
-    await runJob(args, argv, opts, contextFor);
+    await runJob(args, argv, opts, contextFor, cancel.lostParent);
     return ExitCode.ok;
   })().catch((err: unknown) => (cancel.signal.aborted ? ExitCode.cancelled : reportError(emit, err)));
   const code = await Promise.race([work, cancel.cancelled]);

@@ -16,15 +16,28 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * The abort reason of an engine whose parent died while it ran (a farm worker or a `--workers` coordinator killed:
+ * farm/range-server.ts). Nobody asked to keep the open segment: it is dropped, as a crash drops it, and the frames
+ * are redone from the last complete segment — the same frames as an uninterrupted run with any encoder. A cancel
+ * asked for (a signal) closes the open segment short instead, keeping its frames.
+ */
+export const PARENT_GONE = 'parent-gone';
+
 export class CancelledError extends EngineError {
-  constructor(signal: string) {
+  /** A cancel closes the open segment at its last frame and keeps it; a lost parent drops it (PARENT_GONE). */
+  readonly keepsOpenSegment: boolean;
+
+  constructor(reason: string) {
+    const lost = reason === PARENT_GONE;
     super(
       ExitCode.cancelled,
       'cancelled',
-      `cancelled by ${signal}`,
-      'finished segments are kept; continue with --resume (or: huaju4k resume <output>)',
+      lost ? 'stopped: the process that ran this engine is gone' : `cancelled by ${reason}`,
+      `${lost ? 'the open segment was dropped; ' : ''}finished segments are kept; continue with --resume (or: huaju4k resume <output>)`,
     );
     this.name = 'CancelledError';
+    this.keepsOpenSegment = !lost;
   }
 }
 

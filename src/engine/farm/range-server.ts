@@ -10,13 +10,19 @@ import { runRange } from './run-range';
  * one `first:end` a line, and each ends with a `range done` event. `contextFor` gives each range a fresh temporal
  * state (reuse, window, flows), so a range's frames do not depend on the ranges this engine ran before it.
  *
- * stdin closed between ranges: the engine ends (exit 0). Closed while a range runs — the coordinator died — it stops
- * as a cancel does, keeping the range's finished segments. A range that fails ends the engine with that error; its
+ * stdin closed between ranges: the engine ends (exit 0). Closed while a range runs — the worker or coordinator died —
+ * `lostParent` stops the run (errors.ts PARENT_GONE): the range's finished segments are kept and its open segment is
+ * dropped, so whoever takes the range over redoes it whole and the job joins to the frames of an uninterrupted run
+ * (a segment closed short would, with a lossy encoder, decode to other frames). A range that fails ends the engine with that error; its
  * coordinator starts a new engine for the next range.
  */
-export async function serveRanges(opts: EnhanceOptions, contextFor: () => Promise<EnhanceContext>): Promise<void> {
+export async function serveRanges(
+  opts: EnhanceOptions,
+  contextFor: () => Promise<EnhanceContext>,
+  lostParent: () => void,
+): Promise<void> {
   let busy = false;
-  const onEnd = () => (busy ? process.kill(process.pid, 'SIGTERM') : undefined);
+  const onEnd = () => (busy ? lostParent() : undefined);
   process.stdin.on('end', onEnd);
   process.stdin.on('error', onEnd);
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });

@@ -31,16 +31,18 @@ export const FARM_RANGES = 16;
 /**
  * What `enhance` runs: ranges of a farm job (`--range -`, the long-lived engine of a worker; `--range first:end`,
  * one), the whole job on local engine children (`--workers`, `--devices`), or the plain local run. `contextFor`
- * gives a run's context with a fresh temporal state: once per range for a range engine, once otherwise.
+ * gives a run's context with a fresh temporal state: once per range for a range engine, once otherwise. `lostParent`
+ * stops a range engine whose parent died mid-range (range-server.ts).
  */
 export async function runJob(
   args: FarmArgs,
   argv: string[],
   opts: EnhanceOptions,
   contextFor: () => Promise<EnhanceContext>,
+  lostParent: () => void,
 ): Promise<void> {
   if (args.rangesFromStdin) {
-    await serveRanges(opts, contextFor);
+    await serveRanges(opts, contextFor, lostParent);
     return;
   }
   const ctx = await contextFor();

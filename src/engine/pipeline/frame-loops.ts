@@ -256,7 +256,8 @@ export class FrameLoops {
       if (!previewed && stages.length === 0) upscaler.release?.(f.output);
       telemetry.frameEncoded(writer.framesWritten);
     }
-    if (this.cancelled) await writer.closeOpen();
+    if (this.cancelled?.keepsOpenSegment) await writer.closeOpen();
+    else if (this.cancelled) await writer.discardPartial();
     else if (this.o.decoder) await writer.finish();
   }
 

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readManifest } from '../../../src/engine/checkpoint/manifest';
+import { rangeDir } from '../../../src/engine/farm/ranges';
 import type { EngineEvent, RangeEvent } from '../../../src/protocol/engine-events';
+import { LOCK_NAME } from '../../../src/protocol/engine-lock';
 import { basicClip, collect, freshDir, runCli, startCli } from '../engine/helpers';
-import { deterministicArgs, isAlive, waitGone } from '../resume/helpers';
+import { deterministicArgs, isAlive, waitGone, workFolder } from '../resume/helpers';
 import { decodedFrameMd5s } from './helpers';
 
 const SEGMENT = 3;
@@ -76,5 +79,42 @@ describe('farm: --workers runs one long-lived engine child per worker, range aft
     assert.ok(restarts[1].frames >= SEGMENT, `resumed from its recorded segment (${restarts[1].frames} frames kept)`);
     assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref));
     assert.deepEqual(await waitGone([...pids.values()]), [], 'every engine child reaped');
+  });
+
+  it('the coordinator killed with SIGKILL mid-segment: its engine drops the open segment and ends; resumed (lossy), the frames of a local run', async () => {
+    // The default crf: a segment closed short (what a cancel keeps) would decode to other frames than the
+    // uninterrupted run's (range-cancel.test.ts); an engine whose parent is gone must drop it instead.
+    const args = (out: string, extra: string[] = []) =>
+      deterministicArgs(input, out, SEGMENT, ['--model', 'null', '--scale', '4', ...extra]);
+    const ref = join(dir, 'orphan-ref.mp4');
+    const local = await runCli(args(ref), SLOW_NULL);
+    assert.equal(local.code, 0, local.stderr);
+    const out = join(dir, 'orphan.mp4');
+    const coordinator = startCli(args(out, ['--workers', '1', '--ranges', '2']), SLOW_NULL);
+    const range0 = rangeDir(workFolder(out), { firstSegment: 0 });
+    let engine = 0;
+    let keptAtKill = -1;
+    await collect(coordinator, (e) => {
+      if (e.type === 'range' && e.state === 'started' && e.pid) engine = e.pid;
+      if (keptAtKill >= 0 || e.type !== 'progress' || e.frame < SEGMENT + 1 || !engine) return;
+      // Frozen while the coordinator dies, so the open segment surely holds frames when its parent goes.
+      process.kill(engine, 'SIGSTOP');
+      keptAtKill = readManifest(range0)?.segments.reduce((n, s) => n + s.frames, 0) ?? -1;
+      process.kill(coordinator.pid ?? 0, 'SIGKILL');
+      process.kill(engine, 'SIGCONT');
+    });
+    assert.equal(keptAtKill, SEGMENT, 'killed with the second segment open (frames written, not recorded)');
+    assert.deepEqual(await waitGone([engine]), [], 'the orphaned engine ended on its own');
+    const m = readManifest(range0);
+    assert.deepEqual(
+      m?.segments.map((s) => s.frames),
+      [SEGMENT],
+      'the open segment was dropped, not closed short',
+    );
+    const left = readdirSync(range0).filter((n) => n.includes('partial') || n === LOCK_NAME);
+    assert.deepEqual(left, [], 'no partial segment, the lock released');
+    const resumed = await runCli(args(out, ['--workers', '2', '--resume']), SLOW_NULL);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref));
   });
 });
