@@ -5,7 +5,7 @@
  */
 
 /** BT.709 luma of packed RGB24, 0..255, into `out` (w·h bytes). */
-export function lumaOf(rgb: Uint8Array, pixels: number, out = new Uint8Array(pixels)): Uint8Array {
+export function lumaOf(rgb: Uint8Array, pixels: number, out: Uint8Array = new Uint8Array(pixels)): Uint8Array {
   if (rgb.length !== pixels * 3) throw new RangeError(`frame has ${rgb.length} bytes, expected ${pixels * 3}`);
   for (let p = 0, i = 0; p < pixels; p++, i += 3)
     out[p] = (54 * rgb[i] + 183 * rgb[i + 1] + 19 * rgb[i + 2] + 128) >> 8;

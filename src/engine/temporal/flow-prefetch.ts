@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
-import { startThreadWorker } from '../thread-worker';
-import { isSceneCut, lumaOf } from './change-mask';
+import { sharedFloats, startThreadWorker } from '../thread-worker';
+import { frameLuma, frameSceneCut } from './frame-luma';
 import { type MotionEstimator, regionFlow } from './motion';
 import type { FlowField, FlowOptions } from './optical-flow';
 
@@ -105,11 +105,11 @@ export class FlowPrefetch {
   async offer(index: number, rgb: Uint8Array, width: number, height: number): Promise<void> {
     // Backpressure: the decoder runs at most maxAhead pairs ahead of the model, so the flows' memory stays bounded.
     while (this.pending.size >= this.maxAhead) await new Promise<void>((wake) => this.spaceWaiters.push(wake));
-    const luma = lumaOf(rgb, width * height);
+    const luma = frameLuma(rgb, width * height);
     const prev = this.prev;
     this.prev = { index, luma };
     if (this.failure || !prev || prev.index !== index - 1 || prev.luma.length !== luma.length) return;
-    if (this.needs.skip?.(index) || isSceneCut(luma, prev.luma)) return;
+    if (this.needs.skip?.(index) || frameSceneCut(luma, prev.luma)) return;
     this.pending.set(index, {
       cur: luma,
       prev: prev.luma,
@@ -192,12 +192,20 @@ export class FlowPrefetch {
   }
 }
 
-/** Worker side: answers each request with its flow, the arrays transferred. */
+/**
+ * Worker side: answers each request with its flow, on SharedArrayBuffers (the stage sends the flows on to the warp
+ * worker with every frame they are a link of: shared, they are never copied again).
+ */
 function workerMain(port: NonNullable<typeof parentPort>): void {
+  const shared = (a: Float32Array) => {
+    const s = sharedFloats(a.length);
+    s.set(a);
+    return s;
+  };
   port.on('message', (q: FlowRequest) => {
     try {
-      const { u, v } = regionFlow(q.from, q.to, q.width, q.height, q.options);
-      port.postMessage({ id: q.id, u, v } satisfies FlowReply, [u.buffer as ArrayBuffer, v.buffer as ArrayBuffer]);
+      const flow = regionFlow(q.from, q.to, q.width, q.height, q.options);
+      port.postMessage({ id: q.id, u: shared(flow.u), v: shared(flow.v) } satisfies FlowReply);
     } catch (err) {
       port.postMessage({ id: q.id, error: err instanceof Error ? err.message : String(err) } satisfies FlowReply);
     }

@@ -1,4 +1,5 @@
 import { MOTION_MODES } from '../../protocol/cli-options';
+import { sharedBytes } from '../thread-worker';
 import { type FlowField, type FlowOptions, opticalFlow } from './optical-flow';
 
 /** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
@@ -35,7 +36,7 @@ export const linkBytes = (l: MotionLink): number => l.back.u.byteLength * 2 + l.
 export function consistentMask(back: FlowField, fwd: FlowField, region?: Rect): Uint8Array {
   const { width: w, height: h } = back;
   // Outside `region` both flows are zero, which is consistent.
-  const ok = new Uint8Array(w * h).fill(region ? 1 : 0);
+  const ok = sharedBytes(w * h).fill(region ? 1 : 0);
   const r = region ?? { x: 0, y: 0, w, h };
   const { u: fu0, v: fv0 } = fwd;
   for (let y = r.y; y < r.y + r.h; y++) {

@@ -1,5 +1,5 @@
 import type { FrameUpscaler } from '../frame-stage';
-import { isSceneCut, lumaOf } from './change-mask';
+import { frameLuma, frameSceneCut } from './frame-luma';
 import { GRAIN_MOVED_GAIN, GrainGate, grainMeasures } from './grain-gate';
 import type { MotionEstimator } from './motion';
 import { groupChangedTiles, type TileSpan } from './region-plan';
@@ -206,7 +206,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     const t = this.opts.tile;
     const cols = Math.ceil(width / t);
     const rows = Math.ceil(height / t);
-    const luma = lumaOf(frame, width * height);
+    const luma = frameLuma(frame, width * height);
     const whole = this.wholeFrameReason(index, width, height, luma);
     if (whole) return this.runWhole(frame, width, height, luma, index, cols * rows, whole);
 
@@ -362,7 +362,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     if (width !== this.width || height !== this.height) return 'size-change';
     const k = this.opts.refreshEvery;
     if (k > 0 && index % k === 0) return 'refresh';
-    if (isSceneCut(luma, this.prevLuma)) return 'scene-cut';
+    if (frameSceneCut(luma, this.prevLuma)) return 'scene-cut';
     return undefined;
   }
 

@@ -1,8 +1,8 @@
 import type { FrameStage, PipelineFrame } from '../frame-stage';
 import { completePlan, type PlannedBlend, type PlanSize, stillPlan, stillWeights } from './blend-plan';
 import { blendPlanned, SimdBlend } from './blend-simd';
-import { isSceneCut, lumaOf } from './change-mask';
 import { FrameHistory, type HistoryEntry } from './frame-history';
+import { frameLuma, frameSceneCut } from './frame-luma';
 import type { MotionEstimator, MotionLink } from './motion';
 import { type WarpedPast, warpedPlan } from './motion-blend';
 import type { UnchangedTiles } from './reuse-upscaler';
@@ -174,9 +174,9 @@ export class TemporalStage implements FrameStage {
   private step(frame: PipelineFrame, mode: StepMode): Planned {
     if (this.history.capacity === 0) return undefined;
     const { width, height } = frame.inputSize;
-    const luma = lumaOf(frame.input, width * height);
+    const luma = frameLuma(frame.input, width * height);
     const prev = this.history.at(0);
-    if (prev && (prev.index !== frame.index - 1 || isSceneCut(luma, prev.luma))) {
+    if (prev && (prev.index !== frame.index - 1 || frameSceneCut(luma, prev.luma))) {
       if (prev.index === frame.index - 1) this.cuts++;
       this.history.clear();
     }

@@ -18,7 +18,11 @@ describe('temporal: a frame’s luma and scene-cut test computed once per frame 
     assert.notEqual(again, luma);
     assert.deepEqual(again, luma);
     assert.deepEqual(frameLuma(frames[1], w * h), lumaOf(frames[1], w * h));
-    assert.throws(() => frameLuma(frames[0], w * h + 1), RangeError, 'a frame of the wrong size is refused as lumaOf refuses it');
+    assert.throws(
+      () => frameLuma(frames[0], w * h + 1),
+      RangeError,
+      'a frame of the wrong size is refused as lumaOf refuses it',
+    );
   });
 
   it('isSceneCut() of each pair, per pair: the same plane against another previous plane is tested again', () => {
