@@ -86,6 +86,11 @@ export class SimdBlend {
     this.planStatic = instance.exports.planStatic as Kernel;
   }
 
+  /** Frames copied into the memory and held there (the last output and its pasts). */
+  get framesHeld(): number {
+    return this.slots.size;
+  }
+
   /** A blender, or undefined where WebAssembly SIMD is not available (blendPlanned() then uses the typed arrays). */
   static create(): SimdBlend | undefined {
     const module = temporalModule();
@@ -115,7 +120,8 @@ export class SimdBlend {
     const here = this.lazyRows(raw, planned);
     if (here && this.usable(planned))
       try {
-        this.place(raw, planned, here);
+        // The static plan reads lumas only: the frames are copied in when a motion plan or a blend reads them.
+        this.place(raw, planned, here, !!here.warped);
       } catch (err) {
         this.fail(err);
       }
@@ -161,9 +167,10 @@ export class SimdBlend {
   /**
    * The frames and the plan in the memory: the new output and its pasts in their slots (every other slot let go),
    * the plan copied in, or planned here from what its rows are planned from (and copied back, complete). Returns
-   * where, and its blocks.
+   * where, and its blocks. Without `frames` the frames are not copied in (their addresses are 0): for a planner
+   * that does not read them.
    */
-  private place(raw: Uint8Array, { plan, size }: PlannedBlend, lazy: LazyRows | undefined) {
+  private place(raw: Uint8Array, { plan, size }: PlannedBlend, lazy: LazyRows | undefined, frames = true) {
     if (raw.length !== this.frameBytes) this.reset(raw.length);
     // Only this output and its pasts can be read again: the next frame's pasts are this one and its newest pasts.
     const keep = new Set<Uint8Array>([raw, ...plan.pasts]);
@@ -172,8 +179,8 @@ export class SimdBlend {
         this.slots.delete(buffer);
         this.free.push(at);
       }
-    const rawAt = this.slotOf(raw);
-    const pastAt = plan.pasts.map((p) => this.slotOf(p));
+    const rawAt = frames ? this.slotOf(raw) : 0;
+    const pastAt = plan.pasts.map((p) => (frames ? this.slotOf(p) : 0));
     const m = plan.weights.length;
     const n = size.width * size.height;
     // The planners' inputs: the warp plan's weights and offsets and `same`; the static plan's lumas, `same`, work.

@@ -283,6 +283,36 @@ describe('temporal: the static blend’s plan made in the WebAssembly module (is
     assert.equal(plan.blocks, a.plan.blocks);
     assert.deepEqual([plan.w0, plan.weights, plan.shifts], [a.plan.w0, a.plan.weights, a.plan.shifts]);
   });
+
+  it('completes a static plan for the blend graph without copying frames in; a later blend copies what it reads', () => {
+    const r = rng(39);
+    const simd = SimdBlend.create();
+    assert.ok(simd);
+    const size = { width: 24, height: 14, scale: 4 };
+    const n = size.width * size.height;
+    const bytes = n * 16 * 3;
+    const cur = Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+    const lumas = [1, 2].map(() => cur.map((v) => (r() < 0.2 ? (v + Math.floor(r() * 40)) & 255 : v)));
+    const raw = randomFrame(r, bytes);
+    const pasts = [randomFrame(r, bytes), randomFrame(r, bytes)];
+    const still = { cur, lumas, t: temporalParams('medium'), same: undefined };
+    const a = { plan: stillPlan(still, pasts, size), size };
+    const b = { plan: stillPlan(still, pasts, size), size };
+    completePlan(a);
+    const plan = simd.complete(raw, b);
+    assert.equal(simd.plans, 1, 'planned in the module');
+    assert.ok(plan.blocks > 0);
+    assert.deepEqual([plan.blocks, plan.w0, plan.weights], [a.plan.blocks, a.plan.w0, a.plan.weights]);
+    assert.equal(simd.framesHeld, 0, 'no frame copied in for a plan that reads lumas only');
+    // The next frame blends with this output and a past as its pasts: they are copied in then.
+    const next = randomFrame(r, bytes);
+    const c = { plan: stillPlan({ ...still, lumas: lumas.slice(0, 2) }, [raw, pasts[0]], size), size };
+    const d = { plan: stillPlan({ ...still, lumas: lumas.slice(0, 2) }, [raw, pasts[0]], size), size };
+    const want = blendPlannedOnCpu(next, c);
+    assert.ok(Buffer.from(simd.blend(next, d)).equals(want), 'the bytes of the typed arrays');
+    assert.equal(simd.framesHeld, 3);
+    assert.equal(simd.failure, undefined);
+  });
 });
 
 describe('temporal: the SIMD blend in a job (issue 33)', () => {
