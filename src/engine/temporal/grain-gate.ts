@@ -48,6 +48,8 @@ export interface GrainMeasures {
   residual: Float32Array;
   /** tileWindowChange at the same place or shift. */
   residualWindows: Float32Array;
+  /** tileChange at the flow's shift (as computed: the shift search reads it again); NaN where not measured. */
+  moved: Float64Array;
 }
 
 /**
@@ -68,6 +70,7 @@ export function grainMeasures(
     levels,
     residual: new Float32Array(n),
     residualWindows: new Float32Array(n),
+    moved: new Float64Array(n).fill(Number.NaN),
   };
   for (let i = 0; i < n; i++) {
     const box = shifts.box(i);
@@ -78,6 +81,7 @@ export function grainMeasures(
     if (dx === 0 && dy === 0) continue;
     if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
     const moved = tileChange(frame, ref, width, box, dx, dy);
+    m.moved[i] = moved;
     if (moved >= levels[i]) continue;
     m.residual[i] = moved;
     m.residualWindows[i] = tileWindowChange(frame, ref, width, box, dx, dy);

@@ -222,12 +222,14 @@ export class ReuseUpscaler implements FrameUpscaler {
     }
     // The flow's shift per tile, found once for the grain measures and the shift search.
     const tileShifts = this.motion && new TileShifts(() => this.flowTo(luma), { width, height, tile: t });
-    const still =
+    const measures =
       tileShifts && this.grain.engaged(levels)
-        ? this.grain.still(grainMeasures(frame, ref, { width, height }, levels, tileShifts))
+        ? grainMeasures(frame, ref, { width, height }, levels, tileShifts)
         : undefined;
+    const still = measures && this.grain.still(measures);
     const grain = still ? { still, levels } : undefined;
-    const found = tileShifts ? this.findShifts(frame, tileShifts, { width, height, index, grain }, changed) : [];
+    const at = { width, height, index, grain, moved: measures?.moved };
+    const found = tileShifts ? this.findShifts(frame, tileShifts, at, changed) : [];
     const spans = groupChangedTiles(changed, cols, rows);
     // A rectangle of changed tiles is recomputed whole, shifted tiles inside it included.
     const inSpan = (i: number, s: TileSpan) => {
@@ -274,6 +276,8 @@ export class ReuseUpscaler implements FrameUpscaler {
       height: number;
       index: number;
       grain: { still: Uint8Array; levels: Float32Array } | undefined;
+      /** tileChange at the flow's shift where the grain measures computed it (NaN elsewhere). */
+      moved: Float64Array | undefined;
     },
     changed: Uint8Array,
   ) {
@@ -289,7 +293,8 @@ export class ReuseUpscaler implements FrameUpscaler {
         continue;
       }
       if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
-      const moved = tileChange(frame, this.ref as Uint8Array, width, box, dx, dy);
+      const measured = at.moved?.[i] ?? Number.NaN;
+      const moved = Number.isNaN(measured) ? tileChange(frame, this.ref as Uint8Array, width, box, dx, dy) : measured;
       // Grain makes the flow wander on still tiles: still (in place) unless the shift matches clearly better.
       const still = !!grain?.still[i] && moved * GRAIN_MOVED_GAIN >= grain.levels[i];
       const source = this.oldestSource({ ...box, x: box.x + dx, y: box.y + dy }, cols);
