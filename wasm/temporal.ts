@@ -242,10 +242,32 @@ export function planWarped(
 // The motion blend's low-res plan (motion-blend.ts warpedPasts() and change-mask.ts's helpers), scalar f64 with the
 // same roundings: every value a Float32Array held there is stored as f32 here, every Uint8Array value truncated.
 
-/** JS Math.round: the nearest integer, ties toward +∞ (f64.nearest rounds ties to even). */
+/**
+ * JS Math.round: the nearest integer, ties toward +∞ (f64.nearest rounds ties to even). Without a branch: the
+ * fraction x − ⌊x⌋ is exact and random, so a branch on it is mispredicted half the time. (Only the sign of a zero
+ * result can differ from Math.round's, and every caller compares it or converts it to an integer.)
+ */
 @inline function jsRound(x: f64): f64 {
   const r = Math.floor(x);
-  return x - r >= 0.5 ? r + 1 : r;
+  return r + <f64>(<i32>(x - r >= 0.5));
+}
+
+// f64x2 helpers for planes of f32: each f32 is widened to f64, computed as the scalar code does, rounded back.
+/** Lanes 0, 1 of an f32x4 as f64x2. */
+@inline function f32lo(q: v128): v128 {
+  return f64x2.promote_low_f32x4(q);
+}
+/** Lanes 2, 3 of an f32x4 as f64x2. */
+@inline function f32hi(q: v128): v128 {
+  return f64x2.promote_low_f32x4(i32x4.shuffle(q, q, 2, 3, 0, 1));
+}
+/** Two f64x2 rounded to f32, as one f32x4 (a's lanes first). */
+@inline function f32of(a: v128, b: v128): v128 {
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
+/** weightOf() of two f64 lanes: max(0, min(1, (movingAbove − d) / span)), with f64.min/max's semantics. */
+@inline function weightOf2(d: v128, movingAbove: v128, span: v128): v128 {
+  return f64x2.max(f64x2.splat(0), f64x2.min(f64x2.splat(1), f64x2.div(f64x2.sub(movingAbove, d), span)));
 }
 
 /** |a[i] − b[i]| of two byte planes. */
@@ -271,13 +293,33 @@ function rowMeans(a: usize, b: usize, row: i32, width: i32, x0: i32, x1: i32, ro
   }
   const end = min<i32>(x1, width - 1);
   if (x < end) {
-    let left = ad(a, b, row + x - 1);
-    let mid = ad(a, b, row + x);
-    for (let i = row + x; i < row + end; i++) {
-      const right = ad(a, b, i + 1);
-      store<f32>(rows + (<usize>i << 2), <f32>((left + mid + right) / 3));
-      left = mid;
-      mid = right;
+    let i = row + x;
+    // Eight at a time: the sums of three whole numbers are exact in i16, then ÷ 3 in f64 as the scalar loop.
+    const three = f64x2.splat(3);
+    for (; i + 8 <= row + end; i += 8) {
+      const p = <usize>i;
+      const l = i16x8.abs(i16x8.sub(v128.load8x8_u(a + p - 1), v128.load8x8_u(b + p - 1)));
+      const c = i16x8.abs(i16x8.sub(v128.load8x8_u(a + p), v128.load8x8_u(b + p)));
+      const r = i16x8.abs(i16x8.sub(v128.load8x8_u(a + p + 1), v128.load8x8_u(b + p + 1)));
+      const sum = i16x8.add(i16x8.add(l, c), r);
+      const s0 = i32x4.extend_low_i16x8_u(sum);
+      const s1 = i32x4.extend_high_i16x8_u(sum);
+      const q0 = f64x2.div(f64x2.convert_low_i32x4_u(s0), three);
+      const q1 = f64x2.div(f64x2.convert_low_i32x4_u(i32x4.shuffle(s0, s0, 2, 3, 0, 1)), three);
+      const q2 = f64x2.div(f64x2.convert_low_i32x4_u(s1), three);
+      const q3 = f64x2.div(f64x2.convert_low_i32x4_u(i32x4.shuffle(s1, s1, 2, 3, 0, 1)), three);
+      v128.store(rows + (p << 2), f32of(q0, q1));
+      v128.store(rows + (p << 2), f32of(q2, q3), 16);
+    }
+    if (i < row + end) {
+      let left = ad(a, b, i - 1);
+      let mid = ad(a, b, i);
+      for (; i < row + end; i++) {
+        const right = ad(a, b, i + 1);
+        store<f32>(rows + (<usize>i << 2), <f32>((left + mid + right) / 3));
+        left = mid;
+        mid = right;
+      }
     }
     x = end;
   }
@@ -289,7 +331,7 @@ function rowMeans(a: usize, b: usize, row: i32, width: i32, x0: i32, x1: i32, ro
 
 /** change-mask.ts smoothedAbsDiffIn(): the 3×3 mean of |a − b| inside the rect, 0 elsewhere, into `out`. */
 function smoothedAbsDiffIn(a: usize, b: usize, width: i32, height: i32, rx: i32, ry: i32, rw: i32, rh: i32, rows: usize, out: usize): void {
-  memory.fill(out, 0, <usize>width * <usize>height * 4);
+  if (rw < width || rh < height) memory.fill(out, 0, <usize>width * <usize>height * 4);
   const ry0 = max<i32>(0, ry - 1);
   const ry1 = min<i32>(height, ry + rh + 1);
   for (let y = ry0; y < ry1; y++) rowMeans(a, b, y * width, width, rx, rx + rw, rows);
@@ -298,7 +340,20 @@ function smoothedAbsDiffIn(a: usize, b: usize, width: i32, height: i32, rx: i32,
     const up = y > 0 ? i0 - width : i0;
     const down = y < height - 1 ? i0 + width : i0;
     const count = (down - up) / width + 1;
-    for (let x = rx; x < rx + rw; x++) {
+    let x = rx;
+    if (count == 3) {
+      // Four at a time: (up + mid + down) / 3 in f64, added in the scalar loop's order.
+      const three = f64x2.splat(3);
+      for (; x + 4 <= rx + rw; x += 4) {
+        const u = v128.load(rows + (<usize>(up + x) << 2));
+        const c = v128.load(rows + (<usize>(i0 + x) << 2));
+        const d = v128.load(rows + (<usize>(down + x) << 2));
+        const lo = f64x2.div(f64x2.add(f64x2.add(f32lo(u), f32lo(c)), f32lo(d)), three);
+        const hi = f64x2.div(f64x2.add(f64x2.add(f32hi(u), f32hi(c)), f32hi(d)), three);
+        v128.store(out + (<usize>(i0 + x) << 2), f32of(lo, hi));
+      }
+    }
+    for (; x < rx + rw; x++) {
       let v: f64;
       if (count == 3) v = (lf(rows, up + x) + lf(rows, i0 + x) + lf(rows, down + x)) / 3;
       else if (up < i0) v = (lf(rows, up + x) + lf(rows, i0 + x)) / <f64>count;
@@ -314,28 +369,68 @@ function smoothedAbsDiffIn(a: usize, b: usize, width: i32, height: i32, rx: i32,
   return max<f64>(0, min<f64>(1, (movingAbove - diff) / span));
 }
 
-/** change-mask.ts erode3x3(): the 3×3 minimum of `src` into `out` (`rows`: scratch). */
 @inline function at(p: usize, i: i32): f32 {
   return load<f32>(p + (<usize>i << 2));
 }
 
-function erode3x3(src: usize, width: i32, height: i32, rows: usize, out: usize): void {
+/**
+ * change-mask.ts erode3x3()'s row pass: the minimum of src over x−1..x+1 (clipped) into `rows`. `if (b < m) m = b`
+ * is f32x4.pmin(m, b) lane by lane (pmin(a, b) = b < a ? b : a), the same f32 whatever the values.
+ */
+function erodeRows(src: usize, width: i32, height: i32, rows: usize): void {
   for (let y = 0; y < height; y++) {
     const r = y * width;
-    for (let x = 0; x < width; x++) {
-      let m = at(src, r + x);
-      if (x > 0 && at(src, r + x - 1) < m) m = at(src, r + x - 1);
-      if (x < width - 1 && at(src, r + x + 1) < m) m = at(src, r + x + 1);
-      store<f32>(rows + (<usize>(r + x) << 2), m);
+    store<f32>(rows + (<usize>r << 2), erodedInRow(src, r, 0, width));
+    let x = 1;
+    for (; x + 4 < width; x += 4) {
+      const p = src + (<usize>(r + x) << 2);
+      v128.store(rows + (<usize>(r + x) << 2), f32x4.pmin(f32x4.pmin(v128.load(p), v128.load(p - 4)), v128.load(p + 4)));
     }
+    for (; x < width; x++) store<f32>(rows + (<usize>(r + x) << 2), erodedInRow(src, r, x, width));
   }
+}
+
+/** The minimum of src over x−1..x+1 (clipped) of the row starting at r, as change-mask.ts erode3x3() finds it. */
+@inline function erodedInRow(src: usize, r: i32, x: i32, width: i32): f32 {
+  let m = at(src, r + x);
+  if (x > 0 && at(src, r + x - 1) < m) m = at(src, r + x - 1);
+  if (x < width - 1 && at(src, r + x + 1) < m) m = at(src, r + x + 1);
+  return m;
+}
+
+/**
+ * change-mask.ts erode3x3() (the 3×3 minimum of `src`, `rows`: scratch) and what warpedPasts() does with it, in one
+ * pass: the eroded weights (k = 0: `first`) limited by the newer frame's (`cumulative`, which takes them), times
+ * decayᵏ into `weight` (may be `src`): the f32 weights of warpedPasts() and stillWeights().
+ */
+function erodeLimitDecay(src: usize, width: i32, height: i32, rows: usize, cumulative: usize, first: bool, decay: f64, weight: usize): void {
+  erodeRows(src, width, height, rows);
+  const vd = f64x2.splat(decay);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
+    const r = y * width;
+    const up = y > 0 ? r - width : r;
+    const down = y < height - 1 ? r + width : r;
+    let x = 0;
+    for (; x + 4 <= width; x += 4) {
+      // pmin with itself where the row has no neighbour: the same as skipping it.
+      let e = f32x4.pmin(f32x4.pmin(v128.load(rows + (<usize>(r + x) << 2)), v128.load(rows + (<usize>(up + x) << 2))), v128.load(rows + (<usize>(down + x) << 2)));
+      const o = <usize>(r + x) << 2;
+      if (!first) e = f32x4.pmin(e, v128.load(cumulative + o));
+      v128.store(cumulative + o, e);
+      v128.store(weight + o, f32of(f64x2.mul(f32lo(e), vd), f64x2.mul(f32hi(e), vd)));
+    }
+    for (; x < width; x++) {
+      const i = r + x;
       let m = at(rows, i);
       if (y > 0 && at(rows, i - width) < m) m = at(rows, i - width);
       if (y < height - 1 && at(rows, i + width) < m) m = at(rows, i + width);
-      store<f32>(out + (<usize>i << 2), m);
+      const o = <usize>i << 2;
+      if (!first) {
+        const c = load<f32>(cumulative + o);
+        if (c < m) m = c;
+      }
+      store<f32>(cumulative + o, m);
+      store<f32>(weight + o, <f32>(<f64>m * decay));
     }
   }
 }
@@ -354,23 +449,6 @@ function registrationSlack(luma: usize, w: i32, h: i32, factor: f64, g: usize, z
   for (let i = 0; i < w * h; i++) store<f32>(out + (<usize>i << 2), <f32>(lf(out, i) * factor));
 }
 
-/** Bilinear sample of an f32 plane at (px, py), clamped to the plane (motion-blend.ts followLink's inlined form). */
-@inline function sampleF32(plane: usize, w: i32, h: i32, px: f64, py: f64): f64 {
-  const cx = max<f64>(0, min<f64>(px, <f64>(w - 1)));
-  const cy = max<f64>(0, min<f64>(py, <f64>(h - 1)));
-  const x0 = <i32>Math.floor(cx);
-  const y0 = <i32>Math.floor(cy);
-  const fx = cx - <f64>x0;
-  const fy = cy - <f64>y0;
-  const j00 = y0 * w + x0;
-  const j01 = x0 < w - 1 ? j00 + 1 : j00;
-  const j10 = y0 < h - 1 ? j00 + w : j00;
-  const j11 = j10 + (j01 - j00);
-  const a = lf(plane, j00) + (lf(plane, j01) - lf(plane, j00)) * fx;
-  const b = lf(plane, j10) + (lf(plane, j11) - lf(plane, j10)) * fx;
-  return a + (b - a) * fy;
-}
-
 /** motion-blend.ts followLink(): the chain (dx, dy, ok) advanced by one link, inside the rect. */
 function followLink(dx: usize, dy: usize, ok: usize, u: usize, v: usize, consistent: usize, w: i32, h: i32, first: bool, rx: i32, ry: i32, rw: i32, rh: i32): void {
   for (let y = ry; y < ry + rh; y++) {
@@ -385,8 +463,23 @@ function followLink(dx: usize, dy: usize, ok: usize, u: usize, v: usize, consist
         store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + lf(v, i)));
         continue;
       }
-      store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + sampleF32(u, w, h, px, py)));
-      store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + sampleF32(v, w, h, px, py)));
+      // The bilinear sample of u and of v at (px, py), clamped to the plane, the corners and fractions found once.
+      const cx = max<f64>(0, min<f64>(px, <f64>(w - 1)));
+      const cy = max<f64>(0, min<f64>(py, <f64>(h - 1)));
+      const x0 = <i32>Math.floor(cx);
+      const y0 = <i32>Math.floor(cy);
+      const fx = cx - <f64>x0;
+      const fy = cy - <f64>y0;
+      const j00 = y0 * w + x0;
+      const j01 = x0 < w - 1 ? j00 + 1 : j00;
+      const j10 = y0 < h - 1 ? j00 + w : j00;
+      const j11 = j10 + (j01 - j00);
+      const ua = lf(u, j00) + (lf(u, j01) - lf(u, j00)) * fx;
+      const ub = lf(u, j10) + (lf(u, j11) - lf(u, j10)) * fx;
+      store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + (ua + (ub - ua) * fy)));
+      const va = lf(v, j00) + (lf(v, j01) - lf(v, j00)) * fx;
+      const vb = lf(v, j10) + (lf(v, j11) - lf(v, j10)) * fx;
+      store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + (va + (vb - va) * fy)));
     }
   }
 }
@@ -428,18 +521,49 @@ function warpedLuma(dx: usize, dy: usize, ok: usize, past: usize, w: i32, h: i32
 
 /** weightsFromDiff(): each smoothed difference mapped to a static weight, `diff` → `out` (f32 planes). */
 function weightsFromDiff(diff: usize, n: i32, movingAbove: f64, span: f64, out: usize): void {
-  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), <f32>weightOf(lf(diff, i), movingAbove, span));
+  const ma = f64x2.splat(movingAbove);
+  const sp = f64x2.splat(span);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const d = v128.load(diff + (<usize>i << 2));
+    v128.store(out + (<usize>i << 2), f32of(weightOf2(f32lo(d), ma, sp), weightOf2(f32hi(d), ma, sp)));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), <f32>weightOf(lf(diff, i), movingAbove, span));
 }
 
 /**
  * motion-blend.ts betterHypothesis(): per pixel of the rect with a non-zero offset, the warped past's weight (its
  * smoothed difference less the slack) where the chain is ok and it beats "did not move", else a zero offset.
- * `weight` holds the still weights on entry.
+ * `weight` holds the still weights on entry. Four pixels at a time, the choices made with masks (they depend on the
+ * picture: a branch on them is often mispredicted).
  */
 function betterHypothesis(cur: usize, wl: usize, ok: usize, w: i32, h: i32, rx: i32, ry: i32, rw: i32, rh: i32, slack: usize, movingAbove: f64, span: f64, rows: usize, moved: usize, weight: usize, ox: usize, oy: usize): void {
   smoothedAbsDiffIn(cur, wl, w, h, rx, ry, rw, rh, rows, moved);
+  const ma = f64x2.splat(movingAbove);
+  const sp = f64x2.splat(span);
+  const zero = f64x2.splat(0);
   for (let y = ry; y < ry + rh; y++) {
-    for (let i = y * w + rx; i < y * w + rx + rw; i++) {
+    let i = y * w + rx;
+    const end = y * w + rx + rw;
+    for (; i + 4 <= end; i += 4) {
+      const o = <usize>i << 2;
+      const qx = v128.load(ox + o);
+      const qy = v128.load(oy + o);
+      const offset = v128.or(i32x4.ne(qx, i32x4.splat(0)), i32x4.ne(qy, i32x4.splat(0)));
+      const m4 = v128.load(moved + o);
+      const s4 = v128.load(slack + o);
+      // d = fround(max(0, moved − slack)); the weight fround(weightOf(d)).
+      const d = f32of(f64x2.max(zero, f64x2.sub(f32lo(m4), f32lo(s4))), f64x2.max(zero, f64x2.sub(f32hi(m4), f32hi(s4))));
+      const mw = f32of(weightOf2(f32lo(d), ma, sp), weightOf2(f32hi(d), ma, sp));
+      const w4 = v128.load(weight + o);
+      const okay = i32x4.eq(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(ok + <usize>i))), i32x4.splat(1));
+      const better = v128.and(okay, f32x4.gt(mw, w4));
+      v128.store(weight + o, v128.bitselect(mw, w4, v128.and(offset, better)));
+      // Offsets kept where it is better (where there is none they are zero either way).
+      v128.store(ox + o, v128.and(qx, better));
+      v128.store(oy + o, v128.and(qy, better));
+    }
+    for (; i < end; i++) {
       const o = <usize>i << 2;
       if (load<i32>(ox + o) == 0 && load<i32>(oy + o) == 0) continue;
       const d = <f64>(<f32>max<f64>(0, lf(moved, i) - lf(slack, i)));
@@ -516,26 +640,8 @@ export function warpedPasts(cur: usize, w: i32, h: i32, scale: i32, m: i32, luma
       betterHypothesis(cur, wl, ok, w, h, ax, ay, ax1 - ax, ay1 - ay, slack, movingAbove, span, rows, moved, weight, ox, oy);
     }
     // The hypothesis's weight (in `weight`) eroded, limited by the newer frame's, times decayᵏ.
-    erode3x3(weight, w, h, erodeRows, eroded);
     decay *= decayStep;
-    limitAndDecay(eroded, cumulative, n, k == 0, decay, weight);
-  }
-}
-
-/**
- * Eroded weights (k = 0: `first`) limited by the newer frame's (`cumulative`, which takes them), times decayᵏ into
- * `weight`: the f32 weights of warpedPasts() and stillWeights().
- */
-function limitAndDecay(eroded: usize, cumulative: usize, n: i32, first: bool, decay: f64, weight: usize): void {
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    let e = load<f32>(eroded + o);
-    if (!first) {
-      const c = load<f32>(cumulative + o);
-      if (c < e) e = c;
-    }
-    store<f32>(cumulative + o, e);
-    store<f32>(weight + o, <f32>(<f64>e * decay));
+    erodeLimitDecay(weight, w, h, erodeRows, cumulative, k == 0, decay, weight);
   }
 }
 
@@ -560,10 +666,9 @@ export function planStatic(cur: usize, w: i32, h: i32, m: i32, lumas: usize, sta
     const weight = weights + <usize>k * plane;
     smoothedAbsDiffIn(cur, <usize>load<u32>(lumas + (<usize>k << 2)), w, h, 0, 0, w, h, rows, diff);
     weightsFromDiff(diff, n, movingAbove, span, soft);
-    // The eroded weights (in `diff`, free again), limited by the newer frame's, then times decayᵏ.
-    erode3x3(soft, w, h, erodeRows, diff);
+    // The weights eroded, limited by the newer frame's, then times decayᵏ.
     decay *= decayStep;
-    limitAndDecay(diff, cumulative, n, k == 0, decay, weight);
+    erodeLimitDecay(soft, w, h, erodeRows, cumulative, k == 0, decay, weight);
   }
   let blocks = 0;
   for (let p = 0; p < n; p++) {
