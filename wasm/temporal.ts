@@ -449,39 +449,190 @@ function registrationSlack(luma: usize, w: i32, h: i32, factor: f64, g: usize, z
   for (let i = 0; i < w * h; i++) store<f32>(out + (<usize>i << 2), <f32>(lf(out, i) * factor));
 }
 
+// followLink() and warpedLuma() two pixels at a time: their arithmetic in f64x2, lane for lane the scalar code's
+// operations in its order; only the reads at the sampled corners (gathers) are one value at a time.
+
+/** jsRound() of two lanes. */
+@inline function jsRound2(v: v128): v128 {
+  const r = f64x2.floor(v);
+  return f64x2.add(r, v128.and(f64x2.ge(f64x2.sub(v, r), f64x2.splat(0.5)), f64x2.splat(1)));
+}
+/** plane[i], plane[i + 1] of an f32 plane, as f64x2. */
+@inline function lf2(plane: usize, i: i32): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(plane + (<usize>i << 2)));
+}
+/** Two f64 lanes rounded to f32 into plane[i], plane[i + 1]. */
+@inline function sf2(plane: usize, i: i32, a: v128): void {
+  v128.store64_lane(plane + (<usize>i << 2), f32x4.demote_f64x2_zero(a), 0);
+}
+/** The bilinear interpolation of two pixels from their corners' values (f64x2 each) and fractions. */
+@inline function mix2(p00: v128, p01: v128, p10: v128, p11: v128, fx: v128, fy: v128): v128 {
+  const a = f64x2.add(p00, f64x2.mul(f64x2.sub(p01, p00), fx));
+  const b = f64x2.add(p10, f64x2.mul(f64x2.sub(p11, p10), fx));
+  return f64x2.add(a, f64x2.mul(f64x2.sub(b, a), fy));
+}
+/** Corner j00 of the bilinear sample at (x0, y0) (x0 = ⌊cx⌋ of a clamped cx, so inside the plane). */
+@inline function j00(w: i32, x0: i32, y0: i32): i32 {
+  return y0 * w + x0;
+}
+/** The step from a corner to its right neighbour: 0 on the last column. */
+@inline function stepX(w: i32, x0: i32): i32 {
+  return x0 < w - 1 ? 1 : 0;
+}
+/** The step from a corner to the one below: 0 on the last row. */
+@inline function stepY(w: i32, h: i32, y0: i32): i32 {
+  return y0 < h - 1 ? w : 0;
+}
+/** An f32 plane's four corners at j (right: +sx, below: +sy) as f32x4 (00, 01, 10, 11). */
+@inline function cornersF32(plane: usize, j: i32, sx: i32, sy: i32): v128 {
+  let q = f32x4.splat(load<f32>(plane + (<usize>j << 2)));
+  q = f32x4.replace_lane(q, 1, load<f32>(plane + (<usize>(j + sx) << 2)));
+  q = f32x4.replace_lane(q, 2, load<f32>(plane + (<usize>(j + sy) << 2)));
+  return f32x4.replace_lane(q, 3, load<f32>(plane + (<usize>(j + sy + sx) << 2)));
+}
+/** A byte plane's four corners at j as i32x4 (00, 01, 10, 11). */
+@inline function cornersU8(plane: usize, j: i32, sx: i32, sy: i32): v128 {
+  let q = i32x4.splat(<i32>load<u8>(plane + <usize>j));
+  q = i32x4.replace_lane(q, 1, <i32>load<u8>(plane + <usize>(j + sx)));
+  q = i32x4.replace_lane(q, 2, <i32>load<u8>(plane + <usize>(j + sy)));
+  return i32x4.replace_lane(q, 3, <i32>load<u8>(plane + <usize>(j + sy + sx)));
+}
+/** Bilinear samples of an f32 plane for two pixels whose corners are `a` and `b` (cornersF32). */
+@inline function sampleF32x2(a: v128, b: v128, fx: v128, fy: v128): v128 {
+  const top = i32x4.shuffle(a, b, 0, 4, 1, 5);
+  const bottom = i32x4.shuffle(a, b, 2, 6, 3, 7);
+  return mix2(f32lo(top), f32hi(top), f32lo(bottom), f32hi(bottom), fx, fy);
+}
+
+/** motion-blend.ts followLink() of one pixel (the tail of a row). */
+@inline function followAt(dx: usize, dy: usize, ok: usize, u: usize, v: usize, consistent: usize, w: i32, h: i32, first: bool, x: i32, y: i32, i: i32): void {
+  const px = <f64>x + lf(dx, i);
+  const py = <f64>y + lf(dy, i);
+  const nx = jsRound(px);
+  const ny = jsRound(py);
+  if (nx < 0 || ny < 0 || nx >= <f64>w || ny >= <f64>h || load<u8>(consistent + <usize>(<i32>ny * w + <i32>nx)) == 0) store<u8>(ok + <usize>i, 0);
+  if (first) {
+    store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + lf(u, i)));
+    store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + lf(v, i)));
+    return;
+  }
+  // The bilinear sample of u and of v at (px, py), clamped to the plane, the corners and fractions found once.
+  const cx = max<f64>(0, min<f64>(px, <f64>(w - 1)));
+  const cy = max<f64>(0, min<f64>(py, <f64>(h - 1)));
+  const x0 = <i32>Math.floor(cx);
+  const y0 = <i32>Math.floor(cy);
+  const fx = cx - <f64>x0;
+  const fy = cy - <f64>y0;
+  const j = j00(w, x0, y0);
+  const j01 = j + stepX(w, x0);
+  const j10 = j + stepY(w, h, y0);
+  const j11 = j10 + (j01 - j);
+  const ua = lf(u, j) + (lf(u, j01) - lf(u, j)) * fx;
+  const ub = lf(u, j10) + (lf(u, j11) - lf(u, j10)) * fx;
+  store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + (ua + (ub - ua) * fy)));
+  const va = lf(v, j) + (lf(v, j01) - lf(v, j)) * fx;
+  const vb = lf(v, j10) + (lf(v, j11) - lf(v, j10)) * fx;
+  store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + (va + (vb - va) * fy)));
+}
+
+/** followLink()'s check of two pixels' rounded positions: out of the frame or not consistent there → not ok. */
+@inline function checkArrival2(ok: usize, consistent: usize, w: i32, h: i32, i: i32, nx: v128, ny: v128): void {
+  const zero = f64x2.splat(0);
+  // NaN (a flow that is not a number) is not ok, as in TypeScript (consistent[NaN] is undefined).
+  const outside = v128.or(
+    v128.or(v128.or(f64x2.lt(nx, zero), f64x2.lt(ny, zero)), v128.or(f64x2.ne(nx, nx), f64x2.ne(ny, ny))),
+    v128.or(f64x2.ge(nx, f64x2.splat(<f64>w)), f64x2.ge(ny, f64x2.splat(<f64>h))),
+  );
+  const bits = i64x2.bitmask(outside);
+  const ix = i32x4.trunc_sat_f64x2_s_zero(nx);
+  const iy = i32x4.trunc_sat_f64x2_s_zero(ny);
+  if ((bits & 1) != 0 || load<u8>(consistent + <usize>(i32x4.extract_lane(iy, 0) * w + i32x4.extract_lane(ix, 0))) == 0) store<u8>(ok + <usize>i, 0);
+  if ((bits & 2) != 0 || load<u8>(consistent + <usize>(i32x4.extract_lane(iy, 1) * w + i32x4.extract_lane(ix, 1))) == 0) store<u8>(ok + <usize>(i + 1), 0);
+}
+
 /** motion-blend.ts followLink(): the chain (dx, dy, ok) advanced by one link, inside the rect. */
 function followLink(dx: usize, dy: usize, ok: usize, u: usize, v: usize, consistent: usize, w: i32, h: i32, first: bool, rx: i32, ry: i32, rw: i32, rh: i32): void {
+  const zero = f64x2.splat(0);
+  const right = f64x2.splat(<f64>(w - 1));
+  const bottom = f64x2.splat(<f64>(h - 1));
   for (let y = ry; y < ry + rh; y++) {
-    for (let x = rx, i = y * w + rx; x < rx + rw; x++, i++) {
-      const px = <f64>x + lf(dx, i);
-      const py = <f64>y + lf(dy, i);
-      const nx = jsRound(px);
-      const ny = jsRound(py);
-      if (nx < 0 || ny < 0 || nx >= <f64>w || ny >= <f64>h || load<u8>(consistent + <usize>(<i32>ny * w + <i32>nx)) == 0) store<u8>(ok + <usize>i, 0);
+    const vy = f64x2.splat(<f64>y);
+    let x = rx;
+    let i = y * w + rx;
+    for (; x + 2 <= rx + rw; x += 2, i += 2) {
+      const px = f64x2.add(f64x2.add(f64x2.splat(<f64>x), f64x2(0, 1)), lf2(dx, i));
+      const py = f64x2.add(vy, lf2(dy, i));
+      checkArrival2(ok, consistent, w, h, i, jsRound2(px), jsRound2(py));
       if (first) {
-        store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + lf(u, i)));
-        store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + lf(v, i)));
+        sf2(dx, i, f64x2.add(lf2(dx, i), lf2(u, i)));
+        sf2(dy, i, f64x2.add(lf2(dy, i), lf2(v, i)));
         continue;
       }
-      // The bilinear sample of u and of v at (px, py), clamped to the plane, the corners and fractions found once.
-      const cx = max<f64>(0, min<f64>(px, <f64>(w - 1)));
-      const cy = max<f64>(0, min<f64>(py, <f64>(h - 1)));
-      const x0 = <i32>Math.floor(cx);
-      const y0 = <i32>Math.floor(cy);
-      const fx = cx - <f64>x0;
-      const fy = cy - <f64>y0;
-      const j00 = y0 * w + x0;
-      const j01 = x0 < w - 1 ? j00 + 1 : j00;
-      const j10 = y0 < h - 1 ? j00 + w : j00;
-      const j11 = j10 + (j01 - j00);
-      const ua = lf(u, j00) + (lf(u, j01) - lf(u, j00)) * fx;
-      const ub = lf(u, j10) + (lf(u, j11) - lf(u, j10)) * fx;
-      store<f32>(dx + (<usize>i << 2), <f32>(lf(dx, i) + (ua + (ub - ua) * fy)));
-      const va = lf(v, j00) + (lf(v, j01) - lf(v, j00)) * fx;
-      const vb = lf(v, j10) + (lf(v, j11) - lf(v, j10)) * fx;
-      store<f32>(dy + (<usize>i << 2), <f32>(lf(dy, i) + (va + (vb - va) * fy)));
+      const cx = f64x2.max(zero, f64x2.min(px, right));
+      const cy = f64x2.max(zero, f64x2.min(py, bottom));
+      const fx0 = f64x2.floor(cx);
+      const fy0 = f64x2.floor(cy);
+      const ix = i32x4.trunc_sat_f64x2_s_zero(fx0);
+      const iy = i32x4.trunc_sat_f64x2_s_zero(fy0);
+      const xa = i32x4.extract_lane(ix, 0);
+      const ya = i32x4.extract_lane(iy, 0);
+      const xb = i32x4.extract_lane(ix, 1);
+      const yb = i32x4.extract_lane(iy, 1);
+      const ja = j00(w, xa, ya);
+      const jb = j00(w, xb, yb);
+      const sxa = stepX(w, xa);
+      const sya = stepY(w, h, ya);
+      const sxb = stepX(w, xb);
+      const syb = stepY(w, h, yb);
+      const fx = f64x2.sub(cx, fx0);
+      const fy = f64x2.sub(cy, fy0);
+      const su = sampleF32x2(cornersF32(u, ja, sxa, sya), cornersF32(u, jb, sxb, syb), fx, fy);
+      sf2(dx, i, f64x2.add(lf2(dx, i), su));
+      const sv = sampleF32x2(cornersF32(v, ja, sxa, sya), cornersF32(v, jb, sxb, syb), fx, fy);
+      sf2(dy, i, f64x2.add(lf2(dy, i), sv));
     }
+    for (; x < rx + rw; x++, i++) followAt(dx, dy, ok, u, v, consistent, w, h, first, x, y, i);
   }
+}
+
+/** motion-blend.ts warpedLuma() of one pixel (the tail of a row). */
+@inline function warpedAt(dx: usize, dy: usize, ok: usize, past: usize, w: i32, h: i32, s: f64, x: i32, y: i32, i: i32, ox: usize, oy: usize, luma: usize): void {
+  const qx = jsRound(lf(dx, i) * s);
+  const qy = jsRound(lf(dy, i) * s);
+  store<i32>(ox + (<usize>i << 2), <i32>qx);
+  store<i32>(oy + (<usize>i << 2), <i32>qy);
+  const bx = <f64>x * s + qx;
+  const by = <f64>y * s + qy;
+  if (bx < 0 || by < 0 || bx + s > <f64>w * s || by + s > <f64>h * s) store<u8>(ok + <usize>i, 0);
+  const cx = max<f64>(0, min<f64>(<f64>x + qx / s, <f64>(w - 1)));
+  const cy = max<f64>(0, min<f64>(<f64>y + qy / s, <f64>(h - 1)));
+  const x0 = <i32>Math.floor(cx);
+  const y0 = <i32>Math.floor(cy);
+  const fx = cx - <f64>x0;
+  const fy = cy - <f64>y0;
+  const j = j00(w, x0, y0);
+  const j01 = j + stepX(w, x0);
+  const j10 = j + stepY(w, h, y0);
+  const j11 = j10 + (j01 - j);
+  const p00 = <f64>load<u8>(past + <usize>j);
+  const a = p00 + (<f64>load<u8>(past + <usize>j01) - p00) * fx;
+  const p10 = <f64>load<u8>(past + <usize>j10);
+  const b = p10 + (<f64>load<u8>(past + <usize>j11) - p10) * fx;
+  store<u8>(luma + <usize>i, <u8>(<i32>(a + (b - a) * fy + 0.5)));
+}
+
+/** Two pixels' whole-output-pixel offsets (qx, qy) whose block would leave the output: not ok. */
+@inline function checkBlock2(ok: usize, w: i32, h: i32, s: v128, i: i32, vx: v128, vy: v128, qx: v128, qy: v128): void {
+  const zero = f64x2.splat(0);
+  const bx = f64x2.add(f64x2.mul(vx, s), qx);
+  const by = f64x2.add(f64x2.mul(vy, s), qy);
+  const outside = v128.or(
+    v128.or(f64x2.lt(bx, zero), f64x2.lt(by, zero)),
+    v128.or(f64x2.gt(f64x2.add(bx, s), f64x2.mul(f64x2.splat(<f64>w), s)), f64x2.gt(f64x2.add(by, s), f64x2.mul(f64x2.splat(<f64>h), s))),
+  );
+  const bits = i64x2.bitmask(outside);
+  if ((bits & 1) != 0) store<u8>(ok + <usize>i, 0);
+  if ((bits & 2) != 0) store<u8>(ok + <usize>(i + 1), 0);
 }
 
 /**
@@ -491,31 +642,41 @@ function followLink(dx: usize, dy: usize, ok: usize, u: usize, v: usize, consist
 function warpedLuma(dx: usize, dy: usize, ok: usize, past: usize, w: i32, h: i32, scale: i32, rx: i32, ry: i32, rw: i32, rh: i32, ox: usize, oy: usize, luma: usize): void {
   memory.copy(luma, past, <usize>w * <usize>h);
   const s = <f64>scale;
+  const vs = f64x2.splat(s);
+  const zero = f64x2.splat(0);
+  const right = f64x2.splat(<f64>(w - 1));
+  const bottom = f64x2.splat(<f64>(h - 1));
   for (let y = ry; y < ry + rh; y++) {
-    for (let x = rx, i = y * w + rx; x < rx + rw; x++, i++) {
-      const qx = jsRound(lf(dx, i) * s);
-      const qy = jsRound(lf(dy, i) * s);
-      store<i32>(ox + (<usize>i << 2), <i32>qx);
-      store<i32>(oy + (<usize>i << 2), <i32>qy);
-      const bx = <f64>x * s + qx;
-      const by = <f64>y * s + qy;
-      if (bx < 0 || by < 0 || bx + s > <f64>w * s || by + s > <f64>h * s) store<u8>(ok + <usize>i, 0);
-      const cx = max<f64>(0, min<f64>(<f64>x + qx / s, <f64>(w - 1)));
-      const cy = max<f64>(0, min<f64>(<f64>y + qy / s, <f64>(h - 1)));
-      const x0 = <i32>Math.floor(cx);
-      const y0 = <i32>Math.floor(cy);
-      const fx = cx - <f64>x0;
-      const fy = cy - <f64>y0;
-      const j00 = y0 * w + x0;
-      const j01 = x0 < w - 1 ? j00 + 1 : j00;
-      const j10 = y0 < h - 1 ? j00 + w : j00;
-      const j11 = j10 + (j01 - j00);
-      const p00 = <f64>load<u8>(past + <usize>j00);
-      const a = p00 + (<f64>load<u8>(past + <usize>j01) - p00) * fx;
-      const p10 = <f64>load<u8>(past + <usize>j10);
-      const b = p10 + (<f64>load<u8>(past + <usize>j11) - p10) * fx;
-      store<u8>(luma + <usize>i, <u8>(<i32>(a + (b - a) * fy + 0.5)));
+    const vy = f64x2.splat(<f64>y);
+    let x = rx;
+    let i = y * w + rx;
+    for (; x + 2 <= rx + rw; x += 2, i += 2) {
+      const vx = f64x2.add(f64x2.splat(<f64>x), f64x2(0, 1));
+      const qx = jsRound2(f64x2.mul(lf2(dx, i), vs));
+      const qy = jsRound2(f64x2.mul(lf2(dy, i), vs));
+      v128.store64_lane(ox + (<usize>i << 2), i32x4.trunc_sat_f64x2_s_zero(qx), 0);
+      v128.store64_lane(oy + (<usize>i << 2), i32x4.trunc_sat_f64x2_s_zero(qy), 0);
+      checkBlock2(ok, w, h, vs, i, vx, vy, qx, qy);
+      const cx = f64x2.max(zero, f64x2.min(f64x2.add(vx, f64x2.div(qx, vs)), right));
+      const cy = f64x2.max(zero, f64x2.min(f64x2.add(vy, f64x2.div(qy, vs)), bottom));
+      const fx0 = f64x2.floor(cx);
+      const fy0 = f64x2.floor(cy);
+      const ix = i32x4.trunc_sat_f64x2_s_zero(fx0);
+      const iy = i32x4.trunc_sat_f64x2_s_zero(fy0);
+      const xa = i32x4.extract_lane(ix, 0);
+      const ya = i32x4.extract_lane(iy, 0);
+      const xb = i32x4.extract_lane(ix, 1);
+      const yb = i32x4.extract_lane(iy, 1);
+      const a = cornersU8(past, j00(w, xa, ya), stepX(w, xa), stepY(w, h, ya));
+      const b = cornersU8(past, j00(w, xb, yb), stepX(w, xb), stepY(w, h, yb));
+      const top = i32x4.shuffle(a, b, 0, 4, 1, 5);
+      const low = i32x4.shuffle(a, b, 2, 6, 3, 7);
+      const sample = mix2(lo(top), hi(top), lo(low), hi(low), f64x2.sub(cx, fx0), f64x2.sub(cy, fy0));
+      const bytes = i32x4.trunc_sat_f64x2_u_zero(f64x2.add(sample, f64x2.splat(0.5)));
+      store<u8>(luma + <usize>i, <u8>i32x4.extract_lane(bytes, 0));
+      store<u8>(luma + <usize>(i + 1), <u8>i32x4.extract_lane(bytes, 1));
     }
+    for (; x < rx + rw; x++, i++) warpedAt(dx, dy, ok, past, w, h, s, x, y, i, ox, oy, luma);
   }
 }
 

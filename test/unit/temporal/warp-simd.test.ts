@@ -73,6 +73,17 @@ describe('temporal: the motion plan in WebAssembly (warp-simd.ts, issue 33)', fu
     });
   }
 
+  it('a flow with values that are not numbers (NaN): the same numbers as TypeScript', () => {
+    const simd = SimdWarp.create();
+    assert.ok(simd);
+    const { cur, pasts, links } = history(handheld(64, 36, 5), 64, 36, 3);
+    // Scattered through u of the older links (v stays a number there, so the offsets' y is not zero).
+    for (let i = 3; i < 64 * 36; i += 7) links[1 + (i % 2)].back.u[i] = Number.NaN;
+    const size = { width: 64, height: 36, scale: 2 };
+    const t = temporalParams('medium');
+    assert.deepEqual(simd.warpedPasts(cur, pasts, links, size, t), warpedPasts(cur, pasts, links, size, t));
+  });
+
   it('a pair where nothing moved (no region): the still hypothesis alone, as in TypeScript', () => {
     const simd = SimdWarp.create();
     assert.ok(simd);
