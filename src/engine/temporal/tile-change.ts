@@ -21,28 +21,54 @@ export const PEAK_FACTOR = 6;
 export function tileChange(cur: Uint8Array, ref: Uint8Array, width: number, box: TileBox, dx = 0, dy = 0): number {
   const stride = width * 3;
   const shift = dy * stride + dx * 3;
+  const xEnd = box.x + box.w;
+  const yEnd = box.y + box.h;
+  // Whole 2×2 patches (all but the last row and column of an odd tile) in one loop; the sums are whole numbers, so
+  // the order does not matter, and dividing by 12 keeps their order, so the largest mean is the largest sum / 12.
+  const fullW = box.w & ~1;
   let total = 0;
-  let peak = 0;
-  for (let y = box.y; y < box.y + box.h; y += 2) {
-    const y2 = Math.min(y + 1, box.y + box.h - 1);
-    for (let x = box.x; x < box.x + box.w; x += 2) {
-      const x2 = Math.min(x + 1, box.x + box.w - 1);
-      let patch = 0;
-      let count = 0;
-      for (let yy = y; yy <= y2; yy++) {
-        for (let xx = x; xx <= x2; xx++) {
-          const i = yy * stride + xx * 3;
-          const r = i + shift;
-          patch += Math.abs(cur[i] - ref[r]) + Math.abs(cur[i + 1] - ref[r + 1]) + Math.abs(cur[i + 2] - ref[r + 2]);
-          count += 3;
-        }
-      }
+  let fullPeak = 0;
+  for (let y = box.y; y + 1 < yEnd; y += 2) {
+    for (let i = y * stride + box.x * 3, end = i + fullW * 3; i < end; i += 6) {
+      const patch =
+        absDiff3(cur, ref, i, shift) +
+        absDiff3(cur, ref, i + 3, shift) +
+        absDiff3(cur, ref, i + stride, shift) +
+        absDiff3(cur, ref, i + stride + 3, shift);
       total += patch;
-      const mean = patch / count;
-      if (mean > peak) peak = mean;
+      if (patch > fullPeak) fullPeak = patch;
+    }
+  }
+  let peak = fullPeak / 12;
+  // The clipped patches: the last column of an odd width, the last row of an odd height (and their corner).
+  const lastX = box.w & 1 ? xEnd - 1 : xEnd;
+  if (lastX < xEnd)
+    for (let y = box.y; y + 1 < yEnd; y += 2) {
+      const patch =
+        absDiff3(cur, ref, y * stride + lastX * 3, shift) + absDiff3(cur, ref, (y + 1) * stride + lastX * 3, shift);
+      total += patch;
+      if (patch / 6 > peak) peak = patch / 6;
+    }
+  if (box.h & 1) {
+    const row = (yEnd - 1) * stride;
+    for (let x = box.x; x < lastX; x += 2) {
+      const patch = absDiff3(cur, ref, row + x * 3, shift) + absDiff3(cur, ref, row + x * 3 + 3, shift);
+      total += patch;
+      if (patch / 6 > peak) peak = patch / 6;
+    }
+    if (lastX < xEnd) {
+      const patch = absDiff3(cur, ref, row + lastX * 3, shift);
+      total += patch;
+      if (patch / 3 > peak) peak = patch / 3;
     }
   }
   return Math.max(total / (box.w * box.h * 3), peak / PEAK_FACTOR);
+}
+
+/** |Δ| summed over the three channels of one pixel (cur at i, ref at i + shift). */
+function absDiff3(cur: Uint8Array, ref: Uint8Array, i: number, shift: number): number {
+  const j = i + shift;
+  return Math.abs(cur[i] - ref[j]) + Math.abs(cur[i + 1] - ref[j + 1]) + Math.abs(cur[i + 2] - ref[j + 2]);
 }
 
 /** Side of the windows tileWindowChange() averages over, low-res pixels (they step by half of it). */
@@ -78,24 +104,52 @@ export function tileWindowChange(
     for (let cx = 0; cx < cw; cx++, cell++) {
       const x0 = box.x + cx * half;
       const x1 = Math.min(x0 + half, box.x + box.w);
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let y = y0; y < y1; y++) {
-        for (let i = y * stride + x0 * 3, end = y * stride + x1 * 3; i < end; i += 3) {
-          const j = i + shift;
-          r += cur[i] - ref[j];
-          g += cur[i + 1] - ref[j + 1];
-          b += cur[i + 2] - ref[j + 2];
+      if (x1 - x0 === 2 && y1 - y0 === 2) wholeCell(cur, ref, y0 * stride + x0 * 3, shift, stride, sums, cell * 3);
+      else {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let y = y0; y < y1; y++) {
+          for (let i = y * stride + x0 * 3, end = y * stride + x1 * 3; i < end; i += 3) {
+            const j = i + shift;
+            r += cur[i] - ref[j];
+            g += cur[i + 1] - ref[j + 1];
+            b += cur[i + 2] - ref[j + 2];
+          }
         }
+        sums[cell * 3] = r;
+        sums[cell * 3 + 1] = g;
+        sums[cell * 3 + 2] = b;
       }
-      sums[cell * 3] = r;
-      sums[cell * 3 + 1] = g;
-      sums[cell * 3 + 2] = b;
       counts[cell] = (y1 - y0) * (x1 - x0);
     }
   }
   return windowPeak(sums, counts, cw, ch);
+}
+
+/**
+ * The signed sums per channel of a whole 2×2 cell (all but the last row and column of cells of an odd tile), its
+ * pixels at i, i + 3, i + stride, i + stride + 3 (ref at + shift), into sums[at..at + 2].
+ */
+function wholeCell(
+  cur: Uint8Array,
+  ref: Uint8Array,
+  i: number,
+  shift: number,
+  stride: number,
+  sums: Float64Array,
+  at: number,
+): void {
+  const j = i + shift;
+  const k = i + stride;
+  const l = j + stride;
+  for (let c = 0; c < 3; c++)
+    sums[at + c] =
+      cur[i + c] -
+      ref[j + c] +
+      (cur[i + 3 + c] - ref[j + 3 + c]) +
+      (cur[k + c] - ref[l + c]) +
+      (cur[k + 3 + c] - ref[l + 3 + c]);
 }
 
 let cellSums = new Float64Array(0);
@@ -115,6 +169,19 @@ function cellScratch(cells: number): { sums: Float64Array; counts: Uint16Array }
  */
 function windowPeak(sums: Float64Array, counts: Uint16Array, cw: number, ch: number): number {
   let peak = 0;
+  if (cw > 1 && ch > 1) {
+    // Every window has its four cells (the loop below with right and down always true).
+    for (let wy = 0; wy < ch - 1; wy++)
+      for (let a = wy * cw, end = a + cw - 1; a < end; a++) {
+        const c = a + cw;
+        const n = counts[a] + counts[a + 1] + counts[c] + counts[c + 1];
+        for (let k = a * 3; k < a * 3 + 3; k++) {
+          const mean = Math.abs(sums[k] + sums[k + 3] + sums[k + cw * 3] + sums[k + cw * 3 + 3]) / n;
+          if (mean > peak) peak = mean;
+        }
+      }
+    return peak;
+  }
   for (let wy = 0; wy < Math.max(1, ch - 1); wy++) {
     const y1 = Math.min(wy + 1, ch - 1);
     for (let wx = 0; wx < Math.max(1, cw - 1); wx++) {
