@@ -1,0 +1,293 @@
+// AssemblyScript: the dense optical flow's kernels (src/engine/temporal/optical-flow.ts), compiled by
+// `npm run build:wasm` into src/engine/temporal/flow-wasm.ts and driven by flow-simd.ts. Each computes what its
+// TypeScript original computes, to the bit: the arithmetic in f64 as JavaScript does it, in the same order, every
+// value rounded to f32 where a Float32Array stores it, running sums in f64 where the TypeScript keeps them in a
+// number or a Float64Array. SIMD lanes are f64x2 (no fused multiply-add: it would round once where JS rounds twice).
+// The caller lays out the memory: every argument named as a plane is the byte address of a w×h f32 plane.
+
+/** f32 plane p's value at index i, as JavaScript reads it (a number). */
+@inline function ld(p: usize, i: usize): f64 {
+  return <f64>load<f32>(p + (i << 2));
+}
+/** Stores x at index i of f32 plane p, rounded as a Float32Array store rounds. */
+@inline function st(p: usize, i: usize, x: f64): void {
+  store<f32>(p + (i << 2), <f32>x);
+}
+/** Two f32 values at index i of plane p as f64 lanes. */
+@inline function ld2(p: usize, i: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p + (i << 2)));
+}
+/** Stores two f64 lanes as f32 at index i of plane p. */
+@inline function st2(p: usize, i: usize, x: v128): void {
+  v128.store64_lane(p + (i << 2), f32x4.demote_f64x2_zero(x), 0);
+}
+
+/** Float32Array.from(luma): the pyramid's finest level. */
+export function lumaToPlane(luma: usize, n: i32, out: usize): void {
+  for (let i: usize = 0; i < <usize>n; i++) st(out, i, <f64>load<u8>(luma + i));
+}
+
+/** downsample(): [1 2 1]/4 blur, every other pixel; the source w×h at `src`, the result at `dst`. */
+export function downsample(src: usize, w: i32, h: i32, dst: usize): void {
+  const dw = max(1, w >> 1);
+  const dh = max(1, h >> 1);
+  for (let y = 0; y < dh; y++) {
+    const sy = 2 * y;
+    for (let x = 0; x < dw; x++) {
+      const sx = 2 * x;
+      const xl = <usize>min(w - 1, max(0, sx - 1));
+      const xc = <usize>min(w - 1, max(0, sx));
+      const xr = <usize>min(w - 1, max(0, sx + 1));
+      let s: f64 = 0;
+      for (let j = -1; j <= 1; j++) {
+        const wy: f64 = j == 0 ? 2 : 1;
+        const row = <usize>min(h - 1, max(0, sy + j)) * <usize>w;
+        s += wy * (ld(src, row + xl) + 2 * ld(src, row + xc) + ld(src, row + xr));
+      }
+      st(dst, <usize>y * <usize>dw + <usize>x, s / 16);
+    }
+  }
+}
+
+/** boxSum()'s row pass: each row's running sum (f64) of radius r, stored f32 in tmp. */
+function boxRows(src: usize, w: i32, h: i32, r: i32, tmp: usize): void {
+  const inner = min(w, w - r - 1);
+  const first = min(r, inner);
+  for (let y = 0; y < h; y++) {
+    const row = <usize>y * <usize>w;
+    let s: f64 = 0;
+    const end = min(r, w - 1);
+    for (let x = 0; x <= end; x++) s += ld(src, row + <usize>x);
+    let x = 0;
+    for (; x < first; x++) {
+      st(tmp, row + <usize>x, s);
+      s += ld(src, row + <usize>(x + r + 1));
+    }
+    for (; x < inner; x++) {
+      st(tmp, row + <usize>x, s);
+      s += ld(src, row + <usize>(x + r + 1));
+      s -= ld(src, row + <usize>(x - r));
+    }
+    for (; x < w; x++) {
+      st(tmp, row + <usize>x, s);
+      if (x - r >= 0) s -= ld(src, row + <usize>(x - r));
+    }
+  }
+}
+
+/**
+ * boxSum(): box sum of radius r (clipped at the borders) of `src` into `out`, through `tmp` (f32) and `cols` (w f64
+ * running sums). The column pass two columns at a time: each lane does the scalar additions in the same order.
+ */
+export function boxSum(src: usize, w: i32, h: i32, r: i32, tmp: usize, out: usize, cols: usize): void {
+  boxRows(src, w, h, r, tmp);
+  const uw = <usize>w;
+  const pairs = uw & ~(<usize>1);
+  memory.fill(cols, 0, uw << 3);
+  const top = min(r, h - 1);
+  for (let y = 0; y <= top; y++) {
+    const row = <usize>y * uw;
+    for (let x: usize = 0; x < uw; x++) store<f64>(cols + (x << 3), load<f64>(cols + (x << 3)) + ld(tmp, row + x));
+  }
+  for (let y = 0; y < h; y++) {
+    const row = <usize>y * uw;
+    const hasAdd = y + r + 1 < h;
+    const hasSub = y - r >= 0;
+    const add = hasAdd ? <usize>(y + r + 1) * uw : 0;
+    const sub = hasSub ? <usize>(y - r) * uw : 0;
+    let x: usize = 0;
+    if (hasAdd && hasSub) {
+      for (; x < pairs; x += 2) {
+        const s = v128.load(cols + (x << 3));
+        st2(out, row + x, s);
+        v128.store(cols + (x << 3), f64x2.sub(f64x2.add(s, ld2(tmp, add + x)), ld2(tmp, sub + x)));
+      }
+    }
+    for (; x < uw; x++) {
+      let s = load<f64>(cols + (x << 3));
+      st(out, row + x, s);
+      if (hasAdd) s += ld(tmp, add + x);
+      if (hasSub) s -= ld(tmp, sub + x);
+      store<f64>(cols + (x << 3), s);
+    }
+  }
+}
+
+/**
+ * templateLevel(): the template's central-difference gradients (gx, gy) and the box sums of radius r of their
+ * products (sxx, sxy, syy); `prod`, `tmp` (f32 planes) and `cols` (w f64) are scratch.
+ */
+export function templateLevel(
+  d: usize,
+  w: i32,
+  h: i32,
+  r: i32,
+  gx: usize,
+  gy: usize,
+  sxx: usize,
+  sxy: usize,
+  syy: usize,
+  prod: usize,
+  tmp: usize,
+  cols: usize,
+): void {
+  const uw = <usize>w;
+  for (let y = 0; y < h; y++) {
+    const row = <usize>y * uw;
+    const up = <usize>max(0, y - 1) * uw;
+    const down = <usize>min(h - 1, y + 1) * uw;
+    for (let x = 0; x < w; x++) {
+      const i = row + <usize>x;
+      st(gx, i, (ld(d, row + <usize>min(w - 1, x + 1)) - ld(d, row + <usize>max(0, x - 1))) / 2);
+      st(gy, i, (ld(d, down + <usize>x) - ld(d, up + <usize>x)) / 2);
+    }
+  }
+  const n = uw * <usize>h;
+  for (let i: usize = 0; i < n; i++) st(prod, i, ld(gx, i) * ld(gx, i));
+  boxSum(prod, w, h, r, tmp, sxx, cols);
+  for (let i: usize = 0; i < n; i++) st(prod, i, ld(gx, i) * ld(gy, i));
+  boxSum(prod, w, h, r, tmp, sxy, cols);
+  for (let i: usize = 0; i < n; i++) st(prod, i, ld(gy, i) * ld(gy, i));
+  boxSum(prod, w, h, r, tmp, syy, cols);
+}
+
+/**
+ * warpError() and refineLevel()'s residual: e = to(p + (u, v)) − from(p) (bilinear; 0 where the match falls outside
+ * `to`), rounded to f32 as the error plane stores it; then r = gx·u + gy·v − e, prod = gx·r, tmp = gy·r.
+ */
+function residuals(from: usize, to: usize, w: i32, h: i32, u: usize, v: usize, gx: usize, gy: usize, prod: usize, tmp: usize): void {
+  const uw = <usize>w;
+  const wl = <f64>(w - 1);
+  const hl = <f64>(h - 1);
+  let i: usize = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i++) {
+      const ui = ld(u, i);
+      const vi = ld(v, i);
+      const tx = <f64>x + ui;
+      const ty = <f64>y + vi;
+      let e: f64 = 0;
+      if (tx >= 0 && ty >= 0 && tx <= wl && ty <= hl) {
+        const x0 = <i32>tx;
+        const y0 = <i32>ty;
+        const fx = tx - <f64>x0;
+        const fy = ty - <f64>y0;
+        const j = <usize>y0 * uw + <usize>x0;
+        const dx: usize = x0 < w - 1 ? 1 : 0;
+        const dy: usize = y0 < h - 1 ? uw : 0;
+        const t00 = ld(to, j);
+        const t10 = ld(to, j + dy);
+        const a = t00 + (ld(to, j + dx) - t00) * fx;
+        const b = t10 + (ld(to, j + dy + dx) - t10) * fx;
+        e = <f64>(<f32>(a + (b - a) * fy - ld(from, i)));
+      }
+      const g = ld(gx, i);
+      const k = ld(gy, i);
+      const r = g * ui + k * vi - e;
+      st(prod, i, g * r);
+      st(tmp, i, k * r);
+    }
+  }
+}
+
+/** refineLevel()'s solve of every pixel's regularised 2×2 system, two pixels at a time. */
+function solve(n: usize, u: usize, v: usize, sxx: usize, sxy: usize, syy: usize, bx: usize, by: usize, reg: f64): void {
+  const rg = f64x2.splat(reg);
+  let i: usize = 0;
+  for (; i + 2 <= n; i += 2) {
+    const a = f64x2.add(ld2(sxx, i), rg);
+    const c = f64x2.add(ld2(syy, i), rg);
+    const b = ld2(sxy, i);
+    const det = f64x2.sub(f64x2.mul(a, c), f64x2.mul(b, b));
+    const rx = f64x2.add(ld2(bx, i), f64x2.mul(rg, ld2(u, i)));
+    const ry = f64x2.add(ld2(by, i), f64x2.mul(rg, ld2(v, i)));
+    st2(u, i, f64x2.div(f64x2.sub(f64x2.mul(c, rx), f64x2.mul(b, ry)), det));
+    st2(v, i, f64x2.div(f64x2.sub(f64x2.mul(a, ry), f64x2.mul(b, rx)), det));
+  }
+  for (; i < n; i++) {
+    const a = ld(sxx, i) + reg;
+    const c = ld(syy, i) + reg;
+    const b = ld(sxy, i);
+    const det = a * c - b * b;
+    const rx = ld(bx, i) + reg * ld(u, i);
+    const ry = ld(by, i) + reg * ld(v, i);
+    st(u, i, (c * rx - b * ry) / det);
+    st(v, i, (a * ry - b * rx) / det);
+  }
+}
+
+/**
+ * refineLevel(): refines (u, v) on one level in place, `iterations` Gauss–Newton steps with windows of radius r and
+ * the Tikhonov term lambda·(2r+1)². The template's planes from templateLevel(); `work` holds five f32 planes
+ * (tmp, prod, bx, by, scratch) and then w f64 (the box sums' column sums).
+ */
+export function refineLevel(
+  from: usize,
+  to: usize,
+  w: i32,
+  h: i32,
+  u: usize,
+  v: usize,
+  gx: usize,
+  gy: usize,
+  sxx: usize,
+  sxy: usize,
+  syy: usize,
+  r: i32,
+  iterations: i32,
+  lambda: f64,
+  work: usize,
+): void {
+  const n = <usize>w * <usize>h;
+  const tmp = work;
+  const prod = tmp + (n << 2);
+  const bx = prod + (n << 2);
+  const by = bx + (n << 2);
+  const scratch = by + (n << 2);
+  const cols = scratch + (n << 2);
+  const side = <f64>(2 * r + 1);
+  const reg = lambda * (side * side);
+  for (let it = 0; it < iterations; it++) {
+    residuals(from, to, w, h, u, v, gx, gy, prod, tmp);
+    boxSum(prod, w, h, r, scratch, bx, cols);
+    boxSum(tmp, w, h, r, scratch, by, cols);
+    solve(n, u, v, sxx, sxy, syy, bx, by, reg);
+  }
+}
+
+/** upsampleFlow(): the cw×ch flow (u, v) bilinearly upsampled to w×h into (fu, fv), displacements scaled. */
+export function upsampleFlow(u: usize, v: usize, cw: i32, ch: i32, w: i32, h: i32, fu: usize, fv: usize): void {
+  const sx = <f64>cw / <f64>w;
+  const sy = <f64>ch / <f64>h;
+  const cwl = <f64>(cw - 1);
+  const chl = <f64>(ch - 1);
+  const ucw = <usize>cw;
+  let i: usize = 0;
+  for (let y = 0; y < h; y++) {
+    const cy = max<f64>(0, min<f64>((<f64>y + 0.5) * sy - 0.5, chl));
+    const y0f = Math.floor(cy);
+    const y0 = <i32>y0f;
+    const fy = cy - y0f;
+    const down: usize = y0 < ch - 1 ? ucw : 0;
+    for (let x = 0; x < w; x++, i++) {
+      const cx = max<f64>(0, min<f64>((<f64>x + 0.5) * sx - 0.5, cwl));
+      const x0f = Math.floor(cx);
+      const x0 = <i32>x0f;
+      const fx = cx - x0f;
+      const j00 = <usize>y0 * ucw + <usize>x0;
+      const j01 = x0 < cw - 1 ? j00 + 1 : j00;
+      const j10 = j00 + down;
+      const j11 = j01 + down;
+      const u00 = ld(u, j00);
+      const u10 = ld(u, j10);
+      const ua = u00 + (ld(u, j01) - u00) * fx;
+      const ub = u10 + (ld(u, j11) - u10) * fx;
+      st(fu, i, (ua + (ub - ua) * fy) / sx);
+      const v00 = ld(v, j00);
+      const v10 = ld(v, j10);
+      const va = v00 + (ld(v, j01) - v00) * fx;
+      const vb = v10 + (ld(v, j11) - v10) * fx;
+      st(fv, i, (va + (vb - va) * fy) / sy);
+    }
+  }
+}
