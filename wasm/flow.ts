@@ -49,30 +49,94 @@ export function downsample(src: usize, w: i32, h: i32, dst: usize): void {
   }
 }
 
-/** boxSum()'s row pass: each row's running sum (f64) of radius r, stored f32 in tmp. */
-function boxRows(src: usize, w: i32, h: i32, r: i32, tmp: usize): void {
+/** The first running sum of a row: src[row + 0..min(r, w − 1)], in order. */
+@inline function rowStart(src: usize, row: usize, w: i32, r: i32): f64 {
+  let s: f64 = 0;
+  const end = min(r, w - 1);
+  for (let x = 0; x <= end; x++) s += ld(src, row + <usize>x);
+  return s;
+}
+
+/** boxSum()'s row pass of one row: its running sum (f64) of radius r, stored f32 in tmp. */
+@inline function boxRow(src: usize, w: i32, r: i32, row: usize, tmp: usize): void {
   const inner = min(w, w - r - 1);
   const first = min(r, inner);
-  for (let y = 0; y < h; y++) {
-    const row = <usize>y * <usize>w;
-    let s: f64 = 0;
-    const end = min(r, w - 1);
-    for (let x = 0; x <= end; x++) s += ld(src, row + <usize>x);
-    let x = 0;
-    for (; x < first; x++) {
-      st(tmp, row + <usize>x, s);
-      s += ld(src, row + <usize>(x + r + 1));
-    }
-    for (; x < inner; x++) {
-      st(tmp, row + <usize>x, s);
-      s += ld(src, row + <usize>(x + r + 1));
-      s -= ld(src, row + <usize>(x - r));
-    }
-    for (; x < w; x++) {
-      st(tmp, row + <usize>x, s);
-      if (x - r >= 0) s -= ld(src, row + <usize>(x - r));
+  let s = rowStart(src, row, w, r);
+  let x = 0;
+  for (; x < first; x++) {
+    st(tmp, row + <usize>x, s);
+    s += ld(src, row + <usize>(x + r + 1));
+  }
+  for (; x < inner; x++) {
+    st(tmp, row + <usize>x, s);
+    s += ld(src, row + <usize>(x + r + 1));
+    s -= ld(src, row + <usize>(x - r));
+  }
+  for (; x < w; x++) {
+    st(tmp, row + <usize>x, s);
+    if (x - r >= 0) s -= ld(src, row + <usize>(x - r));
+  }
+}
+
+/**
+ * boxRow() of four rows (a, a + w, a + 2w, a + 3w) side by side: four independent running sums, each with its row's
+ * additions in the same order, so the processor overlaps them instead of waiting on one sum.
+ */
+@inline function boxRows4(src: usize, w: i32, r: i32, a: usize, tmp: usize): void {
+  const uw = <usize>w;
+  const inner = min(w, w - r - 1);
+  const first = min(r, inner);
+  let s0 = rowStart(src, a, w, r);
+  let s1 = rowStart(src, a + uw, w, r);
+  let s2 = rowStart(src, a + 2 * uw, w, r);
+  let s3 = rowStart(src, a + 3 * uw, w, r);
+  let x = 0;
+  for (; x < first; x++) {
+    const i = a + <usize>x;
+    const j = i + <usize>(r + 1);
+    st(tmp, i, s0);
+    st(tmp, i + uw, s1);
+    st(tmp, i + 2 * uw, s2);
+    st(tmp, i + 3 * uw, s3);
+    s0 += ld(src, j);
+    s1 += ld(src, j + uw);
+    s2 += ld(src, j + 2 * uw);
+    s3 += ld(src, j + 3 * uw);
+  }
+  for (; x < inner; x++) {
+    const i = a + <usize>x;
+    const j = i + <usize>(r + 1);
+    const k = a + <usize>(x - r);
+    st(tmp, i, s0);
+    st(tmp, i + uw, s1);
+    st(tmp, i + 2 * uw, s2);
+    st(tmp, i + 3 * uw, s3);
+    s0 = s0 + ld(src, j) - ld(src, k);
+    s1 = s1 + ld(src, j + uw) - ld(src, k + uw);
+    s2 = s2 + ld(src, j + 2 * uw) - ld(src, k + 2 * uw);
+    s3 = s3 + ld(src, j + 3 * uw) - ld(src, k + 3 * uw);
+  }
+  for (; x < w; x++) {
+    const i = a + <usize>x;
+    st(tmp, i, s0);
+    st(tmp, i + uw, s1);
+    st(tmp, i + 2 * uw, s2);
+    st(tmp, i + 3 * uw, s3);
+    if (x - r >= 0) {
+      const k = a + <usize>(x - r);
+      s0 -= ld(src, k);
+      s1 -= ld(src, k + uw);
+      s2 -= ld(src, k + 2 * uw);
+      s3 -= ld(src, k + 3 * uw);
     }
   }
+}
+
+/** boxSum()'s row pass: each row's running sum (f64) of radius r, stored f32 in tmp; four rows at a time. */
+function boxRows(src: usize, w: i32, h: i32, r: i32, tmp: usize): void {
+  let y = 0;
+  for (; y + 4 <= h; y += 4) boxRows4(src, w, r, <usize>y * <usize>w, tmp);
+  for (; y < h; y++) boxRow(src, w, r, <usize>y * <usize>w, tmp);
 }
 
 /**
@@ -255,39 +319,87 @@ export function refineLevel(
   }
 }
 
-/** upsampleFlow(): the cw×ch flow (u, v) bilinearly upsampled to w×h into (fu, fv), displacements scaled. */
-export function upsampleFlow(u: usize, v: usize, cw: i32, ch: i32, w: i32, h: i32, fu: usize, fv: usize): void {
+/**
+ * One coarse row `cy` of u and of v interpolated across at the fine columns (upsampleFlow()'s ua/ub before the
+ * vertical step, f64 as JavaScript keeps them): (u, v) of column x at hu + 8x, hv + 8x. The columns' x0 (i32) and
+ * fx (f64) are at cx0 and cfx.
+ */
+@inline function crossRow(u: usize, v: usize, cw: i32, cy: i32, w: i32, cx0: usize, cfx: usize, hu: usize, hv: usize): void {
+  const row = <usize>cy * <usize>cw;
+  for (let x: usize = 0; x < <usize>w; x++) {
+    const x0 = load<i32>(cx0 + (x << 2));
+    const fx = load<f64>(cfx + (x << 3));
+    const j00 = row + <usize>x0;
+    const j01 = x0 < cw - 1 ? j00 + 1 : j00;
+    const u00 = ld(u, j00);
+    const v00 = ld(v, j00);
+    store<f64>(hu + (x << 3), u00 + (ld(u, j01) - u00) * fx);
+    store<f64>(hv + (x << 3), v00 + (ld(v, j01) - v00) * fx);
+  }
+}
+
+/** a + (b − a)·f, divided by s, of row planes a and b (f64) into f32 plane `out` from index i: w values. */
+@inline function downRow(a: usize, b: usize, f: f64, s: f64, w: i32, out: usize, i: usize): void {
+  const vf = f64x2.splat(f);
+  const vs = f64x2.splat(s);
+  let x: usize = 0;
+  for (; x + 2 <= <usize>w; x += 2) {
+    const va = v128.load(a + (x << 3));
+    const vb = v128.load(b + (x << 3));
+    st2(out, i + x, f64x2.div(f64x2.add(va, f64x2.mul(f64x2.sub(vb, va), vf)), vs));
+  }
+  for (; x < <usize>w; x++) {
+    const ua = load<f64>(a + (x << 3));
+    st(out, i + x, (ua + (load<f64>(b + (x << 3)) - ua) * f) / s);
+  }
+}
+
+/**
+ * upsampleFlow(): the cw×ch flow (u, v) bilinearly upsampled to w×h into (fu, fv), displacements scaled. Each
+ * coarse row is interpolated across once (crossRow) and kept while the fine rows between it and the next use it;
+ * `work` holds 4w f64 (two coarse rows of u and of v), w f64 and w i32 (the columns' fractions and corners).
+ */
+export function upsampleFlow(u: usize, v: usize, cw: i32, ch: i32, w: i32, h: i32, fu: usize, fv: usize, work: usize): void {
   const sx = <f64>cw / <f64>w;
   const sy = <f64>ch / <f64>h;
   const cwl = <f64>(cw - 1);
   const chl = <f64>(ch - 1);
-  const ucw = <usize>cw;
-  let i: usize = 0;
+  const row8 = <usize>w << 3;
+  let top = work;
+  let bottom = work + 2 * row8;
+  const cfx = work + 4 * row8;
+  const cx0 = cfx + row8;
+  for (let x = 0; x < w; x++) {
+    const cx = max<f64>(0, min<f64>((<f64>x + 0.5) * sx - 0.5, cwl));
+    const x0f = Math.floor(cx);
+    store<i32>(cx0 + (<usize>x << 2), <i32>x0f);
+    store<f64>(cfx + (<usize>x << 3), cx - x0f);
+  }
+  // The coarse rows in `top` and `bottom` (−1: none yet).
+  let topRow = -1;
+  let bottomRow = -1;
   for (let y = 0; y < h; y++) {
     const cy = max<f64>(0, min<f64>((<f64>y + 0.5) * sy - 0.5, chl));
     const y0f = Math.floor(cy);
     const y0 = <i32>y0f;
     const fy = cy - y0f;
-    const down: usize = y0 < ch - 1 ? ucw : 0;
-    for (let x = 0; x < w; x++, i++) {
-      const cx = max<f64>(0, min<f64>((<f64>x + 0.5) * sx - 0.5, cwl));
-      const x0f = Math.floor(cx);
-      const x0 = <i32>x0f;
-      const fx = cx - x0f;
-      const j00 = <usize>y0 * ucw + <usize>x0;
-      const j01 = x0 < cw - 1 ? j00 + 1 : j00;
-      const j10 = j00 + down;
-      const j11 = j01 + down;
-      const u00 = ld(u, j00);
-      const u10 = ld(u, j10);
-      const ua = u00 + (ld(u, j01) - u00) * fx;
-      const ub = u10 + (ld(u, j11) - u10) * fx;
-      st(fu, i, (ua + (ub - ua) * fy) / sx);
-      const v00 = ld(v, j00);
-      const v10 = ld(v, j10);
-      const va = v00 + (ld(v, j01) - v00) * fx;
-      const vb = v10 + (ld(v, j11) - v10) * fx;
-      st(fv, i, (va + (vb - va) * fy) / sy);
+    const y1 = y0 < ch - 1 ? y0 + 1 : y0;
+    if (topRow != y0) {
+      if (bottomRow == y0) {
+        const t = top;
+        top = bottom;
+        bottom = t;
+        bottomRow = -1;
+      } else crossRow(u, v, cw, y0, w, cx0, cfx, top, top + row8);
+      topRow = y0;
     }
+    if (bottomRow != y1) {
+      if (y1 == y0) memory.copy(bottom, top, 2 * row8);
+      else crossRow(u, v, cw, y1, w, cx0, cfx, bottom, bottom + row8);
+      bottomRow = y1;
+    }
+    const i = <usize>y * <usize>w;
+    downRow(top, bottom, fy, sx, w, fu, i);
+    downRow(top + row8, bottom + row8, fy, sy, w, fv, i);
   }
 }

@@ -109,8 +109,9 @@ export class SimdFlow {
     const pf = this.pyramidOf(from, width, height, o.minSide, []);
     const pt = this.pyramidOf(to, width, height, o.minSide, [pf]);
     const n = width * height;
-    // u, v and the upsampled u, v (f32, n each); refineLevel()'s five f32 planes and its w f64 column sums.
-    const work = this.alloc(9 * n * 4 + width * 8, [pf, pt]);
+    // u, v and the upsampled u, v (f32, n each); then refineLevel()'s five f32 planes and its w f64 column sums, or
+    // upsampleFlow()'s 5w f64 and w i32.
+    const work = this.alloc(9 * n * 4 + width * 44, [pf, pt]);
     const flows = [0, 1, 2, 3].map((k) => work + k * n * 4);
     const scratch = work + 4 * n * 4;
     const last = finestLevel(pf.sizes, o.finestPixels);
@@ -121,14 +122,14 @@ export class SimdFlow {
     for (let l = 0; l <= last; l++) {
       const { w, h } = sizes[l];
       if (l > 0) {
-        this.k.upsampleFlow(u, v, sizes[l - 1].w, sizes[l - 1].h, w, h, nu, nv);
+        this.k.upsampleFlow(u, v, sizes[l - 1].w, sizes[l - 1].h, w, h, nu, nv, scratch);
         [u, v, nu, nv] = [nu, nv, u, v];
       }
       const planes = [1, 2, 3, 4, 5].map((k) => pf.levels[l] + k * w * h * 4);
       this.k.refineLevel(pf.levels[l], pt.levels[l], w, h, u, v, ...planes, o.radius, o.iterations, o.lambda, scratch);
     }
     if (last < sizes.length - 1) {
-      this.k.upsampleFlow(u, v, sizes[last].w, sizes[last].h, width, height, nu, nv);
+      this.k.upsampleFlow(u, v, sizes[last].w, sizes[last].h, width, height, nu, nv, scratch);
       [u, v] = [nu, nv];
     }
     this.counts.flows++;

@@ -73,6 +73,8 @@ describe('temporal: the optical flow in WebAssembly (flow-simd.ts, issue 33)', f
         { radius: 1, iterations: 2 },
         { radius: 5, iterations: 6, lambda: 0.05, minSide: 8 },
         { radius: 2, iterations: 1, minSide: 40 },
+        // Windows wider than the coarsest levels (5×3 and smaller).
+        { radius: 9, iterations: 2, minSide: 3 },
       ];
       let moved = 0;
       for (const o of options) moved += pairs(simd, lumas, w, h, o, `${w}×${h} ${JSON.stringify(o)}`);
@@ -89,6 +91,10 @@ describe('temporal: the optical flow in WebAssembly (flow-simd.ts, issue 33)', f
       assert.ok(pairs(simd, lumas, 960, 540, o, `960×540 ${JSON.stringify(o)}`) > 960 * 540);
     assert.equal(simd.failure, undefined);
   });
+});
+
+describe('temporal: the WebAssembly optical flow’s memory (flow-simd.ts)', function () {
+  this.timeout(120000);
 
   it('builds each plane’s pyramid and template once: the second flow of a pair and the next pair reuse them', () => {
     const simd = SimdFlow.create();
@@ -127,6 +133,10 @@ describe('temporal: the optical flow in WebAssembly (flow-simd.ts, issue 33)', f
     assert.equal(simd.failure, undefined);
     assert.ok(moved > 1000);
   });
+});
+
+describe('temporal: the WebAssembly optical flow’s callers (flow-simd.ts)', function () {
+  this.timeout(120000);
 
   it('regionFlow() (the estimator and the flow worker) gives the TypeScript’s flow on a cropped region', () => {
     const [p, q] = handheld(160, 90, 2);
