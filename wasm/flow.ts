@@ -215,36 +215,108 @@ export function templateLevel(
   boxSum(prod, w, h, r, tmp, syy, cols);
 }
 
+/** Math.fround of both lanes. */
+@inline function fr(a: v128): v128 {
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(a));
+}
+
+/**
+ * warpError() of pixel i at (x, y), (tx, ty) = (x + u, y + v) inside `to`: the bilinear sample minus from(i) (f64;
+ * the caller rounds it as the error plane does).
+ */
+@inline function warpAt(from: usize, to: usize, w: i32, h: i32, i: usize, tx: f64, ty: f64): f64 {
+  const x0 = <i32>tx;
+  const y0 = <i32>ty;
+  const fx = tx - <f64>x0;
+  const fy = ty - <f64>y0;
+  const j = <usize>y0 * <usize>w + <usize>x0;
+  const dx: usize = x0 < w - 1 ? 1 : 0;
+  const dy: usize = y0 < h - 1 ? <usize>w : 0;
+  const t00 = ld(to, j);
+  const t10 = ld(to, j + dy);
+  const a = t00 + (ld(to, j + dx) - t00) * fx;
+  const b = t10 + (ld(to, j + dy + dx) - t10) * fx;
+  return a + (b - a) * fy - ld(from, i);
+}
+
+/** Two of warpError()'s corners of one lane: row y0's pixels x0 and x0 + 1 (x0 itself on the last column). */
+@inline function corners(to: usize, w: i32, x0: i32, y0: i32): v128 {
+  const j = <usize>y0 * <usize>w + <usize>x0;
+  const dx: usize = x0 < w - 1 ? 1 : 0;
+  return f64x2.replace_lane(f64x2.splat(ld(to, j)), 1, ld(to, j + dx));
+}
+
+/**
+ * warpError() of pixels i, i + 1 (x, x + 1 of row y) in f64x2: the bilinear sample where the match falls inside `to`
+ * (lanes outside read pixel 0 and give 0, as the TypeScript's e = 0), rounded to f32 as the error plane stores it.
+ */
+@inline function warp2(from: usize, to: usize, w: i32, h: i32, i: usize, tx: v128, ty: v128, wl: v128, hl: v128): v128 {
+  const zero = f64x2.splat(0);
+  const inside = v128.and(
+    v128.and(f64x2.ge(tx, zero), f64x2.ge(ty, zero)),
+    v128.and(f64x2.le(tx, wl), f64x2.le(ty, hl)),
+  );
+  const x = v128.and(tx, inside);
+  const y = v128.and(ty, inside);
+  // x, y ≥ 0: truncation is `| 0`.
+  const xf = f64x2.trunc(x);
+  const yf = f64x2.trunc(y);
+  const fx = f64x2.sub(x, xf);
+  const fy = f64x2.sub(y, yf);
+  const xi = i32x4.trunc_sat_f64x2_s_zero(xf);
+  const yi = i32x4.trunc_sat_f64x2_s_zero(yf);
+  const x0 = i32x4.extract_lane(xi, 0);
+  const y0 = i32x4.extract_lane(yi, 0);
+  const x1 = i32x4.extract_lane(xi, 1);
+  const y1 = i32x4.extract_lane(yi, 1);
+  // Lane k's top corners (t00, t01) and bottom ones (t10, t11), regrouped by corner.
+  const top0 = corners(to, w, x0, y0);
+  const top1 = corners(to, w, x1, y1);
+  const bottom0 = corners(to, w, x0, y0 < h - 1 ? y0 + 1 : y0);
+  const bottom1 = corners(to, w, x1, y1 < h - 1 ? y1 + 1 : y1);
+  const t00 = i64x2.shuffle(top0, top1, 0, 2);
+  const t01 = i64x2.shuffle(top0, top1, 1, 3);
+  const t10 = i64x2.shuffle(bottom0, bottom1, 0, 2);
+  const t11 = i64x2.shuffle(bottom0, bottom1, 1, 3);
+  const a = f64x2.add(t00, f64x2.mul(f64x2.sub(t01, t00), fx));
+  const b = f64x2.add(t10, f64x2.mul(f64x2.sub(t11, t10), fx));
+  const e = fr(f64x2.sub(f64x2.add(a, f64x2.mul(f64x2.sub(b, a), fy)), ld2(from, i)));
+  return v128.and(e, inside);
+}
+
 /**
  * warpError() and refineLevel()'s residual: e = to(p + (u, v)) − from(p) (bilinear; 0 where the match falls outside
- * `to`), rounded to f32 as the error plane stores it; then r = gx·u + gy·v − e, prod = gx·r, tmp = gy·r.
+ * `to`), rounded to f32 as the error plane stores it; then r = gx·u + gy·v − e, prod = gx·r, tmp = gy·r. Two pixels
+ * of a row at a time.
  */
 function residuals(from: usize, to: usize, w: i32, h: i32, u: usize, v: usize, gx: usize, gy: usize, prod: usize, tmp: usize): void {
-  const uw = <usize>w;
   const wl = <f64>(w - 1);
   const hl = <f64>(h - 1);
+  const vwl = f64x2.splat(wl);
+  const vhl = f64x2.splat(hl);
+  const pairs = w & ~1;
   let i: usize = 0;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
+    const vy = f64x2.splat(<f64>y);
+    let x = 0;
+    for (; x < pairs; x += 2, i += 2) {
+      const ui = ld2(u, i);
+      const vi = ld2(v, i);
+      const tx = f64x2.add(f64x2.replace_lane(f64x2.splat(<f64>x), 1, <f64>(x + 1)), ui);
+      const ty = f64x2.add(vy, vi);
+      const e = warp2(from, to, w, h, i, tx, ty, vwl, vhl);
+      const g = ld2(gx, i);
+      const k = ld2(gy, i);
+      const r = f64x2.sub(f64x2.add(f64x2.mul(g, ui), f64x2.mul(k, vi)), e);
+      st2(prod, i, f64x2.mul(g, r));
+      st2(tmp, i, f64x2.mul(k, r));
+    }
+    for (; x < w; x++, i++) {
       const ui = ld(u, i);
       const vi = ld(v, i);
       const tx = <f64>x + ui;
       const ty = <f64>y + vi;
-      let e: f64 = 0;
-      if (tx >= 0 && ty >= 0 && tx <= wl && ty <= hl) {
-        const x0 = <i32>tx;
-        const y0 = <i32>ty;
-        const fx = tx - <f64>x0;
-        const fy = ty - <f64>y0;
-        const j = <usize>y0 * uw + <usize>x0;
-        const dx: usize = x0 < w - 1 ? 1 : 0;
-        const dy: usize = y0 < h - 1 ? uw : 0;
-        const t00 = ld(to, j);
-        const t10 = ld(to, j + dy);
-        const a = t00 + (ld(to, j + dx) - t00) * fx;
-        const b = t10 + (ld(to, j + dy + dx) - t10) * fx;
-        e = <f64>(<f32>(a + (b - a) * fy - ld(from, i)));
-      }
+      const e = tx >= 0 && ty >= 0 && tx <= wl && ty <= hl ? <f64>(<f32>warpAt(from, to, w, h, i, tx, ty)) : 0;
       const g = ld(gx, i);
       const k = ld(gy, i);
       const r = g * ui + k * vi - e;
