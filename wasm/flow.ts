@@ -207,12 +207,19 @@ export function templateLevel(
     }
   }
   const n = uw * <usize>h;
-  for (let i: usize = 0; i < n; i++) st(prod, i, ld(gx, i) * ld(gx, i));
+  products(gx, gx, n, prod);
   boxSum(prod, w, h, r, tmp, sxx, cols);
-  for (let i: usize = 0; i < n; i++) st(prod, i, ld(gx, i) * ld(gy, i));
+  products(gx, gy, n, prod);
   boxSum(prod, w, h, r, tmp, sxy, cols);
-  for (let i: usize = 0; i < n; i++) st(prod, i, ld(gy, i) * ld(gy, i));
+  products(gy, gy, n, prod);
   boxSum(prod, w, h, r, tmp, syy, cols);
+}
+
+/** out[i] = a[i]·b[i] (f64, stored f32) for n values, two at a time. */
+function products(a: usize, b: usize, n: usize, out: usize): void {
+  let i: usize = 0;
+  for (; i + 2 <= n; i += 2) st2(out, i, f64x2.mul(ld2(a, i), ld2(b, i)));
+  for (; i < n; i++) st(out, i, ld(a, i) * ld(b, i));
 }
 
 /** Math.fround of both lanes. */
