@@ -33,11 +33,15 @@ interface Block {
   bytes: number;
 }
 
-/**
- * A plane's pyramid in the memory: per level its f32 plane and the five planes of its template (gx, gy, sxx, sxy,
- * syy), each level's six planes together; then the luma bytes it was made from. `template`: the radius and the
- * levels (coarsest first) whose template planes are filled.
- */
+/** A pyramid's template in the memory: per level (coarsest first) its five planes (gx, gy, sxx, sxy, syy) together. */
+interface Template extends Block {
+  radius: number;
+  /** Each level's first plane; `filled` levels are made. */
+  levels: number[];
+  filled: number;
+}
+
+/** A plane's pyramid in the memory: each level's f32 plane (coarsest first), then the luma bytes it was made from. */
 interface Pyramid extends Block {
   luma: Uint8Array;
   width: number;
@@ -45,7 +49,7 @@ interface Pyramid extends Block {
   minSide: number;
   sizes: Size[];
   levels: number[];
-  template: { radius: number; count: number };
+  template?: Template;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -107,17 +111,19 @@ export class SimdFlow {
 
   private run(from: Uint8Array, to: Uint8Array, width: number, height: number, o: Required<FlowOptions>): FlowField {
     const pf = this.pyramidOf(from, width, height, o.minSide, []);
-    const pt = this.pyramidOf(to, width, height, o.minSide, [pf]);
-    const n = width * height;
-    // u, v and the upsampled u, v (f32, n each); then refineLevel()'s five f32 planes and its w f64 column sums, or
-    // upsampleFlow()'s 5w f64 and w i32.
-    const work = this.alloc(9 * n * 4 + width * 44, [pf, pt]);
-    const flows = [0, 1, 2, 3].map((k) => work + k * n * 4);
-    const scratch = work + 4 * n * 4;
-    const last = finestLevel(pf.sizes, o.finestPixels);
-    this.templateOf(pf, o.radius, last + 1, scratch);
+    const pt = this.pyramidOf(to, width, height, o.minSide, [pf, ...(pf.template ? [pf.template] : [])]);
     const { sizes } = pf;
-    let [u, v, nu, nv] = flows;
+    const last = finestLevel(sizes, o.finestPixels);
+    const template = this.templateOf(pf, o.radius, last + 1, [pf, pt]);
+    const n = width * height;
+    const refined = sizes[last].w * sizes[last].h;
+    // u, v and the upsampled u, v (f32, n each); then refineLevel()'s five f32 planes and its w f64 column sums
+    // (templateLevel()'s scratch too), or upsampleFlow()'s 5w f64 and w i32.
+    const scratchBytes = Math.max(5 * refined * 4 + sizes[last].w * 8, 44 * width);
+    const work = this.alloc(4 * n * 4 + scratchBytes, [pf, pt, template]);
+    const scratch = work + 4 * n * 4;
+    this.fillTemplate(pf, template, last + 1, scratch);
+    let [u, v, nu, nv] = [0, 1, 2, 3].map((k) => work + k * n * 4);
     new Uint8Array(this.memory.buffer, u, 2 * n * 4).fill(0);
     for (let l = 0; l <= last; l++) {
       const { w, h } = sizes[l];
@@ -125,7 +131,7 @@ export class SimdFlow {
         this.k.upsampleFlow(u, v, sizes[l - 1].w, sizes[l - 1].h, w, h, nu, nv, scratch);
         [u, v, nu, nv] = [nu, nv, u, v];
       }
-      const planes = [1, 2, 3, 4, 5].map((k) => pf.levels[l] + k * w * h * 4);
+      const planes = [0, 1, 2, 3, 4].map((k) => template.levels[l] + k * w * h * 4);
       this.k.refineLevel(pf.levels[l], pt.levels[l], w, h, u, v, ...planes, o.radius, o.iterations, o.lambda, scratch);
     }
     if (last < sizes.length - 1) {
@@ -158,12 +164,12 @@ export class SimdFlow {
     }
     const sizes = levelSizes(width, height, minSide);
     const planes = sizes.map((s) => s.w * s.h * 4);
-    // Each level's six planes, 16-byte aligned, then the luma.
+    // Each level's plane, 16-byte aligned, then the luma.
     const offsets: number[] = [];
     let lumaAt = 0;
     for (const size of planes) {
       offsets.push(lumaAt);
-      lumaAt += align(6 * size);
+      lumaAt += align(size);
     }
     const start = this.alloc(lumaAt + luma.byteLength, pinned);
     const made: Pyramid = {
@@ -175,7 +181,6 @@ export class SimdFlow {
       height,
       minSide,
       sizes,
-      template: { radius: -1, count: 0 },
     };
     this.build(made);
     // opticalFlow()'s rule: what would take more than PYRAMID_MAX_BYTES is not kept.
@@ -197,23 +202,40 @@ export class SimdFlow {
     this.counts.pyramids++;
   }
 
-  /** templateOf(): the template of the pyramid's `count` coarsest levels, made once per radius. */
-  private templateOf(p: Pyramid, radius: number, count: number, scratch: number): void {
-    if (p.template.radius !== radius) p.template = { radius, count: 0 };
-    // refineLevel()'s scratch: tmp, prod, …, the column sums after five planes of the finest size.
-    const n = p.width * p.height;
-    for (; p.template.count < count; p.template.count++) {
-      const l = p.template.count;
+  /**
+   * templateOf(): the pyramid's template for this radius, with room for its `count` coarsest levels (a new one where
+   * the radius differs or it has less room; made in memory that no remembered pyramid, template, or `pinned` uses).
+   */
+  private templateOf(p: Pyramid, radius: number, count: number, pinned: Block[]): Template {
+    if (p.template && p.template.radius === radius && p.template.levels.length >= count) return p.template;
+    p.template = undefined;
+    const offsets: number[] = [];
+    let bytes = 0;
+    for (const { w, h } of p.sizes.slice(0, count)) {
+      offsets.push(bytes);
+      bytes += align(5 * w * h * 4);
+    }
+    const at = this.alloc(bytes, pinned);
+    p.template = { at, bytes, radius, levels: offsets.map((o) => at + o), filled: 0 };
+    return p.template;
+  }
+
+  /** templateLevel() of the levels of `count` not made yet; `scratch`: refineLevel()'s, sized for level count − 1. */
+  private fillTemplate(p: Pyramid, t: Template, count: number, scratch: number): void {
+    for (; t.filled < count; t.filled++) {
+      const l = t.filled;
       const { w, h } = p.sizes[l];
-      const planes = [1, 2, 3, 4, 5].map((k) => p.levels[l] + k * w * h * 4);
-      this.k.templateLevel(p.levels[l], w, h, radius, ...planes, scratch + n * 4, scratch, scratch + 5 * n * 4);
+      const n = w * h;
+      const planes = [0, 1, 2, 3, 4].map((k) => t.levels[l] + k * n * 4);
+      this.k.templateLevel(p.levels[l], w, h, t.radius, ...planes, scratch + n * 4, scratch, scratch + 2 * n * 4);
       this.counts.templates++;
     }
   }
 
-  /** `bytes` of memory that no remembered pyramid and none of `pinned` uses (the lowest such), grown if need be. */
+  /** `bytes` of memory that no remembered pyramid or template and none of `pinned` uses (the lowest such), grown if need be. */
   private alloc(bytes: number, pinned: Block[]): number {
-    const used = [...this.pyramids, ...pinned].sort((a, b) => a.at - b.at);
+    const kept = this.pyramids.flatMap((p): Block[] => (p.template ? [p, p.template] : [p]));
+    const used = [...kept, ...pinned].sort((a, b) => a.at - b.at);
     let at = BASE;
     for (const b of used) {
       if (b.at >= at + bytes) break;
