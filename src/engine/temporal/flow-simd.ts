@@ -124,7 +124,10 @@ export class SimdFlow {
     const scratch = work + 4 * n * 4;
     this.fillTemplate(pf, template, last + 1, scratch);
     let [u, v, nu, nv] = [0, 1, 2, 3].map((k) => work + k * n * 4);
-    new Uint8Array(this.memory.buffer, u, 2 * n * 4).fill(0);
+    // The coarsest level starts from no motion.
+    const coarsest = sizes[0].w * sizes[0].h;
+    new Float32Array(this.memory.buffer, u, coarsest).fill(0);
+    new Float32Array(this.memory.buffer, v, coarsest).fill(0);
     for (let l = 0; l <= last; l++) {
       const { w, h } = sizes[l];
       if (l > 0) {
