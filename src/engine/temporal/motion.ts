@@ -1,6 +1,7 @@
 import { MOTION_MODES } from '../../protocol/cli-options';
 import { sharedBytes } from '../thread-worker';
-import { type FlowField, type FlowOptions, opticalFlow } from './optical-flow';
+import { opticalFlowHere } from './flow-simd';
+import type { FlowField, FlowOptions } from './optical-flow';
 
 /** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
 export { MOTION_MODES };
@@ -124,13 +125,16 @@ function crop(plane: Uint8Array, width: number, r: Rect): Uint8Array {
   return out;
 }
 
-/** The flow of the changed region only (zero elsewhere); see flowRegion(). */
+/**
+ * The flow of the changed region only (zero elsewhere); see flowRegion(). opticalFlow() in WebAssembly where this
+ * thread has the module (flow-simd.ts), the same numbers.
+ */
 export function regionFlow(from: Uint8Array, to: Uint8Array, width: number, height: number, o: FlowOptions) {
   const field: FlowField = { width, height, u: new Float32Array(width * height), v: new Float32Array(width * height) };
   const r = flowRegion(from, to, width, height);
   if (!r) return field;
-  if (r.w === width && r.h === height) return opticalFlow(from, to, width, height, o);
-  const f = opticalFlow(crop(from, width, r), crop(to, width, r), r.w, r.h, o);
+  if (r.w === width && r.h === height) return opticalFlowHere(from, to, width, height, o);
+  const f = opticalFlowHere(crop(from, width, r), crop(to, width, r), r.w, r.h, o);
   for (let y = 0; y < r.h; y++) {
     field.u.set(f.u.subarray(y * r.w, (y + 1) * r.w), (r.y + y) * width + r.x);
     field.v.set(f.v.subarray(y * r.w, (y + 1) * r.w), (r.y + y) * width + r.x);

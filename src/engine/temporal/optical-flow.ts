@@ -81,9 +81,18 @@ function downsample(p: Plane): Plane {
   return { w, h, d };
 }
 
+/** The pyramid's level sizes, coarsest first: the plane halved (downsample()) while its smaller side is ≥ 2·minSide. */
+export function levelSizes(w: number, h: number, minSide: number): { w: number; h: number }[] {
+  const sizes = [{ w, h }];
+  while (Math.min(sizes[0].w, sizes[0].h) >= 2 * minSide)
+    sizes.unshift({ w: Math.max(1, sizes[0].w >> 1), h: Math.max(1, sizes[0].h >> 1) });
+  return sizes;
+}
+
 function pyramid(luma: Uint8Array, w: number, h: number, minSide: number): Plane[] {
+  const count = levelSizes(w, h, minSide).length;
   const levels: Plane[] = [{ w, h, d: Float32Array.from(luma) }];
-  while (Math.min(levels[0].w, levels[0].h) >= 2 * minSide) levels.unshift(downsample(levels[0]));
+  while (levels.length < count) levels.unshift(downsample(levels[0]));
   return levels;
 }
 
@@ -340,11 +349,24 @@ function templateOf(p: PlanePyramid, radius: number, count: number): TemplateLev
 }
 
 /** The finest level refined: the last with at most `finestPixels` pixels (the coarsest always; 0: the last). */
-function finestLevel(levels: Plane[], finestPixels: number): number {
+export function finestLevel(levels: readonly { w: number; h: number }[], finestPixels: number): number {
   if (finestPixels <= 0) return levels.length - 1;
   let l = 0;
   while (l + 1 < levels.length && levels[l + 1].w * levels[l + 1].h <= finestPixels) l++;
   return l;
+}
+
+/** opticalFlow()'s options, the defaults filled in, once its planes are checked to be w×h (a RangeError if not). */
+export function flowOptions(
+  from: Uint8Array,
+  to: Uint8Array,
+  width: number,
+  height: number,
+  opts: FlowOptions,
+): Required<FlowOptions> {
+  if (from.length !== width * height || to.length !== width * height)
+    throw new RangeError(`optical flow: planes of ${from.length} and ${to.length} bytes, expected ${width * height}`);
+  return { ...FLOW_DEFAULTS, ...opts };
 }
 
 /** Dense flow from `from` to `to` (both w×h luma, 0..255). */
@@ -355,9 +377,7 @@ export function opticalFlow(
   height: number,
   opts: FlowOptions = {},
 ): FlowField {
-  const o = { ...FLOW_DEFAULTS, ...opts };
-  if (from.length !== width * height || to.length !== width * height)
-    throw new RangeError(`optical flow: planes of ${from.length} and ${to.length} bytes, expected ${width * height}`);
+  const o = flowOptions(from, to, width, height, opts);
   const fromPyramid = pyramidOf(from, width, height, o.minSide);
   const pf = fromPyramid.levels;
   const pt = pyramidOf(to, width, height, o.minSide).levels;
