@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { sharedFloats, startThreadWorker } from '../thread-worker';
 import { frameLuma, frameSceneCut } from './frame-luma';
-import { type MotionEstimator, regionFlow } from './motion';
+import { linkOf, type MotionEstimator, type Rect, regionFlow } from './motion';
 import type { FlowField, FlowOptions } from './optical-flow';
 
 /**
@@ -11,6 +11,8 @@ import type { FlowField, FlowOptions } from './optical-flow';
  * of `--motion flow`) overlaps the other stages instead of adding to them (issue 33). The worker runs the same
  * regionFlow() on the same luma planes, so the flows are the same numbers the estimator would compute; they are
  * handed to its memo (MotionEstimator.remember) just before the frame needs them, and the output is byte-identical.
+ * Where the blend stage needs both directions one worker computes the pair and its link too (linkOf(): the
+ * consistency mask and the region, MotionEstimator.rememberLink), so none of that runs on the main thread.
  * Anything the worker did not deliver (a failure, a frame it was not offered) is computed in-thread as before.
  */
 const WORKER_KIND = 'huaju4k-flow';
@@ -23,7 +25,10 @@ export interface FlowNeeds {
   skip?: (index: number) => boolean;
 }
 
-/** One flow: `from` → `to` (regionFlow's arguments). */
+/**
+ * One flow: `from` → `to` (regionFlow's arguments); with `link`, the pair's both flows and the link of frame `from`
+ * to `to` (motion.ts linkOf(): its consistency mask and region), so the stage finds its link made.
+ */
 interface FlowRequest {
   id: number;
   from: Uint8Array;
@@ -31,12 +36,18 @@ interface FlowRequest {
   width: number;
   height: number;
   options: FlowOptions;
+  link?: boolean;
 }
 
 interface FlowReply {
   id: number;
   u?: Float32Array;
   v?: Float32Array;
+  /** With `link`: the flow `to` → `from`, and the link. */
+  fu?: Float32Array;
+  fv?: Float32Array;
+  consistent?: Uint8Array;
+  region?: Rect;
   error?: string;
 }
 
@@ -48,13 +59,15 @@ interface Pending {
   height: number;
   back?: Promise<FlowReply | undefined>;
   fwd?: Promise<FlowReply | undefined>;
+  /** Both flows and the link, from one worker (the blend stage's case). */
+  pair?: Promise<FlowReply | undefined>;
 }
 
 /** Frame pairs the flow workers may run ahead of the model (offer() waits beyond that). */
 export const FLOW_PREFETCH_AHEAD = 4;
 
 /**
- * Flow workers: the flows of a pair and of consecutive pairs run side by side where there are cores for them (with
+ * Flow workers: consecutive pairs run side by side where there are cores for them (with
  * the model on a GPU the CPU has them), one where there are not (the main thread and the encoder need the rest).
  */
 export function flowWorkerCount(cores = availableParallelism()): number {
@@ -110,13 +123,15 @@ export class FlowPrefetch {
     this.prev = { index, luma };
     if (this.failure || !prev || prev.index !== index - 1 || prev.luma.length !== luma.length) return;
     if (this.needs.skip?.(index) || frameSceneCut(luma, prev.luma)) return;
+    const pair = this.needs.back && this.needs.fwd;
     this.pending.set(index, {
       cur: luma,
       prev: prev.luma,
       width,
       height,
-      back: this.needs.back ? this.request(luma, prev.luma, width, height) : undefined,
-      fwd: this.needs.fwd ? this.request(prev.luma, luma, width, height) : undefined,
+      pair: pair ? this.request(luma, prev.luma, width, height, true) : undefined,
+      back: this.needs.back && !pair ? this.request(luma, prev.luma, width, height) : undefined,
+      fwd: this.needs.fwd && !pair ? this.request(prev.luma, luma, width, height) : undefined,
     });
   }
 
@@ -127,13 +142,15 @@ export class FlowPrefetch {
     this.pending.delete(index);
     this.wakeOffers();
     if (!p) return;
-    const [back, fwd] = await Promise.all([p.back, p.fwd]);
-    const field = (r: FlowReply | undefined): FlowField | undefined =>
-      r?.u && r.v ? { width: p.width, height: p.height, u: r.u, v: r.v } : undefined;
-    const b = field(back);
-    const f = field(fwd);
+    const [back, fwd, pair] = await Promise.all([p.back, p.fwd, p.pair]);
+    const field = (u?: Float32Array, v?: Float32Array): FlowField | undefined =>
+      u && v ? { width: p.width, height: p.height, u, v } : undefined;
+    const b = field(back?.u, back?.v) ?? field(pair?.u, pair?.v);
+    const f = field(fwd?.u, fwd?.v) ?? field(pair?.fu, pair?.fv);
     if (b) this.motion.remember(p.cur, p.prev, b);
     if (f) this.motion.remember(p.prev, p.cur, f);
+    if (b && f && pair?.consistent)
+      this.motion.rememberLink(p.cur, p.prev, { back: b, consistent: pair.consistent, region: pair.region });
     if (b || f) this.delivered++;
   }
 
@@ -154,8 +171,8 @@ export class FlowPrefetch {
     for (const wake of waiters) wake();
   }
 
-  private request(from: Uint8Array, to: Uint8Array, width: number, height: number) {
-    const req: FlowRequest = { id: this.nextId++, from, to, width, height, options: this.motion.options };
+  private request(from: Uint8Array, to: Uint8Array, width: number, height: number, link = false) {
+    const req: FlowRequest = { id: this.nextId++, from, to, width, height, options: this.motion.options, link };
     const result = new Promise<FlowReply | undefined>((resolve) => this.waiting.set(req.id, resolve));
     this.nextWorker().postMessage(req);
     return result;
@@ -205,7 +222,16 @@ function workerMain(port: NonNullable<typeof parentPort>): void {
   port.on('message', (q: FlowRequest) => {
     try {
       const flow = regionFlow(q.from, q.to, q.width, q.height, q.options);
-      port.postMessage({ id: q.id, u: shared(flow.u), v: shared(flow.v) } satisfies FlowReply);
+      const [u, v] = [shared(flow.u), shared(flow.v)];
+      if (!q.link) {
+        port.postMessage({ id: q.id, u, v } satisfies FlowReply);
+        return;
+      }
+      const back = { width: q.width, height: q.height, u, v };
+      const f = regionFlow(q.to, q.from, q.width, q.height, q.options);
+      const fwd = { width: q.width, height: q.height, u: shared(f.u), v: shared(f.v) };
+      const { consistent, region } = linkOf(q.from, q.to, back, fwd);
+      port.postMessage({ id: q.id, u, v, fu: fwd.u, fv: fwd.v, consistent, region } satisfies FlowReply);
     } catch (err) {
       port.postMessage({ id: q.id, error: err instanceof Error ? err.message : String(err) } satisfies FlowReply);
     }

@@ -152,14 +152,16 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
  */
 export class MotionEstimator {
   private readonly memo: { from: Uint8Array; to: Uint8Array; flow: FlowField }[] = [];
+  private readonly links: { cur: Uint8Array; prev: Uint8Array; link: MotionLink }[] = [];
   private computed = 0;
+  private linked = 0;
   private ms = 0;
 
   constructor(readonly options: FlowOptions = {}) {}
 
-  /** Flows actually computed (not found in the memo), and their total time. */
-  get stats(): { flows: number; ms: number } {
-    return { flows: this.computed, ms: this.ms };
+  /** Flows and links (consistency masks) actually computed here (not found in the memos); the flows' total time. */
+  get stats(): { flows: number; links: number; ms: number } {
+    return { flows: this.computed, links: this.linked, ms: this.ms };
   }
 
   flow(from: Uint8Array, to: Uint8Array, width: number, height: number): FlowField {
@@ -184,9 +186,23 @@ export class MotionEstimator {
 
   /** Frame `cur` (t) against `prev` (t−1): the backward flow and where it can be trusted. */
   link(cur: Uint8Array, prev: Uint8Array, width: number, height: number): MotionLink {
-    const back = this.flow(cur, prev, width, height);
-    const fwd = this.flow(prev, cur, width, height);
-    const region = flowRegion(cur, prev, width, height);
-    return { back, consistent: consistentMask(back, fwd, region ?? { x: 0, y: 0, w: 0, h: 0 }), region };
+    const hit = this.links.find((l) => l.link.back.width === width && sameBytes(l.cur, cur) && sameBytes(l.prev, prev));
+    if (hit) return hit.link;
+    this.linked++;
+    const link = linkOf(cur, prev, this.flow(cur, prev, width, height), this.flow(prev, cur, width, height));
+    this.rememberLink(cur, prev, link);
+    return link;
   }
+
+  /** A link made elsewhere by linkOf() from this estimator's flows (flow-prefetch.ts's worker), for link() to find. */
+  rememberLink(cur: Uint8Array, prev: Uint8Array, link: MotionLink): void {
+    this.links.unshift({ cur, prev, link });
+    if (this.links.length > 2) this.links.pop();
+  }
+}
+
+/** The link of frame `cur` to `prev` from the pair's backward and forward flows (regionFlow()'s). */
+export function linkOf(cur: Uint8Array, prev: Uint8Array, back: FlowField, fwd: FlowField): MotionLink {
+  const region = flowRegion(cur, prev, back.width, back.height);
+  return { back, consistent: consistentMask(back, fwd, region ?? { x: 0, y: 0, w: 0, h: 0 }), region };
 }

@@ -47,6 +47,7 @@ describe('temporal/flow-prefetch: the flows of upcoming frames in a worker threa
       }
       await prefetch.ready(4);
       assert.equal(motion.stats.flows, 0, 'every flow came from the worker');
+      assert.equal(motion.stats.links, 0, 'every link (consistency mask, region) too');
       assert.equal(prefetch.deliveredPairs, 3, 'three pairs delivered; the first frame and the scene cut have none');
       assert.equal(prefetch.failed, undefined);
     } finally {
