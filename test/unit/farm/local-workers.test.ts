@@ -80,6 +80,17 @@ describe('farm: --workers runs one long-lived engine child per worker, range aft
     assert.deepEqual(decodedFrameMd5s(out), decodedFrameMd5s(ref));
     assert.deepEqual(await waitGone([...pids.values()]), [], 'every engine child reaped');
   });
+});
+
+describe('farm: an engine whose --workers coordinator died drops its open segment', function () {
+  this.timeout(600000);
+  let dir: string;
+  let input: string;
+  before(() => {
+    dir = freshDir('huaju4k-farm-orphan-');
+    input = join(dir, 'in.mp4');
+    copyFileSync(basicClip(FRAMES), input);
+  });
 
   it('the coordinator killed with SIGKILL mid-segment: its engine drops the open segment and ends; resumed (lossy), the frames of a local run', async () => {
     // The default crf: a segment closed short (what a cancel keeps) would decode to other frames than the

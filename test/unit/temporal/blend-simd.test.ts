@@ -283,7 +283,9 @@ describe('temporal: the static blend’s plan made in the WebAssembly module (is
     assert.equal(plan.blocks, a.plan.blocks);
     assert.deepEqual([plan.w0, plan.weights, plan.shifts], [a.plan.w0, a.plan.weights, a.plan.shifts]);
   });
+});
 
+describe('temporal: the frames a plan for the blend graph copies into the module (issue 33)', () => {
   it('completes a static plan for the blend graph without copying frames in; a later blend copies what it reads', () => {
     const r = rng(39);
     const simd = SimdBlend.create();
