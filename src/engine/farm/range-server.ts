@@ -13,8 +13,8 @@ import { runRange } from './run-range';
  * stdin closed between ranges: the engine ends (exit 0). Closed while a range runs — the worker or coordinator died —
  * `lostParent` stops the run (errors.ts PARENT_GONE): the range's finished segments are kept and its open segment is
  * dropped, so whoever takes the range over redoes it whole and the job joins to the frames of an uninterrupted run
- * (a segment closed short would, with a lossy encoder, decode to other frames). A range that fails ends the engine with that error; its
- * coordinator starts a new engine for the next range.
+ * (a segment closed short would, with a lossy encoder, decode to other frames). A range that fails ends the engine
+ * with that error; its coordinator starts a new engine for the next range.
  */
 export async function serveRanges(
   opts: EnhanceOptions,
