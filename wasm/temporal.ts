@@ -94,9 +94,11 @@ const MAX_PASTS: i32 = 16;
 }
 
 /**
- * Blends every block whose w0 ≠ 0 into `out` (which holds raw's bytes already). Frames are rgb24, (w·s) × (h·s);
- * w0: f32 per block; weights: `m` f32 planes of w·h; shifts: `m` i32 planes (output pixels, oy·w·s + ox) or 0 for
- * none; pasts: `m` u32 addresses; scratch: 256 bytes. Returns the blocks blended. At most MAX_PASTS pasts.
+ * Rows y0 ≤ y < y1 of blocks: raw's bytes copied into `out`, then every block whose w0 ≠ 0 blended there. Frames
+ * are rgb24, (w·s) × (h·s); w0: f32 per block; weights: `m` f32 planes of w·h; shifts: `m` i32 planes (output
+ * pixels, oy·w·s + ox) or 0 for none; pasts: `m` u32 addresses; scratch: 256 bytes of the caller's own. Returns the
+ * blocks blended. At most MAX_PASTS pasts. Bands of rows are independent (each reads the pasts anywhere and writes
+ * only its own rows of `out`): threads on one shared memory may each take one (blend-pool.ts).
  */
 export function blendBlocks(
   raw: usize,
@@ -110,13 +112,17 @@ export function blendBlocks(
   shifts: usize,
   pasts: usize,
   scratch: usize,
+  y0: i32,
+  y1: i32,
 ): i32 {
   if (m > MAX_PASTS) return -1;
   const plane = <usize>w * <usize>h;
   const rowBytes = <usize>w * <usize>s * 3;
   const blockBytes = <usize>s * 3;
+  const bandAt = <usize>y0 * <usize>s * rowBytes;
+  memory.copy(out + bandAt, raw + bandAt, <usize>(y1 - y0) * <usize>s * rowBytes);
   let blocks = 0;
-  for (let y = 0; y < h; y++) {
+  for (let y = y0; y < y1; y++) {
     for (let x = 0; x < w; x++) {
       const p = <usize>y * <usize>w + <usize>x;
       const norm = <f64>load<f32>(w0 + (p << 2));
@@ -173,11 +179,11 @@ export function blendBlocks(
 }
 
 /**
- * The warped blend's plan (motion-blend.ts planWarpedRow(), every row): per block and past, its weight unless the
+ * The warped blend's plan (motion-blend.ts planWarpedRow()) for rows y0 ≤ y < y1: per block and past, its weight unless the
  * past read at its offset disagrees with the new output (mean > agreeLimit), the offset where it is used, the
  * weights normalised; a block whose every used past is its own bytes in place (`same`) keeps the model's. Inputs:
- * `m` f32 weight planes, i32 ox and oy planes, a u8 `same` plane or 0. Outputs (zeroed by the caller): w0, m weight
- * planes, m shift planes. Returns the blocks to blend.
+ * `m` f32 weight planes, i32 ox and oy planes, a u8 `same` plane or 0. Outputs (this band's rows zeroed first): w0,
+ * m weight planes, m shift planes. Returns the band's blocks to blend. Bands are independent, as blendBlocks()'s.
  */
 export function planWarped(
   raw: usize,
@@ -194,12 +200,22 @@ export function planWarped(
   w0: usize,
   weights: usize,
   shifts: usize,
+  y0: i32,
+  y1: i32,
 ): i32 {
   const plane = <usize>w * <usize>h;
   const rowBytes = <usize>w * <usize>s * 3;
   const blockBytes = <usize>s * 3;
+  // This band's rows of every output plane start zeroed (w0 and the shifts are written only where used).
+  const first = <usize>y0 * <usize>w;
+  const bandBytes = (<usize>(y1 - y0) * <usize>w) << 2;
+  memory.fill(w0 + (first << 2), 0, bandBytes);
+  for (let k = 0; k < m; k++) {
+    memory.fill(weights + ((<usize>k * plane + first) << 2), 0, bandBytes);
+    memory.fill(shifts + ((<usize>k * plane + first) << 2), 0, bandBytes);
+  }
   let blocks = 0;
-  for (let y = 0; y < h; y++) {
+  for (let y = y0; y < y1; y++) {
     for (let x = 0; x < w; x++) {
       const p = <usize>y * <usize>w + <usize>x;
       const base = <usize>y * <usize>s * rowBytes + <usize>x * blockBytes;

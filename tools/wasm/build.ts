@@ -23,6 +23,12 @@ const OPTIONS = {
   noAssert: true,
 };
 
+/**
+ * The temporal module's memory is shared (threads): the blend pool's threads each run a band of rows of the same
+ * frames (blend-pool.ts). wasm32's limit, 4 GiB, is its maximum.
+ */
+const SHARED = { enable: ['simd', 'threads'], sharedMemory: true, maximumMemory: 65536 };
+
 interface Asc {
   compileString(
     sources: Record<string, string>,
@@ -31,18 +37,18 @@ interface Asc {
 }
 
 /** An AssemblyScript source (wasm/*.ts) compiled. */
-async function compileWasm(source: string): Promise<Uint8Array> {
+async function compileWasm(source: string, options: Record<string, unknown> = {}): Promise<Uint8Array> {
   // Through a variable: the compiler's own type declarations redeclare Node's globals (require), so tsc must not load them.
   const compiler = 'assemblyscript/asc';
   const asc = (await import(compiler)) as Asc;
   const name = basename(source);
-  const r = await asc.compileString({ [name]: readFileSync(source, 'utf8') }, OPTIONS);
+  const r = await asc.compileString({ [name]: readFileSync(source, 'utf8') }, { ...OPTIONS, ...options });
   if (r.error || !r.binary) throw new Error(`asc failed on wasm/${name}: ${r.error?.message}\n${r.stderr.toString()}`);
   return r.binary;
 }
 
 /** wasm/temporal.ts compiled. */
-export const compileTemporalWasm = (): Promise<Uint8Array> => compileWasm(TEMPORAL_WASM_SOURCE);
+export const compileTemporalWasm = (): Promise<Uint8Array> => compileWasm(TEMPORAL_WASM_SOURCE, SHARED);
 
 /** wasm/flow.ts compiled. */
 export const compileFlowWasm = (): Promise<Uint8Array> => compileWasm(FLOW_WASM_SOURCE);

@@ -165,13 +165,16 @@ export class FrameLoops {
    * stage on typed arrays), frame N's state and decisions are taken first (the temporal stage's warp worker plans
    * its motion blend from then on), frame N+1 goes to the model, and only then is frame N−1's per-output-pixel work
    * done: it overlaps the model on N+1 (a worker thread, or the device) and the worker's plan of N instead of adding
-   * to them (issue 33). Every stateful step still runs in frame order, so the bytes are the same.
+   * to them (issue 33). That work goes on (on the blend pool's threads) while this loop splits the next frame.
+   * Every stateful step still runs in frame order, so the bytes are the same.
    */
   private async inferLoop(): Promise<void> {
     const { stages, telemetry } = this.o;
     const clock = { lastOut: performance.now() };
     let started = await this.startNext();
     let waiting: SplitFrame | undefined;
+    // The frame before `waiting`, being finished: its blend (on the blend pool's threads) overlaps this loop's work.
+    let finishing: Promise<void> = Promise.resolve();
     while (started) {
       const t = performance.now();
       const out = await started.output;
@@ -192,11 +195,16 @@ export class FrameLoops {
         started = await this.startNext();
         continue;
       }
-      // The next frame goes to the model before the frame before this one is finished.
+      // The next frame goes to the model before the frame before this one is finished, and that one is finished
+      // while the next is split: frames still reach the encoder in order, one finished at a time.
       started = await this.startNext();
-      if (waiting) await this.finishFrame(waiting, clock);
+      await finishing;
+      if (waiting) finishing = this.finishFrame(waiting, clock);
+      // Awaited above or below; until then its failure is not an unhandled one.
+      finishing.catch(() => undefined);
       waiting = { frame, rest, stageMs };
     }
+    await finishing;
     if (waiting) await this.finishFrame(waiting, clock);
     this.outRing.close();
   }

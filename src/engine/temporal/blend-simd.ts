@@ -7,6 +7,7 @@ import {
   type StillRows,
   type WarpedRows,
 } from './blend-plan';
+import { BlendPool, MAX_POOL_THREADS, PoolClosedError } from './blend-pool';
 import { TEMPORAL_WASM } from './temporal-wasm';
 
 /**
@@ -19,8 +20,10 @@ import { TEMPORAL_WASM } from './temporal-wasm';
  * grow, the typed arrays carry the plan out instead, with the same result.
  */
 
-/** Bytes at the start of the memory for the kernel's per-block scratch (weights and source addresses). */
-const SCRATCH = 256;
+/** Bytes of a thread's per-block scratch (weights and source addresses) for the blend kernel. */
+const SCRATCH_SLOT = 256;
+/** At the start of the memory: a scratch for this thread and one for each of the pool's (blend-pool.ts). */
+const SCRATCH = SCRATCH_SLOT * (1 + MAX_POOL_THREADS);
 /** The kernel's own limit on past frames per block (wasm/temporal.ts MAX_PASTS). */
 const MAX_PASTS = 16;
 const PAGE = 65536;
@@ -43,7 +46,15 @@ interface PlanLayout {
 /** What a plan's rows left to plan are planned from (blend-plan.ts). */
 type LazyRows = { warped: WarpedRows; still?: undefined } | { still: StillRows; warped?: undefined };
 
+/** A planWarped() call's arguments but the band (wasm/temporal.ts), where its rows are left to plan. */
+type PlanCall = number[];
+
 let compiled: WebAssembly.Module | null | undefined;
+
+/** A memory for the temporal module (its memory is shared, so the blend pool's threads can work in it). */
+export function temporalMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+}
 
 /**
  * The compiled module (wasm/temporal.ts: the blend, its plans, the motion plan), once per thread; null where
@@ -73,13 +84,21 @@ export class SimdBlend {
   private top = 0;
   /** Why the typed arrays took over, if they did. */
   failure: string | undefined;
-  /** Blends carried out here. */
+  /** Blends carried out here (by this thread or the pool). */
   runs = 0;
   /** Plans made here (planWarped, planStatic). */
   plans = 0;
+  /** Blends whose per-output-pixel work the pool's threads did. */
+  pooled = 0;
+  /** Threads that blend bands of rows in this memory (blendLater()), once usePool() asked for them. */
+  private pool: BlendPool | undefined;
+  /** The last blend asked of the pool: the next one starts after it (the frames' slots change between blends). */
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private poolStopped: string | undefined;
 
-  private constructor(module: WebAssembly.Module) {
-    this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  private constructor(private readonly module: WebAssembly.Module) {
+    this.memory = temporalMemory();
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.blendBlocks = instance.exports.blendBlocks as Kernel;
     this.planWarped = instance.exports.planWarped as Kernel;
@@ -97,8 +116,52 @@ export class SimdBlend {
     return module ? new SimdBlend(module) : undefined;
   }
 
+  /**
+   * blendLater() from now on carries the plans out on `threads` worker threads sharing this memory, each a band of
+   * rows (blend-pool.ts), so the per-output-pixel work leaves this thread and uses the cores it has. 0: none.
+   */
+  usePool(threads: number): void {
+    this.pool?.close();
+    const n = Math.min(MAX_POOL_THREADS, Math.floor(threads));
+    this.pool = n > 0 ? new BlendPool(this.memory, this.module, n, SCRATCH_SLOT) : undefined;
+  }
+
+  /** Stops the pool's threads (a cancel, the run's end); a pending blend rejects; a later one starts them again. */
+  stopPool(): void {
+    this.pool?.close();
+  }
+
+  /** Threads in the pool (0: this thread blends). */
+  get poolThreads(): number {
+    return this.pool?.threads ?? 0;
+  }
+
+  /** Why the pool stopped, if it did (this thread blends since). */
+  get poolFailure(): string | undefined {
+    return this.poolStopped;
+  }
+
+  /**
+   * blend()'s result, from the pool's threads where there is one (this thread only places the frames and the plan's
+   * inputs): the same bytes. Blends run one after another in the order asked; while one is pending, blend() and
+   * complete() must not be called. Where the pool fails, this thread blends (and does from then on).
+   */
+  blendLater(raw: Uint8Array, planned: PlannedBlend): Promise<Uint8Array> {
+    this.pending++;
+    const run = this.queue.then(() => this.blendPooled(raw, planned));
+    const done = run.finally(() => this.pending--);
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
   /** What blendPlannedOnCpu() returns for this plan: a new buffer, or raw itself where no block is blended. */
   blend(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
+    this.notPending();
+    return this.blendHere(raw, planned);
+  }
+
+  /** blend() in this thread. */
+  private blendHere(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
     // The motion blend's rows not planned yet are planned in the module too, from what planRow would read.
     const here = this.lazyRows(raw, planned);
     if (!here) completePlan(planned);
@@ -117,6 +180,7 @@ export class SimdBlend {
    * module where they are left to plan (planWarpedRow()'s numbers), else as completePlan() does.
    */
   complete(raw: Uint8Array, planned: PlannedBlend): BlendPlan {
+    this.notPending();
     const here = this.lazyRows(raw, planned);
     if (here && this.usable(planned))
       try {
@@ -127,6 +191,57 @@ export class SimdBlend {
       }
     // Nothing left to plan where the module planned it.
     return completePlan(planned);
+  }
+
+  private notPending(): void {
+    if (this.pending > 0) throw new Error('temporal: a blend in this thread while the pool blends');
+  }
+
+  /** blendLater()'s work: on the pool, or in this thread where there is none or it failed. */
+  private async blendPooled(raw: Uint8Array, planned: PlannedBlend): Promise<Uint8Array> {
+    const pool = this.pool;
+    const here = this.lazyRows(raw, planned);
+    if (!pool || !this.usable(planned)) return this.blendHere(raw, planned);
+    if (!here) completePlan(planned);
+    if (!here && planned.plan.blocks === 0) return raw;
+    let placed: ReturnType<SimdBlend['place']>;
+    try {
+      placed = this.place(raw, planned, here, true, true);
+    } catch (err) {
+      this.fail(err);
+      return blendPlannedOnCpu(raw, planned);
+    }
+    try {
+      return await this.runPooled(pool, raw, planned, placed);
+    } catch (err) {
+      if (err instanceof PoolClosedError) throw err;
+      // A thread failed (or answered wrong): this thread blends from here on, from the same inputs.
+      this.poolStopped = err instanceof Error ? err.message : String(err);
+      pool.close();
+      this.pool = undefined;
+      return this.blendHere(raw, planned);
+    }
+  }
+
+  /** The placed plan planned (where rows are left) and carried out by the pool: a new (shared) buffer, or raw. */
+  private async runPooled(
+    pool: BlendPool,
+    raw: Uint8Array,
+    { plan, size }: PlannedBlend,
+    { rawAt, at, blocks, planCall }: ReturnType<SimdBlend['place']>,
+  ): Promise<Uint8Array> {
+    const { width: w, height: h, scale: s } = size;
+    const planned = planCall ? await pool.run('plan', planCall, h) : blocks;
+    if (planCall) this.plans++;
+    if (planned === 0) return raw;
+    const shifts = plan.shifts ? at.shifts : 0;
+    const args = [rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts];
+    const out = Buffer.from(new SharedArrayBuffer(raw.length));
+    const blended = await pool.run('blend', args, h, { out, from: SCRATCH, rowBytes: w * s * s * 3 });
+    if (blended !== planned) throw new Error(`blend pool blended ${blended} blocks, the plan has ${planned}`);
+    this.runs++;
+    this.pooled++;
+    return out;
   }
 
   /** What the plan's rows are to be planned from, where they are left to plan (and, with motion, from this output). */
@@ -152,11 +267,11 @@ export class SimdBlend {
     if (blocks === 0) return raw;
     const u8 = new Uint8Array(this.memory.buffer);
     const bytes = raw.length;
-    // The output area (the first slot-sized area) starts as the model's bytes; the kernel writes the blended blocks.
-    u8.copyWithin(SCRATCH, rawAt, rawAt + bytes);
+    // The kernel copies the model's bytes into the output area (the first slot-sized area), then blends there.
     const { width: w, height: h, scale: s } = size;
     const shifts = plan.shifts ? at.shifts : 0;
-    const blended = this.blendBlocks(rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts, 0);
+    const args = [rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts] as const;
+    const blended = this.blendBlocks(...args, 0, 0, h);
     if (blended !== blocks) throw new Error(`blend kernel blended ${blended} blocks, the plan has ${blocks}`);
     const out = Buffer.allocUnsafeSlow(bytes);
     out.set(u8.subarray(SCRATCH, SCRATCH + bytes));
@@ -168,9 +283,16 @@ export class SimdBlend {
    * The frames and the plan in the memory: the new output and its pasts in their slots (every other slot let go),
    * the plan copied in, or planned here from what its rows are planned from (and copied back, complete). Returns
    * where, and its blocks. Without `frames` the frames are not copied in (their addresses are 0): for a planner
-   * that does not read them.
+   * that does not read them. With `later`, the motion blend's rows are not planned: their planner's inputs are put
+   * in place and `planCall` holds its arguments (the pool plans them, blocks is then 0).
    */
-  private place(raw: Uint8Array, { plan, size }: PlannedBlend, lazy: LazyRows | undefined, frames = true) {
+  private place(
+    raw: Uint8Array,
+    { plan, size }: PlannedBlend,
+    lazy: LazyRows | undefined,
+    frames = true,
+    later = false,
+  ) {
     if (raw.length !== this.frameBytes) this.reset(raw.length);
     // Only this output and its pasts can be read again: the next frame's pasts are this one and its newest pasts.
     const keep = new Set<Uint8Array>([raw, ...plan.pasts]);
@@ -187,11 +309,14 @@ export class SimdBlend {
     const inputs = lazy?.warped ? 12 * m * n + n : lazy?.still ? (m + 2) * n + 16 + 20 * n : 0;
     const at = this.layout(size, m, inputs);
     new Uint32Array(this.memory.buffer, at.pasts, pastAt.length).set(pastAt);
-    let blocks: number;
-    if (lazy?.warped) blocks = this.planWarpedHere(rawAt, { plan, size }, lazy.warped, at);
-    else if (lazy?.still) blocks = this.planStillHere({ plan, size }, lazy.still, at);
+    let blocks = 0;
+    let planCall: PlanCall | undefined;
+    if (lazy?.warped) {
+      planCall = this.warpedInputs(rawAt, size, lazy.warped, at);
+      if (!later) blocks = this.planned(plan, at, this.planWarped(...planCall, 0, size.height));
+    } else if (lazy?.still) blocks = this.planStillHere({ plan, size }, lazy.still, at);
     else blocks = this.copyPlan(plan, at);
-    return { rawAt, at, blocks };
+    return { rawAt, at, blocks, planCall: later ? planCall : undefined };
   }
 
   /**
@@ -222,15 +347,13 @@ export class SimdBlend {
   }
 
   /**
-   * The motion blend's rows planned here (wasm/temporal.ts planWarped(), motion-blend.ts planWarpedRow()'s numbers)
-   * and copied back into the plan, which is then complete. Returns its blocks.
+   * The motion blend's planner's inputs (wasm/temporal.ts planWarped(), motion-blend.ts planWarpedRow()'s numbers)
+   * put in place. Returns the planner's arguments but its band of rows (it zeroes its outputs' rows itself).
    */
-  private planWarpedHere(rawAt: number, { plan, size }: PlannedBlend, warped: WarpedRows, at: PlanLayout): number {
+  private warpedInputs(rawAt: number, size: PlanSize, warped: WarpedRows, at: PlanLayout): PlanCall {
     const { n, m } = at;
     const mem = this.memory.buffer;
     const [inWeights, inOx, inOy, same] = [0, 1, 2, 3].map((j) => at.input + j * m * n * 4);
-    // The outputs start zeroed (w0 and the shifts are written only where used).
-    new Uint8Array(mem, at.w0, (1 + 2 * m) * n * 4).fill(0);
     warped.pasts.forEach((q, k) => {
       new Float32Array(mem, inWeights + k * n * 4, n).set(q.weight);
       new Int32Array(mem, inOx + k * n * 4, n).set(q.ox);
@@ -238,9 +361,8 @@ export class SimdBlend {
     });
     if (warped.same) new Uint8Array(mem, same, n).set(warped.same);
     const { width: w, height: h, scale: s } = size;
-    const ins = [inWeights, inOx, inOy, warped.same ? same : 0, warped.agreeLimit] as const;
-    const blocks = this.planWarped(rawAt, w, h, s, m, at.pasts, ...ins, at.w0, at.weights, at.shifts);
-    return this.planned(plan, at, blocks);
+    const ins = [inWeights, inOx, inOy, warped.same ? same : 0, warped.agreeLimit];
+    return [rawAt, w, h, s, m, at.pasts, ...ins, at.w0, at.weights, at.shifts];
   }
 
   /** The static blend's plan made here (wasm/temporal.ts planStatic(), stillPlan()'s numbers), copied back. */

@@ -1,6 +1,7 @@
 import type { PixelParams } from '../checkpoint/manifest';
 import type { FrameStage, FrameUpscaler } from '../frame-stage';
 import { BlendGraph, type BlendPath, blendGraphProviders, blendPathFor, GraphBlendStage } from './blend-graph';
+import { blendPoolThreads } from './blend-pool';
 import { FlowPrefetch } from './flow-prefetch';
 import { GRAIN_VERSION } from './grain-gate';
 import { DEFAULT_MOTION, MOTION_VERSION, MotionEstimator, type MotionMode } from './motion';
@@ -80,6 +81,8 @@ export function createTemporal(model: FrameUpscaler, s: TemporalSettings): Tempo
           motion,
           unchanged: reuse && ((output) => reuse.unchangedTiles(output)),
           warps,
+          // The blend graph carries its blends out on its own device.
+          blendThreads: graph ? 0 : blendPoolThreads(),
         });
   const run = stage && graph ? new GraphBlendStage(stage, new BlendGraph(blendGraphProviders(s.provider))) : stage;
   const flows = motion && (reuse || stage) && s.prefetch !== false ? prefetchFor(motion, reuse, stage) : undefined;

@@ -21,6 +21,7 @@ export interface TemporalParts {
 export function closeWorkers(parts: TemporalParts | undefined): void {
   parts?.flows?.close();
   parts?.warps?.close();
+  parts?.stage?.stopThreads();
 }
 
 /**

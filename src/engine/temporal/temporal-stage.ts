@@ -22,6 +22,11 @@ export interface TemporalStageOptions {
   unchanged?: (output: Uint8Array) => UnchangedTiles | undefined;
   /** split() has the motion blend's low-res plan computed there (warp-worker.ts) while the next frame is upscaled. */
   warps?: WarpWorker;
+  /**
+   * Threads that carry split()'s blends out (blend-pool.ts: bands of rows on the SIMD blend's shared memory), so the
+   * per-output-pixel work leaves the pipeline's thread; 0 or absent: that thread blends.
+   */
+  blendThreads?: number;
 }
 
 export const DEFAULT_TEMPORAL_MAX_BYTES = 256 * 2 ** 20;
@@ -62,6 +67,7 @@ export class TemporalStage implements FrameStage {
     this.motion = opts.motion;
     this.unchanged = opts.unchanged;
     this.warps = opts.warps;
+    if (opts.blendThreads) this.simdBlend?.usePool(opts.blendThreads);
   }
 
   /** Scene cuts seen (history dropped) since the start. */
@@ -118,13 +124,22 @@ export class TemporalStage implements FrameStage {
   split(frame: PipelineFrame): () => PipelineFrame | Promise<PipelineFrame> {
     const planned = this.planAhead(frame);
     if (planned instanceof Uint8Array) return () => withOutput(frame, planned);
-    if (planned instanceof Promise) return async () => withOutput(frame, this.carryOut(frame.output, await planned));
-    return () => withOutput(frame, this.carryOut(frame.output, planned));
+    return async () => withOutput(frame, await this.carryOutLater(frame.output, await planned));
   }
 
   /** Carries a planned blend out on the CPU (SIMD where available, else the typed arrays): a new buffer, or raw. */
   carryOut(raw: Uint8Array, planned: PlannedBlend): Uint8Array {
     return blendPlanned(raw, planned, this.simdBlend);
+  }
+
+  /** carryOut() on the blend pool's threads where there are some: the same bytes, this thread free meanwhile. */
+  carryOutLater(raw: Uint8Array, planned: PlannedBlend): Promise<Uint8Array> {
+    return this.simdBlend ? this.simdBlend.blendLater(raw, planned) : Promise.resolve(this.carryOut(raw, planned));
+  }
+
+  /** Stops the blend pool's threads (a cancel, the run's end): a blend they had not finished rejects. */
+  stopThreads(): void {
+    this.simdBlend?.stopPool();
   }
 
   /**
@@ -146,6 +161,7 @@ export class TemporalStage implements FrameStage {
    * SIMD blend's copies of the frames (pipeline/frame-checks.ts simdBlendBytes).
    */
   withoutSimd(): void {
+    this.simdBlend?.usePool(0);
     this.simdBlend = undefined;
   }
 

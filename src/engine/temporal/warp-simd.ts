@@ -1,4 +1,4 @@
-import { temporalModule } from './blend-simd';
+import { temporalMemory, temporalModule } from './blend-simd';
 import type { MaskThresholds } from './change-mask';
 import type { MotionLink } from './motion';
 import { FLOW_SLACK, type PastFrame, type WarpedPast, warpedPasts } from './motion-blend';
@@ -18,7 +18,7 @@ const MAX_PASTS = 16;
 type Kernel = (...args: number[]) => void;
 
 export class SimdWarp {
-  private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  private readonly memory = temporalMemory();
   private readonly kernel: Kernel;
   /** Why TypeScript took over, if it did. */
   failure: string | undefined;
@@ -110,10 +110,11 @@ export class SimdWarp {
       workAt,
     );
     this.runs++;
+    // Copies on buffers of their own (the memory is shared: a slice of it would be too, and could not be transferred).
     return pasts.map((p, k) => ({
-      weight: new Float32Array(mem.slice(plane(2, k), plane(2, k) + n * 4)),
-      ox: new Int32Array(mem.slice(plane(3, k), plane(3, k) + n * 4)),
-      oy: new Int32Array(mem.slice(plane(4, k), plane(4, k) + n * 4)),
+      weight: new Float32Array(mem, plane(2, k), n).slice(),
+      ox: new Int32Array(mem, plane(3, k), n).slice(),
+      oy: new Int32Array(mem, plane(4, k), n).slice(),
       output: p.output,
     }));
   }
