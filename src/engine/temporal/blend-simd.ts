@@ -58,11 +58,13 @@ export function temporalMemory(): WebAssembly.Memory {
 
 /**
  * The compiled module (wasm/temporal.ts: the blend, its plans, the motion plan), once per thread; null where
- * WebAssembly SIMD is not available or `HUAJU4K_BLEND_SIMD=0` turns the kernels off.
+ * WebAssembly SIMD or shared memory is not available or `HUAJU4K_BLEND_SIMD=0` turns the kernels off.
  */
 export function temporalModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   try {
+    // A runtime without shared WebAssembly memory cannot run the module either (its memory is shared).
+    if (process.env.HUAJU4K_BLEND_SIMD !== '0') temporalMemory();
     compiled =
       process.env.HUAJU4K_BLEND_SIMD === '0' ? null : new WebAssembly.Module(Buffer.from(TEMPORAL_WASM, 'base64'));
   } catch {
