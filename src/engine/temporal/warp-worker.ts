@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { startThreadWorker } from '../thread-worker';
 import type { MotionLink } from './motion';
@@ -32,12 +33,33 @@ interface WarpReply {
 
 const startWorker = (): Worker => startThreadWorker(__filename, { kind: WORKER_KIND });
 
+/**
+ * Warp workers: each frame's plan depends only on its own inputs, so consecutive frames are planned side by side
+ * where there are cores for them (the main thread, the blend pool and the encoder need theirs), one where not.
+ */
+export function warpWorkerCount(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(3, cores - 3));
+}
+
 export class WarpWorker {
-  private worker: Worker | undefined;
+  private readonly workers: (Worker | undefined)[];
+  /** Answers each worker owes: it is held (keeps the process alive) only while it owes one. */
+  private readonly owed: number[];
+  private turn = 0;
   private failure: string | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, (r: WarpReply | undefined) => void>();
   private fromWorker = 0;
+
+  constructor(count = warpWorkerCount()) {
+    this.workers = new Array<Worker | undefined>(Math.max(1, count)).fill(undefined);
+    this.owed = new Array<number>(this.workers.length).fill(0);
+  }
+
+  /** Workers that plan frames side by side. */
+  get count(): number {
+    return this.workers.length;
+  }
 
   /** Why the worker stopped, if it did (plans are then computed in-thread). */
   get failed(): string | undefined {
@@ -66,11 +88,13 @@ export class WarpWorker {
 
   /** Stops the worker; whatever was asked of it is computed in-thread (a later request starts a new one). */
   close(): void {
-    const w = this.worker;
-    this.worker = undefined;
     for (const resolve of this.waiting.values()) resolve(undefined);
     this.waiting.clear();
-    if (w) void w.terminate();
+    this.workers.forEach((w, i) => {
+      this.workers[i] = undefined;
+      this.owed[i] = 0;
+      if (w) void w.terminate();
+    });
   }
 
   private request(
@@ -90,24 +114,28 @@ export class WarpWorker {
       t,
     };
     const result = new Promise<WarpReply | undefined>((resolve) => this.waiting.set(req.id, resolve));
-    const w = this.started();
+    // The workers in turn: consecutive frames side by side.
+    const i = this.turn++ % this.workers.length;
+    const w = this.started(i);
     // Held while it owes an answer (the process waits for it), let go when idle (it never keeps a process alive).
+    this.owed[i]++;
     w.ref();
     w.postMessage(req);
     return result;
   }
 
-  private started(): Worker {
-    if (this.worker) return this.worker;
+  private started(i: number): Worker {
+    const have = this.workers[i];
+    if (have) return have;
     const w = startWorker();
     w.on('message', (r: WarpReply) => {
       const resolve = this.waiting.get(r.id);
       this.waiting.delete(r.id);
-      if (this.waiting.size === 0) w.unref();
+      if (--this.owed[i] === 0) w.unref();
       resolve?.(r);
     });
     const stop = (why: string) => {
-      if (this.worker !== w) return;
+      if (this.workers[i] !== w) return;
       this.failure ??= why;
       this.close();
     };
@@ -116,7 +144,7 @@ export class WarpWorker {
     // Idle, it never keeps the process alive (the run's end or a failure closes it). After the listeners: a
     // 'message' listener added later refs the worker's port again (a test's process then never exits).
     w.unref();
-    this.worker = w;
+    this.workers[i] = w;
     return w;
   }
 }
