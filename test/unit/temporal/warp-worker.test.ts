@@ -87,6 +87,10 @@ describe('temporal/warp-worker: the motion blend’s low-res plan in a worker th
       warps.close();
     }
   });
+});
+
+describe('temporal/warp-worker: the workers never hold their process (issue 33)', function () {
+  this.timeout(60000);
 
   for (const count of [1, 2])
     it(`a run that never closes it still ends: its ${count} worker(s) do not hold the process`, () => {
