@@ -179,11 +179,12 @@ export function blendBlocks(
 }
 
 /**
- * The warped blend's plan (motion-blend.ts planWarpedRow()) for rows y0 ≤ y < y1: per block and past, its weight unless the
- * past read at its offset disagrees with the new output (mean > agreeLimit), the offset where it is used, the
- * weights normalised; a block whose every used past is its own bytes in place (`same`) keeps the model's. Inputs:
- * `m` f32 weight planes, i32 ox and oy planes, a u8 `same` plane or 0. Outputs (this band's rows zeroed first): w0,
- * m weight planes, m shift planes. Returns the band's blocks to blend. Bands are independent, as blendBlocks()'s.
+ * The warped blend's plan (motion-blend.ts planWarpedRow()) for rows y0 ≤ y < y1: per block and past, its weight
+ * unless the past read at its offset disagrees with the new output (mean > agreeLimit), the offset where it is used,
+ * the weights normalised; a block whose every used past is its own bytes in place (`same`) keeps the model's.
+ * Inputs: `m` f32 weight planes, i32 ox and oy planes, a u8 `same` plane or 0. Outputs (this band's rows): w0, m
+ * weight planes, m shift planes (w0's and the shifts' zeroed first). Returns the band's blocks to blend. Bands are
+ * independent, as blendBlocks()'s.
  */
 export function planWarped(
   raw: usize,
@@ -206,14 +207,11 @@ export function planWarped(
   const plane = <usize>w * <usize>h;
   const rowBytes = <usize>w * <usize>s * 3;
   const blockBytes = <usize>s * 3;
-  // This band's rows of every output plane start zeroed (w0 and the shifts are written only where used).
+  // This band's rows of w0 and the shift planes start zeroed: they are written only where used (every weight is).
   const first = <usize>y0 * <usize>w;
   const bandBytes = (<usize>(y1 - y0) * <usize>w) << 2;
   memory.fill(w0 + (first << 2), 0, bandBytes);
-  for (let k = 0; k < m; k++) {
-    memory.fill(weights + ((<usize>k * plane + first) << 2), 0, bandBytes);
-    memory.fill(shifts + ((<usize>k * plane + first) << 2), 0, bandBytes);
-  }
+  for (let k = 0; k < m; k++) memory.fill(shifts + ((<usize>k * plane + first) << 2), 0, bandBytes);
   let blocks = 0;
   for (let y = y0; y < y1; y++) {
     for (let x = 0; x < w; x++) {
