@@ -1,8 +1,9 @@
 import type { FrameUpscaler } from '../frame-stage';
 import { frameLuma, frameSceneCut } from './frame-luma';
-import { GRAIN_MOVED_GAIN, GrainGate, grainMeasures } from './grain-gate';
+import { GRAIN_MOVED_GAIN, GrainGate } from './grain-gate';
 import type { MotionEstimator } from './motion';
 import { groupChangedTiles, type TileSpan } from './region-plan';
+import { TileMeasures } from './reuse-simd';
 import { type TileBox, TileShifts, tileChange } from './tile-change';
 
 export interface ReuseOptions {
@@ -210,22 +211,13 @@ export class ReuseUpscaler implements FrameUpscaler {
     const whole = this.wholeFrameReason(index, width, height, luma);
     if (whole) return this.runWhole(frame, width, height, luma, index, cols * rows, whole);
 
-    const ref = this.ref as Uint8Array;
+    const tileMeasures = new TileMeasures(frame, this.ref as Uint8Array, { width, height, tile: t });
+    const levels = tileMeasures.levels();
     const changed = new Uint8Array(cols * rows);
-    const levels = new Float32Array(cols * rows);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const box = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
-        levels[r * cols + c] = tileChange(frame, ref, width, box);
-        if (levels[r * cols + c] > this.opts.threshold) changed[r * cols + c] = 1;
-      }
-    }
+    for (let i = 0; i < changed.length; i++) if (levels[i] > this.opts.threshold) changed[i] = 1;
     // The flow's shift per tile, found once for the grain measures and the shift search.
     const tileShifts = this.motion && new TileShifts(() => this.flowTo(luma), { width, height, tile: t });
-    const measures =
-      tileShifts && this.grain.engaged(levels)
-        ? grainMeasures(frame, ref, { width, height }, levels, tileShifts)
-        : undefined;
+    const measures = tileShifts && this.grain.engaged(levels) ? tileMeasures.grain(levels, tileShifts) : undefined;
     const still = measures && this.grain.still(measures);
     const grain = still ? { still, levels } : undefined;
     const at = { width, height, index, grain, moved: measures?.moved };

@@ -1,0 +1,344 @@
+// AssemblyScript: the reuse test's per-tile measures (src/engine/temporal/tile-change.ts), compiled by
+// `npm run build:wasm` into src/engine/temporal/reuse-wasm.ts and driven by reuse-simd.ts. Each computes what its
+// TypeScript original computes, to the bit: the sums are whole numbers (exact in any order, here in i32), every
+// division and comparison the TypeScript does on numbers is done in f64 in its order, and a value the TypeScript
+// stores in a Float32Array is rounded to f32 here. The caller lays out the memory; RGB24 frames are followed by
+// 16 bytes of padding (a vector reads up to 4 bytes past a row's last pixel).
+
+/** tile-change.ts PEAK_FACTOR. */
+const PEAK_FACTOR: f64 = 6;
+/** tile-change.ts MEDIAN_LEVELS. */
+const MEDIAN_LEVELS: i32 = 64;
+/** tileMedians()'s mark of a tile it leaves to the TypeScript (a span of MEDIAN_LEVELS or more, a huge or NaN value). */
+const UNSOLVED: i32 = i32.MIN_VALUE;
+
+/** |Δ| summed over the three channels of one pixel (cur at i, ref at j). */
+@inline function absDiff3(cur: usize, ref: usize, i: usize, j: usize): i32 {
+  return (
+    abs<i32>(<i32>load<u8>(cur + i) - <i32>load<u8>(ref + j)) +
+    abs<i32>(<i32>load<u8>(cur + i + 1) - <i32>load<u8>(ref + j + 1)) +
+    abs<i32>(<i32>load<u8>(cur + i + 2) - <i32>load<u8>(ref + j + 2))
+  );
+}
+
+/** Per byte |a − b| of 16 bytes at cur + i and ref + j. */
+@inline function absBytes(cur: usize, ref: usize, i: usize, j: usize): v128 {
+  const a = v128.load(cur + i);
+  const b = v128.load(ref + j);
+  return i8x16.sub(i8x16.max_u(a, b), i8x16.min_u(a, b));
+}
+
+/**
+ * Two whole 2×2 patches side by side (4 pixels, 12 bytes, rows at i and i + stride; ref at + shift): lane 0 of the
+ * result is the first patch's |Δ| sum, lane 3 the second's (i16x8).
+ */
+@inline function patchPair(cur: usize, ref: usize, i: usize, shift: isize, stride: usize): v128 {
+  const j = <usize>(<isize>i + shift);
+  const p = i16x8.add(
+    i16x8.extadd_pairwise_i8x16_u(absBytes(cur, ref, i, j)),
+    i16x8.extadd_pairwise_i8x16_u(absBytes(cur, ref, i + stride, j + stride)),
+  );
+  return i16x8.add(i16x8.add(p, i16x8.shuffle(p, p, 1, 2, 3, 4, 5, 6, 7, 0)), i16x8.shuffle(p, p, 2, 3, 4, 5, 6, 7, 0, 1));
+}
+
+/** tileChange(): the box (x, y, w, h) of `cur` against `ref` at box + (dx, dy), frames `width` pixels wide. */
+export function tileChangeAt(cur: usize, ref: usize, width: i32, x: i32, y: i32, w: i32, h: i32, dx: i32, dy: i32): f64 {
+  const stride = <usize>width * 3;
+  const shift = <isize>dy * <isize>stride + <isize>dx * 3;
+  const xEnd = x + w;
+  const yEnd = y + h;
+  const fullW = w & ~1;
+  let total: i32 = 0;
+  let fullPeak: i32 = 0;
+  for (let yy = y; yy + 1 < yEnd; yy += 2) {
+    let i = <usize>yy * stride + <usize>x * 3;
+    const end = i + <usize>fullW * 3;
+    for (; i + 12 <= end; i += 12) {
+      const q = patchPair(cur, ref, i, shift, stride);
+      const a = <i32>i16x8.extract_lane_u(q, 0);
+      const b = <i32>i16x8.extract_lane_u(q, 3);
+      total += a + b;
+      fullPeak = max(fullPeak, max(a, b));
+    }
+    if (i < end) {
+      const j = <usize>(<isize>i + shift);
+      const patch =
+        absDiff3(cur, ref, i, j) +
+        absDiff3(cur, ref, i + 3, j + 3) +
+        absDiff3(cur, ref, i + stride, j + stride) +
+        absDiff3(cur, ref, i + stride + 3, j + stride + 3);
+      total += patch;
+      fullPeak = max(fullPeak, patch);
+    }
+  }
+  let peak: f64 = <f64>fullPeak / 12;
+  // The clipped patches, as tileChange() takes them.
+  const lastX = w & 1 ? xEnd - 1 : xEnd;
+  if (lastX < xEnd)
+    for (let yy = y; yy + 1 < yEnd; yy += 2) {
+      const i = <usize>yy * stride + <usize>lastX * 3;
+      const j = <usize>(<isize>i + shift);
+      const patch = absDiff3(cur, ref, i, j) + absDiff3(cur, ref, i + stride, j + stride);
+      total += patch;
+      if (<f64>patch / 6 > peak) peak = <f64>patch / 6;
+    }
+  if (h & 1) {
+    const row = <usize>(yEnd - 1) * stride;
+    for (let xx = x; xx < lastX; xx += 2) {
+      const i = row + <usize>xx * 3;
+      const j = <usize>(<isize>i + shift);
+      const patch = absDiff3(cur, ref, i, j) + absDiff3(cur, ref, i + 3, j + 3);
+      total += patch;
+      if (<f64>patch / 6 > peak) peak = <f64>patch / 6;
+    }
+    if (lastX < xEnd) {
+      const i = row + <usize>lastX * 3;
+      const patch = absDiff3(cur, ref, i, <usize>(<isize>i + shift));
+      total += patch;
+      if (<f64>patch / 3 > peak) peak = <f64>patch / 3;
+    }
+  }
+  return max<f64>(<f64>total / (<f64>w * <f64>h * 3), peak / PEAK_FACTOR);
+}
+
+/** tileChange() in place of every tile of a width×height frame (row-major, `tile` pixels), as f32 into `levels`. */
+export function tileChanges(cur: usize, ref: usize, width: i32, height: i32, tile: i32, levels: usize): void {
+  let k: usize = 0;
+  for (let y = 0; y < height; y += tile)
+    for (let x = 0; x < width; x += tile, k++) {
+      const level = tileChangeAt(cur, ref, width, x, y, min(tile, width - x), min(tile, height - y), 0, 0);
+      store<f32>(levels + (k << 2), <f32>level);
+    }
+}
+
+/**
+ * Two whole 2×2 cells side by side (4 pixels, 12 bytes, rows at i and i + stride; ref at + shift): their signed
+ * sums per channel, stored as i16 at `at` (first cell's r, g, b, then the second's; 4 bytes more are overwritten).
+ */
+@inline function cellPair(cur: usize, ref: usize, i: usize, shift: isize, stride: usize, at: usize): void {
+  const j = <usize>(<isize>i + shift);
+  const c0 = v128.load(cur + i);
+  const r0 = v128.load(ref + j);
+  const c1 = v128.load(cur + i + stride);
+  const r1 = v128.load(ref + j + stride);
+  const lo = i16x8.sub(
+    i16x8.add(i16x8.extend_low_i8x16_u(c0), i16x8.extend_low_i8x16_u(c1)),
+    i16x8.add(i16x8.extend_low_i8x16_u(r0), i16x8.extend_low_i8x16_u(r1)),
+  );
+  const hi = i16x8.sub(
+    i16x8.add(i16x8.extend_high_i8x16_u(c0), i16x8.extend_high_i8x16_u(c1)),
+    i16x8.add(i16x8.extend_high_i8x16_u(r0), i16x8.extend_high_i8x16_u(r1)),
+  );
+  // Bytes c and c + 3 make the first cell's channel c, bytes 6 + c and 9 + c the second's.
+  const first = i16x8.shuffle(lo, hi, 0, 1, 2, 6, 7, 8, 0, 0);
+  const second = i16x8.shuffle(lo, hi, 3, 4, 5, 9, 10, 11, 0, 0);
+  v128.store(at, i16x8.add(first, second));
+}
+
+/** The signed sums per channel of the cell x0..x1 × y0..y1 (pixels), stored as i16 at `at`. */
+function partialCell(cur: usize, ref: usize, stride: usize, shift: isize, x0: i32, x1: i32, y0: i32, y1: i32, at: usize): void {
+  let r: i32 = 0;
+  let g: i32 = 0;
+  let b: i32 = 0;
+  for (let yy = y0; yy < y1; yy++) {
+    for (let i = <usize>yy * stride + <usize>x0 * 3, end = <usize>yy * stride + <usize>x1 * 3; i < end; i += 3) {
+      const j = <usize>(<isize>i + shift);
+      r += <i32>load<u8>(cur + i) - <i32>load<u8>(ref + j);
+      g += <i32>load<u8>(cur + i + 1) - <i32>load<u8>(ref + j + 1);
+      b += <i32>load<u8>(cur + i + 2) - <i32>load<u8>(ref + j + 2);
+    }
+  }
+  store<i16>(at, <i16>r);
+  store<i16>(at + 2, <i16>g);
+  store<i16>(at + 4, <i16>b);
+}
+
+/**
+ * tileWindowChange(): the box of `cur` against `ref` at box + (dx, dy). `cells` is scratch for the tile's 2×2
+ * cells: 6 bytes of sums and 1 byte of count each, plus 16.
+ */
+export function tileWindowChangeAt(
+  cur: usize,
+  ref: usize,
+  width: i32,
+  x: i32,
+  y: i32,
+  w: i32,
+  h: i32,
+  dx: i32,
+  dy: i32,
+  cells: usize,
+): f64 {
+  const stride = <usize>width * 3;
+  const shift = <isize>dy * <isize>stride + <isize>dx * 3;
+  const cw = (w + 1) >> 1;
+  const ch = (h + 1) >> 1;
+  const counts = cells + <usize>(cw * ch) * 6 + 16;
+  const wholeW = w >> 1;
+  for (let cy = 0; cy < ch; cy++) {
+    const y0 = y + cy * 2;
+    const y1 = min(y0 + 2, y + h);
+    const row = cells + <usize>(cy * cw) * 6;
+    let cx = 0;
+    if (y1 - y0 == 2) {
+      const i = <usize>y0 * stride + <usize>x * 3;
+      for (; cx + 2 <= wholeW; cx += 2) cellPair(cur, ref, i + <usize>cx * 6, shift, stride, row + <usize>cx * 6);
+    }
+    for (; cx < cw; cx++) {
+      const x0 = x + cx * 2;
+      partialCell(cur, ref, stride, shift, x0, min(x0 + 2, x + w), y0, y1, row + <usize>cx * 6);
+    }
+    for (cx = 0; cx < cw; cx++) store<u8>(counts + <usize>(cy * cw + cx), <u8>((y1 - y0) * (min(x + cx * 2 + 2, x + w) - x - cx * 2)));
+  }
+  return windowPeak(cells, counts, cw, ch);
+}
+
+/** Cell a's channel k sum (a in cells, 3 i16 sums per cell). */
+@inline function sumAt(cells: usize, a: i32, k: i32): i32 {
+  return <i32>load<i16>(cells + <usize>(a * 3 + k) * 2);
+}
+
+/** tile-change.ts windowPeak(), from the cells' i16 sums and u8 counts. */
+function windowPeak(cells: usize, counts: usize, cw: i32, ch: i32): f64 {
+  let peak: f64 = 0;
+  if (cw > 1 && ch > 1) {
+    for (let wy = 0; wy < ch - 1; wy++)
+      for (let a = wy * cw, end = a + cw - 1; a < end; a++) {
+        const c = a + cw;
+        const n = <f64>(
+          <i32>load<u8>(counts + <usize>a) +
+          <i32>load<u8>(counts + <usize>(a + 1)) +
+          <i32>load<u8>(counts + <usize>c) +
+          <i32>load<u8>(counts + <usize>(c + 1))
+        );
+        for (let k = 0; k < 3; k++) {
+          const s = sumAt(cells, a, k) + sumAt(cells, a + 1, k) + sumAt(cells, c, k) + sumAt(cells, c + 1, k);
+          const mean = <f64>abs<i32>(s) / n;
+          if (mean > peak) peak = mean;
+        }
+      }
+    return peak;
+  }
+  for (let wy = 0; wy < max(1, ch - 1); wy++) {
+    const y1 = min(wy + 1, ch - 1);
+    for (let wx = 0; wx < max(1, cw - 1); wx++) {
+      const x1 = min(wx + 1, cw - 1);
+      const a = wy * cw + wx;
+      const b = wy * cw + x1;
+      const c = y1 * cw + wx;
+      const d = y1 * cw + x1;
+      const right = x1 != wx;
+      const down = y1 != wy;
+      const n = <f64>(
+        <i32>load<u8>(counts + <usize>a) +
+        (right ? <i32>load<u8>(counts + <usize>b) : 0) +
+        (down ? <i32>load<u8>(counts + <usize>c) : 0) +
+        (right && down ? <i32>load<u8>(counts + <usize>d) : 0)
+      );
+      for (let k = 0; k < 3; k++) {
+        const s =
+          sumAt(cells, a, k) +
+          (right ? sumAt(cells, b, k) : 0) +
+          (down ? sumAt(cells, c, k) : 0) +
+          (right && down ? sumAt(cells, d, k) : 0);
+        const mean = <f64>abs<i32>(s) / n;
+        if (mean > peak) peak = mean;
+      }
+    }
+  }
+  return peak;
+}
+
+/**
+ * grainMeasures()'s loop for every tile: `windows` ← tileWindowChange in place; where the tile's shift (dxs, dys:
+ * i32) is not zero and the moved box lies inside the frame, `moved` (f64) ← tileChange at the shift, and where that
+ * is below `levels` (f32), `residual` ← it and `residualWindows` ← tileWindowChange at the shift; else `moved` ←
+ * NaN, `residual` ← levels, `residualWindows` ← windows. `cells`: tileWindowChangeAt()'s scratch for one tile.
+ */
+export function grainMeasures(
+  cur: usize,
+  ref: usize,
+  width: i32,
+  height: i32,
+  tile: i32,
+  dxs: usize,
+  dys: usize,
+  levels: usize,
+  windows: usize,
+  moved: usize,
+  residual: usize,
+  residualWindows: usize,
+  cells: usize,
+): void {
+  let k: usize = 0;
+  for (let y = 0; y < height; y += tile)
+    for (let x = 0; x < width; x += tile, k++) {
+      const w = min(tile, width - x);
+      const h = min(tile, height - y);
+      const window = <f32>tileWindowChangeAt(cur, ref, width, x, y, w, h, 0, 0, cells);
+      const level = load<f32>(levels + (k << 2));
+      store<f32>(windows + (k << 2), window);
+      store<f32>(residual + (k << 2), level);
+      store<f32>(residualWindows + (k << 2), window);
+      store<f64>(moved + (k << 3), NaN);
+      const dx = load<i32>(dxs + (k << 2));
+      const dy = load<i32>(dys + (k << 2));
+      if (dx == 0 && dy == 0) continue;
+      if (x + dx < 0 || y + dy < 0 || x + w + dx > width || y + h + dy > height) continue;
+      const m = tileChangeAt(cur, ref, width, x, y, w, h, dx, dy);
+      store<f64>(moved + (k << 3), m);
+      if (m >= <f64>level) continue;
+      store<f32>(residual + (k << 2), <f32>m);
+      store<f32>(residualWindows + (k << 2), <f32>tileWindowChangeAt(cur, ref, width, x, y, w, h, dx, dy, cells));
+    }
+}
+
+/**
+ * roundedTileMedian() of one tile of the f32 plane p (row-major, `width` wide), its rounded values into `scratch`
+ * (i32, the tile's pixels) and `counts` (i32 × MEDIAN_LEVELS); UNSOLVED where their span is MEDIAN_LEVELS or more or
+ * a value is not a number or above 2²⁰ in size (the TypeScript selects those).
+ */
+function tileMedian(p: usize, width: i32, x: i32, y: i32, w: i32, h: i32, scratch: usize, counts: usize): i32 {
+  let lo: i32 = i32.MAX_VALUE;
+  let hi: i32 = i32.MIN_VALUE;
+  let j: usize = 0;
+  for (let yy = 0; yy < h; yy++) {
+    const row = p + ((<usize>(y + yy) * <usize>width + <usize>x) << 2);
+    for (let xx = 0; xx < w; xx++, j++) {
+      const v = load<f32>(row + (<usize>xx << 2));
+      if (!(abs<f32>(v) <= 1048576)) return UNSOLVED;
+      // Math.round(v): for an f32 v, v + 0.5 in f64 is exact or rounds by less than reaches a whole number.
+      const r = <i32>floor<f64>(<f64>v + 0.5);
+      store<i32>(scratch + (j << 2), r);
+      lo = min(lo, r);
+      hi = max(hi, r);
+    }
+  }
+  if (hi - lo >= MEDIAN_LEVELS) return UNSOLVED;
+  memory.fill(counts, 0, <usize>MEDIAN_LEVELS << 2);
+  const n = <usize>(w * h);
+  for (j = 0; j < n; j++) {
+    const at = counts + (<usize>(load<i32>(scratch + (j << 2)) - lo) << 2);
+    store<i32>(at, load<i32>(at) + 1);
+  }
+  const k = (w * h) >> 1;
+  let b = 0;
+  for (let seen = load<i32>(counts); seen <= k; ) seen += load<i32>(counts + (<usize>++b << 2));
+  return lo + b;
+}
+
+/**
+ * TileShifts' shifts for every tile: roundedTileMedian() of the flow's u and v planes (f32) into dxs and dys (i32),
+ * UNSOLVED where the TypeScript must select. `scratch`: i32 × a tile's pixels, then i32 × MEDIAN_LEVELS.
+ */
+export function tileMedians(u: usize, v: usize, width: i32, height: i32, tile: i32, dxs: usize, dys: usize, scratch: usize): void {
+  const counts = scratch + (<usize>(tile * tile) << 2);
+  let k: usize = 0;
+  for (let y = 0; y < height; y += tile)
+    for (let x = 0; x < width; x += tile, k++) {
+      const w = min(tile, width - x);
+      const h = min(tile, height - y);
+      store<i32>(dxs + (k << 2), tileMedian(u, width, x, y, w, h, scratch, counts));
+      store<i32>(dys + (k << 2), tileMedian(v, width, x, y, w, h, scratch, counts));
+    }
+}
