@@ -190,7 +190,35 @@ export function tileWindowChangeAt(
     }
     for (cx = 0; cx < cw; cx++) store<u8>(counts + <usize>(cy * cw + cx), <u8>((y1 - y0) * (min(x + cx * 2 + 2, x + w) - x - cx * 2)));
   }
-  return windowPeak(cells, counts, cw, ch);
+  return (w | h) & 1 || cw < 2 || ch < 2 ? windowPeak(cells, counts, cw, ch) : wholeWindowPeak(cells, cw, ch);
+}
+
+/**
+ * windowPeak() of a tile of whole cells, at least 2 × 2 of them: every window has 16 pixels, so its largest mean is
+ * the largest |sum| / 16 (dividing by 16 is exact and keeps the order). The sums of four cells fit i16.
+ */
+function wholeWindowPeak(cells: usize, cw: i32, ch: i32): f64 {
+  // Per row of windows, 3 (cw − 1) sums: channel sums of cells a and a + 1 side by side are 3 i16 apart.
+  const lanes = 3 * (cw - 1);
+  const iota = v128(0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0);
+  let m = i16x8.splat(0);
+  for (let wy = 0; wy < ch - 1; wy++) {
+    const a = cells + <usize>(wy * cw) * 6;
+    const c = a + <usize>cw * 6;
+    for (let j = 0; j < lanes; j += 8) {
+      const at = <usize>j << 1;
+      const s = i16x8.add(
+        i16x8.add(v128.load(a + at), v128.load(a + at + 6)),
+        i16x8.add(v128.load(c + at), v128.load(c + at + 6)),
+      );
+      // Lanes past the row's sums read other cells (or the padding): left out.
+      const valid = i16x8.lt_s(iota, i16x8.splat(<i16>(lanes - j)));
+      m = i16x8.max_s(m, v128.and(i16x8.abs(s), valid));
+    }
+  }
+  m = i16x8.max_s(m, i16x8.shuffle(m, m, 4, 5, 6, 7, 0, 1, 2, 3));
+  m = i16x8.max_s(m, i16x8.shuffle(m, m, 2, 3, 0, 1, 2, 3, 0, 1));
+  return <f64>max(i16x8.extract_lane_s(m, 0), i16x8.extract_lane_s(m, 1)) / 16;
 }
 
 /** Cell a's channel k sum (a in cells, 3 i16 sums per cell). */
@@ -293,52 +321,91 @@ export function grainMeasures(
     }
 }
 
+/** Math.round of four f32 values (as f64: for an f32 v, v + 0.5 is exact or rounds by less than reaches a whole number). */
+@inline function round4(v: v128): v128 {
+  const half = f64x2.splat(0.5);
+  const lo = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.add(f64x2.promote_low_f32x4(v), half)));
+  const hi = i32x4.trunc_sat_f64x2_s_zero(
+    f64x2.floor(f64x2.add(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), half)),
+  );
+  return i32x4.shuffle(lo, hi, 0, 1, 4, 5);
+}
+
+/** The smallest lane of four i32. */
+@inline function minLane(m: v128): i32 {
+  const a = i32x4.min_s(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
+  return min(i32x4.extract_lane(a, 0), i32x4.extract_lane(a, 1));
+}
+
+/** The largest lane of four i32. */
+@inline function maxLane(m: v128): i32 {
+  const a = i32x4.max_s(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
+  return max(i32x4.extract_lane(a, 0), i32x4.extract_lane(a, 1));
+}
+
 /**
  * roundedTileMedian() of one tile of the f32 plane p (row-major, `width` wide), its rounded values into `scratch`
- * (i32, the tile's pixels) and `counts` (i32 × MEDIAN_LEVELS); UNSOLVED where their span is MEDIAN_LEVELS or more or
- * a value is not a number or above 2²⁰ in size (the TypeScript selects those).
+ * (i32, the tile's pixels, rounded up to a multiple of 4); UNSOLVED where their span is MEDIAN_LEVELS or more or a
+ * value is not a number or above 2²⁰ in size (the TypeScript selects those). The median of the rounded values (the
+ * upper one: index ⌊n/2⌋ sorted) is the least value v with more than ⌊n/2⌋ of them at most v.
  */
-function tileMedian(p: usize, width: i32, x: i32, y: i32, w: i32, h: i32, scratch: usize, counts: usize): i32 {
-  let lo: i32 = i32.MAX_VALUE;
-  let hi: i32 = i32.MIN_VALUE;
+function tileMedian(p: usize, width: i32, x: i32, y: i32, w: i32, h: i32, scratch: usize): i32 {
+  const limit = f32x4.splat(1048576);
+  let lo = i32x4.splat(i32.MAX_VALUE);
+  let hi = i32x4.splat(i32.MIN_VALUE);
   let j: usize = 0;
+  // All lanes set while every value is a number of at most 2²⁰ in size.
+  let ok = i32x4.splat(-1);
+  const quads = w & ~3;
   for (let yy = 0; yy < h; yy++) {
     const row = p + ((<usize>(y + yy) * <usize>width + <usize>x) << 2);
-    for (let xx = 0; xx < w; xx++, j++) {
+    let xx = 0;
+    for (; xx < quads; xx += 4, j += 4) {
+      const v = v128.load(row + (<usize>xx << 2));
+      ok = v128.and(ok, f32x4.le(f32x4.abs(v), limit));
+      const r = round4(v);
+      v128.store(scratch + (j << 2), r);
+      lo = i32x4.min_s(lo, r);
+      hi = i32x4.max_s(hi, r);
+    }
+    for (; xx < w; xx++, j++) {
       const v = load<f32>(row + (<usize>xx << 2));
-      if (!(abs<f32>(v) <= 1048576)) return UNSOLVED;
-      // Math.round(v): for an f32 v, v + 0.5 in f64 is exact or rounds by less than reaches a whole number.
-      const r = <i32>floor<f64>(<f64>v + 0.5);
-      store<i32>(scratch + (j << 2), r);
-      lo = min(lo, r);
-      hi = max(hi, r);
+      if (!(abs<f32>(v) <= 1048576)) ok = i32x4.splat(0);
+      const r = i32x4.splat(<i32>floor<f64>(<f64>v + 0.5));
+      store<i32>(scratch + (j << 2), i32x4.extract_lane(r, 0));
+      lo = i32x4.min_s(lo, r);
+      hi = i32x4.max_s(hi, r);
     }
   }
-  if (hi - lo >= MEDIAN_LEVELS) return UNSOLVED;
-  memory.fill(counts, 0, <usize>MEDIAN_LEVELS << 2);
-  const n = <usize>(w * h);
-  for (j = 0; j < n; j++) {
-    const at = counts + (<usize>(load<i32>(scratch + (j << 2)) - lo) << 2);
-    store<i32>(at, load<i32>(at) + 1);
-  }
+  if (!i32x4.all_true(ok)) return UNSOLVED;
+  const least = minLane(lo);
+  const most = maxLane(hi);
+  if (most - least >= MEDIAN_LEVELS) return UNSOLVED;
+  // The last vector's lanes past the tile count for no value.
+  for (; (j & 3) != 0; j++) store<i32>(scratch + (j << 2), i32.MAX_VALUE);
   const k = (w * h) >> 1;
-  let b = 0;
-  for (let seen = load<i32>(counts); seen <= k; ) seen += load<i32>(counts + (<usize>++b << 2));
-  return lo + b;
+  let v = least;
+  for (; v < most; v++) {
+    const at = i32x4.splat(v);
+    let count = i32x4.splat(0);
+    for (let q: usize = 0; q < j; q += 4) count = i32x4.sub(count, i32x4.le_s(v128.load(scratch + (q << 2)), at));
+    const a = i32x4.add(count, i32x4.shuffle(count, count, 2, 3, 0, 1));
+    if (i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) > k) break;
+  }
+  return v;
 }
 
 /**
  * TileShifts' shifts for every tile: roundedTileMedian() of the flow's u and v planes (f32) into dxs and dys (i32),
- * UNSOLVED where the TypeScript must select. `scratch`: i32 × a tile's pixels, then i32 × MEDIAN_LEVELS.
+ * UNSOLVED where the TypeScript must select. `scratch`: i32 × a tile's pixels (rounded up to a multiple of 4).
  */
 export function tileMedians(u: usize, v: usize, width: i32, height: i32, tile: i32, dxs: usize, dys: usize, scratch: usize): void {
-  const counts = scratch + (<usize>(tile * tile) << 2);
   let k: usize = 0;
   for (let y = 0; y < height; y += tile)
     for (let x = 0; x < width; x += tile, k++) {
       const w = min(tile, width - x);
       const h = min(tile, height - y);
-      store<i32>(dxs + (k << 2), tileMedian(u, width, x, y, w, h, scratch, counts));
-      store<i32>(dys + (k << 2), tileMedian(v, width, x, y, w, h, scratch, counts));
+      store<i32>(dxs + (k << 2), tileMedian(u, width, x, y, w, h, scratch));
+      store<i32>(dys + (k << 2), tileMedian(v, width, x, y, w, h, scratch));
     }
 }

@@ -224,12 +224,10 @@ export class ReuseUpscaler implements FrameUpscaler {
     const found = tileShifts ? this.findShifts(frame, tileShifts, at, changed) : [];
     const spans = groupChangedTiles(changed, cols, rows);
     // A rectangle of changed tiles is recomputed whole, shifted tiles inside it included.
-    const inSpan = (i: number, s: TileSpan) => {
-      const c = i % cols;
-      const r = (i - c) / cols;
-      return c >= s.c && c < s.c + s.cols && r >= s.r && r < s.r + s.rows;
-    };
-    const shifts = found.filter((f) => !spans.some((s) => inSpan(f.tile, s)));
+    const inSpan = new Uint8Array(cols * rows);
+    for (const s of spans)
+      for (let r = s.r; r < s.r + s.rows; r++) inSpan.fill(1, r * cols + s.c, r * cols + s.c + s.cols);
+    const shifts = found.filter((f) => !inSpan[f.tile]);
     const padded = spans.reduce((a, s) => a + this.paddedArea(s, width, height), 0);
     if (padded > this.opts.wholeFrameAbove * width * height) {
       return this.runWhole(frame, width, height, luma, index, cols * rows, 'too-many-changes');

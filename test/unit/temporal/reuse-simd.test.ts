@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lumaOf } from '../../../src/engine/temporal/change-mask';
-import { type GrainMeasures, grainMeasures } from '../../../src/engine/temporal/grain-gate';
+import { type GrainMeasures, grainMeasures, median } from '../../../src/engine/temporal/grain-gate';
 import { type FlowField, opticalFlow } from '../../../src/engine/temporal/optical-flow';
 import { SimdReuse, TileMeasures } from '../../../src/engine/temporal/reuse-simd';
 import { TileShifts, tileChange } from '../../../src/engine/temporal/tile-change';
@@ -127,5 +127,19 @@ describe('temporal: the reuse measures in WebAssembly (reuse-simd.ts, issue 33)'
     const on = run({ ...process.env, HUAJU4K_BLEND_SIMD: '1' });
     assert.deepEqual([off.module, on.module], [false, true]);
     assert.equal(off.levels, on.levels);
+  });
+});
+
+describe('temporal: the grain gate’s median by selection (grain-gate.ts, issue 33)', () => {
+  it('grain-gate median() is the value a sort puts in the middle: duplicates, zeros, −0 and NaN', () => {
+    const random = rng(11);
+    for (let n = 1; n < 300; n += 7)
+      for (const spread of [1, 4, 1000]) {
+        const values = Float32Array.from({ length: n }, () => Math.floor(random() * spread) / 4);
+        if (n % 3 === 0) values[n >> 1] = -0;
+        if (n % 5 === 0) values[0] = Number.NaN;
+        const want = Float32Array.from(values).sort()[n >> 1];
+        assert.ok(Object.is(median(values), want), `n ${n} spread ${spread}: ${median(values)} ≠ ${want}`);
+      }
   });
 });
