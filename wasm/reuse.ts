@@ -409,3 +409,78 @@ export function tileMedians(u: usize, v: usize, width: i32, height: i32, tile: i
       store<i32>(dys + (k << 2), tileMedian(v, width, x, y, w, h, scratch));
     }
 }
+
+/** lumaOf(): BT.709 luma of `n` pixels of packed RGB24 at `rgb` into `out` (16 pixels at a time: the sums fit u16). */
+export function lumaPlane(rgb: usize, n: i32, out: usize): void {
+  let p = 0;
+  for (; p + 16 <= n; p += 16) {
+    const at = rgb + <usize>p * 3;
+    const v0 = v128.load(at);
+    const v1 = v128.load(at + 16);
+    const v2 = v128.load(at + 32);
+    // Each channel's 16 bytes: pixels 0–10 (or 0–9) from the first two vectors, the rest from the third.
+    const r = i8x16.shuffle(i8x16.shuffle(v0, v1, 0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 0, 0, 0, 0, 0), v2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29);
+    const g = i8x16.shuffle(i8x16.shuffle(v0, v1, 1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 0, 0, 0, 0, 0), v2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30);
+    const b = i8x16.shuffle(i8x16.shuffle(v0, v1, 2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 0, 0, 0, 0, 0, 0), v2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31);
+    v128.store(out + <usize>p, i8x16.narrow_i16x8_u(lumaHalf(i16x8.extend_low_i8x16_u(r), i16x8.extend_low_i8x16_u(g), i16x8.extend_low_i8x16_u(b)), lumaHalf(i16x8.extend_high_i8x16_u(r), i16x8.extend_high_i8x16_u(g), i16x8.extend_high_i8x16_u(b))));
+  }
+  for (; p < n; p++) {
+    const at = rgb + <usize>p * 3;
+    store<u8>(out + <usize>p, (54 * <i32>load<u8>(at) + 183 * <i32>load<u8>(at + 1) + 19 * <i32>load<u8>(at + 2) + 128) >> 8);
+  }
+}
+
+/** (54 r + 183 g + 19 b + 128) >> 8 of eight u16 lanes (at most 65408: no lane wraps). */
+@inline function lumaHalf(r: v128, g: v128, b: v128): v128 {
+  const s = i16x8.add(i16x8.add(i16x8.mul(r, i16x8.splat(54)), i16x8.mul(g, i16x8.splat(183))), i16x8.add(i16x8.mul(b, i16x8.splat(19)), i16x8.splat(128)));
+  return i16x8.shr_u(s, 8);
+}
+
+/**
+ * isSceneCut()'s sums of two luma planes of `n` bytes: returns Σ |cur − prev|; `hist` ← the 16-bin histograms of
+ * cur >> 4 and prev >> 4 (i32 × 16 each; `hist` 128-byte aligned, and 384 bytes of scratch from it).
+ */
+export function sceneCutSums(cur: usize, prev: usize, n: i32, hist: usize): f64 {
+  memory.fill(hist, 0, 128);
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 16 <= n) {
+    // At most 4 · 255 per i32 lane per vector: 2¹⁶ vectors at a time cannot wrap.
+    const end = min(n & ~15, i + (1 << 20));
+    let acc = i32x4.splat(0);
+    for (; i < end; i += 16) {
+      const d = absBytes(cur, prev, <usize>i, <usize>i);
+      acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(d)));
+    }
+    total += <f64>(<u32>i32x4.extract_lane(acc, 0)) + <f64>(<u32>i32x4.extract_lane(acc, 1)) + <f64>(<u32>i32x4.extract_lane(acc, 2)) + <f64>(<u32>i32x4.extract_lane(acc, 3));
+  }
+  for (; i < n; i++) total += <f64>abs<i32>(<i32>load<u8>(cur + <usize>i) - <i32>load<u8>(prev + <usize>i));
+  histogram(cur, n, hist);
+  histogram(prev, n, hist + 64);
+  return total;
+}
+
+/** Adds one to the i32 at `at`. */
+@inline function bump(at: usize): void {
+  store<i32>(at, load<i32>(at) + 1);
+}
+
+/**
+ * The 16-bin histogram of x >> 4 over `n` bytes at `plane` into `hist` (i32 × 16, zeroed): four partial histograms
+ * (in the 256 bytes after `hist` + 128), so that bytes in a row with the same value do not wait for each other.
+ */
+function histogram(plane: usize, n: i32, hist: usize): void {
+  const parts = (hist & ~127) + 128;
+  memory.fill(parts, 0, 256);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const q = load<u32>(plane + <usize>j);
+    bump(parts + (<usize>((q >> 4) & 15) << 2));
+    bump(parts + 64 + (<usize>((q >> 12) & 15) << 2));
+    bump(parts + 128 + (<usize>((q >> 20) & 15) << 2));
+    bump(parts + 192 + (<usize>(q >> 28) << 2));
+  }
+  for (; j < n; j++) bump(parts + (<usize>(load<u8>(plane + <usize>j) >> 4) << 2));
+  for (let b: usize = 0; b < 16; b++)
+    store<i32>(hist + (b << 2), load<i32>(parts + (b << 2)) + load<i32>(parts + 64 + (b << 2)) + load<i32>(parts + 128 + (b << 2)) + load<i32>(parts + 192 + (b << 2)));
+}

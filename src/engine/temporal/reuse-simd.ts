@@ -1,3 +1,4 @@
+import { isSceneCut, lumaOf, sceneCutOf } from './change-mask';
 import { type GrainMeasures, grainMeasures } from './grain-gate';
 import { REUSE_WASM } from './reuse-wasm';
 import { type TileShifts, tileChange, UNSOLVED_SHIFT } from './tile-change';
@@ -20,7 +21,7 @@ const PAD = 16;
 const MAX_TILE = 1024;
 
 type Kernel = (...args: number[]) => number;
-type KernelName = 'tileChanges' | 'tileMedians' | 'grainMeasures';
+type KernelName = 'tileChanges' | 'tileMedians' | 'grainMeasures' | 'lumaPlane' | 'sceneCutSums';
 
 /** Where the planes of one frame size and tile size lie in the memory (byte addresses). */
 interface Layout {
@@ -69,12 +70,8 @@ export class SimdReuse {
 
   private constructor(module: WebAssembly.Module) {
     const e = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
-    const kernel = (name: KernelName) => e[name] as Kernel;
-    this.k = {
-      tileChanges: kernel('tileChanges'),
-      tileMedians: kernel('tileMedians'),
-      grainMeasures: kernel('grainMeasures'),
-    };
+    const names: KernelName[] = ['tileChanges', 'tileMedians', 'grainMeasures', 'lumaPlane', 'sceneCutSums'];
+    this.k = Object.fromEntries(names.map((name) => [name, e[name] as Kernel])) as Record<KernelName, Kernel>;
   }
 
   /** One for this thread, or undefined where the module is not available. */
@@ -146,6 +143,44 @@ export class SimdReuse {
     };
   }
 
+  /** lumaOf(rgb, pixels, out), in the memory past the layout (the loaded frame stays). */
+  luma(rgb: Uint8Array, pixels: number, out: Uint8Array): Uint8Array {
+    if (rgb.length !== pixels * 3) return lumaOf(rgb, pixels, out);
+    const at = this.room(pixels * 4 + PAD);
+    new Uint8Array(this.memory.buffer).set(rgb, at);
+    this.k.lumaPlane(at, pixels, at + pixels * 3 + PAD);
+    out.set(new Uint8Array(this.memory.buffer, at + pixels * 3 + PAD, pixels));
+    return out;
+  }
+
+  /** isSceneCut(cur, prev), in the memory past the layout. */
+  sceneCut(cur: Uint8Array, prev: Uint8Array): boolean {
+    const n = cur.length;
+    if (n === 0 || prev.length !== n) return isSceneCut(cur, prev);
+    const hist = this.room(384 + align(n) * 2);
+    const at = hist + 384;
+    const mem = new Uint8Array(this.memory.buffer);
+    mem.set(cur, at);
+    mem.set(prev, at + align(n));
+    const sum = this.k.sceneCutSums(at, at + align(n), n, hist);
+    const h = new Int32Array(this.memory.buffer, hist, 32);
+    return sceneCutOf(sum, h.subarray(0, 16), h.subarray(16), n);
+  }
+
+  /** The address of `bytes` past the layout, 128-byte aligned (the memory grown to hold them). */
+  private room(bytes: number): number {
+    const l = this.layout;
+    const at = l ? Math.ceil((l.cells + Math.ceil(l.tile / 2) ** 2 * 7 + 2 * PAD) / 128) * 128 : 128;
+    this.grow(at + bytes);
+    return at;
+  }
+
+  private grow(bytes: number): void {
+    const pages = Math.ceil(bytes / PAGE);
+    const have = this.memory.buffer.byteLength / PAGE;
+    if (pages > have) this.memory.grow(pages - have);
+  }
+
   /** The layout for this size, the memory grown to hold it. */
   private layoutFor(width: number, height: number, tile: number): Layout {
     const had = this.layout;
@@ -179,9 +214,7 @@ export class SimdReuse {
       scratch: take(tile * tile * 4 + 64 * 4),
       cells: take(cells * 7 + 2 * PAD),
     };
-    const pages = Math.ceil(at / PAGE);
-    const have = this.memory.buffer.byteLength / PAGE;
-    if (pages > have) this.memory.grow(pages - have);
+    this.grow(at);
     this.layout = l;
     return l;
   }
@@ -193,6 +226,36 @@ let shared: SimdReuse | null | undefined;
 function sharedReuse(): SimdReuse | undefined {
   if (shared === undefined) shared = SimdReuse.create() ?? null;
   return shared ?? undefined;
+}
+
+/** The same, for the planes' kernels, or undefined where its memory could not grow once. */
+function planeKernels(): SimdReuse | undefined {
+  return planesFailed ? undefined : sharedReuse();
+}
+let planesFailed = false;
+
+/** lumaOf() in this thread's WebAssembly module where there is one, else in TypeScript: the same bytes. */
+export function lumaHere(rgb: Uint8Array, pixels: number, out: Uint8Array = new Uint8Array(pixels)): Uint8Array {
+  const simd = planeKernels();
+  if (!simd) return lumaOf(rgb, pixels, out);
+  try {
+    return simd.luma(rgb, pixels, out);
+  } catch {
+    planesFailed = true;
+    return lumaOf(rgb, pixels, out);
+  }
+}
+
+/** isSceneCut() in this thread's WebAssembly module where there is one, else in TypeScript: the same answer. */
+export function sceneCutHere(cur: Uint8Array, prev: Uint8Array): boolean {
+  const simd = planeKernels();
+  if (!simd) return isSceneCut(cur, prev);
+  try {
+    return simd.sceneCut(cur, prev);
+  } catch {
+    planesFailed = true;
+    return isSceneCut(cur, prev);
+  }
 }
 
 /**

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lumaOf } from '../../../src/engine/temporal/change-mask';
+import { isSceneCut, lumaOf, SCENE_CUT_MEAN_DIFF } from '../../../src/engine/temporal/change-mask';
 import { type GrainMeasures, grainMeasures, median } from '../../../src/engine/temporal/grain-gate';
 import { type FlowField, opticalFlow } from '../../../src/engine/temporal/optical-flow';
-import { SimdReuse, TileMeasures } from '../../../src/engine/temporal/reuse-simd';
+import { lumaHere, SimdReuse, sceneCutHere, TileMeasures } from '../../../src/engine/temporal/reuse-simd';
 import { TileShifts, tileChange } from '../../../src/engine/temporal/tile-change';
 import { clipPath, decodeRgbFrames } from '../../../tools/models/calibrate';
 import { compileReuseWasm, REUSE_WASM_MODULE, reuseWasmModule } from '../../../tools/wasm/build';
@@ -141,5 +141,45 @@ describe('temporal: the grain gate’s median by selection (grain-gate.ts, issue
         const want = Float32Array.from(values).sort()[n >> 1];
         assert.ok(Object.is(median(values), want), `n ${n} spread ${spread}: ${median(values)} ≠ ${want}`);
       }
+  });
+});
+
+describe('temporal: luma planes and the scene-cut test in WebAssembly (reuse-simd.ts, issue 33)', () => {
+  it('lumaHere() gives lumaOf()’s bytes: real footage at odd sizes, every byte value', () => {
+    for (const [w, h] of [
+      [161, 91],
+      [97, 55],
+      [320, 180],
+    ] as const)
+      for (const rgb of handheld(w, h, 2)) assert.ok(Buffer.from(lumaHere(rgb, w * h)).equals(lumaOf(rgb, w * h)));
+    const random = rng(5);
+    for (const n of [1, 15, 16, 17, 4099]) {
+      const rgb = Uint8Array.from({ length: n * 3 }, (_, i) => (i % 7 === 0 ? 255 : Math.floor(random() * 256)));
+      assert.ok(Buffer.from(lumaHere(rgb, n)).equals(lumaOf(rgb, n)), `${n} pixels`);
+    }
+  });
+
+  it('sceneCutHere() answers as isSceneCut(): real pairs, a cut, and means on either side of the threshold', () => {
+    const [w, h] = [161, 91];
+    const lumas = handheld(w, h, 3).map((f) => lumaOf(f, w * h));
+    const random = rng(9);
+    const flat = Uint8Array.from({ length: w * h }, () => 40 + Math.floor(random() * 150));
+    // Every pixel 24 levels brighter: the mean difference is the threshold exactly (not a cut by the mean alone);
+    // one pixel one level more tips it over.
+    const plus = flat.map((x) => x + SCENE_CUT_MEAN_DIFF);
+    const over = plus.slice();
+    over[100]++;
+    const pairs: [string, Uint8Array, Uint8Array, boolean][] = [
+      ['consecutive', lumas[1], lumas[0], false],
+      ['two apart', lumas[2], lumas[0], false],
+      ['inverted', lumas[0].map((x) => 255 - x), lumas[0], true],
+      ['at the threshold', plus, flat, false],
+      ['just over it', over, flat, true],
+      ['empty', new Uint8Array(0), new Uint8Array(0), false],
+    ];
+    for (const [name, cur, prev, cut] of pairs) {
+      assert.equal(isSceneCut(cur, prev), cut, `${name}: the TypeScript`);
+      assert.equal(sceneCutHere(cur, prev), cut, name);
+    }
   });
 });
