@@ -38,9 +38,11 @@ export const GRAIN_VERSION = `median-${GRAIN_MEAN_FACTOR}-w4-${GRAIN_WINDOW_FACT
  * is no NaN and no −0 (sorting puts −0 before +0, which selection does not tell apart); else sorted.
  */
 export function median(values: Float32Array): number {
-  const copy = Float32Array.from(values);
-  for (let i = 0; i < copy.length; i++)
-    if (Number.isNaN(copy[i]) || Object.is(copy[i], -0)) return copy.sort()[copy.length >> 1];
+  const copy = values.slice();
+  for (let i = 0; i < copy.length; i++) {
+    const x = copy[i];
+    if (Number.isNaN(x) || (x === 0 && 1 / x < 0)) return copy.sort()[copy.length >> 1];
+  }
   return kthSmallest(copy, copy.length >> 1);
 }
 

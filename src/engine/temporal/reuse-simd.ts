@@ -1,7 +1,7 @@
 import { isSceneCut, lumaOf, sceneCutOf } from './change-mask';
 import { type GrainMeasures, grainMeasures } from './grain-gate';
 import { REUSE_WASM } from './reuse-wasm';
-import { type TileShifts, tileChange, UNSOLVED_SHIFT } from './tile-change';
+import { type TileBox, type TileShifts, tileChange, UNSOLVED_SHIFT } from './tile-change';
 
 /**
  * The reuse test's per-tile measures (tile-change.ts tileChange(), tileWindowChange(), TileShifts' medians and
@@ -21,7 +21,7 @@ const PAD = 16;
 const MAX_TILE = 1024;
 
 type Kernel = (...args: number[]) => number;
-type KernelName = 'tileChanges' | 'tileMedians' | 'grainMeasures' | 'lumaPlane' | 'sceneCutSums';
+type KernelName = 'tileChanges' | 'tileChangeAt' | 'tileMedians' | 'grainMeasures' | 'lumaPlane' | 'sceneCutSums';
 
 /** Where the planes of one frame size and tile size lie in the memory (byte addresses). */
 interface Layout {
@@ -70,7 +70,14 @@ export class SimdReuse {
 
   private constructor(module: WebAssembly.Module) {
     const e = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
-    const names: KernelName[] = ['tileChanges', 'tileMedians', 'grainMeasures', 'lumaPlane', 'sceneCutSums'];
+    const names: KernelName[] = [
+      'tileChanges',
+      'tileChangeAt',
+      'tileMedians',
+      'grainMeasures',
+      'lumaPlane',
+      'sceneCutSums',
+    ];
     this.k = Object.fromEntries(names.map((name) => [name, e[name] as Kernel])) as Record<KernelName, Kernel>;
   }
 
@@ -99,6 +106,12 @@ export class SimdReuse {
     const l = this.layout as Layout;
     this.k.tileChanges(l.cur, l.ref, l.width, l.height, l.tile, l.levels);
     return new Float32Array(this.memory.buffer.slice(l.levels, l.levels + l.tiles * 4));
+  }
+
+  /** tileChange() of one tile of the loaded frame at a shift (the box moved by (dx, dy) lies inside the frame). */
+  change(box: TileBox, dx: number, dy: number): number {
+    const l = this.layout as Layout;
+    return this.k.tileChangeAt(l.cur, l.ref, l.width, box.x, box.y, box.w, box.h, dx, dy);
   }
 
   /**
@@ -281,6 +294,12 @@ export class TileMeasures {
   levels(): Float32Array {
     const simd = this.ready();
     return simd ? simd.levels() : this.levelsHere();
+  }
+
+  /** tileChange() of one tile at a shift (the box moved by (dx, dy) must lie inside the frame). */
+  change(box: TileBox, dx: number, dy: number): number {
+    const simd = this.ready();
+    return simd ? simd.change(box, dx, dy) : tileChange(this.frame, this.ref, this.size.width, box, dx, dy);
   }
 
   /** grainMeasures() with these levels and the flow's shifts (every tile's is found, and kept in `shifts`). */

@@ -4,7 +4,7 @@ import { GRAIN_MOVED_GAIN, GrainGate } from './grain-gate';
 import type { MotionEstimator } from './motion';
 import { groupChangedTiles, type TileSpan } from './region-plan';
 import { TileMeasures } from './reuse-simd';
-import { type TileBox, TileShifts, tileChange } from './tile-change';
+import { type TileBox, TileShifts } from './tile-change';
 
 export interface ReuseOptions {
   /** Tile side in low-res pixels. */
@@ -220,8 +220,8 @@ export class ReuseUpscaler implements FrameUpscaler {
     const measures = tileShifts && this.grain.engaged(levels) ? tileMeasures.grain(levels, tileShifts) : undefined;
     const still = measures && this.grain.still(measures);
     const grain = still ? { still, levels } : undefined;
-    const at = { width, height, index, grain, moved: measures?.moved };
-    const found = tileShifts ? this.findShifts(frame, tileShifts, at, changed) : [];
+    const at = { width, height, index, grain, moved: measures?.moved, measures: tileMeasures };
+    const found = tileShifts ? this.findShifts(tileShifts, at, changed) : [];
     const spans = groupChangedTiles(changed, cols, rows);
     // A rectangle of changed tiles is recomputed whole, shifted tiles inside it included.
     const inSpan = new Uint8Array(cols * rows);
@@ -259,7 +259,6 @@ export class ReuseUpscaler implements FrameUpscaler {
    * flow wander on still tiles; a tile that really moved matches its shift far better).
    */
   private findShifts(
-    frame: Uint8Array,
     tileShifts: TileShifts,
     at: {
       width: number;
@@ -268,6 +267,8 @@ export class ReuseUpscaler implements FrameUpscaler {
       grain: { still: Uint8Array; levels: Float32Array } | undefined;
       /** tileChange at the flow's shift where the grain measures computed it (NaN elsewhere). */
       moved: Float64Array | undefined;
+      /** The frame's measures against the reference (tileChange at a shift where `moved` has none). */
+      measures: TileMeasures;
     },
     changed: Uint8Array,
   ) {
@@ -284,7 +285,7 @@ export class ReuseUpscaler implements FrameUpscaler {
       }
       if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
       const measured = at.moved?.[i] ?? Number.NaN;
-      const moved = Number.isNaN(measured) ? tileChange(frame, this.ref as Uint8Array, width, box, dx, dy) : measured;
+      const moved = Number.isNaN(measured) ? at.measures.change(box, dx, dy) : measured;
       // Grain makes the flow wander on still tiles: still (in place) unless the shift matches clearly better.
       const still = !!grain?.still[i] && moved * GRAIN_MOVED_GAIN >= grain.levels[i];
       const source = this.oldestSource({ ...box, x: box.x + dx, y: box.y + dy }, cols);

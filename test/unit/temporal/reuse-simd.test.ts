@@ -56,6 +56,21 @@ function compare(frame: Uint8Array, ref: Uint8Array, flow: FlowField, t: number,
   const got = m.grain(levels, simdShifts);
   assertSameMeasures(got, grainMeasures(frame, ref, { width, height }, want, tsShifts), what);
   assert.ok(bytes(shiftsOf(simdShifts, want.length)).equals(bytes(shiftsOf(tsShifts, want.length))), `${what}: shifts`);
+  // One tile at a time (the shift search's), at the flow's shifts and one pixel to the left.
+  for (let i = 0; i < want.length; i++) {
+    const box = tsShifts.box(i);
+    const { dx, dy } = tsShifts.at(i);
+    for (const [sx, sy] of [
+      [dx, dy],
+      [-1, 0],
+    ])
+      if (box.x + sx >= 0 && box.y + sy >= 0 && box.x + box.w + sx <= width && box.y + box.h + sy <= height)
+        assert.equal(
+          m.change(box, sx, sy),
+          tileChange(frame, ref, width, box, sx, sy),
+          `${what}: tile ${i} at a shift`,
+        );
+  }
   return got.moved.filter((x) => !Number.isNaN(x)).length;
 }
 
