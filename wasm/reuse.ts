@@ -188,9 +188,13 @@ export function tileWindowChangeAt(
       const x0 = x + cx * 2;
       partialCell(cur, ref, stride, shift, x0, min(x0 + 2, x + w), y0, y1, row + <usize>cx * 6);
     }
-    for (cx = 0; cx < cw; cx++) store<u8>(counts + <usize>(cy * cw + cx), <u8>((y1 - y0) * (min(x + cx * 2 + 2, x + w) - x - cx * 2)));
   }
-  return (w | h) & 1 || cw < 2 || ch < 2 ? windowPeak(cells, counts, cw, ch) : wholeWindowPeak(cells, cw, ch);
+  if (((w | h) & 1) == 0 && cw > 1 && ch > 1) return wholeWindowPeak(cells, cw, ch);
+  for (let cy = 0; cy < ch; cy++) {
+    const rows = min(2, h - cy * 2);
+    for (let cx = 0; cx < cw; cx++) store<u8>(counts + <usize>(cy * cw + cx), <u8>(rows * min(2, w - cx * 2)));
+  }
+  return windowPeak(cells, counts, cw, ch);
 }
 
 /**
@@ -321,14 +325,14 @@ export function grainMeasures(
     }
 }
 
-/** Math.round of four f32 values (as f64: for an f32 v, v + 0.5 is exact or rounds by less than reaches a whole number). */
+/**
+ * Math.round of four f32 values: floor, plus one where the fraction v − floor(v) is at least a half. The fraction is
+ * exact in f32 (|v| ≥ 1: Sterbenz; −1 < v < −0.5: v + 1 has v's bits; elsewhere it is at least a half, or v
+ * itself), so the comparison is Math.round's.
+ */
 @inline function round4(v: v128): v128 {
-  const half = f64x2.splat(0.5);
-  const lo = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.add(f64x2.promote_low_f32x4(v), half)));
-  const hi = i32x4.trunc_sat_f64x2_s_zero(
-    f64x2.floor(f64x2.add(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), half)),
-  );
-  return i32x4.shuffle(lo, hi, 0, 1, 4, 5);
+  const f = f32x4.floor(v);
+  return i32x4.sub(i32x4.trunc_sat_f32x4_s(f), f32x4.ge(f32x4.sub(v, f), f32x4.splat(0.5)));
 }
 
 /** The smallest lane of four i32. */
@@ -371,7 +375,7 @@ function tileMedian(p: usize, width: i32, x: i32, y: i32, w: i32, h: i32, scratc
     for (; xx < w; xx++, j++) {
       const v = load<f32>(row + (<usize>xx << 2));
       if (!(abs<f32>(v) <= 1048576)) ok = i32x4.splat(0);
-      const r = i32x4.splat(<i32>floor<f64>(<f64>v + 0.5));
+      const r = round4(f32x4.splat(v));
       store<i32>(scratch + (j << 2), i32x4.extract_lane(r, 0));
       lo = i32x4.min_s(lo, r);
       hi = i32x4.max_s(hi, r);

@@ -113,12 +113,18 @@ describe('temporal: the reuse measures in WebAssembly (reuse-simd.ts, issue 33)'
     const ref = Uint8Array.from({ length: w * h * 3 }, () => Math.floor(random() * 256));
     const plane = (f: (i: number) => number) => Float32Array.from({ length: w * h }, (_, i) => f(i));
     const halves = () => Math.floor(random() * 16) / 2 - 4;
+    const below = (x: number) => x - 2 ** (Math.floor(Math.log2(Math.abs(x) || 1)) - 23);
+    const edges = [0.5, 1.5, 2.5, 3.5, 5.5].flatMap((x) => [x, -x, below(x), -below(x), x + 2 ** -23, -0]);
     const cases: [string, Float32Array][] = [
       ['halves', plane(halves)],
       ['wide', plane(() => (random() - 0.5) * 200)],
       ['huge', plane((i) => (i % 97 === 0 ? 3e9 : halves()))],
       ['NaN in a corner', plane((i) => (i === 0 ? Number.NaN : halves()))],
       ['tiny', plane(() => (random() - 0.5) * 1e-30)],
+      // Next to the halves on both sides, where rounding in the wrong precision would tip over.
+      ['edges', plane(() => edges[Math.floor(random() * edges.length)])],
+      ['edges at 2²⁰', plane(() => 1048570 + edges[Math.floor(random() * edges.length)])],
+      ['edges at −2²⁰', plane(() => -1048570 + edges[Math.floor(random() * edges.length)])],
     ];
     // The module marks the tiles with a wide span, a huge value or a NaN, and TileShifts.at() finds their medians.
     for (const [name, u] of cases)
