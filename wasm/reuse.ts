@@ -442,7 +442,7 @@ export function lumaPlane(rgb: usize, n: i32, out: usize): void {
 
 /**
  * isSceneCut()'s sums of two luma planes of `n` bytes: returns Σ |cur − prev|; `hist` ← the 16-bin histograms of
- * cur >> 4 and prev >> 4 (i32 × 16 each; `hist` 128-byte aligned, and 384 bytes of scratch from it).
+ * cur >> 4 and prev >> 4 (i32 × 16 each).
  */
 export function sceneCutSums(cur: usize, prev: usize, n: i32, hist: usize): f64 {
   memory.fill(hist, 0, 128);
@@ -464,27 +464,84 @@ export function sceneCutSums(cur: usize, prev: usize, n: i32, hist: usize): f64 
   return total;
 }
 
-/** Adds one to the i32 at `at`. */
-@inline function bump(at: usize): void {
-  store<i32>(at, load<i32>(at) + 1);
+/** The sum of the 16 u8 lanes of v. */
+@inline function countLanes(v: v128): i32 {
+  const q = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v));
+  return i32x4.extract_lane(q, 0) + i32x4.extract_lane(q, 1) + i32x4.extract_lane(q, 2) + i32x4.extract_lane(q, 3);
 }
 
 /**
- * The 16-bin histogram of x >> 4 over `n` bytes at `plane` into `hist` (i32 × 16, zeroed): four partial histograms
- * (in the 256 bytes after `hist` + 128), so that bytes in a row with the same value do not wait for each other.
+ * The 16-bin histogram of x >> 4 over `n` bytes at `plane` into `hist` (i32 × 16): per vector, for each bin b > 0,
+ * its lanes with x ≥ 16 b counted in u8 lanes (at most 255 vectors at a time); bin b holds those of b but not b + 1.
  */
 function histogram(plane: usize, n: i32, hist: usize): void {
-  const parts = (hist & ~127) + 128;
-  memory.fill(parts, 0, 256);
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const q = load<u32>(plane + <usize>j);
-    bump(parts + (<usize>((q >> 4) & 15) << 2));
-    bump(parts + 64 + (<usize>((q >> 12) & 15) << 2));
-    bump(parts + 128 + (<usize>((q >> 20) & 15) << 2));
-    bump(parts + 192 + (<usize>(q >> 28) << 2));
+  // hist[k] counts the bytes ≥ 16 k first (k = 1..15), then becomes bin k.
+  memory.fill(hist, 0, 64);
+  let i = 0;
+  while (i + 16 <= n) {
+    const end = min(n & ~15, i + 255 * 16);
+    let a1 = i8x16.splat(0);
+    let a2 = i8x16.splat(0);
+    let a3 = i8x16.splat(0);
+    let a4 = i8x16.splat(0);
+    let a5 = i8x16.splat(0);
+    let a6 = i8x16.splat(0);
+    let a7 = i8x16.splat(0);
+    let a8 = i8x16.splat(0);
+    let a9 = i8x16.splat(0);
+    let a10 = i8x16.splat(0);
+    let a11 = i8x16.splat(0);
+    let a12 = i8x16.splat(0);
+    let a13 = i8x16.splat(0);
+    let a14 = i8x16.splat(0);
+    let a15 = i8x16.splat(0);
+    for (; i < end; i += 16) {
+      const v = v128.load(plane + <usize>i);
+      a1 = i8x16.sub(a1, i8x16.ge_u(v, i8x16.splat(<i8>16)));
+      a2 = i8x16.sub(a2, i8x16.ge_u(v, i8x16.splat(<i8>32)));
+      a3 = i8x16.sub(a3, i8x16.ge_u(v, i8x16.splat(<i8>48)));
+      a4 = i8x16.sub(a4, i8x16.ge_u(v, i8x16.splat(<i8>64)));
+      a5 = i8x16.sub(a5, i8x16.ge_u(v, i8x16.splat(<i8>80)));
+      a6 = i8x16.sub(a6, i8x16.ge_u(v, i8x16.splat(<i8>96)));
+      a7 = i8x16.sub(a7, i8x16.ge_u(v, i8x16.splat(<i8>112)));
+      a8 = i8x16.sub(a8, i8x16.ge_u(v, i8x16.splat(<i8>128)));
+      a9 = i8x16.sub(a9, i8x16.ge_u(v, i8x16.splat(<i8>144)));
+      a10 = i8x16.sub(a10, i8x16.ge_u(v, i8x16.splat(<i8>160)));
+      a11 = i8x16.sub(a11, i8x16.ge_u(v, i8x16.splat(<i8>176)));
+      a12 = i8x16.sub(a12, i8x16.ge_u(v, i8x16.splat(<i8>192)));
+      a13 = i8x16.sub(a13, i8x16.ge_u(v, i8x16.splat(<i8>208)));
+      a14 = i8x16.sub(a14, i8x16.ge_u(v, i8x16.splat(<i8>224)));
+      a15 = i8x16.sub(a15, i8x16.ge_u(v, i8x16.splat(<i8>240)));
+    }
+    addAt(hist, 1, countLanes(a1));
+    addAt(hist, 2, countLanes(a2));
+    addAt(hist, 3, countLanes(a3));
+    addAt(hist, 4, countLanes(a4));
+    addAt(hist, 5, countLanes(a5));
+    addAt(hist, 6, countLanes(a6));
+    addAt(hist, 7, countLanes(a7));
+    addAt(hist, 8, countLanes(a8));
+    addAt(hist, 9, countLanes(a9));
+    addAt(hist, 10, countLanes(a10));
+    addAt(hist, 11, countLanes(a11));
+    addAt(hist, 12, countLanes(a12));
+    addAt(hist, 13, countLanes(a13));
+    addAt(hist, 14, countLanes(a14));
+    addAt(hist, 15, countLanes(a15));
   }
-  for (; j < n; j++) bump(parts + (<usize>(load<u8>(plane + <usize>j) >> 4) << 2));
-  for (let b: usize = 0; b < 16; b++)
-    store<i32>(hist + (b << 2), load<i32>(parts + (b << 2)) + load<i32>(parts + 64 + (b << 2)) + load<i32>(parts + 128 + (b << 2)) + load<i32>(parts + 192 + (b << 2)));
+  for (; i < n; i++) {
+    const x = <i32>load<u8>(plane + <usize>i);
+    for (let k = 1; k <= x >> 4; k++) addAt(hist, k, 1);
+  }
+  let above = n;
+  for (let k = 1; k <= 16; k++) {
+    const next = k < 16 ? load<i32>(hist + (<usize>k << 2)) : 0;
+    store<i32>(hist + (<usize>(k - 1) << 2), above - next);
+    above = next;
+  }
+}
+
+/** i32 k of `at` += x. */
+@inline function addAt(at: usize, k: i32, x: i32): void {
+  store<i32>(at + (<usize>k << 2), load<i32>(at + (<usize>k << 2)) + x);
 }

@@ -170,20 +170,27 @@ export class SimdReuse {
   sceneCut(cur: Uint8Array, prev: Uint8Array): boolean {
     const n = cur.length;
     if (n === 0 || prev.length !== n) return isSceneCut(cur, prev);
-    const hist = this.room(384 + align(n) * 2);
-    const at = hist + 384;
-    const mem = new Uint8Array(this.memory.buffer);
-    mem.set(cur, at);
-    mem.set(prev, at + align(n));
-    const sum = this.k.sceneCutSums(at, at + align(n), n, hist);
-    const h = new Int32Array(this.memory.buffer, hist, 32);
-    return sceneCutOf(sum, h.subarray(0, 16), h.subarray(16), n);
+    const { sum, hc, hp } = this.sceneCutSums(cur, prev);
+    return sceneCutOf(sum, hc, hp, n);
   }
 
-  /** The address of `bytes` past the layout, 128-byte aligned (the memory grown to hold them). */
+  /** isSceneCut()'s sums of two planes of the same length: Σ |cur − prev| and the histograms of cur >> 4, prev >> 4. */
+  sceneCutSums(cur: Uint8Array, prev: Uint8Array): { sum: number; hc: Int32Array; hp: Int32Array } {
+    const n = cur.length;
+    const hist = this.room(128 + align(n) * 2);
+    const at = hist + 128;
+    const mem = new Uint8Array(this.memory.buffer);
+    mem.set(cur, at);
+    mem.set(prev.subarray(0, n), at + align(n));
+    const sum = this.k.sceneCutSums(at, at + align(n), n, hist);
+    const h = new Int32Array(this.memory.buffer.slice(hist, hist + 128));
+    return { sum, hc: h.subarray(0, 16), hp: h.subarray(16) };
+  }
+
+  /** The address of `bytes` past the layout (the memory grown to hold them). */
   private room(bytes: number): number {
     const l = this.layout;
-    const at = l ? Math.ceil((l.cells + Math.ceil(l.tile / 2) ** 2 * 7 + 2 * PAD) / 128) * 128 : 128;
+    const at = l ? align(l.cells + Math.ceil(l.tile / 2) ** 2 * 7 + 2 * PAD) : BASE;
     this.grow(at + bytes);
     return at;
   }

@@ -198,9 +198,21 @@ describe('temporal: luma planes and the scene-cut test in WebAssembly (reuse-sim
       ['just over it', over, flat, true],
       ['empty', new Uint8Array(0), new Uint8Array(0), false],
     ];
+    const simd = SimdReuse.create();
+    assert.ok(simd, 'WebAssembly is available');
     for (const [name, cur, prev, cut] of pairs) {
       assert.equal(isSceneCut(cur, prev), cut, `${name}: the TypeScript`);
       assert.equal(sceneCutHere(cur, prev), cut, name);
+      // Its sums, against their definitions.
+      const hc = new Int32Array(16);
+      const hp = new Int32Array(16);
+      let sum = 0;
+      cur.forEach((x, i) => {
+        sum += Math.abs(x - prev[i]);
+        hc[x >> 4]++;
+        hp[prev[i] >> 4]++;
+      });
+      if (cur.length) assert.deepEqual(simd.sceneCutSums(cur, prev), { sum, hc, hp }, `${name}: sums`);
     }
   });
 });
