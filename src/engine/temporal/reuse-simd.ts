@@ -5,10 +5,11 @@ import { type TileBox, type TileShifts, tileChange, UNSOLVED_SHIFT } from './til
 
 /**
  * The reuse test's per-tile measures (tile-change.ts tileChange(), tileWindowChange(), TileShifts' medians and
- * grain-gate.ts grainMeasures()) in WebAssembly (wasm/reuse.ts, issue 33: the reuse bookkeeping on the engine's main
- * thread): whole-number sums in SIMD, every division and comparison in f64 in the TypeScript's order, so the same
- * numbers to the bit. Where the module is not available (`HUAJU4K_BLEND_SIMD=0`, no SIMD) or its memory cannot grow,
- * the TypeScript computes them, with the same result.
+ * grain-gate.ts grainMeasures()) and the frames' luma planes and scene-cut test (change-mask.ts lumaOf(),
+ * isSceneCut(), which frame-luma.ts computes once per frame) in WebAssembly (wasm/reuse.ts, issue 33: the reuse
+ * bookkeeping on the engine's main thread): whole-number sums in SIMD, every division and comparison in f64 in the
+ * TypeScript's order, so the same numbers to the bit. Where the module is not available (`HUAJU4K_BLEND_SIMD=0`, no
+ * SIMD) or its memory cannot grow, the TypeScript computes them, with the same result.
  */
 const PAGE = 65536;
 /** wasm32's limit: 4 GiB. */
