@@ -65,6 +65,22 @@ function copyRect(src: Uint8Array, dst: Uint8Array, width: number, rect: TileBox
 }
 
 /**
+ * The shifted tiles (in tile order) as rectangles: tiles side by side in one row of tiles (`cols` per row) with the
+ * same shift joined into one.
+ */
+function sameShiftRuns(shifts: TileShift[], cols: number): { box: TileBox; dx: number; dy: number }[] {
+  const runs: { box: TileBox; dx: number; dy: number; last: number }[] = [];
+  for (const { tile, box, dx, dy } of shifts) {
+    const run = runs[runs.length - 1];
+    if (run && run.last === tile - 1 && tile % cols !== 0 && run.dx === dx && run.dy === dy) {
+      run.box.w += box.w;
+      run.last = tile;
+    } else runs.push({ box: { ...box }, dx, dy, last: tile });
+  }
+  return runs;
+}
+
+/**
  * What an output of the reuse wrapper shares with the outputs before it: `prev` is the output it was made from
  * (copied, then changed where needed), and per tile (row-major, `tile` low-res pixels, `cols` per row) for how many
  * outputs in a row, ending with `prev`, its bytes stayed the same in place (0 = recomputed or moved this frame).
@@ -313,9 +329,12 @@ export class ReuseUpscaler implements FrameUpscaler {
     const sc = this.scale;
     const prevOut = this.prevOut as Buffer;
     const oldRef = this.ref as Uint8Array;
-    const ref = Uint8Array.from(oldRef);
+    const ref = new Uint8Array(oldRef);
     const sources = this.sources.slice();
-    for (const { tile, box, dx, dy, source } of shifts) {
+    for (const { tile, source } of shifts) sources[tile] = source;
+    // Each copy reads the previous output and reference and writes the new ones: a row's neighbouring tiles with
+    // the same shift are copied as one rectangle, the same bytes.
+    for (const { box, dx, dy } of sameShiftRuns(shifts, Math.ceil(width / this.opts.tile))) {
       copyRect(
         prevOut,
         out,
@@ -325,7 +344,6 @@ export class ReuseUpscaler implements FrameUpscaler {
         dy * sc,
       );
       copyRect(oldRef, ref, width, box, dx, dy);
-      sources[tile] = source;
     }
     this.ref = ref;
     this.sources = sources;
