@@ -392,7 +392,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     const out = await this.inner.upscale(frame, width, height);
     this.width = width;
     this.height = height;
-    this.ref = Uint8Array.from(frame);
+    this.ref = new Uint8Array(frame);
     this.prevLuma = luma;
     this.prevOut = out;
     this.sources = new Int32Array(tiles).fill(index);
