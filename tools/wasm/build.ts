@@ -1,8 +1,9 @@
 /**
- * `npm run build:wasm`: compiles wasm/temporal.ts and wasm/flow.ts (AssemblyScript) into
- * src/engine/temporal/temporal-wasm.ts and flow-wasm.ts, each module's bytes as base64, so the engine's source (tsx,
- * the tests) and its bundle (esbuild) both carry them without a build step of their own.
- * test/unit/temporal/blend-simd.test.ts and flow-simd.test.ts compile them again and fail if the two differ.
+ * `npm run build:wasm`: compiles wasm/temporal.ts, wasm/flow.ts and wasm/reuse.ts (AssemblyScript) into
+ * src/engine/temporal/temporal-wasm.ts, flow-wasm.ts and reuse-wasm.ts, each module's bytes as base64, so the engine's
+ * source (tsx, the tests) and its bundle (esbuild) both carry them without a build step of their own.
+ * test/unit/temporal/blend-simd.test.ts, flow-simd.test.ts and reuse-simd.test.ts compile them again and fail if the
+ * two differ.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -12,6 +13,8 @@ export const TEMPORAL_WASM_SOURCE = join(ROOT, 'wasm', 'temporal.ts');
 export const TEMPORAL_WASM_MODULE = join(ROOT, 'src', 'engine', 'temporal', 'temporal-wasm.ts');
 export const FLOW_WASM_SOURCE = join(ROOT, 'wasm', 'flow.ts');
 export const FLOW_WASM_MODULE = join(ROOT, 'src', 'engine', 'temporal', 'flow-wasm.ts');
+export const REUSE_WASM_SOURCE = join(ROOT, 'wasm', 'reuse.ts');
+export const REUSE_WASM_MODULE = join(ROOT, 'src', 'engine', 'temporal', 'reuse-wasm.ts');
 
 /** The compiler's options: SIMD, no runtime (the engine manages the memory, which it passes in), no checks. */
 const OPTIONS = {
@@ -53,6 +56,9 @@ export const compileTemporalWasm = (): Promise<Uint8Array> => compileWasm(TEMPOR
 /** wasm/flow.ts compiled. */
 export const compileFlowWasm = (): Promise<Uint8Array> => compileWasm(FLOW_WASM_SOURCE);
 
+/** wasm/reuse.ts compiled. */
+export const compileReuseWasm = (): Promise<Uint8Array> => compileWasm(REUSE_WASM_SOURCE);
+
 /** A generated module's text: `binary` as base64 in the constant `name`, from wasm/`source`. */
 function wasmModule(binary: Uint8Array, source: string, doc: string, name: string): string {
   const b64 = Buffer.from(binary).toString('base64');
@@ -81,10 +87,15 @@ export const temporalWasmModule = (binary: Uint8Array): string =>
 export const flowWasmModule = (binary: Uint8Array): string =>
   wasmModule(binary, 'flow.ts', "The optical flow's kernels in WebAssembly (flow-simd.ts)", 'FLOW_WASM');
 
+/** The generated reuse module's text for these bytes. */
+export const reuseWasmModule = (binary: Uint8Array): string =>
+  wasmModule(binary, 'reuse.ts', "The reuse test's per-tile measures in WebAssembly (reuse-simd.ts)", 'REUSE_WASM');
+
 async function buildAll(): Promise<void> {
   for (const [compile, text, path] of [
     [compileTemporalWasm, temporalWasmModule, TEMPORAL_WASM_MODULE],
     [compileFlowWasm, flowWasmModule, FLOW_WASM_MODULE],
+    [compileReuseWasm, reuseWasmModule, REUSE_WASM_MODULE],
   ] as const) {
     const binary = await compile();
     writeFileSync(path, text(binary));

@@ -179,6 +179,14 @@ export function isSceneCut(cur: Uint8Array, prev: Uint8Array): boolean {
     hc[cur[i] >> 4]++;
     hp[prev[i] >> 4]++;
   }
+  return sceneCutOf(sum, hc, hp, n);
+}
+
+/**
+ * isSceneCut()'s decision from its sums over n > 0 pixels: Σ |cur − prev|, and the 16-bin histograms of cur >> 4 and
+ * prev >> 4.
+ */
+export function sceneCutOf(sum: number, hc: Int32Array, hp: Int32Array, n: number): boolean {
   if (sum / n > SCENE_CUT_MEAN_DIFF) return true;
   let moved = 0;
   for (let b = 0; b < 16; b++) moved += Math.abs(hc[b] - hp[b]);

@@ -1,4 +1,4 @@
-import { type TileShifts, tileChange, tileWindowChange } from './tile-change';
+import { kthSmallest, type TileShifts, tileChange, tileWindowChange } from './tile-change';
 
 /**
  * A tile the flow says stayed put counts as still when its mean |Δ| (tileChange) is at most GRAIN_MEAN_FACTOR times
@@ -33,9 +33,17 @@ export const GRAIN_FLOOR = 0.5;
 /** How the grain allowance works, for the checkpoint's pixel parameters (a resume must not mix two versions). */
 export const GRAIN_VERSION = `median-${GRAIN_MEAN_FACTOR}-w4-${GRAIN_WINDOW_FACTOR}-max${GRAIN_MAX_WINDOW}-rise${GRAIN_RISE}-moved${GRAIN_MOVED_GAIN}`;
 
-function median(values: Float32Array): number {
-  const sorted = Float32Array.from(values).sort();
-  return sorted[sorted.length >> 1];
+/**
+ * The value sorting `values` would put at index ⌊n/2⌋: found by selection (kthSmallest), the same value, where there
+ * is no NaN and no −0 (sorting puts −0 before +0, which selection does not tell apart); else sorted.
+ */
+export function median(values: Float32Array): number {
+  const copy = values.slice();
+  for (let i = 0; i < copy.length; i++) {
+    const x = copy[i];
+    if (Number.isNaN(x) || (x === 0 && 1 / x < 0)) return copy.sort()[copy.length >> 1];
+  }
+  return kthSmallest(copy, copy.length >> 1);
 }
 
 /** Per tile (row-major): its change in place, and what is left of it once the flow's motion is followed. */

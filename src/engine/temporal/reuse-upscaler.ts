@@ -1,9 +1,10 @@
 import type { FrameUpscaler } from '../frame-stage';
 import { frameLuma, frameSceneCut } from './frame-luma';
-import { GRAIN_MOVED_GAIN, GrainGate, grainMeasures } from './grain-gate';
+import { GRAIN_MOVED_GAIN, GrainGate } from './grain-gate';
 import type { MotionEstimator } from './motion';
 import { groupChangedTiles, type TileSpan } from './region-plan';
-import { type TileBox, TileShifts, tileChange } from './tile-change';
+import { TileMeasures } from './reuse-simd';
+import { type TileBox, TileShifts } from './tile-change';
 
 export interface ReuseOptions {
   /** Tile side in low-res pixels. */
@@ -61,6 +62,22 @@ function copyRect(src: Uint8Array, dst: Uint8Array, width: number, rect: TileBox
     const from = to + dy * stride + dx * 3;
     dst.set(src.subarray(from, from + rect.w * 3), to);
   }
+}
+
+/**
+ * The shifted tiles (in tile order) as rectangles: tiles side by side in one row of tiles (`cols` per row) with the
+ * same shift joined into one.
+ */
+function sameShiftRuns(shifts: TileShift[], cols: number): { box: TileBox; dx: number; dy: number }[] {
+  const runs: { box: TileBox; dx: number; dy: number; last: number }[] = [];
+  for (const { tile, box, dx, dy } of shifts) {
+    const run = runs[runs.length - 1];
+    if (run && run.last === tile - 1 && tile % cols !== 0 && run.dx === dx && run.dy === dy) {
+      run.box.w += box.w;
+      run.last = tile;
+    } else runs.push({ box: { ...box }, dx, dy, last: tile });
+  }
+  return runs;
 }
 
 /**
@@ -210,34 +227,23 @@ export class ReuseUpscaler implements FrameUpscaler {
     const whole = this.wholeFrameReason(index, width, height, luma);
     if (whole) return this.runWhole(frame, width, height, luma, index, cols * rows, whole);
 
-    const ref = this.ref as Uint8Array;
+    const tileMeasures = new TileMeasures(frame, this.ref as Uint8Array, { width, height, tile: t });
+    const levels = tileMeasures.levels();
     const changed = new Uint8Array(cols * rows);
-    const levels = new Float32Array(cols * rows);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const box = { x: c * t, y: r * t, w: Math.min(t, width - c * t), h: Math.min(t, height - r * t) };
-        levels[r * cols + c] = tileChange(frame, ref, width, box);
-        if (levels[r * cols + c] > this.opts.threshold) changed[r * cols + c] = 1;
-      }
-    }
+    for (let i = 0; i < changed.length; i++) if (levels[i] > this.opts.threshold) changed[i] = 1;
     // The flow's shift per tile, found once for the grain measures and the shift search.
     const tileShifts = this.motion && new TileShifts(() => this.flowTo(luma), { width, height, tile: t });
-    const measures =
-      tileShifts && this.grain.engaged(levels)
-        ? grainMeasures(frame, ref, { width, height }, levels, tileShifts)
-        : undefined;
+    const measures = tileShifts && this.grain.engaged(levels) ? tileMeasures.grain(levels, tileShifts) : undefined;
     const still = measures && this.grain.still(measures);
     const grain = still ? { still, levels } : undefined;
-    const at = { width, height, index, grain, moved: measures?.moved };
-    const found = tileShifts ? this.findShifts(frame, tileShifts, at, changed) : [];
+    const at = { width, height, index, grain, moved: measures?.moved, measures: tileMeasures };
+    const found = tileShifts ? this.findShifts(tileShifts, at, changed) : [];
     const spans = groupChangedTiles(changed, cols, rows);
     // A rectangle of changed tiles is recomputed whole, shifted tiles inside it included.
-    const inSpan = (i: number, s: TileSpan) => {
-      const c = i % cols;
-      const r = (i - c) / cols;
-      return c >= s.c && c < s.c + s.cols && r >= s.r && r < s.r + s.rows;
-    };
-    const shifts = found.filter((f) => !spans.some((s) => inSpan(f.tile, s)));
+    const inSpan = new Uint8Array(cols * rows);
+    for (const s of spans)
+      for (let r = s.r; r < s.r + s.rows; r++) inSpan.fill(1, r * cols + s.c, r * cols + s.c + s.cols);
+    const shifts = found.filter((f) => !inSpan[f.tile]);
     const padded = spans.reduce((a, s) => a + this.paddedArea(s, width, height), 0);
     if (padded > this.opts.wholeFrameAbove * width * height) {
       return this.runWhole(frame, width, height, luma, index, cols * rows, 'too-many-changes');
@@ -269,7 +275,6 @@ export class ReuseUpscaler implements FrameUpscaler {
    * flow wander on still tiles; a tile that really moved matches its shift far better).
    */
   private findShifts(
-    frame: Uint8Array,
     tileShifts: TileShifts,
     at: {
       width: number;
@@ -278,6 +283,8 @@ export class ReuseUpscaler implements FrameUpscaler {
       grain: { still: Uint8Array; levels: Float32Array } | undefined;
       /** tileChange at the flow's shift where the grain measures computed it (NaN elsewhere). */
       moved: Float64Array | undefined;
+      /** The frame's measures against the reference (tileChange at a shift where `moved` has none). */
+      measures: TileMeasures;
     },
     changed: Uint8Array,
   ) {
@@ -294,7 +301,7 @@ export class ReuseUpscaler implements FrameUpscaler {
       }
       if (box.x + dx < 0 || box.y + dy < 0 || box.x + box.w + dx > width || box.y + box.h + dy > height) continue;
       const measured = at.moved?.[i] ?? Number.NaN;
-      const moved = Number.isNaN(measured) ? tileChange(frame, this.ref as Uint8Array, width, box, dx, dy) : measured;
+      const moved = Number.isNaN(measured) ? at.measures.change(box, dx, dy) : measured;
       // Grain makes the flow wander on still tiles: still (in place) unless the shift matches clearly better.
       const still = !!grain?.still[i] && moved * GRAIN_MOVED_GAIN >= grain.levels[i];
       const source = this.oldestSource({ ...box, x: box.x + dx, y: box.y + dy }, cols);
@@ -322,9 +329,12 @@ export class ReuseUpscaler implements FrameUpscaler {
     const sc = this.scale;
     const prevOut = this.prevOut as Buffer;
     const oldRef = this.ref as Uint8Array;
-    const ref = Uint8Array.from(oldRef);
+    const ref = new Uint8Array(oldRef);
     const sources = this.sources.slice();
-    for (const { tile, box, dx, dy, source } of shifts) {
+    for (const { tile, source } of shifts) sources[tile] = source;
+    // Each copy reads the previous output and reference and writes the new ones: a row's neighbouring tiles with
+    // the same shift are copied as one rectangle, the same bytes.
+    for (const { box, dx, dy } of sameShiftRuns(shifts, Math.ceil(width / this.opts.tile))) {
       copyRect(
         prevOut,
         out,
@@ -334,7 +344,6 @@ export class ReuseUpscaler implements FrameUpscaler {
         dy * sc,
       );
       copyRect(oldRef, ref, width, box, dx, dy);
-      sources[tile] = source;
     }
     this.ref = ref;
     this.sources = sources;
@@ -383,7 +392,7 @@ export class ReuseUpscaler implements FrameUpscaler {
     const out = await this.inner.upscale(frame, width, height);
     this.width = width;
     this.height = height;
-    this.ref = Uint8Array.from(frame);
+    this.ref = new Uint8Array(frame);
     this.prevLuma = luma;
     this.prevOut = out;
     this.sources = new Int32Array(tiles).fill(index);

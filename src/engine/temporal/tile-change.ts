@@ -282,15 +282,37 @@ export class TileShifts {
   /** Tile i's shift, in low-res pixels. */
   at(i: number): { dx: number; dy: number } {
     if (!this.found[i]) {
-      this.field ??= this.flow();
+      const field = this.flowField();
       const box = this.box(i);
-      this.dx[i] = roundedTileMedian(this.field.u, this.size.width, box, this.scratch, this.counts);
-      this.dy[i] = roundedTileMedian(this.field.v, this.size.width, box, this.scratch, this.counts);
+      this.dx[i] = roundedTileMedian(field.u, this.size.width, box, this.scratch, this.counts);
+      this.dy[i] = roundedTileMedian(field.v, this.size.width, box, this.scratch, this.counts);
       this.found[i] = 1;
     }
     return { dx: this.dx[i], dy: this.dy[i] };
   }
+
+  /** The flow the shifts are the medians of (asked for on first use). */
+  flowField(): FlowField {
+    this.field ??= this.flow();
+    return this.field;
+  }
+
+  /**
+   * Shifts found elsewhere (reuse-simd.ts: the same medians), per tile: those where neither `dx` nor `dy` is
+   * UNSOLVED_SHIFT are taken as found, the others left to at().
+   */
+  take(dx: Int32Array, dy: Int32Array): void {
+    for (let i = 0; i < this.found.length; i++)
+      if (!this.found[i] && dx[i] !== UNSOLVED_SHIFT && dy[i] !== UNSOLVED_SHIFT) {
+        this.dx[i] = dx[i];
+        this.dy[i] = dy[i];
+        this.found[i] = 1;
+      }
+  }
 }
+
+/** TileShifts.take()'s mark of a tile whose shift it does not take. */
+export const UNSOLVED_SHIFT = -0x80000000;
 
 /** The value at index k of `a` sorted ascending (Hoare's selection, in place; `a` is left partly ordered). */
 export function kthSmallest(a: Float32Array, k: number): number {
