@@ -5,10 +5,18 @@
 //   out = ⌊a + 0.5⌋. Two f64 lanes: every product of a float32 weight and a byte is exact in f64, and each sum is
 //   rounded to f64 and then to f32 exactly as the typed-array code's Math.fround(… + …) does.
 // - planWarped: the motion blend's rows (motion-blend.ts planWarpedRow()).
+// - blendWarped: both in one pass, the plan never written out (the blend pool's threads, blend-pool.ts).
 // - warpedPasts: the motion blend's low-res plan (motion-blend.ts warpedPasts()), scalar f64.
 
-/** The block's pasts, gathered once: f64 weights at SCRATCH, u32 source addresses (past + shift) at SCRATCH + 128. */
+/**
+ * A thread's scratch (512 bytes, blend-simd.ts SCRATCH_SLOT): the block's pasts, gathered once — f64 weights at 0, u32
+ * source addresses (past + shift) at 128 — and the motion plan's per-block numbers (blockUses()): each past's use
+ * (f64) at USES, its byte offset at OFFSETS, whether the block keeps the model's bytes (i32) at OWN.
+ */
 const MAX_PASTS: i32 = 16;
+const USES: usize = 256;
+const OFFSETS: usize = 384;
+const OWN: usize = 448;
 
 @inline function widen(p: usize): v128 {
   // 4 bytes at p → i32x4
@@ -96,7 +104,7 @@ const MAX_PASTS: i32 = 16;
 /**
  * Rows y0 ≤ y < y1 of blocks: raw's bytes copied into `out`, then every block whose w0 ≠ 0 blended there. Frames
  * are rgb24, (w·s) × (h·s); w0: f32 per block; weights: `m` f32 planes of w·h; shifts: `m` i32 planes (output
- * pixels, oy·w·s + ox) or 0 for none; pasts: `m` u32 addresses; scratch: 256 bytes of the caller's own. Returns the
+ * pixels, oy·w·s + ox) or 0 for none; pasts: `m` u32 addresses; scratch: 512 bytes of the caller's own. Returns the
  * blocks blended. At most MAX_PASTS pasts. Bands of rows are independent (each reads the pasts anywhere and writes
  * only its own rows of `out`): threads on one shared memory may each take one (blend-pool.ts).
  */
@@ -137,15 +145,20 @@ export function blendBlocks(
         store<u32>(scratch + 128 + (<usize>used << 2), load<u32>(pasts + (<usize>k << 2)) + <u32>o);
         used++;
       }
-      const start = <usize>y * <usize>s * rowBytes + <usize>x * blockBytes;
-      for (let dy = 0; dy < s; dy++) {
-        const from = start + <usize>dy * rowBytes;
-        const j = used == 3 ? row3(raw, out, from, blockBytes, norm, scratch) : rowN(raw, out, from, blockBytes, norm, used, scratch);
-        tail(raw, out, from, j, blockBytes, norm, used, scratch);
-      }
+      blendBlock(raw, out, <usize>y * <usize>s * rowBytes + <usize>x * blockBytes, rowBytes, s, norm, used, scratch);
     }
   }
   return blocks;
+}
+
+/** A block's s rows (starting at byte `start`) blended into `out`, its `used` pasts gathered in the scratch. */
+@inline function blendBlock(raw: usize, out: usize, start: usize, rowBytes: usize, s: i32, norm: f64, used: i32, scratch: usize): void {
+  const blockBytes = <usize>s * 3;
+  for (let dy = 0; dy < s; dy++) {
+    const from = start + <usize>dy * rowBytes;
+    const j = used == 3 ? row3(raw, out, from, blockBytes, norm, scratch) : rowN(raw, out, from, blockBytes, norm, used, scratch);
+    tail(raw, out, from, j, blockBytes, norm, used, scratch);
+  }
 }
 
 /** The sum of the sixteen bytes' |a − b| (u8 lanes), widened so no lane overflows. */
@@ -183,8 +196,8 @@ export function blendBlocks(
  * unless the past read at its offset disagrees with the new output (mean > agreeLimit), the offset where it is used,
  * the weights normalised; a block whose every used past is its own bytes in place (`same`) keeps the model's.
  * Inputs: `m` f32 weight planes, i32 ox and oy planes, a u8 `same` plane or 0. Outputs (this band's rows): w0, m
- * weight planes, m shift planes (w0's and the shifts' zeroed first). Returns the band's blocks to blend. Bands are
- * independent, as blendBlocks()'s.
+ * weight planes, m shift planes (w0's and the shifts' zeroed first); scratch: the caller's own. Returns the band's
+ * blocks to blend. Bands are independent, as blendBlocks()'s.
  */
 export function planWarped(
   raw: usize,
@@ -201,6 +214,7 @@ export function planWarped(
   w0: usize,
   weights: usize,
   shifts: usize,
+  scratch: usize,
   y0: i32,
   y1: i32,
 ): i32 {
@@ -217,23 +231,15 @@ export function planWarped(
     for (let x = 0; x < w; x++) {
       const p = <usize>y * <usize>w + <usize>x;
       const base = <usize>y * <usize>s * rowBytes + <usize>x * blockBytes;
-      let sum: f64 = 1;
-      let own = true;
+      const sum = blockUses(raw, p, base, plane, m, pasts, inWeights, inOx, inOy, same, agreeLimit, rowBytes, s, scratch);
       for (let k = 0; k < m; k++) {
         const at = (<usize>k * plane + p) << 2;
-        let use = <f64>load<f32>(inWeights + at);
-        const ox = load<i32>(inOx + at);
-        const oy = load<i32>(inOy + at);
-        const o = oy * <i32>rowBytes + ox * 3;
-        const past = <usize>load<u32>(pasts + (<usize>k << 2));
-        if (use > 0 && o != 0 && disagreement(raw, past, base, base + <usize>o, rowBytes, s) > agreeLimit) use = 0;
+        const use = load<f64>(scratch + USES + (<usize>k << 3));
         store<f32>(weights + at, <f32>use);
-        if (use > 0) store<i32>(shifts + at, oy * w * s + ox);
-        if (use > 0 && (o != 0 || same == 0 || k >= <i32>load<u8>(same + p))) own = false;
-        sum += use;
+        if (use > 0) store<i32>(shifts + at, load<i32>(inOy + at) * w * s + load<i32>(inOx + at));
       }
       if (sum <= 1) continue;
-      if (own) {
+      if (load<i32>(scratch + OWN) != 0) {
         for (let k = 0; k < m; k++) {
           const at = (<usize>k * plane + p) << 2;
           store<f32>(weights + at, 0);
@@ -247,6 +253,98 @@ export function planWarped(
         const at = weights + ((<usize>k * plane + p) << 2);
         store<f32>(at, <f32>(<f64>load<f32>(at) / sum));
       }
+    }
+  }
+  return blocks;
+}
+
+/**
+ * One block's uses of its warped pasts (planWarpedRow()'s numbers): per past its weight, or 0 where the past read at
+ * its offset disagrees with the new output, stored (f64) at scratch + USES, and the byte offset where it is read (0
+ * where it is not used) at scratch + OFFSETS; at scratch + OWN 1 where every used past is the output's own bytes in
+ * place (`same`), else 0. Returns 1 + the uses' sum.
+ */
+@inline function blockUses(
+  raw: usize,
+  p: usize,
+  base: usize,
+  plane: usize,
+  m: i32,
+  pasts: usize,
+  inWeights: usize,
+  inOx: usize,
+  inOy: usize,
+  same: usize,
+  agreeLimit: f64,
+  rowBytes: usize,
+  s: i32,
+  scratch: usize,
+): f64 {
+  let sum: f64 = 1;
+  let own = true;
+  for (let k = 0; k < m; k++) {
+    const at = (<usize>k * plane + p) << 2;
+    let use = <f64>load<f32>(inWeights + at);
+    const o = load<i32>(inOy + at) * <i32>rowBytes + load<i32>(inOx + at) * 3;
+    const past = <usize>load<u32>(pasts + (<usize>k << 2));
+    if (use > 0 && o != 0 && disagreement(raw, past, base, base + <usize>o, rowBytes, s) > agreeLimit) use = 0;
+    store<f64>(scratch + USES + (<usize>k << 3), use);
+    store<i32>(scratch + OFFSETS + (<usize>k << 2), use > 0 ? o : 0);
+    if (use > 0 && (o != 0 || same == 0 || k >= <i32>load<u8>(same + p))) own = false;
+    sum += use;
+  }
+  store<i32>(scratch + OWN, own ? 1 : 0);
+  return sum;
+}
+
+/**
+ * planWarped() and blendBlocks() in one pass over rows y0 ≤ y < y1, the plan never written out: per block its uses
+ * (blockUses()), then, where it is blended, its normalised weights (the f32 values planWarped() would store, so the
+ * bytes blendBlocks() would write) and its rows blended. A block's reads for its plan are the rows its blend reads
+ * next (one pass over the frames instead of two). `out` starts as raw's bytes for the band. Returns the blocks
+ * blended; bands are independent, as blendBlocks()'s.
+ */
+export function blendWarped(
+  raw: usize,
+  out: usize,
+  w: i32,
+  h: i32,
+  s: i32,
+  m: i32,
+  pasts: usize,
+  inWeights: usize,
+  inOx: usize,
+  inOy: usize,
+  same: usize,
+  agreeLimit: f64,
+  scratch: usize,
+  y0: i32,
+  y1: i32,
+): i32 {
+  if (m > MAX_PASTS) return -1;
+  const plane = <usize>w * <usize>h;
+  const rowBytes = <usize>w * <usize>s * 3;
+  const blockBytes = <usize>s * 3;
+  const bandAt = <usize>y0 * <usize>s * rowBytes;
+  memory.copy(out + bandAt, raw + bandAt, <usize>(y1 - y0) * <usize>s * rowBytes);
+  let blocks = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = <usize>y * <usize>w + <usize>x;
+      const base = <usize>y * <usize>s * rowBytes + <usize>x * blockBytes;
+      const sum = blockUses(raw, p, base, plane, m, pasts, inWeights, inOx, inOy, same, agreeLimit, rowBytes, s, scratch);
+      if (sum <= 1 || load<i32>(scratch + OWN) != 0) continue;
+      blocks++;
+      let used = 0;
+      for (let k = 0; k < m; k++) {
+        const wt = <f32>(load<f64>(scratch + USES + (<usize>k << 3)) / sum);
+        if (wt == 0) continue;
+        const o = load<i32>(scratch + OFFSETS + (<usize>k << 2));
+        store<f64>(scratch + (<usize>used << 3), <f64>wt);
+        store<u32>(scratch + 128 + (<usize>used << 2), load<u32>(pasts + (<usize>k << 2)) + <u32>o);
+        used++;
+      }
+      blendBlock(raw, out, base, rowBytes, s, <f64>(<f32>(1 / sum)), used, scratch);
     }
   }
   return blocks;

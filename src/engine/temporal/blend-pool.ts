@@ -4,8 +4,8 @@ import { startThreadWorker } from '../thread-worker';
 
 /**
  * The per-output-pixel blend on worker threads (issue 33): the temporal module's memory is shared, so each thread
- * instantiates the module on that same memory and runs the motion blend's planner (planWarped) or the blend
- * (blendBlocks) on its own band of block rows. Bands are independent (each reads the frames anywhere and writes only
+ * instantiates the module on that same memory and runs the blend (blendBlocks), or the motion blend planned and
+ * blended at once (blendWarped), on its own band of block rows. Bands are independent (each reads the frames anywhere and writes only
  * its own rows), so the bytes are those of one thread doing every row. The thread that owns the memory
  * (blend-simd.ts SimdBlend) places the frames and the plan's inputs first, and runs one call at a time.
  */
@@ -14,7 +14,8 @@ const WORKER_KIND = 'huaju4k-blend';
 /** Threads a pool may have: each needs a scratch of its own at the start of the memory (blend-simd.ts SCRATCH). */
 export const MAX_POOL_THREADS = 8;
 
-type Op = 'plan' | 'blend';
+/** The kernels a thread runs (wasm/temporal.ts): a planned blend, or the motion blend planned and blended at once. */
+type Op = 'blend' | 'blendWarped';
 
 /** A call the pool did not finish because close() stopped its threads (a cancel, the run's end): not a failure. */
 export class PoolClosedError extends Error {
@@ -33,7 +34,7 @@ export interface BandOut {
 interface BandRequest {
   id: number;
   op: Op;
-  /** The kernel's arguments but the scratch (the blend's) and the band. */
+  /** The kernel's arguments but the scratch and the band. */
   args: number[];
   y0: number;
   y1: number;
@@ -165,12 +166,13 @@ export class BlendPool {
 /** Thread side: the module on the shared memory; each request a kernel call on a band, its reply the blocks. */
 function workerMain(port: NonNullable<typeof parentPort>, data: PoolData): void {
   const { exports } = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
-  const planWarped = exports.planWarped as (...args: number[]) => number;
-  const blendBlocks = exports.blendBlocks as (...args: number[]) => number;
+  const kernels = { blend: exports.blendBlocks, blendWarped: exports.blendWarped } as Record<
+    Op,
+    (...args: number[]) => number
+  >;
   port.on('message', (q: BandRequest) => {
     try {
-      const blocks =
-        q.op === 'plan' ? planWarped(...q.args, q.y0, q.y1) : blendBlocks(...q.args, data.scratch, q.y0, q.y1);
+      const blocks = kernels[q.op](...q.args, data.scratch, q.y0, q.y1);
       if (q.out) {
         const { out, from, rowBytes } = q.out;
         const [a, b] = [q.y0 * rowBytes, q.y1 * rowBytes];

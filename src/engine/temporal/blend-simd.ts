@@ -21,7 +21,7 @@ import { TEMPORAL_WASM } from './temporal-wasm';
  */
 
 /** Bytes of a thread's per-block scratch (weights and source addresses) for the blend kernel. */
-const SCRATCH_SLOT = 256;
+const SCRATCH_SLOT = 512;
 /** At the start of the memory: a scratch for this thread and one for each of the pool's (blend-pool.ts). */
 const SCRATCH = SCRATCH_SLOT * (1 + MAX_POOL_THREADS);
 /** The kernel's own limit on past frames per block (wasm/temporal.ts MAX_PASTS). */
@@ -46,8 +46,15 @@ interface PlanLayout {
 /** What a plan's rows left to plan are planned from (blend-plan.ts). */
 type LazyRows = { warped: WarpedRows; still?: undefined } | { still: StillRows; warped?: undefined };
 
-/** A planWarped() call's arguments but the band (wasm/temporal.ts), where its rows are left to plan. */
-type PlanCall = number[];
+/**
+ * The motion blend's planner's inputs, where its rows are left to plan: planWarped()'s arguments (wasm/temporal.ts)
+ * from `raw` to `agreeLimit` (blendWarped() takes the same after its own `out`).
+ */
+interface PlanCall {
+  raw: number;
+  size: readonly [w: number, h: number, s: number, m: number];
+  inputs: number[];
+}
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -233,14 +240,22 @@ export class SimdBlend {
     { rawAt, at, blocks, planCall }: ReturnType<SimdBlend['place']>,
   ): Promise<Uint8Array> {
     const { width: w, height: h, scale: s } = size;
-    const planned = planCall ? await pool.run('plan', planCall, h) : blocks;
-    if (planCall) this.plans++;
-    if (planned === 0) return raw;
-    const shifts = plan.shifts ? at.shifts : 0;
-    const args = [rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts];
+    if (!planCall && blocks === 0) return raw;
     const out = Buffer.from(new SharedArrayBuffer(raw.length));
-    const blended = await pool.run('blend', args, h, { out, from: SCRATCH, rowBytes: w * s * s * 3 });
-    if (blended !== planned) throw new Error(`blend pool blended ${blended} blocks, the plan has ${planned}`);
+    const into = { out, from: SCRATCH, rowBytes: w * s * s * 3 };
+    let blended: number;
+    if (planCall) {
+      // The motion blend's rows planned and blended in one pass (blendWarped()): its plan is never written out.
+      blended = await pool.run('blendWarped', [planCall.raw, SCRATCH, ...planCall.size, ...planCall.inputs], h, into);
+      this.plans++;
+    } else {
+      const shifts = plan.shifts ? at.shifts : 0;
+      const args = [rawAt, SCRATCH, w, h, s, at.w0, at.m, at.weights, shifts, at.pasts];
+      blended = await pool.run('blend', args, h, into);
+      if (blended !== blocks) throw new Error(`blend pool blended ${blended} blocks, the plan has ${blocks}`);
+    }
+    if (blended < 0) throw new Error(`blend pool refused the plan (${blended})`);
+    if (blended === 0) return raw;
     this.runs++;
     this.pooled++;
     return out;
@@ -315,7 +330,9 @@ export class SimdBlend {
     let planCall: PlanCall | undefined;
     if (lazy?.warped) {
       planCall = this.warpedInputs(rawAt, size, lazy.warped, at);
-      if (!later) blocks = this.planned(plan, at, this.planWarped(...planCall, 0, size.height));
+      const { raw, size: wh, inputs } = planCall;
+      const into = [at.w0, at.weights, at.shifts];
+      if (!later) blocks = this.planned(plan, at, this.planWarped(raw, ...wh, ...inputs, ...into, 0, 0, size.height));
     } else if (lazy?.still) blocks = this.planStillHere({ plan, size }, lazy.still, at);
     else blocks = this.copyPlan(plan, at);
     return { rawAt, at, blocks, planCall: later ? planCall : undefined };
@@ -363,8 +380,11 @@ export class SimdBlend {
     });
     if (warped.same) new Uint8Array(mem, same, n).set(warped.same);
     const { width: w, height: h, scale: s } = size;
-    const ins = [inWeights, inOx, inOy, warped.same ? same : 0, warped.agreeLimit];
-    return [rawAt, w, h, s, m, at.pasts, ...ins, at.w0, at.weights, at.shifts];
+    return {
+      raw: rawAt,
+      size: [w, h, s, m],
+      inputs: [at.pasts, inWeights, inOx, inOy, warped.same ? same : 0, warped.agreeLimit],
+    };
   }
 
   /** The static blend's plan made here (wasm/temporal.ts planStatic(), stillPlan()'s numbers), copied back. */
