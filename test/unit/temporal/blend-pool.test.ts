@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { blendPlannedOnCpu, type PlannedBlend } from '../../../src/engine/temporal/blend-plan';
-import { PoolClosedError } from '../../../src/engine/temporal/blend-pool';
+import { blendPoolThreads, PoolClosedError } from '../../../src/engine/temporal/blend-pool';
 import { SimdBlend } from '../../../src/engine/temporal/blend-simd';
 import { warpedPlan } from '../../../src/engine/temporal/motion-blend';
 import { rng } from './frames';
@@ -104,6 +104,28 @@ describe('temporal: the blend on the pool’s threads (issue 33)', () => {
       assert.equal(pool.pooled, pooledBefore + 1, 'the threads started again and blended it');
     } finally {
       pool.stopPool();
+    }
+  });
+});
+
+describe('temporal: how many threads the blend pool has (issue 33)', () => {
+  it('the cores but one, 2 to 4, unless HUAJU4K_BLEND_THREADS says (0: none)', () => {
+    const saved = process.env.HUAJU4K_BLEND_THREADS;
+    try {
+      delete process.env.HUAJU4K_BLEND_THREADS;
+      assert.deepEqual(
+        [1, 2, 3, 4, 5, 16].map((cores) => blendPoolThreads(cores)),
+        [2, 2, 2, 3, 4, 4],
+      );
+      process.env.HUAJU4K_BLEND_THREADS = '0';
+      assert.equal(blendPoolThreads(16), 0);
+      process.env.HUAJU4K_BLEND_THREADS = '3';
+      assert.equal(blendPoolThreads(2), 3);
+      process.env.HUAJU4K_BLEND_THREADS = 'many';
+      assert.equal(blendPoolThreads(8), 4, 'not a number: the default');
+    } finally {
+      if (saved === undefined) delete process.env.HUAJU4K_BLEND_THREADS;
+      else process.env.HUAJU4K_BLEND_THREADS = saved;
     }
   });
 });
