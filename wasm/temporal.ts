@@ -127,8 +127,7 @@ export function blendBlocks(
   const plane = <usize>w * <usize>h;
   const rowBytes = <usize>w * <usize>s * 3;
   const blockBytes = <usize>s * 3;
-  const bandAt = <usize>y0 * <usize>s * rowBytes;
-  memory.copy(out + bandAt, raw + bandAt, <usize>(y1 - y0) * <usize>s * rowBytes);
+  copyBand(raw, out, y0, y1, s, rowBytes);
   let blocks = 0;
   for (let y = y0; y < y1; y++) {
     for (let x = 0; x < w; x++) {
@@ -149,6 +148,12 @@ export function blendBlocks(
     }
   }
   return blocks;
+}
+
+/** The output rows of block rows y0 ≤ y < y1 (s output rows each) copied from raw into out. */
+@inline function copyBand(raw: usize, out: usize, y0: i32, y1: i32, s: i32, rowBytes: usize): void {
+  const at = <usize>y0 * <usize>s * rowBytes;
+  memory.copy(out + at, raw + at, <usize>(y1 - y0) * <usize>s * rowBytes);
 }
 
 /** A block's s rows (starting at byte `start`) blended into `out`, its `used` pasts gathered in the scratch. */
@@ -325,8 +330,7 @@ export function blendWarped(
   const plane = <usize>w * <usize>h;
   const rowBytes = <usize>w * <usize>s * 3;
   const blockBytes = <usize>s * 3;
-  const bandAt = <usize>y0 * <usize>s * rowBytes;
-  memory.copy(out + bandAt, raw + bandAt, <usize>(y1 - y0) * <usize>s * rowBytes);
+  copyBand(raw, out, y0, y1, s, rowBytes);
   let blocks = 0;
   for (let y = y0; y < y1; y++) {
     for (let x = 0; x < w; x++) {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
-import { startThreadWorker } from '../thread-worker';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startThreadWorker, ThreadPool } from '../thread-worker';
 
 /**
  * The per-output-pixel blend on worker threads (issue 33): the temporal module's memory is shared, so each thread
@@ -68,29 +68,25 @@ export function blendPoolThreads(cores = availableParallelism()): number {
 }
 
 export class BlendPool {
-  private readonly workers: (Worker | undefined)[];
-  /** Answers each thread owes. */
-  private readonly owed: number[];
-  private readonly waiting = new Map<number, (r: BandReply | undefined) => void>();
-  private nextId = 1;
+  private readonly pool: ThreadPool<BandRequest, BandReply>;
   /** close() calls so far: a call that spans one was cut short. */
   private closes = 0;
-  /** Why a thread stopped, if one did: the pool is then of no more use (its owner blends itself). */
-  failure: string | undefined;
 
-  constructor(
-    private readonly memory: WebAssembly.Memory,
-    private readonly module: WebAssembly.Module,
-    threads: number,
-    private readonly scratchBytes: number,
-  ) {
-    const n = Math.max(1, Math.min(MAX_POOL_THREADS, threads));
-    this.workers = new Array<Worker | undefined>(n).fill(undefined);
-    this.owed = new Array<number>(n).fill(0);
+  constructor(memory: WebAssembly.Memory, module: WebAssembly.Module, threads: number, scratchBytes: number) {
+    const start = (i: number) => {
+      const data: PoolData = { kind: WORKER_KIND, memory, module, scratch: (i + 1) * scratchBytes };
+      return startThreadWorker(__filename, data);
+    };
+    this.pool = new ThreadPool(Math.min(MAX_POOL_THREADS, threads), start, 'blend thread');
   }
 
   get threads(): number {
-    return this.workers.length;
+    return this.pool.size;
+  }
+
+  /** Why a thread stopped, if one did: the pool is then of no more use (its owner blends itself). */
+  get failure(): string | undefined {
+    return this.pool.failure;
   }
 
   /**
@@ -99,10 +95,10 @@ export class BlendPool {
    */
   async run(op: Op, args: number[], h: number, out?: BandOut): Promise<number> {
     if (this.failure !== undefined) throw new Error(this.failure);
-    const n = Math.min(this.workers.length, h);
+    const n = Math.min(this.threads, h);
     const bands = Array.from({ length: n }, (_, i) => [Math.floor((i * h) / n), Math.floor(((i + 1) * h) / n)]);
     const closes = this.closes;
-    const replies = await Promise.all(bands.map(([y0, y1], i) => this.request(i, { op, args, y0, y1, out })));
+    const replies = await Promise.all(bands.map(([y0, y1], i) => this.pool.ask(i, { op, args, y0, y1, out })));
     if (this.closes !== closes) throw new PoolClosedError();
     let blocks = 0;
     for (const r of replies) {
@@ -115,53 +111,7 @@ export class BlendPool {
   /** Stops the threads (a later call starts them again); a call they had not finished rejects (PoolClosedError). */
   close(): void {
     this.closes++;
-    for (const resolve of this.waiting.values()) resolve(undefined);
-    this.waiting.clear();
-    this.workers.forEach((w, i) => {
-      this.workers[i] = undefined;
-      this.owed[i] = 0;
-      if (w) void w.terminate();
-    });
-  }
-
-  private request(i: number, q: Omit<BandRequest, 'id'>): Promise<BandReply | undefined> {
-    const req: BandRequest = { id: this.nextId++, ...q };
-    const reply = new Promise<BandReply | undefined>((resolve) => this.waiting.set(req.id, resolve));
-    const w = this.started(i);
-    // Held while it owes an answer, let go when idle (it never keeps the process alive).
-    this.owed[i]++;
-    w.ref();
-    w.postMessage(req);
-    return reply;
-  }
-
-  private started(i: number): Worker {
-    const have = this.workers[i];
-    if (have) return have;
-    const data: PoolData = {
-      kind: WORKER_KIND,
-      memory: this.memory,
-      module: this.module,
-      scratch: (i + 1) * this.scratchBytes,
-    };
-    const w = startThreadWorker(__filename, data);
-    w.on('message', (r: BandReply) => {
-      if (--this.owed[i] === 0) w.unref();
-      const resolve = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      resolve?.(r);
-    });
-    const stop = (why: string) => {
-      if (this.workers[i] !== w) return;
-      this.failure ??= why;
-      // Every thread stopped, none restarted: the owner blends in its own thread from here on.
-      this.close();
-    };
-    w.on('error', (err) => stop(`blend thread failed: ${err.message}`));
-    w.on('exit', (code) => stop(`blend thread exited (${code})`));
-    w.unref();
-    this.workers[i] = w;
-    return w;
+    this.pool.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
-import { startThreadWorker } from '../thread-worker';
+import { startThreadWorker, ThreadPool } from '../thread-worker';
 import type { MotionLink } from './motion';
 import type { PastFrame, WarpedPast } from './motion-blend';
 import type { TemporalParams } from './strength';
@@ -42,36 +42,30 @@ export function warpWorkerCount(cores = availableParallelism()): number {
 }
 
 export class WarpWorker {
-  private readonly workers: (Worker | undefined)[];
-  /** Answers each worker owes: it is held (keeps the process alive) only while it owes one. */
-  private readonly owed: number[];
+  private readonly threads: ThreadPool<WarpRequest, WarpReply>;
   private turn = 0;
-  private failure: string | undefined;
-  private nextId = 1;
-  private readonly waiting = new Map<number, (r: WarpReply | undefined) => void>();
   private fromWorker = 0;
 
   constructor(count = warpWorkerCount()) {
-    this.workers = new Array<Worker | undefined>(Math.max(1, count)).fill(undefined);
-    this.owed = new Array<number>(this.workers.length).fill(0);
+    this.threads = new ThreadPool(count, startWorker, 'warp worker');
   }
 
   /** Workers that plan frames side by side. */
   get count(): number {
-    return this.workers.length;
+    return this.threads.size;
   }
 
-  /** Why the worker stopped, if it did (plans are then computed in-thread). */
+  /** Why the workers stopped, if they did (plans are then computed in-thread). */
   get failed(): string | undefined {
-    return this.failure;
+    return this.threads.failure;
   }
 
-  /** Plans the worker delivered (the rest were computed in-thread). */
+  /** Plans the workers delivered (the rest were computed in-thread). */
   get delivered(): number {
     return this.fromWorker;
   }
 
-  /** warpedPasts() of these arguments, from the worker when it answers, else computed here. */
+  /** warpedPasts() of these arguments, from a worker when it answers, else computed here. */
   async warpedPasts(
     cur: Uint8Array,
     pasts: readonly PastFrame[],
@@ -80,72 +74,23 @@ export class WarpWorker {
     t: TemporalParams,
   ): Promise<WarpedPast[]> {
     const n = Math.min(pasts.length, links.length);
-    const reply = this.failure ? undefined : await this.request(cur, pasts, links, size, t, n);
-    if (!reply?.pasts || reply.pasts.length !== n) return warpedPastsHere(cur, pasts, links, size, t);
-    this.fromWorker++;
-    return reply.pasts.map((p, k) => ({ ...p, output: pasts[k].output }));
-  }
-
-  /** Stops the worker; whatever was asked of it is computed in-thread (a later request starts a new one). */
-  close(): void {
-    for (const resolve of this.waiting.values()) resolve(undefined);
-    this.waiting.clear();
-    this.workers.forEach((w, i) => {
-      this.workers[i] = undefined;
-      this.owed[i] = 0;
-      if (w) void w.terminate();
-    });
-  }
-
-  private request(
-    cur: Uint8Array,
-    pasts: readonly PastFrame[],
-    links: readonly MotionLink[],
-    size: WarpRequest['size'],
-    t: TemporalParams,
-    n: number,
-  ): Promise<WarpReply | undefined> {
-    const req: WarpRequest = {
-      id: this.nextId++,
+    const req = {
       cur,
       pastLumas: pasts.slice(0, n).map((p) => p.luma),
       links: links.slice(0, n).map((l) => ({ back: l.back, consistent: l.consistent, region: l.region })),
       size,
       t,
     };
-    const result = new Promise<WarpReply | undefined>((resolve) => this.waiting.set(req.id, resolve));
     // The workers in turn: consecutive frames side by side.
-    const i = this.turn++ % this.workers.length;
-    const w = this.started(i);
-    // Held while it owes an answer (the process waits for it), let go when idle (it never keeps a process alive).
-    this.owed[i]++;
-    w.ref();
-    w.postMessage(req);
-    return result;
+    const reply = this.threads.failure ? undefined : await this.threads.ask(this.turn++ % this.count, req);
+    if (!reply?.pasts || reply.pasts.length !== n) return warpedPastsHere(cur, pasts, links, size, t);
+    this.fromWorker++;
+    return reply.pasts.map((p, k) => ({ ...p, output: pasts[k].output }));
   }
 
-  private started(i: number): Worker {
-    const have = this.workers[i];
-    if (have) return have;
-    const w = startWorker();
-    w.on('message', (r: WarpReply) => {
-      const resolve = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      if (--this.owed[i] === 0) w.unref();
-      resolve?.(r);
-    });
-    const stop = (why: string) => {
-      if (this.workers[i] !== w) return;
-      this.failure ??= why;
-      this.close();
-    };
-    w.on('error', (err) => stop(err.message));
-    w.on('exit', (code) => stop(`warp worker exited (${code})`));
-    // Idle, it never keeps the process alive (the run's end or a failure closes it). After the listeners: a
-    // 'message' listener added later refs the worker's port again (a test's process then never exits).
-    w.unref();
-    this.workers[i] = w;
-    return w;
+  /** Stops the workers; whatever was asked of them is computed in-thread (a later request starts them again). */
+  close(): void {
+    this.threads.close();
   }
 }
 
