@@ -553,8 +553,10 @@ export function consistentMask(
   const q01 = a1 < w - 1 ? q00 + 1 : q00;
   const q10 = b1 < h - 1 ? q00 + <usize>w : q00;
   const q11 = q10 + (q01 - q00);
-  const su = bilinear2(fu, p00, p01, p10, p11, q00, q01, q10, q11, fx, fy);
-  const sv = bilinear2(fv, p00, p01, p10, p11, q00, q01, q10, q11, fx, fy);
+  // Away from the right edge, a corner's right neighbour is the next value: both read at once.
+  const apart = a0 < w - 1 && a1 < w - 1;
+  const su = apart ? bilinearPairs(fu, p00, p10, q00, q10, fx, fy) : bilinear2(fu, p00, p01, p10, p11, q00, q01, q10, q11, fx, fy);
+  const sv = apart ? bilinearPairs(fv, p00, p10, q00, q10, fx, fy) : bilinear2(fv, p00, p01, p10, p11, q00, q01, q10, q11, fx, fy);
   const du = f64x2.add(u, su);
   const dv = f64x2.add(v, sv);
   const lhs = f64x2.add(f64x2.mul(du, du), f64x2.mul(dv, dv));
@@ -565,18 +567,31 @@ export function consistentMask(
   store<u8>(ok + i + 1, <u8>(i64x2.extract_lane(pass, 1) & 1));
 }
 
+/** bilinear2() where each left corner's right neighbour is the next value (p01 = p00 + 1, …): read as pairs. */
+@inline function bilinearPairs(p: usize, p00: usize, p10: usize, q00: usize, q10: usize, fx: v128, fy: v128): v128 {
+  const top0 = ld2(p, p00);
+  const top1 = ld2(p, q00);
+  const bottom0 = ld2(p, p10);
+  const bottom1 = ld2(p, q10);
+  return lerp2(
+    v128.shuffle<i64>(top0, top1, 0, 2), v128.shuffle<i64>(top0, top1, 1, 3),
+    v128.shuffle<i64>(bottom0, bottom1, 0, 2), v128.shuffle<i64>(bottom0, bottom1, 1, 3), fx, fy,
+  );
+}
+
+/** The bilinear interpolation of the corners c00, c01 (right), c10 (below), c11 in consistentAt()'s order. */
+@inline function lerp2(c00: v128, c01: v128, c10: v128, c11: v128, fx: v128, fy: v128): v128 {
+  const a = f64x2.add(c00, f64x2.mul(f64x2.sub(c01, c00), fx));
+  const b = f64x2.add(c10, f64x2.mul(f64x2.sub(c11, c10), fx));
+  return f64x2.add(a, f64x2.mul(f64x2.sub(b, a), fy));
+}
+
 /** The bilinear sample of plane p at two points (corners p.. and q.., fractions fx, fy), as consistentAt() takes it. */
 @inline function bilinear2(
   p: usize, p00: usize, p01: usize, p10: usize, p11: usize,
   q00: usize, q01: usize, q10: usize, q11: usize, fx: v128, fy: v128,
 ): v128 {
-  const c00 = gather2(p, p00, q00);
-  const c01 = gather2(p, p01, q01);
-  const c10 = gather2(p, p10, q10);
-  const c11 = gather2(p, p11, q11);
-  const a = f64x2.add(c00, f64x2.mul(f64x2.sub(c01, c00), fx));
-  const b = f64x2.add(c10, f64x2.mul(f64x2.sub(c11, c10), fx));
-  return f64x2.add(a, f64x2.mul(f64x2.sub(b, a), fy));
+  return lerp2(gather2(p, p00, q00), gather2(p, p01, q01), gather2(p, p10, q10), gather2(p, p11, q11), fx, fy);
 }
 
 /** One pixel's test: the forward flow sampled (bilinear) at (qx, qy), inside the frame, against the backward (u, v). */
