@@ -482,3 +482,196 @@ export function upsampleFlow(u: usize, v: usize, cw: i32, ch: i32, w: i32, h: i3
     downRow(top + row8, bottom + row8, fy, sy, w, fv, i);
   }
 }
+
+/**
+ * motion.ts consistentMask() of the w×h flows back (bu, bv) and fwd (fu, fv): 1 where following the backward flow
+ * and then the forward flow returns to the start, 0 elsewhere (and where a vector is not a number or leads out of
+ * the frame), for the pixels of the rectangle (rx, ry, rw, rh); the others get `outside`. The mask (w×h bytes) at
+ * `ok`. The TypeScript's f64 arithmetic on the f32 values, in its order.
+ */
+export function consistentMask(
+  bu: usize, bv: usize, fu: usize, fv: usize, w: i32, h: i32,
+  rx: i32, ry: i32, rw: i32, rh: i32, outside: i32, ok: usize,
+): void {
+  memory.fill(ok, <u8>outside, <usize>w * <usize>h);
+  const right: f64 = w - 1;
+  const bottom: f64 = h - 1;
+  for (let y = ry; y < ry + rh; y++) {
+    const row = <usize>y * <usize>w;
+    let x = rx;
+    for (; x + 1 < rx + rw; x += 2) consistent2(bu, bv, fu, fv, w, h, x, y, row + <usize>x, ok);
+    for (; x < rx + rw; x++) {
+      const i = row + <usize>x;
+      const u = ld(bu, i);
+      const v = ld(bv, i);
+      const qx = <f64>x + u;
+      const qy = <f64>y + v;
+      // A vector that is not a number fails every comparison, and is inconsistent (as in the TypeScript).
+      const inside = qx >= 0 && qy >= 0 && qx <= right && qy <= bottom;
+      store<u8>(ok + i, inside ? consistentAt(fu, fv, w, h, qx, qy, u, v) : 0);
+    }
+  }
+}
+
+/** Two f32 values of plane p, at indices j and k, as f64 lanes. */
+@inline function gather2(p: usize, j: usize, k: usize): v128 {
+  return f64x2.replace_lane(f64x2.splat(ld(p, j)), 1, ld(p, k));
+}
+
+/**
+ * consistentAt() of pixels i and i + 1 ((x, y) and (x + 1, y)) in f64x2, lane for lane the scalar operations. A lane
+ * whose vector leads out of the frame (or is not a number) samples at (0, 0) and is 0.
+ */
+@inline function consistent2(bu: usize, bv: usize, fu: usize, fv: usize, w: i32, h: i32, x: i32, y: i32, i: usize, ok: usize): void {
+  const u = ld2(bu, i);
+  const v = ld2(bv, i);
+  const qx = f64x2.add(f64x2.replace_lane(f64x2.splat(<f64>x), 1, <f64>(x + 1)), u);
+  const qy = f64x2.add(f64x2.splat(<f64>y), v);
+  const zero = f64x2.splat(0);
+  const inside = v128.and(
+    v128.and(f64x2.ge(qx, zero), f64x2.ge(qy, zero)),
+    v128.and(f64x2.le(qx, f64x2.splat(<f64>(w - 1))), f64x2.le(qy, f64x2.splat(<f64>(h - 1)))),
+  );
+  // Outside: +0 (all bits clear), a place to sample.
+  const sx = v128.and(qx, inside);
+  const sy = v128.and(qy, inside);
+  const fx0 = f64x2.floor(sx);
+  const fy0 = f64x2.floor(sy);
+  const fx = f64x2.sub(sx, fx0);
+  const fy = f64x2.sub(sy, fy0);
+  const ix = i32x4.trunc_sat_f64x2_s_zero(fx0);
+  const iy = i32x4.trunc_sat_f64x2_s_zero(fy0);
+  const a0 = i32x4.extract_lane(ix, 0);
+  const b0 = i32x4.extract_lane(iy, 0);
+  const a1 = i32x4.extract_lane(ix, 1);
+  const b1 = i32x4.extract_lane(iy, 1);
+  const p00 = <usize>b0 * <usize>w + <usize>a0;
+  const p01 = a0 < w - 1 ? p00 + 1 : p00;
+  const p10 = b0 < h - 1 ? p00 + <usize>w : p00;
+  const p11 = p10 + (p01 - p00);
+  const q00 = <usize>b1 * <usize>w + <usize>a1;
+  const q01 = a1 < w - 1 ? q00 + 1 : q00;
+  const q10 = b1 < h - 1 ? q00 + <usize>w : q00;
+  const q11 = q10 + (q01 - q00);
+  // Away from the right edge, a corner's right neighbour is the next value: both read at once.
+  const apart = a0 < w - 1 && a1 < w - 1;
+  const su = apart ? bilinearPairs(fu, p00, p10, q00, q10, fx, fy) : bilinear2(fu, p00, p01, p10, p11, q00, q01, q10, q11, fx, fy);
+  const sv = apart ? bilinearPairs(fv, p00, p10, q00, q10, fx, fy) : bilinear2(fv, p00, p01, p10, p11, q00, q01, q10, q11, fx, fy);
+  const du = f64x2.add(u, su);
+  const dv = f64x2.add(v, sv);
+  const lhs = f64x2.add(f64x2.mul(du, du), f64x2.mul(dv, dv));
+  const sum = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(u, u), f64x2.mul(v, v)), f64x2.mul(su, su)), f64x2.mul(sv, sv));
+  const rhs = f64x2.add(f64x2.mul(f64x2.splat(0.01), sum), f64x2.splat(0.5));
+  const pass = v128.and(f64x2.le(lhs, rhs), inside);
+  store<u8>(ok + i, <u8>(i64x2.extract_lane(pass, 0) & 1));
+  store<u8>(ok + i + 1, <u8>(i64x2.extract_lane(pass, 1) & 1));
+}
+
+/** bilinear2() where each left corner's right neighbour is the next value (p01 = p00 + 1, …): read as pairs. */
+@inline function bilinearPairs(p: usize, p00: usize, p10: usize, q00: usize, q10: usize, fx: v128, fy: v128): v128 {
+  const top0 = ld2(p, p00);
+  const top1 = ld2(p, q00);
+  const bottom0 = ld2(p, p10);
+  const bottom1 = ld2(p, q10);
+  return lerp2(
+    v128.shuffle<i64>(top0, top1, 0, 2), v128.shuffle<i64>(top0, top1, 1, 3),
+    v128.shuffle<i64>(bottom0, bottom1, 0, 2), v128.shuffle<i64>(bottom0, bottom1, 1, 3), fx, fy,
+  );
+}
+
+/** The bilinear interpolation of the corners c00, c01 (right), c10 (below), c11 in consistentAt()'s order. */
+@inline function lerp2(c00: v128, c01: v128, c10: v128, c11: v128, fx: v128, fy: v128): v128 {
+  const a = f64x2.add(c00, f64x2.mul(f64x2.sub(c01, c00), fx));
+  const b = f64x2.add(c10, f64x2.mul(f64x2.sub(c11, c10), fx));
+  return f64x2.add(a, f64x2.mul(f64x2.sub(b, a), fy));
+}
+
+/** The bilinear sample of plane p at two points (corners p.. and q.., fractions fx, fy), as consistentAt() takes it. */
+@inline function bilinear2(
+  p: usize, p00: usize, p01: usize, p10: usize, p11: usize,
+  q00: usize, q01: usize, q10: usize, q11: usize, fx: v128, fy: v128,
+): v128 {
+  return lerp2(gather2(p, p00, q00), gather2(p, p01, q01), gather2(p, p10, q10), gather2(p, p11, q11), fx, fy);
+}
+
+/** One pixel's test: the forward flow sampled (bilinear) at (qx, qy), inside the frame, against the backward (u, v). */
+@inline function consistentAt(fu: usize, fv: usize, w: i32, h: i32, qx: f64, qy: f64, u: f64, v: f64): u8 {
+  const fx0 = Math.floor(qx);
+  const fy0 = Math.floor(qy);
+  const fx = qx - fx0;
+  const fy = qy - fy0;
+  const x0 = <i32>fx0;
+  const y0 = <i32>fy0;
+  const j00 = <usize>y0 * <usize>w + <usize>x0;
+  const j01 = x0 < w - 1 ? j00 + 1 : j00;
+  const j10 = y0 < h - 1 ? j00 + <usize>w : j00;
+  const j11 = j10 + (j01 - j00);
+  const ua = ld(fu, j00) + (ld(fu, j01) - ld(fu, j00)) * fx;
+  const ub = ld(fu, j10) + (ld(fu, j11) - ld(fu, j10)) * fx;
+  const su = ua + (ub - ua) * fy;
+  const va = ld(fv, j00) + (ld(fv, j01) - ld(fv, j00)) * fx;
+  const vb = ld(fv, j10) + (ld(fv, j11) - ld(fv, j10)) * fx;
+  const sv = va + (vb - va) * fy;
+  const du = u + su;
+  const dv = v + sv;
+  return du * du + dv * dv <= 0.01 * (u * u + v * v + su * su + sv * sv) + 0.5 ? 1 : 0;
+}
+
+/**
+ * motion.ts changedBlocks(): the bounds of the 8×8 blocks (clipped at the edges) whose sum of |a − b| over the
+ * w×h luma planes a and b is above level × the block's pixels, stored at `out` as four i32 (x0, y0, x1, y1: the
+ * first and last column and row); returns 0 where none changed. `sums`: room for ⌈w/8⌉ i32. Whole numbers, so the
+ * TypeScript's. SIMD: |a − b| of 16 bytes, their pairs' sums (u16, at most 8 rows × 510) down a block row.
+ */
+export function changedBlocks(a: usize, b: usize, w: i32, h: i32, level: i32, sums: usize, out: usize): i32 {
+  const blocks = (w + 7) >> 3;
+  const wide = w & ~15;
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let by = 0; by < h; by += 8) {
+    const bh = min(8, h - by);
+    blockRowSums(a, b, w, by, bh, wide, sums);
+    for (let k = 0; k < blocks; k++) {
+      const bx = k << 3;
+      const bw = min(8, w - bx);
+      if (load<i32>(sums + (<usize>k << 2)) <= level * bw * bh) continue;
+      x0 = min(x0, bx);
+      y0 = min(y0, by);
+      x1 = max(x1, bx + bw - 1);
+      y1 = max(y1, by + bh - 1);
+    }
+  }
+  store<i32>(out, x0);
+  store<i32>(out, y0, 4);
+  store<i32>(out, x1, 8);
+  store<i32>(out, y1, 12);
+  return x1 < 0 ? 0 : 1;
+}
+
+/** Each 8-column block's sum of |a − b| over rows by..by + bh − 1, as i32 at `sums`. */
+@inline function blockRowSums(a: usize, b: usize, w: i32, by: i32, bh: i32, wide: i32, sums: usize): void {
+  for (let x = 0; x < wide; x += 16) {
+    let acc = i16x8.splat(0);
+    for (let y = by; y < by + bh; y++) {
+      const i = <usize>y * <usize>w + <usize>x;
+      const va = v128.load(a + i);
+      const vb = v128.load(b + i);
+      const d = v128.or(i8x16.sub_sat_u(va, vb), i8x16.sub_sat_u(vb, va));
+      acc = i16x8.add(acc, i16x8.extadd_pairwise_i8x16_u(d));
+    }
+    const q = i32x4.extadd_pairwise_i16x8_u(acc);
+    const k = sums + (<usize>(x >> 3) << 2);
+    store<i32>(k, i32x4.extract_lane(q, 0) + i32x4.extract_lane(q, 1));
+    store<i32>(k, i32x4.extract_lane(q, 2) + i32x4.extract_lane(q, 3), 4);
+  }
+  // The last columns (fewer than 16), one at a time.
+  for (let bx = wide; bx < w; bx += 8) store<i32>(sums + (<usize>(bx >> 3) << 2), 0);
+  for (let y = by; y < by + bh; y++)
+    for (let x = wide; x < w; x++) {
+      const i = <usize>y * <usize>w + <usize>x;
+      const k = sums + (<usize>(x >> 3) << 2);
+      store<i32>(k, load<i32>(k) + abs<i32>(<i32>load<u8>(a + i) - <i32>load<u8>(b + i)));
+    }
+}

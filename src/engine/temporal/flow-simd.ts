@@ -1,4 +1,6 @@
+import { sharedBytes } from '../thread-worker';
 import { FLOW_WASM } from './flow-wasm';
+import type { Bounds, Rect } from './motion';
 import {
   type FlowField,
   type FlowOptions,
@@ -24,8 +26,16 @@ const MAX_PAGES = 65536;
 const BASE = 64;
 const PYRAMIDS_KEPT = 2;
 
-type Kernel = (...args: number[]) => void;
+type Kernel = (...args: number[]) => number;
 type Size = { w: number; h: number };
+type KernelName =
+  | 'lumaToPlane'
+  | 'downsample'
+  | 'templateLevel'
+  | 'refineLevel'
+  | 'upsampleFlow'
+  | 'consistentMask'
+  | 'changedBlocks';
 
 /** A byte range of the memory. */
 interface Block {
@@ -69,7 +79,7 @@ const align = (n: number) => Math.ceil(n / 16) * 16;
 
 export class SimdFlow {
   private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-  private readonly k: Record<'lumaToPlane' | 'downsample' | 'templateLevel' | 'refineLevel' | 'upsampleFlow', Kernel>;
+  private readonly k: Record<KernelName, Kernel>;
   /** The last planes' pyramids, most recently used first. */
   private pyramids: Pyramid[] = [];
   /** Why opticalFlow() took over, if it did. */
@@ -86,6 +96,8 @@ export class SimdFlow {
       templateLevel: kernel('templateLevel'),
       refineLevel: kernel('refineLevel'),
       upsampleFlow: kernel('upsampleFlow'),
+      consistentMask: kernel('consistentMask'),
+      changedBlocks: kernel('changedBlocks'),
     };
   }
 
@@ -103,8 +115,7 @@ export class SimdFlow {
     try {
       return this.run(from, to, width, height, o);
     } catch (err) {
-      this.failure = err instanceof Error ? err.message : String(err);
-      this.pyramids = [];
+      this.fail(err);
       return opticalFlow(from, to, width, height, opts);
     }
   }
@@ -149,6 +160,67 @@ export class SimdFlow {
       u: new Float32Array(mem.slice(u, u + n * 4)),
       v: new Float32Array(mem.slice(v, v + n * 4)),
     };
+  }
+
+  /**
+   * motion.ts typedConsistentMask() of these flows (the pixels of `region` tested, the others 1; no region: all
+   * tested), the same bytes; undefined where the module cannot (the caller then runs the TypeScript).
+   */
+  consistentMask(back: FlowField, fwd: FlowField, region: Rect | undefined): Uint8Array | undefined {
+    const { width: w, height: h } = back;
+    const n = w * h;
+    if (this.failure !== undefined) return undefined;
+    const r = region ?? { x: 0, y: 0, w, h };
+    try {
+      // back's u and v (only the region's rows are read), fwd's u and v, then the mask.
+      const at = this.alloc(4 * n * 4 + n, []);
+      const [bu, bv, fu, fv] = [0, 1, 2, 3].map((k) => at + k * n * 4);
+      const rows = [r.y * w, (r.y + r.h) * w];
+      this.floats(bu, n).set(back.u.subarray(rows[0], rows[1]), rows[0]);
+      this.floats(bv, n).set(back.v.subarray(rows[0], rows[1]), rows[0]);
+      this.floats(fu, n).set(fwd.u);
+      this.floats(fv, n).set(fwd.v);
+      const ok = at + 4 * n * 4;
+      this.k.consistentMask(bu, bv, fu, fv, w, h, r.x, r.y, r.w, r.h, region ? 1 : 0, ok);
+      const mask = sharedBytes(n);
+      mask.set(new Uint8Array(this.memory.buffer, ok, n));
+      return mask;
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * motion.ts typedChangedBlocks() of these planes, the same bounds (null: no block changed); undefined where the
+   * module cannot.
+   */
+  changedBlocks(a: Uint8Array, b: Uint8Array, width: number, height: number, level: number): Bounds | null | undefined {
+    if (this.failure !== undefined) return undefined;
+    const n = width * height;
+    try {
+      const at = this.alloc(2 * align(n) + align(Math.ceil(width / 8) * 4) + 16, []);
+      new Uint8Array(this.memory.buffer, at, n).set(a);
+      new Uint8Array(this.memory.buffer, at + align(n), n).set(b);
+      const sums = at + 2 * align(n);
+      const out = sums + align(Math.ceil(width / 8) * 4);
+      const found = this.k.changedBlocks(at, at + align(n), width, height, level, sums, out);
+      const [x0, y0, x1, y1] = new Int32Array(this.memory.buffer, out, 4);
+      return found ? { x0, y0, x1, y1 } : null;
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+  }
+
+  private floats(at: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, at, n);
+  }
+
+  /** The module failed (its memory cannot grow): the TypeScript takes over for the rest of the run. */
+  private fail(err: unknown): void {
+    this.failure = err instanceof Error ? err.message : String(err);
+    this.pyramids = [];
   }
 
   /** The plane's pyramid: remembered, or built in memory that no remembered one and none of `pinned` uses. */
@@ -253,6 +325,12 @@ export class SimdFlow {
 
 let shared: SimdFlow | null | undefined;
 
+/** This thread's flow module (one for the flows, the masks and the regions), or undefined where there is none. */
+export function simdFlowHere(): SimdFlow | undefined {
+  if (shared === undefined) shared = SimdFlow.create() ?? null;
+  return shared ?? undefined;
+}
+
 /** opticalFlow() in this thread's WebAssembly module where there is one, else in TypeScript: the same numbers. */
 export function opticalFlowHere(
   from: Uint8Array,
@@ -261,6 +339,6 @@ export function opticalFlowHere(
   height: number,
   opts: FlowOptions = {},
 ): FlowField {
-  if (shared === undefined) shared = SimdFlow.create() ?? null;
-  return shared ? shared.flow(from, to, width, height, opts) : opticalFlow(from, to, width, height, opts);
+  const simd = simdFlowHere();
+  return simd ? simd.flow(from, to, width, height, opts) : opticalFlow(from, to, width, height, opts);
 }

@@ -1,6 +1,6 @@
 import { MOTION_MODES } from '../../protocol/cli-options';
 import { sharedBytes } from '../thread-worker';
-import { opticalFlowHere } from './flow-simd';
+import { opticalFlowHere, simdFlowHere } from './flow-simd';
 import type { FlowField, FlowOptions } from './optical-flow';
 
 /** How the temporal parts follow motion: `flow` = optical flow on the low-res frames, `off` = static areas only. */
@@ -32,9 +32,15 @@ export const linkBytes = (l: MotionLink): number => l.back.u.byteLength * 2 + l.
 
 /**
  * Forward/backward consistency (Sundaram, Brox & Keutzer 2010): following the backward flow and then the forward
- * flow from there must return to the start, up to a tolerance that grows with the motion.
+ * flow from there must return to the start, up to a tolerance that grows with the motion. In this thread's
+ * WebAssembly module where there is one (flow-simd.ts), else typedConsistentMask(): the same bytes.
  */
 export function consistentMask(back: FlowField, fwd: FlowField, region?: Rect): Uint8Array {
+  return simdFlowHere()?.consistentMask(back, fwd, region) ?? typedConsistentMask(back, fwd, region);
+}
+
+/** consistentMask() in TypeScript (where the module is not available, and what the module is tested against). */
+export function typedConsistentMask(back: FlowField, fwd: FlowField, region?: Rect): Uint8Array {
   const { width: w, height: h } = back;
   // Outside `region` both flows are zero, which is consistent.
   const ok = sharedBytes(w * h).fill(region ? 1 : 0);
@@ -86,12 +92,35 @@ export interface Rect {
   h: number;
 }
 
+/** The first and last column and row of the changed blocks. */
+export interface Bounds {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 /**
  * The part of the frame the flow is computed on: the bounding box of the 8×8 blocks that changed between the two
  * frames, with a margin. Elsewhere nothing moved, and the flow is zero: on a fixed camera with one moving part
- * this is a small share of the frame. Undefined when nothing changed.
+ * this is a small share of the frame. Undefined when nothing changed. The blocks are found in this thread's
+ * WebAssembly module where there is one (flow-simd.ts), else by typedChangedBlocks(): the same bounds.
  */
 export function flowRegion(a: Uint8Array, b: Uint8Array, width: number, height: number): Rect | undefined {
+  const simd = simdFlowHere()?.changedBlocks(a, b, width, height, FLOW_REGION_LEVEL);
+  const blocks = simd === undefined ? typedChangedBlocks(a, b, width, height) : simd;
+  if (!blocks) return undefined;
+  const m = FLOW_REGION_MARGIN;
+  const x = Math.max(0, blocks.x0 - m);
+  const y = Math.max(0, blocks.y0 - m);
+  return { x, y, w: Math.min(width, blocks.x1 + m + 1) - x, h: Math.min(height, blocks.y1 + m + 1) - y };
+}
+
+/**
+ * The bounds of the 8×8 blocks (clipped at the edges) whose mean |a − b| is above FLOW_REGION_LEVEL; null where
+ * none is. In TypeScript (where the module is not available, and what the module is tested against).
+ */
+export function typedChangedBlocks(a: Uint8Array, b: Uint8Array, width: number, height: number): Bounds | null {
   const B = REGION_BLOCK;
   let x0 = width;
   let y0 = height;
@@ -111,11 +140,7 @@ export function flowRegion(a: Uint8Array, b: Uint8Array, width: number, height: 
       y1 = Math.max(y1, by + bh - 1);
     }
   }
-  if (x1 < 0) return undefined;
-  const m = FLOW_REGION_MARGIN;
-  const x = Math.max(0, x0 - m);
-  const y = Math.max(0, y0 - m);
-  return { x, y, w: Math.min(width, x1 + m + 1) - x, h: Math.min(height, y1 + m + 1) - y };
+  return x1 < 0 ? null : { x0, y0, x1, y1 };
 }
 
 function crop(plane: Uint8Array, width: number, r: Rect): Uint8Array {

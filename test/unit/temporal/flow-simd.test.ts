@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { lumaOf } from '../../../src/engine/temporal/change-mask';
 import { FLOW_FINEST_PIXELS } from '../../../src/engine/temporal/create';
 import { opticalFlowHere, SimdFlow } from '../../../src/engine/temporal/flow-simd';
-import { flowRegion, regionFlow } from '../../../src/engine/temporal/motion';
+import {
+  flowRegion,
+  type Rect,
+  regionFlow,
+  typedChangedBlocks,
+  typedConsistentMask,
+} from '../../../src/engine/temporal/motion';
 import {
   FLOW_DEFAULTS,
   type FlowField,
@@ -135,6 +141,116 @@ describe('temporal: the WebAssembly optical flow’s memory (flow-simd.ts)', fun
   });
 });
 
+/** The module's mask is the TypeScript's, byte for byte; returns how many pixels of it are consistent. */
+function assertSameMask(simd: SimdFlow, back: FlowField, fwd: FlowField, region: Rect | undefined, what: string) {
+  const want = typedConsistentMask(back, fwd, region);
+  const got = simd.consistentMask(back, fwd, region);
+  assert.ok(got, `${what}: the module computed it`);
+  assert.ok(Buffer.from(got).equals(Buffer.from(want)), `${what}: the same bytes`);
+  return want.reduce((a, b) => a + b, 0);
+}
+
+/** A pair's backward and forward flows as the flow worker computes them (regionFlow()), and the pair's region. */
+function linkFlows(lumas: Uint8Array[], t: number, w: number, h: number) {
+  const o = { finestPixels: FLOW_FINEST_PIXELS };
+  const back = regionFlow(lumas[t], lumas[t - 1], w, h, o);
+  const fwd = regionFlow(lumas[t - 1], lumas[t], w, h, o);
+  return { back, fwd, region: flowRegion(lumas[t], lumas[t - 1], w, h) };
+}
+
+/**
+ * Vectors that are not numbers, infinite, huge, ±0, tiny, leading exactly onto the frame's right and bottom edges
+ * and just above it, in the backward flow (every 7th pixel, so that each pair of pixels has one); NaNs and huge
+ * values in the forward flow where it is sampled.
+ */
+function spoil(back: FlowField, fwd: FlowField): void {
+  const { width: w, height: h } = back;
+  const odd = [NaN, Infinity, -Infinity, 1e30, -1e30, -0, 0.5, -0.5, 1e-12, -1e-12];
+  for (let i = 0; i < w * h; i += 7) {
+    const [x, y] = [i % w, Math.floor(i / w)];
+    const k = (i / 7) % 14;
+    if (k < 10) back.u[i] = odd[k];
+    else if (k === 10) back.u[i] = w - 1 - x;
+    else if (k === 11) back.v[i] = h - 1 - y;
+    else if (k === 12) back.v[i] = -y - 1e-3;
+    else fwd.v[i] = NaN;
+  }
+  for (let i = 3; i < w * h; i += 11) fwd.u[i] = i % 2 ? NaN : 1e20;
+}
+
+describe('temporal: the consistency mask and the flow region in WebAssembly (flow-simd.ts, motion.ts)', function () {
+  this.timeout(300000);
+
+  for (const [w, h] of [
+    [97, 55],
+    [161, 91],
+    [320, 180],
+    [960, 540],
+  ] as const)
+    it(`consistentMask() gives the TypeScript’s bytes on real footage at ${w}×${h}, in and without a region`, () => {
+      const simd = SimdFlow.create();
+      assert.ok(simd);
+      const lumas = handheld(w, h, 3);
+      for (let t = 1; t < lumas.length; t++) {
+        const { back, fwd, region } = linkFlows(lumas, t, w, h);
+        const whole = assertSameMask(simd, back, fwd, undefined, `${w}×${h} frame ${t}, the whole frame`);
+        assert.ok(whole > 0 && whole < w * h, `${whole} of ${w * h} consistent: both answers occur`);
+        assertSameMask(simd, back, fwd, region, `${w}×${h} frame ${t}, its region`);
+        assertSameMask(simd, back, fwd, { x: 0, y: 0, w: 0, h: 0 }, `${w}×${h} frame ${t}, an empty region`);
+        const inner = { x: 3, y: 5, w: Math.floor(w / 2) + 1, h: Math.floor(h / 3) + 1 };
+        assertSameMask(simd, back, fwd, inner, `${w}×${h} frame ${t}, ${JSON.stringify(inner)}`);
+      }
+      assert.equal(simd.failure, undefined);
+    });
+
+  it('consistentMask() with vectors that are not numbers, out of the frame, or on its edges', () => {
+    const simd = SimdFlow.create();
+    assert.ok(simd);
+    const [w, h] = [161, 91];
+    const { back, fwd } = linkFlows(handheld(w, h, 2), 1, w, h);
+    spoil(back, fwd);
+    const count = assertSameMask(simd, back, fwd, undefined, 'odd vectors, the whole frame');
+    assert.ok(count > 0 && count < w * h);
+    assertSameMask(simd, back, fwd, { x: 1, y: 2, w: w - 3, h: h - 5 }, 'odd vectors, a region');
+  });
+
+  it('flowRegion()’s blocks are the TypeScript’s: real footage at odd sizes, one changed part, no change', () => {
+    const simd = SimdFlow.create();
+    assert.ok(simd);
+    let found = 0;
+    for (const [w, h] of [
+      [97, 55],
+      [161, 91],
+      [320, 180],
+      [17, 9],
+      [15, 7],
+      [8, 8],
+      [1, 1],
+    ]) {
+      const [p, q] = handheld(w, h, 2);
+      // Only a part changes (the rest of `part` is p's), and one pixel at the far corner.
+      const part = p.slice();
+      for (let y = Math.floor(h / 3); y < Math.floor(h / 2); y++)
+        part.set(q.subarray(y * w + Math.floor(w / 4), y * w + Math.floor(w / 2)), y * w + Math.floor(w / 4));
+      const corner = p.slice();
+      corner[w * h - 1] = p[w * h - 1] > 127 ? 0 : 255;
+      for (const [a, b, what] of [
+        [p, q, 'two frames'],
+        [q, p, 'the other way'],
+        [p, part, 'a part'],
+        [p, corner, 'the last pixel'],
+        [p, p, 'the same frame'],
+      ] as const) {
+        const want = typedChangedBlocks(a, b, w, h);
+        assert.deepEqual(simd.changedBlocks(a, b, w, h, 2), want, `${w}×${h}, ${what}`);
+        if (want) found++;
+      }
+    }
+    assert.ok(found >= 20, `${found} pairs with changed blocks`);
+    assert.equal(simd.failure, undefined);
+  });
+});
+
 describe('temporal: the WebAssembly optical flow’s callers (flow-simd.ts)', function () {
   this.timeout(120000);
 
@@ -177,13 +293,15 @@ describe('temporal: the WebAssembly optical flow’s callers (flow-simd.ts)', fu
       "const vf = 'select=gte(n\\\\,10),scale=97:55:flags=area';",
       "const [p, q] = decodeRgbFrames(clipPath('cockatoo.mp4'), vf, 97, 55, 2).map((c) => lumaOf(c, 97 * 55));",
       'const f = opticalFlowHere(p, q, 97, 55);',
-      "process.stdout.write(JSON.stringify({ module: flowModule() !== null, u: Buffer.from(f.u.buffer).toString('base64'), v: Buffer.from(f.v.buffer).toString('base64') }));",
+      "const { consistentMask, flowRegion } = require('./src/engine/temporal/motion');",
+      'const mask = consistentMask(f, opticalFlowHere(q, p, 97, 55));',
+      "process.stdout.write(JSON.stringify({ module: flowModule() !== null, u: Buffer.from(f.u.buffer).toString('base64'), v: Buffer.from(f.v.buffer).toString('base64'), mask: Buffer.from(mask).toString('base64'), region: flowRegion(p, q, 97, 55) }));",
     ].join('\n');
     const root = join(__dirname, '..', '..', '..');
     const run = (env: NodeJS.ProcessEnv) =>
       JSON.parse(
         execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env, encoding: 'utf8' }),
-      ) as { module: boolean; u: string; v: string };
+      ) as { module: boolean; u: string; v: string; mask: string; region: Rect };
     const off = run({ ...process.env, HUAJU4K_BLEND_SIMD: '0' });
     const on = run({ ...process.env, HUAJU4K_BLEND_SIMD: '1' });
     assert.deepEqual([off.module, on.module], [false, true]);
@@ -192,5 +310,9 @@ describe('temporal: the WebAssembly optical flow’s callers (flow-simd.ts)', fu
     const [p, q] = handheld(97, 55, 2);
     const want = opticalFlow(p, q, 97, 55);
     assert.equal(off.u, bytes(want.u).toString('base64'));
+    // The consistency mask and the flow region too.
+    assert.equal(off.mask, on.mask);
+    assert.deepEqual(off.region, on.region);
+    assert.ok(Buffer.from(on.mask, 'base64').includes(1) && Buffer.from(on.mask, 'base64').includes(0));
   });
 });
